@@ -1,0 +1,58 @@
+/**
+ * Event filters: which events a subscriber, analyzer or exporter wants. Types are routed by the
+ * bus (a subscriber to `tool.end` costs nothing to a `metric` emit); the other criteria are
+ * checked by one predicate compiled at subscribe time.
+ */
+import { SEVERITY_RANK, type FleetEvent, type Severity } from './events.js';
+
+export interface EventFilter {
+  /** Event types to receive; default all. */
+  types?: readonly string[];
+  sessionId?: string;
+  agentId?: string;
+  workflowId?: string;
+  /** Only events at least this severe. */
+  minSeverity?: Severity;
+  /** Drop events whose `source` is one of these (analyzers use it to skip their own output). */
+  excludeSources?: readonly string[];
+  /** Any further test; a throwing predicate counts as "no match". */
+  where?: (event: FleetEvent) => boolean;
+}
+
+/** Returns a predicate for everything but `types`, or undefined when nothing needs checking. */
+export function compilePredicate(filter: EventFilter | undefined): ((event: FleetEvent) => boolean) | undefined {
+  if (filter === undefined) return undefined;
+  const { sessionId, agentId, workflowId, minSeverity, excludeSources, where } = filter;
+  const checks: ((event: FleetEvent) => boolean)[] = [];
+  if (sessionId !== undefined) checks.push((e) => e.sessionId === sessionId);
+  if (agentId !== undefined) checks.push((e) => e.agentId === agentId);
+  if (workflowId !== undefined) checks.push((e) => e.workflowId === workflowId);
+  if (minSeverity !== undefined) {
+    const rank = SEVERITY_RANK[minSeverity];
+    checks.push((e) => SEVERITY_RANK[e.severity] >= rank);
+  }
+  if (excludeSources !== undefined && excludeSources.length > 0) {
+    const excluded = new Set(excludeSources);
+    checks.push((e) => !excluded.has(e.source));
+  }
+  if (where !== undefined) {
+    checks.push((e) => {
+      try {
+        return where(e) === true;
+      } catch {
+        return false;
+      }
+    });
+  }
+  if (checks.length === 0) return undefined;
+  if (checks.length === 1) return checks[0];
+  return (event) => checks.every((check) => check(event));
+}
+
+/** Full match, types included; for consumers that are not routed by the bus. */
+export function matchesFilter(event: FleetEvent, filter: EventFilter | undefined): boolean {
+  if (filter === undefined) return true;
+  if (filter.types !== undefined && !filter.types.includes(event.type)) return false;
+  const predicate = compilePredicate(filter);
+  return predicate === undefined || predicate(event);
+}

@@ -1,0 +1,32 @@
+/**
+ * `fleetscope/core`: the event model, the bus, the plugin contracts and the observer.
+ * Knows no concrete runner, analyzer, storage or exporter.
+ */
+export * from './events.js';
+export { validateEvent, createIdGenerator, type EventDefaults, type ValidationResult, type ValidateOptions } from './validate.js';
+export { sanitizeValue, DEFAULT_PAYLOAD_LIMITS, type PayloadLimits, type RepairKind, type SanitizeResult } from './sanitize.js';
+export { EventBus, type Listener, type EventBusOptions } from './bus.js';
+export { compilePredicate, matchesFilter, type EventFilter } from './filter.js';
+export {
+  Subscription,
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_MAX_BATCH_SIZE,
+  type OverflowPolicy,
+  type SubscribeOptions,
+  type SubscriptionStats,
+} from './subscription.js';
+export * from './plugins.js';
+export { orderAnalyzers, type PluginState, type ExporterCounters } from './pipeline.js';
+export { currentScope, runInScope, type ScopeContext } from './context.js';
+export { newTraceId, newSpanId, traceIdFrom } from './ids.js';
+export { readUsage, usageFromResponse, type TokenUsage } from './usage.js';
+export { FleetscopeError, errorMessage, withTimeout, callAsync, type ErrorHandler } from './errors.js';
+export type { SessionOptions, WorkflowOptions, AgentOptions, LlmMeta, LlmCall } from './instrument.js';
+export { defaultReportRenderer, type ReportInput, type ReportRenderer } from './report.js';
+export {
+  Observer,
+  createCoreObserver,
+  type ObserverOptions,
+  type ObserverStats,
+  type ReportOptions,
+} from './observer.js';

@@ -1,0 +1,242 @@
+/**
+ * Host instrumentation: `session`, `workflow`, `agent`, `tool` and `llm` scopes. Each opens a
+ * span (a start and an end event sharing one `spanId`, child of the enclosing scope's span) and
+ * runs the host's function inside an AsyncLocalStorage scope, so nested calls form a tree.
+ */
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import { currentScope, runInScope, type ScopeContext } from './context.js';
+import type { EventInput } from './events.js';
+import { errorMessage } from './errors.js';
+import { newSpanId, traceIdFrom } from './ids.js';
+import { usageFromResponse, type TokenUsage } from './usage.js';
+import type { EventDefaults } from './validate.js';
+
+export interface SessionOptions {
+  /** Session id. Default a random UUID. */
+  id?: string;
+  /** Free-form name (task, user, ...). */
+  name?: string;
+  /** Trace id of the session's spans. Default derived from the id (a UUID's hex digits). */
+  traceId?: string;
+  attributes?: Record<string, unknown>;
+}
+
+export interface WorkflowOptions {
+  /** Workflow run id. Default `<name>-<random>`, unique per run. */
+  id?: string;
+  /** What the workflow does, e.g. `research`. Default `workflow`. */
+  name?: string;
+}
+
+export interface AgentOptions {
+  /** Agent name, e.g. `planner`. */
+  name: string;
+  /** Agent id. Default the name; each run is one execution, identified by its span. */
+  id?: string;
+  agentType?: string;
+  /** Workflow the agent works for. Default the enclosing `workflow()` scope's. */
+  workflowId?: string;
+  input?: unknown;
+  attributes?: Record<string, unknown>;
+}
+
+export interface LlmMeta {
+  /** Model requested; `call.setModel` may replace it with the model that answered. */
+  model: string;
+  provider?: string;
+  /** Default `chat`. */
+  operation?: string;
+  attributes?: Record<string, unknown>;
+}
+
+/** Handle given to the function wrapped by `observer.llm` to record what the call returned. */
+export interface LlmCall {
+  setUsage(usage: TokenUsage): void;
+  setModel(model: string): void;
+  setCostUsd(costUsd: number): void;
+  setResponseId(id: string): void;
+  setFinishReason(reason: string): void;
+}
+
+export interface InstrumentationDeps {
+  emit(event: EventInput): unknown;
+  base: EventDefaults;
+  capture: { input: boolean; output: boolean };
+  clock: () => number;
+}
+
+/** Milliseconds, to the microsecond. */
+function elapsedSince(start: number): number {
+  return Math.round((performance.now() - start) * 1000) / 1000;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;
+  return errorMessage(error);
+}
+
+export class Instrumentation {
+  private workflowCount = 0;
+
+  constructor(private readonly deps: InstrumentationDeps) {}
+
+  private parent(): ScopeContext {
+    const scope = currentScope();
+    if (scope !== undefined) return scope;
+    const { sessionId, agentId, traceId } = this.deps.base;
+    return { sessionId, agentId, traceId: traceId!, spanId: '' };
+  }
+
+  /** Envelope fields of a span's start and end events. */
+  private spanFields(scope: ScopeContext, parent: ScopeContext) {
+    return {
+      sessionId: scope.sessionId,
+      agentId: scope.agentId,
+      workflowId: scope.workflowId,
+      traceId: scope.traceId,
+      spanId: scope.spanId,
+      parentSpanId: parent.spanId === '' ? undefined : parent.spanId,
+    };
+  }
+
+  /**
+   * Runs `fn` in `scope`, then emits the end event built by `end` from the outcome. The host's
+   * result is returned and its error rethrown as they were.
+   */
+  private async run<T>(
+    scope: ScopeContext,
+    fn: () => T | Promise<T>,
+    end: (outcome: { ok: true; value: Awaited<T> } | { ok: false; error: unknown }, durationMs: number) => void,
+  ): Promise<Awaited<T>> {
+    const start = performance.now();
+    let value: Awaited<T>;
+    try {
+      value = await runInScope(scope, fn);
+    } catch (error) {
+      end({ ok: false, error }, elapsedSince(start));
+      throw error;
+    }
+    end({ ok: true, value }, elapsedSince(start));
+    return value;
+  }
+
+  session<T>(options: SessionOptions | string, fn: () => T | Promise<T>): Promise<Awaited<T>> {
+    const opts = typeof options === 'string' ? { id: options } : options ?? {};
+    const parent = currentScope();
+    const sessionId = opts.id ?? randomUUID();
+    const scope: ScopeContext = {
+      sessionId,
+      agentId: this.deps.base.agentId,
+      traceId: opts.traceId ?? traceIdFrom(sessionId),
+      spanId: newSpanId(),
+    };
+    const fields = { ...this.spanFields(scope, parent ?? { ...scope, spanId: '' }), attributes: opts.attributes };
+    this.deps.emit({ type: 'session.start', ...fields, payload: { name: opts.name } });
+    return this.run(scope, fn, (outcome, durationMs) => {
+      this.deps.emit({
+        type: 'session.end',
+        ...fields,
+        payload: { status: outcome.ok ? 'success' : 'error', durationMs, reason: outcome.ok ? undefined : describeError(outcome.error) },
+      });
+    });
+  }
+
+  workflow<T>(options: WorkflowOptions | string, fn: () => T | Promise<T>): Promise<Awaited<T>> {
+    const opts = typeof options === 'string' ? { name: options } : options ?? {};
+    const parent = this.parent();
+    const name = opts.name ?? 'workflow';
+    const id = opts.id ?? `${name}-${(++this.workflowCount).toString(36)}${newSpanId().slice(0, 6)}`;
+    return runInScope({ ...parent, workflowId: id }, () => Promise.resolve().then(fn)) as Promise<Awaited<T>>;
+  }
+
+  agent<T>(options: AgentOptions | string, fn: () => T | Promise<T>): Promise<Awaited<T>> {
+    const opts = typeof options === 'string' ? { name: options } : options;
+    const parent = this.parent();
+    const name = opts.name;
+    const scope: ScopeContext = {
+      sessionId: parent.sessionId,
+      agentId: opts.id ?? name,
+      agentName: name,
+      workflowId: opts.workflowId ?? parent.workflowId,
+      traceId: parent.traceId,
+      spanId: newSpanId(),
+    };
+    // The top-level `main` context is not an agent; only a real agent scope is a parent.
+    const parentAgentId = parent.agentName !== undefined ? parent.agentId : undefined;
+    const fields = { ...this.spanFields(scope, parent), attributes: opts.attributes };
+    const common = { name, parentAgentId, agentType: opts.agentType };
+    this.deps.emit({
+      type: 'agent.start',
+      ...fields,
+      payload: { ...common, input: this.deps.capture.input ? opts.input : undefined },
+    });
+    return this.run(scope, fn, (outcome, durationMs) => {
+      this.deps.emit({
+        type: 'agent.end',
+        ...fields,
+        payload: outcome.ok
+          ? { ...common, status: 'success', durationMs, output: this.deps.capture.output ? outcome.value : undefined }
+          : { ...common, status: 'error', durationMs, error: describeError(outcome.error) },
+      });
+    });
+  }
+
+  tool<T>(name: string, input: unknown, fn: () => T | Promise<T>): Promise<Awaited<T>> {
+    const parent = this.parent();
+    const scope: ScopeContext = { ...parent, spanId: newSpanId() };
+    const fields = this.spanFields(scope, parent);
+    const toolCallId = scope.spanId;
+    this.deps.emit({
+      type: 'tool.start',
+      ...fields,
+      payload: { toolName: name, toolCallId, input: this.deps.capture.input ? input : undefined },
+    });
+    return this.run(scope, fn, (outcome, durationMs) => {
+      this.deps.emit({
+        type: 'tool.end',
+        ...fields,
+        payload: outcome.ok
+          ? { toolName: name, toolCallId, status: 'success', durationMs, output: this.deps.capture.output ? outcome.value : undefined }
+          : { toolName: name, toolCallId, status: 'error', durationMs, error: describeError(outcome.error) },
+      });
+    });
+  }
+
+  llm<T>(meta: LlmMeta, fn: (call: LlmCall) => T | Promise<T>): Promise<Awaited<T>> {
+    const parent = this.parent();
+    const scope: ScopeContext = { ...parent, spanId: newSpanId() };
+    const fields = { ...this.spanFields(scope, parent), attributes: meta?.attributes };
+    const recorded: { usage?: TokenUsage; model?: string; costUsd?: number; responseId?: string; finishReason?: string } = {};
+    const call: LlmCall = {
+      setUsage: (usage) => void (recorded.usage = usage),
+      setModel: (model) => void (recorded.model = model),
+      setCostUsd: (costUsd) => void (recorded.costUsd = costUsd),
+      setResponseId: (id) => void (recorded.responseId = id),
+      setFinishReason: (reason) => void (recorded.finishReason = reason),
+    };
+    return this.run(scope, () => fn(call), (outcome, latencyMs) => {
+      const fromResult = outcome.ok && recorded.usage === undefined ? usageFromResponse(outcome.value) : undefined;
+      const usage = recorded.usage ?? fromResult ?? {};
+      this.deps.emit({
+        type: 'llm.call',
+        ...fields,
+        payload: {
+          provider: meta?.provider,
+          model: recorded.model ?? fromResult?.model ?? meta?.model,
+          operation: meta?.operation ?? 'chat',
+          inputTokens: usage.inputTokens,
+          outputTokens: usage.outputTokens,
+          cacheReadTokens: usage.cacheReadTokens,
+          cacheWriteTokens: usage.cacheWriteTokens,
+          costUsd: recorded.costUsd,
+          latencyMs,
+          status: outcome.ok ? 'success' : 'error',
+          error: outcome.ok ? undefined : describeError(outcome.error),
+          responseId: recorded.responseId,
+          finishReason: recorded.finishReason,
+        },
+      });
+    });
+  }
+}

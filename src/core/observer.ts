@@ -1,0 +1,514 @@
+/**
+ * The observer: the one object a host creates. `emit` is the single way in (synchronous,
+ * cheap, never throws); the pipeline fans events out to storage, analyzers and exporters;
+ * `snapshot`, `report`, `query` and `stats` are the read side.
+ */
+import { EventBus, type Listener } from './bus.js';
+import { currentScope, type ScopeContext } from './context.js';
+import {
+  FleetscopeError,
+  createDefaultErrorHandler,
+  errorMessage,
+  withTimeout,
+  type ErrorHandler,
+} from './errors.js';
+import type { BuiltinEventType, EventInput, EventOf, FleetEvent, PluginKind } from './events.js';
+import type { EventFilter } from './filter.js';
+import { newSpanId, traceIdFrom } from './ids.js';
+import { Instrumentation, type AgentOptions, type LlmCall, type LlmMeta, type SessionOptions, type WorkflowOptions } from './instrument.js';
+import { Pipeline, type ExporterCounters, type PluginState } from './pipeline.js';
+import {
+  DEFAULT_QUERY_LIMIT,
+  MAX_QUERY_LIMIT,
+  type Analyzer,
+  type EventQuery,
+  type EventSink,
+  type Exporter,
+  type QueryPage,
+  type Runner,
+  type RunnerHealth,
+  type Storage,
+} from './plugins.js';
+import { defaultReportRenderer, type ReportRenderer } from './report.js';
+import { DEFAULT_PAYLOAD_LIMITS, type PayloadLimits, type RepairKind } from './sanitize.js';
+import { Subscription, type SubscribeOptions, type SubscriptionStats } from './subscription.js';
+import { createIdGenerator, validateEvent, type EventDefaults } from './validate.js';
+
+export interface ObserverOptions {
+  /** Event sources started with the observer. */
+  runners?: readonly Runner[];
+  /** Analyzers, started in `dependsOn` order. Default none (the root `createObserver` adds the built-in set). */
+  analyzers?: readonly Analyzer[];
+  /** Where events are kept for `query`. Default none (the root `createObserver` uses in-memory storage). */
+  storage?: Storage;
+  exporters?: readonly Exporter[];
+  /** Session of events emitted outside any `session()` scope. Default a random `session-…` id. */
+  sessionId?: string;
+  /** Agent of events emitted outside any `agent()` scope. Default `main`. */
+  agentId?: string;
+  /** `source` of events the host emits. Default `host`. */
+  source?: string;
+  /** Payload size limits; see `PayloadLimits`. */
+  limits?: Partial<PayloadLimits>;
+  /** Whether `tool()`/`agent()` record inputs and outputs in events. Default both `true`. */
+  capture?: { input?: boolean; output?: boolean };
+  /** Receives every isolated failure. Default: one stderr line per plugin and operation per minute. */
+  onError?: ErrorHandler;
+  /** Clock in ms since the epoch. Default `Date.now`. */
+  clock?: () => number;
+  /** Buffer of the storage appender. Default high-water mark 131072, drop-oldest. */
+  storageBuffer?: Omit<SubscribeOptions, 'signal'>;
+  /** Deadline of one exporter `export` call. Default 30000 ms. */
+  exportTimeoutMs?: number;
+  /** Deadline for `flush()` and for each plugin's stop/shutdown in `close()`. Default 10000 ms. */
+  flushTimeoutMs?: number;
+  /** Renders `report()`. Default: a plain markdown dump of the snapshots. */
+  report?: ReportRenderer;
+}
+
+export interface ObserverStats {
+  events: {
+    /** Calls to `emit` (and events in `emitMany`), valid or not. */
+    emitted: number;
+    /** Events that passed validation and were published. */
+    accepted: number;
+    /** Events rejected at the door; reasons below. */
+    invalid: number;
+    /** Events kept after a repair (truncated, cycles cut, non-JSON values dropped). */
+    sanitized: number;
+  };
+  /** Rejections by reason (at most 100 distinct reasons; the rest count under `other`). */
+  invalidReasons: Record<string, number>;
+  /** Repairs by kind. */
+  sanitized: Partial<Record<RepairKind, number>>;
+  /** Sum of events dropped by every subscriber's overflow policy. */
+  dropped: number;
+  /** Every open subscription, internal (storage, analyzers, exporters) and the host's. */
+  subscriptions: SubscriptionStats[];
+  /** Every plugin's state and error count. */
+  plugins: Record<string, PluginState>;
+  runners: Record<string, RunnerHealth>;
+  exporters: Record<string, ExporterCounters & Record<string, unknown>>;
+  storage?: Record<string, unknown>;
+  /** Failures of the observer itself (flush timeouts, ...). */
+  errors: number;
+  closed: boolean;
+}
+
+export interface ReportOptions {
+  /** Title of the report. Default `fleetscope report`. */
+  title?: string;
+}
+
+const MAX_REASONS = 100;
+/** Plugin errors put on the bus: at most one per plugin and operation per second. */
+const ERROR_EVENT_INTERVAL_MS = 1000;
+
+export class Observer {
+  private readonly bus: EventBus;
+  private readonly pipeline: Pipeline;
+  private readonly instrumentation: Instrumentation;
+  private readonly limits: PayloadLimits;
+  private readonly clock: () => number;
+  private readonly nextId = createIdGenerator();
+  private readonly onError: ErrorHandler;
+  private readonly renderReport: ReportRenderer;
+  private readonly flushTimeoutMs: number;
+  private readonly baseDefaults: EventDefaults;
+  private readonly hostSink: EventSink;
+  /** Defaults per scope object; a scope is immutable, so its defaults are computed once. */
+  private readonly scopeDefaults = new WeakMap<ScopeContext, EventDefaults>();
+  private readonly lastErrorEvent = new Map<string, number>();
+
+  private emitted = 0;
+  private accepted = 0;
+  private invalid = 0;
+  private sanitizedEvents = 0;
+  private observerErrors = 0;
+  private readonly invalidReasons = new Map<string, number>();
+  private readonly repairs = new Map<RepairKind, number>();
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: ObserverOptions = {}) {
+    checkOptions(options);
+    this.clock = options.clock ?? Date.now;
+    this.limits = { ...DEFAULT_PAYLOAD_LIMITS, ...options.limits };
+    this.onError = options.onError ?? createDefaultErrorHandler();
+    this.renderReport = options.report ?? defaultReportRenderer;
+    this.flushTimeoutMs = options.flushTimeoutMs ?? 10_000;
+    const sessionId = options.sessionId ?? `session-${newSpanId()}`;
+    this.baseDefaults = {
+      source: options.source ?? 'host',
+      sessionId,
+      agentId: options.agentId ?? 'main',
+      traceId: traceIdFrom(sessionId),
+    };
+    this.bus = new EventBus({
+      onListenerError: (error) => this.reportObserverError('listener', error),
+    });
+    this.hostSink = this.makeSink(this.baseDefaults.source);
+    this.instrumentation = new Instrumentation({
+      emit: (event) => this.emit(event),
+      base: this.baseDefaults,
+      capture: { input: options.capture?.input ?? true, output: options.capture?.output ?? true },
+      clock: this.clock,
+    });
+    this.pipeline = new Pipeline(
+      {
+        bus: this.bus,
+        makeSink: (source) => this.makeSink(source),
+        reportError: (kind, plugin, operation, error) => this.reportPluginError(kind, plugin, operation, error),
+        now: this.clock,
+        exportTimeoutMs: options.exportTimeoutMs ?? 30_000,
+        stopTimeoutMs: this.flushTimeoutMs,
+        storageBuffer: options.storageBuffer ?? {},
+      },
+      {
+        storage: options.storage,
+        analyzers: options.analyzers ?? [],
+        exporters: options.exporters ?? [],
+        runners: options.runners ?? [],
+      },
+    );
+  }
+
+  // ── The way in ─────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Validates and publishes one event. Synchronous, never throws: an invalid event is counted
+   * in `stats().invalidReasons` and dropped. Envelope fields left out are filled in from the
+   * current `session()`/`agent()`/`tool()` scope, then from the observer's defaults.
+   * Returns the published event, or undefined when it was rejected.
+   */
+  emit(event: EventInput | unknown): FleetEvent | undefined {
+    return this.hostSink.emit(event as EventInput) as FleetEvent | undefined;
+  }
+
+  /** `emit` for each event; returns how many were accepted. */
+  emitMany(events: Iterable<EventInput | unknown>): number {
+    let accepted = 0;
+    try {
+      for (const event of events) if (this.emit(event) !== undefined) accepted++;
+    } catch (error) {
+      // A throwing host iterator.
+      this.countInvalid(`emitMany: the iterable threw (${errorMessage(error)})`);
+    }
+    return accepted;
+  }
+
+  /** An emit path whose events default to `source` (runners and analyzers get one each). */
+  private makeSink(source: string): EventSink & { emit(event: EventInput): FleetEvent | undefined } {
+    const base: EventDefaults = { ...this.baseDefaults, source };
+    const settings = { defaults: base, limits: this.limits, nextId: this.nextId, now: this.clock };
+    const scoped = { ...settings };
+    const emit = (raw: EventInput): FleetEvent | undefined => {
+      this.emitted++;
+      if (this.closed) {
+        this.countInvalid('observer: closed; event dropped');
+        return undefined;
+      }
+      const scope = currentScope();
+      let options = settings;
+      if (scope !== undefined) {
+        scoped.defaults = this.defaultsFor(scope, source);
+        options = scoped;
+      }
+      const result = validateEvent(raw, options);
+      if (!result.ok) {
+        this.countInvalid(result.reason);
+        return undefined;
+      }
+      if (result.repairs.length > 0) this.countRepairs(result.repairs);
+      this.accepted++;
+      this.bus.publish(result.event);
+      return result.event;
+    };
+    return {
+      emit,
+      emitMany: (events) => {
+        try {
+          for (const event of events) emit(event);
+        } catch (error) {
+          this.countInvalid(`emitMany: the iterable threw (${errorMessage(error)})`);
+        }
+      },
+    };
+  }
+
+  private defaultsFor(scope: ScopeContext, source: string): EventDefaults {
+    let defaults = this.scopeDefaults.get(scope);
+    if (defaults === undefined || defaults.source !== source) {
+      defaults = {
+        source,
+        sessionId: scope.sessionId,
+        agentId: scope.agentId,
+        workflowId: scope.workflowId,
+        traceId: scope.traceId,
+        parentSpanId: scope.spanId,
+      };
+      if (source === this.baseDefaults.source) this.scopeDefaults.set(scope, defaults);
+    }
+    return defaults;
+  }
+
+  private countInvalid(reason: string): void {
+    this.invalid++;
+    const key = this.invalidReasons.has(reason) || this.invalidReasons.size < MAX_REASONS ? reason : 'other';
+    this.invalidReasons.set(key, (this.invalidReasons.get(key) ?? 0) + 1);
+  }
+
+  private countRepairs(repairs: readonly RepairKind[]): void {
+    this.sanitizedEvents++;
+    for (const kind of repairs) this.repairs.set(kind, (this.repairs.get(kind) ?? 0) + 1);
+  }
+
+  // ── Instrumentation ───────────────────────────────────────────────────────────────────
+
+  /**
+   * Runs `fn` as a session: emits `session.start`/`session.end` (with status and duration),
+   * and every event emitted inside, however deep in async code, carries the session's id.
+   * Resolves to what `fn` returns; rethrows what it throws, unchanged.
+   */
+  session<T>(options: SessionOptions | string, fn: () => T | Promise<T>): Promise<Awaited<T>> {
+    return this.instrumentation.session(options, fn);
+  }
+
+  /** Runs `fn` in a workflow scope: agents started inside share its `workflowId`. */
+  workflow<T>(options: WorkflowOptions | string, fn: () => T | Promise<T>): Promise<Awaited<T>> {
+    return this.instrumentation.workflow(options, fn);
+  }
+
+  /**
+   * Runs `fn` as an agent: emits `agent.start`/`agent.end`. An agent started inside another
+   * is its subagent (`parentAgentId`); tool and LLM calls inside are attributed to it.
+   */
+  agent<T>(options: AgentOptions | string, fn: () => T | Promise<T>): Promise<Awaited<T>> {
+    return this.instrumentation.agent(options, fn);
+  }
+
+  /**
+   * Runs a tool call: emits `tool.start`, then `tool.end` with status, duration, output or error.
+   * Rethrows the host's own error unchanged.
+   */
+  tool<T>(name: string, input: unknown, fn: () => T | Promise<T>): Promise<Awaited<T>> {
+    return this.instrumentation.tool(name, input, fn);
+  }
+
+  /**
+   * Runs an LLM call and emits one `llm.call` with latency, status and tokens. Tokens are read
+   * from `call.setUsage(...)`, or else from the result's `usage` (Anthropic and OpenAI shapes).
+   */
+  llm<T>(meta: LlmMeta, fn: (call: LlmCall) => T | Promise<T>): Promise<Awaited<T>> {
+    return this.instrumentation.llm(meta, fn);
+  }
+
+  // ── Read side ─────────────────────────────────────────────────────────────────────────
+
+  /** Calls `listener` synchronously for each event of `type` (`'*'` for all). Returns an unsubscribe function. */
+  on<T extends BuiltinEventType>(type: T, listener: Listener<EventOf<T>>): () => void;
+  on(type: string, listener: Listener): () => void;
+  on(type: string, listener: Listener<never>): () => void {
+    return this.bus.on(type, listener as Listener);
+  }
+
+  /**
+   * A live stream of event batches matching `filter`, with its own bounded buffer:
+   * `for await (const batch of observer.subscribe({ types: ['tool.end'] })) { ... }`.
+   */
+  subscribe(filter: EventFilter = {}, options: SubscribeOptions = {}): Subscription {
+    return this.bus.subscribe(filter, options);
+  }
+
+  /**
+   * Reads stored events in append order with cursor pagination. Waits (briefly) for the
+   * storage appender to catch up, so an event emitted before the call is found.
+   * Never throws: a failing storage gives an empty page and a counted error.
+   */
+  async query(query: EventQuery = {}): Promise<QueryPage> {
+    const storage = this.pipeline.storage;
+    if (storage === undefined) return { events: [] };
+    await this.pipeline.storageCaughtUp(this.flushTimeoutMs);
+    const rawLimit = query.limit ?? DEFAULT_QUERY_LIMIT;
+    const limit = Number.isFinite(rawLimit) ? Math.min(MAX_QUERY_LIMIT, Math.max(1, Math.floor(rawLimit))) : DEFAULT_QUERY_LIMIT;
+    try {
+      return await storage.query({ ...query, limit });
+    } catch (error) {
+      this.pipeline.fail('storage', storage.name, 'query', error);
+      return { events: [] };
+    }
+  }
+
+  /** Each analyzer's current results under its name; plain JSON-serializable data. */
+  snapshot(): Record<string, unknown> {
+    return this.pipeline.snapshots();
+  }
+
+  /** Flushes, then renders the markdown report from the analyzers' snapshots. */
+  async report(options: ReportOptions = {}): Promise<string> {
+    await this.flush();
+    try {
+      return this.renderReport({
+        title: options.title ?? 'fleetscope report',
+        generatedAt: this.clock(),
+        snapshots: this.snapshot(),
+        stats: this.stats(),
+      });
+    } catch (error) {
+      this.reportObserverError('report', error);
+      return `# ${options.title ?? 'fleetscope report'}\n\nThe report could not be rendered: ${errorMessage(error)}\n`;
+    }
+  }
+
+  stats(): ObserverStats {
+    const subscriptions = this.bus.activeSubscriptions().map((s) => s.stats());
+    const plugins: Record<string, PluginState> = {};
+    for (const [name, state] of this.pipeline.plugins) plugins[name] = { ...state };
+    return {
+      events: {
+        emitted: this.emitted,
+        accepted: this.accepted,
+        invalid: this.invalid,
+        sanitized: this.sanitizedEvents,
+      },
+      invalidReasons: Object.fromEntries(this.invalidReasons),
+      sanitized: Object.fromEntries(this.repairs),
+      dropped: subscriptions.reduce((sum, s) => sum + s.dropped, 0),
+      subscriptions,
+      plugins,
+      runners: this.pipeline.runnerHealth(),
+      exporters: this.pipeline.exporterStats(),
+      storage: this.pipeline.storageStats(),
+      errors: this.observerErrors,
+      closed: this.closed,
+    };
+  }
+
+  /** Resolves when every runner's `start` has settled. */
+  ready(): Promise<void> {
+    return this.pipeline.ready();
+  }
+
+  /**
+   * Waits until storage, every analyzer and every exporter have processed everything emitted
+   * so far (derived events included), then flushes exporters and storage. Bounded by
+   * `flushTimeoutMs`; never rejects.
+   */
+  async flush(): Promise<void> {
+    try {
+      await withTimeout(this.drain(), this.flushTimeoutMs, '[fleetscope] flush');
+    } catch (error) {
+      this.reportObserverError('flush', error);
+    }
+    await this.pipeline.flushPlugins(this.flushTimeoutMs);
+  }
+
+  private async drain(): Promise<void> {
+    // Analyzers may emit derived events while they catch up; go round until all is quiet.
+    for (let round = 0; round < 20; round++) {
+      const consumers = this.pipeline.consumers();
+      await Promise.all(consumers.map((s) => s.whenIdle()));
+      // One macrotask turn lets consumers finish work they started after reading.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (consumers.every((s) => s.pending === 0)) return;
+    }
+  }
+
+  /**
+   * Stops runners, drains every stream, shuts exporters down and closes storage.
+   * Idempotent: every call returns the same promise. Never rejects.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.pipeline.stopRunners();
+      await this.flush();
+      this.closed = true;
+      await this.pipeline.shutdown();
+    })().catch((error) => this.reportObserverError('close', error));
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ── Errors ────────────────────────────────────────────────────────────────────────────
+
+  private reportPluginError(kind: PluginKind, plugin: string, operation: string, error: unknown): void {
+    const message = `[fleetscope] [${kind}:${plugin}] ${operation} failed: ${errorMessage(error)}`;
+    this.handOver(new FleetscopeError(message, { plugin, kind, operation, cause: error }));
+    const key = `${plugin}/${operation}`;
+    const now = this.clock();
+    const last = this.lastErrorEvent.get(key);
+    if (last !== undefined && now - last < ERROR_EVENT_INTERVAL_MS) return;
+    if (this.lastErrorEvent.size > 1000) this.lastErrorEvent.clear();
+    this.lastErrorEvent.set(key, now);
+    if (this.closed) return;
+    this.makeSink('fleetscope').emit({
+      type: 'plugin.error',
+      payload: { plugin, kind, operation, message: errorMessage(error).slice(0, 2000) },
+    });
+  }
+
+  private reportObserverError(operation: string, error: unknown): void {
+    this.observerErrors++;
+    this.handOver(
+      new FleetscopeError(`[fleetscope] ${operation} failed: ${errorMessage(error)}`, { operation, cause: error }),
+    );
+  }
+
+  private handOver(error: FleetscopeError): void {
+    try {
+      this.onError(error);
+    } catch {
+      // The host's own handler threw; there is nowhere left to report it.
+    }
+  }
+}
+
+function checkOptions(options: ObserverOptions): void {
+  const fail = (message: string) => {
+    throw new FleetscopeError(`[fleetscope] invalid option: ${message}`, { operation: 'options' });
+  };
+  if (typeof options !== 'object' || options === null) fail('options must be an object');
+  for (const key of ['runners', 'analyzers', 'exporters'] as const) {
+    const value = options[key];
+    if (value !== undefined && !Array.isArray(value)) fail(`${key} must be an array`);
+  }
+  for (const runner of options.runners ?? []) {
+    if (typeof runner?.start !== 'function' || typeof runner.stop !== 'function' || typeof runner.health !== 'function') {
+      fail(`runner "${runner?.name}" must have start(), stop() and health()`);
+    }
+  }
+  for (const analyzer of options.analyzers ?? []) {
+    if (typeof analyzer?.consume !== 'function' || typeof analyzer.snapshot !== 'function') {
+      fail(`analyzer "${analyzer?.name}" must have consume() and snapshot()`);
+    }
+  }
+  for (const exporter of options.exporters ?? []) {
+    if (typeof exporter?.export !== 'function' || typeof exporter.shutdown !== 'function') {
+      fail(`exporter "${exporter?.name}" must have export() and shutdown()`);
+    }
+  }
+  const storage = options.storage;
+  if (storage !== undefined && (typeof storage?.append !== 'function' || typeof storage.query !== 'function')) {
+    fail('storage must have append(), query(), stats() and close()');
+  }
+  for (const key of ['exportTimeoutMs', 'flushTimeoutMs'] as const) {
+    const value = options[key];
+    if (value !== undefined && (typeof value !== 'number' || !(value > 0))) fail(`${key} must be a number > 0`);
+  }
+  if (options.sessionId !== undefined && (typeof options.sessionId !== 'string' || options.sessionId === '')) {
+    fail('sessionId must be a non-empty string');
+  }
+  for (const [key, value] of Object.entries(options.limits ?? {})) {
+    if (typeof value !== 'number' || !(value > 0)) fail(`limits.${key} must be a number > 0`);
+  }
+}
+
+/** Creates an observer from core parts only (no default storage or analyzers). */
+export function createCoreObserver(options: ObserverOptions = {}): Observer {
+  return new Observer(options);
+}
+
+

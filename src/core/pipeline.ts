@@ -1,0 +1,387 @@
+/**
+ * The pipeline wires plugins to the bus: one storage appender, one stream per analyzer
+ * (started in dependency order), one batcher per exporter, and the runners. Every plugin call
+ * goes through `isolate`, so a plugin that throws or rejects costs a counter, not the host.
+ */
+import type { EventBus } from './bus.js';
+import { FleetscopeError, callAsync, errorMessage, withTimeout } from './errors.js';
+import type { FleetEvent, PluginKind } from './events.js';
+import type {
+  Analyzer,
+  AnalyzerContext,
+  EventSink,
+  Exporter,
+  Runner,
+  RunnerHealth,
+  Storage,
+} from './plugins.js';
+import type { SubscribeOptions, Subscription } from './subscription.js';
+
+export interface PipelineDeps {
+  bus: EventBus;
+  /** A validated emit path whose events default to `source`. */
+  makeSink(source: string): EventSink;
+  reportError(kind: PluginKind, plugin: string, operation: string, error: unknown): void;
+  now(): number;
+  exportTimeoutMs: number;
+  stopTimeoutMs: number;
+  storageBuffer: Omit<SubscribeOptions, 'signal'>;
+}
+
+export interface PluginState {
+  kind: PluginKind;
+  /** `running`, `failed` (the plugin's stream ended with an error), `stopped`. */
+  state: 'running' | 'failed' | 'stopped';
+  errors: number;
+  lastError?: string;
+}
+
+export interface ExporterCounters {
+  batches: number;
+  exported: number;
+  failedBatches: number;
+  failedEvents: number;
+  timeouts: number;
+  lastError?: string;
+}
+
+interface ExporterSlot {
+  exporter: Exporter;
+  subscription: Subscription;
+  counters: ExporterCounters;
+  done: Promise<void>;
+}
+
+interface AnalyzerSlot {
+  analyzer: Analyzer;
+  subscription: Subscription;
+  done: Promise<void>;
+}
+
+/** Orders analyzers so that each comes after those it depends on; throws on a cycle or a missing name. */
+export function orderAnalyzers(analyzers: readonly Analyzer[]): Analyzer[] {
+  const byName = new Map<string, Analyzer>();
+  for (const analyzer of analyzers) {
+    if (typeof analyzer?.name !== 'string' || analyzer.name === '') {
+      throw new FleetscopeError('[fleetscope] every analyzer needs a non-empty name', { operation: 'options' });
+    }
+    if (byName.has(analyzer.name)) {
+      throw new FleetscopeError(`[fleetscope] two analyzers are named "${analyzer.name}"`, { operation: 'options' });
+    }
+    byName.set(analyzer.name, analyzer);
+  }
+  const ordered: Analyzer[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (analyzer: Analyzer, path: string[]): void => {
+    const mark = state.get(analyzer.name);
+    if (mark === 'done') return;
+    if (mark === 'visiting') {
+      throw new FleetscopeError(
+        `[fleetscope] analyzer dependency cycle: ${[...path, analyzer.name].join(' -> ')}`,
+        { operation: 'options' },
+      );
+    }
+    state.set(analyzer.name, 'visiting');
+    for (const dependency of analyzer.dependsOn ?? []) {
+      const target = byName.get(dependency);
+      if (target === undefined) {
+        throw new FleetscopeError(
+          `[fleetscope] analyzer "${analyzer.name}" depends on "${dependency}", which is not registered`,
+          { operation: 'options' },
+        );
+      }
+      visit(target, [...path, analyzer.name]);
+    }
+    state.set(analyzer.name, 'done');
+    ordered.push(analyzer);
+  };
+  for (const analyzer of analyzers) visit(analyzer, []);
+  return ordered;
+}
+
+export class Pipeline {
+  readonly plugins = new Map<string, PluginState>();
+  private readonly analyzers: AnalyzerSlot[] = [];
+  private readonly analyzerByName = new Map<string, Analyzer>();
+  private readonly exporters: ExporterSlot[] = [];
+  private readonly runners: { runner: Runner; started: Promise<void> }[] = [];
+  private storageSlot: { storage: Storage; subscription: Subscription; done: Promise<void> } | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly deps: PipelineDeps,
+    parts: { storage?: Storage; analyzers: readonly Analyzer[]; exporters: readonly Exporter[]; runners: readonly Runner[] },
+  ) {
+    for (const analyzer of parts.analyzers) this.analyzerByName.set(analyzer.name, analyzer);
+    // Consumers first, sources last, so that no event a runner emits at start is missed.
+    if (parts.storage !== undefined) this.startStorage(parts.storage);
+    for (const analyzer of orderAnalyzers(parts.analyzers)) this.startAnalyzer(analyzer);
+    for (const exporter of parts.exporters) this.startExporter(exporter);
+    for (const runner of parts.runners) this.startRunner(runner);
+  }
+
+  get storage(): Storage | undefined {
+    return this.storageSlot?.storage;
+  }
+
+  private register(name: string, kind: PluginKind): PluginState {
+    const key = this.plugins.has(name) ? `${kind}:${name}` : name;
+    const state: PluginState = { kind, state: 'running', errors: 0 };
+    this.plugins.set(key, state);
+    return state;
+  }
+
+  /** Records a plugin failure: counted, handed to the error handler, put on the bus. */
+  fail(kind: PluginKind, name: string, operation: string, error: unknown): void {
+    const state = this.plugins.get(name) ?? this.plugins.get(`${kind}:${name}`);
+    if (state !== undefined) {
+      state.errors++;
+      state.lastError = `${operation}: ${errorMessage(error)}`;
+    }
+    this.deps.reportError(kind, name, operation, error);
+  }
+
+  private startStorage(storage: Storage): void {
+    this.register(storage.name, 'storage');
+    const subscription = this.deps.bus.subscribe({}, { name: `storage:${storage.name}`, ...this.deps.storageBuffer });
+    const done = (async () => {
+      for await (const batch of subscription) {
+        try {
+          await callAsync(() => storage.append(batch));
+        } catch (error) {
+          this.fail('storage', storage.name, 'append', error);
+        }
+      }
+    })();
+    this.storageSlot = { storage, subscription, done };
+  }
+
+  private startAnalyzer(analyzer: Analyzer): void {
+    const state = this.register(analyzer.name, 'analyzer');
+    const source = `analyzer:${analyzer.name}`;
+    const filter = analyzer.filter ?? {};
+    const subscription = this.deps.bus.subscribe(
+      { ...filter, excludeSources: [...(filter.excludeSources ?? []), source] },
+      { ...analyzer.subscription, name: source },
+    );
+    const sink = this.deps.makeSink(source);
+    const allowed = new Set(analyzer.dependsOn ?? []);
+    const context: AnalyzerContext = {
+      emit: (event) => sink.emit(event),
+      snapshotOf: <T>(name: string): T | undefined => {
+        if (!allowed.has(name)) return undefined;
+        return this.snapshotOf(name) as T | undefined;
+      },
+      reportError: (error, operation = 'consume') => this.fail('analyzer', analyzer.name, operation, error),
+      signal: this.abort.signal,
+      now: this.deps.now,
+    };
+    const done = callAsync(() => analyzer.consume(subscription, context)).then(
+      () => {
+        if (state.state === 'running') state.state = 'stopped';
+      },
+      (error) => {
+        state.state = 'failed';
+        this.fail('analyzer', analyzer.name, 'consume', error);
+        // Nobody reads this stream any more: release its buffer.
+        subscription.close();
+      },
+    );
+    this.analyzers.push({ analyzer, subscription, done });
+  }
+
+  private startExporter(exporter: Exporter): void {
+    this.register(exporter.name, 'exporter');
+    const subscription = this.deps.bus.subscribe(exporter.filter ?? {}, {
+      ...exporter.subscription,
+      name: `exporter:${exporter.name}`,
+    });
+    const counters: ExporterCounters = { batches: 0, exported: 0, failedBatches: 0, failedEvents: 0, timeouts: 0 };
+    const what = `[fleetscope] exporter "${exporter.name}" export`;
+    const done = (async () => {
+      for await (const batch of subscription) {
+        counters.batches++;
+        try {
+          const result = await withTimeout(callAsync(() => exporter.export(batch)), this.deps.exportTimeoutMs, what);
+          if (result?.code === 'success') {
+            counters.exported += batch.length;
+            continue;
+          }
+          const error = result?.code === 'failed' ? result.error : new Error('export returned no result');
+          this.countExportFailure(counters, batch, error);
+          this.fail('exporter', exporter.name, 'export', error);
+        } catch (error) {
+          if (errorMessage(error).includes('timed out')) counters.timeouts++;
+          this.countExportFailure(counters, batch, error);
+          this.fail('exporter', exporter.name, 'export', error);
+        }
+      }
+    })();
+    this.exporters.push({ exporter, subscription, counters, done });
+  }
+
+  private countExportFailure(counters: ExporterCounters, batch: readonly FleetEvent[], error: unknown): void {
+    counters.failedBatches++;
+    counters.failedEvents += batch.length;
+    counters.lastError = errorMessage(error);
+  }
+
+  private startRunner(runner: Runner): void {
+    const state = this.register(runner.name, 'runner');
+    const sink = this.deps.makeSink(runner.name);
+    const started = callAsync(() =>
+      runner.start({
+        emit: (event) => sink.emit(event),
+        emitMany: (events) => sink.emitMany(events),
+        reportError: (error, operation = 'run') => this.fail('runner', runner.name, operation, error),
+        signal: this.abort.signal,
+      }),
+    ).catch((error) => {
+      state.state = 'failed';
+      this.fail('runner', runner.name, 'start', error);
+    });
+    this.runners.push({ runner, started });
+  }
+
+  /** Resolves when every runner's `start` has settled. */
+  async ready(): Promise<void> {
+    await Promise.all(this.runners.map((r) => r.started));
+  }
+
+  snapshotOf(name: string): unknown {
+    const analyzer = this.analyzerByName.get(name);
+    if (analyzer === undefined) return undefined;
+    try {
+      return analyzer.snapshot();
+    } catch (error) {
+      this.fail('analyzer', name, 'snapshot', error);
+      return { error: errorMessage(error) };
+    }
+  }
+
+  snapshots(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const { analyzer } of this.analyzers) out[analyzer.name] = this.snapshotOf(analyzer.name);
+    return out;
+  }
+
+  /** Internal consumers whose catching up `flush` waits for. */
+  consumers(): Subscription[] {
+    const subs = [...this.analyzers.map((a) => a.subscription), ...this.exporters.map((e) => e.subscription)];
+    if (this.storageSlot !== undefined) subs.unshift(this.storageSlot.subscription);
+    return subs;
+  }
+
+  /** Waits for the storage appender to catch up (for read-your-writes queries). */
+  async storageCaughtUp(timeoutMs: number): Promise<void> {
+    if (this.storageSlot === undefined) return;
+    await withTimeout(this.storageSlot.subscription.whenIdle(), timeoutMs, 'storage catch-up').catch(() => {});
+  }
+
+  /** Asks exporters and storage to push out what they buffer themselves. */
+  async flushPlugins(timeoutMs: number): Promise<void> {
+    const jobs: Promise<void>[] = this.exporters.map(({ exporter }) =>
+      exporter.flush === undefined
+        ? Promise.resolve()
+        : withTimeout(callAsync(() => exporter.flush!()), timeoutMs, `[fleetscope] exporter "${exporter.name}" flush`).catch(
+            (error) => this.fail('exporter', exporter.name, 'flush', error),
+          ),
+    );
+    const storage = this.storageSlot?.storage;
+    if (storage?.flush !== undefined) {
+      jobs.push(
+        withTimeout(callAsync(() => storage.flush!()), timeoutMs, `[fleetscope] storage "${storage.name}" flush`).catch(
+          (error) => this.fail('storage', storage.name, 'flush', error),
+        ),
+      );
+    }
+    await Promise.all(jobs);
+  }
+
+  async stopRunners(): Promise<void> {
+    const { stopTimeoutMs } = this.deps;
+    await Promise.all(
+      this.runners.map(async ({ runner, started }) => {
+        await started;
+        try {
+          await withTimeout(callAsync(() => runner.stop()), stopTimeoutMs, `[fleetscope] runner "${runner.name}" stop`);
+        } catch (error) {
+          this.fail('runner', runner.name, 'stop', error);
+        }
+        const state = this.plugins.get(runner.name);
+        if (state !== undefined && state.state === 'running') state.state = 'stopped';
+      }),
+    );
+  }
+
+  /** Ends every stream (consumers read what is buffered), then shuts plugins down. */
+  async shutdown(): Promise<void> {
+    const { stopTimeoutMs } = this.deps;
+    for (const subscription of this.consumers()) subscription.end();
+    const settle = (p: Promise<void>, what: string) => withTimeout(p, stopTimeoutMs, what).catch(() => {});
+    await Promise.all([
+      ...this.analyzers.map((a) => settle(a.done, `analyzer ${a.analyzer.name}`)),
+      ...this.exporters.map((e) => settle(e.done, `exporter ${e.exporter.name}`)),
+      this.storageSlot ? settle(this.storageSlot.done, 'storage appender') : Promise.resolve(),
+    ]);
+    this.abort.abort();
+    await Promise.all(
+      this.exporters.map(async ({ exporter }) => {
+        try {
+          await withTimeout(callAsync(() => exporter.shutdown()), stopTimeoutMs, `[fleetscope] exporter "${exporter.name}" shutdown`);
+        } catch (error) {
+          this.fail('exporter', exporter.name, 'shutdown', error);
+        }
+        const state = this.plugins.get(exporter.name);
+        if (state !== undefined) state.state = 'stopped';
+      }),
+    );
+    const storage = this.storageSlot?.storage;
+    if (storage !== undefined) {
+      try {
+        await withTimeout(callAsync(() => storage.close()), stopTimeoutMs, `[fleetscope] storage "${storage.name}" close`);
+      } catch (error) {
+        this.fail('storage', storage.name, 'close', error);
+      }
+      const state = this.plugins.get(storage.name);
+      if (state !== undefined) state.state = 'stopped';
+    }
+  }
+
+  runnerHealth(): Record<string, RunnerHealth> {
+    const out: Record<string, RunnerHealth> = {};
+    for (const { runner } of this.runners) {
+      try {
+        out[runner.name] = runner.health();
+      } catch (error) {
+        out[runner.name] = { status: 'failed', message: `health() threw: ${errorMessage(error)}` };
+      }
+    }
+    return out;
+  }
+
+  exporterStats(): Record<string, ExporterCounters & Record<string, unknown>> {
+    const out: Record<string, ExporterCounters & Record<string, unknown>> = {};
+    for (const { exporter, counters, subscription } of this.exporters) {
+      let own: Record<string, unknown> = {};
+      try {
+        own = exporter.stats?.() ?? {};
+      } catch (error) {
+        own = { statsError: errorMessage(error) };
+      }
+      out[exporter.name] = { ...own, ...counters, dropped: subscription.stats().dropped };
+    }
+    return out;
+  }
+
+  storageStats(): Record<string, unknown> | undefined {
+    const storage = this.storageSlot?.storage;
+    if (storage === undefined) return undefined;
+    try {
+      return { name: storage.name, ...storage.stats(), dropped: this.storageSlot!.subscription.stats().dropped };
+    } catch (error) {
+      this.fail('storage', storage.name, 'stats', error);
+      return { name: storage.name, error: errorMessage(error) };
+    }
+  }
+}

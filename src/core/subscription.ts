@@ -1,0 +1,273 @@
+/**
+ * A subscription: one consumer's bounded buffer over the bus, read as an async iterable of
+ * batches. The publisher only ever pushes (O(1), never waits); when the buffer is full the
+ * overflow policy decides what is lost, and every loss is counted.
+ */
+import type { FleetEvent } from './events.js';
+
+/** What to lose when a subscriber falls behind by `highWaterMark` events. */
+export type OverflowPolicy = 'drop-oldest' | 'drop-newest';
+
+export interface SubscribeOptions {
+  /** Name shown in `stats()`. Default `subscriber-<n>`. */
+  name?: string;
+  /**
+   * Most events buffered for this subscriber before the overflow policy applies.
+   * Default 131072, enough to absorb a synchronous burst of 100k events with nothing lost.
+   */
+  highWaterMark?: number;
+  /** Default `drop-oldest`: a live view prefers recent events. */
+  overflow?: OverflowPolicy;
+  /** Most events in one batch handed to the consumer. Default 1024. */
+  maxBatchSize?: number;
+  /** Aborting ends the subscription at once; buffered events are discarded. */
+  signal?: AbortSignal;
+  /** Called once per burst of drops (the first drop after the buffer last had room). */
+  onDrop?: (stats: SubscriptionStats) => void;
+}
+
+export interface SubscriptionStats {
+  name: string;
+  /** Events accepted into the buffer. */
+  received: number;
+  /** Events handed to the consumer. */
+  delivered: number;
+  /** Events lost to the overflow policy. */
+  dropped: number;
+  /** Events discarded by an abort or `close()` before they were read. */
+  discarded: number;
+  /** Events waiting in the buffer. */
+  pending: number;
+  highWaterMark: number;
+  overflow: OverflowPolicy;
+  closed: boolean;
+}
+
+export const DEFAULT_HIGH_WATER_MARK = 131_072;
+export const DEFAULT_MAX_BATCH_SIZE = 1024;
+
+/** Compact the buffer once this many slots at its head are consumed. */
+const COMPACT_AFTER = 4096;
+
+let anonymousCount = 0;
+
+type Resolver = (result: IteratorResult<readonly FleetEvent[]>) => void;
+
+/**
+ * Single-consumer async iterable of event batches. Iterate it once (`for await`); breaking out
+ * of the loop, aborting the signal, `close()` or `await using` end it.
+ */
+export class Subscription implements AsyncIterableIterator<readonly FleetEvent[]>, AsyncDisposable {
+  readonly name: string;
+  readonly highWaterMark: number;
+  readonly overflow: OverflowPolicy;
+  readonly maxBatchSize: number;
+
+  private items: (FleetEvent | undefined)[] = [];
+  private head = 0;
+  private received = 0;
+  private delivered = 0;
+  private dropped = 0;
+  private discarded = 0;
+  private inBurst = false;
+  /** No more events are accepted; the consumer reads what is buffered, then ends. */
+  private ending = false;
+  /** Over: the consumer gets `done`. */
+  private closed = false;
+  private waiter: Resolver | undefined;
+  private deliveryScheduled = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly onDrop: ((stats: SubscriptionStats) => void) | undefined;
+  private readonly detach: () => void;
+  private readonly abortListener: (() => void) | undefined;
+  private readonly signal: AbortSignal | undefined;
+
+  /** @internal Created by `EventBus.subscribe`. */
+  constructor(options: SubscribeOptions, detach: () => void) {
+    this.name = options.name ?? `subscriber-${++anonymousCount}`;
+    this.highWaterMark = Math.max(1, Math.floor(options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK));
+    this.overflow = options.overflow ?? 'drop-oldest';
+    this.maxBatchSize = Math.max(1, Math.floor(options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE));
+    this.onDrop = options.onDrop;
+    this.detach = detach;
+    this.signal = options.signal;
+    if (options.signal) {
+      if (options.signal.aborted) {
+        queueMicrotask(() => this.close());
+      } else {
+        this.abortListener = () => this.close();
+        options.signal.addEventListener('abort', this.abortListener, { once: true });
+      }
+    }
+  }
+
+  /** Events waiting to be read. */
+  get pending(): number {
+    return this.items.length - this.head;
+  }
+
+  /** @internal Called by the bus for each matching event. Never throws, never waits. */
+  push(event: FleetEvent): void {
+    if (this.ending) return;
+    if (this.pending >= this.highWaterMark) {
+      this.dropped++;
+      if (this.overflow === 'drop-newest') {
+        this.noteDrop();
+        return;
+      }
+      this.items[this.head++] = undefined;
+      this.noteDrop();
+      // A stalled consumer must not grow the array: reclaim the dropped head now and then.
+      if (this.head >= COMPACT_AFTER && this.head * 2 >= this.items.length) this.compact();
+    } else {
+      this.inBurst = false;
+    }
+    this.items.push(event);
+    this.received++;
+    if (this.waiter !== undefined && !this.deliveryScheduled) {
+      // Deliver on a microtask so a synchronous burst of emits becomes one batch.
+      this.deliveryScheduled = true;
+      queueMicrotask(this.deliver);
+    }
+  }
+
+  private noteDrop(): void {
+    if (this.inBurst) return;
+    this.inBurst = true;
+    if (this.onDrop === undefined) return;
+    try {
+      this.onDrop(this.stats());
+    } catch {
+      // A drop callback must not break the publisher.
+    }
+  }
+
+  private readonly deliver = (): void => {
+    this.deliveryScheduled = false;
+    const resolve = this.waiter;
+    if (resolve === undefined) return;
+    if (this.pending > 0) {
+      this.waiter = undefined;
+      resolve({ value: this.takeBatch(), done: false });
+    } else if (this.closed || this.ending) {
+      this.waiter = undefined;
+      this.finish();
+      resolve({ value: undefined, done: true });
+    }
+  };
+
+  private takeBatch(): FleetEvent[] {
+    const end = Math.min(this.items.length, this.head + this.maxBatchSize);
+    const batch = this.items.slice(this.head, end) as FleetEvent[];
+    this.head = end;
+    this.delivered += batch.length;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= COMPACT_AFTER && this.head * 2 >= this.items.length) {
+      this.compact();
+    }
+    return batch;
+  }
+
+  private compact(): void {
+    this.items = this.items.slice(this.head);
+    this.head = 0;
+  }
+
+  next(): Promise<IteratorResult<readonly FleetEvent[]>> {
+    if (this.pending > 0 && !this.closed) return Promise.resolve({ value: this.takeBatch(), done: false });
+    if (this.closed || this.ending) {
+      this.finish();
+      return Promise.resolve({ value: undefined, done: true });
+    }
+    if (this.waiter !== undefined) {
+      return Promise.reject(new Error('[fleetscope] a subscription has one consumer; it is already being read'));
+    }
+    // The consumer has read everything and waits: whoever waited for that can go on.
+    this.notifyIdle();
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+
+  /** Ends the subscription when the consumer leaves a `for await` loop early. */
+  return(): Promise<IteratorResult<readonly FleetEvent[]>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  /** Ends now: buffered events are discarded (counted in `discarded`), the consumer gets `done`. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ending = true;
+    this.discarded += this.pending;
+    this.items = [];
+    this.head = 0;
+    this.finish();
+    const resolve = this.waiter;
+    this.waiter = undefined;
+    resolve?.({ value: undefined, done: true });
+  }
+
+  /** Stops accepting events; the consumer reads what is buffered and then ends. */
+  end(): void {
+    if (this.ending) return;
+    this.ending = true;
+    this.detach();
+    if (this.waiter !== undefined && !this.deliveryScheduled) {
+      this.deliveryScheduled = true;
+      queueMicrotask(this.deliver);
+    }
+  }
+
+  /**
+   * Resolves once the consumer has read everything buffered and asked for more (or the
+   * subscription ended). Used by `flush()` to know a consumer has caught up.
+   */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.closed || (this.pending === 0 && (this.waiter !== undefined || this.ending));
+  }
+
+  private notifyIdle(): void {
+    if (this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private finish(): void {
+    this.closed = true;
+    this.detach();
+    if (this.abortListener !== undefined) this.signal?.removeEventListener('abort', this.abortListener);
+    this.notifyIdle();
+  }
+
+  stats(): SubscriptionStats {
+    return {
+      name: this.name,
+      received: this.received,
+      delivered: this.delivered,
+      dropped: this.dropped,
+      discarded: this.discarded,
+      pending: this.pending,
+      highWaterMark: this.highWaterMark,
+      overflow: this.overflow,
+      closed: this.closed,
+    };
+  }
+}

@@ -1,0 +1,412 @@
+/**
+ * The door: turns a raw object into a trusted `FleetEvent`, or into a reason that names the
+ * field and the problem. Hand-written (no schema library) because it runs on every `emit`.
+ */
+import {
+  BUILTIN_EVENT_TYPES,
+  SEVERITIES,
+  type BuiltinEventType,
+  type FleetEvent,
+  type Severity,
+} from './events.js';
+import { DEFAULT_PAYLOAD_LIMITS, sanitizeValue, type PayloadLimits, type RepairKind } from './sanitize.js';
+
+/** Envelope values used where the raw event leaves a field out. */
+export interface EventDefaults {
+  source: string;
+  sessionId: string;
+  agentId: string;
+  workflowId?: string;
+  traceId?: string;
+  /** Parent for a new event: the span of the scope it is emitted in. */
+  parentSpanId?: string;
+}
+
+export type ValidationResult =
+  | { ok: true; event: FleetEvent; repairs: readonly RepairKind[] }
+  | {
+      ok: false;
+      /** Stable text naming the field and the problem, e.g. `timestamp: must be a finite number >= 0`. */
+      reason: string;
+    };
+
+type FieldKind = 'string' | 'count' | 'number' | 'duration' | 'boolean' | 'object' | 'any' | readonly string[];
+
+/** [field, kind, required] */
+type FieldSpec = readonly [string, FieldKind, boolean];
+
+const TOOL_STATUSES = ['success', 'error', 'blocked'] as const;
+const CALL_STATUSES = ['success', 'error'] as const;
+const AGENT_STATUSES = ['success', 'error', 'cancelled'] as const;
+const ROLES = ['user', 'assistant', 'system', 'notification'] as const;
+const INSIGHT_CATEGORIES = ['performance', 'cost', 'reliability', 'efficiency', 'quality'] as const;
+const INSIGHT_PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
+const PLUGIN_KINDS = ['runner', 'analyzer', 'storage', 'exporter'] as const;
+
+/** Payload schemas of the built-in types; `any` fields are sanitized with the rest. */
+const PAYLOAD_SPECS: Record<BuiltinEventType, readonly FieldSpec[]> = {
+  'session.start': [
+    ['reason', 'string', false],
+    ['cwd', 'string', false],
+    ['name', 'string', false],
+  ],
+  'session.end': [
+    ['reason', 'string', false],
+    ['status', CALL_STATUSES, false],
+    ['durationMs', 'duration', false],
+  ],
+  'agent.start': [
+    ['name', 'string', true],
+    ['parentAgentId', 'string', false],
+    ['agentType', 'string', false],
+  ],
+  'agent.end': [
+    ['name', 'string', true],
+    ['parentAgentId', 'string', false],
+    ['agentType', 'string', false],
+    ['status', AGENT_STATUSES, true],
+    ['durationMs', 'duration', false],
+    ['error', 'string', false],
+  ],
+  'tool.start': [
+    ['toolName', 'string', true],
+    ['toolCallId', 'string', false],
+  ],
+  'tool.end': [
+    ['toolName', 'string', true],
+    ['toolCallId', 'string', false],
+    ['status', TOOL_STATUSES, true],
+    ['durationMs', 'duration', false],
+    ['error', 'string', false],
+  ],
+  'llm.call': [
+    ['provider', 'string', false],
+    ['model', 'string', true],
+    ['operation', 'string', false],
+    ['inputTokens', 'count', false],
+    ['outputTokens', 'count', false],
+    ['cacheReadTokens', 'count', false],
+    ['cacheWriteTokens', 'count', false],
+    ['costUsd', 'duration', false],
+    ['latencyMs', 'duration', false],
+    ['status', CALL_STATUSES, true],
+    ['error', 'string', false],
+    ['requestId', 'string', false],
+    ['responseId', 'string', false],
+    ['finishReason', 'string', false],
+    ['stream', 'boolean', false],
+  ],
+  message: [
+    ['role', ROLES, true],
+    ['text', 'string', false],
+    ['kind', 'string', false],
+  ],
+  metric: [
+    ['name', 'string', true],
+    ['value', 'number', true],
+    ['unit', 'string', false],
+    ['kind', ['gauge', 'counter'], false],
+  ],
+  log: [
+    ['message', 'string', true],
+    ['fields', 'object', false],
+  ],
+  alert: [
+    ['rule', 'string', true],
+    ['message', 'string', true],
+    ['value', 'number', false],
+    ['threshold', 'number', false],
+    ['details', 'object', false],
+  ],
+  insight: [
+    ['rule', 'string', true],
+    ['title', 'string', true],
+    ['category', INSIGHT_CATEGORIES, true],
+    ['priority', INSIGHT_PRIORITIES, true],
+    ['confidence', 'number', true],
+    ['recommendation', 'string', true],
+    ['evidence', 'object', false],
+  ],
+  anomaly: [
+    ['operation', 'string', true],
+    ['method', 'string', true],
+    ['score', 'number', true],
+    ['features', 'object', true],
+    ['eventId', 'string', false],
+  ],
+  'plugin.error': [
+    ['plugin', 'string', true],
+    ['kind', PLUGIN_KINDS, true],
+    ['operation', 'string', true],
+    ['message', 'string', true],
+  ],
+};
+
+const BUILTIN_TYPES = new Set<string>(BUILTIN_EVENT_TYPES);
+const BUILTIN_NAMESPACES = new Set(
+  BUILTIN_EVENT_TYPES.filter((t) => t.includes('.')).map((t) => t.slice(0, t.indexOf('.'))),
+);
+const SEVERITY_SET = new Set<string>(SEVERITIES);
+const ENVELOPE_FIELDS = new Set([
+  'id',
+  'type',
+  'timestamp',
+  'severity',
+  'source',
+  'sessionId',
+  'agentId',
+  'workflowId',
+  'traceId',
+  'spanId',
+  'parentSpanId',
+  'tags',
+  'attributes',
+  'payload',
+  'truncated',
+]);
+
+/** `namespace.name`, letters, digits, `_` and `-`; e.g. `myapp.cache_hit`. */
+const CUSTOM_TYPE = /^[A-Za-z][\w-]*(\.[\w-]+)+$/;
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
+/** Printable, no control characters. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const MAX_ID_LENGTH = 256;
+const MAX_TAGS = 64;
+/** 9999-12-31: anything later is a unit mistake (µs or ns), not a date. */
+const MAX_TIMESTAMP = 253_402_300_799_999;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number' && Number.isNaN(value)) return 'NaN';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function checkField(value: unknown, kind: FieldKind): string | undefined {
+  switch (kind) {
+    case 'string':
+      return typeof value === 'string' ? undefined : `must be a string (got ${describe(value)})`;
+    case 'count':
+      return typeof value === 'number' && Number.isInteger(value) && value >= 0
+        ? undefined
+        : `must be an integer >= 0 (got ${describe(value)})`;
+    case 'duration':
+      return typeof value === 'number' && Number.isFinite(value) && value >= 0
+        ? undefined
+        : `must be a finite number >= 0 (got ${describeNumber(value)})`;
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value)
+        ? undefined
+        : `must be a finite number (got ${describeNumber(value)})`;
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : `must be a boolean (got ${describe(value)})`;
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? undefined
+        : `must be an object (got ${describe(value)})`;
+    case 'any':
+      return undefined;
+    default:
+      return typeof value === 'string' && kind.includes(value) ? undefined : `must be one of ${kind.join(' | ')}`;
+  }
+}
+
+/** Numbers are described by class (negative, NaN, Infinity), never by value, to keep reasons few. */
+function describeNumber(value: unknown): string {
+  if (typeof value !== 'number') return describe(value);
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return 'Infinity';
+  return value < 0 ? 'a negative number' : 'a number';
+}
+
+function checkId(value: unknown, field: string): string | undefined {
+  if (typeof value !== 'string') return `${field}: must be a string (got ${describe(value)})`;
+  if (value.length === 0 || value.length > MAX_ID_LENGTH) return `${field}: must be 1-${MAX_ID_LENGTH} characters`;
+  if (CONTROL_CHARS.test(value)) return `${field}: must not contain control characters`;
+  return undefined;
+}
+
+function checkHexId(value: unknown, field: string, shape: RegExp, zero: string, length: number): string | undefined {
+  if (typeof value !== 'string' || !shape.test(value) || value === zero) {
+    return `${field}: must be ${length} lowercase hex characters, not all zero`;
+  }
+  return undefined;
+}
+
+/** Reports problems of the built-in payload type, or undefined when it is valid. */
+function checkPayload(type: BuiltinEventType, payload: Record<string, unknown>): string | undefined {
+  const specs = PAYLOAD_SPECS[type];
+  for (let i = 0; i < specs.length; i++) {
+    const [field, kind, required] = specs[i]!;
+    const value = payload[field];
+    if (value === undefined) {
+      if (required) return `payload.${field}: is required for ${type}`;
+      continue;
+    }
+    const problem = checkField(value, kind);
+    if (problem !== undefined) return `payload.${field}: ${problem}`;
+  }
+  return undefined;
+}
+
+/** Default severity from the payload's outcome, so failed calls are `error` without saying so. */
+function defaultSeverity(type: string, payload: Record<string, unknown>): Severity {
+  switch (type) {
+    case 'plugin.error':
+      return 'error';
+    case 'alert':
+    case 'anomaly':
+      return 'warning';
+    default: {
+      const status = payload.status;
+      if (status === 'error') return 'error';
+      if (status === 'blocked') return 'warning';
+      return 'info';
+    }
+  }
+}
+
+/** Generates event ids: a random per-process prefix and a counter (cheap, unique, sortable). */
+export function createIdGenerator(): () => string {
+  const prefix = Math.random().toString(36).slice(2, 10).padEnd(8, '0');
+  let counter = 0;
+  return () => `${prefix}-${(++counter).toString(36)}`;
+}
+
+export interface ValidateOptions {
+  defaults: EventDefaults;
+  limits?: PayloadLimits;
+  nextId?: () => string;
+  now?: () => number;
+}
+
+const defaultNextId = createIdGenerator();
+
+/**
+ * Validates a raw object and builds the trusted event from it; never throws.
+ *
+ * Every envelope field except `type` and `payload` is optional on input: ids, timestamp,
+ * severity, session and agent are filled in from `defaults`. Unknown top-level fields are
+ * rejected (a misspelt `sessionID` would otherwise vanish silently).
+ */
+export function validateEvent(raw: unknown, options: ValidateOptions): ValidationResult {
+  try {
+    return validateUnsafe(raw, options);
+  } catch (error) {
+    // A hostile object (throwing getter, revoked proxy) must not reach the host.
+    return { ok: false, reason: `event: could not be read (${error instanceof Error ? error.name : 'error'})` };
+  }
+}
+
+function validateUnsafe(raw: unknown, options: ValidateOptions): ValidationResult {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, reason: `event: must be an object (got ${describe(raw)})` };
+  }
+  const input = raw as Record<string, unknown>;
+  for (const key in input) {
+    if (!ENVELOPE_FIELDS.has(key)) return { ok: false, reason: `event: unknown field (only envelope fields, type and payload are allowed)` };
+  }
+
+  const type = input.type;
+  if (typeof type !== 'string') return { ok: false, reason: `type: must be a string (got ${describe(type)})` };
+  const builtin = BUILTIN_TYPES.has(type);
+  if (!builtin) {
+    if (!CUSTOM_TYPE.test(type)) {
+      return { ok: false, reason: 'type: unknown type; custom types need a namespace, e.g. "myapp.cache_hit"' };
+    }
+    if (BUILTIN_NAMESPACES.has(type.slice(0, type.indexOf('.')))) {
+      return { ok: false, reason: 'type: unknown type in a built-in namespace (session, agent, tool, llm, plugin)' };
+    }
+  }
+
+  let payload = input.payload;
+  if (payload === undefined && !builtin) payload = {};
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return { ok: false, reason: `payload: must be an object (got ${describe(payload)})` };
+  }
+  if (builtin) {
+    const problem = checkPayload(type as BuiltinEventType, payload as Record<string, unknown>);
+    if (problem !== undefined) return { ok: false, reason: problem };
+  }
+
+  const { defaults } = options;
+  let timestamp = input.timestamp;
+  if (timestamp === undefined) timestamp = options.now ? options.now() : Date.now();
+  else if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0 || timestamp > MAX_TIMESTAMP) {
+    return { ok: false, reason: `timestamp: must be milliseconds since the epoch, a finite number >= 0 (got ${describeNumber(timestamp)})` };
+  }
+
+  let severity = input.severity;
+  if (severity === undefined) severity = defaultSeverity(type, payload as Record<string, unknown>);
+  else if (typeof severity !== 'string' || !SEVERITY_SET.has(severity)) {
+    return { ok: false, reason: `severity: must be one of ${SEVERITIES.join(' | ')}` };
+  }
+
+  let problem: string | undefined;
+  const id = input.id;
+  if (id !== undefined && (problem = checkId(id, 'id'))) return { ok: false, reason: problem };
+  const source = input.source;
+  if (source !== undefined && (problem = checkId(source, 'source'))) return { ok: false, reason: problem };
+  const sessionId = input.sessionId;
+  if (sessionId !== undefined && (problem = checkId(sessionId, 'sessionId'))) return { ok: false, reason: problem };
+  const agentId = input.agentId;
+  if (agentId !== undefined && (problem = checkId(agentId, 'agentId'))) return { ok: false, reason: problem };
+  const workflowId = input.workflowId;
+  if (workflowId !== undefined && (problem = checkId(workflowId, 'workflowId'))) return { ok: false, reason: problem };
+  const traceId = input.traceId;
+  if (traceId !== undefined && (problem = checkHexId(traceId, 'traceId', TRACE_ID, ZERO_TRACE_ID, 32))) {
+    return { ok: false, reason: problem };
+  }
+  const spanId = input.spanId;
+  if (spanId !== undefined && (problem = checkHexId(spanId, 'spanId', SPAN_ID, ZERO_SPAN_ID, 16))) {
+    return { ok: false, reason: problem };
+  }
+  const parentSpanId = input.parentSpanId;
+  if (parentSpanId !== undefined && (problem = checkHexId(parentSpanId, 'parentSpanId', SPAN_ID, ZERO_SPAN_ID, 16))) {
+    return { ok: false, reason: problem };
+  }
+  const tags = input.tags;
+  if (tags !== undefined) {
+    if (!Array.isArray(tags) || tags.length > MAX_TAGS || !tags.every((t) => typeof t === 'string')) {
+      return { ok: false, reason: `tags: must be an array of at most ${MAX_TAGS} strings` };
+    }
+  }
+  let attributes = input.attributes;
+  if (attributes !== undefined && (problem = checkField(attributes, 'object'))) {
+    return { ok: false, reason: `attributes: ${problem}` };
+  }
+
+  const limits = options.limits ?? DEFAULT_PAYLOAD_LIMITS;
+  const sanitizedPayload = sanitizeValue(payload, limits);
+  let repairs = sanitizedPayload.repairs;
+  payload = sanitizedPayload.value;
+  if (attributes !== undefined) {
+    const sanitizedAttributes = sanitizeValue(attributes, limits);
+    attributes = sanitizedAttributes.value;
+    if (sanitizedAttributes.repairs.length > 0) repairs = [...new Set([...repairs, ...sanitizedAttributes.repairs])];
+  }
+
+  const event = {
+    id: (id as string | undefined) ?? (options.nextId ?? defaultNextId)(),
+    type,
+    timestamp,
+    severity,
+    source: (source as string | undefined) ?? defaults.source,
+    sessionId: (sessionId as string | undefined) ?? defaults.sessionId,
+    agentId: (agentId as string | undefined) ?? defaults.agentId,
+    workflowId: (workflowId as string | undefined) ?? defaults.workflowId,
+    traceId: (traceId as string | undefined) ?? defaults.traceId,
+    spanId: spanId as string | undefined,
+    parentSpanId: (parentSpanId as string | undefined) ?? defaults.parentSpanId,
+    tags: tags as string[] | undefined,
+    attributes: attributes as Record<string, unknown> | undefined,
+    payload,
+    truncated: repairs.includes('truncated') || input.truncated === true ? true : undefined,
+  } as FleetEvent;
+  return { ok: true, event, repairs };
+}
+
+export const validationInternals = { PAYLOAD_SPECS };

@@ -1,0 +1,2 @@
+/** `fleetscope/exporters`: exporters behind the `Exporter` contract. */
+export {};

@@ -1,0 +1,2 @@
+/** `fleetscope/runners`: event sources behind the `Runner` contract. */
+export {};

@@ -1,0 +1,254 @@
+/**
+ * In-memory storage: a ring buffer bounded by capacity and age, with an index per session,
+ * agent, workflow and type, so a query by any of them reads only its own events.
+ *
+ * Every event gets a sequence number in append order. Eviction always removes the lowest
+ * sequence number, which is also the first live entry of each index list it is in, so
+ * trimming an index is O(1) per eviction.
+ */
+import {
+  DEFAULT_QUERY_LIMIT,
+  MAX_QUERY_LIMIT,
+  type EventQuery,
+  type FleetEvent,
+  type QueryPage,
+  type Storage,
+  type StorageStats,
+} from '../core/index.js';
+
+export interface MemoryStorageOptions {
+  /** Most events held; the oldest are evicted first. Default 100,000. */
+  capacity?: number;
+  /**
+   * Events whose timestamp is older than this are evicted (checked from the oldest appended,
+   * on append and query). Default 24 h. `Infinity` keeps events until capacity evicts them.
+   */
+  maxAgeMs?: number;
+  /** Clock for age eviction. Default `Date.now`. */
+  clock?: () => number;
+  /** Name in stats. Default `memory`. */
+  name?: string;
+}
+
+/** Sequence numbers of one index key, ascending; entries before `start` are evicted. */
+interface SeqList {
+  seqs: number[];
+  start: number;
+}
+
+const COMPACT_AFTER = 1024;
+
+function lowerBound(seqs: readonly number[], from: number, value: number): number {
+  let lo = from;
+  let hi = seqs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (seqs[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function encodeCursor(seq: number): string {
+  return `m${seq.toString(36)}`;
+}
+
+function decodeCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  if (!cursor.startsWith('m')) return Number.NaN;
+  const seq = Number.parseInt(cursor.slice(1), 36);
+  return Number.isSafeInteger(seq) && seq >= 0 ? seq : Number.NaN;
+}
+
+class Index {
+  readonly lists = new Map<string, SeqList>();
+
+  add(key: string, seq: number): void {
+    const list = this.lists.get(key);
+    if (list === undefined) this.lists.set(key, { seqs: [seq], start: 0 });
+    else list.seqs.push(seq);
+  }
+
+  /** Drops the oldest live entry of `key` (which must be `seq`). */
+  evict(key: string): void {
+    const list = this.lists.get(key);
+    if (list === undefined) return;
+    list.start++;
+    if (list.start >= list.seqs.length) {
+      this.lists.delete(key);
+    } else if (list.start >= COMPACT_AFTER && list.start * 2 >= list.seqs.length) {
+      list.seqs = list.seqs.slice(list.start);
+      list.start = 0;
+    }
+  }
+
+  clear(): void {
+    this.lists.clear();
+  }
+}
+
+/** Creates an in-memory `Storage`. */
+export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
+  const capacity = Math.floor(options.capacity ?? 100_000);
+  if (!(capacity >= 1)) throw new Error('[fleetscope] [memory] capacity must be a number >= 1');
+  const maxAgeMs = options.maxAgeMs ?? 24 * 60 * 60 * 1000;
+  if (!(maxAgeMs > 0)) throw new Error('[fleetscope] [memory] maxAgeMs must be > 0');
+  const clock = options.clock ?? Date.now;
+  const name = options.name ?? 'memory';
+
+  const ring: (FleetEvent | undefined)[] = [];
+  /** Sequence number of the oldest held event. */
+  let first = 0;
+  /** Sequence number the next appended event gets. */
+  let next = 0;
+  let evicted = 0;
+  let closed = false;
+  const bySession = new Index();
+  const byAgent = new Index();
+  const byWorkflow = new Index();
+  const byType = new Index();
+
+  const at = (seq: number) => ring[seq % capacity];
+
+  function evictOldest(): void {
+    const event = at(first)!;
+    bySession.evict(event.sessionId);
+    byAgent.evict(event.agentId);
+    byType.evict(event.type);
+    if (event.workflowId !== undefined) byWorkflow.evict(event.workflowId);
+    ring[first % capacity] = undefined;
+    first++;
+    evicted++;
+  }
+
+  function evictExpired(): void {
+    if (maxAgeMs === Infinity) return;
+    const cutoff = clock() - maxAgeMs;
+    while (first < next && at(first)!.timestamp < cutoff) evictOldest();
+  }
+
+  /** Candidate sequence numbers from the most selective index, ascending, or undefined for "all". */
+  function candidates(query: EventQuery): (number[] | SeqList)[] | undefined {
+    const lists: SeqList[] = [];
+    const pick = (index: Index, key: string | undefined) => {
+      if (key === undefined) return true;
+      const list = index.lists.get(key);
+      if (list === undefined) return false;
+      lists.push(list);
+      return true;
+    };
+    if (!pick(bySession, query.sessionId) || !pick(byAgent, query.agentId) || !pick(byWorkflow, query.workflowId)) {
+      return [];
+    }
+    if (query.types !== undefined) {
+      const typeLists = [...new Set(query.types)].map((t) => byType.lists.get(t)).filter((l) => l !== undefined);
+      const typeTotal = typeLists.reduce((sum, l) => sum + l.seqs.length - l.start, 0);
+      const best = lists.reduce<SeqList | undefined>(
+        (a, l) => (a === undefined || l.seqs.length - l.start < a.seqs.length - a.start ? l : a),
+        undefined,
+      );
+      if (best === undefined || typeTotal < best.seqs.length - best.start) {
+        return typeLists.length === 1 ? typeLists : [mergeLists(typeLists)];
+      }
+      return [best];
+    }
+    if (lists.length === 0) return undefined;
+    return [lists.reduce((a, l) => (l.seqs.length - l.start < a.seqs.length - a.start ? l : a))];
+  }
+
+  function mergeLists(lists: SeqList[]): number[] {
+    const merged: number[] = [];
+    for (const list of lists) for (let i = list.start; i < list.seqs.length; i++) merged.push(list.seqs[i]!);
+    return merged.sort((a, b) => a - b);
+  }
+
+  function matches(event: FleetEvent, query: EventQuery, types: Set<string> | undefined): boolean {
+    return (
+      (query.sessionId === undefined || event.sessionId === query.sessionId) &&
+      (query.agentId === undefined || event.agentId === query.agentId) &&
+      (query.workflowId === undefined || event.workflowId === query.workflowId) &&
+      (types === undefined || types.has(event.type)) &&
+      (query.from === undefined || event.timestamp >= query.from) &&
+      (query.to === undefined || event.timestamp < query.to)
+    );
+  }
+
+  return {
+    name,
+
+    async append(batch) {
+      if (closed) throw new Error('[fleetscope] [memory] storage is closed');
+      for (const event of batch) {
+        if (next - first >= capacity) evictOldest();
+        const seq = next++;
+        ring[seq % capacity] = event;
+        bySession.add(event.sessionId, seq);
+        byAgent.add(event.agentId, seq);
+        byType.add(event.type, seq);
+        if (event.workflowId !== undefined) byWorkflow.add(event.workflowId, seq);
+      }
+      evictExpired();
+    },
+
+    async query(query: EventQuery): Promise<QueryPage> {
+      evictExpired();
+      const limit = Math.min(MAX_QUERY_LIMIT, Math.max(1, Math.floor(query.limit ?? DEFAULT_QUERY_LIMIT)));
+      const cursor = decodeCursor(query.cursor);
+      if (Number.isNaN(cursor)) throw new Error('[fleetscope] [memory] cursor is not one this storage issued');
+      const desc = query.order === 'desc';
+      const types = query.types === undefined ? undefined : new Set(query.types);
+      const events: FleetEvent[] = [];
+      let lastSeq = -1;
+      let more = false;
+      const take = (seq: number): boolean => {
+        const event = at(seq);
+        if (event === undefined || !matches(event, query, types)) return true;
+        if (events.length === limit) {
+          more = true;
+          return false;
+        }
+        events.push(event);
+        lastSeq = seq;
+        return true;
+      };
+
+      const sources = candidates(query);
+      if (sources === undefined) {
+        if (desc) {
+          for (let seq = Math.min(next - 1, (cursor ?? next) - 1); seq >= first && take(seq); seq--);
+        } else {
+          for (let seq = Math.max(first, cursor === undefined ? first : cursor + 1); seq < next && take(seq); seq++);
+        }
+      } else {
+        for (const source of sources) {
+          const seqs = Array.isArray(source) ? source : source.seqs;
+          const start = Array.isArray(source) ? 0 : source.start;
+          if (desc) {
+            const end = lowerBound(seqs, start, cursor ?? next) - 1;
+            for (let i = end; i >= start && (seqs[i]! < first || take(seqs[i]!)); i--);
+          } else {
+            const from = Math.max(first, cursor === undefined ? first : cursor + 1);
+            for (let i = lowerBound(seqs, start, from); i < seqs.length && take(seqs[i]!); i++);
+          }
+        }
+      }
+      return more ? { events, nextCursor: encodeCursor(lastSeq) } : { events };
+    },
+
+    stats(): StorageStats {
+      return { events: next - first, evicted, capacity, sessions: bySession.lists.size, agents: byAgent.lists.size };
+    },
+
+    async flush() {},
+
+    async close() {
+      closed = true;
+      ring.length = 0;
+      bySession.clear();
+      byAgent.clear();
+      byWorkflow.clear();
+      byType.clear();
+      first = next;
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import { defineConfig } from 'tsup';
+
+/**
+ * One entry per public subpath. `test/package.test.ts` checks that this list and the
+ * `exports` map in package.json agree, so a subpath can never ship without its build.
+ */
+export const entries = {
+  index: 'src/index.ts',
+  'core/index': 'src/core/index.ts',
+  'runners/index': 'src/runners/index.ts',
+  'analyzers/index': 'src/analyzers/index.ts',
+  'storage/index': 'src/storage/index.ts',
+  'exporters/index': 'src/exporters/index.ts',
+  'cli/index': 'src/cli/index.ts',
+};
+
+export default defineConfig({
+  entry: entries,
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  splitting: true,
+  treeshake: true,
+});
