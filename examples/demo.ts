@@ -1,0 +1,196 @@
+/**
+ * fleetscope demo: a simulated multi-agent workflow, observed with the public API only.
+ *
+ *   npm run demo                 # writes fleetscope-report.md
+ *   npm run demo -- out/report.md
+ *
+ * A planner fans out to parallel workers (researchers, a coder, a reviewer); they call tools
+ * (one flaky, one slow) and LLMs (Anthropic-shaped responses with cache tokens, plus one
+ * self-hosted model that has no price). Everything random comes from a seeded PRNG, so each run
+ * makes the same calls with the same tokens; only the measured durations vary a little.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createObserver, type FleetEvent, type Observer } from 'fleetscope';
+
+// ── Deterministic randomness ─────────────────────────────────────────────────────────────
+
+/** mulberry32: a tiny seeded PRNG, good enough for a simulation. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+// ── Simulated world ──────────────────────────────────────────────────────────────────────
+
+interface World {
+  observer: Observer;
+  random: () => number;
+  /** Multiplies every simulated latency (the "last week" run is faster). */
+  slowdown: number;
+}
+
+const between = (random: () => number, low: number, high: number) => Math.round(low + random() * (high - low));
+
+/** An Anthropic Messages API response, as the SDK returns it. */
+function anthropicResponse(world: World, model: string, text: string, size: number) {
+  const { random } = world;
+  return {
+    id: `msg_${Math.floor(random() * 1e16).toString(36)}`,
+    type: 'message',
+    role: 'assistant',
+    model,
+    content: [{ type: 'text', text }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: {
+      input_tokens: between(random, 200, 1200) * size,
+      output_tokens: between(random, 150, 700) * size,
+      cache_creation_input_tokens: random() < 0.3 ? between(random, 1000, 4000) : 0,
+      cache_read_input_tokens: between(random, 2000, 12000),
+    },
+  };
+}
+
+async function callModel(world: World, model: string, purpose: string, size = 1) {
+  return world.observer.llm({ model, provider: 'anthropic' }, async () => {
+    await sleep(between(world.random, 4, 12) * world.slowdown);
+    return anthropicResponse(world, model, `(${purpose})`, size);
+  });
+}
+
+/** A self-hosted model answering in the OpenAI Chat Completions shape; it has no list price. */
+async function callRouter(world: World, question: string) {
+  return world.observer.llm({ model: 'llama-3.1-8b-instruct', provider: 'vllm' }, async () => {
+    await sleep(2);
+    return {
+      id: `chatcmpl-${question.length}`,
+      object: 'chat.completion',
+      model: 'llama-3.1-8b-instruct',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'researcher' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 180 + question.length, completion_tokens: 12, total_tokens: 192 + question.length },
+    };
+  });
+}
+
+async function tool<T>(world: World, name: string, input: unknown, ms: number, fail: boolean, value: T): Promise<T> {
+  return world.observer.tool(name, input, async () => {
+    await sleep(ms * world.slowdown);
+    if (fail) throw new Error(`${name}: upstream returned 503 Service Unavailable`);
+    return value;
+  });
+}
+
+async function researcher(world: World, index: number, topic: string) {
+  return world.observer.agent({ name: `researcher-${index}`, agentType: 'researcher', input: { topic } }, async () => {
+    const { random } = world;
+    await callRouter(world, topic);
+    const hits = await tool(world, 'web_search', { query: `${topic} #${index}` }, between(random, 8, 20), false, [`https://example.org/${index}`]);
+    // The slow tool: fetching a page takes far longer than anything else.
+    await tool(world, 'fetch_url', { url: hits[0] }, between(random, 150, 220), false, '<html>…</html>');
+    // The same file read again and again: a repeated identical call.
+    for (let i = 0; i < 3; i++) await tool(world, 'read_file', { path: 'docs/notes.md' }, 3, false, '# notes');
+    await callModel(world, 'claude-haiku-4-5', `summarize ${topic}`);
+    return `notes on ${topic}`;
+  });
+}
+
+async function coder(world: World) {
+  return world.observer.agent({ name: 'coder', agentType: 'coder' }, async () => {
+    const { random } = world;
+    await callModel(world, 'claude-sonnet-4-5', 'write the patch', 2);
+    await tool(world, 'write_file', { path: 'src/feature.ts' }, 5, false, 'ok');
+    // A flaky tool: the test runner's upstream fails about 60% of the time.
+    let passed = false;
+    for (let attempt = 0; attempt < 3 && !passed; attempt++) {
+      try {
+        await tool(world, 'run_tests', { suite: 'unit', attempt }, between(random, 10, 25), random() < 0.6, 'pass');
+        passed = true;
+      } catch {
+        // Retry: a retry loop is one of the patterns the analyzers look for.
+      }
+    }
+    if (!passed) throw new Error('coder: tests never passed');
+    return 'patch ready';
+  });
+}
+
+async function reviewer(world: World) {
+  return world.observer.agent({ name: 'reviewer', agentType: 'reviewer' }, async () => {
+    await tool(world, 'read_file', { path: 'src/feature.ts' }, 3, false, 'export {}');
+    await callModel(world, 'claude-sonnet-4-5', 'review the patch');
+    return 'approved';
+  });
+}
+
+/** One task: a planner plans, fans out to four workers in parallel, then writes the answer. */
+async function runTask(world: World, task: string) {
+  const { observer } = world;
+  return observer.workflow({ name: 'feature' }, () =>
+    observer.agent({ name: 'planner', agentType: 'planner', input: { task } }, async () => {
+      await callModel(world, 'claude-sonnet-4-5', `plan ${task}`);
+      const results = await Promise.all([
+        researcher(world, 1, `${task} prior art`),
+        researcher(world, 2, `${task} api`),
+        coder(world).catch((error: Error) => `failed: ${error.message}`),
+        reviewer(world),
+      ]);
+      await callModel(world, 'claude-opus-4-1', `final answer for ${task}`);
+      return results;
+    }),
+  );
+}
+
+async function runSessions(world: World, tasks: readonly string[]) {
+  for (const [index, task] of tasks.entries()) {
+    await world.observer.session({ id: `demo-session-${index + 1}`, name: task }, () => runTask(world, task));
+  }
+}
+
+// ── Main ─────────────────────────────────────────────────────────────────────────────────
+
+const TASKS = ['add rate limiting', 'fix login bug', 'export csv', 'dark mode', 'search filters', 'audit log'];
+
+async function main() {
+  const out = resolve(process.argv[2] ?? 'fleetscope-report.md');
+  const started = performance.now();
+
+  const observer = createObserver({ sessionId: 'demo' });
+  // The host's own view of the stream: a synchronous listener counting what matters to it.
+  const seen = { events: 0, errors: 0, tokens: 0 };
+  observer.on('*', (event: FleetEvent) => {
+    seen.events++;
+    if (event.severity === 'error' || (event.type === 'tool.end' && event.payload.status === 'error')) seen.errors++;
+    if (event.type === 'llm.call') {
+      const p = event.payload;
+      seen.tokens += (p.inputTokens ?? 0) + (p.outputTokens ?? 0) + (p.cacheReadTokens ?? 0) + (p.cacheWriteTokens ?? 0);
+    }
+  });
+
+  await runSessions({ observer, random: prng(42), slowdown: 1 }, TASKS);
+
+  const report = await observer.report({ title: 'fleetscope demo report' });
+  writeFileSync(out, report);
+  const stats = observer.stats();
+  await observer.close();
+
+  console.log('fleetscope demo');
+  console.log(`  events      ${stats.events.accepted} accepted, ${stats.events.invalid} invalid, ${stats.dropped} dropped`);
+  console.log(`  errors      ${seen.errors}`);
+  console.log(`  tokens      ${seen.tokens.toLocaleString('en-US')}`);
+  console.log(`  report      ${out}`);
+  console.log(`  took        ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
