@@ -11,7 +11,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createObserver, type FleetEvent, type Observer } from 'fleetscope';
+import { createObserver, type FleetEvent, type LlmCallPayload, type Observer } from 'fleetscope';
 
 // ── Deterministic randomness ─────────────────────────────────────────────────────────────
 
@@ -170,7 +170,7 @@ async function main() {
     seen.events++;
     if (event.severity === 'error' || (event.type === 'tool.end' && event.payload.status === 'error')) seen.errors++;
     if (event.type === 'llm.call') {
-      const p = event.payload;
+      const p = event.payload as LlmCallPayload;
       seen.tokens += (p.inputTokens ?? 0) + (p.outputTokens ?? 0) + (p.cacheReadTokens ?? 0) + (p.cacheWriteTokens ?? 0);
     }
   });
