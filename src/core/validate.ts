@@ -180,6 +180,7 @@ const MAX_TIMESTAMP = 253_402_300_799_999;
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'number' && Number.isNaN(value)) return 'NaN';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;

@@ -20,8 +20,9 @@ export interface MemoryStorageOptions {
   /** Most events held; the oldest are evicted first. Default 100,000. */
   capacity?: number;
   /**
-   * Events whose timestamp is older than this are evicted (checked from the oldest appended,
-   * on append and query). Default 24 h. `Infinity` keeps events until capacity evicts them.
+   * Events held longer than this (since they were appended, not since their own timestamp, so
+   * importing last week's history does not evict it at once) are evicted, on append and query.
+   * Default 24 h. `Infinity` keeps events until capacity evicts them.
    */
   maxAgeMs?: number;
   /** Clock for age eviction. Default `Date.now`. */
@@ -97,6 +98,8 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
   const name = options.name ?? 'memory';
 
   const ring: (FleetEvent | undefined)[] = [];
+  /** When each held event was appended (ms), for age eviction; allocated on first append. */
+  let appendedAt: Float64Array | undefined;
   /** Sequence number of the oldest held event. */
   let first = 0;
   /** Sequence number the next appended event gets. */
@@ -124,7 +127,7 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
   function evictExpired(): void {
     if (maxAgeMs === Infinity) return;
     const cutoff = clock() - maxAgeMs;
-    while (first < next && at(first)!.timestamp < cutoff) evictOldest();
+    while (first < next && appendedAt![first % capacity]! < cutoff) evictOldest();
   }
 
   /** Candidate sequence numbers from the most selective index, ascending, or undefined for "all". */
@@ -178,10 +181,13 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
 
     async append(batch) {
       if (closed) throw new Error('[fleetscope] [memory] storage is closed');
+      const now = clock();
+      if (appendedAt === undefined && maxAgeMs !== Infinity) appendedAt = new Float64Array(capacity);
       for (const event of batch) {
         if (next - first >= capacity) evictOldest();
         const seq = next++;
         ring[seq % capacity] = event;
+        if (appendedAt !== undefined) appendedAt[seq % capacity] = now;
         bySession.add(event.sessionId, seq);
         byAgent.add(event.agentId, seq);
         byType.add(event.type, seq);

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { EventBus, validateEvent, type FleetEvent } from '../../src/core/index.js';
+
+const defaults = { source: 'test', sessionId: 's', agentId: 'a' };
+let n = 0;
+function metric(value: number, extra: Record<string, unknown> = {}): FleetEvent {
+  const result = validateEvent({ type: 'metric', payload: { name: 'm', value }, ...extra }, { defaults });
+  if (!result.ok) throw new Error(result.reason);
+  n++;
+  return result.event;
+}
+const values = (batches: readonly (readonly FleetEvent[])[]) =>
+  batches.flat().map((e) => (e.payload as { value: number }).value);
+
+async function readAll(iterable: AsyncIterable<readonly FleetEvent[]>): Promise<FleetEvent[][]> {
+  const out: FleetEvent[][] = [];
+  for await (const batch of iterable) out.push([...batch]);
+  return out;
+}
+
+describe('EventBus subscriptions', () => {
+  it('delivers a synchronous burst as batches of at most maxBatchSize, in order', async () => {
+    const bus = new EventBus();
+    const sub = bus.subscribe({}, { maxBatchSize: 4 });
+    for (let i = 0; i < 10; i++) bus.publish(metric(i));
+    sub.end();
+    const batches = await readAll(sub);
+    expect(batches.map((b) => b.length)).toEqual([4, 4, 2]);
+    expect(values(batches)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('drop-oldest keeps the newest highWaterMark events and counts the rest', async () => {
+    const bus = new EventBus();
+    const sub = bus.subscribe({}, { highWaterMark: 3, overflow: 'drop-oldest' });
+    for (let i = 0; i < 10; i++) bus.publish(metric(i));
+    expect(sub.stats()).toMatchObject({ dropped: 7, pending: 3, received: 10 });
+    sub.end();
+    expect(values(await readAll(sub))).toEqual([7, 8, 9]);
+  });
+
+  it('drop-newest keeps the first highWaterMark events and counts the rest', async () => {
+    const bus = new EventBus();
+    const sub = bus.subscribe({}, { highWaterMark: 3, overflow: 'drop-newest' });
+    for (let i = 0; i < 10; i++) bus.publish(metric(i));
+    expect(sub.stats()).toMatchObject({ dropped: 7, pending: 3, received: 3 });
+    sub.end();
+    expect(values(await readAll(sub))).toEqual([0, 1, 2]);
+  });
+
+  it('reports each burst of drops once through onDrop', () => {
+    const bus = new EventBus();
+    const seen: number[] = [];
+    const sub = bus.subscribe({}, { highWaterMark: 2, overflow: 'drop-newest', onDrop: (s) => seen.push(s.dropped) });
+    for (let i = 0; i < 5; i++) bus.publish(metric(i)); // burst 1: drops 3
+    sub.close();
+    expect(seen).toEqual([1]);
+  });
+
+  it('a stalled subscriber slows nobody: the other subscriber reads everything', async () => {
+    const bus = new EventBus();
+    const stalled = bus.subscribe({}, { highWaterMark: 5 });
+    const live = bus.subscribe({}, { highWaterMark: 1000 });
+    const reading = readAll(live);
+    for (let i = 0; i < 100; i++) bus.publish(metric(i));
+    live.end();
+    expect(values(await reading)).toHaveLength(100);
+    expect(stalled.stats()).toMatchObject({ pending: 5, dropped: 95 });
+  });
+
+  it('routes by type and filters by the other criteria', async () => {
+    const bus = new EventBus();
+    const sub = bus.subscribe({ types: ['metric'], sessionId: 's2', minSeverity: 'warning' });
+    bus.publish(metric(1, { sessionId: 's2', severity: 'error' }));
+    bus.publish(metric(2, { sessionId: 's1', severity: 'error' }));
+    bus.publish(metric(3, { sessionId: 's2', severity: 'info' }));
+    const log = validateEvent({ type: 'log', payload: { message: 'x' }, sessionId: 's2', severity: 'error' }, { defaults });
+    if (log.ok) bus.publish(log.event);
+    sub.end();
+    expect(values(await readAll(sub))).toEqual([1]);
+  });
+
+  it('an AbortSignal ends the stream at once and discards what is buffered', async () => {
+    const bus = new EventBus();
+    const controller = new AbortController();
+    const sub = bus.subscribe({}, { signal: controller.signal });
+    const reading = readAll(sub);
+    bus.publish(metric(1));
+    await new Promise((r) => setTimeout(r, 0));
+    bus.publish(metric(2));
+    controller.abort();
+    bus.publish(metric(3));
+    expect(values(await reading)).toEqual([1]);
+    expect(sub.stats()).toMatchObject({ closed: true, discarded: 1 });
+  });
+
+  it('Symbol.asyncDispose and breaking out of for-await detach the subscription', async () => {
+    const bus = new EventBus();
+    {
+      await using sub = bus.subscribe();
+      bus.publish(metric(1));
+      expect(bus.activeSubscriptions()).toHaveLength(1);
+      void sub;
+    }
+    expect(bus.activeSubscriptions()).toHaveLength(0);
+    const sub = bus.subscribe();
+    bus.publish(metric(1));
+    for await (const batch of sub) {
+      expect(batch).toHaveLength(1);
+      break;
+    }
+    expect(bus.activeSubscriptions()).toHaveLength(0);
+    expect(bus.hasListeners('metric')).toBe(false);
+  });
+
+  it('a second concurrent reader is refused', async () => {
+    const bus = new EventBus();
+    const sub = bus.subscribe();
+    const first = sub.next();
+    await expect(sub.next()).rejects.toThrow(/one consumer/);
+    sub.close();
+    await expect(first).resolves.toEqual({ value: undefined, done: true });
+  });
+
+  it('keeps memory bounded when nobody reads (drop-oldest compacts its buffer)', () => {
+    const bus = new EventBus();
+    const sub = bus.subscribe({}, { highWaterMark: 100 });
+    const event = metric(1);
+    for (let i = 0; i < 200_000; i++) bus.publish(event);
+    expect(sub.stats()).toMatchObject({ pending: 100, dropped: 199_900 });
+    // The internal array is compacted, never 200k slots long.
+    expect((sub as unknown as { items: unknown[] }).items.length).toBeLessThan(100 + 2 * 4096);
+  });
+
+  it('isolates a throwing synchronous listener', () => {
+    const errors: unknown[] = [];
+    const bus = new EventBus({ onListenerError: (e) => errors.push(e) });
+    const seen: number[] = [];
+    bus.on('metric', () => {
+      throw new Error('listener bug');
+    });
+    bus.on('metric', (e) => seen.push(e.payload.value));
+    bus.publish(metric(7));
+    expect(seen).toEqual([7]);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('whenIdle resolves once the consumer has read everything and waits for more', async () => {
+    const bus = new EventBus();
+    const sub = bus.subscribe();
+    let processed = 0;
+    const consumer = (async () => {
+      for await (const batch of sub) {
+        await new Promise((r) => setTimeout(r, 5));
+        processed += batch.length;
+      }
+    })();
+    for (let i = 0; i < 50; i++) bus.publish(metric(i));
+    await sub.whenIdle();
+    expect(processed).toBe(50);
+    sub.end();
+    await consumer;
+    expect(n).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PAYLOAD_LIMITS, validateEvent, type FleetEvent, type ValidationResult } from '../../src/core/index.js';
+
+const defaults = { source: 'host', sessionId: 's-default', agentId: 'main' };
+const validate = (raw: unknown, limits = DEFAULT_PAYLOAD_LIMITS) =>
+  validateEvent(raw, { defaults, limits, now: () => 1_700_000_000_000 });
+
+function accepted(result: ValidationResult): FleetEvent {
+  if (!result.ok) throw new Error(`expected a valid event, got: ${result.reason}`);
+  return result.event;
+}
+
+function reason(result: ValidationResult): string {
+  if (result.ok) throw new Error('expected a rejection');
+  return result.reason;
+}
+
+describe('validateEvent', () => {
+  it('fills the envelope from defaults and derives severity from the outcome', () => {
+    const event = accepted(validate({ type: 'tool.end', payload: { toolName: 'Bash', status: 'error', durationMs: 12 } }));
+    expect(event).toMatchObject({
+      type: 'tool.end',
+      timestamp: 1_700_000_000_000,
+      severity: 'error',
+      source: 'host',
+      sessionId: 's-default',
+      agentId: 'main',
+    });
+    expect(event.id).toMatch(/^[a-z0-9]{8}-[a-z0-9]+$/);
+    expect(accepted(validate({ type: 'tool.end', payload: { toolName: 'x', status: 'blocked' } })).severity).toBe('warning');
+    expect(accepted(validate({ type: 'metric', payload: { name: 'm', value: 1 } })).severity).toBe('info');
+  });
+
+  it('keeps given envelope fields and a valid custom type', () => {
+    const event = accepted(
+      validate({
+        id: 'e1',
+        type: 'myapp.cache_hit',
+        timestamp: 5,
+        severity: 'debug',
+        sessionId: 's1',
+        agentId: 'a1',
+        traceId: 'a'.repeat(32),
+        spanId: 'b'.repeat(16),
+        parentSpanId: 'c'.repeat(16),
+        tags: ['x'],
+        attributes: { k: 1 },
+        payload: { key: 'v' },
+      }),
+    );
+    expect(event).toMatchObject({ id: 'e1', type: 'myapp.cache_hit', timestamp: 5, sessionId: 's1', payload: { key: 'v' } });
+  });
+
+  it.each([
+    [null, 'event: must be an object (got null)'],
+    ['x', 'event: must be an object (got a string)'],
+    [[1], 'event: must be an object (got an array)'],
+    [{ type: 'foo', payload: {} }, 'type: unknown type; custom types need a namespace, e.g. "myapp.cache_hit"'],
+    [{ type: 'tool.finished', payload: {} }, 'type: unknown type in a built-in namespace (session, agent, tool, llm, plugin)'],
+    [{ type: 7, payload: {} }, 'type: must be a string (got a number)'],
+    [{ type: 'tool.end', payload: { toolName: 3, status: 'success' } }, 'payload.toolName: must be a string (got a number)'],
+    [{ type: 'tool.end', payload: { status: 'success' } }, 'payload.toolName: is required for tool.end'],
+    [{ type: 'tool.end', payload: { toolName: 'x', status: 'ok' } }, 'payload.status: must be one of success | error | blocked'],
+    [{ type: 'tool.end', payload: { toolName: 'x', status: 'success', durationMs: -1 } }, 'payload.durationMs: must be a finite number >= 0 (got a negative number)'],
+    [{ type: 'llm.call', payload: { model: 'm', status: 'success', inputTokens: 1.5 } }, 'payload.inputTokens: must be an integer >= 0 (got a number)'],
+    [{ type: 'metric', payload: { name: 'm', value: Number.NaN } }, 'payload.value: must be a finite number (got NaN)'],
+    [{ type: 'metric', payload: { name: 'm', value: 1 }, timestamp: Number.NaN }, 'timestamp: must be milliseconds since the epoch, a finite number >= 0 (got NaN)'],
+    [{ type: 'metric', payload: { name: 'm', value: 1 }, timestamp: -5 }, 'timestamp: must be milliseconds since the epoch, a finite number >= 0 (got a negative number)'],
+    [{ type: 'metric', payload: { name: 'm', value: 1 }, timestamp: '2024' }, 'timestamp: must be milliseconds since the epoch, a finite number >= 0 (got a string)'],
+    [{ type: 'metric', payload: { name: 'm', value: 1 }, severity: 'fatal' }, 'severity: must be one of debug | info | warning | error | critical'],
+    [{ type: 'metric', payload: { name: 'm', value: 1 }, traceId: 'xyz' }, 'traceId: must be 32 lowercase hex characters, not all zero'],
+    [{ type: 'metric', payload: { name: 'm', value: 1 }, traceId: '0'.repeat(32) }, 'traceId: must be 32 lowercase hex characters, not all zero'],
+    [{ type: 'metric', payload: { name: 'm', value: 1 }, spanId: 'A'.repeat(16) }, 'spanId: must be 16 lowercase hex characters, not all zero'],
+    [{ type: 'metric', payload: { name: 'm', value: 1 }, sessionId: '' }, 'sessionId: must be 1-256 characters'],
+    [{ type: 'metric', payload: { name: 'm', value: 1 }, agentId: 'a\nb' }, 'agentId: must not contain control characters'],
+    [{ type: 'metric', payload: { name: 'm', value: 1 }, id: 42 }, 'id: must be a string (got a number)'],
+    [{ type: 'metric', payload: { name: 'm', value: 1 }, sessionID: 's' }, 'event: unknown field (only envelope fields, type and payload are allowed)'],
+    [{ type: 'metric', payload: { name: 'm', value: 1 }, tags: 'x' }, 'tags: must be an array of at most 64 strings'],
+    [{ type: 'metric', payload: [1] }, 'payload: must be an object (got an array)'],
+    [{ type: 'metric' }, 'payload: must be an object (got undefined)'],
+  ])('rejects %j with a reason naming the field', (raw, expected) => {
+    expect(reason(validate(raw))).toBe(expected);
+  });
+
+  it('never throws on hostile objects', () => {
+    const hostile = {
+      get type(): string {
+        throw new Error('boom');
+      },
+    };
+    expect(reason(validate(hostile))).toBe('event: could not be read (Error)');
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    expect(reason(validate(revoked.proxy))).toMatch(/^event: could not be read/);
+  });
+
+  it('cuts circular references and marks nothing truncated for them', () => {
+    const input: Record<string, unknown> = { a: 1 };
+    input.self = input;
+    const result = validate({ type: 'tool.start', payload: { toolName: 't', input } });
+    expect(result.ok && result.repairs).toEqual(['circular']);
+    const event = accepted(result);
+    expect((event.payload as { input: unknown }).input).toEqual({ a: 1, self: '[Circular]' });
+    expect(() => JSON.stringify(event)).not.toThrow();
+  });
+
+  it('truncates a 10 MB payload to the configured limit and marks the event', () => {
+    const huge = 'x'.repeat(10 * 1024 * 1024);
+    const limits = { ...DEFAULT_PAYLOAD_LIMITS, maxPayloadBytes: 1000, maxStringLength: 400 };
+    const result = validate({ type: 'log', payload: { message: 'big', fields: { huge, other: 'y'.repeat(700) } } }, limits);
+    const event = accepted(result);
+    expect(event.truncated).toBe(true);
+    const fields = (event.payload as { fields: { huge: string; other: string } }).fields;
+    // 400 kept characters plus the marker naming how many were cut.
+    expect(fields.huge).toBe(`${'x'.repeat(400)}…[truncated ${10 * 1024 * 1024 - 400} chars]`);
+    expect(JSON.stringify(event.payload).length).toBeLessThan(2000);
+  });
+
+  it('keeps a small payload as the same object (no copy on the hot path)', () => {
+    const payload = { toolName: 't', input: { q: 'a' } };
+    expect(accepted(validate({ type: 'tool.start', payload })).payload).toBe(payload);
+  });
+
+  it('turns non-JSON values into JSON', () => {
+    class Thing {
+      x = 1;
+    }
+    const event = accepted(
+      validate({
+        type: 'log',
+        payload: { message: 'm', fields: { big: 10n, fn: () => 1, err: new TypeError('bad'), date: new Date(0), thing: new Thing(), inf: Infinity } },
+      }),
+    );
+    expect((event.payload as { fields: unknown }).fields).toEqual({
+      big: '10',
+      err: { name: 'TypeError', message: 'bad' },
+      date: '1970-01-01T00:00:00.000Z',
+      thing: { x: 1 },
+      inf: null,
+    });
+  });
+});
