@@ -1,2 +1,2 @@
 /** `fleetscope/runners`: event sources behind the `Runner` contract. */
-export {};
+export { processResourcesRunner, cpuPercent, PROCESS_METRICS, type ProcessResourcesOptions } from './process-resources.js';
