@@ -12,6 +12,7 @@ import {
   errorMessage,
   type Exporter,
   type ExportResult,
+  type EventOf,
   type ExporterStats,
   type FleetEvent,
   type ObserverStats,
@@ -184,24 +185,25 @@ export function prometheusExporter(options: PrometheusExporterOptions = {}): Pro
         break;
       case 'session.end':
         track(sessions, event.sessionId, false);
-        if (event.payload.status === FAILURE_STATUS) errors.inc([event.type]);
+        if ((event as EventOf<'session.end'>).payload.status === FAILURE_STATUS) errors.inc([event.type]);
         break;
       case 'agent.start':
         track(agents, event.spanId ?? `${event.sessionId}\u0000${event.agentId}`, true);
         break;
       case 'agent.end':
         track(agents, event.spanId ?? `${event.sessionId}\u0000${event.agentId}`, false);
-        if (event.payload.status === FAILURE_STATUS) errors.inc([event.type]);
+        if ((event as EventOf<'agent.end'>).payload.status === FAILURE_STATUS) errors.inc([event.type]);
         break;
       case 'tool.end': {
-        const p = event.payload;
+        // `CustomEvent` types (`${string}.${string}`) keep the switch from narrowing; the type is checked above.
+        const p = (event as EventOf<'tool.end'>).payload;
         toolCalls.inc([p.toolName, p.status]);
         if (p.durationMs !== undefined) toolDuration.observe([p.toolName], p.durationMs / 1000);
         if (p.status === FAILURE_STATUS) errors.inc([event.type]);
         break;
       }
       case 'llm.call': {
-        const p = event.payload;
+        const p = (event as EventOf<'llm.call'>).payload;
         llmCalls.inc([p.model, p.status]);
         if (p.latencyMs !== undefined) llmLatency.observe([p.model], p.latencyMs / 1000);
         if (p.status === FAILURE_STATUS) errors.inc([event.type]);
