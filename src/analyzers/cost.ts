@@ -1,0 +1,491 @@
+/**
+ * `cost`: what LLM calls cost, by agent, session, model and operation; the most expensive ones;
+ * projections from the observed rate; budgets that raise an `alert` once when crossed. A model
+ * that has no price is reported as unpriced with its token counts, never costed at $0.
+ */
+import type { Analyzer, EventOf, FleetEvent } from '../core/index.js';
+import { DEFAULT_PRICING, callCost, checkPricingTable, findModelPrice, type ModelPrice, type PricingTable } from './pricing.js';
+import type { Finding, TokenTotals } from './types.js';
+
+export interface CostBudgets {
+  /** Alert when one session's known cost exceeds this many USD. Default none. */
+  perSessionUsd?: number;
+  /** Alert when the known cost of one UTC day (by event timestamp) exceeds this. Default none. */
+  perDayUsd?: number;
+  /** Alert when the total known cost exceeds this. Default none. */
+  totalUsd?: number;
+}
+
+export interface CostOptions {
+  /**
+   * Prices (USD per million tokens) added to the shipped table or replacing its entries, keyed
+   * by model name (normalized, e.g. `claude-sonnet-4-5`, or any exact name you emit).
+   * Default none.
+   */
+  pricing?: PricingTable;
+  /** Use only `pricing`, not the shipped table. Default `false`. */
+  replacePricing?: boolean;
+  /** Budgets; each fires one `alert` event when crossed. Default none. */
+  budgets?: CostBudgets;
+  /** Length of the "most expensive" lists. Default 5. */
+  top?: number;
+  /**
+   * Most keys kept per dimension (sessions, agents, models, operations). Beyond it the oldest
+   * session/agent is folded into `(other)` so memory stays bounded. Default 10,000.
+   */
+  maxKeys?: number;
+  /**
+   * Cache opportunity: a model whose uncached input is at least this many tokens while less
+   * than `cacheHitFloor` of its input came from the cache gets a `cost.cache_opportunity`
+   * finding. Default 100,000 tokens.
+   */
+  cacheMinInputTokens?: number;
+  /** Default 0.2 (20% of input tokens read from cache). */
+  cacheHitFloor?: number;
+  /** One agent above this share of the known cost gets a `cost.concentration` finding. Default 0.5. */
+  concentrationShare?: number;
+}
+
+/** Cost figures of one key (a model, an agent, a session or an operation). */
+export interface CostEntry {
+  /** Known cost in USD (priced calls and calls that carried `costUsd`). */
+  costUsd: number;
+  calls: number;
+  /** Calls whose model has no price and that carried no `costUsd`: their cost is unknown. */
+  unpricedCalls: number;
+  tokens: TokenTotals;
+}
+
+export interface CostRank {
+  key: string;
+  costUsd: number;
+  /** Share of the total known cost, 0..1. */
+  share: number;
+}
+
+export interface ExpensiveCall {
+  eventId: string;
+  timestamp: number;
+  model: string;
+  agentId: string;
+  sessionId: string;
+  costUsd: number;
+  tokens: TokenTotals;
+}
+
+export interface UnpricedModel {
+  model: string;
+  calls: number;
+  tokens: TokenTotals;
+}
+
+export interface CostProjection {
+  baseline: number;
+  optimistic: number;
+  pessimistic: number;
+}
+
+export interface CostProjections {
+  /** Known cost per hour over the observed span (see `method`). */
+  ratePerHourUsd: number;
+  /** First to last priced call, in ms (at least `minSpanMs`). */
+  observedSpanMs: number;
+  /** Relative half-width of the band: optimistic = baseline × (1 − e), pessimistic = × (1 + e). */
+  relativeError: number;
+  hour: CostProjection;
+  day: CostProjection;
+  /** 30 days. */
+  month: CostProjection;
+  method: string;
+}
+
+export interface BudgetState {
+  scope: 'session' | 'day' | 'total';
+  /** Session id, UTC day (`2025-06-01`) or `total`. */
+  key: string;
+  limitUsd: number;
+  spentUsd: number;
+  /** When the alert fired (event timestamp). */
+  crossedAt: number;
+}
+
+/** `observer.snapshot().cost` */
+export interface CostSnapshot {
+  currency: 'USD';
+  /** Known cost. Unpriced calls are NOT in it: see `unpriced`. */
+  totalUsd: number;
+  calls: number;
+  pricedCalls: number;
+  unpricedCalls: number;
+  /** Calls that carried `costUsd` from their source (used as is). */
+  reportedCostCalls: number;
+  tokens: TokenTotals;
+  byModel: Record<string, CostEntry>;
+  byAgent: Record<string, CostEntry>;
+  bySession: Record<string, CostEntry>;
+  /** By `llm.call` operation (`chat`, `embeddings`, ...). */
+  byOperation: Record<string, CostEntry>;
+  top: { models: CostRank[]; agents: CostRank[]; sessions: CostRank[]; calls: ExpensiveCall[] };
+  /** Models without a price, with the tokens whose cost is unknown. */
+  unpriced: UnpricedModel[];
+  projections: CostProjections;
+  /** Budgets crossed so far (each alerted once). */
+  budgetsCrossed: BudgetState[];
+  budgets: CostBudgets;
+  findings: Finding[];
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+/** Below one minute of data a rate is mostly noise; the span is floored to this. */
+const MIN_SPAN_MS = MINUTE;
+const BUCKETS = 60;
+const OTHER = '(other)';
+
+const zeroTokens = (): TokenTotals => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
+const newEntry = (): CostEntry => ({ costUsd: 0, calls: 0, unpricedCalls: 0, tokens: zeroTokens() });
+
+function addTokens(into: TokenTotals, t: TokenTotals): void {
+  into.input += t.input;
+  into.output += t.output;
+  into.cacheRead += t.cacheRead;
+  into.cacheWrite += t.cacheWrite;
+}
+
+function positive(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new Error(`[fleetscope] [cost] ${name} must be a positive number, got ${String(value)}`);
+  }
+  return value;
+}
+
+const round = (usd: number) => Math.round(usd * 1e9) / 1e9;
+
+function copyEntry(entry: CostEntry): CostEntry {
+  return { costUsd: round(entry.costUsd), calls: entry.calls, unpricedCalls: entry.unpricedCalls, tokens: { ...entry.tokens } };
+}
+
+export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> {
+  const table: PricingTable = {
+    ...(options.replacePricing === true ? {} : DEFAULT_PRICING),
+    ...checkPricingTable(options.pricing ?? {}),
+  };
+  const budgets: CostBudgets = {
+    perSessionUsd: positive(options.budgets?.perSessionUsd, 'budgets.perSessionUsd'),
+    perDayUsd: positive(options.budgets?.perDayUsd, 'budgets.perDayUsd'),
+    totalUsd: positive(options.budgets?.totalUsd, 'budgets.totalUsd'),
+  };
+  const topN = Math.max(1, Math.floor(options.top ?? 5));
+  const maxKeys = Math.max(10, Math.floor(options.maxKeys ?? 10_000));
+  const cacheMinInput = options.cacheMinInputTokens ?? 100_000;
+  const cacheHitFloor = options.cacheHitFloor ?? 0.2;
+  const concentrationShare = options.concentrationShare ?? 0.5;
+
+  const priceCache = new Map<string, ModelPrice | null>();
+  const byModel = new Map<string, CostEntry>();
+  const byAgent = new Map<string, CostEntry>();
+  const bySession = new Map<string, CostEntry & { alerted?: boolean }>();
+  const byOperation = new Map<string, CostEntry>();
+  const total = newEntry();
+  let pricedCalls = 0;
+  let reportedCostCalls = 0;
+  const topCalls: ExpensiveCall[] = [];
+  const unpricedByModel = new Map<string, { calls: number; tokens: TokenTotals; first: number; last: number }>();
+  // Per-minute cost buckets for the projection band (ring of the last 60 active minutes).
+  const bucketMinute = new Float64Array(BUCKETS).fill(-1);
+  const bucketCost = new Float64Array(BUCKETS);
+  let firstPriced = Infinity;
+  let lastPriced = -Infinity;
+  const days = new Map<string, number>();
+  const crossed: BudgetState[] = [];
+  let totalAlerted = false;
+
+  const priceOf = (model: string): ModelPrice | null => {
+    let price = priceCache.get(model);
+    if (price === undefined) {
+      price = findModelPrice(table, model)?.price ?? null;
+      if (priceCache.size > maxKeys) priceCache.clear();
+      priceCache.set(model, price);
+    }
+    return price;
+  };
+
+  const entryIn = <E extends CostEntry>(map: Map<string, E>, key: string): E => {
+    let entry = map.get(key);
+    if (entry === undefined) {
+      if (map.size >= maxKeys) {
+        // Fold the oldest key into `(other)`: totals stay exact, detail is lost for old keys.
+        const oldest = map.keys().next().value as string;
+        const gone = map.get(oldest)!;
+        map.delete(oldest);
+        const other = map.get(OTHER) ?? (newEntry() as E);
+        other.costUsd += gone.costUsd;
+        other.calls += gone.calls;
+        other.unpricedCalls += gone.unpricedCalls;
+        addTokens(other.tokens, gone.tokens);
+        map.set(OTHER, other);
+      }
+      entry = newEntry() as E;
+      map.set(key, entry);
+    }
+    return entry;
+  };
+
+  let context: Parameters<Analyzer['consume']>[1] | undefined;
+
+  const alert = (event: FleetEvent, state: BudgetState, rule: string, message: string) => {
+    crossed.push(state);
+    if (crossed.length > 1000) crossed.shift();
+    context?.emit({
+      type: 'alert',
+      severity: 'warning',
+      sessionId: event.sessionId,
+      agentId: event.agentId,
+      workflowId: event.workflowId,
+      payload: {
+        rule,
+        message,
+        value: round(state.spentUsd),
+        threshold: state.limitUsd,
+        details: { scope: state.scope, key: state.key },
+      },
+    });
+  };
+
+  const onCall = (event: EventOf<'llm.call'>) => {
+    const p = event.payload;
+    const tokens: TokenTotals = {
+      input: p.inputTokens ?? 0,
+      output: p.outputTokens ?? 0,
+      cacheRead: p.cacheReadTokens ?? 0,
+      cacheWrite: p.cacheWriteTokens ?? 0,
+    };
+    let cost: number | undefined;
+    if (typeof p.costUsd === 'number' && Number.isFinite(p.costUsd) && p.costUsd >= 0) {
+      cost = p.costUsd;
+      reportedCostCalls++;
+    } else {
+      const price = priceOf(p.model);
+      if (price !== null) cost = callCost(price, tokens);
+    }
+    const entries = [
+      total,
+      entryIn(byModel, p.model),
+      entryIn(byAgent, event.agentId),
+      entryIn(bySession, event.sessionId),
+      entryIn(byOperation, p.operation ?? 'chat'),
+    ];
+    for (const entry of entries) {
+      entry.calls++;
+      addTokens(entry.tokens, tokens);
+      if (cost === undefined) entry.unpricedCalls++;
+      else entry.costUsd += cost;
+    }
+    if (cost === undefined) {
+      let unpriced = unpricedByModel.get(p.model);
+      if (unpriced === undefined && unpricedByModel.size < maxKeys) {
+        unpriced = { calls: 0, tokens: zeroTokens(), first: event.timestamp, last: event.timestamp };
+        unpricedByModel.set(p.model, unpriced);
+      }
+      if (unpriced !== undefined) {
+        unpriced.calls++;
+        addTokens(unpriced.tokens, tokens);
+        unpriced.last = event.timestamp;
+      }
+      return;
+    }
+    pricedCalls++;
+    const ts = event.timestamp;
+    if (ts < firstPriced) firstPriced = ts;
+    if (ts > lastPriced) lastPriced = ts;
+    const minute = Math.floor(ts / MINUTE);
+    const slot = minute % BUCKETS;
+    if (bucketMinute[slot] !== minute) {
+      bucketMinute[slot] = minute;
+      bucketCost[slot] = 0;
+    }
+    bucketCost[slot] = bucketCost[slot]! + cost;
+
+    // The most expensive single calls: a small sorted list, replaced only when beaten.
+    if (topCalls.length < topN || cost > topCalls[topCalls.length - 1]!.costUsd) {
+      topCalls.push({ eventId: event.id, timestamp: ts, model: p.model, agentId: event.agentId, sessionId: event.sessionId, costUsd: round(cost), tokens });
+      topCalls.sort((a, b) => b.costUsd - a.costUsd);
+      if (topCalls.length > topN) topCalls.pop();
+    }
+
+    // Budgets: each fires once per key.
+    if (budgets.perSessionUsd !== undefined) {
+      const session = bySession.get(event.sessionId)!;
+      if (session.alerted !== true && session.costUsd > budgets.perSessionUsd) {
+        session.alerted = true;
+        alert(event, { scope: 'session', key: event.sessionId, limitUsd: budgets.perSessionUsd, spentUsd: session.costUsd, crossedAt: ts }, 'cost.budget.session',
+          `session ${event.sessionId} spent $${session.costUsd.toFixed(4)}, over its budget of $${budgets.perSessionUsd}`);
+      }
+    }
+    if (budgets.perDayUsd !== undefined) {
+      const day = new Date(ts).toISOString().slice(0, 10);
+      const before = days.get(day) ?? 0;
+      if (before >= 0) {
+        const spent = before + cost;
+        if (spent > budgets.perDayUsd) {
+          days.set(day, -1); // -1 marks "alerted"
+          alert(event, { scope: 'day', key: day, limitUsd: budgets.perDayUsd, spentUsd: spent, crossedAt: ts }, 'cost.budget.daily',
+            `spent $${spent.toFixed(4)} on ${day} (UTC), over the daily budget of $${budgets.perDayUsd}`);
+        } else {
+          days.set(day, spent);
+          if (days.size > 400) days.delete(days.keys().next().value as string);
+        }
+      }
+    }
+    if (budgets.totalUsd !== undefined && !totalAlerted && total.costUsd > budgets.totalUsd) {
+      totalAlerted = true;
+      alert(event, { scope: 'total', key: 'total', limitUsd: budgets.totalUsd, spentUsd: total.costUsd, crossedAt: ts }, 'cost.budget.total',
+        `total spend $${total.costUsd.toFixed(4)} is over the budget of $${budgets.totalUsd}`);
+    }
+  };
+
+  const projections = (): CostProjections => {
+    const span = pricedCalls === 0 ? MIN_SPAN_MS : Math.max(MIN_SPAN_MS, lastPriced - firstPriced);
+    const rate = (total.costUsd / span) * HOUR;
+    // Band: with ≥ 5 active minutes, the 95% interval of the mean per-minute cost (normal
+    // approximation); otherwise a Poisson interval on the number of priced calls (1.96/√n).
+    const minutes: number[] = [];
+    const latest = Math.floor(lastPriced / MINUTE);
+    for (let i = 0; i < BUCKETS; i++) if (bucketMinute[i]! >= 0 && latest - bucketMinute[i]! < BUCKETS) minutes.push(bucketCost[i]!);
+    let relativeError: number;
+    if (minutes.length >= 5) {
+      const mean = minutes.reduce((s, v) => s + v, 0) / minutes.length;
+      const variance = minutes.reduce((s, v) => s + (v - mean) ** 2, 0) / (minutes.length - 1);
+      relativeError = mean > 0 ? (1.96 * Math.sqrt(variance / minutes.length)) / mean : 0;
+    } else {
+      relativeError = pricedCalls > 0 ? 1.96 / Math.sqrt(pricedCalls) : 0;
+    }
+    relativeError = Math.min(1, relativeError);
+    const project = (hours: number): CostProjection => ({
+      baseline: round(rate * hours),
+      optimistic: round(rate * hours * (1 - relativeError)),
+      pessimistic: round(rate * hours * (1 + relativeError)),
+    });
+    return {
+      ratePerHourUsd: round(rate),
+      observedSpanMs: span,
+      relativeError: Math.round(relativeError * 1e4) / 1e4,
+      hour: project(1),
+      day: project(24),
+      month: project(24 * 30),
+      method:
+        'baseline = known cost / observed span (first to last priced call, at least 1 min) × horizon; ' +
+        'optimistic/pessimistic = baseline × (1 ∓ e), e = 95% half-width: from per-minute costs when ≥ 5 active minutes, else 1.96/√(priced calls); capped at 1',
+    };
+  };
+
+  const ranks = (map: Map<string, CostEntry>): CostRank[] =>
+    [...map]
+      .filter(([, e]) => e.costUsd > 0)
+      .sort((a, b) => b[1].costUsd - a[1].costUsd)
+      .slice(0, topN)
+      .map(([key, e]) => ({ key, costUsd: round(e.costUsd), share: total.costUsd > 0 ? Math.round((e.costUsd / total.costUsd) * 1e4) / 1e4 : 0 }));
+
+  const findings = (unpriced: UnpricedModel[]): Finding[] => {
+    const out: Finding[] = [];
+    for (const u of unpriced) {
+      const seen = unpricedByModel.get(u.model);
+      out.push({
+        analyzer: 'cost',
+        kind: 'cost.unpriced_model',
+        severity: 'medium',
+        title: `Model ${u.model} has no price: the cost of ${u.calls} calls is unknown (not $0)`,
+        location: { model: u.model, operation: `llm:${u.model}` },
+        evidence: { calls: u.calls, inputTokens: u.tokens.input, outputTokens: u.tokens.output, cacheReadTokens: u.tokens.cacheRead, cacheWriteTokens: u.tokens.cacheWrite },
+        firstSeen: seen?.first,
+        lastSeen: seen?.last,
+      });
+    }
+    for (const state of crossed) {
+      out.push({
+        analyzer: 'cost',
+        kind: 'cost.budget_exceeded',
+        severity: state.scope === 'session' ? 'medium' : 'high',
+        title: `${state.scope === 'total' ? 'Total' : state.scope === 'day' ? `Daily (${state.key})` : `Session ${state.key}`} budget of $${state.limitUsd} exceeded`,
+        location: state.scope === 'session' ? { sessionId: state.key } : undefined,
+        evidence: { scope: state.scope, key: state.key, limitUsd: state.limitUsd, spentUsd: round(state.spentUsd) },
+        firstSeen: state.crossedAt,
+      });
+    }
+    for (const [model, e] of byModel) {
+      const input = e.tokens.input + e.tokens.cacheRead + e.tokens.cacheWrite;
+      const hit = input > 0 ? e.tokens.cacheRead / input : 0;
+      if (model !== OTHER && e.tokens.input >= cacheMinInput && hit < cacheHitFloor && priceOf(model)?.cacheRead !== undefined) {
+        const price = priceOf(model)!;
+        // What the uncached input would have cost at the cache-read price instead.
+        const savable = (e.tokens.input * (price.input - (price.cacheRead ?? price.input))) / 1e6;
+        out.push({
+          analyzer: 'cost',
+          kind: 'cost.cache_opportunity',
+          severity: savable > 1 ? 'medium' : 'low',
+          title: `Only ${(hit * 100).toFixed(0)}% of ${model}'s input came from the prompt cache`,
+          location: { model, operation: `llm:${model}` },
+          evidence: { cacheHitRatio: Math.round(hit * 1e4) / 1e4, uncachedInputTokens: e.tokens.input, maxSavingsUsd: round(savable), costUsd: round(e.costUsd) },
+        });
+      }
+    }
+    if (byAgent.size >= 2 && total.costUsd > 0) {
+      for (const [agent, e] of byAgent) {
+        const share = e.costUsd / total.costUsd;
+        if (share > concentrationShare) {
+          out.push({
+            analyzer: 'cost',
+            kind: 'cost.concentration',
+            severity: 'low',
+            title: `Agent ${agent} accounts for ${(share * 100).toFixed(0)}% of the known cost`,
+            location: { agentId: agent, operation: `agent:${agent}` },
+            evidence: { share: Math.round(share * 1e4) / 1e4, costUsd: round(e.costUsd), totalUsd: round(total.costUsd), calls: e.calls },
+          });
+        }
+      }
+    }
+    return out;
+  };
+
+  return {
+    name: 'cost',
+    filter: { types: ['llm.call'] },
+    async consume(stream, ctx) {
+      context = ctx;
+      for await (const batch of stream) {
+        for (const event of batch) {
+          if (event.type !== 'llm.call') continue;
+          try {
+            onCall(event as EventOf<'llm.call'>);
+          } catch (error) {
+            ctx.reportError(error, 'consume');
+          }
+        }
+      }
+    },
+    snapshot(): CostSnapshot {
+      const unpriced: UnpricedModel[] = [...unpricedByModel].map(([model, u]) => ({ model, calls: u.calls, tokens: { ...u.tokens } }));
+      const dump = (map: Map<string, CostEntry>) => Object.fromEntries([...map].map(([k, e]) => [k, copyEntry(e)]));
+      return {
+        currency: 'USD',
+        totalUsd: round(total.costUsd),
+        calls: total.calls,
+        pricedCalls,
+        unpricedCalls: total.unpricedCalls,
+        reportedCostCalls,
+        tokens: { ...total.tokens },
+        byModel: dump(byModel),
+        byAgent: dump(byAgent),
+        bySession: dump(bySession),
+        byOperation: dump(byOperation),
+        top: { models: ranks(byModel), agents: ranks(byAgent), sessions: ranks(bySession), calls: topCalls.map((c) => ({ ...c, tokens: { ...c.tokens } })) },
+        unpriced,
+        projections: projections(),
+        budgetsCrossed: crossed.map((s) => ({ ...s, spentUsd: round(s.spentUsd) })),
+        budgets: { ...budgets },
+        findings: findings(unpriced),
+      };
+    },
+  };
+}
