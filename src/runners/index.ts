@@ -1,2 +1,3 @@
 /** `fleetscope/runners`: event sources behind the `Runner` contract. */
 export { processResourcesRunner, cpuPercent, PROCESS_METRICS, type ProcessResourcesOptions } from './process-resources.js';
+export { jsonlTailRunner, type JsonlTailOptions, type JsonlMapper, type JsonlLineSource } from './jsonl-tail.js';
