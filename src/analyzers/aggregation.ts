@@ -1,0 +1,437 @@
+/**
+ * `aggregation`: rolling-window and cumulative figures of the event stream: events per second
+ * (overall and per type), latency (count, mean, p50, p95, p99, max) per tool, agent and model,
+ * success and error rates, tokens and known cost, and the sessions, agents and workflows that are
+ * active right now. Memory is bounded whatever the rate: percentiles come from log-bucket sketches
+ * (1% relative error), windows are rings of time slots. See `docs/analyzers-stats.md`.
+ */
+import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
+import {
+  FIELD_COUNT,
+  F_CACHE_READ,
+  F_CACHE_WRITE,
+  F_COST,
+  F_ERROR,
+  F_EVENTS,
+  F_INPUT,
+  F_OTHER,
+  F_OUTPUT,
+  F_PRICED,
+  F_SUCCESS,
+  F_UNPRICED,
+  RollingSeries,
+  slotOf,
+  type WindowSpec,
+} from './rolling.js';
+import { DEFAULT_RELATIVE_ACCURACY, LogSketch, round3, sketchSummary } from './sketch.js';
+import type { AggregationSnapshot, Finding, OperationStats, WindowStats } from './types.js';
+
+export interface AggregationOptions {
+  /** Rolling windows, label → length in ms. Default `{ '1m': 60000, '5m': 300000, '15m': 900000, '1h': 3600000 }`. */
+  windows?: Record<string, number>;
+  /** Time slots per window (a window covers between W − W/slots and W). Default 60. */
+  slotsPerWindow?: number;
+  /** Durations above this are counted in `dataQuality.absurdDurations` and kept out of the figures. Default 86,400,000 (24 h). */
+  maxDurationMs?: number;
+  /** A started session/agent/tool with no end for this long is `unfinished`, no longer active. Default 3,600,000 (1 h). */
+  staleAfterMs?: number;
+  /** Distinct tools, agents and models tracked (each); further names are summed under `(other)`. Default 200. */
+  maxOperations?: number;
+  /** Open spans remembered; beyond, the oldest is forgotten (counted in `dataQuality.openSpansDropped`). Default 10,000. */
+  maxOpenSpans?: number;
+  /** Relative accuracy of the quantile sketches. Default 0.01 (1%). */
+  relativeAccuracy?: number;
+}
+
+/** `AggregationSnapshot` plus data-quality counters. */
+export interface AggregationAnalyzerSnapshot extends AggregationSnapshot {
+  dataQuality: {
+    /** Durations/latencies above `maxDurationMs`, left out. */
+    absurdDurations: number;
+    /** tool.end / agent.end / llm.call without a duration. */
+    missingDurations: number;
+    /** Events stamped in the future, clamped to the observer's clock. */
+    futureTimestamps: number;
+    /** Events older than the longest window when they arrived (cumulative only). */
+    lateEvents: number;
+    /** End events whose start was never seen (normal for sources that only report ends). */
+    unmatchedEnds: number;
+    /** Starts without an end for more than `staleAfterMs`. */
+    unfinished: { sessions: number; agents: number; tools: number };
+    openSpansDropped: number;
+    /** Events whose tool/agent/model went to `(other)` because `maxOperations` was reached. */
+    operationsOverflow: number;
+  };
+}
+
+const DEFAULT_WINDOWS: Record<string, number> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000 };
+const OTHER = '(other)';
+const KIND_SESSION = 0;
+const KIND_AGENT = 1;
+const KIND_TOOL = 2;
+
+interface OpenSpan {
+  kind: number;
+  ts: number;
+  workflowId: string | undefined;
+}
+
+interface Operation {
+  /** One series per window, the cumulative one last. */
+  series: RollingSeries[];
+}
+
+function fail(message: string): never {
+  throw new Error(`[fleetscope] [aggregation] ${message}`);
+}
+
+export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<AggregationAnalyzerSnapshot> {
+  const slotsPerWindow = options.slotsPerWindow ?? 60;
+  const maxDurationMs = options.maxDurationMs ?? 86_400_000;
+  const staleAfterMs = options.staleAfterMs ?? 3_600_000;
+  const maxOperations = options.maxOperations ?? 200;
+  const maxOpenSpans = options.maxOpenSpans ?? 10_000;
+  const accuracy = options.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY;
+  if (!Number.isInteger(slotsPerWindow) || slotsPerWindow < 1) fail('slotsPerWindow must be a positive integer');
+  if (!(maxDurationMs > 0)) fail('maxDurationMs must be > 0');
+  if (!(accuracy > 0 && accuracy < 1)) fail('relativeAccuracy must be in (0, 1)');
+  const specs: WindowSpec[] = [];
+  for (const [label, ms] of Object.entries(options.windows ?? DEFAULT_WINDOWS)) {
+    if (!(Number.isFinite(ms) && ms >= slotsPerWindow)) fail(`window "${label}" must be a length in ms ≥ slotsPerWindow`);
+    specs.push({ label, ms, slotMs: ms / slotsPerWindow, slots: slotsPerWindow });
+  }
+  specs.push({ label: 'cumulative', ms: null, slotMs: Infinity, slots: 1 });
+  const longestMs = Math.max(0, ...specs.map((s) => s.ms ?? 0));
+  const W = specs.length;
+
+  const newSeries = (withSketch: boolean) => specs.map((s) => new RollingSeries(s.slots, accuracy, withSketch));
+  const totals = newSeries(false);
+  const byType: Map<string, RollingSeries>[] = specs.map(() => new Map());
+  const tools = new Map<string, Operation>();
+  const agents = new Map<string, Operation>();
+  const models = new Map<string, Operation>();
+  const openSpans = new Map<string, OpenSpan>();
+  /** Slot number of the event being processed in each window; NaN = too old for that window. */
+  const slots = new Float64Array(W);
+  const quality = {
+    absurdDurations: 0,
+    missingDurations: 0,
+    futureTimestamps: 0,
+    lateEvents: 0,
+    unmatchedEnds: 0,
+    openSpansDropped: 0,
+    operationsOverflow: 0,
+  };
+  let firstTimestamp = Infinity;
+  let clock: () => number = Date.now;
+
+  const operation = (map: Map<string, Operation>, name: string): Operation => {
+    let op = map.get(name);
+    if (op !== undefined) return op;
+    if (map.size >= maxOperations) {
+      quality.operationsOverflow++;
+      name = OTHER;
+      op = map.get(name);
+      if (op !== undefined) return op;
+    }
+    op = { series: newSeries(true) };
+    map.set(name, op);
+    return op;
+  };
+
+  const add = (series: RollingSeries[], field: number, value: number): void => {
+    for (let w = 0; w < W; w++) {
+      const slot = slots[w]!;
+      if (slot === slot) series[w]!.add(slot, field, value);
+    }
+  };
+
+  /** Records the outcome and duration of one tool/agent/model event. */
+  const outcome = (op: Operation, status: string, duration: number | undefined): void => {
+    const field = status === 'success' ? F_SUCCESS : status === 'error' ? F_ERROR : F_OTHER;
+    add(op.series, field, 1);
+    if (field !== F_OTHER) add(totals, field, 1);
+    if (duration === undefined) {
+      quality.missingDurations++;
+    } else if (duration > maxDurationMs) {
+      quality.absurdDurations++;
+    } else {
+      for (let w = 0; w < W; w++) {
+        const slot = slots[w]!;
+        if (slot === slot) op.series[w]!.addLatency(slot, duration);
+      }
+    }
+  };
+
+  const usage = (
+    series: RollingSeries[],
+    input: number,
+    output: number,
+    cacheRead: number,
+    cacheWrite: number,
+    costUsd: number | undefined,
+  ): void => {
+    add(series, F_INPUT, input);
+    add(series, F_OUTPUT, output);
+    add(series, F_CACHE_READ, cacheRead);
+    add(series, F_CACHE_WRITE, cacheWrite);
+    if (costUsd === undefined) add(series, F_UNPRICED, 1);
+    else {
+      add(series, F_COST, costUsd);
+      add(series, F_PRICED, 1);
+    }
+  };
+
+  const openSpan = (key: string, kind: number, event: FleetEvent, t: number): void => {
+    if (openSpans.size >= maxOpenSpans) {
+      const oldest = openSpans.keys().next().value;
+      if (oldest !== undefined) openSpans.delete(oldest);
+      quality.openSpansDropped++;
+    }
+    openSpans.set(key, { kind, ts: t, workflowId: event.workflowId });
+  };
+
+  const closeSpan = (key: string): void => {
+    if (!openSpans.delete(key)) quality.unmatchedEnds++;
+  };
+
+  const ingest = (event: FleetEvent, t: number): void => {
+    let typeCounts = undefined as RollingSeries | undefined;
+    for (let w = 0; w < W; w++) {
+      const slot = slots[w]!;
+      if (slot !== slot) continue;
+      totals[w]!.add(slot, F_EVENTS, 1);
+      const map = byType[w]!;
+      typeCounts = map.get(event.type);
+      if (typeCounts === undefined) {
+        typeCounts = new RollingSeries(specs[w]!.slots, accuracy, false);
+        map.set(event.type, typeCounts);
+      }
+      typeCounts.add(slot, F_EVENTS, 1);
+    }
+    switch (event.type) {
+      case 'tool.start':
+        openSpan(
+          event.spanId ?? `tool:${(event as EventOf<'tool.start'>).payload.toolCallId ?? event.id}`,
+          KIND_TOOL,
+          event,
+          t,
+        );
+        break;
+      case 'tool.end': {
+        const p = (event as EventOf<'tool.end'>).payload;
+        closeSpan(event.spanId ?? `tool:${p.toolCallId ?? event.id}`);
+        outcome(operation(tools, p.toolName), p.status, p.durationMs);
+        break;
+      }
+      case 'agent.start':
+        openSpan(event.spanId ?? `agent:${event.agentId}`, KIND_AGENT, event, t);
+        break;
+      case 'agent.end': {
+        closeSpan(event.spanId ?? `agent:${event.agentId}`);
+        const p = (event as EventOf<'agent.end'>).payload;
+        outcome(operation(agents, p.name), p.status, p.durationMs);
+        break;
+      }
+      case 'session.start':
+        openSpan(event.spanId ?? `session:${event.sessionId}`, KIND_SESSION, event, t);
+        break;
+      case 'session.end':
+        closeSpan(event.spanId ?? `session:${event.sessionId}`);
+        break;
+      case 'llm.call': {
+        const p = (event as EventOf<'llm.call'>).payload;
+        const op = operation(models, p.model);
+        outcome(op, p.status, p.latencyMs);
+        const input = p.inputTokens ?? 0;
+        const output = p.outputTokens ?? 0;
+        const cacheRead = p.cacheReadTokens ?? 0;
+        const cacheWrite = p.cacheWriteTokens ?? 0;
+        usage(op.series, input, output, cacheRead, cacheWrite, p.costUsd);
+        usage(totals, input, output, cacheRead, cacheWrite, p.costUsd);
+        break;
+      }
+      default:
+        break;
+    }
+  };
+
+  /** Lowest slot number still inside each window at the batch's clock. */
+  const oldestAllowed = new Float64Array(W);
+
+  const processBatch = (batch: readonly FleetEvent[], now: number): void => {
+    for (let w = 0; w < W; w++) {
+      const spec = specs[w]!;
+      oldestAllowed[w] = spec.ms === null ? -Infinity : Math.floor(now / spec.slotMs) - spec.slots + 1;
+    }
+    for (const event of batch) {
+      let t = event.timestamp;
+      if (t > now) {
+        quality.futureTimestamps++;
+        t = now;
+      }
+      if (t < firstTimestamp) firstTimestamp = t;
+      if (now - t > longestMs) quality.lateEvents++;
+      for (let w = 0; w < W; w++) {
+        const slot = slotOf(specs[w]!, t);
+        // Older than the window's first slot when it arrived: cumulative only.
+        slots[w] = slot < oldestAllowed[w]! ? Number.NaN : slot;
+      }
+      ingest(event, t);
+    }
+  };
+
+  const scratch = new Float64Array(FIELD_COUNT);
+
+  const opStats = (name: string, op: Operation, w: number, current: number): OperationStats | undefined => {
+    scratch.fill(0);
+    const sketch = new LogSketch({ relativeAccuracy: accuracy });
+    if (!op.series[w]!.collect(current, scratch, sketch)) return undefined;
+    const successes = scratch[F_SUCCESS]!;
+    const errors = scratch[F_ERROR]!;
+    const other = scratch[F_OTHER]!;
+    if (successes + errors + other === 0 && sketch.count === 0) return undefined;
+    const stats: OperationStats & { other?: number } = {
+      operation: name,
+      latency: sketchSummary(sketch),
+      successes,
+      errors,
+      errorRate: successes + errors === 0 ? 0 : round3(errors / (successes + errors)),
+    };
+    if (other > 0) stats.other = other;
+    if (scratch[F_PRICED]! + scratch[F_UNPRICED]! > 0) {
+      stats.tokens = {
+        input: scratch[F_INPUT]!,
+        output: scratch[F_OUTPUT]!,
+        cacheRead: scratch[F_CACHE_READ]!,
+        cacheWrite: scratch[F_CACHE_WRITE]!,
+      };
+      stats.costUsd = round6(scratch[F_COST]!);
+      stats.unpricedCalls = scratch[F_UNPRICED]!;
+    }
+    return stats;
+  };
+
+  const windowStats = (w: number, now: number): WindowStats & { unpricedCalls: number; outcomes: number } => {
+    const spec = specs[w]!;
+    const current = slotOf(spec, now);
+    const sum = new Float64Array(FIELD_COUNT);
+    totals[w]!.collect(current, sum, undefined);
+    const typeCounts: Record<string, number> = {};
+    for (const [type, series] of byType[w]!) {
+      scratch.fill(0);
+      series.collect(current, scratch, undefined);
+      if (scratch[F_EVENTS]! > 0) typeCounts[type] = scratch[F_EVENTS]!;
+    }
+    const section = (map: Map<string, Operation>, prefix: string) => {
+      const out: Record<string, OperationStats> = {};
+      for (const [name, op] of map) {
+        const stats = opStats(`${prefix}:${name}`, op, w, current);
+        if (stats !== undefined) out[name] = stats;
+      }
+      return out;
+    };
+    const elapsed = firstTimestamp === Infinity ? 0 : now - firstTimestamp;
+    const coveredMs = Math.max(1000, spec.ms === null ? elapsed : Math.min(spec.ms, elapsed));
+    const events = sum[F_EVENTS]!;
+    const outcomes = sum[F_SUCCESS]! + sum[F_ERROR]!;
+    const errorRate = outcomes === 0 ? 0 : round3(sum[F_ERROR]! / outcomes);
+    return {
+      windowMs: spec.ms,
+      events,
+      eventsPerSecond: round3(events / (coveredMs / 1000)),
+      byType: typeCounts,
+      tools: section(tools, 'tool'),
+      agents: section(agents, 'agent'),
+      models: section(models, 'llm'),
+      tokens: {
+        input: sum[F_INPUT]!,
+        output: sum[F_OUTPUT]!,
+        cacheRead: sum[F_CACHE_READ]!,
+        cacheWrite: sum[F_CACHE_WRITE]!,
+      },
+      costUsd: round6(sum[F_COST]!),
+      unpricedCalls: sum[F_UNPRICED]!,
+      outcomes,
+      successRate: outcomes === 0 ? 1 : round3(1 - errorRate),
+      errorRate,
+    };
+  };
+
+  return {
+    name: 'aggregation',
+    async consume(stream, context: AnalyzerContext) {
+      clock = () => context.now();
+      for await (const batch of stream) {
+        try {
+          processBatch(batch, context.now());
+        } catch (error) {
+          context.reportError(error, 'consume');
+        }
+      }
+    },
+    snapshot(): AggregationAnalyzerSnapshot {
+      const now = clock();
+      const windows: Record<string, WindowStats> = {};
+      for (let w = 0; w < W - 1; w++) windows[specs[w]!.label] = windowStats(w, now);
+      const cumulative = windowStats(W - 1, now);
+      const active = { sessions: 0, agents: 0, workflows: 0 };
+      const unfinished = { sessions: 0, agents: 0, tools: 0 };
+      const workflows = new Set<string>();
+      for (const span of openSpans.values()) {
+        const stale = now - span.ts > staleAfterMs;
+        if (span.kind === KIND_SESSION) stale ? unfinished.sessions++ : active.sessions++;
+        else if (span.kind === KIND_AGENT) stale ? unfinished.agents++ : active.agents++;
+        else if (stale) unfinished.tools++;
+        if (!stale && span.workflowId !== undefined && span.kind !== KIND_TOOL) workflows.add(span.workflowId);
+      }
+      active.workflows = workflows.size;
+      const dataQuality = { ...quality, unfinished };
+      return {
+        windows,
+        cumulative,
+        active,
+        quantileRelativeError: accuracy,
+        dataQuality,
+        findings: findingsOf(dataQuality),
+      };
+    },
+  };
+}
+
+function round6(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
+
+function findingsOf(q: AggregationAnalyzerSnapshot['dataQuality']): Finding[] {
+  const findings: Finding[] = [];
+  if (q.absurdDurations > 0) {
+    findings.push({
+      analyzer: 'aggregation',
+      kind: 'aggregation.absurd_durations',
+      severity: 'low',
+      title: `${q.absurdDurations} duration(s) above the plausible maximum were left out of the figures`,
+      evidence: { absurdDurations: q.absurdDurations },
+    });
+  }
+  const unfinished = q.unfinished.sessions + q.unfinished.agents + q.unfinished.tools;
+  if (unfinished > 0) {
+    findings.push({
+      analyzer: 'aggregation',
+      kind: 'aggregation.unfinished_spans',
+      severity: 'medium',
+      title: `${unfinished} started session(s)/agent(s)/tool call(s) never ended`,
+      evidence: { sessions: q.unfinished.sessions, agents: q.unfinished.agents, tools: q.unfinished.tools },
+    });
+  }
+  if (q.futureTimestamps > 0) {
+    findings.push({
+      analyzer: 'aggregation',
+      kind: 'aggregation.clock_skew',
+      severity: 'low',
+      title: `${q.futureTimestamps} event(s) were stamped in the future (clock skew); clamped to now`,
+      evidence: { futureTimestamps: q.futureTimestamps },
+    });
+  }
+  return findings;
+}

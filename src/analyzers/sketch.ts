@@ -1,0 +1,220 @@
+/**
+ * A streaming quantile sketch with a guaranteed relative error (DDSketch, Masson et al., VLDB 2019):
+ * values fall into logarithmic buckets `(γ^(i-1), γ^i]` with `γ = (1 + α) / (1 - α)`, and a
+ * quantile is answered with the bucket's representative `2γ^i / (γ + 1)`, which is within a
+ * relative `α` of every value in the bucket. So `quantile(q)` is within `α` (default 1%) of the
+ * exact value of rank `⌊q·(n − 1)⌋` in the sorted input, whatever the distribution.
+ *
+ * Memory: one `Float64Array` of counts covering the buckets seen so far (it grows by doubling),
+ * at most `maxBuckets` (default 2048, i.e. values spanning 17 orders of magnitude at α = 1%);
+ * beyond that the lowest buckets are collapsed into one, as the DDSketch paper's collapsing
+ * store does, which only degrades the lowest quantiles. An insert is one `Math.log`, one
+ * multiplication and one array increment: no allocation once the array covers the range.
+ */
+
+/** Default relative accuracy of every sketch the built-in analyzers keep: 1%. */
+export const DEFAULT_RELATIVE_ACCURACY = 0.01;
+
+export interface LogSketchOptions {
+  /** Relative accuracy α in (0, 1). Default 0.01 (1%). */
+  relativeAccuracy?: number;
+  /** Values below this (and zero) count in a zero bucket answered as 0. Default 1e-3. */
+  minValue?: number;
+  /** Most buckets kept before the lowest ones are collapsed. Default 2048. */
+  maxBuckets?: number;
+}
+
+/** Parameters shared by sketches of the same accuracy (so that they can be merged). */
+interface SketchParams {
+  readonly alpha: number;
+  readonly gamma: number;
+  readonly invLogGamma: number;
+  readonly minValue: number;
+  readonly maxBuckets: number;
+}
+
+const INITIAL_BUCKETS = 64;
+
+export class LogSketch {
+  readonly relativeAccuracy: number;
+  private readonly params: SketchParams;
+  private counts: Float64Array = new Float64Array(0);
+  /** Bucket index of `counts[0]`. */
+  private offset = 0;
+  private zeroCount = 0;
+  count = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+
+  constructor(options: LogSketchOptions = {}) {
+    const alpha = options.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY;
+    if (!(alpha > 0 && alpha < 1)) throw new RangeError('[fleetscope] [sketch] relativeAccuracy must be in (0, 1)');
+    const gamma = (1 + alpha) / (1 - alpha);
+    this.relativeAccuracy = alpha;
+    this.params = {
+      alpha,
+      gamma,
+      invLogGamma: 1 / Math.log(gamma),
+      minValue: options.minValue ?? 1e-3,
+      maxBuckets: Math.max(16, options.maxBuckets ?? 2048),
+    };
+  }
+
+  /** Adds one value; negative, NaN and infinite values are ignored (callers count those). */
+  add(value: number, weight = 1): void {
+    if (!(value >= 0) || value === Infinity) return;
+    this.count += weight;
+    this.sum += value * weight;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+    if (value < this.params.minValue) {
+      this.zeroCount += weight;
+      return;
+    }
+    const index = Math.ceil(Math.log(value) * this.params.invLogGamma);
+    let slot = index - this.offset;
+    if (slot < 0 || slot >= this.counts.length) slot = this.grow(index);
+    this.counts[slot]! += weight;
+  }
+
+  /** Mean of the values added (exact). 0 when empty. */
+  get mean(): number {
+    return this.count === 0 ? 0 : this.sum / this.count;
+  }
+
+  /**
+   * Value at quantile `q` (0..1): within the relative accuracy of the exact value of rank
+   * `⌊q·(n − 1)⌋`, clamped to the exact min and max. 0 when empty.
+   */
+  quantile(q: number): number {
+    if (this.count === 0) return 0;
+    if (q <= 0) return this.min;
+    if (q >= 1) return this.max;
+    const rank = q * (this.count - 1);
+    let seen = this.zeroCount;
+    if (seen > rank) return Math.max(0, this.min);
+    const counts = this.counts;
+    const { gamma } = this.params;
+    for (let i = 0; i < counts.length; i++) {
+      seen += counts[i]!;
+      if (seen > rank) {
+        const estimate = (2 * Math.pow(gamma, i + this.offset)) / (gamma + 1);
+        return Math.min(this.max, Math.max(this.min, estimate));
+      }
+    }
+    return this.max;
+  }
+
+  /** Adds every value of `other` (which must have the same relative accuracy). */
+  merge(other: LogSketch): void {
+    if (other.count === 0) return;
+    if (other.params.gamma !== this.params.gamma) {
+      throw new RangeError('[fleetscope] [sketch] cannot merge sketches of different accuracies');
+    }
+    this.count += other.count;
+    this.sum += other.sum;
+    this.zeroCount += other.zeroCount;
+    if (other.min < this.min) this.min = other.min;
+    if (other.max > this.max) this.max = other.max;
+    const src = other.counts;
+    for (let i = 0; i < src.length; i++) {
+      const c = src[i]!;
+      if (c === 0) continue;
+      const index = i + other.offset;
+      let slot = index - this.offset;
+      if (slot < 0 || slot >= this.counts.length) slot = this.grow(index);
+      this.counts[slot]! += c;
+    }
+  }
+
+  /** Empties the sketch, keeping its array for reuse. */
+  clear(): void {
+    this.counts.fill(0);
+    this.zeroCount = 0;
+    this.count = 0;
+    this.sum = 0;
+    this.min = Infinity;
+    this.max = -Infinity;
+  }
+
+  /** Makes room for bucket `index`; returns its slot in `counts`. */
+  private grow(index: number): number {
+    const old = this.counts;
+    if (old.length === 0) {
+      this.counts = new Float64Array(INITIAL_BUCKETS);
+      this.offset = index - (INITIAL_BUCKETS >> 1);
+      return index - this.offset;
+    }
+    // Range currently used, plus the new index.
+    let lo = index;
+    let hi = index;
+    for (let i = 0; i < old.length; i++) {
+      if (old[i] !== 0) {
+        lo = Math.min(lo, i + this.offset);
+        break;
+      }
+    }
+    for (let i = old.length - 1; i >= 0; i--) {
+      if (old[i] !== 0) {
+        hi = Math.max(hi, i + this.offset);
+        break;
+      }
+    }
+    const max = this.params.maxBuckets;
+    let collapsed = 0;
+    if (hi - lo + 1 > max) {
+      // Collapse the lowest buckets into bucket `hi - max + 1` (lowest quantiles lose accuracy).
+      const newLo = hi - max + 1;
+      for (let i = 0; i < old.length; i++) {
+        if (i + this.offset < newLo) {
+          collapsed += old[i]!;
+          old[i] = 0;
+        }
+      }
+      if (index < newLo) {
+        // The value being added itself falls in the collapsed range.
+        index = newLo;
+      }
+      lo = newLo;
+    }
+    let size = old.length;
+    while (size < hi - lo + 1) size *= 2;
+    size = Math.min(Math.max(size, hi - lo + 1), Math.max(max, hi - lo + 1));
+    const next = new Float64Array(size);
+    // Centre the used range so that growth either way is cheap.
+    const newOffset = lo - Math.floor((size - (hi - lo + 1)) / 2);
+    for (let i = 0; i < old.length; i++) {
+      const c = old[i]!;
+      if (c !== 0) next[i + this.offset - newOffset]! += c;
+    }
+    if (collapsed !== 0) next[lo - newOffset]! += collapsed;
+    this.counts = next;
+    this.offset = newOffset;
+    return index - newOffset;
+  }
+}
+
+/** The `LatencyStats` figures of a sketch (count, mean, p50, p95, p99, max), rounded to 0.001. */
+export function sketchSummary(sketch: LogSketch): {
+  count: number;
+  mean: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+} {
+  if (sketch.count === 0) return { count: 0, mean: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+  return {
+    count: sketch.count,
+    mean: round3(sketch.mean),
+    p50: round3(sketch.quantile(0.5)),
+    p95: round3(sketch.quantile(0.95)),
+    p99: round3(sketch.quantile(0.99)),
+    max: round3(sketch.max),
+  };
+}
+
+export function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
