@@ -1,2 +1,4 @@
 /** `fleetscope/analyzers`: the built-in analyzers and `defineAnalyzer` for custom ones. */
 export { defineAnalyzer, type AnalyzerDefinition } from './define.js';
+export { aggregationAnalyzer, type AggregationOptions, type AggregationAnalyzerSnapshot } from './aggregation.js';
+export { LogSketch, DEFAULT_RELATIVE_ACCURACY, type LogSketchOptions } from './sketch.js';
