@@ -9,3 +9,11 @@ export {
   type PushgatewayOptions,
   type ObserverStatsSource,
 } from './prometheus.js';
+export {
+  otelExporter,
+  DEFAULT_OTLP_TRACES_URL,
+  type OtelExporterOptions,
+  type SpanExporterLike,
+  type ModuleImporter,
+} from './otel.js';
+export type { OtelSpan } from './otel-spans.js';
