@@ -1,0 +1,248 @@
+/**
+ * One parser for Claude Code session transcripts (`~/.claude/projects/<project>/<session>.jsonl`,
+ * `<project>/<session>/subagents/agent-<id>.jsonl`), with two consumers: the transcripts runner
+ * (events) and `fleetscope usage` (totals that equal ccusage's).
+ *
+ * The usage rules copy ccusage 18.0.11 (`apps/ccusage/src/data-loader.ts`) on purpose, so both tools
+ * report the same figures: a line counts when it has `timestamp` (strict ISO, `Z`),
+ * `message.usage.input_tokens` and `output_tokens` (numbers), whatever its `type`; optional fields
+ * must have the right type when present (else the whole line is ignored); a line whose
+ * `message.id` + `requestId` pair was already seen counts once; the cost is `costUSD` when the line
+ * has one, else tokens x the offline price table (tiered above 200k tokens); `<synthetic>` entries
+ * count in totals but not in per-model breakdowns.
+ */
+import { CLAUDE_PRICES, type PriceRow } from './claude-code-pricing.js';
+
+/** The ccusage-compatible view of one transcript line that carries token usage. */
+export interface UsageEntry {
+  /** ISO timestamp as written (`2025-01-02T03:04:05.678Z`). */
+  timestamp: string;
+  /** `message.model`, e.g. `claude-sonnet-4-5-20250929`. */
+  model?: string;
+  /** Model as reported: `<model>-fast` for `usage.speed: "fast"`. */
+  displayModel?: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  /** Dollars: `costUSD` when the line has it, else computed from the offline price table. */
+  cost: number;
+  /** `message.id:requestId`, or undefined when either is missing (never deduplicated). */
+  dedupeKey?: string;
+  messageId?: string;
+  requestId?: string;
+  sessionId?: string;
+  version?: string;
+  cwd?: string;
+  /** Claude Code's `isSidechain`: the line belongs to a subagent. */
+  isSidechain: boolean;
+  /** Claude Code's `agentId` (subagent transcripts). */
+  agentId?: string;
+}
+
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$/;
+const VERSION = /^\d+\.\d+\.\d+/;
+
+type Obj = Record<string, unknown>;
+
+function isObj(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null;
+}
+
+function isNum(value: unknown): value is number {
+  return typeof value === 'number' && !Number.isNaN(value);
+}
+
+/** Present-and-wrong fails; absent passes (valibot `optional`). */
+function optString(o: Obj, key: string, minLength = 0): boolean {
+  if (!(key in o)) return true;
+  const v = o[key];
+  return v === undefined || (typeof v === 'string' && v.length >= minLength);
+}
+
+function optNumber(o: Obj, key: string): boolean {
+  if (!(key in o)) return true;
+  const v = o[key];
+  return v === undefined || isNum(v);
+}
+
+/**
+ * Applies ccusage's `usageDataSchema` to a parsed line; undefined when the line does not count.
+ * (Extra fields are ignored, as valibot's `object` does.)
+ */
+export function toUsageEntry(line: unknown): UsageEntry | undefined {
+  if (!isObj(line)) return undefined;
+  const timestamp = line.timestamp;
+  if (typeof timestamp !== 'string' || !ISO_TIMESTAMP.test(timestamp)) return undefined;
+  const message = line.message;
+  if (!isObj(message)) return undefined;
+  const usage = message.usage;
+  if (!isObj(usage) || !isNum(usage.input_tokens) || !isNum(usage.output_tokens)) return undefined;
+  if (!optNumber(usage, 'cache_creation_input_tokens') || !optNumber(usage, 'cache_read_input_tokens')) return undefined;
+  const speed = usage.speed;
+  if (speed !== undefined && speed !== 'standard' && speed !== 'fast') return undefined;
+  if (!optString(message, 'model', 1) || !optString(message, 'id', 1)) return undefined;
+  if ('content' in message && message.content !== undefined) {
+    const content = message.content;
+    if (!Array.isArray(content)) return undefined;
+    for (const block of content) {
+      if (!isObj(block) || !optString(block, 'text')) return undefined;
+    }
+  }
+  if (!optString(line, 'cwd') || !optString(line, 'sessionId', 1) || !optString(line, 'requestId', 1)) return undefined;
+  if ('version' in line && line.version !== undefined && (typeof line.version !== 'string' || !VERSION.test(line.version))) {
+    return undefined;
+  }
+  if (!optNumber(line, 'costUSD')) return undefined;
+  if ('isApiErrorMessage' in line && line.isApiErrorMessage !== undefined && typeof line.isApiErrorMessage !== 'boolean') {
+    return undefined;
+  }
+  const model = message.model as string | undefined;
+  const messageId = message.id as string | undefined;
+  const requestId = line.requestId as string | undefined;
+  const tokens = {
+    input_tokens: usage.input_tokens,
+    output_tokens: usage.output_tokens,
+    cache_creation_input_tokens: usage.cache_creation_input_tokens as number | undefined,
+    cache_read_input_tokens: usage.cache_read_input_tokens as number | undefined,
+  };
+  const costUSD = line.costUSD as number | undefined;
+  return {
+    timestamp,
+    model,
+    displayModel: model === undefined ? undefined : speed === 'fast' ? `${model}-fast` : model,
+    inputTokens: tokens.input_tokens,
+    outputTokens: tokens.output_tokens,
+    cacheCreationTokens: tokens.cache_creation_input_tokens ?? 0,
+    cacheReadTokens: tokens.cache_read_input_tokens ?? 0,
+    cost: costUSD ?? (model === undefined ? 0 : costFromTokens(tokens, model, speed === 'fast')),
+    dedupeKey: messageId === undefined || requestId === undefined ? undefined : `${messageId}:${requestId}`,
+    messageId,
+    requestId,
+    sessionId: line.sessionId as string | undefined,
+    version: line.version as string | undefined,
+    cwd: line.cwd as string | undefined,
+    isSidechain: line.isSidechain === true,
+    agentId: typeof line.agentId === 'string' && line.agentId !== '' ? line.agentId : undefined,
+  };
+}
+
+// ── Prices ──────────────────────────────────────────────────────────────────────────────
+
+const PROVIDER_PREFIXES = ['anthropic/', 'claude-3-5-', 'claude-3-', 'claude-', 'openrouter/openai/'];
+const TIER_THRESHOLD = 200_000;
+const priceTable = new Map<string, PriceRow>(CLAUDE_PRICES);
+const priceCache = new Map<string, PriceRow | null>();
+
+/** Price row of a model the way ccusage finds it: exact, provider-prefixed, then first substring match. */
+export function priceOf(model: string): PriceRow | undefined {
+  const cached = priceCache.get(model);
+  if (cached !== undefined) return cached ?? undefined;
+  let found: PriceRow | null = priceTable.get(model) ?? null;
+  for (let i = 0; found === null && i < PROVIDER_PREFIXES.length; i++) {
+    found = priceTable.get(`${PROVIDER_PREFIXES[i]}${model}`) ?? null;
+  }
+  if (found === null) {
+    const lower = model.toLowerCase();
+    for (const [key, row] of CLAUDE_PRICES) {
+      const k = key.toLowerCase();
+      if (k.includes(lower) || lower.includes(k)) {
+        found = row;
+        break;
+      }
+    }
+  }
+  if (priceCache.size > 1000) priceCache.clear();
+  priceCache.set(model, found);
+  return found ?? undefined;
+}
+
+function tiered(tokens: number | undefined, base: number | null, above: number | null): number {
+  if (tokens === undefined || tokens <= 0) return 0;
+  if (tokens > TIER_THRESHOLD && above !== null) {
+    let cost = Math.max(0, tokens - TIER_THRESHOLD) * above;
+    if (base !== null) cost += Math.min(tokens, TIER_THRESHOLD) * base;
+    return cost;
+  }
+  return base !== null ? tokens * base : 0;
+}
+
+/** Dollars for one usage record, computed in the same order of operations as ccusage (same floats). */
+export function costFromTokens(
+  usage: {
+    input_tokens: number;
+    output_tokens: number;
+    cache_creation_input_tokens?: number;
+    cache_read_input_tokens?: number;
+  },
+  model: string,
+  fast = false,
+): number {
+  if (model === '') return 0;
+  const p = priceOf(model);
+  if (p === undefined) return 0;
+  const cost =
+    tiered(usage.input_tokens, p[0], p[4]) +
+    tiered(usage.output_tokens, p[1], p[5]) +
+    tiered(usage.cache_creation_input_tokens, p[2], p[6]) +
+    tiered(usage.cache_read_input_tokens, p[3], p[7]);
+  return cost * (fast ? (p[8] ?? 1) : 1);
+}
+
+// ── Paths ───────────────────────────────────────────────────────────────────────────────
+
+/** Session and agent a transcript file belongs to, from its path. */
+export interface TranscriptFileInfo {
+  /** `<session>` of `<project>/<session>.jsonl` or `<project>/<session>/subagents/agent-<id>.jsonl`. */
+  sessionId: string;
+  /** `<id>` of `agent-<id>.jsonl` under `subagents/`; undefined for the main transcript. */
+  agentId?: string;
+  /** The project directory name (`-home-me-src-app`), when the path has one. */
+  project?: string;
+}
+
+/** Reads session, agent and project from a transcript path (either separator). */
+export function transcriptFileInfo(path: string): TranscriptFileInfo {
+  const parts = path.split(/[\\/]/).filter((p) => p !== '');
+  const file = parts[parts.length - 1] ?? '';
+  const base = file.endsWith('.jsonl') ? file.slice(0, -'.jsonl'.length) : file;
+  if (parts[parts.length - 2] === 'subagents' && base.startsWith('agent-')) {
+    return { sessionId: parts[parts.length - 3] ?? base, agentId: base.slice('agent-'.length), project: parts[parts.length - 4] };
+  }
+  return { sessionId: base, project: parts[parts.length - 2] };
+}
+
+// ── Lines ───────────────────────────────────────────────────────────────────────────────
+
+/** Entry types Claude Code writes; anything else is counted as `unknownType` by the runner. */
+export const KNOWN_ENTRY_TYPES: ReadonlySet<string> = new Set([
+  'user',
+  'assistant',
+  'system',
+  'summary',
+  'file-history-snapshot',
+  'queue-operation',
+  'progress',
+  'attachment',
+  'custom-title',
+  'tag',
+]);
+
+/** A content block of a transcript message (the fields fleetscope reads). */
+export interface ContentBlock {
+  type?: string;
+  id?: string;
+  name?: string;
+  input?: unknown;
+  tool_use_id?: string;
+  is_error?: boolean;
+  content?: unknown;
+  text?: string;
+}
+
+/** Content blocks of `message.content` (a string content yields none). */
+export function contentBlocks(entry: Obj): ContentBlock[] {
+  const message = entry.message;
+  if (!isObj(message) || !Array.isArray(message.content)) return [];
+  return message.content.filter(isObj) as ContentBlock[];
+}
