@@ -1,0 +1,115 @@
+/**
+ * The interval arithmetic behind the `fleet` analyzer, kept pure so it can be tested (and
+ * reused) on its own. Times in ms. Definitions are documented in `docs/analyzers.md`.
+ */
+
+/** One execution as an interval; `parentId` is the id of the enclosing execution, if any. */
+export interface Interval {
+  id: string;
+  parentId?: string;
+  start: number;
+  end: number;
+}
+
+/** Executions that enclose no other execution of the set (the work actually done). */
+export function leafExecutions<T extends Interval>(intervals: readonly T[]): T[] {
+  const parents = new Set<string>();
+  const ids = new Set(intervals.map((i) => i.id));
+  for (const i of intervals) if (i.parentId !== undefined && ids.has(i.parentId)) parents.add(i.parentId);
+  return intervals.filter((i) => !parents.has(i.id));
+}
+
+/** Length of the union of the intervals (time during which at least one ran). */
+export function unionLength(intervals: readonly Interval[]): number {
+  const sorted = intervals.filter((i) => i.end > i.start).sort((a, b) => a.start - b.start);
+  let total = 0;
+  let curStart = -Infinity;
+  let curEnd = -Infinity;
+  for (const i of sorted) {
+    if (i.start > curEnd) {
+      if (curEnd > curStart) total += curEnd - curStart;
+      curStart = i.start;
+      curEnd = i.end;
+    } else if (i.end > curEnd) curEnd = i.end;
+  }
+  if (curEnd > curStart) total += curEnd - curStart;
+  return total;
+}
+
+/**
+ * Parallelization ratio of a set of executions:
+ *
+ *   ratio = (S − U) / (S − L)
+ *
+ * with S the sum of the executions' durations, U the length of the union of their intervals and
+ * L the longest duration. U ≤ S (equality when nothing overlaps) and U ≥ L, so the ratio is 0 for
+ * strictly sequential executions, 1 when every execution runs within the span of the longest
+ * (fully parallel), and in between the share of the "parallelizable" time (S − L) that did
+ * overlap. Zero-length executions are ignored; with fewer than two executions of positive length
+ * the ratio is undefined (null).
+ */
+export function parallelizationRatio(intervals: readonly Interval[]): number | null {
+  const timed = intervals.filter((i) => i.end > i.start);
+  if (timed.length < 2) return null;
+  let sum = 0;
+  let longest = 0;
+  for (const i of timed) {
+    const d = i.end - i.start;
+    sum += d;
+    if (d > longest) longest = d;
+  }
+  const denominator = sum - longest;
+  if (denominator <= 0) return null;
+  const ratio = (sum - unionLength(timed)) / denominator;
+  return Math.min(1, Math.max(0, ratio));
+}
+
+export interface PathStep {
+  id: string;
+  depth: number;
+  start: number;
+  end: number;
+}
+
+/**
+ * Critical path: the chain of executions that gated the end of the workflow. Among the top-level
+ * executions, take the one that ended last, then the one that ended last before that one started,
+ * and so on (a chain of executions each waiting for the previous); then, inside each execution of
+ * the chain, the same rule over its child executions (the child its parent waited for, and the
+ * children before it), one level deeper each time. `durationMs` is the sum of the top-level
+ * chain's durations: the time the workflow could not have saved by running more in parallel.
+ */
+export function criticalPath(intervals: readonly Interval[]): { steps: PathStep[]; durationMs: number } {
+  const ids = new Set(intervals.map((i) => i.id));
+  const children = new Map<string | undefined, Interval[]>();
+  for (const i of intervals) {
+    const parent = i.parentId !== undefined && ids.has(i.parentId) && i.parentId !== i.id ? i.parentId : undefined;
+    let list = children.get(parent);
+    if (list === undefined) children.set(parent, (list = []));
+    list.push(i);
+  }
+  const steps: PathStep[] = [];
+  let durationMs = 0;
+  const visited = new Set<string>();
+  const walk = (parent: string | undefined, depth: number) => {
+    const nodes = [...(children.get(parent) ?? [])].sort((a, b) => b.end - a.end || b.start - a.start);
+    const picked: Interval[] = [];
+    let limit = Infinity;
+    for (const n of nodes) {
+      if (n.end <= limit) {
+        picked.push(n);
+        limit = n.start;
+      }
+    }
+    picked.reverse();
+    for (const p of picked) {
+      if (visited.has(p.id)) continue; // defensive: cycles in bad input
+      visited.add(p.id);
+      steps.push({ id: p.id, depth, start: p.start, end: p.end });
+      if (depth === 0) durationMs += p.end - p.start;
+      if (depth < 32) walk(p.id, depth + 1);
+    }
+  };
+  walk(undefined, 0);
+  return { steps, durationMs };
+}

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { createObserver, type EventInput } from 'fleetscope';
+import { fleetAnalyzer, type FleetOptions, type FleetSnapshot } from '../../src/analyzers/fleet.js';
+import { criticalPath, parallelizationRatio, unionLength } from '../../src/analyzers/fleet-math.js';
+
+const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
+const span = (n: number) => n.toString(16).padStart(16, '0');
+
+interface Run {
+  n: number;
+  name: string;
+  start: number;
+  end?: number;
+  parent?: number;
+  status?: 'success' | 'error';
+  workflowId?: string;
+}
+
+function agentEvents(runs: Run[]): EventInput[] {
+  const events: EventInput[] = [];
+  for (const r of runs) {
+    const common = { sessionId: 's1', agentId: r.name, workflowId: r.workflowId ?? 'wf', spanId: span(r.n), parentSpanId: r.parent === undefined ? undefined : span(r.parent) };
+    events.push({ ...common, type: 'agent.start', timestamp: T0 + r.start, payload: { name: r.name } });
+    if (r.end !== undefined) {
+      events.push({ ...common, type: 'agent.end', timestamp: T0 + r.end, payload: { name: r.name, status: r.status ?? 'success', durationMs: r.end - r.start } });
+    }
+  }
+  return events.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
+}
+
+async function run(events: EventInput[], options: FleetOptions = {}, clock = () => T0 + 60_000) {
+  const observer = createObserver({ analyzers: [fleetAnalyzer(options)], storage: false, clock });
+  for (const e of events) observer.emit(e);
+  await observer.flush();
+  const snapshot = observer.snapshot().fleet as FleetSnapshot;
+  await observer.close();
+  return snapshot;
+}
+
+describe('fleet math', () => {
+  it('gives 0 for sequential, 1 for fully parallel, null when undefined', () => {
+    expect(parallelizationRatio([{ id: 'a', start: 0, end: 10 }, { id: 'b', start: 10, end: 30 }, { id: 'c', start: 30, end: 35 }])).toBe(0);
+    expect(parallelizationRatio([{ id: 'a', start: 0, end: 10 }, { id: 'b', start: 0, end: 10 }, { id: 'c', start: 2, end: 8 }])).toBe(1);
+    expect(parallelizationRatio([{ id: 'a', start: 0, end: 10 }])).toBeNull();
+    expect(parallelizationRatio([{ id: 'a', start: 0, end: 10 }, { id: 'b', start: 5, end: 5 }])).toBeNull();
+    expect(unionLength([{ id: 'a', start: 0, end: 10 }, { id: 'b', start: 5, end: 15 }, { id: 'c', start: 20, end: 30 }])).toBe(25);
+  });
+});
+
+describe('fleetAnalyzer', () => {
+  it('three agents with known times: exact ratio and critical path', async () => {
+    // A [0,10s], B [5s,15s], C [20s,30s]: S = 30s, union = 25s, longest = 10s
+    // ratio = (30 − 25) / (30 − 10) = 0.25. Critical path: C ended last; before C started (20s)
+    // the last to end was B (15s); before B started (5s) nothing had ended → B → C, 20s.
+    const snapshot = await run(agentEvents([
+      { n: 1, name: 'A', start: 0, end: 10_000 },
+      { n: 2, name: 'B', start: 5_000, end: 15_000 },
+      { n: 3, name: 'C', start: 20_000, end: 30_000 },
+    ]));
+    const wf = snapshot.workflows[0]!;
+    expect(wf.workflowId).toBe('wf');
+    expect(wf.parallelizationRatio).toBe(0.25);
+    expect(wf.wallClockMs).toBe(30_000);
+    expect(wf.summedExecutionMs).toBe(30_000);
+    expect(wf.leafBusyMs).toBe(25_000);
+    expect(wf.averageConcurrency).toBe(1.2);
+    expect(wf.criticalPath.steps.map((s) => s.name)).toEqual(['B', 'C']);
+    expect(wf.criticalPath.durationMs).toBe(20_000);
+    expect(wf.executionOrder).toEqual(['A', 'B', 'C']);
+    expect(wf.timeline.map((t) => t.offsetMs)).toEqual([0, 5_000, 20_000]);
+    expect(wf.agents).toEqual({ pending: 0, running: 0, completed: 3, failed: 0 });
+    expect(wf.state).toBe('completed');
+  });
+
+  it('measures the workers under a planner, not the planner that waits for them', async () => {
+    // planner [0,100] waits for w1 [10,50] then w2 [50,90]: sequential workers → 0.
+    const sequential = await run(agentEvents([
+      { n: 1, name: 'planner', start: 0, end: 100_000 },
+      { n: 2, name: 'w1', start: 10_000, end: 50_000, parent: 1 },
+      { n: 3, name: 'w2', start: 50_000, end: 90_000, parent: 1 },
+      { n: 4, name: 'w3', start: 90_000, end: 95_000, parent: 1, status: 'error' },
+    ]));
+    const wf = sequential.workflows[0]!;
+    expect(wf.leafExecutions).toBe(3);
+    expect(wf.parallelizationRatio).toBe(0);
+    expect(wf.summedExecutionMs).toBe(185_000);
+    expect(wf.criticalPath.steps.map((s) => [s.name, s.depth])).toEqual([['planner', 0], ['w1', 1], ['w2', 1], ['w3', 1]]);
+    expect(wf.criticalPath.durationMs).toBe(100_000);
+    expect(wf.agents.failed).toBe(1);
+    const kinds = sequential.findings.map((f) => f.kind);
+    expect(kinds).toContain('fleet.low_parallelization');
+    expect(kinds).toContain('fleet.failed_agents');
+    const low = sequential.findings.find((f) => f.kind === 'fleet.low_parallelization')!;
+    // Wall 100s; the critical path (planner) is 100s: nothing to save by this measure.
+    expect(low.evidence.parallelizationRatio).toBe(0);
+
+    // Same workers side by side → 1.
+    const parallel = await run(agentEvents([
+      { n: 1, name: 'planner', start: 0, end: 60_000 },
+      { n: 2, name: 'w1', start: 10_000, end: 50_000, parent: 1 },
+      { n: 3, name: 'w2', start: 10_000, end: 50_000, parent: 1 },
+      { n: 4, name: 'w3', start: 10_000, end: 30_000, parent: 1 },
+    ]));
+    expect(parallel.workflows[0]!.parallelizationRatio).toBe(1);
+    expect(parallel.findings.map((f) => f.kind)).not.toContain('fleet.low_parallelization');
+  });
+
+  it('reports running, orphan ends, slow agents and totals without crashing', async () => {
+    const events = agentEvents([
+      { n: 1, name: 'a', start: 0, end: 1_000 },
+      { n: 2, name: 'b', start: 0, end: 1_200 },
+      { n: 3, name: 'c', start: 0, end: 9_000 },
+      { n: 4, name: 'stuck', start: 0 },
+    ]);
+    events.push({ type: 'agent.end', timestamp: T0 + 5_000, sessionId: 's1', agentId: 'ghost', workflowId: 'wf', spanId: span(99), payload: { name: 'ghost', status: 'success' } });
+    events.push({ type: 'llm.call', timestamp: T0 + 500, sessionId: 's1', agentId: 'a', workflowId: 'wf', payload: { model: 'claude-haiku-4-5', status: 'success', inputTokens: 1_000_000 } });
+    events.push({ type: 'llm.call', timestamp: T0 + 600, sessionId: 's1', agentId: 'a', workflowId: 'wf', payload: { model: 'my-local-model', status: 'success', inputTokens: 10 } });
+    // The clock is 2 h after T0: `stuck` is stale.
+    const snapshot = await run(events, {}, () => T0 + 7_200_000);
+    const wf = snapshot.workflows[0]!;
+    expect(wf.agents.running).toBe(1);
+    expect(wf.state).toBe('active');
+    expect(snapshot.dataQuality.orphanEnds).toBe(1);
+    expect(snapshot.dataQuality.stale).toBe(1);
+    expect(snapshot.findings.map((f) => f.kind)).toContain('fleet.stuck_agent');
+    // Durations 1000, 1200, 9000 and 7,200,000 (running until now): median 5100; c is 1.76× → not slow;
+    // the running one is 1411× the median → slow.
+    expect(wf.slowAgents.map((s) => s.name)).toEqual(['stuck']);
+    expect(wf.costUsd).toBeCloseTo(1, 9);
+    expect(wf.unpricedCalls).toBe(1);
+    expect(snapshot.totals).toMatchObject({ workflows: 1, activeWorkflows: 1, executions: 4, running: 1, completed: 3, failed: 0, unpricedCalls: 1 });
+  });
+
+  it('falls back to the session as workflow and pairs by agentId without span ids', async () => {
+    const snapshot = await run([
+      { type: 'agent.start', timestamp: T0, sessionId: 'sx', agentId: 'solo', payload: { name: 'solo' } },
+      { type: 'agent.end', timestamp: T0 + 2000, sessionId: 'sx', agentId: 'solo', payload: { name: 'solo', status: 'success' } },
+    ]);
+    const wf = snapshot.workflows[0]!;
+    expect(wf.workflowId).toBe('session:sx');
+    expect(wf.wallClockMs).toBe(2000);
+    expect(wf.parallelizationRatio).toBeNull(); // one agent: undefined
+  });
+
+  it('counts a spawn tool in flight as a pending agent', async () => {
+    const snapshot = await run([
+      { type: 'tool.start', timestamp: T0, sessionId: 's1', agentId: 'lead', workflowId: 'w', spanId: span(7), payload: { toolName: 'Task' } },
+    ]);
+    expect(snapshot.workflows[0]!.agents.pending).toBe(1);
+    expect(snapshot.workflows[0]!.state).toBe('active');
+  });
+
+  it('keeps bounded detail beyond maxWorkflows', async () => {
+    const runs: Run[] = Array.from({ length: 10 }, (_, i) => ({ n: i + 1, name: `x${i}`, start: i * 10, end: i * 10 + 5, workflowId: `w${i}` }));
+    const snapshot = await run(agentEvents(runs), { maxWorkflows: 3 });
+    expect(snapshot.workflows).toHaveLength(3);
+    expect(snapshot.totals.workflows).toBe(10);
+    expect(snapshot.totals.executions).toBe(10);
+    expect(snapshot.totals.workflowsEvicted).toBe(7);
+  });
+});
+
+describe('criticalPath', () => {
+  it('handles an empty set', () => {
+    expect(criticalPath([])).toEqual({ steps: [], durationMs: 0 });
+  });
+});
