@@ -1,3 +1,14 @@
 /** `fleetscope/runners`: event sources behind the `Runner` contract. */
 export { processResourcesRunner, cpuPercent, PROCESS_METRICS, type ProcessResourcesOptions } from './process-resources.js';
 export { jsonlTailRunner, type JsonlTailOptions, type JsonlMapper, type JsonlLineSource } from './jsonl-tail.js';
+export {
+  fleetscopeSpanProcessor,
+  classifySpan,
+  tokensFromAttributes,
+  type FleetscopeSpanProcessor,
+  type FleetscopeSpanProcessorOptions,
+  type SpanBridgeStats,
+  type BridgeTarget,
+  type ReadableSpanLike,
+  type SpanProcessorLike,
+} from './otel-bridge.js';

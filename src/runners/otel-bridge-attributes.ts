@@ -1,0 +1,75 @@
+/**
+ * Attribute names the OpenTelemetry bridge reads, from three conventions, in order of
+ * preference (first present wins):
+ * - OpenTelemetry GenAI semantic conventions, current names and deprecated ones still emitted
+ *   in the wild (`@opentelemetry/semantic-conventions` 1.45 incubating attributes);
+ * - OpenInference (Arize, `spec/semantic_conventions.md`);
+ * - OpenLLMetry (Traceloop, `@traceloop/ai-semantic-conventions` `SpanAttributes`, and the
+ *   Python `semconv_ai` names `gen_ai.usage.cache_*_input_tokens`, `llm.usage.*`).
+ */
+
+export const OPERATION = 'gen_ai.operation.name';
+export const OPENINFERENCE_KIND = 'openinference.span.kind';
+export const TRACELOOP_KIND = 'traceloop.span.kind';
+/** Traceloop's LLM spans carry `llm.request.type` (chat / completion / embedding / rerank) instead of an operation name. */
+export const TRACELOOP_REQUEST_TYPE = 'llm.request.type';
+
+/** `gen_ai.operation.name` values that are one model call. */
+export const LLM_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content', 'embeddings']);
+export const TOOL_OPERATIONS = new Set(['execute_tool']);
+export const AGENT_OPERATIONS = new Set(['invoke_agent', 'create_agent']);
+
+export const PROVIDER = ['gen_ai.provider.name', 'gen_ai.system', 'llm.system', 'llm.provider'];
+export const MODEL = [
+  'gen_ai.response.model',
+  'gen_ai.request.model',
+  'llm.response.model_name',
+  'llm.model_name',
+  'llm.request.model_name',
+  'embedding.model_name',
+];
+/** Input tokens INCLUDING cache reads and writes (OTel: "SHOULD include all types of input tokens"). */
+export const INPUT_TOKENS = ['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens', 'llm.token_count.prompt', 'llm.usage.prompt_tokens'];
+export const OUTPUT_TOKENS = [
+  'gen_ai.usage.output_tokens',
+  'gen_ai.usage.completion_tokens',
+  'llm.token_count.completion',
+  'llm.usage.completion_tokens',
+];
+export const CACHE_READ_TOKENS = [
+  'gen_ai.usage.cache_read.input_tokens',
+  'gen_ai.usage.cache_read_input_tokens',
+  'llm.token_count.prompt_details.cache_read',
+  'llm.usage.cache_read_input_tokens',
+];
+export const CACHE_WRITE_TOKENS = [
+  'gen_ai.usage.cache_creation.input_tokens',
+  'gen_ai.usage.cache_creation_input_tokens',
+  'llm.token_count.prompt_details.cache_write',
+  'llm.usage.cache_creation_input_tokens',
+];
+export const RESPONSE_ID = ['gen_ai.response.id'];
+/** `gen_ai.response.finish_reasons` is a string array; the others are single strings. */
+export const FINISH_REASONS = ['gen_ai.response.finish_reasons', 'llm.finish_reason', 'llm.response.finish_reason'];
+export const COST_USD = ['llm.cost.total', 'gen_ai.usage.cost'];
+export const STREAM = ['gen_ai.request.stream', 'llm.is_streaming'];
+
+export const SESSION_ID = ['gen_ai.conversation.id', 'session.id', 'traceloop.association.properties.session_id'];
+export const AGENT_ID = ['gen_ai.agent.id'];
+export const AGENT_NAME = ['gen_ai.agent.name', 'agent.name'];
+export const TOOL_NAME = ['gen_ai.tool.name', 'tool.name'];
+export const TOOL_CALL_ID = ['gen_ai.tool.call.id', 'tool.id', 'tool_call.id', 'gen_ai.tool.call_id'];
+export const TOOL_INPUT = ['gen_ai.tool.call.arguments', 'input.value', 'traceloop.entity.input'];
+export const TOOL_OUTPUT = ['gen_ai.tool.call.result', 'output.value', 'traceloop.entity.output'];
+export const ENTITY_NAME = ['traceloop.entity.name'];
+export const WORKFLOW_NAME = ['traceloop.workflow.name', 'gen_ai.workflow.name'];
+export const ERROR_TYPE = ['error.type'];
+
+/** OpenInference span kinds that are one model call, and the operation they stand for. */
+export const OPENINFERENCE_LLM_KINDS: Record<string, string> = { LLM: 'chat', EMBEDDING: 'embeddings' };
+/** Traceloop `llm.request.type` values and the GenAI operation they stand for. */
+export const TRACELOOP_OPERATIONS: Record<string, string> = {
+  chat: 'chat',
+  completion: 'text_completion',
+  embedding: 'embeddings',
+};
