@@ -1,2 +1,3 @@
 /** `fleetscope/storage`: storage backends behind the `Storage` contract. */
 export { memoryStorage, type MemoryStorageOptions } from './memory.js';
+export { fileLogStorage, type FileLogStorageOptions, type FsyncPolicy } from './file-log.js';

@@ -1,0 +1,762 @@
+/**
+ * File log storage: an append-only, segmented JSONL event log in one directory, shared safely by
+ * several processes (the observer, the CLI, parallel Claude Code hook invocations).
+ *
+ * Layout: `00000001.jsonl`, `00000002.jsonl`, ... (optionally `.jsonl.gz` once cold), each
+ * starting with a header line; `<seq>.idx.json` (time range, sessions, agents, workflows, types)
+ * and `<seq>.pos.json` (line offsets per session) let a query skip segments and jump to lines.
+ *
+ * Concurrency: every process opens the newest segment with O_APPEND and writes each batch of
+ * whole lines with one `write()` (at most `maxWriteBytes`). On Linux local filesystems an
+ * O_APPEND write is placed and copied under the inode lock, so lines from different processes
+ * never interleave. Rotation needs no lock: the next segment is created complete with its header
+ * in a temporary file and `link()`ed to its final name, which fails with EEXIST for every process
+ * but one. A writer checks before each batch whether its segment is full or a newer one exists.
+ * See docs/storage.md for the guarantees of each fsync policy.
+ *
+ * Import graph: node built-ins and core types only (zlib lazily), so the hook process starts fast.
+ */
+import * as fs from 'node:fs';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { EventQuery, FleetEvent, QueryPage, Storage, StorageStats } from '../core/index.js';
+import {
+  NEWLINE,
+  SEGMENT_RE,
+  Segment,
+  headerLine,
+  lineAt,
+  linesBackward,
+  linesForward,
+  openReader,
+  parseLine,
+  readOffsets,
+  readSummary,
+  segmentFile,
+  writeSidecars,
+  type SegmentReader,
+} from './file-log-segment.js';
+import { runMaintenance, type MaintenanceOptions } from './file-log-maintenance.js';
+
+/** When appended events become durable; see docs/storage.md. */
+export type FsyncPolicy = 'always' | 'batch' | 'interval' | 'never';
+
+export interface FileLogStorageOptions {
+  /** Directory of the log; created if missing. Required. */
+  dir: string;
+  /**
+   * `always`: every `append()` is its own write followed by fdatasync, resolved after it.
+   * `batch`: appends queued while a write is in flight are coalesced into one write + one fdatasync;
+   * each append resolves after the fdatasync covering it. `interval` (default): written at once,
+   * fdatasync every `fsyncIntervalMs` in the background. `never`: the OS decides (and `close()` does not sync).
+   */
+  fsync?: FsyncPolicy;
+  /** Period of the background fdatasync of policy `interval`. Default 1000 ms. */
+  fsyncIntervalMs?: number;
+  /** A segment is closed and a new one started past this size. Default 32 MiB; at most 1 GiB. */
+  maxSegmentBytes?: number;
+  /** A segment is closed and a new one started past this age. Default 1 h. */
+  maxSegmentAgeMs?: number;
+  /** Closed segments whose newest event is older than this are deleted. Default 30 days; `Infinity` keeps them. */
+  maxAgeMs?: number;
+  /** Oldest closed segments are deleted while the log is bigger than this. Default 1 GiB; `Infinity` keeps them. */
+  maxTotalBytes?: number;
+  /** Gzip closed segments that have not been written for `gzipAfterMs`. Default false. */
+  gzip?: boolean;
+  /** Quiet time before a closed segment is gzipped (late appenders may still be finishing). Default 60 s. */
+  gzipAfterMs?: number;
+  /** Largest single `write()`; a bigger batch is split at line boundaries. Default 1 MiB. */
+  maxWriteBytes?: number;
+  /** Serialized bytes waiting to be written; appends beyond it are rejected and counted. Default 64 MiB. */
+  maxPendingBytes?: number;
+  /** Segments whose session offsets are kept in memory (least recently used first out). Default 8. */
+  cachedSegments?: number;
+  /** Period of maintenance (sidecars, gzip, retention) in a long-lived process. Default 60 s; 0 disables the timer. */
+  maintenanceIntervalMs?: number;
+  /** Clock for segment age and retention. Default `Date.now`. */
+  clock?: () => number;
+  /** Name in stats. Default `file-log`. */
+  name?: string;
+}
+
+// The core's page limits, repeated here so this file imports core types only (see header).
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 10_000;
+const MAX_SEGMENT_BYTES = 2 ** 30;
+
+interface Pending {
+  buffer: Buffer;
+  events: readonly FleetEvent[];
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+interface Active {
+  segment: Segment;
+  fd: number;
+}
+
+interface Position {
+  seq: number;
+  offset: number;
+}
+
+function encodeCursor(p: Position): string {
+  return `f${p.seq.toString(36)}.${p.offset.toString(36)}`;
+}
+
+function decodeCursor(cursor: string | undefined): Position | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  const match = /^f([0-9a-z]+)\.([0-9a-z]+)$/.exec(cursor);
+  if (match === null) throw new Error('[fleetscope] [file-log] cursor is not one this storage issued');
+  return { seq: Number.parseInt(match[1]!, 36), offset: Number.parseInt(match[2]!, 36) };
+}
+
+function fail(message: string): never {
+  throw new Error(`[fleetscope] [file-log] ${message}`);
+}
+
+function wrapError(operation: string, error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  return new Error(`[fleetscope] [file-log] ${operation} failed: ${message}`, { cause: error });
+}
+
+const write = (fd: number, buffer: Buffer) =>
+  new Promise<number>((resolve, reject) =>
+    fs.write(fd, buffer, 0, buffer.length, null, (error, written) => (error ? reject(error) : resolve(written))),
+  );
+const fdatasync = (fd: number) =>
+  new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+
+/** Creates a file log `Storage` in `options.dir`. */
+export function fileLogStorage(options: FileLogStorageOptions): Storage {
+  if (options === null || typeof options !== 'object' || typeof options.dir !== 'string' || options.dir === '') {
+    fail('options.dir (a directory path) is required');
+  }
+  const dir = options.dir;
+  const fsync = options.fsync ?? 'interval';
+  if (!['always', 'batch', 'interval', 'never'].includes(fsync)) fail(`unknown fsync policy ${String(fsync)}`);
+  const num = (value: number | undefined, fallback: number, what: string, min: number): number => {
+    const n = value ?? fallback;
+    if (typeof n !== 'number' || Number.isNaN(n) || n < min) fail(`${what} must be a number >= ${min}`);
+    return n;
+  };
+  const fsyncIntervalMs = num(options.fsyncIntervalMs, 1000, 'fsyncIntervalMs', 1);
+  const maxSegmentBytes = Math.min(MAX_SEGMENT_BYTES, num(options.maxSegmentBytes, 32 * 2 ** 20, 'maxSegmentBytes', 1024));
+  const maxSegmentAgeMs = num(options.maxSegmentAgeMs, 60 * 60 * 1000, 'maxSegmentAgeMs', 1);
+  const maintenance: MaintenanceOptions = {
+    maxAgeMs: num(options.maxAgeMs, 30 * 24 * 60 * 60 * 1000, 'maxAgeMs', 1),
+    maxTotalBytes: num(options.maxTotalBytes, 2 ** 30, 'maxTotalBytes', 1),
+    gzip: options.gzip ?? false,
+    gzipAfterMs: num(options.gzipAfterMs, 60_000, 'gzipAfterMs', 0),
+  };
+  const maxWriteBytes = num(options.maxWriteBytes, 2 ** 20, 'maxWriteBytes', 256);
+  const maxPendingBytes = num(options.maxPendingBytes, 64 * 2 ** 20, 'maxPendingBytes', 1);
+  const cachedSegments = Math.floor(num(options.cachedSegments, 8, 'cachedSegments', 1));
+  const maintenanceIntervalMs = num(options.maintenanceIntervalMs, 60_000, 'maintenanceIntervalMs', 0);
+  const clock = options.clock ?? Date.now;
+  const name = options.name ?? 'file-log';
+
+  const counters = {
+    appended: 0,
+    writes: 0,
+    fsyncs: 0,
+    rotations: 0,
+    writeErrors: 0,
+    droppedEvents: 0,
+    tornRecords: 0,
+    evicted: 0,
+    gzipped: 0,
+    maintenanceErrors: 0,
+  };
+  let lastError: string | undefined;
+  /** Known segments by sequence number, ascending. */
+  const segments = new Map<number, Segment>();
+  let active: Active | undefined;
+  let queue: Pending[] = [];
+  let queuedBytes = 0;
+  let draining = false;
+  let drained: Promise<void> = Promise.resolve();
+  let dirty = false;
+  let closed = false;
+  let initialized: Promise<void> | undefined;
+  const background = new Set<Promise<unknown>>();
+  /** Segments whose offsets are in memory, least recently used first. */
+  const offsetCache: number[] = [];
+
+  let syncTimer: NodeJS.Timeout | undefined;
+  let maintenanceTimer: NodeJS.Timeout | undefined;
+
+  function track(promise: Promise<unknown>): void {
+    const p = promise.catch((error) => {
+      counters.maintenanceErrors++;
+      lastError = wrapError('maintenance', error).message;
+    });
+    background.add(p);
+    void p.finally(() => background.delete(p));
+  }
+
+  function sorted(): Segment[] {
+    return [...segments.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Lists the directory and adds segments we did not know (and forgets deleted ones). */
+  async function refresh(): Promise<void> {
+    let names: string[];
+    try {
+      names = await fsp.readdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    const seen = new Set<number>();
+    for (const file of names) {
+      const match = SEGMENT_RE.exec(file);
+      if (match === null) continue;
+      const seq = Number(match[1]);
+      const gz = match[2] !== undefined;
+      seen.add(seq);
+      const known = segments.get(seq);
+      if (known === undefined) segments.set(seq, new Segment(seq, gz));
+      else if (gz && !names.includes(segmentFile(seq))) known.gz = true;
+    }
+    for (const seq of segments.keys()) if (!seen.has(seq) && active?.segment.seq !== seq) segments.delete(seq);
+  }
+
+  async function init(): Promise<void> {
+    await fsp.mkdir(dir, { recursive: true });
+    await refresh();
+    await detectTornTail();
+    if (fsync === 'interval') {
+      syncTimer = setInterval(() => {
+        if (dirty && active !== undefined) {
+          dirty = false;
+          const fd = active.fd;
+          fs.fdatasync(fd, (error) => {
+            if (error) noteWriteError(error);
+            else counters.fsyncs++;
+          });
+        }
+      }, fsyncIntervalMs);
+      syncTimer.unref();
+    }
+    if (maintenanceIntervalMs > 0) {
+      maintenanceTimer = setInterval(() => track(maintain()), maintenanceIntervalMs);
+      maintenanceTimer.unref();
+    }
+  }
+
+  function ready(): Promise<void> {
+    initialized ??= init();
+    return initialized;
+  }
+
+  function noteWriteError(error: unknown): void {
+    counters.writeErrors++;
+    lastError = wrapError('append', error).message;
+  }
+
+  /**
+   * A crash (SIGKILL, power loss) can leave the newest segment ending in part of a record. It is
+   * sealed with a newline so the next append does not glue onto it, and counted; a record that
+   * another process is writing at this very moment is told apart by re-reading after the seal.
+   */
+  async function detectTornTail(): Promise<void> {
+    const newest = sorted().at(-1);
+    if (newest === undefined || newest.gz) return;
+    const path = join(dir, segmentFile(newest.seq));
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(path, 'a+');
+      const size = fs.fstatSync(fd).size;
+      if (size === 0 || lastByte(fd, size) === NEWLINE) return;
+      const tailStart = lastLineStart(fd, size);
+      fs.writeSync(fd, '\n');
+      const length = fs.fstatSync(fd).size - tailStart;
+      const buffer = Buffer.alloc(Math.min(length, 16 * 2 ** 20));
+      fs.readSync(fd, buffer, 0, buffer.length, tailStart);
+      const nl = buffer.indexOf(NEWLINE);
+      if (nl === -1 || parseLine(buffer, 0, nl) === undefined) counters.tornRecords++;
+    } catch (error) {
+      // A read-only directory: nothing to seal; queries skip the torn line anyway.
+      if ((error as NodeJS.ErrnoException).code !== 'EACCES' && (error as NodeJS.ErrnoException).code !== 'EROFS') {
+        noteWriteError(error);
+      }
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+
+  function lastByte(fd: number, size: number): number {
+    const one = Buffer.alloc(1);
+    fs.readSync(fd, one, 0, 1, size - 1);
+    return one[0]!;
+  }
+
+  function lastLineStart(fd: number, size: number): number {
+    const chunk = Buffer.alloc(64 * 1024);
+    for (let end = size; end > 0; ) {
+      const start = Math.max(0, end - chunk.length);
+      fs.readSync(fd, chunk, 0, end - start, start);
+      const nl = chunk.subarray(0, end - start).lastIndexOf(NEWLINE);
+      if (nl !== -1) return start + nl + 1;
+      end = start;
+    }
+    return 0;
+  }
+
+  // ── Writing ──────────────────────────────────────────────────────────────────────────
+
+  /** Creates segment `seq` with its header; false if another process created it first. */
+  function createSegment(seq: number): boolean {
+    const final = join(dir, segmentFile(seq));
+    const tmp = join(dir, `.${segmentFile(seq)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
+    fs.writeFileSync(tmp, headerLine(seq, clock()));
+    try {
+      fs.linkSync(tmp, final);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      fs.unlinkSync(tmp);
+    }
+  }
+
+  function openActive(seq: number): Active {
+    let segment = segments.get(seq);
+    if (segment === undefined) {
+      segment = new Segment(seq, false);
+      segments.set(seq, segment);
+    }
+    const fd = fs.openSync(join(dir, segmentFile(seq)), 'a+');
+    const header = Buffer.alloc(256);
+    const read = fs.readSync(fd, header, 0, header.length, 0);
+    const nl = header.subarray(0, read).indexOf(NEWLINE);
+    if (segment.created === undefined && nl !== -1) {
+      try {
+        const parsed = JSON.parse(header.toString('utf8', 0, nl)) as { created?: unknown };
+        if (typeof parsed.created === 'number') segment.created = parsed.created;
+      } catch {
+        // not a header: age is counted from now
+      }
+    }
+    segment.created ??= clock();
+    // A fresh segment holds only its header: this process's index of it can start complete.
+    const size = fs.fstatSync(fd).size;
+    if (!segment.loaded && nl !== -1 && size === nl + 1) {
+      segment.reset();
+      segment.covered = size;
+    }
+    return { segment, fd };
+  }
+
+  function closeActive(): void {
+    if (active === undefined) return;
+    const { fd } = active;
+    active = undefined;
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+
+  /** The segment to write to: the newest one, rotated if full or old. */
+  function currentSegment(): { active: Active; size: number } {
+    for (let attempt = 0; attempt < 16; attempt++) {
+      if (active === undefined) {
+        const newest = sorted().at(-1);
+        if (newest === undefined || newest.gz) {
+          const seq = (newest?.seq ?? 0) + 1;
+          createSegment(seq);
+          active = openActive(seq);
+        } else {
+          active = openActive(newest.seq);
+        }
+      }
+      const { segment, fd } = active;
+      const size = fs.fstatSync(fd).size;
+      const nextExists = fs.existsSync(join(dir, segmentFile(segment.seq + 1)));
+      const full = size >= maxSegmentBytes || clock() - (segment.created ?? clock()) >= maxSegmentAgeMs;
+      if (!nextExists && !full) return { active, size };
+      if (!nextExists && createSegment(segment.seq + 1)) {
+        counters.rotations++;
+        track(sealSegment(segment));
+      }
+      closeActive();
+      // Move to the newest segment (others may have rotated more than once).
+      let seq = segment.seq + 1;
+      while (fs.existsSync(join(dir, segmentFile(seq + 1)))) seq++;
+      for (let s = segment.seq + 1; s <= seq; s++) if (!segments.has(s)) segments.set(s, new Segment(s, false));
+      active = openActive(seq);
+    }
+    fail('could not settle on a segment to write (rotating too fast?)');
+  }
+
+  async function writeGroup(group: Pending[]): Promise<void> {
+    const data = group.length === 1 ? group[0]!.buffer : Buffer.concat(group.map((p) => p.buffer));
+    const events = group.length === 1 ? group[0]!.events : group.flatMap((p) => p.events);
+    let eventIndex = 0;
+    for (let start = 0; start < data.length; ) {
+      let end = data.length;
+      if (end - start > maxWriteBytes) {
+        end = data.lastIndexOf(NEWLINE, start + maxWriteBytes - 1) + 1;
+        if (end <= start) end = data.indexOf(NEWLINE, start) + 1; // one line bigger than the cap: write it alone
+      }
+      const piece = data.subarray(start, end);
+      let lines = 0;
+      for (let nl = piece.indexOf(NEWLINE); nl !== -1; nl = piece.indexOf(NEWLINE, nl + 1)) lines++;
+      await writePiece(piece, events, eventIndex);
+      eventIndex += lines;
+      start = end;
+    }
+    if (fsync === 'always' || fsync === 'batch') {
+      if (active !== undefined) {
+        await fdatasync(active.fd);
+        counters.fsyncs++;
+      }
+    } else if (fsync === 'interval') {
+      dirty = true;
+    }
+  }
+
+  async function writePiece(piece: Buffer, events: readonly FleetEvent[], eventIndex: number): Promise<void> {
+    const { active: target, size } = currentSegment();
+    // Seal a torn record left by a writer that died mid-write, so our first line stays intact.
+    const sealed = size > 0 && lastByte(target.fd, size) !== NEWLINE;
+    const buffer = sealed ? Buffer.concat([Buffer.from('\n'), piece]) : piece;
+    const written = await write(target.fd, buffer);
+    counters.writes++;
+    if (written !== buffer.length) {
+      throw new Error(`short write (${written} of ${buffer.length} bytes): disk full?`);
+    }
+    const segment = target.segment;
+    // If the file grew by exactly our bytes, nobody wrote in between: index our lines directly.
+    if (!sealed && segment.covered === size && segment.offsets !== undefined && fs.fstatSync(target.fd).size === size + written) {
+      let offset = size;
+      for (let i = eventIndex, at = 0; at < piece.length; i++) {
+        const nl = piece.indexOf(NEWLINE, at);
+        segment.add(events[i]!, offset);
+        offset += nl + 1 - at;
+        at = nl + 1;
+      }
+      segment.covered = offset;
+    }
+  }
+
+  function takeGroup(): Pending[] {
+    if (fsync === 'always') return queue.splice(0, 1);
+    let bytes = 0;
+    let n = 0;
+    while (n < queue.length && (n === 0 || bytes + queue[n]!.buffer.length <= maxWriteBytes)) {
+      bytes += queue[n]!.buffer.length;
+      n++;
+    }
+    return queue.splice(0, n);
+  }
+
+  async function drain(): Promise<void> {
+    draining = true;
+    try {
+      while (queue.length > 0) {
+        const group = takeGroup();
+        const bytes = group.reduce((sum, p) => sum + p.buffer.length, 0);
+        try {
+          await ready();
+          await writeGroup(group);
+          for (const p of group) {
+            counters.appended += p.events.length;
+            p.resolve();
+          }
+        } catch (error) {
+          noteWriteError(error);
+          closeActive(); // reopen on the next attempt (the directory may be writable again)
+          const wrapped = wrapError('append', error);
+          for (const p of group) p.reject(wrapped);
+        } finally {
+          queuedBytes -= bytes;
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  // ── Indexing and maintenance ─────────────────────────────────────────────────────────
+
+  function touch(seq: number): void {
+    const at = offsetCache.indexOf(seq);
+    if (at !== -1) offsetCache.splice(at, 1);
+    offsetCache.push(seq);
+    while (offsetCache.length > cachedSegments) {
+      const victim = segments.get(offsetCache[0]!);
+      // Only offsets that are on disk can be dropped; the active segment keeps its own.
+      if (victim !== undefined && (victim.sidecarBytes !== victim.covered || victim.seq === active?.segment.seq)) break;
+      offsetCache.shift();
+      if (victim !== undefined) victim.offsets = undefined;
+    }
+  }
+
+  /** Makes the segment's summary and session offsets cover every complete line on disk. */
+  async function catchUp(segment: Segment, reader: SegmentReader | undefined): Promise<void> {
+    if (!segment.loaded) {
+      const summary = await readSummary(dir, segment.seq);
+      if (summary !== undefined) segment.loadSummary(summary);
+      else segment.reset();
+    }
+    const own = reader === undefined;
+    const r = reader ?? (await openReader(dir, segment));
+    try {
+      if (segment.covered > r.size) segment.reset(); // file was replaced: start over
+      if (segment.covered < r.size) {
+        await ensureOffsets(segment);
+        let end = segment.covered;
+        for await (const [offset, buffer, start, stop] of linesForward(r, segment.covered, r.size)) {
+          const event = parseLine(buffer, start, stop);
+          if (event === undefined) {
+            if (stop > start) segment.skipped++;
+          } else if (event !== 'header') {
+            segment.add(event, offset);
+          }
+          end = offset + (stop - start) + 1;
+        }
+        segment.covered = end;
+      }
+      touch(segment.seq);
+    } finally {
+      if (own) await r.close();
+    }
+  }
+
+  /** Loads the session offsets of a segment from its sidecar; without one, the segment is indexed again. */
+  async function ensureOffsets(segment: Segment): Promise<void> {
+    if (segment.offsets !== undefined) return;
+    const offsets = await readOffsets(dir, segment.seq, segment.covered);
+    if (offsets === undefined) segment.reset();
+    else segment.offsets = offsets;
+  }
+
+  /** Writes the sidecars of a segment that was just closed. */
+  async function sealSegment(segment: Segment): Promise<void> {
+    await catchUp(segment, undefined);
+    await writeSidecars(dir, segment);
+    await maintain();
+  }
+
+  /** Runs maintenance passes one at a time in this process. */
+  let maintaining: Promise<void> = Promise.resolve();
+  function maintain(): Promise<void> {
+    maintaining = maintaining.catch(() => {}).then(maintainOnce);
+    return maintaining;
+  }
+
+  async function maintainOnce(): Promise<void> {
+    if (closed) return;
+    await ready();
+    await refresh();
+    const newest = sorted().at(-1)?.seq;
+    await runMaintenance(dir, sorted(), newest, maintenance, clock(), {
+      ensureIndexed: async (segment) => {
+        if (segment.sidecarBytes === 0 || !segment.loaded) {
+          await catchUp(segment, undefined);
+          if (segment.sidecarBytes !== segment.covered) await writeSidecars(dir, segment);
+        }
+      },
+      deleted: (segment) => {
+        counters.evicted += segment.count;
+        segments.delete(segment.seq);
+      },
+      gzipped: () => counters.gzipped++,
+    });
+  }
+
+  // ── Querying ─────────────────────────────────────────────────────────────────────────
+
+  function mayContain(segment: Segment, query: EventQuery): boolean {
+    if (segment.count === 0) return false;
+    if (query.sessionId !== undefined && !segment.sessions.has(query.sessionId)) return false;
+    if (query.agentId !== undefined && !segment.agents.has(query.agentId)) return false;
+    if (query.workflowId !== undefined && !segment.workflows.has(query.workflowId)) return false;
+    if (query.types !== undefined && !query.types.some((t) => segment.types.has(t))) return false;
+    if (query.from !== undefined && segment.maxTs < query.from) return false;
+    if (query.to !== undefined && segment.minTs >= query.to) return false;
+    return true;
+  }
+
+  function matches(event: FleetEvent, query: EventQuery, types: Set<string> | undefined): boolean {
+    return (
+      (query.sessionId === undefined || event.sessionId === query.sessionId) &&
+      (query.agentId === undefined || event.agentId === query.agentId) &&
+      (query.workflowId === undefined || event.workflowId === query.workflowId) &&
+      (types === undefined || types.has(event.type)) &&
+      (query.from === undefined || event.timestamp >= query.from) &&
+      (query.to === undefined || event.timestamp < query.to)
+    );
+  }
+
+  /** Substrings a matching line must contain, checked on raw bytes before parsing. */
+  function needles(query: EventQuery): Buffer[] {
+    const out: Buffer[] = [];
+    if (query.agentId !== undefined) out.push(Buffer.from(`"agentId":${JSON.stringify(query.agentId)}`));
+    if (query.workflowId !== undefined) out.push(Buffer.from(`"workflowId":${JSON.stringify(query.workflowId)}`));
+    if (query.sessionId !== undefined) out.push(Buffer.from(`"sessionId":${JSON.stringify(query.sessionId)}`));
+    return out;
+  }
+
+  async function query(query: EventQuery): Promise<QueryPage> {
+    if (closed) fail('storage is closed');
+    const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(query.limit ?? DEFAULT_LIMIT)));
+    const cursor = decodeCursor(query.cursor);
+    const desc = query.order === 'desc';
+    const types = query.types === undefined ? undefined : new Set(query.types);
+    await ready();
+    await drained;
+    await refresh();
+    const list = sorted();
+    if (desc) list.reverse();
+    const required = needles(query);
+    const typeNeedles = query.types?.map((t) => Buffer.from(`"type":${JSON.stringify(t)}`));
+    const events: FleetEvent[] = [];
+    let last: Position | undefined;
+    let more = false;
+
+    for (const segment of list) {
+      if (cursor !== undefined && (desc ? segment.seq > cursor.seq : segment.seq < cursor.seq)) continue;
+      let reader: SegmentReader;
+      try {
+        reader = await openReader(dir, segment);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted by retention meanwhile
+        throw error;
+      }
+      try {
+        await catchUp(segment, reader);
+        if (!mayContain(segment, query)) continue;
+        const after = cursor !== undefined && segment.seq === cursor.seq ? cursor.offset : -1;
+        const before = cursor !== undefined && segment.seq === cursor.seq ? cursor.offset : Infinity;
+        const take = (event: FleetEvent, offset: number): boolean => {
+          if (!matches(event, query, types)) return true;
+          if (events.length === limit) {
+            more = true;
+            return false;
+          }
+          events.push(event);
+          last = { seq: segment.seq, offset };
+          return true;
+        };
+        if (query.sessionId !== undefined) await ensureOffsets(segment);
+        if (segment.offsets === undefined || segment.covered === 0) await catchUp(segment, reader);
+        if (query.sessionId !== undefined && segment.offsets !== undefined) {
+          touch(segment.seq);
+          const offsets = segment.offsets.get(query.sessionId) ?? [];
+          const ordered = desc ? offsets.filter((o) => o < before).reverse() : offsets.filter((o) => o > after);
+          for (const offset of ordered) {
+            const line = await lineAt(reader, offset);
+            const event = line === undefined ? undefined : parseLine(line, 0, line.length);
+            if (event === undefined || event === 'header') continue;
+            if (!take(event, offset)) break;
+          }
+        } else {
+          const lines = desc
+            ? linesBackward(reader, 0, Math.min(segment.covered, before))
+            : linesForward(reader, after + 1, segment.covered);
+          for await (const [offset, buffer, start, stop] of lines) {
+            if (desc && offset >= before) continue;
+            let wanted = true;
+            for (const needle of required) {
+              const at = buffer.indexOf(needle, start);
+              if (at === -1 || at >= stop) wanted = false;
+            }
+            if (wanted && typeNeedles !== undefined) {
+              wanted = typeNeedles.some((needle) => {
+                const at = buffer.indexOf(needle, start);
+                return at !== -1 && at < stop;
+              });
+            }
+            if (!wanted) continue;
+            const event = parseLine(buffer, start, stop);
+            if (event === undefined || event === 'header') continue;
+            if (!take(event, offset)) break;
+          }
+        }
+      } finally {
+        await reader.close();
+      }
+      if (more) break;
+    }
+    return more && last !== undefined ? { events, nextCursor: encodeCursor(last) } : { events };
+  }
+
+  return {
+    name,
+
+    append(batch) {
+      if (closed) return Promise.reject(new Error('[fleetscope] [file-log] storage is closed'));
+      if (batch.length === 0) return Promise.resolve();
+      let text = '';
+      for (const event of batch) text += `${JSON.stringify(event)}\n`;
+      const buffer = Buffer.from(text);
+      if (queuedBytes + buffer.length > maxPendingBytes && queuedBytes > 0) {
+        counters.droppedEvents += batch.length;
+        return Promise.reject(new Error('[fleetscope] [file-log] append dropped: too many bytes waiting to be written'));
+      }
+      queuedBytes += buffer.length;
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ buffer, events: batch, resolve, reject });
+        if (!draining) drained = drain();
+      });
+    },
+
+    query,
+
+    stats(): StorageStats {
+      let events = 0;
+      let bytes = 0;
+      for (const segment of segments.values()) {
+        events += segment.count;
+        bytes += segment.covered;
+      }
+      return {
+        ...counters,
+        events,
+        bytes,
+        segments: segments.size,
+        skippedLines: [...segments.values()].reduce((sum, s) => sum + s.skipped, 0),
+        queuedBytes,
+        lastError,
+      };
+    },
+
+    async flush() {
+      await drained;
+      if (active !== undefined && fsync !== 'never') {
+        try {
+          await fdatasync(active.fd);
+          counters.fsyncs++;
+          dirty = false;
+        } catch (error) {
+          noteWriteError(error);
+        }
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      await drained;
+      await this.flush!();
+      closed = true;
+      clearInterval(syncTimer);
+      clearInterval(maintenanceTimer);
+      await Promise.all(background);
+      // Save this process's index of the active segment, so the next open does not re-read it.
+      const current = active?.segment;
+      if (current !== undefined && current.covered > current.sidecarBytes && current.offsets !== undefined) {
+        await writeSidecars(dir, current).catch(() => {});
+      }
+      closeActive();
+      segments.clear();
+      queue = [];
+    },
+  };
+}
