@@ -17,3 +17,4 @@ export {
   type ModuleImporter,
 } from './otel.js';
 export type { OtelSpan } from './otel-spans.js';
+export { webhookExporter, webhookBody, slackEscape, type WebhookExporterOptions, type WebhookFormat } from './webhook.js';
