@@ -1,0 +1,479 @@
+/**
+ * `regressions`: performance baselines per operation (`tool:<name>`, `agent:<name>`,
+ * `llm:<model>`) and the comparison of a recent window with them. A regression is reported only
+ * when the window is worse by the threshold AND a one-sided significance test says so (Welch's
+ * t-test on log-latencies or on tokens, a two-proportion z-test on success rates), so a handful
+ * of noisy samples is never flagged. Baselines are saved to and loaded from a JSON file.
+ * See `docs/analyzers-stats.md`.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
+import { DEFAULT_RELATIVE_ACCURACY, LogSketch, round3 } from './sketch.js';
+import { RunningStats, twoProportionZTest, welchTTest, type TestResult } from './stats-math.js';
+import type { Baseline, Finding, FindingSeverity, Regression, RegressionClass, RegressionsSnapshot } from './types.js';
+
+export interface RegressionsOptions {
+  /** JSON file of baselines, loaded when the analyzer starts (a missing file means none yet). Default none. */
+  baselinePath?: string;
+  /** Write this run's baselines to `baselinePath` when the observer closes. Default false. */
+  saveOnClose?: boolean;
+  /** Length of the "current" window compared with the baseline, ms. Default 3,600,000 (1 h). */
+  windowMs?: number;
+  /** Time slots of the current window. Default 12. */
+  windowSlots?: number;
+  /** Relative worsening that counts as a regression (latency and tokens). Default 0.2 (20%). */
+  threshold?: number;
+  /** Absolute drop of success rate that counts as a regression. Default 0.05 (5 points). */
+  successRateDrop?: number;
+  /** Significance level of the one-sided tests. Default 0.01. */
+  alpha?: number;
+  /** Fewest samples in the current window (and in the baseline) before any test. Default 5. */
+  minSamples?: number;
+  /**
+   * An operation without a loaded baseline learns one from its first `learnSamples` samples,
+   * then compares what follows with it. 0 disables learning. Default 100.
+   */
+  learnSamples?: number;
+  /** Distinct operations tracked; further ones are ignored (counted). Default 500. */
+  maxOperations?: number;
+  /** Durations above this are ignored. Default 86,400,000 (24 h). */
+  maxDurationMs?: number;
+}
+
+/** A saved baseline: `Baseline` plus the log-latency and token spread the tests need. */
+export interface StoredBaseline extends Baseline {
+  /** Mean of ln(latency ms). */
+  logMean?: number;
+  /** Standard deviation of ln(latency ms). */
+  logStd?: number;
+  tokensStd?: number;
+  /** Outcomes (successes + errors) behind `successRate`. */
+  outcomes?: number;
+}
+
+export interface RegressionsAnalyzerSnapshot extends RegressionsSnapshot {
+  baselines: Record<string, StoredBaseline>;
+  /** Operations currently compared: samples in the window per operation. */
+  windowSamples: Record<string, number>;
+  operationsDropped: number;
+}
+
+export interface RegressionsAnalyzer extends Analyzer<RegressionsAnalyzerSnapshot> {
+  /** Writes this run's baselines (plus loaded ones not seen this run) to `path` (default `baselinePath`). */
+  saveBaselines(path?: string): Promise<void>;
+  /** Loads baselines from `path` (default `baselinePath`); returns how many. A missing file loads none. */
+  loadBaselines(path?: string): Promise<number>;
+  /** Replaces the baselines compared against. */
+  setBaselines(baselines: Record<string, StoredBaseline>): void;
+  /** This run's baselines (what `saveBaselines` writes). */
+  currentBaselines(): Record<string, StoredBaseline>;
+}
+
+const FILE_VERSION = 1;
+
+/** Cumulative figures of one operation over the whole run. */
+interface Totals {
+  sketch: LogSketch;
+  log: RunningStats;
+  tokens: RunningStats;
+  successes: number;
+  outcomes: number;
+}
+
+/** The current window: per slot, sums for the tests and a sketch for p50/p95. */
+interface Window {
+  slotIds: Float64Array;
+  /** Per slot: n, Σln, Σln², tokens n, Σtokens, Σtokens², successes, outcomes. */
+  sums: Float64Array;
+  sketches: (LogSketch | undefined)[];
+}
+
+interface OperationState {
+  totals: Totals;
+  window: Window;
+  /** Learned baseline; undefined until `learnSamples` samples were seen. */
+  learned: StoredBaseline | undefined;
+}
+
+const S = 8;
+
+function fail(message: string): never {
+  throw new Error(`[fleetscope] [regressions] ${message}`);
+}
+
+/** Classes: minor below +50%, moderate below +100%, severe from +100% (latency, tokens). */
+export function classifyChange(change: number): RegressionClass {
+  return change >= 1 ? 'severe' : change >= 0.5 ? 'moderate' : 'minor';
+}
+
+/** Classes of a success-rate drop in points: minor below 10, moderate below 25, severe from 25. */
+export function classifySuccessDrop(drop: number): RegressionClass {
+  return drop >= 0.25 ? 'severe' : drop >= 0.1 ? 'moderate' : 'minor';
+}
+
+const SEVERITY: Record<RegressionClass, FindingSeverity> = { minor: 'low', moderate: 'medium', severe: 'high' };
+
+export function regressionsAnalyzer(options: RegressionsOptions = {}): RegressionsAnalyzer {
+  const windowMs = options.windowMs ?? 3_600_000;
+  const slots = options.windowSlots ?? 12;
+  const threshold = options.threshold ?? 0.2;
+  const successRateDrop = options.successRateDrop ?? 0.05;
+  const alpha = options.alpha ?? 0.01;
+  const minSamples = Math.max(2, options.minSamples ?? 5);
+  const learnSamples = options.learnSamples ?? 100;
+  const maxOperations = options.maxOperations ?? 500;
+  const maxDurationMs = options.maxDurationMs ?? 86_400_000;
+  if (!(windowMs > 0) || !Number.isInteger(slots) || slots < 1) fail('windowMs and windowSlots must be positive');
+  if (!(threshold > 0)) fail('threshold must be > 0');
+  if (!(alpha > 0 && alpha < 1)) fail('alpha must be in (0, 1)');
+  const slotMs = windowMs / slots;
+
+  const ops = new Map<string, OperationState>();
+  let loaded: Record<string, StoredBaseline> = {};
+  let operationsDropped = 0;
+  let clock: () => number = Date.now;
+
+  const state = (key: string): OperationState | undefined => {
+    let op = ops.get(key);
+    if (op !== undefined) return op;
+    if (ops.size >= maxOperations) {
+      operationsDropped++;
+      return undefined;
+    }
+    op = {
+      totals: {
+        sketch: new LogSketch({ relativeAccuracy: DEFAULT_RELATIVE_ACCURACY }),
+        log: new RunningStats(),
+        tokens: new RunningStats(),
+        successes: 0,
+        outcomes: 0,
+      },
+      window: { slotIds: new Float64Array(slots).fill(-Infinity), sums: new Float64Array(slots * S), sketches: new Array(slots).fill(undefined) },
+      learned: undefined,
+    };
+    ops.set(key, op);
+    return op;
+  };
+
+  const slotIndex = (w: Window, slot: number): number => {
+    const i = slot % slots;
+    if (w.slotIds[i] !== slot) {
+      w.slotIds[i] = slot;
+      w.sums.fill(0, i * S, (i + 1) * S);
+      w.sketches[i]?.clear();
+    }
+    return i;
+  };
+
+  const record = (key: string, status: string, duration: number | undefined, tokens: number | undefined, t: number, now: number) => {
+    const op = state(key);
+    if (op === undefined) return;
+    const ok = status === 'success';
+    const counted = ok || status === 'error';
+    const hasDuration = duration !== undefined && duration <= maxDurationMs;
+    const logValue = hasDuration ? Math.log(Math.max(duration, 0.001)) : 0;
+    const compare = loaded[key] !== undefined || op.learned !== undefined;
+    const { totals } = op;
+    // Samples that built a learned baseline are not compared with it.
+    if (compare && t > now - windowMs) {
+      const w = op.window;
+      const i = slotIndex(w, Math.floor(t / slotMs));
+      const b = i * S;
+      const sums = w.sums;
+      if (hasDuration) {
+        sums[b]! += 1;
+        sums[b + 1]! += logValue;
+        sums[b + 2]! += logValue * logValue;
+        let sketch = w.sketches[i];
+        if (sketch === undefined) w.sketches[i] = sketch = new LogSketch();
+        sketch.add(duration);
+      }
+      if (tokens !== undefined) {
+        sums[b + 3]! += 1;
+        sums[b + 4]! += tokens;
+        sums[b + 5]! += tokens * tokens;
+      }
+      if (counted) {
+        sums[b + 7]! += 1;
+        if (ok) sums[b + 6]! += 1;
+      }
+    }
+    if (hasDuration) {
+      totals.sketch.add(duration);
+      totals.log.add(logValue);
+    }
+    if (tokens !== undefined) totals.tokens.add(tokens);
+    if (counted) {
+      totals.outcomes++;
+      if (ok) totals.successes++;
+    }
+    if (!compare && learnSamples > 0 && Math.max(totals.sketch.count, totals.outcomes) >= learnSamples) {
+      op.learned = baselineOf(key, totals, now);
+    }
+  };
+
+  const processBatch = (batch: readonly FleetEvent[], now: number) => {
+    for (const event of batch) {
+      const t = Math.min(event.timestamp, now);
+      if (event.type === 'tool.end') {
+        const p = (event as EventOf<'tool.end'>).payload;
+        record(`tool:${p.toolName}`, p.status, p.durationMs, undefined, t, now);
+      } else if (event.type === 'agent.end') {
+        const p = (event as EventOf<'agent.end'>).payload;
+        record(`agent:${p.name}`, p.status, p.durationMs, undefined, t, now);
+      } else if (event.type === 'llm.call') {
+        const p = (event as EventOf<'llm.call'>).payload;
+        const hasTokens = p.inputTokens !== undefined || p.outputTokens !== undefined;
+        const tokens = hasTokens
+          ? (p.inputTokens ?? 0) + (p.outputTokens ?? 0) + (p.cacheReadTokens ?? 0) + (p.cacheWriteTokens ?? 0)
+          : undefined;
+        record(`llm:${p.model}`, p.status, p.latencyMs, tokens, t, now);
+      }
+    }
+  };
+
+  const currentBaselines = (): Record<string, StoredBaseline> => {
+    const now = clock();
+    const out: Record<string, StoredBaseline> = { ...loaded };
+    for (const [key, op] of ops) {
+      if (op.totals.sketch.count + op.totals.outcomes > 0) out[key] = baselineOf(key, op.totals, now);
+    }
+    return out;
+  };
+
+  const loadBaselines = async (path = options.baselinePath): Promise<number> => {
+    if (path === undefined) fail('loadBaselines needs a path (or the baselinePath option)');
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+    const parsed = JSON.parse(text) as { version?: number; baselines?: Record<string, unknown> };
+    if (parsed === null || typeof parsed !== 'object' || typeof parsed.baselines !== 'object' || parsed.baselines === null) {
+      fail(`${path} is not a baseline file (no "baselines" object)`);
+    }
+    const next: Record<string, StoredBaseline> = {};
+    for (const [key, value] of Object.entries(parsed.baselines)) {
+      const b = value as StoredBaseline;
+      if (b !== null && typeof b === 'object' && isNum(b.p50) && isNum(b.p95) && isNum(b.samples) && isNum(b.successRate)) {
+        next[key] = { ...b, operation: key };
+      }
+    }
+    loaded = next;
+    return Object.keys(next).length;
+  };
+
+  const saveBaselines = async (path = options.baselinePath): Promise<void> => {
+    if (path === undefined) fail('saveBaselines needs a path (or the baselinePath option)');
+    const body = { version: FILE_VERSION, savedAt: new Date(clock()).toISOString(), baselines: currentBaselines() };
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(body, null, 2)}\n`, 'utf8');
+    await rename(tmp, path);
+  };
+
+  const compareAll = (now: number) => {
+    const regressions: Regression[] = [];
+    const windowSamples: Record<string, number> = {};
+    const current = Math.floor(now / slotMs);
+    const sum = new Float64Array(S);
+    for (const [key, op] of ops) {
+      const base = loaded[key] ?? op.learned;
+      if (base === undefined) continue;
+      sum.fill(0);
+      const sketch = new LogSketch();
+      const w = op.window;
+      for (let i = 0; i < slots; i++) {
+        const id = w.slotIds[i]!;
+        if (id <= current - slots || id > current) continue;
+        for (let f = 0; f < S; f++) sum[f]! += w.sums[i * S + f]!;
+        const own = w.sketches[i];
+        if (own !== undefined) sketch.merge(own);
+      }
+      windowSamples[key] = Math.max(sum[0]!, sum[7]!);
+      const latency = compareLatency(key, base, sum, sketch);
+      if (latency !== undefined) regressions.push(latency);
+      const tokens = compareTokens(key, base, sum);
+      if (tokens !== undefined) regressions.push(tokens);
+      const success = compareSuccess(key, base, sum);
+      if (success !== undefined) regressions.push(success);
+    }
+    return { regressions, windowSamples };
+  };
+
+  const compareLatency = (key: string, base: StoredBaseline, sum: Float64Array, sketch: LogSketch): Regression | undefined => {
+    const n = sum[0]!;
+    if (n < minSamples || base.samples < minSamples || !(base.p50 > 0)) return undefined;
+    const mean = sum[1]! / n;
+    const variance = Math.max(0, (sum[2]! - n * mean * mean) / (n - 1));
+    // Without a stored log spread, assume log-normal: ln p95 − ln p50 = 1.645 σ.
+    const logMean = base.logMean ?? Math.log(base.p50);
+    const logStd = base.logStd ?? (base.p95 > base.p50 ? Math.log(base.p95 / base.p50) / 1.6449 : 0);
+    const test = welchTTest({ n, mean, variance }, { n: base.samples, mean: logMean, variance: logStd * logStd });
+    if (!(test.pValue < alpha)) return undefined;
+    const p50 = sketch.quantile(0.5);
+    const p95 = sketch.quantile(0.95);
+    const c50 = p50 / base.p50 - 1;
+    const c95 = base.p95 > 0 ? p95 / base.p95 - 1 : -Infinity;
+    const useP95 = c95 > c50;
+    const change = useP95 ? c95 : c50;
+    if (!(change >= threshold)) return undefined;
+    return regression(key, useP95 ? 'latency_p95' : 'latency_p50', useP95 ? base.p95 : base.p50, useP95 ? p95 : p50, change, classifyChange(change), test, n);
+  };
+
+  const compareTokens = (key: string, base: StoredBaseline, sum: Float64Array): Regression | undefined => {
+    const n = sum[3]!;
+    if (n < minSamples || base.meanTokens === undefined || !(base.meanTokens > 0) || base.samples < minSamples) return undefined;
+    const mean = sum[4]! / n;
+    const variance = Math.max(0, (sum[5]! - n * mean * mean) / (n - 1));
+    const std = base.tokensStd ?? 0;
+    const test = welchTTest({ n, mean, variance }, { n: base.samples, mean: base.meanTokens, variance: std * std });
+    const change = mean / base.meanTokens - 1;
+    if (!(test.pValue < alpha) || !(change >= threshold)) return undefined;
+    return regression(key, 'tokens_mean', base.meanTokens, mean, change, classifyChange(change), test, n);
+  };
+
+  const compareSuccess = (key: string, base: StoredBaseline, sum: Float64Array): Regression | undefined => {
+    const n = sum[7]!;
+    const baseOutcomes = base.outcomes ?? base.samples;
+    if (n < minSamples || baseOutcomes < minSamples) return undefined;
+    const rate = sum[6]! / n;
+    const drop = base.successRate - rate;
+    if (!(drop >= successRateDrop)) return undefined;
+    const test = twoProportionZTest(sum[6]!, n, Math.round(base.successRate * baseOutcomes), baseOutcomes);
+    if (!(test.pValue < alpha)) return undefined;
+    const change = base.successRate > 0 ? drop / base.successRate : 1;
+    return regression(key, 'success_rate', base.successRate, rate, change, classifySuccessDrop(drop), test, n);
+  };
+
+  return {
+    name: 'regressions',
+    async consume(stream, context: AnalyzerContext) {
+      clock = () => context.now();
+      if (options.baselinePath !== undefined) {
+        try {
+          await loadBaselines();
+        } catch (error) {
+          context.reportError(error, 'load baselines');
+        }
+      }
+      for await (const batch of stream) {
+        try {
+          processBatch(batch, context.now());
+        } catch (error) {
+          context.reportError(error, 'consume');
+        }
+      }
+      if (options.saveOnClose === true && options.baselinePath !== undefined) {
+        try {
+          await saveBaselines();
+        } catch (error) {
+          context.reportError(error, 'save baselines');
+        }
+      }
+    },
+    snapshot(): RegressionsAnalyzerSnapshot {
+      const { regressions, windowSamples } = compareAll(clock());
+      const baselines: Record<string, StoredBaseline> = { ...loaded };
+      for (const [key, op] of ops) if (baselines[key] === undefined && op.learned !== undefined) baselines[key] = op.learned;
+      return { baselines, regressions, findings: regressions.map(findingOf), windowSamples, operationsDropped };
+    },
+    saveBaselines,
+    loadBaselines,
+    setBaselines(baselines) {
+      loaded = { ...baselines };
+    },
+    currentBaselines,
+  };
+}
+
+function isNum(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function baselineOf(key: string, totals: Totals, now: number): StoredBaseline {
+  const { sketch, log, tokens } = totals;
+  const samples = Math.max(sketch.count, totals.outcomes);
+  const baseline: StoredBaseline = {
+    operation: key,
+    p50: round3(sketch.quantile(0.5)),
+    p95: round3(sketch.quantile(0.95)),
+    p99: round3(sketch.quantile(0.99)),
+    mean: round3(sketch.mean),
+    successRate: totals.outcomes === 0 ? 1 : round6(totals.successes / totals.outcomes),
+    samples,
+    // Grows with samples: 0 at 1, 0.5 at 4, 0.9 at 100.
+    confidence: round3(Math.max(0, 1 - 1 / Math.sqrt(samples))),
+    updatedAt: now,
+    outcomes: totals.outcomes,
+  };
+  if (log.n > 0) {
+    baseline.samples = log.n;
+    baseline.logMean = round6(log.mean);
+    baseline.logStd = round6(log.std);
+  }
+  if (tokens.n > 0) {
+    baseline.meanTokens = round3(tokens.mean);
+    baseline.tokensStd = round3(tokens.std);
+  }
+  return baseline;
+}
+
+function round6(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
+
+function regression(
+  operation: string,
+  metric: Regression['metric'],
+  baseline: number,
+  current: number,
+  change: number,
+  classification: RegressionClass,
+  test: TestResult,
+  samples: number,
+): Regression {
+  return {
+    operation,
+    metric,
+    baseline: round3(baseline),
+    current: round3(current),
+    change: round3(change),
+    classification,
+    pValue: test.pValue < 1e-12 ? 0 : Number(test.pValue.toPrecision(3)),
+    samples,
+  };
+}
+
+function findingOf(r: Regression): Finding {
+  const kind = r.metric.startsWith('latency') ? 'regression.latency' : r.metric === 'tokens_mean' ? 'regression.tokens' : 'regression.success_rate';
+  const [family, ...rest] = r.operation.split(':');
+  const name = rest.join(':');
+  const what = r.metric === 'success_rate' ? 'success rate' : r.metric.replace('_', ' ');
+  const title =
+    r.metric === 'success_rate'
+      ? `${r.operation} ${what} fell from ${(r.baseline * 100).toFixed(1)}% to ${(r.current * 100).toFixed(1)}% (${r.classification})`
+      : `${r.operation} ${what} up ${(r.change * 100).toFixed(0)}% vs baseline (${r.baseline} → ${r.current}, ${r.classification})`;
+  return {
+    analyzer: 'regressions',
+    kind,
+    severity: SEVERITY[r.classification],
+    title,
+    location: {
+      operation: r.operation,
+      ...(family === 'tool' ? { toolName: name } : family === 'agent' ? { agentId: name } : family === 'llm' ? { model: name } : {}),
+    },
+    evidence: {
+      metric: r.metric,
+      baseline: r.baseline,
+      current: r.current,
+      change: r.change,
+      classification: r.classification,
+      pValue: r.pValue,
+      samples: r.samples,
+    },
+  };
+}
