@@ -18,3 +18,5 @@ export {
 } from './otel.js';
 export type { OtelSpan } from './otel-spans.js';
 export { webhookExporter, webhookBody, slackEscape, type WebhookExporterOptions, type WebhookFormat } from './webhook.js';
+export { jsonlExporter, type JsonlExporterOptions } from './jsonl.js';
+export { consoleExporter, formatPretty, type ConsoleExporterOptions } from './console.js';
