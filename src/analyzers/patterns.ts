@@ -1,0 +1,430 @@
+/**
+ * `patterns`: recurring failures (an operation failing at least half of at least N attempts),
+ * error messages that repeat once numbers and ids are normalized away, retry loops and repeated
+ * identical tool calls within a session (input hashed with fast-json-stable-stringify; only tool
+ * events are hashed), and sessions much longer than their peers. Every map is capped.
+ * See `docs/analyzers-stats.md`.
+ */
+import stableStringify from 'fast-json-stable-stringify';
+import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
+import { hashString, median } from './stats-math.js';
+import type { Finding, FindingSeverity } from './types.js';
+
+export interface PatternsOptions {
+  /** Attempts an operation needs before its failure rate counts. Default 5. */
+  minAttempts?: number;
+  /** Failure rate (errors / attempts) from which failures are "recurring". Default 0.5. */
+  failureRate?: number;
+  /** Occurrences of one normalized error message that make it "repeating". Default 3. */
+  minRepeats?: number;
+  /** Identical calls (same tool, same input, same session) that make a "repeated call". Default 3. */
+  repeatedCalls?: number;
+  /** Identical calls made right after that same call failed that make a "retry loop". Default 2. */
+  retries?: number;
+  /** A session is "long" when it lasts more than this many times the median session. Default 3. */
+  longSessionFactor?: number;
+  /** Completed sessions needed before sessions are compared. Default 5. */
+  minSessions?: number;
+  /** Operations tracked for failure rates. Default 1000. */
+  maxOperations?: number;
+  /** Distinct normalized error messages kept (least recently seen evicted). Default 500. */
+  maxMessages?: number;
+  /** Sessions whose tool calls are tracked (least recently active evicted). Default 1000. */
+  maxSessions?: number;
+  /** Distinct tool calls tracked per session. Default 500. */
+  maxCallsPerSession?: number;
+  /** Completed session durations kept for the peer comparison (most recent). Default 1000. */
+  sessionHistory?: number;
+  /** Entries in each reported list. Default 50. */
+  maxReported?: number;
+}
+
+export interface RecurringFailure {
+  operation: string;
+  attempts: number;
+  failures: number;
+  failureRate: number;
+  lastError?: string;
+}
+
+export interface RepeatedError {
+  /** Normalized message: numbers → `<n>`, hex ids and UUIDs → `<id>`. */
+  message: string;
+  example: string;
+  count: number;
+  operations: string[];
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface RepeatedCall {
+  sessionId: string;
+  toolName: string;
+  /** Identical calls seen. */
+  calls: number;
+  failures: number;
+  /** Identical calls made right after that call failed. */
+  retries: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface LongSession {
+  sessionId: string;
+  durationMs: number;
+  medianMs: number;
+  /** durationMs / medianMs. */
+  ratio: number;
+}
+
+export interface PatternsSnapshot {
+  recurringFailures: RecurringFailure[];
+  repeatedErrors: RepeatedError[];
+  retryLoops: RepeatedCall[];
+  repeatedCalls: RepeatedCall[];
+  longSessions: LongSession[];
+  /** Completed sessions in the peer comparison and their median duration. */
+  sessions: { completed: number; medianMs: number };
+  /** Entries forgotten because a cap was reached. */
+  evicted: { operations: number; messages: number; sessions: number; calls: number };
+  findings: Finding[];
+}
+
+interface CallState {
+  sessionId: string;
+  toolName: string;
+  calls: number;
+  failures: number;
+  retries: number;
+  lastFailed: boolean;
+  firstSeen: number;
+  lastSeen: number;
+  flagged: boolean;
+}
+
+interface MessageState {
+  example: string;
+  count: number;
+  operations: string[];
+  firstSeen: number;
+  lastSeen: number;
+}
+
+const MAX_MESSAGE_CHARS = 300;
+
+/** Normalizes an error message so that messages differing only by numbers or ids group together. */
+export function normalizeMessage(message: string): string {
+  return message
+    .slice(0, MAX_MESSAGE_CHARS)
+    .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<id>')
+    .replace(/\b(?:0x)?[0-9a-f]*\d[0-9a-f]*\b/gi, (m) => (m.length >= 8 && /[a-f]/i.test(m) ? '<id>' : m))
+    .replace(/\d+(?:\.\d+)?/g, '<n>')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+function fail(message: string): never {
+  throw new Error(`[fleetscope] [patterns] ${message}`);
+}
+
+export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<PatternsSnapshot> {
+  const minAttempts = options.minAttempts ?? 5;
+  const failureRate = options.failureRate ?? 0.5;
+  const minRepeats = options.minRepeats ?? 3;
+  const repeatedCalls = options.repeatedCalls ?? 3;
+  const retries = options.retries ?? 2;
+  const longFactor = options.longSessionFactor ?? 3;
+  const minSessions = options.minSessions ?? 5;
+  const maxOperations = options.maxOperations ?? 1000;
+  const maxMessages = options.maxMessages ?? 500;
+  const maxSessions = options.maxSessions ?? 1000;
+  const maxCalls = options.maxCallsPerSession ?? 500;
+  const historySize = options.sessionHistory ?? 1000;
+  const maxReported = options.maxReported ?? 50;
+  if (!(minAttempts >= 1)) fail('minAttempts must be ≥ 1');
+  if (!(failureRate > 0 && failureRate <= 1)) fail('failureRate must be in (0, 1]');
+  if (!(longFactor > 1)) fail('longSessionFactor must be > 1');
+
+  const operations = new Map<string, { attempts: number; failures: number; lastError?: string }>();
+  const messages = new Map<string, MessageState>();
+  const sessions = new Map<string, Map<string, CallState>>();
+  const pendingStarts = new Map<string, string>();
+  const sessionStarts = new Map<string, number>();
+  const flagged: CallState[] = [];
+  const history: { sessionId: string; durationMs: number }[] = [];
+  let historyNext = 0;
+  const evicted = { operations: 0, messages: 0, sessions: 0, calls: 0 };
+
+  const outcome = (operation: string, status: string, error: string | undefined, t: number) => {
+    let op = operations.get(operation);
+    if (op === undefined) {
+      if (operations.size >= maxOperations) {
+        evicted.operations++;
+        return;
+      }
+      op = { attempts: 0, failures: 0 };
+      operations.set(operation, op);
+    }
+    if (status !== 'success' && status !== 'error') return;
+    op.attempts++;
+    if (status === 'error') {
+      op.failures++;
+      if (error !== undefined) op.lastError = error.slice(0, MAX_MESSAGE_CHARS);
+      if (error !== undefined && error !== '') message(error, operation, t);
+    }
+  };
+
+  const message = (text: string, operation: string, t: number) => {
+    const key = normalizeMessage(text);
+    let state = messages.get(key);
+    if (state === undefined) {
+      if (messages.size >= maxMessages) {
+        const oldest = messages.keys().next().value;
+        if (oldest !== undefined) messages.delete(oldest);
+        evicted.messages++;
+      }
+      state = { example: text.slice(0, MAX_MESSAGE_CHARS), count: 0, operations: [], firstSeen: t, lastSeen: t };
+    } else {
+      messages.delete(key);
+    }
+    // Re-inserted so that map order is least recently seen first.
+    messages.set(key, state);
+    state.count++;
+    state.lastSeen = Math.max(state.lastSeen, t);
+    if (state.operations.length < 5 && !state.operations.includes(operation)) state.operations.push(operation);
+  };
+
+  const callKey = (toolName: string, input: unknown): string =>
+    `${toolName}\u0000${hashString(stableStringify(input)).toString(36)}`;
+
+  const toolCall = (sessionId: string, toolName: string, key: string, failed: boolean, t: number) => {
+    let calls = sessions.get(sessionId);
+    if (calls === undefined) {
+      if (sessions.size >= maxSessions) {
+        const oldest = sessions.keys().next().value;
+        if (oldest !== undefined) sessions.delete(oldest);
+        evicted.sessions++;
+      }
+      calls = new Map();
+    } else {
+      sessions.delete(sessionId);
+    }
+    sessions.set(sessionId, calls);
+    let call = calls.get(key);
+    if (call === undefined) {
+      if (calls.size >= maxCalls) {
+        evicted.calls++;
+        return;
+      }
+      call = { sessionId, toolName, calls: 0, failures: 0, retries: 0, lastFailed: false, firstSeen: t, lastSeen: t, flagged: false };
+      calls.set(key, call);
+    }
+    call.calls++;
+    if (call.lastFailed) call.retries++;
+    call.lastFailed = failed;
+    if (failed) call.failures++;
+    call.lastSeen = Math.max(call.lastSeen, t);
+    if (!call.flagged && (call.calls >= repeatedCalls || call.retries >= retries) && flagged.length < maxReported * 4) {
+      call.flagged = true;
+      flagged.push(call);
+    }
+  };
+
+  const sessionEnded = (sessionId: string, durationMs: number) => {
+    const entry = { sessionId, durationMs };
+    if (history.length < historySize) history.push(entry);
+    else history[historyNext] = entry;
+    historyNext = (historyNext + 1) % historySize;
+  };
+
+  const processEvent = (event: FleetEvent) => {
+    const t = event.timestamp;
+    switch (event.type) {
+      case 'tool.start': {
+        const p = (event as EventOf<'tool.start'>).payload;
+        if (p.input !== undefined && event.spanId !== undefined) {
+          if (pendingStarts.size >= 10_000) {
+            const oldest = pendingStarts.keys().next().value;
+            if (oldest !== undefined) pendingStarts.delete(oldest);
+          }
+          pendingStarts.set(event.spanId, callKey(p.toolName, p.input));
+        }
+        break;
+      }
+      case 'tool.end': {
+        const p = (event as EventOf<'tool.end'>).payload;
+        outcome(`tool:${p.toolName}`, p.status, p.error, t);
+        let key = event.spanId === undefined ? undefined : pendingStarts.get(event.spanId);
+        if (key !== undefined) pendingStarts.delete(event.spanId!);
+        else if (p.input !== undefined) key = callKey(p.toolName, p.input);
+        if (key !== undefined) toolCall(event.sessionId, p.toolName, key, p.status !== 'success', t);
+        break;
+      }
+      case 'agent.end': {
+        const p = (event as EventOf<'agent.end'>).payload;
+        outcome(`agent:${p.name}`, p.status, p.error, t);
+        break;
+      }
+      case 'llm.call': {
+        const p = (event as EventOf<'llm.call'>).payload;
+        outcome(`llm:${p.model}`, p.status, p.error, t);
+        break;
+      }
+      case 'session.start':
+        if (sessionStarts.size >= 10_000) {
+          const oldest = sessionStarts.keys().next().value;
+          if (oldest !== undefined) sessionStarts.delete(oldest);
+        }
+        sessionStarts.set(event.sessionId, t);
+        break;
+      case 'session.end': {
+        const p = (event as EventOf<'session.end'>).payload;
+        const start = sessionStarts.get(event.sessionId);
+        sessionStarts.delete(event.sessionId);
+        const duration = p.durationMs ?? (start === undefined ? undefined : t - start);
+        if (duration !== undefined && duration >= 0) sessionEnded(event.sessionId, duration);
+        break;
+      }
+      default:
+        break;
+    }
+  };
+
+  const snapshot = (): PatternsSnapshot => {
+    const findings: Finding[] = [];
+    const recurringFailures: RecurringFailure[] = [];
+    for (const [operation, op] of operations) {
+      if (op.attempts < minAttempts || op.failures / op.attempts < failureRate) continue;
+      const entry: RecurringFailure = {
+        operation,
+        attempts: op.attempts,
+        failures: op.failures,
+        failureRate: Math.round((op.failures / op.attempts) * 1000) / 1000,
+      };
+      if (op.lastError !== undefined) entry.lastError = op.lastError;
+      recurringFailures.push(entry);
+    }
+    recurringFailures.sort((a, b) => b.failures - a.failures).splice(maxReported);
+    for (const r of recurringFailures) {
+      const severity: FindingSeverity = r.failureRate >= 0.9 ? 'high' : 'medium';
+      findings.push({
+        analyzer: 'patterns',
+        kind: 'pattern.recurring_failure',
+        severity,
+        title: `${r.operation} failed ${r.failures} of ${r.attempts} attempts (${Math.round(r.failureRate * 100)}%)`,
+        location: { operation: r.operation, ...locationOf(r.operation) },
+        evidence: { attempts: r.attempts, failures: r.failures, failureRate: r.failureRate, lastError: r.lastError ?? null },
+      });
+    }
+
+    const repeatedErrors: RepeatedError[] = [];
+    for (const [text, m] of messages) {
+      if (m.count >= minRepeats) repeatedErrors.push({ message: text, ...m, operations: [...m.operations] });
+    }
+    repeatedErrors.sort((a, b) => b.count - a.count).splice(maxReported);
+    for (const e of repeatedErrors) {
+      findings.push({
+        analyzer: 'patterns',
+        kind: 'pattern.repeated_error',
+        severity: e.count >= 10 ? 'medium' : 'low',
+        title: `The same error occurred ${e.count} times: ${e.message.slice(0, 120)}`,
+        location: e.operations.length === 1 ? { operation: e.operations[0]!, ...locationOf(e.operations[0]!) } : {},
+        evidence: { count: e.count, message: e.message, operations: e.operations.join(', ') },
+        firstSeen: e.firstSeen,
+        lastSeen: e.lastSeen,
+      });
+    }
+
+    const retryLoops: RepeatedCall[] = [];
+    const repeated: RepeatedCall[] = [];
+    for (const c of flagged) {
+      const entry: RepeatedCall = {
+        sessionId: c.sessionId,
+        toolName: c.toolName,
+        calls: c.calls,
+        failures: c.failures,
+        retries: c.retries,
+        firstSeen: c.firstSeen,
+        lastSeen: c.lastSeen,
+      };
+      if (c.retries >= retries) retryLoops.push(entry);
+      else if (c.calls >= repeatedCalls) repeated.push(entry);
+    }
+    for (const [list, kind] of [
+      [retryLoops, 'pattern.retry_loop'],
+      [repeated, 'pattern.repeated_call'],
+    ] as const) {
+      list.sort((a, b) => b.calls - a.calls).splice(maxReported);
+      for (const c of list) {
+        findings.push({
+          analyzer: 'patterns',
+          kind,
+          severity: kind === 'pattern.retry_loop' ? 'medium' : 'low',
+          title:
+            kind === 'pattern.retry_loop'
+              ? `${c.toolName} was retried ${c.retries} times with the same input after failing (session ${c.sessionId})`
+              : `${c.toolName} was called ${c.calls} times with the same input (session ${c.sessionId})`,
+          location: { sessionId: c.sessionId, toolName: c.toolName, operation: `tool:${c.toolName}` },
+          evidence: { calls: c.calls, failures: c.failures, retries: c.retries },
+          firstSeen: c.firstSeen,
+          lastSeen: c.lastSeen,
+        });
+      }
+    }
+
+    const durations = history.map((h) => h.durationMs);
+    const medianMs = median(durations);
+    const longSessions: LongSession[] = [];
+    if (history.length >= minSessions && medianMs > 0) {
+      for (const h of history) {
+        if (h.durationMs > longFactor * medianMs) {
+          longSessions.push({ sessionId: h.sessionId, durationMs: h.durationMs, medianMs, ratio: Math.round((h.durationMs / medianMs) * 100) / 100 });
+        }
+      }
+    }
+    longSessions.sort((a, b) => b.durationMs - a.durationMs).splice(maxReported);
+    for (const l of longSessions) {
+      findings.push({
+        analyzer: 'patterns',
+        kind: 'pattern.long_session',
+        severity: l.ratio >= 10 ? 'medium' : 'low',
+        title: `Session ${l.sessionId} took ${l.ratio}× the median session (${Math.round(l.durationMs)} ms vs ${Math.round(medianMs)} ms)`,
+        location: { sessionId: l.sessionId },
+        evidence: { durationMs: l.durationMs, medianMs, ratio: l.ratio },
+      });
+    }
+    return {
+      recurringFailures,
+      repeatedErrors,
+      retryLoops,
+      repeatedCalls: repeated,
+      longSessions,
+      sessions: { completed: history.length, medianMs },
+      evicted: { ...evicted },
+      findings,
+    };
+  };
+
+  return {
+    name: 'patterns',
+    async consume(stream, context: AnalyzerContext) {
+      for await (const batch of stream) {
+        for (const event of batch) {
+          try {
+            processEvent(event);
+          } catch (error) {
+            context.reportError(error, 'consume');
+          }
+        }
+      }
+    },
+    snapshot,
+  };
+}
+
+function locationOf(operation: string): { toolName?: string; agentId?: string; model?: string } {
+  const i = operation.indexOf(':');
+  const family = operation.slice(0, i);
+  const name = operation.slice(i + 1);
+  return family === 'tool' ? { toolName: name } : family === 'agent' ? { agentId: name } : family === 'llm' ? { model: name } : {};
+}
