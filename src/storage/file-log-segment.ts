@@ -63,8 +63,11 @@ export class Segment {
   agents = new Set<string>();
   workflows = new Set<string>();
   types = new Set<string>();
-  /** Line offsets by session, covering [0, covered); undefined when not in memory. */
-  offsets: Map<string, number[]> | undefined = new Map();
+  /**
+   * Line offsets by session, covering [0, covered); undefined when not in memory. Offsets read
+   * from a sidecar stay base64 until a query asks for that session.
+   */
+  offsets: Map<string, number[] | string> | undefined = new Map();
   /** `covered` of the sidecar on disk (0: none). */
   sidecarBytes = 0;
   /** Whether the summary has been loaded from the sidecar or built from the file. */
@@ -87,10 +90,20 @@ export class Segment {
     this.types.add(fields.type);
     if (fields.workflowId !== undefined) this.workflows.add(fields.workflowId);
     if (this.offsets !== undefined) {
-      const list = this.offsets.get(fields.sessionId);
-      if (list === undefined) this.offsets.set(fields.sessionId, [offset]);
+      const list = this.offsetsOf(fields.sessionId);
+      if (list.length === 0) this.offsets.set(fields.sessionId, [offset]);
       else list.push(offset);
     }
+  }
+
+  /** Offsets of one session's lines, ascending (empty if none or not in memory). */
+  offsetsOf(sessionId: string): number[] {
+    const value = this.offsets?.get(sessionId);
+    if (value === undefined) return [];
+    if (typeof value !== 'string') return value;
+    const decoded = decodeOffsets(value);
+    this.offsets!.set(sessionId, decoded);
+    return decoded;
   }
 
   summary(): SegmentSummary {
@@ -168,7 +181,7 @@ function decodeOffsets(text: string): number[] {
 export async function writeSidecars(dir: string, segment: Segment): Promise<void> {
   if (segment.offsets === undefined) return;
   const positions: Record<string, string> = {};
-  for (const [session, list] of segment.offsets) positions[session] = encodeOffsets(list);
+  for (const [session, list] of segment.offsets) positions[session] = typeof list === 'string' ? list : encodeOffsets(list);
   const tag = `${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
   const pos = offsetsPath(dir, segment.seq);
   const idx = summaryPath(dir, segment.seq);
@@ -190,16 +203,14 @@ export async function readSummary(dir: string, seq: number): Promise<SegmentSumm
 }
 
 /** Session offsets of a sidecar covering exactly `bytes`, or undefined when missing or stale. */
-export async function readOffsets(dir: string, seq: number, bytes: number): Promise<Map<string, number[]> | undefined> {
+export async function readOffsets(dir: string, seq: number, bytes: number): Promise<Map<string, number[] | string> | undefined> {
   try {
     const parsed = JSON.parse(await fsp.readFile(offsetsPath(dir, seq), 'utf8')) as {
       bytes: number;
       sessions: Record<string, string>;
     };
     if (parsed.bytes !== bytes) return undefined;
-    const map = new Map<string, number[]>();
-    for (const [session, text] of Object.entries(parsed.sessions)) map.set(session, decodeOffsets(text));
-    return map;
+    return new Map(Object.entries(parsed.sessions));
   } catch {
     return undefined;
   }

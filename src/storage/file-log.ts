@@ -121,10 +121,6 @@ function wrapError(operation: string, error: unknown): Error {
   return new Error(`[fleetscope] [file-log] ${operation} failed: ${message}`, { cause: error });
 }
 
-const write = (fd: number, buffer: Buffer) =>
-  new Promise<number>((resolve, reject) =>
-    fs.write(fd, buffer, 0, buffer.length, null, (error, written) => (error ? reject(error) : resolve(written))),
-  );
 const fdatasync = (fd: number) =>
   new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
 
@@ -406,7 +402,8 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
       }
       const piece = data.subarray(start, end);
       let lines = 0;
-      for (let nl = piece.indexOf(NEWLINE); nl !== -1; nl = piece.indexOf(NEWLINE, nl + 1)) lines++;
+      if (piece.length === data.length) lines = events.length;
+      else for (let nl = piece.indexOf(NEWLINE); nl !== -1; nl = piece.indexOf(NEWLINE, nl + 1)) lines++;
       await writePiece(piece, events, eventIndex);
       eventIndex += lines;
       start = end;
@@ -426,7 +423,9 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
     // Seal a torn record left by a writer that died mid-write, so our first line stays intact.
     const sealed = size > 0 && lastByte(target.fd, size) !== NEWLINE;
     const buffer = sealed ? Buffer.concat([Buffer.from('\n'), piece]) : piece;
-    const written = await write(target.fd, buffer);
+    // A synchronous write: for a local file it costs about what handing it to the thread pool and
+    // waiting costs, and an append is acknowledged only once its bytes are in the kernel anyway.
+    const written = fs.writeSync(target.fd, buffer);
     counters.writes++;
     if (written !== buffer.length) {
       throw new Error(`short write (${written} of ${buffer.length} bytes): disk full?`);
@@ -614,6 +613,16 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
     await drained;
     await refresh();
     const list = sorted();
+    const newest = list.at(-1)?.seq ?? 0;
+    // Summaries of segments this instance has not seen yet, read in parallel.
+    await Promise.all(
+      list
+        .filter((s) => !s.loaded)
+        .map(async (s) => {
+          const summary = await readSummary(dir, s.seq);
+          if (summary !== undefined && !s.loaded) s.loadSummary(summary);
+        }),
+    );
     if (desc) list.reverse();
     const required = needles(query);
     const typeNeedles = query.types?.map((t) => Buffer.from(`"type":${JSON.stringify(t)}`));
@@ -623,6 +632,10 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
 
     for (const segment of list) {
       if (cursor !== undefined && (desc ? segment.seq > cursor.seq : segment.seq < cursor.seq)) continue;
+      // A closed segment's summary is final (a late appender can only reach the one closed last),
+      // so most segments are skipped without opening them.
+      const settled = segment.seq < newest - 1 && segment.loaded && segment.sidecarBytes === segment.covered;
+      if (settled && !mayContain(segment, query)) continue;
       let reader: SegmentReader;
       try {
         reader = await openReader(dir, segment);
@@ -649,7 +662,7 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
         if (segment.offsets === undefined || segment.covered === 0) await catchUp(segment, reader);
         if (query.sessionId !== undefined && segment.offsets !== undefined) {
           touch(segment.seq);
-          const offsets = segment.offsets.get(query.sessionId) ?? [];
+          const offsets = segment.offsetsOf(query.sessionId);
           const ordered = desc ? offsets.filter((o) => o < before).reverse() : offsets.filter((o) => o > after);
           for (const offset of ordered) {
             const line = await lineAt(reader, offset);

@@ -1,0 +1,146 @@
+/**
+ * Storage benchmarks (issue 5): file log append throughput in batches, against JSON.stringify
+ * alone and batched JSON.stringify + one write per 1000 events measured in the same run; then a
+ * query by session over a 10-million-event file log, generated once into a tmp dir and removed.
+ *
+ * `npm run bench -- storage`. FLEETSCOPE_BENCH_EVENTS overrides the size of the big store
+ * (default 10,000,000: ~3.5 GB on disk, a minute or two).
+ */
+import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { FleetEvent } from '../src/core/index.js';
+import { fileLogStorage } from '../src/storage/file-log.js';
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
+const root = mkdtempSync(join(tmpdir(), 'fleetscope-bench-storage-'));
+const cleanup = () => rmSync(root, { recursive: true, force: true });
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+const TOOLS = ['Bash', 'Read', 'Edit', 'Grep', 'WebFetch'];
+const T0 = Date.UTC(2025, 0, 1);
+
+/** A realistic tool.end event (~330 bytes of JSON). `session` spreads events over many sessions. */
+function makeEvent(i: number, session: string): FleetEvent {
+  return {
+    id: `ev-${i.toString(36)}-${(i * 2654435761 >>> 0).toString(36)}`,
+    timestamp: T0 + i,
+    severity: 'info',
+    source: 'bench',
+    sessionId: session,
+    agentId: `agent-${i % 8}`,
+    workflowId: 'wf-1',
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: (0x1000000000000000n + BigInt(i)).toString(16),
+    parentSpanId: '00f067aa0ba902b7',
+    type: 'tool.end',
+    payload: { toolName: TOOLS[i % 5]!, toolCallId: `toolu_${i.toString(36)}`, status: 'success', durationMs: 10 + (i % 90), output: 'ok' },
+  } as FleetEvent;
+}
+
+// ── 1. Append throughput ───────────────────────────────────────────────────────────────
+async function appendThroughput(): Promise<void> {
+  const total = 500_000;
+  const batchSize = 1000;
+  const events = Array.from({ length: total }, (_, i) => makeEvent(i, `s-${i % 1000}`));
+
+  let t = performance.now();
+  let bytes = 0;
+  for (const event of events) bytes += JSON.stringify(event).length;
+  const stringifyRate = total / ((performance.now() - t) / 1000);
+
+  const refPath = join(root, 'reference.jsonl');
+  const fd = openSync(refPath, 'a');
+  t = performance.now();
+  for (let i = 0; i < total; i += batchSize) {
+    let text = '';
+    for (let j = i; j < i + batchSize; j++) text += `${JSON.stringify(events[j])}\n`;
+    writeSync(fd, text);
+  }
+  const refRate = total / ((performance.now() - t) / 1000);
+  closeSync(fd);
+
+  const rates: number[] = [];
+  for (const fsync of ['interval', 'batch'] as const) {
+    const storage = fileLogStorage({ dir: join(root, `append-${fsync}`), fsync, maxAgeMs: Infinity, maxTotalBytes: Infinity });
+    t = performance.now();
+    for (let i = 0; i < total; i += batchSize) await storage.append(events.slice(i, i + batchSize));
+    await storage.flush!();
+    const rate = total / ((performance.now() - t) / 1000);
+    rates.push(rate);
+    await storage.close();
+  }
+  console.log(`events: ${fmt(total)} of ~${fmt(bytes / total)} bytes, batches of ${batchSize}, each append awaited`);
+  console.log(`JSON.stringify alone:                        ${fmt(stringifyRate)} events/s`);
+  console.log(`batched JSON.stringify + 1 write / 1000:      ${fmt(refRate)} events/s`);
+  console.log(`fileLogStorage append (fsync interval, default): ${fmt(rates[0]!)} events/s  (${fmt(rates[0]! / refRate, 2)}x the batched reference)`);
+  console.log(`fileLogStorage append (fsync batch):           ${fmt(rates[1]!)} events/s  (${fmt(rates[1]! / refRate, 2)}x)`);
+}
+
+// ── 2. Query by session over a big store ───────────────────────────────────────────────
+async function queryBigStore(): Promise<void> {
+  const total = Number(process.env.FLEETSCOPE_BENCH_EVENTS ?? 10_000_000);
+  const free = (() => {
+    const s = statfsSync(root);
+    return s.bavail * s.bsize;
+  })();
+  if (free < total * 450) {
+    console.log(`SKIPPED the ${fmt(total)}-event store: ${fmt(free / 2 ** 30, 1)} GiB free, need ~${fmt((total * 450) / 2 ** 30, 1)} GiB`);
+    return;
+  }
+  // 100 windows of 100,000 events; in each, 1,000 sessions interleave round-robin (100 events each):
+  // 100,000 sessions in all, each living a short while, as sessions do.
+  const sessionOf = (i: number) => `session-${Math.floor(i / 100_000) * 1000 + (i % 1000)}`;
+  const dir = join(root, 'big');
+  const storage = fileLogStorage({ dir, fsync: 'never', maxAgeMs: Infinity, maxTotalBytes: Infinity, maintenanceIntervalMs: 0 });
+  let t = performance.now();
+  const batchSize = 10_000;
+  for (let i = 0; i < total; i += batchSize) {
+    const batch: FleetEvent[] = new Array(Math.min(batchSize, total - i));
+    for (let j = 0; j < batch.length; j++) batch[j] = makeEvent(i + j, sessionOf(i + j));
+    await storage.append(batch);
+  }
+  await storage.close();
+  const writeSeconds = (performance.now() - t) / 1000;
+  const written = storage.stats();
+  console.log(`generated ${fmt(total)} events in ${fmt(writeSeconds, 1)} s (${fmt(total / writeSeconds)} events/s incl. building events)`);
+
+  // A fresh instance, as a new process would open it.
+  const reader = fileLogStorage({ dir, maxAgeMs: Infinity, maxTotalBytes: Infinity, maintenanceIntervalMs: 0 });
+  t = performance.now();
+  const first = await reader.query({ sessionId: sessionOf(Math.floor(total / 2)) });
+  const cold = performance.now() - t;
+  const stats = reader.stats();
+  const sessionCount = Math.ceil(total / 100_000) * 1000;
+  const times: number[] = [];
+  const descTimes: number[] = [];
+  let returned = 0;
+  for (let k = 0; k < 200; k++) {
+    const i = Math.floor(((k * 7919) % 1000) / 1000 * total) + k;
+    const session = sessionOf(i % total);
+    t = performance.now();
+    const page = await reader.query({ sessionId: session });
+    times.push(performance.now() - t);
+    returned += page.events.length;
+    t = performance.now();
+    await reader.query({ sessionId: session, order: 'desc', limit: 10 });
+    descTimes.push(performance.now() - t);
+  }
+  t = performance.now();
+  const byAgent = await reader.query({ agentId: 'agent-3', from: T0 + total - 50_000 });
+  const agentMs = performance.now() - t;
+  await reader.close();
+  console.log(`store: ${fmt(Number(stats.events))} events, ${fmt(Number(stats.bytes) / 2 ** 30, 2)} GiB, ${stats.segments} segments, ${fmt(sessionCount)} sessions (written: ${fmt(Number(written.events))})`);
+  console.log(`query by session, first after open (loads ${stats.segments} segment summaries): ${fmt(cold, 1)} ms, ${first.events.length} events`);
+  console.log(`query by session (limit 100), 200 sessions: median ${fmt(median(times), 2)} ms, p95 ${fmt(quantile(times, 0.95), 2)} ms, max ${fmt(Math.max(...times), 2)} ms (${fmt(returned / 200)} events per page)`);
+  console.log(`query by session desc (limit 10): median ${fmt(median(descTimes), 2)} ms, p95 ${fmt(quantile(descTimes, 0.95), 2)} ms`);
+  console.log(`query by agent in the last 50,000 ms of the store: ${fmt(agentMs, 1)} ms, ${byAgent.events.length} events`);
+}
+
+await appendThroughput();
+await queryBigStore();
+cleanup();
