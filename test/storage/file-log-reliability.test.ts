@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,4 +68,107 @@ describe('file log reliability', () => {
     expect(session.events).toHaveLength(6 * 25);
     await storage.close();
   }, 120_000);
+
+  it('SIGKILL in the middle of heavy appends: every acknowledged batch survives, the store opens cleanly', async () => {
+    const dir = join(root, 'killed');
+    // Batches of 200 events (~80 KB) into 256 KiB segments: writes and rotations are always in flight.
+    const writer = startWriter([dir, 'k', 0, 200, 256 * 1024, 'never']);
+    while (writer.acked.length < 30) {
+      if (writer.child.exitCode !== null) throw new Error(`writer exited early: ${writer.stderr()}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    writer.child.kill('SIGKILL');
+    await writer.exited;
+    const acked = [...writer.acked];
+    expect(acked.length).toBeGreaterThanOrEqual(30);
+
+    const storage = fileLogStorage({ dir, maxAgeMs: Infinity, maxTotalBytes: Infinity, maintenanceIntervalMs: 0 });
+    const events = await readAll(storage);
+    const ids = new Set(events.map((e) => e.id));
+    expect(ids.size).toBe(events.length); // nothing twice
+    for (const batch of acked) {
+      for (let i = 0; i < 200; i++) expect(ids.has(`k-${batch}-${i}`)).toBe(true);
+    }
+    // Whatever was in flight is either whole or dropped; a torn tail is at most one record.
+    const stats = storage.stats();
+    expect(Number(stats.tornRecords)).toBeLessThanOrEqual(1);
+    expect(Number(stats.skippedLines)).toBeLessThanOrEqual(1);
+    // The store takes appends again and finds them.
+    await storage.append(events.slice(0, 1).map((e) => ({ ...e, id: 'after-kill' }) as FleetEvent));
+    const after = await storage.query({ sessionId: events[0]!.sessionId, order: 'desc', limit: 1 });
+    expect(after.events.map((e) => e.id)).toEqual(['after-kill']);
+    await storage.close();
+  }, 120_000);
+
+  it('a torn last record is dropped, counted, and does not swallow the next append', async () => {
+    const dir = join(root, 'torn');
+    const first = fileLogStorage({ dir, maxAgeMs: Infinity });
+    const event = (id: string) =>
+      ({ id, timestamp: 1, severity: 'info', source: 't', sessionId: 's', agentId: 'a', type: 'log', payload: { message: id } }) as FleetEvent;
+    await first.append([event('a1'), event('a2')]);
+    await first.close();
+    // A writer died half-way through a record.
+    const segment = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;
+    appendFileSync(join(dir, segment), '{"id":"torn","timestamp":1,"sev');
+    const second = fileLogStorage({ dir, maxAgeMs: Infinity });
+    await second.append([event('b1')]);
+    const page = await second.query({});
+    expect(page.events.map((e) => e.id)).toEqual(['a1', 'a2', 'b1']);
+    const stats = second.stats();
+    expect(stats.tornRecords).toBe(1);
+    expect(stats.skippedLines).toBe(1);
+    await second.close();
+  });
+
+  it('an unwritable directory is reported by a rejected append and in stats, never thrown', async () => {
+    const file = join(root, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const storage = fileLogStorage({ dir: join(file, 'log') });
+    const event = { id: 'x', timestamp: 1, severity: 'info', source: 't', sessionId: 's', agentId: 'a', type: 'log', payload: { message: 'x' } } as FleetEvent;
+    await expect(storage.append([event])).rejects.toThrow(/\[fleetscope\] \[file-log\] .*ENOTDIR/);
+    await expect(storage.append([event])).rejects.toThrow(/ENOTDIR/);
+    expect(storage.stats().writeErrors).toBe(2);
+    expect(String(storage.stats().lastError)).toMatch(/ENOTDIR/);
+    await expect(storage.query({})).rejects.toThrow(/ENOTDIR/);
+    await storage.close();
+  });
+
+  it('a full disk is reported by rejected appends and in stats, never thrown', async () => {
+    const mountPoint = join(root, 'tiny');
+    mkdirSync(mountPoint);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mountPoint], { stdio: 'pipe' });
+    } catch (error) {
+      console.warn(`\n!!! SKIPPED the full-disk test: cannot mount a tmpfs (${String(error).split('\n')[0]}) !!!\n`);
+      return;
+    }
+    try {
+      const storage = fileLogStorage({ dir: join(mountPoint, 'log'), fsync: 'batch', maxAgeMs: Infinity });
+      const big = 'y'.repeat(2000);
+      let rejected = 0;
+      let resolved = 0;
+      for (let b = 0; b < 40; b++) {
+        const batch = Array.from({ length: 10 }, (_, i) =>
+          ({ id: `f${b}-${i}`, timestamp: 1, severity: 'info', source: 't', sessionId: 's', agentId: 'a', type: 'log', payload: { message: big } }) as FleetEvent,
+        );
+        await storage.append(batch).then(
+          () => resolved++,
+          (error: Error) => {
+            expect(error.message).toMatch(/^\[fleetscope\] \[file-log\] append failed: .*(ENOSPC|short write)/);
+            rejected++;
+          },
+        );
+      }
+      // 40 batches of ~20 KB do not fit in 256 KiB: some were written, the rest refused.
+      expect(resolved).toBeGreaterThan(0);
+      expect(rejected).toBeGreaterThan(0);
+      expect(storage.stats().writeErrors).toBe(rejected);
+      // Every acknowledged batch is readable.
+      const page = await storage.query({ limit: 10_000 });
+      expect(page.events.length).toBeGreaterThanOrEqual(resolved * 10);
+      await storage.close();
+    } finally {
+      execFileSync('umount', [mountPoint]);
+    }
+  });
 });
