@@ -1,0 +1,34 @@
+/**
+ * Builds the CLI the way `npm run build` does (tsup, ESM, code splitting, tree shaking) into a
+ * private temporary directory, so CLI tests and benchmarks run the built code without touching
+ * `dist/` (other work may be building it at the same time). Not a test file itself.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function buildCli(): string {
+  const outDir = mkdtempSync(join(tmpdir(), 'fleetscope-cli-'));
+  const root = join(import.meta.dirname, '..', '..');
+  const result = spawnSync(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'tsup', 'dist', 'cli-default.js'),
+      '--no-config',
+      'src/cli/index.ts',
+      '--format',
+      'esm',
+      '--splitting',
+      '--treeshake',
+      '--target',
+      'node20',
+      '--out-dir',
+      outDir,
+      '--silent',
+    ],
+    { cwd: root, encoding: 'utf8' },
+  );
+  if (result.status !== 0) throw new Error(`tsup failed: ${result.stderr}${result.stdout}`);
+  return join(outDir, 'index.js');
+}
