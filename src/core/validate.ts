@@ -147,30 +147,33 @@ const BUILTIN_NAMESPACES = new Set(
   BUILTIN_EVENT_TYPES.filter((t) => t.includes('.')).map((t) => t.slice(0, t.indexOf('.'))),
 );
 const SEVERITY_SET = new Set<string>(SEVERITIES);
-const ENVELOPE_FIELDS = new Set([
-  'id',
-  'type',
-  'timestamp',
-  'severity',
-  'source',
-  'sessionId',
-  'agentId',
-  'workflowId',
-  'traceId',
-  'spanId',
-  'parentSpanId',
-  'tags',
-  'attributes',
-  'payload',
-  'truncated',
-]);
+
+/** A switch on internalized strings is cheaper than a Set lookup on this hot path. */
+function isEnvelopeField(key: string): boolean {
+  switch (key) {
+    case 'type':
+    case 'payload':
+    case 'sessionId':
+    case 'agentId':
+    case 'traceId':
+    case 'spanId':
+    case 'parentSpanId':
+    case 'workflowId':
+    case 'timestamp':
+    case 'severity':
+    case 'source':
+    case 'id':
+    case 'tags':
+    case 'attributes':
+    case 'truncated':
+      return true;
+    default:
+      return false;
+  }
+}
 
 /** `namespace.name`, letters, digits, `_` and `-`; e.g. `myapp.cache_hit`. */
 const CUSTOM_TYPE = /^[A-Za-z][\w-]*(\.[\w-]+)+$/;
-const TRACE_ID = /^[0-9a-f]{32}$/;
-const SPAN_ID = /^[0-9a-f]{16}$/;
-const ZERO_TRACE_ID = '0'.repeat(32);
-const ZERO_SPAN_ID = '0'.repeat(16);
 /** Printable, no control characters. */
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 const MAX_ID_LENGTH = 256;
@@ -223,32 +226,91 @@ function describeNumber(value: unknown): string {
   return value < 0 ? 'a negative number' : 'a number';
 }
 
+/**
+ * Ids seen valid recently. Session, agent, workflow and trace ids repeat on almost every event,
+ * so most checks become one set lookup. Bounded: cleared when full.
+ */
+const knownIds = new Set<string>();
+const KNOWN_IDS_MAX = 4096;
+
+function remember(value: string): void {
+  if (knownIds.size >= KNOWN_IDS_MAX) knownIds.clear();
+  knownIds.add(value);
+}
+
 function checkId(value: unknown, field: string): string | undefined {
   if (typeof value !== 'string') return `${field}: must be a string (got ${describe(value)})`;
+  if (knownIds.has(value)) return undefined;
   if (value.length === 0 || value.length > MAX_ID_LENGTH) return `${field}: must be 1-${MAX_ID_LENGTH} characters`;
   if (CONTROL_CHARS.test(value)) return `${field}: must not contain control characters`;
+  remember(value);
   return undefined;
 }
 
-function checkHexId(value: unknown, field: string, shape: RegExp, zero: string, length: number): string | undefined {
-  if (typeof value !== 'string' || !shape.test(value) || value === zero) {
+/** 1 for `1-9a-f`, 2 for `0`, 0 otherwise: one table lookup per character. */
+const HEX_DIGIT = new Uint8Array(128);
+for (const c of '123456789abcdef') HEX_DIGIT[c.charCodeAt(0)] = 1;
+HEX_DIGIT[48] = 2;
+
+/** Lowercase hex of exactly `length` characters, not all zeros (W3C trace context). */
+function isHexId(value: string, length: number): boolean {
+  if (value.length !== length) return false;
+  let seen = 0;
+  for (let i = 0; i < length; i++) {
+    const kind = HEX_DIGIT[value.charCodeAt(i) & 127]!;
+    if (kind === 0 || value.charCodeAt(i) > 127) return false;
+    seen |= kind;
+  }
+  return (seen & 1) === 1;
+}
+
+function checkHexId(value: unknown, field: string, length: 16 | 32, cache: boolean): string | undefined {
+  if (typeof value === 'string' && cache && knownIds.has(value)) return undefined;
+  if (typeof value !== 'string' || !isHexId(value, length)) {
     return `${field}: must be ${length} lowercase hex characters, not all zero`;
   }
+  // Trace ids repeat per session; span ids are unique, caching them would only churn the set.
+  if (cache) remember(value);
   return undefined;
 }
 
-/** Reports problems of the built-in payload type, or undefined when it is valid. */
+interface CompiledSpec {
+  /** kind and whether required, by field name */
+  fields: Map<string, readonly [FieldKind, boolean]>;
+  required: readonly string[];
+}
+
+/** Field kinds by name, per type, so a payload is checked in one pass over its own keys. */
+const COMPILED_SPECS = new Map<string, CompiledSpec>(
+  Object.entries(PAYLOAD_SPECS).map(([type, specs]) => [
+    type,
+    { fields: new Map(specs.map(([field, kind, required]) => [field, [kind, required]])), required: specs.filter((s) => s[2]).map((s) => s[0]) },
+  ]),
+);
+
+/**
+ * Reports problems of the built-in payload type, or undefined when it is valid.
+ *
+ * Reads the payload with one `for...in` pass: on objects built with spread syntax, V8 makes a
+ * named load of an ABSENT property (an optional field left out) cost ~0.7 µs, while a keyed
+ * read inside `for...in` costs a few ns whatever the object's shape.
+ */
 function checkPayload(type: BuiltinEventType, payload: Record<string, unknown>): string | undefined {
-  const specs = PAYLOAD_SPECS[type];
-  for (let i = 0; i < specs.length; i++) {
-    const [field, kind, required] = specs[i]!;
+  const spec = COMPILED_SPECS.get(type)!;
+  let requiredSeen = 0;
+  for (const field in payload) {
+    const fieldSpec = spec.fields.get(field);
+    if (fieldSpec === undefined) continue; // extra fields are the host's own data
     const value = payload[field];
-    if (value === undefined) {
-      if (required) return `payload.${field}: is required for ${type}`;
-      continue;
-    }
-    const problem = checkField(value, kind);
+    if (value === undefined) continue;
+    const problem = checkField(value, fieldSpec[0]);
     if (problem !== undefined) return `payload.${field}: ${problem}`;
+    if (fieldSpec[1]) requiredSeen++;
+  }
+  if (requiredSeen < spec.required.length) {
+    for (const field of spec.required) {
+      if (payload[field] === undefined) return `payload.${field}: is required for ${type}`;
+    }
   }
   return undefined;
 }
@@ -306,12 +368,47 @@ function validateUnsafe(raw: unknown, options: ValidateOptions): ValidationResul
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, reason: `event: must be an object (got ${describe(raw)})` };
   }
+  // One pass over the input's own keys, never a named read of a field that may be absent
+  // (see checkPayload for why), which also rejects unknown fields such as a misspelt `sessionID`.
   const input = raw as Record<string, unknown>;
+  let type: unknown;
+  let payload: unknown;
+  let timestamp: unknown;
+  let severity: unknown;
+  let id: unknown;
+  let source: unknown;
+  let sessionId: unknown;
+  let agentId: unknown;
+  let workflowId: unknown;
+  let traceId: unknown;
+  let spanId: unknown;
+  let parentSpanId: unknown;
+  let tags: unknown;
+  let attributes: unknown;
+  let truncatedInput: unknown;
   for (const key in input) {
-    if (!ENVELOPE_FIELDS.has(key)) return { ok: false, reason: `event: unknown field (only envelope fields, type and payload are allowed)` };
+    const value = input[key];
+    switch (key) {
+      case 'type': type = value; break;
+      case 'payload': payload = value; break;
+      case 'sessionId': sessionId = value; break;
+      case 'agentId': agentId = value; break;
+      case 'traceId': traceId = value; break;
+      case 'spanId': spanId = value; break;
+      case 'parentSpanId': parentSpanId = value; break;
+      case 'workflowId': workflowId = value; break;
+      case 'timestamp': timestamp = value; break;
+      case 'severity': severity = value; break;
+      case 'source': source = value; break;
+      case 'id': id = value; break;
+      case 'tags': tags = value; break;
+      case 'attributes': attributes = value; break;
+      case 'truncated': truncatedInput = value; break;
+      default:
+        return { ok: false, reason: `event: unknown field (only envelope fields, type and payload are allowed)` };
+    }
   }
 
-  const type = input.type;
   if (typeof type !== 'string') return { ok: false, reason: `type: must be a string (got ${describe(type)})` };
   const builtin = BUILTIN_TYPES.has(type);
   if (!builtin) {
@@ -323,7 +420,6 @@ function validateUnsafe(raw: unknown, options: ValidateOptions): ValidationResul
     }
   }
 
-  let payload = input.payload;
   if (payload === undefined && !builtin) payload = {};
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return { ok: false, reason: `payload: must be an object (got ${describe(payload)})` };
@@ -334,48 +430,36 @@ function validateUnsafe(raw: unknown, options: ValidateOptions): ValidationResul
   }
 
   const { defaults } = options;
-  let timestamp = input.timestamp;
   if (timestamp === undefined) timestamp = options.now ? options.now() : Date.now();
   else if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0 || timestamp > MAX_TIMESTAMP) {
     return { ok: false, reason: `timestamp: must be milliseconds since the epoch, a finite number >= 0 (got ${describeNumber(timestamp)})` };
   }
 
-  let severity = input.severity;
   if (severity === undefined) severity = defaultSeverity(type, payload as Record<string, unknown>);
   else if (typeof severity !== 'string' || !SEVERITY_SET.has(severity)) {
     return { ok: false, reason: `severity: must be one of ${SEVERITIES.join(' | ')}` };
   }
 
   let problem: string | undefined;
-  const id = input.id;
   if (id !== undefined && (problem = checkId(id, 'id'))) return { ok: false, reason: problem };
-  const source = input.source;
   if (source !== undefined && (problem = checkId(source, 'source'))) return { ok: false, reason: problem };
-  const sessionId = input.sessionId;
   if (sessionId !== undefined && (problem = checkId(sessionId, 'sessionId'))) return { ok: false, reason: problem };
-  const agentId = input.agentId;
   if (agentId !== undefined && (problem = checkId(agentId, 'agentId'))) return { ok: false, reason: problem };
-  const workflowId = input.workflowId;
   if (workflowId !== undefined && (problem = checkId(workflowId, 'workflowId'))) return { ok: false, reason: problem };
-  const traceId = input.traceId;
-  if (traceId !== undefined && (problem = checkHexId(traceId, 'traceId', TRACE_ID, ZERO_TRACE_ID, 32))) {
+  if (traceId !== undefined && (problem = checkHexId(traceId, 'traceId', 32, true))) {
     return { ok: false, reason: problem };
   }
-  const spanId = input.spanId;
-  if (spanId !== undefined && (problem = checkHexId(spanId, 'spanId', SPAN_ID, ZERO_SPAN_ID, 16))) {
+  if (spanId !== undefined && (problem = checkHexId(spanId, 'spanId', 16, false))) {
     return { ok: false, reason: problem };
   }
-  const parentSpanId = input.parentSpanId;
-  if (parentSpanId !== undefined && (problem = checkHexId(parentSpanId, 'parentSpanId', SPAN_ID, ZERO_SPAN_ID, 16))) {
+  if (parentSpanId !== undefined && (problem = checkHexId(parentSpanId, 'parentSpanId', 16, false))) {
     return { ok: false, reason: problem };
   }
-  const tags = input.tags;
   if (tags !== undefined) {
     if (!Array.isArray(tags) || tags.length > MAX_TAGS || !tags.every((t) => typeof t === 'string')) {
       return { ok: false, reason: `tags: must be an array of at most ${MAX_TAGS} strings` };
     }
   }
-  let attributes = input.attributes;
   if (attributes !== undefined && (problem = checkField(attributes, 'object'))) {
     return { ok: false, reason: `attributes: ${problem}` };
   }
@@ -405,7 +489,7 @@ function validateUnsafe(raw: unknown, options: ValidateOptions): ValidationResul
     tags: tags as string[] | undefined,
     attributes: attributes as Record<string, unknown> | undefined,
     payload,
-    truncated: repairs.includes('truncated') || input.truncated === true ? true : undefined,
+    truncated: repairs.includes('truncated') || truncatedInput === true ? true : undefined,
   } as FleetEvent;
   return { ok: true, event, repairs };
 }
