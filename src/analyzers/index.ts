@@ -4,3 +4,12 @@ export { aggregationAnalyzer, type AggregationOptions, type AggregationAnalyzerS
 export { LogSketch, DEFAULT_RELATIVE_ACCURACY, type LogSketchOptions } from './sketch.js';
 export { regressionsAnalyzer, classifyChange, classifySuccessDrop, type RegressionsOptions, type RegressionsAnalyzer, type RegressionsAnalyzerSnapshot, type StoredBaseline } from './regressions.js';
 export { patternsAnalyzer, normalizeMessage, type PatternsOptions, type PatternsSnapshot, type RecurringFailure, type RepeatedError, type RepeatedCall, type LongSession } from './patterns.js';
+export { DEFAULT_PRICING, normalizeModelName, findModelPrice, callCost, type ModelPrice, type PriceTier, type PricingTable, type CallTokens } from './pricing.js';
+export { costAnalyzer, type CostOptions, type CostBudgets, type CostSnapshot, type CostEntry, type CostRank, type CostProjections, type CostProjection, type ExpensiveCall, type UnpricedModel, type BudgetState } from './cost.js';
+export { fleetAnalyzer, type FleetOptions, type FleetSnapshot, type WorkflowSummary, type FleetExecution, type CriticalPathStep, type SlowExecution, type ExecutionStatus } from './fleet.js';
+export { parallelizationRatio, criticalPath, unionLength, leafExecutions, type Interval, type PathStep } from './fleet-math.js';
+export { insightsAnalyzer, GENERIC_RULE, DEFAULT_INSIGHT_SOURCES, defaultImpact, type InsightRule, type InsightsOptions, type InsightsSnapshot, type Insight, type Effort } from './insights.js';
+export { BUILTIN_RULES } from './insight-rules.js';
+export { renderMarkdownReport } from './report.js';
+export { defaultAnalyzers, type DefaultAnalyzersOptions } from './defaults.js';
+export type { Finding, FindingLocation, FindingSeverity, AggregationSnapshot, RegressionsSnapshot, OperationStats, WindowStats, LatencyStats, TokenTotals, Baseline, Regression, RegressionClass } from './types.js';

@@ -1,0 +1,48 @@
+/**
+ * `defaultAnalyzers()`: the built-in analyzer set a host gets from `createObserver()`.
+ */
+import type { Analyzer } from '../core/index.js';
+import { aggregationAnalyzer, type AggregationOptions } from './aggregation.js';
+import { costAnalyzer, type CostOptions } from './cost.js';
+import { fleetAnalyzer, type FleetOptions } from './fleet.js';
+import { insightsAnalyzer, type InsightsOptions } from './insights.js';
+import { patternsAnalyzer, type PatternsOptions } from './patterns.js';
+import type { PricingTable } from './pricing.js';
+import { regressionsAnalyzer, type RegressionsOptions } from './regressions.js';
+
+/** Options of each built-in analyzer; `false` leaves it out. */
+export interface DefaultAnalyzersOptions {
+  aggregation?: AggregationOptions | false;
+  regressions?: RegressionsOptions | false;
+  patterns?: PatternsOptions | false;
+  cost?: CostOptions | false;
+  fleet?: FleetOptions | false;
+  /** `sources` defaults to the built-ins included here. */
+  insights?: InsightsOptions | false;
+  /** Prices given to both `cost` and `fleet` (merged under their own `pricing`). Default none. */
+  pricing?: PricingTable;
+}
+
+/**
+ * The full built-in set, in dependency order: aggregation, bottlenecks, regressions, patterns,
+ * cost, fleet, anomalies, insights (which reads the findings of all the others).
+ */
+export function defaultAnalyzers(options: DefaultAnalyzersOptions = {}): Analyzer[] {
+  const out: Analyzer[] = [];
+  if (options.aggregation !== false) out.push(aggregationAnalyzer(options.aggregation ?? {}));
+  if (options.regressions !== false) out.push(regressionsAnalyzer(options.regressions ?? {}));
+  if (options.patterns !== false) out.push(patternsAnalyzer(options.patterns ?? {}));
+  if (options.cost !== false) {
+    const cost = options.cost ?? {};
+    out.push(costAnalyzer({ ...cost, pricing: { ...options.pricing, ...cost.pricing } }));
+  }
+  if (options.fleet !== false) {
+    const fleet = options.fleet ?? {};
+    out.push(fleetAnalyzer({ ...fleet, pricing: { ...options.pricing, ...fleet.pricing } }));
+  }
+  if (options.insights !== false) {
+    const insights = options.insights ?? {};
+    out.push(insightsAnalyzer({ ...insights, sources: insights.sources ?? out.map((a) => a.name) }));
+  }
+  return out;
+}

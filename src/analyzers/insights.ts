@@ -1,0 +1,310 @@
+/**
+ * `insights`: turns findings into recommendations. It reads the `findings` of every analyzer it
+ * depends on (matched on their dotted `kind` by rule templates) and the `insight` events that
+ * custom analyzers (or the host) put on the bus; each new insight is emitted once as an `insight`
+ * event. Users add their own rules with `rules`; they are tried before the built-in ones.
+ */
+import type { Analyzer, AnalyzerContext, EventOf, InsightCategory, InsightPayload, InsightPriority } from '../core/index.js';
+import { BUILTIN_RULES } from './insight-rules.js';
+import type { Finding, FindingLocation, FindingSeverity } from './types.js';
+
+export type Effort = 'low' | 'medium' | 'high';
+
+/** A rule template: which findings it matches and how it phrases the insight. */
+export interface InsightRule {
+  /** Stable id, e.g. `tool.recurring_failure`; becomes the insight's `rule`. */
+  id: string;
+  /** Finding kinds matched: exact (`pattern.recurring_failure`) or a prefix ending in `*` (`bottleneck.*`). */
+  kinds: readonly string[];
+  category: InsightCategory;
+  /** Default: from the finding's severity (critical → critical, high → high, medium → medium, low → low). */
+  priority?: InsightPriority | ((finding: Finding) => InsightPriority);
+  /** Default: the finding's title. */
+  title?: (finding: Finding) => string;
+  /** What to do about it, concretely. */
+  recommendation: string | ((finding: Finding) => string);
+  /** The expected gain, in words with figures (e.g. "≈ 4.2 s per workflow"). Default from the evidence. */
+  impact?: string | ((finding: Finding) => string);
+  /** How much work the fix is. Default `medium`. */
+  effort?: Effort | ((finding: Finding) => Effort);
+  /** 0..1. Default: `evidence.confidence`, else 1 − `evidence.pValue`, else by severity (0.6–0.9). */
+  confidence?: number | ((finding: Finding) => number);
+  /** Return false to skip a finding this rule matched. */
+  when?: (finding: Finding) => boolean;
+}
+
+export interface InsightsOptions {
+  /** Your rules, tried before the built-in ones (first match wins). Default none. */
+  rules?: readonly InsightRule[];
+  /** Leave out the built-in rules (findings no rule matches still get the generic one). Default `false`. */
+  replaceRules?: boolean;
+  /**
+   * Analyzers whose snapshots' `findings` are read; each must be registered (they become
+   * `dependsOn`). Default the built-ins: aggregation, bottlenecks, regressions, patterns, cost,
+   * fleet, anomalies. Pass the ones you register when you use `insightsAnalyzer` alone.
+   */
+  sources?: readonly string[];
+  /** How often findings are re-read and new insights emitted, ms (observer clock; timer unref'd). Default 5000. */
+  intervalMs?: number;
+  /** Most insights kept; beyond, the lowest-priority oldest ones go. Default 500. */
+  maxInsights?: number;
+  /** Emit an `insight` event for each new insight. Default `true`. */
+  emit?: boolean;
+}
+
+/** One insight, as in `observer.snapshot().insights.insights`. */
+export interface Insight extends InsightPayload {
+  /** Dedup key: rule + where it applies. */
+  id: string;
+  /** Finding kind it came from (`insight.event` for insight events). */
+  kind: string;
+  /** Analyzer (or event source) it came from. */
+  source: string;
+  impact: string;
+  effort: Effort;
+  evidence: Record<string, unknown>;
+  location?: FindingLocation;
+  /** Findings (or events) merged into it. */
+  occurrences: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** `observer.snapshot().insights` */
+export interface InsightsSnapshot {
+  /** Sorted by priority (critical first), then confidence (highest first). */
+  insights: Insight[];
+  byPriority: Record<InsightPriority, number>;
+  byCategory: Record<InsightCategory, number>;
+  /** Sources that were not readable at the last refresh. */
+  missingSources: string[];
+}
+
+export const DEFAULT_INSIGHT_SOURCES = ['aggregation', 'bottlenecks', 'regressions', 'patterns', 'cost', 'fleet', 'anomalies'] as const;
+
+export const PRIORITY_RANK: Readonly<Record<InsightPriority, number>> = { critical: 0, high: 1, medium: 2, low: 3 };
+const SEVERITY_PRIORITY: Readonly<Record<FindingSeverity, InsightPriority>> = { critical: 'critical', high: 'high', medium: 'medium', low: 'low' };
+const SEVERITY_CONFIDENCE: Readonly<Record<FindingSeverity, number>> = { critical: 0.9, high: 0.85, medium: 0.75, low: 0.6 };
+const CATEGORY_BY_PREFIX: Readonly<Record<string, InsightCategory>> = {
+  bottleneck: 'performance', regression: 'performance', pattern: 'reliability', cost: 'cost', fleet: 'efficiency', anomaly: 'quality', aggregation: 'quality',
+};
+
+/** The rule used for a finding no other rule matches, so every finding reaches the report. */
+export const GENERIC_RULE: InsightRule = {
+  id: 'finding.generic',
+  kinds: ['*'],
+  category: 'quality',
+  recommendation: (f) => `Look into "${f.title}" (${f.kind}); the evidence lists the figures behind it.`,
+  effort: 'medium',
+};
+
+const matches = (rule: InsightRule, kind: string) =>
+  rule.kinds.some((k) => k === kind || k === '*' || (k.endsWith('*') && kind.startsWith(k.slice(0, -1))));
+
+const resolve = <T>(value: T | ((f: Finding) => T) | undefined, finding: Finding): T | undefined =>
+  typeof value === 'function' ? (value as (f: Finding) => T)(finding) : value;
+
+/** "≈ …" from the usual evidence fields, when a rule gives no impact of its own. */
+export function defaultImpact(evidence: Finding['evidence']): string {
+  const num = (k: string) => (typeof evidence[k] === 'number' ? (evidence[k] as number) : undefined);
+  const parts: string[] = [];
+  const share = num('impact') ?? num('shareOfWallClock') ?? num('share');
+  if (share !== undefined) parts.push(`${(share * 100).toFixed(0)}% of the time or spend concerned`);
+  const saving = num('potentialSavingMs');
+  if (saving !== undefined) parts.push(`up to ${(saving / 1000).toFixed(1)} s saved`);
+  const usd = num('maxSavingsUsd') ?? num('costUsd');
+  if (usd !== undefined) parts.push(`$${usd.toFixed(4)} at stake`);
+  const perHour = num('frequencyPerHour');
+  if (perHour !== undefined) parts.push(`${perHour.toFixed(1)} occurrences per hour`);
+  const rate = num('failureRate') ?? num('errorRate');
+  if (rate !== undefined) parts.push(`${(rate * 100).toFixed(0)}% of attempts fail`);
+  return parts.length > 0 ? parts.join('; ') : 'not estimated';
+}
+
+/** Where an insight applies, for deduplication: one insight per rule and operation/tool/model/agent. */
+function locationKey(finding: Finding): string {
+  const l = finding.location ?? {};
+  const key = [l.operation ?? '', l.toolName ?? '', l.model ?? '', l.agentId ?? ''].join('|');
+  // No operation-level location (e.g. one error message across tools): tell them apart by message.
+  return key === '|||' && typeof finding.evidence.message === 'string' ? `msg:${finding.evidence.message.slice(0, 200)}` : key;
+}
+
+export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<InsightsSnapshot> {
+  const rules: InsightRule[] = [...(options.rules ?? []), ...(options.replaceRules === true ? [] : BUILTIN_RULES)];
+  for (const rule of rules) {
+    if (typeof rule?.id !== 'string' || !Array.isArray(rule.kinds) || rule.recommendation === undefined) {
+      throw new Error(`[fleetscope] [insights] every rule needs an id, kinds and a recommendation (got ${JSON.stringify(rule?.id)})`);
+    }
+  }
+  const sources = [...(options.sources ?? DEFAULT_INSIGHT_SOURCES)];
+  const intervalMs = Math.max(100, options.intervalMs ?? 5000);
+  const maxInsights = Math.max(10, options.maxInsights ?? 500);
+  const emitEvents = options.emit !== false;
+  const insights = new Map<string, Insight>();
+  /** Finding identities already counted, so a finding re-read on each refresh counts once. */
+  const seenFindings = new Set<string>();
+  let missing: string[] = [];
+  let context: AnalyzerContext | undefined;
+
+  const ruleFor = (finding: Finding): InsightRule | undefined => {
+    for (const rule of rules) if (matches(rule, finding.kind) && (rule.when === undefined || rule.when(finding))) return rule;
+    return undefined;
+  };
+
+  const upsert = (insight: Omit<Insight, 'occurrences' | 'firstSeen' | 'lastSeen'>, at: number, count: boolean) => {
+    const existing = insights.get(insight.id);
+    if (existing !== undefined) {
+      if (count) existing.occurrences++;
+      existing.lastSeen = at;
+      // Keep the most severe phrasing and the latest figures.
+      if (PRIORITY_RANK[insight.priority] < PRIORITY_RANK[existing.priority]) existing.priority = insight.priority;
+      existing.evidence = insight.evidence;
+      existing.confidence = Math.max(existing.confidence, insight.confidence);
+      return;
+    }
+    if (insights.size >= maxInsights) {
+      let victim: Insight | undefined;
+      for (const i of insights.values()) if (victim === undefined || PRIORITY_RANK[i.priority] > PRIORITY_RANK[victim.priority]) victim = i;
+      if (victim !== undefined) insights.delete(victim.id);
+    }
+    const created: Insight = { ...insight, occurrences: 1, firstSeen: at, lastSeen: at };
+    insights.set(created.id, created);
+    if (emitEvents && context !== undefined) {
+      const { rule, title, category, priority, confidence, recommendation, evidence } = created;
+      context.emit({
+        type: 'insight',
+        severity: priority === 'critical' || priority === 'high' ? 'warning' : 'info',
+        agentId: created.location?.agentId,
+        sessionId: created.location?.sessionId,
+        workflowId: created.location?.workflowId,
+        payload: { rule, title, category, priority, confidence, recommendation, evidence: { ...evidence, impact: created.impact, effort: created.effort } },
+      });
+    }
+  };
+
+  const fromFinding = (finding: Finding, at: number) => {
+    const rule = ruleFor(finding) ?? GENERIC_RULE;
+    const prefix = finding.kind.split('.')[0] ?? '';
+    const category = rule === GENERIC_RULE ? CATEGORY_BY_PREFIX[prefix] ?? 'quality' : rule.category;
+    const ev = finding.evidence;
+    const evidenceConfidence = typeof ev.confidence === 'number' ? ev.confidence : typeof ev.pValue === 'number' ? 1 - ev.pValue : undefined;
+    const confidence = Math.min(1, Math.max(0, resolve(rule.confidence, finding) ?? evidenceConfidence ?? SEVERITY_CONFIDENCE[finding.severity] ?? 0.6));
+    const identity = `${finding.analyzer}|${finding.kind}|${finding.title}|${finding.firstSeen ?? ''}`;
+    const count = !seenFindings.has(identity);
+    if (count) {
+      if (seenFindings.size > 100_000) seenFindings.clear();
+      seenFindings.add(identity);
+    }
+    upsert(
+      {
+        id: `${rule.id}|${rule === GENERIC_RULE ? finding.kind : ''}|${locationKey(finding)}`,
+        rule: rule === GENERIC_RULE ? finding.kind : rule.id,
+        kind: finding.kind,
+        source: finding.analyzer,
+        title: resolve(rule.title, finding) ?? finding.title,
+        category,
+        priority: resolve(rule.priority, finding) ?? SEVERITY_PRIORITY[finding.severity] ?? 'medium',
+        confidence: Math.round(confidence * 1000) / 1000,
+        recommendation: resolve(rule.recommendation, finding) ?? '',
+        impact: resolve(rule.impact, finding) ?? defaultImpact(ev),
+        effort: resolve(rule.effort, finding) ?? 'medium',
+        evidence: { ...ev },
+        location: finding.location,
+      },
+      finding.lastSeen ?? finding.firstSeen ?? at,
+      count,
+    );
+  };
+
+  const fromEvent = (event: EventOf<'insight'>) => {
+    const p = event.payload;
+    const evidence = (p.evidence ?? {}) as Record<string, unknown>;
+    const location: FindingLocation = { agentId: event.agentId, sessionId: event.sessionId, workflowId: event.workflowId };
+    upsert(
+      {
+        id: `event|${p.rule}|${p.title}`,
+        rule: p.rule,
+        kind: 'insight.event',
+        source: event.source,
+        title: p.title,
+        category: p.category,
+        priority: p.priority,
+        confidence: p.confidence,
+        recommendation: p.recommendation,
+        impact: typeof evidence.impact === 'string' ? evidence.impact : 'not estimated',
+        effort: evidence.effort === 'low' || evidence.effort === 'high' ? evidence.effort : 'medium',
+        evidence,
+        location,
+      },
+      event.timestamp,
+      true,
+    );
+  };
+
+  const refresh = () => {
+    if (context === undefined) return;
+    const at = context.now();
+    const notReadable: string[] = [];
+    for (const name of sources) {
+      const snapshot = context.snapshotOf<{ findings?: unknown }>(name);
+      const findings = snapshot?.findings;
+      if (!Array.isArray(findings)) {
+        notReadable.push(name);
+        continue;
+      }
+      for (const finding of findings as Finding[]) {
+        if (typeof finding?.kind !== 'string') continue;
+        try {
+          fromFinding(finding, at);
+        } catch (error) {
+          context.reportError(error, `rule for ${finding.kind}`);
+        }
+      }
+    }
+    missing = notReadable;
+  };
+
+  return {
+    name: 'insights',
+    dependsOn: sources,
+    filter: { types: ['insight'] },
+    async consume(stream, ctx) {
+      context = ctx;
+      let last = ctx.now();
+      const timer = setInterval(() => {
+        try {
+          refresh();
+        } catch (error) {
+          ctx.reportError(error, 'refresh');
+        }
+      }, intervalMs);
+      timer.unref();
+      try {
+        for await (const batch of stream) {
+          for (const event of batch) {
+            if (event.type === 'insight') fromEvent(event as EventOf<'insight'>);
+          }
+          if (ctx.now() - last >= intervalMs) {
+            last = ctx.now();
+            refresh();
+          }
+        }
+      } finally {
+        clearInterval(timer);
+      }
+    },
+    snapshot(): InsightsSnapshot {
+      refresh();
+      const list = [...insights.values()]
+        .sort((a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || b.confidence - a.confidence || a.firstSeen - b.firstSeen)
+        .map((i) => ({ ...i, evidence: { ...i.evidence } }));
+      const byPriority: Record<InsightPriority, number> = { critical: 0, high: 0, medium: 0, low: 0 };
+      const byCategory: Record<InsightCategory, number> = { performance: 0, cost: 0, reliability: 0, efficiency: 0, quality: 0 };
+      for (const i of list) {
+        byPriority[i.priority]++;
+        byCategory[i.category] = (byCategory[i.category] ?? 0) + 1;
+      }
+      return { insights: list, byPriority, byCategory, missingSources: [...missing] };
+    },
+  };
+}

@@ -1,0 +1,201 @@
+/**
+ * The markdown report of `observer.report()`: headline figures, insights by priority, the
+ * slowest operations, the costliest agents and models, regressions, each workflow's
+ * parallelization. GitHub-flavored markdown that also reads well in a terminal. It only reads
+ * snapshots (and stats); it computes no figure of its own.
+ */
+import type { InsightPriority, ReportInput, ReportRenderer } from '../core/index.js';
+import type { CostSnapshot } from './cost.js';
+import type { FleetSnapshot } from './fleet.js';
+import type { InsightsSnapshot } from './insights.js';
+import type { AggregationSnapshot, OperationStats, RegressionsSnapshot } from './types.js';
+
+const PRIORITIES: readonly InsightPriority[] = ['critical', 'high', 'medium', 'low'];
+const MAX_ROWS = 10;
+
+const usd = (x: number | undefined) => (x === undefined ? '—' : x >= 100 ? `$${x.toFixed(0)}` : x >= 1 ? `$${x.toFixed(2)}` : `$${x.toFixed(4)}`);
+const int = (x: number | undefined) => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
+const ms = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '—' : x >= 60_000 ? `${(x / 60_000).toFixed(1)} min` : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 1 : 0)} ms`);
+const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(x < 0.1 && x > 0 ? 1 : 0)}%`);
+/** Table cells must not break the table. */
+const cell = (text: unknown) => String(text ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+
+function table(header: string[], rows: unknown[][], align?: string[]): string[] {
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${(align ?? header.map((_, i) => (i === 0 ? ':--' : '--:'))).join('|')}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ];
+}
+
+function evidenceLine(evidence: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(evidence)) {
+    if (k === 'impact' || k === 'effort' || v === null || v === undefined || typeof v === 'object') continue;
+    const shown = typeof v === 'number' ? (Number.isInteger(v) ? int(v) : String(Math.round(v * 1e4) / 1e4)) : String(v).slice(0, 80);
+    parts.push(`${k}=${shown}`);
+    if (parts.length >= 8) break;
+  }
+  return parts.join(', ');
+}
+
+export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string => {
+  const s = input.snapshots;
+  const aggregation = s.aggregation as AggregationSnapshot | undefined;
+  const cost = s.cost as CostSnapshot | undefined;
+  const fleet = s.fleet as FleetSnapshot | undefined;
+  const insights = s.insights as InsightsSnapshot | undefined;
+  const regressions = s.regressions as RegressionsSnapshot | undefined;
+  const out: string[] = [`# ${input.title}`, '', `Generated ${new Date(input.generatedAt).toISOString()}.`, ''];
+
+  // ── Headline ──
+  const cumulative = aggregation?.cumulative;
+  const headline: [string, string][] = [
+    ['Events', `${int(input.stats.events.accepted)} accepted, ${int(input.stats.events.invalid)} invalid, ${int(input.stats.dropped)} dropped`],
+  ];
+  if (cumulative !== undefined) {
+    headline.push(['Success rate', `${pct(cumulative.successRate)} (error rate ${pct(cumulative.errorRate)})`]);
+    headline.push(['Active now', `${int(aggregation!.active.sessions)} sessions, ${int(aggregation!.active.agents)} agents, ${int(aggregation!.active.workflows)} workflows`]);
+  }
+  if (cost !== undefined) {
+    const t = cost.tokens;
+    headline.push(['Tokens', `${int(t.input)} input, ${int(t.output)} output, ${int(t.cacheRead)} cache read, ${int(t.cacheWrite)} cache write`]);
+    headline.push(['Cost (known)', `${usd(cost.totalUsd)} over ${int(cost.calls)} LLM calls` + (cost.unpricedCalls > 0 ? ` — plus ${int(cost.unpricedCalls)} unpriced calls of unknown cost` : '')]);
+    headline.push(['Projected', `${usd(cost.projections.day.baseline)} / day, ${usd(cost.projections.month.baseline)} / month (range ${usd(cost.projections.month.optimistic)}–${usd(cost.projections.month.pessimistic)})`]);
+  }
+  if (fleet !== undefined) {
+    const f = fleet.totals;
+    headline.push(['Workflows', `${int(f.workflows)} (${int(f.activeWorkflows)} active), ${int(f.executions)} agent executions, ${int(f.failed)} failed`]);
+  }
+  if (insights !== undefined) {
+    const p = insights.byPriority;
+    headline.push(['Insights', `${p.critical} critical, ${p.high} high, ${p.medium} medium, ${p.low} low`]);
+  }
+  out.push(...table(['', ''], headline, [':--', ':--']), '');
+
+  // ── Insights ──
+  out.push('## Insights', '');
+  if (insights === undefined) out.push('_No insights analyzer registered._', '');
+  else if (insights.insights.length === 0) out.push('_Nothing to report: no analyzer found anything worth acting on._', '');
+  else {
+    for (const priority of PRIORITIES) {
+      const group = insights.insights.filter((i) => i.priority === priority);
+      if (group.length === 0) continue;
+      out.push(`### ${priority[0]!.toUpperCase()}${priority.slice(1)} (${group.length})`, '');
+      for (const i of group) {
+        out.push(`- **${i.title}** — ${i.category}, confidence ${pct(i.confidence)}, effort ${i.effort}${i.occurrences > 1 ? `, seen ${i.occurrences}×` : ''} _(${i.rule}, from ${i.source})_`);
+        out.push(`  - Do: ${i.recommendation}`);
+        out.push(`  - Impact: ${i.impact}`);
+        const ev = evidenceLine(i.evidence);
+        if (ev !== '') out.push(`  - Evidence: ${ev}`);
+      }
+      out.push('');
+    }
+  }
+
+  // ── Slowest operations ──
+  if (cumulative !== undefined) {
+    const ops: OperationStats[] = [...Object.values(cumulative.tools), ...Object.values(cumulative.agents), ...Object.values(cumulative.models)]
+      .filter((o) => o.latency.count > 0)
+      .sort((a, b) => b.latency.p95 - a.latency.p95)
+      .slice(0, MAX_ROWS);
+    out.push('## Slowest operations', '');
+    if (ops.length === 0) out.push('_No timed operations yet._', '');
+    else {
+      out.push(
+        ...table(
+          ['Operation', 'Calls', 'Mean', 'p50', 'p95', 'p99', 'Max', 'Errors'],
+          ops.map((o) => [o.operation, int(o.latency.count), ms(o.latency.mean), ms(o.latency.p50), ms(o.latency.p95), ms(o.latency.p99), ms(o.latency.max), pct(o.errorRate)]),
+        ),
+        '',
+        `_Percentiles from a sketch with ±${pct(aggregation!.quantileRelativeError)} relative error._`,
+        '',
+      );
+    }
+  }
+
+  // ── Cost ──
+  if (cost !== undefined) {
+    out.push('## Cost', '');
+    out.push('### Costliest models', '');
+    const models = Object.entries(cost.byModel).sort((a, b) => b[1].costUsd - a[1].costUsd).slice(0, MAX_ROWS);
+    if (models.length === 0) out.push('_No LLM calls._', '');
+    else {
+      out.push(
+        ...table(
+          ['Model', 'Calls', 'Cost', 'Input', 'Output', 'Cache read', 'Cache write'],
+          models.map(([m, e]) => [m, int(e.calls), e.unpricedCalls === e.calls ? 'unpriced' : usd(e.costUsd) + (e.unpricedCalls > 0 ? ` (+${e.unpricedCalls} unpriced)` : ''), int(e.tokens.input), int(e.tokens.output), int(e.tokens.cacheRead), int(e.tokens.cacheWrite)]),
+        ),
+        '',
+      );
+    }
+    out.push('### Costliest agents', '');
+    if (cost.top.agents.length === 0) out.push('_No priced calls._', '');
+    else out.push(...table(['Agent', 'Cost', 'Share', 'Calls'], cost.top.agents.map((r) => [r.key, usd(r.costUsd), pct(r.share), int(cost.byAgent[r.key]?.calls)])), '');
+    if (cost.unpriced.length > 0) {
+      out.push('### Unpriced models', '', 'Their cost is **unknown**, not zero. Add a price with the `pricing` option.', '');
+      out.push(...table(['Model', 'Calls', 'Input', 'Output', 'Cache read', 'Cache write'], cost.unpriced.map((u) => [u.model, int(u.calls), int(u.tokens.input), int(u.tokens.output), int(u.tokens.cacheRead), int(u.tokens.cacheWrite)])), '');
+    }
+    const p = cost.projections;
+    out.push('### Projection', '');
+    out.push(...table(['Horizon', 'Optimistic', 'Baseline', 'Pessimistic'], [
+      ['Hour', usd(p.hour.optimistic), usd(p.hour.baseline), usd(p.hour.pessimistic)],
+      ['Day', usd(p.day.optimistic), usd(p.day.baseline), usd(p.day.pessimistic)],
+      ['Month (30 d)', usd(p.month.optimistic), usd(p.month.baseline), usd(p.month.pessimistic)],
+    ]), '', `_Method: ${p.method}._`, '');
+    if (cost.budgetsCrossed.length > 0) {
+      out.push('### Budgets crossed', '', ...table(['Scope', 'Key', 'Limit', 'Spent'], cost.budgetsCrossed.map((b) => [b.scope, b.key, usd(b.limitUsd), usd(b.spentUsd)])), '');
+    }
+  }
+
+  // ── Regressions ──
+  if (regressions !== undefined) {
+    out.push('## Regressions', '');
+    const baselines = Object.keys(regressions.baselines).length;
+    if (regressions.regressions.length === 0) out.push(`_None against ${int(baselines)} baselines._`, '');
+    else {
+      out.push(
+        ...table(
+          ['Operation', 'Metric', 'Baseline', 'Current', 'Change', 'Class', 'p-value', 'Samples'],
+          regressions.regressions.slice(0, MAX_ROWS * 2).map((r) => {
+            const fmt = r.metric === 'success_rate' ? pct : r.metric === 'tokens_mean' ? int : ms;
+            return [r.operation, r.metric, fmt(r.baseline), fmt(r.current), `${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(0)}%`, r.classification, r.pValue < 0.001 ? '< 0.001' : r.pValue.toFixed(3), int(r.samples)];
+          }),
+        ),
+        '',
+      );
+    }
+  }
+
+  // ── Workflows ──
+  if (fleet !== undefined) {
+    const shown = fleet.workflows.filter((w) => w.executions > 0).slice(0, MAX_ROWS * 2);
+    out.push('## Workflows', '');
+    if (shown.length === 0) out.push('_No agent executions._', '');
+    else {
+      out.push(
+        ...table(
+          ['Workflow', 'State', 'Agents ok / failed / running', 'Wall clock', 'Σ execution', 'Parallelization', 'Critical path'],
+          shown.map((w) => [
+            w.workflowId,
+            w.state,
+            `${w.agents.completed} / ${w.agents.failed} / ${w.agents.running}`,
+            ms(w.wallClockMs),
+            ms(w.summedExecutionMs),
+            w.parallelizationRatio === null ? 'n/a' : w.parallelizationRatio.toFixed(2),
+            `${w.criticalPath.steps.filter((st) => st.depth <= 1).map((st) => st.name).join(' → ')} (${ms(w.criticalPath.durationMs)})`,
+          ]),
+        ),
+        '',
+        '_Parallelization = (Σ − union) / (Σ − longest) over leaf agent executions: 0 strictly sequential, 1 fully parallel._',
+        '',
+      );
+    }
+  }
+
+  const failing = Object.entries(input.stats.plugins).filter(([, st]) => st.errors > 0);
+  if (failing.length > 0) {
+    out.push('## Plugin errors', '', ...table(['Plugin', 'Errors', 'Last'], failing.map(([name, st]) => [name, int(st.errors), st.lastError ?? ''])), '');
+  }
+  return out.join('\n');
+};
