@@ -12,3 +12,4 @@ export {
   type ReadableSpanLike,
   type SpanProcessorLike,
 } from './otel-bridge.js';
+export { wrapAnthropic, wrapOpenAI, type LlmWrapperOptions, type LlmWrapperTarget } from './llm-wrappers.js';
