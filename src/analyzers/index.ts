@@ -13,3 +13,4 @@ export { BUILTIN_RULES } from './insight-rules.js';
 export { renderMarkdownReport } from './report.js';
 export { defaultAnalyzers, type DefaultAnalyzersOptions } from './defaults.js';
 export type { Finding, FindingLocation, FindingSeverity, AggregationSnapshot, RegressionsSnapshot, OperationStats, WindowStats, LatencyStats, TokenTotals, Baseline, Regression, RegressionClass } from './types.js';
+export { anomaliesAnalyzer, type AnomaliesOptions, type IsolationForestOptions, type AnomaliesSnapshot, type AnomalyRecord } from './anomalies.js';

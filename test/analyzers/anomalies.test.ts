@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { createObserver, defineAnalyzer, type AnomalyPayload, type FleetEvent } from '../../src/index.js';
+import { anomaliesAnalyzer, type AnomaliesOptions, type AnomaliesSnapshot } from '../../src/analyzers/anomalies.js';
+
+const T0 = 1_700_002_800_000;
+
+function setup(options: AnomaliesOptions) {
+  const seen: FleetEvent[] = [];
+  const collector = defineAnalyzer({
+    name: 'collector',
+    filter: { types: ['anomaly'] },
+    onEvent: (event) => {
+      seen.push(event);
+    },
+    snapshot: () => seen.length,
+  });
+  const observer = createObserver({ analyzers: [anomaliesAnalyzer(options), collector], storage: false, clock: () => T0 });
+  return { observer, seen, snap: () => observer.snapshot().anomalies as AnomaliesSnapshot };
+}
+
+describe('anomaliesAnalyzer', () => {
+  it('z-score: an obvious latency outlier after the warm-up is emitted as an anomaly event', async () => {
+    const { observer, seen, snap } = setup({ isolationForest: false });
+    // 40 calls at 90, 95, 100, 105, 110 ms, then one at 5000 ms.
+    for (let i = 0; i < 40; i++) {
+      observer.emit({ type: 'tool.end', timestamp: T0, payload: { toolName: 'bash', status: 'success', durationMs: 90 + (i % 5) * 5 } });
+    }
+    const outlier = observer.emit({ type: 'tool.end', timestamp: T0, payload: { toolName: 'bash', status: 'success', durationMs: 5000 } })!;
+    await observer.flush();
+    const s = snap();
+    expect(s.counts.zscore).toBe(1);
+    const a = s.anomalies[0]!;
+    expect(a).toMatchObject({ operation: 'tool:bash', method: 'zscore', eventId: outlier.id });
+    // By hand: ln(1+x) of the 40 values has mean ≈ ln(101) and sd ≈ 0.0704 (sample); ln(5001) is
+    // 3.90 above the mean: z ≈ 3.90 / 0.0704 ≈ 55.
+    const logs = Array.from({ length: 40 }, (_, i) => Math.log1p(90 + (i % 5) * 5));
+    const mean = logs.reduce((x, y) => x + y, 0) / 40;
+    const sd = Math.sqrt(logs.reduce((x, y) => x + (y - mean) ** 2, 0) / 39);
+    expect(a.score).toBeCloseTo((Math.log1p(5000) - mean) / sd, 2);
+    expect(a.features.latencyMs).toBe(5000);
+    expect(seen).toHaveLength(1);
+    const payload = seen[0]!.payload as AnomalyPayload;
+    expect(payload).toMatchObject({ operation: 'tool:bash', method: 'zscore', eventId: outlier.id });
+    expect(seen[0]!.source).toBe('analyzer:anomalies');
+    expect(s.findings).toEqual([
+      expect.objectContaining({ analyzer: 'anomalies', kind: 'anomaly.zscore', location: { operation: 'tool:bash' } }),
+    ]);
+    await observer.close();
+  });
+
+  it('z-score: nothing during warm-up, nothing for ordinary variation', async () => {
+    const { observer, snap } = setup({ isolationForest: false, zWarmup: 30 });
+    // An outlier at the 10th value is still in the warm-up.
+    for (let i = 0; i < 60; i++) {
+      const ms = i === 9 ? 10_000 : 90 + (i % 5) * 5;
+      observer.emit({ type: 'tool.end', timestamp: T0, payload: { toolName: 'x', status: 'success', durationMs: ms } });
+    }
+    await observer.flush();
+    expect(snap().counts.zscore).toBe(0);
+    await observer.close();
+  });
+
+  it('isolation forest: trains after the warm-up and flags an event unlike the rest', async () => {
+    // A fixed random source makes the subsample reproducible (the library's own splits still use Math.random).
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const { observer, seen, snap } = setup({ zWarmup: 1_000_000, isolationForest: { warmup: 256, random } });
+    for (let i = 0; i < 300; i++) {
+      observer.emit({
+        type: 'llm.call',
+        timestamp: T0,
+        payload: { model: 'm', status: 'success', latencyMs: 800 + (i % 10) * 20, inputTokens: 1000 + (i % 7) * 50, outputTokens: 200 + (i % 3) * 10 },
+      });
+    }
+    const odd = observer.emit({
+      type: 'llm.call',
+      timestamp: T0,
+      payload: { model: 'm', status: 'error', latencyMs: 120_000, inputTokens: 900_000, outputTokens: 50_000 },
+    })!;
+    await observer.flush();
+    const s = snap();
+    expect(s.model).toMatchObject({ enabled: true, trained: true, trainings: 1, trainingSize: 256 });
+    const flagged = s.anomalies.filter((a) => a.method === 'isolation_forest');
+    expect(flagged.map((a) => a.eventId)).toContain(odd.id);
+    const mine = flagged.find((a) => a.eventId === odd.id)!;
+    expect(mine.score).toBeGreaterThanOrEqual(0.7);
+    expect(mine.features.latencyMs).toBe(120_000);
+    expect(mine.features.error).toBe(1);
+    // Regular events are not flagged.
+    expect(flagged.length).toBeLessThanOrEqual(3);
+    expect(seen.some((e) => (e.payload as AnomalyPayload).eventId === odd.id)).toBe(true);
+    await observer.close();
+  });
+
+  it('caps emitted events per minute and counts the rest', async () => {
+    const { observer, seen, snap } = setup({ isolationForest: false, zWarmup: 5, maxEventsPerMinute: 2 });
+    // Three tools, each 10 ordinary calls then one outlier: three anomalies, two events.
+    for (const toolName of ['y1', 'y2', 'y3']) {
+      for (let i = 0; i < 10; i++) observer.emit({ type: 'tool.end', timestamp: T0, payload: { toolName, status: 'success', durationMs: 100 + (i % 2) } });
+      observer.emit({ type: 'tool.end', timestamp: T0, payload: { toolName, status: 'success', durationMs: 1e6 } });
+    }
+    await observer.flush();
+    const s = snap();
+    expect(s.counts.zscore).toBe(3);
+    expect(seen).toHaveLength(2);
+    expect(s.counts.suppressedEvents).toBe(1);
+    expect(s.anomalies).toHaveLength(3);
+    await observer.close();
+  });
+});
