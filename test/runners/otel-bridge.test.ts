@@ -1,5 +1,7 @@
 import { ROOT_CONTEXT, trace, SpanStatusCode, type Attributes, type Context, type Tracer } from '@opentelemetry/api';
 import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createObserver } from '../../src/index.js';
 import type { EventInput, FleetEvent } from '../../src/core/index.js';
@@ -326,6 +328,14 @@ describe('fleetscopeSpanProcessor (real OpenTelemetry SDK)', () => {
     expect(e.payload).toMatchObject({ model: 'claude-haiku-4-5', inputTokens: 30, outputTokens: 5 });
     expect(observer.stats().events.invalid).toBe(0);
     await observer.close();
+  });
+
+  it('imports nothing from OpenTelemetry at run time (optional peer dependencies)', () => {
+    for (const file of ['otel-bridge.ts', 'otel-bridge-attributes.ts']) {
+      const source = readFileSync(fileURLToPath(new URL(`../../src/runners/${file}`, import.meta.url)), 'utf8');
+      const runtimeImports = source.split('\n').filter((line) => /^import\s+(?!type\b)/.test(line) && line.includes('@opentelemetry'));
+      expect(runtimeImports).toEqual([]);
+    }
   });
 
   it('never throws into the SDK when the target throws', () => {
