@@ -272,3 +272,15 @@ export function writeUsageFixture(root: string): void {
   ]);
 }
 
+
+/** Replaces every cost by its value in cents, rounded: "to the cent". */
+export function centsOnly(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(centsOnly);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, (k === 'cost' || k === 'totalCost') && typeof v === 'number' ? Math.round(v * 100) : centsOnly(v)]),
+    );
+  }
+  return value;
+}
+

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeUsage, type ClaudeUsageReport } from '../../src/runners/claude-code-usage.js';
 import { costFromTokens } from '../../src/runners/claude-code-transcript.js';
-import { writeUsageFixture } from './claude-code-fixtures.js';
+import { centsOnly, writeUsageFixture } from './claude-code-fixtures.js';
 
 const TZ = 'America/New_York';
 const CCUSAGE = join(process.cwd(), 'node_modules/ccusage/dist/index.js');
@@ -17,17 +17,6 @@ function runCcusage(root: string, command: 'daily' | 'session'): Record<string, 
   });
   expect(result.status, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as Record<string, unknown>;
-}
-
-/** Replaces every cost by its value in cents, rounded: "to the cent". */
-export function centsOnly(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(centsOnly);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, (k === 'cost' || k === 'totalCost') && typeof v === 'number' ? Math.round(v * 100) : centsOnly(v)]),
-    );
-  }
-  return value;
 }
 
 describe('claudeUsage', () => {

@@ -1,0 +1,49 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { centsOnly, writeUsageFixture } from '../runners/claude-code-fixtures.js';
+import { buildCli } from './build-cli.js';
+
+const TZ = 'Asia/Kolkata'; // a half-hour offset: day boundaries at hh:30 UTC
+const CCUSAGE = join(process.cwd(), 'node_modules/ccusage/dist/index.js');
+let cli: string;
+let root: string;
+
+beforeAll(() => {
+  cli = buildCli();
+  root = mkdtempSync(join(tmpdir(), 'fleetscope-usage-cli-'));
+  writeUsageFixture(root);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, TZ, NO_COLOR: '1', ...env } });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+describe('fleetscope usage', () => {
+  it('--json equals ccusage daily and session (--offline --json) on the same files, system time zone', () => {
+    const ours = JSON.parse(run([cli, 'usage', '--json'], { CLAUDE_CONFIG_DIR: root }));
+    const daily = JSON.parse(run([CCUSAGE, 'daily', '--offline', '--json'], { CLAUDE_CONFIG_DIR: root }));
+    const session = JSON.parse(run([CCUSAGE, 'session', '--offline', '--json'], { CLAUDE_CONFIG_DIR: root }));
+    expect(daily.daily.length).toBeGreaterThan(1);
+    expect(centsOnly(ours.daily)).toEqual(centsOnly(daily.daily));
+    expect(centsOnly(ours.totals)).toEqual(centsOnly(daily.totals));
+    expect(centsOnly(ours.sessions)).toEqual(centsOnly(session.sessions));
+  });
+
+  it('takes paths as arguments and --since/--until like ccusage', () => {
+    const ours = JSON.parse(run([cli, 'usage', root, '--json', '--since', '20250302', '--until', '20250303']));
+    const daily = JSON.parse(run([CCUSAGE, 'daily', '--offline', '--json', '--since', '20250302', '--until', '20250303'], { CLAUDE_CONFIG_DIR: root }));
+    expect(centsOnly(ours.daily)).toEqual(centsOnly(daily.daily));
+  });
+
+  it('prints a text table with the subagent on its own row', () => {
+    const text = run([cli, 'usage', root]);
+    expect(text).toContain('Claude Code usage by day');
+    expect(text).toMatch(/subagent a1b2c3d\s+320\s+520\s+5,000\s+5,000\s+10,840/);
+  });
+});
