@@ -9,9 +9,11 @@
  * self-hosted model that has no price). Everything random comes from a seeded PRNG, so each run
  * makes the same calls with the same tokens; only the measured durations vary a little.
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { createObserver, type FleetEvent, type LlmCallPayload, type Observer } from 'fleetscope';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createObserver, defineAnalyzer, type Observer } from 'fleetscope';
+import { defaultAnalyzers, type AggregationSnapshot, type CostSnapshot, type InsightsSnapshot } from 'fleetscope/analyzers';
 
 // ── Deterministic randomness ─────────────────────────────────────────────────────────────
 
@@ -34,7 +36,7 @@ const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 interface World {
   observer: Observer;
   random: () => number;
-  /** Multiplies every simulated latency (the "last week" run is faster). */
+  /** Multiplies the latency of `fetch_url` (it was twice as fast last week). */
   slowdown: number;
 }
 
@@ -62,7 +64,7 @@ function anthropicResponse(world: World, model: string, text: string, size: numb
 
 async function callModel(world: World, model: string, purpose: string, size = 1) {
   return world.observer.llm({ model, provider: 'anthropic' }, async () => {
-    await sleep(between(world.random, 4, 12) * world.slowdown);
+    await sleep(between(world.random, 4, 12));
     return anthropicResponse(world, model, `(${purpose})`, size);
   });
 }
@@ -83,7 +85,7 @@ async function callRouter(world: World, question: string) {
 
 async function tool<T>(world: World, name: string, input: unknown, ms: number, fail: boolean, value: T): Promise<T> {
   return world.observer.tool(name, input, async () => {
-    await sleep(ms * world.slowdown);
+    await sleep(name === 'fetch_url' ? ms * world.slowdown : ms);
     if (fail) throw new Error(`${name}: upstream returned 503 Service Unavailable`);
     return value;
   });
@@ -131,61 +133,120 @@ async function reviewer(world: World) {
   });
 }
 
-/** One task: a planner plans, fans out to four workers in parallel, then writes the answer. */
-async function runTask(world: World, task: string) {
+/** One task: a planner plans, fans out to four workers (in parallel, or one by one), then answers. */
+async function runTask(world: World, task: string, sequential = false) {
   const { observer } = world;
-  return observer.workflow({ name: 'feature' }, () =>
+  return observer.workflow({ name: sequential ? 'feature-legacy' : 'feature' }, () =>
     observer.agent({ name: 'planner', agentType: 'planner', input: { task } }, async () => {
       await callModel(world, 'claude-sonnet-4-5', `plan ${task}`);
-      const results = await Promise.all([
-        researcher(world, 1, `${task} prior art`),
-        researcher(world, 2, `${task} api`),
-        coder(world).catch((error: Error) => `failed: ${error.message}`),
-        reviewer(world),
-      ]);
+      const workers = [
+        () => researcher(world, 1, `${task} prior art`),
+        () => researcher(world, 2, `${task} api`),
+        () => coder(world).catch((error: Error) => `failed: ${error.message}`),
+        () => reviewer(world),
+      ];
+      const results: unknown[] = [];
+      // The legacy planner waits for each worker before starting the next: low parallelization.
+      if (sequential) for (const worker of workers) results.push(await worker());
+      else results.push(...(await Promise.all(workers.map((worker) => worker()))));
       await callModel(world, 'claude-opus-4-1', `final answer for ${task}`);
       return results;
     }),
   );
 }
 
-async function runSessions(world: World, tasks: readonly string[]) {
+async function runSessions(world: World, tasks: readonly string[], prefix: string) {
   for (const [index, task] of tasks.entries()) {
-    await world.observer.session({ id: `demo-session-${index + 1}`, name: task }, () => runTask(world, task));
+    const sequential = index === tasks.length - 1 && prefix === 'today';
+    await world.observer.session({ id: `${prefix}-session-${index + 1}`, name: task }, () => runTask(world, task, sequential));
   }
+}
+
+// ── A custom analyzer: a few lines on top of a built-in's snapshot ──────────────────────
+
+/** Flags agents that send short answers to the most expensive model: a routing opportunity. */
+function modelRoutingAnalyzer() {
+  const emitted = new Set<string>();
+  return defineAnalyzer({
+    name: 'model-routing',
+    dependsOn: ['cost'],
+    filter: { types: ['llm.call'] },
+    onBatch(_batch, context) {
+      const cost = context.snapshotOf<CostSnapshot>('cost');
+      for (const [model, entry] of Object.entries(cost?.byModel ?? {})) {
+        const outputPerCall = entry.tokens.output / Math.max(1, entry.calls);
+        if (!model.includes('opus') || entry.calls < 3 || outputPerCall > 2000 || emitted.has(model)) continue;
+        emitted.add(model);
+        context.emit({
+          type: 'insight',
+          payload: {
+            rule: 'demo.model_routing',
+            title: `${model} writes short answers (${Math.round(outputPerCall)} output tokens per call)`,
+            category: 'cost',
+            priority: 'medium',
+            confidence: 0.7,
+            recommendation: `Route these calls to claude-sonnet-4-5: same answers at a fifth of the price ($${entry.costUsd.toFixed(4)} so far on ${model}).`,
+            evidence: { model, calls: entry.calls, outputPerCall: Math.round(outputPerCall), costUsd: entry.costUsd, impact: `≈ ${(entry.costUsd * 0.8).toFixed(4)} USD saved so far`, effort: 'low' },
+          },
+        });
+      }
+    },
+    snapshot: () => ({ flagged: [...emitted] }),
+  });
 }
 
 // ── Main ─────────────────────────────────────────────────────────────────────────────────
 
 const TASKS = ['add rate limiting', 'fix login bug', 'export csv', 'dark mode', 'search filters', 'audit log'];
+const WEEK = 7 * 24 * 3600 * 1000;
 
 async function main() {
   const out = resolve(process.argv[2] ?? 'fleetscope-report.md');
+  const baselinePath = join(mkdtempSync(join(tmpdir(), 'fleetscope-demo-')), 'baselines.json');
   const started = performance.now();
 
-  const observer = createObserver({ sessionId: 'demo' });
-  // The host's own view of the stream: a synchronous listener counting what matters to it.
-  const seen = { events: 0, errors: 0, tokens: 0 };
-  observer.on('*', (event: FleetEvent) => {
-    seen.events++;
-    if (event.severity === 'error' || (event.type === 'tool.end' && event.payload.status === 'error')) seen.errors++;
-    if (event.type === 'llm.call') {
-      const p = event.payload as LlmCallPayload;
-      seen.tokens += (p.inputTokens ?? 0) + (p.outputTokens ?? 0) + (p.cacheReadTokens ?? 0) + (p.cacheWriteTokens ?? 0);
-    }
+  // 1. "Last week": the same workflow, faster tools; its baselines are saved when it closes.
+  const lastWeek = createObserver({
+    sessionId: 'last-week',
+    clock: () => Date.now() - WEEK,
+    analyzers: defaultAnalyzers({ regressions: { baselinePath, saveOnClose: true } }),
   });
+  await runSessions({ observer: lastWeek, random: prng(7), slowdown: 0.5 }, TASKS, 'last-week');
+  await lastWeek.close();
 
-  await runSessions({ observer, random: prng(42), slowdown: 1 }, TASKS);
+  // 2. Today: tools got slower; compared with last week's baselines, with a session budget
+  //    and a custom analyzer next to the built-in ones.
+  const observer = createObserver({
+    sessionId: 'today',
+    analyzers: [
+      ...defaultAnalyzers({ regressions: { baselinePath }, cost: { budgets: { perSessionUsd: 0.15 } } }),
+      modelRoutingAnalyzer(),
+    ],
+  });
+  // The host's own view of the stream: a synchronous listener on alerts.
+  const alerts: string[] = [];
+  observer.on('alert', (event) => void alerts.push(event.payload.message));
+
+  await runSessions({ observer, random: prng(42), slowdown: 1 }, TASKS, 'today');
 
   const report = await observer.report({ title: 'fleetscope demo report' });
   writeFileSync(out, report);
   const stats = observer.stats();
+  const snapshots = observer.snapshot();
   await observer.close();
 
+  const cost = snapshots.cost as CostSnapshot;
+  const insights = snapshots.insights as InsightsSnapshot;
+  const findings = Object.values(snapshots).reduce<number>((n, s) => n + (((s as { findings?: unknown[] }).findings)?.length ?? 0), 0);
+  const errors = Object.values((snapshots.aggregation as AggregationSnapshot).cumulative.tools).reduce((n, t) => n + t.errors, 0);
+  const t = cost.tokens;
   console.log('fleetscope demo');
   console.log(`  events      ${stats.events.accepted} accepted, ${stats.events.invalid} invalid, ${stats.dropped} dropped`);
-  console.log(`  errors      ${seen.errors}`);
-  console.log(`  tokens      ${seen.tokens.toLocaleString('en-US')}`);
+  console.log(`  errors      ${errors} failed tool calls`);
+  console.log(`  tokens      ${(t.input + t.output + t.cacheRead + t.cacheWrite).toLocaleString('en-US')} (${t.cacheRead.toLocaleString('en-US')} from cache)`);
+  console.log(`  cost        $${cost.totalUsd.toFixed(4)} known, ${cost.unpricedCalls} unpriced calls (${cost.unpriced.map((u) => u.model).join(', ')})`);
+  console.log(`  alerts      ${alerts.length}: ${alerts[0] ?? ''}`);
+  console.log(`  findings    ${findings} → ${insights.insights.length} insights (${insights.byPriority.critical} critical, ${insights.byPriority.high} high)`);
   console.log(`  report      ${out}`);
   console.log(`  took        ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
