@@ -1,0 +1,73 @@
+/**
+ * Checks the package, not only the code: the exports map and the build entries agree, and the
+ * folder layout keeps its promise (core knows no plugin; a plugin knows core and its own family).
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { entries } from '../tsup.config.js';
+
+const root = join(__dirname, '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, string | { types: string; import: string; require: string }>;
+  bin: Record<string, string>;
+};
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"`;]*?from\s+['"]([^'"]+)['"]/g), ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map(
+    (m) => m[1]!,
+  );
+}
+
+describe('package', () => {
+  it('every export subpath has a build entry whose source exists', () => {
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (typeof target === 'string') continue; // ./package.json
+      const entry = target.import.replace(/^\.\/dist\//, '').replace(/\.js$/, '');
+      expect(entries, `exports["${subpath}"] has no tsup entry "${entry}"`).toHaveProperty(entry);
+      expect(target.require).toBe(`./dist/${entry}.cjs`);
+      expect(target.types).toBe(`./dist/${entry}.d.ts`);
+      expect(existsSync(join(root, (entries as Record<string, string>)[entry]!))).toBe(true);
+    }
+  });
+
+  it('every library entry is exported and the bin has its entry', () => {
+    const exported = new Set(
+      Object.values(pkg.exports)
+        .filter((t) => typeof t !== 'string')
+        .map((t) => (t as { import: string }).import.replace(/^\.\/dist\//, '').replace(/\.js$/, '')),
+    );
+    for (const entry of Object.keys(entries)) {
+      if (entry.startsWith('cli/')) continue;
+      expect(exported.has(entry), `tsup entry "${entry}" is not in package.json exports`).toBe(true);
+    }
+    expect(pkg.bin.fleetscope).toBe('./dist/cli/index.js');
+    expect(entries).toHaveProperty('cli/index');
+  });
+});
+
+describe('architecture', () => {
+  const families = ['runners', 'analyzers', 'storage', 'exporters'];
+  const tsFiles = (dir: string) => readdirSync(join(root, 'src', dir)).filter((f) => f.endsWith('.ts')).map((f) => join(root, 'src', dir, f));
+
+  it('src/core imports no plugin family', () => {
+    for (const file of tsFiles('core')) {
+      for (const spec of importsOf(file)) {
+        expect(spec.startsWith('..'), `${file} imports ${spec}`).toBe(false);
+      }
+    }
+  });
+
+  it('a plugin imports src/core and its own family only', () => {
+    for (const family of families) {
+      for (const file of tsFiles(family)) {
+        for (const spec of importsOf(file)) {
+          if (!spec.startsWith('.')) continue; // packages and node built-ins
+          const ok = spec.startsWith('./') || spec.startsWith('../core/');
+          expect(ok, `${file} imports ${spec}`).toBe(true);
+        }
+      }
+    }
+  });
+});
