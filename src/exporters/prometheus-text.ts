@@ -64,6 +64,10 @@ interface Series {
   /** Histogram only: observations per bucket (not cumulative); the last slot is `+Inf`. */
   buckets?: number[];
   count?: number;
+  /** Histogram only: the text before each bucket's value, built at the first render. */
+  bucketPrefixes?: string[];
+  /** Rendered lines; cleared by every update. */
+  text?: string;
 }
 
 export interface FamilyOptions {
@@ -141,11 +145,15 @@ export class MetricFamily {
 
   inc(values: readonly string[], by = 1): void {
     if (!(by >= 0) || !Number.isFinite(by)) return; // counters never go down
-    this.get(values).value += by;
+    const series = this.get(values);
+    series.value += by;
+    series.text = undefined;
   }
 
   set(values: readonly string[], value: number): void {
-    this.get(values).value = value;
+    const series = this.get(values);
+    if (series.value !== value) series.text = undefined;
+    series.value = value;
   }
 
   /** Histogram: records one observation. */
@@ -157,6 +165,7 @@ export class MetricFamily {
     series.buckets![i]!++;
     series.count!++;
     series.value += value;
+    series.text = undefined;
   }
 
   /** Value of one series (sum for a histogram), or undefined. For tests and snapshots. */
@@ -165,25 +174,45 @@ export class MetricFamily {
   }
 
   render(): string {
-    if (this.series.size === 0) return '';
-    let out = this.header;
-    const name = this.name;
-    if (this.kind !== 'histogram') {
-      for (const series of this.series.values()) out += `${name}${series.labelText} ${formatValue(series.value)}\n`;
-      return out;
-    }
-    const bucketName = `${name}_bucket{`;
+    const parts: string[] = [];
+    this.renderInto(parts);
+    return parts.join('');
+  }
+
+  /**
+   * Appends the family's lines to `parts`. Each series keeps its rendered text until it changes,
+   * so a scrape re-renders only the series updated since the previous one; joining one array at
+   * the end builds a flat string at once, where `+=` would build a rope V8 must flatten later.
+   */
+  renderInto(parts: string[]): void {
+    if (this.series.size === 0) return;
+    parts.push(this.header);
     for (const series of this.series.values()) {
-      const buckets = series.buckets!;
-      let cumulative = 0;
-      for (let i = 0; i < this.bounds.length; i++) {
-        cumulative += buckets[i]!;
-        out += `${bucketName}${series.labelPrefix}le="${this.boundText[i]}"} ${cumulative}\n`;
-      }
-      out += `${bucketName}${series.labelPrefix}le="${INF}"} ${series.count}\n`;
-      out += `${name}_sum${series.labelText} ${formatValue(series.value)}\n`;
-      out += `${name}_count${series.labelText} ${series.count}\n`;
+      if (series.text === undefined) series.text = this.renderSeries(series);
+      parts.push(series.text);
     }
-    return out;
+  }
+
+  private renderSeries(series: Series): string {
+    const name = this.name;
+    if (this.kind !== 'histogram') return `${name}${series.labelText} ${formatValue(series.value)}\n`;
+    const buckets = series.buckets!;
+    const prefixes = (series.bucketPrefixes ??= this.bucketPrefixes(series));
+    let text = '';
+    let cumulative = 0;
+    for (let i = 0; i < this.bounds.length; i++) {
+      cumulative += buckets[i]!;
+      text += `${prefixes[i]}${cumulative}\n`;
+    }
+    return (
+      `${text}${prefixes[this.bounds.length]}${series.count}\n` +
+      `${name}_sum${series.labelText} ${formatValue(series.value)}\n${name}_count${series.labelText} ${series.count}\n`
+    );
+  }
+
+  /** `name_bucket{labels,le="bound"} ` for each bound then `+Inf`, built once per series. */
+  private bucketPrefixes(series: Series): string[] {
+    const head = `${this.name}_bucket{${series.labelPrefix}le="`;
+    return [...this.boundText, INF].map((bound) => `${head}${bound}"} `);
   }
 }

@@ -235,9 +235,9 @@ export function prometheusExporter(options: PrometheusExporterOptions = {}): Pro
         // A failing stats source must not break the scrape; the figures stay at their last value.
       }
     }
-    let out = '';
-    for (const f of families) out += f.render();
-    return out;
+    const parts: string[] = [];
+    for (const f of families) f.renderInto(parts);
+    return parts.join('');
   };
 
   const doPush = async (): Promise<ExportResult> => {

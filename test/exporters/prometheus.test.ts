@@ -96,6 +96,18 @@ describe('prometheusExporter', () => {
     expect(after.get('fleetscope_errors_total{type="agent.end"}')).toBe(1);
   });
 
+  it('re-renders a series after it changes (rendered text is cached per series)', async () => {
+    const p = prometheusExporter({ latencyBuckets: [1] });
+    await p.export([ev('tool.end', { toolName: 'Bash', status: 'success', durationMs: 500 })]);
+    expect(samples(p.metrics()).get('fleetscope_tool_duration_seconds_bucket{tool="Bash",le="1"}')).toBe(1);
+    await p.export([ev('tool.end', { toolName: 'Bash', status: 'success', durationMs: 1500 })]);
+    const s = samples(p.metrics());
+    expect(s.get('fleetscope_tool_duration_seconds_bucket{tool="Bash",le="1"}')).toBe(1);
+    expect(s.get('fleetscope_tool_duration_seconds_bucket{tool="Bash",le="+Inf"}')).toBe(2);
+    expect(s.get('fleetscope_tool_duration_seconds_sum{tool="Bash"}')).toBe(2);
+    expect(s.get('fleetscope_tool_calls_total{tool="Bash",status="success"}')).toBe(2);
+  });
+
   it('writes HELP and TYPE once per family, before its samples, with _total on counters', async () => {
     const p = prometheusExporter();
     await p.export(workload());
