@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { createObserver } from '../../src/index.js';
+import { bottlenecksAnalyzer, type BottlenecksOptions, type BottlenecksSnapshot } from '../../src/analyzers/bottlenecks.js';
+
+const T0 = 1_700_002_800_000;
+
+function setup(options: BottlenecksOptions = {}) {
+  const observer = createObserver({ analyzers: [bottlenecksAnalyzer(options)], storage: false, clock: () => T0 + 7_200_000 });
+  return { observer, snap: () => observer.snapshot().bottlenecks as BottlenecksSnapshot };
+}
+
+describe('bottlenecksAnalyzer', () => {
+  it('flags slow tools (mean > 5 s or p95 > 10 s) with type, frequency and impact', async () => {
+    const { observer, snap } = setup();
+    // Over one hour (T0 .. T0 + 3.6 M ms): 4 Bash calls of 6 s (mean > 5 s), 4 WebFetch of 1 s, 4 Read of 100 ms.
+    for (let i = 0; i < 4; i++) {
+      observer.emit({ type: 'tool.end', timestamp: T0 + i * 1_200_000, payload: { toolName: 'Bash', status: 'success', durationMs: 6000 } });
+      observer.emit({ type: 'tool.end', timestamp: T0 + i * 1_200_000, payload: { toolName: 'WebFetch', status: 'success', durationMs: 1000 } });
+      observer.emit({ type: 'tool.end', timestamp: T0 + i * 1_200_000, payload: { toolName: 'Read', status: 'success', durationMs: 100 } });
+    }
+    // One WebFetch tail: p95 of 1000,1000,1000,1000,30000 → rank ⌊0.95·4⌋ = 3 → 1000 (no), so add two more.
+    observer.emit({ type: 'tool.end', timestamp: T0 + 3_600_000, payload: { toolName: 'WebFetch', status: 'success', durationMs: 30_000 } });
+    observer.emit({ type: 'tool.end', timestamp: T0 + 3_600_000, payload: { toolName: 'WebFetch', status: 'success', durationMs: 30_000 } });
+    await observer.flush();
+    const s = snap();
+    const bash = s.bottlenecks.find((b) => b.location.toolName === 'Bash')!;
+    expect(bash).toMatchObject({ type: 'tool_execution', reason: 'slow_tool', count: 4, durationMs: 6000 });
+    // Observed time: 1 h exactly → 4 per hour; impact 24 s / 3600 s.
+    expect(bash.frequencyPerHour).toBe(4);
+    expect(bash.impact).toBeCloseTo(24_000 / 3_600_000, 3);
+    // WebFetch: 6 calls, mean (4000 + 60000)/6 = 10667 ms > 5 s → network.
+    const web = s.bottlenecks.find((b) => b.location.toolName === 'WebFetch')!;
+    expect(web.type).toBe('network');
+    expect(web.durationMs).toBeCloseTo(64_000 / 6, 2);
+    expect(s.bottlenecks.find((b) => b.location.toolName === 'Read')).toBeUndefined();
+    expect(s.findings.map((f) => f.kind).sort()).toEqual(['bottleneck.network', 'bottleneck.tool_execution']);
+    await observer.close();
+  });
+
+  it('flags an agent taking more than 30% of its workflow, typed by where its time went', async () => {
+    const { observer, snap } = setup();
+    const agent = (name: string, start: number, ms: number) =>
+      observer.emit({ type: 'agent.end', timestamp: T0 + start + ms, workflowId: 'wf', agentId: name, payload: { name, status: 'success', durationMs: ms } });
+    // Wall time 0 .. 10 s. planner 0–1 s (10%), researcher 1–7 s (60%), writer 7–10 s (30%, not more).
+    agent('planner', 0, 1000);
+    agent('researcher', 1000, 6000);
+    agent('writer', 7000, 3000);
+    // The researcher's time is mostly LLM calls.
+    observer.emit({ type: 'llm.call', timestamp: T0 + 5000, workflowId: 'wf', agentId: 'researcher', payload: { model: 'm', status: 'success', latencyMs: 4000 } });
+    await observer.flush();
+    const shares = snap().bottlenecks.filter((b) => b.reason === 'workflow_share');
+    expect(shares).toHaveLength(1);
+    expect(shares[0]).toMatchObject({ type: 'llm_api', impact: 0.6, durationMs: 6000, severity: 'high', location: { workflowId: 'wf', agentId: 'researcher' } });
+    await observer.close();
+  });
+
+  it('flags LLM latency outliers: calls over 3× the median', async () => {
+    const { observer, snap } = setup();
+    for (let i = 0; i < 40; i++) {
+      const ms = i >= 20 && i % 4 === 0 ? 9000 : 1000;
+      observer.emit({ type: 'llm.call', timestamp: T0, payload: { model: 'slow-model', status: 'success', latencyMs: ms } });
+    }
+    for (let i = 0; i < 40; i++) observer.emit({ type: 'llm.call', timestamp: T0, payload: { model: 'ok-model', status: 'success', latencyMs: 1000 + i } });
+    await observer.flush();
+    const llm = snap().bottlenecks.filter((b) => b.type === 'llm_api');
+    // Calls 20, 24, ..., 36 are outliers: 5 of 40 (12.5% ≥ 5%).
+    expect(llm).toHaveLength(1);
+    expect(llm[0]!.location.model).toBe('slow-model');
+    expect(llm[0]!.description).toContain('5 of 40');
+    await observer.close();
+  });
+
+  it('reads resource pressure from process metrics', async () => {
+    const { observer, snap } = setup();
+    const metric = (name: string, value: number) => observer.emit({ type: 'metric', timestamp: T0, payload: { name, value } });
+    // CPU above 80% in 3 of 4 samples (75% → high); memory under the threshold.
+    for (const v of [95, 90, 85, 20]) metric('process.cpu.percent', v);
+    for (const v of [1e8, 2e8, 3e8]) metric('process.memory.rss', v);
+    await observer.flush();
+    const r = snap().bottlenecks.filter((b) => b.reason === 'resource');
+    expect(r).toHaveLength(1);
+    expect(r[0]).toMatchObject({ type: 'cpu', severity: 'high', impact: 0.75, count: 3, durationMs: 72.5 });
+    expect(snap().findings[0]!.kind).toBe('bottleneck.cpu');
+    await observer.close();
+  });
+});
