@@ -701,6 +701,19 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
     return more && last !== undefined ? { events, nextCursor: encodeCursor(last) } : { events };
   }
 
+  async function flush(): Promise<void> {
+    await drained;
+    if (active !== undefined && fsync !== 'never') {
+      try {
+        await fdatasync(active.fd);
+        counters.fsyncs++;
+        dirty = false;
+      } catch (error) {
+        noteWriteError(error);
+      }
+    }
+  }
+
   return {
     name,
 
@@ -741,23 +754,12 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
       };
     },
 
-    async flush() {
-      await drained;
-      if (active !== undefined && fsync !== 'never') {
-        try {
-          await fdatasync(active.fd);
-          counters.fsyncs++;
-          dirty = false;
-        } catch (error) {
-          noteWriteError(error);
-        }
-      }
-    },
+    flush,
 
     async close() {
       if (closed) return;
       await drained;
-      await this.flush!();
+      await flush();
       closed = true;
       clearInterval(syncTimer);
       clearInterval(maintenanceTimer);
