@@ -12,8 +12,9 @@ export interface ProcessResourcesOptions {
   /** Time between samples in ms. Default 1000; at least 100. */
   intervalMs?: number;
   /**
-   * Sampling resolution of the event-loop delay histogram in ms (`monitorEventLoopDelay`).
-   * Default 10 (Node's default); at least 1.
+   * Sampling resolution of the event-loop delay histogram in ms (`monitorEventLoopDelay`): the
+   * histogram wakes the loop up this often. Default 20 (Node's own default of 10 alone costs
+   * about 0.5 % of a core; 20 halves that and still gives 5 samples per 100 ms interval); at least 1.
    */
   eventLoopResolutionMs?: number;
   /** Attributes added to every metric event (e.g. `{ service: 'api' }`). Default none. */
@@ -49,7 +50,7 @@ function resolveOptions(options: ProcessResourcesOptions) {
   if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < MIN_INTERVAL_MS) {
     fail(`intervalMs must be a number >= ${MIN_INTERVAL_MS} (got ${String(intervalMs)})`);
   }
-  const resolution = options.eventLoopResolutionMs ?? 10;
+  const resolution = options.eventLoopResolutionMs ?? 20;
   if (typeof resolution !== 'number' || !Number.isInteger(resolution) || resolution < 1) {
     fail('eventLoopResolutionMs must be an integer >= 1');
   }
