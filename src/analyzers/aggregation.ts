@@ -106,7 +106,8 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
 
   const newSeries = (withSketch: boolean) => specs.map((s) => new RollingSeries(s.slots, accuracy, withSketch));
   const totals = newSeries(false);
-  const byType: Map<string, RollingSeries>[] = specs.map(() => new Map());
+  /** Per event type, one counter series per window. */
+  const byType = new Map<string, RollingSeries[]>();
   const tools = new Map<string, Operation>();
   const agents = new Map<string, Operation>();
   const models = new Map<string, Operation>();
@@ -146,20 +147,20 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
     }
   };
 
-  /** Records the outcome and duration of one tool/agent/model event. */
+  /** Records the outcome and duration of one tool/agent/model event (one slot lookup per window). */
   const outcome = (op: Operation, status: string, duration: number | undefined): void => {
     const field = status === 'success' ? F_SUCCESS : status === 'error' ? F_ERROR : F_OTHER;
-    add(op.series, field, 1);
-    if (field !== F_OTHER) add(totals, field, 1);
-    if (duration === undefined) {
-      quality.missingDurations++;
-    } else if (duration > maxDurationMs) {
-      quality.absurdDurations++;
-    } else {
-      for (let w = 0; w < W; w++) {
-        const slot = slots[w]!;
-        if (slot === slot) op.series[w]!.addLatency(slot, duration);
-      }
+    let latency = -1;
+    if (duration === undefined) quality.missingDurations++;
+    else if (duration > maxDurationMs) quality.absurdDurations++;
+    else latency = duration;
+    for (let w = 0; w < W; w++) {
+      const slot = slots[w]!;
+      if (slot !== slot) continue;
+      const series = op.series[w]!;
+      series.counters[series.index(slot) * FIELD_COUNT + field]! += 1;
+      if (latency >= 0) series.addLatency(slot, latency);
+      if (field !== F_OTHER) totals[w]!.add(slot, field, 1);
     }
   };
 
@@ -171,14 +172,21 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
     cacheWrite: number,
     costUsd: number | undefined,
   ): void => {
-    add(series, F_INPUT, input);
-    add(series, F_OUTPUT, output);
-    add(series, F_CACHE_READ, cacheRead);
-    add(series, F_CACHE_WRITE, cacheWrite);
-    if (costUsd === undefined) add(series, F_UNPRICED, 1);
-    else {
-      add(series, F_COST, costUsd);
-      add(series, F_PRICED, 1);
+    for (let w = 0; w < W; w++) {
+      const slot = slots[w]!;
+      if (slot !== slot) continue;
+      const one = series[w]!;
+      const b = one.index(slot) * FIELD_COUNT;
+      const c = one.counters;
+      c[b + F_INPUT]! += input;
+      c[b + F_OUTPUT]! += output;
+      c[b + F_CACHE_READ]! += cacheRead;
+      c[b + F_CACHE_WRITE]! += cacheWrite;
+      if (costUsd === undefined) c[b + F_UNPRICED]! += 1;
+      else {
+        c[b + F_COST]! += costUsd;
+        c[b + F_PRICED]! += 1;
+      }
     }
   };
 
@@ -196,18 +204,16 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
   };
 
   const ingest = (event: FleetEvent, t: number): void => {
-    let typeCounts = undefined as RollingSeries | undefined;
+    let typeSeries = byType.get(event.type);
+    if (typeSeries === undefined) {
+      typeSeries = newSeries(false);
+      byType.set(event.type, typeSeries);
+    }
     for (let w = 0; w < W; w++) {
       const slot = slots[w]!;
       if (slot !== slot) continue;
       totals[w]!.add(slot, F_EVENTS, 1);
-      const map = byType[w]!;
-      typeCounts = map.get(event.type);
-      if (typeCounts === undefined) {
-        typeCounts = new RollingSeries(specs[w]!.slots, accuracy, false);
-        map.set(event.type, typeCounts);
-      }
-      typeCounts.add(slot, F_EVENTS, 1);
+      typeSeries[w]!.add(slot, F_EVENTS, 1);
     }
     switch (event.type) {
       case 'tool.start':
@@ -318,9 +324,9 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
     const sum = new Float64Array(FIELD_COUNT);
     totals[w]!.collect(current, sum, undefined);
     const typeCounts: Record<string, number> = {};
-    for (const [type, series] of byType[w]!) {
+    for (const [type, series] of byType) {
       scratch.fill(0);
-      series.collect(current, scratch, undefined);
+      series[w]!.collect(current, scratch, undefined);
       if (scratch[F_EVENTS]! > 0) typeCounts[type] = scratch[F_EVENTS]!;
     }
     const section = (map: Map<string, Operation>, prefix: string) => {
