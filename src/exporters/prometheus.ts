@@ -150,6 +150,16 @@ export function prometheusExporter(options: PrometheusExporterOptions = {}): Pro
     'model',
     'agent',
   ]);
+  const metricGauge = family(
+    'metric_value',
+    'gauge',
+    'Last value of each gauge `metric` event (process resources, host figures), by metric name and unit.',
+    ['name', 'unit'],
+  );
+  const metricCounter = family('metric_increments_total', 'counter', 'Sum of counter `metric` event increments, by metric name and unit.', [
+    'name',
+    'unit',
+  ]);
   const activeSessions = family('active_sessions', 'gauge', 'Sessions started and not yet ended.', []);
   const activeAgents = family('active_agents', 'gauge', 'Agent runs started and not yet ended.', []);
   const observerDropped = family(
@@ -218,6 +228,12 @@ export function prometheusExporter(options: PrometheusExporterOptions = {}): Pro
       case 'plugin.error':
         errors.inc([event.type]);
         break;
+      case 'metric': {
+        const p = (event as EventOf<'metric'>).payload;
+        if (p.kind === 'counter') metricCounter.inc([p.name, p.unit ?? ''], p.value);
+        else if (Number.isFinite(p.value)) metricGauge.set([p.name, p.unit ?? ''], p.value);
+        break;
+      }
       default:
         break;
     }

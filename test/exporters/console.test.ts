@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { createObserver } from '../../src/index.js';
 import { consoleExporter, formatPretty } from '../../src/exporters/console.js';
 import { ev } from './helpers.js';
 
@@ -49,5 +50,15 @@ describe('consoleExporter', () => {
     await new Promise((resolve) => slow.once('drain', resolve));
     await c.export([ev('log', { message: 'c' })]);
     expect(c.stats!()).toMatchObject({ written: 2, dropped: 2 });
+  });
+
+  it('prints what a real observer emitted, on close()', async () => {
+    const { stream, text } = collect();
+    const observer = createObserver({ exporters: [consoleExporter({ stream, format: 'json', minSeverity: 'warning' })], storage: false });
+    observer.emit({ type: 'log', payload: { message: 'quiet' } });
+    observer.emit({ type: 'alert', payload: { rule: 'r', message: 'loud' }, severity: 'error' });
+    await observer.close();
+    const lines = text().trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((e) => e.payload.message)).toEqual(['loud']);
   });
 });

@@ -43,6 +43,8 @@ function workload() {
     ev('llm.call', { model: 'sonnet', status: 'success', latencyMs: 800, inputTokens: 10, outputTokens: 5, cacheReadTokens: 100, costUsd: 0.25 }, { agentId: 'planner' }),
     ev('llm.call', { model: 'sonnet', status: 'success', latencyMs: 1200, inputTokens: 20, outputTokens: 7, costUsd: 0.5 }, { agentId: 'planner' }),
     ev('alert', { rule: 'cost.budget', message: 'over budget' }, { severity: 'warning' }),
+    ev('metric', { name: 'process.memory.rss', value: 1.5e8, unit: 'By' }),
+    ev('metric', { name: 'retrievals', value: 2, kind: 'counter' }),
   ];
 }
 
@@ -106,6 +108,19 @@ describe('prometheusExporter', () => {
     expect(s.get('fleetscope_tool_duration_seconds_bucket{tool="Bash",le="+Inf"}')).toBe(2);
     expect(s.get('fleetscope_tool_duration_seconds_sum{tool="Bash"}')).toBe(2);
     expect(s.get('fleetscope_tool_calls_total{tool="Bash",status="success"}')).toBe(2);
+  });
+
+  it('exposes `metric` events: last value of gauges, sum of counter increments', async () => {
+    const p = prometheusExporter();
+    await p.export([
+      ev('metric', { name: 'process.cpu.percent', value: 12.5, unit: '%' }),
+      ev('metric', { name: 'process.cpu.percent', value: 40, unit: '%' }),
+      ev('metric', { name: 'cache.hits', value: 3, kind: 'counter' }),
+      ev('metric', { name: 'cache.hits', value: 4, kind: 'counter' }),
+    ]);
+    const s = samples(p.metrics());
+    expect(s.get('fleetscope_metric_value{name="process.cpu.percent",unit="%"}')).toBe(40);
+    expect(s.get('fleetscope_metric_increments_total{name="cache.hits",unit=""}')).toBe(7);
   });
 
   it('writes HELP and TYPE once per family, before its samples, with _total on counters', async () => {
