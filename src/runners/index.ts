@@ -13,3 +13,46 @@ export {
   type SpanProcessorLike,
 } from './otel-bridge.js';
 export { wrapAnthropic, wrapOpenAI, type LlmWrapperOptions, type LlmWrapperTarget } from './llm-wrappers.js';
+export {
+  claudeCodeTranscriptsRunner,
+  type ClaudeCodeTranscriptsOptions,
+  type ClaudeCodeTranscriptsRunner,
+} from './claude-code-transcripts.js';
+export { claudeCodeHooksRunner, type ClaudeCodeHooksRunnerOptions, type ClaudeCodeHooksRunner } from './claude-code-hooks-runner.js';
+export {
+  mapHookPayload,
+  hookProblem,
+  spanIdFrom,
+  HOOK_SOURCE,
+  KNOWN_HOOK_EVENTS,
+  type ClaudeHookPayload,
+  type HookMapping,
+  type HookMappingContext,
+  type PendingStart,
+  type PendingStarts,
+} from './claude-code-hooks.js';
+export { pendingStartsIn, type PendingStartsDir } from './claude-code-hook-store.js';
+export {
+  claudeUsage,
+  defaultClaudePaths,
+  findTranscriptFiles,
+  type ClaudeUsageOptions,
+  type ClaudeUsageReport,
+  type DailyUsage,
+  type SessionUsage,
+  type ConversationUsage,
+  type AgentUsage,
+  type ModelBreakdown,
+  type TokenTotals,
+} from './claude-code-usage.js';
+export { toUsageEntry, costFromTokens, transcriptFileInfo, type UsageEntry, type TranscriptFileInfo } from './claude-code-transcript.js';
+export {
+  createGuardrails,
+  rulesFromJson,
+  DEFAULT_GUARDRAIL_RULES,
+  type Guardrails,
+  type GuardrailRule,
+  type GuardrailRulesFile,
+  type GuardrailMatch,
+  type GuardrailAction,
+} from './guardrails.js';

@@ -1,0 +1,383 @@
+/**
+ * `claudeCodeTranscriptsRunner`: follows Claude Code session transcripts and turns them into
+ * events — assistant usage into `llm.call`, tool_use / tool_result blocks into `tool.start` /
+ * `tool.end` with durations, subagents (sidechains, `subagents/agent-<id>.jsonl`) into agent scopes.
+ *
+ * Incremental: per file it keeps the byte offset of the next unread line, picks up appended lines
+ * on each poll, leaves a torn last line until its newline arrives, starts over when a file shrinks
+ * or is replaced, and forgets a deleted file. Bad lines are skipped and counted in `health()`.
+ * Token figures come from the same parser as `fleetscope usage` (one entry per message id +
+ * request id), so the runner's totals equal ccusage's.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { newSpanId, traceIdFrom } from '../core/index.js';
+import type { EventInput, Runner, RunnerContext, RunnerHealth } from '../core/index.js';
+import { DEFAULT_MAX_LINE_BYTES, isBlank, scanLines } from './claude-code-lines.js';
+import { contentBlocks, KNOWN_ENTRY_TYPES, priceOf, toUsageEntry, transcriptFileInfo } from './claude-code-transcript.js';
+import { defaultClaudePaths, findTranscriptFiles } from './claude-code-usage.js';
+import { spanIdFrom } from './claude-code-hooks.js';
+
+export interface ClaudeCodeTranscriptsOptions {
+  /**
+   * Claude config dirs (with `projects/`), projects dirs or transcript files. Default: like ccusage,
+   * `$CLAUDE_CONFIG_DIR` or `~/.config/claude` and `~/.claude`.
+   */
+  paths?: readonly string[];
+  /** How often files are checked for new lines. Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** Look for new transcript files every this many polls. Default 5. */
+  discoverEvery?: number;
+  /** Read what the files already hold (true, default) or only what is appended after start (false). */
+  fromStart?: boolean;
+  /** Lines longer than this are skipped and counted. Default 16 MiB. */
+  maxLineBytes?: number;
+  /** Most bytes read per poll over all files (the rest waits for the next poll). Default 64 MiB. */
+  maxBytesPerPoll?: number;
+  /** Tool calls waiting for their result, and dedupe keys remembered; oldest dropped first. Default 50,000. */
+  maxTracked?: number;
+  /** Largest JSON kept for a tool input or error text. Default 4 KiB. */
+  maxValueBytes?: number;
+  /** Runner name (and event `source`). Default `claude-code-transcripts`. */
+  name?: string;
+}
+
+interface FileState {
+  offset: number;
+  skipping: boolean;
+  ino: number;
+  main: boolean;
+  sessionId: string;
+  agentId: string | undefined;
+  /** First bytes of the file when it was last read: a rewrite in place changes them. */
+  head: Buffer | undefined;
+}
+
+const HEAD_BYTES = 1024;
+
+interface PendingTool {
+  timestamp: number;
+  toolName: string;
+}
+
+/** A Set/Map bounded by insertion order. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.set(key, value);
+  if (map.size > max) map.delete(map.keys().next().value as K);
+}
+
+function capJson(value: unknown, max: number): unknown {
+  try {
+    const json = JSON.stringify(value);
+    if (json === undefined || json.length <= max) return value;
+    return `${json.slice(0, max)}…`;
+  } catch {
+    return undefined;
+  }
+}
+
+function textOf(content: unknown, max: number): string | undefined {
+  if (typeof content === 'string') return content.slice(0, max);
+  if (Array.isArray(content)) {
+    const text = content
+      .map((c) => (typeof c === 'object' && c !== null && typeof (c as { text?: unknown }).text === 'string' ? (c as { text: string }).text : ''))
+      .join('\n');
+    return text.slice(0, max);
+  }
+  return undefined;
+}
+
+function count(value: number): number | undefined {
+  return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
+}
+
+export interface ClaudeCodeTranscriptsRunner extends Runner {
+  /** Reads what is new now, without waiting for the next poll (after `start`); for tests and tools. */
+  poll(): void;
+}
+
+export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOptions = {}): ClaudeCodeTranscriptsRunner {
+  const name = options.name ?? 'claude-code-transcripts';
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const discoverEvery = Math.max(1, options.discoverEvery ?? 5);
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const maxBytesPerPoll = options.maxBytesPerPoll ?? 64 * 2 ** 20;
+  const maxTracked = options.maxTracked ?? 50_000;
+  const maxValueBytes = options.maxValueBytes ?? 4096;
+  if (!(pollIntervalMs >= 10)) throw new Error(`[fleetscope] [${name}] pollIntervalMs must be >= 10`);
+  if (!(maxLineBytes >= 1024)) throw new Error(`[fleetscope] [${name}] maxLineBytes must be >= 1024`);
+
+  const files = new Map<string, FileState>();
+  const pendingTools = new Map<string, PendingTool>();
+  const seenUsage = new Map<string, true>();
+  const seenTools = new Map<string, true>();
+  const startedAgents = new Map<string, true>();
+  const counters = {
+    files: 0,
+    lines: 0,
+    malformed: 0,
+    oversized: 0,
+    unknownType: 0,
+    duplicates: 0,
+    llmCalls: 0,
+    toolStarts: 0,
+    toolEnds: 0,
+    truncations: 0,
+    filesGone: 0,
+    readErrors: 0,
+  };
+  let status: RunnerHealth['status'] = 'idle';
+  let lastError: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let polls = 0;
+  let sink: RunnerContext | undefined;
+  let firstDiscovery = true;
+
+  function discover(): void {
+    const refs = findTranscriptFiles(options.paths ?? defaultClaudePaths());
+    for (const ref of refs) {
+      if (files.has(ref.file)) continue;
+      const info = transcriptFileInfo(ref.file);
+      let offset = 0;
+      let ino = 0;
+      if (firstDiscovery && options.fromStart === false) {
+        try {
+          const fd = openSync(ref.file, 'r');
+          const st = fstatSync(fd);
+          closeSync(fd);
+          offset = st.size;
+          ino = st.ino;
+        } catch {
+          continue;
+        }
+      }
+      files.set(ref.file, { offset, skipping: false, ino, main: info.agentId === undefined, sessionId: info.sessionId, agentId: info.agentId, head: undefined });
+    }
+    firstDiscovery = false;
+    counters.files = files.size;
+  }
+
+  function handleLine(state: FileState, json: Record<string, unknown>, out: EventInput[]): void {
+    const type = json.type;
+    if (typeof type !== 'string' || !KNOWN_ENTRY_TYPES.has(type)) {
+      counters.unknownType++;
+      return;
+    }
+    if (type !== 'assistant' && type !== 'user') return;
+    const sessionId = typeof json.sessionId === 'string' && json.sessionId !== '' ? json.sessionId : state.sessionId;
+    const lineAgent = typeof json.agentId === 'string' && json.agentId !== '' ? json.agentId : undefined;
+    const agentId = state.agentId ?? lineAgent ?? (json.isSidechain === true ? 'sidechain' : 'main');
+    const parsed = typeof json.timestamp === 'string' ? Date.parse(json.timestamp) : Number.NaN;
+    const timestamp = Number.isNaN(parsed) ? Date.now() : parsed;
+    const traceId = traceIdFrom(sessionId);
+    const sessionSpan = spanIdFrom(`session:${sessionId}`);
+    const agentSpan = agentId === 'main' ? undefined : spanIdFrom(`agent:${sessionId}:${agentId}`);
+    const parentSpanId = agentSpan ?? sessionSpan;
+    const base = { timestamp, source: name, sessionId, agentId, traceId };
+    if (agentSpan !== undefined && !startedAgents.has(agentSpan)) {
+      remember(startedAgents, agentSpan, true, maxTracked);
+      out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: { name: agentId, parentAgentId: 'main' } });
+    }
+    if (type === 'assistant') {
+      const entry = toUsageEntry(json);
+      if (entry !== undefined && entry.model !== '<synthetic>') {
+        if (entry.dedupeKey !== undefined && seenUsage.has(entry.dedupeKey)) {
+          counters.duplicates++;
+        } else {
+          if (entry.dedupeKey !== undefined) remember(seenUsage, entry.dedupeKey, true, maxTracked);
+          counters.llmCalls++;
+          const priced = json.costUSD !== undefined || (entry.model !== undefined && priceOf(entry.model) !== undefined);
+          const input = count(entry.inputTokens);
+          const output = count(entry.outputTokens);
+          const cacheRead = count(entry.cacheReadTokens);
+          const cacheWrite = count(entry.cacheCreationTokens);
+          out.push({
+            ...base,
+            type: 'llm.call',
+            spanId: newSpanId(),
+            parentSpanId,
+            payload: {
+              provider: 'anthropic',
+              model: entry.displayModel ?? 'unknown',
+              ...(input !== undefined ? { inputTokens: input } : {}),
+              ...(output !== undefined ? { outputTokens: output } : {}),
+              ...(cacheRead !== undefined ? { cacheReadTokens: cacheRead } : {}),
+              ...(cacheWrite !== undefined ? { cacheWriteTokens: cacheWrite } : {}),
+              ...(priced && entry.cost >= 0 ? { costUsd: entry.cost } : {}),
+              status: json.isApiErrorMessage === true ? 'error' : 'success',
+              ...(entry.requestId !== undefined ? { requestId: entry.requestId } : {}),
+              ...(entry.messageId !== undefined ? { responseId: entry.messageId } : {}),
+            },
+          });
+        }
+      }
+    }
+    for (const block of contentBlocks(json)) {
+      if (type === 'assistant' && block.type === 'tool_use' && typeof block.id === 'string') {
+        if (seenTools.has(block.id)) continue;
+        remember(seenTools, block.id, true, maxTracked);
+        const toolName = typeof block.name === 'string' ? block.name : 'unknown';
+        remember(pendingTools, block.id, { timestamp, toolName }, maxTracked);
+        counters.toolStarts++;
+        out.push({
+          ...base,
+          type: 'tool.start',
+          spanId: spanIdFrom(`tool:${block.id}`),
+          parentSpanId,
+          payload: { toolName, toolCallId: block.id, input: capJson(block.input, maxValueBytes) },
+        });
+      } else if (type === 'user' && block.type === 'tool_result' && typeof block.tool_use_id === 'string') {
+        const start = pendingTools.get(block.tool_use_id);
+        if (start === undefined && !seenTools.has(block.tool_use_id)) {
+          // The call started before what we read (fromStart: false) or in a file we do not follow.
+          remember(seenTools, block.tool_use_id, true, maxTracked);
+        } else if (start === undefined) {
+          continue; // a copy of a result already seen (resumed session)
+        }
+        pendingTools.delete(block.tool_use_id);
+        counters.toolEnds++;
+        const failed = block.is_error === true;
+        out.push({
+          ...base,
+          type: 'tool.end',
+          severity: failed ? 'error' : 'info',
+          spanId: spanIdFrom(`tool:${block.tool_use_id}`),
+          parentSpanId,
+          payload: {
+            toolName: start?.toolName ?? 'unknown',
+            toolCallId: block.tool_use_id,
+            status: failed ? 'error' : 'success',
+            ...(start !== undefined ? { durationMs: Math.max(0, timestamp - start.timestamp) } : {}),
+            ...(failed ? { error: textOf(block.content, maxValueBytes) ?? 'tool error' } : {}),
+          },
+        });
+      }
+    }
+  }
+
+  function readFile(path: string, state: FileState, budget: number): number {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        files.delete(path);
+        counters.filesGone++;
+      } else {
+        counters.readErrors++;
+        lastError = (error as Error).message;
+      }
+      return 0;
+    }
+    const out: EventInput[] = [];
+    let read = 0;
+    try {
+      const st = fstatSync(fd);
+      let rewritten = false;
+      if (state.head !== undefined && st.size >= state.head.length) {
+        const now = Buffer.alloc(state.head.length);
+        readSync(fd, now, 0, now.length, 0);
+        rewritten = !now.equals(state.head);
+      }
+      if (rewritten || st.size < state.offset || (state.ino !== 0 && st.ino !== state.ino)) {
+        // Truncated or replaced: start over.
+        counters.truncations++;
+        state.offset = 0;
+        state.skipping = false;
+        state.head = undefined;
+      }
+      state.ino = st.ino;
+      const end = Math.min(st.size, state.offset + budget);
+      if (end <= state.offset) return 0;
+      const result = scanLines(fd, state.offset, end, { maxLineBytes, flushTail: false, skipping: state.skipping }, (buf, start, stop) => {
+        counters.lines++;
+        if (isBlank(buf, start, stop)) return;
+        let json: unknown;
+        try {
+          json = JSON.parse(buf.toString('utf8', start, stop));
+        } catch {
+          counters.malformed++;
+          return;
+        }
+        if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+          counters.malformed++;
+          return;
+        }
+        handleLine(state, json as Record<string, unknown>, out);
+      });
+      counters.oversized += result.oversized;
+      read = result.next - state.offset;
+      // A budget cut inside a line: the line is re-read whole next time (scan stops at its start).
+      state.offset = result.next;
+      state.skipping = result.skipping;
+      if (state.head === undefined && st.size > 0) {
+        state.head = Buffer.alloc(Math.min(HEAD_BYTES, st.size));
+        readSync(fd, state.head, 0, state.head.length, 0);
+      }
+    } catch (error) {
+      counters.readErrors++;
+      lastError = (error as Error).message;
+    } finally {
+      closeSync(fd);
+    }
+    if (out.length > 0) sink?.emitMany(out);
+    return read;
+  }
+
+  /** One pass over the files; returns whether the byte budget ran out (more to read at once). */
+  function poll(): boolean {
+    if (polls++ % discoverEvery === 0) discover();
+    let budget = maxBytesPerPoll;
+    for (const [path, state] of [...files]) {
+      if (budget <= 0) return true;
+      budget -= readFile(path, state, budget);
+    }
+    return budget <= 0;
+  }
+
+  function schedule(delay: number): void {
+    timer = setTimeout(() => {
+      if (status !== 'running' && status !== 'degraded') return;
+      let more = false;
+      try {
+        more = poll();
+        status = counters.readErrors > 0 ? 'degraded' : 'running';
+      } catch (error) {
+        lastError = (error as Error).message;
+        sink?.reportError(error, 'poll');
+        status = 'degraded';
+      }
+      schedule(more ? 0 : pollIntervalMs);
+    }, delay);
+    timer.unref();
+  }
+
+  return {
+    name,
+    start(context) {
+      sink = context;
+      status = 'running';
+      schedule(0);
+      context.signal.addEventListener('abort', () => {
+        status = 'stopped';
+        clearTimeout(timer);
+      });
+    },
+    stop() {
+      status = 'stopped';
+      clearTimeout(timer);
+    },
+    poll() {
+      if (sink === undefined || status === 'stopped') return;
+      while (poll()) {
+        // budget exhausted: keep reading until caught up
+      }
+    },
+    health() {
+      return {
+        status,
+        ...(lastError !== undefined ? { message: lastError } : {}),
+        details: { ...counters, pendingTools: pendingTools.size },
+      };
+    },
+  };
+}

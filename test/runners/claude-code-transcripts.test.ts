@@ -1,0 +1,128 @@
+import { appendFileSync, mkdtempSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EventInput, RunnerContext } from '../../src/core/index.js';
+import { claudeCodeTranscriptsRunner } from '../../src/runners/claude-code-transcripts.js';
+import { claudeUsage } from '../../src/runners/claude-code-usage.js';
+import { assistant, toolResult, toolUse, userPrompt, writeLines, writeUsageFixture } from './claude-code-fixtures.js';
+
+function sink(): RunnerContext & { events: EventInput[]; errors: unknown[] } {
+  const events: EventInput[] = [];
+  const errors: unknown[] = [];
+  return {
+    events,
+    errors,
+    emit: (e) => void events.push(e),
+    emitMany: (es) => void events.push(...es),
+    reportError: (e) => void errors.push(e),
+    signal: new AbortController().signal,
+  };
+}
+
+const of = <T extends EventInput['type']>(events: EventInput[], type: T) => events.filter((e) => e.type === type) as Extract<EventInput, { type: T }>[];
+
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'fleetscope-transcripts-'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+const S = { sessionId: '9a8b7c6d-0000-4000-8000-000000000001' };
+
+describe('claudeCodeTranscriptsRunner', () => {
+  it('turns the fixture into llm.call, tool and agent events whose tokens equal the usage totals', () => {
+    writeUsageFixture(root);
+    const runner = claudeCodeTranscriptsRunner({ paths: [root], pollIntervalMs: 60_000 });
+    const ctx = sink();
+    runner.start(ctx);
+    runner.poll();
+    runner.stop();
+    const calls = of(ctx.events, 'llm.call');
+    const usage = claudeUsage({ paths: [root] });
+    // <synthetic> has 0 tokens, so sums agree with the usage totals.
+    expect(calls.reduce((n, c) => n + (c.payload.inputTokens ?? 0), 0)).toBe(usage.totals.inputTokens);
+    expect(calls.reduce((n, c) => n + (c.payload.outputTokens ?? 0), 0)).toBe(usage.totals.outputTokens);
+    expect(calls.reduce((n, c) => n + (c.payload.cacheReadTokens ?? 0), 0)).toBe(usage.totals.cacheReadTokens);
+    // Subagent attribution: haiku calls come from agent a1b2c3d, which got an agent.start.
+    const sub = calls.filter((c) => c.agentId === 'a1b2c3d');
+    expect(sub.map((c) => c.payload.inputTokens)).toEqual([300, 20]);
+    expect(of(ctx.events, 'agent.start').map((e) => e.agentId)).toEqual(['a1b2c3d']);
+    // Tools: Bash failed after 6 s (14:00:03.100 -> 14:00:09.000), Grep in the subagent 0.5 s.
+    const ends = of(ctx.events, 'tool.end');
+    const bash = ends.find((e) => e.payload.toolCallId === 'toolu_01')!;
+    expect(bash.payload).toMatchObject({ toolName: 'Bash', status: 'error', durationMs: 5900, error: 'FAIL test/a.test.ts' });
+    const grep = ends.find((e) => e.payload.toolCallId === 'toolu_S1')!;
+    expect(grep).toMatchObject({ agentId: 'a1b2c3d', payload: { toolName: 'Grep', status: 'success', durationMs: 500 } });
+    const health = runner.health().details!;
+    expect(health.malformed).toBe(1);
+    expect(health.duplicates).toBe(2);
+  });
+
+  it('reads appended lines, waits for a torn last line, survives truncation and deletion', () => {
+    const file = join(root, 'projects', '-p', `${S.sessionId}.jsonl`);
+    writeLines(file, [userPrompt(S, '2025-05-01T10:00:00.000Z', 'hi')]);
+    const runner = claudeCodeTranscriptsRunner({ paths: [root], pollIntervalMs: 60_000 });
+    const ctx = sink();
+    runner.start(ctx);
+    runner.poll();
+    const line = assistant(S, '2025-05-01T10:00:02.000Z', {
+      model: 'claude-sonnet-4-5-20250929',
+      messageId: 'msg_T1',
+      requestId: 'req_T1',
+      usage: { input_tokens: 11, output_tokens: 22 },
+      content: [toolUse('toolu_T1', 'Read', { file_path: '/a' })],
+    });
+    appendFileSync(file, line.slice(0, 50)); // torn: no newline yet
+    runner.poll();
+    expect(of(ctx.events, 'llm.call')).toHaveLength(0);
+    appendFileSync(file, `${line.slice(50)}\n`);
+    runner.poll();
+    expect(of(ctx.events, 'llm.call').map((c) => c.payload.outputTokens)).toEqual([22]);
+    expect(of(ctx.events, 'tool.start')).toHaveLength(1);
+    // Truncated and rewritten: read again from the start; the duplicate message counts once.
+    truncateSync(file, 0);
+    writeFileSync(file, `${line}\n${toolResult(S, '2025-05-01T10:00:03.250Z', 'toolu_T1', 'contents')}\n`);
+    runner.poll();
+    expect(of(ctx.events, 'llm.call')).toHaveLength(1);
+    expect(of(ctx.events, 'tool.end')[0]!.payload).toMatchObject({ toolName: 'Read', durationMs: 1250, status: 'success' });
+    unlinkSync(file);
+    runner.poll();
+    runner.poll();
+    expect(runner.health().details).toMatchObject({ filesGone: 1, truncations: 1 });
+    expect(ctx.errors).toEqual([]);
+    runner.stop();
+  });
+
+  it('skips and counts bad lines: truncated JSON, binary garbage, unknown types, a line over the cap', () => {
+    const file = join(root, 'projects', '-p', `${S.sessionId}.jsonl`);
+    const good = assistant(S, '2025-05-01T10:00:02.000Z', { model: 'claude-haiku-4-5', messageId: 'm', requestId: 'r', usage: { input_tokens: 1, output_tokens: 2 } });
+    writeLines(file, [
+      '{"type":"assistant","message":{"usage":{"input_tokens":5',
+      '\u0000\u0001\u0002\u00ff garbage',
+      JSON.stringify({ type: 'future-entry-kind', timestamp: '2025-05-01T10:00:00.000Z' }),
+      JSON.stringify({ type: 'user', message: { role: 'user', content: 'x'.repeat(300_000) } }),
+      good,
+    ]);
+    const runner = claudeCodeTranscriptsRunner({ paths: [root], pollIntervalMs: 60_000, maxLineBytes: 64 * 1024 });
+    const ctx = sink();
+    runner.start(ctx);
+    runner.poll();
+    runner.stop();
+    expect(runner.health().details).toMatchObject({ malformed: 2, unknownType: 1, oversized: 1, llmCalls: 1 });
+    expect(of(ctx.events, 'llm.call')[0]!.payload).toMatchObject({ model: 'claude-haiku-4-5', inputTokens: 1, outputTokens: 2, provider: 'anthropic' });
+  });
+
+  it('fromStart: false reads only what is appended after start', () => {
+    const file = join(root, 'projects', '-p', `${S.sessionId}.jsonl`);
+    writeLines(file, [assistant(S, '2025-05-01T10:00:00.000Z', { model: 'claude-haiku-4-5', messageId: 'old', requestId: 'r0', usage: { input_tokens: 1, output_tokens: 1 } })]);
+    const runner = claudeCodeTranscriptsRunner({ paths: [root], pollIntervalMs: 60_000, fromStart: false });
+    const ctx = sink();
+    runner.start(ctx);
+    runner.poll();
+    writeLines(file, [assistant(S, '2025-05-01T10:00:05.000Z', { model: 'claude-haiku-4-5', messageId: 'new', requestId: 'r1', usage: { input_tokens: 7, output_tokens: 1 } })], true);
+    runner.poll();
+    runner.stop();
+    expect(of(ctx.events, 'llm.call').map((c) => c.payload.responseId)).toEqual(['new']);
+  });
+});
