@@ -31,20 +31,68 @@ export interface MemoryStorageOptions {
   name?: string;
 }
 
-/** Sequence numbers of one index key, ascending; entries before `start` are evicted. */
-interface SeqList {
-  seqs: number[];
-  start: number;
+const TWO_POW_32 = 4294967296;
+
+/**
+ * Sequence numbers of one index key, ascending; entries before `start` are evicted.
+ *
+ * (Exported for tests only; not part of the public API.)
+ *
+ * Kept modulo 2^32 in a Uint32Array (4 bytes an entry rather than 8 in a JS array). The full
+ * number is rebuilt from the store's oldest live sequence number `first`: every live entry lies
+ * in [first, first + capacity), a range shorter than 2^32, so the low 32 bits identify it.
+ */
+export class SeqList {
+  private data = new Uint32Array(4);
+  length = 0;
+  start = 0;
+
+  push(seq: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Uint32Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = seq >>> 0;
+  }
+
+  /** Full sequence number of live entry `i`, given the store's oldest live sequence number. */
+  at(i: number, first: number): number {
+    return first + ((this.data[i]! - (first >>> 0) + TWO_POW_32) % TWO_POW_32);
+  }
+
+  get live(): number {
+    return this.length - this.start;
+  }
+
+  compact(): void {
+    this.data.copyWithin(0, this.start, this.length);
+    this.length -= this.start;
+    this.start = 0;
+    if (this.data.length > 64 && this.length * 4 < this.data.length) this.data = this.data.slice(0, this.length * 2);
+  }
+}
+
+/** A readable run of sequence numbers: an index list, or a merged array (several types). */
+interface SeqSource {
+  readonly start: number;
+  readonly length: number;
+  at(i: number, first: number): number;
+}
+
+function arraySource(seqs: number[]): SeqSource {
+  return { start: 0, length: seqs.length, at: (i) => seqs[i]! };
 }
 
 const COMPACT_AFTER = 1024;
 
-function lowerBound(seqs: readonly number[], from: number, value: number): number {
+/** First index in [from, length) whose sequence number is >= value. */
+function lowerBound(source: SeqSource, from: number, value: number, first: number): number {
   let lo = from;
-  let hi = seqs.length;
+  let hi = source.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (seqs[mid]! < value) lo = mid + 1;
+    if (source.at(mid, first) < value) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -65,9 +113,9 @@ class Index {
   readonly lists = new Map<string, SeqList>();
 
   add(key: string, seq: number): void {
-    const list = this.lists.get(key);
-    if (list === undefined) this.lists.set(key, { seqs: [seq], start: 0 });
-    else list.seqs.push(seq);
+    let list = this.lists.get(key);
+    if (list === undefined) this.lists.set(key, (list = new SeqList()));
+    list.push(seq);
   }
 
   /** Drops the oldest live entry of `key` (which must be `seq`). */
@@ -75,11 +123,10 @@ class Index {
     const list = this.lists.get(key);
     if (list === undefined) return;
     list.start++;
-    if (list.start >= list.seqs.length) {
+    if (list.start >= list.length) {
       this.lists.delete(key);
-    } else if (list.start >= COMPACT_AFTER && list.start * 2 >= list.seqs.length) {
-      list.seqs = list.seqs.slice(list.start);
-      list.start = 0;
+    } else if (list.start >= COMPACT_AFTER && list.start * 2 >= list.length) {
+      list.compact();
     }
   }
 
@@ -98,8 +145,13 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
   const name = options.name ?? 'memory';
 
   const ring: (FleetEvent | undefined)[] = [];
-  /** When each held event was appended (ms), for age eviction; allocated on first append. */
-  let appendedAt: Float64Array | undefined;
+  /**
+   * When each held event was appended, in whole seconds since the store was created (4 bytes an
+   * event rather than 8; age eviction needs no finer grain). Allocated on first append.
+   */
+  let appendedAt: Uint32Array | undefined;
+  const createdAt = clock();
+  const secondsSinceCreation = (ms: number) => Math.max(0, Math.floor((ms - createdAt) / 1000));
   /** Sequence number of the oldest held event. */
   let first = 0;
   /** Sequence number the next appended event gets. */
@@ -126,12 +178,13 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
 
   function evictExpired(): void {
     if (maxAgeMs === Infinity) return;
-    const cutoff = clock() - maxAgeMs;
+    // Held longer than maxAgeMs means appended before now - maxAgeMs, to the second.
+    const cutoff = (clock() - maxAgeMs - createdAt) / 1000;
     while (first < next && appendedAt![first % capacity]! < cutoff) evictOldest();
   }
 
   /** Candidate sequence numbers from the most selective index, ascending, or undefined for "all". */
-  function candidates(query: EventQuery): (number[] | SeqList)[] | undefined {
+  function candidates(query: EventQuery): SeqSource[] | undefined {
     const lists: SeqList[] = [];
     const pick = (index: Index, key: string | undefined) => {
       if (key === undefined) return true;
@@ -143,25 +196,20 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     if (!pick(bySession, query.sessionId) || !pick(byAgent, query.agentId) || !pick(byWorkflow, query.workflowId)) {
       return [];
     }
+    const best = lists.reduce<SeqList | undefined>((a, l) => (a === undefined || l.live < a.live ? l : a), undefined);
     if (query.types !== undefined) {
       const typeLists = [...new Set(query.types)].map((t) => byType.lists.get(t)).filter((l) => l !== undefined);
-      const typeTotal = typeLists.reduce((sum, l) => sum + l.seqs.length - l.start, 0);
-      const best = lists.reduce<SeqList | undefined>(
-        (a, l) => (a === undefined || l.seqs.length - l.start < a.seqs.length - a.start ? l : a),
-        undefined,
-      );
-      if (best === undefined || typeTotal < best.seqs.length - best.start) {
-        return typeLists.length === 1 ? typeLists : [mergeLists(typeLists)];
+      const typeTotal = typeLists.reduce((sum, l) => sum + l.live, 0);
+      if (best === undefined || typeTotal < best.live) {
+        return typeLists.length === 1 ? typeLists : [arraySource(mergeLists(typeLists))];
       }
-      return [best];
     }
-    if (lists.length === 0) return undefined;
-    return [lists.reduce((a, l) => (l.seqs.length - l.start < a.seqs.length - a.start ? l : a))];
+    return best === undefined ? undefined : [best];
   }
 
   function mergeLists(lists: SeqList[]): number[] {
     const merged: number[] = [];
-    for (const list of lists) for (let i = list.start; i < list.seqs.length; i++) merged.push(list.seqs[i]!);
+    for (const list of lists) for (let i = list.start; i < list.length; i++) merged.push(list.at(i, first));
     return merged.sort((a, b) => a - b);
   }
 
@@ -181,8 +229,8 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
 
     async append(batch) {
       if (closed) throw new Error('[fleetscope] [memory] storage is closed');
-      const now = clock();
-      if (appendedAt === undefined && maxAgeMs !== Infinity) appendedAt = new Float64Array(capacity);
+      const now = secondsSinceCreation(clock());
+      if (appendedAt === undefined && maxAgeMs !== Infinity) appendedAt = new Uint32Array(capacity);
       for (const event of batch) {
         if (next - first >= capacity) evictOldest();
         const seq = next++;
@@ -227,14 +275,13 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
         }
       } else {
         for (const source of sources) {
-          const seqs = Array.isArray(source) ? source : source.seqs;
-          const start = Array.isArray(source) ? 0 : source.start;
+          const { start } = source;
           if (desc) {
-            const end = lowerBound(seqs, start, cursor ?? next) - 1;
-            for (let i = end; i >= start && (seqs[i]! < first || take(seqs[i]!)); i--);
+            const end = lowerBound(source, start, cursor ?? next, first) - 1;
+            for (let i = end; i >= start && take(source.at(i, first)); i--);
           } else {
             const from = Math.max(first, cursor === undefined ? first : cursor + 1);
-            for (let i = lowerBound(seqs, start, from); i < seqs.length && take(seqs[i]!); i++);
+            for (let i = lowerBound(source, start, from, first); i < source.length && take(source.at(i, first)); i++);
           }
         }
       }
