@@ -70,6 +70,8 @@ interface FileState {
   partialBytes: number;
   /** Inside a line longer than the limit: drop bytes until the next newline. */
   skipping: boolean;
+  /** from: 'end' started mid-line: drop bytes up to the next newline (the rest of a line written before start). */
+  skipFragment: boolean;
   busy: boolean;
   again: boolean;
   /** Whether the file existed when last checked (to count deletions once). */
@@ -96,6 +98,7 @@ type Counter =
   | 'truncations'
   | 'deletions'
   | 'tornLinesDropped'
+  | 'fragmentsSkipped'
   | 'readErrors'
   | 'bytesRead';
 
@@ -156,6 +159,7 @@ export function jsonlTailRunner(options: JsonlTailOptions): Runner {
     truncations: 0,
     deletions: 0,
     tornLinesDropped: 0,
+    fragmentsSkipped: 0,
     readErrors: 0,
     bytesRead: 0,
   };
@@ -222,6 +226,13 @@ export function jsonlTailRunner(options: JsonlTailOptions): Runner {
   /** Splits a chunk into lines; buffers the unterminated tail, never beyond `maxLineBytes`. */
   const consume = (file: FileState, chunk: Buffer) => {
     let start = 0;
+    if (file.skipFragment) {
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline === -1) return;
+      file.skipFragment = false;
+      counters.fragmentsSkipped++;
+      start = newline + 1;
+    }
     while (start < chunk.length) {
       const newline = chunk.indexOf(NEWLINE, start);
       if (newline === -1) {
@@ -273,6 +284,7 @@ export function jsonlTailRunner(options: JsonlTailOptions): Runner {
     file.partial = [];
     file.partialBytes = 0;
     file.skipping = false;
+    file.skipFragment = false;
     file.lineNumber = 0;
   };
 
@@ -336,6 +348,12 @@ export function jsonlTailRunner(options: JsonlTailOptions): Runner {
       file.position = at !== undefined && at.ino === opened.ino && at.dev === opened.dev ? Math.min(at.size, opened.size) : 0;
       file.startAt = undefined;
       file.lineNumber = 0;
+      if (file.position > 0) {
+        // Started at the end of a file whose last line is still being written: skip its rest.
+        const last = Buffer.alloc(1);
+        await handle.read(last, 0, 1, file.position - 1);
+        file.skipFragment = last[0] !== NEWLINE;
+      }
       if (stopped) return closeHandle(file);
     }
     const size = (await file.handle.stat()).size;
@@ -420,6 +438,7 @@ export function jsonlTailRunner(options: JsonlTailOptions): Runner {
           partial: [],
           partialBytes: 0,
           skipping: false,
+          skipFragment: false,
           busy: false,
           again: false,
           present,

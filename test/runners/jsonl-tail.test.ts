@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runner } from '../../src/core/index.js';
+import { createObserver } from '../../src/index.js';
 import { jsonlTailRunner, type JsonlTailOptions } from '../../src/runners/jsonl-tail.js';
 import { recordingContext, waitFor, type RecordingContext } from './recording-context.js';
 
@@ -50,6 +51,36 @@ describe('jsonlTailRunner', () => {
     await waitFor(() => ctx.events.length >= 1);
     await new Promise((r) => setTimeout(r, 60));
     expect(names(ctx)).toEqual(['new']);
+  });
+
+  it("from 'end' on a half-written last line skips the rest of that line, not counting it malformed", async () => {
+    const path = tempFile();
+    const line = metricLine('half', 1);
+    writeFileSync(path, metricLine('old', 0) + line.slice(0, 15));
+    const { ctx, runner } = await startTail({ paths: path });
+    await waitFor(() => details(runner).bytesRead === 0 && runner.health().status === 'running');
+    appendFileSync(path, line.slice(15) + metricLine('next', 2));
+    await waitFor(() => ctx.events.length === 1);
+    expect(names(ctx)).toEqual(['next']);
+    expect(details(runner)).toMatchObject({ fragmentsSkipped: 1, malformed: 0, linesRead: 1 });
+  });
+
+  it('feeds an observer: valid lines are stored, invalid events are counted by the observer', async () => {
+    const path = tempFile();
+    writeFileSync(
+      path,
+      [
+        JSON.stringify({ type: 'tool.end', timestamp: 1_700_000_000_000, sessionId: 's-9', payload: { toolName: 'grep', status: 'success', durationMs: 4 } }),
+        JSON.stringify({ type: 'tool.end', payload: { status: 'success' } }), // no toolName: rejected at the door
+      ].join('\n') + '\n',
+    );
+    const observer = createObserver({ runners: [jsonlTailRunner({ paths: path, from: 'start', pollIntervalMs: 20 })] });
+    await waitFor(() => (observer.stats().runners['jsonl-tail']?.details?.linesRead as number) === 2);
+    const { events } = await observer.query({ types: ['tool.end'] });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ source: 'jsonl-tail', sessionId: 's-9', timestamp: 1_700_000_000_000, payload: { toolName: 'grep', durationMs: 4 } });
+    expect(observer.stats().invalidReasons).toEqual({ 'payload.toolName: is required for tool.end': 1 });
+    await observer.close();
   });
 
   it('buffers a torn last line until its newline arrives', async () => {

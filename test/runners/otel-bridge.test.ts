@@ -317,7 +317,14 @@ describe('fleetscopeSpanProcessor (real OpenTelemetry SDK)', () => {
       'gen_ai.usage.input_tokens': 30,
       'gen_ai.usage.output_tokens': 5,
     });
+    span(tracer, 'invoke_agent a', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' }, () => {
+      span(tracer, 'execute_tool t', { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 't', 'gen_ai.tool.call.arguments': 'not json {' });
+    });
+    span(tracer, 'GET /', { 'http.request.method': 'GET' });
     await provider.forceFlush();
+    const all = await observer.query({ types: ['tool.start', 'tool.end', 'agent.start', 'agent.end'] });
+    expect(all.events.map((e) => e.type)).toEqual(['tool.start', 'tool.end', 'agent.start', 'agent.end']);
+    expect(all.events[0]!.payload).toMatchObject({ toolName: 't', input: 'not json {' });
     const { events } = await observer.query({ types: ['llm.call'] });
     expect(events).toHaveLength(1);
     const e = events[0] as FleetEvent & { type: 'llm.call' };
