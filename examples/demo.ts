@@ -139,7 +139,9 @@ async function coder(parent: World, task: string) {
 async function reviewer(parent: World, task: string) {
   const world = fork(parent, `reviewer:${task}`);
   return world.observer.agent({ name: 'reviewer', agentType: 'reviewer' }, async () => {
-    await tool(world, 'read_file', { path: 'src/feature.ts' }, 3, false, 'export {}');
+    // Once, the reviewer reads a huge generated file: an anomaly against ~40 quick reads.
+    const huge = task === 'audit log';
+    await tool(world, 'read_file', { path: huge ? 'dist/bundle.js' : 'src/feature.ts' }, huge ? 90 : 3, false, 'export {}');
     await callModel(world, 'claude-sonnet-4-5', 'review the patch');
     return 'approved';
   });
@@ -232,7 +234,13 @@ async function main() {
   const observer = createObserver({
     sessionId: 'today',
     analyzers: [
-      ...defaultAnalyzers({ regressions: { baselinePath }, cost: { budgets: { perSessionUsd: 0.14 } } }),
+      ...defaultAnalyzers({
+        regressions: { baselinePath },
+        cost: { budgets: { perSessionUsd: 0.14 } },
+        // The simulation runs in milliseconds, so the slow-operation thresholds are scaled down
+        // (defaults: mean > 5 s or p95 > 10 s; workflows shorter than 1 s are not judged).
+        bottlenecks: { slowMeanMs: 120, slowP95Ms: 250, minWorkflowMs: 50 },
+      }),
       modelRoutingAnalyzer(),
     ],
   });

@@ -3,6 +3,8 @@
  */
 import type { Analyzer } from '../core/index.js';
 import { aggregationAnalyzer, type AggregationOptions } from './aggregation.js';
+import { anomaliesAnalyzer, type AnomaliesOptions } from './anomalies.js';
+import { bottlenecksAnalyzer, type BottlenecksOptions } from './bottlenecks.js';
 import { costAnalyzer, type CostOptions } from './cost.js';
 import { fleetAnalyzer, type FleetOptions } from './fleet.js';
 import { insightsAnalyzer, type InsightsOptions } from './insights.js';
@@ -13,10 +15,12 @@ import { regressionsAnalyzer, type RegressionsOptions } from './regressions.js';
 /** Options of each built-in analyzer; `false` leaves it out. */
 export interface DefaultAnalyzersOptions {
   aggregation?: AggregationOptions | false;
+  bottlenecks?: BottlenecksOptions | false;
   regressions?: RegressionsOptions | false;
   patterns?: PatternsOptions | false;
   cost?: CostOptions | false;
   fleet?: FleetOptions | false;
+  anomalies?: AnomaliesOptions | false;
   /** `sources` defaults to the built-ins included here. */
   insights?: InsightsOptions | false;
   /** Prices given to both `cost` and `fleet` (merged under their own `pricing`). Default none. */
@@ -30,6 +34,7 @@ export interface DefaultAnalyzersOptions {
 export function defaultAnalyzers(options: DefaultAnalyzersOptions = {}): Analyzer[] {
   const out: Analyzer[] = [];
   if (options.aggregation !== false) out.push(aggregationAnalyzer(options.aggregation ?? {}));
+  if (options.bottlenecks !== false) out.push(bottlenecksAnalyzer(options.bottlenecks ?? {}));
   if (options.regressions !== false) out.push(regressionsAnalyzer(options.regressions ?? {}));
   if (options.patterns !== false) out.push(patternsAnalyzer(options.patterns ?? {}));
   if (options.cost !== false) {
@@ -40,6 +45,7 @@ export function defaultAnalyzers(options: DefaultAnalyzersOptions = {}): Analyze
     const fleet = options.fleet ?? {};
     out.push(fleetAnalyzer({ ...fleet, pricing: { ...options.pricing, ...fleet.pricing } }));
   }
+  if (options.anomalies !== false) out.push(anomaliesAnalyzer(options.anomalies ?? {}));
   if (options.insights !== false) {
     const insights = options.insights ?? {};
     out.push(insightsAnalyzer({ ...insights, sources: insights.sources ?? out.map((a) => a.name) }));

@@ -27,7 +27,7 @@ describe('examples', () => {
     for (const section of ['## Insights', '## Slowest operations', '## Cost', '## Regressions', '## Workflows', '### Unpriced models']) {
       expect(report).toContain(section);
     }
-    for (const rule of ['tool.recurring_failure', 'tool.repeated_call', 'performance.regression', 'cost.unpriced_model', 'cost.budget_exceeded', 'fleet.parallelize', 'demo.model_routing']) {
+    for (const rule of ['tool.recurring_failure', 'tool.repeated_call', 'performance.regression', 'cost.unpriced_model', 'cost.budget_exceeded', 'fleet.parallelize', 'demo.model_routing', 'tool.slow', 'anomaly.outlier']) {
       expect(report, rule).toContain(`(${rule}, from`);
     }
     expect(report).toMatch(/\| tool:fetch_url \| latency_p\d\d /);
