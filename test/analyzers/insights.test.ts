@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { createObserver, defineAnalyzer, type FleetEvent } from 'fleetscope';
+import { insightsAnalyzer, patternsAnalyzer, type InsightsSnapshot } from 'fleetscope/analyzers';
+import type { Finding } from '../../src/analyzers/types.js';
+
+const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
+
+/** An analyzer whose snapshot holds the findings given (as a built-in's would). */
+const fixed = (name: string, findings: Finding[]) => defineAnalyzer({ name, snapshot: () => ({ findings }) });
+
+function toolRuns(failures: number, total: number) {
+  return Array.from({ length: total }, (_, i) => ({
+    type: 'tool.end' as const,
+    timestamp: T0 + i * 1000,
+    sessionId: 's1',
+    agentId: 'worker',
+    payload: { toolName: 'deploy', status: i < failures ? ('error' as const) : ('success' as const), durationMs: 100, error: i < failures ? 'HTTP 503' : undefined },
+  }));
+}
+
+async function insightsFor(events: object[], analyzers: Parameters<typeof createObserver>[0]['analyzers']) {
+  const observer = createObserver({ analyzers, storage: false });
+  const emitted: FleetEvent[] = [];
+  observer.on('insight', (e) => void emitted.push(e));
+  for (const e of events) observer.emit(e);
+  await observer.flush();
+  const first = observer.snapshot().insights as InsightsSnapshot;
+  const second = observer.snapshot().insights as InsightsSnapshot;
+  const report = await observer.report();
+  await observer.close();
+  return { first, second, emitted, report };
+}
+
+describe('insightsAnalyzer', () => {
+  it('a tool failing 6 of 10 times gives a recurring-failure insight in the report; 1 of 10 does not', async () => {
+    const six = await insightsFor(toolRuns(6, 10), [patternsAnalyzer(), insightsAnalyzer({ sources: ['patterns'] })]);
+    const insight = six.first.insights.find((i) => i.rule === 'tool.recurring_failure');
+    expect(insight).toBeDefined();
+    expect(insight!.category).toBe('reliability');
+    expect(insight!.priority).toBe('high'); // 60% < 80% → high, not critical
+    expect(insight!.evidence).toMatchObject({ attempts: 10, failures: 6, failureRate: 0.6 });
+    expect(insight!.recommendation).toContain('failed 6 of 10 attempts');
+    expect(six.report).toContain('(tool.recurring_failure, from patterns)');
+
+    const one = await insightsFor(toolRuns(1, 10), [patternsAnalyzer(), insightsAnalyzer({ sources: ['patterns'] })]);
+    expect(one.first.insights.find((i) => i.rule === 'tool.recurring_failure')).toBeUndefined();
+    expect(one.report).not.toContain('tool.recurring_failure');
+  });
+
+  it('emits each new insight once, sorted by priority, merging repeated findings', async () => {
+    const findings: Finding[] = [
+      { analyzer: 'fake', kind: 'fleet.low_parallelization', severity: 'low', title: 'w1 sequential', location: { workflowId: 'w1' }, evidence: { parallelizationRatio: 0 } },
+      { analyzer: 'fake', kind: 'fleet.low_parallelization', severity: 'low', title: 'w2 sequential', location: { workflowId: 'w2' }, evidence: { parallelizationRatio: 0.1 } },
+      { analyzer: 'fake', kind: 'cost.budget_exceeded', severity: 'high', title: 'over budget', evidence: { limitUsd: 1, spentUsd: 1.5, scope: 'total' } },
+      { analyzer: 'fake', kind: 'something.new', severity: 'critical', title: 'brand new kind', evidence: {} },
+    ];
+    const r = await insightsFor([], [fixed('fake', findings), insightsAnalyzer({ sources: ['fake'] })]);
+    expect(r.first.insights.map((i) => [i.rule, i.priority])).toEqual([
+      ['something.new', 'critical'], // no rule: the generic one, priority from severity
+      ['cost.budget_exceeded', 'high'],
+      ['fleet.parallelize', 'medium'],
+    ]);
+    const parallel = r.first.insights.find((i) => i.rule === 'fleet.parallelize')!;
+    expect(parallel.occurrences).toBe(2);
+    expect(parallel.category).toBe('efficiency');
+    expect(r.first.byPriority).toEqual({ critical: 1, high: 1, medium: 1, low: 0 });
+    // Read three times (two snapshots and the report): still one event per insight.
+    expect(r.emitted.map((e) => (e.payload as { rule: string }).rule).sort()).toEqual(['cost.budget_exceeded', 'fleet.parallelize', 'something.new']);
+    expect(r.second.insights.find((i) => i.rule === 'fleet.parallelize')!.occurrences).toBe(2);
+  });
+
+  it('applies user rules before the built-in ones', async () => {
+    const findings: Finding[] = [{ analyzer: 'fake', kind: 'cost.unpriced_model', severity: 'medium', title: 'x unpriced', location: { model: 'x' }, evidence: { calls: 3 } }];
+    const r = await insightsFor([], [
+      fixed('fake', findings),
+      insightsAnalyzer({
+        sources: ['fake'],
+        rules: [{ id: 'ours.unpriced', kinds: ['cost.*'], category: 'cost', priority: 'critical', recommendation: (f) => `price ${f.location?.model}`, effort: 'low' }],
+      }),
+    ]);
+    expect(r.first.insights).toHaveLength(1);
+    expect(r.first.insights[0]).toMatchObject({ rule: 'ours.unpriced', priority: 'critical', recommendation: 'price x', effort: 'low' });
+  });
+
+  it('turns insight events of custom analyzers into insights', async () => {
+    const r = await insightsFor(
+      [{ type: 'insight', source: 'analyzer:mine', payload: { rule: 'mine.rule', title: 'Mine', category: 'quality', priority: 'low', confidence: 0.5, recommendation: 'do it', evidence: { impact: 'small', effort: 'low' } } }],
+      [fixed('fake', []), insightsAnalyzer({ sources: ['fake'] })],
+    );
+    expect(r.first.insights).toHaveLength(1);
+    expect(r.first.insights[0]).toMatchObject({ rule: 'mine.rule', source: 'analyzer:mine', impact: 'small', effort: 'low', kind: 'insight.event' });
+  });
+
+  it('rejects a rule without a recommendation at construction', () => {
+    expect(() => insightsAnalyzer({ rules: [{ id: 'x', kinds: ['a'], category: 'cost' } as never] })).toThrow(/\[fleetscope\] \[insights\]/);
+  });
+});
