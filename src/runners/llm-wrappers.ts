@@ -244,8 +244,8 @@ function checkTarget(target: LlmWrapperTarget, name: string): void {
 }
 
 /**
- * Records the Anthropic client's `messages.create` (plain and `stream: true`) and
- * `messages.stream` calls as `llm.call` events. Returns a proxy; the client itself is untouched.
+ * Records the Anthropic client's `messages.create` and `beta.messages.create` (plain and
+ * `stream: true`) and `messages.stream` calls as `llm.call` events. Returns a proxy; the client itself is untouched.
  *
  * ```ts
  * const anthropic = wrapAnthropic(new Anthropic(), observer);
@@ -257,6 +257,7 @@ export function wrapAnthropic<T extends object>(client: T, target: LlmWrapperTar
   return wrapPaths(client, {
     'messages.create': (original, owner) => instrumentMethod(original, owner, target, provider, options, 'chat', anthropicAccumulator),
     'messages.stream': (original, owner) => wrapMessageStream(original, owner, target, provider, options),
+    'beta.messages.create': (original, owner) => instrumentMethod(original, owner, target, provider, options, 'chat', anthropicAccumulator),
   });
 }
 
@@ -288,7 +289,7 @@ function wrapMessageStream(original: AnyFunction, owner: object, target: LlmWrap
 
 /**
  * Records the OpenAI client's `chat.completions.create` and `responses.create` calls (plain
- * and `stream: true`) as `llm.call` events. Streamed Chat Completions carry token counts only
+ * and `stream: true`) and `embeddings.create` (operation `embeddings`) as `llm.call` events. Streamed Chat Completions carry token counts only
  * when the host asks for them with `stream_options: { include_usage: true }`.
  *
  * ```ts
@@ -301,5 +302,6 @@ export function wrapOpenAI<T extends object>(client: T, target: LlmWrapperTarget
   return wrapPaths(client, {
     'chat.completions.create': (original, owner) => instrumentMethod(original, owner, target, provider, options, 'chat', openAiAccumulator),
     'responses.create': (original, owner) => instrumentMethod(original, owner, target, provider, options, 'chat', openAiAccumulator),
+    'embeddings.create': (original, owner) => instrumentMethod(original, owner, target, provider, options, 'embeddings', openAiAccumulator),
   });
 }

@@ -206,6 +206,15 @@ export function fakeOpenAI(behaviour: { fail?: Error } = {}) {
         return apiPromise(() => (params.stream ? new FakeStream(openAiResponseEvents) : structuredClone(openAiResponse)));
       },
     },
-    embeddings: { create: () => apiPromise(() => ({ data: [] })) },
+    embeddings: {
+      create: (_params: { model: string; input: string }) =>
+        apiPromise(() => ({
+          object: 'list',
+          data: [{ object: 'embedding', index: 0, embedding: [0.0023, -0.0093] }],
+          model: 'text-embedding-3-small',
+          usage: { prompt_tokens: 8, total_tokens: 8 },
+        })),
+    },
+    models: { list: () => apiPromise(() => ({ data: [{ id: 'gpt-4.1' }] })) },
   };
 }

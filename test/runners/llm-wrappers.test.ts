@@ -255,9 +255,16 @@ describe('wrapOpenAI', () => {
     const error = new FakeAPIError(401, 'Incorrect API key provided');
     const client = wrapOpenAI(fakeOpenAI({ fail: error }), s);
     await expect(client.chat.completions.create({ model: 'gpt-4.1', messages: [] })).rejects.toBe(error);
-    await client.embeddings.create();
+    await client.models.list();
     expect(s.events).toHaveLength(1);
     expect(payloads(s.events)[0]).toMatchObject({ status: 'error', model: 'gpt-4.1' });
+  });
+
+  it('records embeddings.create with operation embeddings', async () => {
+    const s = sink();
+    const client = wrapOpenAI(fakeOpenAI(), s);
+    await client.embeddings.create({ model: 'text-embedding-3-small', input: 'hello' });
+    expect(payloads(s.events)[0]).toMatchObject({ operation: 'embeddings', model: 'text-embedding-3-small', inputTokens: 8, status: 'success' });
   });
 
   it('rejects a target without emit()', () => {
