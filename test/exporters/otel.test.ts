@@ -1,4 +1,7 @@
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+// The OTLP package's own protobuf reader (no exports map, so its build path is importable).
+import { ProtobufReader } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/protobuf-reader.js';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createObserver } from '../../src/index.js';
 import { otelExporter } from '../../src/exporters/otel.js';
@@ -62,6 +65,54 @@ class KeepingSpanExporter extends InMemorySpanExporter {
   override shutdown(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/** Decodes the spans of an OTLP ExportTraceServiceRequest (opentelemetry/proto/trace/v1/trace.proto field numbers). */
+function decodeProtobufSpans(buf: Uint8Array) {
+  const spans: { traceId: string; spanId: string; parentSpanId: string; name: string; kind: number; start: bigint; end: bigint }[] = [];
+  let current: Uint8Array = buf;
+  const fields = (bytes: Uint8Array, on: (field: number, wire: number, r: ProtobufReader) => boolean) => {
+    const r = new ProtobufReader(bytes);
+    while (!r.isAtEnd()) {
+      const { fieldNumber, wireType } = r.readTag();
+      current = bytes;
+      if (!on(fieldNumber, wireType, r)) r.skip(wireType);
+    }
+  };
+  /** fixed64 (wire type 1): 8 little-endian bytes; the reader only skips them, so read them here. */
+  const fixed64 = (r: ProtobufReader) => {
+    const value = Buffer.from(current.subarray(r.pos, r.pos + 8)).readBigUInt64LE(0);
+    r.pos += 8;
+    return value;
+  };
+  fields(buf, (f, _w, r) => {
+    if (f !== 1) return false; // resource_spans
+    fields(r.readBytes(), (f2, _w2, r2) => {
+      if (f2 !== 2) return false; // scope_spans
+      fields(r2.readBytes(), (f3, _w3, r3) => {
+        if (f3 !== 2) return false; // spans
+        const span = { traceId: '', spanId: '', parentSpanId: '', name: '', kind: 0, start: 0n, end: 0n };
+        fields(r3.readBytes(), (f4, _w4, r4) => {
+          if (f4 === 1) span.traceId = hex(r4.readBytes());
+          else if (f4 === 2) span.spanId = hex(r4.readBytes());
+          else if (f4 === 4) span.parentSpanId = hex(r4.readBytes());
+          else if (f4 === 5) span.name = r4.readString();
+          else if (f4 === 6) span.kind = r4.readVarint();
+          else if (f4 === 7) span.start = fixed64(r4);
+          else if (f4 === 8) span.end = fixed64(r4);
+          else return false;
+          return true;
+        });
+        spans.push(span);
+        return true;
+      });
+      return true;
+    });
+    return true;
+  });
+  return spans;
 }
 
 describe('otelExporter', () => {
@@ -157,6 +208,20 @@ describe('otelExporter', () => {
       'error.type': '_OTHER',
     });
     expect(exporter.stats!()).toMatchObject({ spans: 4, exportedSpans: 4, failedSpans: 0, unfinishedSpans: 0 });
+  });
+
+  it('produces spans the official protobuf serializer (the OTLP/proto path) encodes with the same tree and ns times', async () => {
+    const memory = new KeepingSpanExporter();
+    const exporter = otelExporter({ exporter: memory });
+    await exporter.export(run());
+    await exporter.shutdown();
+    const bytes = ProtobufTraceSerializer.serializeRequest(memory.getFinishedSpans() as ReadableSpan[])!;
+    const spans = new Map(decodeProtobufSpans(bytes).map((s) => [s.spanId, s]));
+    expect(spans.size).toBe(4);
+    expect(spans.get(S)).toMatchObject({ traceId: TRACE, parentSpanId: '', name: 'session s1', kind: 1, start: ns(T0), end: ns(T0 + 2000) });
+    expect(spans.get(A)).toMatchObject({ parentSpanId: S, name: 'invoke_agent planner', start: ns(T0 + 10), end: ns(T0 + 1600) });
+    expect(spans.get(X)).toMatchObject({ parentSpanId: A, name: 'execute_tool Bash', start: ns(T0 + 20), end: ns(T0 + 270) });
+    expect(spans.get(L)).toMatchObject({ parentSpanId: A, name: 'chat claude-sonnet-4-5', kind: 3, start: 1_700_000_000_499_500_000n });
   });
 
   it('flushes spans that never end as unfinished at shutdown, and after the max open age', async () => {
