@@ -80,7 +80,9 @@ interface FileState {
    * from: 'end': the size and inode the file had when the runner started; the first open of
    * that same file starts there, so lines appended while it opens are not lost.
    */
-  startAt?: { size: number; ino: number; dev: number };
+  startAt?: { size: number; ino: number; dev: number; fromEnd: boolean };
+  /** The last check failed (reported once per failing streak). */
+  failing: boolean;
 }
 
 const NEWLINE = 0x0a;
@@ -347,8 +349,8 @@ export function jsonlTailRunner(options: JsonlTailOptions): Runner {
       const at = file.startAt;
       file.position = at !== undefined && at.ino === opened.ino && at.dev === opened.dev ? Math.min(at.size, opened.size) : 0;
       file.startAt = undefined;
-      file.lineNumber = 0;
-      if (file.position > 0) {
+      if (at === undefined || file.position === 0) file.lineNumber = 0;
+      if (at?.fromEnd === true && file.position > 0) {
         // Started at the end of a file whose last line is still being written: skip its rest.
         const last = Buffer.alloc(1);
         await handle.read(last, 0, 1, file.position - 1);
@@ -378,14 +380,21 @@ export function jsonlTailRunner(options: JsonlTailOptions): Runner {
         file.again = false;
         try {
           await checkOnce(file, buffer);
-          if (status === 'degraded' && counters.readErrors === 0) status = 'running';
+          if (file.failing) {
+            file.failing = false;
+            if (status === 'degraded' && ![...files.values()].some((f) => f.failing)) status = 'running';
+          }
         } catch (error) {
           counters.readErrors++;
           lastProblem = `${file.path}: ${errorMessage(error)}`;
-          status = 'degraded';
-          context?.reportError(error, 'read');
+          if (!stopped) status = 'degraded';
+          if (!file.failing) context?.reportError(error, 'read');
+          file.failing = true;
+          // Resume where we were if the same file can be opened again (no duplicate lines).
+          if (file.ino !== undefined && file.dev !== undefined) {
+            file.startAt = { size: file.position, ino: file.ino, dev: file.dev, fromEnd: false };
+          }
           await closeHandle(file);
-          file.position = 0;
         }
       } while (file.again && !stopped);
     } finally {
@@ -427,7 +436,7 @@ export function jsonlTailRunner(options: JsonlTailOptions): Runner {
         try {
           const info = await stat(path);
           present = info.isFile();
-          if (present && opts.from === 'end') startAt = { size: info.size, ino: info.ino, dev: info.dev };
+          if (present && opts.from === 'end') startAt = { size: info.size, ino: info.ino, dev: info.dev, fromEnd: true };
         } catch {
           // Not there yet: picked up (from its start) when it appears.
         }
@@ -439,6 +448,7 @@ export function jsonlTailRunner(options: JsonlTailOptions): Runner {
           partialBytes: 0,
           skipping: false,
           skipFragment: false,
+          failing: false,
           busy: false,
           again: false,
           present,

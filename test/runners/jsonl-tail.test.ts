@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, renameSync, truncateSync, unlinkSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmdirSync, renameSync, truncateSync, unlinkSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -225,6 +225,20 @@ describe('jsonlTailRunner', () => {
       },
     ]);
     expect(details(runner)).toMatchObject({ mappedToNothing: 1, mapErrors: 1 });
+  });
+
+  it('reports a path that cannot be read once per failing streak, and recovers', async () => {
+    const path = tempFile('dir.jsonl');
+    mkdirSync(path);
+    const { ctx, runner } = await startTail({ paths: path, from: 'start' });
+    await waitFor(() => details(runner).readErrors >= 3);
+    expect(runner.health().status).toBe('degraded');
+    expect(runner.health().message).toMatch(/not a regular file/);
+    expect(ctx.errors.filter((e) => e.operation === 'read')).toHaveLength(1);
+    rmdirSync(path);
+    writeFileSync(path, metricLine('back', 1));
+    await waitFor(() => ctx.events.length === 1);
+    expect(runner.health().status).toBe('running');
   });
 
   it('follows several files', async () => {
