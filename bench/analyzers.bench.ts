@@ -1,0 +1,102 @@
+/**
+ * Analyzers benchmark (issue 3): the whole default analyzer set on the demo's event mix.
+ * - throughput: events/s through emit + every default analyzer, until flush() has drained them,
+ *   next to the same run with no analyzers (the reference, same process);
+ * - heap across 10 million events (after GC), which must stay flat (bounded analyzer state);
+ * - report() after 1 million events.
+ * Run with `npm run bench -- analyzers`. EVENTS=2000000 shortens the heap run.
+ */
+import { performance } from 'node:perf_hooks';
+import { createObserver, type EventInput } from '../src/index.js';
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const heapMb = () => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+};
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
+const TOTAL = Number(process.env.EVENTS ?? 10_000_000);
+const CHUNK = 4096;
+
+/** A pool of the demo's mix, reused round-robin (distinct sessions, workflows, spans and tools). */
+function pool(size: number): EventInput[] {
+  const out: EventInput[] = [];
+  const tools = ['web_search', 'read_file', 'write_file', 'run_tests', 'fetch_url'];
+  const models = ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1', 'llama-3.1-8b-instruct'];
+  let t = Date.UTC(2025, 5, 1);
+  for (let i = 0; out.length < size; i++) {
+    const session = `s-${i % 97}`;
+    const wf = `wf-${i % 211}`;
+    const agentId = `worker-${i % 4}`;
+    const agentSpan = (i * 2 + 1).toString(16).padStart(16, '0');
+    const span = (i * 2 + 2).toString(16).padStart(16, '0');
+    const common = { sessionId: session, agentId, workflowId: wf };
+    const toolName = tools[i % tools.length]!;
+    t += 37;
+    out.push({ ...common, type: 'agent.start', timestamp: t, spanId: agentSpan, payload: { name: agentId } });
+    out.push({ ...common, type: 'tool.start', timestamp: t + 1, spanId: span, parentSpanId: agentSpan, payload: { toolName, input: { q: `query ${i % 50}` } } });
+    out.push({ ...common, type: 'tool.end', timestamp: t + 20, spanId: span, parentSpanId: agentSpan, payload: { toolName, status: i % 17 === 0 ? 'error' : 'success', durationMs: 10 + (i % 90), error: i % 17 === 0 ? 'HTTP 503' : undefined } });
+    out.push({
+      ...common, type: 'llm.call', timestamp: t + 25, parentSpanId: agentSpan,
+      payload: { model: models[i % models.length]!, status: 'success', inputTokens: 500 + (i % 700), outputTokens: 100 + (i % 300), cacheReadTokens: 4000, cacheWriteTokens: i % 5 === 0 ? 1000 : 0, latencyMs: 400 + (i % 800) },
+    });
+    out.push({ ...common, type: 'agent.end', timestamp: t + 30, spanId: agentSpan, payload: { name: agentId, status: 'success', durationMs: 30 } });
+  }
+  return out;
+}
+
+async function feed(observer: ReturnType<typeof createObserver>, events: readonly EventInput[], count: number, onMillion?: (n: number) => void) {
+  let sent = 0;
+  while (sent < count) {
+    const n = Math.min(CHUNK, count - sent);
+    for (let i = 0; i < n; i++) observer.emit(events[(sent + i) % events.length]);
+    sent += n;
+    // Let the analyzers read their batches: one macrotask per chunk.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (onMillion !== undefined && sent % 1_000_000 < CHUNK) onMillion(sent);
+  }
+  await observer.flush();
+}
+
+async function throughput(analyzers: boolean, events: readonly EventInput[], count: number): Promise<{ rate: number; dropped: number }> {
+  const observer = createObserver({ storage: false, ...(analyzers ? {} : { analyzers: [] }), flushTimeoutMs: 120_000 });
+  const start = performance.now();
+  await feed(observer, events, count);
+  const seconds = (performance.now() - start) / 1000;
+  const dropped = observer.stats().dropped;
+  await observer.close();
+  return { rate: count / seconds, dropped };
+}
+
+const events = pool(50_000);
+console.log(`event mix: agent.start, tool.start, tool.end, llm.call, agent.end; 97 sessions, 211 workflows, 4 models (1 unpriced)\n`);
+
+await throughput(true, events, 200_000); // warm-up
+const reference = await throughput(false, events, 1_000_000);
+const full = await throughput(true, events, 1_000_000);
+console.log(`throughput, 1M events, emit → flush drained:`);
+console.log(`  no analyzers (reference)   ${fmt(reference.rate)} events/s`);
+console.log(`  default analyzer set       ${fmt(full.rate)} events/s  (${(full.rate / reference.rate).toFixed(2)}× the reference; dropped ${full.dropped})`);
+console.log(`  target ≥ 500,000 events/s: ${full.rate >= 500_000 ? 'met' : 'NOT met'}\n`);
+
+// report() after 1M events, then keep going to TOTAL for the heap.
+const observer = createObserver({ storage: false, flushTimeoutMs: 120_000 });
+await feed(observer, events, 1_000_000);
+let t0 = performance.now();
+const report = await observer.report();
+const reportMs = performance.now() - t0;
+t0 = performance.now();
+observer.snapshot();
+const snapshotMs = performance.now() - t0;
+console.log(`report() after 1M events: ${fmt(reportMs, 1)} ms (${fmt(report.length)} chars); snapshot() alone ${fmt(snapshotMs, 1)} ms; target < 1000 ms: ${reportMs < 1000 ? 'met' : 'NOT met'}\n`);
+
+const samples: [number, number][] = [[1_000_000, heapMb()]];
+await feed(observer, events, TOTAL - 1_000_000, (n) => {
+  if ((n + 1_000_000) % 3_000_000 < CHUNK) samples.push([n + 1_000_000, heapMb()]);
+});
+samples.push([TOTAL, heapMb()]);
+console.log(`heap (after GC) across ${fmt(TOTAL)} events with the default analyzer set:`);
+for (const [n, mb] of samples) console.log(`  ${fmt(n).padStart(12)} events  ${mb.toFixed(1)} MB`);
+console.log(`  growth from 1M to ${fmt(TOTAL)}: ${(samples[samples.length - 1]![1] - samples[0]![1]).toFixed(1)} MB; dropped ${observer.stats().dropped}`);
+await observer.close();
