@@ -12,7 +12,7 @@ import { closeSync, existsSync, fstatSync, openSync, readdirSync, statSync } fro
 import { homedir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { DEFAULT_MAX_LINE_BYTES, isBlank, scanLines } from './claude-code-lines.js';
-import { toUsageEntry, transcriptFileInfo, type UsageEntry } from './claude-code-transcript.js';
+import { toUsageEntry, transcriptFileInfo } from './claude-code-transcript.js';
 
 export interface ClaudeUsageOptions {
   /**
@@ -161,29 +161,47 @@ export function findTranscriptFiles(paths: readonly string[]): FileRef[] {
   return out;
 }
 
+/** What is kept of one usage line until the files are replayed in ccusage's order. */
+interface Rec {
+  key: string | undefined;
+  day: string;
+  /** ISO timestamp (ccusage picks a session's latest entry by string comparison). */
+  ts: string;
+  model: string | undefined;
+  input: number;
+  output: number;
+  cacheWrite: number;
+  cacheRead: number;
+  cost: number;
+  sessionId: string | undefined;
+  agentId: string | undefined;
+  sidechain: boolean;
+}
+
 interface FileScan {
   ref: FileRef;
   earliest: number;
-  recs: UsageEntry[];
+  recs: Rec[];
 }
 
 const USAGE_KEY = Buffer.from('"usage"');
 const TIMESTAMP_KEY = Buffer.from('"timestamp"');
 
 /**
- * Smallest top-level `timestamp` of the file, as ccusage's `getEarliestTimestamp` finds it, without
- * parsing every line: a line is parsed only when a raw `"timestamp"` value in it could lower the minimum.
+ * Whether a line that is not otherwise parsed may lower the file's earliest top-level `timestamp`
+ * (ccusage's `getEarliestTimestamp`): true when any raw `"timestamp"` value in it is earlier than
+ * `below` or cannot be read raw. Then the line is parsed, so the result is exact.
  */
-function rawTimestamps(line: Buffer, start: number, end: number, below: number): boolean {
-  let at = start;
+function mayLowerEarliest(line: Buffer, below: number): boolean {
+  let at = 0;
   for (;;) {
     const k = line.indexOf(TIMESTAMP_KEY, at);
-    if (k === -1 || k >= end) return false;
+    if (k === -1) return false;
     let i = k + TIMESTAMP_KEY.length;
-    while (i < end && (line[i] === 32 || line[i] === 58 || line[i] === 9)) i++;
+    while (i < line.length && (line[i] === 32 || line[i] === 58 || line[i] === 9)) i++;
     if (line[i] === 34) {
       const close = line.indexOf(34, i + 1);
-      if (close === -1 || close >= end) return true;
+      if (close === -1) return true;
       const raw = line.toString('latin1', i + 1, close);
       if (raw.includes('\\')) return true;
       const t = Date.parse(raw);
@@ -195,8 +213,28 @@ function rawTimestamps(line: Buffer, start: number, end: number, below: number):
   }
 }
 
-function scanFile(ref: FileRef, maxLineBytes: number, stats: ClaudeUsageReport['stats']): FileScan {
+/** Interns the few distinct strings (days, models, sessions) so records share them. */
+function interner(): (value: string | undefined) => string | undefined {
+  const pool = new Map<string, string>();
+  return (value) => {
+    if (value === undefined) return undefined;
+    const known = pool.get(value);
+    if (known !== undefined) return known;
+    if (pool.size < 1_000_000) pool.set(value, value);
+    return value;
+  };
+}
+
+function scanFile(
+  ref: FileRef,
+  maxLineBytes: number,
+  stats: ClaudeUsageReport['stats'],
+  dayOf: (iso: string) => string,
+  intern: (value: string | undefined) => string | undefined,
+): FileScan {
   const scan: FileScan = { ref, earliest: Number.POSITIVE_INFINITY, recs: [] };
+  // A key repeated inside one file is a duplicate whatever the file order: drop it now.
+  const keysInFile = new Set<string>();
   let fd: number;
   try {
     fd = openSync(ref.file, 'r');
@@ -208,12 +246,13 @@ function scanFile(ref: FileRef, maxLineBytes: number, stats: ClaudeUsageReport['
     const size = fstatSync(fd).size;
     const result = scanLines(fd, 0, size, { maxLineBytes, flushTail: true }, (buf, start, end) => {
       stats.lines++;
-      const hasUsage = buf.indexOf(USAGE_KEY, start) !== -1 && buf.indexOf(USAGE_KEY, start) < end;
-      if (!hasUsage && !rawTimestamps(buf, start, end, scan.earliest)) return;
+      const line = buf.subarray(start, end);
+      const hasUsage = line.indexOf(USAGE_KEY) !== -1;
+      if (!hasUsage && !mayLowerEarliest(line, scan.earliest)) return;
       if (isBlank(buf, start, end)) return;
       let json: unknown;
       try {
-        json = JSON.parse(buf.toString('utf8', start, end));
+        json = JSON.parse(line.toString('utf8'));
       } catch {
         stats.malformed++;
         return;
@@ -226,8 +265,29 @@ function scanFile(ref: FileRef, maxLineBytes: number, stats: ClaudeUsageReport['
         }
       }
       if (!hasUsage) return;
-      const entry = toUsageEntry(json);
-      if (entry !== undefined) scan.recs.push(entry);
+      const e = toUsageEntry(json);
+      if (e === undefined) return;
+      if (e.dedupeKey !== undefined) {
+        if (keysInFile.has(e.dedupeKey)) {
+          stats.duplicates++;
+          return;
+        }
+        keysInFile.add(e.dedupeKey);
+      }
+      scan.recs.push({
+        key: e.dedupeKey,
+        day: dayOf(e.timestamp),
+        ts: e.timestamp,
+        model: intern(e.displayModel),
+        input: e.inputTokens,
+        output: e.outputTokens,
+        cacheWrite: e.cacheCreationTokens,
+        cacheRead: e.cacheReadTokens,
+        cost: e.cost,
+        sessionId: intern(e.sessionId),
+        agentId: intern(e.agentId),
+        sidechain: e.isSidechain,
+      });
     });
     stats.oversized += result.oversized;
   } catch {
@@ -264,14 +324,14 @@ function newAcc(): Acc {
   };
 }
 
-function add(acc: Acc, e: UsageEntry): void {
-  acc.inputTokens += e.inputTokens;
-  acc.outputTokens += e.outputTokens;
-  acc.cacheCreationTokens += e.cacheCreationTokens;
-  acc.cacheReadTokens += e.cacheReadTokens;
+function add(acc: Acc, e: Rec): void {
+  acc.inputTokens += e.input;
+  acc.outputTokens += e.output;
+  acc.cacheCreationTokens += e.cacheWrite;
+  acc.cacheReadTokens += e.cacheRead;
   acc.totalCost += e.cost;
-  if (e.timestamp > acc.latest) acc.latest = e.timestamp;
-  const model = e.displayModel;
+  if (e.ts > acc.latest) acc.latest = e.ts;
+  const model = e.model;
   if (model !== undefined && model !== '<synthetic>' && !acc.modelsUsed.includes(model)) acc.modelsUsed.push(model);
   const name = model ?? 'unknown';
   if (name === '<synthetic>') return;
@@ -280,10 +340,10 @@ function add(acc: Acc, e: UsageEntry): void {
     b = { modelName: name, inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cost: 0 };
     acc.models.set(name, b);
   }
-  b.inputTokens += e.inputTokens;
-  b.outputTokens += e.outputTokens;
-  b.cacheCreationTokens += e.cacheCreationTokens;
-  b.cacheReadTokens += e.cacheReadTokens;
+  b.inputTokens += e.input;
+  b.outputTokens += e.output;
+  b.cacheCreationTokens += e.cacheWrite;
+  b.cacheReadTokens += e.cacheRead;
   b.cost += e.cost;
 }
 
@@ -352,7 +412,9 @@ export function claudeUsage(options: ClaudeUsageOptions = {}): ClaudeUsageReport
   const stats = { files: 0, lines: 0, usageEntries: 0, duplicates: 0, malformed: 0, oversized: 0, unreadable: 0 };
   const refs = findTranscriptFiles(options.paths ?? defaultClaudePaths());
   stats.files = refs.length;
-  const scans = refs.map((ref) => scanFile(ref, maxLineBytes, stats));
+  const dayOf = dayFormatter(options.timezone);
+  const intern = interner();
+  const scans = refs.map((ref) => scanFile(ref, maxLineBytes, stats, dayOf, intern));
   // ccusage sorts files by earliest timestamp (stable; files without one last).
   scans.sort((a, b) => {
     const fa = Number.isFinite(a.earliest);
@@ -363,7 +425,6 @@ export function claudeUsage(options: ClaudeUsageOptions = {}): ClaudeUsageReport
     return a.earliest - b.earliest;
   });
 
-  const dayOf = dayFormatter(options.timezone);
   const seen = new Set<string>();
   const days = new Map<string, Acc>();
   const sessions = new Map<string, { acc: Acc; sessionId: string; projectPath: string }>();
@@ -376,15 +437,15 @@ export function claudeUsage(options: ClaudeUsageOptions = {}): ClaudeUsageReport
     const sessionKey = `${projectPath}/${ccSession}`;
     const info = transcriptFileInfo(scan.ref.file);
     for (const e of scan.recs) {
-      if (e.dedupeKey !== undefined) {
-        if (seen.has(e.dedupeKey)) {
+      if (e.key !== undefined) {
+        if (seen.has(e.key)) {
           stats.duplicates++;
           continue;
         }
-        seen.add(e.dedupeKey);
+        seen.add(e.key);
       }
       stats.usageEntries++;
-      const day = dayOf(e.timestamp);
+      const day = e.day;
       let d = days.get(day);
       if (d === undefined) days.set(day, (d = newAcc()));
       add(d, e);
@@ -395,7 +456,7 @@ export function claudeUsage(options: ClaudeUsageOptions = {}): ClaudeUsageReport
       let c = conversations.get(conversationId);
       if (c === undefined) conversations.set(conversationId, (c = { acc: newAcc(), project: info.project ?? 'unknown', agents: new Map() }));
       add(c.acc, e);
-      const agentId = info.agentId ?? e.agentId ?? (e.isSidechain ? 'sidechain' : 'main');
+      const agentId = info.agentId ?? e.agentId ?? (e.sidechain ? 'sidechain' : 'main');
       let a = c.agents.get(agentId);
       if (a === undefined) c.agents.set(agentId, (a = newAcc()));
       add(a, e);
