@@ -19,6 +19,7 @@ import {
   type RunnerContext,
   type RunnerHealth,
 } from '../core/index.js';
+import { LineSplitter, type LineSink } from './jsonl-lines.js';
 
 /** Where a line came from, given to `map`. */
 export interface JsonlLineSource {
@@ -65,13 +66,10 @@ interface FileState {
   dev?: number;
   position: number;
   lineNumber: number;
-  /** Bytes of the current (not yet terminated) line. */
-  partial: Buffer[];
-  partialBytes: number;
-  /** Inside a line longer than the limit: drop bytes until the next newline. */
-  skipping: boolean;
-  /** from: 'end' started mid-line: drop bytes up to the next newline (the rest of a line written before start). */
-  skipFragment: boolean;
+  /** Splits what is read into lines; holds the current unterminated line. */
+  lines: LineSplitter;
+  /** Receives the lines of this file. */
+  sink: LineSink;
   busy: boolean;
   again: boolean;
   /** Whether the file existed when last checked (to count deletions once). */
@@ -225,68 +223,21 @@ export function jsonlTailRunner(options: JsonlTailOptions): Runner {
     }
   };
 
-  /** Splits a chunk into lines; buffers the unterminated tail, never beyond `maxLineBytes`. */
-  const consume = (file: FileState, chunk: Buffer) => {
-    let start = 0;
-    if (file.skipFragment) {
-      const newline = chunk.indexOf(NEWLINE);
-      if (newline === -1) return;
-      file.skipFragment = false;
-      counters.fragmentsSkipped++;
-      start = newline + 1;
-    }
-    while (start < chunk.length) {
-      const newline = chunk.indexOf(NEWLINE, start);
-      if (newline === -1) {
-        const rest = chunk.length - start;
-        if (file.skipping) return;
-        if (file.partialBytes + rest > opts.maxLineBytes) {
-          // Too long already: stop buffering; the rest of the line is dropped as it arrives.
-          file.partial = [];
-          file.partialBytes = 0;
-          file.skipping = true;
-          return;
-        }
-        // Copy: the read buffer is reused for the next read.
-        file.partial.push(Buffer.from(chunk.subarray(start)));
-        file.partialBytes += rest;
-        return;
-      }
-      const segment = chunk.subarray(start, newline);
-      start = newline + 1;
-      if (file.skipping) {
-        file.skipping = false;
-        file.lineNumber++;
-        counters.linesRead++;
-        problem('tooLong', `line longer than ${opts.maxLineBytes} bytes skipped`, { path: file.path, lineNumber: file.lineNumber });
-        continue;
-      }
-      if (file.partialBytes + segment.length > opts.maxLineBytes) {
-        file.partial = [];
-        file.partialBytes = 0;
-        file.lineNumber++;
-        counters.linesRead++;
-        problem('tooLong', `line longer than ${opts.maxLineBytes} bytes skipped`, { path: file.path, lineNumber: file.lineNumber });
-        continue;
-      }
-      let line: Buffer = segment;
-      if (file.partialBytes > 0) {
-        line = Buffer.concat([...file.partial, segment]);
-        file.partial = [];
-        file.partialBytes = 0;
-      }
-      handleLine(file, line);
-    }
-  };
+  const sinkFor = (file: FileState): LineSink => ({
+    line: (bytes) => handleLine(file, bytes),
+    tooLong: () => {
+      file.lineNumber++;
+      counters.linesRead++;
+      problem('tooLong', `line longer than ${opts.maxLineBytes} bytes skipped`, { path: file.path, lineNumber: file.lineNumber });
+    },
+    fragment: () => void counters.fragmentsSkipped++,
+  });
 
   const resetLine = (file: FileState, reason: 'rotation' | 'truncation' | 'deletion') => {
-    if (file.partialBytes > 0 || file.skipping) {
+    if (file.lines.pending) {
       problem('tornLinesDropped', `unterminated last line dropped at ${reason}`, { path: file.path, lineNumber: file.lineNumber + 1 });
     }
-    file.partial = [];
-    file.partialBytes = 0;
-    file.skipping = false;
-    file.skipFragment = false;
+    file.lines.reset();
     file.lineNumber = 0;
   };
 
@@ -300,7 +251,7 @@ export function jsonlTailRunner(options: JsonlTailOptions): Runner {
       if (bytesRead === 0) return;
       file.position += bytesRead;
       counters.bytesRead += bytesRead;
-      consume(file, buffer.subarray(0, bytesRead));
+      file.lines.push(buffer.subarray(0, bytesRead), file.sink);
     }
   };
 
@@ -354,7 +305,7 @@ export function jsonlTailRunner(options: JsonlTailOptions): Runner {
         // Started at the end of a file whose last line is still being written: skip its rest.
         const last = Buffer.alloc(1);
         await handle.read(last, 0, 1, file.position - 1);
-        file.skipFragment = last[0] !== NEWLINE;
+        if (last[0] !== NEWLINE) file.lines.skipToNextLine();
       }
       if (stopped) return closeHandle(file);
     }
@@ -440,20 +391,20 @@ export function jsonlTailRunner(options: JsonlTailOptions): Runner {
         } catch {
           // Not there yet: picked up (from its start) when it appears.
         }
-        files.set(path, {
+        const file: FileState = {
           path,
           position: 0,
           lineNumber: 0,
-          partial: [],
-          partialBytes: 0,
-          skipping: false,
-          skipFragment: false,
+          lines: new LineSplitter(opts.maxLineBytes),
+          sink: undefined as unknown as LineSink,
           failing: false,
           busy: false,
           again: false,
           present,
           startAt,
-        });
+        };
+        file.sink = sinkFor(file);
+        files.set(path, file);
       }
       if (opts.watch) {
         const byDir = new Map<string, Set<string>>();

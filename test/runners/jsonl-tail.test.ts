@@ -231,7 +231,7 @@ describe('jsonlTailRunner', () => {
     const path = tempFile('dir.jsonl');
     mkdirSync(path);
     const { ctx, runner } = await startTail({ paths: path, from: 'start' });
-    await waitFor(() => details(runner).readErrors >= 3);
+    await waitFor(() => (details(runner).readErrors ?? 0) >= 3);
     expect(runner.health().status).toBe('degraded');
     expect(runner.health().message).toMatch(/not a regular file/);
     expect(ctx.errors.filter((e) => e.operation === 'read')).toHaveLength(1);
