@@ -17,6 +17,12 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFracti
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const results: Record<string, string> = {};
 
+/** CPU time of this process (user + system, all threads) in ms: steadier than wall time on a shared machine. */
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
 /** The demo's mix: per step a tool start/end pair, an LLM call, and now and then an agent span. */
 function demoMix(count: number): EventInput[] {
   const traceId = newTraceId();
@@ -107,7 +113,7 @@ async function busThroughput() {
 // 3. retained bytes per event in the in-memory store, demo mix.
 async function retainedBytes() {
   const count = 200_000;
-  const observer = createObserver({ storage: memoryStorage({ capacity: count, maxAgeMs: Infinity }), sessionId: 'bench' });
+  const observer = createObserver({ storage: memoryStorage({ capacity: count, maxAgeMs: Infinity }), sessionId: 'bench', analyzers: [] });
   const before = heap();
   // Inputs are built chunk by chunk, as a host builds them per call: what stays on the heap
   // afterwards is what the store retains (events, their payloads, its indexes).
@@ -141,28 +147,35 @@ async function versusOtel() {
     return attrs;
   };
   const otelRuns: number[] = [];
+  const otelCpuRuns: number[] = [];
   let otelExported = 0;
-  for (let run = 0; run < 3; run++) {
+  for (let run = 0; run < 5; run++) {
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
     const tracer = provider.getTracer('bench');
     const t0 = performance.now();
+    const c0 = cpuMs();
     for (const e of burst) tracer.startSpan(e.type, { attributes: attributesOf(e) }).end();
     otelRuns.push(burst.length / ((performance.now() - t0) / 1000));
+    otelCpuRuns.push(burst.length / ((cpuMs() - c0) / 1000));
     await provider.forceFlush();
     otelExported = exporter.getFinishedSpans().length;
     await provider.shutdown();
   }
   const fleetRuns: number[] = [];
+  const fleetCpuRuns: number[] = [];
   let dropped = 0;
   let stored = 0;
-  for (let run = 0; run < 3; run++) {
-    const observer = createObserver({ sessionId: 'bench' }); // default: in-memory storage, 100k capacity
+  for (let run = 0; run < 5; run++) {
+    // Issue 2's "default observer": in-memory storage (default 100k capacity) and one subscriber, no analyzers.
+    const observer = createObserver({ sessionId: 'bench', analyzers: [] });
     const sub = observer.subscribe({}, { name: 'reader' });
     void drain(sub, () => {});
     const t0 = performance.now();
+    const c0 = cpuMs();
     for (const e of burst) observer.emit(e);
     fleetRuns.push(burst.length / ((performance.now() - t0) / 1000));
+    fleetCpuRuns.push(burst.length / ((cpuMs() - c0) / 1000));
     await observer.flush();
     dropped = observer.stats().dropped;
     stored = observer.stats().storage?.events as number;
@@ -174,14 +187,15 @@ async function versusOtel() {
   results['OTel SDK (BatchSpanProcessor + InMemorySpanExporter) spans/s'] = fmt(otel);
   results['OTel SDK spans exported of a 100k burst (default queue)'] = `${fmt(otelExported)} (${fmt(burst.length - otelExported)} silently dropped)`;
   results['fleetscope default observer (memory storage + 1 subscriber) events/s'] = fmt(fleet);
-  results['fleetscope / OTel ratio'] = `${fmt(fleet / otel, 1)}x`;
+  results['fleetscope / OTel ratio (wall time)'] = `${fmt(fleet / otel, 1)}x`;
+  results['fleetscope / OTel ratio (process CPU time)'] = `${fmt(median(fleetCpuRuns) / median(otelCpuRuns), 1)}x`;
   results['fleetscope events dropped of the 100k burst (counted)'] = `${fmt(dropped)} (stored ${fmt(stored)})`;
 }
 
 // 5. heap under a stalled subscriber: 10M events, nobody reads.
 async function stalledSubscriber() {
   const capacity = 10_000;
-  const observer = createObserver({ storage: memoryStorage({ capacity, maxAgeMs: Infinity }), sessionId: 'bench' });
+  const observer = createObserver({ storage: memoryStorage({ capacity, maxAgeMs: Infinity }), sessionId: 'bench', analyzers: [] });
   const stalled = observer.subscribe({}, { name: 'stalled', highWaterMark: 10_000 });
   const mix = demoMix(1000);
   for (let i = 0; i < 200_000; i++) observer.emit(mix[i % mix.length]!);

@@ -83,6 +83,12 @@ function measure(value: unknown, depth: number, limits: PayloadLimits, stack: ob
   }
 }
 
+/** Whether a value is plain JSON within the limits, so it can be kept without a copy (the hot path). */
+export function fitsAsIs(value: unknown, limits: PayloadLimits): boolean {
+  const size = measure(value, 0, limits, [], limits.maxPayloadBytes);
+  return size !== NEEDS_REPAIR && size <= limits.maxPayloadBytes;
+}
+
 /** Result of sanitizing one value. */
 export interface SanitizeResult<T> {
   value: T;
@@ -100,8 +106,7 @@ const KEPT: RepairKind[] = [];
  * spent the remaining values become `"[truncated]"`.
  */
 export function sanitizeValue<T>(value: T, limits: PayloadLimits): SanitizeResult<T> {
-  const size = measure(value, 0, limits, [], limits.maxPayloadBytes);
-  if (size !== NEEDS_REPAIR && size <= limits.maxPayloadBytes) return { value, repairs: KEPT };
+  if (fitsAsIs(value, limits)) return { value, repairs: KEPT };
   const repairs = new Set<RepairKind>();
   const state = { budget: limits.maxPayloadBytes, repairs, limits };
   const copy = repair(value, 0, [], state);

@@ -9,7 +9,7 @@ import {
   type FleetEvent,
   type Severity,
 } from './events.js';
-import { DEFAULT_PAYLOAD_LIMITS, sanitizeValue, type PayloadLimits, type RepairKind } from './sanitize.js';
+import { DEFAULT_PAYLOAD_LIMITS, fitsAsIs, sanitizeValue, type PayloadLimits, type RepairKind } from './sanitize.js';
 
 /** Envelope values used where the raw event leaves a field out. */
 export interface EventDefaults {
@@ -238,12 +238,19 @@ function remember(value: string): void {
   knownIds.add(value);
 }
 
+/** The last id that passed; consecutive events almost always repeat it (a pointer compare). */
+let lastKnownId: string | undefined;
+let lastKnownSpanId: string | undefined;
+const NO_REPAIRS: readonly RepairKind[] = [];
+
 function checkId(value: unknown, field: string): string | undefined {
+  if (value === lastKnownId) return undefined;
   if (typeof value !== 'string') return `${field}: must be a string (got ${describe(value)})`;
   if (knownIds.has(value)) return undefined;
   if (value.length === 0 || value.length > MAX_ID_LENGTH) return `${field}: must be 1-${MAX_ID_LENGTH} characters`;
   if (CONTROL_CHARS.test(value)) return `${field}: must not contain control characters`;
   remember(value);
+  lastKnownId = value;
   return undefined;
 }
 
@@ -265,12 +272,15 @@ function isHexId(value: string, length: number): boolean {
 }
 
 function checkHexId(value: unknown, field: string, length: 16 | 32, cache: boolean): string | undefined {
+  // A parent span id repeats across its children's events.
+  if (value === lastKnownSpanId && length === 16) return undefined;
   if (typeof value === 'string' && cache && knownIds.has(value)) return undefined;
   if (typeof value !== 'string' || !isHexId(value, length)) {
     return `${field}: must be ${length} lowercase hex characters, not all zero`;
   }
   // Trace ids repeat per session; span ids are unique, caching them would only churn the set.
   if (cache) remember(value);
+  else if (field === 'parentSpanId') lastKnownSpanId = value;
   return undefined;
 }
 
@@ -469,16 +479,20 @@ function validateUnsafe(raw: unknown, options: ValidateOptions): ValidationResul
   }
 
   const limits = options.limits ?? DEFAULT_PAYLOAD_LIMITS;
-  const sanitizedPayload = sanitizeValue(payload, limits);
-  let repairs = sanitizedPayload.repairs;
-  payload = sanitizedPayload.value;
-  if (attributes !== undefined) {
-    const sanitizedAttributes = sanitizeValue(attributes, limits);
-    attributes = sanitizedAttributes.value;
-    if (sanitizedAttributes.repairs.length > 0) repairs = [...new Set([...repairs, ...sanitizedAttributes.repairs])];
+  // The common case, plain JSON within the limits, is checked without allocating anything.
+  let repairs: readonly RepairKind[] = NO_REPAIRS;
+  if (!fitsAsIs(payload, limits)) {
+    const sanitized = sanitizeValue(payload, limits);
+    payload = sanitized.value;
+    repairs = sanitized.repairs;
+  }
+  if (attributes !== undefined && !fitsAsIs(attributes, limits)) {
+    const sanitized = sanitizeValue(attributes, limits);
+    attributes = sanitized.value;
+    repairs = [...new Set([...repairs, ...sanitized.repairs])];
   }
 
-  const truncated = repairs.includes('truncated') || truncatedInput === true ? true : undefined;
+  const truncated = (repairs.length > 0 && repairs.includes('truncated')) || truncatedInput === true ? true : undefined;
   // Two literal shapes: the common one without the rarely used `tags`, `attributes` and
   // `truncated` saves three slots (24 bytes) per stored event; consumers see at most two maps.
   const event = (
