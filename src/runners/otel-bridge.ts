@@ -15,13 +15,24 @@
  */
 import { errorMessage, type EventInput } from '../core/index.js';
 import * as A from './otel-bridge-attributes.js';
+import {
+  classifySpan,
+  content,
+  first,
+  number,
+  text,
+  tokensFromAttributes,
+  type AttributesLike,
+  type AttributeValueLike,
+} from './otel-bridge-readers.js';
+
+export { classifySpan, tokensFromAttributes, type AttributesLike, type AttributeValueLike, type SpanCategory } from './otel-bridge-readers.js';
 
 // ── Structural OTel types (a subset of @opentelemetry/api and sdk-trace-base 1.x/2.x) ──
 
 /** `[seconds, nanoseconds]`, as in `@opentelemetry/api`. */
 export type HrTimeLike = readonly [number, number];
-export type AttributeValueLike = string | number | boolean | readonly (string | number | boolean | null | undefined)[] | null | undefined;
-export type AttributesLike = Readonly<Record<string, AttributeValueLike>>;
+
 
 export interface SpanContextLike {
   traceId: string;
@@ -109,8 +120,6 @@ export interface FleetscopeSpanProcessor extends SpanProcessorLike {
   stats(): SpanBridgeStats;
 }
 
-type Kind = 'llm' | 'tool' | 'agent' | 'other';
-
 /** Inherited along the span tree: set when a span starts, read by its descendants when they end. */
 interface Lineage {
   agentId?: string;
@@ -124,90 +133,8 @@ const MAX_OTHER_ATTRIBUTES = 64;
 const HEX_TRACE = /^[0-9a-f]{32}$/;
 const HEX_SPAN = /^[0-9a-f]{16}$/;
 
-function first(attributes: AttributesLike, keys: readonly string[]): AttributeValueLike {
-  for (const key of keys) {
-    const value = attributes[key];
-    if (value !== undefined && value !== null && value !== '') return value;
-  }
-  return undefined;
-}
-
-function text(attributes: AttributesLike, keys: readonly string[]): string | undefined {
-  const value = first(attributes, keys);
-  if (value === undefined || value === null) return undefined;
-  if (Array.isArray(value)) return value.length > 0 && value[0] != null ? String(value[0]) : undefined;
-  return String(value);
-}
-
-function tokens(attributes: AttributesLike, keys: readonly string[]): number | undefined {
-  const value = first(attributes, keys);
-  const n = typeof value === 'string' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? Math.round(n) : undefined;
-}
-
-function number(attributes: AttributesLike, keys: readonly string[]): number | undefined {
-  const value = first(attributes, keys);
-  const n = typeof value === 'string' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
-}
-
 const hrToMs = (time: HrTimeLike): number => time[0] * 1000 + time[1] / 1e6;
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
-
-/** Which fleetscope span a GenAI span is, by the first convention that says so. */
-export function classifySpan(attributes: AttributesLike): Kind {
-  const operation = attributes[A.OPERATION];
-  if (typeof operation === 'string') {
-    if (A.LLM_OPERATIONS.has(operation)) return 'llm';
-    if (A.TOOL_OPERATIONS.has(operation)) return 'tool';
-    if (A.AGENT_OPERATIONS.has(operation)) return 'agent';
-  }
-  const oi = attributes[A.OPENINFERENCE_KIND];
-  if (typeof oi === 'string') {
-    const kind = oi.toUpperCase();
-    if (kind in A.OPENINFERENCE_LLM_KINDS) return 'llm';
-    if (kind === 'TOOL') return 'tool';
-    if (kind === 'AGENT') return 'agent';
-    return 'other';
-  }
-  const traceloop = attributes[A.TRACELOOP_KIND];
-  if (traceloop === 'tool') return 'tool';
-  if (traceloop === 'agent') return 'agent';
-  if (typeof traceloop === 'string') return 'other';
-  const requestType = attributes[A.TRACELOOP_REQUEST_TYPE];
-  if (typeof requestType === 'string' && requestType in A.TRACELOOP_OPERATIONS) return 'llm';
-  // Older GenAI instrumentations (and the Vercel AI SDK): a model plus a provider or usage, no operation name.
-  if (typeof operation !== 'string' && first(attributes, A.MODEL) !== undefined) {
-    if (first(attributes, A.PROVIDER) !== undefined || first(attributes, A.INPUT_TOKENS) !== undefined) return 'llm';
-  }
-  return 'other';
-}
-
-/**
- * Tokens in fleetscope's convention from span attributes. The GenAI conventions' input count
- * INCLUDES cache reads and writes, so `inputTokens = input − cacheRead − cacheWrite`. When the
- * input count is smaller than the cache counts, the source must have reported input without
- * cache (Anthropic's own convention); it is then kept as is (`excludedCache: true`).
- */
-export function tokensFromAttributes(attributes: AttributesLike): {
-  inputTokens?: number;
-  outputTokens?: number;
-  cacheReadTokens?: number;
-  cacheWriteTokens?: number;
-  excludedCache: boolean;
-} {
-  const input = tokens(attributes, A.INPUT_TOKENS);
-  const cacheReadTokens = tokens(attributes, A.CACHE_READ_TOKENS);
-  const cacheWriteTokens = tokens(attributes, A.CACHE_WRITE_TOKENS);
-  const cached = (cacheReadTokens ?? 0) + (cacheWriteTokens ?? 0);
-  let inputTokens = input;
-  let excludedCache = false;
-  if (input !== undefined && cached > 0) {
-    if (input >= cached) inputTokens = input - cached;
-    else excludedCache = true;
-  }
-  return { inputTokens, outputTokens: tokens(attributes, A.OUTPUT_TOKENS), cacheReadTokens, cacheWriteTokens, excludedCache };
-}
 
 /** Error text of a failed span: its status message, else its exception event, else `error.type`. */
 function errorOf(span: ReadableSpanLike): string | undefined {
@@ -226,19 +153,6 @@ function errorOf(span: ReadableSpanLike): string | undefined {
 function parentSpanIdOf(span: ReadableSpanLike): string | undefined {
   const id = span.parentSpanContext?.spanId ?? span.parentSpanId;
   return typeof id === 'string' && HEX_SPAN.test(id) && id !== '0000000000000000' ? id : undefined;
-}
-
-function content(value: AttributeValueLike): unknown {
-  if (typeof value !== 'string') return value ?? undefined;
-  const trimmed = value.trimStart();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    try {
-      return JSON.parse(value);
-    } catch {
-      return value;
-    }
-  }
-  return value;
 }
 
 /**

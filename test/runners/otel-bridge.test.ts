@@ -338,7 +338,7 @@ describe('fleetscopeSpanProcessor (real OpenTelemetry SDK)', () => {
   });
 
   it('imports nothing from OpenTelemetry at run time (optional peer dependencies)', () => {
-    for (const file of ['otel-bridge.ts', 'otel-bridge-attributes.ts']) {
+    for (const file of ['otel-bridge.ts', 'otel-bridge-attributes.ts', 'otel-bridge-readers.ts']) {
       const source = readFileSync(fileURLToPath(new URL(`../../src/runners/${file}`, import.meta.url)), 'utf8');
       const runtimeImports = source.split('\n').filter((line) => /^import\s+(?!type\b)/.test(line) && line.includes('@opentelemetry'));
       expect(runtimeImports).toEqual([]);
