@@ -101,6 +101,9 @@ export function observeStream<S extends object>(stream: S, accumulator: ChunkAcc
   const finish = (extra: { error?: unknown; cancelled?: boolean }) => {
     if (finished) return;
     finished = true;
+    // The SDKs end the iteration quietly when the host calls `stream.controller.abort()`.
+    const controller = (stream as { controller?: { signal?: { aborted?: boolean } } }).controller;
+    if (controller?.signal?.aborted === true && extra.error === undefined) extra = { ...extra, cancelled: true };
     let result: Omit<StreamOutcome, 'error' | 'cancelled'> = {};
     try {
       result = accumulator.result();

@@ -134,6 +134,20 @@ describe('wrapAnthropic', () => {
     expect(payloads(s.events)[0]).toMatchObject({ status: 'success', inputTokens: 25, outputTokens: 1 });
   });
 
+  it('records a stream aborted through its controller as cancelled', async () => {
+    const s = sink();
+    const client = wrapAnthropic(fakeAnthropic(), s);
+    const stream = (await client.messages.create({ model: 'm', stream: true, messages: [] })) as unknown as FakeStream<unknown>;
+    const iterator = stream[Symbol.asyncIterator]();
+    await iterator.next();
+    stream.controller.abort();
+    // The SDKs end the iteration quietly after an abort; the fake simply runs to its end.
+    while (!(await iterator.next()).done) {
+      // drain
+    }
+    expect(s.events[0]!.attributes).toEqual({ 'stream.cancelled': true });
+  });
+
   it('counts through toReadableStream() and through tee() (once for both halves)', async () => {
     const s = sink();
     const client = wrapAnthropic(fakeAnthropic(), s);
