@@ -19,6 +19,9 @@ export type MetricKind = 'counter' | 'gauge' | 'histogram';
 /** Value of the `le` label of each bucket, then the sentinel `+Inf`. */
 const INF = '+Inf';
 
+/** Reused by `renderSeries` to spare one array allocation per histogram series and scrape. */
+const SCRATCH: string[] = [];
+
 /** Label value every label of the overflow series takes. */
 export const OVERFLOW_LABEL_VALUE = 'other';
 
@@ -92,6 +95,8 @@ export class MetricFamily {
   private overflowKey: string;
   /** Label combinations that were counted in the overflow series because the cap was reached. */
   overflowed = 0;
+  /** The header and every series' text, in order; cleared by every update. */
+  private texts: string[] | undefined;
 
   constructor(options: FamilyOptions) {
     this.name = options.name;
@@ -148,11 +153,15 @@ export class MetricFamily {
     const series = this.get(values);
     series.value += by;
     series.text = undefined;
+    this.texts = undefined;
   }
 
   set(values: readonly string[], value: number): void {
     const series = this.get(values);
-    if (series.value !== value) series.text = undefined;
+    if (series.value !== value) {
+      series.text = undefined;
+      this.texts = undefined;
+    }
     series.value = value;
   }
 
@@ -166,6 +175,7 @@ export class MetricFamily {
     series.count!++;
     series.value += value;
     series.text = undefined;
+    this.texts = undefined;
   }
 
   /** Value of one series (sum for a histogram), or undefined. For tests and snapshots. */
@@ -180,17 +190,22 @@ export class MetricFamily {
   }
 
   /**
-   * Appends the family's lines to `parts`. Each series keeps its rendered text until it changes,
-   * so a scrape re-renders only the series updated since the previous one; joining one array at
+   * Appends the family's lines to `parts`. The family and each series keep their rendered text
+   * until they change, so a scrape re-renders only what was updated since the previous one; joining one array at
    * the end builds a flat string at once, where `+=` would build a rope V8 must flatten later.
    */
   renderInto(parts: string[]): void {
     if (this.series.size === 0) return;
-    parts.push(this.header);
-    for (const series of this.series.values()) {
-      if (series.text === undefined) series.text = this.renderSeries(series);
-      parts.push(series.text);
+    if (this.texts === undefined) {
+      const texts: string[] = [this.header];
+      for (const series of this.series.values()) {
+        if (series.text === undefined) series.text = this.renderSeries(series);
+        texts.push(series.text);
+      }
+      this.texts = texts;
     }
+    // Only the caller's final join copies the text: one copy of the whole exposition per scrape.
+    for (const text of this.texts) parts.push(text);
   }
 
   private renderSeries(series: Series): string {
@@ -198,16 +213,20 @@ export class MetricFamily {
     if (this.kind !== 'histogram') return `${name}${series.labelText} ${formatValue(series.value)}\n`;
     const buckets = series.buckets!;
     const prefixes = (series.bucketPrefixes ??= this.bucketPrefixes(series));
-    let text = '';
+    // One array joined once gives a flat string (cheap to copy at every scrape), not a rope.
+    const lines = SCRATCH;
+    lines.length = 0;
     let cumulative = 0;
     for (let i = 0; i < this.bounds.length; i++) {
       cumulative += buckets[i]!;
-      text += `${prefixes[i]}${cumulative}\n`;
+      lines.push(prefixes[i]!, String(cumulative), '\n');
     }
-    return (
-      `${text}${prefixes[this.bounds.length]}${series.count}\n` +
-      `${name}_sum${series.labelText} ${formatValue(series.value)}\n${name}_count${series.labelText} ${series.count}\n`
+    lines.push(
+      prefixes[this.bounds.length]!,
+      String(series.count),
+      `\n${name}_sum${series.labelText} ${formatValue(series.value)}\n${name}_count${series.labelText} ${series.count}\n`,
     );
+    return lines.join('');
   }
 
   /** `name_bucket{labels,le="bound"} ` for each bound then `+Inf`, built once per series. */
