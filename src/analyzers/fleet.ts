@@ -227,15 +227,23 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
       }
     }
     victim ??= workflows.values().next().value as Workflow;
-    const s = summarize(victim, now());
-    evictedTotals.executions += s.executions;
-    evictedTotals.completed += s.agents.completed;
-    evictedTotals.failed += s.agents.failed;
-    evictedTotals.wallClockMs += s.wallClockMs;
-    evictedTotals.summedExecutionMs += s.summedExecutionMs;
-    for (const k of ['input', 'output', 'cacheRead', 'cacheWrite'] as const) evictedTotals.tokens[k] += s.tokens[k];
-    evictedTotals.costUsd += s.costUsd;
-    evictedTotals.unpricedCalls += s.unpricedCalls;
+    // Fold its figures into the totals without the full summary (no sort, no critical path).
+    const at = now();
+    let first = Infinity;
+    let last = -Infinity;
+    for (const e of victim.execs.values()) {
+      const end = e.end ?? Math.max(e.start, at);
+      if (e.start < first) first = e.start;
+      if (end > last) last = end;
+      evictedTotals.summedExecutionMs += end - e.start;
+      if (e.status === 'completed') evictedTotals.completed++;
+      else if (e.status === 'failed') evictedTotals.failed++;
+    }
+    evictedTotals.executions += victim.execs.size + victim.dropped;
+    if (last > first) evictedTotals.wallClockMs += last - first;
+    for (const k of ['input', 'output', 'cacheRead', 'cacheWrite'] as const) evictedTotals.tokens[k] += victim.tokens[k];
+    evictedTotals.costUsd += victim.costUsd;
+    evictedTotals.unpricedCalls += victim.unpricedCalls;
     for (const id of victim.execs.keys()) openExec.delete(id);
     workflows.delete(victim.id);
     evicted++;
