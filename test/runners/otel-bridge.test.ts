@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, trace, SpanStatusCode, type Attributes, type Context, type Tracer } from '@opentelemetry/api';
-import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -294,6 +294,21 @@ describe('fleetscopeSpanProcessor (real OpenTelemetry SDK)', () => {
       spanId: ctx.spanId,
       payload: { name: 'GET /users', kind: 'internal', status: 'success', attributes: { 'http.request.method': 'GET', 'http.response.status_code': 200 } },
     });
+  });
+
+  it('sits next to the host\'s own processors: both see every span', async () => {
+    const exporter = new InMemorySpanExporter();
+    const events: EventInput[] = [];
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter), fleetscopeSpanProcessor({ emit: (e) => void events.push(e) })],
+    });
+    providers.push(provider);
+    const tracer = provider.getTracer('app');
+    span(tracer, 'chat', { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm', 'gen_ai.usage.input_tokens': 3 });
+    span(tracer, 'GET /', {});
+    await provider.forceFlush();
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['chat', 'GET /']);
+    expect(events.map((e) => e.type)).toEqual(['llm.call']);
   });
 
   it("skips fleetscope's own spans", () => {
