@@ -8,8 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { entries } from '../tsup.config.js';
 
 const root = join(__dirname, '..');
+type Target = { types: string; default: string };
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-  exports: Record<string, string | { types: string; import: string; require: string }>;
+  exports: Record<string, string | { import: Target; require: Target }>;
   bin: Record<string, string>;
 };
 
@@ -24,10 +25,12 @@ describe('package', () => {
   it('every export subpath has a build entry whose source exists', () => {
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (typeof target === 'string') continue; // ./package.json
-      const entry = target.import.replace(/^\.\/dist\//, '').replace(/\.js$/, '');
+      const entry = target.import.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '');
       expect(entries, `exports["${subpath}"] has no tsup entry "${entry}"`).toHaveProperty(entry);
-      expect(target.require).toBe(`./dist/${entry}.cjs`);
-      expect(target.types).toBe(`./dist/${entry}.d.ts`);
+      // Each condition has its own types: ESM declarations for import, .d.cts for require
+      // (with "type": "module", one shared .d.ts would be read as ESM by a require consumer).
+      expect(target.import.types).toBe(`./dist/${entry}.d.ts`);
+      expect(target.require).toEqual({ types: `./dist/${entry}.d.cts`, default: `./dist/${entry}.cjs` });
       expect(existsSync(join(root, (entries as Record<string, string>)[entry]!))).toBe(true);
     }
   });
@@ -36,7 +39,7 @@ describe('package', () => {
     const exported = new Set(
       Object.values(pkg.exports)
         .filter((t) => typeof t !== 'string')
-        .map((t) => (t as { import: string }).import.replace(/^\.\/dist\//, '').replace(/\.js$/, '')),
+        .map((t) => (t as { import: Target }).import.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '')),
     );
     for (const entry of Object.keys(entries)) {
       if (entry.startsWith('cli/')) continue;
