@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import {
   currentScope,
   errorMessage,
+  FleetscopeError,
   newSpanId,
   runInScope,
   usageFromResponse,
@@ -240,7 +241,9 @@ function wrapPaths<T extends object>(root: T, methods: Record<string, (original:
 }
 
 function checkTarget(target: LlmWrapperTarget, name: string): void {
-  if (typeof target?.emit !== 'function') throw new TypeError(`[fleetscope] [${name}] the target must be an observer or a sink with emit()`);
+  if (typeof target?.emit !== 'function') {
+    throw new FleetscopeError(`[fleetscope] [${name}] the target must be an observer or a sink with emit()`, { operation: 'options' });
+  }
 }
 
 /**

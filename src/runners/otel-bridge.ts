@@ -13,7 +13,7 @@
  * span's trace id, span id and parent span id. Nothing from the OTel SDK is imported: the span
  * shapes below are structural, so `@opentelemetry/*` stay optional peer dependencies.
  */
-import { errorMessage, type EventInput } from '../core/index.js';
+import { errorMessage, FleetscopeError, type EventInput } from '../core/index.js';
 import * as A from './otel-bridge-attributes.js';
 import {
   classifySpan,
@@ -161,19 +161,21 @@ function parentSpanIdOf(span: ReadableSpanLike): string | undefined {
  * Never throws into the OpenTelemetry SDK: failures are counted in `stats()`.
  */
 export function fleetscopeSpanProcessor(target: BridgeTarget, options: FleetscopeSpanProcessorOptions = {}): FleetscopeSpanProcessor {
-  if (typeof target?.emit !== 'function') {
-    throw new TypeError('[fleetscope] [otel-bridge] the target must be an observer or a sink with emit()');
-  }
+  const fail = (message: string): never => {
+    throw new FleetscopeError(`[fleetscope] [otel-bridge] invalid option: ${message}`, { kind: 'runner', plugin: 'otel-bridge', operation: 'options' });
+  };
+  if (typeof target?.emit !== 'function') fail('the target must be an observer or a sink with emit()');
   const otherSpans = options.otherSpans ?? 'ignore';
-  if (otherSpans !== 'ignore' && otherSpans !== 'event') throw new TypeError(`[fleetscope] [otel-bridge] otherSpans must be 'ignore' or 'event'`);
+  if (otherSpans !== 'ignore' && otherSpans !== 'event') fail(`otherSpans must be 'ignore' or 'event'`);
   const otherSpanType = options.otherSpanType ?? 'otel.span';
-  if (!/^[A-Za-z][\w-]*(\.[\w-]+)+$/.test(otherSpanType)) {
-    throw new TypeError('[fleetscope] [otel-bridge] otherSpanType must be a namespaced type such as "otel.span"');
+  if (typeof otherSpanType !== 'string' || !/^[A-Za-z][\w-]*(\.[\w-]+)+$/.test(otherSpanType)) {
+    fail('otherSpanType must be a namespaced type such as "otel.span"');
   }
+  const maxOpenSpans = options.maxOpenSpans ?? 10_000;
+  if (typeof maxOpenSpans !== 'number' || !Number.isInteger(maxOpenSpans) || maxOpenSpans < 1) fail('maxOpenSpans must be an integer >= 1');
   const source = options.source ?? 'otel';
   const captureContent = options.captureContent ?? true;
   const ignoreScopes = options.ignoreScopes ?? ['fleetscope'];
-  const maxOpenSpans = options.maxOpenSpans ?? 10_000;
   const open = new Map<string, Lineage>();
   const stats: SpanBridgeStats = {
     spansEnded: 0,

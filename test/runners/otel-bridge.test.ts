@@ -360,6 +360,13 @@ describe('fleetscopeSpanProcessor (real OpenTelemetry SDK)', () => {
     }
   });
 
+  it('rejects bad options at construction with a prefixed message', () => {
+    expect(() => fleetscopeSpanProcessor({} as never)).toThrow(/\[fleetscope\] \[otel-bridge\].*emit/);
+    expect(() => fleetscopeSpanProcessor({ emit() {} }, { otherSpans: 'all' as never })).toThrow(/otherSpans/);
+    expect(() => fleetscopeSpanProcessor({ emit() {} }, { otherSpanType: 'span' as never })).toThrow(/otherSpanType/);
+    expect(() => fleetscopeSpanProcessor({ emit() {} }, { maxOpenSpans: 0 })).toThrow(/maxOpenSpans/);
+  });
+
   it('never throws into the SDK when the target throws', () => {
     const processor = fleetscopeSpanProcessor({
       emit: () => {
