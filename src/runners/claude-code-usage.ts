@@ -95,12 +95,14 @@ export interface ClaudeUsageReport {
   };
 }
 
-/** Claude config dirs the way ccusage finds them. */
+/** The `projects/` dirs of the Claude config dirs, found the way ccusage finds them. */
 export function defaultClaudePaths(env: NodeJS.ProcessEnv = process.env): string[] {
   const fromEnv = (env.CLAUDE_CONFIG_DIR ?? '').trim();
-  if (fromEnv !== '') return fromEnv.split(',').map((p) => p.trim()).filter((p) => p !== '');
   const xdg = env.XDG_CONFIG_HOME ?? join(homedir(), '.config');
-  return [join(xdg, 'claude'), join(homedir(), '.claude')];
+  const candidates =
+    fromEnv !== '' ? fromEnv.split(',').map((p) => p.trim()).filter((p) => p !== '') : [join(xdg, 'claude'), join(homedir(), '.claude')];
+  // Only dirs that hold `projects/` (ccusage's rule), so e.g. ~/.claude/history.jsonl is never read.
+  return candidates.map((p) => join(resolve(p), 'projects')).filter(isDir);
 }
 
 interface FileRef {
