@@ -1,5 +1,5 @@
 /** `fleetscope/runners`: event sources behind the `Runner` contract. */
-export { processResourcesRunner, cpuPercent, PROCESS_METRICS, type ProcessResourcesOptions } from './process-resources.js';
+export { processResourcesRunner, cpuPercent, loopDelayMs, PROCESS_METRICS, type ProcessResourcesOptions } from './process-resources.js';
 export { jsonlTailRunner, type JsonlTailOptions, type JsonlMapper, type JsonlLineSource } from './jsonl-tail.js';
 export {
   fleetscopeSpanProcessor,

@@ -71,7 +71,14 @@ export function cpuPercent(cpu: { user: number; system: number }, wallMs: number
   return Math.round(((cpu.user + cpu.system) / (wallMs * 1000)) * 100 * 100) / 100;
 }
 
-const ns = (value: number) => Math.round((value / 1e6) * 1000) / 1000;
+/**
+ * Event-loop delay in ms from a `monitorEventLoopDelay` value: the histogram records the whole
+ * period of its `resolutionMs` timer (an idle loop reads ~20 ms at resolution 20), so the
+ * delay is what exceeds the resolution, rounded to the microsecond, never below 0.
+ */
+export function loopDelayMs(valueNs: number, resolutionMs: number): number {
+  return Math.max(0, Math.round((valueNs / 1e6 - resolutionMs) * 1000) / 1000);
+}
 
 /**
  * Samples the host process every `intervalMs`:
@@ -79,7 +86,8 @@ const ns = (value: number) => Math.round((value / 1e6) * 1000) / 1000;
  *   as a percentage of ONE core (a process busy on two cores reads 200);
  * - `process.memory.*` (`By`): rss, heap_used, heap_total, external, array_buffers;
  * - `process.eventloop.delay.p50/p99/max` (`ms`): from `perf_hooks.monitorEventLoopDelay`,
- *   reset after each sample, so each figure covers one interval only;
+ *   minus its timer resolution (the lateness of the loop, ~0 when idle), reset after each
+ *   sample, so each figure covers one interval only;
  * - `process.handles.active` (`1`): `process.getActiveResourcesInfo().length`.
  *
  * ```ts
@@ -128,9 +136,9 @@ export function processResourcesRunner(options: ProcessResourcesOptions = {}): R
       // An interval with no histogram sample (a blocked loop) has no meaningful percentile.
       if (histogram !== undefined && histogram.count > 0) {
         events.push(
-          metric(timestamp, 'process.eventloop.delay.p50', ns(histogram.percentile(50)), 'ms'),
-          metric(timestamp, 'process.eventloop.delay.p99', ns(histogram.percentile(99)), 'ms'),
-          metric(timestamp, 'process.eventloop.delay.max', ns(histogram.max), 'ms'),
+          metric(timestamp, 'process.eventloop.delay.p50', loopDelayMs(histogram.percentile(50), opts.resolution), 'ms'),
+          metric(timestamp, 'process.eventloop.delay.p99', loopDelayMs(histogram.percentile(99), opts.resolution), 'ms'),
+          metric(timestamp, 'process.eventloop.delay.max', loopDelayMs(histogram.max, opts.resolution), 'ms'),
         );
         histogram.reset();
       }

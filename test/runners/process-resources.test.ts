@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cpuPercent, PROCESS_METRICS, processResourcesRunner } from '../../src/runners/process-resources.js';
+import { cpuPercent, loopDelayMs, PROCESS_METRICS, processResourcesRunner } from '../../src/runners/process-resources.js';
 import { recordingContext, waitFor } from './recording-context.js';
 
 type Metric = { name: string; value: number; unit?: string };
@@ -18,6 +18,14 @@ describe('processResourcesRunner', () => {
     // 400 ms of CPU time (several busy threads) over 100 ms of wall time = 400 % of one core.
     expect(cpuPercent({ user: 300_000, system: 100_000 }, 100)).toBe(400);
     expect(cpuPercent({ user: 10, system: 0 }, 0)).toBe(0);
+  });
+
+  it('reports event-loop delay as the lateness beyond the histogram resolution', () => {
+    // The histogram recorded a 20.119551 ms period at resolution 20 ms: 0.119551 ms late → 0.12 ms.
+    expect(loopDelayMs(20_119_551, 20)).toBe(0.12);
+    expect(loopDelayMs(45_000_000, 20)).toBe(25);
+    // Timer fired early (clock granularity): never negative.
+    expect(loopDelayMs(19_990_000, 20)).toBe(0);
   });
 
   it('emits every metric with sane values on each sample', async () => {
@@ -47,7 +55,7 @@ describe('processResourcesRunner', () => {
     const p99 = last('process.eventloop.delay.p99');
     const max = last('process.eventloop.delay.max');
     expect(p50.unit).toBe('ms');
-    expect(p50.value).toBeGreaterThan(0);
+    expect(p50.value).toBeGreaterThanOrEqual(0);
     expect(p50.value).toBeLessThanOrEqual(p99.value);
     expect(p99.value).toBeLessThanOrEqual(max.value);
     const handles = last('process.handles.active');
