@@ -236,6 +236,7 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
         pendingTools.delete(block.tool_use_id);
         counters.toolEnds++;
         const failed = block.is_error === true;
+        endSubagent(json.toolUseResult, failed, base, sessionSpan, out);
         out.push({
           ...base,
           type: 'tool.end',
@@ -252,6 +253,38 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
         });
       }
     }
+  }
+
+  /**
+   * The Task tool's result names the subagent it ran (`toolUseResult.agentId`, `agentType`,
+   * `totalDurationMs`): that closes the subagent's scope. Its start is emitted first if its own
+   * transcript has not been read yet.
+   */
+  function endSubagent(
+    result: unknown,
+    failed: boolean,
+    base: { timestamp: number; source: string; sessionId: string; traceId: string },
+    sessionSpan: string,
+    out: EventInput[],
+  ): void {
+    if (typeof result !== 'object' || result === null) return;
+    const r = result as { agentId?: unknown; agentType?: unknown; totalDurationMs?: unknown };
+    if (typeof r.agentId !== 'string' || r.agentId === '') return;
+    const agentId = r.agentId;
+    const agentType = typeof r.agentType === 'string' && r.agentType !== '' ? r.agentType : undefined;
+    const durationMs = typeof r.totalDurationMs === 'number' && r.totalDurationMs >= 0 ? r.totalDurationMs : undefined;
+    const span = spanIdFrom(`agent:${base.sessionId}:${agentId}`);
+    const common = { ...base, agentId, parentSpanId: sessionSpan, spanId: span };
+    const payload = { name: agentType ?? agentId, parentAgentId: 'main', ...(agentType !== undefined ? { agentType } : {}) };
+    if (!startedAgents.has(span)) {
+      remember(startedAgents, span, true, maxTracked);
+      out.push({ ...common, timestamp: base.timestamp - (durationMs ?? 0), type: 'agent.start', payload });
+    }
+    out.push({
+      ...common,
+      type: 'agent.end',
+      payload: { ...payload, status: failed ? 'error' : 'success', ...(durationMs !== undefined ? { durationMs } : {}) },
+    });
   }
 
   function readFile(path: string, state: FileState, budget: number): number {

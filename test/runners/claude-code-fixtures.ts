@@ -117,6 +117,28 @@ export function toolResult(c: Common, timestamp: string, toolUseId: string, outp
   });
 }
 
+/** The Task (subagent) tool's result: Claude Code's toolUseResult names the agent and its totals. */
+export function taskResult(c: Common, timestamp: string, toolUseId: string, agentId: string, agentType: string, totalDurationMs: number): string {
+  const id = uuid();
+  return finish({
+    ...head(c, id),
+    type: 'user',
+    message: { role: 'user', content: [{ tool_use_id: toolUseId, type: 'tool_result', content: [{ type: 'text', text: `Found it.\nagentId: ${agentId}` }] }] },
+    uuid: id,
+    timestamp,
+    toolUseResult: {
+      status: 'completed',
+      agentId,
+      agentType,
+      content: [{ type: 'text', text: 'Found it.' }],
+      totalDurationMs,
+      totalTokens: 10840,
+      totalToolUseCount: 1,
+      usage: { input_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 5000, output_tokens: 120 },
+    },
+  });
+}
+
 export function summary(text: string, leafUuid: string): string {
   return JSON.stringify({ type: 'summary', summary: text, leafUuid });
 }
@@ -164,7 +186,7 @@ export function writeUsageFixture(root: string): void {
       messageId: 'msg_01A',
       requestId: 'req_01A',
       usage: { input_tokens: 10, output_tokens: 200, cache_creation_input_tokens: 3000, cache_read_input_tokens: 12000 },
-      content: [{ type: 'text', text: 'Looking.' }],
+      content: [toolUse('toolu_task', 'Task', { description: 'Find the flaky test', prompt: 'Find the flaky test', subagent_type: 'Explore' })],
     }),
     assistant(s1, '2025-03-01T14:00:03.100Z', {
       model: 'claude-sonnet-4-5-20250929',
@@ -173,6 +195,7 @@ export function writeUsageFixture(root: string): void {
       usage: { input_tokens: 10, output_tokens: 200, cache_creation_input_tokens: 3000, cache_read_input_tokens: 12000 },
       content: [toolUse('toolu_01', 'Bash', { command: 'npm test' })],
     }),
+    taskResult(s1, '2025-03-01T14:00:08.500Z', 'toolu_task', 'a1b2c3d', 'Explore', 4500),
     toolResult(s1, '2025-03-01T14:00:09.000Z', 'toolu_01', 'FAIL test/a.test.ts', true),
     // Tiered: 250k cache-read tokens on a model priced above 200k.
     assistant(s1, '2025-03-01T14:01:00.000Z', {

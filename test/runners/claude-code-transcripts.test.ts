@@ -47,7 +47,12 @@ describe('claudeCodeTranscriptsRunner', () => {
     // Subagent attribution: haiku calls come from agent a1b2c3d, which got an agent.start.
     const sub = calls.filter((c) => c.agentId === 'a1b2c3d');
     expect(sub.map((c) => c.payload.inputTokens)).toEqual([300, 20]);
+    // The Task result in the main transcript (read first) opens and closes the subagent's scope.
     expect(of(ctx.events, 'agent.start').map((e) => e.agentId)).toEqual(['a1b2c3d']);
+    const [agentEnd] = of(ctx.events, 'agent.end');
+    expect(agentEnd).toMatchObject({ agentId: 'a1b2c3d', payload: { name: 'Explore', agentType: 'Explore', status: 'success', durationMs: 4500 } });
+    expect(agentEnd!.spanId).toBe(of(ctx.events, 'agent.start')[0]!.spanId);
+    expect(sub[0]!.parentSpanId).toBe(agentEnd!.spanId);
     // Tools: Bash failed after 6 s (14:00:03.100 -> 14:00:09.000), Grep in the subagent 0.5 s.
     const ends = of(ctx.events, 'tool.end');
     const bash = ends.find((e) => e.payload.toolCallId === 'toolu_01')!;
