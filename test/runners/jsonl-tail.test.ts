@@ -1,6 +1,8 @@
 import { appendFileSync, mkdirSync, mkdtempSync, rmdirSync, renameSync, truncateSync, unlinkSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runner } from '../../src/core/index.js';
 import { createObserver } from '../../src/index.js';
@@ -260,6 +262,27 @@ describe('jsonlTailRunner', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(ctx.events).toEqual([]);
     expect(runner.health().status).toBe('stopped');
+  });
+
+  it('never keeps the host alive: a process that starts it and returns exits', () => {
+    const path = tempFile();
+    writeFileSync(path, metricLine('a', 1));
+    const src = fileURLToPath(new URL('../../src/', import.meta.url));
+    const script = join(dirname(path), 'host.ts');
+    writeFileSync(
+      script,
+      `import { createObserver } from ${JSON.stringify(join(src, 'index.ts'))};
+import { jsonlTailRunner } from ${JSON.stringify(join(src, 'runners/jsonl-tail.ts'))};
+const observer = createObserver({ runners: [jsonlTailRunner({ paths: ${JSON.stringify(path)}, from: 'start', pollIntervalMs: 50 })] });
+observer.on('metric', (e) => console.log('read', e.payload.name));
+setTimeout(() => console.log('host done'), 300);
+`,
+    );
+    const result = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('read a');
+    expect(result.stdout).toContain('host done');
   });
 
   it('rejects bad options at construction', () => {
