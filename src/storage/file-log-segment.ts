@@ -81,19 +81,52 @@ export class Segment {
     this.gz = gz;
   }
 
+  // The previous event's keys: consecutive events of one session or agent skip the set and map lookups.
+  private lastSession: string | undefined;
+  private lastAgent: string | undefined;
+  private lastType: string | undefined;
+  private lastWorkflow: string | undefined;
+  private lastList: number[] | undefined;
+  private lastOffsets: Map<string, number[] | string> | undefined;
+
   add(fields: IndexedFields, offset: number): void {
     this.count++;
-    if (fields.timestamp < this.minTs) this.minTs = fields.timestamp;
-    if (fields.timestamp > this.maxTs) this.maxTs = fields.timestamp;
-    this.sessions.add(fields.sessionId);
-    this.agents.add(fields.agentId);
-    this.types.add(fields.type);
-    if (fields.workflowId !== undefined) this.workflows.add(fields.workflowId);
-    if (this.offsets !== undefined) {
-      const list = this.offsetsOf(fields.sessionId);
-      if (list.length === 0) this.offsets.set(fields.sessionId, [offset]);
-      else list.push(offset);
+    const ts = fields.timestamp;
+    if (ts < this.minTs) this.minTs = ts;
+    if (ts > this.maxTs) this.maxTs = ts;
+    const { sessionId, agentId, type, workflowId } = fields;
+    if (agentId !== this.lastAgent) {
+      this.agents.add(agentId);
+      this.lastAgent = agentId;
     }
+    if (type !== this.lastType) {
+      this.types.add(type);
+      this.lastType = type;
+    }
+    if (workflowId !== undefined && workflowId !== this.lastWorkflow) {
+      this.workflows.add(workflowId);
+      this.lastWorkflow = workflowId;
+    }
+    let list = this.lastList;
+    if (sessionId !== this.lastSession || this.offsets !== this.lastOffsets) {
+      this.sessions.add(sessionId);
+      this.lastSession = sessionId;
+      list = undefined;
+      if (this.offsets !== undefined) {
+        list = this.offsetsOf(sessionId);
+        if (list.length === 0) this.offsets.set(sessionId, list);
+      }
+      this.lastList = list;
+      this.lastOffsets = this.offsets;
+    }
+    if (list !== undefined) list.push(offset);
+  }
+
+  /** Forgets the previous event's keys (the sets or the offsets were replaced). */
+  private forgetLast(): void {
+    this.lastSession = this.lastAgent = this.lastType = this.lastWorkflow = undefined;
+    this.lastList = undefined;
+    this.lastOffsets = undefined;
   }
 
   /** Offsets of one session's lines, ascending (empty if none or not in memory). */
@@ -136,6 +169,7 @@ export class Segment {
     this.offsets = undefined;
     this.sidecarBytes = s.bytes;
     this.loaded = true;
+    this.forgetLast();
   }
 
   reset(): void {
@@ -151,6 +185,7 @@ export class Segment {
     this.offsets = new Map();
     this.sidecarBytes = 0;
     this.loaded = true;
+    this.forgetLast();
   }
 }
 

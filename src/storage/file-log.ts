@@ -85,7 +85,14 @@ const MAX_LIMIT = 10_000;
 const MAX_SEGMENT_BYTES = 2 ** 30;
 
 interface Pending {
-  buffer: Buffer;
+  /** The batch as JSON Lines. */
+  text: string;
+  /** UTF-8 bytes of `text`. */
+  bytes: number;
+  /** Bytes of each line (newline included); the same array as `lineChars` when the text is ASCII. */
+  lineBytes: Uint32Array;
+  /** UTF-16 code units of each line (newline included). */
+  lineChars: Uint32Array;
   events: readonly FleetEvent[];
   resolve: () => void;
   reject: (error: Error) => void;
@@ -94,6 +101,31 @@ interface Pending {
 interface Active {
   segment: Segment;
   fd: number;
+  /** File size right after this process's last write when nobody else wrote in between; -1 unknown. */
+  end: number;
+}
+
+/**
+ * Serializes a batch to JSON Lines with the byte length of every line (the offsets of the session
+ * index). One string, no Buffer: `fs.writeSync(fd, string)` encodes it straight into the kernel
+ * write. Lines are measured in bytes only when the batch is not pure ASCII (one native scan tells).
+ */
+function serialize(batch: readonly FleetEvent[]): Pick<Pending, 'text' | 'bytes' | 'lineBytes' | 'lineChars'> {
+  const lineChars = new Uint32Array(batch.length);
+  let text = '';
+  for (let i = 0; i < batch.length; i++) {
+    const line = JSON.stringify(batch[i]);
+    lineChars[i] = line.length + 1;
+    text += `${line}\n`;
+  }
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes === text.length) return { text, bytes, lineBytes: lineChars, lineChars };
+  const lineBytes = new Uint32Array(batch.length);
+  for (let i = 0, at = 0; i < batch.length; i++) {
+    lineBytes[i] = Buffer.byteLength(text.slice(at, at + lineChars[i]!), 'utf8');
+    at += lineChars[i]!;
+  }
+  return { text, bytes, lineBytes, lineChars };
 }
 
 interface Position {
@@ -120,6 +152,9 @@ function wrapError(operation: string, error: unknown): Error {
   const message = error instanceof Error ? error.message : String(error);
   return new Error(`[fleetscope] [file-log] ${operation} failed: ${message}`, { cause: error });
 }
+
+const RESOLVED = Promise.resolve();
+const noop = () => {};
 
 const fdatasync = (fd: number) =>
   new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
@@ -176,6 +211,8 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
   let dirty = false;
   let closed = false;
   let initialized: Promise<void> | undefined;
+  /** `init()` has succeeded: appends may write synchronously. */
+  let isReady = false;
   const background = new Set<Promise<unknown>>();
   /** Segments whose offsets are in memory, least recently used first. */
   const offsetCache: number[] = [];
@@ -243,7 +280,9 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
   }
 
   function ready(): Promise<void> {
-    initialized ??= init();
+    initialized ??= init().then(() => {
+      isReady = true;
+    });
     return initialized;
   }
 
@@ -344,7 +383,7 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
       segment.reset();
       segment.covered = size;
     }
-    return { segment, fd };
+    return { segment, fd, end: -1 };
   }
 
   function closeActive(): void {
@@ -390,55 +429,95 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
     fail('could not settle on a segment to write (rotating too fast?)');
   }
 
-  async function writeGroup(group: Pending[]): Promise<void> {
-    const data = group.length === 1 ? group[0]!.buffer : Buffer.concat(group.map((p) => p.buffer));
-    const events = group.length === 1 ? group[0]!.events : group.flatMap((p) => p.events);
-    let eventIndex = 0;
-    for (let start = 0; start < data.length; ) {
-      let end = data.length;
-      if (end - start > maxWriteBytes) {
-        end = data.lastIndexOf(NEWLINE, start + maxWriteBytes - 1) + 1;
-        if (end <= start) end = data.indexOf(NEWLINE, start) + 1; // one line bigger than the cap: write it alone
+  /** Lines `from`..`to` of one pending append, part of one write. */
+  interface Part {
+    pending: Pending;
+    from: number;
+    to: number;
+  }
+
+  /**
+   * Writes a group of appends in pieces of at most `maxWriteBytes` (whole lines; a line bigger than
+   * the cap is written alone). Usually the whole group is one piece: `takeGroup` keeps it under the cap.
+   */
+  function writeGroup(group: readonly Pending[]): void {
+    let text = '';
+    let bytes = 0;
+    let parts: Part[] = [];
+    const flushPiece = () => {
+      if (parts.length > 0) writePiece(text, bytes, parts);
+      text = '';
+      bytes = 0;
+      parts = [];
+    };
+    for (const pending of group) {
+      if (bytes + pending.bytes <= maxWriteBytes) {
+        text += pending.text;
+        bytes += pending.bytes;
+        parts.push({ pending, from: 0, to: pending.events.length });
+        continue;
       }
-      const piece = data.subarray(start, end);
-      let lines = 0;
-      if (piece.length === data.length) lines = events.length;
-      else for (let nl = piece.indexOf(NEWLINE); nl !== -1; nl = piece.indexOf(NEWLINE, nl + 1)) lines++;
-      await writePiece(piece, events, eventIndex);
-      eventIndex += lines;
-      start = end;
+      const { lineBytes, lineChars } = pending;
+      const n = pending.events.length;
+      for (let i = 0, charAt = 0; i < n; ) {
+        let j = i;
+        let b = 0;
+        let c = 0;
+        while (j < n && (bytes + b + lineBytes[j]! <= maxWriteBytes || (bytes === 0 && j === i))) {
+          b += lineBytes[j]!;
+          c += lineChars[j]!;
+          j++;
+        }
+        if (j > i) {
+          text += pending.text.slice(charAt, charAt + c);
+          bytes += b;
+          parts.push({ pending, from: i, to: j });
+          charAt += c;
+          i = j;
+        }
+        if (i < n) flushPiece();
+      }
     }
-    if (fsync === 'always' || fsync === 'batch') {
-      if (active !== undefined) {
-        await fdatasync(active.fd);
-        counters.fsyncs++;
-      }
-    } else if (fsync === 'interval') {
-      dirty = true;
+    flushPiece();
+    if (fsync === 'interval') dirty = true;
+  }
+
+  /** Policies `always` and `batch`: the group is acknowledged after the fdatasync covering it. */
+  async function syncGroup(): Promise<void> {
+    if ((fsync === 'always' || fsync === 'batch') && active !== undefined) {
+      await fdatasync(active.fd);
+      counters.fsyncs++;
     }
   }
 
-  async function writePiece(piece: Buffer, events: readonly FleetEvent[], eventIndex: number): Promise<void> {
+  function writePiece(text: string, bytes: number, parts: readonly Part[]): void {
     const { active: target, size } = currentSegment();
-    // Seal a torn record left by a writer that died mid-write, so our first line stays intact.
-    const sealed = size > 0 && lastByte(target.fd, size) !== NEWLINE;
-    const buffer = sealed ? Buffer.concat([Buffer.from('\n'), piece]) : piece;
-    // A synchronous write: for a local file it costs about what handing it to the thread pool and
-    // waiting costs, and an append is acknowledged only once its bytes are in the kernel anyway.
-    const written = fs.writeSync(target.fd, buffer);
+    // Seal a torn record left by a writer that died mid-write, so our first line stays intact. When
+    // the file still ends where our own last write ended, its last byte is our newline: no read.
+    const sealed = size > 0 && size !== target.end && lastByte(target.fd, size) !== NEWLINE;
+    const length = sealed ? bytes + 1 : bytes;
+    // One synchronous write() of a string: Node encodes it straight into the syscall's buffer (no
+    // Buffer object per batch). For a local file this costs about what handing it to the thread
+    // pool and waiting costs, and an append is acknowledged only once its bytes are in the kernel anyway.
+    const written = fs.writeSync(target.fd, sealed ? `\n${text}` : text);
     counters.writes++;
-    if (written !== buffer.length) {
-      throw new Error(`short write (${written} of ${buffer.length} bytes): disk full?`);
+    if (written !== length) {
+      target.end = -1;
+      throw new Error(`short write (${written} of ${length} bytes): disk full?`);
     }
+    const after = fs.fstatSync(target.fd).size;
+    // If the file grew by exactly our bytes, nobody wrote in between: our lines start at `size`.
+    const alone = after === size + written;
+    target.end = alone ? after : -1;
     const segment = target.segment;
-    // If the file grew by exactly our bytes, nobody wrote in between: index our lines directly.
-    if (!sealed && segment.covered === size && segment.offsets !== undefined && fs.fstatSync(target.fd).size === size + written) {
+    if (alone && !sealed && segment.covered === size && segment.offsets !== undefined) {
       let offset = size;
-      for (let i = eventIndex, at = 0; at < piece.length; i++) {
-        const nl = piece.indexOf(NEWLINE, at);
-        segment.add(events[i]!, offset);
-        offset += nl + 1 - at;
-        at = nl + 1;
+      for (const { pending, from, to } of parts) {
+        const { events, lineBytes } = pending;
+        for (let i = from; i < to; i++) {
+          segment.add(events[i]!, offset);
+          offset += lineBytes[i]!;
+        }
       }
       segment.covered = offset;
     }
@@ -448,8 +527,8 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
     if (fsync === 'always') return queue.splice(0, 1);
     let bytes = 0;
     let n = 0;
-    while (n < queue.length && (n === 0 || bytes + queue[n]!.buffer.length <= maxWriteBytes)) {
-      bytes += queue[n]!.buffer.length;
+    while (n < queue.length && (n === 0 || bytes + queue[n]!.bytes <= maxWriteBytes)) {
+      bytes += queue[n]!.bytes;
       n++;
     }
     return queue.splice(0, n);
@@ -460,10 +539,11 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
     try {
       while (queue.length > 0) {
         const group = takeGroup();
-        const bytes = group.reduce((sum, p) => sum + p.buffer.length, 0);
+        const bytes = group.reduce((sum, p) => sum + p.bytes, 0);
         try {
           await ready();
-          await writeGroup(group);
+          writeGroup(group);
+          await syncGroup();
           for (const p of group) {
             counters.appended += p.events.length;
             p.resolve();
@@ -720,16 +800,26 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
     append(batch) {
       if (closed) return Promise.reject(new Error('[fleetscope] [file-log] storage is closed'));
       if (batch.length === 0) return Promise.resolve();
-      let text = '';
-      for (const event of batch) text += `${JSON.stringify(event)}\n`;
-      const buffer = Buffer.from(text);
-      if (queuedBytes + buffer.length > maxPendingBytes && queuedBytes > 0) {
+      const serialized = serialize(batch);
+      if (queuedBytes + serialized.bytes > maxPendingBytes && queuedBytes > 0) {
         counters.droppedEvents += batch.length;
         return Promise.reject(new Error('[fleetscope] [file-log] append dropped: too many bytes waiting to be written'));
       }
-      queuedBytes += buffer.length;
+      // Nothing queued, the directory ready and no fdatasync to wait for: write now, resolved at once.
+      if (isReady && !draining && queue.length === 0 && (fsync === 'interval' || fsync === 'never')) {
+        try {
+          writeGroup([{ ...serialized, events: batch, resolve: noop, reject: noop }]);
+          counters.appended += batch.length;
+          return RESOLVED;
+        } catch (error) {
+          noteWriteError(error);
+          closeActive(); // reopen on the next attempt (the directory may be writable again)
+          return Promise.reject(wrapError('append', error));
+        }
+      }
+      queuedBytes += serialized.bytes;
       return new Promise<void>((resolve, reject) => {
-        queue.push({ buffer, events: batch, resolve, reject });
+        queue.push({ ...serialized, events: batch, resolve, reject });
         if (!draining) drained = drain();
       });
     },

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FleetEvent } from '../../src/core/index.js';
 import { fileLogStorage } from '../../src/storage/file-log.js';
 import { testStorage } from '../../src/testing/index.js';
 
@@ -17,4 +18,28 @@ testStorage('file-log (tiny segments, gzip)', () => fileLogStorage({ dir: freshD
   expect,
   beforeEach,
   afterEach,
+});
+
+describe('fileLogStorage write path', () => {
+  const event = (id: string, sessionId: string, message: string): FleetEvent =>
+    ({ id, timestamp: 1, severity: 'info', source: 't', sessionId, agentId: 'a', type: 'log', payload: { message } }) as FleetEvent;
+
+  it('indexes byte offsets of non-ASCII lines and of batches split at maxWriteBytes', async () => {
+    const dir = freshDir();
+    // 'é' is 2 bytes and '😀' 4 bytes (2 UTF-16 units) in UTF-8: char offsets and byte offsets differ.
+    const batch = Array.from({ length: 12 }, (_, i) => event(`u${i}`, i % 3 === 0 ? 'x' : 'y', i % 2 === 0 ? 'é'.repeat(90) : '😀'.repeat(40)));
+    // Each line is ~230-280 bytes: with a 256-byte cap every piece holds one line (some lines alone over the cap).
+    const storage = fileLogStorage({ dir, maxAgeMs: Infinity, maxWriteBytes: 256 });
+    await storage.append(batch);
+    expect(storage.stats().writes).toBe(12);
+    // Session x holds events 0, 3, 6, 9; the session query jumps to their offsets, so every offset must be exact.
+    expect((await storage.query({ sessionId: 'x' })).events.map((e) => e.id)).toEqual(['u0', 'u3', 'u6', 'u9']);
+    expect((await storage.query({ sessionId: 'y', order: 'desc', limit: 2 })).events.map((e) => e.id)).toEqual(['u11', 'u10']);
+    await storage.close();
+    // A fresh instance reads the offsets from the sidecar written by close().
+    const reopened = fileLogStorage({ dir, maxAgeMs: Infinity });
+    const page = await reopened.query({ sessionId: 'x' });
+    expect(page.events.map((e) => (e.payload as { message: string }).message.length)).toEqual([90, 80, 90, 80]);
+    await reopened.close();
+  });
 });
