@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createObserver, defineAnalyzer, type FleetEvent } from 'fleetscope';
+import { createObserver, defineAnalyzer, type Analyzer, type FleetEvent } from 'fleetscope';
 import { insightsAnalyzer, patternsAnalyzer, type InsightsSnapshot } from 'fleetscope/analyzers';
 import type { Finding } from '../../src/analyzers/types.js';
 
@@ -18,7 +18,7 @@ function toolRuns(failures: number, total: number) {
   }));
 }
 
-async function insightsFor(events: object[], analyzers: Parameters<typeof createObserver>[0]['analyzers']) {
+async function insightsFor(events: object[], analyzers: Analyzer[]) {
   const observer = createObserver({ analyzers, storage: false });
   const emitted: FleetEvent[] = [];
   observer.on('insight', (e) => void emitted.push(e));
