@@ -22,7 +22,7 @@ async function insightsFor(events: object[], analyzers: Analyzer[]) {
   const observer = createObserver({ analyzers, storage: false });
   const emitted: FleetEvent[] = [];
   observer.on('insight', (e) => void emitted.push(e));
-  for (const e of events) observer.emit(e);
+  for (const e of events) observer.emit(e as never);
   await observer.flush();
   const first = observer.snapshot().insights as InsightsSnapshot;
   const second = observer.snapshot().insights as InsightsSnapshot;
