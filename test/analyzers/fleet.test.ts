@@ -30,7 +30,7 @@ function agentEvents(runs: Run[]): EventInput[] {
 
 async function run(events: EventInput[], options: FleetOptions = {}, clock = () => T0 + 60_000) {
   const observer = createObserver({ analyzers: [fleetAnalyzer(options)], storage: false, clock });
-  for (const e of events) observer.emit(e);
+  for (const e of events) observer.emit(e as never);
   await observer.flush();
   const snapshot = observer.snapshot().fleet as FleetSnapshot;
   await observer.close();

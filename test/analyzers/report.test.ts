@@ -13,7 +13,7 @@ describe('renderMarkdownReport', () => {
       { type: 'agent.end', timestamp: T0 + end, sessionId: 's1', agentId: name, workflowId: 'wf-1', spanId: span(n), payload: { name, status: 'success', durationMs: end - start } },
     ];
     // Three agents: A [0,10s], B [5s,15s], C [20s,30s] → parallelization 0.25, critical path B → C.
-    for (const e of [...agent(1, 'A', 0, 10_000), ...agent(2, 'B', 5_000, 15_000), ...agent(3, 'C', 20_000, 30_000)].sort((a, b) => a.timestamp - b.timestamp)) observer.emit(e);
+    for (const e of [...agent(1, 'A', 0, 10_000), ...agent(2, 'B', 5_000, 15_000), ...agent(3, 'C', 20_000, 30_000)].sort((a, b) => a.timestamp - b.timestamp)) observer.emit(e as never);
     observer.emit({ type: 'llm.call', timestamp: T0 + 1000, sessionId: 's1', agentId: 'A', workflowId: 'wf-1', payload: { model: 'claude-sonnet-4-5', status: 'success', inputTokens: 1000, outputTokens: 500, cacheReadTokens: 2000, cacheWriteTokens: 400, latencyMs: 900 } });
     observer.emit({ type: 'llm.call', timestamp: T0 + 2000, sessionId: 's1', agentId: 'B', workflowId: 'wf-1', payload: { model: 'mystery-model', status: 'success', inputTokens: 77, outputTokens: 7, latencyMs: 100 } });
     for (let i = 0; i < 3; i++) {
