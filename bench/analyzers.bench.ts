@@ -8,6 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createObserver, type EventInput } from '../src/index.js';
+import { CHUNK, feed, pool } from './analyzer-mix.js';
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const heapMb = () => {
@@ -17,47 +18,6 @@ const heapMb = () => {
 };
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 const TOTAL = Number(process.env.EVENTS ?? 10_000_000);
-const CHUNK = 4096;
-
-/** A pool of the demo's mix, reused round-robin (distinct sessions, workflows, spans and tools). */
-function pool(size: number): EventInput[] {
-  const out: EventInput[] = [];
-  const tools = ['web_search', 'read_file', 'write_file', 'run_tests', 'fetch_url'];
-  const models = ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1', 'llama-3.1-8b-instruct'];
-  let t = Date.UTC(2025, 5, 1);
-  for (let i = 0; out.length < size; i++) {
-    const session = `s-${i % 97}`;
-    const wf = `wf-${i % 211}`;
-    const agentId = `worker-${i % 4}`;
-    const agentSpan = (i * 2 + 1).toString(16).padStart(16, '0');
-    const span = (i * 2 + 2).toString(16).padStart(16, '0');
-    const common = { sessionId: session, agentId, workflowId: wf };
-    const toolName = tools[i % tools.length]!;
-    t += 37;
-    out.push({ ...common, type: 'agent.start', timestamp: t, spanId: agentSpan, payload: { name: agentId } });
-    out.push({ ...common, type: 'tool.start', timestamp: t + 1, spanId: span, parentSpanId: agentSpan, payload: { toolName, input: { q: `query ${i % 50}` } } });
-    out.push({ ...common, type: 'tool.end', timestamp: t + 20, spanId: span, parentSpanId: agentSpan, payload: { toolName, status: i % 17 === 0 ? 'error' : 'success', durationMs: 10 + (i % 90), error: i % 17 === 0 ? 'HTTP 503' : undefined } });
-    out.push({
-      ...common, type: 'llm.call', timestamp: t + 25, parentSpanId: agentSpan,
-      payload: { model: models[i % models.length]!, status: 'success', inputTokens: 500 + (i % 700), outputTokens: 100 + (i % 300), cacheReadTokens: 4000, cacheWriteTokens: i % 5 === 0 ? 1000 : 0, latencyMs: 400 + (i % 800) },
-    });
-    out.push({ ...common, type: 'agent.end', timestamp: t + 30, spanId: agentSpan, payload: { name: agentId, status: 'success', durationMs: 30 } });
-  }
-  return out;
-}
-
-async function feed(observer: ReturnType<typeof createObserver>, events: readonly EventInput[], count: number, onMillion?: (n: number) => void) {
-  let sent = 0;
-  while (sent < count) {
-    const n = Math.min(CHUNK, count - sent);
-    for (let i = 0; i < n; i++) observer.emit(events[(sent + i) % events.length]);
-    sent += n;
-    // Let the analyzers read their batches: one macrotask per chunk.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    if (onMillion !== undefined && sent % 1_000_000 < CHUNK) onMillion(sent);
-  }
-  await observer.flush();
-}
 
 async function throughput(analyzers: boolean, events: readonly EventInput[], count: number): Promise<{ rate: number; dropped: number }> {
   const observer = createObserver({ storage: false, ...(analyzers ? {} : { analyzers: [] }), flushTimeoutMs: 120_000 });

@@ -282,7 +282,11 @@ export type FleetEvent = BuiltinEventMap[BuiltinEventType] | CustomEvent;
 /** A validated event of one built-in type. */
 export type EventOf<T extends BuiltinEventType> = Extract<FleetEvent, { readonly type: T }>;
 
-/** Type guard that narrows an event to one built-in type. */
+/**
+ * Type guard that narrows an event to one built-in type, payload included. Prefer it to
+ * `event.type === 'tool.end'`: TypeScript cannot rule out a custom type spelled `tool.end`
+ * (custom types are any `namespace.name`), so a plain comparison leaves the payload untyped.
+ */
 export function isEventType<T extends BuiltinEventType>(event: FleetEvent, type: T): event is EventOf<T> {
   return event.type === type;
 }
@@ -297,6 +301,28 @@ export type EventInputOf<T extends BuiltinEventType> = Partial<Mutable<EventEnve
   type: T;
   payload: EventPayloads[T];
 };
+
+/** Input of a user-defined event type `namespace.name`. */
+export type CustomEventInput<T extends string = CustomEventType> = Partial<Mutable<EventEnvelope>> & {
+  type: T;
+  /**
+   * Any JSON object. Typed `object` rather than a record so that an `EventInput` union value,
+   * whose dotted built-in types TypeScript folds into the custom template, still type-checks.
+   */
+  payload?: object;
+};
+
+/**
+ * The input type for one event type, inferred from the `type` literal: a built-in type must
+ * carry its payload's required fields; any other type must be namespaced (`myapp.cache_hit`).
+ * `observer.emit` is typed with it, so `emit({ type: 'tool.end', payload: { toolName } })`
+ * fails to compile for the missing `status`.
+ */
+export type TypedEventInput<T extends string> = T extends BuiltinEventType
+  ? EventInputOf<T>
+  : T extends CustomEventType
+    ? CustomEventInput<T>
+    : never;
 
 export type EventInput =
   | { [T in BuiltinEventType]: EventInputOf<T> }[BuiltinEventType]

@@ -12,7 +12,7 @@ import {
   withTimeout,
   type ErrorHandler,
 } from './errors.js';
-import type { BuiltinEventType, EventInput, EventOf, FleetEvent, PluginKind } from './events.js';
+import type { BuiltinEventType, EventInput, EventOf, FleetEvent, PluginKind, TypedEventInput } from './events.js';
 import type { EventFilter } from './filter.js';
 import { newSpanId, traceIdFrom } from './ids.js';
 import { Instrumentation, type AgentOptions, type LlmCall, type LlmMeta, type SessionOptions, type WorkflowOptions } from './instrument.js';
@@ -181,15 +181,18 @@ export class Observer {
    * current `session()`/`agent()`/`tool()` scope, then from the observer's defaults.
    * Returns the published event, or undefined when it was rejected.
    */
-  emit(event: EventInput | unknown): FleetEvent | undefined {
+  emit<T extends string>(event: TypedEventInput<T> & { type: T }): FleetEvent | undefined {
     return this.hostSink.emit(event as EventInput) as FleetEvent | undefined;
   }
 
-  /** `emit` for each event; returns how many were accepted. */
-  emitMany(events: Iterable<EventInput | unknown>): number {
+  /**
+   * `emit` for each event; returns how many were accepted. Takes already-typed `EventInput`s
+   * (e.g. mapped from another format); invalid ones are counted like any other.
+   */
+  emitMany(events: Iterable<EventInput>): number {
     let accepted = 0;
     try {
-      for (const event of events) if (this.emit(event) !== undefined) accepted++;
+      for (const event of events) if (this.hostSink.emit(event) !== undefined) accepted++;
     } catch (error) {
       // A throwing host iterator.
       this.countInvalid(`emitMany: the iterable threw (${errorMessage(error)})`);

@@ -41,7 +41,8 @@ describe('Observer: emit and bad input', () => {
       { type: 'metric', payload: { name: 'm', value: 1 }, timestamp: -1 },
       { type: 'metric', payload: { name: 'm', value: 1 }, spanId: 'nothex' },
     ];
-    for (const input of inputs) expect(() => observer.emit(input)).not.toThrow();
+    // Invalid on purpose: the types reject these, JavaScript callers and JSON.parse output do not.
+    for (const input of inputs) expect(() => observer.emit(input as never)).not.toThrow();
     // Circular and oversized payloads are kept, repaired, and counted as sanitized.
     expect(observer.emit({ type: 'log', payload: { message: 'c', fields: circular } })).toBeDefined();
     expect(observer.emit({ type: 'log', payload: { message: 'x'.repeat(10 * 1024 * 1024) } })?.truncated).toBe(true);

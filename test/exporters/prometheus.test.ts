@@ -186,8 +186,9 @@ describe('prometheusExporter', () => {
     const observer = createObserver({ exporters: [p], storage: false });
     p.attach(observer);
     observer.emit({ type: 'tool.end', payload: { toolName: 'Bash', status: 'success', durationMs: 10 } });
-    observer.emit({ type: 'tool.end', payload: { status: 'success' } }); // no toolName: invalid
-    observer.emit({ type: 'nonsense' }); // invalid type
+    // Invalid on purpose (the types reject them too): counted at runtime.
+    observer.emit({ type: 'tool.end', payload: { status: 'success' } } as never); // no toolName
+    observer.emit({ type: 'nonsense' } as never); // invalid type
     await observer.close();
     const s = samples(p.metrics());
     expect(s.get('fleetscope_observer_invalid_events_total')).toBe(2);
