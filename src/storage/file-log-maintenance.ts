@@ -86,26 +86,35 @@ export async function runMaintenance(
   for (const segment of kept) {
     await hooks.ensureIndexed(segment);
     if (options.gzip && !segment.gz && now - segment.mtimeMs >= options.gzipAfterMs) {
-      await gzipSegment(dir, segment);
-      hooks.gzipped(segment);
+      if (await gzipSegment(dir, segment)) hooks.gzipped(segment);
     }
   }
 }
 
-async function gzipSegment(dir: string, segment: Segment): Promise<void> {
+/** Replaces a closed segment by its gzip; false if it changed meanwhile (or another process did it). */
+async function gzipSegment(dir: string, segment: Segment): Promise<boolean> {
   const { createGzip } = await import('node:zlib');
   const { pipeline } = await import('node:stream/promises');
   const { createReadStream, createWriteStream } = await import('node:fs');
   const plain = join(dir, segmentFile(segment.seq));
   const tmp = `${plain}.gz.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
   try {
+    const before = await fsp.stat(plain);
     await pipeline(createReadStream(plain), createGzip(), createWriteStream(tmp));
+    // A late appender wrote while we compressed: keep the plain file, try again after the next quiet period.
+    const after = await fsp.stat(plain);
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+      await unlinkQuiet(tmp);
+      return false;
+    }
     await fsp.rename(tmp, `${plain}.gz`);
     await unlinkQuiet(plain);
     segment.gz = true;
+    return true;
   } catch (error) {
     await unlinkQuiet(tmp).catch(() => {});
     // Another process gzipped it first.
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return false;
   }
 }

@@ -72,6 +72,11 @@ export class Segment {
   sidecarBytes = 0;
   /** Whether the summary has been loaded from the sidecar or built from the file. */
   loaded = false;
+  /**
+   * The in-memory summary covers the whole file and the file has been quiet for long enough that no
+   * late appender can reach it any more: queries skip it on its summary alone, without a stat.
+   */
+  final = false;
   /** Bytes on disk (compressed size for gz), for retention. */
   diskBytes = 0;
   mtimeMs = 0;
@@ -169,6 +174,7 @@ export class Segment {
     this.offsets = undefined;
     this.sidecarBytes = s.bytes;
     this.loaded = true;
+    this.final = false;
     this.forgetLast();
   }
 
@@ -185,6 +191,7 @@ export class Segment {
     this.offsets = new Map();
     this.sidecarBytes = 0;
     this.loaded = true;
+    this.final = false;
     this.forgetLast();
   }
 }
@@ -235,6 +242,44 @@ export async function readSummary(dir: string, seq: number): Promise<SegmentSumm
   } catch {
     return undefined;
   }
+}
+
+// ── Manifest ────────────────────────────────────────────────────────────────────────────
+
+/** `manifest.json`: the summaries of closed segments in one file, so opening a store reads one file, not one per segment. */
+export const MANIFEST_FILE = 'manifest.json';
+
+interface ManifestFile {
+  v: 1;
+  segments: (SegmentSummary & { seq: number })[];
+}
+
+/**
+ * The manifest's summaries by segment (empty when missing or unreadable). It is a cache of the
+ * `.idx.json` sidecars: an entry is used like its sidecar (checked against the file's size before a
+ * query trusts it), a segment missing from it is read from its sidecar, and it is rewritten when stale.
+ */
+export async function readManifest(dir: string): Promise<Map<number, SegmentSummary>> {
+  const out = new Map<number, SegmentSummary>();
+  try {
+    const parsed = JSON.parse(await fsp.readFile(join(dir, MANIFEST_FILE), 'utf8')) as ManifestFile;
+    if (parsed.v !== 1 || !Array.isArray(parsed.segments)) return out;
+    for (const entry of parsed.segments) {
+      if (typeof entry?.seq === 'number' && entry.v === 1 && typeof entry.bytes === 'number') out.set(entry.seq, entry);
+    }
+  } catch {
+    // missing or torn: every summary comes from its sidecar
+  }
+  return out;
+}
+
+/** Replaces the manifest atomically (tmp + rename) with the given segments' summaries. */
+export async function writeManifest(dir: string, segments: readonly Segment[]): Promise<void> {
+  const file: ManifestFile = { v: 1, segments: segments.map((s) => ({ seq: s.seq, ...s.summary() })) };
+  const path = join(dir, MANIFEST_FILE);
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+  await fsp.writeFile(tmp, JSON.stringify(file));
+  await fsp.rename(tmp, path);
 }
 
 /** Session offsets of a sidecar covering exactly `bytes`, or undefined when missing or stale. */

@@ -20,6 +20,7 @@ import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { EventQuery, FleetEvent, QueryPage, Storage, StorageStats } from '../core/index.js';
+import type { SegmentSummary } from './file-log-segment.js';
 import {
   NEWLINE,
   SEGMENT_RE,
@@ -30,9 +31,11 @@ import {
   linesForward,
   openReader,
   parseLine,
+  readManifest,
   readOffsets,
   readSummary,
   segmentFile,
+  writeManifest,
   writeSidecars,
   type SegmentReader,
 } from './file-log-segment.js';
@@ -83,6 +86,13 @@ export interface FileLogStorageOptions {
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 10_000;
 const MAX_SEGMENT_BYTES = 2 ** 30;
+/**
+ * A closed segment unwritten for this long is final: a writer checks for a newer segment before
+ * every batch, so only a batch already past that check (microseconds) can still land in it.
+ */
+const FINAL_QUIET_MS = 30_000;
+/** Maintenance rewrites a stale manifest at most this often (close() always does). */
+const MANIFEST_INTERVAL_MS = 10_000;
 
 interface Pending {
   /** The batch as JSON Lines. */
@@ -216,6 +226,11 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
   const background = new Set<Promise<unknown>>();
   /** Segments whose offsets are in memory, least recently used first. */
   const offsetCache: number[] = [];
+  /** Manifest entries not used yet (read once per instance), and the segments the manifest on disk lists. */
+  let manifest: Map<number, SegmentSummary> | undefined;
+  let manifestOnDisk = new Set<number>();
+  let manifestWrittenAt = 0;
+  let summariesLoading: Promise<void> | undefined;
 
   let syncTimer: NodeJS.Timeout | undefined;
   let maintenanceTimer: NodeJS.Timeout | undefined;
@@ -254,6 +269,87 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
       else if (gz && !names.includes(segmentFile(seq))) known.gz = true;
     }
     for (const seq of segments.keys()) if (!seen.has(seq) && active?.segment.seq !== seq) segments.delete(seq);
+  }
+
+  /** Loads the summary of every segment not loaded yet: from the manifest, else from its sidecar. */
+  async function loadSummaries(): Promise<void> {
+    if (manifest === undefined) {
+      manifest = await readManifest(dir);
+      manifestOnDisk = new Set(manifest.keys());
+    }
+    const missing = [...segments.values()].filter((s) => !s.loaded);
+    if (missing.length === 0) return;
+    const entries = manifest;
+    await Promise.all(
+      missing.map(async (segment) => {
+        const summary = entries.get(segment.seq) ?? (await readSummary(dir, segment.seq));
+        entries.delete(segment.seq);
+        if (summary !== undefined && !segment.loaded) segment.loadSummary(summary);
+      }),
+    );
+  }
+
+  /** Closed segments whose summary on disk is complete, when every closed segment is loaded; else undefined. */
+  function manifestSegments(): Segment[] | undefined {
+    const list = sorted();
+    const closedOnes = list.slice(0, -1);
+    if (closedOnes.some((s) => !s.loaded)) return undefined;
+    return closedOnes.filter((s) => s.sidecarBytes > 0 && s.sidecarBytes === s.covered && s.count > 0);
+  }
+
+  /** Rewrites the manifest when it lists other segments than the closed ones we know (new, deleted). */
+  async function updateManifest(force: boolean): Promise<void> {
+    if (manifest === undefined || (!force && Date.now() - manifestWrittenAt < MANIFEST_INTERVAL_MS)) return;
+    const wanted = manifestSegments();
+    if (wanted === undefined) return;
+    const seqs = new Set(wanted.map((s) => s.seq));
+    manifestWrittenAt = Date.now();
+    if (seqs.size === manifestOnDisk.size && [...seqs].every((seq) => manifestOnDisk.has(seq))) return;
+    await writeManifest(dir, wanted);
+    manifestOnDisk = seqs;
+  }
+
+  /**
+   * Loads every summary in the background, once per instance (for `stats().events`); segments
+   * without a sidecar (the one being written by other processes, one just closed) are indexed from the file.
+   */
+  function loadInBackground(): void {
+    if (summariesLoading !== undefined || closed) return;
+    summariesLoading = (async () => {
+      await ready();
+      await refresh();
+      await loadSummaries();
+      for (const segment of sorted()) {
+        if (closed) return;
+        if (!segment.loaded || segment.seq === active?.segment.seq) await catchUp(segment, undefined);
+      }
+    })().catch((error: unknown) => {
+      if (!closed) lastError = wrapError('reading summaries', error).message;
+    });
+  }
+
+  /**
+   * Whether a closed segment's in-memory summary covers its whole file right now, so a query may skip
+   * it on the summary alone. A late writer (one that passed its rotation check just before another
+   * process rotated) can still append to a closed segment: its size is checked until it is final.
+   */
+  function settled(segment: Segment, newest: number): boolean {
+    if (segment.seq >= newest || !segment.loaded) return false;
+    if (segment.final) return true;
+    if (segment.gz) {
+      // Gzipped after gzipAfterMs of quiet and after its index caught up with the file.
+      segment.final = segment.sidecarBytes > 0 && segment.sidecarBytes === segment.covered;
+      return segment.final;
+    }
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(join(dir, segmentFile(segment.seq)));
+    } catch {
+      return false; // gzipped or deleted meanwhile: the query opens it (or skips it on ENOENT)
+    }
+    if (stat.size !== segment.covered) return false;
+    if (Date.now() - stat.mtimeMs >= FINAL_QUIET_MS) segment.final = true;
+    return true;
   }
 
   async function init(): Promise<void> {
@@ -577,8 +673,28 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
     }
   }
 
+  /** Catch-ups in flight by segment: two at once (a query and maintenance) would index lines twice. */
+  const catching = new Map<number, Promise<void>>();
+
   /** Makes the segment's summary and session offsets cover every complete line on disk. */
   async function catchUp(segment: Segment, reader: SegmentReader | undefined): Promise<void> {
+    let waited = false;
+    for (let running = catching.get(segment.seq); running !== undefined; running = catching.get(segment.seq)) {
+      await running.catch(() => {});
+      waited = true;
+    }
+    // The other catch-up may have read further than this reader's view of the file.
+    if (waited && reader !== undefined && segment.loaded && segment.covered >= reader.size) return;
+    const run = catchUpNow(segment, reader);
+    catching.set(segment.seq, run);
+    try {
+      await run;
+    } finally {
+      if (catching.get(segment.seq) === run) catching.delete(segment.seq);
+    }
+  }
+
+  async function catchUpNow(segment: Segment, reader: SegmentReader | undefined): Promise<void> {
     if (!segment.loaded) {
       const summary = await readSummary(dir, segment.seq);
       if (summary !== undefined) segment.loadSummary(summary);
@@ -634,13 +750,17 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
     if (closed) return;
     await ready();
     await refresh();
+    await loadSummaries();
     const newest = sorted().at(-1)?.seq;
     await runMaintenance(dir, sorted(), newest, maintenance, clock(), {
       ensureIndexed: async (segment) => {
-        if (segment.sidecarBytes === 0 || !segment.loaded) {
-          await catchUp(segment, undefined);
-          if (segment.sidecarBytes !== segment.covered) await writeSidecars(dir, segment);
-        }
+        if (segment.final) return;
+        // A gzipped segment's summary was caught up before it was gzipped.
+        if (segment.gz && segment.loaded && segment.sidecarBytes > 0) return;
+        // Lines a late writer appended after the sidecar was written are indexed and saved too.
+        await catchUp(segment, undefined);
+        if (segment.sidecarBytes !== segment.covered) await writeSidecars(dir, segment);
+        if (newest !== undefined) settled(segment, newest);
       },
       deleted: (segment) => {
         counters.evicted += segment.count;
@@ -648,6 +768,7 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
       },
       gzipped: () => counters.gzipped++,
     });
+    await updateManifest(false);
   }
 
   // ── Querying ─────────────────────────────────────────────────────────────────────────
@@ -694,15 +815,9 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
     await refresh();
     const list = sorted();
     const newest = list.at(-1)?.seq ?? 0;
-    // Summaries of segments this instance has not seen yet, read in parallel.
-    await Promise.all(
-      list
-        .filter((s) => !s.loaded)
-        .map(async (s) => {
-          const summary = await readSummary(dir, s.seq);
-          if (summary !== undefined && !s.loaded) s.loadSummary(summary);
-        }),
-    );
+    // Summaries of segments this instance has not seen yet: the manifest, then sidecars, read in parallel.
+    await loadSummaries();
+    if (manifest !== undefined && manifestWrittenAt === 0) track(updateManifest(true));
     if (desc) list.reverse();
     const required = needles(query);
     const typeNeedles = query.types?.map((t) => Buffer.from(`"type":${JSON.stringify(t)}`));
@@ -714,8 +829,7 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
       if (cursor !== undefined && (desc ? segment.seq > cursor.seq : segment.seq < cursor.seq)) continue;
       // A closed segment's summary is final (a late appender can only reach the one closed last),
       // so most segments are skipped without opening them.
-      const settled = segment.seq < newest - 1 && segment.loaded && segment.sidecarBytes === segment.covered;
-      if (settled && !mayContain(segment, query)) continue;
+      if (settled(segment, newest) && !mayContain(segment, query)) continue;
       let reader: SegmentReader;
       try {
         reader = await openReader(dir, segment);
@@ -827,18 +941,26 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
     query,
 
     stats(): StorageStats {
+      // The whole store: closed segments by their summaries (loaded in the background on first
+      // call), the segment being written as far as this instance has indexed it.
       let events = 0;
       let bytes = 0;
+      let unread = 0;
+      let skippedLines = 0;
       for (const segment of segments.values()) {
+        if (!segment.loaded) unread++;
         events += segment.count;
         bytes += segment.covered;
+        skippedLines += segment.skipped;
       }
+      loadInBackground();
       return {
         ...counters,
         events,
         bytes,
         segments: segments.size,
-        skippedLines: [...segments.values()].reduce((sum, s) => sum + s.skipped, 0),
+        unreadSegments: unread,
+        skippedLines,
         queuedBytes,
         lastError,
       };
@@ -859,6 +981,7 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
       if (current !== undefined && current.covered > current.sidecarBytes && current.offsets !== undefined) {
         await writeSidecars(dir, current).catch(() => {});
       }
+      await updateManifest(true).catch(() => {});
       closeActive();
       segments.clear();
       queue = [];

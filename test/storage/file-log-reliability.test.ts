@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +99,90 @@ describe('file log reliability', () => {
     expect(after.events.map((e) => e.id)).toEqual(['after-kill']);
     await storage.close();
   }, 120_000);
+
+  it('a late writer: a line another process appends to an already-rotated segment is still found', async () => {
+    const dir = join(root, 'late');
+    const event = (id: string, sessionId: string) =>
+      ({ id, timestamp: 1000, severity: 'info', source: 't', sessionId, agentId: 'a', type: 'log', payload: { message: 'x'.repeat(100) } }) as FleetEvent;
+    // ~230-byte lines into 1 KiB segments: 40 events make ~10 segments, closed ones with their sidecars.
+    const first = fileLogStorage({ dir, maxSegmentBytes: 1024, maxAgeMs: Infinity, maxTotalBytes: Infinity, maintenanceIntervalMs: 0 });
+    for (let i = 0; i < 40; i++) await first.append([event(`e${i}`, `s${i % 4}`)]);
+    // A query builds the manifest; close() saves it and the active segment's sidecar.
+    expect((await first.query({ sessionId: 's1', limit: 100 })).events).toHaveLength(10);
+    await first.close();
+    expect(existsSync(join(dir, 'manifest.json'))).toBe(true);
+    const segmentFiles = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
+    expect(segmentFiles.length).toBeGreaterThanOrEqual(8);
+    // Another process that passed its rotation check just before the rotation writes into segment 1
+    // (now 7+ segments behind the newest): exactly one O_APPEND write of one whole line.
+    const line = `${JSON.stringify(event('late-1', 'late'))}\n`;
+    execFileSync(process.execPath, ['-e', `require('fs').appendFileSync(process.argv[1], process.argv[2])`, join(dir, segmentFiles[0]!), line]);
+    const summary = JSON.parse(readFileSync(join(dir, '00000001.idx.json'), 'utf8')) as { bytes: number; sessions: string[] };
+    expect(summary.sessions).not.toContain('late'); // the sidecar (and the manifest) predate the late line
+    expect(statSync(join(dir, segmentFiles[0]!)).size).toBe(summary.bytes + Buffer.byteLength(line));
+
+    const second = fileLogStorage({ dir, maxAgeMs: Infinity, maxTotalBytes: Infinity, maintenanceIntervalMs: 0 });
+    expect((await second.query({ sessionId: 'late' })).events.map((e) => e.id)).toEqual(['late-1']);
+    const all = await readAll(second);
+    expect(all).toHaveLength(41);
+    expect(all[0]!.id).toBe('e0');
+    expect(all.filter((e) => e.id === 'late-1')).toHaveLength(1);
+    expect((await second.query({ sessionId: 'late', order: 'desc' })).events.map((e) => e.id)).toEqual(['late-1']);
+    await second.close();
+  });
+
+  it('gzip of cold segments while another process appends: every acknowledged record exactly once', async () => {
+    const dir = join(root, 'gzip-live');
+    // 60 batches x 10 events (~450 bytes each) into 16 KiB segments with 15 ms pauses: ~1 s of appends
+    // over ~17 rotations, while this process gzips every closed segment quiet for 150 ms.
+    const writer = startWriter([dir, 'g', 60, 10, 16 * 1024, 'never', 15]);
+    const gzipper = fileLogStorage({ dir, gzip: true, gzipAfterMs: 150, maintenanceIntervalMs: 20, maxAgeMs: Infinity, maxTotalBytes: Infinity });
+    const seenWhileWriting: number[] = [];
+    while (writer.child.exitCode === null) {
+      // Queries run at the same time too (they read segments that are being gzipped).
+      seenWhileWriting.push((await gzipper.query({ agentId: 'g', limit: 10_000 })).events.length);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    expect(await writer.exited, writer.stderr()).toBe(0);
+    expect(writer.acked).toHaveLength(60);
+    await new Promise((resolve) => setTimeout(resolve, 400)); // the last closed segments become quiet
+    await gzipper.flush!();
+    const gzipped = Number(gzipper.stats().gzipped);
+    expect(Number(gzipper.stats().maintenanceErrors)).toBe(0);
+    await gzipper.close();
+    expect(gzipped).toBeGreaterThanOrEqual(5);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.jsonl.gz')).length).toBe(gzipped);
+    // Pages seen while writing never shrank.
+    for (let i = 1; i < seenWhileWriting.length; i++) expect(seenWhileWriting[i]!).toBeGreaterThanOrEqual(seenWhileWriting[i - 1]!);
+
+    const reader = fileLogStorage({ dir, maxAgeMs: Infinity, maxTotalBytes: Infinity, maintenanceIntervalMs: 0 });
+    const events = await readAll(reader);
+    expect(events.map((e) => e.id)).toEqual(Array.from({ length: 600 }, (_, n) => `g-${Math.floor(n / 10)}-${n % 10}`));
+    // Session g-s3 holds batches 3, 10, 17, ..., 59 (b % 7 === 3): 9 batches of 10.
+    expect((await reader.query({ sessionId: 'g-s3', limit: 1000 })).events).toHaveLength(90);
+    expect(reader.stats().events).toBe(600);
+    await reader.close();
+  }, 60_000);
+
+  it('stats().events counts the whole store, not only what this instance wrote', async () => {
+    const dir = join(root, 'count');
+    const event = (id: string) =>
+      ({ id, timestamp: 1, severity: 'info', source: 't', sessionId: 's', agentId: 'a', type: 'log', payload: { message: 'y'.repeat(100) } }) as FleetEvent;
+    const first = fileLogStorage({ dir, maxSegmentBytes: 1024, maxAgeMs: Infinity, maxTotalBytes: Infinity, maintenanceIntervalMs: 0 });
+    for (let i = 0; i < 20; i++) await first.append([event(`a${i}`)]);
+    await first.close();
+    // Another process appends 3 more to the segment being written, without saving its sidecar.
+    const writer = startWriter([dir, 'w', 1, 3, 1024 * 1024, 'never']);
+    expect(await writer.exited).toBe(0);
+    const second = fileLogStorage({ dir, maxAgeMs: Infinity, maxTotalBytes: Infinity, maintenanceIntervalMs: 0 });
+    await second.append([event('b0'), event('b1')]);
+    second.stats(); // starts reading the summaries in the background
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // 20 + 3 + 2 events, although this instance wrote only 2.
+    expect(second.stats().events).toBe(25);
+    expect(second.stats().unreadSegments).toBe(0);
+    await second.close();
+  });
 
   it('a torn last record is dropped, counted, and does not swallow the next append', async () => {
     const dir = join(root, 'torn');
