@@ -9,11 +9,12 @@
  * self-hosted model that has no price). Everything random comes from a seeded PRNG, so each run
  * makes the same calls with the same tokens; only the measured durations vary a little.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createObserver, defineAnalyzer, type Observer } from 'fleetscope';
 import { defaultAnalyzers, type AggregationSnapshot, type CostSnapshot, type InsightsSnapshot } from 'fleetscope/analyzers';
+import { jsonlExporter } from 'fleetscope/exporters';
 
 // ── Deterministic randomness ─────────────────────────────────────────────────────────────
 
@@ -217,6 +218,9 @@ const WEEK = 7 * 24 * 3600 * 1000;
 
 async function main() {
   const out = resolve(process.argv[2] ?? 'fleetscope-report.md');
+  // Every event of today's run, one JSON object per line (what `fleetscope` tools and `jq` read).
+  const eventsFile = join(dirname(out), 'fleetscope-events.jsonl');
+  rmSync(eventsFile, { force: true });
   const baselinePath = join(mkdtempSync(join(tmpdir(), 'fleetscope-demo-')), 'baselines.json');
   const started = performance.now();
 
@@ -243,6 +247,7 @@ async function main() {
       }),
       modelRoutingAnalyzer(),
     ],
+    exporters: [jsonlExporter({ path: eventsFile })],
   });
   // The host's own view of the stream: a synchronous listener on alerts.
   const alerts: string[] = [];
@@ -269,6 +274,7 @@ async function main() {
   console.log(`  alerts      ${alerts.length}: ${alerts[0] ?? ''}`);
   console.log(`  findings    ${findings} → ${insights.insights.length} insights (${insights.byPriority.critical} critical, ${insights.byPriority.high} high)`);
   console.log(`  report      ${out}`);
+  console.log(`  event log   ${eventsFile}`);
   console.log(`  took        ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
