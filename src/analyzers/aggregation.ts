@@ -76,11 +76,6 @@ interface OpenSpan {
   workflowId: string | undefined;
 }
 
-interface Operation {
-  /** One series per window, the cumulative one last. */
-  series: RollingSeries[];
-}
-
 function fail(message: string): never {
   throw new Error(`[fleetscope] [aggregation] ${message}`);
 }
@@ -103,17 +98,34 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
   specs.push({ label: 'cumulative', ms: null, slotMs: Infinity, slots: 1 });
   const longestMs = Math.max(0, ...specs.map((s) => s.ms ?? 0));
   const W = specs.length;
+  /** First ring slot of each window in a series (windows side by side). */
+  const firstSlot = new Int32Array(W);
+  let ringSize = 0;
+  for (let w = 0; w < W; w++) {
+    firstSlot[w] = ringSize;
+    ringSize += specs[w]!.slots;
+  }
 
-  const newSeries = (withSketch: boolean) => specs.map((s) => new RollingSeries(s.slots, accuracy, withSketch));
+  const newSeries = (withSketch: boolean) => new RollingSeries(ringSize, accuracy, withSketch);
   const totals = newSeries(false);
-  /** Per event type, one counter series per window. */
-  const byType = new Map<string, RollingSeries[]>();
-  const tools = new Map<string, Operation>();
-  const agents = new Map<string, Operation>();
-  const models = new Map<string, Operation>();
+  /** Per event type, one counter series. */
+  const byType = new Map<string, RollingSeries>();
+  const tools = new Map<string, RollingSeries>();
+  const agents = new Map<string, RollingSeries>();
+  const models = new Map<string, RollingSeries>();
   const openSpans = new Map<string, OpenSpan>();
-  /** Slot number of the event being processed in each window; NaN = too old for that window. */
-  const slots = new Float64Array(W);
+  /**
+   * The windows the event being processed counts in (those it is not too old for): `live` of
+   * them, with their ring slot and time slot number.
+   */
+  let live = 0;
+  const liveRing = new Int32Array(W);
+  const liveSlot = new Float64Array(W);
+  /** Last time slot seen per window and its ring slot (saves the modulo for the next event). */
+  const lastSlot = new Float64Array(W).fill(Number.NaN);
+  const lastRing = new Int32Array(W);
+  /** Any sketch, for `bucketOf` (all have the same accuracy). */
+  const bucketing = new LogSketch({ relativeAccuracy: accuracy });
   const quality = {
     absurdDurations: 0,
     missingDurations: 0,
@@ -126,7 +138,7 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
   let firstTimestamp = Infinity;
   let clock: () => number = Date.now;
 
-  const operation = (map: Map<string, Operation>, name: string): Operation => {
+  const operation = (map: Map<string, RollingSeries>, name: string): RollingSeries => {
     let op = map.get(name);
     if (op !== undefined) return op;
     if (map.size >= maxOperations) {
@@ -135,49 +147,42 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
       op = map.get(name);
       if (op !== undefined) return op;
     }
-    op = { series: newSeries(true) };
+    op = newSeries(true);
     map.set(name, op);
     return op;
   };
 
-  const add = (series: RollingSeries[], field: number, value: number): void => {
-    for (let w = 0; w < W; w++) {
-      const slot = slots[w]!;
-      if (slot === slot) series[w]!.add(slot, field, value);
-    }
-  };
-
-  /** Records the outcome and duration of one tool/agent/model event (one slot lookup per window). */
-  const outcome = (op: Operation, status: string, duration: number | undefined): void => {
+  /** Records the outcome and duration of one tool/agent/model event in every live window. */
+  const outcome = (op: RollingSeries, status: string, duration: number | undefined): void => {
     const field = status === 'success' ? F_SUCCESS : status === 'error' ? F_ERROR : F_OTHER;
     let latency = -1;
     if (duration === undefined) quality.missingDurations++;
     else if (duration > maxDurationMs) quality.absurdDurations++;
     else latency = duration;
-    for (let w = 0; w < W; w++) {
-      const slot = slots[w]!;
-      if (slot !== slot) continue;
-      const series = op.series[w]!;
-      series.counters[series.index(slot) * FIELD_COUNT + field]! += 1;
-      if (latency >= 0) series.addLatency(slot, latency);
-      if (field !== F_OTHER) totals[w]!.add(slot, field, 1);
+    const withLatency = latency >= 0;
+    const bucket = withLatency ? bucketing.bucketOf(latency) : 0;
+    const counters = op.counters;
+    const totalCounters = totals.counters;
+    for (let k = 0; k < live; k++) {
+      const i = liveRing[k]!;
+      const slot = liveSlot[k]!;
+      counters[op.at(i, slot) + field]! += 1;
+      if (withLatency) op.addLatency(i, latency, bucket);
+      if (field !== F_OTHER) totalCounters[totals.at(i, slot) + field]! += 1;
     }
   };
 
   const usage = (
-    series: RollingSeries[],
+    series: RollingSeries,
     input: number,
     output: number,
     cacheRead: number,
     cacheWrite: number,
     costUsd: number | undefined,
   ): void => {
-    for (let w = 0; w < W; w++) {
-      const slot = slots[w]!;
-      if (slot !== slot) continue;
-      const one = series[w]!;
-      const b = one.index(slot) * FIELD_COUNT;
-      const c = one.counters;
+    const c = series.counters;
+    for (let k = 0; k < live; k++) {
+      const b = series.at(liveRing[k]!, liveSlot[k]!);
       c[b + F_INPUT]! += input;
       c[b + F_OUTPUT]! += output;
       c[b + F_CACHE_READ]! += cacheRead;
@@ -204,18 +209,21 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
   };
 
   const ingest = (event: FleetEvent, t: number): void => {
-    let typeSeries = byType.get(event.type);
+    const type = event.type;
+    let typeSeries = byType.get(type);
     if (typeSeries === undefined) {
       typeSeries = newSeries(false);
-      byType.set(event.type, typeSeries);
+      byType.set(type, typeSeries);
     }
-    for (let w = 0; w < W; w++) {
-      const slot = slots[w]!;
-      if (slot !== slot) continue;
-      totals[w]!.add(slot, F_EVENTS, 1);
-      typeSeries[w]!.add(slot, F_EVENTS, 1);
+    const totalCounters = totals.counters;
+    const typeCounters = typeSeries.counters;
+    for (let k = 0; k < live; k++) {
+      const i = liveRing[k]!;
+      const slot = liveSlot[k]!;
+      totalCounters[totals.at(i, slot) + F_EVENTS]! += 1;
+      typeCounters[typeSeries.at(i, slot) + F_EVENTS]! += 1;
     }
-    switch (event.type) {
+    switch (type) {
       case 'tool.start':
         openSpan(
           event.spanId ?? `tool:${(event as EventOf<'tool.start'>).payload.toolCallId ?? event.id}`,
@@ -253,8 +261,9 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
         const output = p.outputTokens ?? 0;
         const cacheRead = p.cacheReadTokens ?? 0;
         const cacheWrite = p.cacheWriteTokens ?? 0;
-        usage(op.series, input, output, cacheRead, cacheWrite, p.costUsd);
-        usage(totals, input, output, cacheRead, cacheWrite, p.costUsd);
+        const costUsd = p.costUsd;
+        usage(op, input, output, cacheRead, cacheWrite, costUsd);
+        usage(totals, input, output, cacheRead, cacheWrite, costUsd);
         break;
       }
       default:
@@ -270,7 +279,8 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
       const spec = specs[w]!;
       oldestAllowed[w] = spec.ms === null ? -Infinity : Math.floor(now / spec.slotMs) - spec.slots + 1;
     }
-    for (const event of batch) {
+    for (let e = 0; e < batch.length; e++) {
+      const event = batch[e]!;
       let t = event.timestamp;
       if (t > now) {
         quality.futureTimestamps++;
@@ -278,10 +288,19 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
       }
       if (t < firstTimestamp) firstTimestamp = t;
       if (now - t > longestMs) quality.lateEvents++;
+      live = 0;
       for (let w = 0; w < W; w++) {
-        const slot = slotOf(specs[w]!, t);
+        const spec = specs[w]!;
+        const slot = spec.ms === null ? 0 : Math.floor(t / spec.slotMs);
         // Older than the window's first slot when it arrived: cumulative only.
-        slots[w] = slot < oldestAllowed[w]! ? Number.NaN : slot;
+        if (slot < oldestAllowed[w]!) continue;
+        if (slot !== lastSlot[w]) {
+          lastSlot[w] = slot;
+          lastRing[w] = firstSlot[w]! + (spec.slots === 1 ? 0 : slot % spec.slots);
+        }
+        liveRing[live] = lastRing[w]!;
+        liveSlot[live] = slot;
+        live++;
       }
       ingest(event, t);
     }
@@ -289,10 +308,10 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
 
   const scratch = new Float64Array(FIELD_COUNT);
 
-  const opStats = (name: string, op: Operation, w: number, current: number): OperationStats | undefined => {
+  const opStats = (name: string, op: RollingSeries, w: number, current: number): OperationStats | undefined => {
     scratch.fill(0);
     const sketch = new LogSketch({ relativeAccuracy: accuracy });
-    if (!op.series[w]!.collect(current, scratch, sketch)) return undefined;
+    if (!op.collect(firstSlot[w]!, specs[w]!.slots, current, scratch, sketch)) return undefined;
     const successes = scratch[F_SUCCESS]!;
     const errors = scratch[F_ERROR]!;
     const other = scratch[F_OTHER]!;
@@ -322,14 +341,14 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
     const spec = specs[w]!;
     const current = slotOf(spec, now);
     const sum = new Float64Array(FIELD_COUNT);
-    totals[w]!.collect(current, sum, undefined);
+    totals.collect(firstSlot[w]!, spec.slots, current, sum, undefined);
     const typeCounts: Record<string, number> = {};
     for (const [type, series] of byType) {
       scratch.fill(0);
-      series[w]!.collect(current, scratch, undefined);
+      series.collect(firstSlot[w]!, spec.slots, current, scratch, undefined);
       if (scratch[F_EVENTS]! > 0) typeCounts[type] = scratch[F_EVENTS]!;
     }
-    const section = (map: Map<string, Operation>, prefix: string) => {
+    const section = (map: Map<string, RollingSeries>, prefix: string) => {
       const out: Record<string, OperationStats> = {};
       for (const [name, op] of map) {
         const stats = opStats(`${prefix}:${name}`, op, w, current);

@@ -1,9 +1,11 @@
 /**
- * Rolling-window storage for the aggregation analyzer: a ring of `slots` time slots, each with a
- * fixed set of counters and (optionally) a quantile sketch. A slot is reset lazily when a later
- * time slot maps onto it, so writing is O(1) and allocation-free once the slot's sketch exists;
- * reading merges the slots still inside the window. A window of length W with n slots therefore
- * covers between W − W/n and W of the most recent time.
+ * Rolling-window storage for the aggregation analyzer. One `RollingSeries` holds the time slots
+ * of EVERY window side by side (window w owns ring slots `[first, first + slots)`), each with a
+ * fixed set of counters and (optionally) a quantile sketch, so that one event is recorded in all
+ * windows through a single object. A slot is reset lazily when a later time slot maps onto it,
+ * so writing is O(1) and allocation-free once the slot's sketch exists; reading merges the slots
+ * still inside the window. A window of length W with n slots therefore covers between W − W/n
+ * and W of the most recent time.
  */
 import { LogSketch } from './sketch.js';
 
@@ -25,56 +27,62 @@ export const F_PRICED = 10;
 export const FIELD_COUNT = 11;
 
 export class RollingSeries {
+  /** Time slot number held by each ring slot (-Infinity = never used). */
   readonly slotIds: Float64Array;
+  /** FIELD_COUNT counters per ring slot. */
   readonly counters: Float64Array;
   private readonly sketches: (LogSketch | undefined)[];
 
+  /** `size`: ring slots of all windows together. */
   constructor(
-    readonly slots: number,
+    size: number,
     private readonly relativeAccuracy: number,
     withSketch: boolean,
   ) {
-    this.slotIds = new Float64Array(slots).fill(-Infinity);
-    this.counters = new Float64Array(slots * FIELD_COUNT);
-    this.sketches = withSketch ? new Array<LogSketch | undefined>(slots).fill(undefined) : [];
+    this.slotIds = new Float64Array(size).fill(-Infinity);
+    this.counters = new Float64Array(size * FIELD_COUNT);
+    this.sketches = withSketch ? new Array<LogSketch | undefined>(size).fill(undefined) : [];
   }
 
-  /** Index of time slot `slot` in the ring, resetting it when it held an older slot. */
-  index(slot: number): number {
-    const i = this.slots === 1 ? 0 : slot % this.slots;
+  /**
+   * Base offset in `counters` of ring slot `i` holding time slot `slot`, resetting the ring slot
+   * when it held an older time slot.
+   */
+  at(i: number, slot: number): number {
+    const base = i * FIELD_COUNT;
     if (this.slotIds[i] !== slot) {
       this.slotIds[i] = slot;
-      this.counters.fill(0, i * FIELD_COUNT, (i + 1) * FIELD_COUNT);
+      this.counters.fill(0, base, base + FIELD_COUNT);
       this.sketches[i]?.clear();
     }
-    return i;
+    return base;
   }
 
-  add(slot: number, field: number, value: number): void {
-    this.counters[this.index(slot) * FIELD_COUNT + field]! += value;
-  }
-
-  /** Records one latency value in slot `slot`. */
-  addLatency(slot: number, value: number): void {
-    const i = this.index(slot);
+  /**
+   * Records one latency value in ring slot `i` (made current by `at` just before), `bucket`
+   * being `bucketOf(value)` of a sketch of the same accuracy.
+   */
+  addLatency(i: number, value: number, bucket: number): void {
     let sketch = this.sketches[i];
     if (sketch === undefined) {
       sketch = new LogSketch({ relativeAccuracy: this.relativeAccuracy });
       this.sketches[i] = sketch;
     }
-    sketch.add(value);
+    sketch.addToBucket(value, bucket);
   }
 
   /**
-   * Sums the counters of the slots in `(current − slots, current]` into `into` (length
-   * FIELD_COUNT) and merges their sketches into `sketch`; returns whether any slot was live.
+   * Sums the counters of the ring slots `[first, first + slots)` holding time slots in
+   * `(current − slots, current]` (any time slot when `slots` is 1: the cumulative window) into
+   * `into` (length FIELD_COUNT) and merges their sketches into `sketch`; returns whether any
+   * slot was live.
    */
-  collect(current: number, into: Float64Array, sketch: LogSketch | undefined): boolean {
+  collect(first: number, slots: number, current: number, into: Float64Array, sketch: LogSketch | undefined): boolean {
     let live = false;
-    const lowest = current - this.slots;
-    for (let i = 0; i < this.slots; i++) {
+    const lowest = current - slots;
+    for (let i = first; i < first + slots; i++) {
       const id = this.slotIds[i]!;
-      if (this.slots !== 1 && (id <= lowest || id > current)) continue;
+      if (slots !== 1 && (id <= lowest || id > current)) continue;
       if (id === -Infinity) continue;
       live = true;
       const base = i * FIELD_COUNT;

@@ -78,6 +78,33 @@ export class LogSketch {
     this.counts[slot]! += weight;
   }
 
+  /**
+   * Bucket of `value` (NaN for the zero bucket), for `addToBucket`: lets a caller that records
+   * the same value in several sketches of the same accuracy take the logarithm once.
+   */
+  bucketOf(value: number): number {
+    return value < this.params.minValue ? Number.NaN : Math.ceil(Math.log(value) * this.params.invLogGamma);
+  }
+
+  /**
+   * `add(value)` with the value's bucket already known (`bucketOf(value)` of a sketch of the same
+   * accuracy and `minValue`). Same result as `add`, without the logarithm.
+   */
+  addToBucket(value: number, bucket: number): void {
+    if (!(value >= 0) || value === Infinity) return;
+    this.count += 1;
+    this.sum += value;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+    if (bucket !== bucket) {
+      this.zeroCount += 1;
+      return;
+    }
+    let slot = bucket - this.offset;
+    if (slot < 0 || slot >= this.counts.length) slot = this.grow(bucket);
+    this.counts[slot]! += 1;
+  }
+
   /** Mean of the values added (exact). 0 when empty. */
   get mean(): number {
     return this.count === 0 ? 0 : this.sum / this.count;
