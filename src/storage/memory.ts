@@ -2,6 +2,12 @@
  * In-memory storage: a ring buffer bounded by capacity and age, with an index per session,
  * agent, workflow and type, so a query by any of them reads only its own events.
  *
+ * Events are held in columns, not as the objects that were appended: timestamps and span ids in
+ * typed arrays, session/agent/workflow/trace/type/source strings once each in a ref-counted
+ * table, and only the id and the payload as references. That is about a third of the memory of
+ * keeping the envelope objects (see BENCHMARKS.md), and the appended objects die young. Queries
+ * rebuild events from the columns (equal to what was appended, not the same objects).
+ *
  * Every event gets a sequence number in append order. Eviction always removes the lowest
  * sequence number, which is also the first live entry of each index list it is in, so
  * trimming an index is O(1) per eviction.
@@ -9,12 +15,17 @@
 import {
   DEFAULT_QUERY_LIMIT,
   MAX_QUERY_LIMIT,
+  SEVERITIES,
   type EventQuery,
   type FleetEvent,
   type QueryPage,
+  type Severity,
   type Storage,
   type StorageStats,
 } from '../core/index.js';
+import { SeqList, StringTable, arraySource, lowerBound, spanIdOf, spanWord, type SeqSource } from './memory-columns.js';
+
+export { SeqList } from './memory-columns.js';
 
 export interface MemoryStorageOptions {
   /** Most events held; the oldest are evicted first. Default 100,000. */
@@ -22,7 +33,7 @@ export interface MemoryStorageOptions {
   /**
    * Events held longer than this (since they were appended, not since their own timestamp, so
    * importing last week's history does not evict it at once) are evicted, on append and query.
-   * Default 24 h. `Infinity` keeps events until capacity evicts them.
+   * Kept to the second. Default 24 h. `Infinity` keeps events until capacity evicts them.
    */
   maxAgeMs?: number;
   /** Clock for age eviction. Default `Date.now`. */
@@ -31,71 +42,24 @@ export interface MemoryStorageOptions {
   name?: string;
 }
 
-const TWO_POW_32 = 4294967296;
-
-/**
- * Sequence numbers of one index key, ascending; entries before `start` are evicted.
- *
- * (Exported for tests only; not part of the public API.)
- *
- * Kept modulo 2^32 in a Uint32Array (4 bytes an entry rather than 8 in a JS array). The full
- * number is rebuilt from the store's oldest live sequence number `first`: every live entry lies
- * in [first, first + capacity), a range shorter than 2^32, so the low 32 bits identify it.
- */
-export class SeqList {
-  private data = new Uint32Array(4);
-  length = 0;
-  start = 0;
-
-  push(seq: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Uint32Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = seq >>> 0;
-  }
-
-  /** Full sequence number of live entry `i`, given the store's oldest live sequence number. */
-  at(i: number, first: number): number {
-    return first + ((this.data[i]! - (first >>> 0) + TWO_POW_32) % TWO_POW_32);
-  }
-
-  get live(): number {
-    return this.length - this.start;
-  }
-
-  compact(): void {
-    this.data.copyWithin(0, this.start, this.length);
-    this.length -= this.start;
-    this.start = 0;
-    if (this.data.length > 64 && this.length * 4 < this.data.length) this.data = this.data.slice(0, this.length * 2);
-  }
-}
-
-/** A readable run of sequence numbers: an index list, or a merged array (several types). */
-interface SeqSource {
-  readonly start: number;
-  readonly length: number;
-  at(i: number, first: number): number;
-}
-
-function arraySource(seqs: number[]): SeqSource {
-  return { start: 0, length: seqs.length, at: (i) => seqs[i]! };
-}
-
 const COMPACT_AFTER = 1024;
+/** Columns start this large and double up to the capacity, so an idle store costs little. */
+const INITIAL_SLOTS = 1024;
 
-/** First index in [from, length) whose sequence number is >= value. */
-function lowerBound(source: SeqSource, from: number, value: number, first: number): number {
-  let lo = from;
-  let hi = source.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (source.at(mid, first) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+const SPAN = 1;
+const PARENT = 2;
+/** Fields kept as they were, in `extras`: tags, attributes, truncated, or ids not in W3C shape. */
+const EXTRAS = 4;
+
+const SEVERITY_INDEX = new Map<string, number>(SEVERITIES.map((s, i) => [s, i]));
+
+interface Extras {
+  tags?: readonly string[];
+  attributes?: Readonly<Record<string, unknown>>;
+  truncated?: boolean;
+  severity?: string;
+  spanId?: string;
+  parentSpanId?: string;
 }
 
 function encodeCursor(seq: number): string {
@@ -109,17 +73,83 @@ function decodeCursor(cursor: string | undefined): number | undefined {
   return Number.isSafeInteger(seq) && seq >= 0 ? seq : Number.NaN;
 }
 
-class Index {
-  readonly lists = new Map<string, SeqList>();
+const isPackableSpanId = (id: string | undefined): id is string => id !== undefined && /^[0-9a-f]{16}$/.test(id);
 
-  add(key: string, seq: number): void {
+/** One event's column values, in typed arrays sized `slots` (a power of two up to the capacity). */
+class Columns {
+  timestamp: Float64Array;
+  appendedAt: Uint32Array;
+  type: Uint32Array;
+  source: Uint32Array;
+  session: Uint32Array;
+  agent: Uint32Array;
+  workflow: Uint32Array;
+  trace: Uint32Array;
+  spanHigh: Uint32Array;
+  spanLow: Uint32Array;
+  parentHigh: Uint32Array;
+  parentLow: Uint32Array;
+  severity: Uint8Array;
+  flags: Uint8Array;
+  ids: (string | undefined)[];
+  payloads: (object | undefined)[];
+
+  constructor(readonly slots: number) {
+    this.timestamp = new Float64Array(slots);
+    this.appendedAt = new Uint32Array(slots);
+    this.type = new Uint32Array(slots);
+    this.source = new Uint32Array(slots);
+    this.session = new Uint32Array(slots);
+    this.agent = new Uint32Array(slots);
+    this.workflow = new Uint32Array(slots);
+    this.trace = new Uint32Array(slots);
+    this.spanHigh = new Uint32Array(slots);
+    this.spanLow = new Uint32Array(slots);
+    this.parentHigh = new Uint32Array(slots);
+    this.parentLow = new Uint32Array(slots);
+    this.severity = new Uint8Array(slots);
+    this.flags = new Uint8Array(slots);
+    this.ids = new Array(slots);
+    this.payloads = new Array(slots);
+  }
+
+  /** Copies the live sequence numbers [first, next) from `from` into this (larger) set of columns. */
+  copyFrom(from: Columns, first: number, next: number): void {
+    for (let seq = first; seq < next; seq++) {
+      const a = seq % from.slots;
+      const b = seq % this.slots;
+      this.timestamp[b] = from.timestamp[a]!;
+      this.appendedAt[b] = from.appendedAt[a]!;
+      this.type[b] = from.type[a]!;
+      this.source[b] = from.source[a]!;
+      this.session[b] = from.session[a]!;
+      this.agent[b] = from.agent[a]!;
+      this.workflow[b] = from.workflow[a]!;
+      this.trace[b] = from.trace[a]!;
+      this.spanHigh[b] = from.spanHigh[a]!;
+      this.spanLow[b] = from.spanLow[a]!;
+      this.parentHigh[b] = from.parentHigh[a]!;
+      this.parentLow[b] = from.parentLow[a]!;
+      this.severity[b] = from.severity[a]!;
+      this.flags[b] = from.flags[a]!;
+      this.ids[b] = from.ids[a];
+      this.payloads[b] = from.payloads[a];
+    }
+  }
+}
+
+/** Sequence-number lists per interned string (by its table index), for one field. */
+class Index {
+  readonly lists = new Map<number, SeqList>();
+
+  add(key: number, seq: number): void {
     let list = this.lists.get(key);
     if (list === undefined) this.lists.set(key, (list = new SeqList()));
     list.push(seq);
   }
 
-  /** Drops the oldest live entry of `key` (which must be `seq`). */
-  evict(key: string): void {
+  /** Drops the oldest live entry of `key` (which is the event being evicted). */
+  evict(key: number): void {
     const list = this.lists.get(key);
     if (list === undefined) return;
     list.start++;
@@ -128,10 +158,6 @@ class Index {
     } else if (list.start >= COMPACT_AFTER && list.start * 2 >= list.length) {
       list.compact();
     }
-  }
-
-  clear(): void {
-    this.lists.clear();
   }
 }
 
@@ -144,12 +170,10 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
   const clock = options.clock ?? Date.now;
   const name = options.name ?? 'memory';
 
-  const ring: (FleetEvent | undefined)[] = [];
-  /**
-   * When each held event was appended, in whole seconds since the store was created (4 bytes an
-   * event rather than 8; age eviction needs no finer grain). Allocated on first append.
-   */
-  let appendedAt: Uint32Array | undefined;
+  let columns = new Columns(Math.min(capacity, INITIAL_SLOTS));
+  const strings = new StringTable();
+  const extras = new Map<number, Extras>();
+  /** Append time is kept in whole seconds since the store was created (age needs no finer grain). */
   const createdAt = clock();
   const secondsSinceCreation = (ms: number) => Math.max(0, Math.floor((ms - createdAt) / 1000));
   /** Sequence number of the oldest held event. */
@@ -163,15 +187,22 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
   const byWorkflow = new Index();
   const byType = new Index();
 
-  const at = (seq: number) => ring[seq % capacity];
-
   function evictOldest(): void {
-    const event = at(first)!;
-    bySession.evict(event.sessionId);
-    byAgent.evict(event.agentId);
-    byType.evict(event.type);
-    if (event.workflowId !== undefined) byWorkflow.evict(event.workflowId);
-    ring[first % capacity] = undefined;
+    const slot = first % columns.slots;
+    const c = columns;
+    bySession.evict(c.session[slot]!);
+    byAgent.evict(c.agent[slot]!);
+    byType.evict(c.type[slot]!);
+    if (c.workflow[slot] !== 0) byWorkflow.evict(c.workflow[slot]!);
+    strings.release(c.type[slot]!);
+    strings.release(c.source[slot]!);
+    strings.release(c.session[slot]!);
+    strings.release(c.agent[slot]!);
+    strings.release(c.workflow[slot]!);
+    strings.release(c.trace[slot]!);
+    c.ids[slot] = undefined;
+    c.payloads[slot] = undefined;
+    if ((c.flags[slot]! & EXTRAS) !== 0) extras.delete(first);
     first++;
     evicted++;
   }
@@ -180,25 +211,113 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     if (maxAgeMs === Infinity) return;
     // Held longer than maxAgeMs means appended before now - maxAgeMs, to the second.
     const cutoff = (clock() - maxAgeMs - createdAt) / 1000;
-    while (first < next && appendedAt![first % capacity]! < cutoff) evictOldest();
+    while (first < next && columns.appendedAt[first % columns.slots]! < cutoff) evictOldest();
   }
 
-  /** Candidate sequence numbers from the most selective index, ascending, or undefined for "all". */
-  function candidates(query: EventQuery): SeqSource[] | undefined {
+  function store(event: FleetEvent, seq: number, now: number): void {
+    const c = columns;
+    const slot = seq % c.slots;
+    c.timestamp[slot] = event.timestamp;
+    c.appendedAt[slot] = now;
+    const type = strings.acquire(event.type);
+    const session = strings.acquire(event.sessionId);
+    const agent = strings.acquire(event.agentId);
+    const workflow = strings.acquire(event.workflowId);
+    c.type[slot] = type;
+    c.source[slot] = strings.acquire(event.source);
+    c.session[slot] = session;
+    c.agent[slot] = agent;
+    c.workflow[slot] = workflow;
+    c.trace[slot] = strings.acquire(event.traceId);
+    c.ids[slot] = event.id;
+    c.payloads[slot] = event.payload;
+    let flags = 0;
+    let extra: Extras | undefined;
+    const severity = SEVERITY_INDEX.get(event.severity);
+    c.severity[slot] = severity ?? 0;
+    if (severity === undefined) (extra ??= {}).severity = event.severity;
+    const { spanId, parentSpanId } = event;
+    if (isPackableSpanId(spanId)) {
+      flags |= SPAN;
+      c.spanHigh[slot] = spanWord(spanId, 0);
+      c.spanLow[slot] = spanWord(spanId, 8);
+    } else if (spanId !== undefined) (extra ??= {}).spanId = spanId;
+    if (isPackableSpanId(parentSpanId)) {
+      flags |= PARENT;
+      c.parentHigh[slot] = spanWord(parentSpanId, 0);
+      c.parentLow[slot] = spanWord(parentSpanId, 8);
+    } else if (parentSpanId !== undefined) (extra ??= {}).parentSpanId = parentSpanId;
+    if (event.tags !== undefined || event.attributes !== undefined || event.truncated !== undefined) {
+      extra ??= {};
+      extra.tags = event.tags;
+      extra.attributes = event.attributes;
+      extra.truncated = event.truncated;
+    }
+    if (extra !== undefined) {
+      flags |= EXTRAS;
+      extras.set(seq, extra);
+    }
+    c.flags[slot] = flags;
+    bySession.add(session, seq);
+    byAgent.add(agent, seq);
+    byType.add(type, seq);
+    if (workflow !== 0) byWorkflow.add(workflow, seq);
+  }
+
+  /** The event held under `seq`, rebuilt in the validator's shape. */
+  function eventAt(seq: number): FleetEvent {
+    const c = columns;
+    const slot = seq % c.slots;
+    const flags = c.flags[slot]!;
+    const extra = (flags & EXTRAS) !== 0 ? extras.get(seq) : undefined;
+    const base = {
+      id: c.ids[slot]!,
+      type: strings.get(c.type[slot]!)!,
+      timestamp: c.timestamp[slot]!,
+      severity: (extra?.severity ?? SEVERITIES[c.severity[slot]!]) as Severity,
+      source: strings.get(c.source[slot]!)!,
+      sessionId: strings.get(c.session[slot]!)!,
+      agentId: strings.get(c.agent[slot]!)!,
+      workflowId: strings.get(c.workflow[slot]!),
+      traceId: strings.get(c.trace[slot]!),
+      spanId: (flags & SPAN) !== 0 ? spanIdOf(c.spanHigh[slot]!, c.spanLow[slot]!) : extra?.spanId,
+      parentSpanId: (flags & PARENT) !== 0 ? spanIdOf(c.parentHigh[slot]!, c.parentLow[slot]!) : extra?.parentSpanId,
+      payload: c.payloads[slot]!,
+    };
+    if (extra === undefined || (extra.tags === undefined && extra.attributes === undefined && extra.truncated === undefined)) {
+      return base as FleetEvent;
+    }
+    return { ...base, tags: extra.tags, attributes: extra.attributes, truncated: extra.truncated } as FleetEvent;
+  }
+
+  /** Grows the columns (doubling, up to the capacity) when they are full. */
+  function ensureRoom(): void {
+    if (next - first < columns.slots || columns.slots >= capacity) return;
+    const grown = new Columns(Math.min(capacity, columns.slots * 2));
+    grown.copyFrom(columns, first, next);
+    columns = grown;
+  }
+
+  /** Candidate sequence numbers from the most selective index, ascending; undefined for "all". */
+  function candidates(query: EventQuery, keys: QueryKeys): SeqSource[] | undefined {
     const lists: SeqList[] = [];
-    const pick = (index: Index, key: string | undefined) => {
-      if (key === undefined) return true;
-      const list = index.lists.get(key);
+    const pick = (index: Index, key: number | undefined, given: boolean) => {
+      if (!given) return true;
+      const list = key === undefined ? undefined : index.lists.get(key);
       if (list === undefined) return false;
       lists.push(list);
       return true;
     };
-    if (!pick(bySession, query.sessionId) || !pick(byAgent, query.agentId) || !pick(byWorkflow, query.workflowId)) {
+    if (
+      !pick(bySession, keys.session, query.sessionId !== undefined) ||
+      !pick(byAgent, keys.agent, query.agentId !== undefined) ||
+      !pick(byWorkflow, keys.workflow, query.workflowId !== undefined)
+    ) {
       return [];
     }
     const best = lists.reduce<SeqList | undefined>((a, l) => (a === undefined || l.live < a.live ? l : a), undefined);
-    if (query.types !== undefined) {
-      const typeLists = [...new Set(query.types)].map((t) => byType.lists.get(t)).filter((l) => l !== undefined);
+    if (keys.types !== undefined) {
+      const typeLists = [...keys.types].map((t) => byType.lists.get(t)).filter((l) => l !== undefined);
       const typeTotal = typeLists.reduce((sum, l) => sum + l.live, 0);
       if (best === undefined || typeTotal < best.live) {
         return typeLists.length === 1 ? typeLists : [arraySource(mergeLists(typeLists))];
@@ -213,14 +332,24 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     return merged.sort((a, b) => a - b);
   }
 
-  function matches(event: FleetEvent, query: EventQuery, types: Set<string> | undefined): boolean {
+  interface QueryKeys {
+    session?: number;
+    agent?: number;
+    workflow?: number;
+    types?: Set<number>;
+  }
+
+  function matches(seq: number, query: EventQuery, keys: QueryKeys): boolean {
+    const c = columns;
+    const slot = seq % c.slots;
+    const timestamp = c.timestamp[slot]!;
     return (
-      (query.sessionId === undefined || event.sessionId === query.sessionId) &&
-      (query.agentId === undefined || event.agentId === query.agentId) &&
-      (query.workflowId === undefined || event.workflowId === query.workflowId) &&
-      (types === undefined || types.has(event.type)) &&
-      (query.from === undefined || event.timestamp >= query.from) &&
-      (query.to === undefined || event.timestamp < query.to)
+      (query.sessionId === undefined || c.session[slot] === keys.session) &&
+      (query.agentId === undefined || c.agent[slot] === keys.agent) &&
+      (query.workflowId === undefined || c.workflow[slot] === keys.workflow) &&
+      (keys.types === undefined || keys.types.has(c.type[slot]!)) &&
+      (query.from === undefined || timestamp >= query.from) &&
+      (query.to === undefined || timestamp < query.to)
     );
   }
 
@@ -230,16 +359,11 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     async append(batch) {
       if (closed) throw new Error('[fleetscope] [memory] storage is closed');
       const now = secondsSinceCreation(clock());
-      if (appendedAt === undefined && maxAgeMs !== Infinity) appendedAt = new Uint32Array(capacity);
       for (const event of batch) {
+        ensureRoom();
         if (next - first >= capacity) evictOldest();
-        const seq = next++;
-        ring[seq % capacity] = event;
-        if (appendedAt !== undefined) appendedAt[seq % capacity] = now;
-        bySession.add(event.sessionId, seq);
-        byAgent.add(event.agentId, seq);
-        byType.add(event.type, seq);
-        if (event.workflowId !== undefined) byWorkflow.add(event.workflowId, seq);
+        store(event, next, now);
+        next++;
       }
       evictExpired();
     },
@@ -250,23 +374,31 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
       const cursor = decodeCursor(query.cursor);
       if (Number.isNaN(cursor)) throw new Error('[fleetscope] [memory] cursor is not one this storage issued');
       const desc = query.order === 'desc';
-      const types = query.types === undefined ? undefined : new Set(query.types);
+      const find = (value: string | undefined) => (value === undefined ? undefined : strings.find(value));
+      const keys: QueryKeys = {
+        session: find(query.sessionId),
+        agent: find(query.agentId),
+        workflow: find(query.workflowId),
+        types:
+          query.types === undefined
+            ? undefined
+            : new Set(query.types.map((t) => strings.find(t)).filter((t): t is number => t !== undefined)),
+      };
       const events: FleetEvent[] = [];
       let lastSeq = -1;
       let more = false;
       const take = (seq: number): boolean => {
-        const event = at(seq);
-        if (event === undefined || !matches(event, query, types)) return true;
+        if (seq < first || seq >= next || !matches(seq, query, keys)) return true;
         if (events.length === limit) {
           more = true;
           return false;
         }
-        events.push(event);
+        events.push(eventAt(seq));
         lastSeq = seq;
         return true;
       };
 
-      const sources = candidates(query);
+      const sources = candidates(query, keys);
       if (sources === undefined) {
         if (desc) {
           for (let seq = Math.min(next - 1, (cursor ?? next) - 1); seq >= first && take(seq); seq--);
@@ -296,11 +428,13 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
 
     async close() {
       closed = true;
-      ring.length = 0;
-      bySession.clear();
-      byAgent.clear();
-      byWorkflow.clear();
-      byType.clear();
+      columns = new Columns(1);
+      strings.clear();
+      extras.clear();
+      bySession.lists.clear();
+      byAgent.lists.clear();
+      byWorkflow.lists.clear();
+      byType.lists.clear();
       first = next;
     },
   };
