@@ -6,14 +6,19 @@
  *   long tail would score high.
  * - An Isolation Forest (ml-isolation-forest) over per-event feature vectors, trained on a
  *   subsample of 256 recent events (as the Isolation Forest paper prescribes; the library grows
- *   each tree on its whole input) once the warm-up is reached, and retrained every
- *   `retrainEvery` events. Training and scoring run in a `setImmediate` job after a batch, never
- *   per event; vectors waiting to be scored sit in a bounded queue (oldest dropped, counted).
+ *   each tree on its whole input) once the warm-up is reached, and retrained after
+ *   `retrainEvery` events and `retrainIntervalMs`. Training and scoring run in a `setImmediate`
+ *   job after a batch, never per event, on flat copies of the trees (`anomalies-forest.ts`).
+ *   Scoring is sampled: up to `scoredPerSecond` vectors a second are scored whatever they hold;
+ *   beyond, only the vectors with a feature ≥ 2 standard deviations from the training mean (the
+ *   only ones that can be reported with a driving feature) are, up to ten times that. Vectors
+ *   waiting to be scored sit in a bounded queue (oldest dropped, counted).
  *
  * Each anomaly is put on the bus as an `anomaly` event (operation, method, score, the features
  * that drove it, the scored event's id) and kept in a bounded list. See `docs/analyzers-stats.md`.
  */
 import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
+import { flattenForest, scoreVector, type FlatForest } from './anomalies-forest.js';
 import { RunningStats } from './stats-math.js';
 import type { Finding, FindingSeverity } from './types.js';
 
@@ -41,6 +46,14 @@ export interface IsolationForestOptions {
   trees?: number;
   /** Events between retrainings. Default 10,000. */
   retrainEvery?: number;
+  /** ... and at least this long (observer clock) since the last training. Default 60,000 ms. */
+  retrainIntervalMs?: number;
+  /**
+   * Vectors scored per second (observer clock) whatever they hold; beyond, only vectors with a
+   * feature ≥ 2 standard deviations from the training mean are scored, up to 10× this. The
+   * others are counted in `unscored`. Default 1000.
+   */
+  scoredPerSecond?: number;
   /** Recent feature vectors kept to train on. Default 4096. */
   history?: number;
   /** Score from which an event is anomalous (0.5 ≈ normal, → 1 anomalous). Default 0.7. */
@@ -63,19 +76,34 @@ export interface AnomalyRecord {
 
 export interface AnomaliesSnapshot {
   anomalies: AnomalyRecord[];
-  counts: { zscore: number; isolationForest: number; suppressedEvents: number; unscored: number };
+  /**
+   * `scored`: vectors scored by the Isolation Forest; `unscored`: vectors left out by the
+   * per-second sampling or dropped from a full queue.
+   */
+  counts: { zscore: number; isolationForest: number; suppressedEvents: number; scored: number; unscored: number };
   model: { enabled: boolean; trained: boolean; trainings: number; trainingSize: number; lastTrainedAt: number | null; error?: string };
   findings: Finding[];
 }
 
 const FEATURES = ['latencyMs', 'tokens', 'outputTokens', 'error', 'kind'] as const;
 const F = FEATURES.length;
-const KIND_CODE: Record<string, number> = { 'tool.end': 0, 'agent.end': 1, 'llm.call': 2 };
+const KIND_TOOL = 0;
+const KIND_AGENT = 1;
+const KIND_LLM = 2;
 
 interface Model {
-  forest: { predict(data: number[][]): number[] };
+  forest: FlatForest;
   mean: number[];
   std: number[];
+  /** Per feature: a vector is "suspicious" when |x − mean| ≥ this (2 sd; > 0 when sd is 0). */
+  suspicious: Float64Array;
+}
+
+/** Z-score state of one operation; `operation` is built once, when the operation is first seen. */
+interface OperationState {
+  operation: string;
+  latency: RunningStats;
+  tokens: RunningStats;
 }
 
 function fail(message: string): never {
@@ -93,6 +121,9 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
   const sampleSize = ifOpts?.sampleSize ?? 256;
   const trees = ifOpts?.trees ?? 100;
   const retrainEvery = ifOpts?.retrainEvery ?? 10_000;
+  const retrainIntervalMs = ifOpts?.retrainIntervalMs ?? 60_000;
+  const scoredPerSecond = ifOpts?.scoredPerSecond ?? 1000;
+  const suspiciousPerSecond = scoredPerSecond * 10;
   const historySize = Math.max(ifOpts?.history ?? 4096, sampleSize);
   const ifThreshold = ifOpts?.threshold ?? 0.7;
   const maxPending = ifOpts?.maxPending ?? 2048;
@@ -100,11 +131,16 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
   if (!(zThreshold > 0)) fail('zThreshold must be > 0');
   if (ifOpts !== undefined && !(ifThreshold > 0 && ifThreshold < 1)) fail('isolationForest.threshold must be in (0, 1)');
   if (ifOpts !== undefined && !(sampleSize >= 2 && warmup >= 2)) fail('isolationForest.sampleSize and warmup must be ≥ 2');
+  if (ifOpts !== undefined && !(scoredPerSecond >= 0)) fail('isolationForest.scoredPerSecond must be ≥ 0');
 
-  const ops = new Map<string, { latency: RunningStats; tokens: RunningStats }>();
+  // Operations by kind, keyed by the payload's own name string: no key built per event.
+  const toolOps = new Map<string, OperationState>();
+  const agentOps = new Map<string, OperationState>();
+  const llmOps = new Map<string, OperationState>();
+  let operationCount = 0;
   const kept: AnomalyRecord[] = [];
   const byOperation = new Map<string, { method: AnomalyRecord['method']; count: number; maxScore: number; first: number; last: number }>();
-  const counts = { zscore: 0, isolationForest: 0, suppressedEvents: 0, unscored: 0 };
+  const counts = { zscore: 0, isolationForest: 0, suppressedEvents: 0, scored: 0, unscored: 0 };
   const modelInfo: AnomaliesSnapshot['model'] = { enabled: ifOpts !== undefined, trained: false, trainings: 0, trainingSize: 0, lastTrainedAt: null };
 
   // Isolation Forest state: a ring of recent vectors, a queue of vectors to score.
@@ -113,12 +149,17 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
   let historyNext = 0;
   const pendingVectors = new Float64Array(maxPending * F);
   const pendingEvents: (FleetEvent | undefined)[] = new Array(maxPending).fill(undefined);
+  /** 1: scored whatever it holds; 0: queued before the first training, scored only if suspicious. */
+  const pendingForced = new Uint8Array(maxPending);
   let pendingStart = 0;
   let pendingCount = 0;
   let sinceTraining = 0;
   let model: Model | undefined;
   let jobScheduled = false;
   let Forest: (new (o: { nEstimators: number }) => { train(x: number[][]): void; predict(x: number[][]): number[] }) | undefined;
+  // Scoring budget of the current second (observer clock, read once per batch).
+  let budgetStart = -Infinity;
+  let budgetUsed = 0;
   let ctx: AnalyzerContext | undefined;
   let windowStart = -Infinity;
   let windowEmitted = 0;
@@ -161,8 +202,8 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
     });
   };
 
-  const zCheck = (stats: RunningStats, value: number, name: string, operation: string, event: FleetEvent) => {
-    const x = Math.log1p(value);
+  /** `x` is ln(1 + value), computed once per value for the z-score and the feature vector. */
+  const zCheck = (stats: RunningStats, x: number, value: number, name: string, operation: string, event: FleetEvent) => {
     if (stats.n >= zWarmup) {
       const z = stats.z(x);
       if (Math.abs(z) >= zThreshold) {
@@ -183,62 +224,96 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
     stats.add(x);
   };
 
+  const operationState = (map: Map<string, OperationState>, name: string, prefix: string): OperationState | undefined => {
+    let op = map.get(name);
+    if (op === undefined && operationCount < maxOperations) {
+      op = { operation: prefix + name, latency: new RunningStats(), tokens: new RunningStats() };
+      map.set(name, op);
+      operationCount++;
+    }
+    return op;
+  };
+
   const processEvent = (event: FleetEvent) => {
-    let operation: string;
+    const type = event.type;
+    let op: OperationState | undefined;
     let latency: number | undefined;
     let tokens: number | undefined;
     let output = 0;
     let error = 0;
-    if (event.type === 'tool.end') {
+    let kind: number;
+    if (type === 'tool.end') {
       const p = (event as EventOf<'tool.end'>).payload;
-      operation = `tool:${p.toolName}`;
+      op = operationState(toolOps, p.toolName, 'tool:');
       latency = p.durationMs;
       error = p.status === 'success' ? 0 : 1;
-    } else if (event.type === 'agent.end') {
-      const p = (event as EventOf<'agent.end'>).payload;
-      operation = `agent:${p.name}`;
-      latency = p.durationMs;
-      error = p.status === 'success' ? 0 : 1;
-    } else if (event.type === 'llm.call') {
+      kind = KIND_TOOL;
+    } else if (type === 'llm.call') {
       const p = (event as EventOf<'llm.call'>).payload;
-      operation = `llm:${p.model}`;
+      op = operationState(llmOps, p.model, 'llm:');
       latency = p.latencyMs;
-      if (p.inputTokens !== undefined || p.outputTokens !== undefined) {
-        output = p.outputTokens ?? 0;
-        tokens = (p.inputTokens ?? 0) + output + (p.cacheReadTokens ?? 0) + (p.cacheWriteTokens ?? 0);
+      const input = p.inputTokens;
+      const out = p.outputTokens;
+      if (input !== undefined || out !== undefined) {
+        output = out ?? 0;
+        tokens = (input ?? 0) + output + (p.cacheReadTokens ?? 0) + (p.cacheWriteTokens ?? 0);
       }
       error = p.status === 'success' ? 0 : 1;
+      kind = KIND_LLM;
+    } else if (type === 'agent.end') {
+      const p = (event as EventOf<'agent.end'>).payload;
+      op = operationState(agentOps, p.name, 'agent:');
+      latency = p.durationMs;
+      error = p.status === 'success' ? 0 : 1;
+      kind = KIND_AGENT;
     } else {
       return;
     }
-    let op = ops.get(operation);
-    if (op === undefined && ops.size < maxOperations) {
-      op = { latency: new RunningStats(), tokens: new RunningStats() };
-      ops.set(operation, op);
-    }
+    const v0 = latency === undefined ? 0 : Math.log1p(latency);
+    const v1 = tokens === undefined ? 0 : Math.log1p(tokens);
     if (op !== undefined) {
-      if (latency !== undefined) zCheck(op.latency, latency, 'latencyMs', operation, event);
-      if (tokens !== undefined) zCheck(op.tokens, tokens, 'tokens', operation, event);
+      if (latency !== undefined) zCheck(op.latency, v0, latency, 'latencyMs', op.operation, event);
+      if (tokens !== undefined) zCheck(op.tokens, v1, tokens, 'tokens', op.operation, event);
     }
-    if (ifOpts === undefined || Forest === undefined) return;
-    // Feature vector, written straight into the history ring and the pending queue.
+    if (Forest === undefined) return;
+    // Feature vector, written straight into the history ring.
     const h = historyNext * F;
-    history[h] = Math.log1p(latency ?? 0);
-    history[h + 1] = Math.log1p(tokens ?? 0);
-    history[h + 2] = Math.log1p(output);
+    const v2 = output === 0 ? 0 : Math.log1p(output);
+    history[h] = v0;
+    history[h + 1] = v1;
+    history[h + 2] = v2;
     history[h + 3] = error;
-    history[h + 4] = KIND_CODE[event.type]!;
-    historyNext = (historyNext + 1) % historySize;
+    history[h + 4] = kind;
+    if (++historyNext === historySize) historyNext = 0;
     if (historyCount < historySize) historyCount++;
     sinceTraining++;
+    // Sampling: every vector while the second's budget lasts, then only suspicious ones (before
+    // the first training, they are queued and sorted out once the model exists).
+    let forced = 1;
+    if (budgetUsed >= scoredPerSecond) {
+      if (model === undefined) forced = 0;
+      else if (budgetUsed >= suspiciousPerSecond || !isSuspicious(model, history, h)) {
+        counts.unscored++;
+        return;
+      }
+    }
+    if (forced === 1) budgetUsed++;
     if (pendingCount === maxPending) {
-      pendingStart = (pendingStart + 1) % maxPending;
+      pendingEvents[pendingStart] = undefined;
+      if (++pendingStart === maxPending) pendingStart = 0;
       pendingCount--;
       counts.unscored++;
     }
-    const slot = (pendingStart + pendingCount) % maxPending;
-    for (let f = 0; f < F; f++) pendingVectors[slot * F + f] = history[h + f]!;
+    let slot = pendingStart + pendingCount;
+    if (slot >= maxPending) slot -= maxPending;
+    const q = slot * F;
+    pendingVectors[q] = v0;
+    pendingVectors[q + 1] = v1;
+    pendingVectors[q + 2] = v2;
+    pendingVectors[q + 3] = error;
+    pendingVectors[q + 4] = kind;
     pendingEvents[slot] = event;
+    pendingForced[slot] = forced;
     pendingCount++;
   };
 
@@ -261,7 +336,8 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
     for (const row of sample) for (let f = 0; f < F; f++) mean[f]! += row[f]! / n;
     for (const row of sample) for (let f = 0; f < F; f++) std[f]! += (row[f]! - mean[f]!) ** 2 / Math.max(1, n - 1);
     for (let f = 0; f < F; f++) std[f] = Math.sqrt(std[f]!);
-    model = { forest, mean, std };
+    const suspicious = Float64Array.from(std, (sd) => (sd === 0 ? Number.MIN_VALUE : 2 * sd));
+    model = { forest: flattenForest(forest), mean, std, suspicious };
     modelInfo.trained = true;
     modelInfo.trainings++;
     modelInfo.trainingSize = n;
@@ -270,22 +346,22 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
   };
 
   const score = () => {
-    if (model === undefined || pendingCount === 0) return;
-    const rows: number[][] = [];
-    const events: FleetEvent[] = [];
+    if (model === undefined) return;
+    const row = new Array<number>(F);
     while (pendingCount > 0) {
-      rows.push(Array.from(pendingVectors.subarray(pendingStart * F, pendingStart * F + F)));
-      events.push(pendingEvents[pendingStart]!);
-      pendingEvents[pendingStart] = undefined;
-      pendingStart = (pendingStart + 1) % maxPending;
+      const at = pendingStart;
+      const event = pendingEvents[at]!;
+      pendingEvents[at] = undefined;
+      if (++pendingStart === maxPending) pendingStart = 0;
       pendingCount--;
-    }
-    const scores = model.forest.predict(rows);
-    for (let i = 0; i < rows.length; i++) {
-      const s = scores[i]!;
+      if (pendingForced[at] === 0 && !isSuspicious(model, pendingVectors, at * F)) {
+        counts.unscored++;
+        continue;
+      }
+      counts.scored++;
+      const s = scoreVector(model.forest, pendingVectors, at * F);
       if (!(s >= ifThreshold)) continue;
-      const row = rows[i]!;
-      const event = events[i]!;
+      for (let f = 0; f < F; f++) row[f] = pendingVectors[at * F + f]!;
       // The features that drove it: those ≥ 2 standard deviations from the training mean.
       const features: Record<string, number> = {};
       let strongest = -1;
@@ -314,10 +390,14 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
     }
   };
 
+  const due = () =>
+    historyCount >= warmup &&
+    (model === undefined || (sinceTraining >= retrainEvery && (ctx?.now() ?? Date.now()) - (modelInfo.lastTrainedAt ?? 0) >= retrainIntervalMs));
+
   const job = () => {
     jobScheduled = false;
     try {
-      if (historyCount >= warmup && (model === undefined || sinceTraining >= retrainEvery)) train();
+      if (due()) train();
       score();
     } catch (error) {
       modelInfo.error = error instanceof Error ? error.message : String(error);
@@ -327,7 +407,8 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
 
   return {
     name: 'anomalies',
-    // Its own anomaly events are excluded by the pipeline; alerts and insights are not scored anyway.
+    // Only the scored types reach it (its own anomaly events are excluded by the pipeline anyway).
+    filter: { types: ['tool.end', 'agent.end', 'llm.call'] },
     async consume(stream, context) {
       ctx = context;
       if (ifOpts !== undefined) {
@@ -340,11 +421,21 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
         }
       }
       for await (const batch of stream) {
-        for (const event of batch) {
+        if (Forest !== undefined) {
+          const now = context.now();
+          if (!(now - budgetStart < 1000)) {
+            budgetStart = now;
+            budgetUsed = 0;
+          }
+        }
+        // One try per batch; after a throw the batch goes on with the next event.
+        let i = 0;
+        while (i < batch.length) {
           try {
-            processEvent(event);
+            for (; i < batch.length; i++) processEvent(batch[i]!);
           } catch (error) {
             context.reportError(error, 'consume');
+            i++;
           }
         }
         if (Forest !== undefined && !jobScheduled && pendingCount > 0 && historyCount >= warmup) {
@@ -374,6 +465,13 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
       return { anomalies: kept.map((a) => ({ ...a, features: { ...a.features } })), counts: { ...counts }, model: { ...modelInfo }, findings };
     },
   };
+}
+
+/** Whether a feature of the vector at `vectors[offset ..]` is ≥ 2 sd from the training mean. */
+function isSuspicious(model: Model, vectors: Float64Array, offset: number): boolean {
+  const { mean, suspicious } = model;
+  for (let f = 0; f < F; f++) if (Math.abs(vectors[offset + f]! - mean[f]!) >= suspicious[f]!) return true;
+  return false;
 }
 
 function rawFeature(f: number, value: number): number {

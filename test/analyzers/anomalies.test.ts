@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createObserver, defineAnalyzer, type AnomalyPayload, type FleetEvent } from '../../src/index.js';
 import { anomaliesAnalyzer, type AnomaliesOptions, type AnomaliesSnapshot } from '../../src/analyzers/anomalies.js';
+import { averagePathLength, flattenForest, scoreVector } from '../../src/analyzers/anomalies-forest.js';
+import { IsolationForest } from 'ml-isolation-forest';
 
 const T0 = 1_700_002_800_000;
 
@@ -106,5 +108,74 @@ describe('anomaliesAnalyzer', () => {
     expect(s.counts.suppressedEvents).toBe(1);
     expect(s.anomalies).toHaveLength(3);
     await observer.close();
+  });
+
+  it('sampling: beyond scoredPerSecond, only vectors with a feature ≥ 2 sd from the training mean are scored', async () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    // The clock stands still, so all the events fall in one second: a budget of 300 vectors.
+    const { observer, snap } = setup({ zWarmup: 1_000_000, isolationForest: { warmup: 256, random, scoredPerSecond: 300 } });
+    const call = (i: number) =>
+      observer.emit({
+        type: 'llm.call',
+        timestamp: T0,
+        payload: { model: 'm', status: 'success', latencyMs: 800 + (i % 10) * 20, inputTokens: 1000 + (i % 7) * 50, outputTokens: 200 + (i % 3) * 10 },
+      });
+    for (let i = 0; i < 300; i++) call(i);
+    await observer.flush(); // trains on the first 300 and scores them: the budget is spent
+    for (let i = 0; i < 2000; i++) call(i);
+    observer.emit({ type: 'llm.call', timestamp: T0, payload: { model: 'm', status: 'error', latencyMs: 120_000, inputTokens: 900_000, outputTokens: 50_000 } });
+    await observer.flush();
+    const s = snap();
+    // The 2000 ordinary calls repeat the training values: every feature within 2 sd of the
+    // training mean (latency spans ±1.6 sd, total tokens ±1.5 sd, output tokens ±1.2 sd; error
+    // and kind are constant), so none is scored; the odd call is.
+    expect(s.counts.scored).toBe(301);
+    expect(s.counts.unscored).toBe(2000);
+    await observer.close();
+  });
+
+  it('sampling: an obvious outlier among the warm-up events is still scored and flagged', async () => {
+    // Same events as the training test above, with a budget of 50: before the first training
+    // every vector is queued; once trained, the 250 beyond the budget are scored only if a
+    // feature is ≥ 2 sd from the training mean. The odd call (in the training sample, as in
+    // the test above) inflates each sd so much that only itself is that far: 50 + 1 scored.
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const { observer, snap } = setup({ zWarmup: 1_000_000, isolationForest: { warmup: 256, random, scoredPerSecond: 50 } });
+    for (let i = 0; i < 300; i++) {
+      observer.emit({
+        type: 'llm.call',
+        timestamp: T0,
+        payload: { model: 'm', status: 'success', latencyMs: 800 + (i % 10) * 20, inputTokens: 1000 + (i % 7) * 50, outputTokens: 200 + (i % 3) * 10 },
+      });
+    }
+    const odd = observer.emit({ type: 'llm.call', timestamp: T0, payload: { model: 'm', status: 'error', latencyMs: 120_000, inputTokens: 900_000, outputTokens: 50_000 } })!;
+    await observer.flush();
+    const s = snap();
+    expect(s.counts).toMatchObject({ scored: 51, unscored: 250 });
+    const mine = s.anomalies.find((a) => a.method === 'isolation_forest' && a.eventId === odd.id);
+    expect(mine?.score).toBeGreaterThanOrEqual(0.7);
+    expect(mine?.features.latencyMs).toBe(120_000);
+    await observer.close();
+  });
+});
+
+describe('flat isolation forest', () => {
+  it('scores exactly as ml-isolation-forest predict', () => {
+    let seed = 3;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const rows = Array.from({ length: 256 }, () => [random() * 10, random() * 3, random() < 0.1 ? 1 : 0, Math.floor(random() * 3), random()]);
+    const forest = new IsolationForest({ nEstimators: 50 });
+    forest.train(rows);
+    const probes = [...rows.slice(0, 20), [100, -5, 1, 2, 0.5], [5, 1.5, 0, 1, 0.5], [NaN, 0, 0, 0, 0]];
+    const expected = forest.predict(probes);
+    const flat = flattenForest(forest);
+    const vectors = Float64Array.from(probes.flat());
+    expect(probes.map((_, i) => scoreVector(flat, vectors, i * 5))).toEqual(expected);
+    expect(flat.roots).toHaveLength(50);
+    // c(256) = 2 ln 255 + 0.57721 − 2·255/256
+    expect(flat.normalizer).toBeCloseTo(2 * Math.log(255) + 0.57721 - (2 * 255) / 256, 12);
+    expect([averagePathLength(1), averagePathLength(2)]).toEqual([0, 1]);
   });
 });
