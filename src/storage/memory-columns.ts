@@ -123,15 +123,25 @@ export function lowerBound(source: SeqSource, from: number, value: number, first
   return lo;
 }
 
-/** Value of one lowercase hex digit (validated events carry nothing else). */
+/** Value of one lowercase hex digit, or -1. */
 function hexDigit(code: number): number {
-  return code <= 57 ? code - 48 : code - 87;
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  return -1;
 }
 
-/** The high or low 32 bits of a 16-hex-digit span id. */
+/**
+ * The high (`offset` 0) or low (`offset` 8) 32 bits of a span id of 16 lowercase hex digits,
+ * or -1 when the id has another shape (it is then kept as a string instead).
+ */
 export function spanWord(spanId: string, offset: 0 | 8): number {
+  if (spanId.length !== 16) return -1;
   let word = 0;
-  for (let i = offset; i < offset + 8; i++) word = word * 16 + hexDigit(spanId.charCodeAt(i));
+  for (let i = offset; i < offset + 8; i++) {
+    const digit = hexDigit(spanId.charCodeAt(i));
+    if (digit < 0) return -1;
+    word = word * 16 + digit;
+  }
   return word;
 }
 

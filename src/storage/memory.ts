@@ -73,8 +73,6 @@ function decodeCursor(cursor: string | undefined): number | undefined {
   return Number.isSafeInteger(seq) && seq >= 0 ? seq : Number.NaN;
 }
 
-const isPackableSpanId = (id: string | undefined): id is string => id !== undefined && /^[0-9a-f]{16}$/.test(id);
-
 /** One event's column values, in typed arrays sized `slots` (a power of two up to the capacity). */
 class Columns {
   timestamp: Float64Array;
@@ -237,16 +235,24 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     c.severity[slot] = severity ?? 0;
     if (severity === undefined) (extra ??= {}).severity = event.severity;
     const { spanId, parentSpanId } = event;
-    if (isPackableSpanId(spanId)) {
-      flags |= SPAN;
-      c.spanHigh[slot] = spanWord(spanId, 0);
-      c.spanLow[slot] = spanWord(spanId, 8);
-    } else if (spanId !== undefined) (extra ??= {}).spanId = spanId;
-    if (isPackableSpanId(parentSpanId)) {
-      flags |= PARENT;
-      c.parentHigh[slot] = spanWord(parentSpanId, 0);
-      c.parentLow[slot] = spanWord(parentSpanId, 8);
-    } else if (parentSpanId !== undefined) (extra ??= {}).parentSpanId = parentSpanId;
+    if (spanId !== undefined) {
+      const high = spanWord(spanId, 0);
+      const low = high < 0 ? -1 : spanWord(spanId, 8);
+      if (low >= 0) {
+        flags |= SPAN;
+        c.spanHigh[slot] = high;
+        c.spanLow[slot] = low;
+      } else (extra ??= {}).spanId = spanId;
+    }
+    if (parentSpanId !== undefined) {
+      const high = spanWord(parentSpanId, 0);
+      const low = high < 0 ? -1 : spanWord(parentSpanId, 8);
+      if (low >= 0) {
+        flags |= PARENT;
+        c.parentHigh[slot] = high;
+        c.parentLow[slot] = low;
+      } else (extra ??= {}).parentSpanId = parentSpanId;
+    }
     if (event.tags !== undefined || event.attributes !== undefined || event.truncated !== undefined) {
       extra ??= {};
       extra.tags = event.tags;
