@@ -145,6 +145,16 @@ export function spanWord(spanId: string, offset: 0 | 8): number {
   return word;
 }
 
+/** Packs a span id into `high[slot]` and `low[slot]`; false (nothing written) when it is not 16 lowercase hex digits. */
+export function packSpanId(spanId: string, high: Uint32Array, low: Uint32Array, slot: number): boolean {
+  const h = spanWord(spanId, 0);
+  const l = h < 0 ? -1 : spanWord(spanId, 8);
+  if (l < 0) return false;
+  high[slot] = h;
+  low[slot] = l;
+  return true;
+}
+
 /** The span id back from its two words. */
 export function spanIdOf(high: number, low: number): string {
   return high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');

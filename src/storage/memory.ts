@@ -23,7 +23,7 @@ import {
   type Storage,
   type StorageStats,
 } from '../core/index.js';
-import { SeqList, StringTable, arraySource, lowerBound, spanIdOf, spanWord, type SeqSource } from './memory-columns.js';
+import { SeqList, StringTable, arraySource, lowerBound, packSpanId, spanIdOf, type SeqSource } from './memory-columns.js';
 
 export { SeqList } from './memory-columns.js';
 
@@ -234,24 +234,15 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     const severity = SEVERITY_INDEX.get(event.severity);
     c.severity[slot] = severity ?? 0;
     if (severity === undefined) (extra ??= {}).severity = event.severity;
+    // Span ids in W3C shape are packed into two 32-bit words; any other shape is kept as given.
     const { spanId, parentSpanId } = event;
     if (spanId !== undefined) {
-      const high = spanWord(spanId, 0);
-      const low = high < 0 ? -1 : spanWord(spanId, 8);
-      if (low >= 0) {
-        flags |= SPAN;
-        c.spanHigh[slot] = high;
-        c.spanLow[slot] = low;
-      } else (extra ??= {}).spanId = spanId;
+      if (packSpanId(spanId, c.spanHigh, c.spanLow, slot)) flags |= SPAN;
+      else (extra ??= {}).spanId = spanId;
     }
     if (parentSpanId !== undefined) {
-      const high = spanWord(parentSpanId, 0);
-      const low = high < 0 ? -1 : spanWord(parentSpanId, 8);
-      if (low >= 0) {
-        flags |= PARENT;
-        c.parentHigh[slot] = high;
-        c.parentLow[slot] = low;
-      } else (extra ??= {}).parentSpanId = parentSpanId;
+      if (packSpanId(parentSpanId, c.parentHigh, c.parentLow, slot)) flags |= PARENT;
+      else (extra ??= {}).parentSpanId = parentSpanId;
     }
     if (event.tags !== undefined || event.attributes !== undefined || event.truncated !== undefined) {
       extra ??= {};
