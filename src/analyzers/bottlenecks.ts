@@ -113,36 +113,48 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
   const maxOperations = options.maxOperations ?? 1000;
   if (!(workflowShare > 0 && workflowShare <= 1)) throw new Error('[fleetscope] [bottlenecks] workflowShare must be in (0, 1]');
 
-  const ops = new Map<string, OpState>();
+  /** Operations per family, keyed by the raw name; `ops` keeps them in creation order. */
+  const tools = new Map<string, OpState>();
+  const agents = new Map<string, OpState>();
+  const llms = new Map<string, OpState>();
+  const ops: OpState[] = [];
   const workflows = new Map<string, WorkflowState>();
+  /** The workflow of the previous event (consecutive events usually share one). */
+  let lastWorkflowId: string | undefined;
+  let lastWorkflow: WorkflowState | undefined;
   /** Per agentId: time spent in LLM calls and in tools (to type a slow agent). */
   const agentTime = new Map<string, { llm: number; tool: number }>();
+  let lastAgentId: string | undefined;
+  let lastAgentTime: { llm: number; tool: number } | undefined;
   const ruleByMetric = new Map(rules.map((r) => [r.metric, r]));
   const metrics = new Map<string, { count: number; sum: number; max: number; over: number; first: number; last: number }>();
   let first = Infinity;
   let last = -Infinity;
 
-  const op = (family: OpState['family'], name: string): OpState | undefined => {
-    const key = `${family}:${name}`;
-    let state = ops.get(key);
-    if (state === undefined && ops.size < maxOperations) {
+  const op = (map: Map<string, OpState>, family: OpState['family'], name: string): OpState | undefined => {
+    let state = map.get(name);
+    if (state === undefined && ops.length < maxOperations) {
       state = { family, name, sketch: new LogSketch(), median: 0, outliers: 0 };
-      ops.set(key, state);
+      map.set(name, state);
+      ops.push(state);
     }
     return state;
   };
 
   const workflowSpan = (event: FleetEvent, start: number, end: number, agentName?: string, duration?: number) => {
     const id = event.workflowId ?? event.sessionId;
-    let wf = workflows.get(id);
+    let wf = id === lastWorkflowId ? lastWorkflow : workflows.get(id);
     if (wf === undefined) {
       if (workflows.size >= maxWorkflows) {
         const oldest = workflows.keys().next().value;
         if (oldest !== undefined) workflows.delete(oldest);
+        if (oldest === lastWorkflowId) lastWorkflow = lastWorkflowId = undefined;
       }
       wf = { start, end, agents: new Map() };
       workflows.set(id, wf);
     }
+    lastWorkflowId = id;
+    lastWorkflow = wf;
     if (start < wf.start) wf.start = start;
     if (end > wf.end) wf.end = end;
     if (agentName !== undefined && duration !== undefined && (wf.agents.has(agentName) || wf.agents.size < MAX_AGENTS_PER_WORKFLOW)) {
@@ -151,13 +163,16 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
   };
 
   const spend = (agentId: string, field: 'llm' | 'tool', ms: number) => {
-    let t = agentTime.get(agentId);
+    let t = agentId === lastAgentId ? lastAgentTime : agentTime.get(agentId);
     if (t === undefined) {
       if (agentTime.size >= maxOperations) return;
       t = { llm: 0, tool: 0 };
       agentTime.set(agentId, t);
     }
-    t[field] += ms;
+    lastAgentId = agentId;
+    lastAgentTime = t;
+    if (field === 'llm') t.llm += ms;
+    else t.tool += ms;
   };
 
   const processEvent = (event: FleetEvent) => {
@@ -169,7 +184,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
         const p = (event as EventOf<'tool.end'>).payload;
         const d = p.durationMs;
         if (d === undefined || d > 86_400_000) return;
-        op('tool', p.toolName)?.sketch.add(d);
+        op(tools, 'tool', p.toolName)?.sketch.add(d);
         spend(event.agentId, 'tool', d);
         workflowSpan(event, t - d, t);
         return;
@@ -178,7 +193,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
         const p = (event as EventOf<'agent.end'>).payload;
         const d = p.durationMs;
         if (d === undefined || d > 86_400_000) return;
-        op('agent', p.name)?.sketch.add(d);
+        op(agents, 'agent', p.name)?.sketch.add(d);
         workflowSpan(event, t - d, t, p.name, d);
         return;
       }
@@ -186,7 +201,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
         const p = (event as EventOf<'llm.call'>).payload;
         const d = p.latencyMs;
         if (d === undefined || d > 86_400_000) return;
-        const state = op('llm', p.model);
+        const state = op(llms, 'llm', p.model);
         if (state !== undefined) {
           if (state.sketch.count >= 20 && d > outlierFactor * state.median) state.outliers++;
           state.sketch.add(d);
@@ -221,7 +236,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
     const observedMs = last > first ? last - first : 0;
     const hours = Math.max(observedMs, 60_000) / 3_600_000;
     const bottlenecks: Bottleneck[] = [];
-    for (const state of ops.values()) {
+    for (const state of ops) {
       const s = state.sketch;
       if (s.count < minSamples) continue;
       const mean = s.mean;
@@ -317,11 +332,14 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
     name: 'bottlenecks',
     async consume(stream, context: AnalyzerContext) {
       for await (const batch of stream) {
-        for (const event of batch) {
+        // One try per batch; an event that throws is reported and skipped, the rest go on.
+        let i = 0;
+        while (i < batch.length) {
           try {
-            processEvent(event);
+            for (; i < batch.length; i++) processEvent(batch[i]!);
           } catch (error) {
             context.reportError(error, 'consume');
+            i++;
           }
         }
       }

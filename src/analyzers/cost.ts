@@ -143,7 +143,48 @@ const BUCKETS = 60;
 const OTHER = '(other)';
 
 const zeroTokens = (): TokenTotals => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
-const newEntry = (): CostEntry => ({ costUsd: 0, calls: 0, unpricedCalls: 0, tokens: zeroTokens() });
+/** A `CostEntry` plus internal flags (never in the snapshot: `copyEntry` picks the public fields). */
+interface Entry extends CostEntry {
+  /** Folded into `(other)` and removed from its map: cached references must look it up again. */
+  evicted: boolean;
+  /** Session budget alert fired. */
+  alerted: boolean;
+}
+
+const newEntry = (): Entry => ({ costUsd: 0, calls: 0, unpricedCalls: 0, tokens: zeroTokens(), evicted: false, alerted: false });
+
+/** The last key looked up in one map, and its entry (consecutive calls often share it). */
+interface LastKey {
+  key: string | undefined;
+  entry: Entry | undefined;
+}
+
+interface UnpricedState {
+  calls: number;
+  tokens: TokenTotals;
+  first: number;
+  last: number;
+}
+
+/** What is known of one model name: its price, and its entries (looked up once). */
+interface ModelState {
+  price: ModelPrice | null;
+  entry: Entry | undefined;
+  unpriced: UnpricedState | undefined;
+}
+
+function addCall(entry: CostEntry, input: number, output: number, cacheRead: number, cacheWrite: number, cost: number | undefined): void {
+  entry.calls++;
+  const t = entry.tokens;
+  t.input += input;
+  t.output += output;
+  t.cacheRead += cacheRead;
+  t.cacheWrite += cacheWrite;
+  if (cost === undefined) entry.unpricedCalls++;
+  else entry.costUsd += cost;
+}
+
+const DAY = 86_400_000;
 
 function addTokens(into: TokenTotals, t: TokenTotals): void {
   into.input += t.input;
@@ -182,36 +223,45 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
   const cacheHitFloor = options.cacheHitFloor ?? 0.2;
   const concentrationShare = options.concentrationShare ?? 0.5;
 
-  const priceCache = new Map<string, ModelPrice | null>();
-  const byModel = new Map<string, CostEntry>();
-  const byAgent = new Map<string, CostEntry>();
-  const bySession = new Map<string, CostEntry & { alerted?: boolean }>();
-  const byOperation = new Map<string, CostEntry>();
+  /** Per model name: price and entries; cleared beyond `maxKeys` names. */
+  const modelStates = new Map<string, ModelState>();
+  const byModel = new Map<string, Entry>();
+  const byAgent = new Map<string, Entry>();
+  const bySession = new Map<string, Entry>();
+  const byOperation = new Map<string, Entry>();
+  const lastAgent: LastKey = { key: undefined, entry: undefined };
+  const lastSession: LastKey = { key: undefined, entry: undefined };
+  const lastOperation: LastKey = { key: undefined, entry: undefined };
   const total = newEntry();
   let pricedCalls = 0;
   let reportedCostCalls = 0;
   const topCalls: ExpensiveCall[] = [];
-  const unpricedByModel = new Map<string, { calls: number; tokens: TokenTotals; first: number; last: number }>();
+  const unpricedByModel = new Map<string, UnpricedState>();
   // Per-minute cost buckets for the projection band (ring of the last 60 active minutes).
   const bucketMinute = new Float64Array(BUCKETS).fill(-1);
   const bucketCost = new Float64Array(BUCKETS);
   let firstPriced = Infinity;
   let lastPriced = -Infinity;
   const days = new Map<string, number>();
+  /** UTC day of the last priced call: `[dayStart, dayStart + DAY)` is `dayKey`. */
+  let dayStart = Number.NaN;
+  let dayKey = '';
   const crossed: BudgetState[] = [];
   let totalAlerted = false;
 
-  const priceOf = (model: string): ModelPrice | null => {
-    let price = priceCache.get(model);
-    if (price === undefined) {
-      price = findModelPrice(table, model)?.price ?? null;
-      if (priceCache.size > maxKeys) priceCache.clear();
-      priceCache.set(model, price);
+  const modelState = (model: string): ModelState => {
+    let state = modelStates.get(model);
+    if (state === undefined) {
+      state = { price: findModelPrice(table, model)?.price ?? null, entry: undefined, unpriced: undefined };
+      if (modelStates.size > maxKeys) modelStates.clear();
+      modelStates.set(model, state);
     }
-    return price;
+    return state;
   };
 
-  const entryIn = <E extends CostEntry>(map: Map<string, E>, key: string): E => {
+  const priceOf = (model: string): ModelPrice | null => modelState(model).price;
+
+  const entryIn = (map: Map<string, Entry>, key: string): Entry => {
     let entry = map.get(key);
     if (entry === undefined) {
       if (map.size >= maxKeys) {
@@ -219,17 +269,27 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
         const oldest = map.keys().next().value as string;
         const gone = map.get(oldest)!;
         map.delete(oldest);
-        const other = map.get(OTHER) ?? (newEntry() as E);
+        gone.evicted = true;
+        const other = map.get(OTHER) ?? newEntry();
         other.costUsd += gone.costUsd;
         other.calls += gone.calls;
         other.unpricedCalls += gone.unpricedCalls;
         addTokens(other.tokens, gone.tokens);
         map.set(OTHER, other);
       }
-      entry = newEntry() as E;
+      entry = newEntry();
       map.set(key, entry);
     }
     return entry;
+  };
+
+  const cachedEntry = (map: Map<string, Entry>, last: LastKey, key: string): Entry => {
+    const entry = last.entry;
+    if (key === last.key && entry !== undefined && !entry.evicted) return entry;
+    const found = entryIn(map, key);
+    last.key = key;
+    last.entry = found;
+    return found;
   };
 
   let context: Parameters<Analyzer['consume']>[1] | undefined;
@@ -255,42 +315,44 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
 
   const onCall = (event: EventOf<'llm.call'>) => {
     const p = event.payload;
-    const tokens: TokenTotals = {
-      input: p.inputTokens ?? 0,
-      output: p.outputTokens ?? 0,
-      cacheRead: p.cacheReadTokens ?? 0,
-      cacheWrite: p.cacheWriteTokens ?? 0,
-    };
+    const model = p.model;
+    const input = p.inputTokens ?? 0;
+    const output = p.outputTokens ?? 0;
+    const cacheRead = p.cacheReadTokens ?? 0;
+    const cacheWrite = p.cacheWriteTokens ?? 0;
+    const reported = p.costUsd;
+    const ms = modelState(model);
     let cost: number | undefined;
-    if (typeof p.costUsd === 'number' && Number.isFinite(p.costUsd) && p.costUsd >= 0) {
-      cost = p.costUsd;
+    if (typeof reported === 'number' && Number.isFinite(reported) && reported >= 0) {
+      cost = reported;
       reportedCostCalls++;
-    } else {
-      const price = priceOf(p.model);
-      if (price !== null) cost = callCost(price, tokens);
+    } else if (ms.price !== null) {
+      cost = callCost(ms.price, { input, output, cacheRead, cacheWrite });
     }
-    const entries = [
-      total,
-      entryIn(byModel, p.model),
-      entryIn(byAgent, event.agentId),
-      entryIn(bySession, event.sessionId),
-      entryIn(byOperation, p.operation ?? 'chat'),
-    ];
-    for (const entry of entries) {
-      entry.calls++;
-      addTokens(entry.tokens, tokens);
-      if (cost === undefined) entry.unpricedCalls++;
-      else entry.costUsd += cost;
-    }
+    let modelEntry = ms.entry;
+    if (modelEntry === undefined || modelEntry.evicted) modelEntry = ms.entry = entryIn(byModel, model);
+    const agentEntry = cachedEntry(byAgent, lastAgent, event.agentId);
+    const sessionEntry = cachedEntry(bySession, lastSession, event.sessionId);
+    const operationEntry = cachedEntry(byOperation, lastOperation, p.operation ?? 'chat');
+    addCall(total, input, output, cacheRead, cacheWrite, cost);
+    addCall(modelEntry, input, output, cacheRead, cacheWrite, cost);
+    addCall(agentEntry, input, output, cacheRead, cacheWrite, cost);
+    addCall(sessionEntry, input, output, cacheRead, cacheWrite, cost);
+    addCall(operationEntry, input, output, cacheRead, cacheWrite, cost);
     if (cost === undefined) {
-      let unpriced = unpricedByModel.get(p.model);
+      let unpriced = ms.unpriced ?? unpricedByModel.get(model);
       if (unpriced === undefined && unpricedByModel.size < maxKeys) {
         unpriced = { calls: 0, tokens: zeroTokens(), first: event.timestamp, last: event.timestamp };
-        unpricedByModel.set(p.model, unpriced);
+        unpricedByModel.set(model, unpriced);
       }
       if (unpriced !== undefined) {
+        ms.unpriced = unpriced;
         unpriced.calls++;
-        addTokens(unpriced.tokens, tokens);
+        const t = unpriced.tokens;
+        t.input += input;
+        t.output += output;
+        t.cacheRead += cacheRead;
+        t.cacheWrite += cacheWrite;
         unpriced.last = event.timestamp;
       }
       return;
@@ -309,22 +371,27 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
 
     // The most expensive single calls: a small sorted list, replaced only when beaten.
     if (topCalls.length < topN || cost > topCalls[topCalls.length - 1]!.costUsd) {
-      topCalls.push({ eventId: event.id, timestamp: ts, model: p.model, agentId: event.agentId, sessionId: event.sessionId, costUsd: round(cost), tokens });
+      const tokens: TokenTotals = { input, output, cacheRead, cacheWrite };
+      topCalls.push({ eventId: event.id, timestamp: ts, model, agentId: event.agentId, sessionId: event.sessionId, costUsd: round(cost), tokens });
       topCalls.sort((a, b) => b.costUsd - a.costUsd);
       if (topCalls.length > topN) topCalls.pop();
     }
 
     // Budgets: each fires once per key.
     if (budgets.perSessionUsd !== undefined) {
-      const session = bySession.get(event.sessionId)!;
-      if (session.alerted !== true && session.costUsd > budgets.perSessionUsd) {
+      const session = sessionEntry;
+      if (!session.alerted && session.costUsd > budgets.perSessionUsd) {
         session.alerted = true;
         alert(event, { scope: 'session', key: event.sessionId, limitUsd: budgets.perSessionUsd, spentUsd: session.costUsd, crossedAt: ts }, 'cost.budget.session',
           `session ${event.sessionId} spent $${session.costUsd.toFixed(4)}, over its budget of $${budgets.perSessionUsd}`);
       }
     }
     if (budgets.perDayUsd !== undefined) {
-      const day = new Date(ts).toISOString().slice(0, 10);
+      if (!(ts >= dayStart && ts < dayStart + DAY)) {
+        dayStart = Math.floor(ts / DAY) * DAY;
+        dayKey = new Date(ts).toISOString().slice(0, 10);
+      }
+      const day = dayKey;
       const before = days.get(day) ?? 0;
       if (before >= 0) {
         const spent = before + cost;
@@ -454,12 +521,17 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
     async consume(stream, ctx) {
       context = ctx;
       for await (const batch of stream) {
-        for (const event of batch) {
-          if (event.type !== 'llm.call') continue;
+        // One try per batch; a call that throws is reported and skipped, the rest go on.
+        let i = 0;
+        while (i < batch.length) {
           try {
-            onCall(event as EventOf<'llm.call'>);
+            for (; i < batch.length; i++) {
+              const event = batch[i]!;
+              if (event.type === 'llm.call') onCall(event as EventOf<'llm.call'>);
+            }
           } catch (error) {
             ctx.reportError(error, 'consume');
+            i++;
           }
         }
       }

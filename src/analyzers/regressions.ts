@@ -90,6 +90,12 @@ interface Window {
 }
 
 interface OperationState {
+  /** `tool:<name>`, `agent:<name>` or `llm:<model>`. */
+  key: string;
+  /** Version of the loaded baselines `hasLoaded` was read from. */
+  loadedVersion: number;
+  /** Whether a loaded baseline exists for `key`. */
+  hasLoaded: boolean;
   totals: Totals;
   window: Window;
   /** Learned baseline; undefined until `learnSamples` samples were seen. */
@@ -129,19 +135,34 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
   if (!(alpha > 0 && alpha < 1)) fail('alpha must be in (0, 1)');
   const slotMs = windowMs / slots;
 
+  /** Every operation by key, in creation order; looked up per event through the per-family maps. */
   const ops = new Map<string, OperationState>();
+  const tools = new Map<string, OperationState>();
+  const agents = new Map<string, OperationState>();
+  const llms = new Map<string, OperationState>();
   let loaded: Record<string, StoredBaseline> = {};
+  /** Bumped whenever `loaded` is replaced. */
+  let loadedVersion = 0;
   let operationsDropped = 0;
   let clock: () => number = Date.now;
 
-  const state = (key: string): OperationState | undefined => {
-    let op = ops.get(key);
+  const state = (family: Map<string, OperationState>, prefix: string, name: string): OperationState | undefined => {
+    let op = family.get(name);
     if (op !== undefined) return op;
+    const key = prefix + name;
+    op = ops.get(key);
+    if (op !== undefined) {
+      family.set(name, op);
+      return op;
+    }
     if (ops.size >= maxOperations) {
       operationsDropped++;
       return undefined;
     }
     op = {
+      key,
+      loadedVersion: -1,
+      hasLoaded: false,
       totals: {
         sketch: new LogSketch({ relativeAccuracy: DEFAULT_RELATIVE_ACCURACY }),
         log: new RunningStats(),
@@ -153,6 +174,7 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
       learned: undefined,
     };
     ops.set(key, op);
+    family.set(name, op);
     return op;
   };
 
@@ -166,14 +188,17 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
     return i;
   };
 
-  const record = (key: string, status: string, duration: number | undefined, tokens: number | undefined, t: number, now: number) => {
-    const op = state(key);
+  const record = (op: OperationState | undefined, status: string, duration: number | undefined, tokens: number | undefined, t: number, now: number) => {
     if (op === undefined) return;
     const ok = status === 'success';
     const counted = ok || status === 'error';
     const hasDuration = duration !== undefined && duration <= maxDurationMs;
     const logValue = hasDuration ? Math.log(Math.max(duration, 0.001)) : 0;
-    const compare = loaded[key] !== undefined || op.learned !== undefined;
+    if (op.loadedVersion !== loadedVersion) {
+      op.loadedVersion = loadedVersion;
+      op.hasLoaded = loaded[op.key] !== undefined;
+    }
+    const compare = op.hasLoaded || op.learned !== undefined;
     const { totals } = op;
     // Samples that built a learned baseline are not compared with it.
     if (compare && t > now - windowMs) {
@@ -209,26 +234,27 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
       if (ok) totals.successes++;
     }
     if (!compare && learnSamples > 0 && Math.max(totals.sketch.count, totals.outcomes) >= learnSamples) {
-      op.learned = baselineOf(key, totals, now);
+      op.learned = baselineOf(op.key, totals, now);
     }
   };
 
   const processBatch = (batch: readonly FleetEvent[], now: number) => {
-    for (const event of batch) {
-      const t = Math.min(event.timestamp, now);
-      if (event.type === 'tool.end') {
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i]!;
+      const type = event.type;
+      if (type === 'tool.end') {
         const p = (event as EventOf<'tool.end'>).payload;
-        record(`tool:${p.toolName}`, p.status, p.durationMs, undefined, t, now);
-      } else if (event.type === 'agent.end') {
+        record(state(tools, 'tool:', p.toolName), p.status, p.durationMs, undefined, Math.min(event.timestamp, now), now);
+      } else if (type === 'agent.end') {
         const p = (event as EventOf<'agent.end'>).payload;
-        record(`agent:${p.name}`, p.status, p.durationMs, undefined, t, now);
-      } else if (event.type === 'llm.call') {
+        record(state(agents, 'agent:', p.name), p.status, p.durationMs, undefined, Math.min(event.timestamp, now), now);
+      } else if (type === 'llm.call') {
         const p = (event as EventOf<'llm.call'>).payload;
         const hasTokens = p.inputTokens !== undefined || p.outputTokens !== undefined;
         const tokens = hasTokens
           ? (p.inputTokens ?? 0) + (p.outputTokens ?? 0) + (p.cacheReadTokens ?? 0) + (p.cacheWriteTokens ?? 0)
           : undefined;
-        record(`llm:${p.model}`, p.status, p.latencyMs, tokens, t, now);
+        record(state(llms, 'llm:', p.model), p.status, p.latencyMs, tokens, Math.min(event.timestamp, now), now);
       }
     }
   };
@@ -263,6 +289,7 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
       }
     }
     loaded = next;
+    loadedVersion++;
     return Object.keys(next).length;
   };
 
@@ -385,6 +412,7 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
     loadBaselines,
     setBaselines(baselines) {
       loaded = { ...baselines };
+      loadedVersion++;
     },
     currentBaselines,
   };
