@@ -757,6 +757,8 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
         if (segment.final) return;
         // A gzipped segment's summary was caught up before it was gzipped.
         if (segment.gz && segment.loaded && segment.sidecarBytes > 0) return;
+        // Its sidecar covers the whole file (one stat): nothing to read.
+        if (newest !== undefined && segment.sidecarBytes === segment.covered && settled(segment, newest)) return;
         // Lines a late writer appended after the sidecar was written are indexed and saved too.
         await catchUp(segment, undefined);
         if (segment.sidecarBytes !== segment.covered) await writeSidecars(dir, segment);
