@@ -1,13 +1,16 @@
 /**
  * `patterns`: recurring failures (an operation failing at least half of at least N attempts),
  * error messages that repeat once numbers and ids are normalized away, retry loops and repeated
- * identical tool calls within a session (input hashed with fast-json-stable-stringify; only tool
- * events are hashed), and sessions much longer than their peers. Every map is capped.
+ * identical tool calls within a session (input hashed as fast-json-stable-stringify writes it,
+ * see `stable-hash.ts`; only tool events that carry an input are hashed), and sessions much
+ * longer than their peers. Every map is capped. Per event: no string is built (operations are
+ * looked up by the payload's own name in one map per kind) and error messages are normalized
+ * only for failed calls.
  * See `docs/analyzers-stats.md`.
  */
-import stableStringify from 'fast-json-stable-stringify';
 import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
-import { hashString, median } from './stats-math.js';
+import { stableHash } from './stable-hash.js';
+import { median } from './stats-math.js';
 import type { Finding, FindingSeverity } from './types.js';
 
 export interface PatternsOptions {
@@ -90,6 +93,21 @@ export interface PatternsSnapshot {
   findings: Finding[];
 }
 
+interface OperationState {
+  /** `tool:<name>`, `agent:<name>` or `llm:<model>`, built once. */
+  operation: string;
+  attempts: number;
+  failures: number;
+  lastError?: string;
+}
+
+interface SessionCalls {
+  /** Tool calls by `stableHash(toolName + NUL, input)`. */
+  calls: Map<number, CallState>;
+  /** `touches` when the session was last moved to the end of the recency order. */
+  movedAt: number;
+}
+
 interface CallState {
   sessionId: string;
   toolName: string;
@@ -145,32 +163,43 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
   if (!(failureRate > 0 && failureRate <= 1)) fail('failureRate must be in (0, 1]');
   if (!(longFactor > 1)) fail('longSessionFactor must be > 1');
 
-  const operations = new Map<string, { attempts: number; failures: number; lastError?: string }>();
+  // Operations by kind, keyed by the payload's own name; `operations` keeps first-seen order.
+  const toolOps = new Map<string, OperationState>();
+  const agentOps = new Map<string, OperationState>();
+  const llmOps = new Map<string, OperationState>();
+  const operations: OperationState[] = [];
   const messages = new Map<string, MessageState>();
-  const sessions = new Map<string, Map<string, CallState>>();
-  const pendingStarts = new Map<string, string>();
+  const sessions = new Map<string, SessionCalls>();
+  // Recency of sessions: a session is moved to the end of `sessions` only when more than
+  // maxSessions / 2 touches happened since its last move, so eviction (the first entry) takes a
+  // session idle for at least that many touches: least recently active, to within half the cap.
+  let touches = 0;
+  const moveAfter = Math.max(1, Math.floor(maxSessions / 2));
+  /** Tool call keys of open tool.start events, by spanId. */
+  const pendingStarts = new Map<string, number>();
   const sessionStarts = new Map<string, number>();
   const flagged: CallState[] = [];
   const history: { sessionId: string; durationMs: number }[] = [];
   let historyNext = 0;
   const evicted = { operations: 0, messages: 0, sessions: 0, calls: 0 };
 
-  const outcome = (operation: string, status: string, error: string | undefined, t: number) => {
-    let op = operations.get(operation);
+  const outcome = (map: Map<string, OperationState>, prefix: string, name: string, status: string, error: string | undefined, t: number) => {
+    let op = map.get(name);
     if (op === undefined) {
-      if (operations.size >= maxOperations) {
+      if (operations.length >= maxOperations) {
         evicted.operations++;
         return;
       }
-      op = { attempts: 0, failures: 0 };
-      operations.set(operation, op);
+      op = { operation: prefix + name, attempts: 0, failures: 0 };
+      map.set(name, op);
+      operations.push(op);
     }
-    if (status !== 'success' && status !== 'error') return;
-    op.attempts++;
-    if (status === 'error') {
+    if (status === 'success') op.attempts++;
+    else if (status === 'error') {
+      op.attempts++;
       op.failures++;
       if (error !== undefined) op.lastError = error.slice(0, MAX_MESSAGE_CHARS);
-      if (error !== undefined && error !== '') message(error, operation, t);
+      if (error !== undefined && error !== '') message(error, op.operation, t);
     }
   };
 
@@ -194,22 +223,26 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
     if (state.operations.length < 5 && !state.operations.includes(operation)) state.operations.push(operation);
   };
 
-  const callKey = (toolName: string, input: unknown): string =>
-    `${toolName}\u0000${hashString(stableStringify(input)).toString(36)}`;
+  /** Identity of a tool call: tool name and input (53-bit hash; key order of the input ignored). */
+  const callKey = (toolName: string, input: unknown): number => stableHash(toolName + '\u0000', input);
 
-  const toolCall = (sessionId: string, toolName: string, key: string, failed: boolean, t: number) => {
-    let calls = sessions.get(sessionId);
-    if (calls === undefined) {
+  const toolCall = (sessionId: string, toolName: string, key: number, failed: boolean, t: number) => {
+    touches++;
+    let session = sessions.get(sessionId);
+    if (session === undefined) {
       if (sessions.size >= maxSessions) {
         const oldest = sessions.keys().next().value;
         if (oldest !== undefined) sessions.delete(oldest);
         evicted.sessions++;
       }
-      calls = new Map();
-    } else {
+      session = { calls: new Map(), movedAt: touches };
+      sessions.set(sessionId, session);
+    } else if (touches - session.movedAt > moveAfter) {
       sessions.delete(sessionId);
+      sessions.set(sessionId, session);
+      session.movedAt = touches;
     }
-    sessions.set(sessionId, calls);
+    const calls = session.calls;
     let call = calls.get(key);
     if (call === undefined) {
       if (calls.size >= maxCalls) {
@@ -242,32 +275,37 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
     switch (event.type) {
       case 'tool.start': {
         const p = (event as EventOf<'tool.start'>).payload;
-        if (p.input !== undefined && event.spanId !== undefined) {
+        const input = p.input;
+        const spanId = event.spanId;
+        if (input !== undefined && spanId !== undefined) {
           if (pendingStarts.size >= 10_000) {
             const oldest = pendingStarts.keys().next().value;
             if (oldest !== undefined) pendingStarts.delete(oldest);
           }
-          pendingStarts.set(event.spanId, callKey(p.toolName, p.input));
+          pendingStarts.set(spanId, callKey(p.toolName, input));
         }
         break;
       }
       case 'tool.end': {
         const p = (event as EventOf<'tool.end'>).payload;
-        outcome(`tool:${p.toolName}`, p.status, p.error, t);
-        let key = event.spanId === undefined ? undefined : pendingStarts.get(event.spanId);
-        if (key !== undefined) pendingStarts.delete(event.spanId!);
-        else if (p.input !== undefined) key = callKey(p.toolName, p.input);
-        if (key !== undefined) toolCall(event.sessionId, p.toolName, key, p.status !== 'success', t);
+        const toolName = p.toolName;
+        const status = p.status;
+        outcome(toolOps, 'tool:', toolName, status, p.error, t);
+        const spanId = event.spanId;
+        let key = spanId === undefined ? undefined : pendingStarts.get(spanId);
+        if (key !== undefined) pendingStarts.delete(spanId!);
+        else if (p.input !== undefined) key = callKey(toolName, p.input);
+        if (key !== undefined) toolCall(event.sessionId, toolName, key, status !== 'success', t);
         break;
       }
       case 'agent.end': {
         const p = (event as EventOf<'agent.end'>).payload;
-        outcome(`agent:${p.name}`, p.status, p.error, t);
+        outcome(agentOps, 'agent:', p.name, p.status, p.error, t);
         break;
       }
       case 'llm.call': {
         const p = (event as EventOf<'llm.call'>).payload;
-        outcome(`llm:${p.model}`, p.status, p.error, t);
+        outcome(llmOps, 'llm:', p.model, p.status, p.error, t);
         break;
       }
       case 'session.start':
@@ -293,10 +331,10 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
   const snapshot = (): PatternsSnapshot => {
     const findings: Finding[] = [];
     const recurringFailures: RecurringFailure[] = [];
-    for (const [operation, op] of operations) {
+    for (const op of operations) {
       if (op.attempts < minAttempts || op.failures / op.attempts < failureRate) continue;
       const entry: RecurringFailure = {
-        operation,
+        operation: op.operation,
         attempts: op.attempts,
         failures: op.failures,
         failureRate: Math.round((op.failures / op.attempts) * 1000) / 1000,
@@ -407,13 +445,17 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
 
   return {
     name: 'patterns',
+    filter: { types: ['tool.start', 'tool.end', 'agent.end', 'llm.call', 'session.start', 'session.end'] },
     async consume(stream, context: AnalyzerContext) {
       for await (const batch of stream) {
-        for (const event of batch) {
+        // One try per batch; after a throw the batch goes on with the next event.
+        let i = 0;
+        while (i < batch.length) {
           try {
-            processEvent(event);
+            for (; i < batch.length; i++) processEvent(batch[i]!);
           } catch (error) {
             context.reportError(error, 'consume');
+            i++;
           }
         }
       }
