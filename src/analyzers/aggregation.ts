@@ -208,13 +208,26 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
     if (!openSpans.delete(key)) quality.unmatchedEnds++;
   };
 
-  const ingest = (event: FleetEvent, t: number): void => {
-    const type = event.type;
-    let typeSeries = byType.get(type);
-    if (typeSeries === undefined) {
-      typeSeries = newSeries(false);
-      byType.set(type, typeSeries);
+  const typeSeriesOf = (type: string): RollingSeries => {
+    let series = byType.get(type);
+    if (series === undefined) {
+      series = newSeries(false);
+      byType.set(type, series);
     }
+    return series;
+  };
+
+  /** The per-type series of the types handled in `ingest`, once seen (saves a map lookup per event). */
+  let toolStarts: RollingSeries | undefined;
+  let toolEnds: RollingSeries | undefined;
+  let agentStarts: RollingSeries | undefined;
+  let agentEnds: RollingSeries | undefined;
+  let sessionStarts: RollingSeries | undefined;
+  let sessionEnds: RollingSeries | undefined;
+  let llmCalls: RollingSeries | undefined;
+
+  /** Counts one event in the totals and in its type's series, in every live window. */
+  const countEvent = (typeSeries: RollingSeries): void => {
     const totalCounters = totals.counters;
     const typeCounters = typeSeries.counters;
     for (let k = 0; k < live; k++) {
@@ -223,8 +236,13 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
       totalCounters[totals.at(i, slot) + F_EVENTS]! += 1;
       typeCounters[typeSeries.at(i, slot) + F_EVENTS]! += 1;
     }
+  };
+
+  const ingest = (event: FleetEvent, t: number): void => {
+    const type = event.type;
     switch (type) {
       case 'tool.start':
+        countEvent((toolStarts ??= typeSeriesOf(type)));
         openSpan(
           event.spanId ?? `tool:${(event as EventOf<'tool.start'>).payload.toolCallId ?? event.id}`,
           KIND_TOOL,
@@ -233,27 +251,33 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
         );
         break;
       case 'tool.end': {
+        countEvent((toolEnds ??= typeSeriesOf(type)));
         const p = (event as EventOf<'tool.end'>).payload;
         closeSpan(event.spanId ?? `tool:${p.toolCallId ?? event.id}`);
         outcome(operation(tools, p.toolName), p.status, p.durationMs);
         break;
       }
       case 'agent.start':
+        countEvent((agentStarts ??= typeSeriesOf(type)));
         openSpan(event.spanId ?? `agent:${event.agentId}`, KIND_AGENT, event, t);
         break;
       case 'agent.end': {
+        countEvent((agentEnds ??= typeSeriesOf(type)));
         closeSpan(event.spanId ?? `agent:${event.agentId}`);
         const p = (event as EventOf<'agent.end'>).payload;
         outcome(operation(agents, p.name), p.status, p.durationMs);
         break;
       }
       case 'session.start':
+        countEvent((sessionStarts ??= typeSeriesOf(type)));
         openSpan(event.spanId ?? `session:${event.sessionId}`, KIND_SESSION, event, t);
         break;
       case 'session.end':
+        countEvent((sessionEnds ??= typeSeriesOf(type)));
         closeSpan(event.spanId ?? `session:${event.sessionId}`);
         break;
       case 'llm.call': {
+        countEvent((llmCalls ??= typeSeriesOf(type)));
         const p = (event as EventOf<'llm.call'>).payload;
         const op = operation(models, p.model);
         outcome(op, p.status, p.latencyMs);
@@ -267,6 +291,7 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
         break;
       }
       default:
+        countEvent(typeSeriesOf(type));
         break;
     }
   };

@@ -35,9 +35,40 @@ interface SketchParams {
 
 const INITIAL_BUCKETS = 64;
 
+/**
+ * Bucket of each integer value below this, memoized per accuracy (durations in whole ms are the
+ * common case): a table read instead of a logarithm. 128 KB per accuracy, filled lazily.
+ */
+const MEMO_SIZE = 1 << 15;
+const MAX_MEMO_TABLES = 4;
+const memoTables = new Map<number, Int32Array>();
+const NO_MEMO = new Int32Array(0);
+
+function memoTable(invLogGamma: number): Int32Array {
+  let table = memoTables.get(invLogGamma);
+  if (table === undefined) {
+    // Beyond a few distinct accuracies, compute every logarithm (memory stays bounded).
+    if (memoTables.size >= MAX_MEMO_TABLES) return NO_MEMO;
+    table = new Int32Array(MEMO_SIZE).fill(-1);
+    memoTables.set(invLogGamma, table);
+  }
+  return table;
+}
+
+/** `⌈ln(value)·invLogGamma⌉`, memoized for integers in [1, memo.length) (their buckets are ≥ 0). */
+function bucketIndex(value: number, invLogGamma: number, memo: Int32Array): number {
+  if (value >= 1 && value < memo.length && (value | 0) === value) {
+    let bucket = memo[value]!;
+    if (bucket < 0) memo[value] = bucket = Math.ceil(Math.log(value) * invLogGamma);
+    return bucket;
+  }
+  return Math.ceil(Math.log(value) * invLogGamma);
+}
+
 export class LogSketch {
   readonly relativeAccuracy: number;
   private readonly params: SketchParams;
+  private readonly memo: Int32Array;
   private counts: Float64Array = new Float64Array(0);
   /** Bucket index of `counts[0]`. */
   private offset = 0;
@@ -59,6 +90,7 @@ export class LogSketch {
       minValue: options.minValue ?? 1e-3,
       maxBuckets: Math.max(16, options.maxBuckets ?? 2048),
     };
+    this.memo = memoTable(this.params.invLogGamma);
   }
 
   /** Adds one value; negative, NaN and infinite values are ignored (callers count those). */
@@ -72,7 +104,7 @@ export class LogSketch {
       this.zeroCount += weight;
       return;
     }
-    const index = Math.ceil(Math.log(value) * this.params.invLogGamma);
+    const index = bucketIndex(value, this.params.invLogGamma, this.memo);
     let slot = index - this.offset;
     if (slot < 0 || slot >= this.counts.length) slot = this.grow(index);
     this.counts[slot]! += weight;
@@ -83,7 +115,7 @@ export class LogSketch {
    * the same value in several sketches of the same accuracy take the logarithm once.
    */
   bucketOf(value: number): number {
-    return value < this.params.minValue ? Number.NaN : Math.ceil(Math.log(value) * this.params.invLogGamma);
+    return value < this.params.minValue ? Number.NaN : bucketIndex(value, this.params.invLogGamma, this.memo);
   }
 
   /**
