@@ -164,8 +164,12 @@ interface Workflow {
   execs: Map<string, Exec>;
   order: string[];
   dropped: number;
+  /** Spawn tool calls in flight; `NO_PENDING` (shared, never written) until the first. */
   pending: string[];
-  tokens: TokenTotals;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
   costUsd: number;
   llmCalls: number;
   unpricedCalls: number;
@@ -174,10 +178,15 @@ interface Workflow {
   running: number;
   lastSeen: number;
   version: number;
+  /** Creation order, oldest first (a list rather than iterating `workflows`, whose deleted
+   *  entries stay at the front of its iteration until the table is rehashed). */
+  older?: Workflow;
+  newer?: Workflow;
   cached?: { version: number; now: number; summary: WorkflowSummary };
 }
 
 const zeroTokens = (): TokenTotals => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
+const NO_PENDING: string[] = [];
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapshot> {
@@ -192,6 +201,8 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
   const staleAfterMs = options.staleAfterMs ?? 3_600_000;
 
   const workflows = new Map<string, Workflow>();
+  let oldest: Workflow | undefined;
+  let newest: Workflow | undefined;
   /** Open executions → their workflow, for ends that carry another workflowId (or none). */
   const openExec = new Map<string, string>();
   const priceCache = new Map<string, ModelPrice | null>();
@@ -207,10 +218,16 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     if (wf === undefined) {
       if (workflows.size >= maxWorkflows) evictOne();
       wf = {
-        id, sessionId: event.sessionId, execs: new Map(), order: [], dropped: 0, pending: [], tokens: zeroTokens(), costUsd: 0,
-        llmCalls: 0, unpricedCalls: 0, toolCalls: 0, toolErrors: 0, running: 0, lastSeen: event.timestamp, version: 0,
+        id, sessionId: event.sessionId, execs: new Map(), order: [], dropped: 0, pending: NO_PENDING,
+        inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0, llmCalls: 0, unpricedCalls: 0, toolCalls: 0, toolErrors: 0, running: 0, lastSeen: event.timestamp, version: 0,
       };
       workflows.set(id, wf);
+      if (newest === undefined) oldest = wf;
+      else {
+        newest.newer = wf;
+        wf.older = newest;
+      }
+      newest = wf;
     }
     wf.lastSeen = Math.max(wf.lastSeen, event.timestamp);
     wf.version++;
@@ -219,16 +236,20 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
 
   function evictOne(): void {
     // The oldest completed workflow, else the oldest one.
-    let victim: Workflow | undefined;
-    for (const wf of workflows.values()) {
+    let victim = oldest!;
+    for (let wf = oldest; wf !== undefined; wf = wf.newer) {
       if (wf.running === 0 && wf.pending.length === 0) {
         victim = wf;
         break;
       }
     }
-    victim ??= workflows.values().next().value as Workflow;
+    if (victim.older === undefined) oldest = victim.newer;
+    else victim.older.newer = victim.newer;
+    if (victim.newer === undefined) newest = victim.older;
+    else victim.newer.older = victim.older;
+    victim.older = victim.newer = undefined;
     // Fold its figures into the totals without the full summary (no sort, no critical path).
-    const at = now();
+    const at = victim.running > 0 ? now() : 0;
     let first = Infinity;
     let last = -Infinity;
     for (const e of victim.execs.values()) {
@@ -241,7 +262,11 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     }
     evictedTotals.executions += victim.execs.size + victim.dropped;
     if (last > first) evictedTotals.wallClockMs += last - first;
-    for (const k of ['input', 'output', 'cacheRead', 'cacheWrite'] as const) evictedTotals.tokens[k] += victim.tokens[k];
+    const tokens = evictedTotals.tokens;
+    tokens.input += victim.inputTokens;
+    tokens.output += victim.outputTokens;
+    tokens.cacheRead += victim.cacheReadTokens;
+    tokens.cacheWrite += victim.cacheWriteTokens;
     evictedTotals.costUsd += victim.costUsd;
     evictedTotals.unpricedCalls += victim.unpricedCalls;
     for (const id of victim.execs.keys()) openExec.delete(id);
@@ -259,11 +284,10 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
       wf.dropped++;
       return;
     }
-    wf.execs.set(id, {
-      id, agentId: event.agentId, name: event.payload.name, parentId: event.parentSpanId, parentAgentId: event.payload.parentAgentId,
-      status: 'running', start: event.timestamp,
-    });
-    wf.order.push(event.payload.name);
+    const p = event.payload;
+    const name = p.name;
+    wf.execs.set(id, { id, agentId: event.agentId, name, parentId: event.parentSpanId, parentAgentId: p.parentAgentId, status: 'running', start: event.timestamp });
+    wf.order.push(name);
     wf.running++;
     openExec.set(id, wf.id);
     if (openExec.size > maxWorkflows * maxExecs) openExec.delete(openExec.keys().next().value as string);
@@ -310,20 +334,32 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     return price;
   };
 
+  // One token record reused for every priced call (callCost only reads it).
+  const callTokens = zeroTokens();
   const onLlm = (event: EventOf<'llm.call'>) => {
     const wf = workflowOf(event);
     const p = event.payload;
-    const tokens = { input: p.inputTokens ?? 0, output: p.outputTokens ?? 0, cacheRead: p.cacheReadTokens ?? 0, cacheWrite: p.cacheWriteTokens ?? 0 };
+    const input = p.inputTokens ?? 0;
+    const output = p.outputTokens ?? 0;
+    const cacheRead = p.cacheReadTokens ?? 0;
+    const cacheWrite = p.cacheWriteTokens ?? 0;
     wf.llmCalls++;
-    wf.tokens.input += tokens.input;
-    wf.tokens.output += tokens.output;
-    wf.tokens.cacheRead += tokens.cacheRead;
-    wf.tokens.cacheWrite += tokens.cacheWrite;
-    if (typeof p.costUsd === 'number' && Number.isFinite(p.costUsd) && p.costUsd >= 0) wf.costUsd += p.costUsd;
+    wf.inputTokens += input;
+    wf.outputTokens += output;
+    wf.cacheReadTokens += cacheRead;
+    wf.cacheWriteTokens += cacheWrite;
+    const costUsd = p.costUsd;
+    if (typeof costUsd === 'number' && Number.isFinite(costUsd) && costUsd >= 0) wf.costUsd += costUsd;
     else {
       const price = priceOf(p.model);
       if (price === null) wf.unpricedCalls++;
-      else wf.costUsd += callCost(price, tokens);
+      else {
+        callTokens.input = input;
+        callTokens.output = output;
+        callTokens.cacheRead = cacheRead;
+        callTokens.cacheWrite = cacheWrite;
+        wf.costUsd += callCost(price, callTokens);
+      }
     }
   };
 
@@ -332,6 +368,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
       const name = (event as EventOf<'tool.start'>).payload.toolName;
       if (!spawnTools.has(name)) return;
       const wf = workflowOf(event);
+      if (wf.pending === NO_PENDING) wf.pending = [];
       if (wf.pending.length < maxExecs) wf.pending.push(event.spanId ?? event.id);
       return;
     }
@@ -428,7 +465,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
         durationMs: r3(path.durationMs),
       },
       slowAgents,
-      tokens: { ...wf.tokens },
+      tokens: { input: wf.inputTokens, output: wf.outputTokens, cacheRead: wf.cacheReadTokens, cacheWrite: wf.cacheWriteTokens },
       costUsd: Math.round(wf.costUsd * 1e9) / 1e9,
       llmCalls: wf.llmCalls,
       unpricedCalls: wf.unpricedCalls,
@@ -504,17 +541,23 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     async consume(stream, context) {
       now = () => context.now();
       for await (const batch of stream) {
-        for (const event of batch) {
+        // One try per batch; after a throw the batch goes on with the next event.
+        let i = 0;
+        while (i < batch.length) {
           try {
-            switch (event.type) {
-              case 'agent.start': onStart(event as EventOf<'agent.start'>); break;
-              case 'agent.end': onEnd(event as EventOf<'agent.end'>); break;
-              case 'llm.call': onLlm(event as EventOf<'llm.call'>); break;
-              case 'tool.start':
-              case 'tool.end': onTool(event); break;
+            for (; i < batch.length; i++) {
+              const event = batch[i]!;
+              switch (event.type) {
+                case 'agent.start': onStart(event as EventOf<'agent.start'>); break;
+                case 'agent.end': onEnd(event as EventOf<'agent.end'>); break;
+                case 'llm.call': onLlm(event as EventOf<'llm.call'>); break;
+                case 'tool.start':
+                case 'tool.end': onTool(event); break;
+              }
             }
           } catch (error) {
             context.reportError(error, 'consume');
+            i++;
           }
         }
       }

@@ -158,6 +158,20 @@ describe('fleetAnalyzer', () => {
     expect(snapshot.totals.executions).toBe(10);
     expect(snapshot.totals.workflowsEvicted).toBe(7);
   });
+
+  it('evicts the oldest completed workflow before an older active one', async () => {
+    // w0 starts first and never ends; w1..w4 complete one after another. With room for 3,
+    // creating w3 evicts w1 (oldest completed, not w0), creating w4 evicts w2.
+    const runs: Run[] = [
+      { n: 1, name: 'stuck', start: 0, workflowId: 'w0' },
+      ...Array.from({ length: 4 }, (_, i) => ({ n: i + 2, name: `x${i + 1}`, start: (i + 1) * 10, end: (i + 1) * 10 + 5, workflowId: `w${i + 1}` })),
+    ];
+    const snapshot = await run(agentEvents(runs), { maxWorkflows: 3 });
+    expect(snapshot.workflows.map((w) => w.workflowId)).toEqual(['w4', 'w3', 'w0']);
+    expect(snapshot.totals).toMatchObject({ workflows: 5, workflowsEvicted: 2, executions: 5, running: 1, completed: 4 });
+    // Four 5 ms runs, plus the stuck one counted until now (the clock is T0 + 60 s, it started at T0).
+    expect(snapshot.totals.summedExecutionMs).toBe(4 * 5 + 60_000);
+  });
 });
 
 describe('criticalPath', () => {
