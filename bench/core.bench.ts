@@ -191,9 +191,11 @@ async function versusOtel() {
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
     const tracer = provider.getTracer('bench');
+    // Attributes are built before timing: the SDK is timed on creating and ending spans only.
+    const attributes = burst.map(attributesOf);
     const t0 = performance.now();
     const c0 = cpuMs();
-    for (const e of burst) tracer.startSpan(e.type, { attributes: attributesOf(e) }).end();
+    for (let i = 0; i < burst.length; i++) tracer.startSpan(burst[i]!.type, { attributes: attributes[i] }).end();
     otelRuns.push(burst.length / ((performance.now() - t0) / 1000));
     otelCpuRuns.push(burst.length / ((cpuMs() - c0) / 1000));
     await provider.forceFlush();
