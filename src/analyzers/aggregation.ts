@@ -114,6 +114,8 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
   const agents = new Map<string, RollingSeries>();
   const models = new Map<string, RollingSeries>();
   const openSpans = new Map<string, OpenSpan>();
+  /** Closed span records kept for reuse (no allocation per span). */
+  const spare: OpenSpan[] = [];
   /**
    * The windows the event being processed counts in (those it is not too old for): `live` of
    * them, with their ring slot and time slot number.
@@ -201,11 +203,25 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
       if (oldest !== undefined) openSpans.delete(oldest);
       quality.openSpansDropped++;
     }
-    openSpans.set(key, { kind, ts: t, workflowId: event.workflowId });
+    let span = spare.pop();
+    if (span === undefined) span = { kind, ts: t, workflowId: event.workflowId };
+    else {
+      span.kind = kind;
+      span.ts = t;
+      span.workflowId = event.workflowId;
+    }
+    openSpans.set(key, span);
   };
 
   const closeSpan = (key: string): void => {
-    if (!openSpans.delete(key)) quality.unmatchedEnds++;
+    const span = openSpans.get(key);
+    if (span === undefined) {
+      quality.unmatchedEnds++;
+      return;
+    }
+    openSpans.delete(key);
+    span.workflowId = undefined;
+    if (spare.length < 256) spare.push(span);
   };
 
   const typeSeriesOf = (type: string): RollingSeries => {
