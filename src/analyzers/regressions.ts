@@ -104,6 +104,21 @@ interface OperationState {
 
 const S = 8;
 
+/** ln(v) of whole-ms durations below this, memoized (a table read instead of a logarithm). */
+const LOG_MEMO_SIZE = 1 << 14;
+let logMemo: Float64Array | undefined;
+
+/** ln(max(duration, 0.001)), the value the tests run on. */
+function logOf(duration: number): number {
+  if (duration >= 1 && duration < LOG_MEMO_SIZE && (duration | 0) === duration) {
+    logMemo ??= new Float64Array(LOG_MEMO_SIZE).fill(Number.NaN);
+    let value = logMemo[duration]!;
+    if (value !== value) logMemo[duration] = value = Math.log(duration);
+    return value;
+  }
+  return Math.log(Math.max(duration, 0.001));
+}
+
 function fail(message: string): never {
   throw new Error(`[fleetscope] [regressions] ${message}`);
 }
@@ -193,7 +208,7 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
     const ok = status === 'success';
     const counted = ok || status === 'error';
     const hasDuration = duration !== undefined && duration <= maxDurationMs;
-    const logValue = hasDuration ? Math.log(Math.max(duration, 0.001)) : 0;
+    const logValue = hasDuration ? logOf(duration) : 0;
     if (op.loadedVersion !== loadedVersion) {
       op.loadedVersion = loadedVersion;
       op.hasLoaded = loaded[op.key] !== undefined;
