@@ -5,7 +5,8 @@
  * active right now. Memory is bounded whatever the rate: percentiles come from log-bucket sketches
  * (1% relative error), windows are rings of time slots. See `docs/analyzers-stats.md`.
  */
-import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
+import type { Analyzer, AnalyzerContext } from '../core/index.js';
+import { AggregationIngest, KIND_AGENT, KIND_SESSION, KIND_TOOL } from './aggregation-ingest.js';
 import {
   FIELD_COUNT,
   F_CACHE_READ,
@@ -65,16 +66,6 @@ export interface AggregationAnalyzerSnapshot extends AggregationSnapshot {
 }
 
 const DEFAULT_WINDOWS: Record<string, number> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000 };
-const OTHER = '(other)';
-const KIND_SESSION = 0;
-const KIND_AGENT = 1;
-const KIND_TOOL = 2;
-
-interface OpenSpan {
-  kind: number;
-  ts: number;
-  workflowId: string | undefined;
-}
 
 function fail(message: string): never {
   throw new Error(`[fleetscope] [aggregation] ${message}`);
@@ -96,256 +87,10 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
     specs.push({ label, ms, slotMs: ms / slotsPerWindow, slots: slotsPerWindow });
   }
   specs.push({ label: 'cumulative', ms: null, slotMs: Infinity, slots: 1 });
-  const longestMs = Math.max(0, ...specs.map((s) => s.ms ?? 0));
   const W = specs.length;
-  /** First ring slot of each window in a series (windows side by side). */
-  const firstSlot = new Int32Array(W);
-  let ringSize = 0;
-  for (let w = 0; w < W; w++) {
-    firstSlot[w] = ringSize;
-    ringSize += specs[w]!.slots;
-  }
-
-  const newSeries = (withSketch: boolean) => new RollingSeries(ringSize, accuracy, withSketch);
-  const totals = newSeries(false);
-  /** Per event type, one counter series. */
-  const byType = new Map<string, RollingSeries>();
-  const tools = new Map<string, RollingSeries>();
-  const agents = new Map<string, RollingSeries>();
-  const models = new Map<string, RollingSeries>();
-  const openSpans = new Map<string, OpenSpan>();
-  /** Closed span records kept for reuse (no allocation per span). */
-  const spare: OpenSpan[] = [];
-  /**
-   * The windows the event being processed counts in (those it is not too old for): `live` of
-   * them, with their ring slot and time slot number.
-   */
-  let live = 0;
-  const liveRing = new Int32Array(W);
-  const liveSlot = new Float64Array(W);
-  /** Last time slot seen per window and its ring slot (saves the modulo for the next event). */
-  const lastSlot = new Float64Array(W).fill(Number.NaN);
-  const lastRing = new Int32Array(W);
-  /** Any sketch, for `bucketOf` (all have the same accuracy). */
-  const bucketing = new LogSketch({ relativeAccuracy: accuracy });
-  const quality = {
-    absurdDurations: 0,
-    missingDurations: 0,
-    futureTimestamps: 0,
-    lateEvents: 0,
-    unmatchedEnds: 0,
-    openSpansDropped: 0,
-    operationsOverflow: 0,
-  };
-  let firstTimestamp = Infinity;
+  const state = new AggregationIngest(specs, { maxDurationMs, maxOperations, maxOpenSpans, relativeAccuracy: accuracy });
+  const { firstSlot, totals, byType, tools, agents, models, openSpans, quality } = state;
   let clock: () => number = Date.now;
-
-  const operation = (map: Map<string, RollingSeries>, name: string): RollingSeries => {
-    let op = map.get(name);
-    if (op !== undefined) return op;
-    if (map.size >= maxOperations) {
-      quality.operationsOverflow++;
-      name = OTHER;
-      op = map.get(name);
-      if (op !== undefined) return op;
-    }
-    op = newSeries(true);
-    map.set(name, op);
-    return op;
-  };
-
-  /** Records the outcome and duration of one tool/agent/model event in every live window. */
-  const outcome = (op: RollingSeries, status: string, duration: number | undefined): void => {
-    const field = status === 'success' ? F_SUCCESS : status === 'error' ? F_ERROR : F_OTHER;
-    let latency = -1;
-    if (duration === undefined) quality.missingDurations++;
-    else if (duration > maxDurationMs) quality.absurdDurations++;
-    else latency = duration;
-    const withLatency = latency >= 0;
-    const bucket = withLatency ? bucketing.bucketOf(latency) : 0;
-    const counters = op.counters;
-    const totalCounters = totals.counters;
-    for (let k = 0; k < live; k++) {
-      const i = liveRing[k]!;
-      const slot = liveSlot[k]!;
-      counters[op.at(i, slot) + field]! += 1;
-      if (withLatency) op.addLatency(i, latency, bucket);
-      if (field !== F_OTHER) totalCounters[totals.at(i, slot) + field]! += 1;
-    }
-  };
-
-  const usage = (
-    series: RollingSeries,
-    input: number,
-    output: number,
-    cacheRead: number,
-    cacheWrite: number,
-    costUsd: number | undefined,
-  ): void => {
-    const c = series.counters;
-    for (let k = 0; k < live; k++) {
-      const b = series.at(liveRing[k]!, liveSlot[k]!);
-      c[b + F_INPUT]! += input;
-      c[b + F_OUTPUT]! += output;
-      c[b + F_CACHE_READ]! += cacheRead;
-      c[b + F_CACHE_WRITE]! += cacheWrite;
-      if (costUsd === undefined) c[b + F_UNPRICED]! += 1;
-      else {
-        c[b + F_COST]! += costUsd;
-        c[b + F_PRICED]! += 1;
-      }
-    }
-  };
-
-  const openSpan = (key: string, kind: number, event: FleetEvent, t: number): void => {
-    if (openSpans.size >= maxOpenSpans) {
-      const oldest = openSpans.keys().next().value;
-      if (oldest !== undefined) openSpans.delete(oldest);
-      quality.openSpansDropped++;
-    }
-    let span = spare.pop();
-    if (span === undefined) span = { kind, ts: t, workflowId: event.workflowId };
-    else {
-      span.kind = kind;
-      span.ts = t;
-      span.workflowId = event.workflowId;
-    }
-    openSpans.set(key, span);
-  };
-
-  const closeSpan = (key: string): void => {
-    const span = openSpans.get(key);
-    if (span === undefined) {
-      quality.unmatchedEnds++;
-      return;
-    }
-    openSpans.delete(key);
-    span.workflowId = undefined;
-    if (spare.length < 256) spare.push(span);
-  };
-
-  const typeSeriesOf = (type: string): RollingSeries => {
-    let series = byType.get(type);
-    if (series === undefined) {
-      series = newSeries(false);
-      byType.set(type, series);
-    }
-    return series;
-  };
-
-  /** The per-type series of the types handled in `ingest`, once seen (saves a map lookup per event). */
-  let toolStarts: RollingSeries | undefined;
-  let toolEnds: RollingSeries | undefined;
-  let agentStarts: RollingSeries | undefined;
-  let agentEnds: RollingSeries | undefined;
-  let sessionStarts: RollingSeries | undefined;
-  let sessionEnds: RollingSeries | undefined;
-  let llmCalls: RollingSeries | undefined;
-
-  /** Counts one event in the totals and in its type's series, in every live window. */
-  const countEvent = (typeSeries: RollingSeries): void => {
-    const totalCounters = totals.counters;
-    const typeCounters = typeSeries.counters;
-    for (let k = 0; k < live; k++) {
-      const i = liveRing[k]!;
-      const slot = liveSlot[k]!;
-      totalCounters[totals.at(i, slot) + F_EVENTS]! += 1;
-      typeCounters[typeSeries.at(i, slot) + F_EVENTS]! += 1;
-    }
-  };
-
-  const ingest = (event: FleetEvent, t: number): void => {
-    const type = event.type;
-    switch (type) {
-      case 'tool.start':
-        countEvent((toolStarts ??= typeSeriesOf(type)));
-        openSpan(
-          event.spanId ?? `tool:${(event as EventOf<'tool.start'>).payload.toolCallId ?? event.id}`,
-          KIND_TOOL,
-          event,
-          t,
-        );
-        break;
-      case 'tool.end': {
-        countEvent((toolEnds ??= typeSeriesOf(type)));
-        const p = (event as EventOf<'tool.end'>).payload;
-        closeSpan(event.spanId ?? `tool:${p.toolCallId ?? event.id}`);
-        outcome(operation(tools, p.toolName), p.status, p.durationMs);
-        break;
-      }
-      case 'agent.start':
-        countEvent((agentStarts ??= typeSeriesOf(type)));
-        openSpan(event.spanId ?? `agent:${event.agentId}`, KIND_AGENT, event, t);
-        break;
-      case 'agent.end': {
-        countEvent((agentEnds ??= typeSeriesOf(type)));
-        closeSpan(event.spanId ?? `agent:${event.agentId}`);
-        const p = (event as EventOf<'agent.end'>).payload;
-        outcome(operation(agents, p.name), p.status, p.durationMs);
-        break;
-      }
-      case 'session.start':
-        countEvent((sessionStarts ??= typeSeriesOf(type)));
-        openSpan(event.spanId ?? `session:${event.sessionId}`, KIND_SESSION, event, t);
-        break;
-      case 'session.end':
-        countEvent((sessionEnds ??= typeSeriesOf(type)));
-        closeSpan(event.spanId ?? `session:${event.sessionId}`);
-        break;
-      case 'llm.call': {
-        countEvent((llmCalls ??= typeSeriesOf(type)));
-        const p = (event as EventOf<'llm.call'>).payload;
-        const op = operation(models, p.model);
-        outcome(op, p.status, p.latencyMs);
-        const input = p.inputTokens ?? 0;
-        const output = p.outputTokens ?? 0;
-        const cacheRead = p.cacheReadTokens ?? 0;
-        const cacheWrite = p.cacheWriteTokens ?? 0;
-        const costUsd = p.costUsd;
-        usage(op, input, output, cacheRead, cacheWrite, costUsd);
-        usage(totals, input, output, cacheRead, cacheWrite, costUsd);
-        break;
-      }
-      default:
-        countEvent(typeSeriesOf(type));
-        break;
-    }
-  };
-
-  /** Lowest slot number still inside each window at the batch's clock. */
-  const oldestAllowed = new Float64Array(W);
-
-  const processBatch = (batch: readonly FleetEvent[], now: number): void => {
-    for (let w = 0; w < W; w++) {
-      const spec = specs[w]!;
-      oldestAllowed[w] = spec.ms === null ? -Infinity : Math.floor(now / spec.slotMs) - spec.slots + 1;
-    }
-    for (let e = 0; e < batch.length; e++) {
-      const event = batch[e]!;
-      let t = event.timestamp;
-      if (t > now) {
-        quality.futureTimestamps++;
-        t = now;
-      }
-      if (t < firstTimestamp) firstTimestamp = t;
-      if (now - t > longestMs) quality.lateEvents++;
-      live = 0;
-      for (let w = 0; w < W; w++) {
-        const spec = specs[w]!;
-        const slot = spec.ms === null ? 0 : Math.floor(t / spec.slotMs);
-        // Older than the window's first slot when it arrived: cumulative only.
-        if (slot < oldestAllowed[w]!) continue;
-        if (slot !== lastSlot[w]) {
-          lastSlot[w] = slot;
-          lastRing[w] = firstSlot[w]! + (spec.slots === 1 ? 0 : slot % spec.slots);
-        }
-        liveRing[live] = lastRing[w]!;
-        liveSlot[live] = slot;
-        live++;
-      }
-      ingest(event, t);
-    }
-  };
 
   const scratch = new Float64Array(FIELD_COUNT);
 
@@ -397,7 +142,7 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
       }
       return out;
     };
-    const elapsed = firstTimestamp === Infinity ? 0 : now - firstTimestamp;
+    const elapsed = state.firstTimestamp === Infinity ? 0 : now - state.firstTimestamp;
     const coveredMs = Math.max(1000, spec.ms === null ? elapsed : Math.min(spec.ms, elapsed));
     const events = sum[F_EVENTS]!;
     const outcomes = sum[F_SUCCESS]! + sum[F_ERROR]!;
@@ -430,7 +175,7 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
       clock = () => context.now();
       for await (const batch of stream) {
         try {
-          processBatch(batch, context.now());
+          state.processBatch(batch, context.now());
         } catch (error) {
           context.reportError(error, 'consume');
         }
