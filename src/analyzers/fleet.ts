@@ -204,7 +204,10 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
   let oldest: Workflow | undefined;
   let newest: Workflow | undefined;
   /** Open executions → their workflow, for ends that carry another workflowId (or none). */
-  const openExec = new Map<string, string>();
+  const openExec = new Map<string, Workflow>();
+  // The last workflow looked up: a workflow's events tend to come in bursts.
+  let lastId: string | undefined;
+  let lastWorkflow: Workflow | undefined;
   const priceCache = new Map<string, ModelPrice | null>();
   let evicted = 0;
   const evictedTotals = { executions: 0, completed: 0, failed: 0, wallClockMs: 0, summedExecutionMs: 0, tokens: zeroTokens(), costUsd: 0, unpricedCalls: 0 };
@@ -214,7 +217,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
 
   const workflowOf = (event: FleetEvent): Workflow => {
     const id = event.workflowId ?? `session:${event.sessionId}`;
-    let wf = workflows.get(id);
+    let wf = id === lastId ? lastWorkflow : workflows.get(id);
     if (wf === undefined) {
       if (workflows.size >= maxWorkflows) evictOne();
       wf = {
@@ -229,6 +232,8 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
       }
       newest = wf;
     }
+    lastId = id;
+    lastWorkflow = wf;
     wf.lastSeen = Math.max(wf.lastSeen, event.timestamp);
     wf.version++;
     return wf;
@@ -248,6 +253,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     if (victim.newer === undefined) newest = victim.older;
     else victim.newer.older = victim.older;
     victim.older = victim.newer = undefined;
+    if (victim === lastWorkflow) lastId = lastWorkflow = undefined;
     // Fold its figures into the totals without the full summary (no sort, no critical path).
     const at = victim.running > 0 ? now() : 0;
     let first = Infinity;
@@ -289,14 +295,13 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     wf.execs.set(id, { id, agentId: event.agentId, name, parentId: event.parentSpanId, parentAgentId: p.parentAgentId, status: 'running', start: event.timestamp });
     wf.order.push(name);
     wf.running++;
-    openExec.set(id, wf.id);
+    openExec.set(id, wf);
     if (openExec.size > maxWorkflows * maxExecs) openExec.delete(openExec.keys().next().value as string);
   };
 
   const onEnd = (event: EventOf<'agent.end'>) => {
     const id = execKey(event);
-    const wfId = openExec.get(id) ?? event.workflowId ?? `session:${event.sessionId}`;
-    const wf = workflows.get(wfId) ?? workflowOf(event);
+    const wf = openExec.get(id) ?? workflows.get(event.workflowId ?? `session:${event.sessionId}`) ?? workflowOf(event);
     wf.version++;
     let exec = wf.execs.get(id);
     const payloadDuration = event.payload.durationMs;

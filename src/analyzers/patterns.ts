@@ -175,6 +175,9 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
   // session idle for at least that many touches: least recently active, to within half the cap.
   let touches = 0;
   const moveAfter = Math.max(1, Math.floor(maxSessions / 2));
+  // The last session a tool call was counted in: a session's calls tend to come in bursts.
+  let lastSessionId: string | undefined;
+  let lastSession: SessionCalls | undefined;
   /** Tool call keys of open tool.start events, by spanId. */
   const pendingStarts = new Map<string, number>();
   const sessionStarts = new Map<string, number>();
@@ -228,11 +231,12 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
 
   const toolCall = (sessionId: string, toolName: string, key: number, failed: boolean, t: number) => {
     touches++;
-    let session = sessions.get(sessionId);
+    let session = sessionId === lastSessionId ? lastSession : sessions.get(sessionId);
     if (session === undefined) {
       if (sessions.size >= maxSessions) {
         const oldest = sessions.keys().next().value;
         if (oldest !== undefined) sessions.delete(oldest);
+        if (oldest === lastSessionId) lastSessionId = lastSession = undefined;
         evicted.sessions++;
       }
       session = { calls: new Map(), movedAt: touches };
@@ -242,6 +246,8 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
       sessions.set(sessionId, session);
       session.movedAt = touches;
     }
+    lastSessionId = sessionId;
+    lastSession = session;
     const calls = session.calls;
     let call = calls.get(key);
     if (call === undefined) {
