@@ -265,6 +265,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
       evictedTotals.summedExecutionMs += end - e.start;
       if (e.status === 'completed') evictedTotals.completed++;
       else if (e.status === 'failed') evictedTotals.failed++;
+      openExec.delete(e.id); // its key
     }
     evictedTotals.executions += victim.execs.size + victim.dropped;
     if (last > first) evictedTotals.wallClockMs += last - first;
@@ -275,7 +276,6 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     tokens.cacheWrite += victim.cacheWriteTokens;
     evictedTotals.costUsd += victim.costUsd;
     evictedTotals.unpricedCalls += victim.unpricedCalls;
-    for (const id of victim.execs.keys()) openExec.delete(id);
     workflows.delete(victim.id);
     evicted++;
   }
