@@ -157,8 +157,10 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
     lastWorkflow = wf;
     if (start < wf.start) wf.start = start;
     if (end > wf.end) wf.end = end;
-    if (agentName !== undefined && duration !== undefined && (wf.agents.has(agentName) || wf.agents.size < MAX_AGENTS_PER_WORKFLOW)) {
-      wf.agents.set(agentName, (wf.agents.get(agentName) ?? 0) + duration);
+    if (agentName !== undefined && duration !== undefined) {
+      const before = wf.agents.get(agentName);
+      if (before !== undefined) wf.agents.set(agentName, before + duration);
+      else if (wf.agents.size < MAX_AGENTS_PER_WORKFLOW) wf.agents.set(agentName, duration);
     }
   };
 
