@@ -1,7 +1,8 @@
 /**
  * The event mix the analyzer benchmarks feed (the demo's shape: agent spans around a tool call
  * and an LLM call; 97 sessions, 211 workflows, 4 models of which 1 unpriced), and the feeding
- * loop: chunks of 4096 emits with one macrotask between them, then flush.
+ * loop: chunks of 4096 emits with one macrotask between them, then flush. MIX_LIVE=1 stamps the
+ * pool in the last 10 minutes instead of a fixed past day.
  */
 import type { EventInput, Observer } from '../src/index.js';
 
@@ -12,7 +13,9 @@ export function pool(size: number): EventInput[] {
   const out: EventInput[] = [];
   const tools = ['web_search', 'read_file', 'write_file', 'run_tests', 'fetch_url'];
   const models = ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1', 'llama-3.1-8b-instruct'];
-  let t = Date.UTC(2025, 5, 1);
+  // Default: a fixed past day (reproducible; older than every rolling window, so only the
+  // cumulative figures move). MIX_LIVE=1: the last 10 minutes, as a live stream (windows fill).
+  let t = process.env.MIX_LIVE === '1' ? Date.now() - 600_000 : Date.UTC(2025, 5, 1);
   for (let i = 0; out.length < size; i++) {
     const session = `s-${i % 97}`;
     const wf = `wf-${i % 211}`;
