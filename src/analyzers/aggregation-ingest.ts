@@ -79,6 +79,7 @@ export class AggregationIngest {
   private readonly lastRing: Int32Array;
   /** Lowest slot number still inside each window at the batch's clock. */
   private readonly oldestAllowed: Float64Array;
+  private readonly tooOld: Float64Array;
   /** Any sketch, for `bucketOf` (all have the same accuracy). */
   private readonly bucketing: LogSketch;
   /** The per-type series of the types handled in `ingest`, once seen (saves a map lookup per event). */
@@ -107,6 +108,7 @@ export class AggregationIngest {
     this.lastSlot = new Float64Array(W).fill(Number.NaN);
     this.lastRing = new Int32Array(W);
     this.oldestAllowed = new Float64Array(W);
+    this.tooOld = new Float64Array(W);
     this.bucketing = new LogSketch({ relativeAccuracy: limits.relativeAccuracy });
     this.totals = this.newSeries(false);
   }
@@ -124,9 +126,12 @@ export class AggregationIngest {
     const liveRing = this.liveRing;
     const liveSlot = this.liveSlot;
     const quality = this.quality;
+    const tooOld = this.tooOld;
     for (let w = 0; w < W; w++) {
       const spec = specs[w]!;
       oldestAllowed[w] = spec.ms === null ? -Infinity : Math.floor(now / spec.slotMs) - spec.slots + 1;
+      // t below this has slot ≤ oldestAllowed − 1 even with rounding: skipped without a division.
+      tooOld[w] = spec.ms === null ? -Infinity : (oldestAllowed[w]! - 1) * spec.slotMs;
     }
     for (let e = 0; e < batch.length; e++) {
       const event = batch[e]!;
@@ -139,6 +144,7 @@ export class AggregationIngest {
       if (now - t > this.longestMs) quality.lateEvents++;
       let live = 0;
       for (let w = 0; w < W; w++) {
+        if (t < tooOld[w]!) continue;
         const spec = specs[w]!;
         const slot = spec.ms === null ? 0 : Math.floor(t / spec.slotMs);
         // Older than the window's first slot when it arrived: cumulative only.
