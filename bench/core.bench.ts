@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { EventBus, createCoreObserver, createObserver, memoryStorage, newSpanId, newTraceId, validateEvent, type EventInput, type FleetEvent } from '../src/index.js';
@@ -256,6 +257,19 @@ async function stalledSubscriber() {
 
 const parts: Record<string, () => Promise<void>> = { emitCost, busThroughput, retainedBytes, versusOtel, stalledSubscriber };
 const only = process.env.BENCH_ONLY?.split(',');
-for (const [name, run] of Object.entries(parts)) if (only === undefined || only.includes(name)) await run();
-const width = Math.max(...Object.keys(results).map((k) => k.length));
-for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(width)}  ${v}`);
+if (only === undefined) {
+  // Each part in a fresh process: one part's object shapes must not leave the JIT's inline
+  // caches megamorphic for the next (measured: the OTel comparison ran 2x slower after the
+  // JSON-replay part in the same process).
+  for (const name of Object.keys(parts)) {
+    const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+      env: { ...process.env, BENCH_ONLY: name },
+      encoding: 'utf8',
+    });
+    process.stdout.write(out);
+  }
+} else {
+  for (const [name, run] of Object.entries(parts)) if (only.includes(name)) await run();
+  const width = 72;
+  for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(width)}  ${v}`);
+}
