@@ -5,7 +5,24 @@
  * ≈ 10–18 µs per vector with 100 trees on this machine; the flat walk ≈ 1 µs). The score is the
  * library's, bit for bit: 2^(−mean path length / c(n)), with a leaf worth its depth plus c(size
  * of the leaf's training set), c(n) = 2 ln(n − 1) + 0.57721 − 2(n − 1)/n (c(1) = 0, c(2) = 1).
+ * Also here: the model the `anomalies` analyzer keeps (forest + training mean and sd), its
+ * "suspicious" test used for sampling, and the features reported as having driven a score.
  */
+
+/** Feature names, in vector order; the first three are stored as ln(1 + x). */
+export const FEATURES = ['latencyMs', 'tokens', 'outputTokens', 'error', 'kind'] as const;
+const F = FEATURES.length;
+
+/** ml-isolation-forest's `IsolationForest` class (loaded lazily by the analyzer). */
+export type IsolationForestClass = new (options: { nEstimators: number }) => { train(trainingSet: number[][]): void };
+
+export interface ForestModel {
+  forest: FlatForest;
+  mean: number[];
+  std: number[];
+  /** Per feature: a vector is "suspicious" when |x − mean| ≥ this (2 sd; > 0 when sd is 0). */
+  suspicious: Float64Array;
+}
 
 /** The part of ml-isolation-forest 0.1.0's tree nodes read here (see its `lib/index.js`). */
 interface LibraryNode {
@@ -95,4 +112,55 @@ export function scoreVector(forest: FlatForest, vectors: Float64Array, offset: n
     total += value[i]!;
   }
   return 2 ** (-(total / roots.length) / forest.normalizer);
+}
+
+/** Grows `trees` trees on `sample` (rows of `FEATURES.length` values) and keeps its mean and sd. */
+export function buildModel(Forest: IsolationForestClass, trees: number, sample: number[][]): ForestModel {
+  const n = sample.length;
+  const forest = new Forest({ nEstimators: trees });
+  forest.train(sample);
+  const mean = new Array<number>(F).fill(0);
+  const std = new Array<number>(F).fill(0);
+  for (const row of sample) for (let f = 0; f < F; f++) mean[f]! += row[f]! / n;
+  for (const row of sample) for (let f = 0; f < F; f++) std[f]! += (row[f]! - mean[f]!) ** 2 / Math.max(1, n - 1);
+  for (let f = 0; f < F; f++) std[f] = Math.sqrt(std[f]!);
+  const suspicious = Float64Array.from(std, (sd) => (sd === 0 ? Number.MIN_VALUE : 2 * sd));
+  return { forest: flattenForest(forest), mean, std, suspicious };
+}
+
+/** Whether a feature of the vector at `vectors[offset ..]` is ≥ 2 sd from the training mean. */
+export function isSuspicious(model: ForestModel, vectors: Float64Array, offset: number): boolean {
+  const { mean, suspicious } = model;
+  for (let f = 0; f < F; f++) if (Math.abs(vectors[offset + f]! - mean[f]!) >= suspicious[f]!) return true;
+  return false;
+}
+
+/**
+ * The features that drove a vector's score, on their own scale: those ≥ 2 standard deviations
+ * from the training mean, or else the most deviant one.
+ */
+export function explainVector(model: ForestModel, vectors: Float64Array, offset: number): Record<string, number> {
+  const features: Record<string, number> = {};
+  let found = false;
+  let strongest = -1;
+  let strongestZ = 0;
+  for (let f = 0; f < F; f++) {
+    const x = vectors[offset + f]!;
+    const z = model.std[f]! === 0 ? (x === model.mean[f] ? 0 : 10) : Math.abs(x - model.mean[f]!) / model.std[f]!;
+    if (z >= 2) {
+      features[FEATURES[f]!] = rawFeature(f, x);
+      found = true;
+    }
+    if (z > strongestZ) {
+      strongestZ = z;
+      strongest = f;
+    }
+  }
+  if (!found && strongest >= 0) features[FEATURES[strongest]!] = rawFeature(strongest, vectors[offset + strongest]!);
+  return features;
+}
+
+function rawFeature(f: number, value: number): number {
+  // Features 0–2 are ln(1 + x); report them on their own scale.
+  return f <= 2 ? Math.round(Math.expm1(value) * 1000) / 1000 : value;
 }

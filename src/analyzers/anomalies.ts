@@ -18,7 +18,7 @@
  * that drove it, the scored event's id) and kept in a bounded list. See `docs/analyzers-stats.md`.
  */
 import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
-import { flattenForest, scoreVector, type FlatForest } from './anomalies-forest.js';
+import { buildModel, explainVector, isSuspicious, scoreVector, type ForestModel, type IsolationForestClass } from './anomalies-forest.js';
 import { RunningStats } from './stats-math.js';
 import type { Finding, FindingSeverity } from './types.js';
 
@@ -85,19 +85,11 @@ export interface AnomaliesSnapshot {
   findings: Finding[];
 }
 
-const FEATURES = ['latencyMs', 'tokens', 'outputTokens', 'error', 'kind'] as const;
-const F = FEATURES.length;
+/** Features of a vector: ln(1 + latencyMs), ln(1 + tokens), ln(1 + outputTokens), error 0/1, kind. */
+const F = 5;
 const KIND_TOOL = 0;
 const KIND_AGENT = 1;
 const KIND_LLM = 2;
-
-interface Model {
-  forest: FlatForest;
-  mean: number[];
-  std: number[];
-  /** Per feature: a vector is "suspicious" when |x − mean| ≥ this (2 sd; > 0 when sd is 0). */
-  suspicious: Float64Array;
-}
 
 /** Z-score state of one operation; `operation` is built once, when the operation is first seen. */
 interface OperationState {
@@ -154,9 +146,9 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
   let pendingStart = 0;
   let pendingCount = 0;
   let sinceTraining = 0;
-  let model: Model | undefined;
+  let model: ForestModel | undefined;
   let jobScheduled = false;
-  let Forest: (new (o: { nEstimators: number }) => { train(x: number[][]): void; predict(x: number[][]): number[] }) | undefined;
+  let Forest: IsolationForestClass | undefined;
   // Scoring budget of the current second (observer clock, read once per batch).
   let budgetStart = -Infinity;
   let budgetUsed = 0;
@@ -329,15 +321,7 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
       indexes[j] = tmp;
       sample.push(Array.from(history.subarray(indexes[i]! * F, indexes[i]! * F + F)));
     }
-    const forest = new Forest!({ nEstimators: trees });
-    forest.train(sample);
-    const mean = new Array<number>(F).fill(0);
-    const std = new Array<number>(F).fill(0);
-    for (const row of sample) for (let f = 0; f < F; f++) mean[f]! += row[f]! / n;
-    for (const row of sample) for (let f = 0; f < F; f++) std[f]! += (row[f]! - mean[f]!) ** 2 / Math.max(1, n - 1);
-    for (let f = 0; f < F; f++) std[f] = Math.sqrt(std[f]!);
-    const suspicious = Float64Array.from(std, (sd) => (sd === 0 ? Number.MIN_VALUE : 2 * sd));
-    model = { forest: flattenForest(forest), mean, std, suspicious };
+    model = buildModel(Forest!, trees, sample);
     modelInfo.trained = true;
     modelInfo.trainings++;
     modelInfo.trainingSize = n;
@@ -347,7 +331,6 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
 
   const score = () => {
     if (model === undefined) return;
-    const row = new Array<number>(F);
     while (pendingCount > 0) {
       const at = pendingStart;
       const event = pendingEvents[at]!;
@@ -361,20 +344,7 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
       counts.scored++;
       const s = scoreVector(model.forest, pendingVectors, at * F);
       if (!(s >= ifThreshold)) continue;
-      for (let f = 0; f < F; f++) row[f] = pendingVectors[at * F + f]!;
-      // The features that drove it: those ≥ 2 standard deviations from the training mean.
-      const features: Record<string, number> = {};
-      let strongest = -1;
-      let strongestZ = 0;
-      for (let f = 0; f < F; f++) {
-        const z = model.std[f]! === 0 ? (row[f] === model.mean[f] ? 0 : 10) : Math.abs(row[f]! - model.mean[f]!) / model.std[f]!;
-        if (z >= 2) features[FEATURES[f]!] = rawFeature(f, row[f]!);
-        if (z > strongestZ) {
-          strongestZ = z;
-          strongest = f;
-        }
-      }
-      if (Object.keys(features).length === 0 && strongest >= 0) features[FEATURES[strongest]!] = rawFeature(strongest, row[strongest]!);
+      const features = explainVector(model, pendingVectors, at * F);
       record(
         {
           operation: operationOf(event),
@@ -465,18 +435,6 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
       return { anomalies: kept.map((a) => ({ ...a, features: { ...a.features } })), counts: { ...counts }, model: { ...modelInfo }, findings };
     },
   };
-}
-
-/** Whether a feature of the vector at `vectors[offset ..]` is ≥ 2 sd from the training mean. */
-function isSuspicious(model: Model, vectors: Float64Array, offset: number): boolean {
-  const { mean, suspicious } = model;
-  for (let f = 0; f < F; f++) if (Math.abs(vectors[offset + f]! - mean[f]!) >= suspicious[f]!) return true;
-  return false;
-}
-
-function rawFeature(f: number, value: number): number {
-  // Features 0–2 are ln(1 + x); report them on their own scale.
-  return f <= 2 ? round(Math.expm1(value), 3) : value;
 }
 
 function operationOf(event: FleetEvent): string {
