@@ -16,89 +16,21 @@ import type { BuiltinEventType, EventInput, EventOf, FleetEvent, PluginKind, Typ
 import type { EventFilter } from './filter.js';
 import { newSpanId, traceIdFrom } from './ids.js';
 import { Instrumentation, type AgentOptions, type LlmCall, type LlmMeta, type SessionOptions, type WorkflowOptions } from './instrument.js';
-import { Pipeline, type ExporterCounters, type PluginState } from './pipeline.js';
+import { Pipeline, type PluginState } from './pipeline.js';
 import {
   DEFAULT_QUERY_LIMIT,
   MAX_QUERY_LIMIT,
-  type Analyzer,
   type EventQuery,
   type EventSink,
-  type Exporter,
   type QueryPage,
-  type Runner,
-  type RunnerHealth,
-  type Storage,
 } from './plugins.js';
 import { defaultReportRenderer, type ReportRenderer } from './report.js';
 import { DEFAULT_PAYLOAD_LIMITS, type PayloadLimits, type RepairKind } from './sanitize.js';
-import { Subscription, type SubscribeOptions, type SubscriptionStats } from './subscription.js';
+import { Subscription, type SubscribeOptions } from './subscription.js';
+import { checkOptions, type ObserverOptions, type ObserverStats, type ReportOptions } from './observer-options.js';
+
+export type { ObserverOptions, ObserverStats, ReportOptions } from './observer-options.js';
 import { createIdGenerator, validateEvent, type EventDefaults } from './validate.js';
-
-export interface ObserverOptions {
-  /** Event sources started with the observer. */
-  runners?: readonly Runner[];
-  /** Analyzers, started in `dependsOn` order. Default none (the root `createObserver` adds the built-in set). */
-  analyzers?: readonly Analyzer[];
-  /** Where events are kept for `query`. Default none (the root `createObserver` uses in-memory storage). */
-  storage?: Storage;
-  exporters?: readonly Exporter[];
-  /** Session of events emitted outside any `session()` scope. Default a random `session-…` id. */
-  sessionId?: string;
-  /** Agent of events emitted outside any `agent()` scope. Default `main`. */
-  agentId?: string;
-  /** `source` of events the host emits. Default `host`. */
-  source?: string;
-  /** Payload size limits; see `PayloadLimits`. */
-  limits?: Partial<PayloadLimits>;
-  /** Whether `tool()`/`agent()` record inputs and outputs in events. Default both `true`. */
-  capture?: { input?: boolean; output?: boolean };
-  /** Receives every isolated failure. Default: one stderr line per plugin and operation per minute. */
-  onError?: ErrorHandler;
-  /** Clock in ms since the epoch. Default `Date.now`. */
-  clock?: () => number;
-  /** Buffer of the storage appender. Default high-water mark 131072, drop-oldest. */
-  storageBuffer?: Omit<SubscribeOptions, 'signal'>;
-  /** Deadline of one exporter `export` call. Default 30000 ms. */
-  exportTimeoutMs?: number;
-  /** Deadline for `flush()` and for each plugin's stop/shutdown in `close()`. Default 10000 ms. */
-  flushTimeoutMs?: number;
-  /** Renders `report()`. Default: a plain markdown dump of the snapshots. */
-  report?: ReportRenderer;
-}
-
-export interface ObserverStats {
-  events: {
-    /** Calls to `emit` (and events in `emitMany`), valid or not. */
-    emitted: number;
-    /** Events that passed validation and were published. */
-    accepted: number;
-    /** Events rejected at the door; reasons below. */
-    invalid: number;
-    /** Events kept after a repair (truncated, cycles cut, non-JSON values dropped). */
-    sanitized: number;
-  };
-  /** Rejections by reason (at most 100 distinct reasons; the rest count under `other`). */
-  invalidReasons: Record<string, number>;
-  /** Repairs by kind. */
-  sanitized: Partial<Record<RepairKind, number>>;
-  /** Sum of events dropped by every subscriber's overflow policy. */
-  dropped: number;
-  /** Every open subscription, internal (storage, analyzers, exporters) and the host's. */
-  subscriptions: SubscriptionStats[];
-  /** Every plugin's state and error count. */
-  plugins: Record<string, PluginState>;
-  runners: Record<string, RunnerHealth>;
-  exporters: Record<string, ExporterCounters & Record<string, unknown>>;
-  storage?: Record<string, unknown>;
-  /** Failures of the observer itself (flush timeouts, ...). */
-  errors: number;
-  closed: boolean;
-}
-
-export interface ReportOptions {
-  /** Title of the report. Default `fleetscope report`. */
-  title?: string;
-}
 
 const MAX_REASONS = 100;
 /** Plugin errors put on the bus: at most one per plugin and operation per second. */
@@ -466,46 +398,6 @@ export class Observer {
     } catch {
       // The host's own handler threw; there is nowhere left to report it.
     }
-  }
-}
-
-function checkOptions(options: ObserverOptions): void {
-  const fail = (message: string) => {
-    throw new FleetscopeError(`[fleetscope] invalid option: ${message}`, { operation: 'options' });
-  };
-  if (typeof options !== 'object' || options === null) fail('options must be an object');
-  for (const key of ['runners', 'analyzers', 'exporters'] as const) {
-    const value = options[key];
-    if (value !== undefined && !Array.isArray(value)) fail(`${key} must be an array`);
-  }
-  for (const runner of options.runners ?? []) {
-    if (typeof runner?.start !== 'function' || typeof runner.stop !== 'function' || typeof runner.health !== 'function') {
-      fail(`runner "${runner?.name}" must have start(), stop() and health()`);
-    }
-  }
-  for (const analyzer of options.analyzers ?? []) {
-    if (typeof analyzer?.consume !== 'function' || typeof analyzer.snapshot !== 'function') {
-      fail(`analyzer "${analyzer?.name}" must have consume() and snapshot()`);
-    }
-  }
-  for (const exporter of options.exporters ?? []) {
-    if (typeof exporter?.export !== 'function' || typeof exporter.shutdown !== 'function') {
-      fail(`exporter "${exporter?.name}" must have export() and shutdown()`);
-    }
-  }
-  const storage = options.storage;
-  if (storage !== undefined && (typeof storage?.append !== 'function' || typeof storage.query !== 'function')) {
-    fail('storage must have append(), query(), stats() and close()');
-  }
-  for (const key of ['exportTimeoutMs', 'flushTimeoutMs'] as const) {
-    const value = options[key];
-    if (value !== undefined && (typeof value !== 'number' || !(value > 0))) fail(`${key} must be a number > 0`);
-  }
-  if (options.sessionId !== undefined && (typeof options.sessionId !== 'string' || options.sessionId === '')) {
-    fail('sessionId must be a non-empty string');
-  }
-  for (const [key, value] of Object.entries(options.limits ?? {})) {
-    if (typeof value !== 'number' || !(value > 0)) fail(`limits.${key} must be a number > 0`);
   }
 }
 

@@ -38,30 +38,6 @@ const BUILTIN_NAMESPACES = new Set(
 );
 const SEVERITY_SET = new Set<string>(SEVERITIES);
 
-/** A switch on internalized strings is cheaper than a Set lookup on this hot path. */
-function isEnvelopeField(key: string): boolean {
-  switch (key) {
-    case 'type':
-    case 'payload':
-    case 'sessionId':
-    case 'agentId':
-    case 'traceId':
-    case 'spanId':
-    case 'parentSpanId':
-    case 'workflowId':
-    case 'timestamp':
-    case 'severity':
-    case 'source':
-    case 'id':
-    case 'tags':
-    case 'attributes':
-    case 'truncated':
-      return true;
-    default:
-      return false;
-  }
-}
-
 /** `namespace.name`, letters, digits, `_` and `-`; e.g. `myapp.cache_hit`. */
 const CUSTOM_TYPE = /^[A-Za-z][\w-]*(\.[\w-]+)+$/;
 /** Printable, no control characters. */
