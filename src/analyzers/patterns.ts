@@ -102,13 +102,19 @@ interface OperationState {
 }
 
 interface SessionCalls {
-  /** Tool calls by `stableHash(toolName + NUL, input)`. */
+  /**
+   * Tool calls by the low 30 bits of their key `stableHash(toolName + NUL, input)`: small
+   * integer keys are compared in place, where a 53-bit key is a boxed number to follow.
+   */
   calls: Map<number, CallState>;
+  /** Calls whose low 30 bits are taken by another call, by full key (rarely created). */
+  collisions?: Map<number, CallState>;
   /** `touches` when the session was last moved to the end of the recency order. */
   movedAt: number;
 }
 
 interface CallState {
+  key: number;
   sessionId: string;
   toolName: string;
   calls: number;
@@ -249,14 +255,17 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
     lastSessionId = sessionId;
     lastSession = session;
     const calls = session.calls;
-    let call = calls.get(key);
+    const slot = (key >>> 0) & 0x3fffffff;
+    let call = calls.get(slot);
+    if (call !== undefined && call.key !== key) call = session.collisions?.get(key);
     if (call === undefined) {
-      if (calls.size >= maxCalls) {
+      if (calls.size + (session.collisions?.size ?? 0) >= maxCalls) {
         evicted.calls++;
         return;
       }
-      call = { sessionId, toolName, calls: 0, failures: 0, retries: 0, lastFailed: false, firstSeen: t, lastSeen: t, flagged: false };
-      calls.set(key, call);
+      call = { key, sessionId, toolName, calls: 0, failures: 0, retries: 0, lastFailed: false, firstSeen: t, lastSeen: t, flagged: false };
+      if (calls.has(slot)) (session.collisions ??= new Map()).set(key, call);
+      else calls.set(slot, call);
     }
     call.calls++;
     if (call.lastFailed) call.retries++;

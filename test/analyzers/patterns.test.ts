@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createObserver } from '../../src/index.js';
 import { normalizeMessage, patternsAnalyzer, type PatternsOptions, type PatternsSnapshot } from '../../src/analyzers/patterns.js';
+import { stableHash } from '../../src/analyzers/stable-hash.js';
 
 const T0 = 1_700_002_800_000;
 
@@ -128,6 +129,31 @@ describe('patternsAnalyzer', () => {
     for (const name of ['a', 'b', 'c']) tool(name, 'error', { input: { x: 1 }, sessionId: name });
     await observer.flush();
     expect(snap().evicted).toMatchObject({ operations: 1, sessions: 2 });
+    await observer.close();
+  });
+
+  it('keeps apart two inputs whose call keys share their low 30 bits', async () => {
+    // Find two inputs { i } of tool 't' whose keys differ but agree on the low 30 bits (the
+    // map slot); ~4 such pairs are expected among 100k keys of 53 bits.
+    const seen = new Map<number, number>();
+    let pair: [number, number] | undefined;
+    for (let i = 0; i < 300_000 && pair === undefined; i++) {
+      const key = stableHash('t\u0000', { i });
+      const slot = (key >>> 0) & 0x3fffffff;
+      const other = seen.get(slot);
+      if (other !== undefined && stableHash('t\u0000', { i: other }) !== key) pair = [other, i];
+      else seen.set(slot, i);
+    }
+    expect(pair).toBeDefined();
+    const [a, b] = pair!;
+    const { observer, snap, tool } = setup();
+    for (let k = 0; k < 3; k++) tool('t', 'success', { input: { i: a } });
+    for (let k = 0; k < 2; k++) tool('t', 'success', { input: { i: b } });
+    tool('t', 'success', { input: { i: b } });
+    tool('t', 'success', { input: { i: a } });
+    await observer.flush();
+    // 4 calls with input a, 3 with input b: two repeated calls, not one of 7.
+    expect(snap().repeatedCalls.map((c) => c.calls).sort()).toEqual([3, 4]);
     await observer.close();
   });
 });
