@@ -1,0 +1,159 @@
+/**
+ * The read path of the file log: segments skipped on their summaries, a session's lines found by
+ * their offsets, other lines filtered on raw bytes before parsing, pages in either order with a
+ * cursor naming a segment and a line offset.
+ *
+ * Node built-ins and core types only (see file-log.ts).
+ */
+import type { EventQuery, FleetEvent, QueryPage } from '../core/index.js';
+import { lineAt, linesBackward, linesForward, openReader, parseLine, type Segment, type SegmentReader } from './file-log-segment.js';
+import type { SegmentIndex } from './file-log-index.js';
+import { fail, sorted, type FileLogState } from './file-log-state.js';
+
+// The core's page limits, repeated here so this file imports core types only (see file-log.ts).
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 10_000;
+
+interface Position {
+  seq: number;
+  offset: number;
+}
+
+function encodeCursor(p: Position): string {
+  return `f${p.seq.toString(36)}.${p.offset.toString(36)}`;
+}
+
+function decodeCursor(cursor: string | undefined): Position | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  const match = /^f([0-9a-z]+)\.([0-9a-z]+)$/.exec(cursor);
+  if (match === null) throw new Error('[fleetscope] [file-log] cursor is not one this storage issued');
+  return { seq: Number.parseInt(match[1]!, 36), offset: Number.parseInt(match[2]!, 36) };
+}
+
+function mayContain(segment: Segment, query: EventQuery): boolean {
+  if (segment.count === 0) return false;
+  if (query.sessionId !== undefined && !segment.sessions.has(query.sessionId)) return false;
+  if (query.agentId !== undefined && !segment.agents.has(query.agentId)) return false;
+  if (query.workflowId !== undefined && !segment.workflows.has(query.workflowId)) return false;
+  if (query.types !== undefined && !query.types.some((t) => segment.types.has(t))) return false;
+  if (query.from !== undefined && segment.maxTs < query.from) return false;
+  if (query.to !== undefined && segment.minTs >= query.to) return false;
+  return true;
+}
+
+function matches(event: FleetEvent, query: EventQuery, types: Set<string> | undefined): boolean {
+  return (
+    (query.sessionId === undefined || event.sessionId === query.sessionId) &&
+    (query.agentId === undefined || event.agentId === query.agentId) &&
+    (query.workflowId === undefined || event.workflowId === query.workflowId) &&
+    (types === undefined || types.has(event.type)) &&
+    (query.from === undefined || event.timestamp >= query.from) &&
+    (query.to === undefined || event.timestamp < query.to)
+  );
+}
+
+/** Substrings a matching line must contain, checked on raw bytes before parsing. */
+function needles(query: EventQuery): Buffer[] {
+  const out: Buffer[] = [];
+  if (query.agentId !== undefined) out.push(Buffer.from(`"agentId":${JSON.stringify(query.agentId)}`));
+  if (query.workflowId !== undefined) out.push(Buffer.from(`"workflowId":${JSON.stringify(query.workflowId)}`));
+  if (query.sessionId !== undefined) out.push(Buffer.from(`"sessionId":${JSON.stringify(query.sessionId)}`));
+  return out;
+}
+
+/** The `query` of one file log's `Storage`; `drained` settles once this process's queued appends are written. */
+export function fileLogQuery(state: FileLogState, index: SegmentIndex, drained: () => Promise<void>) {
+  const { dir } = state;
+  const { catchUp, ensureOffsets, settled, touch } = index;
+
+  return async function query(query: EventQuery): Promise<QueryPage> {
+    if (state.closed) fail('storage is closed');
+    const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(query.limit ?? DEFAULT_LIMIT)));
+    const cursor = decodeCursor(query.cursor);
+    const desc = query.order === 'desc';
+    const types = query.types === undefined ? undefined : new Set(query.types);
+    await state.ready();
+    await drained();
+    await index.refresh();
+    const list = sorted(state);
+    const newest = list.at(-1)?.seq ?? 0;
+    // Summaries of segments this instance has not seen yet: the manifest, then sidecars, read in parallel.
+    await index.loadSummaries();
+    index.updateManifestOnce();
+    if (desc) list.reverse();
+    const required = needles(query);
+    const typeNeedles = query.types?.map((t) => Buffer.from(`"type":${JSON.stringify(t)}`));
+    const events: FleetEvent[] = [];
+    let last: Position | undefined;
+    let more = false;
+
+    for (const segment of list) {
+      if (cursor !== undefined && (desc ? segment.seq > cursor.seq : segment.seq < cursor.seq)) continue;
+      // A closed segment's summary is final (a late appender can only reach the one closed last),
+      // so most segments are skipped without opening them.
+      if (settled(segment, newest) && !mayContain(segment, query)) continue;
+      let reader: SegmentReader;
+      try {
+        reader = await openReader(dir, segment);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted by retention meanwhile
+        throw error;
+      }
+      try {
+        await catchUp(segment, reader);
+        if (!mayContain(segment, query)) continue;
+        const after = cursor !== undefined && segment.seq === cursor.seq ? cursor.offset : -1;
+        const before = cursor !== undefined && segment.seq === cursor.seq ? cursor.offset : Infinity;
+        const take = (event: FleetEvent, offset: number): boolean => {
+          if (!matches(event, query, types)) return true;
+          if (events.length === limit) {
+            more = true;
+            return false;
+          }
+          events.push(event);
+          last = { seq: segment.seq, offset };
+          return true;
+        };
+        if (query.sessionId !== undefined) await ensureOffsets(segment);
+        if (segment.offsets === undefined || segment.covered === 0) await catchUp(segment, reader);
+        if (query.sessionId !== undefined && segment.offsets !== undefined) {
+          touch(segment.seq);
+          const offsets = segment.offsetsOf(query.sessionId);
+          const ordered = desc ? offsets.filter((o) => o < before).reverse() : offsets.filter((o) => o > after);
+          for (const offset of ordered) {
+            const line = await lineAt(reader, offset);
+            const event = line === undefined ? undefined : parseLine(line, 0, line.length);
+            if (event === undefined || event === 'header') continue;
+            if (!take(event, offset)) break;
+          }
+        } else {
+          const lines = desc
+            ? linesBackward(reader, 0, Math.min(segment.covered, before))
+            : linesForward(reader, after + 1, segment.covered);
+          for await (const [offset, buffer, start, stop] of lines) {
+            if (desc && offset >= before) continue;
+            let wanted = true;
+            for (const needle of required) {
+              const at = buffer.indexOf(needle, start);
+              if (at === -1 || at >= stop) wanted = false;
+            }
+            if (wanted && typeNeedles !== undefined) {
+              wanted = typeNeedles.some((needle) => {
+                const at = buffer.indexOf(needle, start);
+                return at !== -1 && at < stop;
+              });
+            }
+            if (!wanted) continue;
+            const event = parseLine(buffer, start, stop);
+            if (event === undefined || event === 'header') continue;
+            if (!take(event, offset)) break;
+          }
+        }
+      } finally {
+        await reader.close();
+      }
+      if (more) break;
+    }
+    return more && last !== undefined ? { events, nextCursor: encodeCursor(last) } : { events };
+  };
+}
