@@ -3,7 +3,8 @@
  * values fall into logarithmic buckets `(γ^(i-1), γ^i]` with `γ = (1 + α) / (1 - α)`, and a
  * quantile is answered with the bucket's representative `2γ^i / (γ + 1)`, which is within a
  * relative `α` of every value in the bucket. So `quantile(q)` is within `α` (default 1%) of the
- * exact value of rank `⌊q·(n − 1)⌋` in the sorted input, whatever the distribution.
+ * exact quantile as simple-statistics computes it (linear interpolation between order
+ * statistics, numpy's default), whatever the distribution.
  *
  * Memory: one `Float64Array` of counts covering the buckets seen so far (it grows by doubling),
  * at most `maxBuckets` (default 2048, i.e. values spanning 17 orders of magnitude at α = 1%);
@@ -148,11 +149,28 @@ export class LogSketch {
    * Value at quantile `q` (0..1): within the relative accuracy of the exact value of rank
    * `⌊q·(n − 1)⌋`, clamped to the exact min and max. 0 when empty.
    */
+  /**
+   * The q-quantile as simple-statistics' `quantileSorted` and numpy's default compute it on the
+   * exact values: linear interpolation between the order statistics of ranks ⌊h⌋ and ⌊h⌋ + 1,
+   * h = q·(n − 1). Each order statistic comes from its bucket (within α), or is the exact min or
+   * max at the ends, so the result is within α of the exact quantile; with few samples the tail
+   * quantiles reach the exact max (p99 of 6 values interpolates towards the largest).
+   */
   quantile(q: number): number {
     if (this.count === 0) return 0;
     if (q <= 0) return this.min;
     if (q >= 1) return this.max;
-    const rank = q * (this.count - 1);
+    const h = q * (this.count - 1);
+    const lower = Math.floor(h);
+    const low = this.valueAtRank(lower);
+    const fraction = h - lower;
+    return fraction === 0 ? low : low + fraction * (this.valueAtRank(lower + 1) - low);
+  }
+
+  /** Estimate of the order statistic of 0-based rank `rank`: exact at both ends, else its bucket's. */
+  private valueAtRank(rank: number): number {
+    if (rank <= 0) return this.min;
+    if (rank >= this.count - 1) return this.max;
     let seen = this.zeroCount;
     if (seen > rank) return Math.max(0, this.min);
     const counts = this.counts;

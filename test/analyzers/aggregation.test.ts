@@ -49,10 +49,12 @@ describe('aggregationAnalyzer', () => {
     expect(search.latency.count).toBe(10);
     expect(search.latency.mean).toBe(550);
     expect(search.latency.max).toBe(1000);
-    // Exact p50 is rank ⌊0.5·9⌋ = 4 → 500; p95 rank 8 → 900; p99 rank 8 → 900 (±1%).
-    expect(Math.abs(search.latency.p50 - 500) / 500).toBeLessThanOrEqual(0.01);
-    expect(Math.abs(search.latency.p95 - 900) / 900).toBeLessThanOrEqual(0.01);
-    expect(Math.abs(search.latency.p99 - 900) / 900).toBeLessThanOrEqual(0.01);
+    // Exact quantiles as simple-statistics computes them (linear between order statistics,
+    // h = q·(n − 1) over 100, 200, …, 1000): p50 h = 4.5 → 500 + 0.5·100 = 550;
+    // p95 h = 8.55 → 900 + 0.55·100 = 955; p99 h = 8.91 → 991 (each ±1%).
+    expect(Math.abs(search.latency.p50 - 550) / 550).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(search.latency.p95 - 955) / 955).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(search.latency.p99 - 991) / 991).toBeLessThanOrEqual(0.01);
     expect(search.successes).toBe(8);
     expect(search.errors).toBe(2);
     expect(search.errorRate).toBe(0.2);

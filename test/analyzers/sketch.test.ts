@@ -1,3 +1,4 @@
+import { quantileSorted } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
 import { LogSketch, sketchSummary } from '../../src/analyzers/sketch.js';
 
@@ -78,9 +79,27 @@ describe('LogSketch', () => {
     sketch.add(10);
     sketch.add(10);
     expect(sketch.count).toBe(4);
-    // Sorted 0, 0, 10, 10: rank ⌊0.5·3⌋ = 1 → 0; rank ⌊0.9·3⌋ = 2 → 10.
-    expect(sketch.quantile(0.5)).toBe(0);
+    // Sorted 0, 0, 10, 10 (h = q·3): p50 h = 1.5 → 0 + 0.5·(10 − 0) = 5; p90 h = 2.7 → 10.
+    expect(sketch.quantile(0.5)).toBe(5);
     expect(sketch.quantile(0.9)).toBe(10);
+  });
+
+  it('matches simple-statistics quantiles on small samples, where tails reach the max', () => {
+    // 230, 241, 252, 260, 284, 671: p95 h = 0.95·5 = 4.75 → 284 + 0.75·(671 − 284) = 574.25;
+    // p99 h = 4.95 → 284 + 0.95·387 = 651.65 (a lower-rank sketch would say 284 for both).
+    const sketch = new LogSketch();
+    for (const v of [252, 230, 241, 260, 284, 671]) sketch.add(v);
+    expect(Math.abs(sketch.quantile(0.95) - 574.25) / 574.25).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(sketch.quantile(0.99) - 651.65) / 651.65).toBeLessThanOrEqual(0.01);
+    for (const n of [1, 2, 3, 7, 40]) {
+      const values = Array.from({ length: n }, (_, i) => 10 + i * i);
+      const small = new LogSketch();
+      for (const v of values) small.add(v);
+      for (const q of [0.5, 0.9, 0.95, 0.99]) {
+        const exact = quantileSorted(values, q);
+        expect(Math.abs(small.quantile(q) - exact) / exact).toBeLessThanOrEqual(0.01);
+      }
+    }
   });
 
   it('stays bounded: collapsing keeps the high quantiles accurate', () => {
