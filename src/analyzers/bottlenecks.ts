@@ -18,7 +18,7 @@ export interface BottlenecksOptions {
   slowP95Ms?: number;
   /** Calls needed before an operation is judged. Default 3. */
   minSamples?: number;
-  /** An agent taking more than this share of its workflow's wall time is a bottleneck. Default 0.3. */
+  /** An agent whose own time (its executions minus the time covered by their child executions) exceeds this share of its workflow's wall time is a bottleneck; judged only in workflows with ≥ 2 executions. Default 0.3. */
   workflowShare?: number;
   /** Workflows shorter than this (ms) are not judged. Default 1000. */
   minWorkflowMs?: number;
@@ -90,12 +90,25 @@ interface OpState {
 interface WorkflowState {
   start: number;
   end: number;
-  agents: Map<string, number>;
+  /** Ended agent executions (at most MAX_EXECUTIONS_PER_WORKFLOW kept; `executions` counts all). */
+  execs: ExecRecord[];
+  executions: number;
+}
+
+/** One ended agent execution, for its own time (duration minus the time covered by its children). */
+interface ExecRecord {
+  name: string;
+  agentId: string;
+  spanId?: string;
+  parentSpanId?: string;
+  parentAgentId?: string;
+  start: number;
+  end: number;
 }
 
 const IO_TOOLS = /^(read|write|edit|multiedit|glob|grep|ls|notebookedit|notebookread)$|file|disk|(^|[^a-z])fs([^a-z]|$)/i;
 const NETWORK_TOOLS = /^(webfetch|websearch)$|http|fetch|request|url|web|download|upload|api/i;
-const MAX_AGENTS_PER_WORKFLOW = 50;
+const MAX_EXECUTIONS_PER_WORKFLOW = 200;
 
 export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<BottlenecksSnapshot> {
   const slowMeanMs = options.slowMeanMs ?? 5000;
@@ -141,7 +154,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
     return state;
   };
 
-  const workflowSpan = (event: FleetEvent, start: number, end: number, agentName?: string, duration?: number) => {
+  const workflowSpan = (event: FleetEvent, start: number, end: number, exec?: ExecRecord) => {
     const id = event.workflowId ?? event.sessionId;
     let wf = id === lastWorkflowId ? lastWorkflow : workflows.get(id);
     if (wf === undefined) {
@@ -150,17 +163,16 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
         if (oldest !== undefined) workflows.delete(oldest);
         if (oldest === lastWorkflowId) lastWorkflow = lastWorkflowId = undefined;
       }
-      wf = { start, end, agents: new Map() };
+      wf = { start, end, execs: [], executions: 0 };
       workflows.set(id, wf);
     }
     lastWorkflowId = id;
     lastWorkflow = wf;
     if (start < wf.start) wf.start = start;
     if (end > wf.end) wf.end = end;
-    if (agentName !== undefined && duration !== undefined) {
-      const before = wf.agents.get(agentName);
-      if (before !== undefined) wf.agents.set(agentName, before + duration);
-      else if (wf.agents.size < MAX_AGENTS_PER_WORKFLOW) wf.agents.set(agentName, duration);
+    if (exec !== undefined) {
+      wf.executions++;
+      if (wf.execs.length < MAX_EXECUTIONS_PER_WORKFLOW) wf.execs.push(exec);
     }
   };
 
@@ -196,7 +208,9 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
         const d = p.durationMs;
         if (d === undefined || d > 86_400_000) return;
         op(agents, 'agent', p.name)?.sketch.add(d);
-        workflowSpan(event, t - d, t, p.name, d);
+        workflowSpan(event, t - d, t, {
+          name: p.name, agentId: event.agentId, spanId: event.spanId, parentSpanId: event.parentSpanId, parentAgentId: p.parentAgentId, start: t - d, end: t,
+        });
         return;
       }
       case 'llm.call': {
@@ -287,8 +301,8 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
     }
     for (const [id, wf] of workflows) {
       const wall = wf.end - wf.start;
-      if (wall < minWorkflowMs || wf.agents.size < 2) continue;
-      for (const [name, ms] of wf.agents) {
+      if (wall < minWorkflowMs || wf.executions < 2) continue;
+      for (const [name, ms] of ownTimeByAgent(wf.execs)) {
         const share = ms / wall;
         if (share <= workflowShare) continue;
         bottlenecks.push({
@@ -296,7 +310,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
           reason: 'workflow_share',
           severity: share >= 0.6 ? 'high' : 'medium',
           location: { workflowId: id, agentId: name, operation: `agent:${name}` },
-          description: `agent ${name} takes ${Math.round(share * 100)}% of workflow ${id}'s wall time`,
+          description: `agent ${name} takes ${Math.round(share * 100)}% of workflow ${id}'s wall time (its own work, child agents excluded)`,
           durationMs: round3(ms),
           count: 1,
           frequencyPerHour: round3(1 / hours),
@@ -348,6 +362,52 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
     },
     snapshot,
   };
+}
+
+/**
+ * Own time per agent name in one workflow: each execution's duration minus the union of the
+ * intervals of its child executions (clipped to it). A child is an execution whose parentSpanId is
+ * the execution's spanId, or, when its parent span is not an agent execution of the workflow (a
+ * subagent started inside a tool call), whose parentAgentId is the execution's agentId and which
+ * started while it ran. An agent that waits for its children has little own time.
+ */
+function ownTimeByAgent(execs: readonly ExecRecord[]): Map<string, number> {
+  const bySpan = new Map<string, ExecRecord>();
+  for (const e of execs) if (e.spanId !== undefined) bySpan.set(e.spanId, e);
+  const children = new Map<ExecRecord, ExecRecord[]>();
+  for (const c of execs) {
+    let parent = c.parentSpanId !== undefined ? bySpan.get(c.parentSpanId) : undefined;
+    if (parent === c) parent = undefined;
+    if (parent === undefined && c.parentAgentId !== undefined) {
+      parent = execs.find((p) => p !== c && p.agentId === c.parentAgentId && p.start <= c.start && c.start <= p.end);
+    }
+    if (parent === undefined) continue;
+    let list = children.get(parent);
+    if (list === undefined) children.set(parent, (list = []));
+    list.push(c);
+  }
+  const own = new Map<string, number>();
+  for (const e of execs) {
+    const kids = children.get(e);
+    let covered = 0;
+    if (kids !== undefined) {
+      // Union of the children's intervals, clipped to the parent's.
+      const spans = kids.map((k) => [Math.max(e.start, k.start), Math.min(e.end, k.end)] as const).filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+      let curStart = -Infinity;
+      let curEnd = -Infinity;
+      for (const [a, b] of spans) {
+        if (a > curEnd) {
+          if (curEnd > curStart) covered += curEnd - curStart;
+          curStart = a;
+          curEnd = b;
+        } else if (b > curEnd) curEnd = b;
+      }
+      if (curEnd > curStart) covered += curEnd - curStart;
+    }
+    const ms = Math.max(0, e.end - e.start - covered);
+    own.set(e.name, (own.get(e.name) ?? 0) + ms);
+  }
+  return own;
 }
 
 function findingOf(b: Bottleneck): Finding {

@@ -54,6 +54,37 @@ describe('bottlenecksAnalyzer', () => {
     await observer.close();
   });
 
+  it("judges an agent's own time: a planner waiting for its workers is not flagged, a long leaf is", async () => {
+    const { observer, snap } = setup();
+    const span = (n: number) => n.toString(16).padStart(16, '0');
+    const agent = (n: number, name: string, start: number, end: number, parent?: number, workflowId = 'wf') =>
+      observer.emit({
+        type: 'agent.end', timestamp: T0 + end, workflowId, agentId: name, spanId: span(n), parentSpanId: parent === undefined ? undefined : span(parent),
+        payload: { name, status: 'success', durationMs: end - start },
+      });
+    // Workflow wf: planner 0–10 s with children w1 1–9 s and w2 1–5 s.
+    // planner own = 10 − |[1,9] ∪ [1,5]| = 10 − 8 = 2 s → 20% ≤ 30%: not flagged.
+    // w1 own = 8 s → 80% of 10 s; w2 own = 4 s → 40%: both leaves are flagged.
+    agent(2, 'w1', 1000, 9000, 1);
+    agent(3, 'w2', 1000, 5000, 1);
+    agent(1, 'planner', 0, 10_000);
+    // Workflow solo: leaf A 0–7 s and leaf B 8–10 s (wall 10 s): A own 7 s → 70% (> 30%), B 2 s → 20%.
+    agent(10, 'A', 0, 7000, undefined, 'solo');
+    agent(11, 'B', 8000, 10_000, undefined, 'solo');
+    // Workflow one: a single execution is never judged, however long.
+    agent(20, 'alone', 0, 10_000, undefined, 'one');
+    // A subagent started inside a tool call (parent span = the tool's): falls back to parentAgentId.
+    observer.emit({ type: 'agent.end', timestamp: T0 + 9000, workflowId: 'tool', agentId: 'sub', spanId: span(31), parentSpanId: span(99), payload: { name: 'sub', parentAgentId: 'boss', status: 'success', durationMs: 8000 } });
+    observer.emit({ type: 'agent.end', timestamp: T0 + 10_000, workflowId: 'tool', agentId: 'boss', spanId: span(30), payload: { name: 'boss', status: 'success', durationMs: 10_000 } });
+    await observer.flush();
+    const shares = snap().bottlenecks.filter((b) => b.reason === 'workflow_share');
+    const byKey = Object.fromEntries(shares.map((b) => [`${b.location.workflowId}/${b.location.agentId}`, [b.impact, b.durationMs]]));
+    // boss own = 10 − 8 = 2 s (20%): not flagged; sub own 8 s (80%).
+    expect(byKey).toEqual({ 'wf/w1': [0.8, 8000], 'wf/w2': [0.4, 4000], 'solo/A': [0.7, 7000], 'tool/sub': [0.8, 8000] });
+    expect(shares.find((b) => b.location.agentId === 'A')!.description).toContain('70%');
+    await observer.close();
+  });
+
   it('flags LLM latency outliers: calls over 3× the median', async () => {
     const { observer, snap } = setup();
     for (let i = 0; i < 40; i++) {
