@@ -31,7 +31,11 @@ export function compilePredicate(filter: EventFilter | undefined): ((event: Flee
     const rank = SEVERITY_RANK[minSeverity];
     checks.push((e) => SEVERITY_RANK[e.severity] >= rank);
   }
-  if (excludeSources !== undefined && excludeSources.length > 0) {
+  if (excludeSources !== undefined && excludeSources.length === 1) {
+    // The common case (an analyzer skipping its own output): one string compare, no set lookup.
+    const [only] = excludeSources;
+    checks.push((e) => e.source !== only);
+  } else if (excludeSources !== undefined && excludeSources.length > 1) {
     const excluded = new Set(excludeSources);
     checks.push((e) => !excluded.has(e.source));
   }
