@@ -64,6 +64,20 @@ export function parallelizationRatio(intervals: readonly Interval[]): number | n
   return Math.min(1, Math.max(0, ratio));
 }
 
+/**
+ * Time that running the executions side by side could save, assuming they do not depend on each
+ * other: U − L, with U the length of the union of their intervals and L the longest duration. If
+ * they all started together, the time they keep busy would shrink from U to L; everything else
+ * (an enclosing agent's own work, gaps) is left as it was. 0 for fewer than two executions or
+ * when they already run within the span of the longest. Example: 1 s, 2 s, 3 s one after
+ * another → U = 6 s, L = 3 s → 3 s.
+ */
+export function parallelSaving(intervals: readonly Interval[]): number {
+  let longest = 0;
+  for (const i of intervals) if (i.end - i.start > longest) longest = i.end - i.start;
+  return Math.max(0, unionLength(intervals) - longest);
+}
+
 export interface PathStep {
   id: string;
   depth: number;

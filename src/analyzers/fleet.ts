@@ -8,7 +8,7 @@
  * The figures are derived in `fleet-math.ts` and documented in `docs/analyzers.md`.
  */
 import type { Analyzer, EventOf, FleetEvent } from '../core/index.js';
-import { criticalPath, leafExecutions, parallelizationRatio, unionLength, type Interval } from './fleet-math.js';
+import { criticalPath, leafExecutions, parallelSaving, parallelizationRatio, unionLength, type Interval } from './fleet-math.js';
 import { DEFAULT_PRICING, callCost, checkPricingTable, findModelPrice, type ModelPrice, type PricingTable } from './pricing.js';
 import type { Finding, TokenTotals } from './types.js';
 
@@ -27,10 +27,14 @@ export interface FleetOptions {
   slowFactor?: number;
   /** ... and lasts at least this long. Default 1000 ms. */
   slowMinMs?: number;
-  /** A completed workflow with at least `lowParallelMinAgents` leaf executions and a ratio below this gets a `fleet.low_parallelization` finding. Default 0.2. */
+  /** A completed workflow with at least `lowParallelMinAgents` leaf executions, a ratio below this and a material `potentialSavingMs` gets a `fleet.low_parallelization` finding. Default 0.2. */
   lowParallelRatio?: number;
   /** Default 3. */
   lowParallelMinAgents?: number;
+  /** ... and only when `potentialSavingMs` is at least this share of the workflow's wall clock. Default 0.2. */
+  lowParallelMinSavingShare?: number;
+  /** ... and at least this many ms. Default 100. */
+  lowParallelMinSavingMs?: number;
   /** An execution started longer ago than this (observer clock) and never ended is `stale`. Default 3,600,000 (1 h). */
   staleAfterMs?: number;
 }
@@ -102,6 +106,8 @@ export interface WorkflowSummary {
   leafBusyMs: number;
   /** See docs: (Σ − union) / (Σ − longest) over leaf executions; null when undefined (< 2 leaves with length). */
   parallelizationRatio: number | null;
+  /** leafBusyMs − the longest leaf: what running the leaves side by side could save if they do not depend on each other (see docs). */
+  potentialSavingMs: number;
   /** leafExecutionMs / leafBusyMs: how many leaves ran at once on average while any ran. */
   averageConcurrency: number | null;
   criticalPath: { steps: CriticalPathStep[]; durationMs: number };
@@ -188,6 +194,7 @@ interface Workflow {
 const zeroTokens = (): TokenTotals => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
 const NO_PENDING: string[] = [];
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
+const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
 
 export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapshot> {
   const table: PricingTable = { ...(options.replacePricing === true ? {} : DEFAULT_PRICING), ...checkPricingTable(options.pricing ?? {}, 'fleet') };
@@ -198,6 +205,8 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
   const slowMinMs = options.slowMinMs ?? 1000;
   const lowRatio = options.lowParallelRatio ?? 0.2;
   const lowMinAgents = options.lowParallelMinAgents ?? 3;
+  const lowMinSavingShare = options.lowParallelMinSavingShare ?? 0.2;
+  const lowMinSavingMs = options.lowParallelMinSavingMs ?? 100;
   const staleAfterMs = options.staleAfterMs ?? 3_600_000;
 
   const workflows = new Map<string, Workflow>();
@@ -461,6 +470,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
       leafExecutionMs: r3(leafSum),
       leafBusyMs: r3(busy),
       parallelizationRatio: ratio === null ? null : r3(ratio),
+      potentialSavingMs: r3(parallelSaving(leaves)),
       averageConcurrency: busy > 0 ? r3(leafSum / busy) : null,
       criticalPath: {
         steps: path.steps.map((s) => {
@@ -485,19 +495,23 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     const findings: Finding[] = [];
     let stale = 0;
     for (const s of summaries) {
-      if (s.state === 'completed' && s.parallelizationRatio !== null && s.parallelizationRatio < lowRatio && s.leafExecutions >= lowMinAgents) {
-        const longest = Math.max(...s.timeline.map((t) => t.durationMs));
+      const saving = s.potentialSavingMs;
+      if (
+        s.state === 'completed' && s.parallelizationRatio !== null && s.parallelizationRatio < lowRatio && s.leafExecutions >= lowMinAgents &&
+        saving >= lowMinSavingMs && saving >= lowMinSavingShare * s.wallClockMs
+      ) {
         findings.push({
           analyzer: 'fleet',
           kind: 'fleet.low_parallelization',
           severity: s.parallelizationRatio === 0 ? 'medium' : 'low',
-          title: `Workflow ${s.workflowId} ran its agents almost one after another (parallelization ${s.parallelizationRatio})`,
+          title: `Workflow ${s.workflowId} ran its agents almost one after another (parallelization ${s.parallelizationRatio}): up to ${fmtMs(saving)} of ${fmtMs(s.wallClockMs)} could be saved`,
           location: { workflowId: s.workflowId, sessionId: s.sessionId },
           evidence: {
-            parallelizationRatio: s.parallelizationRatio, executions: s.executions, wallClockMs: s.wallClockMs, leafExecutionMs: s.leafExecutionMs,
-            criticalPathMs: s.criticalPath.durationMs,
-            // If the independent leaves ran side by side, the wall clock could approach the critical path.
-            potentialSavingMs: r3(Math.max(0, s.wallClockMs - Math.max(s.criticalPath.durationMs, longest))),
+            parallelizationRatio: s.parallelizationRatio, executions: s.executions, leafExecutions: s.leafExecutions, wallClockMs: s.wallClockMs,
+            leafExecutionMs: s.leafExecutionMs, leafBusyMs: s.leafBusyMs, criticalPathMs: s.criticalPath.durationMs,
+            // If the leaves that do not depend on each other ran side by side: union of leaves − longest leaf.
+            potentialSavingMs: saving,
+            savingShare: s.wallClockMs > 0 ? r3(saving / s.wallClockMs) : 0,
           },
           firstSeen: s.start,
           lastSeen: s.end,

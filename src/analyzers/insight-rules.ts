@@ -169,9 +169,9 @@ export const BUILTIN_RULES: readonly InsightRule[] = [
     kinds: ['fleet.low_parallelization'],
     category: 'efficiency',
     priority: 'medium',
-    title: () => 'Agents of a workflow run one after another',
-    recommendation: (f) => `Workflow agents ran almost sequentially (parallelization ratio ${num(f, 'parallelizationRatio') ?? '?'}). Start the agents that do not depend on each other together (Promise.all / parallel subagents); keep sequential only the steps that need an earlier result.`,
-    impact: (f) => `wall clock ${secs(num(f, 'wallClockMs'))} for ${secs(num(f, 'leafExecutionMs'))} of agent work; up to ${secs(num(f, 'potentialSavingMs'))} saved per workflow`,
+    title: (f) => `${f.location?.workflowId !== undefined ? `Workflow ${f.location.workflowId} runs` : 'A workflow runs'} its agents one after another: up to ${secs(num(f, 'potentialSavingMs'))} of ${secs(num(f, 'wallClockMs'))} could be saved`,
+    recommendation: (f) => `The workflow's agents ran almost sequentially (parallelization ratio ${num(f, 'parallelizationRatio') ?? '?'}). Start the agents that do not depend on each other together (Promise.all / parallel subagents); keep sequential only the steps that need an earlier result.`,
+    impact: (f) => `up to ${secs(num(f, 'potentialSavingMs'))} of the ${secs(num(f, 'wallClockMs'))} wall clock saved per run, if its agents do not depend on each other (${secs(num(f, 'leafExecutionMs'))} of agent work)`,
     effort: 'medium',
   },
   {

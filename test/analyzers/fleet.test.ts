@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createObserver, type EventInput } from 'fleetscope';
 import { fleetAnalyzer, type FleetOptions, type FleetSnapshot } from '../../src/analyzers/fleet.js';
-import { criticalPath, parallelizationRatio, unionLength } from '../../src/analyzers/fleet-math.js';
+import { criticalPath, parallelSaving, parallelizationRatio, unionLength } from '../../src/analyzers/fleet-math.js';
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 const span = (n: number) => n.toString(16).padStart(16, '0');
@@ -44,6 +44,14 @@ describe('fleet math', () => {
     expect(parallelizationRatio([{ id: 'a', start: 0, end: 10 }])).toBeNull();
     expect(parallelizationRatio([{ id: 'a', start: 0, end: 10 }, { id: 'b', start: 5, end: 5 }])).toBeNull();
     expect(unionLength([{ id: 'a', start: 0, end: 10 }, { id: 'b', start: 5, end: 15 }, { id: 'c', start: 20, end: 30 }])).toBe(25);
+  });
+
+  it('parallel saving = union − longest: 1 s, 2 s, 3 s in a row → 6 − 3 = 3 s; already parallel → 0', () => {
+    expect(parallelSaving([{ id: 'a', start: 0, end: 1000 }, { id: 'b', start: 1000, end: 3000 }, { id: 'c', start: 3000, end: 6000 }])).toBe(3000);
+    // A [0,10], B [5,15], C [20,30]: union 25, longest 10 → 15.
+    expect(parallelSaving([{ id: 'a', start: 0, end: 10 }, { id: 'b', start: 5, end: 15 }, { id: 'c', start: 20, end: 30 }])).toBe(15);
+    expect(parallelSaving([{ id: 'a', start: 0, end: 10 }, { id: 'b', start: 2, end: 8 }])).toBe(0);
+    expect(parallelSaving([])).toBe(0);
   });
 });
 
@@ -91,8 +99,9 @@ describe('fleetAnalyzer', () => {
     expect(kinds).toContain('fleet.low_parallelization');
     expect(kinds).toContain('fleet.failed_agents');
     const low = sequential.findings.find((f) => f.kind === 'fleet.low_parallelization')!;
-    // Wall 100s; the critical path (planner) is 100s: nothing to save by this measure.
+    // Leaves w1 [10,50], w2 [50,90], w3 [90,95]: union 85 s − longest 40 s = 45 s saved if run side by side.
     expect(low.evidence.parallelizationRatio).toBe(0);
+    expect(low.evidence.potentialSavingMs).toBe(45_000);
 
     // Same workers side by side → 1.
     const parallel = await run(agentEvents([
@@ -103,6 +112,43 @@ describe('fleetAnalyzer', () => {
     ]));
     expect(parallel.workflows[0]!.parallelizationRatio).toBe(1);
     expect(parallel.findings.map((f) => f.kind)).not.toContain('fleet.low_parallelization');
+  });
+
+  it('low parallelization is raised only with a material saving, which it states', async () => {
+    // Three independent leaves one after another: 1 s, 2 s, 3 s (wall 6 s).
+    // ratio = (S − U)/(S − L) = (6 − 6)/(6 − 3) = 0; saving = U − L = 6 − 3 = 3 s = 50% of the wall.
+    const seq = await run(agentEvents([
+      { n: 1, name: 'a', start: 0, end: 1000 },
+      { n: 2, name: 'b', start: 1000, end: 3000 },
+      { n: 3, name: 'c', start: 3000, end: 6000 },
+    ]));
+    expect(seq.workflows[0]!.parallelizationRatio).toBe(0);
+    expect(seq.workflows[0]!.potentialSavingMs).toBe(3000);
+    const low = seq.findings.find((f) => f.kind === 'fleet.low_parallelization')!;
+    expect(low.evidence).toMatchObject({ parallelizationRatio: 0, wallClockMs: 6000, potentialSavingMs: 3000, savingShare: 0.5 });
+    expect(low.title).toContain('up to 3.0 s of 6.0 s could be saved');
+
+    // One long leaf and two short ones in a row: 10 s, 0.5 s, 0.5 s (wall 11 s), ratio 0 but
+    // saving = 11 − 10 = 1 s = 9% of the wall (< 20%): not worth a finding.
+    const small = await run(agentEvents([
+      { n: 1, name: 'a', start: 0, end: 10_000 },
+      { n: 2, name: 'b', start: 10_000, end: 10_500 },
+      { n: 3, name: 'c', start: 10_500, end: 11_000 },
+    ]));
+    expect(small.workflows[0]!.parallelizationRatio).toBe(0);
+    expect(small.workflows[0]!.potentialSavingMs).toBe(1000);
+    expect(small.findings.map((f) => f.kind)).not.toContain('fleet.low_parallelization');
+
+    // Same shape scaled down to 60 ms, 30 ms, 30 ms: saving 60 ms = 50% but < 100 ms: none;
+    // with lowParallelMinSavingMs 50 it is raised.
+    const tiny = agentEvents([
+      { n: 1, name: 'a', start: 0, end: 60 },
+      { n: 2, name: 'b', start: 60, end: 90 },
+      { n: 3, name: 'c', start: 90, end: 120 },
+    ]);
+    expect((await run(tiny)).findings.map((f) => f.kind)).not.toContain('fleet.low_parallelization');
+    const tinyLow = (await run(tiny, { lowParallelMinSavingMs: 50 })).findings.find((f) => f.kind === 'fleet.low_parallelization')!;
+    expect(tinyLow.evidence.potentialSavingMs).toBe(60);
   });
 
   it('reports running, orphan ends, slow agents and totals without crashing', async () => {
