@@ -59,6 +59,7 @@ export class EventBus {
    * and overflow policy; the bus never waits for a subscriber.
    */
   subscribe(filter: EventFilter = {}, options: SubscribeOptions = {}): Subscription {
+    options ??= {};
     const channels = filter.types !== undefined ? [...new Set(filter.types)] : [ALL];
     const predicate = compilePredicate(filter);
     let attached = true;

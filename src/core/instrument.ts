@@ -125,6 +125,7 @@ export class Instrumentation {
     const start = performance.now();
     let value: Awaited<T>;
     try {
+      if (typeof fn !== 'function') throw new TypeError('[fleetscope] the scope needs a function to run (got ' + typeof fn + ')');
       value = await runInScope(scope, fn);
     } catch (error) {
       end({ ok: false, error }, elapsedSince(start));
@@ -158,9 +159,10 @@ export class Instrumentation {
   }
 
   agent<T>(options: AgentOptions | string, fn: () => T | Promise<T>): Promise<Awaited<T>> {
-    const opts = typeof options === 'string' ? { name: options } : options;
+    const opts: AgentOptions = typeof options === 'string' ? { name: options } : options ?? { name: 'agent' };
     const parent = this.parent();
-    const { name, agentType } = opts;
+    const name = typeof opts.name === 'string' && opts.name !== '' ? opts.name : 'agent';
+    const { agentType } = opts;
     const scope = scopeOf(parent.sessionId, opts.id ?? name, name, opts.workflowId ?? parent.workflowId, parent.traceId, newSpanId());
     // The top-level `main` context is not an agent; only a real agent scope is a parent.
     const parentAgentId = parent.agentName !== undefined ? parent.agentId : undefined;
@@ -204,7 +206,8 @@ export class Instrumentation {
       const usage = recorded.usage ?? fromResult ?? {};
       const payload = {
         provider: meta?.provider,
-        model: recorded.model ?? fromResult?.model ?? meta?.model,
+        // A call is kept even when the host forgot the model: its tokens and latency still count.
+        model: recorded.model ?? fromResult?.model ?? (typeof meta?.model === 'string' ? meta.model : 'unknown'),
         operation: meta?.operation ?? 'chat',
         inputTokens: usage.inputTokens,
         outputTokens: usage.outputTokens,

@@ -252,7 +252,7 @@ export class Observer {
    * `for await (const batch of observer.subscribe({ types: ['tool.end'] })) { ... }`.
    */
   subscribe(filter: EventFilter = {}, options: SubscribeOptions = {}): Subscription {
-    return this.bus.subscribe(filter, options);
+    return this.bus.subscribe(normalizeFilter(filter), options ?? {});
   }
 
   /**
@@ -261,6 +261,7 @@ export class Observer {
    * Never throws: a failing storage gives an empty page and a counted error.
    */
   async query(query: EventQuery = {}): Promise<QueryPage> {
+    query ??= {};
     const storage = this.pipeline.storage;
     if (storage === undefined) return { events: [] };
     await this.pipeline.storageCaughtUp(this.flushTimeoutMs);
@@ -281,6 +282,7 @@ export class Observer {
 
   /** Flushes, then renders the markdown report from the analyzers' snapshots. */
   async report(options: ReportOptions = {}): Promise<string> {
+    options ??= {};
     await this.flush();
     try {
       return this.renderReport({
@@ -407,3 +409,11 @@ export function createCoreObserver(options: ObserverOptions = {}): Observer {
 }
 
 
+
+/** A filter from whatever the host passed: `null` means all, a lone type string is a list of one. */
+function normalizeFilter(filter: EventFilter | null | undefined): EventFilter {
+  if (typeof filter !== 'object' || filter === null) return {};
+  const { types } = filter;
+  if (types === undefined || Array.isArray(types)) return filter;
+  return { ...filter, types: typeof types === 'string' ? [types] : undefined };
+}

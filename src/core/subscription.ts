@@ -51,6 +51,10 @@ const COMPACT_AFTER = 4096;
 
 let anonymousCount = 0;
 
+function positiveInteger(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
+}
+
 type Resolver = (result: IteratorResult<readonly FleetEvent[]>) => void;
 
 /**
@@ -84,14 +88,15 @@ export class Subscription implements AsyncIterableIterator<readonly FleetEvent[]
 
   /** @internal Created by `EventBus.subscribe`. */
   constructor(options: SubscribeOptions, detach: () => void) {
-    this.name = options.name ?? `subscriber-${++anonymousCount}`;
-    this.highWaterMark = Math.max(1, Math.floor(options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK));
-    this.overflow = options.overflow ?? 'drop-oldest';
-    this.maxBatchSize = Math.max(1, Math.floor(options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE));
-    this.onDrop = options.onDrop;
+    // Options are coerced, never rejected: a subscription must stay bounded whatever it was given.
+    this.name = typeof options.name === 'string' ? options.name : `subscriber-${++anonymousCount}`;
+    this.highWaterMark = positiveInteger(options.highWaterMark, DEFAULT_HIGH_WATER_MARK);
+    this.overflow = options.overflow === 'drop-newest' ? 'drop-newest' : 'drop-oldest';
+    this.maxBatchSize = positiveInteger(options.maxBatchSize, DEFAULT_MAX_BATCH_SIZE);
+    this.onDrop = typeof options.onDrop === 'function' ? options.onDrop : undefined;
     this.detach = detach;
     this.signal = options.signal;
-    if (options.signal) {
+    if (options.signal instanceof AbortSignal) {
       if (options.signal.aborted) {
         queueMicrotask(() => this.close());
       } else {
