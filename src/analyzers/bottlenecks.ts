@@ -69,8 +69,10 @@ export interface Bottleneck {
   count: number;
   /** count per hour of observed time (first to last event, at least one minute). */
   frequencyPerHour: number;
-  /** Share of wall time (0..1): operation time / observed time, agent time / workflow wall time, or share of samples under pressure. */
+  /** Share of wall time (0..1): operation time / observed time, agent own time / workflow wall time, or share of samples under pressure. */
   impact: number;
+  /** Slow agent: share of its execution time (over tracked workflows) that was its own, not covered by child executions. */
+  ownShare?: number;
 }
 
 export interface BottlenecksSnapshot {
@@ -252,6 +254,21 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
     const observedMs = last > first ? last - first : 0;
     const hours = Math.max(observedMs, 60_000) / 3_600_000;
     const bottlenecks: Bottleneck[] = [];
+    // Own time per agent, per workflow and over all tracked workflows (to tell a slow agent from one waiting for its children).
+    const ownByWorkflow = new Map<string, Map<string, { own: number; total: number }>>();
+    const ownAll = new Map<string, { own: number; total: number }>();
+    for (const [id, wf] of workflows) {
+      const byAgent = ownTimeByAgent(wf.execs);
+      ownByWorkflow.set(id, byAgent);
+      for (const [name, t] of byAgent) {
+        const sums = ownAll.get(name);
+        if (sums === undefined) ownAll.set(name, { ...t });
+        else {
+          sums.own += t.own;
+          sums.total += t.total;
+        }
+      }
+    }
     for (const state of ops) {
       const s = state.sketch;
       if (s.count < minSamples) continue;
@@ -289,20 +306,25 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
           description: `${state.name} takes ${Math.round(mean)} ms on average (p95 ${Math.round(p95)} ms)`,
         });
       } else {
+        const t = ownAll.get(state.name);
+        const ownShare = t !== undefined && t.total > 0 ? t.own / t.total : undefined;
+        const waits = ownShare !== undefined && ownShare < 0.5;
         bottlenecks.push({
           ...base,
           type: agentType(state.name),
           reason: 'slow_agent',
           severity,
           location: { agentId: state.name, operation: `agent:${state.name}` },
-          description: `agent ${state.name} takes ${Math.round(mean)} ms on average (p95 ${Math.round(p95)} ms)`,
+          description: `agent ${state.name} takes ${Math.round(mean)} ms on average (p95 ${Math.round(p95)} ms)` +
+            (waits ? `, ${Math.round((1 - ownShare) * 100)}% of it waiting for its child agents` : ''),
+          ...(ownShare !== undefined ? { ownShare: round3(ownShare) } : {}),
         });
       }
     }
     for (const [id, wf] of workflows) {
       const wall = wf.end - wf.start;
       if (wall < minWorkflowMs || wf.executions < 2) continue;
-      for (const [name, ms] of ownTimeByAgent(wf.execs)) {
+      for (const [name, { own: ms }] of ownByWorkflow.get(id)!) {
         const share = ms / wall;
         if (share <= workflowShare) continue;
         bottlenecks.push({
@@ -310,7 +332,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
           reason: 'workflow_share',
           severity: share >= 0.6 ? 'high' : 'medium',
           location: { workflowId: id, agentId: name, operation: `agent:${name}` },
-          description: `agent ${name} takes ${Math.round(share * 100)}% of workflow ${id}'s wall time (its own work, child agents excluded)`,
+          description: `agent ${name}'s own work takes ${Math.round(share * 100)}% of workflow ${id}'s wall time`,
           durationMs: round3(ms),
           count: 1,
           frequencyPerHour: round3(1 / hours),
@@ -371,7 +393,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
  * subagent started inside a tool call), whose parentAgentId is the execution's agentId and which
  * started while it ran. An agent that waits for its children has little own time.
  */
-function ownTimeByAgent(execs: readonly ExecRecord[]): Map<string, number> {
+function ownTimeByAgent(execs: readonly ExecRecord[]): Map<string, { own: number; total: number }> {
   const bySpan = new Map<string, ExecRecord>();
   for (const e of execs) if (e.spanId !== undefined) bySpan.set(e.spanId, e);
   const children = new Map<ExecRecord, ExecRecord[]>();
@@ -386,7 +408,7 @@ function ownTimeByAgent(execs: readonly ExecRecord[]): Map<string, number> {
     if (list === undefined) children.set(parent, (list = []));
     list.push(c);
   }
-  const own = new Map<string, number>();
+  const own = new Map<string, { own: number; total: number }>();
   for (const e of execs) {
     const kids = children.get(e);
     let covered = 0;
@@ -405,7 +427,12 @@ function ownTimeByAgent(execs: readonly ExecRecord[]): Map<string, number> {
       if (curEnd > curStart) covered += curEnd - curStart;
     }
     const ms = Math.max(0, e.end - e.start - covered);
-    own.set(e.name, (own.get(e.name) ?? 0) + ms);
+    const sums = own.get(e.name);
+    if (sums === undefined) own.set(e.name, { own: ms, total: e.end - e.start });
+    else {
+      sums.own += ms;
+      sums.total += e.end - e.start;
+    }
   }
   return own;
 }
@@ -424,6 +451,7 @@ function findingOf(b: Bottleneck): Finding {
       count: b.count,
       frequencyPerHour: b.frequencyPerHour,
       impact: b.impact,
+      ...(b.ownShare !== undefined ? { ownShare: b.ownShare } : {}),
     },
   };
 }

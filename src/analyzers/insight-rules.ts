@@ -73,12 +73,31 @@ export const BUILTIN_RULES: readonly InsightRule[] = [
     kinds: ['bottleneck.*'],
     when: (f) => f.evidence.reason === 'workflow_share',
     category: 'performance',
-    recommendation: (f) => `${where(f)} takes ${pct(num(f, 'impact', 'share', 'shareOfWallClock'))} of its workflow's wall time: split its work into parallel subtasks, or give it faster tools or a faster model.`,
+    recommendation: (f) => `${where(f)} takes ${pct(num(f, 'impact', 'share', 'shareOfWallClock'))} of its workflow's wall time in its own work (time spent waiting for child agents excluded): split its work into parallel subtasks, or give it faster tools or a faster model.`,
+    impact: (f) => `${secs(num(f, 'durationMs'))} of own work, ${pct(num(f, 'impact', 'share', 'shareOfWallClock'))} of the workflow's wall time`,
     effort: 'high',
+  },
+  {
+    id: 'agent.slow',
+    kinds: ['bottleneck.*'],
+    when: (f) => f.evidence.reason === 'slow_agent',
+    category: 'performance',
+    title: (f) => f.title,
+    recommendation: (f) => {
+      const own = num(f, 'ownShare');
+      const head = `${where(f)} is slow (mean ${secs(num(f, 'durationMs'))}, p95 ${secs(num(f, 'p95Ms'))}).`;
+      if (own !== undefined && own < 0.5) {
+        return `${head} ${pct(1 - own)} of its time it waits for its child agents: speed those up or run them in parallel first; its own work is ${pct(own)} of its time.`;
+      }
+      return `${head} Most of its time goes to ${f.kind === 'bottleneck.llm_api' ? 'LLM calls: stream responses, trim the prompt (cache the fixed prefix), lower max_tokens or route simple steps to a faster model' : 'tools: add timeouts, cache tool results, and run independent tool calls in parallel'}; or split its task.`;
+    },
+    impact: (f) => `${num(f, 'count') ?? '?'} runs of ${secs(num(f, 'durationMs'))} on average (${(num(f, 'frequencyPerHour') ?? 0).toFixed(1)} per hour)`,
+    effort: 'medium',
   },
   {
     id: 'llm.slow_calls',
     kinds: ['bottleneck.llm_api'],
+    when: (f) => f.evidence.reason === undefined || f.evidence.reason === 'llm_latency',
     category: 'performance',
     recommendation: (f) => `LLM calls${f.location?.model ? ` to ${f.location.model}` : ''} are slow (${secs(num(f, 'p95Ms', 'p95', 'durationMs', 'meanMs'))}). Stream responses, trim the prompt (enable prompt caching for the fixed prefix), lower max_tokens, or route simple steps to a faster model.`,
     effort: 'medium',
@@ -86,8 +105,10 @@ export const BUILTIN_RULES: readonly InsightRule[] = [
   {
     id: 'tool.slow',
     kinds: ['bottleneck.tool_execution', 'bottleneck.io', 'bottleneck.network'],
+    when: (f) => f.evidence.reason === undefined || f.evidence.reason === 'slow_tool',
     category: 'performance',
     recommendation: (f) => `${where(f)} is slow (mean ${secs(num(f, 'durationMs', 'meanMs', 'mean'))}, p95 ${secs(num(f, 'p95Ms', 'p95'))}). Add a timeout, cache its results, run it in parallel with independent work, or replace it with a faster equivalent.`,
+    impact: (f) => (num(f, 'count') !== undefined ? `${num(f, 'count')} calls of ${secs(num(f, 'durationMs', 'meanMs', 'mean'))} on average (${(num(f, 'frequencyPerHour') ?? 0).toFixed(1)} per hour)` : 'not estimated'),
     effort: 'medium',
   },
   {

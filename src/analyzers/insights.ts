@@ -121,6 +121,27 @@ export function defaultImpact(evidence: Finding['evidence']): string {
   return parts.length > 0 ? parts.join('; ') : 'not estimated';
 }
 
+const MAX_PLACES = 50;
+
+/** The session or workflow a finding is about (`workflow <id>` / `session <id>`), when it says. */
+function placeOf(location: FindingLocation | undefined): string | undefined {
+  if (location?.workflowId !== undefined) return `workflow ${location.workflowId}`;
+  if (location?.sessionId !== undefined) return `session ${location.sessionId}`;
+  return undefined;
+}
+
+/** Whether `text` contains `id` as a whole word (not inside another word or id). */
+function namesId(text: string, id: string): boolean {
+  let from = 0;
+  for (let at = text.indexOf(id, from); at >= 0; at = text.indexOf(id, from)) {
+    const before = text[at - 1];
+    const after = text[at + id.length];
+    if ((before === undefined || !/[\w-]/.test(before)) && (after === undefined || !/[\w-]/.test(after))) return true;
+    from = at + 1;
+  }
+  return false;
+}
+
 /** Where an insight applies, for deduplication: one insight per rule and operation/tool/model/agent. */
 function locationKey(finding: Finding): string {
   const l = finding.location ?? {};
@@ -151,24 +172,73 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
     return undefined;
   };
 
-  const upsert = (insight: Omit<Insight, 'occurrences' | 'firstSeen' | 'lastSeen'>, at: number, count: boolean) => {
+  /**
+   * Per insight: the places (session / workflow) its findings came from and which finding it
+   * currently shows. Every text field of a merged insight (title, recommendation, impact,
+   * evidence) comes from ONE finding, the representative: the most severe, the latest among
+   * equals. When the findings come from several places, the title says so and the evidence
+   * lists the other places (`alsoIn`).
+   */
+  const merged = new Map<string, { places: string[]; placeCount: number; rank: number; at: number; title: string; evidence: Record<string, unknown> }>();
+
+  const upsert = (insight: Omit<Insight, 'occurrences' | 'firstSeen' | 'lastSeen'>, at: number, count: boolean, place?: string) => {
     const existing = insights.get(insight.id);
     if (existing !== undefined) {
       if (count) existing.occurrences++;
-      existing.lastSeen = at;
-      // Keep the most severe phrasing and the latest figures.
-      if (PRIORITY_RANK[insight.priority] < PRIORITY_RANK[existing.priority]) existing.priority = insight.priority;
-      existing.evidence = insight.evidence;
-      existing.confidence = Math.max(existing.confidence, insight.confidence);
+      existing.lastSeen = Math.max(existing.lastSeen, at);
+      const m = merged.get(insight.id)!;
+      if (place !== undefined && !m.places.includes(place)) {
+        m.placeCount++;
+        if (m.places.length < MAX_PLACES) m.places.push(place);
+      }
+      const rank = PRIORITY_RANK[insight.priority];
+      if (rank < m.rank || (rank === m.rank && at >= m.at)) {
+        // A new representative: take all of its words and figures together.
+        m.rank = rank;
+        m.at = at;
+        m.title = insight.title;
+        m.evidence = insight.evidence;
+        existing.priority = insight.priority;
+        existing.confidence = insight.confidence;
+        existing.recommendation = insight.recommendation;
+        existing.impact = insight.impact;
+        existing.effort = insight.effort;
+        existing.location = insight.location;
+        existing.kind = insight.kind;
+      }
+      const own = placeOf(existing.location);
+      const others = m.places.filter((p) => p !== own);
+      const otherCount = m.placeCount - (own !== undefined && m.places.includes(own) ? 1 : 0);
+      if (otherCount > 0) {
+        const nouns = new Set(m.places.map((p) => p.split(' ')[0]));
+        const noun = nouns.size === 1 ? [...nouns][0]! : 'place';
+        // A title naming its place gets "and N other …"; one that does not, "in N …".
+        const named = own !== undefined && namesId(m.title, own.slice(own.indexOf(' ') + 1));
+        existing.title = named
+          ? `${m.title} (and ${otherCount} other ${noun}${otherCount > 1 ? 's' : ''})`
+          : `${m.title} (in ${m.placeCount} ${noun}s)`;
+        const shown = others.slice(0, 3);
+        existing.evidence = { ...m.evidence, alsoIn: shown.join(', ') + (otherCount > shown.length ? ` and ${otherCount - shown.length} more` : '') };
+      } else {
+        existing.title = m.title;
+        existing.evidence = m.evidence;
+      }
       return;
     }
     if (insights.size >= maxInsights) {
       let victim: Insight | undefined;
       for (const i of insights.values()) if (victim === undefined || PRIORITY_RANK[i.priority] > PRIORITY_RANK[victim.priority]) victim = i;
-      if (victim !== undefined) insights.delete(victim.id);
+      if (victim !== undefined) {
+        insights.delete(victim.id);
+        merged.delete(victim.id);
+      }
     }
     const created: Insight = { ...insight, occurrences: 1, firstSeen: at, lastSeen: at };
     insights.set(created.id, created);
+    merged.set(created.id, {
+      places: place === undefined ? [] : [place], placeCount: place === undefined ? 0 : 1,
+      rank: PRIORITY_RANK[insight.priority], at, title: insight.title, evidence: insight.evidence,
+    });
     if (emitEvents && context !== undefined) {
       const { rule, title, category, priority, confidence, recommendation, evidence } = created;
       context.emit({
@@ -213,6 +283,7 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
       },
       finding.lastSeen ?? finding.firstSeen ?? at,
       count,
+      placeOf(finding.location),
     );
   };
 

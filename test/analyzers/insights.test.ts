@@ -69,6 +69,50 @@ describe('insightsAnalyzer', () => {
     expect(r.second.insights.find((i) => i.rule === 'fleet.parallelize')!.occurrences).toBe(2);
   });
 
+  it('a merged insight shows one finding throughout: title, impact, evidence and recommendation agree, other places listed', async () => {
+    const budget = (session: string, spentUsd: number): Finding => ({
+      analyzer: 'cost', kind: 'cost.budget_exceeded', severity: 'high', title: `Session ${session} budget of $0.14 exceeded`,
+      location: { sessionId: session }, evidence: { scope: 'session', key: session, limitUsd: 0.14, spentUsd },
+    });
+    const share = (workflowId: string, impact: number, severity: Finding['severity']): Finding => ({
+      analyzer: 'bottlenecks', kind: 'bottleneck.llm_api', severity, title: `agent w takes ${impact * 100}% of workflow ${workflowId}'s wall time`,
+      location: { workflowId, agentId: 'w', operation: 'agent:w' }, evidence: { reason: 'workflow_share', impact },
+    });
+    const r = await insightsFor([], [
+      fixed('fake', [
+        budget('s2', 0.1414), budget('s5', 0.1688),
+        // The high one comes first; the later medium ones must not replace its words.
+        share('wf1', 0.8, 'high'), share('wf2', 0.4, 'medium'), share('wf3', 0.35, 'medium'),
+      ]),
+      insightsAnalyzer({ sources: ['fake'] }),
+    ]);
+    const b = r.first.insights.filter((i) => i.rule === 'cost.budget_exceeded');
+    expect(b).toHaveLength(1);
+    // The representative is the latest (s5): $0.1688 − $0.14 = $0.0288 over.
+    expect(b[0]).toMatchObject({ occurrences: 2, title: 'Session s5 budget of $0.14 exceeded (and 1 other session)', impact: '$0.0288 over budget', location: { sessionId: 's5' } });
+    expect(b[0]!.evidence).toMatchObject({ key: 's5', spentUsd: 0.1688, alsoIn: 'session s2' });
+    expect(b[0]!.recommendation).toContain('($0.1688)');
+    const w = r.first.insights.find((i) => i.rule === 'agent.dominates_workflow')!;
+    expect(w).toMatchObject({ occurrences: 3, priority: 'high', title: "agent w takes 80% of workflow wf1's wall time (and 2 other workflows)", location: { workflowId: 'wf1' } });
+    expect(w.evidence).toMatchObject({ impact: 0.8, alsoIn: 'workflow wf2, workflow wf3' });
+    expect(w.recommendation).toContain('80%');
+    // Stable across reads.
+    expect(r.second.insights.find((i) => i.rule === 'cost.budget_exceeded')!.title).toBe(b[0]!.title);
+  });
+
+  it('a merged title that names no place says in how many places', async () => {
+    const repeated = (session: string, calls: number): Finding => ({
+      analyzer: 'patterns', kind: 'pattern.repeated_call', severity: 'low', title: `Read repeated ${calls}× in ${session}`,
+      location: { sessionId: session, toolName: 'Read', operation: 'tool:Read' }, evidence: { calls },
+    });
+    const r = await insightsFor([], [fixed('fake', [repeated('a', 4), repeated('b', 5), repeated('c', 6), repeated('d', 7), repeated('e', 9)]), insightsAnalyzer({ sources: ['fake'] })]);
+    const i = r.first.insights.find((x) => x.rule === 'tool.repeated_call')!;
+    // The rule's title ("Read is called again and again …") names no session: "in 5 sessions".
+    // Representative: the last (e, 9 calls → 8 redundant); the other four, three shown.
+    expect(i).toMatchObject({ occurrences: 5, title: 'Read is called again and again with the same input (in 5 sessions)', impact: '8 redundant calls per session' });
+    expect(i.evidence).toMatchObject({ calls: 9, alsoIn: 'session a, session b, session c and 1 more' });
+  });
+
   it('applies user rules before the built-in ones', async () => {
     const findings: Finding[] = [{ analyzer: 'fake', kind: 'cost.unpriced_model', severity: 'medium', title: 'x unpriced', location: { model: 'x' }, evidence: { calls: 3 } }];
     const r = await insightsFor([], [
