@@ -85,6 +85,27 @@ describe('bottlenecksAnalyzer', () => {
     await observer.close();
   });
 
+  it('says when a slow agent mostly waits for its children (ownShare)', async () => {
+    const { observer, snap } = setup({ minSamples: 1 });
+    const span = (n: number) => n.toString(16).padStart(16, '0');
+    const agent = (n: number, name: string, start: number, end: number, parent?: number) =>
+      observer.emit({
+        type: 'agent.end', timestamp: T0 + end, workflowId: 'wf', agentId: name, spanId: span(n), parentSpanId: parent === undefined ? undefined : span(parent),
+        payload: { name, status: 'success', durationMs: end - start },
+      });
+    // planner 0–10 s, children 1–9 s and 1–5 s: own 2 s of 10 s → ownShare 0.2, 80% waiting.
+    agent(2, 'w1', 1000, 9000, 1);
+    agent(3, 'w2', 1000, 5000, 1);
+    agent(1, 'planner', 0, 10_000);
+    await observer.flush();
+    const slow = snap().bottlenecks.filter((b) => b.reason === 'slow_agent');
+    // Mean > 5 s: planner (10 s) and w1 (8 s); w2 (4 s) is not slow.
+    expect(Object.fromEntries(slow.map((b) => [b.location.agentId, b.ownShare]))).toEqual({ planner: 0.2, w1: 1 });
+    expect(slow.find((b) => b.location.agentId === 'planner')!.description).toContain('80% of it waiting for its child agents');
+    expect(slow.find((b) => b.location.agentId === 'w1')!.description).not.toContain('waiting');
+    await observer.close();
+  });
+
   it('flags LLM latency outliers: calls over 3× the median', async () => {
     const { observer, snap } = setup();
     for (let i = 0; i < 40; i++) {

@@ -113,6 +113,26 @@ describe('insightsAnalyzer', () => {
     expect(i.evidence).toMatchObject({ calls: 9, alsoIn: 'session a, session b, session c and 1 more' });
   });
 
+  it('picks the rule by the finding\'s reason: a slow agent is not phrased as slow LLM calls', async () => {
+    const base = { analyzer: 'bottlenecks', kind: 'bottleneck.llm_api', severity: 'medium' as const };
+    const r = await insightsFor([], [
+      fixed('fake', [
+        { ...base, title: 'agent planner takes 325 ms on average', location: { agentId: 'planner', operation: 'agent:planner' }, evidence: { reason: 'slow_agent', durationMs: 325, p95Ms: 579, count: 6, frequencyPerHour: 360, ownShare: 0.05 } },
+        { ...base, title: 'm p95 latency is 40000 ms', location: { model: 'm', operation: 'llm:m' }, evidence: { reason: 'llm_latency', durationMs: 9000, p95Ms: 40_000, count: 50 } },
+      ]),
+      insightsAnalyzer({ sources: ['fake'] }),
+    ]);
+    const agent = r.first.insights.find((i) => i.location?.agentId === 'planner')!;
+    expect(agent.rule).toBe('agent.slow');
+    expect(agent.recommendation).not.toContain('LLM calls');
+    // ownShare 0.05 → 95% of its time waiting for children.
+    expect(agent.recommendation).toContain('95% of its time it waits for its child agents');
+    expect(agent.impact).toBe('6 runs of 325 ms on average (360.0 per hour)');
+    const llm = r.first.insights.find((i) => i.location?.model === 'm')!;
+    expect(llm.rule).toBe('llm.slow_calls');
+    expect(llm.recommendation).toContain('LLM calls to m are slow (40.0 s)');
+  });
+
   it('applies user rules before the built-in ones', async () => {
     const findings: Finding[] = [{ analyzer: 'fake', kind: 'cost.unpriced_model', severity: 'medium', title: 'x unpriced', location: { model: 'x' }, evidence: { calls: 3 } }];
     const r = await insightsFor([], [
