@@ -217,7 +217,12 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
         existing.title = named
           ? `${m.title} (and ${otherCount} other ${noun}${otherCount > 1 ? 's' : ''})`
           : `${m.title} (in ${m.placeCount} ${noun}s)`;
-        const shown = others.slice(0, 3);
+        // At most three, and short enough to show whole (reports cut a value at 80 characters).
+        const shown: string[] = [];
+        for (const p of others) {
+          if (shown.length === 3 || (shown.length > 0 && shown.join(', ').length + 2 + p.length > 60)) break;
+          shown.push(p);
+        }
         existing.evidence = { ...m.evidence, alsoIn: shown.join(', ') + (otherCount > shown.length ? ` and ${otherCount - shown.length} more` : '') };
       } else {
         existing.title = m.title;
