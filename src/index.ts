@@ -15,7 +15,7 @@ import { renderMarkdownReport } from './analyzers/report.js';
 
 export * from './core/index.js';
 export { memoryStorage, type MemoryStorageOptions } from './storage/memory.js';
-export { defineAnalyzer, type AnalyzerDefinition } from './analyzers/define.js';
+export { defineAnalyzer, eachEvent, type AnalyzerDefinition } from './analyzers/define.js';
 export { defaultAnalyzers, type DefaultAnalyzersOptions } from './analyzers/defaults.js';
 export { renderMarkdownReport } from './analyzers/report.js';
 

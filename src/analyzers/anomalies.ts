@@ -18,6 +18,7 @@
  * that drove it, the scored event's id) and kept in a bounded list. See `docs/analyzers-stats.md`.
  */
 import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
+import { eachEvent } from './define.js';
 import { buildModel, explainVector, isSuspicious, scoreVector, type ForestModel, type IsolationForestClass } from './anomalies-forest.js';
 import { RunningStats } from './stats-math.js';
 import type { Finding, FindingSeverity } from './types.js';
@@ -398,16 +399,7 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
             budgetUsed = 0;
           }
         }
-        // One try per batch; after a throw the batch goes on with the next event.
-        let i = 0;
-        while (i < batch.length) {
-          try {
-            for (; i < batch.length; i++) processEvent(batch[i]!);
-          } catch (error) {
-            context.reportError(error, 'consume');
-            i++;
-          }
-        }
+        eachEvent(batch, processEvent, context);
         if (Forest !== undefined && !jobScheduled && pendingCount > 0 && historyCount >= warmup) {
           jobScheduled = true;
           setImmediate(job);

@@ -6,6 +6,7 @@
  * sketches (no dependency on `aggregation`). See `docs/analyzers-stats.md`.
  */
 import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
+import { eachEvent } from './define.js';
 import { LogSketch, round3 } from './sketch.js';
 import type { Finding, FindingLocation, FindingSeverity } from './types.js';
 
@@ -370,16 +371,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
     name: 'bottlenecks',
     async consume(stream, context: AnalyzerContext) {
       for await (const batch of stream) {
-        // One try per batch; an event that throws is reported and skipped, the rest go on.
-        let i = 0;
-        while (i < batch.length) {
-          try {
-            for (; i < batch.length; i++) processEvent(batch[i]!);
-          } catch (error) {
-            context.reportError(error, 'consume');
-            i++;
-          }
-        }
+        eachEvent(batch, processEvent, context);
       }
     },
     snapshot,

@@ -4,6 +4,7 @@
  * that has no price is reported as unpriced with its token counts, never costed at $0.
  */
 import type { Analyzer, EventOf, FleetEvent } from '../core/index.js';
+import { eachEvent } from './define.js';
 import { DEFAULT_PRICING, callCost, checkPricingTable, findModelPrice, type ModelPrice, type PricingTable } from './pricing.js';
 import type { Finding, TokenTotals } from './types.js';
 
@@ -515,25 +516,17 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
     return out;
   };
 
+  const onEvent = (event: FleetEvent): void => {
+    if (event.type === 'llm.call') onCall(event as EventOf<'llm.call'>);
+  };
+
   return {
     name: 'cost',
     filter: { types: ['llm.call'] },
     async consume(stream, ctx) {
       context = ctx;
       for await (const batch of stream) {
-        // One try per batch; a call that throws is reported and skipped, the rest go on.
-        let i = 0;
-        while (i < batch.length) {
-          try {
-            for (; i < batch.length; i++) {
-              const event = batch[i]!;
-              if (event.type === 'llm.call') onCall(event as EventOf<'llm.call'>);
-            }
-          } catch (error) {
-            ctx.reportError(error, 'consume');
-            i++;
-          }
-        }
+        eachEvent(batch, onEvent, ctx);
       }
     },
     snapshot(): CostSnapshot {

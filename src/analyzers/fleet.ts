@@ -8,6 +8,7 @@
  * The figures are derived in `fleet-math.ts` and documented in `docs/analyzers.md`.
  */
 import type { Analyzer, EventOf, FleetEvent } from '../core/index.js';
+import { eachEvent } from './define.js';
 import { criticalPath, leafExecutions, parallelSaving, parallelizationRatio, unionLength, type Interval } from './fleet-math.js';
 import { DEFAULT_PRICING, callCost, checkPricingTable, findModelPrice, type ModelPrice, type PricingTable } from './pricing.js';
 import type { Finding, TokenTotals } from './types.js';
@@ -554,31 +555,23 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     return { findings: findings.slice(0, 500), stale };
   };
 
+  const onEvent = (event: FleetEvent): void => {
+    switch (event.type) {
+      case 'agent.start': onStart(event as EventOf<'agent.start'>); break;
+      case 'agent.end': onEnd(event as EventOf<'agent.end'>); break;
+      case 'llm.call': onLlm(event as EventOf<'llm.call'>); break;
+      case 'tool.start':
+      case 'tool.end': onTool(event); break;
+    }
+  };
+
   return {
     name: 'fleet',
     filter: { types: ['agent.start', 'agent.end', 'llm.call', 'tool.start', 'tool.end'] },
     async consume(stream, context) {
       now = () => context.now();
       for await (const batch of stream) {
-        // One try per batch; after a throw the batch goes on with the next event.
-        let i = 0;
-        while (i < batch.length) {
-          try {
-            for (; i < batch.length; i++) {
-              const event = batch[i]!;
-              switch (event.type) {
-                case 'agent.start': onStart(event as EventOf<'agent.start'>); break;
-                case 'agent.end': onEnd(event as EventOf<'agent.end'>); break;
-                case 'llm.call': onLlm(event as EventOf<'llm.call'>); break;
-                case 'tool.start':
-                case 'tool.end': onTool(event); break;
-              }
-            }
-          } catch (error) {
-            context.reportError(error, 'consume');
-            i++;
-          }
-        }
+        eachEvent(batch, onEvent, context);
       }
     },
     snapshot(): FleetSnapshot {

@@ -9,6 +9,7 @@
  * See `docs/analyzers-stats.md`.
  */
 import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
+import { eachEvent } from './define.js';
 import { stableHash } from './stable-hash.js';
 import { median } from './stats-math.js';
 import type { Finding, FindingSeverity } from './types.js';
@@ -463,16 +464,7 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
     filter: { types: ['tool.start', 'tool.end', 'agent.end', 'llm.call', 'session.start', 'session.end'] },
     async consume(stream, context: AnalyzerContext) {
       for await (const batch of stream) {
-        // One try per batch; after a throw the batch goes on with the next event.
-        let i = 0;
-        while (i < batch.length) {
-          try {
-            for (; i < batch.length; i++) processEvent(batch[i]!);
-          } catch (error) {
-            context.reportError(error, 'consume');
-            i++;
-          }
-        }
+        eachEvent(batch, processEvent, context);
       }
     },
     snapshot,
