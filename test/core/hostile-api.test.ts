@@ -15,8 +15,8 @@ describe('public API with garbage arguments', () => {
       () => observer.subscribe(bad(null)),
       () => observer.subscribe({ types: bad('metric') }),
       () => observer.subscribe({}, bad(null)),
-      () => observer.on(bad(null), () => {}),
-      () => observer.on('metric', bad(null)),
+      () => observer.on(bad<string>(null), () => {}),
+      () => observer.on('metric', bad<() => void>(null)),
       () => observer.emitMany(bad(null)),
       () => observer.emit(bad(undefined)),
     ];
