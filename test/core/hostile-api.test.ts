@@ -18,7 +18,7 @@ describe('public API with garbage arguments', () => {
       () => observer.on(bad<string>(null), () => {}),
       () => observer.on('metric', bad<() => void>(null)),
       () => observer.emitMany(bad(null)),
-      () => observer.emit(bad(undefined)),
+      () => observer.emit(bad<never>(undefined)),
     ];
     for (const call of calls) expect(call).not.toThrow();
     const promises: (() => Promise<unknown>)[] = [
