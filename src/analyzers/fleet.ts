@@ -154,16 +154,8 @@ export interface FleetSnapshot {
   findings: Finding[];
 }
 
-interface Exec {
-  id: string;
-  agentId: string;
-  name: string;
-  parentId?: string;
-  parentAgentId?: string;
-  status: ExecutionStatus;
-  start: number;
-  end?: number;
-}
+/** An execution as held while the workflow is tracked (its duration is derived at snapshot time). */
+type Exec = Omit<FleetExecution, 'durationMs'>;
 
 interface Workflow {
   id: string;
