@@ -154,8 +154,8 @@ export interface FleetSnapshot {
   findings: Finding[];
 }
 
-/** An execution as held while the workflow is tracked (its duration is derived at snapshot time). */
-type Exec = Omit<FleetExecution, 'durationMs'>;
+/** An execution as held while the workflow is tracked (duration and offset are derived at snapshot time). */
+type Exec = Omit<FleetExecution, 'durationMs' | 'offsetMs'>;
 
 interface Workflow {
   id: string;
