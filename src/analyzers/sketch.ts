@@ -15,6 +15,8 @@
  * by the sketches of one accuracy (128 KB, at most 4 accuracies), so most inserts skip the log.
  */
 
+import type { LatencyStats } from './types.js';
+
 /** Default relative accuracy of every sketch the built-in analyzers keep: 1%. */
 export const DEFAULT_RELATIVE_ACCURACY = 0.01;
 
@@ -275,14 +277,7 @@ export class LogSketch {
 }
 
 /** The `LatencyStats` figures of a sketch (count, mean, p50, p95, p99, max), rounded to 0.001. */
-export function sketchSummary(sketch: LogSketch): {
-  count: number;
-  mean: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-} {
+export function sketchSummary(sketch: LogSketch): LatencyStats {
   if (sketch.count === 0) return { count: 0, mean: 0, p50: 0, p95: 0, p99: 0, max: 0 };
   return {
     count: sketch.count,
