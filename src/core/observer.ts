@@ -48,8 +48,8 @@ export class Observer {
   private readonly flushTimeoutMs: number;
   private readonly baseDefaults: EventDefaults;
   private readonly hostSink: EventSink;
-  /** Defaults per scope object; a scope is immutable, so its defaults are computed once. */
-  private readonly scopeDefaults = new WeakMap<ScopeContext, EventDefaults>();
+  /** Emits the observer's own events (plugin errors). */
+  private readonly internalSink: EventSink;
   private readonly lastErrorEvent = new Map<string, number>();
 
   private emitted = 0;
@@ -80,6 +80,7 @@ export class Observer {
       onListenerError: (error) => this.reportObserverError('listener', error),
     });
     this.hostSink = this.makeSink(this.baseDefaults.source);
+    this.internalSink = this.makeSink('fleetscope');
     this.instrumentation = new Instrumentation({
       emit: (event) => this.emit(event),
       base: this.baseDefaults,
@@ -137,6 +138,8 @@ export class Observer {
     const base: EventDefaults = { ...this.baseDefaults, source };
     const settings = { defaults: base, limits: this.limits, nextId: this.nextId, now: this.clock };
     const scoped = { ...settings };
+    // A scope is immutable, so its defaults for this sink's source are computed once.
+    const scopeDefaults = new WeakMap<ScopeContext, EventDefaults>();
     const emit = (raw: EventInput): FleetEvent | undefined => {
       this.emitted++;
       if (this.closed) {
@@ -146,7 +149,9 @@ export class Observer {
       const scope = currentScope();
       let options = settings;
       if (scope !== undefined) {
-        scoped.defaults = this.defaultsFor(scope, source);
+        let defaults = scopeDefaults.get(scope);
+        if (defaults === undefined) scopeDefaults.set(scope, (defaults = defaultsOf(scope, source)));
+        scoped.defaults = defaults;
         options = scoped;
       }
       const result = validateEvent(raw, options);
@@ -169,22 +174,6 @@ export class Observer {
         }
       },
     };
-  }
-
-  private defaultsFor(scope: ScopeContext, source: string): EventDefaults {
-    let defaults = this.scopeDefaults.get(scope);
-    if (defaults === undefined || defaults.source !== source) {
-      defaults = {
-        source,
-        sessionId: scope.sessionId,
-        agentId: scope.agentId,
-        workflowId: scope.workflowId,
-        traceId: scope.traceId,
-        parentSpanId: scope.spanId,
-      };
-      if (source === this.baseDefaults.source) this.scopeDefaults.set(scope, defaults);
-    }
-    return defaults;
   }
 
   private countInvalid(reason: string): void {
@@ -381,7 +370,7 @@ export class Observer {
     if (this.lastErrorEvent.size > 1000) this.lastErrorEvent.clear();
     this.lastErrorEvent.set(key, now);
     if (this.closed) return;
-    this.makeSink('fleetscope').emit({
+    this.internalSink.emit({
       type: 'plugin.error',
       payload: { plugin, kind, operation, message: errorMessage(error).slice(0, 2000) },
     });
@@ -416,4 +405,16 @@ function normalizeFilter(filter: EventFilter | null | undefined): EventFilter {
   const { types } = filter;
   if (types === undefined || Array.isArray(types)) return filter;
   return { ...filter, types: typeof types === 'string' ? [types] : undefined };
+}
+
+/** Envelope defaults of events emitted inside `scope` by a sink whose source is `source`. */
+function defaultsOf(scope: ScopeContext, source: string): EventDefaults {
+  return {
+    source,
+    sessionId: scope.sessionId,
+    agentId: scope.agentId,
+    workflowId: scope.workflowId,
+    traceId: scope.traceId,
+    parentSpanId: scope.spanId,
+  };
 }
