@@ -50,29 +50,45 @@ const MAX_TIMESTAMP = 253_402_300_799_999;
 
 /**
  * Ids seen valid recently. Session, agent, workflow and trace ids repeat on almost every event,
- * so most checks become one set lookup. Bounded: cleared when full.
+ * so most checks become one set lookup. Trace ids have a set of their own (a valid session id is
+ * not a valid trace id). Bounded: cleared when full.
  */
 const knownIds = new Set<string>();
+const knownTraceIds = new Set<string>();
 const KNOWN_IDS_MAX = 4096;
 
-function remember(value: string): void {
-  if (knownIds.size >= KNOWN_IDS_MAX) knownIds.clear();
-  knownIds.add(value);
+function remember(known: Set<string>, value: string): void {
+  if (known.size >= KNOWN_IDS_MAX) known.clear();
+  known.add(value);
 }
 
-/** The last id that passed; consecutive events almost always repeat it (a pointer compare). */
-let lastKnownId: string | undefined;
-let lastKnownSpanId: string | undefined;
 const NO_REPAIRS: readonly RepairKind[] = [];
 
-function checkId(value: unknown, field: string): string | undefined {
-  if (value === lastKnownId) return undefined;
+/**
+ * Id fields, each with a one-entry cache of its last valid value: consecutive events almost
+ * always repeat their session, workflow, trace and parent span, so the check is a pointer
+ * compare. Event and span ids are unique per event: neither cached nor remembered.
+ */
+const ID = 0;
+const SOURCE = 1;
+const SESSION = 2;
+const AGENT = 3;
+const WORKFLOW = 4;
+const TRACE = 5;
+const PARENT_SPAN = 6;
+const SPAN = 7; // never written: always a miss
+const lastValid: (string | undefined)[] = new Array<string | undefined>(8).fill(undefined);
+
+function checkId(value: unknown, field: string, slot: number): string | undefined {
+  if (value === lastValid[slot]) return undefined;
   if (typeof value !== 'string') return `${field}: must be a string (got ${describe(value)})`;
   if (knownIds.has(value)) return undefined;
   if (value.length === 0 || value.length > MAX_ID_LENGTH) return `${field}: must be 1-${MAX_ID_LENGTH} characters`;
   if (CONTROL_CHARS.test(value)) return `${field}: must not contain control characters`;
-  remember(value);
-  lastKnownId = value;
+  if (slot !== ID) {
+    remember(knownIds, value);
+    lastValid[slot] = value;
+  }
   return undefined;
 }
 
@@ -93,16 +109,15 @@ function isHexId(value: string, length: number): boolean {
   return (seen & 1) === 1;
 }
 
-function checkHexId(value: unknown, field: string, length: 16 | 32, cache: boolean): string | undefined {
-  // A parent span id repeats across its children's events.
-  if (value === lastKnownSpanId && length === 16) return undefined;
-  if (typeof value === 'string' && cache && knownIds.has(value)) return undefined;
+function checkHexId(value: unknown, field: string, length: 16 | 32, slot: number): string | undefined {
+  if (value === lastValid[slot]) return undefined;
+  // Trace ids repeat per session: remembered. Span ids are unique: caching them would churn the set.
+  if (slot === TRACE && typeof value === 'string' && knownTraceIds.has(value)) return undefined;
   if (typeof value !== 'string' || !isHexId(value, length)) {
     return `${field}: must be ${length} lowercase hex characters, not all zero`;
   }
-  // Trace ids repeat per session; span ids are unique, caching them would only churn the set.
-  if (cache) remember(value);
-  else if (field === 'parentSpanId') lastKnownSpanId = value;
+  if (slot === TRACE) remember(knownTraceIds, value);
+  if (slot !== SPAN) lastValid[slot] = value;
   return undefined;
 }
 
@@ -253,18 +268,18 @@ function validateUnsafe(raw: unknown, options: ValidateOptions): ValidationResul
   }
 
   let problem: string | undefined;
-  if (id !== undefined && (problem = checkId(id, 'id'))) return { ok: false, reason: problem };
-  if (source !== undefined && (problem = checkId(source, 'source'))) return { ok: false, reason: problem };
-  if (sessionId !== undefined && (problem = checkId(sessionId, 'sessionId'))) return { ok: false, reason: problem };
-  if (agentId !== undefined && (problem = checkId(agentId, 'agentId'))) return { ok: false, reason: problem };
-  if (workflowId !== undefined && (problem = checkId(workflowId, 'workflowId'))) return { ok: false, reason: problem };
-  if (traceId !== undefined && (problem = checkHexId(traceId, 'traceId', 32, true))) {
+  if (id !== undefined && (problem = checkId(id, 'id', ID))) return { ok: false, reason: problem };
+  if (source !== undefined && (problem = checkId(source, 'source', SOURCE))) return { ok: false, reason: problem };
+  if (sessionId !== undefined && (problem = checkId(sessionId, 'sessionId', SESSION))) return { ok: false, reason: problem };
+  if (agentId !== undefined && (problem = checkId(agentId, 'agentId', AGENT))) return { ok: false, reason: problem };
+  if (workflowId !== undefined && (problem = checkId(workflowId, 'workflowId', WORKFLOW))) return { ok: false, reason: problem };
+  if (traceId !== undefined && (problem = checkHexId(traceId, 'traceId', 32, TRACE))) {
     return { ok: false, reason: problem };
   }
-  if (spanId !== undefined && (problem = checkHexId(spanId, 'spanId', 16, false))) {
+  if (spanId !== undefined && (problem = checkHexId(spanId, 'spanId', 16, SPAN))) {
     return { ok: false, reason: problem };
   }
-  if (parentSpanId !== undefined && (problem = checkHexId(parentSpanId, 'parentSpanId', 16, false))) {
+  if (parentSpanId !== undefined && (problem = checkHexId(parentSpanId, 'parentSpanId', 16, PARENT_SPAN))) {
     return { ok: false, reason: problem };
   }
   if (tags !== undefined) {

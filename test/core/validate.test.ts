@@ -82,6 +82,26 @@ describe('validateEvent', () => {
     expect(reason(validate(raw))).toBe(expected);
   });
 
+  it('keeps the id caches per field: a valid id of one field is not thereby valid for another', () => {
+    const trace = 'ab'.repeat(16);
+    const span = 'cd'.repeat(8);
+    // Each value is accepted once in the field where it is valid, so the caches hold it ...
+    accepted(validate({ type: 'metric', payload: { name: 'm', value: 1 }, sessionId: 'plain-session', traceId: trace, parentSpanId: span }));
+    // ... and then offered where it is not.
+    expect(reason(validate({ type: 'metric', payload: { name: 'm', value: 1 }, traceId: 'plain-session' }))).toBe(
+      'traceId: must be 32 lowercase hex characters, not all zero',
+    );
+    expect(reason(validate({ type: 'metric', payload: { name: 'm', value: 1 }, parentSpanId: 'plain-session' }))).toBe(
+      'parentSpanId: must be 16 lowercase hex characters, not all zero',
+    );
+    expect(reason(validate({ type: 'metric', payload: { name: 'm', value: 1 }, spanId: trace }))).toBe(
+      'spanId: must be 16 lowercase hex characters, not all zero',
+    );
+    // Repeats of the cached values still pass, and a host's event ids are not cached as valid ids.
+    const again = accepted(validate({ type: 'metric', payload: { name: 'm', value: 1 }, sessionId: 'plain-session', traceId: trace, parentSpanId: span, id: 'evt-1' }));
+    expect(again).toMatchObject({ sessionId: 'plain-session', traceId: trace, parentSpanId: span, id: 'evt-1' });
+  });
+
   it('never throws on hostile objects', () => {
     const hostile = {
       get type(): string {
