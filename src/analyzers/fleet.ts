@@ -5,13 +5,16 @@
  *
  * An execution is one agent run: the `agent.start`/`agent.end` pair sharing a `spanId`
  * (fallback: session + agentId). A workflow is `workflowId`, falling back to the session.
- * The figures are derived in `fleet-math.ts` and documented in `docs/analyzers.md`.
+ * This file holds the per-event bookkeeping; the snapshot (summaries, totals, findings) is built
+ * in `fleet-snapshot.ts`, from figures derived in `fleet-math.ts` and documented in `docs/analyzers.md`.
  */
 import type { Analyzer, EventOf, FleetEvent } from '../core/index.js';
 import { eachEvent } from './define.js';
-import { criticalPath, leafExecutions, parallelSaving, parallelizationRatio, unionLength, type Interval } from './fleet-math.js';
+import { fleetSnapshot, type EvictedTotals, type FleetSnapshot, type FleetThresholds, type Workflow } from './fleet-snapshot.js';
 import { DEFAULT_PRICING, callCost, checkPricingTable, findModelPrice, type ModelPrice, type PricingTable } from './pricing.js';
-import type { Finding, TokenTotals } from './types.js';
+import type { TokenTotals } from './types.js';
+
+export type { CriticalPathStep, ExecutionStatus, FleetExecution, FleetSnapshot, SlowExecution, WorkflowSummary } from './fleet-snapshot.js';
 
 export interface FleetOptions {
   /** Prices for workflow cost; same semantics as `CostOptions.pricing`. Default the shipped table. */
@@ -40,167 +43,23 @@ export interface FleetOptions {
   staleAfterMs?: number;
 }
 
-export type ExecutionStatus = 'running' | 'completed' | 'failed';
-
-/** One agent execution on a workflow's timeline. Times are ms since the epoch. */
-export interface FleetExecution {
-  /** span id of the agent.start/agent.end pair (or `session/agentId` when the source gives none). */
-  id: string;
-  agentId: string;
-  name: string;
-  parentId?: string;
-  parentAgentId?: string;
-  status: ExecutionStatus;
-  start: number;
-  end?: number;
-  /** end − start, or until now while running. */
-  durationMs: number;
-  /** Offset of `start` from the workflow's first start, for a timeline. */
-  offsetMs: number;
-}
-
-export interface CriticalPathStep {
-  id: string;
-  name: string;
-  agentId: string;
-  /** 0 for the workflow's top-level chain, +1 per level of nesting. */
-  depth: number;
-  start: number;
-  end: number;
-  durationMs: number;
-}
-
-export interface SlowExecution {
-  id: string;
-  name: string;
-  agentId: string;
-  durationMs: number;
-  /** durationMs / median duration of the workflow's executions. */
-  timesMedian: number;
-  /** durationMs / wall clock of the workflow. */
-  shareOfWallClock: number;
-}
-
-export interface WorkflowSummary {
-  workflowId: string;
-  sessionId: string;
-  /** `active` while an execution runs or a spawn is pending; else `completed`. */
-  state: 'active' | 'completed';
-  agents: { pending: number; running: number; completed: number; failed: number };
-  executions: number;
-  /** Executions seen beyond `maxExecutionsPerWorkflow` (counted, not on the timeline). */
-  executionsNotTracked: number;
-  /** Executions with no child execution; the parallelization ratio is computed over these. */
-  leafExecutions: number;
-  /** Agent names in start order (one entry per execution). */
-  executionOrder: string[];
-  timeline: FleetExecution[];
-  start: number;
-  end: number;
-  /** Last end − first start over all executions (running ones until now). */
-  wallClockMs: number;
-  /** Σ execution durations (every execution, nested ones included). */
-  summedExecutionMs: number;
-  /** Σ durations of leaf executions (those with no child execution): the work actually done. */
-  leafExecutionMs: number;
-  /** Union length of the leaf executions' intervals. */
-  leafBusyMs: number;
-  /** See docs: (Σ − union) / (Σ − longest) over leaf executions; null when undefined (< 2 leaves with length). */
-  parallelizationRatio: number | null;
-  /** leafBusyMs − the longest leaf: what running the leaves side by side could save if they do not depend on each other (see docs). */
-  potentialSavingMs: number;
-  /** leafExecutionMs / leafBusyMs: how many leaves ran at once on average while any ran. */
-  averageConcurrency: number | null;
-  criticalPath: { steps: CriticalPathStep[]; durationMs: number };
-  slowAgents: SlowExecution[];
-  tokens: TokenTotals;
-  /** Known cost; `unpricedCalls` have an unknown cost. */
-  costUsd: number;
-  llmCalls: number;
-  unpricedCalls: number;
-  toolCalls: number;
-  toolErrors: number;
-}
-
-/** `observer.snapshot().fleet` */
-export interface FleetSnapshot {
-  totals: {
-    workflows: number;
-    activeWorkflows: number;
-    completedWorkflows: number;
-    executions: number;
-    running: number;
-    completed: number;
-    failed: number;
-    /** Σ wall clock of tracked workflows. */
-    wallClockMs: number;
-    summedExecutionMs: number;
-    tokens: TokenTotals;
-    costUsd: number;
-    unpricedCalls: number;
-    /** Workflows dropped from detail by `maxWorkflows`. */
-    workflowsEvicted: number;
-  };
-  /** Most recent first. */
-  workflows: WorkflowSummary[];
-  dataQuality: {
-    /** agent.end whose start was never seen (kept as a zero-based execution when it has a duration). */
-    orphanEnds: number;
-    /** Executions running longer than `staleAfterMs`. */
-    stale: number;
-    /** End before start (clock skew): duration taken from the payload, else 0. */
-    negativeDurations: number;
-  };
-  findings: Finding[];
-}
-
-/** An execution as held while the workflow is tracked (duration and offset are derived at snapshot time). */
-type Exec = Omit<FleetExecution, 'durationMs' | 'offsetMs'>;
-
-interface Workflow {
-  id: string;
-  sessionId: string;
-  execs: Map<string, Exec>;
-  order: string[];
-  dropped: number;
-  /** Spawn tool calls in flight; `NO_PENDING` (shared, never written) until the first. */
-  pending: string[];
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUsd: number;
-  llmCalls: number;
-  unpricedCalls: number;
-  toolCalls: number;
-  toolErrors: number;
-  running: number;
-  lastSeen: number;
-  version: number;
-  /** Creation order, oldest first (a list rather than iterating `workflows`, whose deleted
-   *  entries stay at the front of its iteration until the table is rehashed). */
-  older?: Workflow;
-  newer?: Workflow;
-  cached?: { version: number; now: number; summary: WorkflowSummary };
-}
-
 const zeroTokens = (): TokenTotals => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
 const NO_PENDING: string[] = [];
-const r3 = (x: number) => Math.round(x * 1000) / 1000;
-const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
 
 export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapshot> {
   const table: PricingTable = { ...(options.replacePricing === true ? {} : DEFAULT_PRICING), ...checkPricingTable(options.pricing ?? {}, 'fleet') };
   const spawnTools = new Set(options.spawnTools ?? ['Task', 'Agent']);
   const maxWorkflows = Math.max(1, options.maxWorkflows ?? 200);
   const maxExecs = Math.max(1, options.maxExecutionsPerWorkflow ?? 500);
-  const slowFactor = options.slowFactor ?? 3;
-  const slowMinMs = options.slowMinMs ?? 1000;
-  const lowRatio = options.lowParallelRatio ?? 0.2;
-  const lowMinAgents = options.lowParallelMinAgents ?? 3;
-  const lowMinSavingShare = options.lowParallelMinSavingShare ?? 0.2;
-  const lowMinSavingMs = options.lowParallelMinSavingMs ?? 100;
-  const staleAfterMs = options.staleAfterMs ?? 3_600_000;
+  const thresholds: FleetThresholds = {
+    slowFactor: options.slowFactor ?? 3,
+    slowMinMs: options.slowMinMs ?? 1000,
+    lowParallelRatio: options.lowParallelRatio ?? 0.2,
+    lowParallelMinAgents: options.lowParallelMinAgents ?? 3,
+    lowParallelMinSavingShare: options.lowParallelMinSavingShare ?? 0.2,
+    lowParallelMinSavingMs: options.lowParallelMinSavingMs ?? 100,
+    staleAfterMs: options.staleAfterMs ?? 3_600_000,
+  };
 
   const workflows = new Map<string, Workflow>();
   let oldest: Workflow | undefined;
@@ -212,7 +71,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
   let lastWorkflow: Workflow | undefined;
   const priceCache = new Map<string, ModelPrice | null>();
   let evicted = 0;
-  const evictedTotals = { executions: 0, completed: 0, failed: 0, wallClockMs: 0, summedExecutionMs: 0, tokens: zeroTokens(), costUsd: 0, unpricedCalls: 0 };
+  const evictedTotals: EvictedTotals = { executions: 0, completed: 0, failed: 0, wallClockMs: 0, summedExecutionMs: 0, tokens: zeroTokens(), costUsd: 0, unpricedCalls: 0 };
   let orphanEnds = 0;
   let negativeDurations = 0;
   let now: () => number = Date.now;
@@ -389,164 +248,6 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     }
   };
 
-  function summarize(wf: Workflow, at: number): WorkflowSummary {
-    if (wf.cached !== undefined && wf.cached.version === wf.version && (wf.running === 0 || wf.cached.now === at)) return wf.cached.summary;
-    const execs = [...wf.execs.values()];
-    let first = Infinity;
-    let last = -Infinity;
-    let running = 0;
-    let completed = 0;
-    let failed = 0;
-    let summed = 0;
-    const intervals: (Interval & { exec: Exec })[] = [];
-    for (const e of execs) {
-      const end = e.end ?? Math.max(e.start, at);
-      if (e.start < first) first = e.start;
-      if (end > last) last = end;
-      if (e.status === 'running') running++;
-      else if (e.status === 'completed') completed++;
-      else failed++;
-      summed += end - e.start;
-      intervals.push({ id: e.id, parentId: e.parentId, start: e.start, end, exec: e });
-    }
-    if (execs.length === 0) first = last = wf.lastSeen;
-    // A subagent spawned inside a tool call has the tool's span as parent: fall back to the
-    // execution of its parentAgentId that was running when it started.
-    for (const i of intervals) {
-      if (i.parentId !== undefined && wf.execs.has(i.parentId)) continue;
-      const parentAgent = i.exec.parentAgentId;
-      i.parentId = undefined;
-      if (parentAgent === undefined) continue;
-      const parent = intervals.find((p) => p !== i && p.exec.agentId === parentAgent && p.start <= i.start && i.start <= p.end);
-      if (parent !== undefined) i.parentId = parent.id;
-    }
-    const wall = Math.max(0, last - first);
-    const leaves = leafExecutions(intervals);
-    const leafSet = new Set(leaves);
-    const leafSum = leaves.reduce((s, l) => s + (l.end - l.start), 0);
-    const busy = unionLength(leaves);
-    const ratio = parallelizationRatio(leaves);
-    const path = criticalPath(intervals);
-    const durations = intervals.map((i) => i.end - i.start).sort((a, b) => a - b);
-    const median = durations.length === 0 ? 0 : durations.length % 2 === 1
-      ? durations[(durations.length - 1) / 2]!
-      : (durations[durations.length / 2 - 1]! + durations[durations.length / 2]!) / 2;
-    const slowAgents: SlowExecution[] = [];
-    if (intervals.length >= 3 && median > 0) {
-      for (const i of intervals) {
-        const d = i.end - i.start;
-        if (d >= slowMinMs && d >= slowFactor * median && leafSet.has(i)) {
-          slowAgents.push({ id: i.id, name: i.exec.name, agentId: i.exec.agentId, durationMs: r3(d), timesMedian: r3(d / median), shareOfWallClock: wall > 0 ? r3(d / wall) : 0 });
-        }
-      }
-      slowAgents.sort((a, b) => b.durationMs - a.durationMs);
-    }
-    const summary: WorkflowSummary = {
-      workflowId: wf.id,
-      sessionId: wf.sessionId,
-      state: running > 0 || wf.pending.length > 0 ? 'active' : 'completed',
-      agents: { pending: wf.pending.length, running, completed, failed },
-      executions: execs.length + wf.dropped,
-      leafExecutions: leaves.length,
-      executionsNotTracked: wf.dropped,
-      executionOrder: [...wf.order],
-      timeline: intervals
-        .sort((a, b) => a.start - b.start)
-        .map(({ exec: e, end }) => ({
-          id: e.id, agentId: e.agentId, name: e.name, parentId: e.parentId, parentAgentId: e.parentAgentId, status: e.status,
-          start: e.start, end: e.end, durationMs: r3(end - e.start), offsetMs: r3(e.start - first),
-        })),
-      start: first,
-      end: last,
-      wallClockMs: r3(wall),
-      summedExecutionMs: r3(summed),
-      leafExecutionMs: r3(leafSum),
-      leafBusyMs: r3(busy),
-      parallelizationRatio: ratio === null ? null : r3(ratio),
-      potentialSavingMs: r3(parallelSaving(leaves)),
-      averageConcurrency: busy > 0 ? r3(leafSum / busy) : null,
-      criticalPath: {
-        steps: path.steps.map((s) => {
-          const e = wf.execs.get(s.id)!;
-          return { id: s.id, name: e.name, agentId: e.agentId, depth: s.depth, start: s.start, end: s.end, durationMs: r3(s.end - s.start) };
-        }),
-        durationMs: r3(path.durationMs),
-      },
-      slowAgents,
-      tokens: { input: wf.inputTokens, output: wf.outputTokens, cacheRead: wf.cacheReadTokens, cacheWrite: wf.cacheWriteTokens },
-      costUsd: Math.round(wf.costUsd * 1e9) / 1e9,
-      llmCalls: wf.llmCalls,
-      unpricedCalls: wf.unpricedCalls,
-      toolCalls: wf.toolCalls,
-      toolErrors: wf.toolErrors,
-    };
-    wf.cached = { version: wf.version, now: at, summary };
-    return summary;
-  }
-
-  const findingsOf = (summaries: WorkflowSummary[], at: number): { findings: Finding[]; stale: number } => {
-    const findings: Finding[] = [];
-    let stale = 0;
-    for (const s of summaries) {
-      const saving = s.potentialSavingMs;
-      if (
-        s.state === 'completed' && s.parallelizationRatio !== null && s.parallelizationRatio < lowRatio && s.leafExecutions >= lowMinAgents &&
-        saving >= lowMinSavingMs && saving >= lowMinSavingShare * s.wallClockMs
-      ) {
-        findings.push({
-          analyzer: 'fleet',
-          kind: 'fleet.low_parallelization',
-          severity: s.parallelizationRatio === 0 ? 'medium' : 'low',
-          title: `Workflow ${s.workflowId} ran its agents almost one after another (parallelization ${s.parallelizationRatio}): up to ${fmtMs(saving)} of ${fmtMs(s.wallClockMs)} could be saved`,
-          location: { workflowId: s.workflowId, sessionId: s.sessionId },
-          evidence: {
-            parallelizationRatio: s.parallelizationRatio, executions: s.executions, leafExecutions: s.leafExecutions, wallClockMs: s.wallClockMs,
-            leafExecutionMs: s.leafExecutionMs, leafBusyMs: s.leafBusyMs, criticalPathMs: s.criticalPath.durationMs,
-            // If the leaves that do not depend on each other ran side by side: union of leaves − longest leaf.
-            potentialSavingMs: saving,
-            savingShare: s.wallClockMs > 0 ? r3(saving / s.wallClockMs) : 0,
-          },
-          firstSeen: s.start,
-          lastSeen: s.end,
-        });
-      }
-      for (const slow of s.slowAgents.slice(0, 3)) {
-        findings.push({
-          analyzer: 'fleet',
-          kind: 'fleet.slow_agent',
-          severity: slow.shareOfWallClock > 0.5 ? 'medium' : 'low',
-          title: `Agent ${slow.name} took ${slow.timesMedian}× the median execution of workflow ${s.workflowId}`,
-          location: { workflowId: s.workflowId, sessionId: s.sessionId, agentId: slow.agentId, operation: `agent:${slow.name}` },
-          evidence: { durationMs: slow.durationMs, timesMedian: slow.timesMedian, shareOfWallClock: slow.shareOfWallClock },
-        });
-      }
-      if (s.agents.failed > 0) {
-        findings.push({
-          analyzer: 'fleet',
-          kind: 'fleet.failed_agents',
-          severity: s.agents.failed >= s.executions / 2 ? 'high' : 'medium',
-          title: `${s.agents.failed} of ${s.executions} agent executions failed in workflow ${s.workflowId}`,
-          location: { workflowId: s.workflowId, sessionId: s.sessionId },
-          evidence: { failed: s.agents.failed, executions: s.executions, names: s.timeline.filter((t) => t.status === 'failed').map((t) => t.name).join(', ') },
-        });
-      }
-      for (const t of s.timeline) {
-        if (t.status === 'running' && at - t.start > staleAfterMs) {
-          stale++;
-          findings.push({
-            analyzer: 'fleet',
-            kind: 'fleet.stuck_agent',
-            severity: 'medium',
-            title: `Agent ${t.name} started ${Math.round((at - t.start) / 60_000)} min ago and never ended`,
-            location: { workflowId: s.workflowId, sessionId: s.sessionId, agentId: t.agentId },
-            evidence: { runningMs: at - t.start },
-          });
-        }
-      }
-    }
-    return { findings: findings.slice(0, 500), stale };
-  };
-
   const onEvent = (event: FleetEvent): void => {
     switch (event.type) {
       case 'agent.start': onStart(event as EventOf<'agent.start'>); break;
@@ -567,41 +268,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
       }
     },
     snapshot(): FleetSnapshot {
-      const at = now();
-      const summaries = [...workflows.values()].map((wf) => summarize(wf, at)).sort((a, b) => b.start - a.start);
-      const totals = {
-        workflows: summaries.length + evicted,
-        activeWorkflows: 0,
-        completedWorkflows: evicted,
-        executions: evictedTotals.executions,
-        running: 0,
-        completed: evictedTotals.completed,
-        failed: evictedTotals.failed,
-        wallClockMs: evictedTotals.wallClockMs,
-        summedExecutionMs: evictedTotals.summedExecutionMs,
-        tokens: { ...evictedTotals.tokens },
-        costUsd: evictedTotals.costUsd,
-        unpricedCalls: evictedTotals.unpricedCalls,
-        workflowsEvicted: evicted,
-      };
-      for (const s of summaries) {
-        if (s.state === 'active') totals.activeWorkflows++;
-        else totals.completedWorkflows++;
-        totals.executions += s.executions;
-        totals.running += s.agents.running;
-        totals.completed += s.agents.completed;
-        totals.failed += s.agents.failed;
-        totals.wallClockMs += s.wallClockMs;
-        totals.summedExecutionMs += s.summedExecutionMs;
-        for (const k of ['input', 'output', 'cacheRead', 'cacheWrite'] as const) totals.tokens[k] += s.tokens[k];
-        totals.costUsd += s.costUsd;
-        totals.unpricedCalls += s.unpricedCalls;
-      }
-      totals.wallClockMs = r3(totals.wallClockMs);
-      totals.summedExecutionMs = r3(totals.summedExecutionMs);
-      totals.costUsd = Math.round(totals.costUsd * 1e9) / 1e9;
-      const { findings, stale } = findingsOf(summaries, at);
-      return { totals, workflows: summaries, dataQuality: { orphanEnds, stale, negativeDurations }, findings };
+      return fleetSnapshot({ workflows: workflows.values(), evicted, evictedTotals, orphanEnds, negativeDurations }, now(), thresholds);
     },
   };
 }
