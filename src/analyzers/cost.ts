@@ -2,20 +2,31 @@
  * `cost`: what LLM calls cost, by agent, session, model and operation; the most expensive ones;
  * projections from the observed rate; budgets that raise an `alert` once when crossed. A model
  * that has no price is reported as unpriced with its token counts, never costed at $0.
+ * This file holds the per-call accounting and the budget alerts; the reported figures, the
+ * projection and the findings are built in `cost-snapshot.ts`.
  */
 import type { Analyzer, EventOf, FleetEvent } from '../core/index.js';
+import {
+  OTHER,
+  copyEntry,
+  costFindings,
+  costProjections,
+  costRanks,
+  roundUsd,
+  type BudgetState,
+  type CostBudgets,
+  type CostEntry,
+  type CostSnapshot,
+  type CostThresholds,
+  type ExpensiveCall,
+  type UnpricedModel,
+  type UnpricedState,
+} from './cost-snapshot.js';
 import { eachEvent } from './define.js';
 import { DEFAULT_PRICING, callCost, checkPricingTable, findModelPrice, type ModelPrice, type PricingTable } from './pricing.js';
-import type { Finding, TokenTotals } from './types.js';
+import type { TokenTotals } from './types.js';
 
-export interface CostBudgets {
-  /** Alert when one session's known cost exceeds this many USD. Default none. */
-  perSessionUsd?: number;
-  /** Alert when the known cost of one UTC day (by event timestamp) exceeds this. Default none. */
-  perDayUsd?: number;
-  /** Alert when the total known cost exceeds this. Default none. */
-  totalUsd?: number;
-}
+export type { BudgetState, CostBudgets, CostEntry, CostProjection, CostProjections, CostRank, CostSnapshot, ExpensiveCall, UnpricedModel } from './cost-snapshot.js';
 
 export interface CostOptions {
   /**
@@ -47,101 +58,8 @@ export interface CostOptions {
   concentrationShare?: number;
 }
 
-/** Cost figures of one key (a model, an agent, a session or an operation). */
-export interface CostEntry {
-  /** Known cost in USD (priced calls and calls that carried `costUsd`). */
-  costUsd: number;
-  calls: number;
-  /** Calls whose model has no price and that carried no `costUsd`: their cost is unknown. */
-  unpricedCalls: number;
-  tokens: TokenTotals;
-}
-
-export interface CostRank {
-  key: string;
-  costUsd: number;
-  /** Share of the total known cost, 0..1. */
-  share: number;
-}
-
-export interface ExpensiveCall {
-  eventId: string;
-  timestamp: number;
-  model: string;
-  agentId: string;
-  sessionId: string;
-  costUsd: number;
-  tokens: TokenTotals;
-}
-
-export interface UnpricedModel {
-  model: string;
-  calls: number;
-  tokens: TokenTotals;
-}
-
-export interface CostProjection {
-  baseline: number;
-  optimistic: number;
-  pessimistic: number;
-}
-
-export interface CostProjections {
-  /** Known cost per hour over the observed span (see `method`). */
-  ratePerHourUsd: number;
-  /** First to last priced call, in ms (at least `minSpanMs`). */
-  observedSpanMs: number;
-  /** Relative half-width of the band: optimistic = baseline × (1 − e), pessimistic = × (1 + e). */
-  relativeError: number;
-  hour: CostProjection;
-  day: CostProjection;
-  /** 30 days. */
-  month: CostProjection;
-  method: string;
-}
-
-export interface BudgetState {
-  scope: 'session' | 'day' | 'total';
-  /** Session id, UTC day (`2025-06-01`) or `total`. */
-  key: string;
-  limitUsd: number;
-  spentUsd: number;
-  /** When the alert fired (event timestamp). */
-  crossedAt: number;
-}
-
-/** `observer.snapshot().cost` */
-export interface CostSnapshot {
-  currency: 'USD';
-  /** Known cost. Unpriced calls are NOT in it: see `unpriced`. */
-  totalUsd: number;
-  calls: number;
-  pricedCalls: number;
-  unpricedCalls: number;
-  /** Calls that carried `costUsd` from their source (used as is). */
-  reportedCostCalls: number;
-  tokens: TokenTotals;
-  byModel: Record<string, CostEntry>;
-  byAgent: Record<string, CostEntry>;
-  bySession: Record<string, CostEntry>;
-  /** By `llm.call` operation (`chat`, `embeddings`, ...). */
-  byOperation: Record<string, CostEntry>;
-  top: { models: CostRank[]; agents: CostRank[]; sessions: CostRank[]; calls: ExpensiveCall[] };
-  /** Models without a price, with the tokens whose cost is unknown. */
-  unpriced: UnpricedModel[];
-  projections: CostProjections;
-  /** Budgets crossed so far (each alerted once). */
-  budgetsCrossed: BudgetState[];
-  budgets: CostBudgets;
-  findings: Finding[];
-}
-
 const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-/** Below one minute of data a rate is mostly noise; the span is floored to this. */
-const MIN_SPAN_MS = MINUTE;
 const BUCKETS = 60;
-const OTHER = '(other)';
 
 const zeroTokens = (): TokenTotals => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
 /** A `CostEntry` plus internal flags (never in the snapshot: `copyEntry` picks the public fields). */
@@ -158,13 +76,6 @@ const newEntry = (): Entry => ({ costUsd: 0, calls: 0, unpricedCalls: 0, tokens:
 interface LastKey {
   key: string | undefined;
   entry: Entry | undefined;
-}
-
-interface UnpricedState {
-  calls: number;
-  tokens: TokenTotals;
-  first: number;
-  last: number;
 }
 
 /** What is known of one model name: its price, and its entries (looked up once). */
@@ -202,12 +113,6 @@ function positive(value: unknown, name: string): number | undefined {
   return value;
 }
 
-const round = (usd: number) => Math.round(usd * 1e9) / 1e9;
-
-function copyEntry(entry: CostEntry): CostEntry {
-  return { costUsd: round(entry.costUsd), calls: entry.calls, unpricedCalls: entry.unpricedCalls, tokens: { ...entry.tokens } };
-}
-
 export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> {
   const table: PricingTable = {
     ...(options.replacePricing === true ? {} : DEFAULT_PRICING),
@@ -220,9 +125,11 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
   };
   const topN = Math.max(1, Math.floor(options.top ?? 5));
   const maxKeys = Math.max(10, Math.floor(options.maxKeys ?? 10_000));
-  const cacheMinInput = options.cacheMinInputTokens ?? 100_000;
-  const cacheHitFloor = options.cacheHitFloor ?? 0.2;
-  const concentrationShare = options.concentrationShare ?? 0.5;
+  const thresholds: CostThresholds = {
+    cacheMinInputTokens: options.cacheMinInputTokens ?? 100_000,
+    cacheHitFloor: options.cacheHitFloor ?? 0.2,
+    concentrationShare: options.concentrationShare ?? 0.5,
+  };
 
   /** Per model name: price and entries; cleared beyond `maxKeys` names. */
   const modelStates = new Map<string, ModelState>();
@@ -307,7 +214,7 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
       payload: {
         rule,
         message,
-        value: round(state.spentUsd),
+        value: roundUsd(state.spentUsd),
         threshold: state.limitUsd,
         details: { scope: state.scope, key: state.key },
       },
@@ -373,7 +280,7 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
     // The most expensive single calls: a small sorted list, replaced only when beaten.
     if (topCalls.length < topN || cost > topCalls[topCalls.length - 1]!.costUsd) {
       const tokens: TokenTotals = { input, output, cacheRead, cacheWrite };
-      topCalls.push({ eventId: event.id, timestamp: ts, model, agentId: event.agentId, sessionId: event.sessionId, costUsd: round(cost), tokens });
+      topCalls.push({ eventId: event.id, timestamp: ts, model, agentId: event.agentId, sessionId: event.sessionId, costUsd: roundUsd(cost), tokens });
       topCalls.sort((a, b) => b.costUsd - a.costUsd);
       if (topCalls.length > topN) topCalls.pop();
     }
@@ -413,107 +320,12 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
     }
   };
 
-  const projections = (): CostProjections => {
-    const span = pricedCalls === 0 ? MIN_SPAN_MS : Math.max(MIN_SPAN_MS, lastPriced - firstPriced);
-    const rate = (total.costUsd / span) * HOUR;
-    // Band: with ≥ 5 active minutes, the 95% interval of the mean per-minute cost (normal
-    // approximation); otherwise a Poisson interval on the number of priced calls (1.96/√n).
+  /** Costs of the active minutes among the last `BUCKETS` up to the last priced call. */
+  const recentMinutes = (): number[] => {
     const minutes: number[] = [];
     const latest = Math.floor(lastPriced / MINUTE);
     for (let i = 0; i < BUCKETS; i++) if (bucketMinute[i]! >= 0 && latest - bucketMinute[i]! < BUCKETS) minutes.push(bucketCost[i]!);
-    let relativeError: number;
-    if (minutes.length >= 5) {
-      const mean = minutes.reduce((s, v) => s + v, 0) / minutes.length;
-      const variance = minutes.reduce((s, v) => s + (v - mean) ** 2, 0) / (minutes.length - 1);
-      relativeError = mean > 0 ? (1.96 * Math.sqrt(variance / minutes.length)) / mean : 0;
-    } else {
-      relativeError = pricedCalls > 0 ? 1.96 / Math.sqrt(pricedCalls) : 0;
-    }
-    relativeError = Math.min(1, relativeError);
-    const project = (hours: number): CostProjection => ({
-      baseline: round(rate * hours),
-      optimistic: round(rate * hours * (1 - relativeError)),
-      pessimistic: round(rate * hours * (1 + relativeError)),
-    });
-    return {
-      ratePerHourUsd: round(rate),
-      observedSpanMs: span,
-      relativeError: Math.round(relativeError * 1e4) / 1e4,
-      hour: project(1),
-      day: project(24),
-      month: project(24 * 30),
-      method:
-        'baseline = known cost / observed span (first to last priced call, at least 1 min) × horizon; ' +
-        'optimistic/pessimistic = baseline × (1 ∓ e), e = 95% half-width: from per-minute costs when ≥ 5 active minutes, else 1.96/√(priced calls); capped at 1',
-    };
-  };
-
-  const ranks = (map: Map<string, CostEntry>): CostRank[] =>
-    [...map]
-      .filter(([, e]) => e.costUsd > 0)
-      .sort((a, b) => b[1].costUsd - a[1].costUsd)
-      .slice(0, topN)
-      .map(([key, e]) => ({ key, costUsd: round(e.costUsd), share: total.costUsd > 0 ? Math.round((e.costUsd / total.costUsd) * 1e4) / 1e4 : 0 }));
-
-  const findings = (unpriced: UnpricedModel[]): Finding[] => {
-    const out: Finding[] = [];
-    for (const u of unpriced) {
-      const seen = unpricedByModel.get(u.model);
-      out.push({
-        analyzer: 'cost',
-        kind: 'cost.unpriced_model',
-        severity: 'medium',
-        title: `Model ${u.model} has no price: the cost of ${u.calls} calls is unknown (not $0)`,
-        location: { model: u.model, operation: `llm:${u.model}` },
-        evidence: { calls: u.calls, inputTokens: u.tokens.input, outputTokens: u.tokens.output, cacheReadTokens: u.tokens.cacheRead, cacheWriteTokens: u.tokens.cacheWrite },
-        firstSeen: seen?.first,
-        lastSeen: seen?.last,
-      });
-    }
-    for (const state of crossed) {
-      out.push({
-        analyzer: 'cost',
-        kind: 'cost.budget_exceeded',
-        severity: state.scope === 'session' ? 'medium' : 'high',
-        title: `${state.scope === 'total' ? 'Total' : state.scope === 'day' ? `Daily (${state.key})` : `Session ${state.key}`} budget of $${state.limitUsd} exceeded`,
-        location: state.scope === 'session' ? { sessionId: state.key } : undefined,
-        evidence: { scope: state.scope, key: state.key, limitUsd: state.limitUsd, spentUsd: round(state.spentUsd) },
-        firstSeen: state.crossedAt,
-      });
-    }
-    for (const [model, e] of byModel) {
-      const input = e.tokens.input + e.tokens.cacheRead + e.tokens.cacheWrite;
-      const hit = input > 0 ? e.tokens.cacheRead / input : 0;
-      if (model !== OTHER && e.tokens.input >= cacheMinInput && hit < cacheHitFloor && priceOf(model)?.cacheRead !== undefined) {
-        const price = priceOf(model)!;
-        // What the uncached input would have cost at the cache-read price instead.
-        const savable = (e.tokens.input * (price.input - (price.cacheRead ?? price.input))) / 1e6;
-        out.push({
-          analyzer: 'cost',
-          kind: 'cost.cache_opportunity',
-          severity: savable > 1 ? 'medium' : 'low',
-          title: `Only ${(hit * 100).toFixed(0)}% of ${model}'s input came from the prompt cache`,
-          location: { model, operation: `llm:${model}` },
-          evidence: { cacheHitRatio: Math.round(hit * 1e4) / 1e4, uncachedInputTokens: e.tokens.input, maxSavingsUsd: round(savable), costUsd: round(e.costUsd) },
-        });
-      }
-    }
-    if (byAgent.size >= 2 && total.costUsd > 0) {
-      for (const [agent, e] of byAgent) {
-        const share = e.costUsd / total.costUsd;
-        if (share > concentrationShare) {
-          out.push({
-            analyzer: 'cost',
-            kind: 'cost.concentration',
-            severity: 'low',
-            title: `Agent ${agent} accounts for ${(share * 100).toFixed(0)}% of the known cost`,
-            location: { agentId: agent, operation: `agent:${agent}` },
-            evidence: { share: Math.round(share * 1e4) / 1e4, costUsd: round(e.costUsd), totalUsd: round(total.costUsd), calls: e.calls },
-          });
-        }
-      }
-    }
-    return out;
+    return minutes;
   };
 
   const onEvent = (event: FleetEvent): void => {
@@ -534,7 +346,7 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
       const dump = (map: Map<string, CostEntry>) => Object.fromEntries([...map].map(([k, e]) => [k, copyEntry(e)]));
       return {
         currency: 'USD',
-        totalUsd: round(total.costUsd),
+        totalUsd: roundUsd(total.costUsd),
         calls: total.calls,
         pricedCalls,
         unpricedCalls: total.unpricedCalls,
@@ -544,12 +356,12 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
         byAgent: dump(byAgent),
         bySession: dump(bySession),
         byOperation: dump(byOperation),
-        top: { models: ranks(byModel), agents: ranks(byAgent), sessions: ranks(bySession), calls: topCalls.map((c) => ({ ...c, tokens: { ...c.tokens } })) },
+        top: { models: costRanks(byModel, total.costUsd, topN), agents: costRanks(byAgent, total.costUsd, topN), sessions: costRanks(bySession, total.costUsd, topN), calls: topCalls.map((c) => ({ ...c, tokens: { ...c.tokens } })) },
         unpriced,
-        projections: projections(),
-        budgetsCrossed: crossed.map((s) => ({ ...s, spentUsd: round(s.spentUsd) })),
+        projections: costProjections(total.costUsd, pricedCalls, firstPriced, lastPriced, recentMinutes()),
+        budgetsCrossed: crossed.map((s) => ({ ...s, spentUsd: roundUsd(s.spentUsd) })),
         budgets: { ...budgets },
-        findings: findings(unpriced),
+        findings: costFindings({ unpriced, unpricedByModel, crossed, byModel, byAgent, total, priceOf }, thresholds),
       };
     },
   };
