@@ -4,14 +4,18 @@
  * when the window is worse by the threshold AND a one-sided significance test says so (Welch's
  * t-test on log-latencies or on tokens, a two-proportion z-test on success rates), so a handful
  * of noisy samples is never flagged. Baselines are saved to and loaded from a JSON file.
- * See `docs/analyzers-stats.md`.
+ * This file holds the per-event window and totals and the baseline file; what a baseline is and
+ * the tests against it are in `regressions-baseline.ts`. See `docs/analyzers-stats.md`.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
-import { DEFAULT_RELATIVE_ACCURACY, LogSketch, round3 } from './sketch.js';
-import { RunningStats, twoProportionZTest, welchTTest, type TestResult } from './stats-math.js';
-import type { Baseline, Finding, FindingSeverity, Regression, RegressionClass, RegressionsSnapshot } from './types.js';
+import { baselineOf, compareLatency, compareSuccess, compareTokens, findingOf, type StoredBaseline, type TestLimits, type Totals } from './regressions-baseline.js';
+import { DEFAULT_RELATIVE_ACCURACY, LogSketch } from './sketch.js';
+import { RunningStats } from './stats-math.js';
+import type { Regression, RegressionsSnapshot } from './types.js';
+
+export { classifyChange, classifySuccessDrop, type StoredBaseline } from './regressions-baseline.js';
 
 export interface RegressionsOptions {
   /** JSON file of baselines, loaded when the analyzer starts (a missing file means none yet). Default none. */
@@ -41,17 +45,6 @@ export interface RegressionsOptions {
   maxDurationMs?: number;
 }
 
-/** A saved baseline: `Baseline` plus the log-latency and token spread the tests need. */
-export interface StoredBaseline extends Baseline {
-  /** Mean of ln(latency ms). */
-  logMean?: number;
-  /** Standard deviation of ln(latency ms). */
-  logStd?: number;
-  tokensStd?: number;
-  /** Outcomes (successes + errors) behind `successRate`. */
-  outcomes?: number;
-}
-
 export interface RegressionsAnalyzerSnapshot extends RegressionsSnapshot {
   baselines: Record<string, StoredBaseline>;
   /** Operations currently compared: samples in the window per operation. */
@@ -71,15 +64,6 @@ export interface RegressionsAnalyzer extends Analyzer<RegressionsAnalyzerSnapsho
 }
 
 const FILE_VERSION = 1;
-
-/** Cumulative figures of one operation over the whole run. */
-interface Totals {
-  sketch: LogSketch;
-  log: RunningStats;
-  tokens: RunningStats;
-  successes: number;
-  outcomes: number;
-}
 
 /** The current window: per slot, sums for the tests and a sketch for p50/p95. */
 interface Window {
@@ -123,18 +107,6 @@ function fail(message: string): never {
   throw new Error(`[fleetscope] [regressions] ${message}`);
 }
 
-/** Classes: minor below +50%, moderate below +100%, severe from +100% (latency, tokens). */
-export function classifyChange(change: number): RegressionClass {
-  return change >= 1 ? 'severe' : change >= 0.5 ? 'moderate' : 'minor';
-}
-
-/** Classes of a success-rate drop in points: minor below 10, moderate below 25, severe from 25. */
-export function classifySuccessDrop(drop: number): RegressionClass {
-  return drop >= 0.25 ? 'severe' : drop >= 0.1 ? 'moderate' : 'minor';
-}
-
-const SEVERITY: Record<RegressionClass, FindingSeverity> = { minor: 'low', moderate: 'medium', severe: 'high' };
-
 export function regressionsAnalyzer(options: RegressionsOptions = {}): RegressionsAnalyzer {
   const windowMs = options.windowMs ?? 3_600_000;
   const slots = options.windowSlots ?? 12;
@@ -149,6 +121,7 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
   if (!(threshold > 0)) fail('threshold must be > 0');
   if (!(alpha > 0 && alpha < 1)) fail('alpha must be in (0, 1)');
   const slotMs = windowMs / slots;
+  const limits: TestLimits = { minSamples, alpha, threshold, successRateDrop };
 
   /** Every operation by key, in creation order; looked up per event through the per-family maps. */
   const ops = new Map<string, OperationState>();
@@ -336,59 +309,14 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
         if (own !== undefined) sketch.merge(own);
       }
       windowSamples[key] = Math.max(sum[0]!, sum[7]!);
-      const latency = compareLatency(key, base, sum, sketch);
+      const latency = compareLatency(key, base, sum, sketch, limits);
       if (latency !== undefined) regressions.push(latency);
-      const tokens = compareTokens(key, base, sum);
+      const tokens = compareTokens(key, base, sum, limits);
       if (tokens !== undefined) regressions.push(tokens);
-      const success = compareSuccess(key, base, sum);
+      const success = compareSuccess(key, base, sum, limits);
       if (success !== undefined) regressions.push(success);
     }
     return { regressions, windowSamples };
-  };
-
-  const compareLatency = (key: string, base: StoredBaseline, sum: Float64Array, sketch: LogSketch): Regression | undefined => {
-    const n = sum[0]!;
-    if (n < minSamples || base.samples < minSamples || !(base.p50 > 0)) return undefined;
-    const mean = sum[1]! / n;
-    const variance = Math.max(0, (sum[2]! - n * mean * mean) / (n - 1));
-    // Without a stored log spread, assume log-normal: ln p95 − ln p50 = 1.645 σ.
-    const logMean = base.logMean ?? Math.log(base.p50);
-    const logStd = base.logStd ?? (base.p95 > base.p50 ? Math.log(base.p95 / base.p50) / 1.6449 : 0);
-    const test = welchTTest({ n, mean, variance }, { n: base.samples, mean: logMean, variance: logStd * logStd });
-    if (!(test.pValue < alpha)) return undefined;
-    const p50 = sketch.quantile(0.5);
-    const p95 = sketch.quantile(0.95);
-    const c50 = p50 / base.p50 - 1;
-    const c95 = base.p95 > 0 ? p95 / base.p95 - 1 : -Infinity;
-    const useP95 = c95 > c50;
-    const change = useP95 ? c95 : c50;
-    if (!(change >= threshold)) return undefined;
-    return regression(key, useP95 ? 'latency_p95' : 'latency_p50', useP95 ? base.p95 : base.p50, useP95 ? p95 : p50, change, classifyChange(change), test, n);
-  };
-
-  const compareTokens = (key: string, base: StoredBaseline, sum: Float64Array): Regression | undefined => {
-    const n = sum[3]!;
-    if (n < minSamples || base.meanTokens === undefined || !(base.meanTokens > 0) || base.samples < minSamples) return undefined;
-    const mean = sum[4]! / n;
-    const variance = Math.max(0, (sum[5]! - n * mean * mean) / (n - 1));
-    const std = base.tokensStd ?? 0;
-    const test = welchTTest({ n, mean, variance }, { n: base.samples, mean: base.meanTokens, variance: std * std });
-    const change = mean / base.meanTokens - 1;
-    if (!(test.pValue < alpha) || !(change >= threshold)) return undefined;
-    return regression(key, 'tokens_mean', base.meanTokens, mean, change, classifyChange(change), test, n);
-  };
-
-  const compareSuccess = (key: string, base: StoredBaseline, sum: Float64Array): Regression | undefined => {
-    const n = sum[7]!;
-    const baseOutcomes = base.outcomes ?? base.samples;
-    if (n < minSamples || baseOutcomes < minSamples) return undefined;
-    const rate = sum[6]! / n;
-    const drop = base.successRate - rate;
-    if (!(drop >= successRateDrop)) return undefined;
-    const test = twoProportionZTest(sum[6]!, n, Math.round(base.successRate * baseOutcomes), baseOutcomes);
-    if (!(test.pValue < alpha)) return undefined;
-    const change = base.successRate > 0 ? drop / base.successRate : 1;
-    return regression(key, 'success_rate', base.successRate, rate, change, classifySuccessDrop(drop), test, n);
   };
 
   return {
@@ -435,88 +363,4 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
 
 function isNum(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
-}
-
-function baselineOf(key: string, totals: Totals, now: number): StoredBaseline {
-  const { sketch, log, tokens } = totals;
-  const samples = Math.max(sketch.count, totals.outcomes);
-  const baseline: StoredBaseline = {
-    operation: key,
-    p50: round3(sketch.quantile(0.5)),
-    p95: round3(sketch.quantile(0.95)),
-    p99: round3(sketch.quantile(0.99)),
-    mean: round3(sketch.mean),
-    successRate: totals.outcomes === 0 ? 1 : round6(totals.successes / totals.outcomes),
-    samples,
-    // Grows with samples: 0 at 1, 0.5 at 4, 0.9 at 100.
-    confidence: round3(Math.max(0, 1 - 1 / Math.sqrt(samples))),
-    updatedAt: now,
-    outcomes: totals.outcomes,
-  };
-  if (log.n > 0) {
-    baseline.samples = log.n;
-    baseline.logMean = round6(log.mean);
-    baseline.logStd = round6(log.std);
-  }
-  if (tokens.n > 0) {
-    baseline.meanTokens = round3(tokens.mean);
-    baseline.tokensStd = round3(tokens.std);
-  }
-  return baseline;
-}
-
-function round6(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
-}
-
-function regression(
-  operation: string,
-  metric: Regression['metric'],
-  baseline: number,
-  current: number,
-  change: number,
-  classification: RegressionClass,
-  test: TestResult,
-  samples: number,
-): Regression {
-  return {
-    operation,
-    metric,
-    baseline: round3(baseline),
-    current: round3(current),
-    change: round3(change),
-    classification,
-    pValue: test.pValue < 1e-12 ? 0 : Number(test.pValue.toPrecision(3)),
-    samples,
-  };
-}
-
-function findingOf(r: Regression): Finding {
-  const kind = r.metric.startsWith('latency') ? 'regression.latency' : r.metric === 'tokens_mean' ? 'regression.tokens' : 'regression.success_rate';
-  const [family, ...rest] = r.operation.split(':');
-  const name = rest.join(':');
-  const what = r.metric === 'success_rate' ? 'success rate' : r.metric.replace('_', ' ');
-  const title =
-    r.metric === 'success_rate'
-      ? `${r.operation} ${what} fell from ${(r.baseline * 100).toFixed(1)}% to ${(r.current * 100).toFixed(1)}% (${r.classification})`
-      : `${r.operation} ${what} up ${(r.change * 100).toFixed(0)}% vs baseline (${r.baseline} → ${r.current}, ${r.classification})`;
-  return {
-    analyzer: 'regressions',
-    kind,
-    severity: SEVERITY[r.classification],
-    title,
-    location: {
-      operation: r.operation,
-      ...(family === 'tool' ? { toolName: name } : family === 'agent' ? { agentId: name } : family === 'llm' ? { model: name } : {}),
-    },
-    evidence: {
-      metric: r.metric,
-      baseline: r.baseline,
-      current: r.current,
-      change: r.change,
-      classification: r.classification,
-      pValue: r.pValue,
-      samples: r.samples,
-    },
-  };
 }
