@@ -15,55 +15,17 @@
  *   waiting to be scored sit in a bounded queue (oldest dropped, counted).
  *
  * Each anomaly is put on the bus as an `anomaly` event (operation, method, score, the features
- * that drove it, the scored event's id) and kept in a bounded list. See `docs/analyzers-stats.md`.
+ * that drove it, the scored event's id) and kept in a bounded list. Options, defaults and their
+ * checks are in `anomalies-options.ts`. See `docs/analyzers-stats.md`.
  */
 import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
 import { eachEvent } from './define.js';
 import { buildModel, explainVector, isSuspicious, scoreVector, type ForestModel, type IsolationForestClass } from './anomalies-forest.js';
+import { anomaliesSettings, type AnomaliesOptions } from './anomalies-options.js';
 import { RunningStats } from './stats-math.js';
 import type { Finding, FindingSeverity } from './types.js';
 
-export interface AnomaliesOptions {
-  /** |z| from which a value is anomalous (on the log scale). Default 4. */
-  zThreshold?: number;
-  /** Values an operation needs before its z-scores count. Default 30. */
-  zWarmup?: number;
-  /** Isolation Forest settings; `false` turns it off. */
-  isolationForest?: IsolationForestOptions | false;
-  /** Anomalies kept in the snapshot (most recent). Default 100. */
-  maxKept?: number;
-  /** Anomaly events emitted per minute (of the observer's clock); the rest are counted. Default 60. */
-  maxEventsPerMinute?: number;
-  /** Operations tracked for z-scores. Default 1000. */
-  maxOperations?: number;
-}
-
-export interface IsolationForestOptions {
-  /** Events before the first training. Default 256. */
-  warmup?: number;
-  /** Training subsample size. Default 256. */
-  sampleSize?: number;
-  /** Trees. Default 100. */
-  trees?: number;
-  /** Events between retrainings. Default 10,000. */
-  retrainEvery?: number;
-  /** ... and at least this long (observer clock) since the last training. Default 60,000 ms. */
-  retrainIntervalMs?: number;
-  /**
-   * Vectors scored per second (observer clock) whatever they hold; beyond, only vectors with a
-   * feature ≥ 2 standard deviations from the training mean are scored, up to 10× this. The
-   * others are counted in `unscored`. Default 1000.
-   */
-  scoredPerSecond?: number;
-  /** Recent feature vectors kept to train on. Default 4096. */
-  history?: number;
-  /** Score from which an event is anomalous (0.5 ≈ normal, → 1 anomalous). Default 0.7. */
-  threshold?: number;
-  /** Vectors waiting to be scored; beyond, the oldest is dropped (counted in `unscored`). Default 2048. */
-  maxPending?: number;
-  /** Random source for subsampling (tests). Default Math.random. */
-  random?: () => number;
-}
+export type { AnomaliesOptions, IsolationForestOptions } from './anomalies-options.js';
 
 export interface AnomalyRecord {
   operation: string;
@@ -99,32 +61,11 @@ interface OperationState {
   tokens: RunningStats;
 }
 
-function fail(message: string): never {
-  throw new Error(`[fleetscope] [anomalies] ${message}`);
-}
-
 export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<AnomaliesSnapshot> {
-  const zThreshold = options.zThreshold ?? 4;
-  const zWarmup = Math.max(2, options.zWarmup ?? 30);
-  const maxKept = options.maxKept ?? 100;
-  const maxPerMinute = options.maxEventsPerMinute ?? 60;
-  const maxOperations = options.maxOperations ?? 1000;
-  const ifOpts = options.isolationForest === false ? undefined : options.isolationForest ?? {};
-  const warmup = ifOpts?.warmup ?? 256;
-  const sampleSize = ifOpts?.sampleSize ?? 256;
-  const trees = ifOpts?.trees ?? 100;
-  const retrainEvery = ifOpts?.retrainEvery ?? 10_000;
-  const retrainIntervalMs = ifOpts?.retrainIntervalMs ?? 60_000;
-  const scoredPerSecond = ifOpts?.scoredPerSecond ?? 1000;
-  const suspiciousPerSecond = scoredPerSecond * 10;
-  const historySize = Math.max(ifOpts?.history ?? 4096, sampleSize);
-  const ifThreshold = ifOpts?.threshold ?? 0.7;
-  const maxPending = ifOpts?.maxPending ?? 2048;
-  const random = ifOpts?.random ?? Math.random;
-  if (!(zThreshold > 0)) fail('zThreshold must be > 0');
-  if (ifOpts !== undefined && !(ifThreshold > 0 && ifThreshold < 1)) fail('isolationForest.threshold must be in (0, 1)');
-  if (ifOpts !== undefined && !(sampleSize >= 2 && warmup >= 2)) fail('isolationForest.sampleSize and warmup must be ≥ 2');
-  if (ifOpts !== undefined && !(scoredPerSecond >= 0)) fail('isolationForest.scoredPerSecond must be ≥ 0');
+  const {
+    zThreshold, zWarmup, maxKept, maxEventsPerMinute: maxPerMinute, maxOperations, forestEnabled, warmup, sampleSize, trees, retrainEvery,
+    retrainIntervalMs, scoredPerSecond, suspiciousPerSecond, historySize, forestThreshold: ifThreshold, maxPending, random,
+  } = anomaliesSettings(options);
 
   // Operations by kind, keyed by the payload's own name string: no key built per event.
   const toolOps = new Map<string, OperationState>();
@@ -134,7 +75,7 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
   const kept: AnomalyRecord[] = [];
   const byOperation = new Map<string, { method: AnomalyRecord['method']; count: number; maxScore: number; first: number; last: number }>();
   const counts = { zscore: 0, isolationForest: 0, suppressedEvents: 0, scored: 0, unscored: 0 };
-  const modelInfo: AnomaliesSnapshot['model'] = { enabled: ifOpts !== undefined, trained: false, trainings: 0, trainingSize: 0, lastTrainedAt: null };
+  const modelInfo: AnomaliesSnapshot['model'] = { enabled: forestEnabled, trained: false, trainings: 0, trainingSize: 0, lastTrainedAt: null };
 
   // Isolation Forest state: a ring of recent vectors, a queue of vectors to score.
   const history = new Float64Array(historySize * F);
@@ -382,7 +323,7 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
     filter: { types: ['tool.end', 'agent.end', 'llm.call'] },
     async consume(stream, context) {
       ctx = context;
-      if (ifOpts !== undefined) {
+      if (forestEnabled) {
         try {
           Forest = (await import('ml-isolation-forest')).IsolationForest;
         } catch (error) {
