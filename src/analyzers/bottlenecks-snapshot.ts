@@ -1,0 +1,306 @@
+/**
+ * The snapshot side of the `bottlenecks` analyzer: the records it keeps (per operation, workflow,
+ * agent and resource metric) and how they become typed bottlenecks: slow tools and agents (an
+ * agent that mostly waits for its child agents is told apart by its own time), agents that take a
+ * large share of their workflow's wall time, LLM latency outliers and resource pressure, each with
+ * its finding. It runs at snapshot time only; the per-event bookkeeping is in `bottlenecks.ts`.
+ */
+import { round3, type LogSketch } from './sketch.js';
+import type { Finding, FindingLocation, FindingSeverity } from './types.js';
+
+export type BottleneckType = 'llm_api' | 'tool_execution' | 'cpu' | 'memory' | 'io' | 'network';
+
+export interface ResourceRule {
+  /** Metric name, e.g. `process.cpu.percent`. */
+  metric: string;
+  type: BottleneckType;
+  /** Values above this are pressure. */
+  threshold: number;
+}
+
+export interface Bottleneck {
+  type: BottleneckType;
+  /** Why: a slow operation, an agent's workflow share, LLM outliers, or a resource metric. */
+  reason: 'slow_tool' | 'slow_agent' | 'workflow_share' | 'llm_latency' | 'resource';
+  severity: FindingSeverity;
+  location: FindingLocation;
+  description: string;
+  /** Mean duration of the operation (ms); for a resource, the mean metric value. */
+  durationMs: number;
+  p95Ms?: number;
+  count: number;
+  /** count per hour of observed time (first to last event, at least one minute). */
+  frequencyPerHour: number;
+  /** Share of wall time (0..1): operation time / observed time, agent own time / workflow wall time, or share of samples under pressure. */
+  impact: number;
+  /** Slow agent: share of its execution time (over tracked workflows) that was its own, not covered by child executions. */
+  ownShare?: number;
+}
+
+export interface BottlenecksSnapshot {
+  bottlenecks: Bottleneck[];
+  findings: Finding[];
+}
+
+/** One tool, agent or model. */
+export interface OpState {
+  family: 'tool' | 'agent' | 'llm';
+  name: string;
+  sketch: LogSketch;
+  /** LLM: cached median, refreshed every 64 calls. */
+  median: number;
+  outliers: number;
+}
+
+/** One workflow (or session): its span and its ended agent executions. */
+export interface WorkflowState {
+  start: number;
+  end: number;
+  /** Ended agent executions (at most `MAX_EXECUTIONS_PER_WORKFLOW` of `bottlenecks.ts` kept; `executions` counts all). */
+  execs: ExecRecord[];
+  executions: number;
+}
+
+/** One ended agent execution, for its own time (duration minus the time covered by its children). */
+export interface ExecRecord {
+  name: string;
+  agentId: string;
+  spanId?: string;
+  parentSpanId?: string;
+  parentAgentId?: string;
+  start: number;
+  end: number;
+}
+
+/** Time one agent spent in LLM calls and in tools (to type a slow agent). */
+export interface AgentTime {
+  llm: number;
+  tool: number;
+}
+
+/** Samples of one resource metric: how many, their sum and max, how many were over the threshold. */
+export interface MetricState {
+  count: number;
+  sum: number;
+  max: number;
+  over: number;
+  first: number;
+  last: number;
+}
+
+/** What the snapshot reads of the analyzer's state. */
+export interface BottlenecksState {
+  /** In creation order. */
+  ops: readonly OpState[];
+  workflows: ReadonlyMap<string, WorkflowState>;
+  agentTime: ReadonlyMap<string, AgentTime>;
+  metrics: ReadonlyMap<string, MetricState>;
+  ruleByMetric: ReadonlyMap<string, ResourceRule>;
+  /** Timestamps of the first and last event seen. */
+  first: number;
+  last: number;
+}
+
+/** The thresholds of `BottlenecksOptions`, defaults filled in. */
+export interface BottleneckThresholds {
+  slowMeanMs: number;
+  slowP95Ms: number;
+  minSamples: number;
+  workflowShare: number;
+  minWorkflowMs: number;
+  llmOutlierFactor: number;
+  llmOutlierShare: number;
+  llmSlowP95Ms: number;
+  ioTools: RegExp;
+  networkTools: RegExp;
+}
+
+/** The bottlenecks, most impact first, and their findings. */
+export function bottlenecksSnapshot(state: BottlenecksState, thresholds: BottleneckThresholds): BottlenecksSnapshot {
+  const { ops, workflows, agentTime, metrics, ruleByMetric, first, last } = state;
+  const {
+    slowMeanMs, slowP95Ms, minSamples, workflowShare, minWorkflowMs, llmOutlierFactor: outlierFactor, llmOutlierShare: outlierShare, llmSlowP95Ms, ioTools, networkTools,
+  } = thresholds;
+  /** A slow agent is typed by where its time went: LLM calls or tools. */
+  const agentType = (name: string): BottleneckType => {
+    const t = agentTime.get(name);
+    return t !== undefined && t.llm > t.tool ? 'llm_api' : 'tool_execution';
+  };
+  const observedMs = last > first ? last - first : 0;
+  const hours = Math.max(observedMs, 60_000) / 3_600_000;
+  const bottlenecks: Bottleneck[] = [];
+  // Own time per agent, per workflow and over all tracked workflows (to tell a slow agent from one waiting for its children).
+  const ownByWorkflow = new Map<string, Map<string, { own: number; total: number }>>();
+  const ownAll = new Map<string, { own: number; total: number }>();
+  for (const [id, wf] of workflows) {
+    const byAgent = ownTimeByAgent(wf.execs);
+    ownByWorkflow.set(id, byAgent);
+    for (const [name, t] of byAgent) {
+      const sums = ownAll.get(name);
+      if (sums === undefined) ownAll.set(name, { ...t });
+      else {
+        sums.own += t.own;
+        sums.total += t.total;
+      }
+    }
+  }
+  for (const state of ops) {
+    const s = state.sketch;
+    if (s.count < minSamples) continue;
+    const mean = s.mean;
+    const p95 = s.quantile(0.95);
+    const impact = observedMs > 0 ? Math.min(1, s.sum / observedMs) : 0;
+    const base = { durationMs: round3(mean), p95Ms: round3(p95), count: s.count, frequencyPerHour: round3(s.count / hours), impact: round3(impact) };
+    if (state.family === 'llm') {
+      const share = state.outliers / s.count;
+      const outliers = state.outliers >= 3 && share >= outlierShare;
+      if (outliers || p95 > llmSlowP95Ms) {
+        bottlenecks.push({
+          ...base,
+          type: 'llm_api',
+          reason: 'llm_latency',
+          severity: p95 > 2 * llmSlowP95Ms || share >= 0.2 ? 'high' : 'medium',
+          location: { model: state.name, operation: `llm:${state.name}` },
+          description: outliers
+            ? `${state.outliers} of ${s.count} ${state.name} calls took over ${outlierFactor}× the median latency`
+            : `${state.name} p95 latency is ${Math.round(p95)} ms`,
+        });
+      }
+      continue;
+    }
+    if (!(mean > slowMeanMs || p95 > slowP95Ms)) continue;
+    const severity: FindingSeverity = mean > 4 * slowMeanMs || p95 > 4 * slowP95Ms ? 'high' : 'medium';
+    if (state.family === 'tool') {
+      const type: BottleneckType = ioTools.test(state.name) ? 'io' : networkTools.test(state.name) ? 'network' : 'tool_execution';
+      bottlenecks.push({
+        ...base,
+        type,
+        reason: 'slow_tool',
+        severity,
+        location: { toolName: state.name, operation: `tool:${state.name}` },
+        description: `${state.name} takes ${Math.round(mean)} ms on average (p95 ${Math.round(p95)} ms)`,
+      });
+    } else {
+      const t = ownAll.get(state.name);
+      const ownShare = t !== undefined && t.total > 0 ? t.own / t.total : undefined;
+      const waits = ownShare !== undefined && ownShare < 0.5;
+      bottlenecks.push({
+        ...base,
+        type: agentType(state.name),
+        reason: 'slow_agent',
+        severity,
+        location: { agentId: state.name, operation: `agent:${state.name}` },
+        description: `agent ${state.name} takes ${Math.round(mean)} ms on average (p95 ${Math.round(p95)} ms)` +
+          (waits ? `, ${Math.round((1 - ownShare) * 100)}% of it waiting for its child agents` : ''),
+        ...(ownShare !== undefined ? { ownShare: round3(ownShare) } : {}),
+      });
+    }
+  }
+  for (const [id, wf] of workflows) {
+    const wall = wf.end - wf.start;
+    if (wall < minWorkflowMs || wf.executions < 2) continue;
+    for (const [name, { own: ms }] of ownByWorkflow.get(id)!) {
+      const share = ms / wall;
+      if (share <= workflowShare) continue;
+      bottlenecks.push({
+        type: agentType(name),
+        reason: 'workflow_share',
+        severity: share >= 0.6 ? 'high' : 'medium',
+        location: { workflowId: id, agentId: name, operation: `agent:${name}` },
+        description: `agent ${name}'s own work takes ${Math.round(share * 100)}% of workflow ${id}'s wall time`,
+        durationMs: round3(ms),
+        count: 1,
+        frequencyPerHour: round3(1 / hours),
+        impact: round3(Math.min(1, share)),
+      });
+    }
+  }
+  for (const [name, m] of metrics) {
+    const rule = ruleByMetric.get(name)!;
+    const share = m.over / m.count;
+    if (m.count < 3 || share < 0.25) continue;
+    bottlenecks.push({
+      type: rule.type,
+      reason: 'resource',
+      severity: share >= 0.75 ? 'high' : share >= 0.5 ? 'medium' : 'low',
+      location: {},
+      description: `${name} above ${rule.threshold} in ${Math.round(share * 100)}% of ${m.count} samples (max ${round3(m.max)})`,
+      durationMs: round3(m.sum / m.count),
+      count: m.over,
+      frequencyPerHour: round3(m.over / hours),
+      impact: round3(share),
+    });
+  }
+  bottlenecks.sort((a, b) => b.impact - a.impact);
+  return { bottlenecks, findings: bottlenecks.map(findingOf) };
+}
+
+/**
+ * Own time per agent name in one workflow: each execution's duration minus the union of the
+ * intervals of its child executions (clipped to it). A child is an execution whose parentSpanId is
+ * the execution's spanId, or, when its parent span is not an agent execution of the workflow (a
+ * subagent started inside a tool call), whose parentAgentId is the execution's agentId and which
+ * started while it ran. An agent that waits for its children has little own time.
+ */
+function ownTimeByAgent(execs: readonly ExecRecord[]): Map<string, { own: number; total: number }> {
+  const bySpan = new Map<string, ExecRecord>();
+  for (const e of execs) if (e.spanId !== undefined) bySpan.set(e.spanId, e);
+  const children = new Map<ExecRecord, ExecRecord[]>();
+  for (const c of execs) {
+    let parent = c.parentSpanId !== undefined ? bySpan.get(c.parentSpanId) : undefined;
+    if (parent === c) parent = undefined;
+    if (parent === undefined && c.parentAgentId !== undefined) {
+      parent = execs.find((p) => p !== c && p.agentId === c.parentAgentId && p.start <= c.start && c.start <= p.end);
+    }
+    if (parent === undefined) continue;
+    let list = children.get(parent);
+    if (list === undefined) children.set(parent, (list = []));
+    list.push(c);
+  }
+  const own = new Map<string, { own: number; total: number }>();
+  for (const e of execs) {
+    const kids = children.get(e);
+    let covered = 0;
+    if (kids !== undefined) {
+      // Union of the children's intervals, clipped to the parent's.
+      const spans = kids.map((k) => [Math.max(e.start, k.start), Math.min(e.end, k.end)] as const).filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+      let curStart = -Infinity;
+      let curEnd = -Infinity;
+      for (const [a, b] of spans) {
+        if (a > curEnd) {
+          if (curEnd > curStart) covered += curEnd - curStart;
+          curStart = a;
+          curEnd = b;
+        } else if (b > curEnd) curEnd = b;
+      }
+      if (curEnd > curStart) covered += curEnd - curStart;
+    }
+    const ms = Math.max(0, e.end - e.start - covered);
+    const sums = own.get(e.name);
+    if (sums === undefined) own.set(e.name, { own: ms, total: e.end - e.start });
+    else {
+      sums.own += ms;
+      sums.total += e.end - e.start;
+    }
+  }
+  return own;
+}
+
+function findingOf(b: Bottleneck): Finding {
+  return {
+    analyzer: 'bottlenecks',
+    kind: `bottleneck.${b.type}`,
+    severity: b.severity,
+    title: b.description,
+    location: b.location,
+    evidence: {
+      reason: b.reason,
+      durationMs: b.durationMs,
+      p95Ms: b.p95Ms ?? null,
+      count: b.count,
+      frequencyPerHour: b.frequencyPerHour,
+      impact: b.impact,
+      ...(b.ownShare !== undefined ? { ownShare: b.ownShare } : {}),
+    },
+  };
+}
