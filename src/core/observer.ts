@@ -30,7 +30,7 @@ import { Subscription, type SubscribeOptions } from './subscription.js';
 import { checkOptions, type ObserverOptions, type ObserverStats, type ReportOptions } from './observer-options.js';
 
 export type { ObserverOptions, ObserverStats, ReportOptions } from './observer-options.js';
-import { createIdGenerator, validateEvent, type EventDefaults, type ValidateOptions } from './validate.js';
+import { checkEvent, createIdGenerator, type CheckOutput, type EventDefaults, type ValidateOptions } from './validate.js';
 
 const MAX_REASONS = 100;
 /** Plugin errors put on the bus: at most one per plugin and operation per second. */
@@ -51,6 +51,8 @@ export class Observer {
   /** Emits the observer's own events (plugin errors). */
   private readonly internalState: SinkState;
   private readonly lastErrorEvent = new Map<string, number>();
+  /** Reused by every emit for the repairs of the event being checked. */
+  private readonly checked: CheckOutput = { repairs: [] };
 
   private emitted = 0;
   private accepted = 0;
@@ -159,15 +161,15 @@ export class Observer {
       state.scoped.defaults = defaults;
       options = state.scoped;
     }
-    const result = validateEvent(raw, options);
-    if (!result.ok) {
-      this.countInvalid(result.reason);
+    const event = checkEvent(raw, options, this.checked);
+    if (typeof event === 'string') {
+      this.countInvalid(event);
       return undefined;
     }
-    if (result.repairs.length > 0) this.countRepairs(result.repairs);
+    if (this.checked.repairs.length > 0) this.countRepairs(this.checked.repairs);
     this.accepted++;
-    this.bus.publish(result.event);
-    return result.event;
+    this.bus.publish(event);
+    return event;
   }
 
   private emitManyFrom(state: SinkState, events: Iterable<EventInput>): number {

@@ -178,17 +178,33 @@ const defaultNextId = createIdGenerator();
  * rejected (a misspelt `sessionID` would otherwise vanish silently).
  */
 export function validateEvent(raw: unknown, options: ValidateOptions): ValidationResult {
+  const out: CheckOutput = { repairs: NO_REPAIRS };
+  const checked = checkEvent(raw, options, out);
+  return typeof checked === 'string' ? { ok: false, reason: checked } : { ok: true, event: checked, repairs: out.repairs };
+}
+
+/** Where `checkEvent` puts what it repaired in an accepted event. */
+export interface CheckOutput {
+  repairs: readonly RepairKind[];
+}
+
+/**
+ * `validateEvent` without a result object: the trusted event, or the reason (a string) it was
+ * rejected; the repairs of an accepted event go to `out`. The emit path calls this one and
+ * reuses `out`, so an accepted event allocates only itself and its id.
+ */
+export function checkEvent(raw: unknown, options: ValidateOptions, out: CheckOutput): FleetEvent | string {
   try {
-    return validateUnsafe(raw, options);
+    return validateUnsafe(raw, options, out);
   } catch (error) {
     // A hostile object (throwing getter, revoked proxy) must not reach the host.
-    return { ok: false, reason: `event: could not be read (${error instanceof Error ? error.name : 'error'})` };
+    return `event: could not be read (${error instanceof Error ? error.name : 'error'})`;
   }
 }
 
-function validateUnsafe(raw: unknown, options: ValidateOptions): ValidationResult {
+function validateUnsafe(raw: unknown, options: ValidateOptions, out: CheckOutput): FleetEvent | string {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { ok: false, reason: `event: must be an object (got ${describe(raw)})` };
+    return `event: must be an object (got ${describe(raw)})`;
   }
   // One pass over the input's own keys, never a named read of a field that may be absent
   // (see checkPayload for why), which also rejects unknown fields such as a misspelt `sessionID`.
@@ -227,30 +243,30 @@ function validateUnsafe(raw: unknown, options: ValidateOptions): ValidationResul
       case 'attributes': attributes = value; break;
       case 'truncated': truncatedInput = value; break;
       default:
-        return { ok: false, reason: `event: unknown field (only envelope fields, type and payload are allowed)` };
+        return `event: unknown field (only envelope fields, type and payload are allowed)`;
     }
   }
 
-  if (typeof type !== 'string') return { ok: false, reason: `type: must be a string (got ${describe(type)})` };
+  if (typeof type !== 'string') return `type: must be a string (got ${describe(type)})`;
   const builtin = isBuiltinType(type);
   if (!builtin) {
     if (!CUSTOM_TYPE.test(type)) {
-      return { ok: false, reason: 'type: unknown type; custom types need a namespace, e.g. "myapp.cache_hit"' };
+      return 'type: unknown type; custom types need a namespace, e.g. "myapp.cache_hit"';
     }
     if (BUILTIN_NAMESPACES.has(type.slice(0, type.indexOf('.')))) {
-      return { ok: false, reason: 'type: unknown type in a built-in namespace (session, agent, tool, llm, plugin)' };
+      return 'type: unknown type in a built-in namespace (session, agent, tool, llm, plugin)';
     }
   }
 
   if (payload === undefined && !builtin) payload = {};
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    return { ok: false, reason: `payload: must be an object (got ${describe(payload)})` };
+    return `payload: must be an object (got ${describe(payload)})`;
   }
   const limits = options.limits ?? DEFAULT_PAYLOAD_LIMITS;
   let payloadSize: number;
   if (builtin) {
     const checked = checkPayload(type as BuiltinEventType, payload as Record<string, unknown>, limits);
-    if (typeof checked === 'string') return { ok: false, reason: checked };
+    if (typeof checked === 'string') return checked;
     payloadSize = checked;
   } else {
     payloadSize = measure(payload, 0, limits, limits.maxPayloadBytes);
@@ -259,36 +275,36 @@ function validateUnsafe(raw: unknown, options: ValidateOptions): ValidationResul
   const { defaults } = options;
   if (timestamp === undefined) timestamp = options.now ? options.now() : Date.now();
   else if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0 || timestamp > MAX_TIMESTAMP) {
-    return { ok: false, reason: `timestamp: must be milliseconds since the epoch, a finite number >= 0 (got ${describeNumber(timestamp)})` };
+    return `timestamp: must be milliseconds since the epoch, a finite number >= 0 (got ${describeNumber(timestamp)})`;
   }
 
   if (severity === undefined) severity = defaultSeverity(type, payload as Record<string, unknown>);
   else if (typeof severity !== 'string' || !SEVERITY_SET.has(severity)) {
-    return { ok: false, reason: `severity: must be one of ${SEVERITIES.join(' | ')}` };
+    return `severity: must be one of ${SEVERITIES.join(' | ')}`;
   }
 
   let problem: string | undefined;
-  if (id !== undefined && (problem = checkId(id, 'id', ID))) return { ok: false, reason: problem };
-  if (source !== undefined && (problem = checkId(source, 'source', SOURCE))) return { ok: false, reason: problem };
-  if (sessionId !== undefined && (problem = checkId(sessionId, 'sessionId', SESSION))) return { ok: false, reason: problem };
-  if (agentId !== undefined && (problem = checkId(agentId, 'agentId', AGENT))) return { ok: false, reason: problem };
-  if (workflowId !== undefined && (problem = checkId(workflowId, 'workflowId', WORKFLOW))) return { ok: false, reason: problem };
+  if (id !== undefined && (problem = checkId(id, 'id', ID))) return problem;
+  if (source !== undefined && (problem = checkId(source, 'source', SOURCE))) return problem;
+  if (sessionId !== undefined && (problem = checkId(sessionId, 'sessionId', SESSION))) return problem;
+  if (agentId !== undefined && (problem = checkId(agentId, 'agentId', AGENT))) return problem;
+  if (workflowId !== undefined && (problem = checkId(workflowId, 'workflowId', WORKFLOW))) return problem;
   if (traceId !== undefined && (problem = checkHexId(traceId, 'traceId', 32, TRACE))) {
-    return { ok: false, reason: problem };
+    return problem;
   }
   if (spanId !== undefined && (problem = checkHexId(spanId, 'spanId', 16, SPAN))) {
-    return { ok: false, reason: problem };
+    return problem;
   }
   if (parentSpanId !== undefined && (problem = checkHexId(parentSpanId, 'parentSpanId', 16, PARENT_SPAN))) {
-    return { ok: false, reason: problem };
+    return problem;
   }
   if (tags !== undefined) {
     if (!Array.isArray(tags) || tags.length > MAX_TAGS || !tags.every((t) => typeof t === 'string')) {
-      return { ok: false, reason: `tags: must be an array of at most ${MAX_TAGS} strings` };
+      return `tags: must be an array of at most ${MAX_TAGS} strings`;
     }
   }
   if (attributes !== undefined && (problem = checkField(attributes, 'object'))) {
-    return { ok: false, reason: `attributes: ${problem}` };
+    return `attributes: ${problem}`;
   }
 
   // The common case, plain JSON within the limits, was measured without allocating anything.
@@ -326,6 +342,7 @@ function validateUnsafe(raw: unknown, options: ValidateOptions): ValidationResul
       ? common
       : { ...common, tags: tags as string[] | undefined, attributes: attributes as Record<string, unknown> | undefined, truncated }
   ) as FleetEvent;
-  return { ok: true, event, repairs };
+  out.repairs = repairs;
+  return event;
 }
 
