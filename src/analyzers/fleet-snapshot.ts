@@ -154,16 +154,10 @@ export interface Workflow {
 }
 
 /** Figures of the workflows dropped from detail by `maxWorkflows`, folded together. */
-export interface EvictedTotals {
-  executions: number;
-  completed: number;
-  failed: number;
-  wallClockMs: number;
-  summedExecutionMs: number;
-  tokens: TokenTotals;
-  costUsd: number;
-  unpricedCalls: number;
-}
+export type EvictedTotals = Pick<
+  FleetSnapshot['totals'],
+  'executions' | 'completed' | 'failed' | 'wallClockMs' | 'summedExecutionMs' | 'tokens' | 'costUsd' | 'unpricedCalls'
+>;
 
 /** What the analyzer hands over at snapshot time. */
 export interface FleetState {
