@@ -127,8 +127,36 @@ describe('EventBus subscriptions', () => {
     const event = metric(1);
     for (let i = 0; i < 200_000; i++) bus.publish(event);
     expect(sub.stats()).toMatchObject({ pending: 100, dropped: 199_900 });
-    // The internal array is compacted, never 200k slots long.
-    expect((sub as unknown as { items: unknown[] }).items.length).toBeLessThan(100 + 2 * 4096);
+    // The internal ring never grows past what the high-water mark needs (its initial 1024 slots here).
+    expect((sub as unknown as { ring: unknown[] }).ring.length).toBe(1024);
+  });
+
+  it('keeps order when the buffer wraps around and when it grows, and shrinks back once drained', async () => {
+    const bus = new EventBus();
+    const sub = bus.subscribe({}, { maxBatchSize: 300, highWaterMark: 3000 });
+    const ringSize = () => (sub as unknown as { ring: unknown[] }).ring.length;
+    const read = async (batches: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < batches; i++) {
+        const next = await sub.next();
+        if (next.done) break;
+        out.push(...next.value.map((e) => (e.payload as { value: number }).value));
+      }
+      return out;
+    };
+    for (let i = 0; i < 900; i++) bus.publish(metric(i));
+    expect(await read(1)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    // 600 buffered from slot 300; 400 more wrap past the end of the 1024-slot ring.
+    for (let i = 900; i < 1300; i++) bus.publish(metric(i));
+    expect(ringSize()).toBe(1024);
+    expect(await read(4)).toEqual(Array.from({ length: 1000 }, (_, i) => 300 + i));
+    // A burst of 5000 into a high-water mark of 3000: the ring grows to 4096, drop-oldest keeps 2000..4999.
+    for (let i = 0; i < 5000; i++) bus.publish(metric(i));
+    expect(ringSize()).toBe(4096);
+    expect(sub.stats()).toMatchObject({ pending: 3000, dropped: 2000 });
+    expect(await read(10)).toEqual(Array.from({ length: 3000 }, (_, i) => 2000 + i));
+    expect(ringSize()).toBe(1024);
+    sub.close();
   });
 
   it('isolates a throwing synchronous listener', () => {
