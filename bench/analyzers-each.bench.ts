@@ -1,18 +1,18 @@
 /**
  * Per-analyzer cost: each built-in analyzer alone (with the analyzers it depends on), next to
  * no analyzer and 8 no-op analyzers (the core's own cost of fanning out), on the same mix as
- * analyzers.bench.ts. Shows where the default set's time goes: ns/event = 1e9/rate − 1e9/reference.
+ * analyzers.bench.ts (events built as emitted). Shows where the default set's time goes: ns/event = 1e9/rate − 1e9/reference.
  * Run with `npm run bench -- analyzers` (with analyzers.bench.ts) or alone:
  * `node --expose-gc --import tsx bench/analyzers-each.bench.ts`; EVENTS=150000 shortens it.
  */
 import { performance } from 'node:perf_hooks';
 import { createObserver, defineAnalyzer, type Analyzer } from '../src/index.js';
-import { feed, pool } from './analyzer-mix.js';
+import { feed, hostBuilt } from './analyzer-mix.js';
 import { defaultAnalyzers } from '../src/analyzers/index.js';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
-const events = pool(50_000);
+const events = hostBuilt();
 const COUNT = Number(process.env.EVENTS ?? 300_000);
 
 /**
