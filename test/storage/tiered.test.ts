@@ -29,6 +29,45 @@ function flakyCold(): Storage & { failing: boolean } {
   }) as Storage & { failing: boolean };
 }
 
+/**
+ * A memory cold tier whose next appends, while `plan` has entries, store part of the batch and then
+ * reject: a number stores that many of its first events (a disk filling up mid-write), `all` the
+ * whole batch (a timeout after a successful write), `late` none until `land()` (a timeout whose write
+ * goes on). `hold` delays an append after it stored its events; `readable: false` fails queries.
+ */
+function tornCold() {
+  const inner = memoryStorage({ maxAgeMs: Infinity });
+  const fake = {
+    name: 'torn',
+    plan: [] as (number | 'all' | 'late')[],
+    readable: true,
+    hold: undefined as Promise<void> | undefined,
+    land: async () => {},
+    /** Every batch it was sent, as ids. */
+    sent: [] as string[][],
+    async append(batch: readonly FleetEvent[]): Promise<void> {
+      fake.sent.push(batch.map((e) => e.id));
+      const step = fake.plan.shift();
+      if (step === 'late') {
+        fake.land = () => inner.append(batch);
+        throw new Error('timed out');
+      }
+      await inner.append(step === undefined || step === 'all' ? batch : batch.slice(0, step));
+      await fake.hold;
+      if (step !== undefined) throw new Error(step === 'all' ? 'timed out' : 'no space left on device');
+    },
+    query: (q: EventQuery) => (fake.readable ? inner.query(q) : Promise.reject(new Error('cold tier unreadable'))),
+    stats: () => inner.stats(),
+    close: () => inner.close(),
+  };
+  return fake;
+}
+
+/** Ids of what a storage returns for `{ limit: 10,000 }`. */
+async function held(storage: Storage): Promise<string[]> {
+  return (await storage.query({ limit: 10_000 })).events.map((e) => e.id);
+}
+
 describe('tieredStorage', () => {
   const ev = (i: number) => conformanceEvent(`e${i}`, i % 2 === 0 ? 'even' : 'odd', 'a', 'log', 1000 + i);
 
@@ -143,6 +182,133 @@ describe('tieredStorage', () => {
       expect(storage.stats().hotFallbacks).toBe(1);
       expect(storage.stats().hotAnswers).toBe(1);
     }
+  });
+
+  const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `e${from + i}`);
+
+  /** Every page size from 1 to 4, both orders: each returns exactly `expected` (asc order). */
+  async function expectPaging(storage: Storage, expected: string[], query: EventQuery = {}): Promise<void> {
+    for (let limit = 1; limit <= 4; limit++) {
+      expect(await pages(storage, { ...query, limit })).toEqual(expected);
+      expect(await pages(storage, { ...query, limit, order: 'desc' })).toEqual([...expected].reverse());
+    }
+  }
+
+  /** A tiered storage over `tornCold()`, without a retry timer, holding e1 e2 in both tiers. */
+  async function overTornCold() {
+    const cold = tornCold();
+    const storage = tieredStorage({ cold, retryIntervalMs: 0 });
+    await storage.append([ev(1), ev(2)]);
+    return { cold, storage };
+  }
+
+  it('a cold append that stores part of a batch and then rejects: the rest alone is retried, no event twice', async () => {
+    const { cold, storage } = await overTornCold();
+    cold.plan.push(2); // e3 e4 written, then the disk is full
+    await expect(storage.append([ev(3), ev(4), ev(5)])).rejects.toThrow(/cold tier append failed/);
+    expect(await held(cold)).toEqual(['e1', 'e2', 'e3', 'e4']);
+    // Only e5 waits for the retry: 4 events in the cold tier + 1 queued = 5.
+    expect(storage.stats()).toMatchObject({ events: 5, hotOnly: 1, coldErrors: 1, coldReconciled: 2, coldRetried: 0 });
+    expect(await held(storage)).toEqual(ids(1, 5));
+    await expectPaging(storage, ids(1, 5));
+    await expectPaging(storage, ['e1', 'e3', 'e5'], { sessionId: 'odd' });
+    await expectPaging(storage, ['e2', 'e4'], { sessionId: 'even' });
+
+    await storage.append([ev(6)]);
+    expect(cold.sent).toEqual([['e1', 'e2'], ['e3', 'e4', 'e5'], ['e5', 'e6']]);
+    expect(await held(cold)).toEqual(ids(1, 6));
+    expect(storage.stats()).toMatchObject({ events: 6, hotOnly: 0, coldRetried: 1 });
+    await expectPaging(storage, ids(1, 6));
+  });
+
+  it('a cold append that stores the whole batch and then rejects (a timeout after the write): nothing is queued or sent again', async () => {
+    const { cold, storage } = await overTornCold();
+    cold.plan.push('all');
+    await expect(storage.append([ev(3), ev(4)])).rejects.toThrow(/cold tier append failed/);
+    expect(storage.stats()).toMatchObject({ events: 4, hotOnly: 0, coldErrors: 1, coldReconciled: 2 });
+    await expectPaging(storage, ids(1, 4));
+    await storage.append([ev(5)]);
+    expect(cold.sent.at(-1)).toEqual(['e5']);
+    expect(await held(cold)).toEqual(ids(1, 5));
+    await expectPaging(storage, ids(1, 5));
+  });
+
+  it('a retry that stores part of the queue and then rejects: what it stored leaves the queue', async () => {
+    const { cold, storage } = await overTornCold();
+    cold.plan.push(0, 3); // an outage, then a retry of e3 e4 + e5 e6 that writes e3 e4 e5
+    await expect(storage.append([ev(3), ev(4)])).rejects.toThrow(/cold tier append failed/);
+    await expect(storage.append([ev(5), ev(6)])).rejects.toThrow(/cold tier append failed/);
+    expect(cold.sent).toEqual([['e1', 'e2'], ['e3', 'e4'], ['e3', 'e4', 'e5', 'e6']]);
+    expect(await held(cold)).toEqual(ids(1, 5));
+    expect(storage.stats()).toMatchObject({ events: 6, hotOnly: 1, coldErrors: 2, coldReconciled: 3 });
+    await expectPaging(storage, ids(1, 6));
+    await storage.flush!();
+    expect(cold.sent.at(-1)).toEqual(['e6']);
+    expect(await held(cold)).toEqual(ids(1, 6));
+    expect(storage.stats()).toMatchObject({ events: 6, hotOnly: 0, coldRetried: 1 });
+  });
+
+  it('when the cold tier cannot be read after a rejection either, nothing is retried or answered before the check', async () => {
+    const { cold, storage } = await overTornCold();
+    cold.readable = false;
+    cold.plan.push(1); // e3 written, then the write and the check fail
+    await expect(storage.append([ev(3), ev(4)])).rejects.toThrow(/cold tier append failed/);
+    await expect(storage.query({})).rejects.toThrow(/unreadable/);
+    // The retry needs the check first: e5 is queued, nothing is sent.
+    await expect(storage.append([ev(5)])).rejects.toThrow(/cold tier append failed/);
+    expect(cold.sent).toHaveLength(2);
+    cold.readable = true;
+    await expectPaging(storage, ids(1, 5));
+    expect(storage.stats()).toMatchObject({ events: 5, hotOnly: 2, coldErrors: 2, coldReconciled: 1 });
+    await storage.flush!();
+    expect(cold.sent.at(-1)).toEqual(['e4', 'e5']);
+    expect(await held(cold)).toEqual(ids(1, 5));
+  });
+
+  it('a write that lands after its append was rejected is returned once, and found before the retry', async () => {
+    const { cold, storage } = await overTornCold();
+    cold.plan.push('late');
+    await expect(storage.append([ev(3), ev(4)])).rejects.toThrow(/cold tier append failed/);
+    await cold.land(); // the cold tier holds e3 e4 now, and so does the queue
+    expect(await held(cold)).toEqual(ids(1, 4));
+    await expectPaging(storage, ids(1, 4));
+    await storage.append([ev(5)]);
+    expect(cold.sent.at(-1)).toEqual(['e5']);
+    expect(await held(cold)).toEqual(ids(1, 5));
+    expect(storage.stats()).toMatchObject({ events: 5, hotOnly: 0, coldReconciled: 2 });
+  });
+
+  it('a retry between two pages that end where the queue begins or ends neither repeats nor skips', async () => {
+    for (const order of ['asc', 'desc'] as const) {
+      const { cold, storage } = await overTornCold();
+      cold.plan.push(0, 1);
+      await storage.append([ev(3), ev(4)]).catch(() => {});
+      // Page 1 (limit 2): e1 e2, all of the cold tier (asc); e4 e3, all of the queue (desc).
+      const seen = await pages(storage, { limit: 2, order }, async (n) => {
+        // The retry writes e3 of e3 e4 e5: e3 moves to the cold tier, after e2.
+        if (n === 0) await storage.append([ev(5)]).catch(() => {});
+        // And then the rest.
+        if (n === 1) await storage.flush!();
+      });
+      expect(seen).toEqual(order === 'asc' ? ids(1, 5) : ['e4', 'e3', 'e2', 'e1']);
+      expect(await held(cold)).toEqual(ids(1, 5));
+    }
+  });
+
+  it('a query waits for a retry under way instead of seeing its events in both places', async () => {
+    const { cold, storage } = await overTornCold();
+    cold.plan.push(0);
+    await storage.append([ev(3), ev(4)]).catch(() => {});
+    const first = await storage.query({ limit: 2, order: 'desc' }); // e4 e3: the queue
+    let release!: () => void;
+    cold.hold = new Promise((resolve) => (release = resolve));
+    const retry = storage.append([ev(5)]); // writes e3 e4 e5, then is held before it resolves
+    while ((await held(cold)).length < 5) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(await held(cold)).toEqual(ids(1, 5)); // e3 e4 are in both places until the retry resolves
+    const second = storage.query({ limit: 2, order: 'desc', cursor: first.nextCursor });
+    release();
+    await retry;
+    expect([...first.events, ...(await second).events].map((e) => e.id)).toEqual(['e4', 'e3', 'e2', 'e1']);
   });
 
   it('requires a cold tier', () => {
