@@ -10,7 +10,8 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { NEWLINE, Segment, headerLine, parseLine, segmentFile } from './file-log-segment.js';
+import { NEWLINE, Segment, headerLine, segmentFile } from './file-log-segment.js';
+import { parseLine } from './file-log-reader.js';
 import { fail, noteWriteError, sorted, type Active, type FileLogState } from './file-log-state.js';
 
 export interface ActiveSegmentOptions {

@@ -9,20 +9,8 @@ import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { SegmentSummary } from './file-log-segment.js';
-import {
-  SEGMENT_RE,
-  Segment,
-  linesForward,
-  openReader,
-  parseLine,
-  readManifest,
-  readOffsets,
-  readSummary,
-  segmentFile,
-  writeManifest,
-  writeSidecars,
-  type SegmentReader,
-} from './file-log-segment.js';
+import { SEGMENT_RE, Segment, readManifest, readOffsets, readSummary, segmentFile, writeManifest, writeSidecars } from './file-log-segment.js';
+import { linesForward, openReader, parseLine, type SegmentReader } from './file-log-reader.js';
 import { runMaintenance, type MaintenanceOptions } from './file-log-maintenance.js';
 import { sorted, wrapError, type FileLogState } from './file-log-state.js';
 

@@ -6,7 +6,8 @@
  * Node built-ins and core types only (see file-log.ts).
  */
 import type { EventQuery, FleetEvent, QueryPage } from '../core/index.js';
-import { lineAt, linesBackward, linesForward, openReader, parseLine, type Segment, type SegmentReader } from './file-log-segment.js';
+import type { Segment } from './file-log-segment.js';
+import { lineAt, linesBackward, linesForward, openReader, parseLine, type SegmentReader } from './file-log-reader.js';
 import type { SegmentIndex } from './file-log-index.js';
 import { fail, sorted, type FileLogState } from './file-log-state.js';
 

@@ -17,7 +17,8 @@
  * This file validates the options and wires the parts, which share one `FileLogState`:
  * file-log-writer.ts (queue, writes, fdatasync), file-log-active.ts (the segment written to,
  * rotation, torn records), file-log-index.ts (summaries, session offsets, maintenance),
- * file-log-query.ts (reading pages), on top of file-log-segment.ts and file-log-maintenance.ts.
+ * file-log-query.ts (reading pages), on top of file-log-segment.ts (a segment, its index and
+ * sidecars), file-log-reader.ts (reading its lines) and file-log-maintenance.ts.
  *
  * Import graph: node built-ins and core types only (zlib lazily), so the hook process starts fast.
  * Every file-log-*.ts module keeps to it.

@@ -1,0 +1,131 @@
+/**
+ * Reading a segment's lines: random access to its bytes (the plain file, or a gzipped one
+ * decompressed whole), complete lines in either direction in 1 MiB chunks, the line at an offset,
+ * and parsing a line into an event.
+ *
+ * Node built-ins and core types only (see file-log.ts); zlib is imported lazily, and only to read
+ * a gzipped segment.
+ */
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { FleetEvent } from '../core/index.js';
+import { HEADER_KEY, NEWLINE, segmentFile, type Segment } from './file-log-segment.js';
+
+/** Random access to a segment's (uncompressed) bytes. */
+export interface SegmentReader {
+  size: number;
+  read(position: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export async function openReader(dir: string, segment: Segment): Promise<SegmentReader> {
+  const plain = join(dir, segmentFile(segment.seq));
+  if (!segment.gz) {
+    try {
+      const handle = await fsp.open(plain, 'r');
+      const { size } = await handle.stat();
+      return {
+        size,
+        async read(position, length) {
+          const buffer = Buffer.allocUnsafe(length);
+          const { bytesRead } = await handle.read(buffer, 0, length, position);
+          return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+        },
+        close: () => handle.close(),
+      };
+    } catch (error) {
+      // Another process may have gzipped it since we listed the directory.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      segment.gz = true;
+    }
+  }
+  const { gunzip } = await import('node:zlib');
+  const compressed = await fsp.readFile(`${plain}.gz`);
+  const data = await new Promise<Buffer>((resolve, reject) =>
+    gunzip(compressed, (error, result) => (error ? reject(error) : resolve(result))),
+  );
+  return {
+    size: data.length,
+    read: async (position, length) => data.subarray(position, Math.min(data.length, position + length)),
+    close: async () => {},
+  };
+}
+
+const CHUNK = 1 << 20;
+
+/** Complete lines of [start, end) in ascending order, with their offsets. A last line without `\n` is not yielded. */
+export async function* linesForward(
+  reader: SegmentReader,
+  start: number,
+  end: number,
+): AsyncGenerator<[offset: number, buffer: Buffer, lineStart: number, lineEnd: number]> {
+  let carry: Buffer | undefined;
+  let carryOffset = start;
+  for (let pos = start; pos < end; ) {
+    const chunk = await reader.read(pos, Math.min(CHUNK, end - pos));
+    if (chunk.length === 0) break;
+    pos += chunk.length;
+    const buffer = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+    let lineStart = 0;
+    for (let nl = buffer.indexOf(NEWLINE); nl !== -1; nl = buffer.indexOf(NEWLINE, lineStart)) {
+      yield [carryOffset + lineStart, buffer, lineStart, nl];
+      lineStart = nl + 1;
+    }
+    carry = lineStart < buffer.length ? buffer.subarray(lineStart) : undefined;
+    carryOffset += lineStart;
+  }
+}
+
+/** Complete lines of [start, end) in descending order; `end` must be a line boundary. */
+export async function* linesBackward(
+  reader: SegmentReader,
+  start: number,
+  end: number,
+): AsyncGenerator<[offset: number, buffer: Buffer, lineStart: number, lineEnd: number]> {
+  let carry: Buffer | undefined;
+  for (let pos = end; pos > start; ) {
+    const from = Math.max(start, pos - CHUNK);
+    const chunk = await reader.read(from, pos - from);
+    pos = from;
+    const buffer = carry === undefined ? chunk : Buffer.concat([chunk, carry]);
+    // Lines ending in this buffer, last first; the piece before the first newline belongs to an earlier chunk.
+    let lineEnd = buffer.length - 1;
+    if (buffer[lineEnd] !== NEWLINE) {
+      // Only possible for the very first chunk when `end` is not a boundary: ignore the partial line.
+      lineEnd = buffer.lastIndexOf(NEWLINE);
+    }
+    while (lineEnd >= 0) {
+      const prev = lineEnd === 0 ? -1 : buffer.lastIndexOf(NEWLINE, lineEnd - 1);
+      if (prev === -1 && from > start) break;
+      yield [from + prev + 1, buffer, prev + 1, lineEnd];
+      lineEnd = prev;
+    }
+    carry = lineEnd >= 0 ? buffer.subarray(0, lineEnd + 1) : undefined;
+  }
+}
+
+/** Reads the line starting at `offset` (without its newline), or undefined if it is incomplete. */
+export async function lineAt(reader: SegmentReader, offset: number): Promise<Buffer | undefined> {
+  for (let length = 4096; ; length *= 4) {
+    const chunk = await reader.read(offset, length);
+    const nl = chunk.indexOf(NEWLINE);
+    if (nl !== -1) return chunk.subarray(0, nl);
+    if (chunk.length < length) return undefined;
+  }
+}
+
+/** Parses one line into an event; undefined for the header, an empty line or a torn record. */
+export function parseLine(buffer: Buffer, start: number, end: number): FleetEvent | 'header' | undefined {
+  if (end <= start) return undefined;
+  try {
+    const value = JSON.parse(buffer.toString('utf8', start, end)) as Record<string, unknown>;
+    if (value === null || typeof value !== 'object') return undefined;
+    if (HEADER_KEY in value) return 'header';
+    if (typeof value.id !== 'string' || typeof value.type !== 'string' || typeof value.sessionId !== 'string') {
+      return undefined;
+    }
+    return value as unknown as FleetEvent;
+  } catch {
+    return undefined;
+  }
+}
