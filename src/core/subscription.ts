@@ -48,6 +48,11 @@ export const DEFAULT_MAX_BATCH_SIZE = 1024;
 
 /** Slots a buffer starts with, and shrinks back to once drained after a burst. */
 const INITIAL_CAPACITY = 1024;
+/**
+ * A drained ring larger than this (128 KB of slots) shrinks back; a smaller one is kept, so a
+ * host emitting in chunks of a few thousand events does not regrow it after every chunk.
+ */
+const KEEP_CAPACITY = 16_384;
 
 /** An array of `size` empty slots, packed (so the batches sliced from it are packed too). */
 function emptySlots(size: number): (FleetEvent | undefined)[] {
@@ -208,9 +213,9 @@ export class Subscription implements AsyncIterableIterator<readonly FleetEvent[]
     this.head = end & this.mask;
     this.count -= n;
     this.delivered += n;
-    // Drained: a ring grown by a burst goes back to its initial size.
+    // Drained: a ring grown by a large burst goes back to its initial size.
     if (this.count === 0) {
-      if (ring.length > INITIAL_CAPACITY) this.resetRing();
+      if (ring.length > KEEP_CAPACITY) this.resetRing();
       else this.head = 0;
     }
     return batch;

@@ -133,7 +133,7 @@ describe('EventBus subscriptions', () => {
 
   it('keeps order when the buffer wraps around and when it grows, and shrinks back once drained', async () => {
     const bus = new EventBus();
-    const sub = bus.subscribe({}, { maxBatchSize: 300, highWaterMark: 3000 });
+    const sub = bus.subscribe({}, { maxBatchSize: 300, highWaterMark: 30_000 });
     const ringSize = () => (sub as unknown as { ring: unknown[] }).ring.length;
     const read = async (batches: number) => {
       const out: number[] = [];
@@ -150,11 +150,12 @@ describe('EventBus subscriptions', () => {
     for (let i = 900; i < 1300; i++) bus.publish(metric(i));
     expect(ringSize()).toBe(1024);
     expect(await read(4)).toEqual(Array.from({ length: 1000 }, (_, i) => 300 + i));
-    // A burst of 5000 into a high-water mark of 3000: the ring grows to 4096, drop-oldest keeps 2000..4999.
-    for (let i = 0; i < 5000; i++) bus.publish(metric(i));
-    expect(ringSize()).toBe(4096);
-    expect(sub.stats()).toMatchObject({ pending: 3000, dropped: 2000 });
-    expect(await read(10)).toEqual(Array.from({ length: 3000 }, (_, i) => 2000 + i));
+    // A burst of 50,000 into a high-water mark of 30,000: the ring grows to 32,768 slots and
+    // drop-oldest keeps 20,000..49,999; drained, a ring that large shrinks back to 1024 slots.
+    for (let i = 0; i < 50_000; i++) bus.publish(metric(i));
+    expect(ringSize()).toBe(32_768);
+    expect(sub.stats()).toMatchObject({ pending: 30_000, dropped: 20_000 });
+    expect(await read(100)).toEqual(Array.from({ length: 30_000 }, (_, i) => 20_000 + i));
     expect(ringSize()).toBe(1024);
     sub.close();
   });
