@@ -49,8 +49,9 @@ export const DEFAULT_MAX_BATCH_SIZE = 1024;
 /** Slots a buffer starts with, and shrinks back to once drained after a burst. */
 const INITIAL_CAPACITY = 1024;
 /**
- * A drained ring larger than this (128 KB of slots) shrinks back; a smaller one is kept, so a
- * host emitting in chunks of a few thousand events does not regrow it after every chunk.
+ * A ring up to this size (128 KB of slots) is kept once drained, so a host emitting in chunks
+ * of a few thousand events does not regrow it after every chunk. A larger one shrinks back
+ * when drained after a round that filled less than a quarter of it (a one-off burst is over).
  */
 const KEEP_CAPACITY = 16_384;
 
@@ -86,6 +87,8 @@ export class Subscription implements AsyncIterableIterator<readonly FleetEvent[]
   private mask = INITIAL_CAPACITY - 1;
   private head = 0;
   private count = 0;
+  /** Most events buffered since the ring last drained. */
+  private peak = 0;
   private received = 0;
   private delivered = 0;
   private dropped = 0;
@@ -198,6 +201,7 @@ export class Subscription implements AsyncIterableIterator<readonly FleetEvent[]
   };
 
   private takeBatch(): FleetEvent[] {
+    if (this.count > this.peak) this.peak = this.count;
     const n = Math.min(this.count, this.maxBatchSize);
     const start = this.head;
     const end = start + n;
@@ -213,10 +217,11 @@ export class Subscription implements AsyncIterableIterator<readonly FleetEvent[]
     this.head = end & this.mask;
     this.count -= n;
     this.delivered += n;
-    // Drained: a ring grown by a large burst goes back to its initial size.
     if (this.count === 0) {
-      if (ring.length > KEEP_CAPACITY) this.resetRing();
+      // Drained: a large ring that this round barely used goes back to its initial size.
+      if (ring.length > KEEP_CAPACITY && this.peak * 4 <= ring.length) this.resetRing();
       else this.head = 0;
+      this.peak = 0;
     }
     return batch;
   }

@@ -151,11 +151,15 @@ describe('EventBus subscriptions', () => {
     expect(ringSize()).toBe(1024);
     expect(await read(4)).toEqual(Array.from({ length: 1000 }, (_, i) => 300 + i));
     // A burst of 50,000 into a high-water mark of 30,000: the ring grows to 32,768 slots and
-    // drop-oldest keeps 20,000..49,999; drained, a ring that large shrinks back to 1024 slots.
+    // drop-oldest keeps 20,000..49,999. Drained, the ring is kept while rounds fill it ...
     for (let i = 0; i < 50_000; i++) bus.publish(metric(i));
     expect(ringSize()).toBe(32_768);
     expect(sub.stats()).toMatchObject({ pending: 30_000, dropped: 20_000 });
     expect(await read(100)).toEqual(Array.from({ length: 30_000 }, (_, i) => 20_000 + i));
+    expect(ringSize()).toBe(32_768);
+    // ... and shrinks back to 1024 slots after a round that used less than a quarter of it.
+    for (let i = 0; i < 500; i++) bus.publish(metric(i));
+    expect(await read(2)).toEqual(Array.from({ length: 500 }, (_, i) => i));
     expect(ringSize()).toBe(1024);
     sub.close();
   });
