@@ -55,9 +55,9 @@ const INITIAL_CAPACITY = 1024;
  */
 const KEEP_CAPACITY = 16_384;
 
-/** An array of `size` empty slots, packed (so the batches sliced from it are packed too). */
+/** An array of `size` empty slots. */
 function emptySlots(size: number): (FleetEvent | undefined)[] {
-  return Array.from({ length: size }, () => undefined);
+  return new Array<FleetEvent | undefined>(size).fill(undefined);
 }
 
 let anonymousCount = 0;
