@@ -2,10 +2,8 @@
  * Model pricing: list prices in US dollars per million tokens, model-name normalization, and the
  * cost of one call. Used by the `cost` analyzer; exported so a host can price calls the same way.
  *
- * Anthropic figures are exactly those of ccusage@18.0.11's offline pricing (its embedded LiteLLM
- * snapshot), including the >200k-token tier of Sonnet 4 / 4.5, so fleetscope's totals agree with
- * `ccusage`. OpenAI and Google figures are their public list prices (standard tier) as of 2025/26.
- * Prices change: override or extend them with `CostOptions.pricing`.
+ * The table's sources and date are stated above it. Prices change: override or extend them with
+ * `CostOptions.pricing`.
  */
 
 /** Prices of one model, in USD per million tokens. */
@@ -32,8 +30,8 @@ export interface PriceTier {
    * How the threshold applies:
    * - `per-category` (ccusage's method, used for Anthropic): each token category of one call is
    *   compared with the threshold on its own; tokens beyond it are billed at the tier price;
-   * - `prompt` (Google's method): when one call's prompt (input + cache read + cache write) exceeds
-   *   the threshold, every token of that call is billed at the tier price.
+   * - `prompt` (Google's and OpenAI's method): when one call's prompt (input + cache read + cache
+   *   write) exceeds the threshold, every token of that call is billed at the tier price.
    */
   mode: 'per-category' | 'prompt';
 }
@@ -41,27 +39,63 @@ export interface PriceTier {
 /** A pricing table: model name (normalized, see `normalizeModelName`) → prices. */
 export type PricingTable = Record<string, ModelPrice>;
 
+/**
+ * `price` with the long-context tier all three providers use so far: above `aboveTokens`, input and
+ * cache tokens cost 2× and output 1.5× (Claude Sonnet 4 / 4.5, Gemini 2.5 / 3.x Pro, OpenAI GPT-5.4
+ * and later). `mode` says how the threshold applies (see `PriceTier`).
+ */
+function withLongContext(price: ModelPrice, aboveTokens: number, mode: PriceTier['mode']): ModelPrice {
+  const tier: PriceTier = { aboveTokens, input: price.input * 2, output: price.output * 1.5, mode };
+  if (price.cacheWrite !== undefined) tier.cacheWrite = price.cacheWrite * 2;
+  if (price.cacheRead !== undefined) tier.cacheRead = price.cacheRead * 2;
+  return { ...price, tier };
+}
 
-
-/** Anthropic tier of Sonnet 4 / 4.5 in ccusage's data: 2× input, 1.5× output above 200k tokens. */
-const SONNET_LONG: PriceTier = { aboveTokens: 200_000, input: 6, output: 22.5, cacheWrite: 7.5, cacheRead: 0.6, mode: 'per-category' };
-const GEMINI_25_PRO_LONG: PriceTier = { aboveTokens: 200_000, input: 2.5, output: 15, cacheRead: 0.25, mode: 'prompt' };
+/** Sonnet 4 / 4.5 above 200k tokens, ccusage's per-category method. */
+const SONNET_4 = withLongContext({ input: 3, output: 15, cacheWrite: 3.75, cacheRead: 0.3 }, 200_000, 'per-category');
+const OPUS_4_5: ModelPrice = { input: 5, output: 25, cacheWrite: 6.25, cacheRead: 0.5 };
+const GPT_5: ModelPrice = { input: 1.25, output: 10, cacheRead: 0.125 };
+const GPT_5_2: ModelPrice = { input: 1.75, output: 14, cacheRead: 0.175 };
+const GEMINI_3_PRO = withLongContext({ input: 2, output: 12, cacheRead: 0.2 }, 200_000, 'prompt');
+/** OpenAI's 1.05M-token models bill a call whose prompt exceeds 272k tokens at the long price. */
+const GPT_PRO = withLongContext({ input: 30, output: 180, cacheRead: 3 }, 272_000, 'prompt');
+const GPT_56_SOL = withLongContext({ input: 5, output: 30, cacheWrite: 6.25, cacheRead: 0.5 }, 272_000, 'prompt');
 
 /**
  * The shipped table. Keys are normalized names (no date suffix, no provider prefix).
- * OpenAI: cache writes are not billed separately (cacheWrite = input); cache reads at the
- * "cached input" price. Google: context-cache reads at the cached-input price.
+ *
+ * Sources, checked 2026-11-22 (standard tier, text tokens; LiteLLM's per-token costs × 1e6):
+ * - LiteLLM `model_prices_and_context_window.json` at commit 19a1f629eb6fafde70968ef4815463eb08143aac
+ *   (October 2025) for every model it lists;
+ * - LiteLLM `litellm/model_prices_and_context_window_backup.json` at commit
+ *   00035b69f416be24e2e323c13198d9b7d2d1bdf9 (a 2026 snapshot listing models up to GPT-5.6) for the
+ *   models released since (GPT-5.1-Codex to GPT-5.6, Gemini 3.x, Claude Opus 4.8 / Sonnet 5 / Fable 5)
+ *   and for Google's cache-read prices after its 2025 cut, which the older file still had at the old
+ *   rate (2.5 Pro 0.3125, 2.5 Flash 0.075);
+ * - OpenAI's model pages (developers.openai.com/api/docs/models/…) for gpt-5.1, gpt-5-codex and
+ *   gpt-5-nano, which agree; no stored copy of Anthropic's or Google's own pricing page was found;
+ * - Anthropic: exactly ccusage@18.0.11's offline data (a test checks our cost against ccusage's own), which
+ *   LiteLLM agrees with wherever it lists the model; the models newer than it come from the second file.
+ * Gemini 2.0 Flash-Lite has no cache price: Google's forum staff state context caching is not offered
+ * for it (LiteLLM lists 0.01875).
+ *
+ * OpenAI: cache writes are billed as input (cacheWrite = input), except GPT-5.6 at 1.25× input; cache
+ * reads at the "cached input" price. Google: context-cache reads at the cached-input price (cache
+ * storage per hour is not a token price and is not counted).
  */
 export const DEFAULT_PRICING: Readonly<PricingTable> = Object.freeze({
-  // ── Anthropic (ccusage@18.0.11 offline data) ──
-  'claude-opus-4-7': { input: 5, output: 25, cacheWrite: 6.25, cacheRead: 0.5 },
-  'claude-opus-4-6': { input: 5, output: 25, cacheWrite: 6.25, cacheRead: 0.5 },
-  'claude-opus-4-5': { input: 5, output: 25, cacheWrite: 6.25, cacheRead: 0.5 },
+  // ── Anthropic ──
+  'claude-fable-5': { input: 10, output: 50, cacheWrite: 12.5, cacheRead: 1 },
+  'claude-opus-4-8': OPUS_4_5,
+  'claude-opus-4-7': OPUS_4_5,
+  'claude-opus-4-6': OPUS_4_5,
+  'claude-opus-4-5': OPUS_4_5,
   'claude-opus-4-1': { input: 15, output: 75, cacheWrite: 18.75, cacheRead: 1.5 },
   'claude-opus-4': { input: 15, output: 75, cacheWrite: 18.75, cacheRead: 1.5 },
+  'claude-sonnet-5': { input: 2, output: 10, cacheWrite: 2.5, cacheRead: 0.2 },
   'claude-sonnet-4-6': { input: 3, output: 15, cacheWrite: 3.75, cacheRead: 0.3 },
-  'claude-sonnet-4-5': { input: 3, output: 15, cacheWrite: 3.75, cacheRead: 0.3, tier: SONNET_LONG },
-  'claude-sonnet-4': { input: 3, output: 15, cacheWrite: 3.75, cacheRead: 0.3, tier: SONNET_LONG },
+  'claude-sonnet-4-5': SONNET_4,
+  'claude-sonnet-4': SONNET_4,
   'claude-haiku-4-5': { input: 1, output: 5, cacheWrite: 1.25, cacheRead: 0.1 },
   'claude-3-7-sonnet': { input: 3, output: 15, cacheWrite: 3.75, cacheRead: 0.3 },
   'claude-3-5-sonnet': { input: 3, output: 15, cacheWrite: 3.75, cacheRead: 0.3 },
@@ -70,8 +104,27 @@ export const DEFAULT_PRICING: Readonly<PricingTable> = Object.freeze({
   'claude-3-sonnet': { input: 3, output: 15, cacheWrite: 3.75, cacheRead: 0.3 },
   'claude-3-haiku': { input: 0.25, output: 1.25, cacheWrite: 0.3, cacheRead: 0.03 },
   // ── OpenAI (standard tier) ──
-  'gpt-5': { input: 1.25, output: 10, cacheRead: 0.125 },
-  'gpt-5.1': { input: 1.25, output: 10, cacheRead: 0.125 },
+  'gpt-5.6': GPT_56_SOL,
+  'gpt-5.6-sol': GPT_56_SOL,
+  'gpt-5.6-terra': withLongContext({ input: 2.5, output: 15, cacheWrite: 3.125, cacheRead: 0.25 }, 272_000, 'prompt'),
+  'gpt-5.6-luna': withLongContext({ input: 1, output: 6, cacheWrite: 1.25, cacheRead: 0.1 }, 272_000, 'prompt'),
+  'gpt-5.5': withLongContext({ input: 5, output: 30, cacheRead: 0.5 }, 272_000, 'prompt'),
+  'gpt-5.5-pro': GPT_PRO,
+  'gpt-5.4': withLongContext({ input: 2.5, output: 15, cacheRead: 0.25 }, 272_000, 'prompt'),
+  'gpt-5.4-pro': GPT_PRO,
+  'gpt-5.4-mini': { input: 0.75, output: 4.5, cacheRead: 0.075 },
+  'gpt-5.4-nano': { input: 0.2, output: 1.25, cacheRead: 0.02 },
+  'gpt-5.3-codex': GPT_5_2,
+  'gpt-5.3-chat': GPT_5_2,
+  'gpt-5.2': GPT_5_2,
+  'gpt-5.2-codex': GPT_5_2,
+  'gpt-5.2-pro': { input: 21, output: 168 },
+  'gpt-5.1': GPT_5,
+  'gpt-5.1-codex': GPT_5,
+  'gpt-5.1-codex-max': GPT_5,
+  'gpt-5.1-codex-mini': { input: 0.25, output: 2, cacheRead: 0.025 },
+  'gpt-5': GPT_5,
+  'gpt-5-pro': { input: 15, output: 120 },
   'gpt-5-mini': { input: 0.25, output: 2, cacheRead: 0.025 },
   'gpt-5-nano': { input: 0.05, output: 0.4, cacheRead: 0.005 },
   'gpt-4.1': { input: 2, output: 8, cacheRead: 0.5 },
@@ -79,18 +132,29 @@ export const DEFAULT_PRICING: Readonly<PricingTable> = Object.freeze({
   'gpt-4.1-nano': { input: 0.1, output: 0.4, cacheRead: 0.025 },
   'gpt-4o': { input: 2.5, output: 10, cacheRead: 1.25 },
   'gpt-4o-mini': { input: 0.15, output: 0.6, cacheRead: 0.075 },
+  'chatgpt-4o': { input: 5, output: 15 },
   'gpt-4-turbo': { input: 10, output: 30 },
+  'gpt-4-32k': { input: 60, output: 120 },
   'gpt-4': { input: 30, output: 60 },
   'gpt-3.5-turbo': { input: 0.5, output: 1.5 },
+  'gpt-3.5-turbo-16k': { input: 3, output: 4 },
+  'gpt-3.5-turbo-instruct': { input: 1.5, output: 2 },
   o1: { input: 15, output: 60, cacheRead: 7.5 },
   'o1-mini': { input: 1.1, output: 4.4, cacheRead: 0.55 },
   'o1-pro': { input: 150, output: 600 },
   o3: { input: 2, output: 8, cacheRead: 0.5 },
   'o3-mini': { input: 1.1, output: 4.4, cacheRead: 0.55 },
   'o3-pro': { input: 20, output: 80 },
+  'o3-deep-research': { input: 10, output: 40, cacheRead: 2.5 },
   'o4-mini': { input: 1.1, output: 4.4, cacheRead: 0.275 },
+  'o4-mini-deep-research': { input: 2, output: 8, cacheRead: 0.5 },
   // ── Google Gemini API (standard tier, text) ──
-  'gemini-2.5-pro': { input: 1.25, output: 10, cacheRead: 0.125, tier: GEMINI_25_PRO_LONG },
+  'gemini-3.5-flash': { input: 1.5, output: 9, cacheRead: 0.15 },
+  'gemini-3.1-pro-preview': GEMINI_3_PRO,
+  'gemini-3.1-flash-lite': { input: 0.25, output: 1.5, cacheRead: 0.025 },
+  'gemini-3-pro-preview': GEMINI_3_PRO,
+  'gemini-3-flash-preview': { input: 0.5, output: 3, cacheRead: 0.05 },
+  'gemini-2.5-pro': withLongContext({ input: 1.25, output: 10, cacheRead: 0.125 }, 200_000, 'prompt'),
   'gemini-2.5-flash': { input: 0.3, output: 2.5, cacheRead: 0.03 },
   'gemini-2.5-flash-lite': { input: 0.1, output: 0.4, cacheRead: 0.01 },
   'gemini-2.0-flash': { input: 0.1, output: 0.4, cacheRead: 0.025 },
@@ -107,7 +171,6 @@ const ALIASES: Readonly<Record<string, string>> = {
   'claude-4-5-sonnet': 'claude-sonnet-4-5',
   'claude-4-5-haiku': 'claude-haiku-4-5',
   'claude-4-5-opus': 'claude-opus-4-5',
-  'chatgpt-4o': 'gpt-4o',
 };
 
 /** Provider and routing prefixes stripped before lookup (`anthropic/`, `us.anthropic.`, `models/`, ...). */

@@ -77,6 +77,59 @@ describe('pricing', () => {
     expect(callCost(DEFAULT_PRICING['gpt-4o']!, { input: 1000, cacheWrite: 1000, cacheRead: 1000, output: 100 })).toBeCloseTo((1000 * 2.5 + 1000 * 2.5 + 1000 * 1.25 + 100 * 10) / 1e6, 12);
   });
 
+  const cost = (model: string, tokens: Parameters<typeof callCost>[1]) => callCost(findModelPrice(DEFAULT_PRICING, model)!.price, tokens);
+
+  it('prices GPT-5.x and its codex / pro variants, each by its own entry', () => {
+    expect(findModelPrice(DEFAULT_PRICING, 'openai/gpt-5.1-codex-mini')?.key).toBe('gpt-5.1-codex-mini');
+    expect(findModelPrice(DEFAULT_PRICING, 'gpt-5.2-pro-2025-12-11')?.key).toBe('gpt-5.2-pro');
+    expect(findModelPrice(DEFAULT_PRICING, 'gpt-5.3-chat-latest')?.key).toBe('gpt-5.3-chat');
+    expect(findModelPrice(DEFAULT_PRICING, 'o3-deep-research-2025-06-26')?.key).toBe('o3-deep-research');
+    // 1,000,000 input × $1.75 + 200,000 cache read × $0.175 + 100,000 output × $14 = $3.185
+    expect(cost('gpt-5.2', { input: 1_000_000, cacheRead: 200_000, output: 100_000 })).toBeCloseTo(3.185, 12);
+    // 1,000,000 input × $0.25 + 1,000,000 output × $2 = $2.25 (not GPT-5.1's $1.25 / $10)
+    expect(cost('gpt-5.1-codex-mini', { input: 1_000_000, output: 1_000_000 })).toBeCloseTo(2.25, 12);
+    // 100,000 input × $15 + 10,000 output × $120 = $2.70 (not GPT-5's $1.25 / $10)
+    expect(cost('gpt-5-pro', { input: 100_000, output: 10_000 })).toBeCloseTo(2.7, 12);
+    // chatgpt-4o-latest is its own model: 1,000,000 × $5 + 1,000,000 × $15 = $20
+    expect(findModelPrice(DEFAULT_PRICING, 'chatgpt-4o-latest')?.key).toBe('chatgpt-4o');
+    expect(cost('chatgpt-4o-latest', { input: 1_000_000, output: 1_000_000 })).toBeCloseTo(20, 12);
+  });
+
+  it('bills a GPT-5.4+ call whose prompt exceeds 272k tokens at the long price, all of it', () => {
+    // 200,000 input × $2.50 + 10,000 output × $15 = $0.65
+    expect(cost('gpt-5.4', { input: 200_000, output: 10_000 })).toBeCloseTo(0.65, 12);
+    // (250k input + 50k cache read) > 272k → 250,000 × $5 + 50,000 × $0.50 + 10,000 × $22.50 = $1.50
+    expect(cost('gpt-5.4', { input: 250_000, cacheRead: 50_000, output: 10_000 })).toBeCloseTo(1.5, 12);
+    // GPT-5.6 bills cache writes: 100,000 × $5 + 50,000 written × $6.25 + 100,000 read × $0.50 + 10,000 × $30 = $1.1625
+    expect(cost('gpt-5.6-sol', { input: 100_000, cacheWrite: 50_000, cacheRead: 100_000, output: 10_000 })).toBeCloseTo(1.1625, 12);
+    // long: 300,000 written × $12.50 + 1,000 output × $45 = $3.795
+    expect(cost('gpt-5.6', { cacheWrite: 300_000, output: 1000 })).toBeCloseTo(3.795, 12);
+  });
+
+  it('prices the Gemini 3 previews, with the >200k prompt tier on the Pro models', () => {
+    // 100,000 input × $2 + 50,000 cache read × $0.20 + 10,000 output × $12 = $0.33
+    expect(cost('gemini-3-pro-preview', { input: 100_000, cacheRead: 50_000, output: 10_000 })).toBeCloseTo(0.33, 12);
+    // (150k input + 60k cache read) > 200k → 150,000 × $4 + 60,000 × $0.40 + 10,000 × $18 = $0.804
+    expect(cost('models/gemini-3.1-pro-preview', { input: 150_000, cacheRead: 60_000, output: 10_000 })).toBeCloseTo(0.804, 12);
+    // 1,000,000 input × $0.50 + 1,000,000 cache read × $0.05 + 100,000 output × $3 = $0.85
+    expect(cost('gemini-3-flash-preview', { input: 1_000_000, cacheRead: 1_000_000, output: 100_000 })).toBeCloseTo(0.85, 12);
+    // the preview of 3.1 Flash-Lite is priced as 3.1 Flash-Lite: 1,000,000 × $0.25 + 100,000 × $1.50 = $0.40
+    expect(cost('gemini-3.1-flash-lite-preview', { input: 1_000_000, output: 100_000 })).toBeCloseTo(0.4, 12);
+  });
+
+  it('prices the Claude models newer than ccusage@18.0.11', () => {
+    // 1,000,000 input × $2 + 1,000,000 written × $2.50 + 1,000,000 read × $0.20 + 100,000 output × $10 = $5.70
+    expect(cost('claude-sonnet-5', { input: 1_000_000, cacheWrite: 1_000_000, cacheRead: 1_000_000, output: 100_000 })).toBeCloseTo(5.7, 12);
+    // 100,000 input × $5 + 100,000 output × $25 = $3
+    expect(cost('anthropic/claude-opus-4.8', { input: 100_000, output: 100_000 })).toBeCloseTo(3, 12);
+  });
+
+  it('leaves near-miss and unknown names unpriced', () => {
+    for (const model of ['gemini-3-pro-previewX', 'gemini-3-pro', 'gemini-3-pro-image-preview', 'gpt-9', 'gpt-5.7', 'gpt-5.1x', 'claude-sonnet-6', 'o5']) {
+      expect(findModelPrice(DEFAULT_PRICING, model), model).toBeUndefined();
+    }
+  });
+
   const chunk = fileURLToPath(new URL('../../node_modules/ccusage/dist/data-loader-9ESMosno.js', import.meta.url));
   it.runIf(existsSync(chunk))('agrees with ccusage@18.0.11 offline pricing for Anthropic models', async () => {
     const { A: PricingFetcher } = (await import(chunk)) as { A: new (offline: boolean) => { calculateCostFromTokens(t: object, m: string): Promise<unknown> } };
