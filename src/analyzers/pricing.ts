@@ -131,9 +131,17 @@ export const DEFAULT_PRICING: Readonly<PricingTable> = Object.freeze({
   'gpt-4.1-mini': { input: 0.4, output: 1.6, cacheRead: 0.1 },
   'gpt-4.1-nano': { input: 0.1, output: 0.4, cacheRead: 0.025 },
   'gpt-4o': { input: 2.5, output: 10, cacheRead: 1.25 },
+  // The first GPT-4o snapshot kept its launch price; dated names are looked up exactly before
+  // the date is stripped, so it needs its own key.
+  'gpt-4o-2024-05-13': { input: 5, output: 15 },
   'gpt-4o-mini': { input: 0.15, output: 0.6, cacheRead: 0.075 },
   'chatgpt-4o': { input: 5, output: 15 },
   'gpt-4-turbo': { input: 10, output: 30 },
+  // GPT-4 Turbo's preview snapshots, which would otherwise match `gpt-4`'s 30 / 60.
+  'gpt-4-turbo-preview': { input: 10, output: 30 },
+  'gpt-4-1106-preview': { input: 10, output: 30 },
+  'gpt-4-0125-preview': { input: 10, output: 30 },
+  'gpt-4-vision-preview': { input: 10, output: 30 },
   'gpt-4-32k': { input: 60, output: 120 },
   'gpt-4': { input: 30, output: 60 },
   'gpt-3.5-turbo': { input: 0.5, output: 1.5 },

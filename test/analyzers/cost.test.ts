@@ -93,6 +93,13 @@ describe('pricing', () => {
     // chatgpt-4o-latest is its own model: 1,000,000 × $5 + 1,000,000 × $15 = $20
     expect(findModelPrice(DEFAULT_PRICING, 'chatgpt-4o-latest')?.key).toBe('chatgpt-4o');
     expect(cost('chatgpt-4o-latest', { input: 1_000_000, output: 1_000_000 })).toBeCloseTo(20, 12);
+    // GPT-4o's first snapshot kept its launch price: 1,000,000 × $5 + 1,000,000 × $15 = $20 (later snapshots $12.50)
+    expect(cost('gpt-4o-2024-05-13', { input: 1_000_000, output: 1_000_000 })).toBeCloseTo(20, 12);
+    expect(cost('gpt-4o-2024-08-06', { input: 1_000_000, output: 1_000_000 })).toBeCloseTo(12.5, 12);
+    // GPT-4 Turbo previews are not GPT-4: 1,000,000 × $10 + 1,000,000 × $30 = $40 (GPT-4: $90)
+    expect(cost('gpt-4-1106-preview', { input: 1_000_000, output: 1_000_000 })).toBeCloseTo(40, 12);
+    expect(cost('gpt-4-0125-preview', { input: 1_000_000, output: 1_000_000 })).toBeCloseTo(40, 12);
+    expect(cost('gpt-4-0613', { input: 1_000_000, output: 1_000_000 })).toBeCloseTo(90, 12);
   });
 
   it('bills a GPT-5.4+ call whose prompt exceeds 272k tokens at the long price, all of it', () => {
