@@ -1,7 +1,9 @@
 /**
  * `claudeCodeTranscriptsRunner`: follows Claude Code session transcripts and turns them into
  * events — assistant usage into `llm.call`, tool_use / tool_result blocks into `tool.start` /
- * `tool.end` with durations, subagents (sidechains, `subagents/agent-<id>.jsonl`) into agent scopes.
+ * `tool.end` with durations, subagents (sidechains, `subagents/agent-<id>.jsonl`) into agent scopes,
+ * and each session's first and (after `sessionIdleMs` of silence) last line into `session.start` /
+ * `session.end`.
  *
  * Incremental: per file it keeps the byte offset of the next unread line, picks up appended lines
  * on each poll, leaves a torn last line until its newline arrives, starts over when a file shrinks
@@ -13,6 +15,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { newSpanId, traceIdFrom } from '../core/index.js';
 import type { EventInput, Runner, RunnerContext, RunnerHealth } from '../core/index.js';
 import { DEFAULT_MAX_LINE_BYTES, isBlank, scanLines } from './claude-code-lines.js';
+import { TranscriptSessions } from './claude-code-sessions.js';
 import { contentBlocks, KNOWN_ENTRY_TYPES, priceOf, toUsageEntry, transcriptFileInfo } from './claude-code-transcript.js';
 import { defaultClaudePaths, findTranscriptFiles } from './claude-code-usage.js';
 import { spanIdFrom } from './claude-code-hooks.js';
@@ -37,6 +40,11 @@ export interface ClaudeCodeTranscriptsOptions {
   maxTracked?: number;
   /** Largest JSON kept for a tool input or error text. Default 4 KiB. */
   maxValueBytes?: number;
+  /**
+   * A session with no new line for this long is over: it gets its `session.end` (at its last
+   * line, `reason: 'idle'`). Default 1,800,000 (30 min). See `claude-code-sessions.ts`.
+   */
+  sessionIdleMs?: number;
   /** Runner name (and event `source`). Default `claude-code-transcripts`. */
   name?: string;
 }
@@ -105,6 +113,9 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
   const maxValueBytes = options.maxValueBytes ?? 4096;
   if (!(pollIntervalMs >= 10)) throw new Error(`[fleetscope] [${name}] pollIntervalMs must be >= 10`);
   if (!(maxLineBytes >= 1024)) throw new Error(`[fleetscope] [${name}] maxLineBytes must be >= 1024`);
+  const sessionIdleMs = options.sessionIdleMs ?? 30 * 60_000;
+  if (!(sessionIdleMs >= 1000)) throw new Error(`[fleetscope] [${name}] sessionIdleMs must be >= 1000`);
+  const sessions = new TranscriptSessions(name, sessionIdleMs, maxTracked);
 
   const files = new Map<string, FileState>();
   const pendingTools = new Map<string, PendingTool>();
@@ -173,6 +184,7 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
     const agentSpan = agentId === 'main' ? undefined : spanIdFrom(`agent:${sessionId}:${agentId}`);
     const parentSpanId = agentSpan ?? sessionSpan;
     const base = { timestamp, source: name, sessionId, agentId, traceId };
+    sessions.see({ sessionId, timestamp, traceId, spanId: sessionSpan, cwd: typeof json.cwd === 'string' ? json.cwd : undefined }, out);
     if (agentSpan !== undefined && !startedAgents.has(agentSpan)) {
       remember(startedAgents, agentSpan, true, maxTracked);
       out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: { name: agentId, parentAgentId: 'main' } });
@@ -364,7 +376,12 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
       if (budget <= 0) return true;
       budget -= readFile(path, state, budget);
     }
-    return budget <= 0;
+    if (budget <= 0) return true;
+    // Caught up with every file: a session with nothing new for sessionIdleMs is over.
+    const ended: EventInput[] = [];
+    sessions.endIdle(Date.now(), ended);
+    if (ended.length > 0) sink?.emitMany(ended);
+    return false;
   }
 
   function schedule(delay: number): void {
@@ -409,7 +426,7 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
       return {
         status,
         ...(lastError !== undefined ? { message: lastError } : {}),
-        details: { ...counters, pendingTools: pendingTools.size },
+        details: { ...counters, pendingTools: pendingTools.size, sessionsStarted: sessions.started, sessionsEnded: sessions.ended },
       };
     },
   };

@@ -64,6 +64,61 @@ describe('claudeCodeTranscriptsRunner', () => {
     expect(health.duplicates).toBe(2);
   });
 
+  it('derives sessions: a start at the first line, an end at the last once idle, a new start when resumed', () => {
+    const file = join(root, 'projects', '-p', `${S.sessionId}.jsonl`);
+    const cwd = { ...S, cwd: '/home/dev/app' };
+    // An old session: 10:00:00 to 10:07:30, long over.
+    writeLines(file, [
+      userPrompt(cwd, '2025-05-01T10:00:00.000Z', 'hi'),
+      assistant(cwd, '2025-05-01T10:02:00.000Z', { model: 'claude-sonnet-4-5-20250929', messageId: 'm1', requestId: 'r1', usage: { input_tokens: 5, output_tokens: 6 } }),
+      userPrompt(cwd, '2025-05-01T10:07:30.000Z', 'thanks'),
+    ]);
+    const runner = claudeCodeTranscriptsRunner({ paths: [root], pollIntervalMs: 60_000 });
+    const ctx = sink();
+    runner.start(ctx);
+    runner.poll();
+    const [start] = of(ctx.events, 'session.start');
+    expect(of(ctx.events, 'session.start')).toHaveLength(1);
+    expect(start).toMatchObject({ sessionId: S.sessionId, agentId: 'main', timestamp: Date.parse('2025-05-01T10:00:00.000Z'), payload: { cwd: '/home/dev/app' } });
+    // The start comes before the session's other events, and its span parents them.
+    expect(ctx.events[0]!.type).toBe('session.start');
+    expect(of(ctx.events, 'llm.call')[0]!.parentSpanId).toBe(start!.spanId);
+    const [end] = of(ctx.events, 'session.end');
+    // 10:07:30 − 10:00:00 = 450,000 ms
+    expect(end).toMatchObject({ sessionId: S.sessionId, spanId: start!.spanId, timestamp: Date.parse('2025-05-01T10:07:30.000Z'), payload: { reason: 'idle', status: 'success', durationMs: 450_000 } });
+    // Nothing new: nothing more.
+    runner.poll();
+    expect(of(ctx.events, 'session.end')).toHaveLength(1);
+    // Resumed the next day for 90 s: a second start and end, same session id.
+    writeLines(file, [userPrompt(cwd, '2025-05-02T09:00:00.000Z', 'again'), userPrompt(cwd, '2025-05-02T09:01:30.000Z', 'bye')], true);
+    runner.poll();
+    expect(of(ctx.events, 'session.start').map((e) => e.timestamp)).toEqual([Date.parse('2025-05-01T10:00:00.000Z'), Date.parse('2025-05-02T09:00:00.000Z')]);
+    expect(of(ctx.events, 'session.end').map((e) => e.payload.durationMs)).toEqual([450_000, 90_000]);
+    expect(runner.health().details).toMatchObject({ sessionsStarted: 2, sessionsEnded: 2 });
+    runner.stop();
+  });
+
+  it('keeps a session open while its last line is newer than sessionIdleMs', () => {
+    const file = join(root, 'projects', '-p', `${S.sessionId}.jsonl`);
+    const now = Date.now();
+    writeLines(file, [userPrompt(S, new Date(now - 120_000).toISOString(), 'hi'), userPrompt(S, new Date(now - 60_000).toISOString(), 'more')]);
+    const ctx = sink();
+    const runner = claudeCodeTranscriptsRunner({ paths: [root], pollIntervalMs: 60_000, sessionIdleMs: 10 * 60_000 });
+    runner.start(ctx);
+    runner.poll();
+    expect(of(ctx.events, 'session.start')).toHaveLength(1);
+    expect(of(ctx.events, 'session.end')).toHaveLength(0);
+    runner.stop();
+    // The same lines with a 30 s idle limit: the last line is 60 s old, so the session is over.
+    const ctx2 = sink();
+    const strict = claudeCodeTranscriptsRunner({ paths: [root], pollIntervalMs: 60_000, sessionIdleMs: 30_000 });
+    strict.start(ctx2);
+    strict.poll();
+    expect(of(ctx2.events, 'session.end').map((e) => e.payload.durationMs)).toEqual([60_000]);
+    strict.stop();
+    expect(() => claudeCodeTranscriptsRunner({ sessionIdleMs: 10 })).toThrow(/sessionIdleMs must be >= 1000/);
+  });
+
   it('reads appended lines, waits for a torn last line, survives truncation and deletion', () => {
     const file = join(root, 'projects', '-p', `${S.sessionId}.jsonl`);
     writeLines(file, [userPrompt(S, '2025-05-01T10:00:00.000Z', 'hi')]);
