@@ -45,6 +45,11 @@ export interface ClaudeCodeTranscriptsOptions {
    * line, `reason: 'idle'`). Default 1,800,000 (30 min). See `claude-code-sessions.ts`.
    */
   sessionIdleMs?: number;
+  /**
+   * Emit `session.start` / `session.end` (default `true`). Turn off when Claude Code's hooks feed
+   * the same observer: their `SessionStart` / `SessionEnd` are the real ones.
+   */
+  sessions?: boolean;
   /** Runner name (and event `source`). Default `claude-code-transcripts`. */
   name?: string;
 }
@@ -116,6 +121,7 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
   const sessionIdleMs = options.sessionIdleMs ?? 30 * 60_000;
   if (!(sessionIdleMs >= 1000)) throw new Error(`[fleetscope] [${name}] sessionIdleMs must be >= 1000`);
   const sessions = new TranscriptSessions(name, sessionIdleMs, maxTracked);
+  const trackSessions = options.sessions !== false;
 
   const files = new Map<string, FileState>();
   const pendingTools = new Map<string, PendingTool>();
@@ -184,7 +190,7 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
     const agentSpan = agentId === 'main' ? undefined : spanIdFrom(`agent:${sessionId}:${agentId}`);
     const parentSpanId = agentSpan ?? sessionSpan;
     const base = { timestamp, source: name, sessionId, agentId, traceId };
-    sessions.see({ sessionId, timestamp, traceId, spanId: sessionSpan, cwd: typeof json.cwd === 'string' ? json.cwd : undefined }, out);
+    if (trackSessions) sessions.see({ sessionId, timestamp, traceId, spanId: sessionSpan, cwd: typeof json.cwd === 'string' ? json.cwd : undefined }, out);
     if (agentSpan !== undefined && !startedAgents.has(agentSpan)) {
       remember(startedAgents, agentSpan, true, maxTracked);
       out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: { name: agentId, parentAgentId: 'main' } });

@@ -117,6 +117,13 @@ describe('claudeCodeTranscriptsRunner', () => {
     expect(of(ctx2.events, 'session.end').map((e) => e.payload.durationMs)).toEqual([60_000]);
     strict.stop();
     expect(() => claudeCodeTranscriptsRunner({ sessionIdleMs: 10 })).toThrow(/sessionIdleMs must be >= 1000/);
+    // sessions: false (the hooks feed the observer): no session events, the rest unchanged.
+    const ctx3 = sink();
+    const quiet = claudeCodeTranscriptsRunner({ paths: [root], pollIntervalMs: 60_000, sessionIdleMs: 30_000, sessions: false });
+    quiet.start(ctx3);
+    quiet.poll();
+    expect(ctx3.events.filter((e) => e.type.startsWith('session.'))).toEqual([]);
+    quiet.stop();
   });
 
   it('reads appended lines, waits for a torn last line, survives truncation and deletion', () => {
