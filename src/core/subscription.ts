@@ -207,12 +207,15 @@ export class Subscription implements AsyncIterableIterator<readonly FleetEvent[]
     const end = start + n;
     const ring = this.ring;
     // One slice when the batch does not wrap around the ring's end, two when it does.
-    const batch = (end <= ring.length ? ring.slice(start, end) : ring.slice(start).concat(ring.slice(0, end - ring.length))) as FleetEvent[];
-    if (end <= ring.length) {
+    const wrapped = end - ring.length;
+    let batch: (FleetEvent | undefined)[];
+    if (wrapped <= 0) {
+      batch = ring.slice(start, end);
       ring.fill(undefined, start, end);
     } else {
+      batch = ring.slice(start).concat(ring.slice(0, wrapped));
       ring.fill(undefined, start);
-      ring.fill(undefined, 0, end - ring.length);
+      ring.fill(undefined, 0, wrapped);
     }
     this.head = end & this.mask;
     this.count -= n;
@@ -223,7 +226,7 @@ export class Subscription implements AsyncIterableIterator<readonly FleetEvent[]
       else this.head = 0;
       this.peak = 0;
     }
-    return batch;
+    return batch as FleetEvent[];
   }
 
   next(): Promise<IteratorResult<readonly FleetEvent[]>> {
