@@ -5,6 +5,8 @@
  * and each session's first and (after `sessionIdleMs` of silence) last line into `session.start` /
  * `session.end`.
  *
+ * This file follows the files; what each line stands for is in `claude-code-transcript-events.ts`.
+ *
  * Incremental: per file it keeps the byte offset of the next unread line, picks up appended lines
  * on each poll, leaves a torn last line until its newline arrives, starts over when a file shrinks
  * or is replaced, and forgets a deleted file. Bad lines are skipped and counted in `health()`.
@@ -12,13 +14,11 @@
  * request id), so the runner's totals equal ccusage's.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { newSpanId, traceIdFrom } from '../core/index.js';
 import type { EventInput, Runner, RunnerContext, RunnerHealth } from '../core/index.js';
 import { DEFAULT_MAX_LINE_BYTES, isBlank, scanLines } from './claude-code-lines.js';
-import { TranscriptSessions } from './claude-code-sessions.js';
-import { contentBlocks, KNOWN_ENTRY_TYPES, priceOf, toUsageEntry, transcriptFileInfo } from './claude-code-transcript.js';
+import { transcriptFileInfo } from './claude-code-transcript.js';
+import { transcriptEvents } from './claude-code-transcript-events.js';
 import { defaultClaudePaths, findTranscriptFiles } from './claude-code-usage.js';
-import { spanIdFrom } from './claude-code-hooks.js';
 
 export interface ClaudeCodeTranscriptsOptions {
   /**
@@ -67,42 +67,6 @@ interface FileState {
 
 const HEAD_BYTES = 1024;
 
-interface PendingTool {
-  timestamp: number;
-  toolName: string;
-}
-
-/** A Set/Map bounded by insertion order. */
-function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
-  map.set(key, value);
-  if (map.size > max) map.delete(map.keys().next().value as K);
-}
-
-function capJson(value: unknown, max: number): unknown {
-  try {
-    const json = JSON.stringify(value);
-    if (json === undefined || json.length <= max) return value;
-    return `${json.slice(0, max)}…`;
-  } catch {
-    return undefined;
-  }
-}
-
-function textOf(content: unknown, max: number): string | undefined {
-  if (typeof content === 'string') return content.slice(0, max);
-  if (Array.isArray(content)) {
-    const text = content
-      .map((c) => (typeof c === 'object' && c !== null && typeof (c as { text?: unknown }).text === 'string' ? (c as { text: string }).text : ''))
-      .join('\n');
-    return text.slice(0, max);
-  }
-  return undefined;
-}
-
-function count(value: number): number | undefined {
-  return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
-}
-
 export interface ClaudeCodeTranscriptsRunner extends Runner {
   /** Reads what is new now, without waiting for the next poll (after `start`); for tests and tools. */
   poll(): void;
@@ -120,14 +84,8 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
   if (!(maxLineBytes >= 1024)) throw new Error(`[fleetscope] [${name}] maxLineBytes must be >= 1024`);
   const sessionIdleMs = options.sessionIdleMs ?? 30 * 60_000;
   if (!(sessionIdleMs >= 1000)) throw new Error(`[fleetscope] [${name}] sessionIdleMs must be >= 1000`);
-  const sessions = new TranscriptSessions(name, sessionIdleMs, maxTracked);
-  const trackSessions = options.sessions !== false;
 
   const files = new Map<string, FileState>();
-  const pendingTools = new Map<string, PendingTool>();
-  const seenUsage = new Map<string, true>();
-  const seenTools = new Map<string, true>();
-  const startedAgents = new Map<string, true>();
   const counters = {
     files: 0,
     lines: 0,
@@ -142,6 +100,7 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
     filesGone: 0,
     readErrors: 0,
   };
+  const events = transcriptEvents({ source: name, maxTracked, maxValueBytes, sessionIdleMs, sessions: options.sessions !== false }, counters);
   let status: RunnerHealth['status'] = 'idle';
   let lastError: string | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -171,138 +130,6 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
     }
     firstDiscovery = false;
     counters.files = files.size;
-  }
-
-  function handleLine(state: FileState, json: Record<string, unknown>, out: EventInput[]): void {
-    const type = json.type;
-    if (typeof type !== 'string' || !KNOWN_ENTRY_TYPES.has(type)) {
-      counters.unknownType++;
-      return;
-    }
-    if (type !== 'assistant' && type !== 'user') return;
-    const sessionId = typeof json.sessionId === 'string' && json.sessionId !== '' ? json.sessionId : state.sessionId;
-    const lineAgent = typeof json.agentId === 'string' && json.agentId !== '' ? json.agentId : undefined;
-    const agentId = state.agentId ?? lineAgent ?? (json.isSidechain === true ? 'sidechain' : 'main');
-    const parsed = typeof json.timestamp === 'string' ? Date.parse(json.timestamp) : Number.NaN;
-    const timestamp = Number.isNaN(parsed) ? Date.now() : parsed;
-    const traceId = traceIdFrom(sessionId);
-    const sessionSpan = spanIdFrom(`session:${sessionId}`);
-    const agentSpan = agentId === 'main' ? undefined : spanIdFrom(`agent:${sessionId}:${agentId}`);
-    const parentSpanId = agentSpan ?? sessionSpan;
-    const base = { timestamp, source: name, sessionId, agentId, traceId };
-    if (trackSessions) sessions.see({ sessionId, timestamp, traceId, spanId: sessionSpan, cwd: typeof json.cwd === 'string' ? json.cwd : undefined }, out);
-    if (agentSpan !== undefined && !startedAgents.has(agentSpan)) {
-      remember(startedAgents, agentSpan, true, maxTracked);
-      out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: { name: agentId, parentAgentId: 'main' } });
-    }
-    if (type === 'assistant') {
-      const entry = toUsageEntry(json);
-      if (entry !== undefined && entry.model !== '<synthetic>') {
-        if (entry.dedupeKey !== undefined && seenUsage.has(entry.dedupeKey)) {
-          counters.duplicates++;
-        } else {
-          if (entry.dedupeKey !== undefined) remember(seenUsage, entry.dedupeKey, true, maxTracked);
-          counters.llmCalls++;
-          const priced = json.costUSD !== undefined || (entry.model !== undefined && priceOf(entry.model) !== undefined);
-          const input = count(entry.inputTokens);
-          const output = count(entry.outputTokens);
-          const cacheRead = count(entry.cacheReadTokens);
-          const cacheWrite = count(entry.cacheCreationTokens);
-          out.push({
-            ...base,
-            type: 'llm.call',
-            spanId: newSpanId(),
-            parentSpanId,
-            payload: {
-              provider: 'anthropic',
-              model: entry.displayModel ?? 'unknown',
-              ...(input !== undefined ? { inputTokens: input } : {}),
-              ...(output !== undefined ? { outputTokens: output } : {}),
-              ...(cacheRead !== undefined ? { cacheReadTokens: cacheRead } : {}),
-              ...(cacheWrite !== undefined ? { cacheWriteTokens: cacheWrite } : {}),
-              ...(priced && entry.cost >= 0 ? { costUsd: entry.cost } : {}),
-              status: json.isApiErrorMessage === true ? 'error' : 'success',
-              ...(entry.requestId !== undefined ? { requestId: entry.requestId } : {}),
-              ...(entry.messageId !== undefined ? { responseId: entry.messageId } : {}),
-            },
-          });
-        }
-      }
-    }
-    for (const block of contentBlocks(json)) {
-      if (type === 'assistant' && block.type === 'tool_use' && typeof block.id === 'string') {
-        if (seenTools.has(block.id)) continue;
-        remember(seenTools, block.id, true, maxTracked);
-        const toolName = typeof block.name === 'string' ? block.name : 'unknown';
-        remember(pendingTools, block.id, { timestamp, toolName }, maxTracked);
-        counters.toolStarts++;
-        out.push({
-          ...base,
-          type: 'tool.start',
-          spanId: spanIdFrom(`tool:${block.id}`),
-          parentSpanId,
-          payload: { toolName, toolCallId: block.id, input: capJson(block.input, maxValueBytes) },
-        });
-      } else if (type === 'user' && block.type === 'tool_result' && typeof block.tool_use_id === 'string') {
-        const start = pendingTools.get(block.tool_use_id);
-        if (start === undefined && !seenTools.has(block.tool_use_id)) {
-          // The call started before what we read (fromStart: false) or in a file we do not follow.
-          remember(seenTools, block.tool_use_id, true, maxTracked);
-        } else if (start === undefined) {
-          continue; // a copy of a result already seen (resumed session)
-        }
-        pendingTools.delete(block.tool_use_id);
-        counters.toolEnds++;
-        const failed = block.is_error === true;
-        endSubagent(json.toolUseResult, failed, base, sessionSpan, out);
-        out.push({
-          ...base,
-          type: 'tool.end',
-          severity: failed ? 'error' : 'info',
-          spanId: spanIdFrom(`tool:${block.tool_use_id}`),
-          parentSpanId,
-          payload: {
-            toolName: start?.toolName ?? 'unknown',
-            toolCallId: block.tool_use_id,
-            status: failed ? 'error' : 'success',
-            ...(start !== undefined ? { durationMs: Math.max(0, timestamp - start.timestamp) } : {}),
-            ...(failed ? { error: textOf(block.content, maxValueBytes) ?? 'tool error' } : {}),
-          },
-        });
-      }
-    }
-  }
-
-  /**
-   * The Task tool's result names the subagent it ran (`toolUseResult.agentId`, `agentType`,
-   * `totalDurationMs`): that closes the subagent's scope. Its start is emitted first if its own
-   * transcript has not been read yet.
-   */
-  function endSubagent(
-    result: unknown,
-    failed: boolean,
-    base: { timestamp: number; source: string; sessionId: string; traceId: string },
-    sessionSpan: string,
-    out: EventInput[],
-  ): void {
-    if (typeof result !== 'object' || result === null) return;
-    const r = result as { agentId?: unknown; agentType?: unknown; totalDurationMs?: unknown };
-    if (typeof r.agentId !== 'string' || r.agentId === '') return;
-    const agentId = r.agentId;
-    const agentType = typeof r.agentType === 'string' && r.agentType !== '' ? r.agentType : undefined;
-    const durationMs = typeof r.totalDurationMs === 'number' && r.totalDurationMs >= 0 ? r.totalDurationMs : undefined;
-    const span = spanIdFrom(`agent:${base.sessionId}:${agentId}`);
-    const common = { ...base, agentId, parentSpanId: sessionSpan, spanId: span };
-    const payload = { name: agentType ?? agentId, parentAgentId: 'main', ...(agentType !== undefined ? { agentType } : {}) };
-    if (!startedAgents.has(span)) {
-      remember(startedAgents, span, true, maxTracked);
-      out.push({ ...common, timestamp: base.timestamp - (durationMs ?? 0), type: 'agent.start', payload });
-    }
-    out.push({
-      ...common,
-      type: 'agent.end',
-      payload: { ...payload, status: failed ? 'error' : 'success', ...(durationMs !== undefined ? { durationMs } : {}) },
-    });
   }
 
   function readFile(path: string, state: FileState, budget: number): number {
@@ -353,7 +180,7 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
           counters.malformed++;
           return;
         }
-        handleLine(state, json as Record<string, unknown>, out);
+        events.handleLine(state, json as Record<string, unknown>, out);
       });
       counters.oversized += result.oversized;
       read = result.next - state.offset;
@@ -385,7 +212,7 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
     if (budget <= 0) return true;
     // Caught up with every file: a session with nothing new for sessionIdleMs is over.
     const ended: EventInput[] = [];
-    sessions.endIdle(Date.now(), ended);
+    events.endIdleSessions(Date.now(), ended);
     if (ended.length > 0) sink?.emitMany(ended);
     return false;
   }
@@ -432,7 +259,7 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
       return {
         status,
         ...(lastError !== undefined ? { message: lastError } : {}),
-        details: { ...counters, pendingTools: pendingTools.size, sessionsStarted: sessions.started, sessionsEnded: sessions.ended },
+        details: { ...counters, ...events.health() },
       };
     },
   };
