@@ -3,16 +3,17 @@
  * ccusage 18.0.11 reports (`ccusage daily|session --offline --json`) on the same files, plus a
  * per-conversation, per-subagent breakdown that ccusage does not give.
  *
- * One read of each file (ccusage reads each twice): lines that cannot hold usage are never
- * JSON-parsed, and only a compact record per usage line is kept. Files are then replayed in
- * ccusage's order (by earliest timestamp), because which copy of a duplicated entry counts
- * depends on it.
+ * One read of each file (ccusage reads each twice; the reading is in `claude-code-usage-files.ts`):
+ * lines that cannot hold usage are never JSON-parsed, and only a compact record per usage line
+ * is kept. Files are then replayed in ccusage's order (by earliest timestamp), because which
+ * copy of a duplicated entry counts depends on it.
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
-import { DEFAULT_MAX_LINE_BYTES, isBlank, scanLines } from './claude-code-lines.js';
-import { toUsageEntry, transcriptFileInfo } from './claude-code-transcript.js';
+import { relative, sep } from 'node:path';
+import { DEFAULT_MAX_LINE_BYTES } from './claude-code-lines.js';
+import { transcriptFileInfo } from './claude-code-transcript.js';
+import { defaultClaudePaths, findTranscriptFiles, interner, scanFile, type Rec } from './claude-code-usage-files.js';
+
+export { defaultClaudePaths, findTranscriptFiles } from './claude-code-usage-files.js';
 
 export interface ClaudeUsageOptions {
   /**
@@ -93,211 +94,6 @@ export interface ClaudeUsageReport {
     oversized: number;
     unreadable: number;
   };
-}
-
-/** The `projects/` dirs of the Claude config dirs, found the way ccusage finds them. */
-export function defaultClaudePaths(env: NodeJS.ProcessEnv = process.env): string[] {
-  const fromEnv = (env.CLAUDE_CONFIG_DIR ?? '').trim();
-  const xdg = env.XDG_CONFIG_HOME ?? join(homedir(), '.config');
-  const candidates =
-    fromEnv !== '' ? fromEnv.split(',').map((p) => p.trim()).filter((p) => p !== '') : [join(xdg, 'claude'), join(homedir(), '.claude')];
-  // Only dirs that hold `projects/` (ccusage's rule), so e.g. ~/.claude/history.jsonl is never read.
-  return candidates.map((p) => join(resolve(p), 'projects')).filter(isDir);
-}
-
-interface FileRef {
-  file: string;
-  /** The `projects/` dir it was found under (ccusage's base for session ids). */
-  base: string;
-}
-
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** `**\/*.jsonl` under `dir`, skipping dot entries (tinyglobby's default), depth first. */
-function walk(dir: string, base: string, out: FileRef[]): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (name.startsWith('.')) continue;
-    const full = join(dir, name);
-    if (name.endsWith('.jsonl')) {
-      try {
-        if (statSync(full).isFile()) {
-          out.push({ file: full, base });
-          continue;
-        }
-      } catch {
-        continue;
-      }
-    }
-    if (isDir(full)) walk(full, base, out);
-  }
-}
-
-/** Transcript files under the given paths (see `ClaudeUsageOptions.paths`). */
-export function findTranscriptFiles(paths: readonly string[]): FileRef[] {
-  const out: FileRef[] = [];
-  const seen = new Set<string>();
-  for (const p of paths) {
-    const abs = resolve(p);
-    if (seen.has(abs)) continue;
-    seen.add(abs);
-    if (isDir(join(abs, 'projects'))) walk(join(abs, 'projects'), join(abs, 'projects'), out);
-    else if (isDir(abs)) walk(abs, abs, out);
-    else if (existsSync(abs)) {
-      const parts = abs.split(sep);
-      const at = parts.lastIndexOf('projects');
-      out.push({ file: abs, base: at > 0 ? parts.slice(0, at + 1).join(sep) : parts.slice(0, -2).join(sep) || sep });
-    }
-  }
-  return out;
-}
-
-/** What is kept of one usage line until the files are replayed in ccusage's order. */
-interface Rec {
-  key: string | undefined;
-  day: string;
-  /** ISO timestamp (ccusage picks a session's latest entry by string comparison). */
-  ts: string;
-  model: string | undefined;
-  input: number;
-  output: number;
-  cacheWrite: number;
-  cacheRead: number;
-  cost: number;
-  sessionId: string | undefined;
-  agentId: string | undefined;
-  sidechain: boolean;
-}
-
-interface FileScan {
-  ref: FileRef;
-  earliest: number;
-  recs: Rec[];
-}
-
-const USAGE_KEY = Buffer.from('"usage"');
-const TIMESTAMP_KEY = Buffer.from('"timestamp"');
-
-/**
- * Whether a line that is not otherwise parsed may lower the file's earliest top-level `timestamp`
- * (ccusage's `getEarliestTimestamp`): true when any raw `"timestamp"` value in it is earlier than
- * `below` or cannot be read raw. Then the line is parsed, so the result is exact.
- */
-function mayLowerEarliest(line: Buffer, below: number): boolean {
-  let at = 0;
-  for (;;) {
-    const k = line.indexOf(TIMESTAMP_KEY, at);
-    if (k === -1) return false;
-    let i = k + TIMESTAMP_KEY.length;
-    while (i < line.length && (line[i] === 32 || line[i] === 58 || line[i] === 9)) i++;
-    if (line[i] === 34) {
-      const close = line.indexOf(34, i + 1);
-      if (close === -1) return true;
-      const raw = line.toString('latin1', i + 1, close);
-      if (raw.includes('\\')) return true;
-      const t = Date.parse(raw);
-      if (!Number.isNaN(t) && t < below) return true;
-      at = close + 1;
-    } else {
-      at = i;
-    }
-  }
-}
-
-/** Interns the few distinct strings (days, models, sessions) so records share them. */
-function interner(): (value: string | undefined) => string | undefined {
-  const pool = new Map<string, string>();
-  return (value) => {
-    if (value === undefined) return undefined;
-    const known = pool.get(value);
-    if (known !== undefined) return known;
-    if (pool.size < 1_000_000) pool.set(value, value);
-    return value;
-  };
-}
-
-function scanFile(
-  ref: FileRef,
-  maxLineBytes: number,
-  stats: ClaudeUsageReport['stats'],
-  dayOf: (iso: string) => string,
-  intern: (value: string | undefined) => string | undefined,
-): FileScan {
-  const scan: FileScan = { ref, earliest: Number.POSITIVE_INFINITY, recs: [] };
-  // A key repeated inside one file is a duplicate whatever the file order: drop it now.
-  const keysInFile = new Set<string>();
-  let fd: number;
-  try {
-    fd = openSync(ref.file, 'r');
-  } catch {
-    stats.unreadable++;
-    return scan;
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const result = scanLines(fd, 0, size, { maxLineBytes, flushTail: true }, (buf, start, end) => {
-      stats.lines++;
-      const line = buf.subarray(start, end);
-      const hasUsage = line.indexOf(USAGE_KEY) !== -1;
-      if (!hasUsage && !mayLowerEarliest(line, scan.earliest)) return;
-      if (isBlank(buf, start, end)) return;
-      let json: unknown;
-      try {
-        json = JSON.parse(line.toString('utf8'));
-      } catch {
-        stats.malformed++;
-        return;
-      }
-      if (typeof json === 'object' && json !== null) {
-        const ts = (json as { timestamp?: unknown }).timestamp;
-        if (typeof ts === 'string') {
-          const t = Date.parse(ts);
-          if (!Number.isNaN(t) && t < scan.earliest) scan.earliest = t;
-        }
-      }
-      if (!hasUsage) return;
-      const e = toUsageEntry(json);
-      if (e === undefined) return;
-      if (e.dedupeKey !== undefined) {
-        if (keysInFile.has(e.dedupeKey)) {
-          stats.duplicates++;
-          return;
-        }
-        keysInFile.add(e.dedupeKey);
-      }
-      scan.recs.push({
-        key: e.dedupeKey,
-        day: dayOf(e.timestamp),
-        ts: e.timestamp,
-        model: intern(e.displayModel),
-        input: e.inputTokens,
-        output: e.outputTokens,
-        cacheWrite: e.cacheCreationTokens,
-        cacheRead: e.cacheReadTokens,
-        cost: e.cost,
-        sessionId: intern(e.sessionId),
-        agentId: intern(e.agentId),
-        sidechain: e.isSidechain,
-      });
-    });
-    stats.oversized += result.oversized;
-  } catch {
-    stats.unreadable++;
-  } finally {
-    closeSync(fd);
-  }
-  return scan;
 }
 
 // ── Aggregation (ccusage's order of operations, so floats match) ────────────────────────
