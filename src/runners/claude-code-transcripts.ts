@@ -18,7 +18,7 @@ import type { EventInput, Runner, RunnerContext, RunnerHealth } from '../core/in
 import { DEFAULT_MAX_LINE_BYTES, isBlank, scanLines } from './claude-code-lines.js';
 import { transcriptFileInfo } from './claude-code-transcript.js';
 import { transcriptEvents } from './claude-code-transcript-events.js';
-import { defaultClaudePaths, findTranscriptFiles } from './claude-code-usage.js';
+import { defaultClaudePaths, findTranscriptFiles } from './claude-code-usage-files.js';
 
 export interface ClaudeCodeTranscriptsOptions {
   /**
