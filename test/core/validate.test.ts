@@ -136,6 +136,41 @@ describe('validateEvent', () => {
     expect(JSON.stringify(event.payload).length).toBeLessThan(2000);
   });
 
+  it('repairs a cycle in a custom type, a wide self-referencing object and a cycle in attributes', () => {
+    const loop: Record<string, unknown> = { a: 1 };
+    loop.self = loop;
+    const custom = validate({ type: 'myapp.thing', payload: { loop } });
+    expect(custom.ok && custom.repairs).toEqual(['circular']);
+    expect((accepted(custom).payload as { loop: unknown }).loop).toEqual({ a: 1, self: '[Circular]' });
+    // Every key points back at the object: the size walk stops at maxDepth (or the budget), not after 20^32 steps.
+    const wide: Record<string, unknown> = {};
+    for (let i = 0; i < 20; i++) wide[`k${i}`] = wide;
+    const started = Date.now();
+    const repaired = accepted(validate({ type: 'tool.start', payload: { toolName: 't', input: wide } }));
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Object.values((repaired.payload as { input: Record<string, unknown> }).input)).toEqual(Array(20).fill('[Circular]'));
+    const attributes: Record<string, unknown> = { x: 1 };
+    attributes.me = attributes;
+    const withAttributes = validate({ type: 'metric', payload: { name: 'm', value: 1 }, attributes });
+    expect(withAttributes.ok && withAttributes.repairs).toEqual(['circular']);
+    expect(accepted(withAttributes).attributes).toEqual({ x: 1, me: '[Circular]' });
+  });
+
+  it('measures the payload against the limit field by field: exactly at the limit is kept, one byte over is cut', () => {
+    // Size = 2 (braces) + per field: key length + 4 + value size (a string: length + 2).
+    // { message: "<m>" }: 2 + (7 + 4) + (m + 2) = m + 15 bytes.
+    const limits = { ...DEFAULT_PAYLOAD_LIMITS, maxPayloadBytes: 100 };
+    const atLimit = validate({ type: 'log', payload: { message: 'x'.repeat(85) } }, limits);
+    expect(atLimit.ok && atLimit.repairs).toEqual([]);
+    const over = validate({ type: 'log', payload: { message: 'x'.repeat(86) } }, limits);
+    expect(over.ok && over.repairs).toEqual(['truncated']);
+    expect(accepted(over).truncated).toBe(true);
+    // A bad field is reported even after the size is known to be over the limit.
+    expect(reason(validate({ type: 'log', payload: { fields: { big: 'y'.repeat(500) }, message: 3 } }, limits))).toBe(
+      'payload.message: must be a string (got a number)',
+    );
+  });
+
   it('keeps a small payload as the same object (no copy on the hot path)', () => {
     const payload = { toolName: 't', input: { q: 'a' } };
     expect(accepted(validate({ type: 'tool.start', payload })).payload).toBe(payload);
