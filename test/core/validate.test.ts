@@ -171,6 +171,24 @@ describe('validateEvent', () => {
     );
   });
 
+  it('checks each field by its name whatever the order of the payload keys (the per-position cache is only a shortcut)', () => {
+    accepted(validate({ type: 'tool.end', payload: { toolName: 'x', status: 'success', durationMs: 1 } }));
+    // Same positions, other fields: durationMs where status was.
+    expect(reason(validate({ type: 'tool.end', payload: { toolName: 'x', durationMs: 'slow', status: 'success' } }))).toBe(
+      'payload.durationMs: must be a finite number >= 0 (got a string)',
+    );
+    expect(reason(validate({ type: 'tool.end', payload: { status: 'done', toolName: 'x' } }))).toBe('payload.status: must be one of success | error | blocked');
+    // An extra host field where a known one was, then the known one again.
+    accepted(validate({ type: 'tool.end', payload: { toolName: 'x', mine: 'anything', status: 'error' } }));
+    expect(reason(validate({ type: 'tool.end', payload: { toolName: 'x', status: 7 } }))).toBe('payload.status: must be one of success | error | blocked');
+    // More keys than positions remembered: the 40th key is still checked.
+    const many: Record<string, unknown> = {};
+    for (let i = 0; i < 39; i++) many[`extra${i}`] = i;
+    many.status = 'nope';
+    many.toolName = 'x';
+    expect(reason(validate({ type: 'tool.end', payload: many }))).toBe('payload.status: must be one of success | error | blocked');
+  });
+
   it('keeps a small payload as the same object (no copy on the hot path)', () => {
     const payload = { toolName: 't', input: { q: 'a' } };
     expect(accepted(validate({ type: 'tool.start', payload })).payload).toBe(payload);
