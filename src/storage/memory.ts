@@ -24,6 +24,7 @@ import {
   type StorageStats,
 } from '../core/index.js';
 import { SeqList, StringTable, arraySource, lowerBound, packSpanId, spanIdOf, type SeqSource } from './memory-columns.js';
+import { Columns, EXTRAS, INITIAL_SLOTS, PARENT, SEVERITY_INDEX, SPAN, type Extras } from './memory-slots.js';
 
 export { SeqList } from './memory-columns.js';
 
@@ -43,24 +44,6 @@ export interface MemoryStorageOptions {
 }
 
 const COMPACT_AFTER = 1024;
-/** Columns start this large and double up to the capacity, so an idle store costs little. */
-const INITIAL_SLOTS = 1024;
-
-const SPAN = 1;
-const PARENT = 2;
-/** Fields kept as they were, in `extras`: tags, attributes, truncated, or ids not in W3C shape. */
-const EXTRAS = 4;
-
-const SEVERITY_INDEX = new Map<string, number>(SEVERITIES.map((s, i) => [s, i]));
-
-interface Extras {
-  tags?: readonly string[];
-  attributes?: Readonly<Record<string, unknown>>;
-  truncated?: boolean;
-  severity?: string;
-  spanId?: string;
-  parentSpanId?: string;
-}
 
 function encodeCursor(seq: number): string {
   return `m${seq.toString(36)}`;
@@ -71,69 +54,6 @@ function decodeCursor(cursor: string | undefined): number | undefined {
   if (!cursor.startsWith('m')) return Number.NaN;
   const seq = Number.parseInt(cursor.slice(1), 36);
   return Number.isSafeInteger(seq) && seq >= 0 ? seq : Number.NaN;
-}
-
-/** One event's column values, in typed arrays sized `slots` (a power of two up to the capacity). */
-class Columns {
-  timestamp: Float64Array;
-  appendedAt: Uint32Array;
-  type: Uint32Array;
-  source: Uint32Array;
-  session: Uint32Array;
-  agent: Uint32Array;
-  workflow: Uint32Array;
-  trace: Uint32Array;
-  spanHigh: Uint32Array;
-  spanLow: Uint32Array;
-  parentHigh: Uint32Array;
-  parentLow: Uint32Array;
-  severity: Uint8Array;
-  flags: Uint8Array;
-  ids: (string | undefined)[];
-  payloads: (object | undefined)[];
-
-  constructor(readonly slots: number) {
-    this.timestamp = new Float64Array(slots);
-    this.appendedAt = new Uint32Array(slots);
-    this.type = new Uint32Array(slots);
-    this.source = new Uint32Array(slots);
-    this.session = new Uint32Array(slots);
-    this.agent = new Uint32Array(slots);
-    this.workflow = new Uint32Array(slots);
-    this.trace = new Uint32Array(slots);
-    this.spanHigh = new Uint32Array(slots);
-    this.spanLow = new Uint32Array(slots);
-    this.parentHigh = new Uint32Array(slots);
-    this.parentLow = new Uint32Array(slots);
-    this.severity = new Uint8Array(slots);
-    this.flags = new Uint8Array(slots);
-    this.ids = new Array(slots);
-    this.payloads = new Array(slots);
-  }
-
-  /** Copies the live sequence numbers [first, next) from `from` into this (larger) set of columns. */
-  copyFrom(from: Columns, first: number, next: number): void {
-    for (let seq = first; seq < next; seq++) {
-      const a = seq % from.slots;
-      const b = seq % this.slots;
-      this.timestamp[b] = from.timestamp[a]!;
-      this.appendedAt[b] = from.appendedAt[a]!;
-      this.type[b] = from.type[a]!;
-      this.source[b] = from.source[a]!;
-      this.session[b] = from.session[a]!;
-      this.agent[b] = from.agent[a]!;
-      this.workflow[b] = from.workflow[a]!;
-      this.trace[b] = from.trace[a]!;
-      this.spanHigh[b] = from.spanHigh[a]!;
-      this.spanLow[b] = from.spanLow[a]!;
-      this.parentHigh[b] = from.parentHigh[a]!;
-      this.parentLow[b] = from.parentLow[a]!;
-      this.severity[b] = from.severity[a]!;
-      this.flags[b] = from.flags[a]!;
-      this.ids[b] = from.ids[a];
-      this.payloads[b] = from.payloads[a];
-    }
-  }
 }
 
 /** Sequence-number lists per interned string (by its table index), for one field. */
