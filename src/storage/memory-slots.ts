@@ -2,7 +2,8 @@
  * How the in-memory store lays out one event: a slot in each of the columns (timestamps, append
  * times and packed span ids in typed arrays, interned strings by their table index, the id and
  * the payload as references), the flags saying which span ids were packed and whether the event
- * has fields kept as given in `extras`, and the shape of those extras. The columns grow by copying the live slots into a larger set.
+ * has fields kept as given in `extras`, and the shape of those extras. The columns grow by
+ * copying the live slots into a larger set.
  *
  * The store (memory.ts) writes and reads the slots; the building blocks it packs with are in
  * memory-columns.ts.
