@@ -7,7 +7,7 @@
  * Keep this file's imports tiny: it runs once per tool call.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { fstatSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { newSpanId } from '../core/ids.js';
 import type { FleetEvent } from '../core/events.js';
@@ -20,13 +20,43 @@ import { parseArgs, stringOption } from './args.js';
 /** Exit code Claude Code reads as "block this tool call; show stderr to Claude". */
 export const BLOCK_EXIT_CODE = 2;
 
+/** How long to wait for a writer that has not written yet when stdin is non-blocking. */
+const STDIN_WAIT_MS = 10_000;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Reads stdin to its end. Never through `process.stdin`: creating that stream switches a piped
+ * fd 0 to non-blocking, and a read before the writer has written then fails with EAGAIN (seen
+ * as a lost hook event when 20 hooks started at once). A non-blocking fd handed over by the
+ * parent is still read: EAGAIN waits 2 ms and tries again, for up to STDIN_WAIT_MS.
+ */
 function readStdin(): string {
-  if (process.stdin.isTTY) return '';
+  // A terminal (or /dev/null) is a character device: no hook payload to wait for. Checked with
+  // fstat, not `node:tty`, which would load the net stack into every hook process.
   try {
-    return readFileSync(0, 'utf8');
+    if (fstatSync(0).isCharacterDevice()) return '';
   } catch {
     return '';
   }
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.allocUnsafe(64 * 1024);
+  const deadline = Date.now() + STDIN_WAIT_MS;
+  for (;;) {
+    let read: number;
+    try {
+      read = readSync(0, buffer, 0, buffer.length, null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN' && Date.now() < deadline) {
+        Atomics.wait(sleeper, 0, 0, 2);
+        continue;
+      }
+      break; // EOF (Windows pipes), or nothing more to read
+    }
+    if (read === 0) break;
+    chunks.push(Buffer.from(buffer.subarray(0, read)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function loadGuardrails(file: string | undefined, enabled: boolean, warnings: string[]): Guardrails | undefined {

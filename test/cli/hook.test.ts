@@ -31,13 +31,14 @@ function runHook(input: string, args: string[] = [], env: Record<string, string>
   return spawnSync(process.execPath, [cli, 'hook', ...args], { input, encoding: 'utf8', env: { ...process.env, ...env } });
 }
 
-function runHookAsync(input: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+function runHookAsync(input: string, args: string[], writeAfterMs = 0): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, 'hook', ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code, stderr }));
-    child.stdin.end(input);
+    if (writeAfterMs === 0) child.stdin.end(input);
+    else setTimeout(() => child.stdin.end(input), writeAfterMs);
   });
 }
 
@@ -84,6 +85,20 @@ describe('fleetscope hook', () => {
     const events = await readStore(store);
     const ids = events.map((e) => (e.payload as { toolCallId: string }).toolCallId).sort();
     expect(ids).toEqual(Array.from({ length: 20 }, (_, i) => `toolu_${i}`).sort());
+  });
+
+  it('waits for a writer slower than its own start: stdin written 500 ms late is read whole', async () => {
+    const store = join(root, 'late');
+    const big = 'z'.repeat(70_000); // more than one 64 KiB read
+    const r = await runHookAsync(
+      payload(store, { hook_event_name: 'PostToolUse', tool_name: 'Read', tool_use_id: 'toolu_late', tool_input: { file_path: '/late' }, tool_response: big }),
+      ['--store', store],
+      500,
+    );
+    expect(r).toEqual({ code: 0, stderr: '' });
+    const events = await readStore(store);
+    expect(events.map((e) => e.type)).toEqual(['tool.end']);
+    expect(events[0]!.payload).toMatchObject({ toolCallId: 'toolu_late', status: 'success' });
   });
 
   it('a blocking guardrail exits 2 with the reason on stderr and records the blocked call', async () => {
