@@ -2,8 +2,8 @@
  * The door: turns a raw object into a trusted `FleetEvent`, or into a reason that names the
  * field and the problem. Hand-written (no schema library) because it runs on every `emit`.
  */
-import { BUILTIN_EVENT_TYPES, SEVERITIES, type BuiltinEventType, type FleetEvent, type Severity } from './events.js';
-import { checkField, checkPayload, describe, describeNumber, isBuiltinType } from './payload-schema.js';
+import { BUILTIN_EVENT_TYPES, SEVERITIES, type FleetEvent, type Severity } from './events.js';
+import { checkField, checkPayload, describe, describeNumber, payloadSchemaOf } from './payload-schema.js';
 import {
   DEFAULT_PAYLOAD_LIMITS,
   NEEDS_REPAIR,
@@ -248,8 +248,9 @@ function validateUnsafe(raw: unknown, options: ValidateOptions, out: CheckOutput
   }
 
   if (typeof type !== 'string') return `type: must be a string (got ${describe(type)})`;
-  const builtin = isBuiltinType(type);
-  if (!builtin) {
+  // One lookup both tells a built-in type and gives its payload schema.
+  const schema = payloadSchemaOf(type);
+  if (schema === undefined) {
     if (!CUSTOM_TYPE.test(type)) {
       return 'type: unknown type; custom types need a namespace, e.g. "myapp.cache_hit"';
     }
@@ -258,14 +259,14 @@ function validateUnsafe(raw: unknown, options: ValidateOptions, out: CheckOutput
     }
   }
 
-  if (payload === undefined && !builtin) payload = {};
+  if (payload === undefined && schema === undefined) payload = {};
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return `payload: must be an object (got ${describe(payload)})`;
   }
   const limits = options.limits ?? DEFAULT_PAYLOAD_LIMITS;
   let payloadSize: number;
-  if (builtin) {
-    const checked = checkPayload(type as BuiltinEventType, payload as Record<string, unknown>, limits);
+  if (schema !== undefined) {
+    const checked = checkPayload(schema, payload as Record<string, unknown>, limits);
     if (typeof checked === 'string') return checked;
     payloadSize = checked;
   } else {
