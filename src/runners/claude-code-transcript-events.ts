@@ -227,9 +227,8 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
 
   return {
     handleLine,
-    endIdleSessions: (now, out) => {
-      if (trackSessions) sessions.endIdle(now, out);
-    },
+    // With sessions off nothing was seen, so there is nothing to end.
+    endIdleSessions: (now, out) => sessions.endIdle(now, out),
     health: () => ({ pendingTools: pendingTools.size, sessionsStarted: sessions.started, sessionsEnded: sessions.ended }),
   };
 }
