@@ -9,6 +9,7 @@ import { closeSync, fstatSync, openSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EventInput, Runner, RunnerContext, RunnerHealth } from '../core/index.js';
 import { DEFAULT_MAX_LINE_BYTES, isBlank, scanLines } from './claude-code-lines.js';
+import { pollLoop } from './poll-loop.js';
 
 export interface ClaudeCodeHooksRunnerOptions {
   /** The hook store directory. Default `$FLEETSCOPE_STORE` or `./.fleetscope`. */
@@ -38,7 +39,6 @@ export function claudeCodeHooksRunner(options: ClaudeCodeHooksRunnerOptions = {}
   let first = true;
   let status: RunnerHealth['status'] = 'idle';
   let sink: RunnerContext | undefined;
-  let timer: NodeJS.Timeout | undefined;
 
   function pollOnce(): void {
     let names: string[];
@@ -88,18 +88,7 @@ export function claudeCodeHooksRunner(options: ClaudeCodeHooksRunnerOptions = {}
     first = false;
   }
 
-  function schedule(delay: number): void {
-    timer = setTimeout(() => {
-      if (status !== 'running') return;
-      try {
-        pollOnce();
-      } catch (error) {
-        sink?.reportError(error, 'poll');
-      }
-      schedule(pollIntervalMs);
-    }, delay);
-    timer.unref();
-  }
+  const loop = pollLoop({ intervalMs: pollIntervalMs, tick: pollOnce, onError: (error) => sink?.reportError(error, 'poll') });
 
   return {
     name,
@@ -107,21 +96,17 @@ export function claudeCodeHooksRunner(options: ClaudeCodeHooksRunnerOptions = {}
       sink = context;
       status = 'running';
       pollOnce();
-      schedule(pollIntervalMs);
-      context.signal.addEventListener('abort', () => {
-        status = 'stopped';
-        clearTimeout(timer);
-      });
+      loop.start(context.signal, pollIntervalMs);
     },
     stop() {
-      status = 'stopped';
-      clearTimeout(timer);
+      loop.stop();
     },
     poll() {
-      if (sink !== undefined && status === 'running') pollOnce();
+      if (sink !== undefined && loop.running) pollOnce();
     },
     health() {
-      return { status, details: { ...counters, store } };
+      // Stopped by stop() or by the abort signal: the loop knows which it is.
+      return { status: loop.running || status === 'idle' ? status : 'stopped', details: { ...counters, store } };
     },
   };
 }

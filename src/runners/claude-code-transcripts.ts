@@ -17,6 +17,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { EventInput, Runner, RunnerContext, RunnerHealth } from '../core/index.js';
 import { DEFAULT_MAX_LINE_BYTES, isBlank, scanLines } from './claude-code-lines.js';
 import { transcriptFileInfo } from './claude-code-transcript.js';
+import { pollLoop } from './poll-loop.js';
 import { transcriptEvents } from './claude-code-transcript-events.js';
 import { defaultClaudePaths, findTranscriptFiles } from './claude-code-usage-files.js';
 
@@ -103,7 +104,6 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
   const events = transcriptEvents({ source: name, maxTracked, maxValueBytes, sessionIdleMs, sessions: options.sessions !== false }, counters);
   let status: RunnerHealth['status'] = 'idle';
   let lastError: string | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let polls = 0;
   let sink: RunnerContext | undefined;
   let firstDiscovery = true;
@@ -217,47 +217,40 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
     return false;
   }
 
-  function schedule(delay: number): void {
-    timer = setTimeout(() => {
-      if (status !== 'running' && status !== 'degraded') return;
-      let more = false;
-      try {
-        more = poll();
-        status = counters.readErrors > 0 ? 'degraded' : 'running';
-      } catch (error) {
-        lastError = (error as Error).message;
-        sink?.reportError(error, 'poll');
-        status = 'degraded';
-      }
-      schedule(more ? 0 : pollIntervalMs);
-    }, delay);
-    timer.unref();
-  }
+  const loop = pollLoop({
+    intervalMs: pollIntervalMs,
+    tick: () => {
+      const more = poll();
+      status = counters.readErrors > 0 ? 'degraded' : 'running';
+      return more;
+    },
+    onError: (error) => {
+      lastError = (error as Error).message;
+      sink?.reportError(error, 'poll');
+      status = 'degraded';
+    },
+  });
 
   return {
     name,
     start(context) {
       sink = context;
       status = 'running';
-      schedule(0);
-      context.signal.addEventListener('abort', () => {
-        status = 'stopped';
-        clearTimeout(timer);
-      });
+      loop.start(context.signal, 0);
     },
     stop() {
-      status = 'stopped';
-      clearTimeout(timer);
+      loop.stop();
     },
     poll() {
-      if (sink === undefined || status === 'stopped') return;
+      if (sink === undefined || !loop.running) return;
       while (poll()) {
         // budget exhausted: keep reading until caught up
       }
     },
     health() {
       return {
-        status,
+        // Stopped by stop() or by the abort signal: the loop knows which it is.
+        status: loop.running || status === 'idle' ? status : 'stopped',
         ...(lastError !== undefined ? { message: lastError } : {}),
         details: { ...counters, ...events.health() },
       };
