@@ -9,24 +9,40 @@ const TWO_POW_32 = 4294967296;
  * Strings interned with reference counts: a session, agent, trace or type string is held once,
  * however many events carry it, and released when the last of them is evicted. Index 0 means
  * "absent" (undefined).
+ *
+ * Each caller names a field (0..FIELDS-1) that remembers its last string and index: consecutive
+ * events mostly repeat their session, source and trace, so acquiring one is a pointer compare and
+ * a count, not a hash lookup. A string released for good is dropped from those memories.
  */
 export class StringTable {
+  static readonly FIELDS = 8;
   private readonly byString = new Map<string, number>();
   private readonly strings: (string | undefined)[] = [undefined];
   private readonly refs: number[] = [0];
   private readonly free: number[] = [];
+  private readonly lastString: (string | undefined)[] = new Array<string | undefined>(StringTable.FIELDS).fill(undefined);
+  private readonly lastIndex: number[] = new Array<number>(StringTable.FIELDS).fill(0);
 
-  /** Index of `value` (0 for undefined), counting one more reference to it. */
-  acquire(value: string | undefined): number {
+  /** Index of `value` (0 for undefined), counting one more reference to it; `field` picks the one-entry memory. */
+  acquire(value: string | undefined, field = 0): number {
     if (value === undefined) return 0;
-    let index = this.byString.get(value);
-    if (index === undefined) {
-      index = this.free.pop() ?? this.strings.length;
-      this.strings[index] = value;
-      this.refs[index] = 0;
-      this.byString.set(value, index);
+    let index: number;
+    if (value === this.lastString[field]) {
+      index = this.lastIndex[field]!;
+    } else {
+      index = this.byString.get(value) ?? this.add(value);
+      this.lastString[field] = value;
+      this.lastIndex[field] = index;
     }
     this.refs[index]!++;
+    return index;
+  }
+
+  private add(value: string): number {
+    const index = this.free.pop() ?? this.strings.length;
+    this.strings[index] = value;
+    this.refs[index] = 0;
+    this.byString.set(value, index);
     return index;
   }
 
@@ -34,9 +50,13 @@ export class StringTable {
   release(index: number): void {
     if (index === 0) return;
     if (--this.refs[index]! > 0) return;
-    this.byString.delete(this.strings[index]!);
+    const value = this.strings[index]!;
+    this.byString.delete(value);
     this.strings[index] = undefined;
     this.free.push(index);
+    for (let field = 0; field < StringTable.FIELDS; field++) {
+      if (this.lastString[field] === value) this.lastString[field] = undefined;
+    }
   }
 
   /** Index of `value` without counting a reference; undefined when it is not held. */
@@ -58,6 +78,7 @@ export class StringTable {
     this.strings.length = 1;
     this.refs.length = 1;
     this.free.length = 0;
+    this.lastString.fill(undefined);
   }
 }
 
@@ -123,12 +144,9 @@ export function lowerBound(source: SeqSource, from: number, value: number, first
   return lo;
 }
 
-/** Value of one lowercase hex digit, or -1. */
-function hexDigit(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48;
-  if (code >= 97 && code <= 102) return code - 87;
-  return -1;
-}
+/** Value of each lowercase hex digit by character code; -1 for any other character. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
 
 /**
  * The high (`offset` 0) or low (`offset` 8) 32 bits of a span id of 16 lowercase hex digits,
@@ -137,12 +155,14 @@ function hexDigit(code: number): number {
 export function spanWord(spanId: string, offset: 0 | 8): number {
   if (spanId.length !== 16) return -1;
   let word = 0;
+  let bad = 0;
   for (let i = offset; i < offset + 8; i++) {
-    const digit = hexDigit(spanId.charCodeAt(i));
-    if (digit < 0) return -1;
+    const code = spanId.charCodeAt(i);
+    const digit = code < 128 ? HEX_VALUE[code]! : -1;
+    bad |= digit;
     word = word * 16 + digit;
   }
-  return word;
+  return bad < 0 ? -1 : word;
 }
 
 /** Packs a span id into `high[slot]` and `low[slot]`; false (nothing written) when it is not 16 lowercase hex digits. */

@@ -56,28 +56,56 @@ function decodeCursor(cursor: string | undefined): number | undefined {
   return Number.isSafeInteger(seq) && seq >= 0 ? seq : Number.NaN;
 }
 
-/** Sequence-number lists per interned string (by its table index), for one field. */
+/**
+ * Sequence-number lists per interned string, for one field. Kept in an array indexed by the
+ * string's table index (small, dense and reused), so adding an event is an array read, not a
+ * hash lookup. A list is dropped when its last entry is evicted, before its string's index can be
+ * given to another string.
+ */
 class Index {
-  readonly lists = new Map<number, SeqList>();
+  private readonly lists: (SeqList | undefined)[] = [];
+  /** Keys with a list. */
+  size = 0;
+
+  get(key: number): SeqList | undefined {
+    return this.lists[key];
+  }
 
   add(key: number, seq: number): void {
-    let list = this.lists.get(key);
-    if (list === undefined) this.lists.set(key, (list = new SeqList()));
+    let list = this.lists[key];
+    if (list === undefined) {
+      this.lists[key] = list = new SeqList();
+      this.size++;
+    }
     list.push(seq);
   }
 
   /** Drops the oldest live entry of `key` (which is the event being evicted). */
   evict(key: number): void {
-    const list = this.lists.get(key);
+    const list = this.lists[key];
     if (list === undefined) return;
     list.start++;
     if (list.start >= list.length) {
-      this.lists.delete(key);
+      this.lists[key] = undefined;
+      this.size--;
     } else if (list.start >= COMPACT_AFTER && list.start * 2 >= list.length) {
       list.compact();
     }
   }
+
+  clear(): void {
+    this.lists.length = 0;
+    this.size = 0;
+  }
 }
+
+/** Fields' one-entry memories in the string table (see StringTable.acquire). */
+const TYPE_FIELD = 0;
+const SOURCE_FIELD = 1;
+const SESSION_FIELD = 2;
+const AGENT_FIELD = 3;
+const WORKFLOW_FIELD = 4;
+const TRACE_FIELD = 5;
 
 /** Creates an in-memory `Storage`. */
 export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
@@ -137,16 +165,16 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     const slot = seq % c.slots;
     c.timestamp[slot] = event.timestamp;
     c.appendedAt[slot] = now;
-    const type = strings.acquire(event.type);
-    const session = strings.acquire(event.sessionId);
-    const agent = strings.acquire(event.agentId);
-    const workflow = strings.acquire(event.workflowId);
+    const type = strings.acquire(event.type, TYPE_FIELD);
+    const session = strings.acquire(event.sessionId, SESSION_FIELD);
+    const agent = strings.acquire(event.agentId, AGENT_FIELD);
+    const workflow = strings.acquire(event.workflowId, WORKFLOW_FIELD);
     c.type[slot] = type;
-    c.source[slot] = strings.acquire(event.source);
+    c.source[slot] = strings.acquire(event.source, SOURCE_FIELD);
     c.session[slot] = session;
     c.agent[slot] = agent;
     c.workflow[slot] = workflow;
-    c.trace[slot] = strings.acquire(event.traceId);
+    c.trace[slot] = strings.acquire(event.traceId, TRACE_FIELD);
     c.ids[slot] = event.id;
     c.payloads[slot] = event.payload;
     let flags = 0;
@@ -220,7 +248,7 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     const lists: SeqList[] = [];
     const pick = (index: Index, key: number | undefined, given: boolean) => {
       if (!given) return true;
-      const list = key === undefined ? undefined : index.lists.get(key);
+      const list = key === undefined ? undefined : index.get(key);
       if (list === undefined) return false;
       lists.push(list);
       return true;
@@ -234,7 +262,7 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     }
     const best = lists.reduce<SeqList | undefined>((a, l) => (a === undefined || l.live < a.live ? l : a), undefined);
     if (keys.types !== undefined) {
-      const typeLists = [...keys.types].map((t) => byType.lists.get(t)).filter((l) => l !== undefined);
+      const typeLists = [...keys.types].map((t) => byType.get(t)).filter((l) => l !== undefined);
       const typeTotal = typeLists.reduce((sum, l) => sum + l.live, 0);
       if (best === undefined || typeTotal < best.live) {
         return typeLists.length === 1 ? typeLists : [arraySource(mergeLists(typeLists))];
@@ -338,7 +366,7 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     },
 
     stats(): StorageStats {
-      return { events: next - first, evicted, capacity, sessions: bySession.lists.size, agents: byAgent.lists.size };
+      return { events: next - first, evicted, capacity, sessions: bySession.size, agents: byAgent.size };
     },
 
     async flush() {},
@@ -348,10 +376,10 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
       columns = new Columns(1);
       strings.clear();
       extras.clear();
-      bySession.lists.clear();
-      byAgent.lists.clear();
-      byWorkflow.lists.clear();
-      byType.lists.clear();
+      bySession.clear();
+      byAgent.clear();
+      byWorkflow.clear();
+      byType.clear();
       first = next;
     },
   };

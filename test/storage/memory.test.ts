@@ -23,6 +23,35 @@ describe('memoryStorage index lists', () => {
   });
 });
 
+describe('memoryStorage string table', () => {
+  it("does not hand out a released string's index from a field's memory once it is reused", async () => {
+    const { StringTable } = await import('../../src/storage/memory-columns.js');
+    const table = new StringTable();
+    const a = table.acquire('a', 0);
+    expect(table.acquire('a', 0)).toBe(a); // remembered: same index, two references
+    table.release(a);
+    table.release(a); // 'a' is gone; its index is free
+    const b = table.acquire('b', 1);
+    expect(b).toBe(a); // the freed index is reused
+    const again = table.acquire('a', 0); // field 0 last saw 'a' at that index: it must not reuse it
+    expect(again).not.toBe(b);
+    expect(table.get(again)).toBe('a');
+    expect(table.get(b)).toBe('b');
+    expect(table.size).toBe(2);
+  });
+
+  it('queries by a session whose string was evicted, reused for another and then seen again', async () => {
+    const storage = memoryStorage({ capacity: 2, maxAgeMs: Infinity });
+    await storage.append([event(1, { sessionId: 's1' }), event(2, { sessionId: 's1' })]);
+    await storage.append([event(3, { sessionId: 's2' }), event(4, { sessionId: 's2' })]); // s1 evicted; its index reused
+    await storage.append([event(5, { sessionId: 's1' })]); // evicts e3
+    expect(await all(storage, { sessionId: 's1' })).toEqual(['e5']);
+    expect(await all(storage, { sessionId: 's2' })).toEqual(['e4']);
+    expect(storage.stats()).toMatchObject({ events: 2, sessions: 2 });
+    await storage.close();
+  });
+});
+
 function event(i: number, fields: Record<string, unknown> = {}): FleetEvent {
   const result = validateEvent(
     { id: `e${i}`, type: 'metric', timestamp: 1000 + i, payload: { name: 'm', value: i }, ...fields },
