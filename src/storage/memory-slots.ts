@@ -18,7 +18,11 @@ export const PARENT = 2;
 /** Fields kept as they were, in `extras`: tags, attributes, truncated, or ids not in W3C shape. */
 export const EXTRAS = 4;
 
-export const SEVERITY_INDEX = new Map<string, number>(SEVERITIES.map((s, i) => [s, i]));
+/** Index of a severity in SEVERITIES, or -1 (kept in `extras` then). A scan of five pointer compares beats a Map's hash. */
+export function severityIndex(severity: string): number {
+  for (let i = 0; i < SEVERITIES.length; i++) if (SEVERITIES[i] === severity) return i;
+  return -1;
+}
 
 export interface Extras {
   tags?: readonly string[];

@@ -24,7 +24,7 @@ import {
   type StorageStats,
 } from '../core/index.js';
 import { SeqList, StringTable, arraySource, lowerBound, packSpanId, spanIdOf, type SeqSource } from './memory-columns.js';
-import { Columns, EXTRAS, INITIAL_SLOTS, PARENT, SEVERITY_INDEX, SPAN, type Extras } from './memory-slots.js';
+import { Columns, EXTRAS, INITIAL_SLOTS, PARENT, SPAN, severityIndex, type Extras } from './memory-slots.js';
 
 export { SeqList } from './memory-columns.js';
 
@@ -179,9 +179,9 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     c.payloads[slot] = event.payload;
     let flags = 0;
     let extra: Extras | undefined;
-    const severity = SEVERITY_INDEX.get(event.severity);
-    c.severity[slot] = severity ?? 0;
-    if (severity === undefined) (extra ??= {}).severity = event.severity;
+    const severity = severityIndex(event.severity);
+    c.severity[slot] = severity < 0 ? 0 : severity;
+    if (severity < 0) (extra ??= {}).severity = event.severity;
     // Span ids in W3C shape are packed into two 32-bit words; any other shape is kept as given.
     const { spanId, parentSpanId } = event;
     if (spanId !== undefined) {
