@@ -1,38 +1,62 @@
 /**
- * W3C trace-context ids. Cut from a pooled block of crypto-random bytes, turned into hex once
- * per block: random enough for tracing backends, and one substring per id instead of a
- * `randomBytes` call or a `Buffer#toString` (measured: ~110 → ~25 ns per span id).
+ * W3C trace-context ids, cut from a pooled block of crypto-random bytes: random enough for
+ * tracing backends. Each id is written as one flat string by `String.fromCharCode` over a
+ * byte-to-hex table (measured: ~30 ns per span id, against ~80 for `Buffer#toString('hex')` per
+ * id; a substring of the whole block in hex is cheaper to make but slower to read, as V8 keeps it
+ * as a slice of the block).
  */
 import { randomFillSync } from 'node:crypto';
 
 const POOL_BYTES = 4096;
 const pool = Buffer.alloc(POOL_BYTES);
-/** `pool` as lowercase hex, two characters a byte. */
-let hexPool = '';
 let offset = POOL_BYTES;
 
-function randomHex(bytes: number): string {
-  if (offset + bytes > POOL_BYTES) {
+/** Character codes of each byte's two hex digits: byte b at [2b] and [2b + 1]. */
+const HEX_CODES = new Uint8Array(512);
+for (let b = 0; b < 256; b++) {
+  const hex = b.toString(16).padStart(2, '0');
+  HEX_CODES[b * 2] = hex.charCodeAt(0);
+  HEX_CODES[b * 2 + 1] = hex.charCodeAt(1);
+}
+
+/** The next `count` pool bytes at `at` (refilled when it runs out), or -1 if they are all zero. */
+function take(count: number): number {
+  if (offset + count > POOL_BYTES) {
     randomFillSync(pool);
-    hexPool = pool.toString('hex');
     offset = 0;
   }
-  const start = offset;
-  offset += bytes;
+  const at = offset;
+  offset += count;
   // All zeros is invalid in W3C trace context; astronomically rare, but cheap to rule out.
   let any = 0;
-  for (let i = start; i < offset; i++) any |= pool[i]!;
-  return any === 0 ? randomHex(bytes) : hexPool.substring(start * 2, offset * 2);
+  for (let i = at; i < offset; i++) any |= pool[i]!;
+  return any === 0 ? -1 : at;
+}
+
+/** Eight pool bytes from `at` as 16 hex characters. */
+function hex8(at: number): string {
+  const h = HEX_CODES;
+  const a = pool[at]! * 2, b = pool[at + 1]! * 2, c = pool[at + 2]! * 2, d = pool[at + 3]! * 2;
+  const e = pool[at + 4]! * 2, f = pool[at + 5]! * 2, g = pool[at + 6]! * 2, k = pool[at + 7]! * 2;
+  return String.fromCharCode(
+    h[a]!, h[a + 1]!, h[b]!, h[b + 1]!, h[c]!, h[c + 1]!, h[d]!, h[d + 1]!,
+    h[e]!, h[e + 1]!, h[f]!, h[f + 1]!, h[g]!, h[g + 1]!, h[k]!, h[k + 1]!,
+  );
 }
 
 /** 16 random bytes as 32 lowercase hex characters. */
 export function newTraceId(): string {
-  return randomHex(16);
+  let at: number;
+  while ((at = take(16)) < 0);
+  // One flat string: a concatenation of 32 characters would be a cons string.
+  return pool.toString('hex', at, at + 16);
 }
 
 /** 8 random bytes as 16 lowercase hex characters. */
 export function newSpanId(): string {
-  return randomHex(8);
+  let at: number;
+  while ((at = take(8)) < 0);
+  return hex8(at);
 }
 
 /**
