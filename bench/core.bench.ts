@@ -240,9 +240,10 @@ function plainObjectBytes(): number {
 //      (untimed), as do the SDK's exports of the spans it kept; it drops 97% of them.
 //    - burst, replayed: as burst, with inputs built before timing, so both start every call
 //      with cache misses.
-//    The streamed form also times a floor: a "null observer" that stamps an id and a time on a
-//    copy of each event, keeps it in a 100k ring and hands it to one reader per turn, with no
-//    validation, index or limits. No design that retains and delivers every event does less.
+//    A separate part (`floor`, its own process so neither side's JIT state skews the other) times
+//    a "null observer" on the streamed form: it stamps an id and a time on a copy of each event,
+//    keeps it in a 100k ring and hands it to one reader per turn, with no validation, index or
+//    limits. No design that retains and delivers every event does less.
 const BURST = 100_000;
 /** Steps of the demo's mix that make BURST events (3.2 events per step on average). */
 const BURST_STEPS = 31_250;
@@ -323,7 +324,24 @@ const attributesOf = (e: EventInput) => {
   return attrs;
 };
 
+type Side = () => Promise<SideResult & { dropped: number; stored: number }>;
+type OtelSideRun = () => Promise<SideResult & { exported: number }>;
+
+interface Form {
+  otel: OtelSideRun;
+  fleet: Side;
+}
+
 async function versusOtel() {
+  await compare('fleetscope default observer (memory storage + 1 subscriber)', otelForms(fleetRun));
+}
+
+async function floor() {
+  await compare('floor: null observer (ring + 1 reader, no validation)', { streamed: otelForms(nullObserverRun).streamed });
+}
+
+/** The forms above, with `subject` as the side compared with the SDK. */
+function otelForms(subject: (run: (side: FleetSide) => Promise<SideResult>) => ReturnType<Side>): Record<'streamed' | 'burst, host-built' | 'burst, replayed', Form> {
   let burstEvents: EventInput[] | undefined;
   /** Built on first use, so the streamed form does not run beside 100k retained inputs. */
   const burst = () => (burstEvents ??= demoMix(BURST));
@@ -336,7 +354,7 @@ async function versusOtel() {
       }
       await flush();
     });
-  const forms = {
+  return {
     streamed: {
       otel: () =>
         otelRun(({ tracer, flush }) =>
@@ -348,14 +366,13 @@ async function versusOtel() {
             await flush();
           }),
         ),
-      fleet: () => fleetRun(streamedFleet),
-      floor: () => nullObserverRun(streamedFleet),
+      fleet: () => subject(streamedFleet),
     },
     'burst, host-built': {
       otel: () => otelRun(({ tracer }) => timed(BURST, () => {
         for (let i = 0; i < BURST_STEPS; i++) otelStep(i, tracer);
       })),
-      fleet: () => fleetRun(({ emit }) => timed(BURST, () => {
+      fleet: () => subject(({ emit }) => timed(BURST, () => {
         for (let i = 0; i < BURST_STEPS; i++) demoStep(i, traceId, emit);
       })),
     },
@@ -370,25 +387,24 @@ async function versusOtel() {
         }),
       fleet: () => {
         const events = burst();
-        return fleetRun(({ emit }) => timed(BURST, () => events.forEach(emit)));
+        return subject(({ emit }) => timed(BURST, () => events.forEach(emit)));
       },
     },
   };
+}
+
+/** Alternates the SDK and `subject` over each form: one untimed run each (so both are compiled), then 5 timed runs each; medians. */
+async function compare(subject: string, forms: Record<string, Form>) {
   const only = process.env.BENCH_FORMS?.split(',');
   for (const [form, sides] of Object.entries(forms)) {
     if (only !== undefined && !only.includes(form)) continue;
-    // One untimed run of each side (so both are compiled), then 5 alternating runs each; medians.
-    const floorSide = 'floor' in sides ? sides.floor : undefined;
     await sides.otel();
     await sides.fleet();
-    await floorSide?.();
     const otel: (SideResult & { exported: number })[] = [];
     const fleet: (SideResult & { dropped: number; stored: number })[] = [];
-    const floor: SideResult[] = [];
     for (let run = 0; run < 5; run++) {
       otel.push(await sides.otel());
       fleet.push(await sides.fleet());
-      if (floorSide !== undefined) floor.push(await floorSide());
     }
     const otelRate = median(otel.map((r) => r.rate));
     const fleetRate = median(fleet.map((r) => r.rate));
@@ -397,13 +413,9 @@ async function versusOtel() {
     const exported = otel[otel.length - 1]!.exported;
     results[`[${form}] OTel SDK (BatchSpanProcessor + InMemorySpanExporter) spans/s`] = fmt(otelRate);
     results[`[${form}] OTel SDK spans exported of the 100k (default queue)`] = `${fmt(exported)} (${fmt(BURST - exported)} silently dropped)`;
-    results[`[${form}] fleetscope default observer (memory storage + 1 subscriber) events/s`] = fmt(fleetRate);
-    results[`[${form}] fleetscope / OTel ratio (wall time; CPU time)`] = `${fmt(fleetRate / otelRate, 1)}x; ${fmt(cpuRatio, 1)}x`;
-    results[`[${form}] fleetscope events dropped of the 100k (counted)`] = `${fmt(last.dropped)} (stored ${fmt(last.stored)})`;
-    if (floor.length > 0) {
-      const floorRate = median(floor.map((r) => r.rate));
-      results[`[${form}] floor: null observer (ring + 1 reader, no validation) events/s`] = `${fmt(floorRate)} (${fmt(floorRate / otelRate, 1)}x OTel)`;
-    }
+    results[`[${form}] ${subject} events/s`] = fmt(fleetRate);
+    results[`[${form}] ${subject} / OTel ratio (wall time; CPU time)`] = `${fmt(fleetRate / otelRate, 1)}x; ${fmt(cpuRatio, 1)}x`;
+    results[`[${form}] ${subject}: events dropped of the 100k (counted)`] = `${fmt(last.dropped)} (stored ${fmt(last.stored)})`;
   }
 }
 
@@ -429,7 +441,7 @@ async function stalledSubscriber() {
   await observer.close();
 }
 
-const parts: Record<string, () => Promise<void>> = { emitCost, busThroughput, retainedBytes, versusOtel, stalledSubscriber };
+const parts: Record<string, () => Promise<void>> = { emitCost, busThroughput, retainedBytes, versusOtel, floor, stalledSubscriber };
 const only = process.env.BENCH_ONLY?.split(',');
 if (only === undefined) {
   // Each part in a fresh process: one part's object shapes must not leave the JIT's inline
