@@ -66,8 +66,8 @@ const NO_REPAIRS: readonly RepairKind[] = [];
 
 /**
  * Id fields, each with a one-entry cache of its last valid value: consecutive events almost
- * always repeat their session, workflow, trace and parent span, so the check is a pointer
- * compare. Event and span ids are unique per event: neither cached nor remembered.
+ * always repeat their session, workflow and trace, so the check is a pointer compare. Event ids
+ * are unique per event: neither cached nor remembered. Span ids have their own memory (below).
  */
 const ID = 0;
 const SOURCE = 1;
@@ -75,9 +75,14 @@ const SESSION = 2;
 const AGENT = 3;
 const WORKFLOW = 4;
 const TRACE = 5;
-const PARENT_SPAN = 6;
-const SPAN = 7; // never written: always a miss
-const lastValid: (string | undefined)[] = new Array<string | undefined>(8).fill(undefined);
+const lastValid: (string | undefined)[] = new Array<string | undefined>(6).fill(undefined);
+
+/**
+ * The last valid span id and parent span id: a tool's end repeats its start's span, and
+ * consecutive events of one agent share its span as their parent.
+ */
+let lastSpan: string | undefined;
+let lastParentSpan: string | undefined;
 
 function checkId(value: unknown, field: string, slot: number): string | undefined {
   if (value === lastValid[slot]) return undefined;
@@ -109,16 +114,21 @@ function isHexId(value: string, length: number): boolean {
   return (seen & 1) === 1;
 }
 
-function checkHexId(value: unknown, field: string, length: 16 | 32, slot: number): string | undefined {
-  if (value === lastValid[slot]) return undefined;
-  // Trace ids repeat per session: remembered. Span ids are unique: caching them would churn the set.
-  if (slot === TRACE && typeof value === 'string' && knownTraceIds.has(value)) return undefined;
-  if (typeof value !== 'string' || !isHexId(value, length)) {
-    return `${field}: must be ${length} lowercase hex characters, not all zero`;
+function checkTraceId(value: unknown): string | undefined {
+  if (value === lastValid[TRACE]) return undefined;
+  const problem = 'traceId: must be 32 lowercase hex characters, not all zero';
+  if (typeof value !== 'string') return problem;
+  // Trace ids repeat per session: remembered.
+  if (!knownTraceIds.has(value)) {
+    if (!isHexId(value, 32)) return problem;
+    remember(knownTraceIds, value);
   }
-  if (slot === TRACE) remember(knownTraceIds, value);
-  if (slot !== SPAN) lastValid[slot] = value;
+  lastValid[TRACE] = value;
   return undefined;
+}
+
+function isSpanId(value: unknown): value is string {
+  return typeof value === 'string' && isHexId(value, 16);
 }
 
 /** Default severity from the payload's outcome, so failed calls are `error` without saying so. */
@@ -290,14 +300,14 @@ function validateUnsafe(raw: unknown, options: ValidateOptions, out: CheckOutput
   if (sessionId !== undefined && (problem = checkId(sessionId, 'sessionId', SESSION))) return problem;
   if (agentId !== undefined && (problem = checkId(agentId, 'agentId', AGENT))) return problem;
   if (workflowId !== undefined && (problem = checkId(workflowId, 'workflowId', WORKFLOW))) return problem;
-  if (traceId !== undefined && (problem = checkHexId(traceId, 'traceId', 32, TRACE))) {
-    return problem;
+  if (traceId !== undefined && (problem = checkTraceId(traceId))) return problem;
+  if (spanId !== undefined && spanId !== lastSpan) {
+    if (!isSpanId(spanId)) return 'spanId: must be 16 lowercase hex characters, not all zero';
+    lastSpan = spanId;
   }
-  if (spanId !== undefined && (problem = checkHexId(spanId, 'spanId', 16, SPAN))) {
-    return problem;
-  }
-  if (parentSpanId !== undefined && (problem = checkHexId(parentSpanId, 'parentSpanId', 16, PARENT_SPAN))) {
-    return problem;
+  if (parentSpanId !== undefined && parentSpanId !== lastParentSpan) {
+    if (!isSpanId(parentSpanId)) return 'parentSpanId: must be 16 lowercase hex characters, not all zero';
+    lastParentSpan = parentSpanId;
   }
   if (tags !== undefined) {
     if (!Array.isArray(tags) || tags.length > MAX_TAGS || !tags.every((t) => typeof t === 'string')) {

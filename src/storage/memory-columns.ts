@@ -165,14 +165,30 @@ export function spanWord(spanId: string, offset: 0 | 8): number {
   return bad < 0 ? -1 : word;
 }
 
-/** Packs a span id into `high[slot]` and `low[slot]`; false (nothing written) when it is not 16 lowercase hex digits. */
-export function packSpanId(spanId: string, high: Uint32Array, low: Uint32Array, slot: number): boolean {
-  const h = spanWord(spanId, 0);
-  const l = h < 0 ? -1 : spanWord(spanId, 8);
-  if (l < 0) return false;
-  high[slot] = h;
-  low[slot] = l;
-  return true;
+/**
+ * Packs the span ids of one field into two 32-bit words, remembering the last one it packed: a
+ * tool's end repeats its start's span id and consecutive events of one agent share its span as
+ * their parent, so most ids are copied rather than parsed again.
+ */
+export class SpanPacker {
+  private last: string | undefined;
+  private lastHigh = 0;
+  private lastLow = 0;
+
+  /** Writes `spanId`'s words into `high[slot]` and `low[slot]`; false (nothing written) when it is not 16 lowercase hex digits. */
+  pack(spanId: string, high: Uint32Array, low: Uint32Array, slot: number): boolean {
+    if (spanId !== this.last) {
+      const h = spanWord(spanId, 0);
+      const l = h < 0 ? -1 : spanWord(spanId, 8);
+      if (l < 0) return false;
+      this.last = spanId;
+      this.lastHigh = h;
+      this.lastLow = l;
+    }
+    high[slot] = this.lastHigh;
+    low[slot] = this.lastLow;
+    return true;
+  }
 }
 
 /** The span id back from its two words. */

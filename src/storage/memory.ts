@@ -23,7 +23,7 @@ import {
   type Storage,
   type StorageStats,
 } from '../core/index.js';
-import { SeqList, StringTable, arraySource, lowerBound, packSpanId, spanIdOf, type SeqSource } from './memory-columns.js';
+import { SeqList, SpanPacker, StringTable, arraySource, lowerBound, spanIdOf, type SeqSource } from './memory-columns.js';
 import { Columns, EXTRAS, INITIAL_SLOTS, PARENT, SPAN, severityIndex, type Extras } from './memory-slots.js';
 
 export { SeqList } from './memory-columns.js';
@@ -118,6 +118,8 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
 
   let columns = new Columns(Math.min(capacity, INITIAL_SLOTS));
   const strings = new StringTable();
+  const spans = new SpanPacker();
+  const parentSpans = new SpanPacker();
   const extras = new Map<number, Extras>();
   /** Append time is kept in whole seconds since the store was created (age needs no finer grain). */
   const createdAt = clock();
@@ -185,11 +187,11 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     // Span ids in W3C shape are packed into two 32-bit words; any other shape is kept as given.
     const { spanId, parentSpanId } = event;
     if (spanId !== undefined) {
-      if (packSpanId(spanId, c.spanHigh, c.spanLow, slot)) flags |= SPAN;
+      if (spans.pack(spanId, c.spanHigh, c.spanLow, slot)) flags |= SPAN;
       else (extra ??= {}).spanId = spanId;
     }
     if (parentSpanId !== undefined) {
-      if (packSpanId(parentSpanId, c.parentHigh, c.parentLow, slot)) flags |= PARENT;
+      if (parentSpans.pack(parentSpanId, c.parentHigh, c.parentLow, slot)) flags |= PARENT;
       else (extra ??= {}).parentSpanId = parentSpanId;
     }
     if (event.tags !== undefined || event.attributes !== undefined || event.truncated !== undefined) {

@@ -23,6 +23,23 @@ describe('memoryStorage index lists', () => {
   });
 });
 
+describe('memoryStorage span ids', () => {
+  it('returns each span and parent span id as appended, repeated, changed or not in W3C shape', async () => {
+    const storage = memoryStorage({ maxAgeMs: Infinity });
+    const a = '00000000000000aa';
+    const b = 'ffffffff00000001';
+    const spans: [string | undefined, string | undefined][] = [
+      [a, b], [a, b], [b, a], ['not-w3c', a], [a, 'NOT-HEX-UPPER'], [undefined, b], [b, b],
+    ];
+    // Built raw, not through validateEvent, so shapes it would reject reach the store too.
+    const events = spans.map(([spanId, parentSpanId], i) => ({ ...event(i), spanId, parentSpanId }) as FleetEvent);
+    await storage.append(events);
+    const page = await storage.query({ limit: 100 });
+    expect(page.events.map((e) => [e.spanId, e.parentSpanId])).toEqual(spans);
+    await storage.close();
+  });
+});
+
 describe('memoryStorage string table', () => {
   it("does not hand out a released string's index from a field's memory once it is reused", async () => {
     const { StringTable } = await import('../../src/storage/memory-columns.js');
