@@ -333,11 +333,11 @@ interface Form {
 }
 
 async function versusOtel() {
-  await compare('fleetscope default observer (memory storage + 1 subscriber)', otelForms(fleetRun));
+  await compare('fleetscope default observer', otelForms(fleetRun));
 }
 
 async function floor() {
-  await compare('floor: null observer (ring + 1 reader, no validation)', { streamed: otelForms(nullObserverRun).streamed });
+  await compare('null-observer floor', { streamed: otelForms(nullObserverRun).streamed });
 }
 
 /** The forms above, with `subject` as the side compared with the SDK. */
