@@ -10,18 +10,23 @@ const TWO_POW_32 = 4294967296;
  * however many events carry it, and released when the last of them is evicted. Index 0 means
  * "absent" (undefined).
  *
- * Each caller names a field (0..FIELDS-1) that remembers its last string and index: consecutive
+ * Each caller names a field (0 to fields - 1) that remembers its last string and index: consecutive
  * events mostly repeat their session, source and trace, so acquiring one is a pointer compare and
  * a count, not a hash lookup. A string released for good is dropped from those memories.
  */
 export class StringTable {
-  static readonly FIELDS = 8;
   private readonly byString = new Map<string, number>();
   private readonly strings: (string | undefined)[] = [undefined];
   private readonly refs: number[] = [0];
   private readonly free: number[] = [];
-  private readonly lastString: (string | undefined)[] = new Array<string | undefined>(StringTable.FIELDS).fill(undefined);
-  private readonly lastIndex: number[] = new Array<number>(StringTable.FIELDS).fill(0);
+  private readonly lastString: (string | undefined)[];
+  private readonly lastIndex: number[];
+
+  /** `fields`: how many callers' fields remember their last string. */
+  constructor(fields = 1) {
+    this.lastString = new Array<string | undefined>(fields).fill(undefined);
+    this.lastIndex = new Array<number>(fields).fill(0);
+  }
 
   /** Index of `value` (0 for undefined), counting one more reference to it; `field` picks the one-entry memory. */
   acquire(value: string | undefined, field = 0): number {
@@ -54,7 +59,7 @@ export class StringTable {
     this.byString.delete(value);
     this.strings[index] = undefined;
     this.free.push(index);
-    for (let field = 0; field < StringTable.FIELDS; field++) {
+    for (let field = 0; field < this.lastString.length; field++) {
       if (this.lastString[field] === value) this.lastString[field] = undefined;
     }
   }

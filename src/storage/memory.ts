@@ -106,6 +106,7 @@ const SESSION_FIELD = 2;
 const AGENT_FIELD = 3;
 const WORKFLOW_FIELD = 4;
 const TRACE_FIELD = 5;
+const FIELD_COUNT = 6;
 
 /** Creates an in-memory `Storage`. */
 export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
@@ -117,7 +118,7 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
   const name = options.name ?? 'memory';
 
   let columns = new Columns(Math.min(capacity, INITIAL_SLOTS));
-  const strings = new StringTable();
+  const strings = new StringTable(FIELD_COUNT);
   const spans = new SpanPacker();
   const parentSpans = new SpanPacker();
   const extras = new Map<number, Extras>();

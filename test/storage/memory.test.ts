@@ -43,7 +43,7 @@ describe('memoryStorage span ids', () => {
 describe('memoryStorage string table', () => {
   it("does not hand out a released string's index from a field's memory once it is reused", async () => {
     const { StringTable } = await import('../../src/storage/memory-columns.js');
-    const table = new StringTable();
+    const table = new StringTable(2);
     const a = table.acquire('a', 0);
     expect(table.acquire('a', 0)).toBe(a); // remembered: same index, two references
     table.release(a);
