@@ -5,15 +5,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createObserver } from '../../src/index.js';
 import { PROMETHEUS_CONTENT_TYPE, prometheusExporter } from '../../src/exporters/prometheus.js';
 import { escapeHelp, escapeLabelValue, sanitizeMetricName } from '../../src/exporters/prometheus-text.js';
+import { systemTool } from '../support/system-tool.js';
 import { deadPort, ev, loopback, type Loopback } from './helpers.js';
 
-const hasPromtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
-if (!hasPromtool) {
-  console.warn(
-    '\n!!!!!!!! SKIPPING promtool checks: `promtool` is not installed (Debian package `prometheus`; ' +
-      '`.ci/run` installs it, or run `apt-get install -y prometheus`). The Prometheus text output is NOT validated by the real tool. !!!!!!!!\n',
-  );
-}
+const hasPromtool = systemTool(
+  'promtool',
+  ['--version'],
+  'Debian package `prometheus`; without it the Prometheus text output is NOT validated by the real tool',
+);
 
 function promtool(text: string): { status: number | null; output: string } {
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
