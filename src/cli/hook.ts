@@ -1,63 +1,35 @@
 /**
- * `fleetscope hook`: Claude Code runs it for each hook event with the event's JSON on stdin. It maps
- * the payload to events, appends them to the store (a file log shared by every hook process) and
- * exits quickly. It never breaks the agent: any problem exits 0 with a message on stderr and is
- * recorded, except a guardrail block, which exits 2 with the reason on stderr as Claude Code expects.
+ * `fleetscope hook`: Claude Code runs it for each hook event with the event's JSON on stdin.
+ *
+ * It answers first: the guardrail decision for a PreToolUse is made from the payload alone, before
+ * anything touches the disk, and printed at once (exit code 2 and the reason on stderr, as Claude
+ * Code expects). Only then are the payload's events written to the store (a file log shared by every
+ * hook process). A hard deadline (default 2 s) ends the process with the decided exit code whatever
+ * the store is doing: a store on a hung or pathological file system (Node 20's recursive mkdir loops
+ * forever under procfs) costs at most the deadline, never the answer. Any other problem exits 0 with
+ * a `[fleetscope] ...` line on stderr; the hook never exits 1.
  *
  * Keep this file's imports tiny: it runs once per tool call.
  */
 import { randomUUID } from 'node:crypto';
-import { fstatSync, readFileSync, readSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { newSpanId } from '../core/ids.js';
 import type { FleetEvent } from '../core/events.js';
 import { HOOK_SOURCE, hookProblem, mapHookPayload, type HookMapping } from '../runners/claude-code-hooks.js';
-import { pendingStartsIn } from '../runners/claude-code-hook-store.js';
-import { createGuardrails, rulesFromJson, type Guardrails } from '../runners/guardrails.js';
+import { pendingStartsIn, prepareHookStore, resolveHookStore, type HookStoreLocation } from '../runners/claude-code-hook-store.js';
+import { createGuardrails, rulesFromJson, type GuardrailMatch, type Guardrails } from '../runners/guardrails.js';
 import { fileLogStorage } from '../storage/file-log.js';
 import { parseArgs, stringOption } from './args.js';
+import { readStdin } from './stdin.js';
 
 /** Exit code Claude Code reads as "block this tool call; show stderr to Claude". */
 export const BLOCK_EXIT_CODE = 2;
 
-/** How long to wait for a writer that has not written yet when stdin is non-blocking. */
-const STDIN_WAIT_MS = 10_000;
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Default hard deadline of one hook call, in ms. */
+export const DEFAULT_HOOK_DEADLINE_MS = 2000;
 
-/**
- * Reads stdin to its end. Never through `process.stdin`: creating that stream switches a piped
- * fd 0 to non-blocking, and a read before the writer has written then fails with EAGAIN (seen
- * as a lost hook event when 20 hooks started at once). A non-blocking fd handed over by the
- * parent is still read: EAGAIN waits 2 ms and tries again, for up to STDIN_WAIT_MS.
- */
-function readStdin(): string {
-  // A terminal (or /dev/null) is a character device: no hook payload to wait for. Checked with
-  // fstat, not `node:tty`, which would load the net stack into every hook process.
-  try {
-    if (fstatSync(0).isCharacterDevice()) return '';
-  } catch {
-    return '';
-  }
-  const chunks: Buffer[] = [];
-  const buffer = Buffer.allocUnsafe(64 * 1024);
-  const deadline = Date.now() + STDIN_WAIT_MS;
-  for (;;) {
-    let read: number;
-    try {
-      read = readSync(0, buffer, 0, buffer.length, null);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN' && Date.now() < deadline) {
-        Atomics.wait(sleeper, 0, 0, 2);
-        continue;
-      }
-      break; // EOF (Windows pipes), or nothing more to read
-    }
-    if (read === 0) break;
-    chunks.push(Buffer.from(buffer.subarray(0, read)));
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+/** Largest payload read from stdin: 128 MiB (a longer one is recorded as unreadable). */
+const MAX_STDIN_BYTES = 128 * 1024 * 1024;
 
 function loadGuardrails(file: string | undefined, enabled: boolean, warnings: string[]): Guardrails | undefined {
   if (!enabled) return undefined;
@@ -71,76 +43,152 @@ function loadGuardrails(file: string | undefined, enabled: boolean, warnings: st
   }
 }
 
+function deadlineFrom(value: string | undefined): number {
+  const n = value === undefined ? Number.NaN : Number(value);
+  return Number.isFinite(n) && n >= 50 ? n : DEFAULT_HOOK_DEADLINE_MS;
+}
+
+function say(lines: readonly string[]): void {
+  for (const line of lines) {
+    try {
+      process.stderr.write(`[fleetscope] ${line}\n`);
+    } catch {
+      // stderr closed: nothing to tell
+    }
+  }
+}
+
+/** Writes the events to the store; every failure is a warning, never a throw. */
+async function store(location: HookStoreLocation, build: () => FleetEvent[], warnings: string[]): Promise<void> {
+  try {
+    // Prompts and tool output are private: every file the store gets is 0600, every directory 0700.
+    process.umask(0o077);
+  } catch {
+    // not allowed here (a worker thread): prepareHookStore still sets the directories' modes
+  }
+  try {
+    await prepareHookStore(location);
+  } catch (error) {
+    warnings.push(`could not use the store ${location.dir}: ${(error as Error).message}`);
+    return;
+  }
+  const events = build();
+  try {
+    const log = fileLogStorage({ dir: location.dir, fsync: 'never', maintenanceIntervalMs: 0 });
+    await log.append(events);
+    await log.close();
+    const stats = log.stats();
+    if (typeof stats.writeErrors === 'number' && stats.writeErrors > 0) warnings.push(`could not write to ${location.dir}: ${String(stats.lastError ?? 'write error')}`);
+  } catch (error) {
+    warnings.push(`could not write to ${location.dir}: ${(error as Error).message}`);
+  }
+}
+
 export async function runHookCommand(argv: readonly string[]): Promise<number> {
+  const started = Date.now();
   const warnings: string[] = [];
   let args;
   try {
-    args = parseArgs(argv, ['store', 'rules']);
+    args = parseArgs(argv, ['store', 'rules', 'deadline-ms']);
   } catch (error) {
     warnings.push((error as Error).message);
     args = parseArgs([], []);
   }
-  const raw = readStdin();
+  const deadlineMs = deadlineFrom(stringOption(args, 'deadline-ms') ?? process.env.FLEETSCOPE_HOOK_DEADLINE_MS);
+  const failClosed = args.options.get('fail-closed') === true;
+  let code = 0;
+  // The hard deadline: whatever is still running (a store write, a hung file system), the process
+  // ends with the answer already decided. unref'd: it never keeps a finished hook alive.
+  const timer = setTimeout(() => {
+    say([...warnings, `store write unfinished after ${deadlineMs} ms; answered and exited without it`]);
+    process.exit(code);
+  }, Math.max(0, deadlineMs - (Date.now() - started)));
+  timer.unref();
+
+  // 1. The payload (stdin waits at most until the deadline).
+  const input = readStdin(started + deadlineMs, MAX_STDIN_BYTES);
+  const raw = input.text;
   let payload: unknown;
-  try {
-    payload = JSON.parse(raw);
-  } catch {
-    payload = undefined;
+  if (!input.truncated) {
+    try {
+      payload = JSON.parse(raw);
+    } catch {
+      payload = undefined;
+    }
   }
-  const cwd = typeof (payload as { cwd?: unknown })?.cwd === 'string' ? (payload as { cwd: string }).cwd : process.cwd();
-  const store = stringOption(args, 'store') ?? (process.env.FLEETSCOPE_STORE || undefined) ?? join(cwd, '.fleetscope');
+  const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
+
+  // 2. The answer: guardrails on the payload alone, before the disk is touched.
   const guardrailsOn = args.options.get('guardrails') !== false && process.env.FLEETSCOPE_GUARDRAILS !== 'off';
   const guardrails = loadGuardrails(stringOption(args, 'rules') ?? (process.env.FLEETSCOPE_RULES || undefined), guardrailsOn, warnings);
+  let matches: GuardrailMatch[] = [];
+  if (guardrails !== undefined && p.hook_event_name === 'PreToolUse') {
+    try {
+      matches = guardrails.check(typeof p.tool_name === 'string' ? p.tool_name : 'unknown', p.tool_input);
+    } catch (error) {
+      warnings.push(`guardrails failed: ${(error as Error).message}`);
+      if (failClosed) matches = [{ ruleId: 'fail-closed', action: 'block', reason: 'fleetscope could not check this call and runs fail-closed (rule fail-closed)' }];
+    }
+  }
+  const blocking = matches.find((m) => m.action === 'block');
+  if (blocking !== undefined) {
+    code = BLOCK_EXIT_CODE;
+    try {
+      process.stderr.write(`Blocked by fleetscope guardrail: ${blocking.reason}\n`);
+    } catch {
+      // the exit code alone carries the answer
+    }
+  }
 
-  let mapping: HookMapping;
-  const pending = pendingStartsIn(store);
-  const ctx = {
-    now: Date.now(),
-    newId: randomUUID,
-    newSpanId,
-    pending,
-    ...(guardrails !== undefined ? { guard: (tool: string, input: unknown) => guardrails.check(tool, input) } : {}),
-  };
-  try {
-    mapping =
-      payload === undefined
-        ? hookProblem(ctx, raw.trim() === '' ? 'empty stdin' : `stdin is not JSON (${raw.length} bytes)`, undefined)
-        : mapHookPayload(payload, ctx);
-  } catch (error) {
-    // The pending-starts directory may be unwritable: record what we can.
-    mapping = hookProblem(ctx, `mapping failed: ${(error as Error).message}`, undefined);
-  }
-  const events: FleetEvent[] = [...mapping.events];
-  const first = events[0];
-  for (const warning of warnings) {
-    events.push({
-      id: randomUUID(),
-      timestamp: ctx.now,
-      severity: 'warning',
-      source: HOOK_SOURCE,
-      sessionId: first?.sessionId ?? 'unknown',
-      agentId: first?.agentId ?? 'main',
-      type: 'log',
-      payload: { message: warning },
-    } as FleetEvent);
-  }
-  const hookEvent = (payload as { hook_event_name?: unknown } | undefined)?.hook_event_name;
-  if (hookEvent === 'SessionStart' || hookEvent === 'SessionEnd') pending.sweep();
-
-  try {
-    const log = fileLogStorage({ dir: store, fsync: 'never', maintenanceIntervalMs: 0 });
-    await log.append(events);
-    await log.close();
-    const stats = log.stats();
-    if (typeof stats.writeErrors === 'number' && stats.writeErrors > 0) warnings.push(`could not write to ${store}: ${String(stats.lastError ?? 'write error')}`);
-  } catch (error) {
-    warnings.push(`could not write to ${store}: ${(error as Error).message}`);
-  }
-  if (mapping.problem !== undefined) warnings.push(`unreadable hook input (${mapping.problem}); recorded and ignored`);
-  for (const warning of warnings) process.stderr.write(`[fleetscope] ${warning}\n`);
-  if (mapping.block !== undefined) {
-    process.stderr.write(`Blocked by fleetscope guardrail: ${mapping.block}\n`);
-    return BLOCK_EXIT_CODE;
-  }
-  return 0;
+  // 3. The record, after the answer.
+  const cwd = typeof p.cwd === 'string' && p.cwd !== '' ? p.cwd : undefined;
+  const location = resolveHookStore({ store: stringOption(args, 'store'), user: args.options.get('user') === true, ...(cwd !== undefined ? { cwd } : {}) });
+  let problem: string | undefined;
+  await store(
+    location,
+    () => {
+      const pending = pendingStartsIn(location.dir);
+      const ctx = {
+        now: started,
+        newId: randomUUID,
+        newSpanId,
+        pending,
+        guard: () => matches,
+        ...(location.anchor === 'user' && location.project !== undefined ? { project: location.project } : {}),
+      };
+      let mapping: HookMapping;
+      try {
+        mapping =
+          payload === undefined
+            ? hookProblem(ctx, raw.trim() === '' ? 'empty stdin' : input.truncated ? `stdin over ${MAX_STDIN_BYTES} bytes` : `stdin is not JSON (${raw.length} bytes)`, undefined)
+            : mapHookPayload(payload, ctx);
+      } catch (error) {
+        mapping = hookProblem(ctx, `mapping failed: ${(error as Error).message}`, p);
+      }
+      problem = mapping.problem;
+      if (p.hook_event_name === 'SessionStart' || p.hook_event_name === 'SessionEnd') pending.sweep();
+      // Pairing lost (unusable pending/) costs a duration, never the event: it is stored with a warning.
+      warnings.push(...pending.errors);
+      const events: FleetEvent[] = [...mapping.events];
+      const first = events[0];
+      for (const warning of warnings) {
+        events.push({
+          id: randomUUID(),
+          timestamp: started,
+          severity: 'warning',
+          source: HOOK_SOURCE,
+          sessionId: first?.sessionId ?? 'unknown',
+          agentId: first?.agentId ?? 'main',
+          type: 'log',
+          payload: { message: warning },
+        } as FleetEvent);
+      }
+      return events;
+    },
+    warnings,
+  );
+  if (problem !== undefined) warnings.push(`unreadable hook input (${problem}); recorded and ignored`);
+  clearTimeout(timer);
+  say(warnings);
+  return code;
 }

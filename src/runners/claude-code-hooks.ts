@@ -43,6 +43,22 @@ export interface ClaudeHookPayload {
   custom_instructions?: string;
   stop_hook_active?: boolean;
   agent_transcript_path?: string;
+  /** The prompt a call belongs to (Claude Code 2.1.x). */
+  prompt_id?: string;
+  /** Reasoning effort of the session (Claude Code 2.1.x). */
+  effort?: string;
+  /** Claude Code's own run time of the tool (PostToolUse / PostToolUseFailure, 2.1.x). */
+  duration_ms?: number;
+  /** The final text of the turn or subagent (Stop, StopFailure, SubagentStop). */
+  last_assistant_message?: string;
+  /** StopFailure: the error kind (`rate_limit`, ...) and its details. */
+  error_details?: string;
+  /** PostToolBatch: the calls of the batch. */
+  tool_calls?: unknown;
+  /** PostCompact: the summary the compaction wrote. */
+  compact_summary?: string;
+  /** SessionStart: the model. */
+  model?: string;
   [key: string]: unknown;
 }
 
@@ -57,6 +73,8 @@ export interface PendingStarts {
   put(key: string, start: PendingStart): void;
   /** Returns and forgets the start; undefined when there is none. */
   take(key: string): PendingStart | undefined;
+  /** Returns the start and keeps it (the open turn a tool call belongs to). Optional: without it, tools hang off the session. */
+  peek?(key: string): PendingStart | undefined;
 }
 
 export interface HookMappingContext {
@@ -64,13 +82,15 @@ export interface HookMappingContext {
   now: number;
   /** Unique event id. */
   newId(): string;
-  /** Random 16-hex span id (for turns, which have no Claude Code id). */
+  /** Random 16-hex span id (for turns without a `prompt_id`). */
   newSpanId(): string;
   pending: PendingStarts;
   /** Guardrail matches for a PreToolUse, when guardrails are on. */
   guard?: (toolName: string, toolInput: unknown) => GuardrailMatch[];
   /** Largest JSON size kept for tool inputs/outputs and prompts; default 16 KiB. */
   maxValueBytes?: number;
+  /** The project the store belongs to; recorded as attribute `claude_code.project` (sessions keyed by project in a user-level store). */
+  project?: string;
 }
 
 export interface HookMapping {
@@ -81,23 +101,48 @@ export interface HookMapping {
   problem?: string;
 }
 
-/** Hook events fleetscope maps to built-in types; any other is stored as `claude_code.<snake_name>`. */
+/**
+ * Every hook event of Claude Code 2.1.x, per the hooks reference (code.claude.com/docs/en/hooks). The
+ * ones with a meaning of their own map to built-in types (table in docs/claude-code.md); any other,
+ * including events a later Claude Code adds, is stored as `claude_code.<snake_name>` with its fields.
+ */
 export const KNOWN_HOOK_EVENTS = [
+  'Setup',
   'SessionStart',
-  'SessionEnd',
+  'InstructionsLoaded',
   'UserPromptSubmit',
+  'UserPromptExpansion',
+  'MessageDisplay',
   'PreToolUse',
+  'PermissionRequest',
+  'PermissionDenied',
   'PostToolUse',
   'PostToolUseFailure',
+  'PostToolBatch',
   'Notification',
-  'Stop',
   'SubagentStart',
   'SubagentStop',
+  'TaskCreated',
+  'TaskCompleted',
+  'Stop',
+  'StopFailure',
+  'TeammateIdle',
   'PreCompact',
+  'PostCompact',
+  'Elicitation',
+  'ElicitationResult',
+  'ConfigChange',
+  'CwdChanged',
+  'FileChanged',
+  'DirectoryAdded',
+  'WorktreeCreate',
+  'WorktreeRemove',
+  'PreModelSwitch',
+  'PostModelSwitch',
+  'SessionEnd',
 ] as const;
 
 const DEFAULT_MAX_VALUE_BYTES = 16 * 1024;
-const COMMON_FIELDS = new Set(['session_id', 'transcript_path', 'cwd', 'permission_mode', 'hook_event_name', 'agent_id', 'agent_type']);
 
 /** A stable 16-hex span id for a Claude Code id. */
 export function spanIdFrom(value: string): string {
@@ -140,6 +185,25 @@ function errorText(value: unknown): string | undefined {
   }
 }
 
+/** Common fields kept as attributes (`claude_code.<name>`) rather than in a generic event's payload. */
+const ATTRIBUTE_FIELDS = ['permission_mode', 'transcript_path', 'cwd', 'prompt_id', 'effort', 'agent_type', 'agent_transcript_path'] as const;
+const COMMON_FIELDS = new Set<string>(['session_id', 'hook_event_name', 'agent_id', ...ATTRIBUTE_FIELDS]);
+
+/** `error` + `error_details` of a StopFailure, or the error of a failed tool, as one line. */
+function failureText(p: ClaudeHookPayload): string {
+  const error = errorText(p.error);
+  const details = errorText(p.error_details);
+  if (error !== undefined && details !== undefined) return `${error}: ${details}`;
+  return error ?? details ?? 'the turn ended with an API error';
+}
+
+/** Token counts a compaction payload may carry (`pre_tokens`, `post_tokens`, ... any `*tokens*` number). */
+function tokenFields(p: ClaudeHookPayload): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(p)) if (/tokens/i.test(k) && typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  return out;
+}
+
 /** Maps one hook payload to events. Never throws: bad input gives a `problem` and one warning event. */
 export function mapHookPayload(payload: unknown, ctx: HookMappingContext): HookMapping {
   const max = ctx.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
@@ -155,9 +219,8 @@ export function mapHookPayload(payload: unknown, ctx: HookMappingContext): HookM
   const sessionSpan = spanIdFrom(`session:${sessionId}`);
   const agentSpan = subagent !== undefined ? spanIdFrom(`agent:${sessionId}:${subagent}`) : undefined;
   const attributes: Record<string, unknown> = { 'claude_code.hook_event': hookEvent };
-  if (str(p.permission_mode) !== undefined) attributes['claude_code.permission_mode'] = p.permission_mode;
-  if (str(p.transcript_path) !== undefined) attributes['claude_code.transcript_path'] = p.transcript_path;
-  if (str(p.cwd) !== undefined) attributes['claude_code.cwd'] = p.cwd;
+  for (const field of ATTRIBUTE_FIELDS) if (str(p[field]) !== undefined) attributes[`claude_code.${field}`] = p[field];
+  if (ctx.project !== undefined) attributes['claude_code.project'] = ctx.project;
   const events: FleetEvent[] = [];
   let truncated = false;
   const push = (
@@ -186,37 +249,59 @@ export function mapHookPayload(payload: unknown, ctx: HookMappingContext): HookM
     if (c.truncated) truncated = true;
     return c.value;
   };
-  const inside = agentSpan ?? sessionSpan;
+  const turnKey = `turn-${sessionId}`;
+  // The turn a main-agent call belongs to: the open turn's span (written by UserPromptSubmit), else
+  // one derived from `prompt_id` (Claude Code 2.1.x sends it with every event of a turn), else none.
+  const turnSpan = (): string | undefined => {
+    try {
+      const open = ctx.pending.peek?.(turnKey)?.spanId;
+      if (open !== undefined) return open;
+    } catch {
+      // an unreadable pending/ only loses the nesting
+    }
+    const promptId = str(p.prompt_id);
+    return promptId !== undefined ? spanIdFrom(`turn:${sessionId}:${promptId}`) : undefined;
+  };
+  // Where a call made by the current agent hangs: a subagent's span, else the main agent's turn, else the session.
+  const inside = (): string => agentSpan ?? turnSpan() ?? sessionSpan;
+  const ms = (start: PendingStart | undefined): { durationMs?: number } => (start ? { durationMs: Math.max(0, ctx.now - start.timestamp) } : {});
+  const text = (field: string, value: unknown): Record<string, unknown> => (typeof value === 'string' && value !== '' ? { [field]: capped(value) } : {});
 
   switch (hookEvent) {
     case 'SessionStart': {
       ctx.pending.put(`session-${sessionId}`, { timestamp: ctx.now });
+      if (str(p.model) !== undefined) attributes['claude_code.model'] = p.model;
       push('session.start', { ...(str(p.source) ? { reason: p.source } : {}), ...(str(p.cwd) ? { cwd: p.cwd } : {}) }, { spanId: sessionSpan });
       break;
     }
     case 'SessionEnd': {
       const start = ctx.pending.take(`session-${sessionId}`);
-      push(
-        'session.end',
-        { ...(str(p.reason) ? { reason: p.reason } : {}), ...(start ? { durationMs: Math.max(0, ctx.now - start.timestamp) } : {}) },
-        { spanId: sessionSpan },
-      );
+      push('session.end', { ...(str(p.reason) ? { reason: p.reason } : {}), status: 'success', ...ms(start) }, { spanId: sessionSpan });
       break;
     }
     case 'UserPromptSubmit': {
-      const turnSpan = ctx.newSpanId();
+      const promptId = str(p.prompt_id);
+      const span = promptId !== undefined ? spanIdFrom(`turn:${sessionId}:${promptId}`) : ctx.newSpanId();
       // A new prompt ends nothing by itself; a turn left open (no Stop) is simply replaced.
-      ctx.pending.put(`turn-${sessionId}`, { timestamp: ctx.now, spanId: turnSpan });
-      push('message', { role: 'user', kind: 'prompt', ...(typeof p.prompt === 'string' ? { text: capped(p.prompt) } : {}) }, { parentSpanId: sessionSpan });
-      push('agent.start', { name: 'main' }, { spanId: turnSpan, parentSpanId: sessionSpan, agentId: 'main' });
+      ctx.pending.put(turnKey, { timestamp: ctx.now, spanId: span });
+      push('message', { role: 'user', kind: 'prompt', ...text('text', p.prompt) }, { parentSpanId: span });
+      push('agent.start', { name: 'main' }, { spanId: span, parentSpanId: sessionSpan, agentId: 'main' });
       break;
     }
-    case 'Stop': {
-      const turn = ctx.pending.take(`turn-${sessionId}`);
+    case 'Stop':
+    case 'StopFailure': {
+      const turn = ctx.pending.take(turnKey);
+      const failed = hookEvent === 'StopFailure';
       push(
         'agent.end',
-        { name: 'main', status: 'success', ...(turn ? { durationMs: Math.max(0, ctx.now - turn.timestamp) } : {}) },
-        { spanId: turn?.spanId ?? ctx.newSpanId(), parentSpanId: sessionSpan, agentId: 'main' },
+        {
+          name: 'main',
+          status: failed ? 'error' : 'success',
+          ...ms(turn),
+          ...(failed ? { error: String(capped(failureText(p))) } : {}),
+          ...text('output', p.last_assistant_message),
+        },
+        { spanId: turn?.spanId ?? turnSpan() ?? ctx.newSpanId(), parentSpanId: sessionSpan, agentId: 'main', ...(failed ? { severity: 'error' as const } : {}) },
       );
       break;
     }
@@ -225,17 +310,14 @@ export function mapHookPayload(payload: unknown, ctx: HookMappingContext): HookM
       const agentId = subagent ?? 'subagent';
       const span = agentSpan ?? spanIdFrom(`agent:${sessionId}:${agentId}`);
       const name = str(p.agent_type) ?? agentId;
+      const parent = turnSpan() ?? sessionSpan;
       const common = { name, parentAgentId: 'main', ...(str(p.agent_type) ? { agentType: p.agent_type } : {}) };
       if (hookEvent === 'SubagentStart') {
         ctx.pending.put(`agent-${sessionId}-${agentId}`, { timestamp: ctx.now });
-        push('agent.start', { ...common, ...(typeof p.prompt === 'string' ? { input: capped(p.prompt) } : {}) }, { spanId: span, parentSpanId: sessionSpan, agentId });
+        push('agent.start', { ...common, ...text('input', p.prompt) }, { spanId: span, parentSpanId: parent, agentId });
       } else {
         const start = ctx.pending.take(`agent-${sessionId}-${agentId}`);
-        push(
-          'agent.end',
-          { ...common, status: 'success', ...(start ? { durationMs: Math.max(0, ctx.now - start.timestamp) } : {}) },
-          { spanId: span, parentSpanId: sessionSpan, agentId },
-        );
+        push('agent.end', { ...common, status: 'success', ...ms(start), ...text('output', p.last_assistant_message) }, { spanId: span, parentSpanId: parent, agentId });
       }
       break;
     }
@@ -243,11 +325,12 @@ export function mapHookPayload(payload: unknown, ctx: HookMappingContext): HookM
       const toolName = str(p.tool_name) ?? 'unknown';
       const toolCallId = str(p.tool_use_id);
       const spanId = spanIdFrom(`tool:${toolCallId ?? ctx.newId()}`);
+      const parentSpanId = inside();
       const input = capped(p.tool_input);
       const matches = ctx.guard?.(toolName, p.tool_input) ?? [];
       const blocking = matches.find((m) => m.action === 'block');
       const ids = toolCallId !== undefined ? { toolCallId } : {};
-      push('tool.start', { toolName, ...ids, ...(input !== undefined ? { input } : {}) }, { spanId, parentSpanId: inside });
+      push('tool.start', { toolName, ...ids, ...(input !== undefined ? { input } : {}) }, { spanId, parentSpanId });
       for (const m of matches) {
         push(
           'alert',
@@ -256,51 +339,86 @@ export function mapHookPayload(payload: unknown, ctx: HookMappingContext): HookM
         );
       }
       if (blocking !== undefined) {
-        push('tool.end', { toolName, ...ids, status: 'blocked', durationMs: 0, error: blocking.reason }, { spanId, parentSpanId: inside, severity: 'warning' });
+        push('tool.end', { toolName, ...ids, status: 'blocked', durationMs: 0, error: blocking.reason }, { spanId, parentSpanId, severity: 'warning' });
         return { events, block: blocking.reason };
       }
       if (toolCallId !== undefined) ctx.pending.put(`tool-${toolCallId}`, { timestamp: ctx.now });
       break;
     }
     case 'PostToolUse':
-    case 'PostToolUseFailure': {
+    case 'PostToolUseFailure':
+    case 'PermissionDenied': {
       const toolName = str(p.tool_name) ?? 'unknown';
       const toolCallId = str(p.tool_use_id);
       const start = toolCallId !== undefined ? ctx.pending.take(`tool-${toolCallId}`) : undefined;
       const failed = hookEvent === 'PostToolUseFailure';
-      const output = failed ? undefined : capped(p.tool_response);
-      const error = failed ? (errorText(p.error) ?? (p.is_interrupt === true ? 'interrupted' : 'tool call failed')) : undefined;
+      const denied = hookEvent === 'PermissionDenied';
+      const output = failed || denied ? undefined : capped(p.tool_response);
+      const error = denied
+        ? (errorText(p.reason) ?? 'permission denied')
+        : failed
+          ? (errorText(p.error) ?? (p.is_interrupt === true ? 'interrupted' : 'tool call failed'))
+          : undefined;
+      // Claude Code's own duration (2.1.x sends `duration_ms`) is the tool's run time; the time between
+      // the two hook processes also holds permission prompts and hook start-up, so it is kept apart.
+      const own = typeof p.duration_ms === 'number' && Number.isFinite(p.duration_ms) && p.duration_ms >= 0 ? p.duration_ms : undefined;
+      if (start !== undefined) attributes['claude_code.hook_duration_ms'] = Math.max(0, ctx.now - start.timestamp);
+      const durationMs = own ?? (denied ? 0 : ms(start).durationMs);
+      if (failed && p.is_interrupt === true) attributes['claude_code.is_interrupt'] = true;
       push(
         'tool.end',
         {
           toolName,
           ...(toolCallId !== undefined ? { toolCallId } : {}),
-          status: failed ? 'error' : 'success',
-          ...(start ? { durationMs: Math.max(0, ctx.now - start.timestamp) } : {}),
+          status: denied ? 'blocked' : failed ? 'error' : 'success',
+          ...(durationMs !== undefined ? { durationMs } : {}),
           ...(output !== undefined ? { output } : {}),
           ...(error !== undefined ? { error: String(capped(error)) } : {}),
         },
-        { spanId: spanIdFrom(`tool:${toolCallId ?? ctx.newId()}`), parentSpanId: inside, severity: failed ? 'error' : 'info' },
+        { spanId: spanIdFrom(`tool:${toolCallId ?? ctx.newId()}`), parentSpanId: inside(), severity: failed ? 'error' : denied ? 'warning' : 'info' },
       );
-      if (failed && p.is_interrupt === true) attributes['claude_code.is_interrupt'] = true;
+      break;
+    }
+    case 'PostToolBatch': {
+      const calls = Array.isArray(p.tool_calls) ? (p.tool_calls as Array<Record<string, unknown> | null>) : [];
+      // The calls' inputs and outputs are already in their PostToolUse events: only who and how many here.
+      const tools = calls.map((c) => ({ toolName: str(c?.tool_name) ?? 'unknown', ...(str(c?.tool_use_id) ? { toolCallId: c!.tool_use_id } : {}) }));
+      push('claude_code.tool_batch', { count: tools.length, tools: capped(tools) }, { parentSpanId: inside() });
+      break;
+    }
+    case 'PreCompact':
+    case 'PostCompact': {
+      const key = `compact-${sessionId}`;
+      const pre = hookEvent === 'PreCompact';
+      const start = pre ? undefined : ctx.pending.take(key);
+      const span = start?.spanId ?? ctx.newSpanId();
+      if (pre) ctx.pending.put(key, { timestamp: ctx.now, spanId: span });
+      push(
+        'claude_code.compaction',
+        {
+          phase: pre ? 'start' : 'end',
+          ...(str(p.trigger) ? { trigger: p.trigger } : {}),
+          ...text('customInstructions', p.custom_instructions),
+          ...text('summary', p.compact_summary),
+          ...tokenFields(p),
+          ...ms(start),
+        },
+        { spanId: span, parentSpanId: sessionSpan },
+      );
       break;
     }
     case 'Notification': {
       push(
         'message',
-        {
-          role: 'notification',
-          ...(typeof p.message === 'string' ? { text: capped(p.message) } : {}),
-          ...(str(p.notification_type) ? { kind: p.notification_type } : {}),
-        },
-        { parentSpanId: inside },
+        { role: 'notification', ...text('text', p.message), ...(str(p.notification_type) ? { kind: p.notification_type } : {}), ...text('title', p.title) },
+        { parentSpanId: inside() },
       );
       break;
     }
     default: {
       const body: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(p)) if (!COMMON_FIELDS.has(k)) body[k] = capped(v);
-      push(`claude_code.${snakeCase(hookEvent)}`, body, { parentSpanId: inside });
+      push(`claude_code.${snakeCase(hookEvent)}`, body, { parentSpanId: inside() });
     }
   }
   return { events };

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,13 +27,20 @@ function payload(store: string, extra: Record<string, unknown>): string {
   });
 }
 
+/** The environment without the variables that move the store (a test run inside Claude Code has CLAUDE_PROJECT_DIR). */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ['CLAUDE_PROJECT_DIR', 'FLEETSCOPE_STORE', 'FLEETSCOPE_STORE_SCOPE', 'FLEETSCOPE_RULES', 'FLEETSCOPE_GUARDRAILS', 'FLEETSCOPE_HOOK_DEADLINE_MS']) delete env[name];
+  return { ...env, ...extra };
+}
+
 function runHook(input: string, args: string[] = [], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [cli, 'hook', ...args], { input, encoding: 'utf8', env: { ...process.env, ...env } });
+  return spawnSync(process.execPath, [cli, 'hook', ...args], { input, encoding: 'utf8', env: cleanEnv(env) });
 }
 
 function runHookAsync(input: string, args: string[], writeAfterMs = 0): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, 'hook', ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'hook', ...args], { stdio: ['pipe', 'ignore', 'pipe'], env: cleanEnv() });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code, stderr }));
@@ -58,6 +65,7 @@ async function readStore(dir: string): Promise<FleetEvent[]> {
 describe('fleetscope hook', () => {
   it('stores under <cwd>/.fleetscope by default and pairs Pre/PostToolUse across processes', async () => {
     const project = join(root, 'project');
+    mkdirSync(project);
     const pre = runHook(payload(project, { hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' }, tool_use_id: 'toolu_A' }));
     expect(pre.status).toBe(0);
     const post = runHook(payload(project, { hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command: 'ls' }, tool_use_id: 'toolu_A', tool_response: { stdout: 'x' } }));

@@ -104,11 +104,11 @@ describe('mapHookPayload', () => {
     expect(stop[0]!.spanId).toBe(start[0]!.spanId);
   });
 
-  it('Notification -> notification message; PreCompact and unknown events -> namespaced custom events', () => {
+  it('Notification -> notification message; PreCompact -> compaction, other events -> namespaced custom events', () => {
     const [n] = valid(mapHookPayload({ ...common, hook_event_name: 'Notification', message: 'Claude needs your permission to use Bash', notification_type: 'permission_prompt' }, context(1)).events);
     expect(n).toMatchObject({ type: 'message', payload: { role: 'notification', kind: 'permission_prompt', text: 'Claude needs your permission to use Bash' } });
     const [c] = valid(mapHookPayload({ ...common, hook_event_name: 'PreCompact', trigger: 'auto', custom_instructions: '' }, context(1)).events);
-    expect(c).toMatchObject({ type: 'claude_code.pre_compact', payload: { trigger: 'auto', custom_instructions: '' } });
+    expect(c).toMatchObject({ type: 'claude_code.compaction', payload: { phase: 'start', trigger: 'auto' } });
     const [u] = valid(mapHookPayload({ ...common, hook_event_name: 'PermissionRequest', tool_name: 'Bash' }, context(1)).events);
     expect(u).toMatchObject({ type: 'claude_code.permission_request', payload: { tool_name: 'Bash' } });
   });
