@@ -164,6 +164,8 @@ export function snakeCase(name: string): string {
 /** Keeps a JSON value when small; else a string preview (and the caller marks the event truncated). */
 function cap(value: unknown, max: number): { value: unknown; truncated: boolean } {
   if (value === undefined) return { value: undefined, truncated: false };
+  // A long string is cut as it is: serializing 50 MB of tool output only to measure it costs seconds.
+  if (typeof value === 'string' && value.length > max) return { value: `${value.slice(0, max)}…`, truncated: true };
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
