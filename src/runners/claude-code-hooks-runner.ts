@@ -1,6 +1,6 @@
 /**
  * `claudeCodeHooksRunner`: feeds a live observer with what `fleetscope hook` processes write to a
- * hook store (default `.fleetscope/` in the working directory). It follows the store's file-log
+ * hook store (default: the project's `.fleetscope/`, found as the hook finds it). It follows the store's file-log
  * segments (one `FleetEvent` per line) from a byte offset per segment, so a host sees Claude Code's
  * sessions, tools, subagents and guardrail blocks as they happen. Lines that are not events (segment
  * headers, a torn line) are skipped and counted.
@@ -9,10 +9,14 @@ import { closeSync, fstatSync, openSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EventInput, Runner, RunnerContext, RunnerHealth } from '../core/index.js';
 import { DEFAULT_MAX_LINE_BYTES, isBlank, scanLines } from './claude-code-lines.js';
+import { resolveHookStore } from './claude-code-hook-store.js';
 import { pollLoop } from './poll-loop.js';
 
 export interface ClaudeCodeHooksRunnerOptions {
-  /** The hook store directory. Default `$FLEETSCOPE_STORE` or `./.fleetscope`. */
+  /**
+   * The hook store directory. Default: where `fleetscope hook` writes from this process's directory
+   * (`$FLEETSCOPE_STORE`, else `.fleetscope` in `$CLAUDE_PROJECT_DIR`, the git root or the working directory).
+   */
   store?: string;
   /** Read events already in the store (true) or only new ones (false, default). */
   fromStart?: boolean;
@@ -31,7 +35,7 @@ export interface ClaudeCodeHooksRunner extends Runner {
 
 export function claudeCodeHooksRunner(options: ClaudeCodeHooksRunnerOptions = {}): ClaudeCodeHooksRunner {
   const name = options.name ?? 'claude-code-hooks';
-  const store = resolve(options.store ?? (process.env.FLEETSCOPE_STORE || '.fleetscope'));
+  const store = resolve(options.store ?? resolveHookStore().dir);
   const pollIntervalMs = options.pollIntervalMs ?? 500;
   if (!(pollIntervalMs >= 10)) throw new Error(`[fleetscope] [${name}] pollIntervalMs must be >= 10`);
   const offsets = new Map<string, number>();

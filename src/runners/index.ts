@@ -31,7 +31,17 @@ export {
   type PendingStart,
   type PendingStarts,
 } from './claude-code-hooks.js';
-export { pendingStartsIn, type PendingStartsDir } from './claude-code-hook-store.js';
+export {
+  pendingStartsIn,
+  prepareHookStore,
+  resolveHookStore,
+  gitRootOf,
+  STORE_DIR_NAME,
+  STORE_GITIGNORE,
+  type PendingStartsDir,
+  type HookStoreLocation,
+  type ResolveHookStoreOptions,
+} from './claude-code-hook-store.js';
 export {
   claudeUsage,
   defaultClaudePaths,
