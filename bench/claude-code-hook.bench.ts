@@ -18,7 +18,7 @@ const work = mkdtempSync(join(tmpdir(), 'fleetscope-bench-cchook-'));
 const project = join(work, 'project');
 mkdirSync(project);
 const SESSION = '3f2a1b0c-1111-4222-8333-444455556666';
-const env = { ...process.env, CLAUDE_PROJECT_DIR: project };
+const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_PROJECT_DIR: project };
 delete env.FLEETSCOPE_STORE;
 
 function pct(values: number[], p: number): number {

@@ -130,6 +130,10 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
       if (failClosed) matches = [{ ruleId: 'fail-closed', action: 'block', reason: 'fleetscope could not check this call and runs fail-closed (rule fail-closed)' }];
     }
   }
+  if (failClosed && payload === undefined) {
+    // `init --fail-closed` puts the flag on PreToolUse only: a call that cannot be read cannot be checked.
+    matches = [{ ruleId: 'fail-closed', action: 'block', reason: 'fleetscope could not read this call and runs fail-closed (rule fail-closed)' }];
+  }
   const blocking = matches.find((m) => m.action === 'block');
   if (blocking !== undefined) {
     code = BLOCK_EXIT_CODE;

@@ -136,7 +136,7 @@ describe('the hook store', () => {
     expect(String((e!.payload as { output: string }).output).length).toBe(16 * 1024 + 1);
   });
 
-  it('the hook never exits 1: bad flags, unreadable rules, a guardrail question with a broken store', () => {
+  it('the hook never exits 1: bad flags, unreadable rules, a broken store; --fail-closed blocks an unreadable call', () => {
     const store = join(root, 'exit-codes');
     writeFileSync(join(root, 'bad-rules.json'), '{ not json');
     const cases = [
@@ -145,6 +145,11 @@ describe('the hook store', () => {
       hook({ hook_event_name: 'PreToolUse', cwd: store, tool_name: 'Bash', tool_input: { command: 'rm -rf ~' } }, ['--store', join(root, 'bad-rules.json', 'store')]),
     ];
     expect(cases.map((c) => c.status)).toEqual([0, 0, 2]);
+    const unreadable = (args: string[]) => spawnSync(process.execPath, [cli, 'hook', '--store', store, ...args], { input: '{"hook_event_name": "PreToolUse", "tool_input": {"command": "rm -rf /"', encoding: 'utf8', env: cleanEnv() });
+    expect(unreadable([]).status).toBe(0);
+    const closed = unreadable(['--fail-closed']);
+    expect(closed.status).toBe(2);
+    expect(closed.stderr).toContain('could not read this call and runs fail-closed');
   });
 
   it('tools and subagents nest under the turn that made them, across hook processes', async () => {
