@@ -13,54 +13,12 @@
 import { traceIdFrom } from '../core/ids.js';
 import type { FleetEvent, Severity } from '../core/events.js';
 import type { GuardrailMatch } from './guardrails.js';
+import { ATTRIBUTE_FIELDS, cap, COMMON_FIELDS, errorText, failureText, snakeCase, str, tokenFields, type ClaudeHookPayload } from './claude-code-hook-payload.js';
+
+export { KNOWN_HOOK_EVENTS, snakeCase, type ClaudeHookPayload } from './claude-code-hook-payload.js';
 
 /** `source` of every event the hook writes. */
 export const HOOK_SOURCE = 'claude-code-hooks';
-
-/** The fields fleetscope reads from a hook payload (Claude Code's names). */
-export interface ClaudeHookPayload {
-  session_id?: string;
-  transcript_path?: string;
-  cwd?: string;
-  permission_mode?: string;
-  hook_event_name?: string;
-  /** Present when the hook fires inside a subagent (and on SubagentStart / SubagentStop). */
-  agent_id?: string;
-  agent_type?: string;
-  tool_name?: string;
-  tool_input?: unknown;
-  tool_use_id?: string;
-  tool_response?: unknown;
-  error?: unknown;
-  is_interrupt?: boolean;
-  prompt?: string;
-  message?: string;
-  notification_type?: string;
-  title?: string;
-  source?: string;
-  reason?: string;
-  trigger?: string;
-  custom_instructions?: string;
-  stop_hook_active?: boolean;
-  agent_transcript_path?: string;
-  /** The prompt a call belongs to (Claude Code 2.1.x). */
-  prompt_id?: string;
-  /** Reasoning effort of the session (Claude Code 2.1.x). */
-  effort?: string;
-  /** Claude Code's own run time of the tool (PostToolUse / PostToolUseFailure, 2.1.x). */
-  duration_ms?: number;
-  /** The final text of the turn or subagent (Stop, StopFailure, SubagentStop). */
-  last_assistant_message?: string;
-  /** StopFailure: the error kind (`rate_limit`, ...) and its details. */
-  error_details?: string;
-  /** PostToolBatch: the calls of the batch. */
-  tool_calls?: unknown;
-  /** PostCompact: the summary the compaction wrote. */
-  compact_summary?: string;
-  /** SessionStart: the model. */
-  model?: string;
-  [key: string]: unknown;
-}
 
 /** Start of a span written by an earlier hook process. */
 export interface PendingStart {
@@ -101,109 +59,11 @@ export interface HookMapping {
   problem?: string;
 }
 
-/**
- * Every hook event of Claude Code 2.1.x, per the hooks reference (code.claude.com/docs/en/hooks). The
- * ones with a meaning of their own map to built-in types (table in docs/claude-code.md); any other,
- * including events a later Claude Code adds, is stored as `claude_code.<snake_name>` with its fields.
- */
-export const KNOWN_HOOK_EVENTS = [
-  'Setup',
-  'SessionStart',
-  'InstructionsLoaded',
-  'UserPromptSubmit',
-  'UserPromptExpansion',
-  'MessageDisplay',
-  'PreToolUse',
-  'PermissionRequest',
-  'PermissionDenied',
-  'PostToolUse',
-  'PostToolUseFailure',
-  'PostToolBatch',
-  'Notification',
-  'SubagentStart',
-  'SubagentStop',
-  'TaskCreated',
-  'TaskCompleted',
-  'Stop',
-  'StopFailure',
-  'TeammateIdle',
-  'PreCompact',
-  'PostCompact',
-  'Elicitation',
-  'ElicitationResult',
-  'ConfigChange',
-  'CwdChanged',
-  'FileChanged',
-  'DirectoryAdded',
-  'WorktreeCreate',
-  'WorktreeRemove',
-  'PreModelSwitch',
-  'PostModelSwitch',
-  'SessionEnd',
-] as const;
-
 const DEFAULT_MAX_VALUE_BYTES = 16 * 1024;
 
 /** A stable 16-hex span id for a Claude Code id. */
 export function spanIdFrom(value: string): string {
   return traceIdFrom(`span:${value}`).slice(0, 16);
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** `PreCompact` -> `pre_compact`. */
-export function snakeCase(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/[^A-Za-z0-9_]+/g, '_')
-    .toLowerCase();
-}
-
-/** Keeps a JSON value when small; else a string preview (and the caller marks the event truncated). */
-function cap(value: unknown, max: number): { value: unknown; truncated: boolean } {
-  if (value === undefined) return { value: undefined, truncated: false };
-  // A long string is cut as it is: serializing 50 MB of tool output only to measure it costs seconds.
-  if (typeof value === 'string' && value.length > max) return { value: `${value.slice(0, max)}…`, truncated: true };
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch {
-    return { value: '[unserializable]', truncated: true };
-  }
-  if (json === undefined) return { value: undefined, truncated: false };
-  if (json.length <= max) return { value, truncated: false };
-  return { value: `${json.slice(0, max)}…`, truncated: true };
-}
-
-function errorText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (value === undefined || value === null) return undefined;
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return String(value);
-  }
-}
-
-/** Common fields kept as attributes (`claude_code.<name>`) rather than in a generic event's payload. */
-const ATTRIBUTE_FIELDS = ['permission_mode', 'transcript_path', 'cwd', 'prompt_id', 'effort', 'agent_type', 'agent_transcript_path'] as const;
-const COMMON_FIELDS = new Set<string>(['session_id', 'hook_event_name', 'agent_id', ...ATTRIBUTE_FIELDS]);
-
-/** `error` + `error_details` of a StopFailure, or the error of a failed tool, as one line. */
-function failureText(p: ClaudeHookPayload): string {
-  const error = errorText(p.error);
-  const details = errorText(p.error_details);
-  if (error !== undefined && details !== undefined) return `${error}: ${details}`;
-  return error ?? details ?? 'the turn ended with an API error';
-}
-
-/** Token counts a compaction payload may carry (`pre_tokens`, `post_tokens`, ... any `*tokens*` number). */
-function tokenFields(p: ClaudeHookPayload): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(p)) if (/tokens/i.test(k) && typeof v === 'number' && Number.isFinite(v)) out[k] = v;
-  return out;
 }
 
 /** Maps one hook payload to events. Never throws: bad input gives a `problem` and one warning event. */

@@ -26,7 +26,9 @@ const SESSION = '22222222-3333-4444-8555-666666666666';
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of ['CLAUDE_PROJECT_DIR', 'FLEETSCOPE_STORE', 'FLEETSCOPE_STORE_SCOPE', 'FLEETSCOPE_RULES', 'FLEETSCOPE_GUARDRAILS', 'FLEETSCOPE_HOOK_DEADLINE_MS']) delete env[name];
-  return { ...env, ...extra };
+  // Tests that read the store back must not lose a write to the 2 s deadline on a loaded machine;
+  // the deadline's own tests set theirs.
+  return { ...env, FLEETSCOPE_HOOK_DEADLINE_MS: '60000', ...extra };
 }
 
 function hook(body: Record<string, unknown>, args: string[] = [], env: Record<string, string> = {}) {

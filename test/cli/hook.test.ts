@@ -31,7 +31,9 @@ function payload(store: string, extra: Record<string, unknown>): string {
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of ['CLAUDE_PROJECT_DIR', 'FLEETSCOPE_STORE', 'FLEETSCOPE_STORE_SCOPE', 'FLEETSCOPE_RULES', 'FLEETSCOPE_GUARDRAILS', 'FLEETSCOPE_HOOK_DEADLINE_MS']) delete env[name];
-  return { ...env, ...extra };
+  // Tests that read the store back must not lose a write to the 2 s deadline on a loaded machine;
+  // the deadline's own tests set theirs.
+  return { ...env, FLEETSCOPE_HOOK_DEADLINE_MS: '60000', ...extra };
 }
 
 function runHook(input: string, args: string[] = [], env: Record<string, string> = {}) {
@@ -85,7 +87,9 @@ describe('fleetscope hook', () => {
     const runs = Array.from({ length: 20 }, (_, i) =>
       runHookAsync(
         payload(store, { hook_event_name: 'PostToolUse', tool_name: 'Read', tool_use_id: `toolu_${i}`, tool_input: { file_path: `/f${i}` }, tool_response: big }),
-        ['--store', store],
+        // This checks concurrent appends, not the deadline: 20 processes on a loaded 2-core machine
+        // can take longer than the default 2 s, after which a hook answers and exits without its write.
+        ['--store', store, '--deadline-ms', '60000'],
       ),
     );
     const results = await Promise.all(runs);

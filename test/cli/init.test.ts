@@ -173,7 +173,7 @@ describe('fleetscope init', () => {
     expect(r.status, r.stderr).toBe(0);
     const command = read(join(s.project, '.claude', 'settings.json')).hooks.PreToolUse![0]!.hooks[0]!.command;
     const payload = (cmd: string) => JSON.stringify({ session_id: 's1', cwd: s.project, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: cmd }, tool_use_id: 't1' });
-    const sh = (cmd: string, input: string) => spawnSync('/bin/sh', ['-c', cmd], { input, encoding: 'utf8', env: { ...process.env, CLAUDE_PROJECT_DIR: s.project } });
+    const sh = (cmd: string, input: string) => spawnSync('/bin/sh', ['-c', cmd], { input, encoding: 'utf8', env: { ...process.env, CLAUDE_PROJECT_DIR: s.project, FLEETSCOPE_HOOK_DEADLINE_MS: '60000' } });
     expect(sh(command, payload('rm -rf /')).status).toBe(2);
     expect(sh(command, payload('ls')).status).toBe(0);
     expect(existsSync(join(s.project, '.fleetscope', '.gitignore'))).toBe(true);

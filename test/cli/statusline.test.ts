@@ -69,7 +69,7 @@ describe('fleetscope statusline', () => {
     const project = join(root, 'project');
     mkdirSync(project);
     const hook = (body: Record<string, unknown>) =>
-      spawnSync(process.execPath, [cli, 'hook'], { input: JSON.stringify({ session_id: 'sess-1', cwd: project, ...body }), encoding: 'utf8', env: { ...process.env, CLAUDE_PROJECT_DIR: project } });
+      spawnSync(process.execPath, [cli, 'hook'], { input: JSON.stringify({ session_id: 'sess-1', cwd: project, ...body }), encoding: 'utf8', env: { ...process.env, CLAUDE_PROJECT_DIR: project, FLEETSCOPE_HOOK_DEADLINE_MS: '60000' } });
     expect(hook({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'git push --force origin main' }, tool_use_id: 't1' }).status).toBe(2);
     const input = { ...INPUT, workspace: { current_dir: project, project_dir: project }, rate_limits: undefined, session_id: 'sess-1' };
     const r = run(JSON.stringify(input));
