@@ -246,3 +246,29 @@ describe('alerts: bad input', () => {
     expect(events.map((e) => e.payload)).toEqual([{ rule: 'legacy', message: 'old shape' }]);
   });
 });
+
+describe('report: Alerts and guardrail blocks', () => {
+  it('renders active alerts and guardrail decisions from the alerts snapshot', async () => {
+    const { createGuardrailEngine } = await import('../../src/guardrails/index.js');
+    const alerts = alertsAnalyzer({ rules: [BURST, { kind: 'guardrail', name: 'guardrail_block' }] });
+    const observer = createObserver({ storage: false, analyzers: [alerts], guardrails: { policy: createGuardrailEngine({ packs: ['default', 'secrets'] }), enforce: true } });
+    for (let i = 0; i < 5; i++) observer.emit({ type: 'tool.end', payload: { toolName: 'Bash', status: 'error' } });
+    await observer.tool('Bash', { command: 'rm -rf ~' }, () => 0).catch(() => undefined);
+    await observer.tool('Bash', { command: 'printenv' }, () => 0);
+    const report = await observer.report();
+    await observer.close();
+    const section = report.slice(report.indexOf('## Alerts and guardrail blocks'));
+    expect(section).toContain('2 firing, 0 pending; 2 fired and 0 resolved so far. Guardrail decisions: 2 (1 block).');
+    expect(section).toMatch(/\| firing \| burst \| error \| 5 failed|\| firing \| burst \| error \| burst: value 5 \(threshold 5\)/);
+    expect(section).toContain('| rm-rf-root-or-home | 1 | 0 | 0 | 0 |');
+    expect(section).toContain('| dump-environment | 0 | 1 | 0 | 0 |');
+    expect(section).toMatch(/\| rm-rf-root-or-home \| Bash \| main \| yes \| Recursive forced delete/);
+  });
+
+  it('no section without the alerts analyzer', async () => {
+    const observer = createObserver({ storage: false });
+    const report = await observer.report();
+    await observer.close();
+    expect(report).not.toContain('## Alerts and guardrail blocks');
+  });
+});
