@@ -148,6 +148,8 @@ export const DEFAULT_ALERT_RULES: readonly AlertRule[] = Object.freeze([
   {
     kind: 'absence',
     name: 'agent_stalled',
+    // The agent's own activity, not events derived about it (anomalies, alerts, plugin errors).
+    where: { types: ['agent.start', 'tool.start', 'tool.end', 'llm.call', 'message'] },
     windowMs: 600_000,
     groupBy: ['agentId'],
     severity: 'warning',

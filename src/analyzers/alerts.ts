@@ -577,7 +577,11 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
             counts.ruleErrors++;
             context.reportError(error, 'consume');
           }
-          const t = now();
+          // Event time: the batch is judged at its newest event, not at the clock, which runs ahead
+          // of an analyzer that is behind (a window read at the clock's time would lose its oldest events).
+          let t = 0;
+          for (const e of batch) if (e.timestamp > t) t = e.timestamp;
+          if (batch.length === 0) t = now();
           for (const [rt, g] of touched) {
             g.dirty = false;
             try {
