@@ -3,6 +3,7 @@
  */
 import type { Analyzer } from '../core/index.js';
 import { aggregationAnalyzer, type AggregationOptions } from './aggregation.js';
+import { alertsAnalyzer, type AlertsOptions } from './alerts.js';
 import { anomaliesAnalyzer, type AnomaliesOptions } from './anomalies.js';
 import { bottlenecksAnalyzer, type BottlenecksOptions } from './bottlenecks.js';
 import { costAnalyzer, type CostOptions } from './cost.js';
@@ -23,6 +24,11 @@ export interface DefaultAnalyzersOptions {
   anomalies?: AnomaliesOptions | false;
   /** `sources` defaults to the built-ins included here. */
   insights?: InsightsOptions | false;
+  /**
+   * The alert engine (`alertsAnalyzer`): `true` for the default rules, or its options. Default off.
+   * Keep a reference to acknowledge and silence: `alertsAnalyzer(...)` in `analyzers` instead.
+   */
+  alerts?: AlertsOptions | boolean;
   /** Prices given to both `cost` and `fleet` (merged under their own `pricing`). Default none. */
   pricing?: PricingTable;
 }
@@ -50,5 +56,6 @@ export function defaultAnalyzers(options: DefaultAnalyzersOptions = {}): Analyze
     const insights = options.insights ?? {};
     out.push(insightsAnalyzer({ ...insights, sources: insights.sources ?? out.map((a) => a.name) }));
   }
+  if (options.alerts !== undefined && options.alerts !== false) out.push(alertsAnalyzer(options.alerts === true ? {} : options.alerts));
   return out;
 }

@@ -15,3 +15,24 @@ export { defaultAnalyzers, type DefaultAnalyzersOptions } from './defaults.js';
 export type { Finding, FindingLocation, FindingSeverity, AggregationSnapshot, RegressionsSnapshot, OperationStats, WindowStats, LatencyStats, TokenTotals, Baseline, Regression, RegressionClass } from './types.js';
 export { anomaliesAnalyzer, type AnomaliesOptions, type IsolationForestOptions, type AnomaliesSnapshot, type AnomalyRecord } from './anomalies.js';
 export { bottlenecksAnalyzer, DEFAULT_RESOURCE_RULES, type BottlenecksOptions, type BottlenecksSnapshot, type Bottleneck, type BottleneckType, type ResourceRule } from './bottlenecks.js';
+export {
+  alertsAnalyzer,
+  DEFAULT_ALERT_RULES,
+  WindowCounter,
+  SampleWindow,
+  fingerprintOf,
+  type AlertsOptions,
+  type AlertsAnalyzer,
+  type AlertsSnapshot,
+  type AlertView,
+  type AlertTransition,
+  type Silence,
+  type AlertRule,
+  type AlertEventMatch,
+  type ThresholdRule,
+  type ThresholdOp,
+  type AbsenceRule,
+  type BudgetRule,
+  type AnomalyRule,
+  type GuardrailAlertRule,
+} from './alerts.js';

@@ -9,6 +9,7 @@ import type { CostSnapshot } from './cost.js';
 import type { FleetSnapshot } from './fleet.js';
 import type { InsightsSnapshot } from './insights.js';
 import type { AggregationSnapshot, OperationStats, RegressionsSnapshot } from './types.js';
+import type { AlertsSnapshot } from './alerts.js';
 
 const PRIORITIES: readonly InsightPriority[] = ['critical', 'high', 'medium', 'low'];
 const MAX_ROWS = 10;
@@ -92,6 +93,8 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
       out.push('');
     }
   }
+
+  out.push(...alertsSection(s.alerts));
 
   // ── Slowest operations ──
   if (cumulative !== undefined) {
@@ -199,3 +202,54 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
   }
   return out.join('\n');
 };
+
+/**
+ * "Alerts and guardrail blocks": reads the `alerts` analyzer's snapshot only (active alerts, state
+ * changes, guardrail decisions). Self-contained, so it moves with this file. Empty when the
+ * alerts analyzer is not registered.
+ */
+export function alertsSection(snapshot: unknown): string[] {
+  const a = snapshot as AlertsSnapshot | undefined;
+  if (a === undefined || typeof a !== 'object' || a === null || !Array.isArray(a.active)) return [];
+  const at = (t: number) => new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const out: string[] = ['## Alerts and guardrail blocks', ''];
+  const c = a.counts;
+  out.push(
+    `${int(a.active.filter((x) => x.state === 'firing').length)} firing, ${int(a.active.filter((x) => x.state === 'pending').length)} pending; ` +
+      `${int(c.fired)} fired and ${int(c.resolved)} resolved so far` +
+      (c.silenced > 0 ? `, ${int(c.silenced)} state changes silenced` : '') +
+      (c.acknowledged > 0 ? `, ${int(c.acknowledged)} acknowledged` : '') +
+      `. Guardrail decisions: ${int(a.guardrails.decisions)} (${int(a.guardrails.blocks)} block).`,
+    '',
+  );
+  if (a.active.length > 0) {
+    out.push('### Active alerts', '');
+    out.push(
+      ...table(
+        ['State', 'Rule', 'Severity', 'Summary', 'Since', 'Ack'],
+        a.active.slice(0, MAX_ROWS * 2).map((x) => [x.state + (x.silenced ? ' (silenced)' : ''), x.rule, x.severity, x.summary, at(x.startsAt), x.acknowledged ? (x.acknowledgedBy ?? 'yes') : '']),
+      ),
+      '',
+    );
+  }
+  const blockRules = Object.entries(a.guardrails.byRule).sort((x, y) => y[1].block - x[1].block || y[1].alert - x[1].alert);
+  if (blockRules.length > 0) {
+    out.push('### Guardrail decisions by rule', '');
+    out.push(...table(['Rule', 'Block', 'Alert', 'Redact', 'Log'], blockRules.slice(0, MAX_ROWS * 2).map(([rule, n]) => [rule, int(n.block), int(n.alert), int(n.redact), int(n.log)])), '');
+  }
+  if (a.guardrails.recentBlocks.length > 0) {
+    out.push('### Latest guardrail blocks', '');
+    out.push(
+      ...table(
+        ['When', 'Rule', 'Tool', 'Agent', 'Enforced', 'Reason'],
+        [...a.guardrails.recentBlocks].reverse().slice(0, MAX_ROWS).map((b) => [at(b.at), b.rule, b.toolName, b.agentId, b.enforced ? 'yes' : 'no (audit)', b.reason]),
+      ),
+      '',
+    );
+  }
+  if (a.recent.length > 0) {
+    out.push('### Latest state changes', '');
+    out.push(...table(['When', 'Rule', 'State', 'Summary'], [...a.recent].reverse().slice(0, MAX_ROWS).map((r) => [at(r.at), r.rule, r.state + (r.silenced ? ' (silenced)' : ''), r.summary])), '');
+  }
+  return out;
+}

@@ -143,7 +143,18 @@ export interface LogPayload {
   fields?: Record<string, unknown>;
 }
 
-/** A rule crossed a threshold (budget, error spike, guardrail...). */
+/** Lifecycle state of an alert: `pending` (condition true, waiting out `for`), `firing`, `resolved`. */
+export type AlertState = 'pending' | 'firing' | 'resolved';
+
+export const ALERT_STATES: readonly AlertState[] = ['pending', 'firing', 'resolved'];
+
+/**
+ * A rule crossed a threshold (budget, error spike, guardrail...). The first five fields are all a
+ * one-shot producer needs (the cost analyzer's budgets, the Claude Code hook). The alert engine
+ * (`alertsAnalyzer`) adds the lifecycle fields: one alert instance is identified by its
+ * `fingerprint`, and each state change is one `alert` event. An event without `state` is a
+ * one-shot alert: read it as `firing`.
+ */
 export interface AlertPayload {
   /** Stable name of the rule that fired, e.g. `cost.budget.daily`. */
   rule: string;
@@ -151,6 +162,44 @@ export interface AlertPayload {
   value?: number;
   threshold?: number;
   details?: Record<string, unknown>;
+  /** Lifecycle state; absent on one-shot alerts (read as `firing`). */
+  state?: AlertState;
+  /** Stable id of the alert instance (rule + labels), 16 hex digits; equal across its state changes. */
+  fingerprint?: string;
+  /** Identifying labels (Alertmanager style): `alertname`, `severity`, the grouping labels. */
+  labels?: Record<string, string>;
+  /** Descriptive labels: `summary`, `description`, `runbook_url`, ... */
+  annotations?: Record<string, string>;
+  /** When the alert started firing (pending: when the condition became true), ms since the epoch. */
+  startsAt?: number;
+  /** When it resolved (`resolved` only), ms since the epoch. */
+  endsAt?: number;
+  /** Set once a person acknowledged it through the API. */
+  acknowledged?: boolean;
+  /** Set when a silence matched it: the state change is recorded but not delivered. */
+  silenced?: boolean;
+}
+
+/** What a guardrail decided about one tool call. */
+export type GuardrailDecisionAction = 'block' | 'alert' | 'redact' | 'log';
+
+/** One guardrail rule matched a tool call's input (phase `input`) or its output (phase `output`). */
+export interface GuardrailDecisionPayload {
+  /** Id of the rule that matched, e.g. `rm-rf-root-or-home`. */
+  rule: string;
+  action: GuardrailDecisionAction;
+  /** Why, in words, for a person (and for the agent, on a block). */
+  reason: string;
+  toolName: string;
+  /** SHA-256 (hex) of the canonical JSON of the inspected input or output: joinable, never the value. */
+  inputHash: string;
+  /** `input` (before the tool ran) or `output` (what the tool returned, before it reaches the model). */
+  phase?: 'input' | 'output';
+  /** Rule pack the rule came from: `default`, `secrets`, `exfiltration`, `destructive`, `injection`, `usage`, or the host's. */
+  pack?: string;
+  /** Whether the host enforced it (a `block` only stops the call when the observer enforces guardrails). */
+  enforced?: boolean;
+  toolCallId?: string;
 }
 
 export type InsightCategory = 'performance' | 'cost' | 'reliability' | 'efficiency' | 'quality';
@@ -210,6 +259,7 @@ export interface EventPayloads {
   insight: InsightPayload;
   anomaly: AnomalyPayload;
   'plugin.error': PluginErrorPayload;
+  'guardrail.decision': GuardrailDecisionPayload;
 }
 
 export type BuiltinEventType = keyof EventPayloads;
@@ -229,6 +279,7 @@ export const BUILTIN_EVENT_TYPES: readonly BuiltinEventType[] = [
   'insight',
   'anomaly',
   'plugin.error',
+  'guardrail.decision',
 ];
 
 /**

@@ -22,6 +22,14 @@ export { newTraceId, newSpanId, traceIdFrom } from './ids.js';
 export { readUsage, usageFromResponse, type TokenUsage } from './usage.js';
 export { FleetscopeError, errorMessage, withTimeout, callAsync, type ErrorHandler } from './errors.js';
 export type { SessionOptions, WorkflowOptions, AgentOptions, LlmMeta, LlmCall } from './instrument.js';
+export {
+  GuardrailBlockedError,
+  hashGuardrailInput,
+  type GuardrailPolicy,
+  type GuardrailRequest,
+  type GuardrailDecision,
+  type GuardrailOptions,
+} from './guardrails.js';
 export { defaultReportRenderer, type ReportInput, type ReportRenderer } from './report.js';
 export {
   Observer,

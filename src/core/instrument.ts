@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { currentScope, runInScope, type ScopeContext } from './context.js';
 import type { EventInput } from './events.js';
 import { errorMessage } from './errors.js';
+import { GuardrailBlockedError, hashGuardrailInput, type GuardrailDecision, type GuardrailOptions } from './guardrails.js';
 import { newSpanId, traceIdFrom } from './ids.js';
 import { usageFromResponse, type TokenUsage } from './usage.js';
 import type { EventDefaults } from './validate.js';
@@ -64,6 +65,10 @@ export interface InstrumentationDeps {
   base: EventDefaults;
   capture: { input: boolean; output: boolean };
   clock: () => number;
+  /** The observer's guardrails, when it has any. */
+  guardrails?: GuardrailOptions;
+  /** A throwing policy: counted by the observer, the call goes on. */
+  onGuardrailError?: (error: unknown) => void;
 }
 
 /** Milliseconds, to the microsecond. */
@@ -180,6 +185,8 @@ export class Instrumentation {
     const parent = this.parent();
     const scope = scopeOf(parent.sessionId, parent.agentId, parent.agentName, parent.workflowId, parent.traceId, newSpanId());
     const toolCallId = scope.spanId;
+    const guardrails = this.deps.guardrails;
+    if (guardrails !== undefined) return this.guardedTool(guardrails, scope, parent.spanId, name, input, fn);
     const captured = this.deps.capture.input ? input : undefined;
     this.deps.emit(this.spanEvent('tool.start', scope, parent.spanId, { toolName: name, toolCallId, input: captured }, undefined));
     return this.run(scope, fn, (outcome, durationMs) => {
@@ -188,6 +195,101 @@ export class Instrumentation {
         : { toolName: name, toolCallId, status: 'error', durationMs, error: describeError(outcome.error) };
       this.deps.emit(this.spanEvent('tool.end', scope, parent.spanId, payload, undefined));
     });
+  }
+
+  /**
+   * `tool()` with a guardrail policy: the input is checked before `fn` runs and the output after
+   * it returned. Each decision is a `guardrail.decision` event; a `redact` replaces what the
+   * events record; a `block` stops the call (rejecting with `GuardrailBlockedError`) only when
+   * the host enforces guardrails.
+   */
+  private guardedTool<T>(
+    guardrails: GuardrailOptions,
+    scope: ScopeContext,
+    parentSpanId: string,
+    name: string,
+    input: unknown,
+    fn: () => T | Promise<T>,
+  ): Promise<Awaited<T>> {
+    const toolCallId = scope.spanId;
+    const enforce = guardrails.enforce === true;
+    const inputDecisions = this.consult(guardrails, scope, name, 'input', input);
+    let captured = this.deps.capture.input ? input : undefined;
+    if (captured !== undefined) captured = redactedValue(inputDecisions, captured);
+    this.deps.emit(this.spanEvent('tool.start', scope, parentSpanId, { toolName: name, toolCallId, input: captured }, undefined));
+    if (enforce && inputDecisions.some((d) => d.action === 'block')) {
+      const error = new GuardrailBlockedError(name, 'input', blockingFirst(inputDecisions));
+      this.deps.emit(
+        this.spanEvent('tool.end', scope, parentSpanId, { toolName: name, toolCallId, status: 'blocked', durationMs: 0, error: error.reason }, undefined),
+      );
+      return Promise.reject(error);
+    }
+    let outputDecisions: readonly GuardrailDecision[] = [];
+    let blocked: GuardrailBlockedError | undefined;
+    const checked =
+      guardrails.checkOutput === false
+        ? fn
+        : async () => {
+            const value = await fn();
+            outputDecisions = this.consult(guardrails, scope, name, 'output', value);
+            if (enforce && outputDecisions.some((d) => d.action === 'block')) {
+              throw (blocked = new GuardrailBlockedError(name, 'output', blockingFirst(outputDecisions)));
+            }
+            return value;
+          };
+    return this.run(scope, checked, (outcome, durationMs) => {
+      let payload: object;
+      if (outcome.ok) {
+        const output = this.deps.capture.output ? redactedValue(outputDecisions, outcome.value) : undefined;
+        payload = { toolName: name, toolCallId, status: 'success', durationMs, output };
+      } else if (blocked !== undefined && outcome.error === blocked) {
+        payload = { toolName: name, toolCallId, status: 'blocked', durationMs, error: blocked.reason };
+      } else {
+        payload = { toolName: name, toolCallId, status: 'error', durationMs, error: describeError(outcome.error) };
+      }
+      this.deps.emit(this.spanEvent('tool.end', scope, parentSpanId, payload, undefined));
+    }) as Promise<Awaited<T>>;
+  }
+
+  /** Asks the policy, emits one `guardrail.decision` per decision; a throwing policy decides nothing. */
+  private consult(
+    guardrails: GuardrailOptions,
+    scope: ScopeContext,
+    toolName: string,
+    phase: 'input' | 'output',
+    value: unknown,
+  ): readonly GuardrailDecision[] {
+    let decisions: readonly GuardrailDecision[];
+    try {
+      decisions = guardrails.policy.check({
+        toolName,
+        phase,
+        value,
+        sessionId: scope.sessionId,
+        agentId: scope.agentId,
+        toolCallId: scope.spanId,
+        now: this.deps.clock(),
+      });
+      if (!Array.isArray(decisions)) return [];
+    } catch (error) {
+      this.deps.onGuardrailError?.(error);
+      return [];
+    }
+    if (decisions.length === 0) return decisions;
+    const inputHash = hashGuardrailInput(value);
+    const enforced = guardrails.enforce === true;
+    for (const d of decisions) {
+      this.deps.emit({
+        type: 'guardrail.decision',
+        sessionId: scope.sessionId,
+        agentId: scope.agentId,
+        workflowId: scope.workflowId,
+        traceId: scope.traceId,
+        parentSpanId: scope.spanId,
+        payload: { rule: d.rule, action: d.action, reason: d.reason, toolName, inputHash, phase, pack: d.pack, enforced, toolCallId: scope.spanId },
+      } as EventInput);
+    }
+    return decisions;
   }
 
   llm<T>(meta: LlmMeta, fn: (call: LlmCall) => T | Promise<T>): Promise<Awaited<T>> {
@@ -223,6 +325,19 @@ export class Instrumentation {
       this.deps.emit(this.spanEvent('llm.call', scope, parent.spanId, payload, meta?.attributes));
     });
   }
+}
+
+/** Blocking decisions first (the error names the first). */
+function blockingFirst(decisions: readonly GuardrailDecision[]): GuardrailDecision[] {
+  return [...decisions].sort((a, b) => (a.action === 'block' ? 0 : 1) - (b.action === 'block' ? 0 : 1));
+}
+
+/** The value events record: replaced by the first `redact` decision's replacement, if any. */
+function redactedValue(decisions: readonly GuardrailDecision[], value: unknown): unknown {
+  for (const d of decisions) {
+    if (d.action === 'redact') return d.redacted !== undefined ? d.redacted : `[REDACTED:guardrail:${d.rule}]`;
+  }
+  return value;
 }
 
 /** A scope as one full object literal (never spread: see `spanEvent`). */

@@ -3,6 +3,7 @@
  * (the one place where fleetscope throws at the host: bad options, with a clear message).
  */
 import { FleetscopeError, type ErrorHandler } from './errors.js';
+import type { GuardrailOptions } from './guardrails.js';
 import type { ExporterCounters, PluginState } from './pipeline.js';
 import type { Analyzer, Exporter, Runner, RunnerHealth, Storage } from './plugins.js';
 import type { ReportRenderer } from './report.js';
@@ -39,6 +40,12 @@ export interface ObserverOptions {
   flushTimeoutMs?: number;
   /** Renders `report()`. Default: a plain markdown dump of the snapshots. */
   report?: ReportRenderer;
+  /**
+   * Guardrails consulted by `tool()` before the function runs (and on its output). Default none.
+   * With `enforce: true` a blocked call rejects with `GuardrailBlockedError` (opt-in; see
+   * docs/security.md); otherwise decisions are only recorded as `guardrail.decision` events.
+   */
+  guardrails?: GuardrailOptions;
 }
 
 export interface ObserverStats {
@@ -67,6 +74,8 @@ export interface ObserverStats {
   storage?: Record<string, unknown>;
   /** Failures of the observer itself (flush timeouts, ...). */
   errors: number;
+  /** Guardrail checks that threw (the call went on unchecked). */
+  guardrailErrors: number;
   closed: boolean;
 }
 
@@ -110,6 +119,9 @@ export function checkOptions(options: ObserverOptions): void {
   }
   if (options.sessionId !== undefined && (typeof options.sessionId !== 'string' || options.sessionId === '')) {
     fail('sessionId must be a non-empty string');
+  }
+  if (options.guardrails !== undefined && typeof options.guardrails?.policy?.check !== 'function') {
+    fail('guardrails.policy must have check() (e.g. createGuardrailEngine() from fleetscope/guardrails)');
   }
   for (const [key, value] of Object.entries(options.limits ?? {})) {
     if (typeof value !== 'number' || !(value > 0)) fail(`limits.${key} must be a number > 0`);

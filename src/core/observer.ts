@@ -59,6 +59,7 @@ export class Observer {
   private invalid = 0;
   private sanitizedEvents = 0;
   private observerErrors = 0;
+  private guardrailErrors = 0;
   private readonly invalidReasons = new Map<string, number>();
   private readonly repairs = new Map<RepairKind, number>();
   private closed = false;
@@ -88,7 +89,16 @@ export class Observer {
       base: this.baseDefaults,
       capture: { input: options.capture?.input ?? true, output: options.capture?.output ?? true },
       clock: this.clock,
+      guardrails: options.guardrails,
+      onGuardrailError: (error) => {
+        this.guardrailErrors++;
+        this.reportObserverError('guardrails', error);
+      },
     });
+    const policy = options.guardrails?.policy;
+    if (policy !== undefined && typeof policy.observe === 'function') {
+      this.bus.on('*', (event) => policy.observe!(event));
+    }
     this.pipeline = new Pipeline(
       {
         bus: this.bus,
@@ -313,6 +323,7 @@ export class Observer {
       exporters: this.pipeline.exporterStats(),
       storage: this.pipeline.storageStats(),
       errors: this.observerErrors,
+      guardrailErrors: this.guardrailErrors,
       closed: this.closed,
     };
   }

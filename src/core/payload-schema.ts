@@ -92,6 +92,14 @@ export const PAYLOAD_SPECS: Record<BuiltinEventType, readonly FieldSpec[]> = {
     ['value', 'number', false],
     ['threshold', 'number', false],
     ['details', 'object', false],
+    ['state', ['pending', 'firing', 'resolved'], false],
+    ['fingerprint', 'string', false],
+    ['labels', 'object', false],
+    ['annotations', 'object', false],
+    ['startsAt', 'duration', false],
+    ['endsAt', 'duration', false],
+    ['acknowledged', 'boolean', false],
+    ['silenced', 'boolean', false],
   ],
   insight: [
     ['rule', 'string', true],
@@ -114,6 +122,17 @@ export const PAYLOAD_SPECS: Record<BuiltinEventType, readonly FieldSpec[]> = {
     ['kind', PLUGIN_KINDS, true],
     ['operation', 'string', true],
     ['message', 'string', true],
+  ],
+  'guardrail.decision': [
+    ['rule', 'string', true],
+    ['action', ['block', 'alert', 'redact', 'log'], true],
+    ['reason', 'string', true],
+    ['toolName', 'string', true],
+    ['inputHash', 'string', true],
+    ['phase', ['input', 'output'], false],
+    ['pack', 'string', false],
+    ['enforced', 'boolean', false],
+    ['toolCallId', 'string', false],
   ],
 };
 

@@ -139,6 +139,8 @@ function defaultSeverity(type: string, payload: Record<string, unknown>): Severi
     case 'alert':
     case 'anomaly':
       return 'warning';
+    case 'guardrail.decision':
+      return payload.action === 'block' ? 'warning' : 'info';
     default: {
       const status = payload.status;
       if (status === 'error') return 'error';

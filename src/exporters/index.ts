@@ -20,3 +20,4 @@ export type { OtelSpan } from './otel-spans.js';
 export { webhookExporter, webhookBody, slackEscape, type WebhookExporterOptions, type WebhookFormat } from './webhook.js';
 export { jsonlExporter, type JsonlExporterOptions } from './jsonl.js';
 export { consoleExporter, formatPretty, type ConsoleExporterOptions } from './console.js';
+export { alertmanagerExporter, toPostableAlert, type AlertmanagerExporterOptions, type PostableAlert } from './alertmanager.js';
