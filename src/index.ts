@@ -12,6 +12,7 @@ import { Observer, type ObserverOptions, type Storage } from './core/index.js';
 import { memoryStorage } from './storage/memory.js';
 import { defaultAnalyzers } from './analyzers/defaults.js';
 import { renderMarkdownReport } from './analyzers/report.js';
+import { redaction, type RedactionOptions } from './redaction/transform.js';
 
 export * from './core/index.js';
 export { memoryStorage, type MemoryStorageOptions } from './storage/memory.js';
@@ -26,6 +27,20 @@ export interface CreateObserverOptions extends Omit<ObserverOptions, 'storage'> 
   analyzers?: ObserverOptions['analyzers'];
   /** Renders `report()`. Default `renderMarkdownReport` (insights, slowest operations, cost, regressions, workflows). */
   report?: ObserverOptions['report'];
+  /**
+   * Redaction of secrets and personal data before events are stored or exported (see
+   * docs/security.md). `true`: every category, masked, before storage and every exporter.
+   * A `RedactionOptions` object: categories, modes (`mask`, `hash`, `drop`) and sinks as given.
+   * `false`: none. Default: secrets masked before every exporter (storage keeps events whole).
+   */
+  redact?: boolean | RedactionOptions;
+}
+
+/** The transform the `redact` option stands for. */
+function redactionFor(redact: boolean | RedactionOptions | undefined) {
+  if (redact === false) return [];
+  if (redact === undefined) return [redaction({ categories: ['secrets'], sinks: { storage: false } })];
+  return [redaction(redact === true ? {} : redact)];
 }
 
 /**
@@ -34,9 +49,10 @@ export interface CreateObserverOptions extends Omit<ObserverOptions, 'storage'> 
  * options you give. Throws only for invalid options; after that, no call throws into the host.
  */
 export function createObserver(options: CreateObserverOptions = {}): Observer {
-  const { storage, analyzers, report, ...rest } = options;
+  const { storage, analyzers, report, redact, ...rest } = options;
   return new Observer({
     ...rest,
+    transforms: [...redactionFor(redact), ...(rest.transforms ?? [])],
     analyzers: analyzers ?? defaultAnalyzers(),
     report: report ?? renderMarkdownReport,
     storage: storage === false ? undefined : storage ?? memoryStorage(),

@@ -51,7 +51,7 @@ describe('package', () => {
 });
 
 describe('architecture', () => {
-  const families = ['runners', 'analyzers', 'storage', 'exporters'];
+  const families = ['runners', 'analyzers', 'storage', 'exporters', 'redaction'];
   const tsFiles = (dir: string) => readdirSync(join(root, 'src', dir)).filter((f) => f.endsWith('.ts')).map((f) => join(root, 'src', dir, f));
 
   it('src/core imports no plugin family', () => {
