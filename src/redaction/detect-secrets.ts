@@ -179,7 +179,9 @@ export function scanConnectionStrings(text: string, out: TextMatch[]): void {
   const re = /(?:password|pwd)[ \t]{0,3}=[ \t]{0,3}/gi;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
-    const before = m.index > 0 ? text.charCodeAt(m.index - 1) : 59;
+    // Upper-case PWD= is the shell's working directory, not a password.
+    if (m[0].startsWith('PWD')) continue;
+    const before = m.index > 0 ? text.charCodeAt(m.index - 1) : 10;
     if (before !== 59 && !isSpace(before) && before !== 34 && before !== 39 && before !== 38 && before !== 63) continue; // ; space " ' & ?
     const start = m.index + m[0].length;
     let end = start;
@@ -238,7 +240,7 @@ export function scanEnvAssignments(text: string, out: TextMatch[]): void {
 
 /** Key names whose value is a secret whatever it looks like (normalized: lower case, no `-`, `_`, `.`). */
 const SECRET_KEYS =
-  /(?:password|passwd|passphrase|secret|apikey|accesskey|secretkey|privatekey|accesstoken|authtoken|refreshtoken|idtoken|bearertoken|sessiontoken|apitoken|clientsecret|^token|^authorization|^cookie|^setcookie)$/;
+  /(?:password|passwd|passphrase|secret|apikey|accesskey|secretkey|privatekey|encryptionkey|signingkey|masterkey|accesstoken|authtoken|refreshtoken|idtoken|bearertoken|sessiontoken|apitoken|clientsecret|^token|^authorization|^cookie|^setcookie)$/;
 
 export function isSecretKeyName(key: string): boolean {
   if (key.length < 3 || key.length > 64) return false;
