@@ -161,9 +161,21 @@ export function createEngine(options: RedactorOptions, categories: ReadonlySet<R
 
     const DROP = Symbol('drop');
 
-    function walk(value: unknown, path: string, findings: Finding[], depth: number, stack: object[], secretKey: boolean): unknown {
+    /** The field path, built only when a finding needs it (most fields have none). */
+    function pathOf(parts: readonly (string | number)[]): string {
+      let out = '';
+      for (const part of parts) out = typeof part === 'number' ? `${out}[${part}]` : out === '' ? part : `${out}.${part}`;
+      return out;
+    }
+
+    function walk(value: unknown, parts: (string | number)[], findings: Finding[], depth: number, stack: object[], secretKey: boolean): unknown {
       if (typeof value === 'string') {
-        const out = redactString(value, path, findings, secretKey, true);
+        const before = findings.length;
+        const out = redactString(value, '', findings, secretKey, true);
+        if (findings.length > before) {
+          const path = pathOf(parts);
+          for (let i = before; i < findings.length; i++) findings[i]!.path = path;
+        }
         return out === undefined ? DROP : out;
       }
       if (typeof value !== 'object' || value === null) return value;
@@ -178,7 +190,9 @@ export function createEngine(options: RedactorOptions, categories: ReadonlySet<R
           let copy: unknown[] | undefined;
           for (let i = 0; i < value.length; i++) {
             const item = value[i] as unknown;
-            const next = walk(item, `${path}[${i}]`, findings, depth + 1, stack, false);
+            parts.push(i);
+            const next = walk(item, parts, findings, depth + 1, stack, false);
+            parts.pop();
             if (next !== item) {
               copy ??= value.slice();
               copy[i] = next === DROP ? null : next;
@@ -191,7 +205,9 @@ export function createEngine(options: RedactorOptions, categories: ReadonlySet<R
         for (const key of Object.keys(record)) {
           const item = record[key];
           const isSecret = fieldNames && typeof item === 'string' && isSecretKeyName(key);
-          const next = walk(item, path === '' ? key : `${path}.${key}`, findings, depth + 1, stack, isSecret);
+          parts.push(key);
+          const next = walk(item, parts, findings, depth + 1, stack, isSecret);
+          parts.pop();
           if (next !== item) {
             copy ??= { ...record };
             if (next === DROP) delete copy[key];
@@ -206,7 +222,7 @@ export function createEngine(options: RedactorOptions, categories: ReadonlySet<R
 
     const redactValue = <T>(value: T, path = ''): Redacted<T> => {
       const findings: Finding[] = [];
-      const out = walk(value, path, findings, 0, [], false);
+      const out = walk(value, path === '' ? [] : [path], findings, 0, [], false);
       const result = (out === DROP ? undefined : out) as T;
       return { value: result, findings, changed: result !== value };
     };
