@@ -87,7 +87,10 @@ export function ssnValid(area: string, group: string, serial: string): boolean {
 export function jwtHeaderValid(part: string): boolean {
   if (part.length > 2000) return false;
   try {
-    const header = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
+    const text = Buffer.from(part, 'base64url').toString('utf8');
+    // Checked before JSON.parse: a failed parse (an exception) costs ~10x the test.
+    if (!text.includes('"alg"') || !text.endsWith('}')) return false;
+    const header = JSON.parse(text) as unknown;
     return typeof header === 'object' && header !== null && typeof (header as { alg?: unknown }).alg === 'string';
   } catch {
     return false;
