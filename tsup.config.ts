@@ -12,6 +12,7 @@ export const entries = {
   'storage/index': 'src/storage/index.ts',
   'exporters/index': 'src/exporters/index.ts',
   'guardrails/index': 'src/guardrails/index.ts',
+  'redaction/index': 'src/redaction/index.ts',
   'testing/index': 'src/testing/index.ts',
   'cli/index': 'src/cli/index.ts',
 };

@@ -12,6 +12,8 @@ import { Observer, type ObserverOptions, type Storage } from './core/index.js';
 import { memoryStorage } from './storage/memory.js';
 import { defaultAnalyzers } from './analyzers/defaults.js';
 import { renderMarkdownReport } from './analyzers/report.js';
+import { redaction, type RedactionOptions } from './redaction/transform.js';
+import { auditLog, type AuditLogOptions } from './storage/audit-log.js';
 
 export * from './core/index.js';
 export { memoryStorage, type MemoryStorageOptions } from './storage/memory.js';
@@ -26,6 +28,42 @@ export interface CreateObserverOptions extends Omit<ObserverOptions, 'storage'> 
   analyzers?: ObserverOptions['analyzers'];
   /** Renders `report()`. Default `renderMarkdownReport` (insights, slowest operations, cost, regressions, workflows). */
   report?: ObserverOptions['report'];
+  /**
+   * Redaction of secrets and personal data before events are stored or exported (see
+   * docs/security.md). `true`: every category, masked, before storage and every exporter.
+   * A `RedactionOptions` object: categories, modes (`mask`, `hash`, `drop`) and sinks as given.
+   * `false`: none. Default: secrets masked before every exporter (storage keeps events whole).
+   */
+  redact?: boolean | RedactionOptions;
+  /**
+   * A tamper-evident audit log (see docs/security.md): a directory, or `AuditLogOptions`. It
+   * records guardrail decisions, alerts, redaction findings, plugin failures and the
+   * configuration at start (with `events: 'all'`, every event), after exporter redaction.
+   * Default none.
+   */
+  audit?: string | AuditLogOptions;
+}
+
+/** The configuration recorded at the start of an audit log: names and settings, no secrets. */
+function describeConfig(options: CreateObserverOptions, analyzerNames: string[]): Record<string, unknown> {
+  const redact = options.redact;
+  return {
+    startedAt: new Date().toISOString(),
+    pid: process.pid,
+    sessionId: options.sessionId,
+    redact: redact === undefined ? 'default (secrets, exporters)' : redact === true || redact === false ? redact : { categories: redact.categories, mode: redact.mode, modes: redact.modes, sinks: redact.sinks },
+    analyzers: analyzerNames,
+    exporters: (options.exporters ?? []).map((e) => e.name),
+    runners: (options.runners ?? []).map((r) => r.name),
+    storage: options.storage === false ? false : (options.storage?.name ?? 'memory'),
+  };
+}
+
+/** The transform the `redact` option stands for. */
+function redactionFor(redact: boolean | RedactionOptions | undefined) {
+  if (redact === false) return [];
+  if (redact === undefined) return [redaction({ categories: ['secrets'], sinks: { storage: false } })];
+  return [redaction(redact === true ? {} : redact)];
 }
 
 /**
@@ -34,10 +72,17 @@ export interface CreateObserverOptions extends Omit<ObserverOptions, 'storage'> 
  * options you give. Throws only for invalid options; after that, no call throws into the host.
  */
 export function createObserver(options: CreateObserverOptions = {}): Observer {
-  const { storage, analyzers, report, ...rest } = options;
+  const { storage, analyzers, report, redact, audit, ...rest } = options;
+  const chosenAnalyzers = analyzers ?? defaultAnalyzers();
+  const audits =
+    audit === undefined
+      ? []
+      : [auditLog({ ...(typeof audit === 'string' ? { dir: audit } : audit), config: (typeof audit === 'object' ? audit.config : undefined) ?? describeConfig(options, chosenAnalyzers.map((a) => a.name)) })];
   return new Observer({
     ...rest,
-    analyzers: analyzers ?? defaultAnalyzers(),
+    exporters: [...(rest.exporters ?? []), ...audits],
+    transforms: [...redactionFor(redact), ...(rest.transforms ?? [])],
+    analyzers: chosenAnalyzers,
     report: report ?? renderMarkdownReport,
     storage: storage === false ? undefined : storage ?? memoryStorage(),
   });

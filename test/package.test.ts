@@ -51,7 +51,7 @@ describe('package', () => {
 });
 
 describe('architecture', () => {
-  const families = ['runners', 'analyzers', 'storage', 'exporters', 'guardrails'];
+  const families = ['runners', 'analyzers', 'storage', 'exporters', 'guardrails', 'redaction'];
   /** Compatibility shims kept for existing importers (the hook): file -> the other family it re-exports. */
   const shims: Record<string, string> = { 'runners/guardrails.ts': '../guardrails/index.js' };
   const tsFiles = (dir: string) => readdirSync(join(root, 'src', dir)).filter((f) => f.endsWith('.ts')).map((f) => join(root, 'src', dir, f));

@@ -18,6 +18,8 @@ Commands:
   usage  [paths...] [--json] [--since YYYYMMDD] [--until YYYYMMDD] [--timezone TZ]
          Token and cost totals per day, per session and per subagent from Claude Code transcripts
          (default: $CLAUDE_CONFIG_DIR or ~/.claude); figures equal ccusage's.
+  audit  verify|show [--store DIR] [--key KEY] [--json]
+         Check an audit log's hash chain (exit 1 when broken) or list its decisions.
 
 See docs/claude-code.md.
 `;
@@ -33,6 +35,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return (await import('./statusline.js')).runStatuslineCommand(rest);
     case 'usage':
       return (await import('./usage.js')).runUsageCommand(rest);
+    case 'audit':
+      return (await import('./audit.js')).runAuditCommand(rest);
     case undefined:
     case '-h':
     case '--help':

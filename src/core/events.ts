@@ -241,7 +241,7 @@ export interface PluginErrorPayload {
   message: string;
 }
 
-export type PluginKind = 'runner' | 'analyzer' | 'storage' | 'exporter';
+export type PluginKind = 'runner' | 'analyzer' | 'storage' | 'exporter' | 'transform';
 
 /** Payload type of every built-in event type. */
 export interface EventPayloads {

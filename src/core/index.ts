@@ -16,6 +16,7 @@ export {
   type SubscriptionStats,
 } from './subscription.js';
 export * from './plugins.js';
+export type { EventTransform, BatchTransform, SinkInfo, TransformContext } from './transform.js';
 export { orderAnalyzers, type PluginState, type ExporterCounters } from './pipeline.js';
 export { currentScope, runInScope, type ScopeContext } from './context.js';
 export { newTraceId, newSpanId, traceIdFrom } from './ids.js';

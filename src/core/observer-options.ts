@@ -9,6 +9,7 @@ import type { Analyzer, Exporter, Runner, RunnerHealth, Storage } from './plugin
 import type { ReportRenderer } from './report.js';
 import type { PayloadLimits, RepairKind } from './sanitize.js';
 import type { SubscribeOptions, SubscriptionStats } from './subscription.js';
+import type { EventTransform } from './transform.js';
 
 export interface ObserverOptions {
   /** Event sources started with the observer. */
@@ -18,6 +19,12 @@ export interface ObserverOptions {
   /** Where events are kept for `query`. Default none (the root `createObserver` uses in-memory storage). */
   storage?: Storage;
   exporters?: readonly Exporter[];
+  /**
+   * Applied in order to each batch on its way out of the bus, before storage and before each
+   * exporter (redaction is one: `redaction()` from `fleetscope/redaction`). Default none (the
+   * root `createObserver` adds secret redaction for exporters; see its `redact` option).
+   */
+  transforms?: readonly EventTransform[];
   /** Session of events emitted outside any `session()` scope. Default a random `session-…` id. */
   sessionId?: string;
   /** Agent of events emitted outside any `agent()` scope. Default `main`. */
@@ -72,6 +79,11 @@ export interface ObserverStats {
   runners: Record<string, RunnerHealth>;
   exporters: Record<string, ExporterCounters & Record<string, unknown>>;
   storage?: Record<string, unknown>;
+  /**
+   * Each transform's own counters under its name (redaction: findings per category, ...), plus
+   * `withheldBatches`: batches not delivered to a sink because a transform failed on them.
+   */
+  transforms: Record<string, Record<string, unknown>> & { withheldBatches?: number };
   /** Failures of the observer itself (flush timeouts, ...). */
   errors: number;
   /** Guardrail checks that threw (the call went on unchecked). */
@@ -90,7 +102,7 @@ export function checkOptions(options: ObserverOptions): void {
     throw new FleetscopeError(`[fleetscope] invalid option: ${message}`, { operation: 'options' });
   };
   if (typeof options !== 'object' || options === null) fail('options must be an object');
-  for (const key of ['runners', 'analyzers', 'exporters'] as const) {
+  for (const key of ['runners', 'analyzers', 'exporters', 'transforms'] as const) {
     const value = options[key];
     if (value !== undefined && !Array.isArray(value)) fail(`${key} must be an array`);
   }
@@ -107,6 +119,11 @@ export function checkOptions(options: ObserverOptions): void {
   for (const exporter of options.exporters ?? []) {
     if (typeof exporter?.export !== 'function' || typeof exporter.shutdown !== 'function') {
       fail(`exporter "${exporter?.name}" must have export() and shutdown()`);
+    }
+  }
+  for (const transform of options.transforms ?? []) {
+    if (typeof transform?.forSink !== 'function' || typeof transform.name !== 'string') {
+      fail(`transform "${transform?.name}" must have a name and forSink()`);
     }
   }
   const storage = options.storage;

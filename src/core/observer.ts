@@ -108,6 +108,7 @@ export class Observer {
         exportTimeoutMs: options.exportTimeoutMs ?? 30_000,
         stopTimeoutMs: this.flushTimeoutMs,
         storageBuffer: options.storageBuffer ?? {},
+        transforms: options.transforms ?? [],
       },
       {
         storage: options.storage,
@@ -322,10 +323,17 @@ export class Observer {
       runners: this.pipeline.runnerHealth(),
       exporters: this.pipeline.exporterStats(),
       storage: this.pipeline.storageStats(),
+      transforms: this.transformStats(),
       errors: this.observerErrors,
       guardrailErrors: this.guardrailErrors,
       closed: this.closed,
     };
+  }
+
+  private transformStats(): ObserverStats['transforms'] {
+    const out: ObserverStats['transforms'] = this.pipeline.transformStats();
+    if (this.pipeline.transformFailures > 0) out.withheldBatches = this.pipeline.transformFailures;
+    return out;
   }
 
   /** Resolves when every runner's `start` has settled. */

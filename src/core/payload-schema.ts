@@ -16,7 +16,7 @@ const AGENT_STATUSES = ['success', 'error', 'cancelled'] as const;
 const ROLES = ['user', 'assistant', 'system', 'notification'] as const;
 const INSIGHT_CATEGORIES = ['performance', 'cost', 'reliability', 'efficiency', 'quality'] as const;
 const INSIGHT_PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
-const PLUGIN_KINDS = ['runner', 'analyzer', 'storage', 'exporter'] as const;
+const PLUGIN_KINDS = ['runner', 'analyzer', 'storage', 'exporter', 'transform'] as const;
 
 /** Payload schemas of the built-in types; `any` fields are sanitized with the rest. */
 export const PAYLOAD_SPECS: Record<BuiltinEventType, readonly FieldSpec[]> = {

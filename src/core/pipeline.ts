@@ -16,6 +16,7 @@ import type {
   Storage,
 } from './plugins.js';
 import type { SubscribeOptions, Subscription } from './subscription.js';
+import type { BatchTransform, EventTransform, SinkInfo } from './transform.js';
 
 export interface PipelineDeps {
   bus: EventBus;
@@ -26,6 +27,8 @@ export interface PipelineDeps {
   exportTimeoutMs: number;
   stopTimeoutMs: number;
   storageBuffer: Omit<SubscribeOptions, 'signal'>;
+  /** Applied, in order, to each batch on its way to storage and to each exporter. */
+  transforms?: readonly EventTransform[];
 }
 
 export interface PluginState {
@@ -107,12 +110,15 @@ export class Pipeline {
   private readonly runners: { runner: Runner; started: Promise<void> }[] = [];
   private storageSlot: { storage: Storage; subscription: Subscription; done: Promise<void> } | undefined;
   private readonly abort = new AbortController();
+  /** Batches a transform failed on, so that they were not delivered (fail closed). */
+  transformFailures = 0;
 
   constructor(
     private readonly deps: PipelineDeps,
     parts: { storage?: Storage; analyzers: readonly Analyzer[]; exporters: readonly Exporter[]; runners: readonly Runner[] },
   ) {
     for (const analyzer of parts.analyzers) this.analyzerByName.set(analyzer.name, analyzer);
+    for (const transform of deps.transforms ?? []) this.register(transform.name, 'transform');
     // Consumers first, sources last, so that no event a runner emits at start is missed.
     if (parts.storage !== undefined) this.startStorage(parts.storage);
     for (const analyzer of orderAnalyzers(parts.analyzers)) this.startAnalyzer(analyzer);
@@ -144,8 +150,11 @@ export class Pipeline {
   private startStorage(storage: Storage): void {
     this.register(storage.name, 'storage');
     const subscription = this.deps.bus.subscribe({}, { name: `storage:${storage.name}`, ...this.deps.storageBuffer });
+    const transform = this.transformFor({ kind: 'storage', name: storage.name });
     const done = (async () => {
-      for await (const batch of subscription) {
+      for await (const raw of subscription) {
+        const batch = transform === undefined ? raw : transform(raw);
+        if (batch === undefined || batch.length === 0) continue;
         try {
           await callAsync(() => storage.append(batch));
         } catch (error) {
@@ -198,8 +207,11 @@ export class Pipeline {
     });
     const counters: ExporterCounters = { batches: 0, exported: 0, failedBatches: 0, failedEvents: 0, timeouts: 0 };
     const what = `[fleetscope] exporter "${exporter.name}" export`;
+    const transform = this.transformFor({ kind: 'exporter', name: exporter.name });
     const done = (async () => {
-      for await (const batch of subscription) {
+      for await (const raw of subscription) {
+        const batch = transform === undefined ? raw : transform(raw);
+        if (batch === undefined || batch.length === 0) continue;
         counters.batches++;
         try {
           const result = await withTimeout(callAsync(() => exporter.export(batch)), this.deps.exportTimeoutMs, what);
@@ -218,6 +230,57 @@ export class Pipeline {
       }
     })();
     this.exporters.push({ exporter, subscription, counters, done });
+  }
+
+  /**
+   * The composition of every transform that applies to `sink`, decided once here; undefined
+   * when none does (the sink then pays nothing). The composed function never throws: a
+   * transform that fails withholds the batch from that sink (fail closed) and is counted.
+   */
+  private transformFor(sink: SinkInfo): ((batch: readonly FleetEvent[]) => readonly FleetEvent[] | undefined) | undefined {
+    const steps: { name: string; run: BatchTransform }[] = [];
+    for (const transform of this.deps.transforms ?? []) {
+      const source = `transform:${transform.name}`;
+      const emitter = this.deps.makeSink(source);
+      try {
+        const run = transform.forSink(sink, {
+          emit: (event) => emitter.emit(event),
+          reportError: (error, operation = 'transform') => this.fail('transform', transform.name, operation, error),
+          now: this.deps.now,
+        });
+        if (run !== undefined) steps.push({ name: transform.name, run });
+      } catch (error) {
+        // A transform that cannot set itself up for a sink must not let batches through unchanged.
+        this.fail('transform', transform.name, 'forSink', error);
+        steps.push({ name: transform.name, run: () => { throw error; } });
+      }
+    }
+    if (steps.length === 0) return undefined;
+    return (batch) => {
+      let out = batch;
+      for (const step of steps) {
+        try {
+          out = step.run(out);
+        } catch (error) {
+          this.transformFailures++;
+          this.fail('transform', step.name, `transform for ${sink.kind} ${sink.name}`, error);
+          return undefined;
+        }
+      }
+      return out;
+    };
+  }
+
+  transformStats(): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const transform of this.deps.transforms ?? []) {
+      try {
+        out[transform.name] = transform.stats?.() ?? {};
+      } catch (error) {
+        out[transform.name] = { statsError: errorMessage(error) };
+      }
+    }
+    return out;
   }
 
   private countExportFailure(counters: ExporterCounters, batch: readonly FleetEvent[], error: unknown): void {

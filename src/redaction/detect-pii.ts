@@ -1,0 +1,222 @@
+/**
+ * Personal-data detectors, linear like the secret ones: bounded patterns anchored on a digit, a
+ * `+` or a letter pair, or hand-written scans anchored on `@` and `:`; every match is then
+ * checked (NANP rules, E.164 calling codes, SSA rules, Luhn and issuer prefixes, mod-97 and the
+ * country's IBAN length, octet ranges, `net.isIP`).
+ */
+import { isIP } from 'node:net';
+import type { TextMatch } from './categories.js';
+import { cardIssuerValid, ibanLength, ibanValid, internationalNumberValid, luhnValid, nanpValid, ssnValid } from './checksums.js';
+import { isAlnum } from './detect-secrets.js';
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isWordChar = (c: number) => isAlnum(c) || c === 95;
+const isLocalChar = (c: number) => isAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45; // . _ % + -
+const isDomainChar = (c: number) => isAlnum(c) || c === 46 || c === 45;
+
+/** Domain endings that are file types: `icon@2x.png` is an asset, not an address. */
+const FILE_ENDINGS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'ico', 'js', 'mjs', 'cjs', 'ts', 'tsx', 'jsx', 'css', 'json', 'md', 'html', 'map', 'txt', 'yaml', 'yml', 'lock', 'py', 'rb', 'go', 'rs']);
+
+export function scanEmails(text: string, out: TextMatch[]): void {
+  let pos = 0;
+  let at: number;
+  while ((at = text.indexOf('@', pos)) !== -1) {
+    pos = at + 1;
+    let s = at;
+    while (s > 0 && at - s < 64 && isLocalChar(text.charCodeAt(s - 1))) s--;
+    if (s === at || (s > 0 && isLocalChar(text.charCodeAt(s - 1)))) continue;
+    while (s < at && (text.charCodeAt(s) === 46 || text.charCodeAt(s) === 45)) s++;
+    if (s === at || text.charCodeAt(at - 1) === 46) continue;
+    if (s >= 3 && text.startsWith('://', s - 3)) continue; // user@host of a URL
+    let d = at + 1;
+    while (d < text.length && d - at <= 253 && isDomainChar(text.charCodeAt(d))) d++;
+    pos = Math.max(pos, d);
+    while (d > at + 1 && (text.charCodeAt(d - 1) === 46 || text.charCodeAt(d - 1) === 45)) d--;
+    const domain = text.slice(at + 1, d);
+    const lastDot = domain.lastIndexOf('.');
+    if (lastDot < 1 || domain.includes('..') || domain.startsWith('-')) continue;
+    const tld = domain.slice(lastDot + 1);
+    if (!/^[A-Za-z]{2,24}$/.test(tld) || FILE_ENDINGS.has(tld.toLowerCase())) continue;
+    if (d < text.length && (text.charCodeAt(d) === 64 || isWordChar(text.charCodeAt(d)))) continue;
+    // git@github.com:org/repo is an SSH address.
+    if (text.charCodeAt(d) === 58 && text.slice(s, at) === 'git') continue;
+    out.push({ category: 'email', start: s, end: d });
+  }
+}
+
+const NANP = /(?:\+1[ .-]?|1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}/g;
+const INTERNATIONAL = /\+\d[\d .()-]{6,22}\d/g;
+/** A character before a number that makes it part of something else (an id, a version, a path). */
+const joinsBefore = (c: number) => isWordChar(c) || c === 45 || c === 46 || c === 43 || c === 47 || c === 35;
+const joinsAfter = (text: string, i: number) => {
+  const c = text.charCodeAt(i);
+  if (isWordChar(c)) return true;
+  return (c === 45 || c === 46 || c === 47) && isDigit(text.charCodeAt(i + 1));
+};
+
+/**
+ * Phone numbers in a written format: NANP (`(415) 555-2671`, `415-555-2671`, `+1 415 555 2671`)
+ * and international (`+44 20 7946 0958`). Unformatted digit runs are left alone: they are order
+ * numbers and timestamps far more often than phone numbers.
+ */
+export function scanPhones(text: string, out: TextMatch[]): void {
+  NANP.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = NANP.exec(text)) !== null) {
+    const start = m.index;
+    const end = start + m[0].length;
+    if (start > 0 && joinsBefore(text.charCodeAt(start - 1))) continue;
+    if (end < text.length && joinsAfter(text, end)) continue;
+    const digits = m[0].replace(/\D/g, '');
+    if (!nanpValid(digits.length === 11 ? digits.slice(1) : digits)) continue;
+    out.push({ category: 'phone', start, end });
+  }
+  if (text.indexOf('+') === -1) return;
+  INTERNATIONAL.lastIndex = 0;
+  while ((m = INTERNATIONAL.exec(text)) !== null) {
+    const start = m.index;
+    const end = start + m[0].length;
+    if (start > 0 && (isWordChar(text.charCodeAt(start - 1)) || text.charCodeAt(start - 1) === 43)) continue;
+    if (end < text.length && joinsAfter(text, end)) continue;
+    const raw = m[0];
+    if (/[ .()-]{2}/.test(raw.replace(/\) /g, ')').replace(/ \(/g, '('))) continue;
+    if (raw.startsWith('+1') && /^\+1[ .-]?\(?\d{3}/.test(raw)) {
+      const digits = raw.replace(/\D/g, '');
+      if (digits.length !== 11 || !nanpValid(digits.slice(1))) continue;
+    } else if (!internationalNumberValid(raw.replace(/\D/g, ''))) continue;
+    out.push({ category: 'phone', start, end });
+  }
+}
+
+const SSN = /\d{3}-\d{2}-\d{4}/g;
+const SSN_LABELLED = /\b(?:ssn|social security(?: number| no\.?)?)[ \t]{0,3}[:#]?[ \t]{0,3}(\d{9})\b/gi;
+
+export function scanSsns(text: string, out: TextMatch[]): void {
+  SSN.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = SSN.exec(text)) !== null) {
+    const start = m.index;
+    const end = start + 11;
+    if (start > 0 && joinsBefore(text.charCodeAt(start - 1))) continue;
+    if (end < text.length && joinsAfter(text, end)) continue;
+    if (!ssnValid(m[0].slice(0, 3), m[0].slice(4, 6), m[0].slice(7))) continue;
+    out.push({ category: 'ssn', start, end });
+  }
+  if (!/ss|social/i.test(text)) return;
+  SSN_LABELLED.lastIndex = 0;
+  while ((m = SSN_LABELLED.exec(text)) !== null) {
+    const digits = m[1]!;
+    if (!ssnValid(digits.slice(0, 3), digits.slice(3, 5), digits.slice(5))) continue;
+    const end = m.index + m[0].length;
+    out.push({ category: 'ssn', start: end - 9, end });
+  }
+}
+
+const CARD = /\d(?:[ -]?\d){11,18}/g;
+
+/** Card numbers: 12-19 digits, grouped as cards print them, a known issuer prefix, Luhn-valid. */
+export function scanCards(text: string, out: TextMatch[]): void {
+  CARD.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = CARD.exec(text)) !== null) {
+    const start = m.index;
+    let end = start + m[0].length;
+    if (start > 0 && (joinsBefore(text.charCodeAt(start - 1)) || isDigit(text.charCodeAt(start - 1)))) continue;
+    if (end < text.length && isDigit(text.charCodeAt(end))) {
+      while (end < text.length && isDigit(text.charCodeAt(end))) end++;
+      CARD.lastIndex = end;
+      continue;
+    }
+    if (end < text.length && joinsAfter(text, end)) continue;
+    const raw = m[0];
+    const groups = raw.split(/[ -]/);
+    if (groups.length > 1) {
+      const separators = raw.replace(/\d/g, '');
+      if (separators !== separators[0]!.repeat(separators.length)) continue;
+      const sizes = groups.map((g) => g.length).join('-');
+      const fours = groups.slice(0, -1).every((g) => g.length === 4) && groups.at(-1)!.length <= 4;
+      if (!fours && sizes !== '4-6-5' && sizes !== '4-6-4') continue;
+    }
+    const digits = groups.join('');
+    if (!cardIssuerValid(digits) || !luhnValid(digits)) continue;
+    out.push({ category: 'credit_card', start, end });
+  }
+}
+
+const IBAN = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,8}(?: ?[A-Z0-9]{1,3})?/g;
+
+export function scanIbans(text: string, out: TextMatch[]): void {
+  IBAN.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = IBAN.exec(text)) !== null) {
+    const start = m.index;
+    if (start > 0 && isWordChar(text.charCodeAt(start - 1))) continue;
+    const raw = m[0];
+    const expected = ibanLength(raw.slice(0, 2));
+    if (expected === undefined) continue;
+    // Cut the candidate where the country's length ends; the cut must fall on a group boundary.
+    let count = 0;
+    let end = start;
+    for (let i = 0; i < raw.length && count < expected; i++) {
+      if (raw.charCodeAt(i) !== 32) count++;
+      end = start + i + 1;
+    }
+    if (count < expected) continue;
+    if (end < text.length && isWordChar(text.charCodeAt(end))) continue;
+    IBAN.lastIndex = end;
+    if (!ibanValid(text.slice(start, end).replace(/ /g, ''))) continue;
+    out.push({ category: 'iban', start, end });
+  }
+}
+
+const IPV4 = /\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/g;
+
+export function scanIps(text: string, out: TextMatch[], v4: boolean, v6: boolean): void {
+  if (v4) {
+    IPV4.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = IPV4.exec(text)) !== null) {
+      const start = m.index;
+      const end = start + m[0].length;
+      const before = start > 0 ? text.charCodeAt(start - 1) : 32;
+      if (isWordChar(before) || before === 46 || before === 45) continue;
+      if (end < text.length && (isWordChar(text.charCodeAt(end)) || (text.charCodeAt(end) === 46 && isDigit(text.charCodeAt(end + 1))))) continue;
+      if (!m[0].split('.').every((o) => Number(o) <= 255 && (o.length === 1 || o[0] !== '0'))) continue;
+      // "version 1.2.3.4", "v1.2.3.4" are versions.
+      if (/version\s*:?\s*$|\bv$/i.test(text.slice(Math.max(0, start - 10), start))) continue;
+      out.push({ category: 'ip_address', start, end });
+    }
+  }
+  if (v6) scanIpv6(text, out);
+}
+
+const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+const isV6Char = (c: number) => isHex(c) || c === 58 || c === 46;
+
+function scanIpv6(text: string, out: TextMatch[]): void {
+  let pos = 0;
+  let colon: number;
+  while ((colon = text.indexOf(':', pos)) !== -1) {
+    let s = colon;
+    while (s > 0 && colon - s < 40 && isV6Char(text.charCodeAt(s - 1))) s--;
+    let e = colon;
+    while (e < text.length && e - s < 46 && isV6Char(text.charCodeAt(e))) e++;
+    pos = e + 1;
+    if ((s > 0 && (isWordChar(text.charCodeAt(s - 1)) || isV6Char(text.charCodeAt(s - 1)))) || (e < text.length && (isWordChar(text.charCodeAt(e)) || isV6Char(text.charCodeAt(e))))) {
+      while (pos < text.length && isV6Char(text.charCodeAt(pos))) pos++;
+      continue;
+    }
+    while (e > s && text.charCodeAt(e - 1) === 46) e--;
+    const candidate = text.slice(s, e);
+    let colons = 0;
+    let hex = 0;
+    for (let i = 0; i < candidate.length; i++) {
+      const c = candidate.charCodeAt(i);
+      if (c === 58) colons++;
+      else if (isHex(c)) hex++;
+    }
+    if (colons < 2 || (hex < 3 && candidate !== '::1')) continue;
+    if (isIP(candidate) !== 6) continue;
+    out.push({ category: 'ip_address', start: s, end: e });
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * Secret detectors. Each one is linear in the text's length: a pattern starts with a literal
+ * (so the regex engine only tries where that literal is), its quantifiers are bounded or end the
+ * pattern (so a failed attempt cannot re-scan what a previous one read), and the free-form ones
+ * (JWT, PEM, URL passwords, KEY=value) are hand-written scans anchored on one character that
+ * jump past what they have read. The 1 MB adversarial strings of bench/redaction.bench.ts check it.
+ */
+import type { RedactionCategory, TextMatch } from './categories.js';
+import { jwtHeaderValid } from './checksums.js';
+
+export const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isTokenChar = (c: number): boolean => isAlnum(c) || c === 95 || c === 45; // _ -
+const isBase64Url = isTokenChar;
+const isBase64 = (c: number): boolean => isAlnum(c) || c === 43 || c === 47; // + /
+const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11;
+
+interface TokenRule {
+  category: RedactionCategory;
+  pattern: RegExp;
+  /** Characters that may not follow the match (the token would be longer than the format allows). */
+  follow: (c: number) => boolean;
+  check?: (token: string) => boolean;
+}
+
+const hasUpperLowerDigit = (t: string) => /[A-Z]/.test(t) && /[a-z]/.test(t) && /\d/.test(t);
+
+const TOKEN_RULES: TokenRule[] = [
+  { category: 'anthropic_key', pattern: /sk-ant-[a-z]{2,12}\d{0,3}-[A-Za-z0-9_-]{32,}/g, follow: isTokenChar },
+  {
+    category: 'openai_key',
+    pattern: /sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|sk-[A-Za-z0-9]{32,}/g,
+    follow: isTokenChar,
+    // Keys are random base62: a run of one case or hex only is something else.
+    check: (t) => t.startsWith('sk-proj-') || t.startsWith('sk-svcacct-') || t.startsWith('sk-admin-') || hasUpperLowerDigit(t),
+  },
+  { category: 'aws_key', pattern: /(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}/g, follow: isAlnum },
+  { category: 'github_token', pattern: /(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{50,}/g, follow: isTokenChar },
+  {
+    category: 'slack_token',
+    pattern: /xox[abposre]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,}|hooks\.slack\.com\/services\/[A-Za-z0-9_/]{20,}/g,
+    follow: isTokenChar,
+    check: (t) => /\d/.test(t),
+  },
+  { category: 'google_api_key', pattern: /AIza[0-9A-Za-z_-]{35}/g, follow: isTokenChar },
+  { category: 'stripe_key', pattern: /[sr]k_(?:live|test)_[0-9A-Za-z]{16,}/g, follow: isTokenChar },
+  { category: 'npm_token', pattern: /npm_[A-Za-z0-9]{36}/g, follow: isAlnum },
+];
+
+/** A quick test for any token prefix, run once before the rules above. */
+const TOKEN_PREFIXES = /sk-|[sr]k_|AKIA|ASIA|A[BCGIRNP][A-Z]A|gh[pousr]_|github_pat_|xox|xapp-|hooks\.slack|AIza|npm_/;
+
+export function scanTokens(text: string, out: TextMatch[], enabled: ReadonlySet<RedactionCategory>): void {
+  if (!TOKEN_PREFIXES.test(text)) return;
+  for (const rule of TOKEN_RULES) {
+    if (!enabled.has(rule.category)) continue;
+    const re = rule.pattern;
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text)) !== null) {
+      const start = m.index;
+      const end = start + m[0].length;
+      if (start > 0 && isAlnum(text.charCodeAt(start - 1))) continue;
+      if (end < text.length && rule.follow(text.charCodeAt(end))) continue;
+      if (rule.check !== undefined && !rule.check(m[0])) continue;
+      out.push({ category: rule.category, start, end });
+    }
+  }
+  if (enabled.has('aws_key') && out.some((f) => f.category === 'aws_key')) awsSecrets(text, out);
+}
+
+/**
+ * An AWS secret access key is 40 characters of base64 with nothing to recognize it by; alone it
+ * looks like any hash. It is reported only beside an access key id in the same text.
+ */
+function awsSecrets(text: string, out: TextMatch[]): void {
+  const re = /[A-Za-z0-9/+]{40}/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    const start = m.index;
+    const end = start + 40;
+    if (start > 0 && (isBase64(text.charCodeAt(start - 1)) || text.charCodeAt(start - 1) === 61)) {
+      re.lastIndex = skipRun(text, end, isBase64);
+      continue;
+    }
+    if (end < text.length && (isBase64(text.charCodeAt(end)) || text.charCodeAt(end) === 61)) {
+      re.lastIndex = skipRun(text, end, isBase64);
+      continue;
+    }
+    // Random base64 of 40 characters has mixed case and digits; a hex digest has not.
+    if (!/[A-Z]/.test(m[0]) || !/[a-z]/.test(m[0])) continue;
+    out.push({ category: 'aws_key', start, end });
+  }
+}
+
+function skipRun(text: string, from: number, test: (c: number) => boolean): number {
+  let i = from;
+  while (i < text.length && test(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** header.payload.signature, base64url parts, a header that decodes to JSON with `alg`. */
+export function scanJwts(text: string, out: TextMatch[]): void {
+  let pos = 0;
+  let i: number;
+  while ((i = text.indexOf('eyJ', pos)) !== -1) {
+    const end1 = skipRun(text, i, isBase64Url);
+    pos = end1;
+    if (i > 0 && isBase64Url(text.charCodeAt(i - 1))) continue;
+    if (end1 - i < 10 || text.charCodeAt(end1) !== 46) continue;
+    const end2 = skipRun(text, end1 + 1, isBase64Url);
+    pos = Math.max(end2, end1 + 1);
+    if (end2 - end1 - 1 < 4 || text.charCodeAt(end2) !== 46) continue;
+    const end3 = skipRun(text, end2 + 1, isBase64Url);
+    pos = end3;
+    if (!jwtHeaderValid(text.slice(i, end1))) continue;
+    out.push({ category: 'jwt', start: i, end: end3 });
+  }
+}
+
+const PEM_HEADER = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/y;
+
+/** A PEM private key block, from BEGIN to END (to the end of the text when END is missing). */
+export function scanPrivateKeys(text: string, out: TextMatch[]): void {
+  let pos = 0;
+  let i: number;
+  while ((i = text.indexOf('-----BEGIN ', pos)) !== -1) {
+    PEM_HEADER.lastIndex = i;
+    if (!PEM_HEADER.test(text)) {
+      pos = i + 11;
+      continue;
+    }
+    const endMarker = text.indexOf('-----END', PEM_HEADER.lastIndex);
+    let end = text.length;
+    if (endMarker !== -1) {
+      const close = text.indexOf('-----', endMarker + 8);
+      end = close === -1 || close - endMarker > 80 ? endMarker + 8 : close + 5;
+    }
+    out.push({ category: 'private_key', start: i, end });
+    pos = end;
+  }
+}
+
+const isUrlDelimiter = (c: number) => c === 47 || c === 63 || c === 35 || c === 34 || c === 39 || c === 60 || c === 62 || isSpace(c);
+
+/** Values that stand for a secret rather than being one: `${VAR}`, `<your key>`, `***`, `xxx`. */
+export function isPlaceholder(value: string): boolean {
+  if (value.length === 0) return true;
+  const c = value.charCodeAt(0);
+  if (c === 36 || c === 60 || c === 123 || c === 37) return true; // $ < { %
+  if (/^(?:\*+|x+|X+|\.+|-+|_+|null|none|undefined|true|false|redacted|your[-_ ].*|<.*>)$/i.test(value)) return true;
+  return value.startsWith('[REDACTED');
+}
+
+/** `scheme://user:password@host`: the password part. */
+export function scanUrlPasswords(text: string, out: TextMatch[]): void {
+  let pos = 0;
+  let i: number;
+  while ((i = text.indexOf('://', pos)) !== -1) {
+    const from = i + 3;
+    const limit = Math.min(text.length, from + 512);
+    let j = from;
+    let at = -1;
+    for (; j < limit; j++) {
+      const c = text.charCodeAt(j);
+      if (isUrlDelimiter(c)) break;
+      if (c === 64) at = j;
+    }
+    pos = Math.max(j, from);
+    if (at === -1) continue;
+    const colon = text.indexOf(':', from);
+    if (colon === -1 || colon >= at - 1) continue;
+    if (isPlaceholder(text.slice(colon + 1, at))) continue;
+    out.push({ category: 'password', start: colon + 1, end: at });
+  }
+}
+
+/** `Password=...;` / `pwd=...;` in a connection string (ADO.NET, ODBC, JDBC properties). */
+export function scanConnectionStrings(text: string, out: TextMatch[]): void {
+  const re = /(?:password|pwd)[ \t]{0,3}=[ \t]{0,3}/gi;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    // Upper-case PWD= is the shell's working directory, not a password.
+    if (m[0].startsWith('PWD')) continue;
+    const before = m.index > 0 ? text.charCodeAt(m.index - 1) : 10;
+    if (before !== 59 && !isSpace(before) && before !== 34 && before !== 39 && before !== 38 && before !== 63) continue; // ; space " ' & ?
+    const start = m.index + m[0].length;
+    let end = start;
+    const limit = Math.min(text.length, start + 1024);
+    while (end < limit) {
+      const c = text.charCodeAt(end);
+      if (c === 59 || c === 38 || c === 34 || c === 39 || isSpace(c)) break;
+      end++;
+    }
+    const terminated = text.charCodeAt(end) === 59 || text.charCodeAt(end) === 38 || before === 59 || before === 38 || before === 63;
+    re.lastIndex = end;
+    if (!terminated || isPlaceholder(text.slice(start, end))) continue;
+    out.push({ category: 'password', start, end });
+  }
+}
+
+const isEnvNameChar = (c: number) => (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+const SECRET_ENV_NAME =
+  /(?:^|_)(?:KEY|APIKEY|SECRETKEY|ACCESSKEY|PRIVATEKEY|SECRET|TOKEN|AUTHTOKEN|ACCESSTOKEN|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?)$/;
+
+/**
+ * `NAME=value` lines of env files and shell output, for upper-case names ending in KEY, SECRET,
+ * TOKEN, PASSWORD (and kin); the value is the finding. `PWD`/`OLDPWD` are directories.
+ */
+export function scanEnvAssignments(text: string, out: TextMatch[]): void {
+  let pos = 0;
+  let e: number;
+  while ((e = text.indexOf('=', pos)) !== -1) {
+    pos = e + 1;
+    let s = e;
+    while (s > 0 && e - s < 128 && isEnvNameChar(text.charCodeAt(s - 1))) s--;
+    if (s === e) continue;
+    const before = s > 0 ? text.charCodeAt(s - 1) : 10;
+    if (!(isSpace(before) || before === 59 || before === 34 || before === 39 || before === 44)) continue;
+    const first = text.charCodeAt(s);
+    if (first >= 48 && first <= 57) continue;
+    const name = text.slice(s, e);
+    if (!SECRET_ENV_NAME.test(name) || name === 'PWD' || name === 'OLDPWD') continue;
+    const next = text.charCodeAt(e + 1);
+    if (next === 61) continue; // ==
+    let start = e + 1;
+    let end = start;
+    const limit = Math.min(text.length, start + 4096);
+    if (next === 34 || next === 39) {
+      start++;
+      end = start;
+      while (end < limit && text.charCodeAt(end) !== next && text.charCodeAt(end) !== 10) end++;
+    } else {
+      while (end < limit && !isSpace(text.charCodeAt(end)) && text.charCodeAt(end) !== 34 && text.charCodeAt(end) !== 39) end++;
+    }
+    pos = Math.max(pos, end);
+    if (isPlaceholder(text.slice(start, end))) continue;
+    out.push({ category: 'env_secret', start, end });
+  }
+}
+
+/** Key names whose value is a secret whatever it looks like (normalized: lower case, no `-`, `_`, `.`). */
+const SECRET_KEYS =
+  /(?:password|passwd|passphrase|secret|apikey|accesskey|secretkey|privatekey|encryptionkey|signingkey|masterkey|accesstoken|authtoken|refreshtoken|idtoken|bearertoken|sessiontoken|apitoken|clientsecret|^token|^authorization|^cookie|^setcookie)$/;
+
+export function isSecretKeyName(key: string): boolean {
+  if (key.length < 3 || key.length > 64) return false;
+  return SECRET_KEYS.test(key.toLowerCase().replace(/[-_.\s]/g, ''));
+}
+
+const isKeyChar = (c: number) => isAlnum(c) || c === 95 || c === 45 || c === 46;
+
+/** `"api_key": "value"` (JSON) and `password: value` (YAML) in text: the value is the finding. */
+export function scanKeyValues(text: string, out: TextMatch[]): void {
+  let pos = 0;
+  let colon: number;
+  while ((colon = text.indexOf(':', pos)) !== -1) {
+    pos = colon + 1;
+    let k = colon;
+    while (k > 0 && colon - k < 8 && (text.charCodeAt(k - 1) === 32 || text.charCodeAt(k - 1) === 9)) k--;
+    let quote = 0;
+    if (k > 0 && (text.charCodeAt(k - 1) === 34 || text.charCodeAt(k - 1) === 39)) {
+      quote = text.charCodeAt(k - 1);
+      k--;
+    }
+    let s = k;
+    while (s > 0 && k - s < 64 && isKeyChar(text.charCodeAt(s - 1))) s--;
+    if (s === k) continue;
+    if (quote !== 0 && text.charCodeAt(s - 1) !== quote) continue;
+    if (quote === 0 && s > 0 && !isSpace(text.charCodeAt(s - 1)) && text.charCodeAt(s - 1) !== 123 && text.charCodeAt(s - 1) !== 44) continue;
+    if (!isSecretKeyName(text.slice(s, k))) continue;
+    let v = colon + 1;
+    while (v < text.length && v - colon < 8 && (text.charCodeAt(v) === 32 || text.charCodeAt(v) === 9)) v++;
+    const open = text.charCodeAt(v);
+    let start = v;
+    let end: number;
+    const limit = Math.min(text.length, v + 4096);
+    if (open === 34 || open === 39) {
+      start = v + 1;
+      end = start;
+      while (end < limit && text.charCodeAt(end) !== open && text.charCodeAt(end) !== 10) {
+        if (text.charCodeAt(end) === 92) end++; // skip the escaped character
+        end++;
+      }
+      if (end >= limit || text.charCodeAt(end) !== open) continue;
+    } else {
+      if (quote !== 0) continue; // "key": 123 / true / { ... } — not a string value
+      end = start;
+      while (end < limit && text.charCodeAt(end) !== 10 && text.charCodeAt(end) !== 13 && text.charCodeAt(end) !== 44 && text.charCodeAt(end) !== 125) end++;
+      while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
+    }
+    pos = Math.max(pos, end);
+    if (isPlaceholder(text.slice(start, end))) continue;
+    out.push({ category: 'env_secret', start, end });
+  }
+}

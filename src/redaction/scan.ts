@@ -1,0 +1,126 @@
+/**
+ * One pass over a string: a character loop counts what the detectors need (digits, `@`, `:`,
+ * `=`, dots, the longest token-like run), and only the detectors whose trigger is there run.
+ * Most strings an agent emits (tool names, statuses, short queries) stop after that loop; short
+ * repeated strings stop at a cache lookup.
+ */
+import type { RedactionCategory, TextMatch } from './categories.js';
+import {
+  scanConnectionStrings,
+  scanEnvAssignments,
+  scanJwts,
+  scanKeyValues,
+  scanPrivateKeys,
+  scanTokens,
+  scanUrlPasswords,
+} from './detect-secrets.js';
+import { scanCards, scanEmails, scanIbans, scanIps, scanPhones, scanSsns } from './detect-pii.js';
+
+/** When two findings overlap, the one earlier in this list wins (the more specific detector). */
+const PRIORITY: readonly RedactionCategory[] = [
+  'private_key', 'anthropic_key', 'openai_key', 'aws_key', 'github_token', 'slack_token', 'google_api_key', 'stripe_key',
+  'npm_token', 'jwt', 'password', 'env_secret', 'secret_field', 'credit_card', 'iban', 'ssn', 'email', 'phone', 'ip_address',
+];
+const RANK = new Map(PRIORITY.map((c, i) => [c, i]));
+
+const TOKEN_CATEGORIES: readonly RedactionCategory[] = [
+  'anthropic_key', 'openai_key', 'aws_key', 'github_token', 'slack_token', 'google_api_key', 'stripe_key', 'npm_token',
+];
+
+/** Shortest string any detector can match ("a@b.co"). */
+const MIN_LENGTH = 6;
+const CACHE_MAX_LENGTH = 256;
+const CACHE_ENTRIES = 4096;
+
+export interface Scanner {
+  /** Findings in `text`, sorted by offset, overlaps resolved. The array is shared: do not modify it. */
+  scan(text: string): readonly TextMatch[];
+  readonly categories: ReadonlySet<RedactionCategory>;
+}
+
+const NONE: readonly TextMatch[] = Object.freeze([]);
+
+export function createScanner(categories: ReadonlySet<RedactionCategory>): Scanner {
+  const has = (c: RedactionCategory) => categories.has(c);
+  const tokens = TOKEN_CATEGORIES.some(has);
+  const secretsByName = has('env_secret');
+  const ipv4 = has('ip_address');
+  const cache = new Map<string, readonly TextMatch[]>();
+
+  function detect(text: string): readonly TextMatch[] {
+    const length = text.length;
+    let digits = 0;
+    let ats = 0;
+    let colons = 0;
+    let equals = 0;
+    let dots = 0;
+    let uppers = 0;
+    let run = 0;
+    let longestRun = 0;
+    for (let i = 0; i < length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 48 && c <= 57) {
+        digits++;
+        run++;
+      } else if (c >= 97 && c <= 122) run++;
+      else if (c >= 65 && c <= 90) {
+        uppers++;
+        run++;
+      } else if (c === 95 || c === 45) run++;
+      else {
+        if (run > longestRun) longestRun = run;
+        run = 0;
+        if (c === 64) ats++;
+        else if (c === 58) colons++;
+        else if (c === 61) equals++;
+        else if (c === 46) dots++;
+      }
+    }
+    if (run > longestRun) longestRun = run;
+
+    const out: TextMatch[] = [];
+    if (tokens && longestRun >= 16) scanTokens(text, out, categories);
+    if (has('jwt') && dots >= 2 && longestRun >= 10) scanJwts(text, out);
+    if (has('private_key') && length >= 30) scanPrivateKeys(text, out);
+    if (has('password') && ats > 0 && colons > 0) scanUrlPasswords(text, out);
+    if (has('password') && equals > 0) scanConnectionStrings(text, out);
+    if (secretsByName && equals > 0 && uppers >= 3) scanEnvAssignments(text, out);
+    if (secretsByName && colons > 0) scanKeyValues(text, out);
+    if (has('email') && ats > 0) scanEmails(text, out);
+    if (has('phone') && digits >= 8) scanPhones(text, out);
+    if (has('ssn') && digits >= 9) scanSsns(text, out);
+    if (has('credit_card') && digits >= 12) scanCards(text, out);
+    if (has('iban') && digits >= 2 && uppers >= 2 && length >= 15) scanIbans(text, out);
+    if (ipv4 && ((digits >= 4 && dots >= 3) || colons >= 2)) scanIps(text, out, digits >= 4 && dots >= 3, colons >= 2);
+    return out.length === 0 ? NONE : resolveOverlaps(out);
+  }
+
+  return {
+    categories,
+    scan(text: string): readonly TextMatch[] {
+      if (text.length < MIN_LENGTH) return NONE;
+      if (text.length > CACHE_MAX_LENGTH) return detect(text);
+      const known = cache.get(text);
+      if (known !== undefined) return known;
+      const found = detect(text);
+      if (cache.size >= CACHE_ENTRIES) cache.clear();
+      cache.set(text, found);
+      return found;
+    },
+  };
+}
+
+/** Sorted by start; of two overlapping findings the higher-priority one is kept. */
+function resolveOverlaps(matches: TextMatch[]): TextMatch[] {
+  matches.sort((a, b) => a.start - b.start || RANK.get(a.category)! - RANK.get(b.category)! || b.end - a.end);
+  const kept: TextMatch[] = [];
+  for (const m of matches) {
+    const last = kept[kept.length - 1];
+    if (last === undefined || m.start >= last.end) {
+      kept.push(m);
+      continue;
+    }
+    if (RANK.get(m.category)! < RANK.get(last.category)!) kept[kept.length - 1] = m;
+  }
+  return kept;
+}

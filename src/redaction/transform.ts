@@ -1,0 +1,163 @@
+/**
+ * Redaction as an `EventTransform`: applied to each batch on its way to storage and to each
+ * exporter, with a policy per sink. Each event is scanned once whatever the number of sinks
+ * (the findings are kept per event object); a sink whose policy finds nothing to change gets the
+ * very same event objects, and a batch with nothing to redact is passed on as is.
+ *
+ * Findings go to analyzers as `redaction.findings` events (one per batch that had any; category,
+ * field path, offset and length of each finding, never the value) and to `stats()`.
+ */
+import type { BatchTransform, EventTransform, FleetEvent, SinkInfo, TransformContext } from '../core/index.js';
+import { ALL_CATEGORIES, type Finding, type RedactionCategory } from './categories.js';
+import { createEngine, resolvePolicy, type RedactionPolicy, type Redactor, type RedactorOptions, type ResolvedPolicy } from './redactor.js';
+
+/** Type of the summary event a redaction puts on the bus for each batch with findings. */
+export const FINDINGS_EVENT_TYPE = 'redaction.findings';
+
+export interface RedactionOptions extends RedactorOptions {
+  /**
+   * Which sinks are redacted, and how: `storage` (the observer's storage), `exporters` (every
+   * exporter), or one sink's own name (beats its kind). `true` applies the top-level policy,
+   * `false` turns redaction off there, a policy object overrides categories and modes for it.
+   * Default `{ storage: true, exporters: true }`.
+   */
+  sinks?: Record<string, boolean | RedactionPolicy>;
+  /** Whether to put a `redaction.findings` event on the bus per batch with findings. Default `true`. */
+  findingsEvents?: boolean;
+  /** Most findings listed in one `redaction.findings` event (the counts are always complete). Default 100. */
+  maxFindingsPerEvent?: number;
+}
+
+/** One finding as the `redaction.findings` event lists it. */
+export interface FindingRecord extends Finding {
+  eventId: string;
+  eventType: string;
+  sessionId: string;
+  agentId: string;
+}
+
+/** Payload of `redaction.findings`. */
+export interface RedactionFindingsPayload {
+  /** Events of the batch that had at least one finding. */
+  events: number;
+  /** Findings per category in those events. */
+  byCategory: Partial<Record<RedactionCategory, number>>;
+  /** Distinct sessions of those events. */
+  sessions: string[];
+  findings: FindingRecord[];
+  /** Findings left out of `findings` (beyond `maxFindingsPerEvent`). */
+  omitted: number;
+}
+
+export interface RedactionStats {
+  [key: string]: unknown;
+  /** Events scanned (each once, whatever the number of sinks). */
+  scannedEvents: number;
+  eventsWithFindings: number;
+  /** Findings per category, over every event scanned. */
+  findings: Partial<Record<RedactionCategory, number>>;
+  /** Distinct sessions with at least one finding (counted up to 100,000). */
+  sessions: number;
+  /** Per sink (`storage:<name>`, `exporter:<name>`): events changed before delivery, fields dropped. */
+  sinks: Record<string, { redactedEvents: number }>;
+  /** Strings too long or too deep to scan, replaced whole. */
+  unscanned: number;
+}
+
+const MAX_SESSIONS = 100_000;
+
+/** Redaction of the events on their way to storage and exporters. Throws on an unknown category or mode. */
+export function redaction(options: RedactionOptions = {}): EventTransform {
+  const base = resolvePolicy(options);
+  const sinkPolicies = new Map<string, false | ResolvedPolicy>();
+  for (const [name, value] of Object.entries(options.sinks ?? {})) {
+    if (value === false) sinkPolicies.set(name, false);
+    else sinkPolicies.set(name, value === true ? base : resolvePolicy(value, base));
+  }
+  // One scanner for the union of every sink's categories: each event is scanned once.
+  const union = new Set<RedactionCategory>(base.categories);
+  for (const policy of sinkPolicies.values()) if (policy !== false) policy.categories.forEach((c) => union.add(c));
+  const engine = createEngine(options, union);
+  const scanAll = engine.redactorFor({ categories: union, modes: base.modes });
+  const emitFindings = options.findingsEvents ?? true;
+  const maxListed = options.maxFindingsPerEvent ?? 100;
+
+  const scanned = new WeakMap<FleetEvent, readonly Finding[]>();
+  const findingsByCategory = new Map<RedactionCategory, number>();
+  const sessions = new Set<string>();
+  const sinkStats: Record<string, { redactedEvents: number }> = {};
+  let scannedEvents = 0;
+  let eventsWithFindings = 0;
+
+  /** Findings of `event`, scanning it the first time any sink asks. */
+  function findingsOf(event: FleetEvent, fresh: FleetEvent[]): readonly Finding[] {
+    let found = scanned.get(event);
+    if (found !== undefined) return found;
+    // Our own summaries carry paths and ids, never values; scanning them could only loop.
+    found = event.type === FINDINGS_EVENT_TYPE ? [] : scanAll.redactEvent(event).findings;
+    scanned.set(event, found);
+    scannedEvents++;
+    if (found.length > 0) {
+      eventsWithFindings++;
+      for (const f of found) findingsByCategory.set(f.category, (findingsByCategory.get(f.category) ?? 0) + 1);
+      if (sessions.size < MAX_SESSIONS) sessions.add(event.sessionId);
+      fresh.push(event);
+    }
+    return found;
+  }
+
+  function summarize(events: readonly FleetEvent[], context: TransformContext): void {
+    const byCategory: Partial<Record<RedactionCategory, number>> = {};
+    const batchSessions = new Set<string>();
+    const listed: FindingRecord[] = [];
+    let omitted = 0;
+    for (const event of events) {
+      batchSessions.add(event.sessionId);
+      for (const f of scanned.get(event) ?? []) {
+        byCategory[f.category] = (byCategory[f.category] ?? 0) + 1;
+        if (listed.length < maxListed) {
+          listed.push({ ...f, eventId: event.id, eventType: event.type, sessionId: event.sessionId, agentId: event.agentId });
+        } else omitted++;
+      }
+    }
+    const first = events[0]!;
+    const payload: RedactionFindingsPayload = { events: events.length, byCategory, sessions: [...batchSessions].slice(0, 100), findings: listed, omitted };
+    context.emit({ type: FINDINGS_EVENT_TYPE, severity: 'warning', sessionId: first.sessionId, agentId: first.agentId, payload: payload as unknown as Record<string, unknown> });
+  }
+
+  return {
+    name: 'redaction',
+    forSink(sink: SinkInfo, context: TransformContext): BatchTransform | undefined {
+      const policy = sinkPolicies.get(sink.name) ?? sinkPolicies.get(sink.kind === 'storage' ? 'storage' : 'exporters') ?? base;
+      if (policy === false || policy.categories.size === 0) return undefined;
+      const redactor: Redactor = engine.redactorFor(policy);
+      const wanted = policy.categories;
+      const counters = (sinkStats[`${sink.kind}:${sink.name}`] = { redactedEvents: 0 });
+      return (batch) => {
+        let out: FleetEvent[] | undefined;
+        const fresh: FleetEvent[] = [];
+        for (let i = 0; i < batch.length; i++) {
+          const event = batch[i]!;
+          const found = findingsOf(event, fresh);
+          let next = event;
+          if (found.length > 0 && found.some((f) => wanted.has(f.category))) {
+            next = redactor.redactEvent(event).value;
+            if (next !== event) counters.redactedEvents++;
+          }
+          if (next !== event && out === undefined) out = batch.slice(0, i);
+          out?.push(next);
+        }
+        if (emitFindings && fresh.length > 0) summarize(fresh, context);
+        return out ?? batch;
+      };
+    },
+    stats(): RedactionStats {
+      const findings: Partial<Record<RedactionCategory, number>> = {};
+      for (const category of ALL_CATEGORIES) {
+        const n = findingsByCategory.get(category);
+        if (n !== undefined) findings[category] = n;
+      }
+      return { scannedEvents, eventsWithFindings, findings, sessions: sessions.size, sinks: structuredClone(sinkStats), unscanned: engine.unscanned() };
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * Redaction as the observer applies it: before storage and before each exporter, a policy per
+ * sink, counts in stats(), findings on the bus as `redaction.findings`, fail closed.
+ */
+import { describe, expect, it } from 'vitest';
+import { createObserver, createCoreObserver, type EventTransform, type Exporter, type FleetEvent } from '../../src/index.js';
+import { redaction, type RedactionFindingsPayload } from '../../src/redaction/index.js';
+
+function recordingExporter(name = 'rec'): Exporter & { events: FleetEvent[] } {
+  const events: FleetEvent[] = [];
+  return {
+    name,
+    events,
+    async export(batch) {
+      events.push(...batch);
+      return { code: 'success' };
+    },
+    async shutdown() {},
+  };
+}
+
+const AWS_ID = 'AKIAIOSFODNN7EXAMPLE';
+const EMAIL = 'alice.smith@example.com';
+
+describe('redaction in the observer', () => {
+  it('by default masks secrets before exporters and leaves storage whole', async () => {
+    const exporter = recordingExporter();
+    const observer = createObserver({ analyzers: [], exporters: [exporter] });
+    observer.emit({ type: 'tool.end', payload: { toolName: 'Bash', status: 'success', output: `id ${AWS_ID} mail ${EMAIL}` } });
+    await observer.flush();
+    const exported = exporter.events.find((e) => e.type === 'tool.end')!;
+    // Secrets only by default: the email stays, the key id goes.
+    expect((exported.payload as { output: string }).output).toBe(`id [REDACTED:aws_key] mail ${EMAIL}`);
+    const stored = (await observer.query({ types: ['tool.end'] })).events[0]!;
+    expect((stored.payload as { output: string }).output).toContain(AWS_ID);
+    await observer.close();
+  });
+
+  it('redact: true masks every category before storage and exporters, counts per category', async () => {
+    const exporter = recordingExporter();
+    const observer = createObserver({ analyzers: [], exporters: [exporter], redact: true });
+    observer.emit({ type: 'message', payload: { role: 'user', text: `mail ${EMAIL}, card 4111 1111 1111 1111` } });
+    observer.emit({ type: 'log', payload: { message: 'ok', fields: { password: 'hunter22', n: 3 } }, attributes: { ip: '10.1.2.3' } });
+    await observer.flush();
+    const stored = (await observer.query({ types: ['message', 'log'] })).events;
+    expect((stored[0]!.payload as { text: string }).text).toBe('mail [REDACTED:email], card [REDACTED:credit_card]');
+    expect(stored[1]!.payload).toEqual({ message: 'ok', fields: { password: '[REDACTED:secret_field]', n: 3 } });
+    expect(stored[1]!.attributes).toEqual({ ip: '[REDACTED:ip_address]' });
+    expect((exporter.events.find((e) => e.type === 'message')!.payload as { text: string }).text).not.toContain(EMAIL);
+    const stats = observer.stats().transforms.redaction as { findings: Record<string, number>; eventsWithFindings: number; sinks: Record<string, { redactedEvents: number }> };
+    // Each event is scanned once even though it reaches two sinks.
+    expect(stats.findings).toEqual({ email: 1, credit_card: 1, secret_field: 1, ip_address: 1 });
+    expect(stats.eventsWithFindings).toBe(2);
+    expect(stats.sinks['storage:memory']!.redactedEvents).toBe(2);
+    expect(stats.sinks['exporter:rec']!.redactedEvents).toBe(2);
+    await observer.close();
+  });
+
+  it('puts the findings on the bus without the values', async () => {
+    const observer = createObserver({ analyzers: [], redact: true, sessionId: 's-1' });
+    const seen: FleetEvent[] = [];
+    observer.on('redaction.findings', (e) => seen.push(e));
+    observer.emit({ type: 'tool.end', payload: { toolName: 'Bash', status: 'success', output: `AWS_SECRET_ACCESS_KEY=abc123def456ghi\nid ${AWS_ID}` } });
+    await observer.flush();
+    expect(seen).toHaveLength(1);
+    const payload = seen[0]!.payload as unknown as RedactionFindingsPayload;
+    expect(payload.byCategory).toEqual({ env_secret: 1, aws_key: 1 });
+    expect(payload.sessions).toEqual(['s-1']);
+    expect(payload.findings.map((f) => [f.category, f.path, f.offset, f.length])).toEqual([
+      ['env_secret', 'payload.output', 22, 15],
+      ['aws_key', 'payload.output', 41, 20],
+    ]);
+    expect(JSON.stringify(payload)).not.toContain('abc123def456ghi');
+    expect(JSON.stringify(payload)).not.toContain(AWS_ID);
+    await observer.close();
+  });
+
+  it('per sink: off for one exporter, hash for another, drop for storage', async () => {
+    const plain = recordingExporter('plain');
+    const hashed = recordingExporter('hashed');
+    const observer = createCoreObserver({
+      exporters: [plain, hashed],
+      storage: undefined,
+      transforms: [redaction({ hashKey: 'k', sinks: { plain: false, hashed: { mode: 'hash' } } })],
+    });
+    observer.emit({ type: 'message', payload: { role: 'user', text: `to ${EMAIL}` } });
+    observer.emit({ type: 'message', payload: { role: 'user', text: `cc ${EMAIL}` } });
+    await observer.flush();
+    const texts = (ex: { events: FleetEvent[] }) => ex.events.filter((e) => e.type === 'message').map((e) => (e.payload as { text: string }).text);
+    expect(texts(plain)).toEqual([`to ${EMAIL}`, `cc ${EMAIL}`]);
+    const [a, b] = texts(hashed);
+    const hash = /\[REDACTED:email:hmac:([0-9a-f]{16})\]/;
+    // Equal values give equal hashes: joinable without being readable.
+    expect(a!.match(hash)![1]).toBe(b!.match(hash)![1]);
+    expect(a).not.toContain('alice');
+    await observer.close();
+  });
+
+  it('passes events without findings through as the same objects', async () => {
+    const exporter = recordingExporter();
+    const observer = createCoreObserver({ exporters: [exporter], transforms: [redaction()] });
+    const event = observer.emit({ type: 'llm.call', payload: { model: 'claude-sonnet-4-5', status: 'success', inputTokens: 10 } })!;
+    await observer.flush();
+    expect(exporter.events[0]).toBe(event);
+    await observer.close();
+  });
+
+  it('a failing transform withholds the batch from that sink and is counted (fail closed)', async () => {
+    const exporter = recordingExporter();
+    const broken: EventTransform = {
+      name: 'broken',
+      forSink: () => () => {
+        throw new Error('boom');
+      },
+    };
+    const errors: string[] = [];
+    const observer = createCoreObserver({ exporters: [exporter], transforms: [broken], onError: (e) => errors.push(e.message) });
+    observer.emit({ type: 'message', payload: { role: 'user', text: 'x' } });
+    await observer.flush();
+    expect(exporter.events.filter((e) => e.type === 'message')).toHaveLength(0);
+    expect(observer.stats().transforms.withheldBatches).toBeGreaterThanOrEqual(1);
+    expect(observer.stats().plugins.broken!.errors).toBeGreaterThanOrEqual(1);
+    expect(errors.some((m) => m.includes('boom'))).toBe(true);
+    await observer.close();
+  });
+
+  it('rejects an unknown category or mode at construction', () => {
+    expect(() => createObserver({ redact: { categories: ['secretz' as never] } })).toThrow(/unknown category "secretz"/);
+    expect(() => redaction({ mode: 'blur' as never })).toThrow(/unknown mode "blur"/);
+  });
+});
