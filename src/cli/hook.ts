@@ -4,7 +4,7 @@
  * It answers first: the guardrail decision for a PreToolUse is made from the payload alone, before
  * anything touches the disk, and printed at once (exit code 2 and the reason on stderr, as Claude
  * Code expects). Only then are the payload's events written to the store (a file log shared by every
- * hook process). A hard deadline (default 2 s) ends the process with the decided exit code whatever
+ * hook process), with secrets redacted first (fleetscope/redaction; on by default). A hard deadline (default 2 s) ends the process with the decided exit code whatever
  * the store is doing: a store on a hung or pathological file system (Node 20's recursive mkdir loops
  * forever under procfs) costs at most the deadline, never the answer. Any other problem exits 0 with
  * a `[fleetscope] ...` line on stderr; the hook never exits 1.
@@ -17,7 +17,9 @@ import { newSpanId } from '../core/ids.js';
 import type { FleetEvent } from '../core/events.js';
 import { HOOK_SOURCE, hookProblem, mapHookPayload, type HookMapping } from '../runners/claude-code-hooks.js';
 import { pendingStartsIn, prepareHookStore, resolveHookStore, type HookStoreLocation } from '../runners/claude-code-hook-store.js';
-import { createGuardrails, rulesFromJson, type GuardrailMatch, type Guardrails } from '../runners/guardrails.js';
+import { createGuardrails, type GuardrailMatch, type Guardrails } from '../guardrails/legacy.js';
+import { rulesFromJson } from '../guardrails/engine.js';
+import { createRedactor, type Redactor } from '../redaction/redactor.js';
 import { fileLogStorage } from '../storage/file-log.js';
 import { parseArgs, stringOption } from './args.js';
 import { readStdin } from './stdin.js';
@@ -41,6 +43,34 @@ function loadGuardrails(file: string | undefined, enabled: boolean, warnings: st
     warnings.push(`rules file ${file} ignored, default rules apply: ${(error as Error).message}`);
     return createGuardrails();
   }
+}
+
+/**
+ * The redactor applied before the store write: secrets by default (`FLEETSCOPE_REDACT=all` adds PII,
+ * `off` or `--no-redact` turns it off). A configuration it cannot build falls back to secrets.
+ */
+function loadRedactor(enabled: boolean, warnings: string[]): Redactor | undefined {
+  const setting = (process.env.FLEETSCOPE_REDACT ?? 'secrets').trim().toLowerCase();
+  if (!enabled || setting === 'off') return undefined;
+  try {
+    return createRedactor({ categories: setting === 'all' ? ['secrets', 'pii'] : ['secrets'] });
+  } catch (error) {
+    warnings.push(`redaction setting ignored, secrets are redacted: ${(error as Error).message}`);
+    return createRedactor({ categories: ['secrets'] });
+  }
+}
+
+/** Redacts each event; one that cannot be redacted is not written as it is (fail closed): a warning takes its place. */
+function redactAll(events: FleetEvent[], redactor: Redactor | undefined, warnings: string[]): FleetEvent[] {
+  if (redactor === undefined) return events;
+  return events.map((event) => {
+    try {
+      return redactor.redactEvent(event).value;
+    } catch (error) {
+      warnings.push(`event ${event.type} not stored: redaction failed (${(error as Error).message})`);
+      return { ...event, type: 'log', severity: 'warning', payload: { message: `${event.type} withheld: redaction failed` } } as unknown as FleetEvent;
+    }
+  });
 }
 
 function deadlineFrom(value: string | undefined): number {
@@ -187,7 +217,7 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
           payload: { message: warning },
         } as FleetEvent);
       }
-      return events;
+      return redactAll(events, loadRedactor(args.options.get('redact') !== false, warnings), warnings);
     },
     warnings,
   );

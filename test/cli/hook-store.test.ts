@@ -154,6 +154,27 @@ describe('the hook store', () => {
     expect(closed.stderr).toContain('could not read this call and runs fail-closed');
   });
 
+  it('secrets are redacted before the store write by default (a `cat .env` result); PII with FLEETSCOPE_REDACT=all; off on request', async () => {
+    const env = 'AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nGITHUB_TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a\nCONTACT=dev@example.org\n';
+    const body = (id: string) => ({ hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command: 'cat .env' }, tool_use_id: id, tool_response: { stdout: env } });
+    const stored = async (name: string, args: string[], extra: Record<string, string> = {}) => {
+      const store = join(root, name);
+      expect(hook({ ...body(`toolu_${name}`), cwd: store }, ['--store', store, ...args], extra).status).toBe(0);
+      const [e] = await readStore(store);
+      return JSON.stringify(readFileSync(join(store, '00000001.jsonl'), 'utf8')) + JSON.stringify(e!.payload);
+    };
+    const secrets = await stored('redact-default', []);
+    expect(secrets).not.toContain('AKIAIOSFODNN7EXAMPLE');
+    expect(secrets).not.toContain('ghp_16C7e42F292c6912E7710c838347Ae178B4a');
+    expect(secrets).toContain('[REDACTED:aws_key]');
+    expect(secrets).toContain('[REDACTED:github_token]');
+    expect(secrets).toContain('dev@example.org');
+    const all = await stored('redact-all', [], { FLEETSCOPE_REDACT: 'all' });
+    expect(all).not.toContain('dev@example.org');
+    const off = await stored('redact-off', ['--no-redact']);
+    expect(off).toContain('AKIAIOSFODNN7EXAMPLE');
+  });
+
   it('tools and subagents nest under the turn that made them, across hook processes', async () => {
     const project = join(root, 'nesting');
     mkdirSync(project);
