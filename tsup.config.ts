@@ -11,6 +11,7 @@ export const entries = {
   'analyzers/index': 'src/analyzers/index.ts',
   'storage/index': 'src/storage/index.ts',
   'exporters/index': 'src/exporters/index.ts',
+  'reports/index': 'src/reports/index.ts',
   'testing/index': 'src/testing/index.ts',
   'cli/index': 'src/cli/index.ts',
 };

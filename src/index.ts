@@ -11,13 +11,13 @@
 import { Observer, type ObserverOptions, type Storage } from './core/index.js';
 import { memoryStorage } from './storage/memory.js';
 import { defaultAnalyzers } from './analyzers/defaults.js';
-import { renderMarkdownReport } from './analyzers/report.js';
+import { renderMarkdownReport } from './reports/markdown.js';
 
 export * from './core/index.js';
 export { memoryStorage, type MemoryStorageOptions } from './storage/memory.js';
 export { defineAnalyzer, eachEvent, type AnalyzerDefinition } from './analyzers/define.js';
 export { defaultAnalyzers, type DefaultAnalyzersOptions } from './analyzers/defaults.js';
-export { renderMarkdownReport } from './analyzers/report.js';
+export { renderMarkdownReport } from './reports/index.js';
 
 export interface CreateObserverOptions extends Omit<ObserverOptions, 'storage'> {
   /** Where events are kept for `query`. Default `memoryStorage()`; `false` keeps nothing. */

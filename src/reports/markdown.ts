@@ -5,10 +5,10 @@
  * snapshots (and stats); it computes no figure of its own.
  */
 import type { InsightPriority, ReportInput, ReportRenderer } from '../core/index.js';
-import type { CostSnapshot } from './cost.js';
-import type { FleetSnapshot } from './fleet.js';
-import type { InsightsSnapshot } from './insights.js';
-import type { AggregationSnapshot, OperationStats, RegressionsSnapshot } from './types.js';
+import type { CostSnapshot } from '../analyzers/cost.js';
+import type { FleetSnapshot } from '../analyzers/fleet.js';
+import type { InsightsSnapshot } from '../analyzers/insights.js';
+import type { AggregationSnapshot, OperationStats, RegressionsSnapshot } from '../analyzers/types.js';
 
 const PRIORITIES: readonly InsightPriority[] = ['critical', 'high', 'medium', 'low'];
 const MAX_ROWS = 10;
