@@ -14,3 +14,4 @@ export { defaultAnalyzers, type DefaultAnalyzersOptions } from './defaults.js';
 export type { Finding, FindingLocation, FindingSeverity, AggregationSnapshot, RegressionsSnapshot, OperationStats, WindowStats, LatencyStats, TokenTotals, Baseline, Regression, RegressionClass } from './types.js';
 export { anomaliesAnalyzer, type AnomaliesOptions, type IsolationForestOptions, type AnomaliesSnapshot, type AnomalyRecord } from './anomalies.js';
 export { bottlenecksAnalyzer, DEFAULT_RESOURCE_RULES, type BottlenecksOptions, type BottlenecksSnapshot, type Bottleneck, type BottleneckType, type ResourceRule } from './bottlenecks.js';
+export { sessionsAnalyzer, type SessionsOptions, type SessionsSnapshot, type SessionSummary } from './sessions.js';

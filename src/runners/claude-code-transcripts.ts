@@ -71,6 +71,11 @@ const HEAD_BYTES = 1024;
 export interface ClaudeCodeTranscriptsRunner extends Runner {
   /** Reads what is new now, without waiting for the next poll (after `start`); for tests and tools. */
   poll(): void;
+  /**
+   * Reads at most `maxBytesPerPoll` of what is new (after `start`, also once stopped) and returns
+   * whether more is left; for a tool that reads the files once and yields between steps.
+   */
+  pollOnce(): boolean;
 }
 
 export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOptions = {}): ClaudeCodeTranscriptsRunner {
@@ -246,6 +251,9 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
       while (poll()) {
         // budget exhausted: keep reading until caught up
       }
+    },
+    pollOnce() {
+      return sink === undefined ? false : poll();
     },
     health() {
       return {
