@@ -36,7 +36,8 @@ See docs/cli.md.
 `;
 
 function version(): string {
-  for (const rel of ['../../package.json', '../package.json']) {
+  // dist/cli/index.js, src/cli/index.ts, or a test build a few folders down: the nearest fleetscope package.json.
+  for (const rel of ['../../package.json', '../package.json', '../../../package.json', '../../../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
       if (pkg.name === 'fleetscope' && pkg.version) return pkg.version;

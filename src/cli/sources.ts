@@ -274,6 +274,14 @@ async function pageThrough(storage: Storage, query: EventQuery, sink: (inputs: I
   } while (cursor !== undefined);
 }
 
+/**
+ * A file log opened to read: no maintenance timer, and no retention (maxAgeMs / maxTotalBytes
+ * Infinity) — a reader must never delete a store's old segments, whatever their age.
+ */
+export function openStoreForReading(dir: string): Storage {
+  return fileLogStorage({ dir, maintenanceIntervalMs: 0, maxAgeMs: Infinity, maxTotalBytes: Infinity });
+}
+
 /** Checks a file-log directory: segments present, each of the format this version reads. */
 export function checkStore(dir: string): { segments: string[] } {
   const segments = readdirSync(dir).filter((n) => SEGMENT_RE.test(n)).sort();
@@ -307,7 +315,7 @@ async function readStore(dir: string, sel: EventSelection, sessionPrefix: boolea
   const { segments } = checkStore(dir);
   facts.details.segments = segments.length;
   if (segments.length === 0) return;
-  const storage = fileLogStorage({ dir, maintenanceIntervalMs: 0 });
+  const storage = openStoreForReading(dir);
   try {
     await pageThrough(storage, pushDown(sel, sessionPrefix), sink);
     const st = storage.stats();
@@ -407,7 +415,7 @@ async function readClaude(path: string, sink: (inputs: Iterable<EventInput>) => 
   }
   controller.abort();
   const details = runner.health().details ?? {};
-  for (const key of ['files', 'lines', 'malformed', 'oversized', 'unknownType', 'duplicates', 'llmCalls', 'toolStarts', 'readErrors']) {
+  for (const key of ['files', 'lines', 'malformed', 'oversized', 'unknownType', 'llmCalls', 'toolStarts', 'readErrors']) {
     const v = details[key];
     if (typeof v === 'number') facts.details[key] = v;
   }
@@ -476,7 +484,7 @@ export function requireEvents(result: ReplayResult, sel: EventSelection): void {
  */
 export async function latestSessionIds(source: SourceSpec, sel: EventSelection, n: number, maxEvents = 1_000_000): Promise<string[]> {
   if (source.kind === 'store' && checkStore(source.path).segments.length === 0) return [];
-  const storage = source.kind === 'store' ? fileLogStorage({ dir: source.path, maintenanceIntervalMs: 0 }) : sqliteStorage({ path: source.path });
+  const storage = source.kind === 'store' ? openStoreForReading(source.path) : sqliteStorage({ path: source.path });
   const ids = new Set<string>();
   const keep = predicate(sel, false);
   try {

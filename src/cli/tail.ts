@@ -6,10 +6,9 @@
  */
 import type { FleetEvent } from '../core/index.js';
 import { createObserver } from '../index.js';
-import { fileLogStorage } from '../storage/index.js';
 import { renderEventLine } from '../reports/index.js';
 import { CliError, SOURCE_HELP, SOURCE_OPTIONS, colorEnabled, parseCommand } from './options.js';
-import { checkStore, replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped, type EventSelection } from './sources.js';
+import { checkStore, openStoreForReading, replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped, type EventSelection } from './sources.js';
 
 const HELP = `Usage: fleetscope tail [sources] [filters] [-n N] [--follow] [--filter EXPR] [--json]
 
@@ -124,7 +123,7 @@ async function follow(
   printed: Map<string, number>,
   pollMs: number,
 ): Promise<void> {
-  const storage = fileLogStorage({ dir, maintenanceIntervalMs: 0 });
+  const storage = openStoreForReading(dir);
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);

@@ -19,9 +19,9 @@ export function headlineFigures(snapshots: Record<string, unknown>): [string, st
   const out: [string, string][] = [];
   if (aggregation !== undefined) {
     const c = aggregation.cumulative;
-    const tools = Object.values(c.tools).reduce((n, t) => n + t.successes + t.errors, 0);
     out.push(['Events', formatInt(c.events)]);
-    out.push(['Tool calls', `${formatInt(tools)} (success rate ${(c.successRate * 100).toFixed(1)}%)`]);
+    out.push(['Tool calls', formatInt(c.byType['tool.end'] ?? 0)]);
+    out.push(['Success rate', `${(c.successRate * 100).toFixed(1)}% (error rate ${(c.errorRate * 100).toFixed(1)}%)`]);
   }
   if (sessions !== undefined) out.push(['Sessions', formatInt(sessions.sessions.length + sessions.evicted)]);
   if (cost !== undefined) {
