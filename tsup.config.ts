@@ -12,6 +12,7 @@ export const entries = {
   'storage/index': 'src/storage/index.ts',
   'exporters/index': 'src/exporters/index.ts',
   'testing/index': 'src/testing/index.ts',
+  'reports/index': 'src/reports/index.ts',
   'cli/index': 'src/cli/index.ts',
 };
 
