@@ -45,10 +45,23 @@ tr.event:target{background:#fff4c2} pre{white-space:pre-wrap;word-break:break-al
 /** Plain ES2020 without eval, without inline handlers: what the CSP allows. */
 const SCRIPT = `(() => {
   const tip = document.getElementById('tip');
+  // A call bar carries only its name, duration and error; the rest is read from the page.
+  const describe = (el) => {
+    const text = el.getAttribute('data-t');
+    if (!el.classList.contains('bar')) return text;
+    const status = [...el.classList].find((c) => c.startsWith('s-')).slice(2);
+    const plot = el.closest('svg.tl-plot');
+    const lane = Math.floor(Number(el.getAttribute('y')) / 24);
+    const label = plot.closest('.tl').querySelectorAll('.tl-labels text')[lane];
+    const end = new Date(Number(plot.dataset.t0) + Number(el.getAttribute('data-e'))).toISOString();
+    return (el.classList.contains('llm') ? 'LLM ' : 'tool ') + text.replace('\\n', '\\nstatus ' + status + '\\n') +
+      (text.includes('\\n') ? '' : '\\nstatus ' + status) + '\\nagent ' + (label ? label.getAttribute('data-agent') : '?') +
+      '\\nended ' + end + '\\nevent ' + el.getAttribute('data-id');
+  };
   document.addEventListener('mouseover', (e) => {
     const el = e.target instanceof Element ? e.target.closest('[data-t]') : null;
     if (el === null) { tip.hidden = true; return; }
-    tip.textContent = el.getAttribute('data-t');
+    tip.textContent = describe(el);
     tip.hidden = false;
   });
   document.addEventListener('mousemove', (e) => {

@@ -58,16 +58,14 @@ function laneOrder(s: SessionModel): { agentId: string; depth: number }[] {
   return out;
 }
 
+/**
+ * The hover text of a bar, kept short because a page carries thousands of bars: the page's script
+ * adds the kind and status (from the bar's classes), the agent (its lane), the end time (`data-e`,
+ * ms after the session's start) and the event id (`data-id`).
+ */
 function tip(bar: CallBar): string {
-  const lines = [
-    `${bar.kind === 'tool' ? 'tool' : 'LLM'} ${bar.name}`,
-    `status ${bar.status}${bar.durationMs !== undefined ? `, ${ms(bar.durationMs)}` : ''}`,
-    `agent ${bar.agentId}`,
-    `at ${isoTime(bar.end)}`,
-    `event ${bar.event.id}`,
-  ];
-  if (bar.error !== undefined) lines.push(cut(bar.error, 160));
-  return lines.join('\n');
+  const text = `${bar.name}${bar.durationMs !== undefined ? ` · ${ms(bar.durationMs)}` : ''}`;
+  return bar.error === undefined ? text : `${text}\n${cut(bar.error, 160)}`;
 }
 
 function sessionTimeline(s: SessionModel, index: number, fleet: FleetSnapshot | undefined, options: ResolvedHtmlOptions): string {
@@ -127,7 +125,7 @@ function sessionTimeline(s: SessionModel, index: number, fleet: FleetSnapshot | 
     const y = laneY(bar.agentId) + (bar.kind === 'tool' ? 3 : 3 + BAR_HEIGHT / 2 + 3);
     const h = bar.kind === 'tool' ? BAR_HEIGHT / 2 + 2 : BAR_HEIGHT / 2;
     body.push(
-      `<rect class="bar ${bar.kind} s-${bar.status}" x="${n2(x(bar.start))}" y="${y}" width="${w(bar.start, bar.end)}" height="${h}" data-id="${esc(bar.event.id)}" data-t="${esc(tip(bar))}"/>`,
+      `<rect class="bar ${bar.kind} s-${bar.status}" x="${n2(x(bar.start))}" y="${y}" width="${w(bar.start, bar.end)}" height="${h}" data-id="${esc(bar.event.id)}" data-e="${bar.end - s.start}" data-t="${esc(tip(bar))}"/>`,
     );
     if (bar.status === 'error') {
       errors++;

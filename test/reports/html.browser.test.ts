@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The HTML report in a real browser: headless Chromium (Debian `chromium`, installed in CI by
  * .ci/setup.d/40-chromium.sh) driven by playwright-core. The page must load with no console error
@@ -67,7 +68,7 @@ describe.runIf(hasChromium)('HTML report in headless Chromium', () => {
       images: document.querySelectorAll('img').length,
       scripts: document.querySelectorAll('script').length,
       title: document.title,
-      hostile: [...document.querySelectorAll('[data-node="tool"]')].map((n) => n.getAttribute('data-name')),
+      hostile: Array.from(document.querySelectorAll('[data-node="tool"]'), (n) => n.getAttribute('data-name')),
     }));
     expect(probe.pwned).toBeUndefined();
     expect(probe.images).toBe(0);
@@ -124,9 +125,9 @@ describe.runIf(hasChromium)('HTML report in headless Chromium', () => {
     const tip = page.locator('#tip');
     await expect.poll(() => tip.isVisible()).toBe(true);
     const text = await tip.textContent();
-    expect(text).toContain('tool Bash');
-    expect(text).toContain('status error, 1.00 s');
-    expect(text).toContain('</script><script>window.__pwned=2</script>'); // shown as text, not run
+    expect(text).toBe(
+      'tool Bash · 1.00 s\nstatus error\n</script><script>window.__pwned=2</script>\nagent worker-b\nended 2025-06-01T12:00:06.500Z\nevent e-bash-b',
+    ); // the hostile error shown as text, not run
   });
 
   it('flow, heatmap and latency show the hand-computed figures', async () => {

@@ -1,3 +1,4 @@
+import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { createCoreObserver, createObserver, type FleetEvent } from 'fleetscope';
 import { defaultAnalyzers } from 'fleetscope/analyzers';
@@ -138,6 +139,12 @@ describe('renderHtmlReport / htmlReport', () => {
     const fallback = await core.report({ format: 'html', title: '<b>x</b>' });
     await core.close();
     expect(fallback).toContain('<pre># &lt;b&gt;x&lt;/b&gt;');
+  });
+
+  it("the page's one script compiles (a syntax error would leave every view static)", () => {
+    const html = renderHtmlReport({ snapshots: {}, events: [] });
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1]!;
+    expect(() => new Script(script)).not.toThrow();
   });
 
   it('renders an empty store and bad input without throwing', () => {
