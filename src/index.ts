@@ -26,6 +26,8 @@ export interface CreateObserverOptions extends Omit<ObserverOptions, 'storage'> 
   analyzers?: ObserverOptions['analyzers'];
   /** Renders `report()`. Default `renderMarkdownReport` (insights, slowest operations, cost, regressions, workflows). */
   report?: ObserverOptions['report'];
+  /** Renders `report({ format: 'html' })`. Default `observerHtmlReport` of `fleetscope/reports`, loaded on first use. */
+  htmlReport?: ObserverOptions['htmlReport'];
 }
 
 /**
@@ -34,11 +36,13 @@ export interface CreateObserverOptions extends Omit<ObserverOptions, 'storage'> 
  * options you give. Throws only for invalid options; after that, no call throws into the host.
  */
 export function createObserver(options: CreateObserverOptions = {}): Observer {
-  const { storage, analyzers, report, ...rest } = options;
+  const { storage, analyzers, report, htmlReport, ...rest } = options;
   return new Observer({
     ...rest,
     analyzers: analyzers ?? defaultAnalyzers(),
     report: report ?? renderMarkdownReport,
+    // Loaded on first use, so a host that never asks for HTML does not load the layout libraries.
+    htmlReport: htmlReport ?? ((observer, reportOptions) => import('./reports/html.js').then((m) => m.observerHtmlReport(observer, reportOptions))),
     storage: storage === false ? undefined : storage ?? memoryStorage(),
   });
 }

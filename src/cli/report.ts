@@ -6,8 +6,9 @@
  */
 import { createObserver } from '../index.js';
 import { defaultAnalyzers, sessionsAnalyzer } from '../analyzers/index.js';
-import { renderHeadline } from '../reports/index.js';
-import { CliError, PREFIX, SOURCE_HELP, SOURCE_OPTIONS, parseCommand, writeFileAtomic } from './options.js';
+import type { FleetEvent } from '../core/index.js';
+import { renderHeadline, renderHtmlReport } from '../reports/index.js';
+import { PREFIX, SOURCE_HELP, SOURCE_OPTIONS, parseCommand, writeFileAtomic } from './options.js';
 import { replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped } from './sources.js';
 
 const HELP = `Usage: fleetscope report [sources] [filters] [--md FILE] [--html FILE] [--json] [--title TEXT]
@@ -17,6 +18,8 @@ Replays the selected events through the default analyzers and writes their repor
   --md FILE          the markdown report to FILE
   --html FILE        the HTML report to FILE (self-contained; opens offline)
   --json             the analyzers' snapshot as JSON on stdout (with --md/--html: the headline as JSON)
+  --include-content  put tool inputs and outputs, prompts and messages in the HTML (default: left
+                     out, so the page is safe to share)
   --title TEXT       the report's title (default "fleetscope report")
 
 ${SOURCE_HELP}
@@ -24,7 +27,16 @@ ${SOURCE_HELP}
 Exit codes: 0 written, 1 error, 3 no events selected.
 `;
 
-const OPTIONS = { ...SOURCE_OPTIONS, md: { type: 'string' }, html: { type: 'string' }, title: { type: 'string' } } as const;
+const OPTIONS = {
+  ...SOURCE_OPTIONS,
+  md: { type: 'string' },
+  html: { type: 'string' },
+  title: { type: 'string' },
+  'include-content': { type: 'boolean' },
+} as const;
+
+/** Events the HTML report embeds at most (its views draw the newest sessions; the rest are counted). */
+const MAX_HTML_EVENTS = 500_000;
 
 export async function runReportCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseCommand(argv, OPTIONS, false);
@@ -34,9 +46,29 @@ export async function runReportCommand(argv: readonly string[]): Promise<number>
   }
   const sources = sourcesFrom(values);
   const sel = selectionFrom(values);
-  const { observer, result } = await replaySelection(sources, sel, () =>
-    createObserver({ storage: false, analyzers: [...defaultAnalyzers(), sessionsAnalyzer()], onError: () => undefined }),
-    { skipDerived: true },
+  // The HTML views draw stored events too: kept as they are replayed (only when asked for).
+  let events: FleetEvent[] = [];
+  let notKept = 0;
+  const keep = values.html !== undefined;
+  const { observer, result } = await replaySelection(
+    sources,
+    sel,
+    () => {
+      events = [];
+      notKept = 0;
+      return createObserver({ storage: false, analyzers: [...defaultAnalyzers(), sessionsAnalyzer()], onError: () => undefined });
+    },
+    {
+      skipDerived: true,
+      ...(keep
+        ? {
+            onEvent: (e: FleetEvent) => {
+              if (events.length < MAX_HTML_EVENTS) events.push(e);
+              else notKept++;
+            },
+          }
+        : {}),
+    },
   );
   try {
     requireEvents(result, sel);
@@ -49,7 +81,17 @@ export async function runReportCommand(argv: readonly string[]): Promise<number>
       written.push(values.md);
     }
     if (values.html !== undefined) {
-      await writeFileAtomic(values.html, await renderHtml(observer, title));
+      const capture = Object.fromEntries(result.sources.map((f) => [`${f.kind} ${f.path || 'default'}`, { events: f.events, duplicates: f.duplicates, ...f.details }]));
+      const html = renderHtmlReport({
+        title,
+        snapshots,
+        stats: observer.stats(),
+        events,
+        eventsNotRead: notKept,
+        capture,
+        includeContent: values['include-content'] === true,
+      });
+      await writeFileAtomic(values.html, html);
       written.push(values.html);
     }
     if (written.length === 0) {
@@ -62,9 +104,4 @@ export async function runReportCommand(argv: readonly string[]): Promise<number>
   } finally {
     await observer.close();
   }
-}
-
-/** The HTML renderer of fleetscope/reports, when this build has it. */
-async function renderHtml(_observer: unknown, _title: string): Promise<string> {
-  throw new CliError('--html: the HTML report is not in this build yet');
 }

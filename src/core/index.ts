@@ -22,11 +22,12 @@ export { newTraceId, newSpanId, traceIdFrom } from './ids.js';
 export { readUsage, usageFromResponse, type TokenUsage } from './usage.js';
 export { FleetscopeError, errorMessage, withTimeout, callAsync, type ErrorHandler } from './errors.js';
 export type { SessionOptions, WorkflowOptions, AgentOptions, LlmMeta, LlmCall } from './instrument.js';
-export { defaultReportRenderer, type ReportInput, type ReportRenderer } from './report.js';
+export { defaultReportRenderer, defaultHtmlReport, type ReportInput, type ReportRenderer } from './report.js';
 export {
   Observer,
   createCoreObserver,
   type ObserverOptions,
   type ObserverStats,
   type ReportOptions,
+  type HtmlReportHook,
 } from './observer.js';

@@ -6,6 +6,7 @@ import { FleetscopeError, type ErrorHandler } from './errors.js';
 import type { ExporterCounters, PluginState } from './pipeline.js';
 import type { Analyzer, Exporter, Runner, RunnerHealth, Storage } from './plugins.js';
 import type { ReportRenderer } from './report.js';
+import type { Observer } from './observer.js';
 import type { PayloadLimits, RepairKind } from './sanitize.js';
 import type { SubscribeOptions, SubscriptionStats } from './subscription.js';
 
@@ -39,7 +40,16 @@ export interface ObserverOptions {
   flushTimeoutMs?: number;
   /** Renders `report()`. Default: a plain markdown dump of the snapshots. */
   report?: ReportRenderer;
+  /**
+   * Renders `report({ format: 'html' })` from the observer (it reads snapshots, stats and stored
+   * events). Default: the markdown report in a minimal escaped page; the root `createObserver`
+   * plugs in the full HTML report of `fleetscope/reports`.
+   */
+  htmlReport?: HtmlReportHook;
 }
+
+/** Renders the HTML report of an observer; must not reject. */
+export type HtmlReportHook = (observer: Observer, options: ReportOptions) => Promise<string>;
 
 export interface ObserverStats {
   events: {
@@ -73,6 +83,10 @@ export interface ObserverStats {
 export interface ReportOptions {
   /** Title of the report. Default `fleetscope report`. */
   title?: string;
+  /** `markdown` (default) or `html`: one self-contained page (see docs/reports.md). */
+  format?: 'markdown' | 'html';
+  /** HTML only: embed tool inputs and outputs and message text. Default `false` (the page is safe to share). */
+  includeContent?: boolean;
 }
 
 

@@ -1,7 +1,7 @@
 /**
  * `fleetscope/reports`: renderers that turn analyzers' snapshots (and stored events) into text:
- * the markdown report of `observer.report()` and the terminal views of the `fleetscope` command
- * line. A renderer reads; it computes no figure an analyzer already knows.
+ * the markdown report of `observer.report()`, the HTML report, and the terminal views of the
+ * `fleetscope` command line. A renderer reads; it computes no figure an analyzer already knows.
  */
 export { renderMarkdownReport } from './markdown.js';
 export { headlineFigures, renderHeadline } from './headline.js';
@@ -21,3 +21,5 @@ export {
   type TableOptions,
   type Style,
 } from './terminal.js';
+export { renderHtmlReport, htmlReport, observerHtmlReport, type HtmlReportCallOptions } from './html.js';
+export type { HtmlReportInput, HtmlReportOptions } from './html-options.js';

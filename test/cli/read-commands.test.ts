@@ -116,6 +116,20 @@ describe('fleetscope report', () => {
     expect(readdirSync(join(root, 'out'))).toEqual(['report.md']);
   });
 
+  it('--html writes the self-contained page (temp file + rename)', () => {
+    const out = join(root, 'html-out', 'report.html');
+    mkdirSync(join(root, 'html-out'), { recursive: true });
+    const r = run(cli, ['report', '--store', store, '--html', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`fleetscope: wrote ${out}`);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+    // Content is left out unless asked for: the Bash command of toolu_1 is not in the page.
+    expect(html).not.toContain('npm test');
+    expect(readdirSync(join(root, 'html-out'))).toEqual(['report.html']);
+  });
+
   it('--json gives the snapshot the report renders', () => {
     const r = run(cli, ['report', '--store', store, '--json']);
     const snap = json(r.stdout);
