@@ -26,6 +26,6 @@ describe('insight events', () => {
     expect(snap.insights).toHaveLength(1);
     expect(snap.insights[0]).toMatchObject({ rule: 'mine.cache', title: 'Cache hit rate is 9%', evidence: { hitRate: 0.09 }, occurrences: 2, firstSeen: T0, lastSeen: T0 + 60_000 });
     // The two events the host emitted, not a copy of each from the insights analyzer.
-    expect(heard.map((e) => e.payload.title)).toEqual(['Cache hit rate is 12%', 'Cache hit rate is 9%']);
+    expect(heard.map((e) => (e.payload as { title?: string }).title)).toEqual(['Cache hit rate is 12%', 'Cache hit rate is 9%']);
   });
 });
