@@ -13,6 +13,7 @@ export const entries = {
   'exporters/index': 'src/exporters/index.ts',
   'guardrails/index': 'src/guardrails/index.ts',
   'redaction/index': 'src/redaction/index.ts',
+  'reports/index': 'src/reports/index.ts',
   'testing/index': 'src/testing/index.ts',
   'cli/index': 'src/cli/index.ts',
 };

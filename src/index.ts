@@ -11,7 +11,7 @@
 import { Observer, type ObserverOptions, type Storage } from './core/index.js';
 import { memoryStorage } from './storage/memory.js';
 import { defaultAnalyzers } from './analyzers/defaults.js';
-import { renderMarkdownReport } from './analyzers/report.js';
+import { renderMarkdownReport } from './reports/markdown.js';
 import { redaction, type RedactionOptions } from './redaction/transform.js';
 import { auditLog, type AuditLogOptions } from './storage/audit-log.js';
 
@@ -19,7 +19,7 @@ export * from './core/index.js';
 export { memoryStorage, type MemoryStorageOptions } from './storage/memory.js';
 export { defineAnalyzer, eachEvent, type AnalyzerDefinition } from './analyzers/define.js';
 export { defaultAnalyzers, type DefaultAnalyzersOptions } from './analyzers/defaults.js';
-export { renderMarkdownReport } from './analyzers/report.js';
+export { renderMarkdownReport } from './reports/index.js';
 
 export interface CreateObserverOptions extends Omit<ObserverOptions, 'storage'> {
   /** Where events are kept for `query`. Default `memoryStorage()`; `false` keeps nothing. */
@@ -28,6 +28,8 @@ export interface CreateObserverOptions extends Omit<ObserverOptions, 'storage'> 
   analyzers?: ObserverOptions['analyzers'];
   /** Renders `report()`. Default `renderMarkdownReport` (insights, slowest operations, cost, regressions, workflows). */
   report?: ObserverOptions['report'];
+  /** Renders `report({ format: 'html' })`. Default `observerHtmlReport` of `fleetscope/reports`, loaded on first use. */
+  htmlReport?: ObserverOptions['htmlReport'];
   /**
    * Redaction of secrets and personal data before events are stored or exported (see
    * docs/security.md). `true`: every category, masked, before storage and every exporter.
@@ -72,7 +74,7 @@ function redactionFor(redact: boolean | RedactionOptions | undefined) {
  * options you give. Throws only for invalid options; after that, no call throws into the host.
  */
 export function createObserver(options: CreateObserverOptions = {}): Observer {
-  const { storage, analyzers, report, redact, audit, ...rest } = options;
+  const { storage, analyzers, report, htmlReport, redact, audit, ...rest } = options;
   const chosenAnalyzers = analyzers ?? defaultAnalyzers();
   const audits =
     audit === undefined
@@ -84,6 +86,8 @@ export function createObserver(options: CreateObserverOptions = {}): Observer {
     transforms: [...redactionFor(redact), ...(rest.transforms ?? [])],
     analyzers: chosenAnalyzers,
     report: report ?? renderMarkdownReport,
+    // Loaded on first use, so a host that never asks for HTML does not load the layout libraries.
+    htmlReport: htmlReport ?? ((observer, reportOptions) => import('./reports/html.js').then((m) => m.observerHtmlReport(observer, reportOptions))),
     storage: storage === false ? undefined : storage ?? memoryStorage(),
   });
 }

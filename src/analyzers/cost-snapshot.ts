@@ -61,6 +61,14 @@ export interface CostProjections {
   ratePerHourUsd: number;
   /** First to last priced call, in ms (at least `minSpanMs`). */
   observedSpanMs: number;
+  /**
+   * Whether the observed span reaches the cost analyzer's `minProjectionSpanMs` (default 1 h): only
+   * then are the day and month figures a projection a report shows. Below it, reports print the
+   * observed span and the known cost instead.
+   */
+  projected: boolean;
+  /** The `minProjectionSpanMs` it was judged by. */
+  minProjectionSpanMs: number;
   /** Relative half-width of the band: optimistic = baseline × (1 − e), pessimistic = × (1 + e). */
   relativeError: number;
   hour: CostProjection;
@@ -151,7 +159,14 @@ export function copyEntry(entry: CostEntry): CostEntry {
  * projected over an hour, a day and 30 days with a 95% band. `minutes`: the cost of each
  * active minute among the last 60 before the last priced call.
  */
-export function costProjections(totalUsd: number, pricedCalls: number, firstPriced: number, lastPriced: number, minutes: readonly number[]): CostProjections {
+export function costProjections(
+  totalUsd: number,
+  pricedCalls: number,
+  firstPriced: number,
+  lastPriced: number,
+  minutes: readonly number[],
+  minProjectionSpanMs = HOUR,
+): CostProjections {
   const span = pricedCalls === 0 ? MIN_SPAN_MS : Math.max(MIN_SPAN_MS, lastPriced - firstPriced);
   const rate = (totalUsd / span) * HOUR;
   // Band: with ≥ 5 active minutes, the 95% interval of the mean per-minute cost (normal
@@ -173,6 +188,8 @@ export function costProjections(totalUsd: number, pricedCalls: number, firstPric
   return {
     ratePerHourUsd: roundUsd(rate),
     observedSpanMs: span,
+    projected: pricedCalls > 1 && lastPriced - firstPriced >= minProjectionSpanMs,
+    minProjectionSpanMs,
     relativeError: Math.round(relativeError * 1e4) / 1e4,
     hour: project(1),
     day: project(24),

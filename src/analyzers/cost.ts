@@ -56,6 +56,12 @@ export interface CostOptions {
   cacheHitFloor?: number;
   /** One agent above this share of the known cost gets a `cost.concentration` finding. Default 0.5. */
   concentrationShare?: number;
+  /**
+   * Shortest observed span (first to last priced call) from which day and month projections are
+   * made (`projections.projected`); a shorter one gives a rate that a report must not extrapolate.
+   * Default 3,600,000 (1 hour).
+   */
+  minProjectionSpanMs?: number;
 }
 
 const MINUTE = 60_000;
@@ -125,6 +131,7 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
   };
   const topN = Math.max(1, Math.floor(options.top ?? 5));
   const maxKeys = Math.max(10, Math.floor(options.maxKeys ?? 10_000));
+  const minProjectionSpanMs = Math.max(0, options.minProjectionSpanMs ?? 3_600_000);
   const thresholds: CostThresholds = {
     cacheMinInputTokens: options.cacheMinInputTokens ?? 100_000,
     cacheHitFloor: options.cacheHitFloor ?? 0.2,
@@ -358,7 +365,7 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
         byOperation: dump(byOperation),
         top: { models: costRanks(byModel, total.costUsd, topN), agents: costRanks(byAgent, total.costUsd, topN), sessions: costRanks(bySession, total.costUsd, topN), calls: topCalls.map((c) => ({ ...c, tokens: { ...c.tokens } })) },
         unpriced,
-        projections: costProjections(total.costUsd, pricedCalls, firstPriced, lastPriced, recentMinutes()),
+        projections: costProjections(total.costUsd, pricedCalls, firstPriced, lastPriced, recentMinutes(), minProjectionSpanMs),
         budgetsCrossed: crossed.map((s) => ({ ...s, spentUsd: roundUsd(s.spentUsd) })),
         budgets: { ...budgets },
         findings: costFindings({ unpriced, unpricedByModel, crossed, byModel, byAgent, total, priceOf }, thresholds),

@@ -10,7 +10,6 @@ export { fleetAnalyzer, type FleetOptions, type FleetSnapshot, type WorkflowSumm
 export { parallelizationRatio, criticalPath, unionLength, leafExecutions, type Interval, type PathStep } from './fleet-math.js';
 export { insightsAnalyzer, GENERIC_RULE, DEFAULT_INSIGHT_SOURCES, defaultImpact, type InsightRule, type InsightsOptions, type InsightsSnapshot, type Insight, type Effort } from './insights.js';
 export { BUILTIN_RULES } from './insight-rules.js';
-export { renderMarkdownReport } from './report.js';
 export { defaultAnalyzers, type DefaultAnalyzersOptions } from './defaults.js';
 export type { Finding, FindingLocation, FindingSeverity, AggregationSnapshot, RegressionsSnapshot, OperationStats, WindowStats, LatencyStats, TokenTotals, Baseline, Regression, RegressionClass } from './types.js';
 export { anomaliesAnalyzer, type AnomaliesOptions, type IsolationForestOptions, type AnomaliesSnapshot, type AnomalyRecord } from './anomalies.js';
@@ -36,3 +35,4 @@ export {
   type AnomalyRule,
   type GuardrailAlertRule,
 } from './alerts.js';
+export { sessionsAnalyzer, type SessionsOptions, type SessionsSnapshot, type SessionSummary } from './sessions.js';

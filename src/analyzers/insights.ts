@@ -181,7 +181,7 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
    */
   const merged = new Map<string, { places: string[]; placeCount: number; rank: number; at: number; title: string; evidence: Record<string, unknown> }>();
 
-  const upsert = (insight: Omit<Insight, 'occurrences' | 'firstSeen' | 'lastSeen'>, at: number, count: boolean, place?: string) => {
+  const upsert = (insight: Omit<Insight, 'occurrences' | 'firstSeen' | 'lastSeen'>, at: number, count: boolean, place?: string, emit = emitEvents) => {
     const existing = insights.get(insight.id);
     if (existing !== undefined) {
       if (count) existing.occurrences++;
@@ -244,7 +244,7 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
       places: place === undefined ? [] : [place], placeCount: place === undefined ? 0 : 1,
       rank: PRIORITY_RANK[insight.priority], at, title: insight.title, evidence: insight.evidence,
     });
-    if (emitEvents && context !== undefined) {
+    if (emit && context !== undefined) {
       const { rule, title, category, priority, confidence, recommendation, evidence } = created;
       context.emit({
         type: 'insight',
@@ -292,13 +292,30 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
     );
   };
 
+  /**
+   * An `insight` event of a custom analyzer or the host. Keyed by rule and place, so one re-emitted
+   * with new figures (a new title, new evidence) replaces the old one: the newest is current. It is
+   * not emitted again: listeners already had the event itself.
+   */
   const fromEvent = (event: EventOf<'insight'>) => {
     const p = event.payload;
     const evidence = (p.evidence ?? {}) as Record<string, unknown>;
     const location: FindingLocation = { agentId: event.agentId, sessionId: event.sessionId, workflowId: event.workflowId };
+    const id = `event|${p.rule}|${event.sessionId}|${event.agentId}|${event.workflowId ?? ''}`;
+    const existing = insights.get(id);
+    if (existing !== undefined && event.timestamp >= existing.lastSeen) {
+      // The newest words and figures win whatever their priority (merged insights keep the most severe).
+      const m = merged.get(id);
+      if (m !== undefined) {
+        m.rank = PRIORITY_RANK[p.priority];
+        m.at = event.timestamp;
+        m.title = p.title;
+        m.evidence = evidence;
+      }
+    }
     upsert(
       {
-        id: `event|${p.rule}|${p.title}`,
+        id,
         rule: p.rule,
         kind: 'insight.event',
         source: event.source,
@@ -314,6 +331,8 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
       },
       event.timestamp,
       true,
+      undefined,
+      false,
     );
   };
 

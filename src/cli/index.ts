@@ -2,60 +2,96 @@
 /**
  * The `fleetscope` command line. Each subcommand is loaded with a dynamic import, so `fleetscope
  * hook` (run by Claude Code on every hook event) loads only the hook's small import graph.
+ * Adding a command: one line in COMMANDS and its help line in HELP.
  */
+import { readFileSync } from 'node:fs';
+
+type Command = (argv: readonly string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  hook: async () => (await import('./hook.js')).runHookCommand,
+  usage: async () => (await import('./usage.js')).runUsageCommand,
+  report: async () => (await import('./report.js')).runReportCommand,
+  sessions: async () => (await import('./sessions.js')).runSessionsCommand,
+  trace: async () => (await import('./trace.js')).runTraceCommand,
+  tail: async () => (await import('./tail.js')).runTailCommand,
+  stats: async () => (await import('./stats.js')).runStatsCommand,
+  init: async () => (await import('./init.js')).runInitCommand,
+  statusline: async () => (await import('./statusline.js')).runStatuslineCommand,
+  audit: async () => (await import('./audit.js')).runAuditCommand,
+};
+
 const HELP = `Usage: fleetscope <command> [options]
 
-Commands:
-  hook   [--store DIR | --user] [--rules FILE] [--no-guardrails] [--deadline-ms N] [--fail-closed]
-         Read one Claude Code hook payload (JSON) on stdin, store it as fleetscope events, and
-         apply guardrails to PreToolUse (a blocking rule exits 2 with the reason on stderr).
-  init   [--project | --user] [--fail-closed] [--dry-run] [--uninstall] [--statusline] [--user-store]
-         Install the hook for every Claude Code hook event in .claude/settings.json (or the user's),
-         merged with the hooks already there, with the direct node command (no npx).
-  statusline [--store DIR]
-         Claude Code's statusLine command: model, session cost, context used, 5-hour and 7-day limits,
-         and the session's last fleetscope alert, on one line.
-  usage  [paths...] [--json] [--since YYYYMMDD] [--until YYYYMMDD] [--timezone TZ]
-         Token and cost totals per day, per session and per subagent from Claude Code transcripts
-         (default: $CLAUDE_CONFIG_DIR or ~/.claude); figures equal ccusage's.
-  audit  verify|show [--store DIR] [--key KEY] [--json]
-         Check an audit log's hash chain (exit 1 when broken) or list its decisions.
+See what your agents did (sources: --store DIR, --claude [DIR], --jsonl FILE, --sqlite FILE):
+  report    [--md FILE] [--html FILE] [--json]  the analyzers' report over the selected events
+  sessions  one row per session: start, duration, agents, tools, LLM calls, tokens, cost
+  trace     <session-id | prefix>  the span tree of one session, critical path marked
+  tail      [--follow] [--filter EXPR]  one readable line per event
+  stats     store facts: events by type, sessions, size, segments, skipped lines, time range
+Claude Code:
+  init      [--project | --user] [--fail-closed] [--dry-run] [--uninstall] [--statusline]
+            install the hook for every Claude Code hook event (direct node command, no npx)
+  hook      [--store DIR | --user] [--rules FILE] [--no-guardrails] [--deadline-ms N] [--fail-closed]
+            store one hook payload (stdin); guardrails answer first (exit 2 blocks a tool)
+  statusline  Claude Code's statusLine: model, cost, context used, rate limits, last alert
+  usage     daily|weekly|monthly|session|blocks [--json] [--ccusage] [--breakdown]  tokens and cost
+  collect   [--port N] [--host ADDR] [--store DIR] [--print-env]  Claude Code's native OTLP telemetry in
+Security:
+  audit     verify|show [--store DIR] [--key KEY] [--json]  check or list the tamper-evident audit log
 
-See docs/claude-code.md.
+Every command: --help, --json. fleetscope --version prints the version.
+Exit codes: 0 ok, 1 error (bad flag, unreadable path or store), 3 nothing matched; hook: 2 blocks a tool.
+See docs/cli.md.
 `;
+
+function version(): string {
+  // dist/cli/index.js, src/cli/index.ts, or a test build a few folders down: the nearest fleetscope package.json.
+  for (const rel of ['../../package.json', '../package.json', '../../../package.json', '../../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'fleetscope' && pkg.version) return pkg.version;
+    } catch {
+      // try the next layout (source tree or dist/)
+    }
+  }
+  return 'unknown';
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
-  switch (command) {
-    case 'hook':
-      return (await import('./hook.js')).runHookCommand(rest);
-    case 'init':
-      return (await import('./init.js')).runInitCommand(rest);
-    case 'statusline':
-      return (await import('./statusline.js')).runStatuslineCommand(rest);
-    case 'usage':
-      return (await import('./usage.js')).runUsageCommand(rest);
-    case 'audit':
-      return (await import('./audit.js')).runAuditCommand(rest);
-    case undefined:
-    case '-h':
-    case '--help':
-    case 'help':
-      process.stdout.write(HELP);
-      return 0;
-    default:
-      process.stderr.write(`fleetscope: unknown command "${command}"\n\n${HELP}`);
-      return 1;
+  if (command === '--version' || command === '-v' || command === 'version' || (command !== 'hook' && command !== 'statusline' && rest.includes('--version'))) {
+    process.stdout.write(`fleetscope ${version()}\n`);
+    return 0;
   }
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const load = COMMANDS[command];
+  if (load === undefined) {
+    process.stderr.write(`fleetscope: unknown command "${command}"\n\n${HELP}`);
+    return 1;
+  }
+  return (await load())(rest);
 }
+
+// `fleetscope X | head`: the reader went away. End quietly, with the code a shell expects.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`fleetscope: ${error instanceof Error ? error.message : String(error)}\n`);
+    const exitCode = (error as { exitCode?: unknown }).exitCode;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`fleetscope: ${message.replace(/^\[fleetscope\]\s*/, '')}\n`);
     // `hook` and `statusline` never reach here (they catch everything); other commands fail loudly.
-    process.exitCode = process.argv[2] === 'hook' || process.argv[2] === 'statusline' ? 0 : 1;
+    const quiet = process.argv[2] === 'hook' || process.argv[2] === 'statusline';
+    process.exitCode = quiet ? 0 : typeof exitCode === 'number' ? exitCode : 1;
   },
 );

@@ -31,11 +31,12 @@ export {
   type GuardrailDecision,
   type GuardrailOptions,
 } from './guardrails.js';
-export { defaultReportRenderer, type ReportInput, type ReportRenderer } from './report.js';
+export { defaultReportRenderer, defaultHtmlReport, type ReportInput, type ReportRenderer } from './report.js';
 export {
   Observer,
   createCoreObserver,
   type ObserverOptions,
   type ObserverStats,
   type ReportOptions,
+  type HtmlReportHook,
 } from './observer.js';

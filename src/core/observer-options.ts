@@ -7,6 +7,7 @@ import type { GuardrailOptions } from './guardrails.js';
 import type { ExporterCounters, PluginState } from './pipeline.js';
 import type { Analyzer, Exporter, Runner, RunnerHealth, Storage } from './plugins.js';
 import type { ReportRenderer } from './report.js';
+import type { Observer } from './observer.js';
 import type { PayloadLimits, RepairKind } from './sanitize.js';
 import type { SubscribeOptions, SubscriptionStats } from './subscription.js';
 import type { EventTransform } from './transform.js';
@@ -53,7 +54,16 @@ export interface ObserverOptions {
    * docs/security.md); otherwise decisions are only recorded as `guardrail.decision` events.
    */
   guardrails?: GuardrailOptions;
+  /**
+   * Renders `report({ format: 'html' })` from the observer (it reads snapshots, stats and stored
+   * events). Default: the markdown report in a minimal escaped page; the root `createObserver`
+   * plugs in the full HTML report of `fleetscope/reports`.
+   */
+  htmlReport?: HtmlReportHook;
 }
+
+/** Renders the HTML report of an observer; must not reject. */
+export type HtmlReportHook = (observer: Observer, options: ReportOptions) => Promise<string>;
 
 export interface ObserverStats {
   events: {
@@ -94,6 +104,10 @@ export interface ObserverStats {
 export interface ReportOptions {
   /** Title of the report. Default `fleetscope report`. */
   title?: string;
+  /** `markdown` (default) or `html`: one self-contained page (see docs/reports.md). */
+  format?: 'markdown' | 'html';
+  /** HTML only: embed tool inputs and outputs and message text. Default `false` (the page is safe to share). */
+  includeContent?: boolean;
 }
 
 

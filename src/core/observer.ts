@@ -24,12 +24,12 @@ import {
   type EventSink,
   type QueryPage,
 } from './plugins.js';
-import { defaultReportRenderer, type ReportRenderer } from './report.js';
+import { defaultHtmlReport, defaultReportRenderer, type ReportRenderer } from './report.js';
 import { DEFAULT_PAYLOAD_LIMITS, type PayloadLimits, type RepairKind } from './sanitize.js';
 import { Subscription, type SubscribeOptions } from './subscription.js';
-import { checkOptions, type ObserverOptions, type ObserverStats, type ReportOptions } from './observer-options.js';
+import { checkOptions, type HtmlReportHook, type ObserverOptions, type ObserverStats, type ReportOptions } from './observer-options.js';
 
-export type { ObserverOptions, ObserverStats, ReportOptions } from './observer-options.js';
+export type { HtmlReportHook, ObserverOptions, ObserverStats, ReportOptions } from './observer-options.js';
 import { checkEvent, createIdGenerator, type CheckOutput, type EventDefaults, type ValidateOptions } from './validate.js';
 
 const MAX_REASONS = 100;
@@ -45,6 +45,7 @@ export class Observer {
   private readonly nextId = createIdGenerator();
   private readonly onError: ErrorHandler;
   private readonly renderReport: ReportRenderer;
+  private readonly renderHtml: HtmlReportHook;
   private readonly flushTimeoutMs: number;
   private readonly baseDefaults: EventDefaults;
   private readonly hostState: SinkState;
@@ -71,6 +72,7 @@ export class Observer {
     this.limits = { ...DEFAULT_PAYLOAD_LIMITS, ...options.limits };
     this.onError = options.onError ?? createDefaultErrorHandler();
     this.renderReport = options.report ?? defaultReportRenderer;
+    this.renderHtml = options.htmlReport ?? defaultHtmlReport;
     this.flushTimeoutMs = options.flushTimeoutMs ?? 10_000;
     const sessionId = options.sessionId ?? `session-${newSpanId()}`;
     this.baseDefaults = {
@@ -287,9 +289,20 @@ export class Observer {
     return this.pipeline.snapshots();
   }
 
-  /** Flushes, then renders the markdown report from the analyzers' snapshots. */
+  /**
+   * Flushes, then renders the report from the analyzers' snapshots: markdown by default, or with
+   * `format: 'html'` one self-contained HTML page (which also reads the stored events).
+   */
   async report(options: ReportOptions = {}): Promise<string> {
     options ??= {};
+    if (options.format === 'html') {
+      try {
+        return await this.renderHtml(this, options);
+      } catch (error) {
+        this.reportObserverError('report', error);
+        return `<!DOCTYPE html><meta charset="utf-8"><title>report</title><p>The report could not be rendered.</p>\n`;
+      }
+    }
     await this.flush();
     try {
       return this.renderReport({

@@ -4,7 +4,7 @@
  * The root `createObserver` plugs in the analyzers' insight report; this default only lists
  * what each analyzer holds.
  */
-import type { ObserverStats } from './observer.js';
+import type { Observer, ObserverStats, ReportOptions } from './observer.js';
 
 export interface ReportInput {
   title: string;
@@ -33,3 +33,16 @@ export const defaultReportRenderer: ReportRenderer = ({ title, generatedAt, snap
   }
   return lines.join('\n');
 };
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+
+/**
+ * `report({ format: 'html' })` of an observer built from core alone: its markdown report in an
+ * escaped `<pre>`. The root `createObserver` plugs in the full HTML report instead.
+ */
+export async function defaultHtmlReport(observer: Observer, options: ReportOptions): Promise<string> {
+  const markdown = await observer.report({ title: options.title });
+  const title = escapeHtml(options.title ?? 'fleetscope report');
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"><title>${title}</title></head><body><pre>${escapeHtml(markdown)}</pre></body></html>\n`;
+}

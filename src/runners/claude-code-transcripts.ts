@@ -71,6 +71,11 @@ const HEAD_BYTES = 1024;
 export interface ClaudeCodeTranscriptsRunner extends Runner {
   /** Reads what is new now, without waiting for the next poll (after `start`); for tests and tools. */
   poll(): void;
+  /**
+   * Reads at most `maxBytesPerPoll` of what is new (after `start`, also once stopped) and returns
+   * whether more is left; for a tool that reads the files once and yields between steps.
+   */
+  pollOnce(): boolean;
 }
 
 export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOptions = {}): ClaudeCodeTranscriptsRunner {
@@ -107,6 +112,8 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
   let polls = 0;
   let sink: RunnerContext | undefined;
   let firstDiscovery = true;
+  /** Set by readFile when the byte budget stopped it before the end of a file. */
+  let cutByBudget = false;
 
   function discover(): void {
     const refs = findTranscriptFiles(options.paths ?? defaultClaudePaths());
@@ -165,6 +172,8 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
       }
       state.ino = st.ino;
       const end = Math.min(st.size, state.offset + budget);
+      // Cut by the budget: more of this file waits (the budget left may be smaller than its next line).
+      if (end < st.size) cutByBudget = true;
       if (end <= state.offset) return 0;
       const result = scanLines(fd, state.offset, end, { maxLineBytes, flushTail: false, skipping: state.skipping }, (buf, start, stop) => {
         counters.lines++;
@@ -205,11 +214,12 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
   function poll(): boolean {
     if (polls++ % discoverEvery === 0) discover();
     let budget = maxBytesPerPoll;
+    cutByBudget = false;
     for (const [path, state] of [...files]) {
       if (budget <= 0) return true;
       budget -= readFile(path, state, budget);
     }
-    if (budget <= 0) return true;
+    if (budget <= 0 || cutByBudget) return true;
     // Caught up with every file: a session with nothing new for sessionIdleMs is over.
     const ended: EventInput[] = [];
     events.endIdleSessions(Date.now(), ended);
@@ -246,6 +256,9 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
       while (poll()) {
         // budget exhausted: keep reading until caught up
       }
+    },
+    pollOnce() {
+      return sink === undefined ? false : poll();
     },
     health() {
       return {

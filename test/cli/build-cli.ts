@@ -1,16 +1,17 @@
 /**
  * Builds the CLI the way `npm run build` does (tsup, ESM, code splitting, tree shaking) into a
- * private temporary directory, so CLI tests and benchmarks run the built code without touching
+ * private temporary directory (under node_modules/.cache, where the dependencies resolve), so CLI tests and benchmarks run the built code without touching
  * `dist/` (other work may be building it at the same time). Not a test file itself.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function buildCli(): string {
-  const outDir = mkdtempSync(join(tmpdir(), 'fleetscope-cli-'));
   const root = join(import.meta.dirname, '..', '..');
+  // Inside node_modules/.cache, so the built chunks resolve the package's dependencies.
+  mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
+  const outDir = mkdtempSync(join(root, 'node_modules', '.cache', 'fleetscope-cli-'));
   const result = spawnSync(
     process.execPath,
     [

@@ -5,11 +5,11 @@
  * snapshots (and stats); it computes no figure of its own.
  */
 import type { InsightPriority, ReportInput, ReportRenderer } from '../core/index.js';
-import type { CostSnapshot } from './cost.js';
-import type { FleetSnapshot } from './fleet.js';
-import type { InsightsSnapshot } from './insights.js';
-import type { AggregationSnapshot, OperationStats, RegressionsSnapshot } from './types.js';
-import type { AlertsSnapshot } from './alerts.js';
+import type { CostSnapshot } from '../analyzers/cost.js';
+import type { FleetSnapshot } from '../analyzers/fleet.js';
+import type { InsightsSnapshot } from '../analyzers/insights.js';
+import type { AggregationSnapshot, OperationStats, RegressionsSnapshot } from '../analyzers/types.js';
+import type { AlertsSnapshot } from '../analyzers/alerts.js';
 
 const PRIORITIES: readonly InsightPriority[] = ['critical', 'high', 'medium', 'low'];
 const MAX_ROWS = 10;
@@ -62,7 +62,10 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
     const t = cost.tokens;
     headline.push(['Tokens', `${int(t.input)} input, ${int(t.output)} output, ${int(t.cacheRead)} cache read, ${int(t.cacheWrite)} cache write`]);
     headline.push(['Cost (known)', `${usd(cost.totalUsd)} over ${int(cost.calls)} LLM calls` + (cost.unpricedCalls > 0 ? ` — plus ${int(cost.unpricedCalls)} unpriced calls of unknown cost` : '')]);
-    headline.push(['Projected', `${usd(cost.projections.day.baseline)} / day, ${usd(cost.projections.month.baseline)} / month (range ${usd(cost.projections.month.optimistic)}–${usd(cost.projections.month.pessimistic)})`]);
+    const p = cost.projections;
+    headline.push(['Projected', p.projected === false
+      ? `not projected: ${ms(p.observedSpanMs)} of activity observed, at least ${ms(p.minProjectionSpanMs)} needed`
+      : `${usd(p.day.baseline)} / day, ${usd(p.month.baseline)} / month (range ${usd(p.month.optimistic)}–${usd(p.month.pessimistic)}), from ${ms(p.observedSpanMs)} observed`]);
   }
   if (fleet !== undefined) {
     const f = fleet.totals;
@@ -141,11 +144,12 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
     }
     const p = cost.projections;
     out.push('### Projection', '');
-    out.push(...table(['Horizon', 'Optimistic', 'Baseline', 'Pessimistic'], [
+    if (p.projected === false) out.push(`_Not projected: the priced calls span ${ms(p.observedSpanMs)}, and a day or month is projected only from at least ${ms(p.minProjectionSpanMs)} of activity (cost option \`minProjectionSpanMs\`)._`, '');
+    else out.push(...table(['Horizon', 'Optimistic', 'Baseline', 'Pessimistic'], [
       ['Hour', usd(p.hour.optimistic), usd(p.hour.baseline), usd(p.hour.pessimistic)],
       ['Day', usd(p.day.optimistic), usd(p.day.baseline), usd(p.day.pessimistic)],
       ['Month (30 d)', usd(p.month.optimistic), usd(p.month.baseline), usd(p.month.pessimistic)],
-    ]), '', `_Method: ${p.method}._`, '');
+    ]), '', `_Observed span: ${ms(p.observedSpanMs)}. Method: ${p.method}._`, '');
     if (cost.budgetsCrossed.length > 0) {
       out.push('### Budgets crossed', '', ...table(['Scope', 'Key', 'Limit', 'Spent'], cost.budgetsCrossed.map((b) => [b.scope, b.key, usd(b.limitUsd), usd(b.spentUsd)])), '');
     }

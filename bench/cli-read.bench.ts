@@ -1,0 +1,94 @@
+/**
+ * The read commands, as built, over generated data (issue 11's targets):
+ *  1. `report --json` over generated Claude Code transcripts vs `usage --json` on the same files
+ *     (same run, page cache warmed for both): target ≤ 1.5× the time, < 500 MB peak RSS.
+ *     CLI_BENCH_TRANSCRIPT_MB (default 1200).
+ *  2. A file-log store of CLI_BENCH_EVENTS events (default 1,000,000; 1,000 sessions of 1,000):
+ *     `report --json` ≤ 5 s; `sessions` and `trace <id>` ≤ 0.5 s; reference: `node -e 0` in the same run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createObserver } from '../src/index.js';
+import { fileLogStorage } from '../src/storage/file-log.js';
+import { buildCli } from '../test/cli/build-cli.js';
+import { generateTranscripts } from './claude-code-transcripts-gen.js';
+
+const TRANSCRIPT_MB = Number(process.env.CLI_BENCH_TRANSCRIPT_MB ?? 1200);
+const EVENTS = Number(process.env.CLI_BENCH_EVENTS ?? 1_000_000);
+
+function measure(args: string[], env: Record<string, string> = {}): { wallMs: number; maxRssMb: number; stdout: string } {
+  const useTime = existsSync('/usr/bin/time');
+  const started = process.hrtime.bigint();
+  const r = useTime
+    ? spawnSync('/usr/bin/time', ['-v', process.execPath, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 30 })
+    : spawnSync(process.execPath, args, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  return { wallMs, maxRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN, stdout: r.stdout };
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const cli = buildCli();
+const env = { NO_COLOR: '1', TZ: 'UTC' };
+
+if (TRANSCRIPT_MB > 0) {
+  const work = mkdtempSync(join(tmpdir(), 'fleetscope-bench-cli-cc-'));
+  try {
+    const gen = generateTranscripts(work, TRANSCRIPT_MB * 2 ** 20);
+    console.log(`### report --json vs usage --json, ${(gen.bytes / 2 ** 20).toFixed(0)} MiB of transcripts (${gen.files} files, ${gen.lines} lines)`);
+    const ccEnv = { ...env, CLAUDE_CONFIG_DIR: work };
+    measure([cli, 'usage', '--json'], ccEnv); // warm the page cache
+    const usage = measure([cli, 'usage', '--json'], ccEnv);
+    const report = measure([cli, 'report', '--claude', work, '--json'], ccEnv);
+    const u = JSON.parse(usage.stdout) as { totals: { totalTokens: number; totalCost: number } };
+    const r = JSON.parse(report.stdout) as { cost: { totalUsd: number; calls: number } };
+    console.log(`usage --json:  ${s(usage.wallMs)}, peak RSS ${usage.maxRssMb.toFixed(0)} MB`);
+    console.log(`report --json: ${s(report.wallMs)}, peak RSS ${report.maxRssMb.toFixed(0)} MB`);
+    console.log(`ratio ${(report.wallMs / usage.wallMs).toFixed(2)}x (target <= 1.5x), RSS target < 500 MB; cost $${r.cost.totalUsd.toFixed(2)} vs usage $${u.totals.totalCost.toFixed(2)}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (EVENTS > 0) {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetscope-bench-cli-store-'));
+  try {
+    const t0 = Date.UTC(2025, 5, 1);
+    const sessions = Math.max(1, Math.round(EVENTS / 1000));
+    const observer = createObserver({ storage: fileLogStorage({ dir, maintenanceIntervalMs: 0, maxAgeMs: Infinity, fsync: 'never' }), analyzers: [] });
+    const started = Date.now();
+    let n = 0;
+    // Sessions one after another, each a turn of tool calls and LLM calls (a hook store's shape).
+    for (let si = 0; si < sessions && n < EVENTS; si++) {
+      const sessionId = `sess-${String(si).padStart(6, '0')}`;
+      let t = t0 + si * 600_000;
+      for (let k = 0; k < 250 && n < EVENTS; k++) {
+        const tool = ['Bash', 'Read', 'Edit', 'Grep'][k % 4]!;
+        observer.emit({ type: 'tool.start', sessionId, agentId: 'main', timestamp: t, payload: { toolName: tool, toolCallId: `t${si}-${k}` } });
+        observer.emit({ type: 'tool.end', sessionId, agentId: 'main', timestamp: t + 50 + (k % 7) * 30, payload: { toolName: tool, toolCallId: `t${si}-${k}`, status: k % 23 === 0 ? 'error' : 'success', durationMs: 50 + (k % 7) * 30 } });
+        observer.emit({ type: 'llm.call', sessionId, agentId: 'main', timestamp: t + 400, payload: { model: 'claude-sonnet-4-5', inputTokens: 100 + k, outputTokens: 50, cacheReadTokens: 2000, status: 'success', latencyMs: 300 } });
+        observer.emit({ type: 'log', sessionId, agentId: 'main', timestamp: t + 500, payload: { message: `step ${k}` } });
+        n += 4;
+        t += 1000;
+      }
+      if (si % 20 === 19) await observer.flush();
+    }
+    await observer.close();
+    console.log(`\n### file-log store of ${n.toLocaleString('en-US')} events, ${sessions} sessions (written in ${s(Date.now() - started)})`);
+    const floor = measure(['-e', '0']);
+    const sessionsRun = measure([cli, 'sessions', '--store', dir]);
+    measure([cli, 'sessions', '--store', dir]);
+    const sessionsRun2 = measure([cli, 'sessions', '--store', dir]);
+    const trace = measure([cli, 'trace', 'sess-000500', '--store', dir]);
+    const report = measure([cli, 'report', '--store', dir, '--json'], env);
+    console.log(`node -e 0 (reference): ${s(floor.wallMs)}`);
+    console.log(`sessions (first, then warm): ${s(sessionsRun.wallMs)}, ${s(sessionsRun2.wallMs)} (target <= 0.5 s)`);
+    console.log(`trace <id>: ${s(trace.wallMs)} (target <= 0.5 s)`);
+    console.log(`report --json: ${s(report.wallMs)}, peak RSS ${report.maxRssMb.toFixed(0)} MB (target <= 5 s)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * `fleetscope report [--md FILE] [--html FILE] [--json]`: replays the selected events through the
+ * default analyzers (the same code a host runs) and writes the markdown report, the HTML report or
+ * the snapshot as JSON. Without an output flag the markdown goes to stdout; with a file, stdout
+ * gets where it was written and the headline figures.
+ */
+import { createObserver } from '../index.js';
+import { defaultAnalyzers, sessionsAnalyzer } from '../analyzers/index.js';
+import type { FleetEvent } from '../core/index.js';
+import { renderHeadline, renderHtmlReport } from '../reports/index.js';
+import { PREFIX, SOURCE_HELP, SOURCE_OPTIONS, parseCommand, writeFileAtomic } from './options.js';
+import { replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped } from './sources.js';
+
+const HELP = `Usage: fleetscope report [sources] [filters] [--md FILE] [--html FILE] [--json] [--title TEXT]
+
+Replays the selected events through the default analyzers and writes their report:
+  (no output flag)   the markdown report on stdout
+  --md FILE          the markdown report to FILE
+  --html FILE        the HTML report to FILE (self-contained; opens offline)
+  --json             the analyzers' snapshot as JSON on stdout (with --md/--html: the headline as JSON)
+  --include-content  put tool inputs and outputs, prompts and messages in the HTML (default: left
+                     out, so the page is safe to share)
+  --title TEXT       the report's title (default "fleetscope report")
+
+${SOURCE_HELP}
+
+Exit codes: 0 written, 1 error, 3 no events selected.
+`;
+
+const OPTIONS = {
+  ...SOURCE_OPTIONS,
+  md: { type: 'string' },
+  html: { type: 'string' },
+  title: { type: 'string' },
+  'include-content': { type: 'boolean' },
+} as const;
+
+/** Events the HTML report embeds at most (its views draw the newest sessions; the rest are counted). */
+const MAX_HTML_EVENTS = 500_000;
+
+export async function runReportCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseCommand(argv, OPTIONS, false);
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const sources = sourcesFrom(values);
+  const sel = selectionFrom(values);
+  // The HTML views draw stored events too: kept as they are replayed (only when asked for).
+  let events: FleetEvent[] = [];
+  let notKept = 0;
+  const keep = values.html !== undefined;
+  const { observer, result } = await replaySelection(
+    sources,
+    sel,
+    () => {
+      events = [];
+      notKept = 0;
+      return createObserver({ storage: false, analyzers: [...defaultAnalyzers(), sessionsAnalyzer()], onError: () => undefined });
+    },
+    {
+      skipDerived: true,
+      ...(keep
+        ? {
+            onEvent: (e: FleetEvent) => {
+              if (events.length < MAX_HTML_EVENTS) events.push(e);
+              else notKept++;
+            },
+          }
+        : {}),
+    },
+  );
+  try {
+    requireEvents(result, sel);
+    warnSkipped(result);
+    const title = values.title ?? 'fleetscope report';
+    const snapshots = observer.snapshot();
+    const written: string[] = [];
+    if (values.md !== undefined) {
+      await writeFileAtomic(values.md, await observer.report({ title }));
+      written.push(values.md);
+    }
+    if (values.html !== undefined) {
+      const capture = Object.fromEntries(result.sources.map((f) => [`${f.kind} ${f.path || 'default'}`, { events: f.events, duplicates: f.duplicates, ...f.details }]));
+      const html = renderHtmlReport({
+        title,
+        snapshots,
+        stats: observer.stats(),
+        events,
+        eventsNotRead: notKept,
+        capture,
+        includeContent: values['include-content'] === true,
+      });
+      await writeFileAtomic(values.html, html);
+      written.push(values.html);
+    }
+    if (written.length === 0) {
+      process.stdout.write(values.json ? `${JSON.stringify(snapshots, null, 2)}\n` : await observer.report({ title }));
+      return 0;
+    }
+    if (values.json) process.stdout.write(`${JSON.stringify({ written, snapshots }, null, 2)}\n`);
+    else process.stdout.write(`${written.map((f) => `${PREFIX} wrote ${f}`).join('\n')}\n\n${renderHeadline(snapshots)}\n`);
+    return 0;
+  } finally {
+    await observer.close();
+  }
+}

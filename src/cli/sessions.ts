@@ -1,0 +1,67 @@
+/**
+ * `fleetscope sessions`: one row per session (start, duration, agents and subagents, tool calls,
+ * failed and blocked tools, LLM calls, tokens, cost, project), newest first, from the `sessions`
+ * analyzer. Over one store it finds the sessions with the latest activity through the store's
+ * index and replays only those (a query by session reads only that session's lines).
+ */
+import { createObserver } from '../index.js';
+import { sessionsAnalyzer, type SessionsSnapshot } from '../analyzers/index.js';
+import { renderSessionsTable } from '../reports/index.js';
+import { CliError, SOURCE_HELP, SOURCE_OPTIONS, colorEnabled, parseCommand, terminalWidth } from './options.js';
+import { latestSessionIds, replay, replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped, type ReplayResult } from './sources.js';
+
+const HELP = `Usage: fleetscope sessions [sources] [filters] [--limit N] [--compact] [--json]
+
+One row per session, newest first: start, duration, agents (subagents), tool calls, failed and
+blocked tools, LLM calls, tokens, cost (+ when some calls have no known price), project.
+  --limit N          the N sessions with the latest activity (default 20; 0: all)
+  --compact          only the essential columns (the table also drops columns to fit the terminal)
+
+${SOURCE_HELP}
+
+Exit codes: 0 listed, 1 error, 3 no session matched.
+`;
+
+const OPTIONS = { ...SOURCE_OPTIONS, limit: { type: 'string' }, compact: { type: 'boolean' } } as const;
+
+export async function runSessionsCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseCommand(argv, OPTIONS, false);
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const limit = values.limit === undefined ? 20 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 0) throw new CliError(`--limit ${JSON.stringify(values.limit)} is not a whole number >= 0`);
+  const sources = sourcesFrom(values);
+  const sel = selectionFrom(values);
+  const make = () => createObserver({ storage: false, analyzers: [sessionsAnalyzer({ maxSessions: limit === 0 ? 1_000_000 : Math.max(limit, 10_000) })], onError: () => undefined });
+
+  let observer;
+  let result: ReplayResult;
+  const single = sources.length === 1 && sources[0]!.kind !== 'claude' && sources[0]!.kind !== 'jsonl' ? sources[0]! : undefined;
+  if (single !== undefined && sel.sessionId === undefined && limit > 0) {
+    // The store's index: the newest sessions first, then each session's own lines.
+    observer = make();
+    result = { sources: [], events: 0, invalid: 0, sessionIds: [] };
+    for (const sessionId of await latestSessionIds(single, sel, limit)) {
+      const r = await replay(sources, { ...sel, sessionId }, observer);
+      result.events += r.events;
+      result.invalid += r.invalid;
+      result.sources.push(...r.sources);
+    }
+    if (result.sources.length === 0) result.sources.push({ kind: single.kind, path: single.path, events: 0, duplicates: 0, details: {} });
+  } else {
+    ({ observer, result } = await replaySelection(sources, sel, make));
+  }
+  try {
+    requireEvents(result, sel);
+    warnSkipped(result);
+    const snapshot = observer.snapshot().sessions as SessionsSnapshot;
+    const rows = limit === 0 ? snapshot.sessions : snapshot.sessions.slice(0, limit);
+    if (values.json) process.stdout.write(`${JSON.stringify({ sessions: rows }, null, 2)}\n`);
+    else process.stdout.write(`${renderSessionsTable(rows, { width: terminalWidth(), compact: values.compact === true, color: colorEnabled() })}\n`);
+    return 0;
+  } finally {
+    await observer.close();
+  }
+}

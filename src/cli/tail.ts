@@ -1,0 +1,174 @@
+/**
+ * `fleetscope tail [--follow] [--filter EXPR]`: one readable line per event (time, session, agent,
+ * type, summary), coloured by severity on a TTY; `--json` prints the raw events, one per line.
+ * `--follow` keeps reading a store as it grows, across segment rotation (queries by time from the
+ * newest event printed, so a rotated segment is read like any other).
+ */
+import type { FleetEvent } from '../core/index.js';
+import { createObserver } from '../index.js';
+import { renderEventLine } from '../reports/index.js';
+import { CliError, SOURCE_HELP, SOURCE_OPTIONS, colorEnabled, parseCommand } from './options.js';
+import { checkStore, openStoreForReading, replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped, type EventSelection } from './sources.js';
+
+const HELP = `Usage: fleetscope tail [sources] [filters] [-n N] [--follow] [--filter EXPR] [--json]
+
+One line per event: time (UTC), session, agent, type, summary. Colour by severity on a TTY.
+  -n, --lines N      the last N events (default 20; 0: all)
+  -f, --follow       keep printing events as the store grows (--store only; Ctrl-C ends)
+  --filter EXPR      space-separated terms, all must hold: key=value or key!=value, value may
+                     use * (keys: type, session, agent, source, severity, tool, model, status)
+                     e.g. --filter 'type=tool.end status=error tool=Bash*'
+  --json             the raw events, one JSON object per line
+
+${SOURCE_HELP}
+
+Exit codes: 0 printed, 1 error, 3 no event matched (without --follow).
+`;
+
+/** How far back each poll of --follow reads for events appended late. */
+const LATE_MS = 5000;
+
+const OPTIONS = {
+  ...SOURCE_OPTIONS,
+  lines: { type: 'string', short: 'n' },
+  follow: { type: 'boolean', short: 'f' },
+  filter: { type: 'string' },
+  'poll-ms': { type: 'string' },
+} as const;
+
+/** `--filter`: `key=value` / `key!=value` terms joined by spaces, `*` a wildcard. */
+export function compileFilter(expr: string): (event: FleetEvent) => boolean {
+  const fields: Record<string, (e: FleetEvent) => unknown> = {
+    type: (e) => e.type,
+    session: (e) => e.sessionId,
+    agent: (e) => e.agentId,
+    source: (e) => e.source,
+    severity: (e) => e.severity,
+    tool: (e) => (e.payload as { toolName?: unknown }).toolName,
+    model: (e) => (e.payload as { model?: unknown }).model,
+    status: (e) => (e.payload as { status?: unknown }).status,
+  };
+  const terms = expr
+    .split(/\s+/)
+    .filter((t) => t !== '')
+    .map((term) => {
+      const m = /^([a-z]+)(!?=)(.*)$/.exec(term);
+      if (!m || fields[m[1]!] === undefined) {
+        throw new CliError(`--filter: "${term}" is not key=value or key!=value with a key among ${Object.keys(fields).join(', ')}`);
+      }
+      const re = new RegExp(`^${m[3]!.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+      const get = fields[m[1]!]!;
+      const negate = m[2] === '!=';
+      return (e: FleetEvent) => re.test(String(get(e) ?? '')) !== negate;
+    });
+  return (e) => terms.every((t) => t(e));
+}
+
+export async function runTailCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseCommand(argv, OPTIONS, false);
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const lines = values.lines === undefined ? 20 : Number(values.lines);
+  if (!Number.isInteger(lines) || lines < 0) throw new CliError(`--lines ${JSON.stringify(values.lines)} is not a whole number >= 0`);
+  const match = values.filter !== undefined ? compileFilter(values.filter) : () => true;
+  const sources = sourcesFrom(values);
+  const sel = selectionFrom(values);
+  if (values.follow && (sources.length !== 1 || sources[0]!.kind !== 'store')) throw new CliError('--follow reads one store (--store DIR, or the default store)');
+  const color = colorEnabled();
+  const print = (e: FleetEvent) => process.stdout.write(`${values.json ? JSON.stringify(e) : renderEventLine(e, { color })}\n`);
+
+  // The last `lines` events: a ring, printed once everything is read.
+  const ring: FleetEvent[] = [];
+  let printedNewest: FleetEvent | undefined;
+  /** Ids read, newest ones: --follow does not print them again. */
+  const recent = new Map<string, number>();
+  let pruneAt = 50_000;
+  const { observer, result } = await replaySelection(sources, sel, () => createObserver({ storage: false, analyzers: [], onError: () => undefined }), {
+    onEvent: (e) => {
+      recent.set(e.id, e.timestamp);
+      if (recent.size > pruneAt) {
+        for (const [id, ts] of recent) if (ts < e.timestamp - 2 * LATE_MS) recent.delete(id);
+        pruneAt = Math.max(50_000, recent.size * 2);
+      }
+      if (!match(e)) return;
+      if (lines === 0) print(e);
+      else {
+        ring.push(e);
+        if (ring.length > lines) ring.shift();
+      }
+      if (printedNewest === undefined || e.timestamp >= printedNewest.timestamp) printedNewest = e;
+    },
+  });
+  await observer.close();
+  for (const e of ring) print(e);
+  warnSkipped(result);
+  if (!values.follow) {
+    requireEvents(result, sel);
+    return 0;
+  }
+  const pollMs = values['poll-ms'] === undefined ? 500 : Math.max(20, Number(values['poll-ms']) || 500);
+  await follow(sources[0]!.path, sel, match, print, printedNewest, recent, pollMs);
+  return 0;
+}
+
+/** Prints what is appended to the store until SIGINT / SIGTERM. */
+async function follow(
+  dir: string,
+  sel: EventSelection,
+  match: (e: FleetEvent) => boolean,
+  print: (e: FleetEvent) => void,
+  newest: FleetEvent | undefined,
+  printed: Map<string, number>,
+  pollMs: number,
+): Promise<void> {
+  const storage = openStoreForReading(dir);
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const types = sel.types !== undefined && sel.types.every((t) => !t.endsWith('*')) ? sel.types : undefined;
+  // Hook processes append concurrently, so an event may land after one with a later timestamp:
+  // each poll reads back LATE_MS before the newest event seen and skips the ids already printed.
+  let newestTs = newest?.timestamp ?? sel.from ?? Date.now();
+  try {
+    while (!controller.signal.aborted) {
+      if (checkStore(dir).segments.length > 0) {
+        let cursor: string | undefined;
+        const fromTs = newestTs - LATE_MS;
+        do {
+          const page = await storage.query({
+            from: fromTs,
+            ...(sel.to !== undefined ? { to: sel.to } : {}),
+            ...(sel.sessionId !== undefined ? { sessionId: sel.sessionId } : {}),
+            ...(sel.agentId !== undefined ? { agentId: sel.agentId } : {}),
+            ...(types !== undefined ? { types } : {}),
+            limit: 10_000,
+            ...(cursor !== undefined ? { cursor } : {}),
+          });
+          for (const e of page.events) {
+            if (printed.has(e.id)) continue;
+            printed.set(e.id, e.timestamp);
+            if (e.timestamp > newestTs) newestTs = e.timestamp;
+            if (sel.types !== undefined && types === undefined && !sel.types.some((t) => (t.endsWith('*') ? e.type.startsWith(t.slice(0, -1)) : e.type === t))) continue;
+            if (match(e)) print(e);
+          }
+          cursor = page.nextCursor;
+        } while (cursor !== undefined);
+        for (const [id, ts] of printed) if (ts < newestTs - 2 * LATE_MS) printed.delete(id);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        controller.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await storage.close();
+  }
+}

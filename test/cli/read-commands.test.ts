@@ -1,0 +1,329 @@
+/**
+ * The read commands (report, sessions, trace, tail, stats) run as built, over hand-built sources
+ * whose figures are computed by hand in fixtures.ts and here.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli } from './build-cli.js';
+import { S1, S2, T0, T1, run, storeEvents, writeStore, writeTranscripts } from './fixtures.js';
+
+let cli: string;
+let root: string;
+let store: string;
+let claude: string;
+
+beforeAll(async () => {
+  cli = buildCli();
+  root = mkdtempSync(join(tmpdir(), 'fleetscope-read-'));
+  store = join(root, 'store');
+  claude = join(root, 'claude');
+  await writeStore(store);
+  writeTranscripts(claude);
+}, 120_000);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const json = (stdout: string) => JSON.parse(stdout) as Record<string, any>;
+
+describe('fleetscope sessions', () => {
+  it('lists each session newest first with figures from the store', () => {
+    const r = run(cli, ['sessions', '--store', store, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [b, a] = json(r.stdout).sessions;
+    expect(b).toMatchObject({
+      sessionId: S2, start: T1, durationMs: 10_000, agents: 1, subagents: 0, toolCalls: 1, failedTools: 0, blockedTools: 0,
+      llmCalls: 1, tokens: { input: 1000, output: 500, cacheRead: 0, cacheWrite: 0 }, costUsd: 0.5, project: '/home/dev/other',
+    });
+    // S1: Bash success, Bash blocked, Read error, Grep success (subagent).
+    expect(a).toMatchObject({ sessionId: S1, start: T0, durationMs: 20_000, agents: 2, subagents: 1, toolCalls: 4, failedTools: 1, blockedTools: 1, llmCalls: 0, costUsd: 0, project: '/home/dev/app' });
+  });
+
+  it('merges the store and the transcripts without counting toolu_1 twice', () => {
+    const r = run(cli, ['sessions', '--store', store, '--claude', claude, '--session', S1, '--json']);
+    expect(r.code).toBe(0);
+    const [a] = json(r.stdout).sessions;
+    // 4 tool calls (toolu_1 is in both), 2 LLM calls from the transcript; sonnet-4-5 at $3 / $15 / $0.30
+    // per million: msg_A 100×3 + 50×15 + 1000×0.3 = 1350 µ$, msg_B 10×3 + 20×15 = 330 µ$.
+    expect(a).toMatchObject({ sessionId: S1, toolCalls: 4, llmCalls: 2, tokens: { input: 110, output: 70, cacheRead: 1000, cacheWrite: 0 } });
+    expect(a.costUsd).toBeCloseTo(0.00168, 8);
+    const stats = json(run(cli, ['stats', '--store', store, '--claude', claude, '--json']).stdout);
+    const fromClaude = stats.sources.find((s: { kind: string }) => s.kind === 'claude');
+    // Left out as seen in the store: session.start, session.end, tool.start and tool.end of toolu_1.
+    expect(fromClaude.duplicates).toBe(4);
+    expect(fromClaude.events).toBe(2);
+  });
+
+  it('fits the table to the width and has a compact form', () => {
+    const wide = run(cli, ['sessions', '--store', store], { env: { COLUMNS: '200' } });
+    expect(wide.stdout.split('\n')[0]).toMatch(/Session\s+Start \(UTC\)\s+Duration\s+Agents\s+Tools\s+Failed\s+Blocked\s+LLM\s+Tokens\s+Cost\s+Project/);
+    expect(wide.stdout).toContain('2025-06-01 12:00:00');
+    expect(wide.stdout).toContain('20.00 s');
+    const narrow = run(cli, ['sessions', '--store', store], { env: { COLUMNS: '70' } });
+    for (const line of narrow.stdout.trimEnd().split('\n')) expect(line.length).toBeLessThanOrEqual(70);
+    expect(narrow.stdout).toContain('Cost');
+    const compact = run(cli, ['sessions', '--store', store, '--compact']);
+    expect(compact.stdout.split('\n')[0]!.split(/\s{2,}/)).toEqual(['Session', 'Start (UTC)', 'Duration', 'Tools', 'Tokens', 'Cost']);
+  });
+});
+
+describe('fleetscope trace', () => {
+  it('prints the span tree of a session found by prefix', () => {
+    const r = run(cli, ['trace', 'aaaa', '--store', store, '--json']);
+    expect(r.code).toBe(0);
+    const tree = json(r.stdout);
+    expect(tree.sessionId).toBe(S1);
+    const turn = tree.root.children[0];
+    expect(turn).toMatchObject({ kind: 'agent', name: 'main', offsetMs: 1000, durationMs: 14_000, status: 'success', critical: true });
+    expect(turn.children.map((c: any) => [c.name, c.offsetMs, c.durationMs, c.status])).toEqual([
+      ['Bash', 2000, 3000, 'success'],
+      ['Bash', 6000, 0, 'blocked'],
+      ['Read', 7000, 500, 'error'],
+      ['Explore (subagent agent-sub1)', 8000, 4000, 'success'],
+    ]);
+    expect(turn.children[3].children[0]).toMatchObject({ name: 'Grep', offsetMs: 9000, durationMs: 1000 });
+    const text = run(cli, ['trace', S1, '--store', store]).stdout;
+    expect(text).toMatch(/Bash.*\+6\.00 s.*0 ms blocked/);
+    expect(text).toMatch(/main\s+◆/);
+  });
+
+  it('names the sessions an ambiguous prefix matches, and says when none does', () => {
+    const several = run(cli, ['trace', 'aaa', '--store', store]);
+    expect(several.code).toBe(1);
+    expect(several.stderr).toBe(`fleetscope: "aaa" matches 2 sessions: ${S1}, ${S2}; give more of the id\n`);
+    const none = run(cli, ['trace', 'zzz', '--store', store]);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toBe('fleetscope: no session matches "zzz"\n');
+  });
+});
+
+describe('fleetscope report', () => {
+  it('writes the markdown report and prints where and the headline', () => {
+    const out = join(root, 'out', 'report.md');
+    mkdirSync(join(root, 'out'), { recursive: true });
+    const r = run(cli, ['report', '--store', store, '--md', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`fleetscope: wrote ${out}`);
+    expect(r.stdout).toMatch(/Events\s+19\n/);
+    expect(r.stdout).toMatch(/Tool calls\s+5\n/);
+    expect(r.stdout).toMatch(/Sessions\s+2\n/);
+    expect(r.stdout).toMatch(/LLM calls\s+1\n/);
+    const md = readFileSync(out, 'utf8');
+    expect(md).toMatch(/^# fleetscope report/);
+    // Written whole through a temp file: nothing else is left beside it.
+    expect(readdirSync(join(root, 'out'))).toEqual(['report.md']);
+  });
+
+  it('--html writes the self-contained page (temp file + rename)', () => {
+    const out = join(root, 'html-out', 'report.html');
+    mkdirSync(join(root, 'html-out'), { recursive: true });
+    const r = run(cli, ['report', '--store', store, '--html', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`fleetscope: wrote ${out}`);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+    // Content is left out unless asked for: the Bash command of toolu_1 is not in the page.
+    expect(html).not.toContain('npm test');
+    expect(readdirSync(join(root, 'html-out'))).toEqual(['report.html']);
+  });
+
+  it('--json gives the snapshot the report renders', () => {
+    const r = run(cli, ['report', '--store', store, '--json']);
+    const snap = json(r.stdout);
+    expect(snap.cost.calls).toBe(1);
+    expect(snap.cost.totalUsd).toBe(0.5);
+    expect(snap.sessions.sessions).toHaveLength(2);
+    expect(snap.aggregation.cumulative.byType['tool.end']).toBe(5);
+  });
+
+  it('filters by session, time and type', () => {
+    const r = run(cli, ['report', '--store', store, '--json', '--since', new Date(T1).toISOString(), '--type', 'tool.*']);
+    const snap = json(r.stdout);
+    expect(snap.aggregation.cumulative.byType).toEqual({ 'tool.start': 1, 'tool.end': 1 });
+  });
+});
+
+describe('fleetscope tail', () => {
+  it('prints the last events, one line each', () => {
+    const r = run(cli, ['tail', '--store', store, '-n', '2']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe(`14:00:04.000 aaab2222 main             llm.call      claude-opus-4-1 success 1500 tokens $0.5000 in 900 ms`);
+    expect(lines[1]).toBe(`14:00:10.000 aaab2222 main             session.end   ended (exit) after 10.00 s`);
+  });
+
+  it('--filter and --json', () => {
+    const r = run(cli, ['tail', '--store', store, '-n', '0', '--json', '--filter', 'type=tool.end status!=success']);
+    const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(events.map((e) => e.payload.toolCallId)).toEqual(['toolu_2', 'toolu_3']);
+    const bad = run(cli, ['tail', '--store', store, '--filter', 'colour=red']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^fleetscope: --filter: "colour=red"/);
+  });
+
+  it('colours by severity on FORCE_COLOR, never with NO_COLOR', () => {
+    expect(run(cli, ['tail', '--store', store, '-n', '0'], { env: { FORCE_COLOR: '1' } }).stdout).toContain('\x1b[31mtool.end');
+    expect(run(cli, ['tail', '--store', store, '-n', '0'], { env: { NO_COLOR: '1' } }).stdout).not.toContain('\x1b[');
+  });
+
+  it('--follow prints what is appended, across segment rotation', async () => {
+    const dir = join(root, 'follow');
+    await writeStore(dir, storeEvents().slice(0, 2));
+    const child = spawn(process.execPath, [cli, 'tail', '--store', dir, '--follow', '--poll-ms', '50', '-n', '0', '--json'], { env: { ...process.env } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const lines = () => out.split('\n').filter((l) => l !== '').length;
+    const until = async (n: number) => {
+      for (let i = 0; i < 400 && lines() < n; i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    await until(2);
+    // Small segments: the 17 events appended rotate the log several times.
+    await writeStore(dir, storeEvents().slice(2), 1024);
+    await until(19);
+    const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.kill('SIGINT');
+    expect(await code).toBe(0);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.jsonl')).length).toBeGreaterThan(2);
+    const ids = out.trimEnd().split('\n').map((l) => JSON.parse(l).timestamp as number);
+    expect(ids).toHaveLength(19);
+    expect(ids).toEqual(storeEvents().map((e) => e.timestamp));
+    // Reading never applies retention: these 2025 segments are far older than the default 30 days.
+    const files = readdirSync(dir).filter((n) => n.endsWith('.jsonl')).sort();
+    expect(json(run(cli, ['stats', '--store', dir, '--json']).stdout).events).toBe(19);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.jsonl')).sort()).toEqual(files);
+  });
+});
+
+describe('fleetscope stats', () => {
+  it('gives events by type, sessions and the time range', () => {
+    const facts = json(run(cli, ['stats', '--store', store, '--json']).stdout);
+    expect(facts).toMatchObject({
+      events: 19,
+      sessions: 2,
+      firstEvent: T0,
+      lastEvent: T1 + 10_000,
+      byType: { 'tool.start': 5, 'tool.end': 5, 'agent.start': 2, 'agent.end': 2, 'session.start': 2, 'session.end': 2, 'llm.call': 1 },
+    });
+    expect(facts.sources[0]).toMatchObject({ kind: 'store', events: 19, segments: 1, skippedLines: 0 });
+    expect(facts.sources[0].bytesOnDisk).toBeGreaterThan(0);
+  });
+});
+
+describe('every command', () => {
+  it('--version, unknown flags, missing paths', () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8'));
+    expect(run(cli, ['--version']).stdout).toBe(`fleetscope ${pkg.version}\n`);
+    expect(run(cli, ['sessions', '--version']).stdout).toBe(`fleetscope ${pkg.version}\n`);
+    for (const command of ['report', 'sessions', 'tail', 'stats']) {
+      const unknown = run(cli, [command, '--store', store, '--colour']);
+      expect(unknown.code, command).toBe(1);
+      expect(unknown.stderr).toBe(`fleetscope: Unknown option '--colour' (see --help)\n`);
+      const missing = run(cli, [command, '--store', join(root, 'nope')]);
+      expect(missing.code, command).toBe(1);
+      expect(missing.stderr).toBe(`fleetscope: ${join(root, 'nope')}: no such file or directory\n`);
+      const help = run(cli, [command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^Usage: fleetscope ${command}`));
+    }
+    const noStore = run(cli, ['sessions'], { cwd: root, env: { FLEETSCOPE_STORE: undefined } });
+    expect(noStore.code).toBe(1);
+    expect(noStore.stderr).toMatch(/^fleetscope: no store at .*\.fleetscope: install the hook/);
+  });
+
+  it('reads the default store of the project (./.fleetscope)', async () => {
+    const project = join(root, 'project');
+    await writeStore(join(project, '.fleetscope'));
+    const r = run(cli, ['stats', '--json'], { cwd: project, env: { FLEETSCOPE_STORE: undefined } });
+    expect(r.code).toBe(0);
+    expect(json(r.stdout).events).toBe(19);
+  });
+
+  it('ends quietly when stdout closes early (| head)', async () => {
+    const big = join(root, 'big.jsonl');
+    const lines: string[] = [];
+    for (let i = 0; i < 20_000; i++) lines.push(JSON.stringify({ type: 'log', sessionId: 's', timestamp: T0 + i, payload: { message: `line ${i}` } }));
+    writeFileSync(big, `${lines.join('\n')}\n`);
+    const child = spawn(process.execPath, [cli, 'tail', '--jsonl', big, '-n', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+});
+
+describe('bad input', () => {
+  it('an empty store: a message and exit 3', () => {
+    const empty = join(root, 'empty');
+    mkdirSync(empty);
+    for (const command of ['report', 'sessions', 'stats', 'tail']) {
+      const r = run(cli, [command, '--store', empty]);
+      expect(r.code, command).toBe(3);
+      expect(r.stderr).toBe(`fleetscope: no events in ${empty} (empty store?)\n`);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('a store of another version', () => {
+    const other = join(root, 'v2');
+    mkdirSync(other);
+    writeFileSync(join(other, '00000001.jsonl'), `${JSON.stringify({ fleetscopeSegment: 2, seq: 1, created: T0 })}\n`);
+    const r = run(cli, ['report', '--store', other]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`fleetscope: ${other}: store format 2, this fleetscope reads format 1; use the fleetscope version that wrote it\n`);
+  });
+
+  it('a torn last line and corrupted lines in the middle are skipped and counted', () => {
+    const dir = join(root, 'torn');
+    mkdirSync(dir);
+    const lines = storeEvents().map((e, i) => JSON.stringify({ id: `e${i + 1}`, severity: 'info', ...e }));
+    const text = [JSON.stringify({ fleetscopeSegment: 1, seq: 1, created: T0 }), ...lines.slice(0, 5), '{"id":"x","type":"tool.e\u0000garbage', 'not json at all', ...lines.slice(5)].join('\n');
+    writeFileSync(join(dir, '00000001.jsonl'), `${text}\n{"id":"torn","type":"tool.end","payl`);
+    const r = run(cli, ['stats', '--store', dir, '--json']);
+    expect(r.code).toBe(0);
+    const facts = json(r.stdout);
+    expect(facts.events).toBe(19);
+    expect(facts.sources[0].skippedLines).toBe(3);
+    const report = run(cli, ['report', '--store', dir, '--json']);
+    expect(report.code).toBe(0);
+    expect(report.stderr).toContain(`fleetscope: ${dir}: 3 lines skipped (torn, corrupted or not events)`);
+  });
+
+  it('a file that is not a transcript, a JSONL file that holds no events', () => {
+    const notTranscript = join(root, 'not-cc', 'projects', 'p');
+    mkdirSync(notTranscript, { recursive: true });
+    writeFileSync(join(notTranscript, 'x.jsonl'), '{"hello":"world"}\n{"hello":"again"}\n');
+    const r = run(cli, ['report', '--claude', join(root, 'not-cc')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`fleetscope: ${join(root, 'not-cc')}: not a Claude Code transcript (2 lines, 2 not transcript entries)\n`);
+    const notEvents = join(root, 'not-events.jsonl');
+    writeFileSync(notEvents, 'hello\n[1,2]\n');
+    const j = run(cli, ['stats', '--jsonl', notEvents]);
+    expect(j.code).toBe(1);
+    expect(j.stderr).toBe(`fleetscope: ${notEvents}: not a file of fleetscope events (2 lines: 1 not JSON, 1 not events)\n`);
+  });
+
+  it('a path that is not what the flag wants, and a directory without permission', () => {
+    const file = join(root, 'not-events.jsonl');
+    expect(run(cli, ['stats', '--store', file]).stderr).toBe(`fleetscope: ${file}: not a directory (--store takes a store directory)\n`);
+    if (process.getuid?.() === 0) return; // root reads everything: the permission case cannot be made here
+    const locked = join(root, 'locked');
+    mkdirSync(locked, { mode: 0o000 });
+    const r = run(cli, ['stats', '--store', locked]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`fleetscope: ${locked}: permission denied\n`);
+  });
+
+  it('an unwritable --md target fails with a message and leaves no partial file', () => {
+    const target = join(root, 'no-such-dir', 'r.md');
+    const r = run(cli, ['report', '--store', store, '--md', target]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^fleetscope: cannot write .*no-such-dir\/r\.md: ENOENT/);
+    expect(existsSync(join(root, 'no-such-dir'))).toBe(false);
+  });
+});
