@@ -138,7 +138,8 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
       const out: Record<string, OperationStats> = {};
       for (const [name, op] of map) {
         const stats = opStats(`${prefix}:${name}`, op, w, current);
-        if (stats !== undefined) out[name] = stats;
+        // A tool named `__proto__` is a key like any other (assignment would set the prototype).
+        if (stats !== undefined) Object.defineProperty(out, name, { value: stats, enumerable: true, writable: true, configurable: true });
       }
       return out;
     };

@@ -235,11 +235,14 @@ describe('8. host-supplied functions never reach the host', () => {
     process.on('unhandledRejection', onUnhandled);
     try {
       const failing: Storage = { ...memoryStorage(), name: 'failing', append: () => Promise.reject(new Error('disk')) };
+      let calls = 0;
       const observer = createCoreObserver({
         storage: failing,
         onError: quiet,
+        // Answers at construction (where options are checked), then throws.
         clock: () => {
-          throw new Error('clock');
+          if (calls++ > 0) throw new Error('clock');
+          return 1_700_000_000_000;
         },
       });
       expect(() => observer.emit({ type: 'metric', payload: { name: 'm', value: 1 } })).not.toThrow();
@@ -248,7 +251,8 @@ describe('8. host-supplied functions never reach the host', () => {
       await observer.close();
       await new Promise((r) => setTimeout(r, 20));
       expect(unhandled).toEqual([]);
-      expect(observer.stats().events).toMatchObject({ accepted: 2, invalid: 0 });
+      // The two host events and the storage's plugin.error event.
+      expect(observer.stats().events).toMatchObject({ emitted: 3, accepted: 3, invalid: 0 });
       expect(observer.stats().errors).toBeGreaterThan(0);
     } finally {
       process.off('unhandledRejection', onUnhandled);
@@ -401,13 +405,14 @@ describe('13. counting adds up; options are checked at construction', () => {
     expect(() => createCoreObserver({ onError: bad(5) })).toThrow(/onError/);
   });
 
-  it('a clock that answers NaN: events get a valid timestamp or are counted, never published invalid', () => {
-    const observer = createCoreObserver({ clock: () => Number.NaN, onError: quiet });
-    const event = observer.emit({ type: 'metric', payload: { name: 'm', value: 1 } });
-    const { events } = observer.stats();
-    expect(events.emitted).toBe(events.accepted + events.invalid);
-    if (event !== undefined) expect(Number.isFinite(event.timestamp)).toBe(true);
-    else expect(events.invalid).toBe(1);
+  it('a clock that answers NaN is rejected at construction; one that starts to later falls back to Date.now()', () => {
+    expect(() => createCoreObserver({ clock: () => Number.NaN })).toThrow(/clock must return/);
+    let calls = 0;
+    const observer = createCoreObserver({ clock: () => (calls++ === 0 ? 1_000 : Number.NaN), onError: quiet });
+    const before = Date.now();
+    const event = observer.emit({ type: 'metric', payload: { name: 'm', value: 1 } })!;
+    expect(event.timestamp).toBeGreaterThanOrEqual(before);
+    expect(observer.stats().errors).toBe(1);
   });
 });
 
