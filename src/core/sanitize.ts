@@ -383,13 +383,16 @@ function summarizeView(view: ArrayBufferView): Record<string, unknown> {
 /** The entries of a Map that can fit the budget (each costs at least a few bytes), as an object. */
 function firstEntries(map: Map<unknown, unknown>, state: RepairState): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  let room = Math.ceil(state.budget / 6);
+  // Each entry costs at least 8 bytes of JSON (`"k":0,` and quotes), so no more can fit.
+  let room = Math.ceil(state.budget / 8);
   for (const [key, value] of Map.prototype.entries.call(map)) {
     if (room-- <= 0) {
       state.repairs.add('truncated');
       break;
     }
-    defineOwn(out, String(key), value);
+    const name = String(key);
+    if (name === '__proto__') defineOwn(out, name, value);
+    else out[name] = value;
   }
   return out;
 }
