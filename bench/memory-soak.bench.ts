@@ -5,11 +5,11 @@
  * buffers after a full GC is sampled every tenth of the run; the bound is 64 MB.
  *
  * Configurable so that it can run shorter: `SOAK_EVENTS` (default 10,000,000), `SOAK_HOURS` (24),
- * `SOAK_OPERATIONS` (1,000), `SOAK_ANALYZERS` (`all`, or `aggregation` for that analyzer alone).
+ * `SOAK_OPERATIONS` (1,000), `SOAK_ANALYZERS` (`all`; `none`; or a comma list of default analyzers' names, e.g.
+ * `aggregation`, to see what each one keeps).
  * `npm run bench -- memory-soak`; e.g. `SOAK_EVENTS=1000000 npm run bench -- memory-soak`.
  */
-import { createObserver, type Analyzer } from '../src/index.js';
-import { aggregationAnalyzer } from '../src/analyzers/aggregation.js';
+import { createObserver, defaultAnalyzers, type Analyzer } from '../src/index.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with --expose-gc (npm run bench does)');
@@ -47,7 +47,9 @@ const modelNames = Array.from({ length: OPERATIONS - toolNames.length - agentNam
 const start = Date.UTC(2026, 0, 1);
 const span = HOURS * 3_600_000;
 let now = start;
-const analyzers: Analyzer[] | undefined = ANALYZERS === 'aggregation' ? [aggregationAnalyzer()] : undefined;
+/** `all`: the default set; `none`; or a comma list of names from the default set (for a per-analyzer breakdown). */
+const analyzers: Analyzer[] | undefined =
+  ANALYZERS === 'all' ? undefined : ANALYZERS === 'none' ? [] : defaultAnalyzers().filter((a) => ANALYZERS.split(',').includes(a.name));
 const observer = createObserver({ clock: () => now, sessionId: 'soak', onError: () => {}, ...(analyzers ? { analyzers } : {}) });
 
 const rand = random(14);
