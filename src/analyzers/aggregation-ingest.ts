@@ -20,6 +20,7 @@ import {
   type WindowSpec,
 } from './rolling.js';
 import { LogSketch } from './sketch.js';
+import { newSketchBudget, type SketchBudget } from './slot-sketch.js';
 
 export const KIND_SESSION = 0;
 export const KIND_AGENT = 1;
@@ -37,6 +38,8 @@ export interface AggregationLimits {
   maxOperations: number;
   maxOpenSpans: number;
   relativeAccuracy: number;
+  /** Most bytes of the latency sketches of the rolling windows' slots together (see slot-sketch.ts). */
+  maxSketchBytes: number;
 }
 
 export class AggregationIngest {
@@ -61,6 +64,9 @@ export class AggregationIngest {
     operationsOverflow: 0,
   };
   firstTimestamp = Infinity;
+  /** Memory of the rolling windows' latency sketches (bounded), and of the cumulative ones (one per operation). */
+  readonly sketchBudget: SketchBudget;
+  private readonly cumulativeBudget = newSketchBudget(Infinity);
 
   private readonly ringSize: number;
   private readonly longestMs: number;
@@ -110,11 +116,14 @@ export class AggregationIngest {
     this.oldestAllowed = new Float64Array(W);
     this.tooOld = new Float64Array(W);
     this.bucketing = new LogSketch({ relativeAccuracy: limits.relativeAccuracy });
+    this.sketchBudget = newSketchBudget(limits.maxSketchBytes);
     this.totals = this.newSeries(false);
   }
 
   newSeries(withSketch: boolean): RollingSeries {
-    return new RollingSeries(this.ringSize, this.limits.relativeAccuracy, withSketch);
+    // The cumulative window (last, one slot) is outside the budget: one sketch per operation.
+    const cumulativeSlot = this.specs[this.specs.length - 1]!.ms === null ? this.ringSize - 1 : this.ringSize;
+    return new RollingSeries(this.ringSize, this.limits.relativeAccuracy, withSketch, this.sketchBudget, this.cumulativeBudget, cumulativeSlot);
   }
 
   processBatch(batch: readonly FleetEvent[], now: number): void {

@@ -42,6 +42,15 @@ export interface AggregationOptions {
   maxOpenSpans?: number;
   /** Relative accuracy of the quantile sketches. Default 0.01 (1%). */
   relativeAccuracy?: number;
+  /**
+   * Most memory of the rolling windows' latency sketches, all operations and windows together, in
+   * bytes. Each time slot keeps up to 32 latencies exactly, then a 1%-accurate sketch (reserved at
+   * its largest, ~16.6 KB) while this budget has room, else a uniform sample of 32 values with
+   * exact count, sum, min and max (counted in `dataQuality.sampledSlots`). A slot's memory is freed
+   * when the slot is reused. The cumulative figures keep one full sketch per operation outside this
+   * budget (at most ~16.6 KB each, so `3 × maxOperations` of them). Default 16 MiB.
+   */
+  maxSketchBytes?: number;
 }
 
 /** `AggregationSnapshot` plus data-quality counters. */
@@ -62,6 +71,10 @@ export interface AggregationAnalyzerSnapshot extends AggregationSnapshot {
     openSpansDropped: number;
     /** Events whose tool/agent/model went to `(other)` because `maxOperations` was reached. */
     operationsOverflow: number;
+    /** Time slots whose window quantiles come from a sample because `maxSketchBytes` was reached (since start). */
+    sampledSlots: number;
+    /** Bytes the rolling windows' sketches hold now (at most `maxSketchBytes`). */
+    sketchBytes: number;
   };
 }
 
@@ -78,6 +91,8 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
   const maxOperations = options.maxOperations ?? 200;
   const maxOpenSpans = options.maxOpenSpans ?? 10_000;
   const accuracy = options.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY;
+  const maxSketchBytes = options.maxSketchBytes ?? 16 * 2 ** 20;
+  if (!(maxSketchBytes >= 0)) fail('maxSketchBytes must be a number >= 0');
   if (!Number.isInteger(slotsPerWindow) || slotsPerWindow < 1) fail('slotsPerWindow must be a positive integer');
   if (!(maxDurationMs > 0)) fail('maxDurationMs must be > 0');
   if (!(accuracy > 0 && accuracy < 1)) fail('relativeAccuracy must be in (0, 1)');
@@ -88,7 +103,7 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
   }
   specs.push({ label: 'cumulative', ms: null, slotMs: Infinity, slots: 1 });
   const W = specs.length;
-  const state = new AggregationIngest(specs, { maxDurationMs, maxOperations, maxOpenSpans, relativeAccuracy: accuracy });
+  const state = new AggregationIngest(specs, { maxDurationMs, maxOperations, maxOpenSpans, relativeAccuracy: accuracy, maxSketchBytes });
   const { firstSlot, totals, byType, tools, agents, models, openSpans, quality } = state;
   let clock: () => number = Date.now;
 
@@ -138,7 +153,8 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
       const out: Record<string, OperationStats> = {};
       for (const [name, op] of map) {
         const stats = opStats(`${prefix}:${name}`, op, w, current);
-        if (stats !== undefined) out[name] = stats;
+        // A tool named `__proto__` is a key like any other (assignment would set the prototype).
+        if (stats !== undefined) Object.defineProperty(out, name, { value: stats, enumerable: true, writable: true, configurable: true });
       }
       return out;
     };
@@ -197,7 +213,7 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
         if (!stale && span.workflowId !== undefined && span.kind !== KIND_TOOL) workflows.add(span.workflowId);
       }
       active.workflows = workflows.size;
-      const dataQuality = { ...quality, unfinished };
+      const dataQuality = { ...quality, sampledSlots: state.sketchBudget.sampledSlots, sketchBytes: state.sketchBudget.used, unfinished };
       return {
         windows,
         cumulative,

@@ -7,7 +7,8 @@
  * still inside the window. A window of length W with n slots therefore covers between W − W/n
  * and W of the most recent time.
  */
-import { LogSketch } from './sketch.js';
+import type { LogSketch } from './sketch.js';
+import { SlotSketch, type SketchBudget } from './slot-sketch.js';
 
 /** Counter fields of an operation series (indexes into a slot's counters). */
 export const F_SUCCESS = 0;
@@ -31,17 +32,24 @@ export class RollingSeries {
   readonly slotIds: Float64Array;
   /** FIELD_COUNT counters per ring slot. */
   readonly counters: Float64Array;
-  private readonly sketches: (LogSketch | undefined)[];
+  /** Latency sketch per ring slot, created on the slot's first value and released when the slot is reset. */
+  private readonly sketches: (SlotSketch | undefined)[];
 
-  /** `size`: ring slots of all windows together. */
+  /**
+   * `size`: ring slots of all windows together. Sketches of ring slots below `budgetedBelow`
+   * (the rolling windows) share `budget`; the others (the cumulative window) share `unbudgeted`.
+   */
   constructor(
     size: number,
     private readonly relativeAccuracy: number,
     withSketch: boolean,
+    private readonly budget?: SketchBudget,
+    private readonly unbudgeted?: SketchBudget,
+    private readonly budgetedBelow = size,
   ) {
     this.slotIds = new Float64Array(size).fill(-Infinity);
     this.counters = new Float64Array(size * FIELD_COUNT);
-    this.sketches = withSketch ? new Array<LogSketch | undefined>(size).fill(undefined) : [];
+    this.sketches = withSketch ? new Array<SlotSketch | undefined>(size).fill(undefined) : [];
   }
 
   /**
@@ -53,7 +61,12 @@ export class RollingSeries {
     if (this.slotIds[i] !== slot) {
       this.slotIds[i] = slot;
       this.counters.fill(0, base, base + FIELD_COUNT);
-      this.sketches[i]?.clear();
+      const sketch = this.sketches[i];
+      if (sketch !== undefined) {
+        // Freed, not cleared: a slot's memory follows what it holds now.
+        sketch.release(this.budgetOf(i)!);
+        this.sketches[i] = undefined;
+      }
     }
     return base;
   }
@@ -63,12 +76,19 @@ export class RollingSeries {
    * being `bucketOf(value)` of a sketch of the same accuracy.
    */
   addLatency(i: number, value: number, bucket: number): void {
+    const budget = this.budgetOf(i);
+    if (budget === undefined) return;
     let sketch = this.sketches[i];
     if (sketch === undefined) {
-      sketch = new LogSketch({ relativeAccuracy: this.relativeAccuracy });
+      sketch = SlotSketch.create(budget);
+      if (sketch === undefined) return;
       this.sketches[i] = sketch;
     }
-    sketch.addToBucket(value, bucket);
+    sketch.add(value, bucket, budget, this.relativeAccuracy);
+  }
+
+  private budgetOf(i: number): SketchBudget | undefined {
+    return i < this.budgetedBelow ? this.budget : this.unbudgeted;
   }
 
   /**
@@ -88,7 +108,7 @@ export class RollingSeries {
       const base = i * FIELD_COUNT;
       for (let f = 0; f < FIELD_COUNT; f++) into[f]! += this.counters[base + f]!;
       const own = this.sketches[i];
-      if (sketch !== undefined && own !== undefined) sketch.merge(own);
+      if (sketch !== undefined && own !== undefined) own.mergeInto(sketch);
     }
     return live;
   }

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import type { BuiltinEventType, EventOf, FleetEvent } from './events.js';
-import { compilePredicate, type EventFilter } from './filter.js';
+import { compilePredicate, normalizeFilter, type EventFilter } from './filter.js';
 import { Subscription, type SubscribeOptions } from './subscription.js';
 
 /** The channel every event is also published on. */
@@ -21,6 +21,7 @@ export class EventBus {
   private readonly emitter = new EventEmitter();
   private readonly subscriptions = new Set<Subscription>();
   private readonly onListenerError: (error: unknown) => void;
+  private ended = false;
 
   constructor(options: EventBusOptions = {}) {
     this.onListenerError = options.onListenerError ?? (() => {});
@@ -40,6 +41,8 @@ export class EventBus {
   on<T extends BuiltinEventType>(type: T, listener: Listener<EventOf<T>>): () => void;
   on(type: string, listener: Listener): () => void;
   on(type: string, listener: Listener<never>): () => void {
+    // A type that is not a string or a listener that is not a function listens to nothing.
+    if (typeof type !== 'string' || typeof listener !== 'function' || this.ended) return () => {};
     const call = listener as Listener;
     const guarded: Listener = (event) => {
       try {
@@ -58,8 +61,15 @@ export class EventBus {
    * Opens a bounded, batch-reading subscription. See `SubscribeOptions` for the buffer size
    * and overflow policy; the bus never waits for a subscriber.
    */
-  subscribe(filter: EventFilter = {}, options: SubscribeOptions = {}): Subscription {
+  subscribe(given: EventFilter = {}, options: SubscribeOptions = {}): Subscription {
     options ??= {};
+    const filter = normalizeFilter(given);
+    if (this.ended) {
+      // After the observer closed: a subscription that ends at once.
+      const subscription = new Subscription(options, () => {});
+      subscription.end();
+      return subscription;
+    }
     const channels = filter.types !== undefined ? [...new Set(filter.types)] : [ALL];
     const predicate = compilePredicate(filter);
     let attached = true;
@@ -78,6 +88,16 @@ export class EventBus {
     for (const channel of channels) this.emitter.on(channel, listener);
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  /**
+   * Ends every subscription (each consumer reads what is buffered, then its loop ends) and
+   * removes every listener; later `subscribe` calls get an ended subscription, `on` a no-op.
+   */
+  endAll(): void {
+    this.ended = true;
+    for (const subscription of [...this.subscriptions]) subscription.end();
+    this.emitter.removeAllListeners();
   }
 
   /** Whether anybody listens for `type` (directly or through `'*'`). */

@@ -72,3 +72,21 @@ export function callAsync<T>(fn: () => T | Promise<T>): Promise<T> {
     return Promise.reject(error);
   }
 }
+
+/**
+ * One deadline shared by the steps of a call (`flush`, `close`, `query`): each step gets what
+ * is left, so the whole call ends within the budget however many steps it has. Measured on
+ * the monotonic clock, not the host's.
+ */
+export class Deadline {
+  private readonly end: number;
+
+  constructor(ms: number) {
+    this.end = performance.now() + ms;
+  }
+
+  /** Milliseconds left; at least 1, so that a step past the deadline still gets a timer, not none. */
+  left(): number {
+    return Math.max(1, Math.ceil(this.end - performance.now()));
+  }
+}

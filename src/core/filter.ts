@@ -60,3 +60,46 @@ export function matchesFilter(event: FleetEvent, filter: EventFilter | undefined
   const predicate = compilePredicate(filter);
   return predicate === undefined || predicate(event);
 }
+
+/**
+ * A filter from whatever the host passed, each field read once inside a `try`: a field of the
+ * wrong kind falls back to its default (a lone type string is a list of one; non-strings are left
+ * out of lists), and an object that throws on reading (a Proxy, a throwing getter) is the empty
+ * filter (everything). Never throws.
+ */
+export function normalizeFilter(filter: unknown): EventFilter {
+  if (typeof filter !== 'object' || filter === null) return {};
+  try {
+    const input = filter as Record<string, unknown>;
+    const out: { -readonly [K in keyof EventFilter]: EventFilter[K] } = {};
+    const types = stringList(input.types);
+    if (types !== undefined) out.types = types;
+    for (const key of ['sessionId', 'agentId', 'workflowId'] as const) {
+      const value = input[key];
+      if (typeof value === 'string') out[key] = value;
+    }
+    const minSeverity = input.minSeverity;
+    if (typeof minSeverity === 'string' && Object.prototype.hasOwnProperty.call(SEVERITY_RANK, minSeverity)) {
+      out.minSeverity = minSeverity as Severity;
+    }
+    const excludeSources = stringList(input.excludeSources);
+    if (excludeSources !== undefined) out.excludeSources = excludeSources;
+    const where = input.where;
+    if (typeof where === 'function') out.where = where as EventFilter['where'];
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** A list of strings from a string or an array (its non-strings left out); undefined for anything else or an empty result. */
+function stringList(value: unknown): string[] | undefined {
+  if (typeof value === 'string') return [value];
+  if (!Array.isArray(value)) return undefined;
+  const out: string[] = [];
+  for (let i = 0; i < value.length && i < 10_000; i++) {
+    const item: unknown = value[i];
+    if (typeof item === 'string') out.push(item);
+  }
+  return out.length > 0 ? out : undefined;
+}

@@ -4,7 +4,7 @@
  */
 import { FleetscopeError, type ErrorHandler } from './errors.js';
 import type { GuardrailOptions } from './guardrails.js';
-import type { ExporterCounters, PluginState } from './pipeline.js';
+import type { ExporterPipelineStats, PluginState } from './pipeline.js';
 import type { Analyzer, Exporter, Runner, RunnerHealth, Storage } from './plugins.js';
 import type { ReportRenderer } from './report.js';
 import type { Observer } from './observer.js';
@@ -75,6 +75,11 @@ export interface ObserverStats {
     invalid: number;
     /** Events kept after a repair (truncated, cycles cut, non-JSON values dropped). */
     sanitized: number;
+    /**
+     * Events emitted after `close()` finished: dropped, and counted here rather than as invalid
+     * (they are not a data-quality problem). `emitted = accepted + invalid + afterClose`.
+     */
+    afterClose: number;
   };
   /** Rejections by reason (at most 100 distinct reasons; the rest count under `other`). */
   invalidReasons: Record<string, number>;
@@ -87,7 +92,8 @@ export interface ObserverStats {
   /** Every plugin's state and error count. */
   plugins: Record<string, PluginState>;
   runners: Record<string, RunnerHealth>;
-  exporters: Record<string, ExporterCounters & Record<string, unknown>>;
+  /** Per exporter: the pipeline's counters, and the exporter's own under `own`. */
+  exporters: Record<string, ExporterPipelineStats>;
   storage?: Record<string, unknown>;
   /**
    * Each transform's own counters under its name (redaction: findings per category, ...), plus
@@ -148,8 +154,29 @@ export function checkOptions(options: ObserverOptions): void {
     const value = options[key];
     if (value !== undefined && (typeof value !== 'number' || !(value > 0))) fail(`${key} must be a number > 0`);
   }
-  if (options.sessionId !== undefined && (typeof options.sessionId !== 'string' || options.sessionId === '')) {
-    fail('sessionId must be a non-empty string');
+  for (const key of ['sessionId', 'agentId', 'source'] as const) {
+    const value = options[key];
+    // The validator's rule for ids, so that no default makes every event invalid.
+    if (value !== undefined && (typeof value !== 'string' || value.length === 0 || value.length > 256 || /[\u0000-\u001f\u007f]/.test(value))) {
+      fail(`${key} must be a string of 1-256 characters without control characters`);
+    }
+  }
+  for (const key of ['clock', 'onError', 'report'] as const) {
+    const value = options[key];
+    if (value !== undefined && typeof value !== 'function') fail(`${key} must be a function`);
+  }
+  for (const key of ['limits', 'capture', 'storageBuffer'] as const) {
+    const value = options[key];
+    if (value !== undefined && (typeof value !== 'object' || value === null)) fail(`${key} must be an object`);
+  }
+  if (options.clock !== undefined) {
+    let now: unknown;
+    try {
+      now = options.clock();
+    } catch (error) {
+      fail(`clock threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (typeof now !== 'number' || !Number.isFinite(now) || now < 0) fail('clock must return milliseconds since the epoch (a finite number >= 0)');
   }
   if (options.guardrails !== undefined && typeof options.guardrails?.policy?.check !== 'function') {
     fail('guardrails.policy must have check() (e.g. createGuardrailEngine() from fleetscope/guardrails)');

@@ -8,6 +8,8 @@ import { currentScope, type ScopeContext } from './context.js';
 import {
   FleetscopeError,
   createDefaultErrorHandler,
+  Deadline,
+  callAsync,
   errorMessage,
   withTimeout,
   type ErrorHandler,
@@ -58,6 +60,8 @@ export class Observer {
   private emitted = 0;
   private accepted = 0;
   private invalid = 0;
+  private afterClose = 0;
+  private clockFailures = 0;
   private sanitizedEvents = 0;
   private observerErrors = 0;
   private guardrailErrors = 0;
@@ -68,7 +72,7 @@ export class Observer {
 
   constructor(options: ObserverOptions = {}) {
     checkOptions(options);
-    this.clock = options.clock ?? Date.now;
+    this.clock = guardClock(options.clock, () => this.clockFailed());
     this.limits = { ...DEFAULT_PAYLOAD_LIMITS, ...options.limits };
     this.onError = options.onError ?? createDefaultErrorHandler();
     this.renderReport = options.report ?? defaultReportRenderer;
@@ -162,7 +166,8 @@ export class Observer {
   private emitFrom(state: SinkState, raw: EventInput): FleetEvent | undefined {
     this.emitted++;
     if (this.closed) {
-      this.countInvalid('observer: closed; event dropped');
+      // Not a data-quality problem: counted apart from invalid events.
+      this.afterClose++;
       return undefined;
     }
     const scope = currentScope();
@@ -187,13 +192,41 @@ export class Observer {
 
   private emitManyFrom(state: SinkState, events: Iterable<EventInput>): number {
     let accepted = 0;
+    let iterator: Iterator<EventInput>;
     try {
-      for (const event of events) if (this.emitFrom(state, event) !== undefined) accepted++;
-    } catch (error) {
-      // A throwing host iterator.
-      this.countInvalid(`emitMany: the iterable threw (${errorMessage(error)})`);
+      iterator = (events as Iterable<EventInput>)[Symbol.iterator]();
+      if (typeof iterator?.next !== 'function') throw new TypeError('not an iterator');
+    } catch {
+      // Not an iterable: one emitted call, rejected, so emitted = accepted + invalid still holds.
+      this.emitted++;
+      if (this.closed) this.afterClose++;
+      else this.countInvalid('emitMany: events must be an iterable');
+      return 0;
+    }
+    for (;;) {
+      let value: EventInput;
+      try {
+        const step = iterator.next();
+        if (step.done === true) break;
+        value = step.value;
+      } catch {
+        // A throwing host iterator: the event it failed to give is counted as one invalid emit.
+        this.emitted++;
+        if (this.closed) this.afterClose++;
+        else this.countInvalid('emitMany: the iterable threw');
+        break;
+      }
+      if (this.emitFrom(state, value) !== undefined) accepted++;
     }
     return accepted;
+  }
+
+  /** The host's clock threw or gave no usable time: that reading came from `Date.now()`. */
+  private clockFailed(): void {
+    this.observerErrors++;
+    if (this.clockFailures++ === 0) {
+      this.handOver(new FleetscopeError('[fleetscope] clock failed: it threw or returned no finite time >= 0; using Date.now() for such readings', { operation: 'clock' }));
+    }
   }
 
   private countInvalid(reason: string): void {
@@ -253,7 +286,11 @@ export class Observer {
   on<T extends BuiltinEventType>(type: T, listener: Listener<EventOf<T>>): () => void;
   on(type: string, listener: Listener): () => void;
   on(type: string, listener: Listener<never>): () => void {
-    return this.bus.on(type, listener as Listener);
+    try {
+      return this.bus.on(type, listener as Listener);
+    } catch {
+      return () => {};
+    }
   }
 
   /**
@@ -261,7 +298,7 @@ export class Observer {
    * `for await (const batch of observer.subscribe({ types: ['tool.end'] })) { ... }`.
    */
   subscribe(filter: EventFilter = {}, options: SubscribeOptions = {}): Subscription {
-    return this.bus.subscribe(normalizeFilter(filter), options ?? {});
+    return this.bus.subscribe(filter, options ?? {});
   }
 
   /**
@@ -273,11 +310,14 @@ export class Observer {
     query ??= {};
     const storage = this.pipeline.storage;
     if (storage === undefined) return { events: [] };
-    await this.pipeline.storageCaughtUp(this.flushTimeoutMs);
-    const rawLimit = query.limit ?? DEFAULT_QUERY_LIMIT;
-    const limit = Number.isFinite(rawLimit) ? Math.min(MAX_QUERY_LIMIT, Math.max(1, Math.floor(rawLimit))) : DEFAULT_QUERY_LIMIT;
+    // One deadline for the whole call: catching up, then the storage's own query.
+    const deadline = new Deadline(this.flushTimeoutMs);
+    await this.pipeline.storageCaughtUp(deadline.left());
     try {
-      return await storage.query({ ...query, limit });
+      const rawLimit = query.limit ?? DEFAULT_QUERY_LIMIT;
+      const limit = Number.isFinite(rawLimit) ? Math.min(MAX_QUERY_LIMIT, Math.max(1, Math.floor(rawLimit))) : DEFAULT_QUERY_LIMIT;
+      const page = await withTimeout(callAsync(() => storage.query({ ...query, limit })), deadline.left(), `[fleetscope] storage "${storage.name}" query`);
+      return typeof page === 'object' && page !== null && Array.isArray(page.events) ? page : { events: [] };
     } catch (error) {
       this.pipeline.fail('storage', storage.name, 'query', error);
       return { events: [] };
@@ -327,6 +367,7 @@ export class Observer {
         accepted: this.accepted,
         invalid: this.invalid,
         sanitized: this.sanitizedEvents,
+        afterClose: this.afterClose,
       },
       invalidReasons: Object.fromEntries(this.invalidReasons),
       sanitized: Object.fromEntries(this.repairs),
@@ -359,13 +400,18 @@ export class Observer {
    * so far (derived events included), then flushes exporters and storage. Bounded by
    * `flushTimeoutMs`; never rejects.
    */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
+    return this.flushWithin(new Deadline(this.flushTimeoutMs));
+  }
+
+  /** `flush` within `deadline`: draining and the plugins' own flushes share it. Never rejects. */
+  private async flushWithin(deadline: Deadline): Promise<void> {
     try {
-      await withTimeout(this.drain(), this.flushTimeoutMs, '[fleetscope] flush');
+      await withTimeout(this.drain(), deadline.left(), '[fleetscope] flush');
     } catch (error) {
       this.reportObserverError('flush', error);
     }
-    await this.pipeline.flushPlugins(this.flushTimeoutMs);
+    await this.pipeline.flushPlugins(deadline.left());
   }
 
   private async drain(): Promise<void> {
@@ -380,17 +426,30 @@ export class Observer {
   }
 
   /**
-   * Stops runners, drains every stream, shuts exporters down and closes storage.
-   * Idempotent: every call returns the same promise. Never rejects.
+   * Stops runners, drains every stream, shuts exporters down and closes storage, all within one
+   * `flushTimeoutMs` shared by the steps; then ends every subscription (a `for await` over one
+   * ends once it has read what was buffered). Idempotent: every call returns the same promise.
+   * Never rejects.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.pipeline.stopRunners();
-      await this.flush();
+      const deadline = new Deadline(this.flushTimeoutMs);
+      try {
+        await withTimeout(this.closeWithin(deadline), deadline.left(), '[fleetscope] close');
+      } catch (error) {
+        this.reportObserverError('close', error);
+      }
       this.closed = true;
-      await this.pipeline.shutdown();
-    })().catch((error) => this.reportObserverError('close', error));
+      this.bus.endAll();
+    })();
     return this.closing;
+  }
+
+  private async closeWithin(deadline: Deadline): Promise<void> {
+    await this.pipeline.stopRunners(deadline.left());
+    await this.flushWithin(deadline);
+    this.closed = true;
+    await this.pipeline.shutdown(() => deadline.left());
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -438,12 +497,23 @@ export function createCoreObserver(options: ObserverOptions = {}): Observer {
 
 
 
-/** A filter from whatever the host passed: `null` means all, a lone type string is a list of one. */
-function normalizeFilter(filter: EventFilter | null | undefined): EventFilter {
-  if (typeof filter !== 'object' || filter === null) return {};
-  const { types } = filter;
-  if (types === undefined || Array.isArray(types)) return filter;
-  return { ...filter, types: typeof types === 'string' ? [types] : undefined };
+/**
+ * The host's clock, called inside a `try`: a reading that throws or is not a finite time >= 0
+ * comes from `Date.now()` instead (and `failed` is told), so a bad clock can neither throw into
+ * the host nor make events invalid.
+ */
+function guardClock(clock: (() => number) | undefined, failed: () => void): () => number {
+  if (clock === undefined) return Date.now;
+  return () => {
+    try {
+      const now = clock();
+      if (typeof now === 'number' && Number.isFinite(now) && now >= 0) return now;
+    } catch {
+      // fall through
+    }
+    failed();
+    return Date.now();
+  };
 }
 
 /** Envelope defaults of events emitted inside `scope` by a sink whose source is `source`. */

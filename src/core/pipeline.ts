@@ -48,6 +48,14 @@ export interface ExporterCounters {
   lastError?: string;
 }
 
+/** `observer.stats().exporters[name]`. */
+export interface ExporterPipelineStats extends ExporterCounters {
+  /** Events lost by the pipeline's bounded queue in front of the exporter. */
+  dropped: number;
+  /** The exporter's own `stats()` (its own queue drops, retries, ...); `{ statsError }` when it threw. */
+  own: Record<string, unknown>;
+}
+
 interface ExporterSlot {
   exporter: Exporter;
   subscription: Subscription;
@@ -361,11 +369,12 @@ export class Pipeline {
     await Promise.all(jobs);
   }
 
-  async stopRunners(): Promise<void> {
-    const { stopTimeoutMs } = this.deps;
+  /** Stops every runner, each within `stopTimeoutMs` (what is left of the caller's deadline). */
+  async stopRunners(stopTimeoutMs: number): Promise<void> {
     await Promise.all(
       this.runners.map(async ({ runner, started }) => {
-        await started;
+        // A start that never settles must not hold the stop back past the deadline.
+        await withTimeout(started, stopTimeoutMs, 'runner start').catch(() => {});
         try {
           await withTimeout(callAsync(() => runner.stop()), stopTimeoutMs, `[fleetscope] runner "${runner.name}" stop`);
         } catch (error) {
@@ -377,11 +386,13 @@ export class Pipeline {
     );
   }
 
-  /** Ends every stream (consumers read what is buffered), then shuts plugins down. */
-  async shutdown(): Promise<void> {
-    const { stopTimeoutMs } = this.deps;
+  /**
+   * Ends every stream (consumers read what is buffered), then shuts plugins down; every wait is
+   * bounded by `left()`, what is left of the caller's one deadline.
+   */
+  async shutdown(left: () => number): Promise<void> {
     for (const subscription of this.consumers()) subscription.end();
-    const settle = (p: Promise<void>, what: string) => withTimeout(p, stopTimeoutMs, what).catch(() => {});
+    const settle = (p: Promise<void>, what: string) => withTimeout(p, left(), what).catch(() => {});
     await Promise.all([
       ...this.analyzers.map((a) => settle(a.done, `analyzer ${a.analyzer.name}`)),
       ...this.exporters.map((e) => settle(e.done, `exporter ${e.exporter.name}`)),
@@ -391,7 +402,7 @@ export class Pipeline {
     await Promise.all(
       this.exporters.map(async ({ exporter }) => {
         try {
-          await withTimeout(callAsync(() => exporter.shutdown()), stopTimeoutMs, `[fleetscope] exporter "${exporter.name}" shutdown`);
+          await withTimeout(callAsync(() => exporter.shutdown()), left(), `[fleetscope] exporter "${exporter.name}" shutdown`);
         } catch (error) {
           this.fail('exporter', exporter.name, 'shutdown', error);
         }
@@ -402,7 +413,7 @@ export class Pipeline {
     const storage = this.storageSlot?.storage;
     if (storage !== undefined) {
       try {
-        await withTimeout(callAsync(() => storage.close()), stopTimeoutMs, `[fleetscope] storage "${storage.name}" close`);
+        await withTimeout(callAsync(() => storage.close()), left(), `[fleetscope] storage "${storage.name}" close`);
       } catch (error) {
         this.fail('storage', storage.name, 'close', error);
       }
@@ -423,16 +434,22 @@ export class Pipeline {
     return out;
   }
 
-  exporterStats(): Record<string, ExporterCounters & Record<string, unknown>> {
-    const out: Record<string, ExporterCounters & Record<string, unknown>> = {};
+  /**
+   * Per exporter: the pipeline's counters (batches, exported, failed, timeouts, and `dropped`,
+   * the events its queue in front of the exporter lost) and, under `own`, what the exporter
+   * counts itself (a webhook's queue drops, retries, ...), so neither hides the other.
+   */
+  exporterStats(): Record<string, ExporterPipelineStats> {
+    const out: Record<string, ExporterPipelineStats> = {};
     for (const { exporter, counters, subscription } of this.exporters) {
       let own: Record<string, unknown> = {};
       try {
-        own = exporter.stats?.() ?? {};
+        const reported: unknown = exporter.stats?.();
+        if (typeof reported === 'object' && reported !== null) own = { ...reported };
       } catch (error) {
         own = { statsError: errorMessage(error) };
       }
-      out[exporter.name] = { ...own, ...counters, dropped: subscription.stats().dropped };
+      out[exporter.name] = { ...counters, dropped: subscription.stats().dropped, own };
     }
     return out;
   }

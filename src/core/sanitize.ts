@@ -90,6 +90,89 @@ export function fitsAsIs(value: unknown, limits: PayloadLimits): boolean {
   return size !== NEEDS_REPAIR && size <= limits.maxPayloadBytes;
 }
 
+/** Returned by `copyFit` for a value that must be repaired (or is over budget) rather than copied as is. */
+export const UNFIT: unique symbol = Symbol('unfit');
+
+/** Approximate JSON size of what the last `copyFit` call copied (read right after the call). */
+let copied = 0;
+
+/** The size of what the last `copyFit` returned. */
+export function copiedBytes(): number {
+  return copied;
+}
+
+/**
+ * `measure` and a copy in the same walk: a plain-data copy of a JSON value that fits the limits,
+ * or `UNFIT` when it holds something JSON cannot carry, nests too deep, or exceeds `budget`.
+ * Each property is read exactly once, so what was checked is what is kept: a getter that
+ * answers differently (or throws) on a later read, or a host that changes its object after
+ * `emit`, cannot change an accepted event. A `__proto__` key stays an own data property.
+ */
+export function copyFit(value: unknown, depth: number, limits: PayloadLimits, budget: number): unknown {
+  switch (typeof value) {
+    case 'string':
+      if (value.length > limits.maxStringLength) return UNFIT;
+      copied = value.length + 2;
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) return UNFIT;
+      copied = 8;
+      return value;
+    case 'boolean':
+      copied = 5;
+      return value;
+    case 'undefined':
+      copied = 0;
+      return undefined;
+    case 'object': {
+      if (value === null) {
+        copied = 4;
+        return null;
+      }
+      if (depth >= limits.maxDepth) return UNFIT;
+      if (Array.isArray(value)) {
+        const length = value.length;
+        // Every element costs at least its comma: a longer array cannot fit.
+        if (length > budget) return UNFIT;
+        const out = new Array<unknown>(length);
+        let size = 2;
+        for (let i = 0; i < length; i++) {
+          const item = copyFit(value[i], depth + 1, limits, budget - size);
+          if (item === UNFIT) return UNFIT;
+          out[i] = item;
+          size += copied + 1;
+          if (size > budget) return UNFIT;
+        }
+        copied = size;
+        return out;
+      }
+      if (!isPlainObject(value)) return UNFIT;
+      const record = value as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      let size = 2;
+      for (const key in record) {
+        if (key.length > limits.maxStringLength) return UNFIT;
+        const field = copyFit(record[key], depth + 1, limits, budget - size);
+        if (field === UNFIT) return UNFIT;
+        if (key === '__proto__') defineOwn(out, key, field);
+        else out[key] = field;
+        size += copied + key.length + 4;
+        if (size > budget) return UNFIT;
+      }
+      copied = size;
+      return out;
+    }
+    default:
+      // function, symbol, bigint
+      return UNFIT;
+  }
+}
+
+/** Sets `key` as an own enumerable data property, even `__proto__` (which assignment would treat as the prototype). */
+export function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Result of sanitizing one value. */
 export interface SanitizeResult<T> {
   value: T;
@@ -114,6 +197,16 @@ export function sanitizeValue<T>(value: T, limits: PayloadLimits): SanitizeResul
   return { value: copy as T, repairs: [...repairs] };
 }
 
+/**
+ * Always a repaired plain-data copy (see `sanitizeValue`), never the value itself; for a value
+ * `copyFit` found unfit. Bounded in time and size by `maxPayloadBytes` whatever it is given.
+ */
+export function repairValue<T>(value: T, limits: PayloadLimits): SanitizeResult<T> {
+  const repairs = new Set<RepairKind>();
+  const copy = repair(value, 0, [], { budget: limits.maxPayloadBytes, repairs, limits });
+  return { value: copy as T, repairs: [...repairs] };
+}
+
 interface RepairState {
   budget: number;
   repairs: Set<RepairKind>;
@@ -121,6 +214,13 @@ interface RepairState {
 }
 
 const TRUNCATED = '[truncated]';
+/** Elements of a typed array or Buffer kept in its summary. */
+const VIEW_PREFIX = 16;
+
+/** A string cut to `max` characters, with a marker saying how much was cut. */
+function cut(value: string, max: number): string {
+  return `${value.slice(0, max)}…[truncated ${value.length - max} chars]`;
+}
 
 function repair(value: unknown, depth: number, stack: object[], state: RepairState): unknown {
   if (state.budget <= 0) {
@@ -132,8 +232,9 @@ function repair(value: unknown, depth: number, stack: object[], state: RepairSta
       const max = Math.min(state.limits.maxStringLength, Math.max(0, state.budget - 2));
       if (value.length > max) {
         state.repairs.add('truncated');
-        state.budget -= max + 2;
-        return `${value.slice(0, max)}…[truncated ${value.length - max} chars]`;
+        const out = cut(value, max);
+        state.budget -= out.length + 2;
+        return out;
       }
       state.budget -= value.length + 2;
       return value;
@@ -174,57 +275,138 @@ function repair(value: unknown, depth: number, stack: object[], state: RepairSta
   }
   stack.push(object);
   try {
-    if (Array.isArray(object)) {
-      state.budget -= 2;
-      const out: unknown[] = [];
-      for (const item of object) {
-        if (state.budget <= 0) {
-          state.repairs.add('truncated');
-          out.push(TRUNCATED);
-          break;
-        }
-        const v = repair(item, depth + 1, stack, state);
-        out.push(v === undefined ? null : v);
-      }
-      return out;
-    }
-    if (!isPlainObject(object)) {
-      state.repairs.add('non_json');
-      if (object instanceof Error) return { name: object.name, message: object.message };
-      const toJSON = (object as { toJSON?: unknown }).toJSON;
-      if (typeof toJSON === 'function') {
-        // toJSON of a host object may throw: fall back to its own fields.
-        try {
-          return repair(toJSON.call(object), depth + 1, stack, state);
-        } catch {
-          /* fall through */
-        }
-      }
-      if (object instanceof Map) return repair(Object.fromEntries(object), depth + 1, stack, state);
-      if (object instanceof Set) return repair([...object], depth + 1, stack, state);
-    }
-    state.budget -= 2;
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(object)) {
-      if (state.budget <= 0) {
-        state.repairs.add('truncated');
-        out['…'] = TRUNCATED;
-        break;
-      }
-      let field: unknown;
-      try {
-        field = (object as Record<string, unknown>)[key];
-      } catch {
-        // A throwing getter on a host object.
-        state.repairs.add('non_json');
-        continue;
-      }
-      state.budget -= key.length + 4;
-      const v = repair(field, depth + 1, stack, state);
-      if (v !== undefined) out[key] = v;
-    }
-    return out;
+    return repairObject(object, depth, stack, state);
+  } catch {
+    // A hostile object (a Proxy whose traps throw, a throwing toJSON or iterator).
+    state.repairs.add('non_json');
+    state.budget -= 14;
+    return '[unreadable]';
   } finally {
     stack.pop();
   }
+}
+
+function repairObject(object: object, depth: number, stack: object[], state: RepairState): unknown {
+  const { limits } = state;
+  if (Array.isArray(object)) {
+    state.budget -= 2;
+    // By index, never through the array's own iterator (a host may replace it); every element,
+    // a hole included, costs budget, so a sparse array of 2^32 - 1 slots stops at the budget.
+    const length = object.length;
+    const out: unknown[] = [];
+    for (let i = 0; i < length; i++) {
+      if (state.budget <= 0) {
+        state.repairs.add('truncated');
+        out.push(TRUNCATED);
+        break;
+      }
+      state.budget -= 1;
+      const v = repair(readField(object, i, state), depth + 1, stack, state);
+      if (v === undefined) {
+        state.budget -= 4;
+        out.push(null);
+      } else {
+        out.push(v);
+      }
+    }
+    return out;
+  }
+  if (!isPlainObject(object)) {
+    state.repairs.add('non_json');
+    // Typed arrays and Buffers are summarized before anything walks them (a Buffer's toJSON
+    // would list every byte).
+    if (ArrayBuffer.isView(object)) return repair(summarizeView(object), depth + 1, stack, state);
+    if (object instanceof ArrayBuffer) return repair({ type: 'ArrayBuffer', byteLength: object.byteLength }, depth + 1, stack, state);
+    if (object instanceof Error) return repair({ name: String(object.name), message: String(object.message) }, depth + 1, stack, state);
+    if (object instanceof Map) return repair(firstEntries(object, state), depth + 1, stack, state);
+    if (object instanceof Set) return repair(firstItems(object, state), depth + 1, stack, state);
+    const toJSON = (object as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') {
+      // toJSON of a host object may throw: fall back to its own fields.
+      let converted: unknown;
+      let ok = true;
+      try {
+        converted = toJSON.call(object);
+      } catch {
+        ok = false;
+      }
+      if (ok) return repair(converted, depth + 1, stack, state);
+    }
+  }
+  state.budget -= 2;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(object)) {
+    if (state.budget <= 0) {
+      state.repairs.add('truncated');
+      out['…'] = TRUNCATED;
+      break;
+    }
+    let name = key;
+    const maxKey = Math.min(limits.maxStringLength, Math.max(1, state.budget - 4));
+    if (key.length > maxKey) {
+      state.repairs.add('truncated');
+      name = cut(key, maxKey);
+    }
+    state.budget -= name.length + 4;
+    const v = repair(readField(object, key, state), depth + 1, stack, state);
+    if (v === undefined) continue;
+    if (name === '__proto__') defineOwn(out, name, v);
+    else out[name] = v;
+  }
+  return out;
+}
+
+/** One field of a host object; a throwing getter counts as a non-JSON value (left out). */
+function readField(object: object, key: string | number, state: RepairState): unknown {
+  try {
+    return (object as Record<string | number, unknown>)[key];
+  } catch {
+    state.repairs.add('non_json');
+    return undefined;
+  }
+}
+
+/** A typed array, Buffer or DataView as its type, its length and its first elements. */
+function summarizeView(view: ArrayBufferView): Record<string, unknown> {
+  const type = Buffer.isBuffer(view) ? 'Buffer' : Object.prototype.toString.call(view).slice(8, -1);
+  if (view instanceof DataView) return { type, byteLength: view.byteLength };
+  const array = view as unknown as ArrayLike<number | bigint>;
+  const length = array.length;
+  const prefix: (number | string)[] = [];
+  for (let i = 0; i < Math.min(VIEW_PREFIX, length); i++) {
+    const item = array[i]!;
+    prefix.push(typeof item === 'bigint' ? item.toString() : item);
+  }
+  return { type, length, prefix };
+}
+
+/** The entries of a Map that can fit the budget (each costs at least a few bytes), as an object. */
+function firstEntries(map: Map<unknown, unknown>, state: RepairState): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  // Each entry costs at least 8 bytes of JSON (`"k":0,` and quotes), so no more can fit.
+  let room = Math.ceil(state.budget / 8);
+  for (const [key, value] of Map.prototype.entries.call(map)) {
+    if (room-- <= 0) {
+      state.repairs.add('truncated');
+      break;
+    }
+    const name = String(key);
+    if (name === '__proto__') defineOwn(out, name, value);
+    else out[name] = value;
+  }
+  return out;
+}
+
+/** The items of a Set that can fit the budget, as an array. */
+function firstItems(set: Set<unknown>, state: RepairState): unknown[] {
+  const out: unknown[] = [];
+  let room = Math.ceil(state.budget / 2);
+  for (const item of Set.prototype.values.call(set)) {
+    if (room-- <= 0) {
+      state.repairs.add('truncated');
+      break;
+    }
+    out.push(item);
+  }
+  return out;
 }

@@ -66,6 +66,25 @@ function positiveInteger(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
 }
 
+/** The options, each read once inside a `try`: a Proxy or a throwing getter gives the defaults. */
+function readOptions(given: unknown): SubscribeOptions {
+  if (typeof given !== 'object' || given === null) return {};
+  try {
+    const o = given as SubscribeOptions;
+    return { name: o.name, highWaterMark: o.highWaterMark, overflow: o.overflow, maxBatchSize: o.maxBatchSize, signal: o.signal, onDrop: o.onDrop };
+  } catch {
+    return {};
+  }
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  try {
+    return value instanceof AbortSignal;
+  } catch {
+    return false;
+  }
+}
+
 type Resolver = (result: IteratorResult<readonly FleetEvent[]>) => void;
 
 /**
@@ -104,24 +123,32 @@ export class Subscription implements AsyncIterableIterator<readonly FleetEvent[]
   private readonly onDrop: ((stats: SubscriptionStats) => void) | undefined;
   private readonly detach: () => void;
   private readonly abortListener: (() => void) | undefined;
-  private readonly signal: AbortSignal | undefined;
+  private signal: AbortSignal | undefined;
 
   /** @internal Created by `EventBus.subscribe`. */
-  constructor(options: SubscribeOptions, detach: () => void) {
+  constructor(given: SubscribeOptions, detach: () => void) {
     // Options are coerced, never rejected: a subscription must stay bounded whatever it was given.
+    const options = readOptions(given);
     this.name = typeof options.name === 'string' ? options.name : `subscriber-${++anonymousCount}`;
     this.highWaterMark = positiveInteger(options.highWaterMark, DEFAULT_HIGH_WATER_MARK);
     this.overflow = options.overflow === 'drop-newest' ? 'drop-newest' : 'drop-oldest';
     this.maxBatchSize = positiveInteger(options.maxBatchSize, DEFAULT_MAX_BATCH_SIZE);
     this.onDrop = typeof options.onDrop === 'function' ? options.onDrop : undefined;
     this.detach = detach;
-    this.signal = options.signal;
-    if (options.signal instanceof AbortSignal) {
-      if (options.signal.aborted) {
-        queueMicrotask(() => this.close());
-      } else {
-        this.abortListener = () => this.close();
-        options.signal.addEventListener('abort', this.abortListener, { once: true });
+    const signal = isAbortSignal(options.signal) ? options.signal : undefined;
+    this.signal = signal;
+    if (signal !== undefined) {
+      try {
+        if (signal.aborted) {
+          this.ending = true;
+          queueMicrotask(() => this.close());
+        } else {
+          this.abortListener = () => this.close();
+          signal.addEventListener('abort', this.abortListener, { once: true });
+        }
+      } catch {
+        // A signal that cannot be listened to is no signal.
+        this.signal = undefined;
       }
     }
   }

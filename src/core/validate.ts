@@ -4,15 +4,7 @@
  */
 import { BUILTIN_EVENT_TYPES, SEVERITIES, type FleetEvent, type Severity } from './events.js';
 import { checkField, checkPayload, describe, describeNumber, payloadSchemaOf } from './payload-schema.js';
-import {
-  DEFAULT_PAYLOAD_LIMITS,
-  NEEDS_REPAIR,
-  fitsAsIs,
-  measure,
-  sanitizeValue,
-  type PayloadLimits,
-  type RepairKind,
-} from './sanitize.js';
+import { DEFAULT_PAYLOAD_LIMITS, UNFIT, copyFit, repairValue, type PayloadLimits, type RepairKind } from './sanitize.js';
 
 /** Envelope values used where the raw event leaves a field out. */
 export interface EventDefaults {
@@ -276,14 +268,29 @@ function validateUnsafe(raw: unknown, options: ValidateOptions, out: CheckOutput
     return `payload: must be an object (got ${describe(payload)})`;
   }
   const limits = options.limits ?? DEFAULT_PAYLOAD_LIMITS;
-  let payloadSize: number;
-  if (schema !== undefined) {
-    const checked = checkPayload(schema, payload as Record<string, unknown>, limits);
-    if (typeof checked === 'string') return checked;
-    payloadSize = checked;
-  } else {
-    payloadSize = measure(payload, 0, limits, limits.maxPayloadBytes);
+  // What is kept is a plain-data copy made while checking (each value read once), so nothing the
+  // host does to its object afterwards (a getter, a mutation, a throwing toJSON) reaches storage
+  // or an exporter. A payload that needs repair is repaired into a copy and checked again.
+  let repairs: readonly RepairKind[] = NO_REPAIRS;
+  let kept: unknown =
+    schema !== undefined
+      ? checkPayload(schema, payload as Record<string, unknown>, limits)
+      : copyFit(payload, 0, limits, limits.maxPayloadBytes);
+  if (typeof kept === 'string') return kept;
+  if (kept === UNFIT) {
+    const sanitized = repairValue(payload, limits);
+    repairs = sanitized.repairs;
+    kept = sanitized.value;
+    if (typeof kept !== 'object' || kept === null || Array.isArray(kept)) {
+      return `payload: must be an object (got ${describe(kept)})`;
+    }
+    if (schema !== undefined) {
+      // The repaired copy is plain data: check the schema on what is kept.
+      const again = checkPayload(schema, kept as Record<string, unknown>, limits);
+      if (typeof again === 'string') return again;
+    }
   }
+  payload = kept;
 
   const { defaults } = options;
   if (timestamp === undefined) timestamp = options.now ? options.now() : Date.now();
@@ -312,25 +319,25 @@ function validateUnsafe(raw: unknown, options: ValidateOptions, out: CheckOutput
     lastParentSpan = parentSpanId;
   }
   if (tags !== undefined) {
-    if (!Array.isArray(tags) || tags.length > MAX_TAGS || !tags.every((t) => typeof t === 'string')) {
-      return `tags: must be an array of at most ${MAX_TAGS} strings`;
+    if (!Array.isArray(tags) || tags.length > MAX_TAGS) return `tags: must be an array of at most ${MAX_TAGS} strings`;
+    const copy = new Array<string>(tags.length);
+    for (let i = 0; i < copy.length; i++) {
+      const tag: unknown = tags[i];
+      if (typeof tag !== 'string') return `tags: must be an array of at most ${MAX_TAGS} strings`;
+      copy[i] = tag;
     }
+    tags = copy;
   }
-  if (attributes !== undefined && (problem = checkField(attributes, 'object'))) {
-    return `attributes: ${problem}`;
-  }
-
-  // The common case, plain JSON within the limits, was measured without allocating anything.
-  let repairs: readonly RepairKind[] = NO_REPAIRS;
-  if (payloadSize === NEEDS_REPAIR || payloadSize > limits.maxPayloadBytes) {
-    const sanitized = sanitizeValue(payload, limits);
-    payload = sanitized.value;
-    repairs = sanitized.repairs;
-  }
-  if (attributes !== undefined && !fitsAsIs(attributes, limits)) {
-    const sanitized = sanitizeValue(attributes, limits);
-    attributes = sanitized.value;
-    repairs = [...new Set([...repairs, ...sanitized.repairs])];
+  if (attributes !== undefined) {
+    if ((problem = checkField(attributes, 'object'))) return `attributes: ${problem}`;
+    const copy = copyFit(attributes, 0, limits, limits.maxPayloadBytes);
+    if (copy === UNFIT) {
+      const sanitized = repairValue(attributes, limits);
+      attributes = sanitized.value;
+      repairs = [...new Set([...repairs, ...sanitized.repairs])];
+    } else {
+      attributes = copy;
+    }
   }
 
   const truncated = (repairs.length > 0 && repairs.includes('truncated')) || truncatedInput === true ? true : undefined;

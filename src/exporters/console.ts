@@ -95,7 +95,7 @@ export function consoleExporter(options: ConsoleExporterOptions = {}): Exporter 
   let stream: Writable | undefined = options.stream;
   let blocked = false;
   let closed = false;
-  const counters = { written: 0, writes: 0, dropped: 0, writeErrors: 0 };
+  const counters = { written: 0, writes: 0, dropped: 0, writeErrors: 0, unserializable: 0 };
   let lastError: string | undefined;
 
   const out = (): Writable => {
@@ -119,7 +119,14 @@ export function consoleExporter(options: ConsoleExporterOptions = {}): Exporter 
         }
         const useColors = format === 'pretty' && colors();
         let text = '';
-        for (const event of events) text += format === 'json' ? `${JSON.stringify(event)}\n` : formatPretty(event, useColors);
+        for (const event of events) {
+          // Each event with its own try: one that cannot be formatted costs itself, not the batch.
+          try {
+            text += format === 'json' ? `${JSON.stringify(event)}\n` : formatPretty(event, useColors);
+          } catch {
+            counters.unserializable++;
+          }
+        }
         const ok = target.write(text, (error) => {
           if (error) {
             counters.writeErrors++;

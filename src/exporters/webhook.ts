@@ -96,14 +96,38 @@ function slackSection(event: FleetEvent): string {
 
 /** The request body of a batch. */
 export function webhookBody(format: WebhookFormat, events: readonly FleetEvent[], sentAt: number): string {
-  if (format === 'json') return JSON.stringify({ source: 'fleetscope', sentAt: new Date(sentAt).toISOString(), events });
-  const text =
-    events.length === 1 ? `[fleetscope] ${headline(events[0]!)}` : `[fleetscope] ${events.length} events: ${events.map(headline).join('; ')}`;
-  const blocks = events.map((event) => ({
-    type: 'section',
-    text: { type: 'mrkdwn', text: clip(slackSection(event), SLACK_SECTION_MAX) },
-  }));
+  if (format === 'json') {
+    // Each event serialized with its own try: one that cannot be serialized is left out, not its batch.
+    const parts: string[] = [];
+    for (const event of events) {
+      const json = tryJson(event);
+      if (json !== undefined) parts.push(json);
+    }
+    return `{"source":"fleetscope","sentAt":${JSON.stringify(new Date(sentAt).toISOString())},"events":[${parts.join(',')}]}`;
+  }
+  const lines: string[] = [];
+  const blocks: { type: string; text: { type: string; text: string } }[] = [];
+  for (const event of events) {
+    try {
+      const line = headline(event);
+      const section = clip(slackSection(event), SLACK_SECTION_MAX);
+      lines.push(line);
+      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: section } });
+    } catch {
+      // an event that cannot be rendered is left out
+    }
+  }
+  const text = lines.length === 1 ? `[fleetscope] ${lines[0]!}` : `[fleetscope] ${lines.length} events: ${lines.join('; ')}`;
   return JSON.stringify({ text: clip(text, SLACK_SECTION_MAX), blocks });
+}
+
+function tryJson(value: unknown): string | undefined {
+  try {
+    const json = JSON.stringify(value);
+    return typeof json === 'string' ? json : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `Retry-After` as milliseconds: delta-seconds or an HTTP date. */

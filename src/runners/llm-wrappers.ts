@@ -105,8 +105,17 @@ function recorder(target: LlmWrapperTarget, provider: string, options: LlmWrappe
       emit({ status: 'error', error: describeError(error), requestId: requestIdOf(error) }, status);
     },
     succeeded(value: unknown) {
-      const usage = usageFromResponse(value) ?? {};
-      const response = isObject(value) ? value : {};
+      let usage: ReturnType<typeof usageFromResponse> & object;
+      let response: Record<string, unknown>;
+      try {
+        usage = usageFromResponse(value) ?? {};
+        response = isObject(value) ? value : {};
+        // Read everything now, inside the try: a response whose getters throw must not reach the host.
+        void [response.model, response.id, finishReasonOf(response), requestIdOf(value)];
+      } catch {
+        emit({ status: 'success' });
+        return;
+      }
       emit({
         status: 'success',
         model: usage.model ?? str(response.model),
@@ -146,7 +155,12 @@ type Recorder = ReturnType<typeof recorder>;
 
 /** Turns the resolved value into what the host gets: a counted stream, or the value itself. */
 function settle(value: unknown, record: Recorder, makeAccumulator: () => ChunkAccumulator): unknown {
-  const iterable = isObject(value) && typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+  let iterable = false;
+  try {
+    iterable = isObject(value) && typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+  } catch {
+    // A response whose reading throws is handed back as is.
+  }
   if (record.stream && iterable) {
     const requestId = requestIdOf(value);
     return observeStream(value as object, makeAccumulator(), (outcome) => record.streamed(outcome, requestId));

@@ -221,7 +221,8 @@ function decodeOffsets(text: string): number[] {
 /** Writes both sidecars atomically (tmp + rename); the offsets file first, so a summary always has its offsets. */
 export async function writeSidecars(dir: string, segment: Segment): Promise<void> {
   if (segment.offsets === undefined) return;
-  const positions: Record<string, string> = {};
+  // Null prototype: a session named `__proto__` is a key like any other.
+  const positions: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [session, list] of segment.offsets) positions[session] = typeof list === 'string' ? list : encodeOffsets(list);
   const tag = `${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
   const pos = offsetsPath(dir, segment.seq);

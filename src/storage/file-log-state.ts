@@ -45,6 +45,8 @@ export function newCounters() {
     evicted: 0,
     gzipped: 0,
     maintenanceErrors: 0,
+    /** Events left out of an append because `JSON.stringify` threw on them (the rest of the batch is written). */
+    unserializable: 0,
   };
 }
 

@@ -50,22 +50,37 @@ interface Part {
  * index). One string, no Buffer: `fs.writeSync(fd, string)` encodes it straight into the kernel
  * write. Lines are measured in bytes only when the batch is not pure ASCII (one native scan tells).
  */
-function serialize(batch: readonly FleetEvent[]): Pick<Pending, 'text' | 'bytes' | 'lineBytes' | 'lineChars'> {
-  const lineChars = new Uint32Array(batch.length);
+function serialize(given: readonly FleetEvent[], counters: { unserializable: number }): Pick<Pending, 'text' | 'bytes' | 'lineBytes' | 'lineChars' | 'events'> {
+  let batch = given;
+  let lineChars = new Uint32Array(given.length);
   let text = '';
-  for (let i = 0; i < batch.length; i++) {
-    const line = JSON.stringify(batch[i]);
-    lineChars[i] = line.length + 1;
+  for (let i = 0; i < given.length; i++) {
+    let line: string | undefined;
+    try {
+      // One event at a time, each with its own try: an event that cannot be serialized (a host
+      // appending a hostile object directly) costs itself, not its batch.
+      line = JSON.stringify(given[i]);
+    } catch {
+      line = undefined;
+    }
+    if (typeof line !== 'string') {
+      counters.unserializable++;
+      if (batch === given) batch = given.slice(0, i);
+      continue;
+    }
+    if (batch !== given) (batch as FleetEvent[]).push(given[i]!);
+    lineChars[batch === given ? i : batch.length - 1] = line.length + 1;
     text += `${line}\n`;
   }
+  if (batch !== given) lineChars = lineChars.slice(0, batch.length);
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes === text.length) return { text, bytes, lineBytes: lineChars, lineChars };
+  if (bytes === text.length) return { text, bytes, lineBytes: lineChars, lineChars, events: batch };
   const lineBytes = new Uint32Array(batch.length);
   for (let i = 0, at = 0; i < batch.length; i++) {
     lineBytes[i] = Buffer.byteLength(text.slice(at, at + lineChars[i]!), 'utf8');
     at += lineChars[i]!;
   }
-  return { text, bytes, lineBytes, lineChars };
+  return { text, bytes, lineBytes, lineChars, events: batch };
 }
 
 const RESOLVED = Promise.resolve();
@@ -231,16 +246,17 @@ export function fileLogWriter(state: FileLogState, output: ActiveSegment, option
   const append: Storage['append'] = (batch) => {
     if (state.closed) return Promise.reject(new Error('[fleetscope] [file-log] storage is closed'));
     if (batch.length === 0) return Promise.resolve();
-    const serialized = serialize(batch);
+    const serialized = serialize(batch, counters);
+    if (serialized.events.length === 0) return Promise.resolve();
     if (queuedBytes + serialized.bytes > maxPendingBytes && queuedBytes > 0) {
-      counters.droppedEvents += batch.length;
+      counters.droppedEvents += serialized.events.length;
       return Promise.reject(new Error('[fleetscope] [file-log] append dropped: too many bytes waiting to be written'));
     }
     // Nothing queued, the directory ready and no fdatasync to wait for: write now, resolved at once.
     if (state.isReady && !draining && queue.length === 0 && (fsync === 'interval' || fsync === 'never')) {
       try {
-        writeGroup([{ ...serialized, events: batch, resolve: noop, reject: noop }]);
-        counters.appended += batch.length;
+        writeGroup([{ ...serialized, resolve: noop, reject: noop }]);
+        counters.appended += serialized.events.length;
         return RESOLVED;
       } catch (error) {
         noteWriteError(state, error);
@@ -250,7 +266,7 @@ export function fileLogWriter(state: FileLogState, output: ActiveSegment, option
     }
     queuedBytes += serialized.bytes;
     return new Promise<void>((resolve, reject) => {
-      queue.push({ ...serialized, events: batch, resolve, reject });
+      queue.push({ ...serialized, resolve, reject });
       if (!draining) drained = drain();
     });
   };

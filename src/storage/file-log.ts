@@ -149,9 +149,16 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
   }
 
   function ready(): Promise<void> {
-    initialized ??= init().then(() => {
-      state.isReady = true;
-    });
+    initialized ??= init().then(
+      () => {
+        state.isReady = true;
+      },
+      (error: unknown) => {
+        // A failed open (ENOTDIR, EROFS, EACCES) is retried on the next call, once the cause is fixed.
+        initialized = undefined;
+        throw error;
+      },
+    );
     return initialized;
   }
 

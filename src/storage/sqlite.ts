@@ -11,7 +11,7 @@ export interface SqliteDatabase {
   pragma(source: string): unknown;
   exec(source: string): unknown;
   prepare(source: string): SqliteStatement;
-  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
+  transaction<A extends unknown[], R = void>(fn: (...args: A) => R): (...args: A) => R;
   close(): unknown;
 }
 
@@ -62,7 +62,9 @@ export function sqliteStorage(options: SqliteStorageOptions): Storage {
 
   let db: SqliteDatabase | undefined;
   let opening: Promise<SqliteDatabase> | undefined;
-  let insertMany: ((events: readonly FleetEvent[]) => void) | undefined;
+  let insertMany: ((events: readonly FleetEvent[]) => number) | undefined;
+  /** Events left out of an append because they could not be serialized. */
+  let unserializable = 0;
   let events = 0;
   let closed = false;
   const counters = { appended: 0, writeErrors: 0, queryErrors: 0, transactions: 0 };
@@ -117,24 +119,38 @@ export function sqliteStorage(options: SqliteStorageOptions): Storage {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     insertMany = database.transaction((batch: readonly FleetEvent[]) => {
+      let inserted = 0;
       for (const e of batch) {
-        insert.run(
-          e.id,
-          e.timestamp,
-          e.type,
-          e.severity,
-          e.source,
-          e.sessionId,
-          e.agentId,
-          e.workflowId ?? null,
-          e.traceId ?? null,
-          e.spanId ?? null,
-          e.parentSpanId ?? null,
-          JSON.stringify(e.payload ?? {}),
-          e.attributes === undefined ? null : JSON.stringify(e.attributes),
-          JSON.stringify(e),
-        );
+        // Each event serialized with its own try: one that cannot be serialized (a host appending a
+        // hostile object directly) is counted and left out; the rest of the batch is stored.
+        let row: unknown[];
+        try {
+          const json = JSON.stringify(e);
+          if (typeof json !== 'string') throw new TypeError('not serializable');
+          row = [
+            e.id,
+            e.timestamp,
+            e.type,
+            e.severity,
+            e.source,
+            e.sessionId,
+            e.agentId,
+            e.workflowId ?? null,
+            e.traceId ?? null,
+            e.spanId ?? null,
+            e.parentSpanId ?? null,
+            JSON.stringify(e.payload ?? {}),
+            e.attributes === undefined ? null : JSON.stringify(e.attributes),
+            json,
+          ];
+        } catch {
+          unserializable++;
+          continue;
+        }
+        insert.run(...row);
+        inserted++;
       }
+      return inserted;
     });
     events = (database.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
     db = database;
@@ -168,10 +184,10 @@ export function sqliteStorage(options: SqliteStorageOptions): Storage {
       if (batch.length === 0) return;
       try {
         await ready();
-        insertMany!(batch);
+        const inserted = insertMany!(batch);
         counters.transactions++;
-        counters.appended += batch.length;
-        events += batch.length;
+        counters.appended += inserted;
+        events += inserted;
       } catch (error) {
         counters.writeErrors++;
         const wrapped = error instanceof Error && error.message.startsWith('[fleetscope]') ? error : prefixed(`append failed: ${String(error)}`, error);
@@ -216,7 +232,7 @@ export function sqliteStorage(options: SqliteStorageOptions): Storage {
     },
 
     stats(): StorageStats {
-      return { events, evicted: 0, ...counters, open: db !== undefined, lastError };
+      return { events, evicted: 0, ...counters, unserializable, open: db !== undefined, lastError };
     },
 
     async flush() {

@@ -189,9 +189,12 @@ describe('validateEvent', () => {
     expect(reason(validate({ type: 'tool.end', payload: many }))).toBe('payload.status: must be one of success | error | blocked');
   });
 
-  it('keeps a small payload as the same object (no copy on the hot path)', () => {
+  it('keeps a plain-data copy of the payload, never the host\'s object (issue 14, point 1)', () => {
     const payload = { toolName: 't', input: { q: 'a' } };
-    expect(accepted(validate({ type: 'tool.start', payload })).payload).toBe(payload);
+    const kept = accepted(validate({ type: 'tool.start', payload })).payload;
+    expect(kept).toEqual(payload);
+    expect(kept).not.toBe(payload);
+    expect((kept as { input: unknown }).input).not.toBe(payload.input);
   });
 
   it('turns non-JSON values into JSON', () => {
