@@ -37,6 +37,8 @@ export interface AggregationLimits {
   maxOperations: number;
   maxOpenSpans: number;
   relativeAccuracy: number;
+  /** A timestamp at most this far ahead of the clock is clamped without being counted as skew. */
+  clockSkewToleranceMs: number;
 }
 
 export class AggregationIngest {
@@ -137,7 +139,7 @@ export class AggregationIngest {
       const event = batch[e]!;
       let t = event.timestamp;
       if (t > now) {
-        quality.futureTimestamps++;
+        if (t - now > this.limits.clockSkewToleranceMs) quality.futureTimestamps++;
         t = now;
       }
       if (t < this.firstTimestamp) this.firstTimestamp = t;

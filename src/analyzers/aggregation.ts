@@ -42,6 +42,13 @@ export interface AggregationOptions {
   maxOpenSpans?: number;
   /** Relative accuracy of the quantile sketches. Default 0.01 (1%). */
   relativeAccuracy?: number;
+  /**
+   * How far ahead of the observer's clock a timestamp may be before it counts as clock skew
+   * (`dataQuality.futureTimestamps`, the `aggregation.clock_skew` finding). Sources such as
+   * OpenTelemetry spans carry sub-millisecond end times a little after `Date.now()`; any event
+   * ahead of the clock is still clamped to it. Default 1000 (1 s).
+   */
+  clockSkewToleranceMs?: number;
 }
 
 /** `AggregationSnapshot` plus data-quality counters. */
@@ -51,7 +58,7 @@ export interface AggregationAnalyzerSnapshot extends AggregationSnapshot {
     absurdDurations: number;
     /** tool.end / agent.end / llm.call without a duration. */
     missingDurations: number;
-    /** Events stamped in the future, clamped to the observer's clock. */
+    /** Events stamped more than `clockSkewToleranceMs` in the future (all future ones are clamped to the observer's clock). */
     futureTimestamps: number;
     /** Events older than the longest window when they arrived (cumulative only). */
     lateEvents: number;
@@ -78,6 +85,8 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
   const maxOperations = options.maxOperations ?? 200;
   const maxOpenSpans = options.maxOpenSpans ?? 10_000;
   const accuracy = options.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY;
+  const clockSkewToleranceMs = options.clockSkewToleranceMs ?? 1000;
+  if (!(clockSkewToleranceMs >= 0)) fail('clockSkewToleranceMs must be ≥ 0');
   if (!Number.isInteger(slotsPerWindow) || slotsPerWindow < 1) fail('slotsPerWindow must be a positive integer');
   if (!(maxDurationMs > 0)) fail('maxDurationMs must be > 0');
   if (!(accuracy > 0 && accuracy < 1)) fail('relativeAccuracy must be in (0, 1)');
@@ -88,7 +97,7 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
   }
   specs.push({ label: 'cumulative', ms: null, slotMs: Infinity, slots: 1 });
   const W = specs.length;
-  const state = new AggregationIngest(specs, { maxDurationMs, maxOperations, maxOpenSpans, relativeAccuracy: accuracy });
+  const state = new AggregationIngest(specs, { maxDurationMs, maxOperations, maxOpenSpans, relativeAccuracy: accuracy, clockSkewToleranceMs });
   const { firstSlot, totals, byType, tools, agents, models, openSpans, quality } = state;
   let clock: () => number = Date.now;
 

@@ -191,6 +191,12 @@ const PREFIX = /^(?:(?:openrouter|vertex_ai|vertex|bedrock|azure|openai|anthropi
  * versions (`claude-sonnet-4.5` → `claude-sonnet-4-5`).
  */
 export function normalizeModelName(model: string): string {
+  const name = strippedModelName(model);
+  return ALIASES[name] ?? name;
+}
+
+/** `normalizeModelName` before the alias lookup. */
+function strippedModelName(model: string): string {
   let name = model.trim().toLowerCase();
   let previous: string;
   do {
@@ -204,28 +210,41 @@ export function normalizeModelName(model: string): string {
     .replace(/-\d{4}-\d{2}-\d{2}$/, '') // OpenAI `-2024-08-06`
     .replace(/-latest$/, '');
   if (name.startsWith('claude')) name = name.replace(/(\d)\.(\d)/g, '$1-$2');
-  return ALIASES[name] ?? name;
+  return name;
 }
 
+/** How a model name was matched to a price: as given, after normalization, through an alias, or by a versioned prefix. */
+export type PriceMatch = 'exact' | 'normalized' | 'alias' | 'prefix';
+
 /**
- * Finds the price of `model` in `table`: the exact name, then its normalized form, then the
- * longest table key that the normalized name starts with followed by `-` (so
- * `gemini-2.5-pro-preview-06-05` is priced as `gemini-2.5-pro`, while `gpt-4.1` never matches
- * `gpt-4`). Returns undefined for an unknown model: never a guess of $0.
+ * What may follow a table key for the longer name to be the same model: a version or snapshot
+ * qualifier (`-0613`, `-preview-06-05`, `-exp-0827`, `-001`, `-v2`, `-latest`). A word such as
+ * `-overloaded`, `-audio` or `-search` makes another model, which is not priced by its prefix.
  */
-export function findModelPrice(table: Readonly<PricingTable>, model: string): { key: string; price: ModelPrice } | undefined {
+const VERSION_SUFFIX = /^(?:-(?:\d+|preview|exp|experimental|latest|v\d+(?::\d+)?))+$/;
+
+/**
+ * Finds the price of `model` in `table`: the exact name, then its normalized form (an alias
+ * reports `alias`), then the longest table key that the normalized name starts with when what
+ * follows is only a version qualifier (so `gemini-2.5-pro-preview-06-05` is priced as
+ * `gemini-2.5-pro`, while `gpt-4.1` never matches `gpt-4` and `gpt-4o-overloaded` matches
+ * nothing). Returns undefined for an unknown model: never a guess of $0.
+ */
+export function findModelPrice(table: Readonly<PricingTable>, model: string): { key: string; price: ModelPrice; matchedBy: PriceMatch } | undefined {
   const exact = table[model];
-  if (exact !== undefined) return { key: model, price: exact };
+  if (exact !== undefined) return { key: model, price: exact, matchedBy: 'exact' };
   const name = normalizeModelName(model);
   const normalized = table[name];
-  if (normalized !== undefined) return { key: name, price: normalized };
+  if (normalized !== undefined) {
+    return { key: name, price: normalized, matchedBy: ALIASES[strippedModelName(model)] !== undefined ? 'alias' : 'normalized' };
+  }
   let best: string | undefined;
   for (const key of Object.keys(table)) {
-    if (name.length > key.length && name.startsWith(key) && name[key.length] === '-' && (best === undefined || key.length > best.length)) {
+    if (name.length > key.length && name.startsWith(key) && VERSION_SUFFIX.test(name.slice(key.length)) && (best === undefined || key.length > best.length)) {
       best = key;
     }
   }
-  return best === undefined ? undefined : { key: best, price: table[best]! };
+  return best === undefined ? undefined : { key: best, price: table[best]!, matchedBy: 'prefix' };
 }
 
 /** Token counts of one call, fleetscope's convention (`input` excludes cache tokens). */
