@@ -81,6 +81,17 @@ export function isLangGraphRoot(attributes: AttributesLike): boolean {
   return metadata !== undefined && metadata.ls_integration === 'langgraph' && metadata.langgraph_node === undefined;
 }
 
+/**
+ * Whether a span is the `__start__` node of a LangGraph run (every graph and subgraph run starts
+ * with it): its parent is then a graph run, i.e. an agent, even when that parent is itself a node
+ * of an outer graph.
+ */
+export function isLangGraphStart(attributes: AttributesLike): boolean {
+  const raw = attributes[A.OPENINFERENCE_METADATA];
+  if (typeof raw !== 'string' || !raw.includes('"__start__"')) return false;
+  return jsonObject(raw)?.langgraph_node === '__start__';
+}
+
 /** What an AI SDK `ai.operationId` stands for. */
 function aiSdkCategory(operationId: string): SpanCategory {
   if (A.AI_AGENT_OPERATIONS.has(operationId)) return 'agent';
@@ -183,5 +194,9 @@ export function content(value: AttributeValueLike, maxLength = Infinity, report:
 /** An error message without its stack trace (`Error: x\n    at f (file:1:2)` → `Error: x`). */
 export function withoutStack(message: string): string {
   const at = message.search(/\n\s+at\s/);
-  return (at === -1 ? message : message.slice(0, at)).trim();
+  let kept = (at === -1 ? message : message.slice(0, at)).trim();
+  // LangChain records `${message}\n\n${stack}`: the stack's header line repeats the message.
+  const blank = kept.indexOf('\n\n');
+  if (blank !== -1 && /^[\w$.]*(Error|Exception)\b/.test(kept.slice(blank + 2))) kept = kept.slice(0, blank).trim();
+  return kept;
 }

@@ -19,6 +19,7 @@ import {
   classifySpan,
   content,
   first,
+  isLangGraphStart,
   jsonObject,
   number,
   text,
@@ -30,7 +31,7 @@ import {
   type SpanCategory,
 } from './otel-bridge-readers.js';
 
-export { classifySpan, isLangGraphRoot, tokensFromAttributes, type AttributesLike, type AttributeValueLike, type SpanCategory } from './otel-bridge-readers.js';
+export { classifySpan, isLangGraphRoot, isLangGraphStart, tokensFromAttributes, type AttributesLike, type AttributeValueLike, type SpanCategory } from './otel-bridge-readers.js';
 
 // ── Structural OTel types (a subset of @opentelemetry/api and sdk-trace-base 1.x/2.x) ──
 
@@ -178,6 +179,8 @@ interface Node {
   sessionId?: string;
   /** Its kind is only known at its end: descendants that end before it wait in `held`. */
   deferred: boolean;
+  /** A LangGraph `__start__` node ran directly under it: it is a graph (or subgraph) run. */
+  runsGraph?: boolean;
   held?: (() => void)[];
 }
 
@@ -187,6 +190,9 @@ const MAX_OTHER_ATTRIBUTES = 64;
 const MAX_NAME = 1024;
 const HEX_TRACE = /^[0-9a-f]{32}$/;
 const HEX_SPAN = /^[0-9a-f]{16}$/;
+/** Instrumentation whose spans say what they are only at their end. */
+const DEFERRED_SCOPE = '@arizeai/openinference-instrumentation-langchain';
+const scopeOf = (span: ReadableSpanLike): string | undefined => span.instrumentationScope?.name ?? span.instrumentationLibrary?.name;
 const PROBLEMS: readonly SpanProblem[] = ['wrong-type', 'oversized', 'negative-duration', 'bad-time', 'unknown-span-kind', 'missing-span-context', 'classify-error', 'held-overflow'];
 
 const validTime = (time: unknown): time is HrTimeLike =>
@@ -267,7 +273,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
   };
 
   const isOwn = (span: ReadableSpanLike) => {
-    const scope = span.instrumentationScope?.name ?? span.instrumentationLibrary?.name;
+    const scope = scopeOf(span);
     return typeof scope === 'string' && ignoreScopes.some((prefix) => scope.startsWith(prefix));
   };
 
@@ -504,8 +510,9 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     const attributes = span.attributes ?? {};
     const node: Node = { parent, deferred: false, sessionId: text(attributes, A.SESSION_ID)?.slice(0, MAX_NAME) };
     markAgent(node, span, attributes, categoryOf(span, attributes));
-    // An OpenInference chain gets its metadata only at its end: it may turn out to be a LangGraph agent.
-    if (node.agentId === undefined && typeof attributes[A.OPENINFERENCE_KIND] === 'string' && String(attributes[A.OPENINFERENCE_KIND]).toUpperCase() === 'CHAIN') {
+    // An OpenInference LangChain span gets its kind and metadata only at its end (its tracer sets
+    // attributes after the SDK's onStart): it may turn out to be a LangGraph agent.
+    if (node.agentId === undefined && (String(attributes[A.OPENINFERENCE_KIND]).toUpperCase() === 'CHAIN' || scopeOf(span)?.startsWith(DEFERRED_SCOPE) === true)) {
       node.deferred = true;
     }
     return node;
@@ -554,7 +561,10 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
         const parentId = parentSpanIdOf(span);
         if (node === undefined) node = newNode(span, parentId === undefined ? undefined : open.get(parentId));
         const attributes = span.attributes ?? {};
-        const category = categoryOf(span, attributes);
+        let category = categoryOf(span, attributes);
+        if (isLangGraphStart(attributes) && node.parent !== undefined) node.parent.runsGraph = true;
+        // A subgraph run has a node as parent (so its metadata names a node), but a `__start__` child.
+        if (node.runsGraph === true && category.kind === 'other') category = { kind: 'agent' };
         // What only the end tells: a session set late, an OpenInference chain that is a LangGraph root.
         node.sessionId ??= text(attributes, A.SESSION_ID)?.slice(0, MAX_NAME);
         if (node.agentId === undefined) markAgent(node, span, attributes, category);
