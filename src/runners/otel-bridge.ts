@@ -193,6 +193,19 @@ const HEX_SPAN = /^[0-9a-f]{16}$/;
 /** Instrumentation whose spans say what they are only at their end. */
 const DEFERRED_SCOPE = '@arizeai/openinference-instrumentation-langchain';
 const scopeOf = (span: ReadableSpanLike): string | undefined => span.instrumentationScope?.name ?? span.instrumentationLibrary?.name;
+const OPERATION_KEY = [A.OPERATION];
+const AI_OPERATION_KEY = [A.AI_OPERATION_ID];
+const REQUEST_TYPE_KEY = [A.TRACELOOP_REQUEST_TYPE];
+const AI_PROVIDER_KEY = [A.AI_PROVIDER];
+const AGENT_INPUT = ['input.value', 'traceloop.entity.input'];
+const AGENT_OUTPUT = ['output.value', 'traceloop.entity.output'];
+/** The answers without a name, allocated once. */
+const CATEGORY: Readonly<Record<SpanCategory, { kind: SpanCategory; name?: string }>> = {
+  llm: { kind: 'llm' },
+  tool: { kind: 'tool' },
+  agent: { kind: 'agent' },
+  other: { kind: 'other' },
+};
 const PROBLEMS: readonly SpanProblem[] = ['wrong-type', 'oversized', 'negative-duration', 'bad-time', 'unknown-span-kind', 'missing-span-context', 'classify-error', 'held-overflow'];
 
 const validTime = (time: unknown): time is HrTimeLike =>
@@ -267,6 +280,8 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     errors: 0,
   };
   let held = 0;
+  let lastTraceId = '';
+  let lastTraceValid = false;
   let isShutdown = false;
   const report = (problem: SpanProblem) => {
     invalid[problem]++;
@@ -274,7 +289,9 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
 
   const isOwn = (span: ReadableSpanLike) => {
     const scope = scopeOf(span);
-    return typeof scope === 'string' && ignoreScopes.some((prefix) => scope.startsWith(prefix));
+    if (typeof scope !== 'string') return false;
+    for (let i = 0; i < ignoreScopes.length; i++) if (scope.startsWith(ignoreScopes[i]!)) return true;
+    return false;
   };
 
   /** The built-in category, unless `classify` says otherwise; with the name it gave. */
@@ -282,7 +299,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     if (classifyOption !== undefined) {
       try {
         const answer = classifyOption(span);
-        if (answer === 'agent' || answer === 'tool' || answer === 'llm' || answer === 'other') return { kind: answer };
+        if (answer === 'agent' || answer === 'tool' || answer === 'llm' || answer === 'other') return CATEGORY[answer];
         if (typeof answer === 'object' && answer !== null && ['agent', 'tool', 'llm', 'other'].includes(answer.kind)) {
           return { kind: answer.kind, name: typeof answer.name === 'string' && answer.name !== '' ? answer.name.slice(0, MAX_NAME) : undefined };
         }
@@ -290,7 +307,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
         report('classify-error');
       }
     }
-    return { kind: classifySpan(attributes) };
+    return CATEGORY[classifySpan(attributes)];
   };
 
   const agentNameOf = (span: ReadableSpanLike, attributes: AttributesLike, given: string | undefined): string =>
@@ -334,9 +351,13 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
       stats.ignored++;
       return;
     }
-    const problem = (p: AttributeProblem) => report(p);
     const context = span.spanContext();
-    const traceId = HEX_TRACE.test(context.traceId) ? context.traceId : undefined;
+    // Spans of one trace come in runs: its id is checked once per run.
+    if (context.traceId !== lastTraceId) {
+      lastTraceId = context.traceId;
+      lastTraceValid = HEX_TRACE.test(context.traceId);
+    }
+    const traceId = lastTraceValid ? context.traceId : undefined;
     const spanId = HEX_SPAN.test(context.spanId) ? context.spanId : undefined;
     const parentSpanId = parentSpanIdOf(span);
     const ownAgent = agentOf(node);
@@ -351,28 +372,26 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     }
     durationMs = round3(durationMs);
     const error = errorOf(span, attributes);
-    const operation = text(attributes, [A.OPERATION])?.slice(0, MAX_NAME);
+    const operation = text(attributes, OPERATION_KEY)?.slice(0, MAX_NAME);
     const workflowName = text(attributes, A.WORKFLOW_NAME)?.slice(0, MAX_NAME);
-    const aiOperation = text(attributes, [A.AI_OPERATION_ID]);
+    const aiOperation = text(attributes, AI_OPERATION_KEY);
     const envelope = {
       source,
       traceId,
       spanId,
       parentSpanId,
       sessionId,
-      attributes: {
-        'otel.span.name': String(span.name).slice(0, MAX_NAME),
-        ...(operation !== undefined ? { 'gen_ai.operation.name': operation } : {}),
-        ...(workflowName !== undefined ? { 'traceloop.workflow.name': workflowName } : {}),
-      },
+      attributes: { 'otel.span.name': String(span.name).slice(0, MAX_NAME) } as Record<string, unknown>,
     };
+    if (operation !== undefined) envelope.attributes['gen_ai.operation.name'] = operation;
+    if (workflowName !== undefined) envelope.attributes['traceloop.workflow.name'] = workflowName;
 
     if (kind === 'llm') {
-      const usage = tokensFromAttributes(attributes, problem);
+      const usage = tokensFromAttributes(attributes, report);
       if (usage.excludedCache) stats.inputTokensWithoutCache++;
       const oiKind = typeof attributes[A.OPENINFERENCE_KIND] === 'string' ? String(attributes[A.OPENINFERENCE_KIND]).toUpperCase() : undefined;
-      const requestType = text(attributes, [A.TRACELOOP_REQUEST_TYPE]);
-      const parameters = oiKind !== undefined ? jsonObject(attributes[A.OPENINFERENCE_INVOCATION_PARAMETERS], problem) : undefined;
+      const requestType = text(attributes, REQUEST_TYPE_KEY);
+      const parameters = oiKind !== undefined ? jsonObject(attributes[A.OPENINFERENCE_INVOCATION_PARAMETERS], report) : undefined;
       const streamAttribute = first(attributes, A.STREAM);
       const stream =
         typeof streamAttribute === 'boolean'
@@ -384,13 +403,13 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
               : aiOperation !== undefined && aiOperation.endsWith('.doGenerate')
                 ? false
                 : undefined;
-      const provider = text(attributes, A.PROVIDER) ?? text(attributes, [A.AI_PROVIDER]);
+      const provider = text(attributes, A.PROVIDER) ?? text(attributes, AI_PROVIDER_KEY);
       const model = text(attributes, A.MODEL) ?? (typeof parameters?.model === 'string' ? parameters.model : undefined);
       const firstChunk = number(attributes, A.AI_TIME_TO_FIRST_CHUNK);
+      if (firstChunk !== undefined) envelope.attributes.timeToFirstTokenMs = round3(firstChunk);
       stats.llmCalls++;
       emit({
         ...envelope,
-        attributes: firstChunk !== undefined ? { ...envelope.attributes, timeToFirstTokenMs: round3(firstChunk) } : envelope.attributes,
         type: 'llm.call',
         timestamp: endMs,
         agentId: ownAgent?.agentId,
@@ -423,8 +442,8 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     if (kind === 'tool') {
       const toolName = (category.name ?? text(attributes, A.TOOL_NAME) ?? text(attributes, A.AI_TOOL_NAME) ?? text(attributes, A.ENTITY_NAME) ?? String(span.name)).slice(0, MAX_NAME);
       const toolCallId = (text(attributes, A.TOOL_CALL_ID) ?? text(attributes, A.AI_TOOL_CALL_ID))?.slice(0, MAX_NAME);
-      const input = captureContent ? content(first(attributes, A.TOOL_INPUT) ?? first(attributes, A.AI_TOOL_INPUT), maxContentLength, problem) : undefined;
-      const output = captureContent ? content(first(attributes, A.TOOL_OUTPUT) ?? first(attributes, A.AI_TOOL_OUTPUT), maxContentLength, problem) : undefined;
+      const input = captureContent ? content(first(attributes, A.TOOL_INPUT) ?? first(attributes, A.AI_TOOL_INPUT), maxContentLength, report) : undefined;
+      const output = captureContent ? content(first(attributes, A.TOOL_OUTPUT) ?? first(attributes, A.AI_TOOL_OUTPUT), maxContentLength, report) : undefined;
       stats.toolCalls++;
       const fields = { ...envelope, agentId: ownAgent?.agentId };
       emit({ ...fields, type: 'tool.start', timestamp: startMs, payload: { toolName, toolCallId, input } });
@@ -442,8 +461,8 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
       const parentAgentId = agentOf(node.parent)?.agentId;
       const fields = { ...envelope, agentId: node.agentId ?? name };
       const agentType = operation === 'create_agent' ? 'create_agent' : undefined;
-      const input = captureContent ? content(first(attributes, ['input.value', 'traceloop.entity.input']), maxContentLength, problem) : undefined;
-      const output = captureContent ? content(first(attributes, ['output.value', 'traceloop.entity.output']), maxContentLength, problem) : undefined;
+      const input = captureContent ? content(first(attributes, AGENT_INPUT), maxContentLength, report) : undefined;
+      const output = captureContent ? content(first(attributes, AGENT_OUTPUT), maxContentLength, report) : undefined;
       stats.agentRuns++;
       emit({ ...fields, type: 'agent.start', timestamp: startMs, payload: { name, parentAgentId, agentType, input } });
       emit({
@@ -512,7 +531,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     markAgent(node, span, attributes, categoryOf(span, attributes));
     // An OpenInference LangChain span gets its kind and metadata only at its end (its tracer sets
     // attributes after the SDK's onStart): it may turn out to be a LangGraph agent.
-    if (node.agentId === undefined && (String(attributes[A.OPENINFERENCE_KIND]).toUpperCase() === 'CHAIN' || scopeOf(span)?.startsWith(DEFERRED_SCOPE) === true)) {
+    if (node.agentId === undefined && (attributes[A.OPENINFERENCE_KIND] === 'CHAIN' || scopeOf(span)?.startsWith(DEFERRED_SCOPE) === true)) {
       node.deferred = true;
     }
     return node;
@@ -564,10 +583,16 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
         let category = categoryOf(span, attributes);
         if (isLangGraphStart(attributes) && node.parent !== undefined) node.parent.runsGraph = true;
         // A subgraph run has a node as parent (so its metadata names a node), but a `__start__` child.
-        if (node.runsGraph === true && category.kind === 'other') category = { kind: 'agent' };
+        if (node.runsGraph === true && category.kind === 'other') category = CATEGORY.agent;
         // What only the end tells: a session set late, an OpenInference chain that is a LangGraph root.
         node.sessionId ??= text(attributes, A.SESSION_ID)?.slice(0, MAX_NAME);
         if (node.agentId === undefined) markAgent(node, span, attributes, category);
+        if (!node.deferred && (waitingAncestor(node) === undefined || held >= maxOpenSpans)) {
+          // The common case, without a closure: nothing above it is waiting.
+          if (held >= maxOpenSpans && waitingAncestor(node) !== undefined) report('held-overflow');
+          convert(span, node, category);
+          return;
+        }
         const ended = node;
         const task = guarded(() => convert(span, ended, category));
         if (node.deferred) {
