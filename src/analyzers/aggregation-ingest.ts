@@ -40,6 +40,8 @@ export interface AggregationLimits {
   relativeAccuracy: number;
   /** Most bytes of the latency sketches of the rolling windows' slots together (see slot-sketch.ts). */
   maxSketchBytes: number;
+  /** A timestamp at most this far ahead of the clock is clamped without being counted as skew. */
+  clockSkewToleranceMs: number;
 }
 
 export class AggregationIngest {
@@ -146,7 +148,7 @@ export class AggregationIngest {
       const event = batch[e]!;
       let t = event.timestamp;
       if (t > now) {
-        quality.futureTimestamps++;
+        if (t - now > this.limits.clockSkewToleranceMs) quality.futureTimestamps++;
         t = now;
       }
       if (t < this.firstTimestamp) this.firstTimestamp = t;

@@ -51,6 +51,13 @@ export interface AggregationOptions {
    * budget (at most ~16.6 KB each, so `3 × maxOperations` of them). Default 16 MiB.
    */
   maxSketchBytes?: number;
+  /**
+   * How far ahead of the observer's clock a timestamp may be before it counts as clock skew
+   * (`dataQuality.futureTimestamps`, the `aggregation.clock_skew` finding). Sources such as
+   * OpenTelemetry spans carry sub-millisecond end times a little after `Date.now()`; any event
+   * ahead of the clock is still clamped to it. Default 1000 (1 s).
+   */
+  clockSkewToleranceMs?: number;
 }
 
 /** `AggregationSnapshot` plus data-quality counters. */
@@ -60,7 +67,7 @@ export interface AggregationAnalyzerSnapshot extends AggregationSnapshot {
     absurdDurations: number;
     /** tool.end / agent.end / llm.call without a duration. */
     missingDurations: number;
-    /** Events stamped in the future, clamped to the observer's clock. */
+    /** Events stamped more than `clockSkewToleranceMs` in the future (all future ones are clamped to the observer's clock). */
     futureTimestamps: number;
     /** Events older than the longest window when they arrived (cumulative only). */
     lateEvents: number;
@@ -93,6 +100,8 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
   const accuracy = options.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY;
   const maxSketchBytes = options.maxSketchBytes ?? 16 * 2 ** 20;
   if (!(maxSketchBytes >= 0)) fail('maxSketchBytes must be a number >= 0');
+  const clockSkewToleranceMs = options.clockSkewToleranceMs ?? 1000;
+  if (!(clockSkewToleranceMs >= 0)) fail('clockSkewToleranceMs must be ≥ 0');
   if (!Number.isInteger(slotsPerWindow) || slotsPerWindow < 1) fail('slotsPerWindow must be a positive integer');
   if (!(maxDurationMs > 0)) fail('maxDurationMs must be > 0');
   if (!(accuracy > 0 && accuracy < 1)) fail('relativeAccuracy must be in (0, 1)');
@@ -103,7 +112,7 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
   }
   specs.push({ label: 'cumulative', ms: null, slotMs: Infinity, slots: 1 });
   const W = specs.length;
-  const state = new AggregationIngest(specs, { maxDurationMs, maxOperations, maxOpenSpans, relativeAccuracy: accuracy, maxSketchBytes });
+  const state = new AggregationIngest(specs, { maxDurationMs, maxOperations, maxOpenSpans, relativeAccuracy: accuracy, maxSketchBytes, clockSkewToleranceMs });
   const { firstSlot, totals, byType, tools, agents, models, openSpans, quality } = state;
   let clock: () => number = Date.now;
 

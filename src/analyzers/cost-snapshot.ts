@@ -5,7 +5,7 @@
  * opportunities, cost concentrated on one agent). It runs at snapshot time only; the per-call
  * accounting and the budget alerts are in `cost.ts`.
  */
-import type { ModelPrice } from './pricing.js';
+import type { ModelPrice, PriceMatch } from './pricing.js';
 import type { Finding, TokenTotals } from './types.js';
 
 export interface CostBudgets {
@@ -22,9 +22,26 @@ export interface CostEntry {
   /** Known cost in USD (priced calls and calls that carried `costUsd`). */
   costUsd: number;
   calls: number;
-  /** Calls whose model has no price and that carried no `costUsd`: their cost is unknown. */
+  /**
+   * Calls of unknown cost: their model has no price, or they carried no token counts at all;
+   * and no `costUsd` either. They are not in `costUsd`.
+   */
   unpricedCalls: number;
   tokens: TokenTotals;
+}
+
+/** A `byModel` entry: says how the model was priced when it is not by its own name. */
+export interface ModelCostEntry extends CostEntry {
+  /** The pricing-table key the model was priced as (absent when it is the name itself). */
+  pricedAs?: string;
+  /** `normalized` (date or provider prefix dropped), `alias` (another spelling) or `prefix` (a versioned name of `pricedAs`). */
+  matchedBy?: PriceMatch;
+}
+
+/** LLM calls of one model that carried no usage (no token counts and no `costUsd`). */
+export interface NoUsageModel {
+  model: string;
+  calls: number;
 }
 
 export interface CostRank {
@@ -91,15 +108,19 @@ export interface BudgetState {
 /** `observer.snapshot().cost` */
 export interface CostSnapshot {
   currency: 'USD';
-  /** Known cost. Unpriced calls are NOT in it: see `unpriced`. */
+  /** Known cost. Unpriced calls are NOT in it: see `unpriced` and `noUsage`. */
   totalUsd: number;
   calls: number;
+  /** Calls whose cost is known (priced from the table or carrying `costUsd`): `calls − unpricedCalls`. */
   pricedCalls: number;
+  /** Calls of unknown cost: `noUsageCalls` plus the calls of models without a price. */
   unpricedCalls: number;
+  /** Calls that carried neither token counts nor `costUsd` (e.g. streams without `include_usage`). */
+  noUsageCalls: number;
   /** Calls that carried `costUsd` from their source (used as is). */
   reportedCostCalls: number;
   tokens: TokenTotals;
-  byModel: Record<string, CostEntry>;
+  byModel: Record<string, ModelCostEntry>;
   byAgent: Record<string, CostEntry>;
   bySession: Record<string, CostEntry>;
   /** By `llm.call` operation (`chat`, `embeddings`, ...). */
@@ -107,6 +128,8 @@ export interface CostSnapshot {
   top: { models: CostRank[]; agents: CostRank[]; sessions: CostRank[]; calls: ExpensiveCall[] };
   /** Models without a price, with the tokens whose cost is unknown. */
   unpriced: UnpricedModel[];
+  /** Per model, the calls that carried no usage: of unknown cost whatever the model's price. */
+  noUsage: NoUsageModel[];
   projections: CostProjections;
   /** Budgets crossed so far (each alerted once). */
   budgetsCrossed: BudgetState[];
@@ -126,6 +149,8 @@ export interface UnpricedState {
 export interface CostFindingsState {
   /** The snapshot's `unpriced` list. */
   unpriced: readonly UnpricedModel[];
+  noUsage: readonly NoUsageModel[];
+  noUsageCalls: number;
   unpricedByModel: ReadonlyMap<string, UnpricedState>;
   crossed: readonly BudgetState[];
   byModel: ReadonlyMap<string, CostEntry>;
@@ -211,9 +236,21 @@ export function costRanks(map: ReadonlyMap<string, CostEntry>, totalUsd: number,
 
 /** Unpriced models, budgets exceeded, prompt-cache opportunities and cost concentrated on one agent. */
 export function costFindings(input: CostFindingsState, thresholds: CostThresholds): Finding[] {
-  const { unpriced, unpricedByModel, crossed, byModel, byAgent, total, priceOf } = input;
+  const { unpriced, noUsage, noUsageCalls, unpricedByModel, crossed, byModel, byAgent, total, priceOf } = input;
   const { cacheMinInputTokens: cacheMinInput, cacheHitFloor, concentrationShare } = thresholds;
   const out: Finding[] = [];
+  if (noUsageCalls > 0) {
+    out.push({
+      analyzer: 'cost',
+      kind: 'cost.no_usage',
+      severity: 'medium',
+      title:
+        `${noUsageCalls} LLM call(s) carried no usage, so their cost is unknown (not $0): ` +
+        'streams without `stream_options: { include_usage: true }`, or an instrumentation that drops token counts',
+      location: noUsage.length === 1 ? { model: noUsage[0]!.model, operation: `llm:${noUsage[0]!.model}` } : undefined,
+      evidence: { calls: noUsageCalls, models: noUsage.map((m) => `${m.model} (${m.calls})`).join(', ') },
+    });
+  }
   for (const u of unpriced) {
     const seen = unpricedByModel.get(u.model);
     out.push({

@@ -8,6 +8,8 @@
 import type { Analyzer, EventOf, FleetEvent } from '../core/index.js';
 import {
   OTHER,
+  type ModelCostEntry,
+  type NoUsageModel,
   copyEntry,
   costFindings,
   costProjections,
@@ -23,10 +25,10 @@ import {
   type UnpricedState,
 } from './cost-snapshot.js';
 import { eachEvent } from './define.js';
-import { DEFAULT_PRICING, callCost, checkPricingTable, findModelPrice, type ModelPrice, type PricingTable } from './pricing.js';
+import { DEFAULT_PRICING, callCost, checkPricingTable, findModelPrice, type ModelPrice, type PriceMatch, type PricingTable } from './pricing.js';
 import type { TokenTotals } from './types.js';
 
-export type { BudgetState, CostBudgets, CostEntry, CostProjection, CostProjections, CostRank, CostSnapshot, ExpensiveCall, UnpricedModel } from './cost-snapshot.js';
+export type { BudgetState, CostBudgets, CostEntry, CostProjection, CostProjections, CostRank, CostSnapshot, ExpensiveCall, ModelCostEntry, NoUsageModel, UnpricedModel } from './cost-snapshot.js';
 
 export interface CostOptions {
   /**
@@ -87,6 +89,11 @@ interface LastKey {
 /** What is known of one model name: its price, and its entries (looked up once). */
 interface ModelState {
   price: ModelPrice | null;
+  /** The table key that priced it and how, when it is not the name itself. */
+  pricedAs: string | undefined;
+  matchedBy: PriceMatch | undefined;
+  /** Calls of this model that carried neither token counts nor `costUsd`. */
+  noUsage: number;
   entry: Entry | undefined;
   unpriced: UnpricedState | undefined;
 }
@@ -150,6 +157,7 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
   const total = newEntry();
   let pricedCalls = 0;
   let reportedCostCalls = 0;
+  let noUsageCalls = 0;
   const topCalls: ExpensiveCall[] = [];
   const unpricedByModel = new Map<string, UnpricedState>();
   // Per-minute cost buckets for the projection band (ring of the last 60 active minutes).
@@ -167,7 +175,8 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
   const modelState = (model: string): ModelState => {
     let state = modelStates.get(model);
     if (state === undefined) {
-      state = { price: findModelPrice(table, model)?.price ?? null, entry: undefined, unpriced: undefined };
+      const found = findModelPrice(table, model);
+      state = { price: found?.price ?? null, pricedAs: found?.key, matchedBy: found?.matchedBy, noUsage: 0, entry: undefined, unpriced: undefined };
       if (modelStates.size > maxKeys) modelStates.clear();
       modelStates.set(model, state);
     }
@@ -238,9 +247,16 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
     const reported = p.costUsd;
     const ms = modelState(model);
     let cost: number | undefined;
+    let noUsage = false;
     if (typeof reported === 'number' && Number.isFinite(reported) && reported >= 0) {
       cost = reported;
       reportedCostCalls++;
+    } else if (p.inputTokens === undefined && p.outputTokens === undefined && p.cacheReadTokens === undefined && p.cacheWriteTokens === undefined) {
+      // No usage at all (a stream without `include_usage`, an instrumentation that dropped it):
+      // the cost is unknown, not the $0 its missing counts would price to.
+      noUsage = true;
+      noUsageCalls++;
+      ms.noUsage++;
     } else if (ms.price !== null) {
       cost = callCost(ms.price, { input, output, cacheRead, cacheWrite });
     }
@@ -255,6 +271,7 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
     addCall(sessionEntry, input, output, cacheRead, cacheWrite, cost);
     addCall(operationEntry, input, output, cacheRead, cacheWrite, cost);
     if (cost === undefined) {
+      if (noUsage) return;
       let unpriced = ms.unpriced ?? unpricedByModel.get(model);
       if (unpriced === undefined && unpricedByModel.size < maxKeys) {
         unpriced = { calls: 0, tokens: zeroTokens(), first: event.timestamp, last: event.timestamp };
@@ -351,24 +368,37 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
     snapshot(): CostSnapshot {
       const unpriced: UnpricedModel[] = [...unpricedByModel].map(([model, u]) => ({ model, calls: u.calls, tokens: { ...u.tokens } }));
       const dump = (map: Map<string, CostEntry>) => Object.fromEntries([...map].map(([k, e]) => [k, copyEntry(e)]));
+      const models: Record<string, ModelCostEntry> = dump(byModel);
+      const noUsage: NoUsageModel[] = [];
+      for (const [model, entry] of Object.entries(models)) {
+        const state = modelStates.get(model);
+        if (state === undefined) continue;
+        if (state.matchedBy !== undefined && state.matchedBy !== 'exact') {
+          entry.pricedAs = state.pricedAs;
+          entry.matchedBy = state.matchedBy;
+        }
+        if (state.noUsage > 0) noUsage.push({ model, calls: state.noUsage });
+      }
       return {
         currency: 'USD',
         totalUsd: roundUsd(total.costUsd),
         calls: total.calls,
         pricedCalls,
         unpricedCalls: total.unpricedCalls,
+        noUsageCalls,
         reportedCostCalls,
         tokens: { ...total.tokens },
-        byModel: dump(byModel),
+        byModel: models,
         byAgent: dump(byAgent),
         bySession: dump(bySession),
         byOperation: dump(byOperation),
         top: { models: costRanks(byModel, total.costUsd, topN), agents: costRanks(byAgent, total.costUsd, topN), sessions: costRanks(bySession, total.costUsd, topN), calls: topCalls.map((c) => ({ ...c, tokens: { ...c.tokens } })) },
         unpriced,
+        noUsage,
         projections: costProjections(total.costUsd, pricedCalls, firstPriced, lastPriced, recentMinutes(), minProjectionSpanMs),
         budgetsCrossed: crossed.map((s) => ({ ...s, spentUsd: roundUsd(s.spentUsd) })),
         budgets: { ...budgets },
-        findings: costFindings({ unpriced, unpricedByModel, crossed, byModel, byAgent, total, priceOf }, thresholds),
+        findings: costFindings({ unpriced, noUsage, noUsageCalls, unpricedByModel, crossed, byModel, byAgent, total, priceOf }, thresholds),
       };
     },
   };

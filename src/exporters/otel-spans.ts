@@ -72,6 +72,8 @@ export interface OpenSpan {
 export interface SpanShape {
   resource: unknown;
   scope: { name: string; version?: string };
+  /** Cost of an `llm.call` (its own `costUsd`, else from a pricing table); undefined when unknown. */
+  costOf?: (call: EventOf<'llm.call'>['payload']) => number | undefined;
 }
 
 export function spanKey(event: FleetEvent): string {
@@ -219,6 +221,12 @@ export function buildSpan(
   unfinished = false,
 ): OtelSpan {
   const built = describe(start, end);
+  const call = start ?? end;
+  if (call?.type === 'llm.call' && shape.costOf !== undefined) {
+    // The same price the cost analyzer counts: the call's own costUsd, else its tokens at the table's prices.
+    const usd = shape.costOf((call as EventOf<'llm.call'>).payload);
+    if (usd !== undefined) built.attributes['fleetscope.cost_usd'] = usd;
+  }
   if (unfinished) built.attributes['fleetscope.span.unfinished'] = true;
   if (built.failed) built.attributes['error.type'] = '_OTHER';
   const startTime = hrTime(startMs);

@@ -15,6 +15,7 @@ import {
   type ExportResult,
   type FleetEvent,
 } from '../core/index.js';
+import { DEFAULT_PRICING, checkPricingTable, createCallPricer, type PricingTable } from '../core/pricing.js';
 import { buildSpan, openSpan, spanKey, type OpenSpan, type OtelSpan, type SpanShape } from './otel-spans.js';
 
 /** The part of an OTel `SpanExporter` fleetscope uses; `@opentelemetry/sdk-trace-base` exporters fit. */
@@ -52,6 +53,15 @@ export interface OtelExporterOptions {
   exportTimeoutMs?: number;
   /** Clock for the open-span age (ms since epoch). Default `Date.now`. */
   clock?: () => number;
+  /**
+   * Prices (USD per million tokens) for the `fleetscope.cost_usd` attribute of LLM call spans,
+   * added to the shipped table (the `cost` analyzer's) or replacing its entries; `false` sets it
+   * only from the `costUsd` a call carries. A call's own `costUsd` always wins; a call of unknown
+   * cost (no usage, no price) gets no attribute, never 0. Default: the shipped table.
+   */
+  pricing?: PricingTable | false;
+  /** Use only `pricing`, not the shipped table. Default `false`. */
+  replacePricing?: boolean;
 }
 
 export const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
@@ -78,6 +88,10 @@ export function otelExporter(options: OtelExporterOptions = {}, importModule: Mo
   }
   const resourceAttributes = { 'service.name': options.serviceName ?? 'fleetscope', ...options.resourceAttributes };
 
+  const costOf =
+    options.pricing === false
+      ? undefined
+      : createCallPricer({ ...(options.replacePricing === true ? {} : DEFAULT_PRICING), ...checkPricingTable(options.pricing ?? {}, 'otel') });
   const open = new Map<string, OpenSpan>();
   let queue: OtelSpan[] = [];
   let target: Promise<{ exporter: SpanExporterLike; shape: SpanShape }> | undefined;
@@ -97,7 +111,7 @@ export function otelExporter(options: OtelExporterOptions = {}, importModule: Mo
       } catch {
         // Optional: a plain { attributes } resource is what the OTLP serializers read.
       }
-      if (options.exporter !== undefined) return { exporter: await options.exporter, shape: { resource, scope: SCOPE } };
+      if (options.exporter !== undefined) return { exporter: await options.exporter, shape: { resource, scope: SCOPE, costOf } };
       let mod: Record<string, unknown>;
       try {
         mod = await importModule('@opentelemetry/exporter-trace-otlp-http');
@@ -108,7 +122,7 @@ export function otelExporter(options: OtelExporterOptions = {}, importModule: Mo
         );
       }
       const Ctor = mod.OTLPTraceExporter as new (config: object) => SpanExporterLike;
-      return { exporter: new Ctor({ url, headers: options.headers ?? {}, timeoutMillis: timeoutMs }), shape: { resource, scope: SCOPE } };
+      return { exporter: new Ctor({ url, headers: options.headers ?? {}, timeoutMillis: timeoutMs }), shape: { resource, scope: SCOPE, costOf } };
     })();
     target.catch(() => {
       target = undefined;

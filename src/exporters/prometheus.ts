@@ -17,6 +17,7 @@ import {
   type FleetEvent,
   type ObserverStats,
 } from '../core/index.js';
+import { DEFAULT_PRICING, checkPricingTable, createCallPricer, type PricingTable } from '../core/pricing.js';
 import { MetricFamily, sanitizeMetricName, type MetricKind } from './prometheus-text.js';
 
 /** Content-Type of the text exposition format 0.0.4. */
@@ -65,6 +66,14 @@ export interface PrometheusExporterOptions {
   observerStats?: ObserverStatsSource;
   /** Push to a Pushgateway as well. Default none (scrape only). */
   pushgateway?: PushgatewayOptions;
+  /**
+   * Prices (USD per million tokens) for `llm_cost_usd_total`, added to the shipped table (the
+   * `cost` analyzer's) or replacing its entries; `false` counts only the `costUsd` calls carry.
+   * A call's own `costUsd` always wins. Default: the shipped table.
+   */
+  pricing?: PricingTable | false;
+  /** Use only `pricing`, not the shipped table. Default `false`. */
+  replacePricing?: boolean;
 }
 
 export interface PrometheusExporter extends Exporter {
@@ -122,6 +131,11 @@ export function prometheusExporter(options: PrometheusExporterOptions = {}): Pro
     fail('latencyBuckets must be finite and strictly ascending');
   }
   const push = options.pushgateway === undefined ? undefined : pushTarget(options.pushgateway, fail);
+  const pricing = options.pricing;
+  const priceOf =
+    pricing === false
+      ? (call: { costUsd?: number }) => (typeof call.costUsd === 'number' && Number.isFinite(call.costUsd) && call.costUsd >= 0 ? call.costUsd : undefined)
+      : createCallPricer({ ...(options.replacePricing === true ? {} : DEFAULT_PRICING), ...checkPricingTable(pricing ?? {}, 'prometheus') });
 
   const families: MetricFamily[] = [];
   const family = (suffix: string, kind: MetricKind, help: string, labelNames: readonly string[]) => {
@@ -146,10 +160,18 @@ export function prometheusExporter(options: PrometheusExporterOptions = {}): Pro
     'LLM tokens by model, agent and kind (input excludes cache tokens; cache_read, cache_write, output).',
     ['model', 'agent', 'kind'],
   );
-  const cost = family('llm_cost_usd_total', 'counter', 'LLM cost in US dollars, by model and agent (calls with a known cost).', [
-    'model',
-    'agent',
-  ]);
+  const cost = family(
+    'llm_cost_usd_total',
+    'counter',
+    "LLM cost in US dollars, by model and agent: the call's costUsd, else its tokens at the pricing table's prices (calls of known cost only).",
+    ['model', 'agent'],
+  );
+  const unknownCost = family(
+    'llm_unknown_cost_calls_total',
+    'counter',
+    'LLM calls whose cost is unknown (not zero), by model, agent and reason: no_usage (no token counts) or no_price (model not in the pricing table).',
+    ['model', 'agent', 'reason'],
+  );
   const metricGauge = family(
     'metric_value',
     'gauge',
@@ -222,7 +244,12 @@ export function prometheusExporter(options: PrometheusExporterOptions = {}): Pro
         if (p.outputTokens) tokens.inc([p.model, agent, 'output'], p.outputTokens);
         if (p.cacheReadTokens) tokens.inc([p.model, agent, 'cache_read'], p.cacheReadTokens);
         if (p.cacheWriteTokens) tokens.inc([p.model, agent, 'cache_write'], p.cacheWriteTokens);
-        if (p.costUsd !== undefined) cost.inc([p.model, agent], p.costUsd);
+        const usd = priceOf(p);
+        if (usd !== undefined) cost.inc([p.model, agent], usd);
+        else {
+          const noUsage = p.inputTokens === undefined && p.outputTokens === undefined && p.cacheReadTokens === undefined && p.cacheWriteTokens === undefined;
+          unknownCost.inc([p.model, agent, noUsage ? 'no_usage' : 'no_price']);
+        }
         break;
       }
       case 'plugin.error':

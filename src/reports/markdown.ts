@@ -61,7 +61,8 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
   if (cost !== undefined) {
     const t = cost.tokens;
     headline.push(['Tokens', `${int(t.input)} input, ${int(t.output)} output, ${int(t.cacheRead)} cache read, ${int(t.cacheWrite)} cache write`]);
-    headline.push(['Cost (known)', `${usd(cost.totalUsd)} over ${int(cost.calls)} LLM calls` + (cost.unpricedCalls > 0 ? ` — plus ${int(cost.unpricedCalls)} unpriced calls of unknown cost` : '')]);
+    // N is the priced calls only: an unpriced call (no price, or no usage) is not in the known total.
+    headline.push(['Cost (known)', `${usd(cost.totalUsd)} over ${int(cost.pricedCalls)} LLM calls` + (cost.unpricedCalls > 0 ? ` — plus ${int(cost.unpricedCalls)} unpriced (unknown cost${cost.noUsageCalls > 0 ? `; ${int(cost.noUsageCalls)} without usage` : ''})` : '')]);
     const p = cost.projections;
     headline.push(['Projected', p.projected === false
       ? `not projected: ${ms(p.observedSpanMs)} of activity observed, at least ${ms(p.minProjectionSpanMs)} needed`

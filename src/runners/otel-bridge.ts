@@ -8,8 +8,8 @@
  * });
  * ```
  *
- * Finished GenAI spans (OTel GenAI semantic conventions, OpenInference, OpenLLMetry/Traceloop)
- * become `llm.call`, `tool.start`/`tool.end` and `agent.start`/`agent.end` events that keep the
+ * Finished GenAI spans (OTel GenAI semantic conventions, OpenInference incl. LangGraph graph
+ * roots, OpenLLMetry/Traceloop, the Vercel AI SDK's `ai.*` spans) become `llm.call`, `tool.start`/`tool.end` and `agent.start`/`agent.end` events that keep the
  * span's trace id, span id and parent span id. Nothing from the OTel SDK is imported: the span
  * shapes below are structural, so `@opentelemetry/*` stay optional peer dependencies.
  */
@@ -19,14 +19,19 @@ import {
   classifySpan,
   content,
   first,
+  isLangGraphStart,
+  jsonObject,
   number,
   text,
   tokensFromAttributes,
+  withoutStack,
+  type AttributeProblem,
   type AttributesLike,
   type AttributeValueLike,
+  type SpanCategory,
 } from './otel-bridge-readers.js';
 
-export { classifySpan, tokensFromAttributes, type AttributesLike, type AttributeValueLike, type SpanCategory } from './otel-bridge-readers.js';
+export { classifySpan, isLangGraphRoot, isLangGraphStart, tokensFromAttributes, type AttributesLike, type AttributeValueLike, type SpanCategory } from './otel-bridge-readers.js';
 
 // ── Structural OTel types (a subset of @opentelemetry/api and sdk-trace-base 1.x/2.x) ──
 
@@ -75,7 +80,22 @@ export interface BridgeTarget {
   flush?(): Promise<unknown>;
 }
 
+/** What `classify` may answer: a category, or a category with the agent's or tool's name. */
+export type SpanClassification = SpanCategory | { kind: SpanCategory; name?: string };
+
 export interface FleetscopeSpanProcessorOptions {
+  /**
+   * Declares what a span is, for frameworks (or spans) the built-in conventions miss: return
+   * `'agent'`, `'tool'`, `'llm'` or `'other'` (optionally `{ kind, name }`), or `undefined` to
+   * keep the built-in answer. Called when a span starts (so that its descendants inherit an
+   * agent) and when it ends, with the span as the SDK gives it. A throw is counted
+   * (`invalid['classify-error']`) and the built-in answer used. Default: none.
+   *
+   * ```ts
+   * fleetscopeSpanProcessor(observer, { classify: (span) => (span.name.startsWith('crew.') ? 'agent' : undefined) })
+   * ```
+   */
+  classify?: (span: ReadableSpanLike) => SpanClassification | undefined;
   /**
    * What to do with spans that are not GenAI model, tool or agent spans (HTTP, DB, chains,
    * retrievers, workflows...): `ignore` (default), or `event`: one custom event of type
@@ -90,14 +110,36 @@ export interface FleetscopeSpanProcessorOptions {
   sessionId?: string;
   /** Whether tool arguments/results and agent input/output found on spans go into events. Default true. */
   captureContent?: boolean;
+  /** Longest content string (tool arguments/results, agent input/output) kept; longer ones are cut and counted `oversized`. Default 32,768. */
+  maxContentLength?: number;
   /**
    * Spans whose instrumentation scope name starts with one of these are skipped, so that
    * fleetscope never re-reads its own exported spans. Default `['fleetscope']`.
    */
   ignoreScopes?: readonly string[];
-  /** Most spans tracked at once between start and end (for agent/session inheritance). Default 10000. */
+  /**
+   * Most spans tracked at once between start and end (for agent/session inheritance), and most
+   * finished spans held back while waiting for an ancestor whose kind is only known at its end
+   * (OpenInference chains: a LangGraph graph root). Default 10000.
+   */
   maxOpenSpans?: number;
 }
+
+/** Why (part of) a span was not read as given; counted in `stats().invalid`. */
+export type SpanProblem =
+  | AttributeProblem
+  /** End before start: the duration is taken as 0. */
+  | 'negative-duration'
+  /** Start or end time not a `[seconds, nanoseconds]` pair of finite numbers: the span is skipped. */
+  | 'bad-time'
+  /** `kind` outside the five OTel span kinds: read as `internal`. */
+  | 'unknown-span-kind'
+  /** No span context with a trace id and span id: the span is skipped. */
+  | 'missing-span-context'
+  /** The `classify` option threw. */
+  | 'classify-error'
+  /** Too many finished spans waiting for an ancestor: emitted without waiting (agent attribution may be lost). */
+  | 'held-overflow';
 
 /** Counters of the processor, from `stats()`. */
 export interface SpanBridgeStats {
@@ -111,6 +153,10 @@ export interface SpanBridgeStats {
   ownSpans: number;
   /** Spans whose input token count was smaller than its cache tokens: read as excluding cache. */
   inputTokensWithoutCache: number;
+  /** Spans (or attributes) not read as given, by reason. A skipped span is also counted in `ignored`. */
+  invalid: Record<SpanProblem, number>;
+  /** Finished spans held back right now, waiting for an ancestor chain to end. */
+  held: number;
   /** Failures while converting or emitting (never thrown into the SDK). */
   errors: number;
   lastError?: string;
@@ -120,34 +166,66 @@ export interface FleetscopeSpanProcessor extends SpanProcessorLike {
   stats(): SpanBridgeStats;
 }
 
-/** Inherited along the span tree: set when a span starts, read by its descendants when they end. */
-interface Lineage {
+/**
+ * One span between its start and the end of its descendants. Agent and session are inherited
+ * along `parent`, resolved when a descendant ends: an OpenInference chain learns it is a
+ * LangGraph agent only when it ends, after its children.
+ */
+interface Node {
+  parent: Node | undefined;
+  /** Set when the span is an agent: its id and name. */
   agentId?: string;
   agentName?: string;
   sessionId?: string;
+  /** Its kind is only known at its end: descendants that end before it wait in `held`. */
+  deferred: boolean;
+  /** A LangGraph `__start__` node ran directly under it: it is a graph (or subgraph) run. */
+  runsGraph?: boolean;
+  held?: (() => void)[];
 }
 
 const SPAN_KINDS = ['internal', 'server', 'client', 'producer', 'consumer'];
 const STATUS_ERROR = 2;
 const MAX_OTHER_ATTRIBUTES = 64;
+const MAX_NAME = 1024;
 const HEX_TRACE = /^[0-9a-f]{32}$/;
 const HEX_SPAN = /^[0-9a-f]{16}$/;
+/** Instrumentation whose spans say what they are only at their end. */
+const DEFERRED_SCOPE = '@arizeai/openinference-instrumentation-langchain';
+const scopeOf = (span: ReadableSpanLike): string | undefined => span.instrumentationScope?.name ?? span.instrumentationLibrary?.name;
+const OPERATION_KEY = [A.OPERATION];
+const AI_OPERATION_KEY = [A.AI_OPERATION_ID];
+const REQUEST_TYPE_KEY = [A.TRACELOOP_REQUEST_TYPE];
+const AI_PROVIDER_KEY = [A.AI_PROVIDER];
+const AGENT_INPUT = ['input.value', 'traceloop.entity.input'];
+const AGENT_OUTPUT = ['output.value', 'traceloop.entity.output'];
+/** The answers without a name, allocated once. */
+const CATEGORY: Readonly<Record<SpanCategory, { kind: SpanCategory; name?: string }>> = {
+  llm: { kind: 'llm' },
+  tool: { kind: 'tool' },
+  agent: { kind: 'agent' },
+  other: { kind: 'other' },
+};
+const PROBLEMS: readonly SpanProblem[] = ['wrong-type', 'oversized', 'negative-duration', 'bad-time', 'unknown-span-kind', 'missing-span-context', 'classify-error', 'held-overflow'];
 
+const validTime = (time: unknown): time is HrTimeLike =>
+  Array.isArray(time) && time.length === 2 && Number.isFinite(time[0]) && Number.isFinite(time[1]);
 const hrToMs = (time: HrTimeLike): number => time[0] * 1000 + time[1] / 1e6;
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
 
-/** Error text of a failed span: its status message, else its exception event, else `error.type`. */
-function errorOf(span: ReadableSpanLike): string | undefined {
+/** Error text of a failed span: its status message, else its exception event, else `error.type`; no stack trace. */
+function errorOf(span: ReadableSpanLike, attributes: AttributesLike): string | undefined {
   if (span.status?.code !== STATUS_ERROR) return undefined;
-  if (span.status.message) return span.status.message;
-  const exception = span.events?.find((e) => e.name === 'exception');
+  const message = typeof span.status.message === 'string' ? span.status.message : '';
+  if (message !== '') return withoutStack(message).slice(0, MAX_NAME * 4);
+  const exception = Array.isArray(span.events) ? span.events.find((e) => e?.name === 'exception') : undefined;
   if (exception?.attributes !== undefined) {
-    const message = exception.attributes['exception.message'];
+    const text = exception.attributes['exception.message'];
     const type = exception.attributes['exception.type'];
-    if (typeof message === 'string' && message !== '') return typeof type === 'string' && type !== '' ? `${type}: ${message}` : message;
-    if (typeof type === 'string' && type !== '') return type;
+    if (typeof text === 'string' && text !== '') return withoutStack(typeof type === 'string' && type !== '' ? `${type}: ${text}` : text).slice(0, MAX_NAME * 4);
+    if (typeof type === 'string' && type !== '') return type.slice(0, MAX_NAME);
   }
-  return text(span.attributes, A.ERROR_TYPE) ?? 'error';
+  return text(attributes, A.ERROR_TYPE)?.slice(0, MAX_NAME) ?? 'error';
 }
 
 function parentSpanIdOf(span: ReadableSpanLike): string | undefined {
@@ -155,9 +233,17 @@ function parentSpanIdOf(span: ReadableSpanLike): string | undefined {
   return typeof id === 'string' && HEX_SPAN.test(id) && id !== '0000000000000000' ? id : undefined;
 }
 
+/** `openai.chat` → `openai`: the AI SDK names the provider with its API (`.chat`, `.responses`, `.messages`). */
+function aiSdkProvider(provider: string | undefined): string | undefined {
+  if (provider === undefined) return undefined;
+  const dot = provider.indexOf('.');
+  return dot > 0 ? provider.slice(0, dot) : provider;
+}
+
 /**
  * Creates the span processor. `target` is an observer (or any `{ emit }` sink); events are
- * emitted synchronously in `onEnd`, so `forceFlush` only flushes the target when it can.
+ * emitted synchronously in `onEnd` (or, for spans under an OpenInference chain, when the chain
+ * ends), so `forceFlush` only flushes the target when it can.
  * Never throws into the OpenTelemetry SDK: failures are counted in `stats()`.
  */
 export function fleetscopeSpanProcessor(target: BridgeTarget, options: FleetscopeSpanProcessorOptions = {}): FleetscopeSpanProcessor {
@@ -173,11 +259,16 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
   }
   const maxOpenSpans = options.maxOpenSpans ?? 10_000;
   if (typeof maxOpenSpans !== 'number' || !Number.isInteger(maxOpenSpans) || maxOpenSpans < 1) fail('maxOpenSpans must be an integer >= 1');
+  const maxContentLength = options.maxContentLength ?? 32_768;
+  if (typeof maxContentLength !== 'number' || !(maxContentLength >= 0)) fail('maxContentLength must be a number >= 0');
+  const classifyOption = options.classify;
+  if (classifyOption !== undefined && typeof classifyOption !== 'function') fail('classify must be a function');
   const source = options.source ?? 'otel';
   const captureContent = options.captureContent ?? true;
   const ignoreScopes = options.ignoreScopes ?? ['fleetscope'];
-  const open = new Map<string, Lineage>();
-  const stats: SpanBridgeStats = {
+  const open = new Map<string, Node>();
+  const invalid = Object.fromEntries(PROBLEMS.map((p) => [p, 0])) as Record<SpanProblem, number>;
+  const stats: Omit<SpanBridgeStats, 'invalid' | 'held'> = {
     spansEnded: 0,
     llmCalls: 0,
     toolCalls: 0,
@@ -188,22 +279,60 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     inputTokensWithoutCache: 0,
     errors: 0,
   };
+  let held = 0;
+  let lastTraceId = '';
+  let lastTraceValid = false;
   let isShutdown = false;
-
-  const isOwn = (span: ReadableSpanLike) => {
-    const scope = span.instrumentationScope?.name ?? span.instrumentationLibrary?.name;
-    return typeof scope === 'string' && ignoreScopes.some((prefix) => scope.startsWith(prefix));
+  const report = (problem: SpanProblem) => {
+    invalid[problem]++;
   };
 
-  /** What a span passes on to its descendants: its own agent/session, else its parent's. */
-  const lineageOf = (span: ReadableSpanLike, inherited: Lineage | undefined): Lineage => {
-    const attributes = span.attributes ?? {};
-    const sessionId = text(attributes, A.SESSION_ID) ?? inherited?.sessionId;
-    if (classifySpan(attributes) === 'agent') {
-      const agentName = text(attributes, A.AGENT_NAME) ?? text(attributes, A.ENTITY_NAME) ?? span.name;
-      return { agentName, agentId: text(attributes, A.AGENT_ID) ?? agentName, sessionId };
+  const isOwn = (span: ReadableSpanLike) => {
+    const scope = scopeOf(span);
+    if (typeof scope !== 'string') return false;
+    for (let i = 0; i < ignoreScopes.length; i++) if (scope.startsWith(ignoreScopes[i]!)) return true;
+    return false;
+  };
+
+  /** The built-in category, unless `classify` says otherwise; with the name it gave. */
+  const categoryOf = (span: ReadableSpanLike, attributes: AttributesLike): { kind: SpanCategory; name?: string } => {
+    if (classifyOption !== undefined) {
+      try {
+        const answer = classifyOption(span);
+        if (answer === 'agent' || answer === 'tool' || answer === 'llm' || answer === 'other') return CATEGORY[answer];
+        if (typeof answer === 'object' && answer !== null && ['agent', 'tool', 'llm', 'other'].includes(answer.kind)) {
+          return { kind: answer.kind, name: typeof answer.name === 'string' && answer.name !== '' ? answer.name.slice(0, MAX_NAME) : undefined };
+        }
+      } catch {
+        report('classify-error');
+      }
     }
-    return { agentId: inherited?.agentId, agentName: inherited?.agentName, sessionId };
+    return CATEGORY[classifySpan(attributes)];
+  };
+
+  const agentNameOf = (span: ReadableSpanLike, attributes: AttributesLike, given: string | undefined): string =>
+    (given ?? text(attributes, A.AGENT_NAME) ?? text(attributes, A.ENTITY_NAME) ?? text(attributes, A.AI_FUNCTION_ID) ?? String(span.name)).slice(0, MAX_NAME);
+
+  /** Marks `node` as an agent when its span is one. */
+  const markAgent = (node: Node, span: ReadableSpanLike, attributes: AttributesLike, category: { kind: SpanCategory; name?: string }) => {
+    if (category.kind !== 'agent') return;
+    const agentName = agentNameOf(span, attributes, category.name);
+    node.agentName = agentName;
+    node.agentId = text(attributes, A.AGENT_ID)?.slice(0, MAX_NAME) ?? agentName;
+  };
+
+  const agentOf = (node: Node | undefined): Node | undefined => {
+    for (let n = node; n !== undefined; n = n.parent) if (n.agentId !== undefined) return n;
+    return undefined;
+  };
+  const sessionOf = (node: Node | undefined): string | undefined => {
+    for (let n = node; n !== undefined; n = n.parent) if (n.sessionId !== undefined) return n.sessionId;
+    return undefined;
+  };
+  /** The nearest ancestor still waiting for its end to know what it is. */
+  const waitingAncestor = (node: Node): Node | undefined => {
+    for (let n = node.parent; n !== undefined; n = n.parent) if (n.deferred) return n;
+    return undefined;
   };
 
   const emit = (event: EventInput) => {
@@ -215,55 +344,82 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     }
   };
 
-  const convert = (span: ReadableSpanLike, parentLineage: Lineage | undefined) => {
+  const convert = (span: ReadableSpanLike, node: Node, category: { kind: SpanCategory; name?: string }) => {
     const attributes = span.attributes ?? {};
-    const kind = classifySpan(attributes);
+    const kind = category.kind;
     if (kind === 'other' && otherSpans === 'ignore') {
       stats.ignored++;
       return;
     }
     const context = span.spanContext();
-    const traceId = HEX_TRACE.test(context.traceId) ? context.traceId : undefined;
+    // Spans of one trace come in runs: its id is checked once per run.
+    if (context.traceId !== lastTraceId) {
+      lastTraceId = context.traceId;
+      lastTraceValid = HEX_TRACE.test(context.traceId);
+    }
+    const traceId = lastTraceValid ? context.traceId : undefined;
     const spanId = HEX_SPAN.test(context.spanId) ? context.spanId : undefined;
     const parentSpanId = parentSpanIdOf(span);
-    const own = lineageOf(span, parentLineage);
-    const sessionId = own.sessionId ?? options.sessionId;
-    const startMs = hrToMs(span.startTime);
+    const ownAgent = agentOf(node);
+    const sessionId = sessionOf(node) ?? options.sessionId;
+    let startMs = hrToMs(span.startTime);
     const endMs = hrToMs(span.endTime);
-    const durationMs = round3(span.duration !== undefined ? hrToMs(span.duration) : Math.max(0, endMs - startMs));
-    const error = errorOf(span);
-    const operation = text(attributes, [A.OPERATION]);
-    const workflowName = text(attributes, A.WORKFLOW_NAME);
+    let durationMs = span.duration !== undefined && validTime(span.duration) ? hrToMs(span.duration) : endMs - startMs;
+    if (durationMs < 0 || endMs < startMs) {
+      report('negative-duration');
+      durationMs = 0;
+      startMs = endMs;
+    }
+    durationMs = round3(durationMs);
+    const error = errorOf(span, attributes);
+    const operation = text(attributes, OPERATION_KEY)?.slice(0, MAX_NAME);
+    const workflowName = text(attributes, A.WORKFLOW_NAME)?.slice(0, MAX_NAME);
+    const aiOperation = text(attributes, AI_OPERATION_KEY);
     const envelope = {
       source,
       traceId,
       spanId,
       parentSpanId,
       sessionId,
-      attributes: {
-        'otel.span.name': span.name,
-        ...(operation !== undefined ? { 'gen_ai.operation.name': operation } : {}),
-        ...(workflowName !== undefined ? { 'traceloop.workflow.name': workflowName } : {}),
-      },
+      attributes: { 'otel.span.name': String(span.name).slice(0, MAX_NAME) } as Record<string, unknown>,
     };
+    if (operation !== undefined) envelope.attributes['gen_ai.operation.name'] = operation;
+    if (workflowName !== undefined) envelope.attributes['traceloop.workflow.name'] = workflowName;
 
     if (kind === 'llm') {
-      const usage = tokensFromAttributes(attributes);
+      const usage = tokensFromAttributes(attributes, report);
       if (usage.excludedCache) stats.inputTokensWithoutCache++;
       const oiKind = typeof attributes[A.OPENINFERENCE_KIND] === 'string' ? String(attributes[A.OPENINFERENCE_KIND]).toUpperCase() : undefined;
-      const requestType = text(attributes, [A.TRACELOOP_REQUEST_TYPE]);
-      const stream = first(attributes, A.STREAM);
+      const requestType = text(attributes, REQUEST_TYPE_KEY);
+      const parameters = oiKind !== undefined ? jsonObject(attributes[A.OPENINFERENCE_INVOCATION_PARAMETERS], report) : undefined;
+      const streamAttribute = first(attributes, A.STREAM);
+      const stream =
+        typeof streamAttribute === 'boolean'
+          ? streamAttribute
+          : typeof parameters?.stream === 'boolean'
+            ? parameters.stream
+            : aiOperation !== undefined && aiOperation.endsWith('.doStream')
+              ? true
+              : aiOperation !== undefined && aiOperation.endsWith('.doGenerate')
+                ? false
+                : undefined;
+      const provider = text(attributes, A.PROVIDER) ?? text(attributes, AI_PROVIDER_KEY);
+      const model = text(attributes, A.MODEL) ?? (typeof parameters?.model === 'string' ? parameters.model : undefined);
+      const firstChunk = number(attributes, A.AI_TIME_TO_FIRST_CHUNK);
+      if (firstChunk !== undefined) envelope.attributes.timeToFirstTokenMs = round3(firstChunk);
       stats.llmCalls++;
       emit({
         ...envelope,
         type: 'llm.call',
         timestamp: endMs,
-        agentId: own.agentId,
+        agentId: ownAgent?.agentId,
         payload: {
-          provider: text(attributes, A.PROVIDER),
-          model: text(attributes, A.MODEL) ?? 'unknown',
+          provider: (aiOperation !== undefined ? aiSdkProvider(provider) : provider)?.slice(0, MAX_NAME),
+          model: model?.slice(0, MAX_NAME) ?? 'unknown',
           operation:
+            category.name ??
             operation ??
+            (aiOperation?.endsWith('.doEmbed') ? 'embeddings' : undefined) ??
             (oiKind !== undefined ? A.OPENINFERENCE_LLM_KINDS[oiKind] : undefined) ??
             (requestType !== undefined ? A.TRACELOOP_OPERATIONS[requestType] : undefined) ??
             'chat',
@@ -275,21 +431,21 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
           latencyMs: durationMs,
           status: error === undefined ? 'success' : 'error',
           error,
-          responseId: text(attributes, A.RESPONSE_ID),
-          finishReason: text(attributes, A.FINISH_REASONS),
-          stream: typeof stream === 'boolean' ? stream : undefined,
+          responseId: text(attributes, A.RESPONSE_ID)?.slice(0, MAX_NAME),
+          finishReason: text(attributes, A.FINISH_REASONS)?.slice(0, MAX_NAME),
+          stream,
         },
       });
       return;
     }
 
     if (kind === 'tool') {
-      const toolName = text(attributes, A.TOOL_NAME) ?? text(attributes, A.ENTITY_NAME) ?? span.name;
-      const toolCallId = text(attributes, A.TOOL_CALL_ID);
-      const input = captureContent ? content(first(attributes, A.TOOL_INPUT)) : undefined;
-      const output = captureContent ? content(first(attributes, A.TOOL_OUTPUT)) : undefined;
+      const toolName = (category.name ?? text(attributes, A.TOOL_NAME) ?? text(attributes, A.AI_TOOL_NAME) ?? text(attributes, A.ENTITY_NAME) ?? String(span.name)).slice(0, MAX_NAME);
+      const toolCallId = (text(attributes, A.TOOL_CALL_ID) ?? text(attributes, A.AI_TOOL_CALL_ID))?.slice(0, MAX_NAME);
+      const input = captureContent ? content(first(attributes, A.TOOL_INPUT) ?? first(attributes, A.AI_TOOL_INPUT), maxContentLength, report) : undefined;
+      const output = captureContent ? content(first(attributes, A.TOOL_OUTPUT) ?? first(attributes, A.AI_TOOL_OUTPUT), maxContentLength, report) : undefined;
       stats.toolCalls++;
-      const fields = { ...envelope, agentId: own.agentId };
+      const fields = { ...envelope, agentId: ownAgent?.agentId };
       emit({ ...fields, type: 'tool.start', timestamp: startMs, payload: { toolName, toolCallId, input } });
       emit({
         ...fields,
@@ -301,12 +457,12 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     }
 
     if (kind === 'agent') {
-      const name = own.agentName ?? span.name;
-      const parentAgentId = parentLineage?.agentId;
-      const fields = { ...envelope, agentId: own.agentId };
+      const name = node.agentName ?? agentNameOf(span, attributes, category.name);
+      const parentAgentId = agentOf(node.parent)?.agentId;
+      const fields = { ...envelope, agentId: node.agentId ?? name };
       const agentType = operation === 'create_agent' ? 'create_agent' : undefined;
-      const input = captureContent ? content(first(attributes, ['input.value', 'traceloop.entity.input'])) : undefined;
-      const output = captureContent ? content(first(attributes, ['output.value', 'traceloop.entity.output'])) : undefined;
+      const input = captureContent ? content(first(attributes, AGENT_INPUT), maxContentLength, report) : undefined;
+      const output = captureContent ? content(first(attributes, AGENT_OUTPUT), maxContentLength, report) : undefined;
       stats.agentRuns++;
       emit({ ...fields, type: 'agent.start', timestamp: startMs, payload: { name, parentAgentId, agentType, input } });
       emit({
@@ -322,18 +478,24 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     let count = 0;
     for (const key in attributes) {
       if (count++ >= MAX_OTHER_ATTRIBUTES) break;
-      copied[key] = attributes[key];
+      const value = attributes[key];
+      copied[key] = typeof value === 'string' && value.length > maxContentLength ? (report('oversized'), `${value.slice(0, maxContentLength)}…`) : value;
+    }
+    let spanKind = span.kind ?? 0;
+    if (!(Number.isInteger(spanKind) && spanKind >= 0 && spanKind < SPAN_KINDS.length)) {
+      report('unknown-span-kind');
+      spanKind = 0;
     }
     stats.otherSpans++;
     emit({
       ...envelope,
       type: otherSpanType,
       timestamp: startMs,
-      agentId: own.agentId,
+      agentId: ownAgent?.agentId,
       severity: error === undefined ? 'info' : 'error',
       payload: {
-        name: span.name,
-        kind: SPAN_KINDS[span.kind ?? 0] ?? 'internal',
+        name: String(span.name).slice(0, MAX_NAME),
+        kind: SPAN_KINDS[spanKind],
         durationMs,
         status: error === undefined ? 'success' : 'error',
         error,
@@ -342,19 +504,53 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     });
   };
 
+  /** Runs a finished span's conversion now, or holds it until its waiting ancestor ends. */
+  const settle = (node: Node, task: () => void) => {
+    const waiting = waitingAncestor(node);
+    if (waiting === undefined || held >= maxOpenSpans) {
+      if (waiting !== undefined) report('held-overflow');
+      task();
+      return;
+    }
+    (waiting.held ??= []).push(task);
+    held++;
+  };
+
+  const guarded = (task: () => void) => () => {
+    try {
+      task();
+    } catch (error) {
+      stats.errors++;
+      stats.lastError = errorMessage(error);
+    }
+  };
+
+  const newNode = (span: ReadableSpanLike, parent: Node | undefined): Node => {
+    const attributes = span.attributes ?? {};
+    const node: Node = { parent, deferred: false, sessionId: text(attributes, A.SESSION_ID)?.slice(0, MAX_NAME) };
+    markAgent(node, span, attributes, categoryOf(span, attributes));
+    // An OpenInference LangChain span gets its kind and metadata only at its end (its tracer sets
+    // attributes after the SDK's onStart): it may turn out to be a LangGraph agent.
+    if (node.agentId === undefined && (attributes[A.OPENINFERENCE_KIND] === 'CHAIN' || scopeOf(span)?.startsWith(DEFERRED_SCOPE) === true)) {
+      node.deferred = true;
+    }
+    return node;
+  };
+
   return {
     onStart(span) {
       if (isShutdown) return;
       try {
         if (isOwn(span)) return;
-        const spanId = span.spanContext().spanId;
+        const spanId = span.spanContext()?.spanId;
+        if (typeof spanId !== 'string') return;
         const parentId = parentSpanIdOf(span);
         if (open.size >= maxOpenSpans) {
           // Bounded: forget the oldest open span (its descendants lose inheritance, nothing else).
           const oldest = open.keys().next().value;
           if (oldest !== undefined) open.delete(oldest);
         }
-        open.set(spanId, lineageOf(span, parentId === undefined ? undefined : open.get(parentId)));
+        open.set(spanId, newNode(span, parentId === undefined ? undefined : open.get(parentId)));
       } catch (error) {
         stats.errors++;
         stats.lastError = errorMessage(error);
@@ -368,10 +564,49 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
           stats.ownSpans++;
           return;
         }
-        const spanId = span.spanContext().spanId;
-        open.delete(spanId);
+        const context = span.spanContext?.();
+        if (typeof context?.spanId !== 'string' || typeof context.traceId !== 'string') {
+          report('missing-span-context');
+          stats.ignored++;
+          return;
+        }
+        if (!validTime(span.startTime) || !validTime(span.endTime)) {
+          report('bad-time');
+          stats.ignored++;
+          return;
+        }
+        let node = open.get(context.spanId);
+        open.delete(context.spanId);
         const parentId = parentSpanIdOf(span);
-        convert(span, parentId === undefined ? undefined : open.get(parentId));
+        if (node === undefined) node = newNode(span, parentId === undefined ? undefined : open.get(parentId));
+        const attributes = span.attributes ?? {};
+        let category = categoryOf(span, attributes);
+        if (isLangGraphStart(attributes) && node.parent !== undefined) node.parent.runsGraph = true;
+        // A subgraph run has a node as parent (so its metadata names a node), but a `__start__` child.
+        if (node.runsGraph === true && category.kind === 'other') category = CATEGORY.agent;
+        // What only the end tells: a session set late, an OpenInference chain that is a LangGraph root.
+        node.sessionId ??= text(attributes, A.SESSION_ID)?.slice(0, MAX_NAME);
+        if (node.agentId === undefined) markAgent(node, span, attributes, category);
+        if (!node.deferred && (waitingAncestor(node) === undefined || held >= maxOpenSpans)) {
+          // The common case, without a closure: nothing above it is waiting.
+          if (held >= maxOpenSpans && waitingAncestor(node) !== undefined) report('held-overflow');
+          convert(span, node, category);
+          return;
+        }
+        const ended = node;
+        const task = guarded(() => convert(span, ended, category));
+        if (node.deferred) {
+          node.deferred = false;
+          const waiting = node.held ?? [];
+          node.held = undefined;
+          held -= waiting.length;
+          // Its descendants (now attributed) and itself, in the order they ended; they may wait
+          // further for a deferred ancestor of this node.
+          for (const t of waiting) settle(node, t);
+          settle(node, task);
+        } else {
+          settle(node, task);
+        }
       } catch (error) {
         stats.errors++;
         stats.lastError = errorMessage(error);
@@ -390,7 +625,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
       open.clear();
     },
     stats() {
-      return { ...stats };
+      return { ...stats, invalid: { ...invalid }, held };
     },
   };
 }

@@ -27,7 +27,7 @@ describe('renderMarkdownReport', () => {
       expect(report).toContain(section);
     }
     // Cost: 1000×3 + 500×15 + 2000×0.3 + 400×3.75 = 12,600 µ$ = $0.0126.
-    expect(report).toContain('| Cost (known) | $0.0126 over 2 LLM calls — plus 1 unpriced calls of unknown cost |');
+    expect(report).toContain('| Cost (known) | $0.0126 over 1 LLM calls — plus 1 unpriced (unknown cost) |');
     expect(report).toContain('| mystery-model | 1 | unpriced | 77 | 7 | 0 | 0 |');
     expect(report).toContain('| A | $0.0126 | 100% | 1 |');
     expect(report).toContain('| wf-1 | completed | 3 / 0 / 0 | 30.00 s | 30.00 s | 0.25 | B → C (20.00 s) |');
