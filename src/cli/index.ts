@@ -9,9 +9,10 @@ Commands:
   hook   [--store DIR] [--rules FILE] [--no-guardrails]
          Read one Claude Code hook payload (JSON) on stdin, store it as fleetscope events, and
          apply guardrails to PreToolUse (a blocking rule exits 2 with the reason on stderr).
-  usage  [paths...] [--json] [--since YYYYMMDD] [--until YYYYMMDD] [--timezone TZ]
-         Token and cost totals per day, per session and per subagent from Claude Code transcripts
-         (default: $CLAUDE_CONFIG_DIR or ~/.claude); figures equal ccusage's.
+  usage  [daily|weekly|monthly|session|blocks] [paths...] [--json] [--breakdown] [--ccusage] ...
+         Token and cost totals from Claude Code transcripts (default: $CLAUDE_CONFIG_DIR or
+         ~/.claude), per period, session and subagent, or 5-hour billing block; right per the
+         data by default, ccusage's figures with --ccusage. "fleetscope usage --help" for more.
 
 See docs/claude-code.md.
 `;

@@ -26,24 +26,27 @@ function run(args: string[], env: Record<string, string> = {}) {
 
 describe('fleetscope usage', () => {
   it('--json equals ccusage daily and session (--offline --json) on the same files, system time zone', () => {
-    const ours = JSON.parse(run([cli, 'usage', '--json'], { CLAUDE_CONFIG_DIR: root }));
+    const ours = JSON.parse(run([cli, 'usage', '--json', '--ccusage'], { CLAUDE_CONFIG_DIR: root }));
+    const oursSessions = JSON.parse(run([cli, 'usage', 'session', '--json', '--ccusage'], { CLAUDE_CONFIG_DIR: root }));
+    const block = JSON.parse(run([cli, 'usage', '--json'], { CLAUDE_CONFIG_DIR: root })).ccusage;
     const daily = JSON.parse(run([CCUSAGE, 'daily', '--offline', '--json'], { CLAUDE_CONFIG_DIR: root }));
     const session = JSON.parse(run([CCUSAGE, 'session', '--offline', '--json'], { CLAUDE_CONFIG_DIR: root }));
     expect(daily.daily.length).toBeGreaterThan(1);
     expect(centsOnly(ours.daily)).toEqual(centsOnly(daily.daily));
     expect(centsOnly(ours.totals)).toEqual(centsOnly(daily.totals));
-    expect(centsOnly(ours.sessions)).toEqual(centsOnly(session.sessions));
+    expect(centsOnly(block.daily)).toEqual(centsOnly(daily.daily));
+    expect(centsOnly(oursSessions.sessions)).toEqual(centsOnly(session.sessions));
   });
 
   it('takes paths as arguments and --since/--until like ccusage', () => {
-    const ours = JSON.parse(run([cli, 'usage', root, '--json', '--since', '20250302', '--until', '20250303']));
+    const ours = JSON.parse(run([cli, 'usage', root, '--json', '--ccusage', '--since', '20250302', '--until', '20250303']));
     const daily = JSON.parse(run([CCUSAGE, 'daily', '--offline', '--json', '--since', '20250302', '--until', '20250303'], { CLAUDE_CONFIG_DIR: root }));
     expect(centsOnly(ours.daily)).toEqual(centsOnly(daily.daily));
   });
 
-  it('prints a text table with the subagent on its own row', () => {
-    const text = run([cli, 'usage', root]);
-    expect(text).toContain('Claude Code usage by day');
-    expect(text).toMatch(/subagent a1b2c3d\s+320\s+520\s+5,000\s+5,000\s+10,840/);
+  it('prints a session table with the subagent on its own row, joined to the Task call that started it', () => {
+    const text = run([cli, 'usage', 'session', root]);
+    expect(text).toContain('Claude Code usage by session');
+    expect(text).toMatch(/Explore subagent a1b2c3d: Find the flaky test\s+320\s+520\s+5,000\s+5,000\s+10,840/);
   });
 });

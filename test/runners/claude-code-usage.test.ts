@@ -25,7 +25,7 @@ describe('claudeUsage', () => {
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'fleetscope-usage-'));
     writeUsageFixture(root);
-    report = claudeUsage({ paths: [root], timezone: TZ });
+    report = claudeUsage({ paths: [root], timezone: TZ, mode: 'ccusage' });
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
