@@ -136,6 +136,59 @@ export interface ScanViews {
 }
 
 const USAGE_KEY = Buffer.from('"usage"');
+const CONTENT_KEY = Buffer.from('"content":[');
+const TASK_NAMES = [Buffer.from('"name":"Task"'), Buffer.from('"name":"Agent"')];
+const TOOL_USE_RESULT = Buffer.from('"toolUseResult"');
+/** Claude Code writes one block per line; a tool_use block's name is within its first ~100 bytes. */
+const NAME_WINDOW = 256;
+
+/**
+ * The end (index of the closing `]`) of the JSON array opening at `open`, skipping strings by
+ * jumping quote to quote; -1 when it cannot be found.
+ */
+function arrayEnd(line: Buffer, open: number): number {
+  let depth = 0;
+  for (let i = open; i < line.length; i++) {
+    const c = line[i];
+    if (c === 34) {
+      let from = i + 1;
+      for (;;) {
+        const q = line.indexOf(34, from);
+        if (q === -1) return -1;
+        let k = q - 1;
+        while (line[k] === 92) k--;
+        if ((q - 1 - k) % 2 === 0) {
+          i = q;
+          break;
+        }
+        from = q + 1;
+      }
+    } else if (c === 91 || c === 123) {
+      depth++;
+    } else if (c === 93 || c === 125) {
+      depth--;
+      if (depth === 0) return c === 93 ? i : -1;
+    }
+  }
+  return -1;
+}
+
+/**
+ * The line as text with its first `"content":[...]` array emptied, or the whole line. The content
+ * (text, tool inputs) is most of an assistant line's bytes and none of its usage, so the data view
+ * parses the rest only. The whole line when the content matters: a Task/Agent tool call or a
+ * tool result with `toolUseResult` (the subagent joins).
+ */
+function withoutContent(line: Buffer): string {
+  const at = line.indexOf(CONTENT_KEY);
+  if (at <= 0 || line[at - 1] === 92) return line.toString('utf8');
+  const open = at + CONTENT_KEY.length - 1;
+  const head = line.subarray(open, open + NAME_WINDOW);
+  if (head.indexOf(TASK_NAMES[0]!) !== -1 || head.indexOf(TASK_NAMES[1]!) !== -1) return line.toString('utf8');
+  const close = arrayEnd(line, open);
+  if (close === -1 || line.indexOf(TOOL_USE_RESULT, close) !== -1) return line.toString('utf8');
+  return `${line.toString('utf8', 0, open + 1)}${line.toString('utf8', close)}`;
+}
 const TIMESTAMP_KEY = Buffer.from('"timestamp"');
 
 /**
@@ -272,7 +325,7 @@ export function scanFile(
       if (isBlank(buf, start, end)) return;
       let json: unknown;
       try {
-        json = JSON.parse(line.toString('utf8'));
+        json = JSON.parse(!hasUsage || views.ccusage ? line.toString('utf8') : withoutContent(line));
       } catch {
         stats.malformed++;
         return;
