@@ -50,3 +50,42 @@ describe('fleetscope usage', () => {
     expect(text).toMatch(/Explore subagent a1b2c3d: Find the flaky test\s+320\s+520\s+5,000\s+5,000\s+10,840/);
   });
 });
+
+describe('fleetscope usage arguments and reports', () => {
+  function raw(args: string[]) {
+    return spawnSync(process.execPath, [cli, 'usage', ...args], { encoding: 'utf8', env: { ...process.env, TZ, NO_COLOR: '1', CLAUDE_CONFIG_DIR: root } });
+  }
+
+  it('--help prints the reports and options and exits 0; an unknown flag or a bad value exits 1', () => {
+    const help = raw(['--help']);
+    expect(help.status).toBe(0);
+    for (const word of ['daily', 'weekly', 'monthly', 'session', 'blocks', '--breakdown', '--order', '--compact', '--ccusage']) expect(help.stdout).toContain(word);
+    const unknown = raw(['--frobnicate']);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("Unknown option '--frobnicate'");
+    expect(raw(['daily', '--order', 'sideways']).status).toBe(1);
+    expect(raw(['daily', '--since', 'yesterday']).status).toBe(1);
+    expect(raw(['weekly', '--start-of-week', 'someday']).status).toBe(1);
+  });
+
+  it('weekly --json carries the ccusage block; --ccusage gives ccusage 18 weekly figures', () => {
+    const ours = JSON.parse(raw(['weekly', '--json']).stdout);
+    const cc = JSON.parse(raw(['weekly', '--json', '--ccusage']).stdout);
+    const theirs = JSON.parse(run([CCUSAGE, 'weekly', '--offline', '--json'], { CLAUDE_CONFIG_DIR: root }));
+    expect(Object.keys(ours).sort()).toEqual(['ccusage', 'totals', 'weekly']);
+    expect(centsOnly(cc.weekly)).toEqual(centsOnly(theirs.weekly));
+    expect(centsOnly(ours.ccusage.weekly)).toEqual(centsOnly(theirs.weekly));
+  });
+
+  it('--breakdown adds a row per model, --compact keeps input, output and cost, --order desc reverses', () => {
+    const daily = JSON.parse(raw(['daily', '--json']).stdout).daily as Array<{ date: string; modelBreakdowns: unknown[] }>;
+    const text = raw(['daily', '--breakdown']).stdout;
+    const modelRows = text.split('\n').filter((l) => l.startsWith('  └ ')).length;
+    expect(modelRows).toBe(daily.reduce((n, d) => n + d.modelBreakdowns.length, 0));
+    const compact = raw(['daily', '--compact']).stdout;
+    expect(compact).not.toContain('Cache read');
+    expect(compact).toContain('Cost (USD)');
+    const desc = JSON.parse(raw(['daily', '--json', '--order', 'desc']).stdout).daily as Array<{ date: string }>;
+    expect(desc.map((d) => d.date)).toEqual(daily.map((d) => d.date).reverse());
+  });
+});
