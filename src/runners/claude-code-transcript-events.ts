@@ -113,7 +113,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     if (trackSessions) sessions.see({ sessionId, timestamp, traceId, spanId: sessionSpan, cwd: typeof json.cwd === 'string' ? json.cwd : undefined }, out);
     if (agentSpan !== undefined && !startedAgents.has(agentSpan)) {
       remember(startedAgents, agentSpan, true, maxTracked);
-      out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: { name: agentId, parentAgentId: 'main' } });
+      out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: agentId.startsWith('acompact-') ? { name: 'compaction', agentType: 'compaction', parentAgentId: 'main' } : { name: agentId, parentAgentId: 'main' } });
     }
     if (type === 'assistant') {
       const entry = toUsageEntry(json);

@@ -297,6 +297,9 @@ export const KNOWN_ENTRY_TYPES: ReadonlySet<string> = new Set([
   'attachment',
   'custom-title',
   'tag',
+  // Seen in 2.1.x transcripts (../shared/real-cc): the session's permission mode and its last prompt.
+  'permission-mode',
+  'last-prompt',
 ]);
 
 /** A content block of a transcript message (the fields fleetscope reads). */

@@ -109,7 +109,13 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
   let firstDiscovery = true;
 
   function discover(): void {
-    const refs = findTranscriptFiles(options.paths ?? defaultClaudePaths());
+    // Main transcripts before subagent files (`<session>/subagents/**` and 2.0.x `agent-*.jsonl`), so
+    // a session starts at its own first line and a subagent's lines come after the Task that started it.
+    const isSubagentFile = (file: string) => transcriptFileInfo(file).agentId !== undefined || /[\\/]agent-[^\\/]*\.jsonl$/.test(file);
+    const refs = findTranscriptFiles(options.paths ?? defaultClaudePaths())
+      .map((ref, i) => ({ ref, i, sub: isSubagentFile(ref.file) }))
+      .sort((a, b) => Number(a.sub) - Number(b.sub) || a.i - b.i)
+      .map((x) => x.ref);
     for (const ref of refs) {
       if (files.has(ref.file)) continue;
       const info = transcriptFileInfo(ref.file);

@@ -193,3 +193,51 @@ describe('claudeCodeTranscriptsRunner', () => {
     expect(of(ctx.events, 'llm.call').map((c) => c.payload.responseId)).toEqual(['new']);
   });
 });
+
+describe('claudeCodeTranscriptsRunner on the real transcripts (../shared/real-cc)', () => {
+  const REAL = join(process.cwd(), '../shared/real-cc/transcripts');
+
+  it('reads main transcripts before subagent files, knows every entry type, names compaction agents', async () => {
+    const { readdirSync, statSync, readFileSync } = await import('node:fs');
+    const files: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const full = join(dir, name);
+        if (statSync(full).isDirectory()) walk(full);
+        else if (name.endsWith('.jsonl')) files.push(full);
+      }
+    };
+    walk(join(REAL, 'projects'));
+    // Independently: the times of the user/assistant lines of each session's main transcript(s).
+    const mainTimes = new Map<string, Set<number>>();
+    for (const file of files) {
+      if (/[\\/](agent-[^\\/]*|subagents[\\/].*)\.jsonl$/.test(file)) continue;
+      for (const text of readFileSync(file, 'utf8').split('\n')) {
+        if (text.trim() === '') continue;
+        const line = JSON.parse(text) as { type?: string; sessionId?: string; timestamp?: string };
+        if ((line.type !== 'user' && line.type !== 'assistant') || line.sessionId === undefined || line.timestamp === undefined) continue;
+        const times = mainTimes.get(line.sessionId) ?? new Set<number>();
+        times.add(Date.parse(line.timestamp));
+        mainTimes.set(line.sessionId, times);
+      }
+    }
+    const runner = claudeCodeTranscriptsRunner({ paths: [REAL], pollIntervalMs: 60_000 });
+    const ctx = sink();
+    runner.start(ctx);
+    for (let i = 0; i < 10; i++) runner.poll();
+    const details = runner.health().details as Record<string, number>;
+    runner.stop();
+    expect(details.unknownType).toBe(0);
+    // A session with a main transcript starts at one of its lines, never at a subagent's line read
+    // first (before this fix 11 sessions did, and 1,066 events preceded their session's start).
+    let startedAtMain = 0;
+    for (const start of of(ctx.events, 'session.start')) if (mainTimes.get(start.sessionId ?? "")?.has(start.timestamp ?? 0) === true) startedAtMain++;
+    const withMain = of(ctx.events, 'session.start').filter((s) => mainTimes.has(s.sessionId ?? "")).length;
+    expect(withMain).toBeGreaterThan(40);
+    expect(startedAtMain).toBe(withMain);
+    const compactionFiles = files.filter((f) => /agent-acompact-[^\\/]*\.jsonl$/.test(f)).length;
+    expect(compactionFiles).toBe(5);
+    const compaction = of(ctx.events, 'agent.start').filter((e) => e.payload.name === 'compaction');
+    expect(compaction).toHaveLength(compactionFiles);
+  });
+});
