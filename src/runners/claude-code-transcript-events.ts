@@ -92,6 +92,52 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
   const seenUsage = new Map<string, true>();
   const seenTools = new Map<string, true>();
   const startedAgents = new Map<string, true>();
+  /**
+   * Subagent scopes still open, per session: a subagent whose Task result never arrives (compaction
+   * agents, 2.0.x "Warmup" sidechains, interrupted tasks) is closed when its session ends, at its
+   * last line, so it is never taken for an agent still running.
+   */
+  const openAgents = new Map<string, Map<string, { agentId: string; name: string; agentType?: string; traceId: string; parentSpanId: string; first: number; last: number }>>();
+  /** Scopes a Task result already closed (its subagent's own lines may be read after it). */
+  const endedAgents = new Map<string, true>();
+  function noteAgent(sessionId: string, span: string, agentId: string, name: string, agentType: string | undefined, traceId: string, parentSpanId: string, at: number): void {
+    if (endedAgents.has(span)) return;
+    let open = openAgents.get(sessionId);
+    if (open === undefined) {
+      if (openAgents.size >= maxTracked) openAgents.delete(openAgents.keys().next().value as string);
+      openAgents.set(sessionId, (open = new Map()));
+    }
+    const known = open.get(span);
+    if (known !== undefined) {
+      if (at > known.last) known.last = at;
+      return;
+    }
+    open.set(span, { agentId, name, ...(agentType !== undefined ? { agentType } : {}), traceId, parentSpanId, first: at, last: at });
+  }
+  function endIdleSessions(now: number, out: EventInput[]): void {
+    const ended: EventInput[] = [];
+    sessions.endIdle(now, ended);
+    for (const e of ended) {
+      const open = openAgents.get(e.sessionId!);
+      if (open !== undefined) {
+        for (const [span, a] of open) {
+          out.push({
+            type: 'agent.end',
+            timestamp: a.last,
+            source,
+            sessionId: e.sessionId!,
+            agentId: a.agentId,
+            traceId: a.traceId,
+            spanId: span,
+            parentSpanId: a.parentSpanId,
+            payload: { name: a.name, parentAgentId: 'main', ...(a.agentType !== undefined ? { agentType: a.agentType } : {}), status: 'success', durationMs: a.last - a.first },
+          });
+        }
+        openAgents.delete(e.sessionId!);
+      }
+      out.push(e);
+    }
+  }
 
   function handleLine(file: TranscriptFile, json: Record<string, unknown>, out: EventInput[]): void {
     const type = json.type;
@@ -111,9 +157,13 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     const parentSpanId = agentSpan ?? sessionSpan;
     const base = { timestamp, source, sessionId, agentId, traceId };
     if (trackSessions) sessions.see({ sessionId, timestamp, traceId, spanId: sessionSpan, cwd: typeof json.cwd === 'string' ? json.cwd : undefined }, out);
-    if (agentSpan !== undefined && !startedAgents.has(agentSpan)) {
-      remember(startedAgents, agentSpan, true, maxTracked);
-      out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: agentId.startsWith('acompact-') ? { name: 'compaction', agentType: 'compaction', parentAgentId: 'main' } : { name: agentId, parentAgentId: 'main' } });
+    if (agentSpan !== undefined) {
+      const compaction = agentId.startsWith('acompact-');
+      if (!startedAgents.has(agentSpan)) {
+        remember(startedAgents, agentSpan, true, maxTracked);
+        out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: compaction ? { name: 'compaction', agentType: 'compaction', parentAgentId: 'main' } : { name: agentId, parentAgentId: 'main' } });
+      }
+      if (trackSessions) noteAgent(sessionId, agentSpan, agentId, compaction ? 'compaction' : agentId, compaction ? 'compaction' : undefined, traceId, sessionSpan, timestamp);
     }
     if (type === 'assistant') {
       const entry = toUsageEntry(json);
@@ -218,6 +268,8 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
       remember(startedAgents, span, true, maxTracked);
       out.push({ ...common, timestamp: base.timestamp - (durationMs ?? 0), type: 'agent.start', payload });
     }
+    openAgents.get(base.sessionId)?.delete(span);
+    remember(endedAgents, span, true, maxTracked);
     out.push({
       ...common,
       type: 'agent.end',
@@ -228,7 +280,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
   return {
     handleLine,
     // With sessions off nothing was seen, so there is nothing to end.
-    endIdleSessions: (now, out) => sessions.endIdle(now, out),
+    endIdleSessions,
     health: () => ({ pendingTools: pendingTools.size, sessionsStarted: sessions.started, sessionsEnded: sessions.ended }),
   };
 }

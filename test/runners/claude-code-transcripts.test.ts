@@ -197,7 +197,7 @@ describe('claudeCodeTranscriptsRunner', () => {
 describe('claudeCodeTranscriptsRunner on the real transcripts (../shared/real-cc)', () => {
   const REAL = join(process.cwd(), '../shared/real-cc/transcripts');
 
-  it('reads main transcripts before subagent files, knows every entry type, names compaction agents', async () => {
+  it('reads main transcripts before subagent files, knows every entry type, names compaction agents, closes every subagent scope', async () => {
     const { readdirSync, statSync, readFileSync } = await import('node:fs');
     const files: string[] = [];
     const walk = (dir: string): void => {
@@ -239,5 +239,13 @@ describe('claudeCodeTranscriptsRunner on the real transcripts (../shared/real-cc
     expect(compactionFiles).toBe(5);
     const compaction = of(ctx.events, 'agent.start').filter((e) => e.payload.name === 'compaction');
     expect(compaction).toHaveLength(compactionFiles);
+    // Every subagent scope is closed exactly once: by its Task result, or when its session ends
+    // (before, 52 of 93 never ended and raised false "stuck agent" alarms).
+    const ends = new Map<string, number>();
+    for (const e of of(ctx.events, 'agent.end')) ends.set(e.spanId!, (ends.get(e.spanId!) ?? 0) + 1);
+    const starts = of(ctx.events, 'agent.start');
+    expect(starts.length).toBeGreaterThan(90);
+    for (const a of starts) expect(ends.get(a.spanId!), a.agentId).toBe(1);
+    expect(ends.size).toBe(starts.length);
   });
 });
