@@ -161,6 +161,32 @@ describe('claudeCodeTranscriptsRunner', () => {
     runner.stop();
   });
 
+  it('reads a complete last line without a newline once the file stayed the same size for a poll, never a torn one', () => {
+    const file = join(root, 'projects', '-p', `${S.sessionId}.jsonl`);
+    const call = (id: string, out: number) =>
+      assistant(S, '2025-05-01T10:00:02.000Z', { model: 'claude-sonnet-4-5-20250929', messageId: id, requestId: `req_${id}`, usage: { input_tokens: 1, output_tokens: out }, content: [] });
+    writeLines(file, [userPrompt(S, '2025-05-01T10:00:00.000Z', 'hi')]);
+    appendFileSync(file, call('msg_A', 5)); // complete, no newline
+    const runner = claudeCodeTranscriptsRunner({ paths: [root], pollIntervalMs: 60_000 });
+    const ctx = sink();
+    runner.start(ctx);
+    runner.poll();
+    expect(of(ctx.events, 'llm.call')).toHaveLength(0); // may still be being written
+    runner.poll();
+    expect(of(ctx.events, 'llm.call').map((c) => c.payload.outputTokens)).toEqual([5]); // quiet for a poll
+    // The newline arrives later, then a torn line that stays torn: nothing counted twice, nothing torn read.
+    appendFileSync(file, `\n${call('msg_B', 7).slice(0, 40)}`);
+    runner.poll();
+    runner.poll();
+    runner.poll();
+    expect(of(ctx.events, 'llm.call').map((c) => c.payload.outputTokens)).toEqual([5]);
+    appendFileSync(file, `${call('msg_B', 7).slice(40)}\n`);
+    runner.poll();
+    expect(of(ctx.events, 'llm.call').map((c) => c.payload.outputTokens)).toEqual([5, 7]);
+    expect(runner.health().details).toMatchObject({ malformed: 0 });
+    runner.stop();
+  });
+
   it('skips and counts bad lines: truncated JSON, binary garbage, unknown types, a line over the cap', () => {
     const file = join(root, 'projects', '-p', `${S.sessionId}.jsonl`);
     const good = assistant(S, '2025-05-01T10:00:02.000Z', { model: 'claude-haiku-4-5', messageId: 'm', requestId: 'r', usage: { input_tokens: 1, output_tokens: 2 } });
