@@ -98,6 +98,19 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
    * last line, so it is never taken for an agent still running.
    */
   const openAgents = new Map<string, Map<string, { agentId: string; name: string; agentType?: string; traceId: string; parentSpanId: string; first: number; last: number }>>();
+  /**
+   * 1.0.x sidechains (Task subagents written into the main transcript, no `agentId`): each chain
+   * starts at a sidechain line with `parentUuid: null`, and its lines follow `parentUuid`; each
+   * chain is its own agent `sidechain-<first 8 of its root uuid>`.
+   */
+  const chainOf = new Map<string, string>();
+  function sidechainOf(json: Record<string, unknown>): string {
+    const uuid = typeof json.uuid === 'string' ? json.uuid : undefined;
+    const parent = typeof json.parentUuid === 'string' ? json.parentUuid : undefined;
+    const chain = (parent !== undefined ? chainOf.get(parent) : undefined) ?? (parent === undefined && uuid !== undefined ? `sidechain-${uuid.slice(0, 8)}` : 'sidechain');
+    if (uuid !== undefined) remember(chainOf, uuid, chain, maxTracked);
+    return chain;
+  }
   /** Scopes a Task result already closed (its subagent's own lines may be read after it). */
   const endedAgents = new Map<string, true>();
   function noteAgent(sessionId: string, span: string, agentId: string, name: string, agentType: string | undefined, traceId: string, parentSpanId: string, at: number): void {
@@ -148,7 +161,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     if (type !== 'assistant' && type !== 'user') return;
     const sessionId = typeof json.sessionId === 'string' && json.sessionId !== '' ? json.sessionId : file.sessionId;
     const lineAgent = typeof json.agentId === 'string' && json.agentId !== '' ? json.agentId : undefined;
-    const agentId = file.agentId ?? lineAgent ?? (json.isSidechain === true ? 'sidechain' : 'main');
+    const agentId = file.agentId ?? lineAgent ?? (json.isSidechain === true ? sidechainOf(json) : 'main');
     const parsed = typeof json.timestamp === 'string' ? Date.parse(json.timestamp) : Number.NaN;
     const timestamp = Number.isNaN(parsed) ? Date.now() : parsed;
     const traceId = traceIdFrom(sessionId);

@@ -234,14 +234,17 @@ describe('claudeCodeTranscriptsRunner on the real transcripts (../shared/real-cc
       }
     };
     walk(join(REAL, 'projects'));
-    // Independently: the times of the user/assistant lines of each session's main transcript(s).
+    // Independently: the times of the user/assistant lines of each session's main transcript(s), and
+    // the roots of 1.0.x sidechains (sidechain lines with no agentId and parentUuid null).
     const mainTimes = new Map<string, Set<number>>();
+    let sidechainRoots = 0;
     for (const file of files) {
       if (/[\\/](agent-[^\\/]*|subagents[\\/].*)\.jsonl$/.test(file)) continue;
       for (const text of readFileSync(file, 'utf8').split('\n')) {
         if (text.trim() === '') continue;
-        const line = JSON.parse(text) as { type?: string; sessionId?: string; timestamp?: string };
+        const line = JSON.parse(text) as { type?: string; sessionId?: string; timestamp?: string; isSidechain?: boolean; agentId?: string; parentUuid?: string | null };
         if ((line.type !== 'user' && line.type !== 'assistant') || line.sessionId === undefined || line.timestamp === undefined) continue;
+        if (line.isSidechain === true && line.agentId === undefined && line.parentUuid === null) sidechainRoots++;
         const times = mainTimes.get(line.sessionId) ?? new Set<number>();
         times.add(Date.parse(line.timestamp));
         mainTimes.set(line.sessionId, times);
@@ -273,5 +276,9 @@ describe('claudeCodeTranscriptsRunner on the real transcripts (../shared/real-cc
     expect(starts.length).toBeGreaterThan(90);
     for (const a of starts) expect(ends.get(a.spanId!), a.agentId).toBe(1);
     expect(ends.size).toBe(starts.length);
+    // 1.0.x sidechains: one agent per chain, not one "sidechain" agent per session.
+    expect(sidechainRoots).toBeGreaterThan(1);
+    expect(starts.filter((a) => a.agentId!.startsWith('sidechain-'))).toHaveLength(sidechainRoots);
+    expect(starts.filter((a) => a.agentId === 'sidechain')).toHaveLength(0);
   });
 });
