@@ -171,12 +171,19 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     const base = { timestamp, source, sessionId, agentId, traceId };
     if (trackSessions) sessions.see({ sessionId, timestamp, traceId, spanId: sessionSpan, cwd: typeof json.cwd === 'string' ? json.cwd : undefined }, out);
     if (agentSpan !== undefined) {
-      const compaction = agentId.startsWith('acompact-');
+      // What the agent is: `agent-acompact-*` compacts the context; a 2.0.x sidechain whose first
+      // prompt is "Warmup" is Claude Code warming the prompt cache, not work the user asked for.
+      const message = json.message as { content?: unknown } | undefined;
+      const kind = agentId.startsWith('acompact-')
+        ? 'compaction'
+        : type === 'user' && typeof message === 'object' && message !== null && message.content === 'Warmup'
+          ? 'warmup'
+          : undefined;
       if (!startedAgents.has(agentSpan)) {
         remember(startedAgents, agentSpan, true, maxTracked);
-        out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: compaction ? { name: 'compaction', agentType: 'compaction', parentAgentId: 'main' } : { name: agentId, parentAgentId: 'main' } });
-      }
-      if (trackSessions) noteAgent(sessionId, agentSpan, agentId, compaction ? 'compaction' : agentId, compaction ? 'compaction' : undefined, traceId, sessionSpan, timestamp);
+        out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: kind !== undefined ? { name: kind, agentType: kind, parentAgentId: 'main' } : { name: agentId, parentAgentId: 'main' } });
+        if (trackSessions) noteAgent(sessionId, agentSpan, agentId, kind ?? agentId, kind, traceId, sessionSpan, timestamp);
+      } else if (trackSessions) noteAgent(sessionId, agentSpan, agentId, agentId, undefined, traceId, sessionSpan, timestamp);
     }
     if (type === 'assistant') {
       const entry = toUsageEntry(json);

@@ -280,5 +280,9 @@ describe('claudeCodeTranscriptsRunner on the real transcripts (../shared/real-cc
     expect(sidechainRoots).toBeGreaterThan(1);
     expect(starts.filter((a) => a.agentId!.startsWith('sidechain-'))).toHaveLength(sidechainRoots);
     expect(starts.filter((a) => a.agentId === 'sidechain')).toHaveLength(0);
+    // 2.0.x cache-warming sidechains (first prompt "Warmup") are named for what they are.
+    const warmupFiles = files.filter((f) => /[\\/]agent-[^\\/]*\.jsonl$/.test(f) && (readFileSync(f, 'utf8').split('\n')[0] ?? '').includes('"content":"Warmup"')).length;
+    expect(warmupFiles).toBe(28);
+    expect(starts.filter((a) => a.payload.name === 'warmup')).toHaveLength(warmupFiles);
   });
 });
