@@ -1,6 +1,6 @@
 /**
  * Generates Claude Code transcripts in the real format (one entry per content block, same message
- * id and usage on each, tool results with toolUseResult, subagent transcripts) for the benchmark.
+ * id on each and output_tokens growing across them as when streaming, some 1-hour cache writes, tool results with toolUseResult, subagent transcripts) for the benchmark.
  * Deterministic (a fixed LCG), so runs compare.
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
@@ -21,7 +21,8 @@ function hex(n: number, width: number): string {
   return n.toString(16).padStart(width, '0');
 }
 
-export function generateTranscripts(dir: string, targetBytes: number): { files: number; bytes: number; lines: number } {
+/** `turns`: user turns per main transcript (a subagent gets a third); default 60. */
+export function generateTranscripts(dir: string, targetBytes: number, turns = 60): { files: number; bytes: number; lines: number } {
   let bytes = 0;
   let lines = 0;
   let files = 0;
@@ -48,8 +49,16 @@ export function generateTranscripts(dir: string, targetBytes: number): { files: 
           const id = `msg_01${hex(msg, 20)}`;
           const req = `req_011C${hex(msg * 31, 20)}`;
           const tool = `toolu_01${hex(msg * 17 + step, 20)}`;
-          const usage = `{"input_tokens":${rand(50)},"cache_creation_input_tokens":${rand(20000)},"cache_read_input_tokens":${rand(150000)},"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0},"output_tokens":${1 + rand(2000)},"service_tier":"standard"}`;
-          // Claude Code writes one entry per content block, all with the same message id and usage.
+          // Claude Code writes one entry per content block, all with the same message id; while
+          // streaming only output_tokens grows (the first copy shows a few, the last the total),
+          // and some cache writes go to the 1-hour cache.
+          const input = rand(50);
+          const write = rand(20000);
+          const write1h = rand(3) === 0 ? rand(write + 1) : 0;
+          const read = rand(150000);
+          const finalOutput = 1 + rand(2000);
+          const usage = (output: number) =>
+            `{"input_tokens":${input},"cache_creation_input_tokens":${write},"cache_read_input_tokens":${read},"cache_creation":{"ephemeral_5m_input_tokens":${write - write1h},"ephemeral_1h_input_tokens":${write1h}},"output_tokens":${output},"service_tier":"standard"}`;
           for (const [k, content] of [
             [0, `[{"type":"text","text":"${FILLER.slice(0, 200 + rand(800))}"}]`],
             [1, `[{"type":"tool_use","id":"${tool}","name":"Bash","input":{"command":"npm test -- ${step}","description":"Run tests"}}]`],
@@ -57,7 +66,7 @@ export function generateTranscripts(dir: string, targetBytes: number): { files: 
             const a = `${hex(++msg, 8)}-0000-4000-8000-${hex(msg, 12)}`;
             t += 200 + k * 100;
             chunk.push(
-              `${head(a)}"message":{"model":"${model}","id":"${id}","type":"message","role":"assistant","content":${content},"stop_reason":null,"stop_sequence":null,"usage":${usage}},"requestId":"${req}","type":"assistant","uuid":"${a}","timestamp":"${new Date(t).toISOString()}"}`,
+              `${head(a)}"message":{"model":"${model}","id":"${id}","type":"message","role":"assistant","content":${content},"stop_reason":null,"stop_sequence":null,"usage":${usage(k === 0 ? Math.min(finalOutput, 1 + rand(30)) : finalOutput)}},"requestId":"${req}","type":"assistant","uuid":"${a}","timestamp":"${new Date(t).toISOString()}"}`,
             );
             parent = a;
           }
@@ -85,8 +94,8 @@ export function generateTranscripts(dir: string, targetBytes: number): { files: 
       files++;
     };
     const t0 = start + (files % 30) * 86_400_000 + rand(3_600_000);
-    writeFile(join(dir, 'projects', project, `${session}.jsonl`), undefined, 60, t0);
-    if (files % 3 === 0) writeFile(join(dir, 'projects', project, session, 'subagents', `agent-${hex(files, 7)}.jsonl`), hex(files, 7), 20, t0 + 5000);
+    writeFile(join(dir, 'projects', project, `${session}.jsonl`), undefined, turns, t0);
+    if (files % 3 === 0) writeFile(join(dir, 'projects', project, session, 'subagents', `agent-${hex(files, 7)}.jsonl`), hex(files, 7), Math.max(1, Math.round(turns / 3)), t0 + 5000);
   }
   return { files, bytes, lines };
 }

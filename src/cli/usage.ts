@@ -1,70 +1,165 @@
 /**
- * `fleetscope usage [paths...] [--json] [--since D] [--until D] [--timezone TZ]`: token and cost
- * totals per day, per session and per subagent from Claude Code transcripts. `--json` prints
- * `{ daily, sessions, totals, conversations, stats }`: `daily`/`totals` equal `ccusage daily
- * --offline --json`, `sessions` equals `ccusage session --offline --json`.
+ * `fleetscope usage [daily|weekly|monthly|session|blocks] [paths...]`: token and cost totals from
+ * Claude Code transcripts, counted right per the data by default (largest streamed copy of each
+ * response, 1-hour cache writes at 2x input), or exactly as ccusage 18.0.11 counts with `--ccusage`.
+ * `--json` prints what the table shows plus, by default, a `ccusage` block with ccusage's figures.
+ *
+ * Exit codes: 0 done, 1 bad arguments (unknown flag, bad date, bad value).
  */
-import { claudeUsage, type ClaudeUsageReport, type TokenTotals } from '../runners/claude-code-usage.js';
-import { parseArgs, stringOption } from './args.js';
+import { parseArgs } from 'node:util';
+import { claudeUsage, type ClaudeUsageReport, type UsageView, type WeekStart } from '../runners/claude-code-usage.js';
+import { blocksTable, periodTable, sessionTable, type TableOptions } from './usage-table.js';
 
-const int = new Intl.NumberFormat('en-US');
+const REPORTS = ['daily', 'weekly', 'monthly', 'session', 'blocks'] as const;
+type Report = (typeof REPORTS)[number];
 
-function money(value: number): string {
-  return `$${value.toFixed(2)}`;
-}
+export const USAGE_HELP = `Usage: fleetscope usage [daily|weekly|monthly|session|blocks] [paths...] [options]
 
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
+Token and cost totals from Claude Code transcripts (paths: Claude config dirs holding projects/,
+projects dirs or .jsonl files; default $CLAUDE_CONFIG_DIR, else ~/.config/claude and ~/.claude).
 
-function cells(t: TokenTotals): string[] {
-  return [
-    int.format(t.inputTokens),
-    int.format(t.outputTokens),
-    int.format(t.cacheCreationTokens),
-    int.format(t.cacheReadTokens),
-    int.format(t.totalTokens),
-    money(t.totalCost),
-  ];
-}
+Reports (default daily):
+  daily      per day                        weekly   per week (see --start-of-week)
+  monthly    per month                      session  per session, with each subagent apart
+  blocks     5-hour billing blocks; the active block's burn rate and projection
 
-const TOKENS_HEAD = ['Input', 'Output', 'Cache write', 'Cache read', 'Total tokens', 'Cost'];
+Options:
+  -j, --json                 JSON: the report's rows and totals, plus a "ccusage" block with
+                             ccusage 18.0.11's figures for the same rows
+  -s, --since YYYYMMDD       keep days on or after this date (YYYY-MM-DD also accepted)
+  -u, --until YYYYMMDD       keep days on or before this date
+  -z, --timezone TZ          IANA time zone for days (default: the system's)
+  -b, --breakdown            a row per model under each row
+  -o, --order asc|desc       row order by date (default: asc; session: desc)
+  -w, --start-of-week DAY    first day of a week for weekly (default: sunday)
+      --compact              narrow columns (input, output, cost) whatever the width
+      --active               blocks: only the active block
+      --ccusage              count exactly as ccusage 18.0.11 does: the first streamed copy of a
+                             response (under-counts output), every cache write at 1.25x input
+  -h, --help                 this help
 
-/** The text report: per day, per session (with its subagents), totals. */
-export function formatUsage(report: ClaudeUsageReport): string {
-  const out: string[] = [];
-  out.push('Claude Code usage by day\n');
-  out.push(table(['Date', 'Models', ...TOKENS_HEAD], report.daily.map((d) => [d.date, d.modelsUsed.join(', '), ...cells(d)])));
-  out.push('\n\nBy session (main agent and subagents)\n');
-  const rows: string[][] = [];
-  for (const c of report.conversations) {
-    rows.push([`${c.sessionId} (${c.project}, ${c.lastActivity})`, ...cells(c)]);
-    if (c.agents.length > 1 || c.agents[0]?.agentId !== 'main') {
-      for (const a of c.agents) rows.push([`  ${a.agentId === 'main' ? 'main' : `subagent ${a.agentId}`}`, ...cells(a)]);
-    }
+By default the figures are right per the data: the largest streamed copy of each response counts
+and 1-hour cache writes cost 2x input. See docs/claude-code.md ("Usage reports").
+`;
+
+const OPTIONS = {
+  json: { type: 'boolean', short: 'j' },
+  since: { type: 'string', short: 's' },
+  until: { type: 'string', short: 'u' },
+  timezone: { type: 'string', short: 'z' },
+  breakdown: { type: 'boolean', short: 'b' },
+  order: { type: 'string', short: 'o' },
+  'start-of-week': { type: 'string', short: 'w' },
+  compact: { type: 'boolean' },
+  active: { type: 'boolean' },
+  ccusage: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function rowsOf(view: UsageView, report: Report): Record<string, unknown> {
+  switch (report) {
+    case 'daily':
+      return { daily: view.daily, totals: view.totals };
+    case 'weekly':
+      return { weekly: view.weekly, totals: view.totals };
+    case 'monthly':
+      return { monthly: view.monthly, totals: view.totals };
+    case 'session':
+      return { sessions: view.sessions, totals: view.totals };
+    case 'blocks':
+      return { blocks: view.blocks };
   }
-  out.push(table(['Session / agent', ...TOKENS_HEAD], rows));
-  out.push(`\n\nTotal: ${cells(report.totals).join(' / ')} (input / output / cache write / cache read / all tokens / cost)`);
-  const s = report.stats;
-  out.push(
-    `\n${s.files} files, ${s.usageEntries} usage entries, ${s.duplicates} duplicates skipped` +
-      (s.malformed + s.oversized + s.unreadable > 0 ? `, ${s.malformed} malformed lines, ${s.oversized} oversized lines, ${s.unreadable} unreadable files` : '') +
-      '\n',
-  );
-  return out.join('');
+}
+
+function ordered<T>(rows: readonly T[], order: 'asc' | 'desc', natural: 'asc' | 'desc'): T[] {
+  return order === natural ? [...rows] : [...rows].reverse();
+}
+
+function orderView(view: UsageView, order: 'asc' | 'desc' | undefined, active: boolean): UsageView {
+  return {
+    ...view,
+    daily: ordered(view.daily, order ?? 'asc', 'asc'),
+    weekly: ordered(view.weekly, order ?? 'asc', 'asc'),
+    monthly: ordered(view.monthly, order ?? 'asc', 'asc'),
+    sessions: ordered(view.sessions, order ?? 'desc', 'desc'),
+    blocks: ordered(
+      view.blocks.filter((b) => !active || b.isActive),
+      order ?? 'asc',
+      'asc',
+    ),
+  };
+}
+
+function text(report: Report, r: ClaudeUsageReport, options: TableOptions, now: number): string {
+  const title = r.mode === 'ccusage' ? ' (counted as ccusage 18.0.11 does)' : '';
+  switch (report) {
+    case 'daily':
+      return `Claude Code usage by day${title}\n\n${periodTable('Date', r.daily.map((d) => ({ ...d, key: d.date })), r.totals, options)}\n`;
+    case 'weekly':
+      return `Claude Code usage by week${title}\n\n${periodTable('Week', r.weekly.map((d) => ({ ...d, key: d.week })), r.totals, options)}\n`;
+    case 'monthly':
+      return `Claude Code usage by month${title}\n\n${periodTable('Month', r.monthly.map((d) => ({ ...d, key: d.month })), r.totals, options)}\n`;
+    case 'session':
+      return `Claude Code usage by session, main agent and subagents apart${title}\n\n${sessionTable(r.sessions, r.conversations, r.totals, options)}\n`;
+    case 'blocks':
+      return `Claude Code usage by 5-hour billing block${title}\n\n${r.blocks.length === 0 ? 'No usage.' : blocksTable(r.blocks, options, now)}\n`;
+  }
+}
+
+function fail(message: string): number {
+  process.stderr.write(`fleetscope usage: ${message}\nRun "fleetscope usage --help" for the options.\n`);
+  return 1;
 }
 
 export async function runUsageCommand(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, ['since', 'until', 'timezone', 'tz']);
-  const report = claudeUsage({
-    ...(args.positionals.length > 0 ? { paths: args.positionals } : {}),
-    ...(stringOption(args, 'since') ? { since: stringOption(args, 'since') } : {}),
-    ...(stringOption(args, 'until') ? { until: stringOption(args, 'until') } : {}),
-    ...((stringOption(args, 'timezone') ?? stringOption(args, 'tz')) ? { timezone: stringOption(args, 'timezone') ?? stringOption(args, 'tz') } : {}),
-  });
-  if (args.options.get('json') === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else process.stdout.write(formatUsage(report));
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    process.stdout.write(USAGE_HELP);
+    return 0;
+  }
+  const first = positionals[0];
+  const report: Report = REPORTS.includes(first as Report) ? (first as Report) : 'daily';
+  const paths = REPORTS.includes(first as Report) ? positionals.slice(1) : positionals;
+  if (values.order !== undefined && values.order !== 'asc' && values.order !== 'desc') return fail(`--order is asc or desc, got "${values.order}"`);
+  const now = Date.now();
+  let r: ClaudeUsageReport;
+  try {
+    r = claudeUsage({
+      ...(paths.length > 0 ? { paths } : {}),
+      ...(values.since !== undefined ? { since: values.since } : {}),
+      ...(values.until !== undefined ? { until: values.until } : {}),
+      ...(values.timezone !== undefined ? { timezone: values.timezone } : {}),
+      ...(values['start-of-week'] !== undefined ? { startOfWeek: values['start-of-week'].toLowerCase() as WeekStart } : {}),
+      mode: values.ccusage === true ? 'ccusage' : 'data',
+      compareWithCcusage: values.json === true && values.ccusage !== true,
+      now,
+    });
+  } catch (error) {
+    return fail((error as Error).message.replace(/^\[fleetscope\] \[usage\] /, ''));
+  }
+  const order = values.order as 'asc' | 'desc' | undefined;
+  const active = values.active === true;
+  const view = orderView(r, order, active);
+  if (values.json === true) {
+    const out: Record<string, unknown> = rowsOf(view, report);
+    if (report === 'session' && r.mode === 'data') out.conversations = r.conversations;
+    if (r.ccusage !== undefined) out.ccusage = rowsOf(orderView(r.ccusage, order, active), report);
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  }
+  const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+  process.stdout.write(text(report, { ...r, ...view }, { compact: values.compact === true, breakdown: values.breakdown === true, columns }, now));
+  const s = r.stats;
+  process.stderr.write(
+    `${s.files} files, ${s.usageEntries} responses, ${s.duplicates} repeated copies merged` +
+      (s.malformed + s.oversized + s.unreadable > 0 ? `, ${s.malformed} malformed lines, ${s.oversized} oversized lines, ${s.unreadable} unreadable files` : '') +
+      '\n',
+  );
   return 0;
 }

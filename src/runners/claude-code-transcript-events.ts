@@ -92,6 +92,65 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
   const seenUsage = new Map<string, true>();
   const seenTools = new Map<string, true>();
   const startedAgents = new Map<string, true>();
+  /**
+   * Subagent scopes still open, per session: a subagent whose Task result never arrives (compaction
+   * agents, 2.0.x "Warmup" sidechains, interrupted tasks) is closed when its session ends, at its
+   * last line, so it is never taken for an agent still running.
+   */
+  const openAgents = new Map<string, Map<string, { agentId: string; name: string; agentType?: string; traceId: string; parentSpanId: string; first: number; last: number }>>();
+  /**
+   * 1.0.x sidechains (Task subagents written into the main transcript, no `agentId`): each chain
+   * starts at a sidechain line with `parentUuid: null`, and its lines follow `parentUuid`; each
+   * chain is its own agent `sidechain-<first 8 of its root uuid>`.
+   */
+  const chainOf = new Map<string, string>();
+  function sidechainOf(json: Record<string, unknown>): string {
+    const uuid = typeof json.uuid === 'string' ? json.uuid : undefined;
+    const parent = typeof json.parentUuid === 'string' ? json.parentUuid : undefined;
+    const chain = (parent !== undefined ? chainOf.get(parent) : undefined) ?? (parent === undefined && uuid !== undefined ? `sidechain-${uuid.slice(0, 8)}` : 'sidechain');
+    if (uuid !== undefined) remember(chainOf, uuid, chain, maxTracked);
+    return chain;
+  }
+  /** Scopes a Task result already closed (its subagent's own lines may be read after it). */
+  const endedAgents = new Map<string, true>();
+  function noteAgent(sessionId: string, span: string, agentId: string, name: string, agentType: string | undefined, traceId: string, parentSpanId: string, at: number): void {
+    if (endedAgents.has(span)) return;
+    let open = openAgents.get(sessionId);
+    if (open === undefined) {
+      if (openAgents.size >= maxTracked) openAgents.delete(openAgents.keys().next().value as string);
+      openAgents.set(sessionId, (open = new Map()));
+    }
+    const known = open.get(span);
+    if (known !== undefined) {
+      if (at > known.last) known.last = at;
+      return;
+    }
+    open.set(span, { agentId, name, ...(agentType !== undefined ? { agentType } : {}), traceId, parentSpanId, first: at, last: at });
+  }
+  function endIdleSessions(now: number, out: EventInput[]): void {
+    const ended: EventInput[] = [];
+    sessions.endIdle(now, ended);
+    for (const e of ended) {
+      const open = openAgents.get(e.sessionId!);
+      if (open !== undefined) {
+        for (const [span, a] of open) {
+          out.push({
+            type: 'agent.end',
+            timestamp: a.last,
+            source,
+            sessionId: e.sessionId!,
+            agentId: a.agentId,
+            traceId: a.traceId,
+            spanId: span,
+            parentSpanId: a.parentSpanId,
+            payload: { name: a.name, parentAgentId: 'main', ...(a.agentType !== undefined ? { agentType: a.agentType } : {}), status: 'success', durationMs: a.last - a.first },
+          });
+        }
+        openAgents.delete(e.sessionId!);
+      }
+      out.push(e);
+    }
+  }
 
   function handleLine(file: TranscriptFile, json: Record<string, unknown>, out: EventInput[]): void {
     const type = json.type;
@@ -102,7 +161,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     if (type !== 'assistant' && type !== 'user') return;
     const sessionId = typeof json.sessionId === 'string' && json.sessionId !== '' ? json.sessionId : file.sessionId;
     const lineAgent = typeof json.agentId === 'string' && json.agentId !== '' ? json.agentId : undefined;
-    const agentId = file.agentId ?? lineAgent ?? (json.isSidechain === true ? 'sidechain' : 'main');
+    const agentId = file.agentId ?? lineAgent ?? (json.isSidechain === true ? sidechainOf(json) : 'main');
     const parsed = typeof json.timestamp === 'string' ? Date.parse(json.timestamp) : Number.NaN;
     const timestamp = Number.isNaN(parsed) ? Date.now() : parsed;
     const traceId = traceIdFrom(sessionId);
@@ -111,9 +170,20 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     const parentSpanId = agentSpan ?? sessionSpan;
     const base = { timestamp, source, sessionId, agentId, traceId };
     if (trackSessions) sessions.see({ sessionId, timestamp, traceId, spanId: sessionSpan, cwd: typeof json.cwd === 'string' ? json.cwd : undefined }, out);
-    if (agentSpan !== undefined && !startedAgents.has(agentSpan)) {
-      remember(startedAgents, agentSpan, true, maxTracked);
-      out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: { name: agentId, parentAgentId: 'main' } });
+    if (agentSpan !== undefined) {
+      // What the agent is: `agent-acompact-*` compacts the context; a 2.0.x sidechain whose first
+      // prompt is "Warmup" is Claude Code warming the prompt cache, not work the user asked for.
+      const message = json.message as { content?: unknown } | undefined;
+      const kind = agentId.startsWith('acompact-')
+        ? 'compaction'
+        : type === 'user' && typeof message === 'object' && message !== null && message.content === 'Warmup'
+          ? 'warmup'
+          : undefined;
+      if (!startedAgents.has(agentSpan)) {
+        remember(startedAgents, agentSpan, true, maxTracked);
+        out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: kind !== undefined ? { name: kind, agentType: kind, parentAgentId: 'main' } : { name: agentId, parentAgentId: 'main' } });
+        if (trackSessions) noteAgent(sessionId, agentSpan, agentId, kind ?? agentId, kind, traceId, sessionSpan, timestamp);
+      } else if (trackSessions) noteAgent(sessionId, agentSpan, agentId, agentId, undefined, traceId, sessionSpan, timestamp);
     }
     if (type === 'assistant') {
       const entry = toUsageEntry(json);
@@ -218,6 +288,8 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
       remember(startedAgents, span, true, maxTracked);
       out.push({ ...common, timestamp: base.timestamp - (durationMs ?? 0), type: 'agent.start', payload });
     }
+    openAgents.get(base.sessionId)?.delete(span);
+    remember(endedAgents, span, true, maxTracked);
     out.push({
       ...common,
       type: 'agent.end',
@@ -228,7 +300,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
   return {
     handleLine,
     // With sessions off nothing was seen, so there is nothing to end.
-    endIdleSessions: (now, out) => sessions.endIdle(now, out),
+    endIdleSessions,
     health: () => ({ pendingTools: pendingTools.size, sessionsStarted: sessions.started, sessionsEnded: sessions.ended }),
   };
 }

@@ -25,7 +25,16 @@ export interface UsageEntry {
   outputTokens: number;
   cacheCreationTokens: number;
   cacheReadTokens: number;
-  /** Dollars: `costUSD` when the line has it, else computed from the offline price table. */
+  /**
+   * The part of `cacheCreationTokens` written to the 1-hour cache
+   * (`usage.cache_creation.ephemeral_1h_input_tokens`, 0 when absent), billed at 2x input.
+   */
+  cacheWrite1hTokens: number;
+  /** `usage.speed === "fast"` (priced with the model's fast multiplier). */
+  fast: boolean;
+  /** The line's own `costUSD`, when it has one (older Claude Code versions). */
+  costUSD?: number;
+  /** Dollars as ccusage 18 computes them: `costUSD` when present, else every cache write at the 5-minute rate. */
   cost: number;
   /** `message.id:requestId`, or undefined when either is missing (never deduplicated). */
   dedupeKey?: string;
@@ -107,6 +116,8 @@ export function toUsageEntry(line: unknown): UsageEntry | undefined {
     cache_read_input_tokens: usage.cache_read_input_tokens as number | undefined,
   };
   const costUSD = line.costUSD as number | undefined;
+  const cacheCreation = usage.cache_creation;
+  const write1h = isObj(cacheCreation) && isNum(cacheCreation.ephemeral_1h_input_tokens) ? cacheCreation.ephemeral_1h_input_tokens : 0;
   return {
     timestamp,
     model,
@@ -115,6 +126,9 @@ export function toUsageEntry(line: unknown): UsageEntry | undefined {
     outputTokens: tokens.output_tokens,
     cacheCreationTokens: tokens.cache_creation_input_tokens ?? 0,
     cacheReadTokens: tokens.cache_read_input_tokens ?? 0,
+    cacheWrite1hTokens: write1h,
+    fast: speed === 'fast',
+    ...(costUSD !== undefined ? { costUSD } : {}),
     cost: costUSD ?? (model === undefined ? 0 : costFromTokens(tokens, model, speed === 'fast')),
     dedupeKey: messageId === undefined || requestId === undefined ? undefined : `${messageId}:${requestId}`,
     messageId,
@@ -189,6 +203,61 @@ export function costFromTokens(
   return cost * (fast ? (p[8] ?? 1) : 1);
 }
 
+/**
+ * Dollars for one usage record as Anthropic bills it: 1-hour cache writes at 2x the input price
+ * (5-minute writes at 1.25x, reads at 0.1x: https://platform.claude.com/docs/en/about-claude/pricing),
+ * each part tiered above 200k tokens like `costFromTokens`. `write1h` is the 1-hour part of
+ * `cache_creation_input_tokens`; the rest is billed as 5-minute writes.
+ */
+export function costWith1hCache(
+  usage: {
+    input_tokens: number;
+    output_tokens: number;
+    cache_creation_input_tokens?: number;
+    cache_read_input_tokens?: number;
+  },
+  write1h: number,
+  model: string,
+  fast = false,
+): number {
+  if (model === '') return 0;
+  const p = priceOf(model);
+  if (p === undefined) return 0;
+  const writes = usage.cache_creation_input_tokens ?? 0;
+  const oneHour = Math.min(Math.max(0, write1h), writes);
+  const double = (price: number | null) => (price === null ? null : price * 2);
+  const cost =
+    tiered(usage.input_tokens, p[0], p[4]) +
+    tiered(usage.output_tokens, p[1], p[5]) +
+    tiered(writes - oneHour, p[2], p[6]) +
+    tiered(oneHour, double(p[0]), double(p[4])) +
+    tiered(usage.cache_read_input_tokens, p[3], p[7]);
+  return cost * (fast ? (p[8] ?? 1) : 1);
+}
+
+/**
+ * The usage line inside an `agent_progress` entry: Claude Code 2.0.x/2.1.x echo each subagent
+ * message into the parent transcript (`{type:"progress", data:{type:"agent_progress", agentId,
+ * message:{timestamp, requestId, message:{id, model, usage}}}, parentToolUseID}`). When the
+ * subagent's own file is missing this copy is the only record of that usage.
+ */
+export function progressUsageEntry(line: unknown): (UsageEntry & { parentToolUseId?: string }) | undefined {
+  if (!isObj(line) || line.type !== 'progress') return undefined;
+  const data = line.data;
+  if (!isObj(data) || !isObj(data.message)) return undefined;
+  const inner = data.message;
+  const entry = toUsageEntry({
+    timestamp: inner.timestamp,
+    message: inner.message,
+    requestId: inner.requestId,
+    sessionId: line.sessionId,
+    isSidechain: true,
+    ...(typeof data.agentId === 'string' && data.agentId !== '' ? { agentId: data.agentId } : {}),
+  });
+  if (entry === undefined) return undefined;
+  return typeof line.parentToolUseID === 'string' ? { ...entry, parentToolUseId: line.parentToolUseID } : entry;
+}
+
 // ── Paths ───────────────────────────────────────────────────────────────────────────────
 
 /** Session and agent a transcript file belongs to, from its path. */
@@ -206,8 +275,10 @@ export function transcriptFileInfo(path: string): TranscriptFileInfo {
   const parts = path.split(/[\\/]/).filter((p) => p !== '');
   const file = parts[parts.length - 1] ?? '';
   const base = file.endsWith('.jsonl') ? file.slice(0, -'.jsonl'.length) : file;
-  if (parts[parts.length - 2] === 'subagents' && base.startsWith('agent-')) {
-    return { sessionId: parts[parts.length - 3] ?? base, agentId: base.slice('agent-'.length), project: parts[parts.length - 4] };
+  // `<session>/subagents/**/agent-<id>.jsonl`: the session is the dir above the first `subagents`.
+  const sub = parts.indexOf('subagents');
+  if (sub > 0 && sub < parts.length - 1 && base.startsWith('agent-')) {
+    return { sessionId: parts[sub - 1] ?? base, agentId: base.slice('agent-'.length), project: parts[sub - 2] };
   }
   return { sessionId: base, project: parts[parts.length - 2] };
 }
@@ -226,6 +297,9 @@ export const KNOWN_ENTRY_TYPES: ReadonlySet<string> = new Set([
   'attachment',
   'custom-title',
   'tag',
+  // Seen in 2.1.x transcripts (../shared/real-cc): the session's permission mode and its last prompt.
+  'permission-mode',
+  'last-prompt',
 ]);
 
 /** A content block of a transcript message (the fields fleetscope reads). */

@@ -64,6 +64,8 @@ interface FileState {
   agentId: string | undefined;
   /** First bytes of the file when it was last read: a rewrite in place changes them. */
   head: Buffer | undefined;
+  /** File size when a last line without its newline was left unread (-1: none). */
+  tailAt?: number;
 }
 
 const HEAD_BYTES = 1024;
@@ -116,7 +118,13 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
   let cutByBudget = false;
 
   function discover(): void {
-    const refs = findTranscriptFiles(options.paths ?? defaultClaudePaths());
+    // Main transcripts before subagent files (`<session>/subagents/**` and 2.0.x `agent-*.jsonl`), so
+    // a session starts at its own first line and a subagent's lines come after the Task that started it.
+    const isSubagentFile = (file: string) => transcriptFileInfo(file).agentId !== undefined || /[\\/]agent-[^\\/]*\.jsonl$/.test(file);
+    const refs = findTranscriptFiles(options.paths ?? defaultClaudePaths())
+      .map((ref, i) => ({ ref, i, sub: isSubagentFile(ref.file) }))
+      .sort((a, b) => Number(a.sub) - Number(b.sub) || a.i - b.i)
+      .map((x) => x.ref);
     for (const ref of refs) {
       if (files.has(ref.file)) continue;
       const info = transcriptFileInfo(ref.file);
@@ -195,6 +203,29 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
       read = result.next - state.offset;
       // A budget cut inside a line: the line is re-read whole next time (scan stops at its start).
       state.offset = result.next;
+      // A last line without its newline: left for the newline, unless the file stayed the same size
+      // for a whole poll (the writer is done) and the line is a complete JSON object.
+      if (end === st.size && state.offset < st.size && !state.skipping) {
+        if (state.tailAt === st.size && st.size - state.offset <= maxLineBytes) {
+          const tail = Buffer.alloc(st.size - state.offset);
+          readSync(fd, tail, 0, tail.length, state.offset);
+          let json: unknown;
+          try {
+            json = JSON.parse(tail.toString('utf8'));
+          } catch {
+            json = undefined;
+          }
+          if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
+            counters.lines++;
+            events.handleLine(state, json as Record<string, unknown>, out);
+            read += tail.length;
+            state.offset = st.size;
+          }
+          state.tailAt = -1;
+        } else {
+          state.tailAt = st.size;
+        }
+      }
       state.skipping = result.skipping;
       if (state.head === undefined && st.size > 0) {
         state.head = Buffer.alloc(Math.min(HEAD_BYTES, st.size));

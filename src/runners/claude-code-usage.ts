@@ -1,19 +1,37 @@
 /**
- * Token and cost totals over Claude Code transcripts, per day and per session, equal to what
- * ccusage 18.0.11 reports (`ccusage daily|session --offline --json`) on the same files, plus a
- * per-conversation, per-subagent breakdown that ccusage does not give.
+ * Token and cost totals over Claude Code transcripts, per day, week, month, session and 5-hour
+ * billing block, plus a per-conversation, per-subagent breakdown joined to the Task calls that
+ * started each subagent.
  *
- * One read of each file (ccusage reads each twice; the reading is in `claude-code-usage-files.ts`):
- * lines that cannot hold usage are never JSON-parsed, and only a compact record per usage line
- * is kept. Files are then replayed in ccusage's order (by earliest timestamp), because which
- * copy of a duplicated entry counts depends on it.
+ * Two ways to count (`mode`):
+ * - `data` (default), right per the data: Claude Code writes one line per content block while
+ *   streaming and `output_tokens` grows across the copies of one response, so the largest copy
+ *   counts; 1-hour cache writes (`cache_creation.ephemeral_1h_input_tokens`) are billed at 2x the
+ *   input price (5-minute writes at 1.25x); `agent_progress` echoes of subagent messages count
+ *   once with the subagent's own copy (and alone when the subagent's file is missing).
+ * - `ccusage`: ccusage 18.0.11's figures exactly (`ccusage daily|weekly|monthly|session|blocks
+ *   --offline --json`): the first copy, every cache write at 1.25x, progress lines ignored, files
+ *   replayed by earliest timestamp because which copy counts depends on it.
+ *
+ * One read of each file (the reading is in `claude-code-usage-files.ts`): lines that cannot hold
+ * usage are never JSON-parsed, and only a compact record per response is kept.
  */
 import { relative, sep } from 'node:path';
 import { DEFAULT_MAX_LINE_BYTES } from './claude-code-lines.js';
-import { transcriptFileInfo } from './claude-code-transcript.js';
-import { defaultClaudePaths, findTranscriptFiles, interner, scanFile, type Rec } from './claude-code-usage-files.js';
+import { costWith1hCache, transcriptFileInfo } from './claude-code-transcript.js';
+import { billingBlocks, type BlockEntry, type UsageBlock } from './claude-code-usage-blocks.js';
+import { defaultClaudePaths, findTranscriptFiles, interner, mergeCopy, scanFile, type FileScan, type Rec, type TaskLink } from './claude-code-usage-files.js';
 
 export { defaultClaudePaths, findTranscriptFiles } from './claude-code-usage-files.js';
+export type { UsageBlock, BurnRate, BlockProjection } from './claude-code-usage-blocks.js';
+
+/** How tokens are counted and priced; see the module comment. */
+export type UsageMode = 'data' | 'ccusage';
+
+/** First day of a week for `weekly`. */
+export type WeekStart = 'sunday' | 'monday' | 'tuesday' | 'wednesday' | 'thursday' | 'friday' | 'saturday';
+
+const WEEK_DAYS: readonly WeekStart[] = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 
 export interface ClaudeUsageOptions {
   /**
@@ -29,8 +47,15 @@ export interface ClaudeUsageOptions {
   until?: string;
   /** Lines longer than this are skipped and counted; default 16 MiB. */
   maxLineBytes?: number;
+  /** The figures of the report's top level; default `'data'`. */
+  mode?: UsageMode;
+  /** Also compute ccusage 18.0.11's figures into `report.ccusage` (when `mode` is `'data'`); default false. */
+  compareWithCcusage?: boolean;
+  /** First day of the week for `weekly`; default `'sunday'` (as ccusage). */
+  startOfWeek?: WeekStart;
+  /** "Now" for the active billing block, epoch ms; default `Date.now()`. */
+  now?: number;
 }
-
 export interface ModelBreakdown {
   modelName: string;
   inputTokens: number;
@@ -56,10 +81,29 @@ export interface DailyUsage extends TokenTotals {
   modelBreakdowns: ModelBreakdown[];
 }
 
-/** ccusage's "session": the directory holding the transcript, relative to `projects/`. */
+export interface WeeklyUsage extends TokenTotals {
+  /** `YYYY-MM-DD` of the week's first day. */
+  week: string;
+  modelsUsed: string[];
+  modelBreakdowns: ModelBreakdown[];
+}
+
+export interface MonthlyUsage extends TokenTotals {
+  /** `YYYY-MM`. */
+  month: string;
+  modelsUsed: string[];
+  modelBreakdowns: ModelBreakdown[];
+}
+
+/**
+ * A session. In `data` mode: a Claude Code session (its `sessionId`, subagents included),
+ * `lastActivity`/`firstActivity` as ISO timestamps. In `ccusage` mode: ccusage 18's "session", the
+ * directory holding the transcript relative to `projects/`, `lastActivity` as `YYYY-MM-DD`.
+ */
 export interface SessionUsage extends TokenTotals {
   sessionId: string;
   lastActivity: string;
+  firstActivity?: string;
   modelsUsed: string[];
   modelBreakdowns: ModelBreakdown[];
   projectPath: string;
@@ -68,7 +112,11 @@ export interface SessionUsage extends TokenTotals {
 export interface AgentUsage extends TokenTotals {
   /** `main`, or the subagent id (`agent-<id>.jsonl`, or the lines' `agentId`). */
   agentId: string;
+  /** What the subagent is: `subagent`, `compaction` (`agent-acompact-*`), or `main`. */
+  kind: 'main' | 'subagent' | 'compaction';
   modelsUsed: string[];
+  /** The parent's Task (or Agent) tool call that started this subagent, when the transcript shows it. */
+  task?: TaskLink;
 }
 
 /** A Claude Code session (its `sessionId`), with the main agent and each subagent apart. */
@@ -79,11 +127,23 @@ export interface ConversationUsage extends TokenTotals {
   agents: AgentUsage[];
 }
 
-export interface ClaudeUsageReport {
+/** One way of counting, grouped every way. */
+export interface UsageView {
   daily: DailyUsage[];
+  weekly: WeeklyUsage[];
+  monthly: MonthlyUsage[];
   sessions: SessionUsage[];
+  blocks: UsageBlock[];
   totals: TokenTotals;
+}
+
+export interface ClaudeUsageReport extends UsageView {
+  /** How the top-level figures were counted. */
+  mode: UsageMode;
+  /** Per conversation and agent (in the report's mode). */
   conversations: ConversationUsage[];
+  /** ccusage 18.0.11's figures, when asked for with `compareWithCcusage`. */
+  ccusage?: UsageView;
   /** What was read and skipped. */
   stats: {
     files: number;
@@ -202,19 +262,131 @@ function inRange(day: string, since: string | undefined, until: string | undefin
   return (since === undefined || d >= since) && (until === undefined || d <= until);
 }
 
-/** Reads transcripts and returns ccusage-equal daily and session totals plus per-agent breakdowns. */
-export function claudeUsage(options: ClaudeUsageOptions = {}): ClaudeUsageReport {
-  const since = dateFilter(options.since);
-  const until = dateFilter(options.until);
-  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const stats = { files: 0, lines: 0, usageEntries: 0, duplicates: 0, malformed: 0, oversized: 0, unreadable: 0 };
-  const refs = findTranscriptFiles(options.paths ?? defaultClaudePaths());
-  stats.files = refs.length;
-  const dayOf = dayFormatter(options.timezone);
-  const intern = interner();
-  const scans = refs.map((ref) => scanFile(ref, maxLineBytes, stats, dayOf, intern));
+/** `YYYY-MM-DD` of the first day of the week holding `day` (a `YYYY-MM-DD`). */
+function weekOf(day: string, startDay: number): string {
+  const t = Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10)));
+  const back = (new Date(t).getUTCDay() - startDay + 7) % 7;
+  return new Date(t - back * 86_400_000).toISOString().slice(0, 10);
+}
+
+function bump<K>(map: Map<K, Acc>, key: K): Acc {
+  let acc = map.get(key);
+  if (acc === undefined) map.set(key, (acc = newAcc()));
+  return acc;
+}
+
+function sortByCost(acc: Acc): ModelBreakdown[] {
+  return breakdowns(acc);
+}
+
+interface Context {
+  since: string | undefined;
+  until: string | undefined;
+  dayOf: (iso: string) => string;
+  startDay: number;
+  now: number;
+}
+
+function kindOf(agentId: string): AgentUsage['kind'] {
+  if (agentId === 'main') return 'main';
+  return agentId.startsWith('acompact-') ? 'compaction' : 'subagent';
+}
+
+/** Groups counted records every way. `each` yields each scan and its counted records. */
+function group(scans: readonly FileScan[], pick: (scan: FileScan) => readonly Rec[], mode: UsageMode, ctx: Context): UsageView & { conversations: ConversationUsage[] } {
+  const days = new Map<string, Acc>();
+  const weeks = new Map<string, Acc>();
+  const months = new Map<string, Acc>();
+  const sessions = new Map<string, { acc: Acc; sessionId: string; projectPath: string; first: string }>();
+  const conversations = new Map<string, { acc: Acc; project: string; agents: Map<string, Acc>; tasks: Map<string, TaskLink>; agentTask: Map<string, string> }>();
+  const blockEntries: BlockEntry[] = [];
+  for (const scan of scans) {
+    const recs = pick(scan);
+    if (recs.length === 0 && scan.tasks.size === 0 && scan.agentTask.size === 0) continue;
+    const parts = relative(scan.ref.base, scan.ref.file).split(sep);
+    const ccSession = parts[parts.length - 2] ?? 'unknown';
+    const joined = parts.slice(0, -2).join(sep);
+    const ccProjectPath = joined.length > 0 ? joined : 'Unknown Project';
+    const info = transcriptFileInfo(scan.ref.file);
+    for (const e of recs) {
+      if (e.dropped) continue;
+      add(bump(days, e.day), e);
+      add(bump(weeks, weekOf(e.day, ctx.startDay)), e);
+      add(bump(months, e.day.slice(0, 7)), e);
+      const conversationId = e.sessionId ?? info.sessionId;
+      const sessionKey = mode === 'ccusage' ? `${ccProjectPath}/${ccSession}` : conversationId;
+      let s = sessions.get(sessionKey);
+      if (s === undefined) {
+        sessions.set(
+          sessionKey,
+          (s = mode === 'ccusage'
+            ? { acc: newAcc(), sessionId: ccSession, projectPath: ccProjectPath, first: e.ts }
+            : { acc: newAcc(), sessionId: conversationId, projectPath: info.project ?? 'Unknown Project', first: e.ts }),
+        );
+      }
+      if (e.ts < s.first) s.first = e.ts;
+      add(s.acc, e);
+      let c = conversations.get(conversationId);
+      if (c === undefined) {
+        conversations.set(conversationId, (c = { acc: newAcc(), project: info.project ?? 'unknown', agents: new Map(), tasks: new Map(), agentTask: new Map() }));
+      }
+      add(c.acc, e);
+      const agentId = info.agentId ?? e.agentId ?? (e.sidechain ? 'sidechain' : 'main');
+      add(bump(c.agents, agentId), e);
+      blockEntries.push({ time: Date.parse(e.ts), model: e.model, input: e.input, output: e.output, cacheWrite: e.cacheWrite, cacheRead: e.cacheRead, cost: e.cost });
+    }
+    // The Task calls of a main transcript join its subagents (by the tool results' and progress lines' agentId).
+    if (scan.tasks.size > 0 || scan.agentTask.size > 0) {
+      const c = conversations.get(recs[0]?.sessionId ?? info.sessionId);
+      if (c !== undefined) {
+        for (const [id, t] of scan.tasks) c.tasks.set(id, t);
+        for (const [agent, id] of scan.agentTask) c.agentTask.set(agent, id);
+      }
+    }
+  }
+  const keep = (day: string) => inRange(day, ctx.since, ctx.until);
+  const rows = <K extends string>(map: Map<string, Acc>, key: K) =>
+    [...map.entries()]
+      .map(([k, acc]) => ({ [key]: k, ...totalsOf(acc), modelsUsed: acc.modelsUsed, modelBreakdowns: sortByCost(acc) }) as { [P in K]: string } & TokenTotals & { modelsUsed: string[]; modelBreakdowns: ModelBreakdown[] })
+      .sort((a, b) => (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : 0));
+  const daily: DailyUsage[] = rows(days, 'date').filter((d) => keep(d.date));
+  const weekly: WeeklyUsage[] = rows(weeks, 'week').filter((w) => keep(w.week));
+  const monthly: MonthlyUsage[] = rows(months, 'month').filter((m) => keep(`${m.month}-01`) || keep(`${m.month}-31`));
+  const sessionRows: SessionUsage[] = [...sessions.values()]
+    .map(({ acc, sessionId, projectPath, first }) => ({
+      sessionId,
+      ...totalsOf(acc),
+      lastActivity: mode === 'ccusage' ? ctx.dayOf(acc.latest) : acc.latest,
+      ...(mode === 'data' ? { firstActivity: first } : {}),
+      modelsUsed: acc.modelsUsed,
+      modelBreakdowns: breakdowns(acc),
+      projectPath,
+    }))
+    .filter((s) => keep(mode === 'ccusage' ? s.lastActivity : ctx.dayOf(s.lastActivity)))
+    .sort((a, b) => Date.parse(b.lastActivity) - Date.parse(a.lastActivity));
+  const conversationRows: ConversationUsage[] = [...conversations.entries()]
+    .filter(([, c]) => c.acc.latest !== '')
+    .map(([sessionId, { acc, project, agents, tasks, agentTask }]) => ({
+      sessionId,
+      project,
+      ...totalsOf(acc),
+      lastActivity: ctx.dayOf(acc.latest),
+      agents: [...agents.entries()].map(([agentId, a]) => {
+        const toolUseId = agentTask.get(agentId);
+        const task = toolUseId === undefined ? undefined : (tasks.get(toolUseId) ?? { toolUseId });
+        return { agentId, kind: kindOf(agentId), ...totalsOf(a), modelsUsed: a.modelsUsed, ...(task !== undefined ? { task } : {}) };
+      }),
+    }))
+    .filter((c) => keep(c.lastActivity))
+    .sort((a, b) => Date.parse(b.lastActivity) - Date.parse(a.lastActivity));
+  const blocks = billingBlocks(blockEntries, ctx.now).filter((b) => keep(ctx.dayOf(b.startTime)));
+  return { daily, weekly, monthly, sessions: sessionRows, blocks, totals: sumTotals(daily), conversations: conversationRows };
+}
+
+/** ccusage 18's replay: files by earliest timestamp, the first copy of a response counts. */
+function ccusageView(scans: FileScan[], stats: ClaudeUsageReport['stats'], ctx: Context, countStats: boolean) {
   // ccusage sorts files by earliest timestamp (stable; files without one last).
-  scans.sort((a, b) => {
+  const ordered = [...scans].sort((a, b) => {
     const fa = Number.isFinite(a.earliest);
     const fb = Number.isFinite(b.earliest);
     if (!fa && !fb) return 0;
@@ -222,70 +394,81 @@ export function claudeUsage(options: ClaudeUsageOptions = {}): ClaudeUsageReport
     if (!fb) return -1;
     return a.earliest - b.earliest;
   });
-
   const seen = new Set<string>();
-  const days = new Map<string, Acc>();
-  const sessions = new Map<string, { acc: Acc; sessionId: string; projectPath: string }>();
-  const conversations = new Map<string, { acc: Acc; project: string; agents: Map<string, Acc> }>();
-  for (const scan of scans) {
-    const parts = relative(scan.ref.base, scan.ref.file).split(sep);
-    const ccSession = parts[parts.length - 2] ?? 'unknown';
-    const joined = parts.slice(0, -2).join(sep);
-    const projectPath = joined.length > 0 ? joined : 'Unknown Project';
-    const sessionKey = `${projectPath}/${ccSession}`;
-    const info = transcriptFileInfo(scan.ref.file);
+  for (const scan of ordered) {
     for (const e of scan.recs) {
       if (e.key !== undefined) {
         if (seen.has(e.key)) {
-          stats.duplicates++;
+          e.dropped = true;
+          if (countStats) stats.duplicates++;
           continue;
         }
         seen.add(e.key);
       }
-      stats.usageEntries++;
-      const day = e.day;
-      let d = days.get(day);
-      if (d === undefined) days.set(day, (d = newAcc()));
-      add(d, e);
-      let s = sessions.get(sessionKey);
-      if (s === undefined) sessions.set(sessionKey, (s = { acc: newAcc(), sessionId: ccSession, projectPath }));
-      add(s.acc, e);
-      const conversationId = e.sessionId ?? info.sessionId;
-      let c = conversations.get(conversationId);
-      if (c === undefined) conversations.set(conversationId, (c = { acc: newAcc(), project: info.project ?? 'unknown', agents: new Map() }));
-      add(c.acc, e);
-      const agentId = info.agentId ?? e.agentId ?? (e.sidechain ? 'sidechain' : 'main');
-      let a = c.agents.get(agentId);
-      if (a === undefined) c.agents.set(agentId, (a = newAcc()));
-      add(a, e);
+      if (countStats) stats.usageEntries++;
     }
-    scan.recs = [];
   }
+  return group(ordered, (scan) => scan.recs, 'ccusage', ctx);
+}
 
-  const daily: DailyUsage[] = [...days.entries()]
-    .map(([date, acc]) => ({ date, ...totalsOf(acc), modelsUsed: acc.modelsUsed, modelBreakdowns: breakdowns(acc) }))
-    .filter((d) => inRange(d.date, since, until))
-    .sort((a, b) => Date.parse(a.date) - Date.parse(b.date));
-  const sessionRows: SessionUsage[] = [...sessions.values()]
-    .map(({ acc, sessionId, projectPath }) => ({
-      sessionId,
-      ...totalsOf(acc),
-      lastActivity: dayOf(acc.latest),
-      modelsUsed: acc.modelsUsed,
-      modelBreakdowns: breakdowns(acc),
-      projectPath,
-    }))
-    .filter((s) => inRange(s.lastActivity, since, until))
-    .sort((a, b) => Date.parse(b.lastActivity) - Date.parse(a.lastActivity));
-  const conversationRows: ConversationUsage[] = [...conversations.entries()]
-    .map(([sessionId, { acc, project, agents }]) => ({
-      sessionId,
-      project,
-      ...totalsOf(acc),
-      lastActivity: dayOf(acc.latest),
-      agents: [...agents.entries()].map(([agentId, a]) => ({ agentId, ...totalsOf(a), modelsUsed: a.modelsUsed })),
-    }))
-    .filter((c) => inRange(c.lastActivity, since, until))
-    .sort((a, b) => Date.parse(b.lastActivity) - Date.parse(a.lastActivity));
-  return { daily, sessions: sessionRows, totals: sumTotals(daily), conversations: conversationRows, stats };
+/** The data's view: one record per response (largest output), priced with 1-hour writes at 2x. */
+function dataView(scans: FileScan[], stats: ClaudeUsageReport['stats'], ctx: Context) {
+  const kept = new Map<string, Rec>();
+  for (const scan of scans) {
+    for (const e of scan.best) {
+      if (e.key === undefined) continue;
+      const prior = kept.get(e.key);
+      if (prior === undefined) {
+        kept.set(e.key, e);
+        continue;
+      }
+      stats.duplicates++;
+      if (mergeCopy(prior, e, ctx.dayOf) === 'replace') {
+        prior.dropped = true;
+        kept.set(e.key, e);
+      } else {
+        e.dropped = true;
+      }
+    }
+  }
+  for (const scan of scans) {
+    for (const e of scan.best) {
+      if (e.dropped) continue;
+      stats.usageEntries++;
+      e.cost = e.costUSD ?? (e.rawModel === undefined ? 0 : costWith1hCache({ input_tokens: e.input, output_tokens: e.output, cache_creation_input_tokens: e.cacheWrite, cache_read_input_tokens: e.cacheRead }, e.cacheWrite1h, e.rawModel, e.fast));
+    }
+  }
+  return group(scans, (scan) => scan.best, 'data', ctx);
+}
+
+/** Reads transcripts once and returns the usage report (see `ClaudeUsageOptions.mode`). */
+export function claudeUsage(options: ClaudeUsageOptions = {}): ClaudeUsageReport {
+  const mode = options.mode ?? 'data';
+  const startDay = WEEK_DAYS.indexOf(options.startOfWeek ?? 'sunday');
+  if (startDay === -1) throw new Error(`[fleetscope] [usage] startOfWeek is one of ${WEEK_DAYS.join(', ')}, got "${options.startOfWeek}"`);
+  const ctx: Context = {
+    since: dateFilter(options.since),
+    until: dateFilter(options.until),
+    dayOf: dayFormatter(options.timezone),
+    startDay,
+    now: options.now ?? Date.now(),
+  };
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const stats = { files: 0, lines: 0, usageEntries: 0, duplicates: 0, malformed: 0, oversized: 0, unreadable: 0 };
+  const refs = findTranscriptFiles(options.paths ?? defaultClaudePaths());
+  stats.files = refs.length;
+  const intern = interner();
+  const views = { ccusage: mode === 'ccusage' || options.compareWithCcusage === true, data: mode === 'data' };
+  const scans = refs.map((ref) => scanFile(ref, maxLineBytes, stats, ctx.dayOf, intern, views));
+  if (mode === 'ccusage') {
+    const view = ccusageView(scans, stats, ctx, true);
+    return { mode, ...view, stats };
+  }
+  const view = dataView(scans, stats, ctx);
+  const report: ClaudeUsageReport = { mode, ...view, stats };
+  if (views.ccusage) {
+    const { conversations: _, ...cc } = ccusageView(scans, stats, ctx, false);
+    report.ccusage = cc;
+  }
+  return report;
 }

@@ -26,24 +26,66 @@ function run(args: string[], env: Record<string, string> = {}) {
 
 describe('fleetscope usage', () => {
   it('--json equals ccusage daily and session (--offline --json) on the same files, system time zone', () => {
-    const ours = JSON.parse(run([cli, 'usage', '--json'], { CLAUDE_CONFIG_DIR: root }));
+    const ours = JSON.parse(run([cli, 'usage', '--json', '--ccusage'], { CLAUDE_CONFIG_DIR: root }));
+    const oursSessions = JSON.parse(run([cli, 'usage', 'session', '--json', '--ccusage'], { CLAUDE_CONFIG_DIR: root }));
+    const block = JSON.parse(run([cli, 'usage', '--json'], { CLAUDE_CONFIG_DIR: root })).ccusage;
     const daily = JSON.parse(run([CCUSAGE, 'daily', '--offline', '--json'], { CLAUDE_CONFIG_DIR: root }));
     const session = JSON.parse(run([CCUSAGE, 'session', '--offline', '--json'], { CLAUDE_CONFIG_DIR: root }));
     expect(daily.daily.length).toBeGreaterThan(1);
     expect(centsOnly(ours.daily)).toEqual(centsOnly(daily.daily));
     expect(centsOnly(ours.totals)).toEqual(centsOnly(daily.totals));
-    expect(centsOnly(ours.sessions)).toEqual(centsOnly(session.sessions));
+    expect(centsOnly(block.daily)).toEqual(centsOnly(daily.daily));
+    expect(centsOnly(oursSessions.sessions)).toEqual(centsOnly(session.sessions));
   });
 
   it('takes paths as arguments and --since/--until like ccusage', () => {
-    const ours = JSON.parse(run([cli, 'usage', root, '--json', '--since', '20250302', '--until', '20250303']));
+    const ours = JSON.parse(run([cli, 'usage', root, '--json', '--ccusage', '--since', '20250302', '--until', '20250303']));
     const daily = JSON.parse(run([CCUSAGE, 'daily', '--offline', '--json', '--since', '20250302', '--until', '20250303'], { CLAUDE_CONFIG_DIR: root }));
     expect(centsOnly(ours.daily)).toEqual(centsOnly(daily.daily));
   });
 
-  it('prints a text table with the subagent on its own row', () => {
-    const text = run([cli, 'usage', root]);
-    expect(text).toContain('Claude Code usage by day');
-    expect(text).toMatch(/subagent a1b2c3d\s+320\s+520\s+5,000\s+5,000\s+10,840/);
+  it('prints a session table with the subagent on its own row, joined to the Task call that started it', () => {
+    const text = run([cli, 'usage', 'session', root]);
+    expect(text).toContain('Claude Code usage by session');
+    expect(text).toMatch(/Explore subagent a1b2c3d: Find the flaky test\s+320\s+520\s+5,000\s+5,000\s+10,840/);
+  });
+});
+
+describe('fleetscope usage arguments and reports', () => {
+  function raw(args: string[]) {
+    return spawnSync(process.execPath, [cli, 'usage', ...args], { encoding: 'utf8', env: { ...process.env, TZ, NO_COLOR: '1', CLAUDE_CONFIG_DIR: root } });
+  }
+
+  it('--help prints the reports and options and exits 0; an unknown flag or a bad value exits 1', () => {
+    const help = raw(['--help']);
+    expect(help.status).toBe(0);
+    for (const word of ['daily', 'weekly', 'monthly', 'session', 'blocks', '--breakdown', '--order', '--compact', '--ccusage']) expect(help.stdout).toContain(word);
+    const unknown = raw(['--frobnicate']);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("Unknown option '--frobnicate'");
+    expect(raw(['daily', '--order', 'sideways']).status).toBe(1);
+    expect(raw(['daily', '--since', 'yesterday']).status).toBe(1);
+    expect(raw(['weekly', '--start-of-week', 'someday']).status).toBe(1);
+  });
+
+  it('weekly --json carries the ccusage block; --ccusage gives ccusage 18 weekly figures', () => {
+    const ours = JSON.parse(raw(['weekly', '--json']).stdout);
+    const cc = JSON.parse(raw(['weekly', '--json', '--ccusage']).stdout);
+    const theirs = JSON.parse(run([CCUSAGE, 'weekly', '--offline', '--json'], { CLAUDE_CONFIG_DIR: root }));
+    expect(Object.keys(ours).sort()).toEqual(['ccusage', 'totals', 'weekly']);
+    expect(centsOnly(cc.weekly)).toEqual(centsOnly(theirs.weekly));
+    expect(centsOnly(ours.ccusage.weekly)).toEqual(centsOnly(theirs.weekly));
+  });
+
+  it('--breakdown adds a row per model, --compact keeps input, output and cost, --order desc reverses', () => {
+    const daily = JSON.parse(raw(['daily', '--json']).stdout).daily as Array<{ date: string; modelBreakdowns: unknown[] }>;
+    const text = raw(['daily', '--breakdown']).stdout;
+    const modelRows = text.split('\n').filter((l) => l.startsWith('  └ ')).length;
+    expect(modelRows).toBe(daily.reduce((n, d) => n + d.modelBreakdowns.length, 0));
+    const compact = raw(['daily', '--compact']).stdout;
+    expect(compact).not.toContain('Cache read');
+    expect(compact).toContain('Cost (USD)');
+    const desc = JSON.parse(raw(['daily', '--json', '--order', 'desc']).stdout).daily as Array<{ date: string }>;
+    expect(desc.map((d) => d.date)).toEqual(daily.map((d) => d.date).reverse());
   });
 });

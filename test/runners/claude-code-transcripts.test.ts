@@ -161,6 +161,32 @@ describe('claudeCodeTranscriptsRunner', () => {
     runner.stop();
   });
 
+  it('reads a complete last line without a newline once the file stayed the same size for a poll, never a torn one', () => {
+    const file = join(root, 'projects', '-p', `${S.sessionId}.jsonl`);
+    const call = (id: string, out: number) =>
+      assistant(S, '2025-05-01T10:00:02.000Z', { model: 'claude-sonnet-4-5-20250929', messageId: id, requestId: `req_${id}`, usage: { input_tokens: 1, output_tokens: out }, content: [] });
+    writeLines(file, [userPrompt(S, '2025-05-01T10:00:00.000Z', 'hi')]);
+    appendFileSync(file, call('msg_A', 5)); // complete, no newline
+    const runner = claudeCodeTranscriptsRunner({ paths: [root], pollIntervalMs: 60_000 });
+    const ctx = sink();
+    runner.start(ctx);
+    runner.poll();
+    expect(of(ctx.events, 'llm.call')).toHaveLength(0); // may still be being written
+    runner.poll();
+    expect(of(ctx.events, 'llm.call').map((c) => c.payload.outputTokens)).toEqual([5]); // quiet for a poll
+    // The newline arrives later, then a torn line that stays torn: nothing counted twice, nothing torn read.
+    appendFileSync(file, `\n${call('msg_B', 7).slice(0, 40)}`);
+    runner.poll();
+    runner.poll();
+    runner.poll();
+    expect(of(ctx.events, 'llm.call').map((c) => c.payload.outputTokens)).toEqual([5]);
+    appendFileSync(file, `${call('msg_B', 7).slice(40)}\n`);
+    runner.poll();
+    expect(of(ctx.events, 'llm.call').map((c) => c.payload.outputTokens)).toEqual([5, 7]);
+    expect(runner.health().details).toMatchObject({ malformed: 0 });
+    runner.stop();
+  });
+
   it('skips and counts bad lines: truncated JSON, binary garbage, unknown types, a line over the cap', () => {
     const file = join(root, 'projects', '-p', `${S.sessionId}.jsonl`);
     const good = assistant(S, '2025-05-01T10:00:02.000Z', { model: 'claude-haiku-4-5', messageId: 'm', requestId: 'r', usage: { input_tokens: 1, output_tokens: 2 } });
@@ -191,5 +217,72 @@ describe('claudeCodeTranscriptsRunner', () => {
     runner.poll();
     runner.stop();
     expect(of(ctx.events, 'llm.call').map((c) => c.payload.responseId)).toEqual(['new']);
+  });
+});
+
+describe('claudeCodeTranscriptsRunner on the real transcripts (../shared/real-cc)', () => {
+  const REAL = join(process.cwd(), '../shared/real-cc/transcripts');
+
+  it('reads main transcripts before subagent files, knows every entry type, names compaction agents, closes every subagent scope', async () => {
+    const { readdirSync, statSync, readFileSync } = await import('node:fs');
+    const files: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const full = join(dir, name);
+        if (statSync(full).isDirectory()) walk(full);
+        else if (name.endsWith('.jsonl')) files.push(full);
+      }
+    };
+    walk(join(REAL, 'projects'));
+    // Independently: the times of the user/assistant lines of each session's main transcript(s), and
+    // the roots of 1.0.x sidechains (sidechain lines with no agentId and parentUuid null).
+    const mainTimes = new Map<string, Set<number>>();
+    let sidechainRoots = 0;
+    for (const file of files) {
+      if (/[\\/](agent-[^\\/]*|subagents[\\/].*)\.jsonl$/.test(file)) continue;
+      for (const text of readFileSync(file, 'utf8').split('\n')) {
+        if (text.trim() === '') continue;
+        const line = JSON.parse(text) as { type?: string; sessionId?: string; timestamp?: string; isSidechain?: boolean; agentId?: string; parentUuid?: string | null };
+        if ((line.type !== 'user' && line.type !== 'assistant') || line.sessionId === undefined || line.timestamp === undefined) continue;
+        if (line.isSidechain === true && line.agentId === undefined && line.parentUuid === null) sidechainRoots++;
+        const times = mainTimes.get(line.sessionId) ?? new Set<number>();
+        times.add(Date.parse(line.timestamp));
+        mainTimes.set(line.sessionId, times);
+      }
+    }
+    const runner = claudeCodeTranscriptsRunner({ paths: [REAL], pollIntervalMs: 60_000 });
+    const ctx = sink();
+    runner.start(ctx);
+    for (let i = 0; i < 10; i++) runner.poll();
+    const details = runner.health().details as Record<string, number>;
+    runner.stop();
+    expect(details.unknownType).toBe(0);
+    // A session with a main transcript starts at one of its lines, never at a subagent's line read
+    // first (before this fix 11 sessions did, and 1,066 events preceded their session's start).
+    let startedAtMain = 0;
+    for (const start of of(ctx.events, 'session.start')) if (mainTimes.get(start.sessionId ?? "")?.has(start.timestamp ?? 0) === true) startedAtMain++;
+    const withMain = of(ctx.events, 'session.start').filter((s) => mainTimes.has(s.sessionId ?? "")).length;
+    expect(withMain).toBeGreaterThan(40);
+    expect(startedAtMain).toBe(withMain);
+    const compactionFiles = files.filter((f) => /agent-acompact-[^\\/]*\.jsonl$/.test(f)).length;
+    expect(compactionFiles).toBe(5);
+    const compaction = of(ctx.events, 'agent.start').filter((e) => e.payload.name === 'compaction');
+    expect(compaction).toHaveLength(compactionFiles);
+    // Every subagent scope is closed exactly once: by its Task result, or when its session ends
+    // (before, 52 of 93 never ended and raised false "stuck agent" alarms).
+    const ends = new Map<string, number>();
+    for (const e of of(ctx.events, 'agent.end')) ends.set(e.spanId!, (ends.get(e.spanId!) ?? 0) + 1);
+    const starts = of(ctx.events, 'agent.start');
+    expect(starts.length).toBeGreaterThan(90);
+    for (const a of starts) expect(ends.get(a.spanId!), a.agentId).toBe(1);
+    expect(ends.size).toBe(starts.length);
+    // 1.0.x sidechains: one agent per chain, not one "sidechain" agent per session.
+    expect(sidechainRoots).toBeGreaterThan(1);
+    expect(starts.filter((a) => a.agentId!.startsWith('sidechain-'))).toHaveLength(sidechainRoots);
+    expect(starts.filter((a) => a.agentId === 'sidechain')).toHaveLength(0);
+    // 2.0.x cache-warming sidechains (first prompt "Warmup") are named for what they are.
+    const warmupFiles = files.filter((f) => /[\\/]agent-[^\\/]*\.jsonl$/.test(f) && (readFileSync(f, 'utf8').split('\n')[0] ?? '').includes('"content":"Warmup"')).length;
+    expect(warmupFiles).toBe(28);
+    expect(starts.filter((a) => a.payload.name === 'warmup')).toHaveLength(warmupFiles);
   });
 });

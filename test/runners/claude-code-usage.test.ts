@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ describe('claudeUsage', () => {
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'fleetscope-usage-'));
     writeUsageFixture(root);
-    report = claudeUsage({ paths: [root], timezone: TZ });
+    report = claudeUsage({ paths: [root], timezone: TZ, mode: 'ccusage' });
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -74,5 +74,66 @@ describe('claudeUsage', () => {
     const totals = reference.totals as { totalCost: number; totalTokens: number };
     expect(report.totals.totalTokens).toBe(totals.totalTokens);
     expect(Math.round(report.totals.totalCost * 100)).toBe(Math.round(totals.totalCost * 100));
+  });
+});
+
+describe('claudeUsage, right per the data (hand-made fixture, figures by hand)', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'fleetscope-usage-data-'));
+    const dir = join(root, 'projects', '-home-dev-app');
+    mkdirSync(join(dir, 's1', 'subagents', 'nested'), { recursive: true });
+    const usage = (output: number) => ({
+      input_tokens: 4,
+      output_tokens: output,
+      cache_creation_input_tokens: 1000,
+      cache_read_input_tokens: 20_000,
+      cache_creation: { ephemeral_5m_input_tokens: 600, ephemeral_1h_input_tokens: 400 },
+    });
+    const line = (t: string, output: number, text: string) =>
+      JSON.stringify({ type: 'assistant', timestamp: t, sessionId: 's1', requestId: 'req_1', message: { id: 'msg_1', model: 'claude-sonnet-4-5-20250929', content: [{ type: 'text', text }], usage: usage(output) } });
+    // Two streamed copies of one response: output 7, then 250.
+    writeFileSync(join(dir, 's1.jsonl'), `${line('2025-05-01T10:00:00.000Z', 7, 'a')}\n${line('2025-05-01T10:00:01.000Z', 250, 'b')}\n`);
+    // A subagent file two levels under subagents/: one response, no 1-hour writes.
+    writeFileSync(
+      join(dir, 's1', 'subagents', 'nested', 'agent-x1.jsonl'),
+      `${JSON.stringify({ type: 'assistant', timestamp: '2025-05-01T10:05:00.000Z', sessionId: 's1', isSidechain: true, agentId: 'x1', requestId: 'req_2', message: { id: 'msg_2', model: 'claude-sonnet-4-5-20250929', content: [], usage: { input_tokens: 10, output_tokens: 100 } } })}\n`,
+    );
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('counts the largest copy and bills 1-hour writes at 2x input; --ccusage counts the first copy at 1.25x', () => {
+    const data = claudeUsage({ paths: [root], timezone: 'UTC' });
+    const cc = claudeUsage({ paths: [root], timezone: 'UTC', mode: 'ccusage' });
+    // sonnet 4.5: $3/M in, $15/M out, $3.75/M 5-minute write, $6/M 1-hour write, $0.30/M read.
+    const main = 4 * 3e-6 + 250 * 15e-6 + 600 * 3.75e-6 + 400 * 6e-6 + 20_000 * 0.3e-6;
+    const sub = 10 * 3e-6 + 100 * 15e-6;
+    expect(data.totals.outputTokens).toBe(250 + 100);
+    expect(data.totals.totalCost).toBeCloseTo(main + sub, 12);
+    expect(cc.totals.outputTokens).toBe(7 + 100);
+    expect(cc.totals.totalCost).toBeCloseTo(4 * 3e-6 + 7 * 15e-6 + 1000 * 3.75e-6 + 20_000 * 0.3e-6 + sub, 12);
+    const agents = Object.fromEntries(data.conversations[0]!.agents.map((a) => [a.agentId, a]));
+    expect(agents.x1!.outputTokens).toBe(100);
+    expect(agents.x1!.kind).toBe('subagent');
+    expect(agents.main!.outputTokens).toBe(250);
+  });
+
+  it('groups by week (sunday or monday start), month and 5-hour block', () => {
+    const r = claudeUsage({ paths: [root], timezone: 'UTC', startOfWeek: 'monday', now: Date.parse('2025-05-01T11:00:00.000Z') });
+    // 2025-05-01 is a Thursday: the week starts Monday 2025-04-28 (Sunday 2025-04-27 by default).
+    expect(r.weekly.map((w) => w.week)).toEqual(['2025-04-28']);
+    expect(claudeUsage({ paths: [root], timezone: 'UTC' }).weekly.map((w) => w.week)).toEqual(['2025-04-27']);
+    expect(r.monthly.map((m) => m.month)).toEqual(['2025-05']);
+    expect(r.blocks).toHaveLength(1);
+    const block = r.blocks[0]!;
+    expect(block.startTime).toBe('2025-05-01T10:00:00.000Z');
+    expect(block.endTime).toBe('2025-05-01T15:00:00.000Z');
+    expect(block.isActive).toBe(true);
+    // Burn rate over the first (10:00:01, the largest copy's time) to the last entry (10:05:00).
+    const minutes = (5 * 60 - 1) / 60;
+    expect(block.burnRate!.tokensPerMinute).toBeCloseTo(block.totalTokens / minutes, 9);
+    // 4 hours left at that rate.
+    expect(block.projection!.remainingMinutes).toBe(240);
+    expect(block.projection!.totalTokens).toBe(Math.round(block.totalTokens + (block.totalTokens / minutes) * 240));
   });
 });
