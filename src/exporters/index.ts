@@ -20,3 +20,4 @@ export type { OtelSpan } from './otel-spans.js';
 export { webhookExporter, webhookBody, slackEscape, type WebhookExporterOptions, type WebhookFormat } from './webhook.js';
 export { jsonlExporter, type JsonlExporterOptions } from './jsonl.js';
 export { consoleExporter, formatPretty, type ConsoleExporterOptions } from './console.js';
+export { redisStreamExporter, REDIS_STREAM_EVENTS_FIELD, type RedisStreamExporterOptions, type RedisStreamsClient } from './redis-streams.js';

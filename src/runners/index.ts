@@ -56,3 +56,4 @@ export {
   type GuardrailMatch,
   type GuardrailAction,
 } from './guardrails.js';
+export { redisStreamRunner, type RedisStreamRunnerOptions, type RedisStreamsReaderClient } from './redis-streams.js';

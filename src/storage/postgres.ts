@@ -10,7 +10,7 @@
  * See docs/fleet.md for the schema and SQL examples.
  */
 import type { EventQuery, FleetEvent, QueryPage, Storage, StorageStats } from '../core/index.js';
-import { DEFAULT_QUERY_LIMIT, errorMessage, MAX_QUERY_LIMIT } from '../core/index.js';
+import { DEFAULT_QUERY_LIMIT, errorMessage, importOptionalPeer, MAX_QUERY_LIMIT } from '../core/index.js';
 import { jsonForPostgres, partitionBounds, type PartitionPeriod } from './postgres-sql.js';
 
 /** The parts of a `pg.Pool` this storage uses (structural, so `pg` is not needed at compile time). */
@@ -142,13 +142,9 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
   let tail: Promise<unknown> = Promise.resolve();
 
   async function createPool(): Promise<PostgresPool> {
-    let pg: { Pool?: new (config: Record<string, unknown>) => PostgresPool; default?: { Pool: new (config: Record<string, unknown>) => PostgresPool } };
-    try {
-      pg = (await import('pg')) as typeof pg;
-    } catch (error) {
-      throw prefixed('pg could not be loaded; install it with `npm install pg` (an optional peer dependency)', error);
-    }
-    const Pool = pg.Pool ?? pg.default?.Pool;
+    type PoolClass = new (config: Record<string, unknown>) => PostgresPool;
+    const pg = await importOptionalPeer<{ Pool?: PoolClass }>(() => import('pg'), 'pg', 'postgres');
+    const Pool = pg.Pool;
     if (Pool === undefined) throw prefixed('the pg module has no Pool');
     const created = new Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 4, connectionTimeoutMillis: 5_000 });
     // An idle client losing its connection (server restart) must not crash the host.
