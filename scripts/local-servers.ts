@@ -89,6 +89,10 @@ export async function startPostgres(): Promise<RunningPostgres> {
 export interface RunningRedis {
   url: string;
   port: number;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, as in a network partition. */
+  pause(): void;
+  /** Thaws a paused server (SIGCONT). */
+  resume(): void;
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
@@ -132,9 +136,12 @@ export async function startRedis(): Promise<RunningRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     start,
     stop,
     async destroy() {
+      child?.kill('SIGCONT');
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },

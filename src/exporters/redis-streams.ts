@@ -113,6 +113,9 @@ export function redisStreamExporter(options: RedisStreamExporterOptions = {}): E
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: 2000,
+      // A partition (a server that stops answering) fails the write after 5 s; it is tried again, and a
+      // write that did land meanwhile is a duplicate the consumer side removes.
+      commandTimeout: 5000,
       retryStrategy: (times: number) => Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(times, 10)),
     });
     created.on('error', (error) => (lastError = errorMessage(error)));
