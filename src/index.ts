@@ -91,3 +91,4 @@ export function createObserver(options: CreateObserverOptions = {}): Observer {
     storage: storage === false ? undefined : storage ?? memoryStorage(),
   });
 }
+export { replayStorage, type ReplayStorageOptions } from './replay.js';

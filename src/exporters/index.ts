@@ -21,3 +21,4 @@ export { webhookExporter, webhookBody, slackEscape, type WebhookExporterOptions,
 export { jsonlExporter, type JsonlExporterOptions } from './jsonl.js';
 export { consoleExporter, formatPretty, type ConsoleExporterOptions } from './console.js';
 export { alertmanagerExporter, toPostableAlert, type AlertmanagerExporterOptions, type PostableAlert } from './alertmanager.js';
+export { redisStreamExporter, REDIS_STREAM_EVENTS_FIELD, type RedisStreamExporterOptions, type RedisStreamsClient } from './redis-streams.js';

@@ -66,3 +66,4 @@ export {
   type GuardrailMatch,
   type GuardrailAction,
 } from './guardrails.js';
+export { redisStreamRunner, type RedisStreamRunnerOptions, type RedisStreamsReaderClient } from './redis-streams.js';

@@ -6,3 +6,4 @@ export { tieredStorage, type TieredStorageOptions } from './tiered.js';
 export { auditLog, AUDIT_EVENT_TYPES, type AuditLog, type AuditLogOptions } from './audit-log.js';
 export { verifyAuditLog, readAuditRecords, type AuditVerifyReport, type AuditBreak, type AuditBreakKind, type VerifyOptions } from './audit-verify.js';
 export type { AuditRecord, AuditRecordKind, AuditHead } from './audit-format.js';
+export { postgresStorage, type PostgresStorageOptions, type PostgresPool } from './postgres.js';

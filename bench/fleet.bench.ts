@@ -1,0 +1,173 @@
+/**
+ * Fleet benchmarks (issue 15), against real servers started here (scripts/local-servers.ts):
+ * 1. PostgreSQL append rate (batches of 1,000 events, one appender and two at once) next to the file
+ *    log's, same events, same run, alternating;
+ * 2. a query by session over a large PostgreSQL store (FLEETSCOPE_BENCH_PG_EVENTS, default 10,000,000
+ *    rows, generated server-side with generate_series: a few minutes), first page asc and desc;
+ * 3. Redis Streams end to end: a host observer → redisStreamExporter → Redis → redisStreamRunner →
+ *    a central observer with the default analyzers, events per second until the analyzers have all;
+ * 4. latency from a host's emit to the central analyzers at a paced 10,000 events/s (p50 / p99).
+ *
+ * `npm run bench -- fleet`. FLEETSCOPE_BENCH_ROUNDS (default 3) sets the alternations of part 1.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { createObserver, defineAnalyzer, type FleetEvent } from '../src/index.js';
+import { redisStreamExporter } from '../src/exporters/redis-streams.js';
+import { redisStreamRunner } from '../src/runners/redis-streams.js';
+import { fileLogStorage } from '../src/storage/file-log.js';
+import { postgresStorage } from '../src/storage/postgres.js';
+import { startPostgres, startRedis } from '../scripts/local-servers.js';
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
+const ROUNDS = Number(process.env.FLEETSCOPE_BENCH_ROUNDS ?? 3);
+const BIG = Number(process.env.FLEETSCOPE_BENCH_PG_EVENTS ?? 10_000_000);
+const T0 = Date.UTC(2026, 0, 1);
+const TOOLS = ['Bash', 'Read', 'Edit', 'Grep', 'WebFetch'];
+
+function makeEvent(i: number, tag: string): FleetEvent {
+  return {
+    id: `${tag}-${i.toString(36)}`,
+    timestamp: T0 + i,
+    severity: 'info',
+    source: 'bench',
+    sessionId: `s-${i % 1000}`,
+    agentId: `agent-${i % 8}`,
+    workflowId: 'wf-1',
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: (0x1000000000000000n + BigInt(i)).toString(16),
+    parentSpanId: '00f067aa0ba902b7',
+    type: 'tool.end',
+    payload: { toolName: TOOLS[i % 5]!, toolCallId: `toolu_${i.toString(36)}`, status: 'success', durationMs: 10 + (i % 90), output: 'ok' },
+  } as FleetEvent;
+}
+
+const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+const root = mkdtempSync(join(tmpdir(), 'fleetscope-bench-fleet-'));
+const cleanup = async () => {
+  await redis.destroy();
+  postgres.destroy();
+  rmSync(root, { recursive: true, force: true });
+};
+
+try {
+  // ── 1. Append rate ─────────────────────────────────────────────────────────────────────
+  const total = 200_000;
+  const batch = 1000;
+  const appendAll = async (append: (events: FleetEvent[], writer: number) => Promise<void>, tag: string, writers = 1): Promise<number> => {
+    const events = Array.from({ length: total }, (_, i) => makeEvent(i, tag));
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: writers }, async (_, w) => {
+        for (let i = w * batch; i < total; i += batch * writers) await append(events.slice(i, i + batch), w);
+      }),
+    );
+    return total / ((performance.now() - started) / 1000);
+  };
+  const rates = { file: [] as number[], pg: [] as number[], pg2: [] as number[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const file = fileLogStorage({ dir: join(root, `log-${round}`) });
+    rates.file.push(await appendAll((b) => file.append(b), `f${round}`));
+    await file.close();
+    const one = postgresStorage({ connectionString: postgres.url, table: `append_${round}` });
+    rates.pg.push(await appendAll((b) => one.append(b), `p${round}`));
+    await one.close();
+    const hosts = [0, 1].map(() => postgresStorage({ connectionString: postgres.url, table: `append2_${round}` }));
+    rates.pg2.push(await appendAll((b, w) => hosts[w]!.append(b), `q${round}`, 2));
+    await Promise.all(hosts.map((h) => h.close()));
+  }
+  console.log(`### Append, ${fmt(total)} tool.end events in batches of ${fmt(batch)} (median of ${ROUNDS} alternating rounds)\n`);
+  console.log('| storage | events/s | vs file log |');
+  console.log('|---|---:|---:|');
+  const fileRate = median(rates.file);
+  console.log(`| file log (reference) | ${fmt(fileRate)} | 1.00× |`);
+  console.log(`| PostgreSQL, 1 appender | ${fmt(median(rates.pg))} | ${(median(rates.pg) / fileRate).toFixed(2)}× |`);
+  console.log(`| PostgreSQL, 2 appenders at once | ${fmt(median(rates.pg2))} | ${(median(rates.pg2) / fileRate).toFixed(2)}× |\n`);
+
+  // ── 2. Query by session over a big store ─────────────────────────────────────────────────
+  const client = new pg.Client({ connectionString: postgres.url });
+  await client.connect();
+  const big = postgresStorage({ connectionString: postgres.url, table: 'big', partitionBy: 'month' });
+  await big.append([makeEvent(0, 'seed')]); // creates the table and its first partition
+  let started = performance.now();
+  // Rows generated by the server itself, in 1M-row statements; 1,000 sessions, 8 agents, one month.
+  for (let from = 1; from < BIG; from += 1_000_000) {
+    const to = Math.min(BIG - 1, from + 999_999);
+    await client.query(`
+      INSERT INTO big (id, ts, type, severity, source, session_id, agent_id, workflow_id, payload)
+      SELECT 'g-' || i, ${T0} + (i % 2000000000), 'tool.end', 'info', 'bench', 's-' || (i % 1000), 'agent-' || (i % 8), 'wf-1',
+             jsonb_build_object('toolName', 'Bash', 'status', 'success', 'durationMs', 10 + i % 90)
+        FROM generate_series(${from}, ${to}) AS i`);
+  }
+  await client.query('ANALYZE big');
+  const fillSeconds = (performance.now() - started) / 1000;
+  const rows = Number((await client.query('SELECT count(*) AS n FROM big')).rows[0].n);
+  const times = { asc: [] as number[], desc: [] as number[] };
+  for (let q = 0; q < 30; q++) {
+    for (const order of ['asc', 'desc'] as const) {
+      started = performance.now();
+      const page = await big.query({ sessionId: `s-${(q * 37) % 1000}`, limit: 100, order });
+      times[order].push(performance.now() - started);
+      if (page.events.length !== 100) throw new Error(`expected a full page, got ${page.events.length}`);
+    }
+  }
+  await big.close();
+  await client.end();
+  console.log(`### Query by session over ${fmt(rows)} PostgreSQL rows (filled in ${fmt(fillSeconds, 1)} s), first page of 100, 30 sessions\n`);
+  console.log(`| order | median | p95 |\n|---|---:|---:|`);
+  for (const order of ['asc', 'desc'] as const) console.log(`| ${order} | ${fmt(median(times[order]), 2)} ms | ${fmt(quantile(times[order], 0.95), 2)} ms |`);
+  console.log('');
+
+  // ── 3. Redis Streams end to end ─────────────────────────────────────────────────────────
+  const n = 200_000;
+  const stream = 'bench-throughput';
+  const central = createObserver({ runners: [redisStreamRunner({ url: redis.url, stream, consumer: 'bench', count: 200 })], storage: false });
+  const host = createObserver({ storage: false, analyzers: [], exporters: [redisStreamExporter({ url: redis.url, stream, maxQueueSize: n })] });
+  started = performance.now();
+  for (let i = 0; i < n; i++) {
+    host.emit({ type: 'llm.call', sessionId: `s-${i % 100}`, agentId: `agent-${i % 8}`, payload: { model: 'claude-sonnet-4-5', status: 'success', inputTokens: 100, outputTokens: 10, latencyMs: 5 } });
+    if (i % 5000 === 4999) await new Promise((resolve) => setImmediate(resolve));
+  }
+  await host.close();
+  const runnerOf = () => central.stats().runners['redis-streams']?.details as Record<string, number> | undefined;
+  while ((runnerOf()?.emitted ?? 0) < n) await new Promise((resolve) => setTimeout(resolve, 5));
+  await central.flush();
+  const seconds = (performance.now() - started) / 1000;
+  const calls = (central.snapshot().cost as { calls: number }).calls;
+  await central.close();
+  console.log(`### Redis Streams end to end: ${fmt(n)} events, host emit → Redis → consumer group → default analyzers\n`);
+  console.log(`${fmt(n / seconds)} events/s (${fmt(seconds, 2)} s; the cost analyzer counted ${fmt(calls)} calls)\n`);
+
+  // ── 4. Latency at 10,000 events/s ────────────────────────────────────────────────────────
+  const latencies: number[] = [];
+  const latency = defineAnalyzer({
+    name: 'latency',
+    onEvent: (event) => {
+      if (event.type === 'llm.call') latencies.push(Date.now() - event.timestamp);
+    },
+    snapshot: () => latencies.length,
+  });
+  const paced = 'bench-latency';
+  const receiver = createObserver({ runners: [redisStreamRunner({ url: redis.url, stream: paced, consumer: 'latency', startId: '$', blockMs: 100 })], analyzers: [latency], storage: false });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const sender = createObserver({ storage: false, analyzers: [], exporters: [redisStreamExporter({ url: redis.url, stream: paced })] });
+  const seconds4 = 5;
+  for (let tick = 0; tick < seconds4 * 100; tick++) {
+    const due = performance.now() + 10;
+    for (let i = 0; i < 100; i++) sender.emit({ type: 'llm.call', payload: { model: 'm', status: 'success', inputTokens: 1, outputTokens: 1 } });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
+  }
+  await sender.close();
+  const deadline = Date.now() + 10_000;
+  while (latencies.length < seconds4 * 10_000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  await receiver.close();
+  console.log(`### Latency, emit on a host → central analyzer, paced at 10,000 events/s for ${seconds4} s (${fmt(latencies.length)} events)\n`);
+  console.log(`p50 ${fmt(quantile(latencies, 0.5))} ms, p99 ${fmt(quantile(latencies, 0.99))} ms, max ${fmt(Math.max(...latencies))} ms\n`);
+} finally {
+  await cleanup();
+}

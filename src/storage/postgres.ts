@@ -1,0 +1,350 @@
+/**
+ * PostgreSQL storage on `pg` (an optional peer dependency, imported on first use): one events table
+ * partitioned by day or month on the event time, the envelope in columns, payload and attributes
+ * as JSONB, btree indexes on session, agent, workflow and type (each with the append sequence, for
+ * cursor pagination) and a BRIN index on time. Retention drops whole partitions.
+ *
+ * Several hosts may append to one table at once: each batch is one `INSERT ... SELECT FROM
+ * json_to_recordset($1)` statement, and a unique index on (id, timestamp) with `ON CONFLICT DO
+ * NOTHING` makes a redelivered event (at-least-once transports, a retried batch) count once.
+ * See docs/fleet.md for the schema and SQL examples.
+ */
+import type { EventQuery, FleetEvent, QueryPage, Storage, StorageStats } from '../core/index.js';
+import { DEFAULT_QUERY_LIMIT, errorMessage, importOptionalPeer, MAX_QUERY_LIMIT } from '../core/index.js';
+import { jsonForPostgres, partitionBounds, type PartitionPeriod } from './postgres-sql.js';
+
+/** The parts of a `pg.Pool` this storage uses (structural, so `pg` is not needed at compile time). */
+export interface PostgresPool {
+  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+  end(): Promise<void>;
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+export interface PostgresStorageOptions {
+  /** `postgres://user:password@host:port/database`. Required unless `pool` is given. */
+  connectionString?: string;
+  /** A pool of your own (e.g. `new pg.Pool(...)`); the storage does not end it on `close()`. */
+  pool?: PostgresPool;
+  /** Table name (letters, digits, `_`; at most 40 characters). Default `fleetscope_events`. */
+  table?: string;
+  /** Partition size on the event time: `day` (default), `month`, or `none` (one plain table). */
+  partitionBy?: PartitionPeriod | 'none';
+  /** Drop partitions whose events are all older than this many ms (checked at most once a minute). Default: keep all. */
+  retentionMs?: number;
+  /** Connections of the pool the storage creates. Default 4. */
+  maxConnections?: number;
+  /** Name in stats. Default `postgres`. */
+  name?: string;
+  /** Clock for retention (ms since epoch). Default `Date.now`. */
+  now?: () => number;
+}
+
+interface Row {
+  seq: string;
+  id: string;
+  ts: string;
+  type: string;
+  severity: string;
+  source: string;
+  session_id: string;
+  agent_id: string;
+  workflow_id: string | null;
+  trace_id: string | null;
+  span_id: string | null;
+  parent_span_id: string | null;
+  payload: Record<string, unknown>;
+  attributes: Record<string, unknown> | null;
+  extra: Record<string, unknown> | null;
+}
+
+const RETENTION_CHECK_MS = 60_000;
+/** Envelope fields kept in their own columns; anything else of the envelope goes to `extra`. */
+const COLUMN_FIELDS = new Set([
+  'id', 'timestamp', 'type', 'severity', 'source', 'sessionId', 'agentId', 'workflowId', 'traceId', 'spanId', 'parentSpanId', 'payload', 'attributes',
+]);
+
+function prefixed(message: string, cause?: unknown): Error {
+  return new Error(`[fleetscope] [postgres] ${message}`, cause === undefined ? undefined : { cause });
+}
+
+function rowOf(event: FleetEvent): Record<string, unknown> {
+  let extra: Record<string, unknown> | undefined;
+  for (const key of Object.keys(event)) {
+    if (COLUMN_FIELDS.has(key)) continue;
+    (extra ??= {})[key] = (event as unknown as Record<string, unknown>)[key];
+  }
+  return {
+    id: event.id,
+    ts: event.timestamp,
+    type: event.type,
+    severity: event.severity,
+    source: event.source,
+    session_id: event.sessionId,
+    agent_id: event.agentId,
+    workflow_id: event.workflowId ?? null,
+    trace_id: event.traceId ?? null,
+    span_id: event.spanId ?? null,
+    parent_span_id: event.parentSpanId ?? null,
+    payload: event.payload ?? {},
+    attributes: event.attributes ?? null,
+    extra: extra ?? null,
+  };
+}
+
+function eventOf(row: Row): FleetEvent {
+  const event: Record<string, unknown> = {
+    id: row.id,
+    type: row.type,
+    timestamp: Number(row.ts),
+    severity: row.severity,
+    source: row.source,
+    sessionId: row.session_id,
+    agentId: row.agent_id,
+  };
+  if (row.workflow_id !== null) event.workflowId = row.workflow_id;
+  if (row.trace_id !== null) event.traceId = row.trace_id;
+  if (row.span_id !== null) event.spanId = row.span_id;
+  if (row.parent_span_id !== null) event.parentSpanId = row.parent_span_id;
+  if (row.extra !== null) Object.assign(event, row.extra);
+  event.payload = row.payload;
+  if (row.attributes !== null) event.attributes = row.attributes;
+  return event as unknown as FleetEvent;
+}
+
+/** Creates a PostgreSQL `Storage`. The table and its indexes are created on the first append or query. */
+export function postgresStorage(options: PostgresStorageOptions): Storage {
+  if (options === null || typeof options !== 'object') throw prefixed('options are required');
+  if (options.pool === undefined && (typeof options.connectionString !== 'string' || options.connectionString === '')) {
+    throw prefixed('options.connectionString (postgres://...) or options.pool is required');
+  }
+  const table = options.table ?? 'fleetscope_events';
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,39}$/.test(table)) throw prefixed(`table name ${JSON.stringify(table)} is not a plain identifier of at most 40 characters`);
+  const partitionBy = options.partitionBy ?? 'day';
+  if (!['day', 'month', 'none'].includes(partitionBy)) throw prefixed(`unknown partitionBy ${String(partitionBy)}`);
+  const retentionMs = options.retentionMs;
+  if (retentionMs !== undefined && !(Number.isFinite(retentionMs) && retentionMs > 0)) throw prefixed('retentionMs must be a positive number');
+  const name = options.name ?? 'postgres';
+  const now = options.now ?? Date.now;
+
+  let pool: PostgresPool | undefined = options.pool;
+  const ownsPool = options.pool === undefined;
+  let opening: Promise<PostgresPool> | undefined;
+  let opened = false;
+  let closed = false;
+  let events = 0;
+  let evicted = 0;
+  let lastRetentionCheck = -Infinity;
+  /** Partitions known to exist (their names). */
+  const partitions = new Set<string>();
+  const counters = { appended: 0, duplicates: 0, writeErrors: 0, queryErrors: 0, partitionsCreated: 0, partitionsDropped: 0, repairedStrings: 0 };
+  let lastError: string | undefined;
+  /** Appends run one after another, so the append order of one storage is the call order. */
+  let tail: Promise<unknown> = Promise.resolve();
+
+  async function createPool(): Promise<PostgresPool> {
+    type PoolClass = new (config: Record<string, unknown>) => PostgresPool;
+    const pg = await importOptionalPeer<{ Pool?: PoolClass }>(() => import('pg'), 'pg', 'postgres');
+    const Pool = pg.Pool;
+    if (Pool === undefined) throw prefixed('the pg module has no Pool');
+    const created = new Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 4, connectionTimeoutMillis: 5_000 });
+    // An idle client losing its connection (server restart) must not crash the host.
+    created.on?.('error', (error) => (lastError = prefixed(`idle connection lost: ${error.message}`).message));
+    return created;
+  }
+
+  async function open(): Promise<PostgresPool> {
+    pool ??= await createPool();
+    const partitioned = partitionBy !== 'none';
+    await pool.query(`
+      CREATE TABLE IF NOT EXISTS ${table} (
+        seq bigserial NOT NULL,
+        id text NOT NULL,
+        ts bigint NOT NULL,
+        type text NOT NULL,
+        severity text NOT NULL,
+        source text NOT NULL,
+        session_id text NOT NULL,
+        agent_id text NOT NULL,
+        workflow_id text,
+        trace_id text,
+        span_id text,
+        parent_span_id text,
+        payload jsonb NOT NULL,
+        attributes jsonb,
+        extra jsonb
+      )${partitioned ? ' PARTITION BY RANGE (ts)' : ''};
+      CREATE UNIQUE INDEX IF NOT EXISTS ${table}_event ON ${table} (id, ts);
+      CREATE INDEX IF NOT EXISTS ${table}_seq ON ${table} (seq);
+      CREATE INDEX IF NOT EXISTS ${table}_session ON ${table} (session_id, seq);
+      CREATE INDEX IF NOT EXISTS ${table}_agent ON ${table} (agent_id, seq);
+      CREATE INDEX IF NOT EXISTS ${table}_workflow ON ${table} (workflow_id, seq) WHERE workflow_id IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS ${table}_type ON ${table} (type, seq);
+      CREATE INDEX IF NOT EXISTS ${table}_time ON ${table} USING brin (ts);
+    `).catch(async (error: { code?: string }) => {
+      // Two hosts creating the table at once: one wins, the other sees a duplicate; the table is there.
+      if (error.code !== '23505' && error.code !== '42P07') throw error;
+    });
+    const counted = await pool.query(`SELECT count(*)::bigint AS n FROM ${table}`);
+    events = Number(counted.rows[0]?.n ?? 0);
+    opened = true;
+    return pool;
+  }
+
+  function ready(): Promise<PostgresPool> {
+    if (opened && pool !== undefined) return Promise.resolve(pool);
+    opening ??= open();
+    // A failed open (server down, driver missing) is tried again on the next call.
+    opening.catch(() => (opening = undefined));
+    return opening;
+  }
+
+  async function ensurePartitions(db: PostgresPool, batch: readonly FleetEvent[]): Promise<void> {
+    if (partitionBy === 'none') return;
+    const needed = new Map<string, { from: number; to: number }>();
+    for (const event of batch) {
+      const bounds = partitionBounds(table, partitionBy, event.timestamp);
+      if (!partitions.has(bounds.name)) needed.set(bounds.name, bounds);
+    }
+    for (const [partition, { from, to }] of needed) {
+      try {
+        await db.query(`CREATE TABLE IF NOT EXISTS ${partition} PARTITION OF ${table} FOR VALUES FROM (${from}) TO (${to})`);
+        counters.partitionsCreated++;
+      } catch (error) {
+        // Another host created it between our check and our create.
+        const code = (error as { code?: string }).code;
+        if (code !== '42P07' && code !== '23505') throw error;
+      }
+      partitions.add(partition);
+    }
+  }
+
+  async function applyRetention(db: PostgresPool): Promise<void> {
+    if (retentionMs === undefined || partitionBy === 'none') return;
+    const at = now();
+    if (at - lastRetentionCheck < RETENTION_CHECK_MS) return;
+    lastRetentionCheck = at;
+    const cutoff = at - retentionMs;
+    const found = await db.query(
+      `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = $1::regclass`,
+      [table],
+    );
+    for (const { name: partition, bound } of found.rows as { name: string; bound: string }[]) {
+      const upper = /TO \('?(-?\d+)'?\)/.exec(bound)?.[1];
+      if (upper === undefined || Number(upper) > cutoff) continue;
+      const counted = await db.query(`SELECT count(*)::bigint AS n FROM ${partition}`);
+      await db.query(`DROP TABLE IF EXISTS ${partition}`);
+      const n = Number(counted.rows[0]?.n ?? 0);
+      evicted += n;
+      events -= n;
+      counters.partitionsDropped++;
+      partitions.delete(partition);
+    }
+  }
+
+  async function insert(batch: readonly FleetEvent[]): Promise<void> {
+    const db = await ready();
+    await ensurePartitions(db, batch);
+    const { json, repaired } = jsonForPostgres(batch.map(rowOf));
+    counters.repairedStrings += repaired;
+    const result = await db.query(
+      `INSERT INTO ${table} (id, ts, type, severity, source, session_id, agent_id, workflow_id, trace_id, span_id, parent_span_id, payload, attributes, extra)
+       SELECT id, ts, type, severity, source, session_id, agent_id, workflow_id, trace_id, span_id, parent_span_id, payload, attributes, extra
+         FROM json_to_recordset($1::json) AS r(id text, ts bigint, type text, severity text, source text, session_id text, agent_id text,
+              workflow_id text, trace_id text, span_id text, parent_span_id text, payload jsonb, attributes jsonb, extra jsonb)
+       ON CONFLICT (id, ts) DO NOTHING`,
+      [json],
+    );
+    const inserted = result.rowCount ?? 0;
+    counters.appended += inserted;
+    counters.duplicates += batch.length - inserted;
+    events += inserted;
+    await applyRetention(db);
+  }
+
+  function encodeCursor(seq: string): string {
+    return `p${BigInt(seq).toString(36)}`;
+  }
+
+  function decodeCursor(cursor: string | undefined): string | undefined {
+    if (cursor === undefined || cursor === '') return undefined;
+    if (!/^p[0-9a-z]{1,13}$/.test(cursor)) throw prefixed('cursor is not one this storage issued');
+    let seq = 0n;
+    for (const digit of cursor.slice(1)) seq = seq * 36n + BigInt(Number.parseInt(digit, 36));
+    return seq.toString();
+  }
+
+  return {
+    name,
+
+    append(batch) {
+      if (closed) return Promise.reject(prefixed('storage is closed'));
+      if (batch.length === 0) return Promise.resolve();
+      const run = tail.then(() =>
+        insert(batch).catch((error: unknown) => {
+          counters.writeErrors++;
+          const wrapped = error instanceof Error && error.message.startsWith('[fleetscope]') ? error : prefixed(`append failed: ${errorMessage(error)}`, error);
+          lastError = wrapped.message;
+          throw wrapped;
+        }),
+      );
+      tail = run.catch(() => {});
+      return run;
+    },
+
+    async query(query: EventQuery): Promise<QueryPage> {
+      if (closed) throw prefixed('storage is closed');
+      const limit = Math.min(MAX_QUERY_LIMIT, Math.max(1, Math.floor(query.limit ?? DEFAULT_QUERY_LIMIT)));
+      const cursor = decodeCursor(query.cursor);
+      const desc = query.order === 'desc';
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const param = (value: unknown) => (params.push(value), `$${params.length}`);
+      if (query.sessionId !== undefined) where.push(`session_id = ${param(query.sessionId)}`);
+      if (query.agentId !== undefined) where.push(`agent_id = ${param(query.agentId)}`);
+      if (query.workflowId !== undefined) where.push(`workflow_id = ${param(query.workflowId)}`);
+      if (query.types !== undefined) {
+        if (query.types.length === 0) return { events: [] };
+        where.push(`type = ANY(${param([...query.types])}::text[])`);
+      }
+      if (query.from !== undefined) where.push(`ts >= ${param(Math.ceil(query.from))}`);
+      if (query.to !== undefined) where.push(`ts < ${param(Math.ceil(query.to))}`);
+      if (cursor !== undefined) where.push(`seq ${desc ? '<' : '>'} ${param(cursor)}::bigint`);
+      try {
+        const db = await ready();
+        const sql = `SELECT * FROM ${table}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${desc ? 'DESC' : 'ASC'} LIMIT ${limit + 1}`;
+        const rows = (await db.query(sql, params)).rows as Row[];
+        const more = rows.length > limit;
+        if (more) rows.length = limit;
+        const page: QueryPage = { events: rows.map(eventOf) };
+        if (more) page.nextCursor = encodeCursor(rows[rows.length - 1]!.seq);
+        return page;
+      } catch (error) {
+        counters.queryErrors++;
+        const wrapped = error instanceof Error && error.message.startsWith('[fleetscope]') ? error : prefixed(`query failed: ${errorMessage(error)}`, error);
+        lastError = wrapped.message;
+        throw wrapped;
+      }
+    },
+
+    stats(): StorageStats {
+      return { events, evicted, ...counters, open: opened, lastError };
+    },
+
+    async flush() {
+      // Each batch is one committed statement; waiting for the appends in flight is all there is.
+      await tail;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await tail;
+      if (ownsPool && pool !== undefined) {
+        await pool.end().catch((error: unknown) => (lastError = prefixed(`close failed: ${errorMessage(error)}`).message));
+      }
+      pool = undefined;
+    },
+  };
+}
