@@ -56,3 +56,4 @@ export {
   type GuardrailMatch,
   type GuardrailAction,
 } from './guardrails.js';
+export { otlpReceiver, type OtlpReceiverOptions, type OtlpReceiver } from './otlp-receiver.js';
