@@ -12,6 +12,8 @@ Commands:
   usage  [paths...] [--json] [--since YYYYMMDD] [--until YYYYMMDD] [--timezone TZ]
          Token and cost totals per day, per session and per subagent from Claude Code transcripts
          (default: $CLAUDE_CONFIG_DIR or ~/.claude); figures equal ccusage's.
+  collect [--port N] [--host ADDR] [--store DIR] [--print-env]
+         Receive Claude Code's native OpenTelemetry export (OTLP/HTTP) into the store.
 
 See docs/claude-code.md.
 `;
@@ -23,6 +25,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return (await import('./hook.js')).runHookCommand(rest);
     case 'usage':
       return (await import('./usage.js')).runUsageCommand(rest);
+    case 'collect':
+      return (await import('./collect.js')).runCollectCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -4,13 +4,16 @@
  * `dist/` (other work may be building it at the same time). Not a test file itself.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function buildCli(): string {
-  const outDir = mkdtempSync(join(tmpdir(), 'fleetscope-cli-'));
   const root = join(import.meta.dirname, '..', '..');
+  // Inside the checkout (node_modules/.cache), so the built code resolves the package's dependencies
+  // the way an installed package does; private to this call, so parallel builds never collide.
+  const cache = join(root, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const outDir = mkdtempSync(join(cache, 'fleetscope-cli-'));
   const result = spawnSync(
     process.execPath,
     [
