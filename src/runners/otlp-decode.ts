@@ -71,11 +71,18 @@ export interface OtlpRequest {
 
 type Obj = Record<string, unknown>;
 
+const snakeNames = new Map<string, string>();
+const snakeOf = (camel: string): string => {
+  let snake = snakeNames.get(camel);
+  if (snake === undefined) snakeNames.set(camel, (snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)));
+  return snake;
+};
+
 /** A field under its lowerCamelCase (OTLP/JSON) or snake_case (protobuf with kept case) name. */
-function field(o: unknown, camel: string, snake: string = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)): unknown {
+function field(o: unknown, camel: string): unknown {
   if (o === null || typeof o !== 'object') return undefined;
   const v = (o as Obj)[camel];
-  return v !== undefined ? v : (o as Obj)[snake];
+  return v !== undefined ? v : (o as Obj)[snakeOf(camel)];
 }
 
 function list(o: unknown, camel: string): unknown[] {
