@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   init: async () => (await import('./init.js')).runInitCommand,
   statusline: async () => (await import('./statusline.js')).runStatuslineCommand,
   audit: async () => (await import('./audit.js')).runAuditCommand,
+  collect: async () => (await import('./collect.js')).runCollectCommand,
 };
 
 const HELP = `Usage: fleetscope <command> [options]

@@ -67,3 +67,4 @@ export {
   type GuardrailAction,
 } from './guardrails.js';
 export { redisStreamRunner, type RedisStreamRunnerOptions, type RedisStreamsReaderClient } from './redis-streams.js';
+export { otlpReceiver, type OtlpReceiverOptions, type OtlpReceiver } from './otlp-receiver.js';

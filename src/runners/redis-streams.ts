@@ -16,7 +16,7 @@
  * A poison entry (not JSON, not an array of events) is acknowledged, counted, and reported once.
  */
 import { hostname } from 'node:os';
-import { errorMessage, importOptionalPeer, type EventInput, type FleetEvent, type Runner, type RunnerContext, type RunnerHealth, type Storage } from '../core/index.js';
+import { errorMessage, importOptionalPeer, RecentKeys, type EventInput, type FleetEvent, type Runner, type RunnerContext, type RunnerHealth, type Storage } from '../core/index.js';
 
 /** The parts of an ioredis client this runner uses (structural: ioredis is not needed at compile time). */
 export interface RedisStreamsReaderClient {
@@ -68,26 +68,6 @@ function isEventLike(value: unknown): value is FleetEvent {
   );
 }
 
-/** Bounded memory of recent ids: a ring of ids over a set. */
-class RecentIds {
-  private readonly ring: (string | undefined)[];
-  private readonly set = new Set<string>();
-  private next = 0;
-  constructor(capacity: number) {
-    this.ring = new Array(capacity);
-  }
-  /** True when `id` was not seen in the window; remembers it. */
-  add(id: string): boolean {
-    if (this.set.has(id)) return false;
-    const evicted = this.ring[this.next];
-    if (evicted !== undefined) this.set.delete(evicted);
-    this.ring[this.next] = id;
-    this.next = (this.next + 1) % this.ring.length;
-    this.set.add(id);
-    return true;
-  }
-}
-
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -129,7 +109,7 @@ export function redisStreamRunner(options: RedisStreamRunnerOptions = {}): Runne
   const name = options.name ?? 'redis-streams';
   const storage = options.storage;
 
-  const recent = new RecentIds(dedupeWindow);
+  const recent = new RecentKeys(dedupeWindow);
   const abort = new AbortController();
   let client: RedisStreamsReaderClient | undefined = options.client;
   let loop: Promise<void> | undefined;

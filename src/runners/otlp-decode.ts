@@ -1,0 +1,303 @@
+/**
+ * OTLP request bodies (logs, metrics, traces; protobuf or JSON) into plain records the receiver maps to
+ * events. Protobuf is decoded by protobufjs (an optional peer dependency, loaded on first use) against the
+ * official opentelemetry-proto schema (otlp-descriptor.ts, generated); JSON follows the OTLP/JSON mapping
+ * (lowerCamelCase names, ids as hex, 64-bit integers as strings or numbers). Both arrive in one shape.
+ */
+import { importOptionalPeer } from '../core/index.js';
+import { OTLP_DESCRIPTOR } from './otlp-descriptor.js';
+
+export type OtlpSignal = 'logs' | 'metrics' | 'traces';
+export type OtlpAttributes = Record<string, unknown>;
+
+export interface OtlpLogRecord {
+  timeMs: number;
+  severityText?: string;
+  severityNumber?: number;
+  body: unknown;
+  /** `event_name` of the record (OTLP 1.5+), when set. */
+  eventName?: string;
+  attributes: OtlpAttributes;
+  traceId?: string;
+  spanId?: string;
+  resource: OtlpAttributes;
+  scope: string;
+}
+
+export interface OtlpSpanEvent {
+  name: string;
+  timeMs: number;
+  attributes: OtlpAttributes;
+}
+
+export interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  startMs: number;
+  endMs: number;
+  attributes: OtlpAttributes;
+  /** 0 unset, 1 ok, 2 error. */
+  statusCode: number;
+  statusMessage?: string;
+  events: OtlpSpanEvent[];
+  resource: OtlpAttributes;
+  scope: string;
+}
+
+export interface OtlpDataPoint {
+  metric: string;
+  unit?: string;
+  kind: 'sum' | 'gauge' | 'histogram';
+  temporality: 'delta' | 'cumulative' | 'unspecified';
+  monotonic: boolean;
+  /** The point's value; a histogram's sum. */
+  value: number;
+  count?: number;
+  attributes: OtlpAttributes;
+  timeMs: number;
+  startMs?: number;
+  resource: OtlpAttributes;
+  scope: string;
+}
+
+export interface OtlpRequest {
+  logs: OtlpLogRecord[];
+  spans: OtlpSpan[];
+  points: OtlpDataPoint[];
+}
+
+type Obj = Record<string, unknown>;
+
+const snakeNames = new Map<string, string>();
+const snakeOf = (camel: string): string => {
+  let snake = snakeNames.get(camel);
+  if (snake === undefined) snakeNames.set(camel, (snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)));
+  return snake;
+};
+
+/** A field under its lowerCamelCase (OTLP/JSON) or snake_case (protobuf with kept case) name. */
+function field(o: unknown, camel: string): unknown {
+  if (o === null || typeof o !== 'object') return undefined;
+  const v = (o as Obj)[camel];
+  return v !== undefined ? v : (o as Obj)[snakeOf(camel)];
+}
+
+function list(o: unknown, camel: string): unknown[] {
+  const v = field(o, camel);
+  return Array.isArray(v) ? v : [];
+}
+
+function int(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v !== '') return Number(v);
+  if (v !== null && typeof v === 'object' && 'low' in v) return Number(String(v));
+  return 0;
+}
+
+const nanosToMs = (v: unknown): number => {
+  if (typeof v === 'string' && v.length > 6) return Number(v.slice(0, -6)) + Number(v.slice(-6)) / 1e6;
+  return int(v) / 1e6;
+};
+
+function hex(v: unknown): string | undefined {
+  if (typeof v === 'string') return v === '' ? undefined : v.toLowerCase();
+  if (v instanceof Uint8Array) return v.length === 0 ? undefined : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+  return undefined;
+}
+
+/** An OTLP AnyValue as plain JSON. */
+export function anyValue(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return undefined;
+  const s = field(v, 'stringValue');
+  if (s !== undefined) return s;
+  const b = field(v, 'boolValue');
+  if (b !== undefined) return b;
+  const i = field(v, 'intValue');
+  if (i !== undefined) return int(i);
+  const d = field(v, 'doubleValue');
+  if (d !== undefined) return Number(d);
+  const arr = field(v, 'arrayValue');
+  if (arr !== undefined) return list(arr, 'values').map(anyValue);
+  const kv = field(v, 'kvlistValue');
+  if (kv !== undefined) return attributes(list(kv, 'values'));
+  const bytes = field(v, 'bytesValue');
+  if (bytes !== undefined) return typeof bytes === 'string' ? bytes : hex(bytes);
+  return undefined;
+}
+
+/** OTLP KeyValue list into a null-prototype record (keys are the sender's: `__proto__` stays data). */
+export function attributes(kvs: unknown[]): OtlpAttributes {
+  const out: OtlpAttributes = Object.create(null);
+  for (const kv of kvs) {
+    const key = field(kv, 'key');
+    if (typeof key === 'string') out[key] = anyValue(field(kv, 'value'));
+  }
+  return out;
+}
+
+const scopeName = (scoped: unknown) => String(field(field(scoped, 'scope'), 'name') ?? '');
+const resourceOf = (resourceX: unknown) => attributes(list(field(resourceX, 'resource'), 'attributes'));
+
+function logsOf(body: unknown): OtlpLogRecord[] {
+  const out: OtlpLogRecord[] = [];
+  for (const rl of list(body, 'resourceLogs')) {
+    const resource = resourceOf(rl);
+    for (const sl of list(rl, 'scopeLogs')) {
+      const scope = scopeName(sl);
+      for (const r of list(sl, 'logRecords')) {
+        const time = nanosToMs(field(r, 'timeUnixNano'));
+        const record: OtlpLogRecord = {
+          timeMs: time > 0 ? time : nanosToMs(field(r, 'observedTimeUnixNano')),
+          body: anyValue(field(r, 'body')),
+          attributes: attributes(list(r, 'attributes')),
+          resource,
+          scope,
+        };
+        const severityText = field(r, 'severityText');
+        if (typeof severityText === 'string' && severityText !== '') record.severityText = severityText;
+        const severityNumber = int(field(r, 'severityNumber'));
+        if (severityNumber > 0) record.severityNumber = severityNumber;
+        const eventName = field(r, 'eventName');
+        if (typeof eventName === 'string' && eventName !== '') record.eventName = eventName;
+        const traceId = hex(field(r, 'traceId'));
+        if (traceId !== undefined) record.traceId = traceId;
+        const spanId = hex(field(r, 'spanId'));
+        if (spanId !== undefined) record.spanId = spanId;
+        out.push(record);
+      }
+    }
+  }
+  return out;
+}
+
+function spansOf(body: unknown): OtlpSpan[] {
+  const out: OtlpSpan[] = [];
+  for (const rs of list(body, 'resourceSpans')) {
+    const resource = resourceOf(rs);
+    for (const ss of list(rs, 'scopeSpans')) {
+      const scope = scopeName(ss);
+      for (const s of list(ss, 'spans')) {
+        const status = field(s, 'status');
+        const span: OtlpSpan = {
+          traceId: hex(field(s, 'traceId')) ?? '',
+          spanId: hex(field(s, 'spanId')) ?? '',
+          name: String(field(s, 'name') ?? ''),
+          kind: int(field(s, 'kind')),
+          startMs: nanosToMs(field(s, 'startTimeUnixNano')),
+          endMs: nanosToMs(field(s, 'endTimeUnixNano')),
+          attributes: attributes(list(s, 'attributes')),
+          statusCode: int(field(status, 'code')),
+          events: list(s, 'events').map((e) => ({
+            name: String(field(e, 'name') ?? ''),
+            timeMs: nanosToMs(field(e, 'timeUnixNano')),
+            attributes: attributes(list(e, 'attributes')),
+          })),
+          resource,
+          scope,
+        };
+        const parent = hex(field(s, 'parentSpanId'));
+        if (parent !== undefined) span.parentSpanId = parent;
+        const message = field(status, 'message');
+        if (typeof message === 'string' && message !== '') span.statusMessage = message;
+        out.push(span);
+      }
+    }
+  }
+  return out;
+}
+
+const TEMPORALITY: Record<number, OtlpDataPoint['temporality']> = { 1: 'delta', 2: 'cumulative' };
+
+function pointsOf(body: unknown): OtlpDataPoint[] {
+  const out: OtlpDataPoint[] = [];
+  for (const rm of list(body, 'resourceMetrics')) {
+    const resource = resourceOf(rm);
+    for (const sm of list(rm, 'scopeMetrics')) {
+      const scope = scopeName(sm);
+      for (const m of list(sm, 'metrics')) {
+        const metric = String(field(m, 'name') ?? '');
+        const unit = field(m, 'unit');
+        const base = { metric, resource, scope, ...(typeof unit === 'string' && unit !== '' ? { unit } : {}) };
+        const kinds: [OtlpDataPoint['kind'], unknown][] = [
+          ['sum', field(m, 'sum')],
+          ['gauge', field(m, 'gauge')],
+          ['histogram', field(m, 'histogram')],
+        ];
+        for (const [kind, data] of kinds) {
+          if (data === undefined || data === null) continue;
+          const temporality = TEMPORALITY[int(field(data, 'aggregationTemporality'))] ?? 'unspecified';
+          const monotonic = field(data, 'isMonotonic') === true;
+          for (const p of list(data, 'dataPoints')) {
+            const asDouble = field(p, 'asDouble');
+            const value = kind === 'histogram' ? Number(field(p, 'sum') ?? 0) : asDouble !== undefined && asDouble !== null ? Number(asDouble) : int(field(p, 'asInt'));
+            const point: OtlpDataPoint = {
+              ...base,
+              kind,
+              temporality,
+              monotonic,
+              value,
+              attributes: attributes(list(p, 'attributes')),
+              timeMs: nanosToMs(field(p, 'timeUnixNano')),
+            };
+            const start = nanosToMs(field(p, 'startTimeUnixNano'));
+            if (start > 0) point.startMs = start;
+            if (kind === 'histogram') point.count = int(field(p, 'count'));
+            out.push(point);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const REQUEST_TYPES: Record<OtlpSignal, string> = {
+  logs: 'opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest',
+  metrics: 'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
+  traces: 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
+};
+
+interface ProtobufType {
+  decode(buffer: Uint8Array): unknown;
+  toObject(message: unknown, options: Record<string, unknown>): unknown;
+}
+interface ProtobufModule {
+  Root: { fromJSON(json: Record<string, unknown>): { lookupType(name: string): ProtobufType } };
+}
+
+let types: Promise<Record<OtlpSignal, ProtobufType>> | undefined;
+
+/** protobufjs and the OTLP schema, loaded once on the first protobuf body. */
+function protobufTypes(load: () => Promise<unknown>): Promise<Record<OtlpSignal, ProtobufType>> {
+  types ??= importOptionalPeer<ProtobufModule>(load, 'protobufjs', 'otlp-receiver').then((protobuf) => {
+    const root = protobuf.Root.fromJSON(OTLP_DESCRIPTOR);
+    return { logs: root.lookupType(REQUEST_TYPES.logs), metrics: root.lookupType(REQUEST_TYPES.metrics), traces: root.lookupType(REQUEST_TYPES.traces) };
+  });
+  types.catch(() => (types = undefined));
+  return types;
+}
+
+/** Decodes one request body; throws (with a message for the 400 answer) when it is not a valid request. */
+export async function decodeOtlp(
+  signal: OtlpSignal,
+  format: 'protobuf' | 'json',
+  body: Uint8Array,
+  loadProtobuf: () => Promise<unknown> = () => import('protobufjs'),
+): Promise<OtlpRequest> {
+  let message: unknown;
+  if (format === 'json') {
+    message = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    if (message === null || typeof message !== 'object' || Array.isArray(message)) throw new Error('the body is not an OTLP/JSON request object');
+  } else {
+    const type = (await protobufTypes(loadProtobuf))[signal];
+    message = type.toObject(type.decode(body), { longs: String, enums: Number, bytes: Uint8Array, defaults: false, arrays: true });
+  }
+  return {
+    logs: signal === 'logs' ? logsOf(message) : [],
+    spans: signal === 'traces' ? spansOf(message) : [],
+    points: signal === 'metrics' ? pointsOf(message) : [],
+  };
+}
