@@ -39,6 +39,7 @@ export const SOURCE_OPTIONS = {
   claude: { type: 'string', multiple: true },
   jsonl: { type: 'string', multiple: true },
   sqlite: { type: 'string', multiple: true },
+  postgres: { type: 'string', multiple: true },
   session: { type: 'string' },
   agent: { type: 'string' },
   since: { type: 'string' },
@@ -53,6 +54,7 @@ export const SOURCE_HELP = `Sources (several at once are merged; a call seen by 
   --claude [DIR]     Claude Code transcripts (default: $CLAUDE_CONFIG_DIR or ~/.claude; subagents included)
   --jsonl FILE       a JSON Lines file of fleetscope events (an export, an event file or a segment)
   --sqlite FILE      a fleetscope SQLite store (needs better-sqlite3)
+  --postgres URL     a fleetscope PostgreSQL store, the fleet's history (needs pg; docs/fleet.md)
 Filters:
   --session ID       one session (an id or a unique prefix)
   --agent ID         one agent

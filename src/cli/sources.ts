@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { EventInput, EventQuery, FleetEvent, Observer, RunnerContext, Storage } from '../core/index.js';
 import { claudeCodeTranscriptsRunner, defaultClaudePaths } from '../runners/index.js';
-import { fileLogStorage, sqliteStorage } from '../storage/index.js';
+import { fileLogStorage, postgresStorage, sqliteStorage } from '../storage/index.js';
 import { CliError, EXIT, parseTime, progressLine, warn } from './options.js';
 
 /** The store format this version reads (first line of every segment: `{"fleetscopeSegment":1,...}`). */
@@ -22,7 +22,7 @@ const SEGMENT_RE = /^(\d{8,})\.jsonl(\.gz)?$/;
 const FLUSH_EVERY = 20_000;
 const PAGE = 10_000;
 
-export type SourceKind = 'store' | 'claude' | 'jsonl' | 'sqlite';
+export type SourceKind = 'store' | 'claude' | 'jsonl' | 'sqlite' | 'postgres';
 
 export interface SourceSpec {
   kind: SourceKind;
@@ -57,6 +57,7 @@ export interface SourceOptionValues {
   claude?: string[];
   jsonl?: string[];
   sqlite?: string[];
+  postgres?: string[];
   session?: string;
   agent?: string;
   since?: string;
@@ -71,6 +72,10 @@ export function sourcesFrom(values: SourceOptionValues): SourceSpec[] {
   for (const p of values.claude ?? []) out.push({ kind: 'claude', path: p === '' ? '' : resolve(p) });
   for (const p of values.jsonl ?? []) out.push({ kind: 'jsonl', path: resolve(p) });
   for (const p of values.sqlite ?? []) out.push({ kind: 'sqlite', path: resolve(p) });
+  for (const url of values.postgres ?? []) {
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new CliError(`--postgres takes a postgres:// URL, got ${withoutPassword(url)}`);
+    out.push({ kind: 'postgres', path: url });
+  }
   if (out.length === 0) {
     const dir = process.env.FLEETSCOPE_STORE ?? '.fleetscope';
     if (!existsSync(dir)) {
@@ -97,6 +102,8 @@ export function selectionFrom(values: SourceOptionValues, now = Date.now()): Eve
 
 /** A missing or unreadable path is an error before anything is read. */
 function checkReadable(source: SourceSpec): void {
+  // A database is checked by connecting, when it is read.
+  if (source.kind === 'postgres') return;
   if (source.path === '') {
     if (defaultClaudePaths().length === 0) {
       throw new CliError('no Claude Code transcripts: neither $CLAUDE_CONFIG_DIR nor ~/.config/claude nor ~/.claude holds a projects/ folder; pass --claude DIR');
@@ -243,6 +250,7 @@ export async function replay(sources: readonly SourceSpec[], sel: EventSelection
       const sink = (inputs: Iterable<EventInput>) => push(inputs, facts, i);
       if (source.kind === 'store') await readStore(source.path, sel, options.sessionPrefix === true, sink, facts);
       else if (source.kind === 'sqlite') await readSqlite(source.path, sel, options.sessionPrefix === true, sink, facts);
+      else if (source.kind === 'postgres') await readPostgres(source.path, sel, options.sessionPrefix === true, sink);
       else if (source.kind === 'jsonl') await readJsonl(source.path, sink, facts);
       else await readClaude(source.path, sink, facts);
     }
@@ -342,6 +350,23 @@ async function readSqlite(path: string, sel: EventSelection, sessionPrefix: bool
     await pageThrough(storage, pushDown(sel, sessionPrefix), sink);
   } catch (error) {
     throw new CliError(`cannot read SQLite store ${path}: ${(error as Error).message}`);
+  } finally {
+    await storage.close();
+  }
+}
+
+/** A URL as it may be shown: without its password. */
+export function withoutPassword(url: string): string {
+  return url.replace(/^(\w+:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
+}
+
+/** A PostgreSQL store (`postgresStorage`, docs/fleet.md): the fleet's events, queried through its indexes. */
+async function readPostgres(url: string, sel: EventSelection, sessionPrefix: boolean, sink: (inputs: Iterable<EventInput>) => Promise<void>): Promise<void> {
+  const storage = postgresStorage({ connectionString: url });
+  try {
+    await pageThrough(storage, pushDown(sel, sessionPrefix), sink);
+  } catch (error) {
+    throw new CliError(`cannot read PostgreSQL store ${withoutPassword(url)}: ${(error as Error).message.replaceAll(url, withoutPassword(url))}`);
   } finally {
     await storage.close();
   }
@@ -484,7 +509,8 @@ export function requireEvents(result: ReplayResult, sel: EventSelection): void {
  */
 export async function latestSessionIds(source: SourceSpec, sel: EventSelection, n: number, maxEvents = 1_000_000): Promise<string[]> {
   if (source.kind === 'store' && checkStore(source.path).segments.length === 0) return [];
-  const storage = source.kind === 'store' ? openStoreForReading(source.path) : sqliteStorage({ path: source.path });
+  const storage =
+    source.kind === 'store' ? openStoreForReading(source.path) : source.kind === 'postgres' ? postgresStorage({ connectionString: source.path }) : sqliteStorage({ path: source.path });
   const ids = new Set<string>();
   const keep = predicate(sel, false);
   try {
@@ -502,7 +528,7 @@ export async function latestSessionIds(source: SourceSpec, sel: EventSelection, 
     } while (cursor !== undefined && read < maxEvents);
     return [...ids];
   } catch (error) {
-    throw new CliError(`cannot read ${source.path}: ${(error as Error).message}`);
+    throw new CliError(`cannot read ${withoutPassword(source.path)}: ${(error as Error).message}`);
   } finally {
     await storage.close();
   }

@@ -38,7 +38,7 @@ describe.skipIf(!hasRedis)('Redis Streams transport against a real redis-server'
     const host = createObserver({ exporters: [redisStreamExporter({ url: server.url, stream, eventsPerEntry: 7 })] });
     for (let i = 0; i < 50; i++) host.emit(llmCall(i, 's-rt'));
     await host.close();
-    expect(host.stats().exporters['redis-streams']).toMatchObject({ written: 50, entries: 8, dropped: 0 });
+    expect(host.stats().exporters['redis-streams']?.own).toMatchObject({ written: 50, entries: 8, dropped: 0 });
 
     const history = memoryStorage();
     const central = createObserver({ runners: [redisStreamRunner({ url: server.url, stream, consumer: 'c1', storage: history })] });
@@ -131,7 +131,7 @@ describe.skipIf(!hasRedis)('Redis Streams transport against a real redis-server'
     const entries = (await check.xrange(stream, '-', '+')) as [string, string[]][];
     const ids = entries.flatMap(([, fields]) => (JSON.parse(fields[1]!) as { id: string }[]).map((e) => e.id));
     expect(ids).toHaveLength(20);
-    expect(host.stats().exporters['redis-streams']).toMatchObject({ written: 40, dropped: 0 });
+    expect(host.stats().exporters['redis-streams']?.own).toMatchObject({ written: 40, dropped: 0 });
     check.disconnect();
     await restarting.destroy();
   }, 30_000);

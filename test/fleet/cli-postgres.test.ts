@@ -1,0 +1,64 @@
+/**
+ * Fleet reads: the read-side commands over a PostgreSQL store (`--postgres URL`), as over a local one, with
+ * figures computed by hand.
+ */
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FleetEvent } from '../../src/core/index.js';
+import { postgresStorage } from '../../src/storage/postgres.js';
+import { buildCli } from '../cli/build-cli.js';
+import { hasPostgres, startPostgres, type RunningPostgres } from '../support/servers.js';
+
+const T0 = Date.UTC(2026, 11, 1, 9);
+const ev = (id: string, sessionId: string, agentId: string, type: string, timestamp: number, payload: Record<string, unknown>): FleetEvent =>
+  ({ id, type, timestamp, severity: 'info', source: 'host-a', sessionId, agentId, payload }) as FleetEvent;
+
+describe.skipIf(!hasPostgres)('fleetscope sessions / report --postgres URL', () => {
+  let server: RunningPostgres;
+  let cli: string;
+  beforeAll(async () => {
+    cli = buildCli();
+    server = await startPostgres();
+    const storage = postgresStorage({ connectionString: server.url });
+    // Two sessions from two hosts. s-1: 2 calls (1000 in / 100 out each), 1 failed tool. s-2: 1 call (2000 / 400).
+    await storage.append([
+      ev('a1', 's-1', 'main', 'llm.call', T0, { model: 'claude-sonnet-4-5', status: 'success', inputTokens: 1000, outputTokens: 100 }),
+      ev('a2', 's-1', 'main', 'tool.end', T0 + 1000, { toolName: 'Bash', status: 'error', durationMs: 50, error: 'exit 1' }),
+      ev('a3', 's-1', 'main', 'llm.call', T0 + 2000, { model: 'claude-sonnet-4-5', status: 'success', inputTokens: 1000, outputTokens: 100 }),
+      ev('b1', 's-2', 'main', 'llm.call', T0 + 60_000, { model: 'claude-sonnet-4-5', status: 'success', inputTokens: 2000, outputTokens: 400 }),
+    ]);
+    await storage.close();
+  }, 120_000);
+  afterAll(() => server?.destroy());
+
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+  it('lists the fleet’s sessions with their figures', () => {
+    const out = run('sessions', '--postgres', server.url, '--json');
+    expect(out.status, out.stderr).toBe(0);
+    const rows = (JSON.parse(out.stdout) as { sessions: { sessionId: string; llmCalls: number; failedTools: number; costUsd: number; durationMs: number }[] }).sessions;
+    const byId = Object.fromEntries(rows.map((r) => [r.sessionId, r]));
+    expect(byId['s-1']).toMatchObject({ llmCalls: 2, failedTools: 1, durationMs: 2000 });
+    // claude-sonnet-4-5 at $3 / $15 per million: s-1 = 2 × (1000 × 3 + 100 × 15) / 1e6 = 0.009; s-2 = (2000 × 3 + 400 × 15) / 1e6 = 0.012.
+    expect(byId['s-1']!.costUsd).toBeCloseTo(0.009, 9);
+    expect(byId['s-2']!.costUsd).toBeCloseTo(0.012, 9);
+  });
+
+  it('reports over the fleet’s history, filters pushed down to the database', () => {
+    const out = run('report', '--postgres', server.url, '--session', 's-1', '--json');
+    expect(out.status, out.stderr).toBe(0);
+    const cost = (JSON.parse(out.stdout) as { cost: { calls: number; totalUsd: number } }).cost;
+    expect(cost.calls).toBe(2);
+    expect(cost.totalUsd).toBeCloseTo(0.009, 9);
+  });
+
+  it('a bad URL or an unreachable server is a clear error (exit 1), the password never shown', () => {
+    const bad = run('sessions', '--postgres', 'mysql://x');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('--postgres takes a postgres:// URL');
+    const dead = run('report', '--postgres', 'postgres://me:s3cret@127.0.0.1:1/db', '--json');
+    expect(dead.status).toBe(1);
+    expect(dead.stderr).toContain('cannot read PostgreSQL store postgres://me:***@127.0.0.1:1/db');
+    expect(dead.stderr).not.toContain('s3cret');
+  });
+});
