@@ -90,3 +90,21 @@ export class Deadline {
     return Math.max(1, Math.ceil(this.end - performance.now()));
   }
 }
+
+/**
+ * Waits `ms` (on an unref'd timer, so it never keeps the host alive), or less if `signal` aborts:
+ * the backoff of exporters' and runners' retry loops, which must end at once on shutdown.
+ */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -21,7 +21,7 @@ export { orderAnalyzers, type PluginState, type ExporterCounters } from './pipel
 export { currentScope, runInScope, type ScopeContext } from './context.js';
 export { newTraceId, newSpanId, traceIdFrom } from './ids.js';
 export { readUsage, usageFromResponse, type TokenUsage } from './usage.js';
-export { FleetscopeError, errorMessage, withTimeout, callAsync, type ErrorHandler } from './errors.js';
+export { FleetscopeError, errorMessage, withTimeout, callAsync, sleepUnlessAborted, type ErrorHandler } from './errors.js';
 export { importOptionalPeer } from './optional-peer.js';
 export { RecentKeys } from './recent-keys.js';
 export type { SessionOptions, WorkflowOptions, AgentOptions, LlmMeta, LlmCall } from './instrument.js';

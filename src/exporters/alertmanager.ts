@@ -13,7 +13,7 @@
  * and counted). A background sender posts them, one request at a time, with a timeout and
  * retries with exponential backoff on network errors, timeouts, 5xx and 429.
  */
-import { errorMessage, type EventOf, type Exporter, type ExporterStats, type ExportResult, type FleetEvent } from '../core/index.js';
+import { errorMessage, type EventOf, type Exporter, type ExporterStats, type ExportResult, type FleetEvent, sleepUnlessAborted } from '../core/index.js';
 
 export interface AlertmanagerExporterOptions {
   /** Alertmanager's base URL, e.g. `http://127.0.0.1:9093` (the exporter adds `/api/v2/alerts`). Required. */
@@ -90,20 +90,6 @@ export function toPostableAlert(event: EventOf<'alert'>, options: { generatorURL
   return { labels, annotations, startsAt, ...(endsAt !== undefined ? { endsAt } : {}), ...(generatorURL !== undefined ? { generatorURL } : {}) };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 export function alertmanagerExporter(options: AlertmanagerExporterOptions): Exporter {
   const fail = (message: string): never => {
     throw new Error(`[fleetscope] [alertmanager] ${message}`);
@@ -173,7 +159,7 @@ export function alertmanagerExporter(options: AlertmanagerExporterOptions): Expo
         return;
       }
       counters.retries++;
-      await sleep(Math.min(retryMaxMs, retryBaseMs * 2 ** retry), abort.signal);
+      await sleepUnlessAborted(Math.min(retryMaxMs, retryBaseMs * 2 ** retry), abort.signal);
     }
   };
 

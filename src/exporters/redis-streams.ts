@@ -17,8 +17,7 @@ import {
   type Exporter,
   type ExporterStats,
   type ExportResult,
-  type FleetEvent,
-} from '../core/index.js';
+  type FleetEvent, sleepUnlessAborted } from '../core/index.js';
 
 /** The parts of an ioredis client this exporter uses (structural: ioredis is not needed at compile time). */
 export interface RedisStreamsClient {
@@ -55,20 +54,6 @@ export interface RedisStreamExporterOptions {
 
 /** The stream entry field holding a JSON array of events (read by `redisStreamRunner`). */
 export const REDIS_STREAM_EVENTS_FIELD = 'events';
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 export function redisStreamExporter(options: RedisStreamExporterOptions = {}): Exporter {
   const fail = (message: string): never => {
@@ -151,7 +136,7 @@ export function redisStreamExporter(options: RedisStreamExporterOptions = {}): E
           counters.failedWrites++;
           lastError = errorMessage(error);
           counters.retries++;
-          await sleep(Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(failures++, 10)), abort.signal);
+          await sleepUnlessAborted(Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(failures++, 10)), abort.signal);
         }
       }
     })().finally(() => {

@@ -17,6 +17,7 @@ import {
   type ExportResult,
   type FleetEvent,
   type Severity,
+  sleepUnlessAborted,
 } from '../core/index.js';
 
 export type WebhookFormat = 'json' | 'slack';
@@ -139,20 +140,6 @@ function retryAfterMs(header: string | null, now: number): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 export function webhookExporter(options: WebhookExporterOptions): Exporter {
   const fail = (message: string): never => {
     throw new Error(`[fleetscope] [webhook] ${message}`);
@@ -235,7 +222,7 @@ export function webhookExporter(options: WebhookExporterOptions): Exporter {
       }
       counters.retries++;
       const backoff = Math.min(retryMaxMs, outcome.delayMs ?? retryBaseMs * 2 ** retry);
-      await sleep(backoff, abort.signal);
+      await sleepUnlessAborted(backoff, abort.signal);
     }
   };
 

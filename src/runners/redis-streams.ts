@@ -16,7 +16,7 @@
  * A poison entry (not JSON, not an array of events) is acknowledged, counted, and reported once.
  */
 import { hostname } from 'node:os';
-import { errorMessage, importOptionalPeer, RecentKeys, type EventInput, type FleetEvent, type Runner, type RunnerContext, type RunnerHealth, type Storage } from '../core/index.js';
+import { errorMessage, importOptionalPeer, RecentKeys, type EventInput, type FleetEvent, type Runner, type RunnerContext, type RunnerHealth, type Storage, sleepUnlessAborted } from '../core/index.js';
 
 /** The parts of an ioredis client this runner uses (structural: ioredis is not needed at compile time). */
 export interface RedisStreamsReaderClient {
@@ -66,20 +66,6 @@ function isEventLike(value: unknown): value is FleetEvent {
     typeof e.sessionId === 'string' && typeof e.agentId === 'string' && typeof e.severity === 'string' && typeof e.source === 'string' &&
     e.payload !== null && typeof e.payload === 'object'
   );
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export function redisStreamRunner(options: RedisStreamRunnerOptions = {}): Runner {
@@ -234,7 +220,7 @@ export function redisStreamRunner(options: RedisStreamRunnerOptions = {}): Runne
         status = 'degraded';
         // Whatever was read and not acknowledged is pending: read it again first.
         backlog = true;
-        await sleep(Math.min(5000, 100 * 2 ** Math.min(failures++, 6)), abort.signal);
+        await sleepUnlessAborted(Math.min(5000, 100 * 2 ** Math.min(failures++, 6)), abort.signal);
       }
     }
   };
