@@ -17,7 +17,9 @@ import {
   type Exporter,
   type ExporterStats,
   type ExportResult,
-  type FleetEvent, sleepUnlessAborted } from '../core/index.js';
+  type FleetEvent,
+  sleepUnlessAborted,
+} from '../core/index.js';
 
 /** The parts of an ioredis client this exporter uses (structural: ioredis is not needed at compile time). */
 export interface RedisStreamsClient {
