@@ -49,7 +49,8 @@ export function createDefaultErrorHandler(intervalMs = 60_000): ErrorHandler {
     if (last !== undefined && now - last < intervalMs) return;
     if (lastLogged.size > 1000) lastLogged.clear();
     lastLogged.set(key, now);
-    process.stderr.write(`[fleetscope] ${error.message}\n`);
+    // Messages carry one `[fleetscope]` prefix, whoever built them.
+    process.stderr.write(`${error.message.startsWith('[fleetscope]') ? '' : '[fleetscope] '}${error.message}\n`);
   };
 }
 

@@ -459,7 +459,7 @@ export class Observer {
   // ── Errors ────────────────────────────────────────────────────────────────────────────
 
   private reportPluginError(kind: PluginKind, plugin: string, operation: string, error: unknown): void {
-    const message = `[fleetscope] [${kind}:${plugin}] ${operation} failed: ${errorMessage(error)}`;
+    const message = `[fleetscope] [${kind}:${plugin}] ${operation} failed: ${errorMessage(error).replace(/^\[fleetscope\] /, '')}`;
     this.handOver(new FleetscopeError(message, { plugin, kind, operation, cause: error }));
     const key = `${plugin}/${operation}`;
     const now = this.clock();
