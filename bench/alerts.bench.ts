@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { createObserver, type EventInput, type EventOf } from '../src/index.js';
 import { alertsAnalyzer, defaultAnalyzers, defineAnalyzer, DEFAULT_ALERT_RULES, type AlertRule } from '../src/analyzers/index.js';
 import { hostBuilt } from './analyzer-mix.js';
+import { mulberry32 } from './bench-support.js';
 
 const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 const quantile = (xs: number[], q: number) => {
@@ -107,17 +108,6 @@ async function latency(): Promise<void> {
 
 // ── 2 and 3. Simulated traffic ─────────────────────────────────────────────────────────
 
-/** A small deterministic PRNG (mulberry32), so runs are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOOLS = ['Read', 'Edit', 'Bash', 'Grep', 'WebFetch'];
 const AGENTS = Array.from({ length: 8 }, (_, i) => `agent-${i}`);
@@ -147,7 +137,7 @@ interface Scenario {
  * of its own; each call is tool.start, tool.end (1% errors, log-normal duration), llm.call.
  */
 async function simulate(events: number, scenario: Scenario, seed: number) {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const t0 = Date.UTC(2026, 0, 1);
   let now = t0;

@@ -21,6 +21,7 @@ import { redisStreamRunner } from '../src/runners/redis-streams.js';
 import { fileLogStorage } from '../src/storage/file-log.js';
 import { postgresStorage } from '../src/storage/postgres.js';
 import { startPostgres, startRedis } from '../scripts/local-servers.js';
+import { benchToolEnd } from './bench-support.js';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -28,24 +29,8 @@ const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math
 const ROUNDS = Number(process.env.FLEETSCOPE_BENCH_ROUNDS ?? 3);
 const BIG = Number(process.env.FLEETSCOPE_BENCH_PG_EVENTS ?? 10_000_000);
 const T0 = Date.UTC(2026, 0, 1);
-const TOOLS = ['Bash', 'Read', 'Edit', 'Grep', 'WebFetch'];
 
-function makeEvent(i: number, tag: string): FleetEvent {
-  return {
-    id: `${tag}-${i.toString(36)}`,
-    timestamp: T0 + i,
-    severity: 'info',
-    source: 'bench',
-    sessionId: `s-${i % 1000}`,
-    agentId: `agent-${i % 8}`,
-    workflowId: 'wf-1',
-    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-    spanId: (0x1000000000000000n + BigInt(i)).toString(16),
-    parentSpanId: '00f067aa0ba902b7',
-    type: 'tool.end',
-    payload: { toolName: TOOLS[i % 5]!, toolCallId: `toolu_${i.toString(36)}`, status: 'success', durationMs: 10 + (i % 90), output: 'ok' },
-  } as FleetEvent;
-}
+const makeEvent = (i: number, tag: string): FleetEvent => benchToolEnd(i, `s-${i % 1000}`, `${tag}-${i.toString(36)}`);
 
 const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
 const root = mkdtempSync(join(tmpdir(), 'fleetscope-bench-fleet-'));

@@ -10,6 +10,7 @@
  * `npm run bench -- memory-soak`; e.g. `SOAK_EVENTS=1000000 npm run bench -- memory-soak`.
  */
 import { createObserver, defaultAnalyzers, type Analyzer } from '../src/index.js';
+import { mulberry32 } from './bench-support.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with --expose-gc (npm run bench does)');
@@ -27,17 +28,6 @@ function measured(): number {
   return heapUsed + arrayBuffers;
 }
 
-/** A deterministic pseudo-random sequence (mulberry32), so every run feeds the same events. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // 1,000 names: 70% tools, 20% agents, 10% models.
 const toolNames = Array.from({ length: Math.round(OPERATIONS * 0.7) }, (_, i) => `tool_${i}`);
@@ -52,7 +42,7 @@ const analyzers: Analyzer[] | undefined =
   ANALYZERS === 'all' ? undefined : ANALYZERS === 'none' ? [] : defaultAnalyzers().filter((a) => ANALYZERS.split(',').includes(a.name));
 const observer = createObserver({ clock: () => now, sessionId: 'soak', onError: () => {}, ...(analyzers ? { analyzers } : {}) });
 
-const rand = random(14);
+const rand = mulberry32(14);
 /** A duration in ms: log-uniform between 1 ms and 100 s, so every sketch spans its full range. */
 const duration = () => Math.round(Math.exp(rand() * Math.log(100_000)));
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FleetEvent } from '../src/core/index.js';
 import { fileLogStorage } from '../src/storage/file-log.js';
+import { BENCH_T0 as T0, benchToolEnd } from './bench-support.js';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -21,25 +22,9 @@ const cleanup = () => rmSync(root, { recursive: true, force: true });
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 
-const TOOLS = ['Bash', 'Read', 'Edit', 'Grep', 'WebFetch'];
-const T0 = Date.UTC(2025, 0, 1);
-
 /** A realistic tool.end event (~330 bytes of JSON). `session` spreads events over many sessions. */
 function makeEvent(i: number, session: string): FleetEvent {
-  return {
-    id: `ev-${i.toString(36)}-${(i * 2654435761 >>> 0).toString(36)}`,
-    timestamp: T0 + i,
-    severity: 'info',
-    source: 'bench',
-    sessionId: session,
-    agentId: `agent-${i % 8}`,
-    workflowId: 'wf-1',
-    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-    spanId: (0x1000000000000000n + BigInt(i)).toString(16),
-    parentSpanId: '00f067aa0ba902b7',
-    type: 'tool.end',
-    payload: { toolName: TOOLS[i % 5]!, toolCallId: `toolu_${i.toString(36)}`, status: 'success', durationMs: 10 + (i % 90), output: 'ok' },
-  } as FleetEvent;
+  return benchToolEnd(i, session, `ev-${i.toString(36)}-${(i * 2654435761 >>> 0).toString(36)}`);
 }
 
 // ── 1. Append throughput ───────────────────────────────────────────────────────────────
