@@ -11,7 +11,7 @@
 import type { Analyzer, EventOf, FleetEvent } from '../core/index.js';
 import { eachEvent } from './define.js';
 import { fleetSnapshot, type EvictedTotals, type FleetSnapshot, type FleetThresholds, type Workflow } from './fleet-snapshot.js';
-import { DEFAULT_PRICING, callCost, checkPricingTable, findModelPrice, type ModelPrice, type PricingTable } from './pricing.js';
+import { DEFAULT_PRICING, checkPricingTable, createCallPricer, type PricingTable } from './pricing.js';
 import type { TokenTotals } from './types.js';
 
 export type { CriticalPathStep, ExecutionStatus, FleetExecution, FleetSnapshot, SlowExecution, WorkflowSummary } from './fleet-snapshot.js';
@@ -69,7 +69,6 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
   // The last workflow looked up: a workflow's events tend to come in bursts.
   let lastId: string | undefined;
   let lastWorkflow: Workflow | undefined;
-  const priceCache = new Map<string, ModelPrice | null>();
   let evicted = 0;
   const evictedTotals: EvictedTotals = { executions: 0, completed: 0, failed: 0, wallClockMs: 0, summedExecutionMs: 0, tokens: zeroTokens(), costUsd: 0, unpricedCalls: 0 };
   let orphanEnds = 0;
@@ -190,18 +189,9 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     exec.end = end;
   };
 
-  const priceOf = (model: string): ModelPrice | null => {
-    let price = priceCache.get(model);
-    if (price === undefined) {
-      price = findModelPrice(table, model)?.price ?? null;
-      if (priceCache.size > 1000) priceCache.clear();
-      priceCache.set(model, price);
-    }
-    return price;
-  };
+  // Priced the way the cost analyzer prices: a call without usage has an unknown cost, not $0.
+  const priceOf = createCallPricer(table);
 
-  // One token record reused for every priced call (callCost only reads it).
-  const callTokens = zeroTokens();
   const onLlm = (event: EventOf<'llm.call'>) => {
     const wf = workflowOf(event);
     const p = event.payload;
@@ -214,19 +204,9 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     wf.outputTokens += output;
     wf.cacheReadTokens += cacheRead;
     wf.cacheWriteTokens += cacheWrite;
-    const costUsd = p.costUsd;
-    if (typeof costUsd === 'number' && Number.isFinite(costUsd) && costUsd >= 0) wf.costUsd += costUsd;
-    else {
-      const price = priceOf(p.model);
-      if (price === null) wf.unpricedCalls++;
-      else {
-        callTokens.input = input;
-        callTokens.output = output;
-        callTokens.cacheRead = cacheRead;
-        callTokens.cacheWrite = cacheWrite;
-        wf.costUsd += callCost(price, callTokens);
-      }
-    }
+    const costUsd = priceOf(p);
+    if (costUsd === undefined) wf.unpricedCalls++;
+    else wf.costUsd += costUsd;
   };
 
   const onTool = (event: FleetEvent) => {

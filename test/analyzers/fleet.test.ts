@@ -177,6 +177,19 @@ describe('fleetAnalyzer', () => {
     expect(snapshot.totals).toMatchObject({ workflows: 1, activeWorkflows: 1, executions: 4, running: 1, completed: 3, failed: 0, unpricedCalls: 1 });
   });
 
+  it('counts a call without usage as unknown cost, not $0, as the cost analyzer does', async () => {
+    const events = agentEvents([{ n: 1, name: 'a', start: 0, end: 1_000 }]);
+    const llm = { sessionId: 's1', agentId: 'a', workflowId: 'wf' } as const;
+    // claude-haiku-4-5: $1 per million input tokens → 500,000 input = $0.50.
+    events.push({ ...llm, type: 'llm.call', timestamp: T0 + 100, payload: { model: 'claude-haiku-4-5', status: 'success', inputTokens: 500_000 } });
+    events.push({ ...llm, type: 'llm.call', timestamp: T0 + 200, payload: { model: 'claude-haiku-4-5', status: 'success' } });
+    events.push({ ...llm, type: 'llm.call', timestamp: T0 + 300, payload: { model: 'claude-haiku-4-5', status: 'success', costUsd: 0.25 } });
+    const wf = (await run(events)).workflows[0]!;
+    expect(wf.llmCalls).toBe(3);
+    expect(wf.costUsd).toBeCloseTo(0.75, 9);
+    expect(wf.unpricedCalls).toBe(1);
+  });
+
   it('falls back to the session as workflow and pairs by agentId without span ids', async () => {
     const snapshot = await run([
       { type: 'agent.start', timestamp: T0, sessionId: 'sx', agentId: 'solo', payload: { name: 'solo' } },
