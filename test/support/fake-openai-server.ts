@@ -101,7 +101,8 @@ function chunks(request: FakeRequest, turn: FakeTurn, id: string): unknown[] {
   return out;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+/** The request body as text. */
+export async function readBody(req: IncomingMessage): Promise<string> {
   const parts: Buffer[] = [];
   for await (const part of req) parts.push(part as Buffer);
   return Buffer.concat(parts).toString('utf8');
