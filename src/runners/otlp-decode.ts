@@ -84,9 +84,14 @@ const snakeOf = (camel: string): string => {
  */
 function field(o: unknown, camel: string): unknown {
   if (o === null || typeof o !== 'object') return undefined;
+  // A decoded message has only the snake_case name: looking up the other one first walks its prototype.
+  if (readingProtobuf) return (o as Obj)[snakeOf(camel)] ?? undefined;
   const v = (o as Obj)[camel];
-  return v !== undefined ? v : (o as Obj)[snakeOf(camel)] ?? undefined;
+  return v !== undefined ? v : (o as Obj)[snakeOf(camel)];
 }
+
+/** Set while a decoded protobuf message (not OTLP/JSON) is being mapped; the mapping is synchronous. */
+let readingProtobuf = false;
 
 function list(o: unknown, camel: string): unknown[] {
   const v = field(o, camel);
@@ -350,9 +355,14 @@ export async function decodeOtlp(
     // Read as decoded (no `toObject` copy): snake_case names, `Long`s, oneof discriminators.
     message = (await protobufTypes(loadProtobuf))[signal].decode(body);
   }
-  return {
-    logs: signal === 'logs' ? logsOf(message) : [],
-    spans: signal === 'traces' ? spansOf(message) : [],
-    points: signal === 'metrics' ? pointsOf(message) : [],
-  };
+  readingProtobuf = format === 'protobuf';
+  try {
+    return {
+      logs: signal === 'logs' ? logsOf(message) : [],
+      spans: signal === 'traces' ? spansOf(message) : [],
+      points: signal === 'metrics' ? pointsOf(message) : [],
+    };
+  } finally {
+    readingProtobuf = false;
+  }
 }
