@@ -323,9 +323,21 @@ const REQUEST_TYPES: Record<OtlpSignal, string> = {
 
 interface ProtobufType {
   decode(buffer: Uint8Array): unknown;
+  encode(message: Record<string, unknown>): { finish(): Uint8Array };
 }
 interface ProtobufModule {
   Root: { fromJSON(json: Record<string, unknown>): { lookupType(name: string): ProtobufType } };
+}
+
+/** `google.rpc.Status` (google/rpc/status.proto) without `details`: the body of an OTLP/HTTP refusal. */
+const RPC_STATUS = { nested: { google: { nested: { rpc: { nested: { Status: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 } } } } } } } } };
+let statusType: Promise<ProtobufType> | undefined;
+
+/** A refusal's `google.rpc.Status`, protobuf-encoded for a client that sent protobuf. */
+export async function encodeRpcStatus(code: number, message: string, loadProtobuf: () => Promise<unknown> = () => import('protobufjs')): Promise<Uint8Array> {
+  statusType ??= importOptionalPeer<ProtobufModule>(loadProtobuf, 'protobufjs', 'otlp-receiver').then((protobuf) => protobuf.Root.fromJSON(RPC_STATUS).lookupType('google.rpc.Status'));
+  statusType.catch(() => (statusType = undefined));
+  return (await statusType).encode({ code, message }).finish();
 }
 
 let types: Promise<Record<OtlpSignal, ProtobufType>> | undefined;
