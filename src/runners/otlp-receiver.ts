@@ -23,6 +23,8 @@ import { errorMessage, RecentKeys, type EventInput, type Runner, type RunnerCont
 import { mapLogRecord, mapSpan, MetricTotals, type MappedEvent } from './claude-code-otel.js';
 import { decodeOtlp, encodeRpcStatus, type OtlpSignal } from './otlp-decode.js';
 
+/** The `google.rpc.Code` of each refusal's HTTP status (INTERNAL for any other). */
+const RPC_CODES: Record<number, number> = { 400: 3, 404: 5, 405: 12, 413: 8, 415: 3, 429: 8 };
 const gunzipAsync = promisify(gunzip);
 
 export interface OtlpReceiverOptions {
@@ -130,7 +132,7 @@ export function otlpReceiver(options: OtlpReceiverOptions = {}): OtlpReceiver {
    */
   const refuseWith = async (response: ServerResponse, refusal: Refusal, protobufClient: boolean) => {
     const headers: Record<string, string> = refusal.status === 429 ? { 'retry-after': '1' } : {};
-    const status = { code: refusal.status === 400 ? 3 : 8, message: refusal.message };
+    const status = { code: RPC_CODES[refusal.status] ?? 13, message: refusal.message };
     const encoded = protobufClient ? await encodeRpcStatus(status.code, status.message, options.loadProtobuf).catch(() => undefined) : undefined;
     if (response.headersSent) return;
     if (encoded === undefined) {

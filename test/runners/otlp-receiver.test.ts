@@ -163,6 +163,7 @@ describe('otlpReceiver under bad input', () => {
     expect(status.message).toMatch(/^not a valid OTLP logs request/);
     const jsonRefusal = await post(url, '/v1/logs', '[1,2]', json);
     expect(jsonRefusal.headers.get('content-type')).toBe('application/json');
+    expect(await (await post(url, '/v2/nothing', '{}', json)).json()).toMatchObject({ code: 5 }); // NOT_FOUND
     expect(await jsonRefusal.json()).toMatchObject({ code: 3, message: expect.stringMatching(/the body is not an OTLP\/JSON request/) });
     expect((await post(url, '/v2/nothing', '{}', json)).status).toBe(404);
     expect((await fetch(`${url}/v1/logs`)).status).toBe(405);
@@ -178,7 +179,7 @@ describe('otlpReceiver under bad input', () => {
     expect(receiver.health().details).toMatchObject({
       'refused.media-type': 1,
       'refused.malformed': 5,
-      'refused.not-found': 1,
+      'refused.not-found': 2,
       'refused.method': 1,
       'refused.too-large': 1,
       'refused.gzip': 1,
