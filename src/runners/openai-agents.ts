@@ -205,21 +205,23 @@ export function openAIAgentsProcessor(target: BridgeTarget, options: OpenAIAgent
   };
   let isShutdown = false;
 
+  const countError = (error: unknown) => {
+    stats.errors++;
+    stats.lastError = errorMessage(error);
+  };
   const guard = (task: () => void) => {
     if (isShutdown) return;
     try {
       task();
     } catch (error) {
-      stats.errors++;
-      stats.lastError = errorMessage(error);
+      countError(error);
     }
   };
   const emit = (event: EventInput) => {
     try {
       target.emit(event);
     } catch (error) {
-      stats.errors++;
-      stats.lastError = errorMessage(error);
+      countError(error);
     }
   };
 
@@ -409,8 +411,7 @@ export function openAIAgentsProcessor(target: BridgeTarget, options: OpenAIAgent
       try {
         await target.flush?.();
       } catch (error) {
-        stats.errors++;
-        stats.lastError = errorMessage(error);
+        countError(error);
       }
     },
     async shutdown() {

@@ -6,8 +6,7 @@
  * framework reports can be computed by hand.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readBody, type FakeTurn } from './fake-openai-server.js';
+import { nextTurn, onLoopback, readBody, type FakeServer, type FakeTurn } from './fake-openai-server.js';
 
 /** One item of a Responses API `input` (messages, function calls and their outputs). */
 export interface ResponsesInputItem {
@@ -28,15 +27,9 @@ export interface FakeResponsesRequest {
   body: Record<string, unknown>;
 }
 
-export interface FakeResponsesServer {
-  /** `http://127.0.0.1:<port>/v1` */
-  baseURL: string;
-  requests: FakeResponsesRequest[];
-  close(): Promise<void>;
-}
+export type FakeResponsesServer = FakeServer<FakeResponsesRequest>;
 
 const CREATED = 1_733_000_000;
-let nextId = 0;
 
 function outputItems(turn: FakeTurn, id: string) {
   const items: Record<string, unknown>[] = [];
@@ -136,10 +129,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, script: (reques
     return;
   }
   const request = parseRequest(raw);
-  requests.push(request);
-  const turn = script(request);
-  if (turn.delayMs) await new Promise((r) => setTimeout(r, turn.delayMs));
-  const id = String(++nextId).padStart(6, '0');
+  const { turn, id } = await nextTurn(requests, request, script);
   if (!request.stream) {
     res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': `req_${id}` });
     res.end(JSON.stringify(responseObject(request, turn, id, true)));
@@ -158,13 +148,7 @@ export async function fakeOpenAIResponsesServer(script: (request: FakeResponsesR
       res.end(JSON.stringify({ error: { message: String(error), type: 'server_error' } }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseURL: `http://127.0.0.1:${port}/v1`,
-    requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return onLoopback(server, requests);
 }
 
 /** Whether the conversation already holds a call of the tool `name` (the agent's later turn). */
