@@ -16,7 +16,7 @@
  * shapes below are structural (read from `@openai/agents-core` 0.20 `tracing/spans.d.ts`).
  */
 import { errorMessage, FleetscopeError, traceIdFrom, type EventInput } from '../core/index.js';
-import type { BridgeTarget } from './otel-bridge.js';
+import type { BridgeTarget } from './otel-bridge-types.js';
 import { content, withoutStack, type AttributeProblem } from './otel-bridge-readers.js';
 
 /** The SDK's `Trace`, structurally. */
