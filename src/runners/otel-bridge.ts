@@ -20,14 +20,12 @@ import {
   content,
   first,
   isLangGraphStart,
-  jsonObject,
-  number,
   text,
-  tokensFromAttributes,
   withoutStack,
   type AttributesLike,
   type SpanCategory,
 } from './otel-bridge-readers.js';
+import { llmCallOf } from './otel-bridge-llm.js';
 import type { BridgeTarget, FleetscopeSpanProcessor, FleetscopeSpanProcessorOptions, HrTimeLike, ReadableSpanLike, SpanBridgeStats, SpanProblem } from './otel-bridge-types.js';
 
 export type {
@@ -73,8 +71,6 @@ const DEFERRED_SCOPE = '@arizeai/openinference-instrumentation-langchain';
 const scopeOf = (span: ReadableSpanLike): string | undefined => span.instrumentationScope?.name ?? span.instrumentationLibrary?.name;
 const OPERATION_KEY = [A.OPERATION];
 const AI_OPERATION_KEY = [A.AI_OPERATION_ID];
-const REQUEST_TYPE_KEY = [A.TRACELOOP_REQUEST_TYPE];
-const AI_PROVIDER_KEY = [A.AI_PROVIDER];
 const AGENT_INPUT = ['input.value', 'traceloop.entity.input'];
 const AGENT_OUTPUT = ['output.value', 'traceloop.entity.output'];
 /** The answers without a name, allocated once. */
@@ -109,13 +105,6 @@ function errorOf(span: ReadableSpanLike, attributes: AttributesLike): string | u
 function parentSpanIdOf(span: ReadableSpanLike): string | undefined {
   const id = span.parentSpanContext?.spanId ?? span.parentSpanId;
   return typeof id === 'string' && HEX_SPAN.test(id) && id !== '0000000000000000' ? id : undefined;
-}
-
-/** `openai.chat` → `openai`: the AI SDK names the provider with its API (`.chat`, `.responses`, `.messages`). */
-function aiSdkProvider(provider: string | undefined): string | undefined {
-  if (provider === undefined) return undefined;
-  const dot = provider.indexOf('.');
-  return dot > 0 ? provider.slice(0, dot) : provider;
 }
 
 /**
@@ -265,54 +254,16 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     if (workflowName !== undefined) envelope.attributes['traceloop.workflow.name'] = workflowName;
 
     if (kind === 'llm') {
-      const usage = tokensFromAttributes(attributes, report);
-      if (usage.excludedCache) stats.inputTokensWithoutCache++;
-      const oiKind = typeof attributes[A.OPENINFERENCE_KIND] === 'string' ? String(attributes[A.OPENINFERENCE_KIND]).toUpperCase() : undefined;
-      const requestType = text(attributes, REQUEST_TYPE_KEY);
-      const parameters = oiKind !== undefined ? jsonObject(attributes[A.OPENINFERENCE_INVOCATION_PARAMETERS], report) : undefined;
-      const streamAttribute = first(attributes, A.STREAM);
-      const stream =
-        typeof streamAttribute === 'boolean'
-          ? streamAttribute
-          : typeof parameters?.stream === 'boolean'
-            ? parameters.stream
-            : aiOperation !== undefined && aiOperation.endsWith('.doStream')
-              ? true
-              : aiOperation !== undefined && aiOperation.endsWith('.doGenerate')
-                ? false
-                : undefined;
-      const provider = text(attributes, A.PROVIDER) ?? text(attributes, AI_PROVIDER_KEY);
-      const model = text(attributes, A.MODEL) ?? (typeof parameters?.model === 'string' ? parameters.model : undefined);
-      const firstChunk = number(attributes, A.AI_TIME_TO_FIRST_CHUNK);
-      if (firstChunk !== undefined) envelope.attributes.timeToFirstTokenMs = round3(firstChunk);
+      const call = llmCallOf(attributes, { categoryName: category.name, operation, aiOperation, durationMs, error }, report);
+      if (call.excludedCache) stats.inputTokensWithoutCache++;
+      if (call.timeToFirstTokenMs !== undefined) envelope.attributes.timeToFirstTokenMs = call.timeToFirstTokenMs;
       stats.llmCalls++;
       emit({
         ...envelope,
         type: 'llm.call',
         timestamp: endMs,
         agentId: ownAgent?.agentId,
-        payload: {
-          provider: (aiOperation !== undefined ? aiSdkProvider(provider) : provider)?.slice(0, MAX_NAME),
-          model: model?.slice(0, MAX_NAME) ?? 'unknown',
-          operation:
-            category.name ??
-            operation ??
-            (aiOperation?.endsWith('.doEmbed') ? 'embeddings' : undefined) ??
-            (oiKind !== undefined ? A.OPENINFERENCE_LLM_KINDS[oiKind] : undefined) ??
-            (requestType !== undefined ? A.TRACELOOP_OPERATIONS[requestType] : undefined) ??
-            'chat',
-          inputTokens: usage.inputTokens,
-          outputTokens: usage.outputTokens,
-          cacheReadTokens: usage.cacheReadTokens,
-          cacheWriteTokens: usage.cacheWriteTokens,
-          costUsd: number(attributes, A.COST_USD),
-          latencyMs: durationMs,
-          status: error === undefined ? 'success' : 'error',
-          error,
-          responseId: text(attributes, A.RESPONSE_ID)?.slice(0, MAX_NAME),
-          finishReason: text(attributes, A.FINISH_REASONS)?.slice(0, MAX_NAME),
-          stream,
-        },
+        payload: call.payload,
       });
       return;
     }
