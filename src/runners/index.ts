@@ -12,6 +12,19 @@ export {
   type ReadableSpanLike,
   type SpanProcessorLike,
 } from './otel-bridge.js';
+export {
+  openAIAgentsProcessor,
+  agentsTraceId,
+  agentsSpanId,
+  usageOfResponse,
+  type OpenAIAgentsProcessor,
+  type OpenAIAgentsProcessorOptions,
+  type AgentsProcessorStats,
+  type AgentsSpanProblem,
+  type AgentsSpanLike,
+  type AgentsTraceLike,
+  type AgentsTracingProcessorLike,
+} from './openai-agents.js';
 export { wrapAnthropic, wrapOpenAI, type LlmWrapperOptions, type LlmWrapperTarget } from './llm-wrappers.js';
 export {
   claudeCodeTranscriptsRunner,

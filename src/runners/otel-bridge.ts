@@ -11,7 +11,7 @@
  * Finished GenAI spans (OTel GenAI semantic conventions, OpenInference incl. LangGraph graph
  * roots, OpenLLMetry/Traceloop, the Vercel AI SDK's `ai.*` spans) become `llm.call`, `tool.start`/`tool.end` and `agent.start`/`agent.end` events that keep the
  * span's trace id, span id and parent span id. Nothing from the OTel SDK is imported: the span
- * shapes below are structural, so `@opentelemetry/*` stay optional peer dependencies.
+ * shapes (otel-bridge-types.ts) are structural, so `@opentelemetry/*` stay optional peer dependencies.
  */
 import { errorMessage, FleetscopeError, type EventInput } from '../core/index.js';
 import * as A from './otel-bridge-attributes.js';
@@ -20,151 +20,27 @@ import {
   content,
   first,
   isLangGraphStart,
-  jsonObject,
-  number,
   text,
-  tokensFromAttributes,
   withoutStack,
-  type AttributeProblem,
   type AttributesLike,
-  type AttributeValueLike,
   type SpanCategory,
 } from './otel-bridge-readers.js';
+import { llmCallOf } from './otel-bridge-llm.js';
+import type { BridgeTarget, FleetscopeSpanProcessor, FleetscopeSpanProcessorOptions, HrTimeLike, ReadableSpanLike, SpanBridgeStats, SpanProblem } from './otel-bridge-types.js';
 
+export type {
+  BridgeTarget,
+  FleetscopeSpanProcessor,
+  FleetscopeSpanProcessorOptions,
+  HrTimeLike,
+  ReadableSpanLike,
+  SpanBridgeStats,
+  SpanClassification,
+  SpanContextLike,
+  SpanProblem,
+  SpanProcessorLike,
+} from './otel-bridge-types.js';
 export { classifySpan, isLangGraphRoot, isLangGraphStart, tokensFromAttributes, type AttributesLike, type AttributeValueLike, type SpanCategory } from './otel-bridge-readers.js';
-
-// ── Structural OTel types (a subset of @opentelemetry/api and sdk-trace-base 1.x/2.x) ──
-
-/** `[seconds, nanoseconds]`, as in `@opentelemetry/api`. */
-export type HrTimeLike = readonly [number, number];
-
-
-export interface SpanContextLike {
-  traceId: string;
-  spanId: string;
-}
-
-/** What the processor reads of a finished span (`ReadableSpan` in sdk-trace-base). */
-export interface ReadableSpanLike {
-  readonly name: string;
-  readonly kind?: number;
-  spanContext(): SpanContextLike;
-  /** sdk-trace-base 2.x. */
-  readonly parentSpanContext?: SpanContextLike;
-  /** sdk-trace-base 1.x. */
-  readonly parentSpanId?: string;
-  readonly startTime: HrTimeLike;
-  readonly endTime: HrTimeLike;
-  readonly duration?: HrTimeLike;
-  /** `code`: 0 unset, 1 ok, 2 error (`SpanStatusCode`). */
-  readonly status: { code: number; message?: string };
-  readonly attributes: AttributesLike;
-  readonly events?: readonly { name: string; attributes?: AttributesLike }[];
-  readonly instrumentationScope?: { name: string };
-  /** sdk-trace-base 1.x name of `instrumentationScope`. */
-  readonly instrumentationLibrary?: { name: string };
-}
-
-/** The OTel `SpanProcessor` interface, structurally. Assignable to sdk-trace-base's `SpanProcessor`. */
-export interface SpanProcessorLike {
-  onStart(span: ReadableSpanLike, parentContext: unknown): void;
-  onEnd(span: ReadableSpanLike): void;
-  forceFlush(): Promise<void>;
-  shutdown(): Promise<void>;
-}
-
-/** Where bridged events go: an observer, or a runner's sink. */
-export interface BridgeTarget {
-  emit(event: EventInput): unknown;
-  /** Called by `forceFlush` when present (an observer's `flush`). */
-  flush?(): Promise<unknown>;
-}
-
-/** What `classify` may answer: a category, or a category with the agent's or tool's name. */
-export type SpanClassification = SpanCategory | { kind: SpanCategory; name?: string };
-
-export interface FleetscopeSpanProcessorOptions {
-  /**
-   * Declares what a span is, for frameworks (or spans) the built-in conventions miss: return
-   * `'agent'`, `'tool'`, `'llm'` or `'other'` (optionally `{ kind, name }`), or `undefined` to
-   * keep the built-in answer. Called when a span starts (so that its descendants inherit an
-   * agent) and when it ends, with the span as the SDK gives it. A throw is counted
-   * (`invalid['classify-error']`) and the built-in answer used. Default: none.
-   *
-   * ```ts
-   * fleetscopeSpanProcessor(observer, { classify: (span) => (span.name.startsWith('crew.') ? 'agent' : undefined) })
-   * ```
-   */
-  classify?: (span: ReadableSpanLike) => SpanClassification | undefined;
-  /**
-   * What to do with spans that are not GenAI model, tool or agent spans (HTTP, DB, chains,
-   * retrievers, workflows...): `ignore` (default), or `event`: one custom event of type
-   * `otherSpanType` per span, with its name, kind, duration, status and attributes.
-   */
-  otherSpans?: 'ignore' | 'event';
-  /** Type of the events for `otherSpans: 'event'`; must be namespaced. Default `otel.span`. */
-  otherSpanType?: `${string}.${string}`;
-  /** `source` of the events. Default `otel`. */
-  source?: string;
-  /** Session of spans that name none (no `gen_ai.conversation.id` / `session.id` on them or their ancestors). Default: the observer's. */
-  sessionId?: string;
-  /** Whether tool arguments/results and agent input/output found on spans go into events. Default true. */
-  captureContent?: boolean;
-  /** Longest content string (tool arguments/results, agent input/output) kept; longer ones are cut and counted `oversized`. Default 32,768. */
-  maxContentLength?: number;
-  /**
-   * Spans whose instrumentation scope name starts with one of these are skipped, so that
-   * fleetscope never re-reads its own exported spans. Default `['fleetscope']`.
-   */
-  ignoreScopes?: readonly string[];
-  /**
-   * Most spans tracked at once between start and end (for agent/session inheritance), and most
-   * finished spans held back while waiting for an ancestor whose kind is only known at its end
-   * (OpenInference chains: a LangGraph graph root). Default 10000.
-   */
-  maxOpenSpans?: number;
-}
-
-/** Why (part of) a span was not read as given; counted in `stats().invalid`. */
-export type SpanProblem =
-  | AttributeProblem
-  /** End before start: the duration is taken as 0. */
-  | 'negative-duration'
-  /** Start or end time not a `[seconds, nanoseconds]` pair of finite numbers: the span is skipped. */
-  | 'bad-time'
-  /** `kind` outside the five OTel span kinds: read as `internal`. */
-  | 'unknown-span-kind'
-  /** No span context with a trace id and span id: the span is skipped. */
-  | 'missing-span-context'
-  /** The `classify` option threw. */
-  | 'classify-error'
-  /** Too many finished spans waiting for an ancestor: emitted without waiting (agent attribution may be lost). */
-  | 'held-overflow';
-
-/** Counters of the processor, from `stats()`. */
-export interface SpanBridgeStats {
-  spansEnded: number;
-  llmCalls: number;
-  toolCalls: number;
-  agentRuns: number;
-  otherSpans: number;
-  ignored: number;
-  /** Spans of fleetscope's own instrumentation scope, skipped. */
-  ownSpans: number;
-  /** Spans whose input token count was smaller than its cache tokens: read as excluding cache. */
-  inputTokensWithoutCache: number;
-  /** Spans (or attributes) not read as given, by reason. A skipped span is also counted in `ignored`. */
-  invalid: Record<SpanProblem, number>;
-  /** Finished spans held back right now, waiting for an ancestor chain to end. */
-  held: number;
-  /** Failures while converting or emitting (never thrown into the SDK). */
-  errors: number;
-  lastError?: string;
-}
-
-export interface FleetscopeSpanProcessor extends SpanProcessorLike {
-  stats(): SpanBridgeStats;
-}
 
 /**
  * One span between its start and the end of its descendants. Agent and session are inherited
@@ -195,8 +71,6 @@ const DEFERRED_SCOPE = '@arizeai/openinference-instrumentation-langchain';
 const scopeOf = (span: ReadableSpanLike): string | undefined => span.instrumentationScope?.name ?? span.instrumentationLibrary?.name;
 const OPERATION_KEY = [A.OPERATION];
 const AI_OPERATION_KEY = [A.AI_OPERATION_ID];
-const REQUEST_TYPE_KEY = [A.TRACELOOP_REQUEST_TYPE];
-const AI_PROVIDER_KEY = [A.AI_PROVIDER];
 const AGENT_INPUT = ['input.value', 'traceloop.entity.input'];
 const AGENT_OUTPUT = ['output.value', 'traceloop.entity.output'];
 /** The answers without a name, allocated once. */
@@ -231,13 +105,6 @@ function errorOf(span: ReadableSpanLike, attributes: AttributesLike): string | u
 function parentSpanIdOf(span: ReadableSpanLike): string | undefined {
   const id = span.parentSpanContext?.spanId ?? span.parentSpanId;
   return typeof id === 'string' && HEX_SPAN.test(id) && id !== '0000000000000000' ? id : undefined;
-}
-
-/** `openai.chat` → `openai`: the AI SDK names the provider with its API (`.chat`, `.responses`, `.messages`). */
-function aiSdkProvider(provider: string | undefined): string | undefined {
-  if (provider === undefined) return undefined;
-  const dot = provider.indexOf('.');
-  return dot > 0 ? provider.slice(0, dot) : provider;
 }
 
 /**
@@ -387,54 +254,16 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     if (workflowName !== undefined) envelope.attributes['traceloop.workflow.name'] = workflowName;
 
     if (kind === 'llm') {
-      const usage = tokensFromAttributes(attributes, report);
-      if (usage.excludedCache) stats.inputTokensWithoutCache++;
-      const oiKind = typeof attributes[A.OPENINFERENCE_KIND] === 'string' ? String(attributes[A.OPENINFERENCE_KIND]).toUpperCase() : undefined;
-      const requestType = text(attributes, REQUEST_TYPE_KEY);
-      const parameters = oiKind !== undefined ? jsonObject(attributes[A.OPENINFERENCE_INVOCATION_PARAMETERS], report) : undefined;
-      const streamAttribute = first(attributes, A.STREAM);
-      const stream =
-        typeof streamAttribute === 'boolean'
-          ? streamAttribute
-          : typeof parameters?.stream === 'boolean'
-            ? parameters.stream
-            : aiOperation !== undefined && aiOperation.endsWith('.doStream')
-              ? true
-              : aiOperation !== undefined && aiOperation.endsWith('.doGenerate')
-                ? false
-                : undefined;
-      const provider = text(attributes, A.PROVIDER) ?? text(attributes, AI_PROVIDER_KEY);
-      const model = text(attributes, A.MODEL) ?? (typeof parameters?.model === 'string' ? parameters.model : undefined);
-      const firstChunk = number(attributes, A.AI_TIME_TO_FIRST_CHUNK);
-      if (firstChunk !== undefined) envelope.attributes.timeToFirstTokenMs = round3(firstChunk);
+      const call = llmCallOf(attributes, { categoryName: category.name, operation, aiOperation, durationMs, error }, report);
+      if (call.excludedCache) stats.inputTokensWithoutCache++;
+      if (call.timeToFirstTokenMs !== undefined) envelope.attributes.timeToFirstTokenMs = call.timeToFirstTokenMs;
       stats.llmCalls++;
       emit({
         ...envelope,
         type: 'llm.call',
         timestamp: endMs,
         agentId: ownAgent?.agentId,
-        payload: {
-          provider: (aiOperation !== undefined ? aiSdkProvider(provider) : provider)?.slice(0, MAX_NAME),
-          model: model?.slice(0, MAX_NAME) ?? 'unknown',
-          operation:
-            category.name ??
-            operation ??
-            (aiOperation?.endsWith('.doEmbed') ? 'embeddings' : undefined) ??
-            (oiKind !== undefined ? A.OPENINFERENCE_LLM_KINDS[oiKind] : undefined) ??
-            (requestType !== undefined ? A.TRACELOOP_OPERATIONS[requestType] : undefined) ??
-            'chat',
-          inputTokens: usage.inputTokens,
-          outputTokens: usage.outputTokens,
-          cacheReadTokens: usage.cacheReadTokens,
-          cacheWriteTokens: usage.cacheWriteTokens,
-          costUsd: number(attributes, A.COST_USD),
-          latencyMs: durationMs,
-          status: error === undefined ? 'success' : 'error',
-          error,
-          responseId: text(attributes, A.RESPONSE_ID)?.slice(0, MAX_NAME),
-          finishReason: text(attributes, A.FINISH_REASONS)?.slice(0, MAX_NAME),
-          stream,
-        },
+        payload: call.payload,
       });
       return;
     }

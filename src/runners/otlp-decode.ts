@@ -78,12 +78,20 @@ const snakeOf = (camel: string): string => {
   return snake;
 };
 
-/** A field under its lowerCamelCase (OTLP/JSON) or snake_case (protobuf with kept case) name. */
+/**
+ * A field under its lowerCamelCase (OTLP/JSON) or snake_case (a decoded protobuf message, whose
+ * descriptor keeps the .proto names) name. An unset message field of a decoded message is `null`.
+ */
 function field(o: unknown, camel: string): unknown {
   if (o === null || typeof o !== 'object') return undefined;
+  // A decoded message has only the snake_case name: looking up the other one first walks its prototype.
+  if (readingProtobuf) return (o as Obj)[snakeOf(camel)] ?? undefined;
   const v = (o as Obj)[camel];
   return v !== undefined ? v : (o as Obj)[snakeOf(camel)];
 }
+
+/** Set while a decoded protobuf message (not OTLP/JSON) is being mapped; the mapping is synchronous. */
+let readingProtobuf = false;
 
 function list(o: unknown, camel: string): unknown[] {
   const v = field(o, camel);
@@ -93,14 +101,43 @@ function list(o: unknown, camel: string): unknown[] {
 function int(v: unknown): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'string' && v !== '') return Number(v);
-  if (v !== null && typeof v === 'object' && 'low' in v) return Number(String(v));
+  if (v !== null && typeof v === 'object' && 'low' in v) return longToNumber(v as LongLike);
   return 0;
+}
+
+/** A protobufjs `Long` (64-bit integers of decoded messages) as a number, without a string. */
+interface LongLike {
+  low: number;
+  high: number;
+  unsigned?: boolean;
+}
+const longToNumber = (v: LongLike): number => (v.unsigned ? v.high >>> 0 : v.high | 0) * 4_294_967_296 + (v.low >>> 0);
+
+/**
+ * The member set in a oneof of a decoded protobuf message (`value` of AnyValue and of number data
+ * points), by its .proto name: its other members read as their defaults there, not as unset.
+ */
+function oneofMember(o: Obj): string | undefined {
+  const which = o.value;
+  return typeof which === 'string' && which.includes('_') ? which : undefined;
 }
 
 const nanosToMs = (v: unknown): number => {
   if (typeof v === 'string' && v.length > 6) return Number(v.slice(0, -6)) + Number(v.slice(-6)) / 1e6;
+  if (v !== null && typeof v === 'object' && 'low' in v) return longNanosToMs(v as LongLike);
   return int(v) / 1e6;
 };
+
+/**
+ * Nanoseconds in a `Long` as milliseconds, whole milliseconds exact (as from the string form): with
+ * 2^32 = 4294 × 10^6 + 967296, ns = high × 4294 × 10^6 + (high × 967296 + low), each part exact.
+ */
+function longNanosToMs(v: LongLike): number {
+  const high = v.unsigned ? v.high >>> 0 : v.high | 0;
+  const rest = high * 967_296 + (v.low >>> 0);
+  const restMs = Math.floor(rest / 1e6);
+  return high * 4294 + restMs + (rest - restMs * 1e6) / 1e6;
+}
 
 function hex(v: unknown): string | undefined {
   if (typeof v === 'string') return v === '' ? undefined : v.toLowerCase();
@@ -111,6 +148,8 @@ function hex(v: unknown): string | undefined {
 /** An OTLP AnyValue as plain JSON. */
 export function anyValue(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return undefined;
+  const member = oneofMember(v as Obj);
+  if (member !== undefined) return anyValueOf(member, (v as Obj)[member]);
   const s = field(v, 'stringValue');
   if (s !== undefined) return s;
   const b = field(v, 'boolValue');
@@ -126,6 +165,27 @@ export function anyValue(v: unknown): unknown {
   const bytes = field(v, 'bytesValue');
   if (bytes !== undefined) return typeof bytes === 'string' ? bytes : hex(bytes);
   return undefined;
+}
+
+/** The value of the AnyValue member `member` (a decoded protobuf message's). */
+function anyValueOf(member: string, value: unknown): unknown {
+  switch (member) {
+    case 'string_value':
+    case 'bool_value':
+      return value;
+    case 'int_value':
+      return int(value);
+    case 'double_value':
+      return Number(value);
+    case 'array_value':
+      return list(value, 'values').map(anyValue);
+    case 'kvlist_value':
+      return attributes(list(value, 'values'));
+    case 'bytes_value':
+      return hex(value);
+    default:
+      return undefined;
+  }
 }
 
 /** OTLP KeyValue list into a null-prototype record (keys are the sender's: `__proto__` stays data). */
@@ -231,7 +291,8 @@ function pointsOf(body: unknown): OtlpDataPoint[] {
           const temporality = TEMPORALITY[int(field(data, 'aggregationTemporality'))] ?? 'unspecified';
           const monotonic = field(data, 'isMonotonic') === true;
           for (const p of list(data, 'dataPoints')) {
-            const asDouble = field(p, 'asDouble');
+            const member = oneofMember(p as Obj);
+            const asDouble = member === undefined ? field(p, 'asDouble') : member === 'as_double' ? (p as Obj).as_double : undefined;
             const value = kind === 'histogram' ? Number(field(p, 'sum') ?? 0) : asDouble !== undefined && asDouble !== null ? Number(asDouble) : int(field(p, 'asInt'));
             const point: OtlpDataPoint = {
               ...base,
@@ -262,10 +323,21 @@ const REQUEST_TYPES: Record<OtlpSignal, string> = {
 
 interface ProtobufType {
   decode(buffer: Uint8Array): unknown;
-  toObject(message: unknown, options: Record<string, unknown>): unknown;
+  encode(message: Record<string, unknown>): { finish(): Uint8Array };
 }
 interface ProtobufModule {
   Root: { fromJSON(json: Record<string, unknown>): { lookupType(name: string): ProtobufType } };
+}
+
+/** `google.rpc.Status` (google/rpc/status.proto) without `details`: the body of an OTLP/HTTP refusal. */
+const RPC_STATUS = { nested: { google: { nested: { rpc: { nested: { Status: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 } } } } } } } } };
+let statusType: Promise<ProtobufType> | undefined;
+
+/** A refusal's `google.rpc.Status`, protobuf-encoded for a client that sent protobuf. */
+export async function encodeRpcStatus(code: number, message: string, loadProtobuf: () => Promise<unknown> = () => import('protobufjs')): Promise<Uint8Array> {
+  statusType ??= importOptionalPeer<ProtobufModule>(loadProtobuf, 'protobufjs', 'otlp-receiver').then((protobuf) => protobuf.Root.fromJSON(RPC_STATUS).lookupType('google.rpc.Status'));
+  statusType.catch(() => (statusType = undefined));
+  return (await statusType).encode({ code, message }).finish();
 }
 
 let types: Promise<Record<OtlpSignal, ProtobufType>> | undefined;
@@ -292,12 +364,17 @@ export async function decodeOtlp(
     message = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
     if (message === null || typeof message !== 'object' || Array.isArray(message)) throw new Error('the body is not an OTLP/JSON request object');
   } else {
-    const type = (await protobufTypes(loadProtobuf))[signal];
-    message = type.toObject(type.decode(body), { longs: String, enums: Number, bytes: Uint8Array, defaults: false, arrays: true });
+    // Read as decoded (no `toObject` copy): snake_case names, `Long`s, oneof discriminators.
+    message = (await protobufTypes(loadProtobuf))[signal].decode(body);
   }
-  return {
-    logs: signal === 'logs' ? logsOf(message) : [],
-    spans: signal === 'traces' ? spansOf(message) : [],
-    points: signal === 'metrics' ? pointsOf(message) : [],
-  };
+  readingProtobuf = format === 'protobuf';
+  try {
+    return {
+      logs: signal === 'logs' ? logsOf(message) : [],
+      spans: signal === 'traces' ? spansOf(message) : [],
+      points: signal === 'metrics' ? pointsOf(message) : [],
+    };
+  } finally {
+    readingProtobuf = false;
+  }
 }

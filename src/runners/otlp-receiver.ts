@@ -21,8 +21,10 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { errorMessage, RecentKeys, type EventInput, type Runner, type RunnerContext, type RunnerHealth } from '../core/index.js';
 import { mapLogRecord, mapSpan, MetricTotals, type MappedEvent } from './claude-code-otel.js';
-import { decodeOtlp, type OtlpSignal } from './otlp-decode.js';
+import { decodeOtlp, encodeRpcStatus, type OtlpSignal } from './otlp-decode.js';
 
+/** The `google.rpc.Code` of each refusal's HTTP status (INTERNAL for any other). */
+const RPC_CODES: Record<number, number> = { 400: 3, 404: 5, 405: 12, 413: 8, 415: 3, 429: 8 };
 const gunzipAsync = promisify(gunzip);
 
 export interface OtlpReceiverOptions {
@@ -124,6 +126,23 @@ export function otlpReceiver(options: OtlpReceiverOptions = {}): OtlpReceiver {
     response.end(text);
   };
 
+  /**
+   * A refusal's body is a `google.rpc.Status` (OTLP/HTTP): protobuf-encoded for a client that sent
+   * protobuf, JSON otherwise (and when protobufjs cannot be loaded).
+   */
+  const refuseWith = async (response: ServerResponse, refusal: Refusal, protobufClient: boolean) => {
+    const headers: Record<string, string> = refusal.status === 429 ? { 'retry-after': '1' } : {};
+    const status = { code: RPC_CODES[refusal.status] ?? 13, message: refusal.message };
+    const encoded = protobufClient ? await encodeRpcStatus(status.code, status.message, options.loadProtobuf).catch(() => undefined) : undefined;
+    if (response.headersSent) return;
+    if (encoded === undefined) {
+      answer(response, refusal.status, true, status, headers);
+      return;
+    }
+    response.writeHead(refusal.status, { 'content-type': 'application/x-protobuf', ...headers });
+    response.end(encoded);
+  };
+
   const emitAll = (ctx: RunnerContext, mapped: (MappedEvent | undefined)[]) => {
     const events: EventInput[] = [];
     for (const m of mapped) {
@@ -140,6 +159,7 @@ export function otlpReceiver(options: OtlpReceiverOptions = {}): OtlpReceiver {
 
   const handle = async (ctx: RunnerContext, request: IncomingMessage, response: ServerResponse) => {
     let json = false;
+    let protobufClient = false;
     try {
       counters.requests++;
       const path = (request.url ?? '').split('?')[0]!;
@@ -148,6 +168,7 @@ export function otlpReceiver(options: OtlpReceiverOptions = {}): OtlpReceiver {
       if (request.method !== 'POST') throw new Refusal(405, 'method', `${request.method} is not allowed; OTLP/HTTP uses POST`);
       const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       json = type === 'application/json';
+      protobufClient = type === 'application/x-protobuf';
       if (!json && type !== 'application/x-protobuf') throw new Refusal(415, 'media-type', `content type ${type || '(none)'} is not application/x-protobuf or application/json`);
       if (!takeToken()) throw new Refusal(429, 'rate', `over ${maxRate} requests per second`);
       let body = await readBody(request);
@@ -186,9 +207,7 @@ export function otlpReceiver(options: OtlpReceiverOptions = {}): OtlpReceiver {
       const refusal = error instanceof Refusal ? error : new Refusal(500, 'internal', errorMessage(error));
       refuse(refusal.reason);
       lastError = refusal.message;
-      if (!response.headersSent) {
-        answer(response, refusal.status, true, { code: refusal.status === 400 ? 3 : 8, message: refusal.message }, refusal.status === 429 ? { 'retry-after': '1' } : {});
-      }
+      if (!response.headersSent) await refuseWith(response, refusal, protobufClient);
       // A body we stopped reading: drop the connection instead of draining an oversized upload.
       if (refusal.status === 413) request.destroy();
     }

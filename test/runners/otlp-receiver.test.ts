@@ -12,6 +12,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import protobuf from 'protobufjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createObserver, type EventOf, type Observer } from '../../src/index.js';
 import { otlpReceiver, type OtlpReceiver } from '../../src/runners/otlp-receiver.js';
@@ -152,6 +153,18 @@ describe('otlpReceiver under bad input', () => {
     expect((await post(url, '/v1/logs', '{"resourceLogs": [', json)).status).toBe(400);
     expect((await post(url, '/v1/logs', '[1,2]', json)).status).toBe(400);
     expect((await post(url, '/v1/logs', new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]), { 'content-type': 'application/x-protobuf' })).status).toBe(400);
+    // The refusal body is a google.rpc.Status in the client's encoding (the proto exporters send
+    // `application/x-protobuf`, the http/json ones `application/json`).
+    const protoRefusal = await post(url, '/v1/logs', new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]), { 'content-type': 'application/x-protobuf' });
+    expect(protoRefusal.headers.get('content-type')).toBe('application/x-protobuf');
+    const Status = protobuf.Root.fromJSON({ nested: { google: { nested: { rpc: { nested: { Status: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 } } } } } } } } }).lookupType('google.rpc.Status');
+    const status = Status.toObject(Status.decode(new Uint8Array(await protoRefusal.arrayBuffer()))) as { code: number; message: string };
+    expect(status.code).toBe(3);
+    expect(status.message).toMatch(/^not a valid OTLP logs request/);
+    const jsonRefusal = await post(url, '/v1/logs', '[1,2]', json);
+    expect(jsonRefusal.headers.get('content-type')).toBe('application/json');
+    expect(await (await post(url, '/v2/nothing', '{}', json)).json()).toMatchObject({ code: 5 }); // NOT_FOUND
+    expect(await jsonRefusal.json()).toMatchObject({ code: 3, message: expect.stringMatching(/the body is not an OTLP\/JSON request/) });
     expect((await post(url, '/v2/nothing', '{}', json)).status).toBe(404);
     expect((await fetch(`${url}/v1/logs`)).status).toBe(405);
     const big = await post(url, '/v1/logs', 'x'.repeat(2 * 1024 * 1024), json).then((r) => r.status, () => 413);
@@ -165,8 +178,8 @@ describe('otlpReceiver under bad input', () => {
     expect((await post(url, '/v1/logs', JSON.stringify(record), json)).status).toBe(200);
     expect(receiver.health().details).toMatchObject({
       'refused.media-type': 1,
-      'refused.malformed': 3,
-      'refused.not-found': 1,
+      'refused.malformed': 5,
+      'refused.not-found': 2,
       'refused.method': 1,
       'refused.too-large': 1,
       'refused.gzip': 1,

@@ -5,7 +5,7 @@
  * with `prompt_tokens_details.cached_tokens`. What it answers is scripted per request by the test,
  * so every figure a framework reports can be computed by hand.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeToolCall {
@@ -34,11 +34,33 @@ export interface FakeRequest {
   body: Record<string, unknown>;
 }
 
-export interface FakeOpenAIServer {
+/** A fake provider listening on loopback, with the requests it was sent. */
+export interface FakeServer<R> {
   /** `http://127.0.0.1:<port>/v1` */
   baseURL: string;
-  requests: FakeRequest[];
+  requests: R[];
   close(): Promise<void>;
+}
+
+export type FakeOpenAIServer = FakeServer<FakeRequest>;
+
+/** Records `request`, asks the script for its answer and waits its delay; with a fresh response id. */
+export async function nextTurn<R>(requests: R[], request: R, script: (request: R) => FakeTurn): Promise<{ turn: FakeTurn; id: string }> {
+  requests.push(request);
+  const turn = script(request);
+  if (turn.delayMs) await new Promise((r) => setTimeout(r, turn.delayMs));
+  return { turn, id: String(++nextId).padStart(6, '0') };
+}
+
+/** Starts `server` on a free loopback port. */
+export async function onLoopback<R>(server: Server, requests: R[]): Promise<FakeServer<R>> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 const CREATED = 1_733_000_000;
@@ -101,7 +123,8 @@ function chunks(request: FakeRequest, turn: FakeTurn, id: string): unknown[] {
   return out;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+/** The request body as text. */
+export async function readBody(req: IncomingMessage): Promise<string> {
   const parts: Buffer[] = [];
   for await (const part of req) parts.push(part as Buffer);
   return Buffer.concat(parts).toString('utf8');
@@ -128,10 +151,7 @@ export async function fakeOpenAIServer(script: (request: FakeRequest) => FakeTur
           includeUsage: streamOptions?.include_usage === true,
           body,
         };
-        requests.push(request);
-        const turn = script(request);
-        if (turn.delayMs) await new Promise((r) => setTimeout(r, turn.delayMs));
-        const id = String(++nextId).padStart(6, '0');
+        const { turn, id } = await nextTurn(requests, request, script);
         if (!request.stream) {
           res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': `req_${id}` });
           res.end(JSON.stringify(completion(request, turn, id)));
@@ -146,13 +166,7 @@ export async function fakeOpenAIServer(script: (request: FakeRequest) => FakeTur
       }
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseURL: `http://127.0.0.1:${port}/v1`,
-    requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return onLoopback(server, requests);
 }
 
 /** The last user message's text, for scripts that answer by prompt. */
