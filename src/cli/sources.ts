@@ -19,8 +19,8 @@ import { CliError, EXIT, parseTime, progressLine, warn } from './options.js';
 const SEGMENT_FORMAT = 1;
 const SEGMENT_RE = /^(\d{8,})\.jsonl(\.gz)?$/;
 /** Events replayed between two `observer.flush()`: well under a subscription's 131,072 slots. */
-const FLUSH_EVERY = 20_000;
-const PAGE = 10_000;
+const FLUSH_EVERY = 2_000;
+const PAGE = 2_000;
 
 export type SourceKind = 'store' | 'claude' | 'jsonl' | 'sqlite' | 'postgres';
 
@@ -33,6 +33,8 @@ export interface SourceSpec {
 /** What was selected: exact session or a prefix (resolved by `readSelection`). */
 export interface EventSelection {
   sessionId?: string;
+  /** Only these sessions (`sessions`: the newest ones); each is read through the store's session index. */
+  sessionIds?: readonly string[];
   agentId?: string;
   from?: number;
   to?: number;
@@ -137,7 +139,9 @@ const typeMatcher = (types: readonly string[] | undefined): ((type: string) => b
 /** The predicate every event passes; `sessionPrefix` matches ids starting with it. */
 function predicate(sel: EventSelection, sessionPrefix: boolean): (e: EventInput) => boolean {
   const types = typeMatcher(sel.types);
+  const sessions = sel.sessionIds === undefined ? undefined : new Set(sel.sessionIds);
   return (e) => {
+    if (sessions !== undefined && !sessions.has(e.sessionId ?? '')) return false;
     if (sel.sessionId !== undefined && (sessionPrefix ? !(e.sessionId ?? '').startsWith(sel.sessionId) : e.sessionId !== sel.sessionId)) return false;
     if (sel.agentId !== undefined && e.agentId !== sel.agentId) return false;
     const ts = e.timestamp;
@@ -262,8 +266,13 @@ export async function replay(sources: readonly SourceSpec[], sel: EventSelection
   return result;
 }
 
-/** The query a store can answer itself; the rest of the selection is applied per event. */
-function pushDown(sel: EventSelection, sessionPrefix: boolean): EventQuery {
+/** The queries a store can answer itself (one per session of `sessionIds`); the rest of the selection is applied per event. */
+function pushDown(sel: EventSelection, sessionPrefix: boolean): EventQuery[] {
+  const q = pushDownOne(sel, sessionPrefix);
+  return sel.sessionIds === undefined ? [q] : sel.sessionIds.map((sessionId) => ({ ...q, sessionId }));
+}
+
+function pushDownOne(sel: EventSelection, sessionPrefix: boolean): EventQuery {
   const q: EventQuery = { limit: PAGE };
   if (sel.sessionId !== undefined && !sessionPrefix) q.sessionId = sel.sessionId;
   if (sel.agentId !== undefined) q.agentId = sel.agentId;
@@ -273,13 +282,15 @@ function pushDown(sel: EventSelection, sessionPrefix: boolean): EventQuery {
   return q;
 }
 
-async function pageThrough(storage: Storage, query: EventQuery, sink: (inputs: Iterable<EventInput>) => Promise<void>): Promise<void> {
-  let cursor: string | undefined;
-  do {
-    const page = await storage.query(cursor === undefined ? query : { ...query, cursor });
-    await sink(page.events as readonly EventInput[]);
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
+async function pageThrough(storage: Storage, queries: readonly EventQuery[], sink: (inputs: Iterable<EventInput>) => Promise<void>): Promise<void> {
+  for (const query of queries) {
+    let cursor: string | undefined;
+    do {
+      const page = await storage.query(cursor === undefined ? query : { ...query, cursor });
+      await sink(page.events as readonly EventInput[]);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+  }
 }
 
 /**
@@ -516,7 +527,7 @@ export async function latestSessionIds(source: SourceSpec, sel: EventSelection, 
   try {
     let cursor: string | undefined;
     let read = 0;
-    const query: EventQuery = { ...pushDown(sel, false), order: 'desc' };
+    const query: EventQuery = { ...pushDownOne(sel, false), order: 'desc' };
     do {
       const page = await storage.query(cursor === undefined ? query : { ...query, cursor });
       for (const e of page.events) {

@@ -7,7 +7,7 @@
  */
 import type { EventQuery, FleetEvent, QueryPage } from '../core/index.js';
 import type { Segment } from './file-log-segment.js';
-import { lineAt, linesBackward, linesForward, openReader, parseLine, type SegmentReader } from './file-log-reader.js';
+import { linesAt, linesBackward, linesForward, openReader, parseLine, type SegmentReader } from './file-log-reader.js';
 import type { SegmentIndex } from './file-log-index.js';
 import { fail, sorted, type FileLogState } from './file-log-state.js';
 
@@ -121,9 +121,8 @@ export function fileLogQuery(state: FileLogState, index: SegmentIndex, drained: 
           touch(segment.seq);
           const offsets = segment.offsetsOf(query.sessionId);
           const ordered = desc ? offsets.filter((o) => o < before).reverse() : offsets.filter((o) => o > after);
-          for (const offset of ordered) {
-            const line = await lineAt(reader, offset);
-            const event = line === undefined ? undefined : parseLine(line, 0, line.length);
+          for await (const [offset, buffer, start, stop] of linesAt(reader, ordered)) {
+            const event = buffer === undefined ? undefined : parseLine(buffer, start, stop);
             if (event === undefined || event === 'header') continue;
             if (!take(event, offset)) break;
           }

@@ -43,3 +43,42 @@ describe('fileLogStorage write path', () => {
     await reopened.close();
   });
 });
+
+describe('fileLogStorage read path: chunks, long lines, a session read in runs', () => {
+  const message = (i: number): string => (i % 50 === 49 ? 'x'.repeat(1_500_000) : i % 7 === 0 ? 'é'.repeat(5000) : `m${i}`);
+  const events = Array.from(
+    { length: 300 },
+    (_, i) => ({ id: `e${i}`, timestamp: 1000 + i, severity: 'info', source: 't', sessionId: i % 3 === 0 ? 'a' : 'b', agentId: 'g', type: 'log', payload: { message: message(i) } }) as FleetEvent,
+  );
+  const all = async (storage: ReturnType<typeof fileLogStorage>, query: Parameters<ReturnType<typeof fileLogStorage>['query']>[0]) => {
+    const out: FleetEvent[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await storage.query({ ...query, ...(cursor === undefined ? {} : { cursor }) });
+      out.push(...page.events);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    return out;
+  };
+  const ids = (list: readonly FleetEvent[]) => list.map((e) => e.id);
+  const lengths = (list: readonly FleetEvent[]) => list.map((e) => (e.payload as { message: string }).message.length);
+
+  it('reads lines over 1 MiB, lines over 4 KiB and non-ASCII text in either order, before and after reopening', async () => {
+    const dir = freshDir();
+    const storage = fileLogStorage({ dir, maxAgeMs: Infinity, maxSegmentBytes: 4 * 2 ** 20 });
+    await storage.append(events);
+    const inA = events.filter((e) => e.sessionId === 'a');
+    for (const s of [storage, undefined]) {
+      const reader = s ?? fileLogStorage({ dir, maxAgeMs: Infinity });
+      const forward = await all(reader, { limit: 37 });
+      expect(ids(forward)).toEqual(ids(events));
+      expect(lengths(forward)).toEqual(events.map((_, i) => message(i).length));
+      expect(ids(await all(reader, { limit: 37, order: 'desc' }))).toEqual(ids(events).reverse());
+      const a = await all(reader, { sessionId: 'a', limit: 9 });
+      expect(ids(a)).toEqual(ids(inA));
+      expect(lengths(a)).toEqual(inA.map((e) => Number(e.id.slice(1))).map((i) => message(i).length));
+      expect(ids(await all(reader, { sessionId: 'a', limit: 9, order: 'desc' }))).toEqual(ids(inA).reverse());
+      await reader.close();
+    }
+  });
+});
