@@ -78,6 +78,13 @@ export interface AgentTime {
   tool: number;
 }
 
+/** A metric value with its unit: `95 %`, `1.6 GiB` for bytes, `120 ms`; bare only when the metric has none. */
+function withUnit(value: number, unit: string | undefined): string {
+  if (unit === 'By') return value >= 2 ** 30 ? `${(value / 2 ** 30).toFixed(1)} GiB` : `${(value / 2 ** 20).toFixed(0)} MiB`;
+  if (unit === undefined || unit === '' || unit === '1') return String(value);
+  return `${value} ${unit}`;
+}
+
 /** Samples of one resource metric: how many, their sum and max, how many were over the threshold. */
 export interface MetricState {
   count: number;
@@ -86,6 +93,8 @@ export interface MetricState {
   over: number;
   first: number;
   last: number;
+  /** The metric's unit (its first sample's `unit`), for the finding's title. */
+  unit?: string | undefined;
 }
 
 /** What the snapshot reads of the analyzer's state. */
@@ -224,7 +233,7 @@ export function bottlenecksSnapshot(state: BottlenecksState, thresholds: Bottlen
       reason: 'resource',
       severity: share >= 0.75 ? 'high' : share >= 0.5 ? 'medium' : 'low',
       location: {},
-      description: `${name} above ${rule.threshold} in ${Math.round(share * 100)}% of ${m.count} samples (max ${round3(m.max)})`,
+      description: `${name} above ${withUnit(rule.threshold, m.unit)} in ${Math.round(share * 100)}% of ${m.count} samples (max ${withUnit(round3(m.max), m.unit)})`,
       durationMs: round3(m.sum / m.count),
       count: m.over,
       frequencyPerHour: round3(m.over / hours),
