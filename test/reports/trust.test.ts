@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createObserver, renderMarkdownReport, type FleetEvent } from 'fleetscope';
-import { anomaliesAnalyzer, defaultAnalyzers, fleetAnalyzer, type AnomaliesSnapshot } from 'fleetscope/analyzers';
+import { anomaliesAnalyzer, bottlenecksAnalyzer, defaultAnalyzers, fleetAnalyzer, type AnomaliesSnapshot, type BottlenecksSnapshot } from 'fleetscope/analyzers';
 import { renderHtmlReport } from 'fleetscope/reports';
 import { findingOf } from '../../src/analyzers/regressions-baseline.js';
 import { BUILTIN_RULES } from '../../src/analyzers/insight-rules.js';
@@ -57,6 +57,20 @@ describe('figures in titles and evidence', () => {
     ]);
     expect(evidenceLine(evidence, 10)).toBe('durationMs=194 ms, p < 0.001, costUsd=$0.5109, failureRate=55%, count=3');
     expect(evidenceLine({ pValue: 0.0047, samples: 6 }, 10)).toBe('p = 0.005, samples=6');
+  });
+});
+
+describe('resource pressure titles carry the metric unit', () => {
+  it('% for CPU, MiB / GiB for bytes', async () => {
+    const observer = createObserver({ analyzers: [bottlenecksAnalyzer()], storage: false, clock: () => T0 + 60_000 });
+    // CPU: 3 of 4 samples over 80 % (75%), max 97.5 %; RSS: 4 of 4 over 1.5 GiB, max 2 GiB.
+    for (const [i, v] of [90, 97.5, 50, 85].entries()) observer.emit({ type: 'metric', timestamp: T0 + i * 1000, payload: { name: 'process.cpu.percent', kind: 'gauge', unit: '%', value: v } });
+    for (let i = 0; i < 4; i++) observer.emit({ type: 'metric', timestamp: T0 + i * 1000, payload: { name: 'process.memory.rss', kind: 'gauge', unit: 'By', value: 1.6 * 2 ** 30 + i * (0.4 / 3) * 2 ** 30 } });
+    await observer.flush();
+    const titles = (observer.snapshot().bottlenecks as BottlenecksSnapshot).findings.map((f) => f.title);
+    await observer.close();
+    expect(titles).toContain('process.cpu.percent above 80 % in 75% of 4 samples (max 97.5 %)');
+    expect(titles).toContain('process.memory.rss above 1.5 GiB in 100% of 4 samples (max 2.0 GiB)');
   });
 });
 
