@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { EventInput, EventQuery, FleetEvent, Observer, RunnerContext, Storage } from '../core/index.js';
 import { claudeCodeTranscriptsRunner, defaultClaudePaths } from '../runners/index.js';
-import { fileLogStorage, postgresStorage, sqliteStorage } from '../storage/index.js';
+import { fileLogStorage, postgresStorage, sqliteStorage, type FileLogStorage } from '../storage/index.js';
 import { CliError, EXIT, parseTime, progressLine, warn } from './options.js';
 
 /** The store format this version reads (first line of every segment: `{"fleetscopeSegment":1,...}`). */
@@ -297,7 +297,7 @@ async function pageThrough(storage: Storage, queries: readonly EventQuery[], sin
  * A file log opened to read: no maintenance timer, and no retention (maxAgeMs / maxTotalBytes
  * Infinity) — a reader must never delete a store's old segments, whatever their age.
  */
-export function openStoreForReading(dir: string): Storage {
+export function openStoreForReading(dir: string): FileLogStorage {
   return fileLogStorage({ dir, maintenanceIntervalMs: 0, maxAgeMs: Infinity, maxTotalBytes: Infinity });
 }
 
@@ -514,9 +514,10 @@ export function requireEvents(result: ReplayResult, sel: EventSelection): void {
 }
 
 /**
- * The ids of the `n` sessions with the latest activity in one store (file log or SQLite), read
- * newest first through the store's own index: a query by session then reads only those sessions.
- * Reads at most `maxEvents` events back (default 1,000,000).
+ * The ids of the `n` sessions with the latest activity in one store (file log, SQLite or
+ * PostgreSQL), newest first: a query by session then reads only those sessions. A file log answers
+ * from its session index when nothing but sessions is selected; otherwise the store is read newest
+ * first through its own index, at most `maxEvents` events back (default 1,000,000).
  */
 export async function latestSessionIds(source: SourceSpec, sel: EventSelection, n: number, maxEvents = 1_000_000): Promise<string[]> {
   if (source.kind === 'store' && checkStore(source.path).segments.length === 0) return [];
@@ -524,7 +525,9 @@ export async function latestSessionIds(source: SourceSpec, sel: EventSelection, 
     source.kind === 'store' ? openStoreForReading(source.path) : source.kind === 'postgres' ? postgresStorage({ connectionString: source.path }) : sqliteStorage({ path: source.path });
   const ids = new Set<string>();
   const keep = predicate(sel, false);
+  const unfiltered = sel.agentId === undefined && sel.from === undefined && sel.to === undefined && sel.types === undefined;
   try {
+    if (unfiltered && 'latestSessions' in storage) return await (storage as FileLogStorage).latestSessions(n);
     let cursor: string | undefined;
     let read = 0;
     const query: EventQuery = { ...pushDownOne(sel, false), order: 'desc' };

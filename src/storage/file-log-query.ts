@@ -157,3 +157,50 @@ export function fileLogQuery(state: FileLogState, index: SegmentIndex, drained: 
     return more && last !== undefined ? { events, nextCursor: encodeCursor(last) } : { events };
   };
 }
+
+/**
+ * `latestSessions(n)` of one file log: the ids of the `n` sessions whose last event was appended
+ * latest, newest first, from the segments' session offsets (a sidecar, or the lines the index has not
+ * covered yet), without reading a single event: the same sessions, in the same order, as the first
+ * `n` distinct sessions of a `desc` query over the whole store.
+ */
+export function fileLogLatestSessions(state: FileLogState, index: SegmentIndex, drained: () => Promise<void>) {
+  const { dir } = state;
+  return async function latestSessions(n: number): Promise<string[]> {
+    if (state.closed) fail('storage is closed');
+    await state.ready();
+    await drained();
+    await index.refresh();
+    await index.loadSummaries();
+    const found: string[] = [];
+    const seen = new Set<string>();
+    for (const segment of sorted(state).reverse()) {
+      if (found.length >= n) break;
+      let reader: SegmentReader;
+      try {
+        reader = await openReader(dir, segment);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted by retention meanwhile
+        throw error;
+      }
+      try {
+        await index.catchUp(segment, reader);
+        await index.ensureOffsets(segment);
+        if (segment.offsets === undefined || segment.covered === 0) await index.catchUp(segment, reader);
+      } finally {
+        await reader.close();
+      }
+      index.touch(segment.seq);
+      const last = [...segment.sessions]
+        .filter((id) => !seen.has(id))
+        .map((id) => [id, segment.lastOffsetOf(id) ?? -1] as const)
+        .sort((a, b) => b[1] - a[1]);
+      for (const [id] of last) {
+        if (found.length >= n) break;
+        seen.add(id);
+        found.push(id);
+      }
+    }
+    return found;
+  };
+}

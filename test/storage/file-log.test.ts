@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../../src/core/index.js';
 import { fileLogStorage } from '../../src/storage/file-log.js';
+import { lastEncodedOffset } from '../../src/storage/file-log-segment.js';
 import { testStorage } from '../../src/testing/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fleetscope-file-log-'));
@@ -80,5 +81,48 @@ describe('fileLogStorage read path: chunks, long lines, a session read in runs',
       expect(ids(await all(reader, { sessionId: 'a', limit: 9, order: 'desc' }))).toEqual(ids(inA).reverse());
       await reader.close();
     }
+  });
+});
+
+describe('fileLogStorage latestSessions: from the session index', () => {
+  const firstDistinct = async (storage: ReturnType<typeof fileLogStorage>, n: number) => {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await storage.query({ order: 'desc', limit: 50, ...(cursor === undefined ? {} : { cursor }) });
+      for (const e of page.events) if (!ids.includes(e.sessionId) && ids.length < n) ids.push(e.sessionId);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    return ids;
+  };
+
+  it('the last byte-offset of a sidecar list is read without decoding it whole', () => {
+    for (let k = 1; k <= 7; k++) {
+      const offsets = Array.from({ length: k }, (_, i) => 1000 * i + 7 + i * 65_536);
+      const encoded = Buffer.from(Uint32Array.from(offsets).buffer).toString('base64');
+      expect(lastEncodedOffset(encoded)).toBe(offsets.at(-1));
+    }
+    expect(lastEncodedOffset('')).toBeUndefined();
+  });
+
+  it('gives the sessions of a desc query in its order, across segments, sidecars and lines appended after them', async () => {
+    const dir = freshDir();
+    // Sessions interleaved: s0..s6 in turns, then s2 and s5 active again at the end.
+    const order = [...Array.from({ length: 140 }, (_, i) => `s${i % 7}`), 's2', 's5', 's2'];
+    const events = order.map((sessionId, i) => ({ id: `e${i}`, timestamp: 1000 + i, severity: 'info', source: 't', sessionId, agentId: 'a', type: 'log', payload: { message: 'x'.repeat(40) } }) as FleetEvent);
+    const writer = fileLogStorage({ dir, maxAgeMs: Infinity, maxSegmentBytes: 4096 });
+    for (let i = 0; i < 120; i += 10) await writer.append(events.slice(i, i + 10)); // a batch per write: several segments
+    await writer.close(); // sidecars written
+    const late = fileLogStorage({ dir, maxAgeMs: Infinity, maxSegmentBytes: 4096 });
+    await late.append(events.slice(120)); // lines beyond the last sidecar until close
+    // By hand: the last appended are s2 (e142), s5 (e141), then s6 (e139), s4 (e137), s3 (e136), s1 (e134), s0 (e133).
+    expect(await late.latestSessions(3)).toEqual(['s2', 's5', 's6']);
+    expect(await late.latestSessions(20)).toEqual(['s2', 's5', 's6', 's4', 's3', 's1', 's0']);
+    expect(await late.latestSessions(20)).toEqual(await firstDistinct(late, 20));
+    await late.close();
+    const reader = fileLogStorage({ dir, maxAgeMs: Infinity });
+    expect(await reader.latestSessions(4)).toEqual(['s2', 's5', 's6', 's4']);
+    expect(reader.stats().segments).toBeGreaterThan(3);
+    await reader.close();
   });
 });
