@@ -121,32 +121,25 @@ export function fileLogQuery(state: FileLogState, index: SegmentIndex, drained: 
           touch(segment.seq);
           const offsets = segment.offsetsOf(query.sessionId);
           const ordered = desc ? offsets.filter((o) => o < before).reverse() : offsets.filter((o) => o > after);
-          for await (const [offset, buffer, start, stop] of linesAt(reader, ordered)) {
-            const event = buffer === undefined ? undefined : parseLine(buffer, start, stop);
-            if (event === undefined || event === 'header') continue;
-            if (!take(event, offset)) break;
+          runs: for await (const lines of linesAt(reader, ordered)) {
+            for (const [offset, buffer, start, stop] of lines) {
+              const event = parseLine(buffer, start, stop);
+              if (event === undefined || event === 'header') continue;
+              if (!take(event, offset)) break runs;
+            }
           }
         } else {
-          const lines = desc
+          const linesOf = desc
             ? linesBackward(reader, 0, Math.min(segment.covered, before))
             : linesForward(reader, after + 1, segment.covered);
-          for await (const [offset, buffer, start, stop] of lines) {
-            if (desc && offset >= before) continue;
-            let wanted = true;
-            for (const needle of required) {
-              const at = buffer.indexOf(needle, start);
-              if (at === -1 || at >= stop) wanted = false;
+          chunks: for await (const lines of linesOf) {
+            for (const [offset, buffer, start, stop] of lines) {
+              if (desc && offset >= before) continue;
+              if (!wantedLine(buffer, start, stop, required, typeNeedles)) continue;
+              const event = parseLine(buffer, start, stop);
+              if (event === undefined || event === 'header') continue;
+              if (!take(event, offset)) break chunks;
             }
-            if (wanted && typeNeedles !== undefined) {
-              wanted = typeNeedles.some((needle) => {
-                const at = buffer.indexOf(needle, start);
-                return at !== -1 && at < stop;
-              });
-            }
-            if (!wanted) continue;
-            const event = parseLine(buffer, start, stop);
-            if (event === undefined || event === 'header') continue;
-            if (!take(event, offset)) break;
           }
         }
       } finally {
@@ -156,6 +149,15 @@ export function fileLogQuery(state: FileLogState, index: SegmentIndex, drained: 
     }
     return more && last !== undefined ? { events, nextCursor: encodeCursor(last) } : { events };
   };
+}
+
+/** Whether a line holds every required needle and one of the type needles (if any), checked on its bytes. */
+function wantedLine(buffer: Buffer, start: number, stop: number, required: readonly Buffer[], typeNeedles: readonly Buffer[] | undefined): boolean {
+  const holds = (needle: Buffer) => {
+    const at = buffer.indexOf(needle, start);
+    return at !== -1 && at < stop;
+  };
+  return required.every(holds) && (typeNeedles === undefined || typeNeedles.some(holds));
 }
 
 /**

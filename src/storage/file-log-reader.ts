@@ -54,25 +54,27 @@ export async function openReader(dir: string, segment: Segment): Promise<Segment
 
 const CHUNK = 1 << 20;
 
+/** One line of a segment: its offset in the file, and where it lies in `buffer` (without its newline). */
+export type Line = [offset: number, buffer: Buffer, lineStart: number, lineEnd: number];
+
 /**
- * Complete lines of [start, end) in ascending order, with their offsets. A last line without `\n` is
- * not yielded. Each read starts at the first incomplete line of the previous one (read again from
- * the page cache), so no chunk is copied to join a line across two reads.
+ * Complete lines of [start, end) in ascending order, with their offsets, a read's worth at a time
+ * (one await per chunk, not per line). A last line without `\n` is not yielded. Each read starts at
+ * the first incomplete line of the previous one (read again from the page cache), so no chunk is
+ * copied to join a line across two reads.
  */
-export async function* linesForward(
-  reader: SegmentReader,
-  start: number,
-  end: number,
-): AsyncGenerator<[offset: number, buffer: Buffer, lineStart: number, lineEnd: number]> {
+export async function* linesForward(reader: SegmentReader, start: number, end: number): AsyncGenerator<Line[]> {
   let length = CHUNK;
   for (let pos = start; pos < end; ) {
     const wanted = Math.min(length, end - pos);
     const chunk = await reader.read(pos, wanted);
+    const lines: Line[] = [];
     let lineStart = 0;
     for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, lineStart)) {
-      yield [pos + lineStart, chunk, lineStart, nl];
+      lines.push([pos + lineStart, chunk, lineStart, nl]);
       lineStart = nl + 1;
     }
+    if (lines.length > 0) yield lines;
     if (lineStart === 0) {
       // No complete line: the rest is one incomplete line, or a line longer than the read.
       if (chunk.length < wanted || wanted === end - pos) break;
@@ -84,12 +86,8 @@ export async function* linesForward(
   }
 }
 
-/** Complete lines of [start, end) in descending order; `end` must be a line boundary. */
-export async function* linesBackward(
-  reader: SegmentReader,
-  start: number,
-  end: number,
-): AsyncGenerator<[offset: number, buffer: Buffer, lineStart: number, lineEnd: number]> {
+/** Complete lines of [start, end) in descending order, a read's worth at a time; `end` must be a line boundary. */
+export async function* linesBackward(reader: SegmentReader, start: number, end: number): AsyncGenerator<Line[]> {
   let carry: Buffer | undefined;
   for (let pos = end; pos > start; ) {
     const from = Math.max(start, pos - CHUNK);
@@ -102,12 +100,14 @@ export async function* linesBackward(
       // Only possible for the very first chunk when `end` is not a boundary: ignore the partial line.
       lineEnd = buffer.lastIndexOf(NEWLINE);
     }
+    const lines: Line[] = [];
     while (lineEnd >= 0) {
       const prev = lineEnd === 0 ? -1 : buffer.lastIndexOf(NEWLINE, lineEnd - 1);
       if (prev === -1 && from > start) break;
-      yield [from + prev + 1, buffer, prev + 1, lineEnd];
+      lines.push([from + prev + 1, buffer, prev + 1, lineEnd]);
       lineEnd = prev;
     }
+    if (lines.length > 0) yield lines;
     carry = lineEnd >= 0 ? buffer.subarray(0, lineEnd + 1) : undefined;
   }
 }
@@ -126,30 +126,26 @@ export async function lineAt(reader: SegmentReader, offset: number): Promise<Buf
 const RUN_GAP = 64 * 1024;
 
 /**
- * The lines starting at `offsets` (sorted, ascending or descending), in that order: neighbouring
- * lines are read with one read of up to 1 MiB, not one read each (a session's lines are mostly
- * close together). An incomplete line is yielded with an undefined buffer.
+ * The lines starting at `offsets` (sorted, ascending or descending), in that order, a run at a time:
+ * neighbouring lines are read with one read of up to 1 MiB, not one read each (a session's lines
+ * are mostly close together). An incomplete line is left out.
  */
-export async function* linesAt(
-  reader: SegmentReader,
-  offsets: readonly number[],
-): AsyncGenerator<[offset: number, buffer: Buffer | undefined, lineStart: number, lineEnd: number]> {
+export async function* linesAt(reader: SegmentReader, offsets: readonly number[]): AsyncGenerator<Line[]> {
   for (let i = 0; i < offsets.length; ) {
     let j = i + 1;
     while (j < offsets.length && Math.abs(offsets[j]! - offsets[j - 1]!) <= RUN_GAP && Math.abs(offsets[j]! - offsets[i]!) < CHUNK) j++;
     const low = Math.min(offsets[i]!, offsets[j - 1]!);
     // From the run's lowest offset to its highest, and (usually) the whole line there.
     const chunk = await reader.read(low, Math.max(offsets[i]!, offsets[j - 1]!) - low + 4096);
+    const lines: Line[] = [];
     for (; i < j; i++) {
       const start = offsets[i]! - low;
       const nl = chunk.indexOf(NEWLINE, start);
-      if (nl !== -1) {
-        yield [offsets[i]!, chunk, start, nl];
-        continue;
-      }
-      const line = await lineAt(reader, offsets[i]!);
-      yield [offsets[i]!, line, 0, line?.length ?? 0];
+      // A line longer than what the run's read covered: read alone.
+      const line = nl !== -1 ? chunk : await lineAt(reader, offsets[i]!);
+      if (line !== undefined) lines.push(nl !== -1 ? [offsets[i]!, chunk, start, nl] : [offsets[i]!, line, 0, line.length]);
     }
+    yield lines;
   }
 }
 
