@@ -31,6 +31,8 @@ export interface Bottleneck {
   count: number;
   /** count per hour of observed time (first to last event, at least one minute). */
   frequencyPerHour: number;
+  /** The observed time `frequencyPerHour` is measured over (first to last event), in ms. */
+  observedMs: number;
   /** Share of wall time (0..1): operation time / observed time, agent own time / workflow wall time, or share of samples under pressure. */
   impact: number;
   /** Slow agent: share of its execution time (over tracked workflows) that was its own, not covered by child executions. */
@@ -159,7 +161,7 @@ export function bottlenecksSnapshot(state: BottlenecksState, thresholds: Bottlen
     const mean = s.mean;
     const p95 = s.quantile(0.95);
     const impact = observedMs > 0 ? Math.min(1, s.sum / observedMs) : 0;
-    const base = { durationMs: round3(mean), p95Ms: round3(p95), count: s.count, frequencyPerHour: round3(s.count / hours), impact: round3(impact) };
+    const base = { durationMs: round3(mean), p95Ms: round3(p95), count: s.count, frequencyPerHour: round3(s.count / hours), observedMs, impact: round3(impact) };
     if (state.family === 'llm') {
       const share = state.outliers / s.count;
       const outliers = state.outliers >= 3 && share >= outlierShare;
@@ -220,6 +222,7 @@ export function bottlenecksSnapshot(state: BottlenecksState, thresholds: Bottlen
         durationMs: round3(ms),
         count: 1,
         frequencyPerHour: round3(1 / hours),
+        observedMs,
         impact: round3(Math.min(1, share)),
       });
     }
@@ -237,6 +240,7 @@ export function bottlenecksSnapshot(state: BottlenecksState, thresholds: Bottlen
       durationMs: round3(m.sum / m.count),
       count: m.over,
       frequencyPerHour: round3(m.over / hours),
+      observedMs,
       impact: round3(share),
     });
   }
@@ -308,6 +312,7 @@ function findingOf(b: Bottleneck): Finding {
       p95Ms: b.p95Ms ?? null,
       count: b.count,
       frequencyPerHour: b.frequencyPerHour,
+      observedMs: b.observedMs,
       impact: b.impact,
       ...(b.ownShare !== undefined ? { ownShare: b.ownShare } : {}),
     },

@@ -6,7 +6,7 @@
 import type { InsightPriority } from '../core/index.js';
 import type { InsightRule } from './insights.js';
 import type { Finding } from './types.js';
-import { msText, pClause } from './figures.js';
+import { msText, pClause, perHourText } from './figures.js';
 
 const num = (f: Finding, ...keys: string[]): number | undefined => {
   for (const k of keys) if (typeof f.evidence[k] === 'number') return f.evidence[k] as number;
@@ -92,7 +92,7 @@ export const BUILTIN_RULES: readonly InsightRule[] = [
       }
       return `${head} Most of its time goes to ${f.kind === 'bottleneck.llm_api' ? 'LLM calls: stream responses, trim the prompt (cache the fixed prefix), lower max_tokens or route simple steps to a faster model' : 'tools: add timeouts, cache tool results, and run independent tool calls in parallel'}; or split its task.`;
     },
-    impact: (f) => `${num(f, 'count') ?? '?'} runs of ${secs(num(f, 'durationMs'))} on average (${(num(f, 'frequencyPerHour') ?? 0).toFixed(1)} per hour)`,
+    impact: (f) => `${num(f, 'count') ?? '?'} runs of ${secs(num(f, 'durationMs'))} on average (${perHourText(num(f, 'frequencyPerHour') ?? 0, num(f, 'observedMs'))})`,
     effort: 'medium',
   },
   {
@@ -109,7 +109,10 @@ export const BUILTIN_RULES: readonly InsightRule[] = [
     when: (f) => f.evidence.reason === undefined || f.evidence.reason === 'slow_tool',
     category: 'performance',
     recommendation: (f) => `${where(f)} is slow (mean ${secs(num(f, 'durationMs', 'meanMs', 'mean'))}, p95 ${secs(num(f, 'p95Ms', 'p95'))}). Add a timeout, cache its results, run it in parallel with independent work, or replace it with a faster equivalent.`,
-    impact: (f) => (num(f, 'count') !== undefined ? `${num(f, 'count')} calls of ${secs(num(f, 'durationMs', 'meanMs', 'mean'))} on average (${(num(f, 'frequencyPerHour') ?? 0).toFixed(1)} per hour)` : 'not estimated'),
+    impact: (f) =>
+      num(f, 'count') !== undefined
+        ? `${num(f, 'count')} calls of ${secs(num(f, 'durationMs', 'meanMs', 'mean'))} on average (${perHourText(num(f, 'frequencyPerHour') ?? 0, num(f, 'observedMs'))})`
+        : 'not estimated',
     effort: 'medium',
   },
   {

@@ -9,12 +9,17 @@ import { cut, int, ms, pct, usd } from './html-format.js';
 /** Evidence fields the insight's own lines already show. */
 const SHOWN_ELSEWHERE = new Set(['impact', 'effort']);
 
-/** The first `max` evidence fields as [label, text]; objects and empty values left out. */
+/**
+ * The first `max` evidence fields as [label, text]; objects and empty values left out, and a rate
+ * per hour measured over less than an hour (`observedMs` beside it says how long was observed).
+ */
 export function evidenceEntries(evidence: Readonly<Record<string, unknown>>, max: number): [label: string, text: string][] {
   const out: [string, string][] = [];
+  const underAnHour = typeof evidence.observedMs === 'number' && evidence.observedMs < 3_600_000;
   for (const [key, value] of Object.entries(evidence)) {
     if (out.length >= max) break;
     if (SHOWN_ELSEWHERE.has(key) || value === null || value === undefined || typeof value === 'object') continue;
+    if (underAnHour && key === 'frequencyPerHour') continue;
     out.push(typeof value === 'number' ? numberEntry(key, value) : [key, cut(value, 80)]);
   }
   return out;

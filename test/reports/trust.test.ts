@@ -139,3 +139,24 @@ describe('workflow tables', () => {
     expect(report).toMatch(/\| wf-1 \| completed \| 3 \/ 0 \/ 0 \| 10\.00 s \| 7\.00 s \| 0\.00 \|/);
   });
 });
+
+describe('rates per hour need an hour observed', () => {
+  it('12 calls over 1 minute: the impact names the minute, not "720 per hour"; over 2 hours the rate is given', async () => {
+    const run = async (spanMs: number) => {
+      const observer = createObserver({ analyzers: defaultAnalyzers(), storage: false, clock: () => T0 + spanMs });
+      // 12 calls of fetch_url of 6,000 ms (over the 5 s slow-tool mean), spread evenly over spanMs (first at T0, last at T0 + spanMs).
+      for (let i = 0; i < 12; i++) observer.emit({ type: 'tool.end', timestamp: T0 + (i * spanMs) / 11, sessionId: 's1', payload: { toolName: 'fetch_url', status: 'success', durationMs: 6000 } });
+      await observer.flush();
+      const report = await observer.report({ title: 't' });
+      await observer.close();
+      return report;
+    };
+    const minute = await run(60_000);
+    expect(minute).toContain('12 calls of 6.0 s on average (over 1.0 min observed)');
+    expect(minute).not.toContain('per hour');
+    expect(minute).not.toContain('frequencyPerHour');
+    // 12 calls over 2 h: 6.0 per hour.
+    const twoHours = await run(7_200_000);
+    expect(twoHours).toContain('12 calls of 6.0 s on average (6.0 per hour)');
+  });
+});
