@@ -93,13 +93,8 @@ export function fileLogQuery(state: FileLogState, index: SegmentIndex, drained: 
       // A closed segment's summary is final (a late appender can only reach the one closed last),
       // so most segments are skipped without opening them.
       if (settled(segment, newest) && !mayContain(segment, query)) continue;
-      let reader: SegmentReader;
-      try {
-        reader = await openReader(dir, segment);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted by retention meanwhile
-        throw error;
-      }
+      const reader = await openUnlessDeleted(dir, segment);
+      if (reader === undefined) continue;
       try {
         await catchUp(segment, reader);
         if (!mayContain(segment, query)) continue;
@@ -151,6 +146,16 @@ export function fileLogQuery(state: FileLogState, index: SegmentIndex, drained: 
   };
 }
 
+/** A reader of the segment; undefined when retention deleted it since the directory was listed. */
+async function openUnlessDeleted(dir: string, segment: Segment): Promise<SegmentReader | undefined> {
+  try {
+    return await openReader(dir, segment);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 /** Whether a line holds every required needle and one of the type needles (if any), checked on its bytes. */
 function wantedLine(buffer: Buffer, start: number, stop: number, required: readonly Buffer[], typeNeedles: readonly Buffer[] | undefined): boolean {
   const holds = (needle: Buffer) => {
@@ -178,13 +183,8 @@ export function fileLogLatestSessions(state: FileLogState, index: SegmentIndex, 
     const seen = new Set<string>();
     for (const segment of sorted(state).reverse()) {
       if (found.length >= n) break;
-      let reader: SegmentReader;
-      try {
-        reader = await openReader(dir, segment);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted by retention meanwhile
-        throw error;
-      }
+      const reader = await openUnlessDeleted(dir, segment);
+      if (reader === undefined) continue;
       try {
         await index.catchUp(segment, reader);
         await index.ensureOffsets(segment);
