@@ -491,18 +491,46 @@ export async function replaySelection(
   if (sel.sessionId === undefined || result.events > 0) return { observer, result, ...(sel.sessionId !== undefined ? { sessionId: sel.sessionId } : {}) };
   // Nothing under the exact id: try it as a prefix.
   await observer.close();
-  const probe = makeObserver();
-  const found = await replay(sources, { ...sel, types: undefined }, probe, { ...options, onEvent: undefined, sessionPrefix: true });
-  await probe.close();
-  if (found.sessionIds.length === 0) throw new CliError(`no session matches "${sel.sessionId}"`, EXIT.nothing);
-  if (found.sessionIds.length > 1) {
-    const shown = found.sessionIds.slice(0, 10).join(', ');
-    throw new CliError(`"${sel.sessionId}" matches ${found.sessionIds.length >= 100 ? '100 or more' : found.sessionIds.length} sessions: ${shown}${found.sessionIds.length > 10 ? ', …' : ''}; give more of the id`);
+  const prefix = sel.sessionId;
+  const indexed = await sessionsByPrefix(sources, sel, prefix);
+  let matches = indexed;
+  if (matches === undefined) {
+    const probe = makeObserver();
+    matches = (await replay(sources, { ...sel, types: undefined }, probe, { ...options, onEvent: undefined, sessionPrefix: true })).sessionIds;
+    await probe.close();
   }
-  const sessionId = found.sessionIds[0]!;
+  if (matches.length === 0) throw new CliError(`no session matches "${prefix}"`, EXIT.nothing);
+  if (matches.length > 1) {
+    const count = indexed === undefined && matches.length >= 100 ? '100 or more' : String(matches.length);
+    const shown = [...matches].sort().slice(0, 10).join(', ');
+    throw new CliError(`"${prefix}" matches ${count} sessions: ${shown}${matches.length > 10 ? ', …' : ''}; give more of the id`);
+  }
+  const sessionId = matches[0]!;
   observer = makeObserver();
   result = await replay(sources, { ...sel, sessionId }, observer, options);
   return { observer, result, sessionId };
+}
+
+/**
+ * The sessions whose id starts with `prefix`, from the session indexes of file-log stores (newest
+ * first), without reading events; undefined when a source is not a store or the selection filters
+ * more than sessions (then the events are read to find them).
+ */
+async function sessionsByPrefix(sources: readonly SourceSpec[], sel: EventSelection, prefix: string): Promise<string[] | undefined> {
+  if (sources.some((s) => s.kind !== 'store') || sel.agentId !== undefined || sel.from !== undefined || sel.to !== undefined) return undefined;
+  const found = new Set<string>();
+  for (const source of sources) {
+    if (checkStore(source.path).segments.length === 0) continue;
+    const storage = openStoreForReading(source.path);
+    try {
+      for (const id of await storage.latestSessions(Number.MAX_SAFE_INTEGER)) if (id.startsWith(prefix)) found.add(id);
+    } catch (error) {
+      throw new CliError(`cannot read store ${source.path}: ${(error as Error).message}`);
+    } finally {
+      await storage.close();
+    }
+  }
+  return [...found];
 }
 
 /** No event selected: a message and exit 3, never an empty report with exit 0. */
