@@ -18,7 +18,11 @@ import { CliError, EXIT, parseTime, progressLine, warn } from './options.js';
 /** The store format this version reads (first line of every segment: `{"fleetscopeSegment":1,...}`). */
 const SEGMENT_FORMAT = 1;
 const SEGMENT_RE = /^(\d{8,})\.jsonl(\.gz)?$/;
-/** Events replayed between two `observer.flush()`: well under a subscription's 131,072 slots. */
+/**
+ * Events replayed between two `observer.flush()` (well under a subscription's 131,072 slots), and
+ * events per store query: small pages let the events die young (10,000 kept them past a scavenge:
+ * GC took 2.6 s of a 1M-event `report`, 0.6–0.9 s at 2,000).
+ */
 const FLUSH_EVERY = 2_000;
 const PAGE = 2_000;
 

@@ -153,9 +153,9 @@ export async function* linesAt(reader: SegmentReader, offsets: readonly number[]
 let decoded: { buffer: Buffer; text: string | undefined } | undefined;
 
 /**
- * The text of [start, end) of `buffer`. A chunk of ASCII bytes (the usual case: JSON.stringify
- * escapes nothing above 0x7f, but events may hold such text) is decoded once, and each of its
- * lines is a slice of that string, not a decoding of its own.
+ * The text of [start, end) of `buffer`. A chunk of ASCII bytes (the usual case) is decoded once,
+ * and each of its lines is a slice of that string, not a decoding of its own; a chunk holding
+ * other text (JSON.stringify writes it as it is, in UTF-8) is decoded line by line.
  */
 function textOf(buffer: Buffer, start: number, end: number): string {
   if (buffer.length < 64 * 1024) return buffer.toString('utf8', start, end);
