@@ -19,7 +19,7 @@ export * from './core/index.js';
 export { memoryStorage, type MemoryStorageOptions } from './storage/memory.js';
 export { defineAnalyzer, eachEvent, type AnalyzerDefinition } from './analyzers/define.js';
 export { defaultAnalyzers, type DefaultAnalyzersOptions } from './analyzers/defaults.js';
-export { renderMarkdownReport } from './reports/index.js';
+export { renderMarkdownReport } from './reports/markdown.js';
 
 export interface CreateObserverOptions extends Omit<ObserverOptions, 'storage'> {
   /** Where events are kept for `query`. Default `memoryStorage()`; `false` keeps nothing. */

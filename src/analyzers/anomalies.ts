@@ -73,7 +73,7 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
   const llmOps = new Map<string, OperationState>();
   let operationCount = 0;
   const kept: AnomalyRecord[] = [];
-  const byOperation = new Map<string, { method: AnomalyRecord['method']; count: number; maxScore: number; first: number; last: number }>();
+  const byOperation = new Map<string, OperationAnomalies>();
   const counts = { zscore: 0, isolationForest: 0, suppressedEvents: 0, scored: 0, unscored: 0 };
   const modelInfo: AnomaliesSnapshot['model'] = { enabled: forestEnabled, trained: false, trainings: 0, trainingSize: 0, lastTrainedAt: null };
 
@@ -106,13 +106,14 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
     const key = `${rec.method}\u0000${rec.operation}`;
     let agg = byOperation.get(key);
     if (agg === undefined && byOperation.size < maxOperations) {
-      agg = { method: rec.method, count: 0, maxScore: 0, first: rec.timestamp, last: rec.timestamp };
+      agg = { method: rec.method, count: 0, maxScore: 0, first: rec.timestamp, last: rec.timestamp, top: [] };
       byOperation.set(key, agg);
     }
     if (agg !== undefined) {
       agg.count++;
       agg.maxScore = Math.max(agg.maxScore, Math.abs(rec.score));
       agg.last = Math.max(agg.last, rec.timestamp);
+      keepTop(agg.top, rec);
     }
     if (ctx === undefined) return;
     const now = ctx.now();
@@ -358,9 +359,10 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
           analyzer: 'anomalies',
           kind: agg.method === 'zscore' ? 'anomaly.zscore' : 'anomaly.isolation_forest',
           severity,
-          title: `${agg.count} anomalous ${operation} event(s) (${agg.method === 'zscore' ? 'z-score' : 'isolation forest'}, max score ${round(agg.maxScore, 3)})`,
+          title: `${agg.count} anomalous ${operation} ${agg.count === 1 ? 'event' : 'events'} (${agg.method === 'zscore' ? '|z-score|' : 'isolation score'} up to ${round(agg.maxScore, 2)}; most anomalous: event ${agg.top[0]!.id})`,
           location: { operation },
-          evidence: { count: agg.count, maxScore: round(agg.maxScore, 4), method: agg.method },
+          // The events it is based on: the most anomalous first (eventId), then up to TOP_EVENTS in all (eventIds).
+          evidence: { count: agg.count, maxScore: round(agg.maxScore, 4), method: agg.method, eventId: agg.top[0]!.id, eventIds: agg.top.map((t) => t.id).join(', ') },
           firstSeen: agg.first,
           lastSeen: agg.last,
         });
@@ -383,6 +385,29 @@ function log1p(x: number): number {
     return v;
   }
   return Math.log1p(x);
+}
+
+/** Anomalies of one operation and method, for its finding. */
+interface OperationAnomalies {
+  method: AnomalyRecord['method'];
+  count: number;
+  maxScore: number;
+  first: number;
+  last: number;
+  /** The most anomalous events (largest |score| first), at most TOP_EVENTS. */
+  top: { id: string; score: number }[];
+}
+
+/** Event ids a finding lists as its evidence. */
+const TOP_EVENTS = 5;
+
+function keepTop(top: OperationAnomalies['top'], rec: AnomalyRecord): void {
+  const score = Math.abs(rec.score);
+  if (top.length === TOP_EVENTS && score <= top[TOP_EVENTS - 1]!.score) return;
+  let at = top.findIndex((t) => score > t.score);
+  if (at === -1) at = top.length;
+  top.splice(at, 0, { id: rec.eventId, score });
+  if (top.length > TOP_EVENTS) top.pop();
 }
 
 function operationOf(event: FleetEvent): string {

@@ -31,6 +31,8 @@ export interface Bottleneck {
   count: number;
   /** count per hour of observed time (first to last event, at least one minute). */
   frequencyPerHour: number;
+  /** The observed time `frequencyPerHour` is measured over (first to last event), in ms. */
+  observedMs: number;
   /** Share of wall time (0..1): operation time / observed time, agent own time / workflow wall time, or share of samples under pressure. */
   impact: number;
   /** Slow agent: share of its execution time (over tracked workflows) that was its own, not covered by child executions. */
@@ -78,6 +80,13 @@ export interface AgentTime {
   tool: number;
 }
 
+/** A metric value with its unit: `95 %`, `1.6 GiB` for bytes, `120 ms`; bare only when the metric has none. */
+function withUnit(value: number, unit: string | undefined): string {
+  if (unit === 'By') return value >= 2 ** 30 ? `${(value / 2 ** 30).toFixed(1)} GiB` : `${(value / 2 ** 20).toFixed(0)} MiB`;
+  if (unit === undefined || unit === '' || unit === '1') return String(value);
+  return `${value} ${unit}`;
+}
+
 /** Samples of one resource metric: how many, their sum and max, how many were over the threshold. */
 export interface MetricState {
   count: number;
@@ -86,6 +95,8 @@ export interface MetricState {
   over: number;
   first: number;
   last: number;
+  /** The metric's unit (its first sample's `unit`), for the finding's title. */
+  unit?: string | undefined;
 }
 
 /** What the snapshot reads of the analyzer's state. */
@@ -150,7 +161,7 @@ export function bottlenecksSnapshot(state: BottlenecksState, thresholds: Bottlen
     const mean = s.mean;
     const p95 = s.quantile(0.95);
     const impact = observedMs > 0 ? Math.min(1, s.sum / observedMs) : 0;
-    const base = { durationMs: round3(mean), p95Ms: round3(p95), count: s.count, frequencyPerHour: round3(s.count / hours), impact: round3(impact) };
+    const base = { durationMs: round3(mean), p95Ms: round3(p95), count: s.count, frequencyPerHour: round3(s.count / hours), observedMs, impact: round3(impact) };
     if (state.family === 'llm') {
       const share = state.outliers / s.count;
       const outliers = state.outliers >= 3 && share >= outlierShare;
@@ -211,6 +222,7 @@ export function bottlenecksSnapshot(state: BottlenecksState, thresholds: Bottlen
         durationMs: round3(ms),
         count: 1,
         frequencyPerHour: round3(1 / hours),
+        observedMs,
         impact: round3(Math.min(1, share)),
       });
     }
@@ -224,10 +236,11 @@ export function bottlenecksSnapshot(state: BottlenecksState, thresholds: Bottlen
       reason: 'resource',
       severity: share >= 0.75 ? 'high' : share >= 0.5 ? 'medium' : 'low',
       location: {},
-      description: `${name} above ${rule.threshold} in ${Math.round(share * 100)}% of ${m.count} samples (max ${round3(m.max)})`,
+      description: `${name} above ${withUnit(rule.threshold, m.unit)} in ${Math.round(share * 100)}% of ${m.count} samples (max ${withUnit(round3(m.max), m.unit)})`,
       durationMs: round3(m.sum / m.count),
       count: m.over,
       frequencyPerHour: round3(m.over / hours),
+      observedMs,
       impact: round3(share),
     });
   }
@@ -299,6 +312,7 @@ function findingOf(b: Bottleneck): Finding {
       p95Ms: b.p95Ms ?? null,
       count: b.count,
       frequencyPerHour: b.frequencyPerHour,
+      observedMs: b.observedMs,
       impact: b.impact,
       ...(b.ownShare !== undefined ? { ownShare: b.ownShare } : {}),
     },

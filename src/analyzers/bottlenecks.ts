@@ -190,7 +190,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
         if (rule === undefined) return;
         let m = metrics.get(p.name);
         if (m === undefined) {
-          m = { count: 0, sum: 0, max: -Infinity, over: 0, first: t, last: t };
+          m = { count: 0, sum: 0, max: -Infinity, over: 0, first: t, last: t, unit: p.unit };
           metrics.set(p.name, m);
         }
         m.count++;

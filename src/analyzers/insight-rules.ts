@@ -6,6 +6,7 @@
 import type { InsightPriority } from '../core/index.js';
 import type { InsightRule } from './insights.js';
 import type { Finding } from './types.js';
+import { msText, pClause, perHourText } from './figures.js';
 
 const num = (f: Finding, ...keys: string[]): number | undefined => {
   for (const k of keys) if (typeof f.evidence[k] === 'number') return f.evidence[k] as number;
@@ -16,7 +17,7 @@ const str = (f: Finding, ...keys: string[]): string | undefined => {
   return undefined;
 };
 const pct = (x: number | undefined) => (x === undefined ? '?' : `${(x * 100).toFixed(0)}%`);
-const secs = (ms: number | undefined) => (ms === undefined ? '?' : ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`);
+const secs = (ms: number | undefined) => (ms === undefined ? '?' : msText(ms));
 const where = (f: Finding) => f.location?.toolName ?? f.location?.operation ?? f.location?.agentId ?? f.location?.model ?? 'this operation';
 
 export const BUILTIN_RULES: readonly InsightRule[] = [
@@ -91,7 +92,7 @@ export const BUILTIN_RULES: readonly InsightRule[] = [
       }
       return `${head} Most of its time goes to ${f.kind === 'bottleneck.llm_api' ? 'LLM calls: stream responses, trim the prompt (cache the fixed prefix), lower max_tokens or route simple steps to a faster model' : 'tools: add timeouts, cache tool results, and run independent tool calls in parallel'}; or split its task.`;
     },
-    impact: (f) => `${num(f, 'count') ?? '?'} runs of ${secs(num(f, 'durationMs'))} on average (${(num(f, 'frequencyPerHour') ?? 0).toFixed(1)} per hour)`,
+    impact: (f) => `${num(f, 'count') ?? '?'} runs of ${secs(num(f, 'durationMs'))} on average (${perHourText(num(f, 'frequencyPerHour') ?? 0, num(f, 'observedMs'))})`,
     effort: 'medium',
   },
   {
@@ -108,7 +109,10 @@ export const BUILTIN_RULES: readonly InsightRule[] = [
     when: (f) => f.evidence.reason === undefined || f.evidence.reason === 'slow_tool',
     category: 'performance',
     recommendation: (f) => `${where(f)} is slow (mean ${secs(num(f, 'durationMs', 'meanMs', 'mean'))}, p95 ${secs(num(f, 'p95Ms', 'p95'))}). Add a timeout, cache its results, run it in parallel with independent work, or replace it with a faster equivalent.`,
-    impact: (f) => (num(f, 'count') !== undefined ? `${num(f, 'count')} calls of ${secs(num(f, 'durationMs', 'meanMs', 'mean'))} on average (${(num(f, 'frequencyPerHour') ?? 0).toFixed(1)} per hour)` : 'not estimated'),
+    impact: (f) =>
+      num(f, 'count') !== undefined
+        ? `${num(f, 'count')} calls of ${secs(num(f, 'durationMs', 'meanMs', 'mean'))} on average (${perHourText(num(f, 'frequencyPerHour') ?? 0, num(f, 'observedMs'))})`
+        : 'not estimated',
     effort: 'medium',
   },
   {
@@ -130,7 +134,7 @@ export const BUILTIN_RULES: readonly InsightRule[] = [
     kinds: ['regression.latency'],
     category: 'performance',
     priority: (f) => regressionPriority(f),
-    recommendation: (f) => `${where(f)} got slower than its baseline (${signed(num(f, 'change'))}, p = ${fmtP(num(f, 'pValue'))}). Compare what changed since the baseline (model, prompt, tool version, input size) and roll back or fix it.`,
+    recommendation: (f) => `${where(f)} got slower than its baseline (${signed(num(f, 'change'))}${num(f, 'pValue') === undefined ? '' : `, ${pClause(num(f, 'pValue')!)}`}). Compare what changed since the baseline (model, prompt, tool version, input size) and roll back or fix it.`,
     impact: (f) => `${signed(num(f, 'change'))} on ${str(f, 'metric') ?? 'latency'} vs the baseline`,
     effort: 'medium',
   },
@@ -222,7 +226,9 @@ export const BUILTIN_RULES: readonly InsightRule[] = [
     kinds: ['anomaly.*'],
     category: 'quality',
     priority: (f) => (f.severity === 'high' || f.severity === 'critical' ? 'medium' : 'low'),
-    recommendation: (f) => `${where(f)} behaved unusually${str(f, 'method') ? ` (${str(f, 'method')})` : ''}${num(f, 'maxScore', 'score') !== undefined ? `, score ${num(f, 'maxScore', 'score')!.toFixed(2)}` : ''}. Inspect the events around it; if it recurs, it is a regression or a bad input in the making.`,
+    recommendation: (f) =>
+      `${where(f)} behaved unusually${str(f, 'method') ? ` (${str(f, 'method')})` : ''}${num(f, 'maxScore', 'score') !== undefined ? `, score ${num(f, 'maxScore', 'score')!.toFixed(2)}` : ''}. ` +
+      `Inspect ${str(f, 'eventId') !== undefined ? `event ${str(f, 'eventId')} and ` : ''}the events around it; if it recurs, it is a regression or a bad input in the making.`,
     effort: 'low',
   },
   {
@@ -245,8 +251,4 @@ function regressionPriority(f: Finding): InsightPriority {
 
 function signed(change: number | undefined): string {
   return change === undefined ? '?' : `${change >= 0 ? '+' : ''}${(change * 100).toFixed(0)}%`;
-}
-
-function fmtP(p: number | undefined): string {
-  return p === undefined ? '?' : p < 0.001 ? '< 0.001' : p.toFixed(3);
 }

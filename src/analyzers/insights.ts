@@ -7,6 +7,7 @@
 import type { Analyzer, AnalyzerContext, EventOf, InsightCategory, InsightPayload, InsightPriority } from '../core/index.js';
 import { BUILTIN_RULES } from './insight-rules.js';
 import type { Finding, FindingLocation, FindingSeverity } from './types.js';
+import { perHourText } from './figures.js';
 
 export type Effort = 'low' | 'medium' | 'high';
 
@@ -115,7 +116,7 @@ export function defaultImpact(evidence: Finding['evidence']): string {
   const usd = num('maxSavingsUsd') ?? num('costUsd');
   if (usd !== undefined) parts.push(`$${usd.toFixed(4)} at stake`);
   const perHour = num('frequencyPerHour');
-  if (perHour !== undefined) parts.push(`${perHour.toFixed(1)} occurrences per hour`);
+  if (perHour !== undefined) parts.push(perHourText(perHour, num('observedMs'), 'occurrences'));
   const rate = num('failureRate') ?? num('errorRate');
   if (rate !== undefined) parts.push(`${(rate * 100).toFixed(0)}% of attempts fail`);
   return parts.length > 0 ? parts.join('; ') : 'not estimated';

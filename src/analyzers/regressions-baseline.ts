@@ -9,6 +9,7 @@
 import { round3, type LogSketch } from './sketch.js';
 import { twoProportionZTest, welchTTest, type RunningStats, type TestResult } from './stats-math.js';
 import type { Baseline, Finding, FindingSeverity, Regression, RegressionClass } from './types.js';
+import { msText, pClause } from './figures.js';
 
 /** A saved baseline: `Baseline` plus the log-latency and token spread the tests need. */
 export interface StoredBaseline extends Baseline {
@@ -163,6 +164,11 @@ function regression(
   };
 }
 
+/** A latency in ms or s, a token mean in tokens: never a bare number in a title. */
+function withUnit(r: Regression, value: number): string {
+  return r.metric.startsWith('latency') ? msText(value) : `${Math.round(value).toLocaleString('en-US')} tokens`;
+}
+
 /** The finding of a regression, located on its tool, agent or model. */
 export function findingOf(r: Regression): Finding {
   const kind = r.metric.startsWith('latency') ? 'regression.latency' : r.metric === 'tokens_mean' ? 'regression.tokens' : 'regression.success_rate';
@@ -171,8 +177,8 @@ export function findingOf(r: Regression): Finding {
   const what = r.metric === 'success_rate' ? 'success rate' : r.metric.replace('_', ' ');
   const title =
     r.metric === 'success_rate'
-      ? `${r.operation} ${what} fell from ${(r.baseline * 100).toFixed(1)}% to ${(r.current * 100).toFixed(1)}% (${r.classification})`
-      : `${r.operation} ${what} up ${(r.change * 100).toFixed(0)}% vs baseline (${r.baseline} → ${r.current}, ${r.classification})`;
+      ? `${r.operation} ${what} fell from ${(r.baseline * 100).toFixed(1)}% to ${(r.current * 100).toFixed(1)}% (${r.classification}, ${pClause(r.pValue)})`
+      : `${r.operation} ${what} up ${(r.change * 100).toFixed(0)}% vs baseline (${withUnit(r, r.baseline)} → ${withUnit(r, r.current)}, ${r.classification}, ${pClause(r.pValue)})`;
   return {
     analyzer: 'regressions',
     kind,

@@ -7,7 +7,7 @@
 import { createObserver } from '../index.js';
 import { defaultAnalyzers, sessionsAnalyzer } from '../analyzers/index.js';
 import type { FleetEvent } from '../core/index.js';
-import { renderHeadline, renderHtmlReport } from '../reports/index.js';
+import { renderHeadline } from '../reports/headline.js';
 import { PREFIX, SOURCE_HELP, SOURCE_OPTIONS, parseCommand, writeFileAtomic } from './options.js';
 import { replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped } from './sources.js';
 
@@ -82,6 +82,8 @@ export async function runReportCommand(argv: readonly string[]): Promise<number>
     }
     if (values.html !== undefined) {
       const capture = Object.fromEntries(result.sources.map((f) => [`${f.kind} ${f.path || 'default'}`, { events: f.events, duplicates: f.duplicates, ...f.details }]));
+      // Loaded only here: the HTML report's d3 modules are not needed for markdown or JSON.
+      const { renderHtmlReport } = await import('../reports/html.js');
       const html = renderHtmlReport({
         title,
         snapshots,

@@ -6,9 +6,9 @@
  */
 import { createObserver } from '../index.js';
 import { sessionsAnalyzer, type SessionsSnapshot } from '../analyzers/index.js';
-import { renderSessionsTable } from '../reports/index.js';
+import { renderSessionsTable } from '../reports/sessions-table.js';
 import { CliError, SOURCE_HELP, SOURCE_OPTIONS, colorEnabled, parseCommand, terminalWidth } from './options.js';
-import { latestSessionIds, replay, replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped, type ReplayResult } from './sources.js';
+import { latestSessionIds, replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped } from './sources.js';
 
 const HELP = `Usage: fleetscope sessions [sources] [filters] [--limit N] [--compact] [--json]
 
@@ -36,23 +36,10 @@ export async function runSessionsCommand(argv: readonly string[]): Promise<numbe
   const sel = selectionFrom(values);
   const make = () => createObserver({ storage: false, analyzers: [sessionsAnalyzer({ maxSessions: limit === 0 ? 1_000_000 : Math.max(limit, 10_000) })], onError: () => undefined });
 
-  let observer;
-  let result: ReplayResult;
   const single = sources.length === 1 && sources[0]!.kind !== 'claude' && sources[0]!.kind !== 'jsonl' ? sources[0]! : undefined;
-  if (single !== undefined && sel.sessionId === undefined && limit > 0) {
-    // The store's index: the newest sessions first, then each session's own lines.
-    observer = make();
-    result = { sources: [], events: 0, invalid: 0, sessionIds: [] };
-    for (const sessionId of await latestSessionIds(single, sel, limit)) {
-      const r = await replay(sources, { ...sel, sessionId }, observer);
-      result.events += r.events;
-      result.invalid += r.invalid;
-      result.sources.push(...r.sources);
-    }
-    if (result.sources.length === 0) result.sources.push({ kind: single.kind, path: single.path, events: 0, duplicates: 0, details: {} });
-  } else {
-    ({ observer, result } = await replaySelection(sources, sel, make));
-  }
+  // One store: its index gives the newest sessions, then each session's own lines.
+  const latest = single !== undefined && sel.sessionId === undefined && limit > 0 ? await latestSessionIds(single, sel, limit) : undefined;
+  const { observer, result } = await replaySelection(sources, latest === undefined ? sel : { ...sel, sessionIds: latest }, make);
   try {
     requireEvents(result, sel);
     warnSkipped(result);

@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createObserver } from '../index.js';
 import { aggregationAnalyzer, sessionsAnalyzer, type AggregationAnalyzerSnapshot, type SessionsSnapshot } from '../analyzers/index.js';
-import { formatInt, formatTime } from '../reports/index.js';
+import { formatInt, formatTime } from '../reports/terminal.js';
 import { SOURCE_HELP, SOURCE_OPTIONS, parseCommand } from './options.js';
 import { replaySelection, requireEvents, selectionFrom, sourcesFrom, type SourceSpec } from './sources.js';
 

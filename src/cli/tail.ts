@@ -6,7 +6,7 @@
  */
 import type { FleetEvent } from '../core/index.js';
 import { createObserver } from '../index.js';
-import { renderEventLine } from '../reports/index.js';
+import { renderEventLine } from '../reports/event-line.js';
 import { CliError, SOURCE_HELP, SOURCE_OPTIONS, colorEnabled, parseCommand } from './options.js';
 import { checkStore, openStoreForReading, replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped, type EventSelection } from './sources.js';
 

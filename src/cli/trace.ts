@@ -6,7 +6,9 @@
 import type { FleetEvent } from '../core/index.js';
 import { createObserver } from '../index.js';
 import { fleetAnalyzer, sessionsAnalyzer, type FleetSnapshot, type SessionsSnapshot } from '../analyzers/index.js';
-import { buildTraceTree, formatDuration, formatTokens, formatUsd, renderTraceTree } from '../reports/index.js';
+// The renderers' own modules, not the reports index: that one loads the HTML report and its d3 modules.
+import { buildTraceTree, renderTraceTree } from '../reports/trace-tree.js';
+import { formatDuration, formatTokens, formatUsd } from '../reports/terminal.js';
 import { CliError, SOURCE_HELP, SOURCE_OPTIONS, colorEnabled, parseCommand, terminalWidth } from './options.js';
 import { replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped } from './sources.js';
 

@@ -8,6 +8,7 @@ import type { CostSnapshot } from '../analyzers/cost.js';
 import type { FleetSnapshot } from '../analyzers/fleet.js';
 import type { Insight, InsightsSnapshot } from '../analyzers/insights.js';
 import { cut, esc, eventAnchor, eventHref, int, isoTime, ms, pct, usd } from './html-format.js';
+import { evidenceEntries } from './evidence.js';
 import type { CallBar, ReportModel } from './html-model.js';
 import type { ResolvedHtmlOptions } from './html-options.js';
 
@@ -19,14 +20,14 @@ export function workflowsView(fleet: FleetSnapshot | undefined): string {
   if (fleet === undefined) return `${out[0]}<p class="empty">No fleet analyzer registered.</p></section>`;
   const shown = fleet.workflows.filter((w) => w.executions > 0);
   if (shown.length === 0) return `${out[0]}<p class="empty">No agent executions.</p></section>`;
-  out.push(`<p class="note">From the fleet analyzer. Parallelization = (Σ − union) / (Σ − longest) over leaf agent executions: 0 strictly sequential, 1 fully parallel. Potential saving: union of the leaves − the longest leaf, if they do not depend on each other.</p>`);
-  out.push(`<table><thead><tr><th>Workflow</th><th>Session</th><th>State</th><th>Agents ok / failed / running</th><th>Wall clock</th><th>Σ execution</th><th>Parallelization</th><th>Potential saving</th><th>Critical path</th></tr></thead><tbody>`);
+  out.push(`<p class="note">From the fleet analyzer. Σ leaf execution: the summed wall time of the agent executions that started no subagent (a parent's time, which covers its children's, is not added again). Parallelization = (Σ − union) / (Σ − longest) over those leaf executions: 0 strictly sequential, 1 fully parallel. Potential saving: union of the leaves − the longest leaf, if they do not depend on each other.</p>`);
+  out.push(`<table><thead><tr><th>Workflow</th><th>Session</th><th>State</th><th>Agents ok / failed / running</th><th>Wall clock</th><th>Σ leaf execution</th><th>Parallelization</th><th>Potential saving</th><th>Critical path</th></tr></thead><tbody>`);
   for (const w of shown) {
     const ratio = w.parallelizationRatio === null ? 'n/a' : w.parallelizationRatio.toFixed(2);
     out.push(
       `<tr class="workflow" data-workflow="${esc(w.workflowId)}" data-parallelization="${w.parallelizationRatio ?? ''}" data-critical-ms="${w.criticalPath.durationMs}" data-saving-ms="${w.potentialSavingMs}">` +
         `<td>${esc(w.workflowId)}</td><td>${esc(w.sessionId)}</td><td>${esc(w.state)}</td><td>${w.agents.completed} / ${w.agents.failed} / ${w.agents.running}</td>` +
-        `<td>${esc(ms(w.wallClockMs))}</td><td>${esc(ms(w.summedExecutionMs))}</td><td class="num">${esc(ratio)}</td><td>${esc(ms(w.potentialSavingMs))}</td>` +
+        `<td>${esc(ms(w.wallClockMs))}</td><td>${esc(ms(w.leafExecutionMs))}</td><td class="num">${esc(ratio)}</td><td>${esc(ms(w.potentialSavingMs))}</td>` +
         `<td>${w.criticalPath.steps.map((s) => esc(s.name)).join(' → ')} (${esc(ms(w.criticalPath.durationMs))})</td></tr>`,
     );
   }
@@ -40,7 +41,8 @@ function evidenceEvents(insight: Insight, model: ReportModel, cost: CostSnapshot
   const add = (e: FleetEvent | undefined) => {
     if (e !== undefined && found.length < max && !found.includes(e)) found.push(e);
   };
-  for (const value of Object.values(insight.evidence)) if (typeof value === 'string') add(model.byId.get(value));
+  // Event ids named in the evidence (`eventId`, or a list such as `eventIds: 'a, b'`).
+  for (const value of Object.values(insight.evidence)) if (typeof value === 'string') for (const id of value.split(', ')) add(model.byId.get(id));
   const loc = insight.location ?? {};
   const op = loc.operation ?? '';
   const toolName = loc.toolName ?? (op.startsWith('tool:') ? op.slice(5) : undefined);
@@ -79,10 +81,8 @@ export function insightsView(model: ReportModel, insights: InsightsSnapshot | un
     const p = insights.byPriority;
     out.push(`<p>${p.critical} critical, ${p.high} high, ${p.medium} medium, ${p.low} low.</p><ol class="insights">`);
     for (const i of insights.insights) {
-      const evidence = Object.entries(i.evidence)
-        .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
-        .slice(0, 10)
-        .map(([k, v]) => `<span class="kv"><b>${esc(k)}</b> ${esc(typeof v === 'number' ? (Number.isInteger(v) ? int(v) : String(Math.round(v * 1e4) / 1e4)) : cut(v, 80))}</span>`)
+      const evidence = evidenceEntries(i.evidence, 10)
+        .map(([label, text]) => `<span class="kv"><b>${esc(label)}</b> ${esc(text)}</span>`)
         .join(' ');
       out.push(
         `<li class="insight p-${esc(i.priority)}" data-rule="${esc(i.rule)}" data-priority="${esc(i.priority)}"><div class="ititle"><span class="badge">${esc(i.priority)}</span> ${esc(i.title)}</div>` +

@@ -10,6 +10,8 @@ import type { FleetSnapshot } from '../analyzers/fleet.js';
 import type { InsightsSnapshot } from '../analyzers/insights.js';
 import type { AggregationSnapshot, OperationStats, RegressionsSnapshot } from '../analyzers/types.js';
 import type { AlertsSnapshot } from '../analyzers/alerts.js';
+import { pValueText } from '../analyzers/figures.js';
+import { evidenceLine } from './evidence.js';
 
 const PRIORITIES: readonly InsightPriority[] = ['critical', 'high', 'medium', 'low'];
 const MAX_ROWS = 10;
@@ -27,17 +29,6 @@ function table(header: string[], rows: unknown[][], align?: string[]): string[] 
     `|${(align ?? header.map((_, i) => (i === 0 ? ':--' : '--:'))).join('|')}|`,
     ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
   ];
-}
-
-function evidenceLine(evidence: Record<string, unknown>): string {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(evidence)) {
-    if (k === 'impact' || k === 'effort' || v === null || v === undefined || typeof v === 'object') continue;
-    const shown = typeof v === 'number' ? (Number.isInteger(v) ? int(v) : String(Math.round(v * 1e4) / 1e4)) : String(v).slice(0, 80);
-    parts.push(`${k}=${shown}`);
-    if (parts.length >= 8) break;
-  }
-  return parts.join(', ');
 }
 
 export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string => {
@@ -91,7 +82,7 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
         out.push(`- **${i.title}** — ${i.category}, confidence ${pct(i.confidence)}, effort ${i.effort}${i.occurrences > 1 ? `, seen ${i.occurrences}×` : ''} _(${i.rule}, from ${i.source})_`);
         out.push(`  - Do: ${i.recommendation}`);
         out.push(`  - Impact: ${i.impact}`);
-        const ev = evidenceLine(i.evidence);
+        const ev = evidenceLine(i.evidence, 8);
         if (ev !== '') out.push(`  - Evidence: ${ev}`);
       }
       out.push('');
@@ -167,7 +158,7 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
           ['Operation', 'Metric', 'Baseline', 'Current', 'Change', 'Class', 'p-value', 'Samples'],
           regressions.regressions.slice(0, MAX_ROWS * 2).map((r) => {
             const fmt = r.metric === 'success_rate' ? pct : r.metric === 'tokens_mean' ? int : ms;
-            return [r.operation, r.metric, fmt(r.baseline), fmt(r.current), `${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(0)}%`, r.classification, r.pValue < 0.001 ? '< 0.001' : r.pValue.toFixed(3), int(r.samples)];
+            return [r.operation, r.metric, fmt(r.baseline), fmt(r.current), `${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(0)}%`, r.classification, pValueText(r.pValue), int(r.samples)];
           }),
         ),
         '',
@@ -183,19 +174,19 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
     else {
       out.push(
         ...table(
-          ['Workflow', 'State', 'Agents ok / failed / running', 'Wall clock', 'Σ execution', 'Parallelization', 'Critical path'],
+          ['Workflow', 'State', 'Agents ok / failed / running', 'Wall clock', 'Σ leaf execution', 'Parallelization', 'Critical path'],
           shown.map((w) => [
             w.workflowId,
             w.state,
             `${w.agents.completed} / ${w.agents.failed} / ${w.agents.running}`,
             ms(w.wallClockMs),
-            ms(w.summedExecutionMs),
+            ms(w.leafExecutionMs),
             w.parallelizationRatio === null ? 'n/a' : w.parallelizationRatio.toFixed(2),
             `${w.criticalPath.steps.filter((st) => st.depth <= 1).map((st) => st.name).join(' → ')} (${ms(w.criticalPath.durationMs)})`,
           ]),
         ),
         '',
-        '_Parallelization = (Σ − union) / (Σ − longest) over leaf agent executions: 0 strictly sequential, 1 fully parallel._',
+        '_Σ leaf execution: the summed wall time of the agent executions that started no subagent (a parent\'s time, which covers its children\'s, is not added again). Parallelization = (Σ − union) / (Σ − longest) over those leaf executions: 0 strictly sequential, 1 fully parallel._',
         '',
       );
     }

@@ -196,14 +196,16 @@ export function segmentIndex(state: FileLogState, options: SegmentIndexOptions) 
       if (segment.covered < r.size) {
         await ensureOffsets(segment);
         let end = segment.covered;
-        for await (const [offset, buffer, start, stop] of linesForward(r, segment.covered, r.size)) {
-          const event = parseLine(buffer, start, stop);
-          if (event === undefined) {
-            if (stop > start) segment.skipped++;
-          } else if (event !== 'header') {
-            segment.add(event, offset);
+        for await (const lines of linesForward(r, segment.covered, r.size)) {
+          for (const [offset, buffer, start, stop] of lines) {
+            const event = parseLine(buffer, start, stop);
+            if (event === undefined) {
+              if (stop > start) segment.skipped++;
+            } else if (event !== 'header') {
+              segment.add(event, offset);
+            }
+            end = offset + (stop - start) + 1;
           }
-          end = offset + (stop - start) + 1;
         }
         segment.covered = end;
       }

@@ -7,7 +7,7 @@
  */
 import type { EventQuery, FleetEvent, QueryPage } from '../core/index.js';
 import type { Segment } from './file-log-segment.js';
-import { lineAt, linesBackward, linesForward, openReader, parseLine, type SegmentReader } from './file-log-reader.js';
+import { linesAt, linesBackward, linesForward, openReader, parseLine, type SegmentReader } from './file-log-reader.js';
 import type { SegmentIndex } from './file-log-index.js';
 import { fail, sorted, type FileLogState } from './file-log-state.js';
 
@@ -93,13 +93,8 @@ export function fileLogQuery(state: FileLogState, index: SegmentIndex, drained: 
       // A closed segment's summary is final (a late appender can only reach the one closed last),
       // so most segments are skipped without opening them.
       if (settled(segment, newest) && !mayContain(segment, query)) continue;
-      let reader: SegmentReader;
-      try {
-        reader = await openReader(dir, segment);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted by retention meanwhile
-        throw error;
-      }
+      const reader = await openUnlessDeleted(dir, segment);
+      if (reader === undefined) continue;
       try {
         await catchUp(segment, reader);
         if (!mayContain(segment, query)) continue;
@@ -121,33 +116,25 @@ export function fileLogQuery(state: FileLogState, index: SegmentIndex, drained: 
           touch(segment.seq);
           const offsets = segment.offsetsOf(query.sessionId);
           const ordered = desc ? offsets.filter((o) => o < before).reverse() : offsets.filter((o) => o > after);
-          for (const offset of ordered) {
-            const line = await lineAt(reader, offset);
-            const event = line === undefined ? undefined : parseLine(line, 0, line.length);
-            if (event === undefined || event === 'header') continue;
-            if (!take(event, offset)) break;
+          runs: for await (const lines of linesAt(reader, ordered)) {
+            for (const [offset, buffer, start, stop] of lines) {
+              const event = parseLine(buffer, start, stop);
+              if (event === undefined || event === 'header') continue;
+              if (!take(event, offset)) break runs;
+            }
           }
         } else {
-          const lines = desc
+          const linesOf = desc
             ? linesBackward(reader, 0, Math.min(segment.covered, before))
             : linesForward(reader, after + 1, segment.covered);
-          for await (const [offset, buffer, start, stop] of lines) {
-            if (desc && offset >= before) continue;
-            let wanted = true;
-            for (const needle of required) {
-              const at = buffer.indexOf(needle, start);
-              if (at === -1 || at >= stop) wanted = false;
+          chunks: for await (const lines of linesOf) {
+            for (const [offset, buffer, start, stop] of lines) {
+              if (desc && offset >= before) continue;
+              if (!wantedLine(buffer, start, stop, required, typeNeedles)) continue;
+              const event = parseLine(buffer, start, stop);
+              if (event === undefined || event === 'header') continue;
+              if (!take(event, offset)) break chunks;
             }
-            if (wanted && typeNeedles !== undefined) {
-              wanted = typeNeedles.some((needle) => {
-                const at = buffer.indexOf(needle, start);
-                return at !== -1 && at < stop;
-              });
-            }
-            if (!wanted) continue;
-            const event = parseLine(buffer, start, stop);
-            if (event === undefined || event === 'header') continue;
-            if (!take(event, offset)) break;
           }
         }
       } finally {
@@ -156,5 +143,66 @@ export function fileLogQuery(state: FileLogState, index: SegmentIndex, drained: 
       if (more) break;
     }
     return more && last !== undefined ? { events, nextCursor: encodeCursor(last) } : { events };
+  };
+}
+
+/** A reader of the segment; undefined when retention deleted it since the directory was listed. */
+async function openUnlessDeleted(dir: string, segment: Segment): Promise<SegmentReader | undefined> {
+  try {
+    return await openReader(dir, segment);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Whether a line holds every required needle and one of the type needles (if any), checked on its bytes. */
+function wantedLine(buffer: Buffer, start: number, stop: number, required: readonly Buffer[], typeNeedles: readonly Buffer[] | undefined): boolean {
+  const holds = (needle: Buffer) => {
+    const at = buffer.indexOf(needle, start);
+    return at !== -1 && at < stop;
+  };
+  return required.every(holds) && (typeNeedles === undefined || typeNeedles.some(holds));
+}
+
+/**
+ * `latestSessions(n)` of one file log: the ids of the `n` sessions whose last event was appended
+ * latest, newest first, from the segments' session offsets (a sidecar, or the lines the index has not
+ * covered yet), without reading a single event: the same sessions, in the same order, as the first
+ * `n` distinct sessions of a `desc` query over the whole store.
+ */
+export function fileLogLatestSessions(state: FileLogState, index: SegmentIndex, drained: () => Promise<void>) {
+  const { dir } = state;
+  return async function latestSessions(n: number): Promise<string[]> {
+    if (state.closed) fail('storage is closed');
+    await state.ready();
+    await drained();
+    await index.refresh();
+    await index.loadSummaries();
+    const found: string[] = [];
+    const seen = new Set<string>();
+    for (const segment of sorted(state).reverse()) {
+      if (found.length >= n) break;
+      const reader = await openUnlessDeleted(dir, segment);
+      if (reader === undefined) continue;
+      try {
+        await index.catchUp(segment, reader);
+        await index.ensureOffsets(segment);
+        if (segment.offsets === undefined || segment.covered === 0) await index.catchUp(segment, reader);
+      } finally {
+        await reader.close();
+      }
+      index.touch(segment.seq);
+      const last = [...segment.sessions]
+        .filter((id) => !seen.has(id))
+        .map((id) => [id, segment.lastOffsetOf(id) ?? -1] as const)
+        .sort((a, b) => b[1] - a[1]);
+      for (const [id] of last) {
+        if (found.length >= n) break;
+        seen.add(id);
+        found.push(id);
+      }
+    }
+    return found;
   };
 }

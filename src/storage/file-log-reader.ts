@@ -6,6 +6,7 @@
  * Node built-ins and core types only (see file-log.ts); zlib is imported lazily, and only to read
  * a gzipped segment.
  */
+import { isAscii } from 'node:buffer';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { FleetEvent } from '../core/index.js';
@@ -53,35 +54,40 @@ export async function openReader(dir: string, segment: Segment): Promise<Segment
 
 const CHUNK = 1 << 20;
 
-/** Complete lines of [start, end) in ascending order, with their offsets. A last line without `\n` is not yielded. */
-export async function* linesForward(
-  reader: SegmentReader,
-  start: number,
-  end: number,
-): AsyncGenerator<[offset: number, buffer: Buffer, lineStart: number, lineEnd: number]> {
-  let carry: Buffer | undefined;
-  let carryOffset = start;
+/** One line of a segment: its offset in the file, and where it lies in `buffer` (without its newline). */
+export type Line = [offset: number, buffer: Buffer, lineStart: number, lineEnd: number];
+
+/**
+ * Complete lines of [start, end) in ascending order, with their offsets, a read's worth at a time
+ * (one await per chunk, not per line). A last line without `\n` is not yielded. Each read starts at
+ * the first incomplete line of the previous one (read again from the page cache), so no chunk is
+ * copied to join a line across two reads.
+ */
+export async function* linesForward(reader: SegmentReader, start: number, end: number): AsyncGenerator<Line[]> {
+  let length = CHUNK;
   for (let pos = start; pos < end; ) {
-    const chunk = await reader.read(pos, Math.min(CHUNK, end - pos));
-    if (chunk.length === 0) break;
-    pos += chunk.length;
-    const buffer = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+    const wanted = Math.min(length, end - pos);
+    const chunk = await reader.read(pos, wanted);
+    const lines: Line[] = [];
     let lineStart = 0;
-    for (let nl = buffer.indexOf(NEWLINE); nl !== -1; nl = buffer.indexOf(NEWLINE, lineStart)) {
-      yield [carryOffset + lineStart, buffer, lineStart, nl];
+    for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, lineStart)) {
+      lines.push([pos + lineStart, chunk, lineStart, nl]);
       lineStart = nl + 1;
     }
-    carry = lineStart < buffer.length ? buffer.subarray(lineStart) : undefined;
-    carryOffset += lineStart;
+    if (lines.length > 0) yield lines;
+    if (lineStart === 0) {
+      // No complete line: the rest is one incomplete line, or a line longer than the read.
+      if (chunk.length < wanted || wanted === end - pos) break;
+      length *= 2;
+      continue;
+    }
+    pos += lineStart;
+    length = CHUNK;
   }
 }
 
-/** Complete lines of [start, end) in descending order; `end` must be a line boundary. */
-export async function* linesBackward(
-  reader: SegmentReader,
-  start: number,
-  end: number,
-): AsyncGenerator<[offset: number, buffer: Buffer, lineStart: number, lineEnd: number]> {
+/** Complete lines of [start, end) in descending order, a read's worth at a time; `end` must be a line boundary. */
+export async function* linesBackward(reader: SegmentReader, start: number, end: number): AsyncGenerator<Line[]> {
   let carry: Buffer | undefined;
   for (let pos = end; pos > start; ) {
     const from = Math.max(start, pos - CHUNK);
@@ -94,12 +100,14 @@ export async function* linesBackward(
       // Only possible for the very first chunk when `end` is not a boundary: ignore the partial line.
       lineEnd = buffer.lastIndexOf(NEWLINE);
     }
+    const lines: Line[] = [];
     while (lineEnd >= 0) {
       const prev = lineEnd === 0 ? -1 : buffer.lastIndexOf(NEWLINE, lineEnd - 1);
       if (prev === -1 && from > start) break;
-      yield [from + prev + 1, buffer, prev + 1, lineEnd];
+      lines.push([from + prev + 1, buffer, prev + 1, lineEnd]);
       lineEnd = prev;
     }
+    if (lines.length > 0) yield lines;
     carry = lineEnd >= 0 ? buffer.subarray(0, lineEnd + 1) : undefined;
   }
 }
@@ -114,11 +122,52 @@ export async function lineAt(reader: SegmentReader, offset: number): Promise<Buf
   }
 }
 
+/** Offsets closer than this are read together (the bytes between them are read and skipped). */
+const RUN_GAP = 64 * 1024;
+
+/**
+ * The lines starting at `offsets` (sorted, ascending or descending), in that order, a run at a time:
+ * neighbouring lines are read with one read of up to 1 MiB, not one read each (a session's lines
+ * are mostly close together). An incomplete line is left out.
+ */
+export async function* linesAt(reader: SegmentReader, offsets: readonly number[]): AsyncGenerator<Line[]> {
+  for (let i = 0; i < offsets.length; ) {
+    let j = i + 1;
+    while (j < offsets.length && Math.abs(offsets[j]! - offsets[j - 1]!) <= RUN_GAP && Math.abs(offsets[j]! - offsets[i]!) < CHUNK) j++;
+    const low = Math.min(offsets[i]!, offsets[j - 1]!);
+    // From the run's lowest offset to its highest, and (usually) the whole line there.
+    const chunk = await reader.read(low, Math.max(offsets[i]!, offsets[j - 1]!) - low + 4096);
+    const lines: Line[] = [];
+    for (; i < j; i++) {
+      const start = offsets[i]! - low;
+      const nl = chunk.indexOf(NEWLINE, start);
+      // A line longer than what the run's read covered: read alone.
+      const line = nl !== -1 ? chunk : await lineAt(reader, offsets[i]!);
+      if (line !== undefined) lines.push(nl !== -1 ? [offsets[i]!, chunk, start, nl] : [offsets[i]!, line, 0, line.length]);
+    }
+    yield lines;
+  }
+}
+
+/** The last buffer decoded whole (every line of a chunk is parsed from one string). */
+let decoded: { buffer: Buffer; text: string | undefined } | undefined;
+
+/**
+ * The text of [start, end) of `buffer`. A chunk of ASCII bytes (the usual case) is decoded once,
+ * and each of its lines is a slice of that string, not a decoding of its own; a chunk holding
+ * other text (JSON.stringify writes it as it is, in UTF-8) is decoded line by line.
+ */
+function textOf(buffer: Buffer, start: number, end: number): string {
+  if (buffer.length < 64 * 1024) return buffer.toString('utf8', start, end);
+  if (decoded?.buffer !== buffer) decoded = { buffer, text: isAscii(buffer) ? buffer.toString('latin1') : undefined };
+  return decoded.text === undefined ? buffer.toString('utf8', start, end) : decoded.text.slice(start, end);
+}
+
 /** Parses one line into an event; undefined for the header, an empty line or a torn record. */
 export function parseLine(buffer: Buffer, start: number, end: number): FleetEvent | 'header' | undefined {
   if (end <= start) return undefined;
   try {
-    const value = JSON.parse(buffer.toString('utf8', start, end)) as Record<string, unknown>;
+    const value = JSON.parse(textOf(buffer, start, end)) as Record<string, unknown>;
     if (value === null || typeof value !== 'object') return undefined;
     if (HEADER_KEY in value) return 'header';
     if (typeof value.id !== 'string' || typeof value.type !== 'string' || typeof value.sessionId !== 'string') {

@@ -143,6 +143,13 @@ export class Segment {
     return decoded;
   }
 
+  /** Offset of the session's last line (undefined if none or not in memory); a sidecar's list is not decoded whole. */
+  lastOffsetOf(sessionId: string): number | undefined {
+    const value = this.offsets?.get(sessionId);
+    if (value === undefined || typeof value !== 'string') return value?.at(-1);
+    return lastEncodedOffset(value);
+  }
+
   summary(): SegmentSummary {
     return {
       v: 1,
@@ -209,6 +216,15 @@ export function offsetsPath(dir: string, seq: number): string {
 function encodeOffsets(offsets: readonly number[]): string {
   const array = Uint32Array.from(offsets);
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString('base64');
+}
+
+/** The last uint32 of `encodeOffsets`' base64, decoding only the last 4-character groups that hold it. */
+export function lastEncodedOffset(text: string): number | undefined {
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const bytes = (text.length / 4) * 3 - padding;
+  if (bytes < 4) return undefined;
+  const group = Math.floor((bytes - 4) / 3);
+  return Buffer.from(text.slice(group * 4), 'base64').readUInt32LE(bytes - 4 - group * 3);
 }
 
 function decodeOffsets(text: string): number[] {

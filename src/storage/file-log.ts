@@ -31,7 +31,7 @@ import { newCounters, fail, wrapError, type FileLogState } from './file-log-stat
 import { activeSegment } from './file-log-active.js';
 import { fileLogWriter, type FsyncPolicy } from './file-log-writer.js';
 import { segmentIndex } from './file-log-index.js';
-import { fileLogQuery } from './file-log-query.js';
+import { fileLogLatestSessions, fileLogQuery } from './file-log-query.js';
 
 export type { FsyncPolicy } from './file-log-writer.js';
 
@@ -75,8 +75,17 @@ export interface FileLogStorageOptions {
 
 const MAX_SEGMENT_BYTES = 2 ** 30;
 
+/** A file log: a `Storage`, and what its session index answers without reading events. */
+export interface FileLogStorage extends Storage {
+  /**
+   * The ids of the `n` sessions whose last event was appended latest, newest first (what the first
+   * `n` distinct sessions of a `desc` query give), from the segments' session offsets alone.
+   */
+  latestSessions(n: number): Promise<string[]>;
+}
+
 /** Creates a file log `Storage` in `options.dir`. */
-export function fileLogStorage(options: FileLogStorageOptions): Storage {
+export function fileLogStorage(options: FileLogStorageOptions): FileLogStorage {
   if (options === null || typeof options !== 'object' || typeof options.dir !== 'string' || options.dir === '') {
     fail('options.dir (a directory path) is required');
   }
@@ -168,6 +177,8 @@ export function fileLogStorage(options: FileLogStorageOptions): Storage {
     append: writer.append,
 
     query: fileLogQuery(state, index, writer.drained),
+
+    latestSessions: fileLogLatestSessions(state, index, writer.drained),
 
     stats(): StorageStats {
       // The whole store: closed segments by their summaries (loaded in the background on first
