@@ -25,6 +25,8 @@ import { pendingStartsIn, prepareHookStore, resolveHookStore, type HookStoreLoca
 import type { GuardrailMatch } from '../guardrails/legacy.js';
 import { createGuardrailEngine, rulesFromJson, type GuardrailEngine } from '../guardrails/engine.js';
 import { createRedactor, type Redactor } from '../redaction/redactor.js';
+import type { Finding } from '../redaction/categories.js';
+import { FINDINGS_EVENT_TYPE, findingsPayload } from '../redaction/transform.js';
 import { fileLogStorage } from '../storage/file-log.js';
 import { parseArgs, stringOption } from './args.js';
 import { readStdin } from './stdin.js';
@@ -115,17 +117,29 @@ function loadRedactor(enabled: boolean, warnings: string[]): Redactor | undefine
   }
 }
 
-/** Redacts each event; one that cannot be redacted is not written as it is (fail closed): a warning takes its place. */
-function redactAll(events: FleetEvent[], redactor: Redactor | undefined, warnings: string[]): FleetEvent[] {
+/**
+ * Redacts each event; one that cannot be redacted is not written as it is (fail closed): a warning
+ * takes its place. When something was redacted, a `redaction.findings` summary (counts, field
+ * paths, never a value) is stored with the events, for the `redactions` analyzer and the report.
+ */
+function redactAll(events: FleetEvent[], redactor: Redactor | undefined, warnings: string[], at: number): FleetEvent[] {
   if (redactor === undefined) return events;
-  return events.map((event) => {
+  const found: { event: FleetEvent; findings: readonly Finding[] }[] = [];
+  const out = events.map((event) => {
     try {
-      return redactor.redactEvent(event).value;
+      const redacted = redactor.redactEvent(event);
+      if (redacted.findings.length > 0) found.push({ event, findings: redacted.findings });
+      return redacted.value;
     } catch (error) {
       warnings.push(`event ${event.type} not stored: redaction failed (${(error as Error).message})`);
       return { ...event, type: 'log', severity: 'warning', payload: { message: `${event.type} withheld: redaction failed` } } as unknown as FleetEvent;
     }
   });
+  if (found.length > 0) {
+    const first = found[0]!.event;
+    out.push({ id: randomUUID(), type: FINDINGS_EVENT_TYPE, timestamp: at, severity: 'warning', source: HOOK_SOURCE, sessionId: first.sessionId, agentId: first.agentId, payload: findingsPayload(found) } as unknown as FleetEvent);
+  }
+  return out;
 }
 
 function deadlineFrom(value: string | undefined): number {
@@ -280,7 +294,7 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
           payload: { message: warning },
         } as FleetEvent);
       }
-      return redactAll(events, loadRedactor(args.options.get('redact') !== false, warnings), warnings);
+      return redactAll(events, loadRedactor(args.options.get('redact') !== false, warnings), warnings, started);
     },
     warnings,
   );
