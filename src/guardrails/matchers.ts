@@ -34,6 +34,15 @@ export const cutWord = (word: string): string => (word.length > MAX_WORD_CHARS ?
 
 export type PathTest = (path: string) => boolean;
 
+/** Index of the last `/` or `\\` of a path, -1 when none. */
+function lastSeparator(path: string): number {
+  for (let i = path.length - 1; i >= 0; i--) {
+    const c = path.charCodeAt(i);
+    if (c === 47 || c === 92) return i;
+  }
+  return -1;
+}
+
 export function compilePath(m: PathMatcher, where: string): PathTest {
   if (typeof m !== 'object' || m === null) fail(where, 'must be an object { basename?, dir?, except? }');
   if (m.basename === undefined && m.dir === undefined) fail(where, 'needs "basename" or "dir"');
@@ -41,13 +50,14 @@ export function compilePath(m: PathMatcher, where: string): PathTest {
   const dir = m.dir === undefined ? undefined : anchored(m.dir, `${where}.dir`, 'i');
   const except = m.except === undefined ? undefined : anchored(m.except, `${where}.except`, 'i');
   return (path) => {
-    // One pass over the path's parts (split is linear); each part tested on its own, cut at NAME_MAX.
-    const parts = path.split(/[/\\]/);
-    const name = (parts[parts.length - 1] ?? '').slice(0, MAX_NAME_CHARS);
+    // The base name after the last separator; directory names only when a rule asks about them.
+    // Each part tested on its own, cut at NAME_MAX: one pass over the path.
+    const end = lastSeparator(path);
+    const name = path.slice(end + 1, end + 1 + MAX_NAME_CHARS);
     if (except !== undefined && except.test(name)) return false;
     if (base !== undefined && base.test(name)) return true;
-    if (dir !== undefined) {
-      for (let i = 0; i < parts.length - 1; i++) if (dir.test(parts[i]!.slice(0, MAX_NAME_CHARS))) return true;
+    if (dir !== undefined && end >= 0) {
+      for (const part of path.slice(0, end).split(/[/\\]/)) if (dir.test(part.slice(0, MAX_NAME_CHARS))) return true;
     }
     return false;
   };
