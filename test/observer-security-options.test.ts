@@ -6,24 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createObserver, GuardrailBlockedError, type EventOf, type Exporter, type FleetEvent } from '../src/index.js';
+import { createObserver, GuardrailBlockedError, type EventOf, type FleetEvent } from '../src/index.js';
+import { recordingExporter } from './support/recording-exporter.js';
 import { alertsAnalyzer, type AlertRule } from '../src/analyzers/index.js';
 import { readAuditRecords, verifyAuditLog } from '../src/storage/index.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
-
-function recordingExporter(name: string): Exporter & { events: FleetEvent[] } {
-  const events: FleetEvent[] = [];
-  return {
-    name,
-    events,
-    async export(batch) {
-      events.push(...batch);
-      return { code: 'success' };
-    },
-    async shutdown() {},
-  };
-}
 
 /** `n` failed tool calls one second apart, the first at `fromS` seconds. */
 const failures = (observer: ReturnType<typeof createObserver>, n: number, fromS = 0) => {
