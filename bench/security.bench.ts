@@ -1,7 +1,9 @@
 /**
  * Security benchmarks (issue 12): redaction precision/recall per category on the labelled
  * corpus; every detector on 1 MB adversarial strings (linear time: the 2 MB run must cost about
- * twice the 1 MB run, and each stays under a budget); the cost of redaction on the demo mix
+ * twice the 1 MB run, and each stays under a budget); the guardrail rules on 1 MB hostile shell
+ * commands, as a ratio to `JSON.parse` of the hook's stdin line holding the same command (what the
+ * hook pays anyway, measured in the same run); the cost of redaction on the demo mix
  * against the same observer without it; the audit log's append cost per record and verify speed.
  * Run with `npm run bench -- security`.
  */
@@ -12,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createObserver, type Exporter, type FleetEvent } from '../src/index.js';
 import { createRedactor } from '../src/redaction/index.js';
+import { compileRule, createGuardrailEngine, DEFAULT_PACK, GUARDRAIL_PACKS, type GuardrailPackName } from '../src/guardrails/index.js';
 import { auditLog, verifyAuditLog } from '../src/storage/index.js';
 import { evaluate } from '../test/redaction/evaluate.js';
 import { feed, hostBuilt } from './analyzer-mix.js';
@@ -75,6 +78,39 @@ for (const [label, unit] of Object.entries(ADVERSARIAL)) {
 }
 const BUDGET_MS = 1000;
 console.log(`\nslowest 1 MB adversarial string: ${fmt(worst, 1)} ms (budget ${BUDGET_MS} ms): ${worst <= BUDGET_MS ? 'OK' : 'OVER BUDGET'}`);
+
+// 2b. Guardrails on 1 MB hostile shell commands (CPU time: the machine is shared).
+const HOSTILE_COMMANDS = ['a', 'a ', 'a|', 'a&', 'a\n', '\\a', '"a" ', '>a ', 'rm -rf ', 'git push -f main;', 'sh <(curl ', 'cat .env|', 'curl x|', 'A=1 ', '$('];
+const cpuMedian = (f: () => void) => {
+  const runs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = cpuMs();
+    f();
+    runs.push(cpuMs() - t0);
+  }
+  return median(runs);
+};
+const defaultPack = createGuardrailEngine();
+const allPacks = createGuardrailEngine({ packs: Object.keys(GUARDRAIL_PACKS) as GuardrailPackName[] });
+const singleRules = DEFAULT_PACK.map((rule, i) => compileRule(rule, i));
+const state = { callsLastMinute: () => 0, sessionCostUsd: () => 0 };
+console.log('\n### Guardrails on 1 MB hostile shell commands (CPU ms, median of 5; reference: JSON.parse of the hook stdin line holding the command)\n');
+console.log('| command made of | JSON.parse | default pack (7 rules) | × JSON.parse | slowest rule alone | 2 MB / 1 MB | all packs (25 rules) |\n|---|---:|---:|---:|---:|---:|---:|');
+let worstRatio = 0;
+for (const unit of HOSTILE_COMMANDS) {
+  const command = fill(unit, MB);
+  const line = JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command } });
+  const reference = cpuMedian(() => JSON.parse(line));
+  const pack = cpuMedian(() => defaultPack.checkTool('Bash', { command }));
+  const double = fill(unit, 2 * MB);
+  const pack2 = cpuMedian(() => defaultPack.checkTool('Bash', { command: double }));
+  const request = { toolName: 'Bash', phase: 'input' as const, value: { command }, sessionId: 's', agentId: 'a', now: 0 };
+  const slowest = Math.max(...singleRules.map((rule) => cpuMedian(() => rule.matches(request, state))));
+  const all = cpuMedian(() => allPacks.checkTool('Bash', { command }));
+  worstRatio = Math.max(worstRatio, pack / reference);
+  console.log(`| \`${JSON.stringify(unit).slice(1, -1)}\` | ${fmt(reference, 1)} | ${fmt(pack, 1)} | ${fmt(pack / reference, 1)} | ${fmt(slowest, 1)} | ${fmt(pack2 / pack, 2)} | ${fmt(all, 1)} |`);
+}
+console.log(`\nworst default pack / JSON.parse: ${fmt(worstRatio, 1)}x`);
 
 // 3. Redaction cost on the demo mix.
 const noop: () => Exporter = () => ({ name: 'noop', export: async () => ({ code: 'success' }), shutdown: async () => {} });

@@ -52,8 +52,8 @@ describe('package', () => {
 
 describe('architecture', () => {
   const families = ['runners', 'analyzers', 'storage', 'exporters', 'guardrails', 'redaction'];
-  /** Compatibility shims kept for existing importers (the hook): file -> the other family it re-exports. */
-  const shims: Record<string, string> = { 'runners/guardrails.ts': '../guardrails/index.js' };
+  /** Deprecated re-exports kept for existing importers of `fleetscope/runners`: file -> the other family it re-exports. */
+  const shims: Record<string, string> = { 'runners/index.ts': '../guardrails/index.js' };
   const tsFiles = (dir: string) => readdirSync(join(root, 'src', dir)).filter((f) => f.endsWith('.ts')).map((f) => join(root, 'src', dir, f));
 
   it('src/core imports no plugin family', () => {

@@ -12,6 +12,7 @@ import { insightsAnalyzer, type InsightsOptions } from './insights.js';
 import { patternsAnalyzer, type PatternsOptions } from './patterns.js';
 import type { PricingTable } from './pricing.js';
 import { regressionsAnalyzer, type RegressionsOptions } from './regressions.js';
+import { redactionsAnalyzer } from './redactions.js';
 
 /** Options of each built-in analyzer; `false` leaves it out. */
 export interface DefaultAnalyzersOptions {
@@ -24,6 +25,8 @@ export interface DefaultAnalyzersOptions {
   anomalies?: AnomaliesOptions | false;
   /** `sources` defaults to the built-ins included here. */
   insights?: InsightsOptions | false;
+  /** What redaction found (counts per category and group, sessions), from `redaction.findings` events. */
+  redactions?: boolean;
   /**
    * The alert engine (`alertsAnalyzer`): `true` for the default rules, or its options. Default off.
    * Keep a reference to acknowledge and silence: `alertsAnalyzer(...)` in `analyzers` instead.
@@ -35,7 +38,7 @@ export interface DefaultAnalyzersOptions {
 
 /**
  * The full built-in set, in dependency order: aggregation, bottlenecks, regressions, patterns,
- * cost, fleet, anomalies, insights (which reads the findings of all the others).
+ * cost, fleet, anomalies, insights (which reads the findings of all the others), redactions.
  */
 export function defaultAnalyzers(options: DefaultAnalyzersOptions = {}): Analyzer[] {
   const out: Analyzer[] = [];
@@ -56,6 +59,7 @@ export function defaultAnalyzers(options: DefaultAnalyzersOptions = {}): Analyze
     const insights = options.insights ?? {};
     out.push(insightsAnalyzer({ ...insights, sources: insights.sources ?? out.map((a) => a.name) }));
   }
+  if (options.redactions !== false) out.push(redactionsAnalyzer());
   if (options.alerts !== undefined && options.alerts !== false) out.push(alertsAnalyzer(options.alerts === true ? {} : options.alerts));
   return out;
 }

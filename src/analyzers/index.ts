@@ -35,4 +35,5 @@ export {
   type AnomalyRule,
   type GuardrailAlertRule,
 } from './alerts.js';
+export { redactionsAnalyzer, type RedactionsSnapshot, type RedactionGroupFigures } from './redactions.js';
 export { sessionsAnalyzer, type SessionsOptions, type SessionsSnapshot, type SessionSummary } from './sessions.js';

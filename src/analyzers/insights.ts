@@ -45,7 +45,11 @@ export interface InsightsOptions {
    * fleet, anomalies. Pass the ones you register when you use `insightsAnalyzer` alone.
    */
   sources?: readonly string[];
-  /** How often findings are re-read and new insights emitted, ms (observer clock; timer unref'd). Default 5000. */
+  /**
+   * How often findings are re-read and new insights emitted, ms (observer clock; timer unref'd).
+   * The sources are read one at a time, spread over the interval, so that no single tick holds
+   * the event loop for all of them (an alert waiting behind it would be late). Default 5000.
+   */
   intervalMs?: number;
   /** Most insights kept; beyond, the lowest-priority oldest ones go. Default 500. */
   maxInsights?: number;
@@ -165,7 +169,10 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
   const insights = new Map<string, Insight>();
   /** Finding identities already counted, so a finding re-read on each refresh counts once. */
   const seenFindings = new Set<string>();
-  let missing: string[] = [];
+  /** Sources whose snapshot had no readable `findings` when last read. */
+  const missing = new Set<string>();
+  /** The source the next spread-out refresh reads. */
+  let nextSource = 0;
   let context: AnalyzerContext | undefined;
 
   const ruleFor = (finding: Finding): InsightRule | undefined => {
@@ -337,28 +344,38 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
     );
   };
 
+  /** Reads one source's findings. */
+  const refreshSource = (ctx: AnalyzerContext, name: string, at: number) => {
+    const findings = ctx.snapshotOf<{ findings?: unknown }>(name)?.findings;
+    if (!Array.isArray(findings)) {
+      missing.add(name);
+      return;
+    }
+    missing.delete(name);
+    for (const finding of findings as Finding[]) {
+      if (typeof finding?.kind !== 'string') continue;
+      try {
+        fromFinding(finding, at);
+      } catch (error) {
+        ctx.reportError(error, `rule for ${finding.kind}`);
+      }
+    }
+  };
+
+  /** Reads every source now (a snapshot asked for by the host). */
   const refresh = () => {
     if (context === undefined) return;
     const at = context.now();
-    const notReadable: string[] = [];
-    for (const name of sources) {
-      const snapshot = context.snapshotOf<{ findings?: unknown }>(name);
-      const findings = snapshot?.findings;
-      if (!Array.isArray(findings)) {
-        notReadable.push(name);
-        continue;
-      }
-      for (const finding of findings as Finding[]) {
-        if (typeof finding?.kind !== 'string') continue;
-        try {
-          fromFinding(finding, at);
-        } catch (error) {
-          context.reportError(error, `rule for ${finding.kind}`);
-        }
-      }
-    }
-    missing = notReadable;
+    for (const name of sources) refreshSource(context, name, at);
   };
+
+  /** Reads the next source in turn: each is read once per `intervalMs`. */
+  const refreshNext = () => {
+    if (context === undefined || sources.length === 0) return;
+    refreshSource(context, sources[nextSource]!, context.now());
+    nextSource = (nextSource + 1) % sources.length;
+  };
+  const tickMs = Math.max(1, Math.floor(intervalMs / Math.max(1, sources.length)));
 
   return {
     name: 'insights',
@@ -369,20 +386,20 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
       let last = ctx.now();
       const timer = setInterval(() => {
         try {
-          refresh();
+          refreshNext();
         } catch (error) {
           ctx.reportError(error, 'refresh');
         }
-      }, intervalMs);
+      }, tickMs);
       timer.unref();
       try {
         for await (const batch of stream) {
           for (const event of batch) {
             if (event.type === 'insight') fromEvent(event as EventOf<'insight'>);
           }
-          if (ctx.now() - last >= intervalMs) {
+          if (ctx.now() - last >= tickMs) {
             last = ctx.now();
-            refresh();
+            refreshNext();
           }
         }
       } finally {
@@ -400,7 +417,7 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
         byPriority[i.priority]++;
         byCategory[i.category] = (byCategory[i.category] ?? 0) + 1;
       }
-      return { insights: list, byPriority, byCategory, missingSources: [...missing] };
+      return { insights: list, byPriority, byCategory, missingSources: sources.filter((name) => missing.has(name)) };
     },
   };
 }

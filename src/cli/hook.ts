@@ -4,7 +4,11 @@
  * It answers first: the guardrail decision for a PreToolUse is made from the payload alone, before
  * anything touches the disk, and printed at once (exit code 2 and the reason on stderr, as Claude
  * Code expects). Only then are the payload's events written to the store (a file log shared by every
- * hook process), with secrets redacted first (fleetscope/redaction; on by default). A hard deadline (default 2 s) ends the process with the decided exit code whatever
+ * hook process), with secrets redacted first (fleetscope/redaction; on by default), and each
+ * guardrail decision (block or warning) is appended to the store's tamper-evident audit log
+ * (`<store>/audit/`, read by `fleetscope audit verify|show`; `--no-audit` or `FLEETSCOPE_AUDIT=off`
+ * turns it off, `FLEETSCOPE_AUDIT_KEY` makes it an HMAC chain). A call no rule matched touches no
+ * audit file. A hard deadline (default 2 s) ends the process with the decided exit code whatever
  * the store is doing: a store on a hung or pathological file system (Node 20's recursive mkdir loops
  * forever under procfs) costs at most the deadline, never the answer. Any other problem exits 0 with
  * a `[fleetscope] ...` line on stderr; the hook never exits 1.
@@ -13,13 +17,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { newSpanId } from '../core/ids.js';
 import type { FleetEvent } from '../core/events.js';
 import { HOOK_SOURCE, hookProblem, mapHookPayload, type HookMapping } from '../runners/claude-code-hooks.js';
 import { pendingStartsIn, prepareHookStore, resolveHookStore, type HookStoreLocation } from '../runners/claude-code-hook-store.js';
-import { createGuardrails, type GuardrailMatch, type Guardrails } from '../guardrails/legacy.js';
-import { rulesFromJson } from '../guardrails/engine.js';
+import type { GuardrailMatch } from '../guardrails/legacy.js';
+import { createGuardrailEngine, rulesFromJson, type GuardrailEngine } from '../guardrails/engine.js';
 import { createRedactor, type Redactor } from '../redaction/redactor.js';
+import type { Finding } from '../redaction/categories.js';
+import { FINDINGS_EVENT_TYPE, findingsPayload } from '../redaction/transform.js';
 import { fileLogStorage } from '../storage/file-log.js';
 import { parseArgs, stringOption } from './args.js';
 import { readStdin } from './stdin.js';
@@ -33,16 +40,66 @@ export const DEFAULT_HOOK_DEADLINE_MS = 2000;
 /** Largest payload read from stdin: 128 MiB (a longer one is recorded as unreadable). */
 const MAX_STDIN_BYTES = 128 * 1024 * 1024;
 
-function loadGuardrails(file: string | undefined, enabled: boolean, warnings: string[]): Guardrails | undefined {
+function loadGuardrails(file: string | undefined, enabled: boolean, warnings: string[]): GuardrailEngine | undefined {
   if (!enabled) return undefined;
-  if (file === undefined) return createGuardrails();
+  if (file === undefined) return createGuardrailEngine();
   try {
-    return createGuardrails(rulesFromJson(JSON.parse(readFileSync(file, 'utf8'))));
+    return createGuardrailEngine({ rules: rulesFromJson(JSON.parse(readFileSync(file, 'utf8'))) });
   } catch (error) {
     // A broken rules file must not disable protection silently: fall back to the default pack.
     warnings.push(`rules file ${file} ignored, default rules apply: ${(error as Error).message}`);
-    return createGuardrails();
+    return createGuardrailEngine();
   }
+}
+
+/** A guardrail decision of this call, as the hook answers it and as the audit log records it. */
+interface HookDecision extends GuardrailMatch {
+  pack?: string;
+}
+
+/** The engine's decisions on a PreToolUse; a `block` is enforced (exit code 2), every other action is a warning. */
+function decide(engine: GuardrailEngine, toolName: string, toolInput: unknown): HookDecision[] {
+  return engine.checkTool(toolName, toolInput).map((d) => ({
+    ruleId: d.rule,
+    action: d.action === 'block' ? 'block' : 'warn',
+    reason: d.reason,
+    ...(d.pack !== undefined ? { pack: d.pack } : {}),
+  }));
+}
+
+/**
+ * Appends the call's guardrail decisions to the store's audit log: `guardrail.decision` events
+ * with the rule, the action, the reason and the input's SHA-256 (never the input). One chain for
+ * every hook process (the log's lock file); the lock is waited for at most until the deadline.
+ * Loaded on first use: a call no rule matched does not load the audit log or the hashing.
+ */
+async function audit(dir: string, decisions: readonly HookDecision[], call: { toolName: string; toolInput: unknown; sessionId: string; agentId: string; at: number; lockTimeoutMs: number }, warnings: string[]): Promise<void> {
+  try {
+    const [{ auditLog }, { hashGuardrailInput }] = await Promise.all([import('../storage/audit-log.js'), import('../core/guardrails.js')]);
+    const inputHash = hashGuardrailInput(call.toolInput);
+    const events = decisions.map((d) => decisionEvent(d, call, inputHash));
+    const key = process.env.FLEETSCOPE_AUDIT_KEY || undefined;
+    const log = auditLog({ dir, lockTimeoutMs: call.lockTimeoutMs, ...(key !== undefined ? { key } : {}) });
+    await log.append(events);
+    await log.close();
+  } catch (error) {
+    warnings.push(`could not write the audit log ${dir}: ${(error as Error).message}`);
+  }
+}
+
+function decisionEvent(d: HookDecision, call: { toolName: string; sessionId: string; agentId: string; at: number }, inputHash: string): FleetEvent {
+  const block = d.action === 'block';
+  return {
+    id: randomUUID(),
+    type: 'guardrail.decision',
+    timestamp: call.at,
+    severity: block ? 'warning' : 'info',
+    source: HOOK_SOURCE,
+    sessionId: call.sessionId,
+    agentId: call.agentId,
+    // The hook enforces a block itself (exit code 2); its other actions are warnings (`alert`).
+    payload: { rule: d.ruleId, action: block ? 'block' : 'alert', reason: d.reason, toolName: call.toolName, inputHash, phase: 'input', enforced: block, ...(d.pack !== undefined ? { pack: d.pack } : {}) },
+  } as FleetEvent;
 }
 
 /**
@@ -60,17 +117,29 @@ function loadRedactor(enabled: boolean, warnings: string[]): Redactor | undefine
   }
 }
 
-/** Redacts each event; one that cannot be redacted is not written as it is (fail closed): a warning takes its place. */
-function redactAll(events: FleetEvent[], redactor: Redactor | undefined, warnings: string[]): FleetEvent[] {
+/**
+ * Redacts each event; one that cannot be redacted is not written as it is (fail closed): a warning
+ * takes its place. When something was redacted, a `redaction.findings` summary (counts, field
+ * paths, never a value) is stored with the events, for the `redactions` analyzer and the report.
+ */
+function redactAll(events: FleetEvent[], redactor: Redactor | undefined, warnings: string[], at: number): FleetEvent[] {
   if (redactor === undefined) return events;
-  return events.map((event) => {
+  const found: { event: FleetEvent; findings: readonly Finding[] }[] = [];
+  const out = events.map((event) => {
     try {
-      return redactor.redactEvent(event).value;
+      const redacted = redactor.redactEvent(event);
+      if (redacted.findings.length > 0) found.push({ event, findings: redacted.findings });
+      return redacted.value;
     } catch (error) {
       warnings.push(`event ${event.type} not stored: redaction failed (${(error as Error).message})`);
       return { ...event, type: 'log', severity: 'warning', payload: { message: `${event.type} withheld: redaction failed` } } as unknown as FleetEvent;
     }
   });
+  if (found.length > 0) {
+    const first = found[0]!.event;
+    out.push({ id: randomUUID(), type: FINDINGS_EVENT_TYPE, timestamp: at, severity: 'warning', source: HOOK_SOURCE, sessionId: first.sessionId, agentId: first.agentId, payload: findingsPayload(found) } as unknown as FleetEvent);
+  }
+  return out;
 }
 
 function deadlineFrom(value: string | undefined): number {
@@ -88,8 +157,11 @@ function say(lines: readonly string[]): void {
   }
 }
 
-/** Writes the events to the store; every failure is a warning, never a throw. */
-async function store(location: HookStoreLocation, build: () => FleetEvent[], warnings: string[]): Promise<void> {
+/**
+ * Writes the events to the store; every failure is a warning, never a throw. Returns whether the
+ * store directory could be made ready (the audit log lives inside it).
+ */
+async function store(location: HookStoreLocation, build: () => FleetEvent[], warnings: string[]): Promise<boolean> {
   try {
     // Prompts and tool output are private: every file the store gets is 0600, every directory 0700.
     process.umask(0o077);
@@ -100,7 +172,7 @@ async function store(location: HookStoreLocation, build: () => FleetEvent[], war
     await prepareHookStore(location);
   } catch (error) {
     warnings.push(`could not use the store ${location.dir}: ${(error as Error).message}`);
-    return;
+    return false;
   }
   const events = build();
   try {
@@ -112,6 +184,7 @@ async function store(location: HookStoreLocation, build: () => FleetEvent[], war
   } catch (error) {
     warnings.push(`could not write to ${location.dir}: ${(error as Error).message}`);
   }
+  return true;
 }
 
 export async function runHookCommand(argv: readonly string[]): Promise<number> {
@@ -151,10 +224,11 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
   // 2. The answer: guardrails on the payload alone, before the disk is touched.
   const guardrailsOn = args.options.get('guardrails') !== false && process.env.FLEETSCOPE_GUARDRAILS !== 'off';
   const guardrails = loadGuardrails(stringOption(args, 'rules') ?? (process.env.FLEETSCOPE_RULES || undefined), guardrailsOn, warnings);
-  let matches: GuardrailMatch[] = [];
+  let matches: HookDecision[] = [];
+  const toolName = typeof p.tool_name === 'string' ? p.tool_name : 'unknown';
   if (guardrails !== undefined && p.hook_event_name === 'PreToolUse') {
     try {
-      matches = guardrails.check(typeof p.tool_name === 'string' ? p.tool_name : 'unknown', p.tool_input);
+      matches = decide(guardrails, toolName, p.tool_input);
     } catch (error) {
       warnings.push(`guardrails failed: ${(error as Error).message}`);
       if (failClosed) matches = [{ ruleId: 'fail-closed', action: 'block', reason: 'fleetscope could not check this call and runs fail-closed (rule fail-closed)' }];
@@ -178,7 +252,9 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
   const cwd = typeof p.cwd === 'string' && p.cwd !== '' ? p.cwd : undefined;
   const location = resolveHookStore({ store: stringOption(args, 'store'), user: args.options.get('user') === true, ...(cwd !== undefined ? { cwd } : {}) });
   let problem: string | undefined;
-  await store(
+  /** Who made the call, as the mapping read it (for the audit records). */
+  let caller = { sessionId: typeof p.session_id === 'string' ? p.session_id : 'unknown', agentId: 'main' };
+  const storeReady = await store(
     location,
     () => {
       const pending = pendingStartsIn(location.dir);
@@ -205,6 +281,7 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
       warnings.push(...pending.errors);
       const events: FleetEvent[] = [...mapping.events];
       const first = events[0];
+      if (first !== undefined) caller = { sessionId: first.sessionId, agentId: first.agentId };
       for (const warning of warnings) {
         events.push({
           id: randomUUID(),
@@ -217,11 +294,16 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
           payload: { message: warning },
         } as FleetEvent);
       }
-      return redactAll(events, loadRedactor(args.options.get('redact') !== false, warnings), warnings);
+      return redactAll(events, loadRedactor(args.options.get('redact') !== false, warnings), warnings, started);
     },
     warnings,
   );
   if (problem !== undefined) warnings.push(`unreadable hook input (${problem}); recorded and ignored`);
+  const auditOn = args.options.get('audit') !== false && process.env.FLEETSCOPE_AUDIT !== 'off';
+  if (auditOn && storeReady && matches.length > 0) {
+    const lockTimeoutMs = Math.max(0, started + deadlineMs - Date.now() - 50);
+    await audit(join(location.dir, 'audit'), matches, { toolName, toolInput: p.tool_input, ...caller, at: started, lockTimeoutMs }, warnings);
+  }
   clearTimeout(timer);
   say(warnings);
   return code;

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FleetEvent, GuardrailDecision, GuardrailPolicy, GuardrailRequest } from '../core/index.js';
-import { compileRule, GuardrailRuleError, type CompiledRule, type GuardrailRule, type RuleState } from './rules.js';
+import { compileRule, GuardrailRuleError, matchRules, type CompiledRule, type GuardrailRule, type RuleState } from './rules.js';
 import { DEFAULT_PACK, GUARDRAIL_PACKS, type GuardrailPackName } from './packs.js';
 
 export interface GuardrailEngineOptions {
@@ -109,12 +109,14 @@ export function createGuardrailEngine(options: GuardrailEngineOptions = {}): Gua
     return times.length;
   };
 
-  const evaluate = (rule: CompiledRule, request: GuardrailRequest): boolean => {
+  const ruleFailed = (rule: CompiledRule, error: unknown): void => {
+    ruleErrors.set(rule.id, (ruleErrors.get(rule.id) ?? 0) + 1);
+    lastError = `rule ${rule.id}: ${error instanceof Error ? error.message : String(error)}`;
+  };
+  const applies = (rule: CompiledRule, toolName: string): boolean => {
     try {
-      return rule.matches(request, state);
-    } catch (error) {
-      ruleErrors.set(rule.id, (ruleErrors.get(rule.id) ?? 0) + 1);
-      lastError = `rule ${rule.id}: ${error instanceof Error ? error.message : String(error)}`;
+      return rule.appliesTo(toolName);
+    } catch {
       return false;
     }
   };
@@ -129,15 +131,8 @@ export function createGuardrailEngine(options: GuardrailEngineOptions = {}): Gua
       const toolName = typeof request.toolName === 'string' ? request.toolName : String(request.toolName);
       const phase = request.phase === 'output' ? 'output' : 'input';
       if (rateRules && phase === 'input') currentCalls = countCall(String(request.agentId), Number(request.now) || Date.now());
-      for (const rule of compiled) {
-        if (rule.phase !== phase) continue;
-        let applies: boolean;
-        try {
-          applies = rule.appliesTo(toolName);
-        } catch {
-          applies = false;
-        }
-        if (!applies || !evaluate(rule, request)) continue;
+      const candidates = compiled.filter((rule) => rule.phase === phase && applies(rule, toolName));
+      for (const rule of matchRules(candidates, request, state, ruleFailed)) {
         out.push({ rule: rule.id, action: rule.action, reason: rule.reason, pack: rule.pack });
         decisionCounts.set(rule.id, (decisionCounts.get(rule.id) ?? 0) + 1);
       }

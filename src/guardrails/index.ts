@@ -43,6 +43,6 @@ export {
   type GuardrailPackName,
 } from './packs.js';
 export { DETECTORS, INJECTION_PHRASE, type DetectorName } from './detectors.js';
-export { parseShell, programOf, argsOf, operandsOf, hasFlag, type ShellCommand } from './shell.js';
+export { parseShell, forEachCommand, programOf, argsOf, operandsOf, hasFlag, type ShellCommand } from './shell.js';
 export { createGuardrails, DEFAULT_GUARDRAIL_RULES, type Guardrails, type GuardrailMatch, type LegacyGuardrailAction } from './legacy.js';
 export { GuardrailBlockedError, hashGuardrailInput, type GuardrailPolicy, type GuardrailDecision, type GuardrailRequest, type GuardrailOptions } from '../core/index.js';

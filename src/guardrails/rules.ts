@@ -2,8 +2,8 @@
  * The guardrail rule format (plain data, JSON-loadable) and its compiler. A compiled rule is a
  * predicate over one tool call that runs in time linear in the call's input:
  *
- * - `command` matchers read the shell command through `parseShell` (one pass) and test single
- *   words with anchored patterns (each word at most `MAX_WORD_CHARS`);
+ * - `command` matchers read the shell command through `forEachCommand` (one pass, shared by every
+ *   rule of a check) and test single words with anchored patterns (each word at most `MAX_WORD_CHARS`);
  * - `path` matchers test a file path's base name (at most 255 characters, NAME_MAX) and each
  *   directory name on its own;
  * - `pattern` (a regular expression written by the rule's author) is tested on each line of the
@@ -13,8 +13,11 @@
  * - `limit` counts calls per agent per minute or cost per session.
  */
 import type { GuardrailDecisionAction, GuardrailRequest } from '../core/index.js';
-import { argsOf, hasFlag, operandsOf, parseShell, programOf, type ShellCommand } from './shell.js';
+import { forEachCommand, type ShellCommand } from './shell.js';
 import { DETECTORS, type DetectorName } from './detectors.js';
+import { anchored, compileCommands, compilePath, cutWord, fail, interestedIn, unionOfInterests, type CommandInterest, type CommandMatcherFactory, type CommandStepper } from './matchers.js';
+
+export { GuardrailRuleError, MAX_WORD_CHARS } from './matchers.js';
 
 export type GuardrailAction = GuardrailDecisionAction;
 
@@ -113,151 +116,18 @@ export interface CompiledRule {
   reason: string;
   /** Whether the rule applies to this tool name. */
   appliesTo(toolName: string): boolean;
+  /** Whether the rule matches the request (on its own; the engine checks its rules together with `matchRules`). */
   matches(request: GuardrailRequest, state: RuleState): boolean;
   usesCallRate: boolean;
+  /** Every test but the shell command's, on the inspected parts shared by the rules of one check. */
+  matchesParts(request: GuardrailRequest, state: RuleState, parts: InspectedParts): boolean;
+  /** The shell command test, when the rule has one: a fresh stepper per command line. */
+  commandMatcher?: CommandMatcherFactory;
 }
 
-/** Longest word a command matcher's patterns test; a longer word is cut. */
-export const MAX_WORD_CHARS = 4096;
-/** NAME_MAX: a longer base name is cut. */
-const MAX_NAME_CHARS = 255;
 const DEFAULT_MAX_LINE_CHARS = 4096;
 /** Longest text taken from an output or a JSON input for inspection. */
 export const MAX_INSPECTED_CHARS = 4 << 20;
-
-export class GuardrailRuleError extends Error {
-  override readonly name = 'GuardrailRuleError';
-}
-
-function fail(where: string, message: string): never {
-  throw new GuardrailRuleError(`[fleetscope] [guardrails] ${where}: ${message}`);
-}
-
-function regex(source: unknown, where: string, flags = ''): RegExp {
-  if (typeof source !== 'string' || source === '') fail(where, 'must be a non-empty string (a regular expression)');
-  try {
-    return new RegExp(`^(?:${source})$`, flags);
-  } catch (error) {
-    return fail(where, (error as Error).message);
-  }
-}
-
-const list = (value: string | readonly string[] | undefined): readonly string[] | undefined =>
-  value === undefined ? undefined : typeof value === 'string' ? [value] : value;
-
-type PathTest = (path: string) => boolean;
-
-function compilePath(m: PathMatcher, where: string): PathTest {
-  if (typeof m !== 'object' || m === null) fail(where, 'must be an object { basename?, dir?, except? }');
-  if (m.basename === undefined && m.dir === undefined) fail(where, 'needs "basename" or "dir"');
-  const base = m.basename === undefined ? undefined : regex(m.basename, `${where}.basename`, 'i');
-  const dir = m.dir === undefined ? undefined : regex(m.dir, `${where}.dir`, 'i');
-  const except = m.except === undefined ? undefined : regex(m.except, `${where}.except`, 'i');
-  return (path) => {
-    // One pass over the path's parts (split is linear); each part tested on its own, cut at NAME_MAX.
-    const parts = path.split(/[/\\]/);
-    const name = (parts[parts.length - 1] ?? '').slice(0, MAX_NAME_CHARS);
-    if (except !== undefined && except.test(name)) return false;
-    if (base !== undefined && base.test(name)) return true;
-    if (dir !== undefined) {
-      for (let i = 0; i < parts.length - 1; i++) if (dir.test(parts[i]!.slice(0, MAX_NAME_CHARS))) return true;
-    }
-    return false;
-  };
-}
-
-type CommandTest = (commands: readonly ShellCommand[], index: number) => boolean;
-
-function compileFlag(entry: string, where: string): (args: readonly string[]) => boolean {
-  if (typeof entry !== 'string' || entry === '') fail(where, 'must be a string like "-r|-R|--recursive"');
-  const tests = entry.split('|').map((alt) => {
-    if (alt.startsWith('--') && alt.length > 2) return (args: readonly string[]) => hasFlag(args, '', alt.slice(2));
-    if (/^-[A-Za-z0-9]$/.test(alt)) return (args: readonly string[]) => hasFlag(args, alt[1]!);
-    return fail(where, `"${alt}" is neither -x nor --long`);
-  });
-  return (args) => tests.some((t) => t(args));
-}
-
-/** Words following these git options are values, not the subcommand. */
-const VALUE_OPTIONS = new Set(['-C', '-c', '--git-dir', '--work-tree', '--namespace', '-u', '-n', '-o', '-O']);
-
-function firstOperand(args: readonly string[]): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (VALUE_OPTIONS.has(a)) {
-      i++;
-      continue;
-    }
-    if (!a.startsWith('-')) return a;
-  }
-  return undefined;
-}
-
-function compileCommand(m: CommandMatcher, where: string): CommandTest {
-  if (typeof m !== 'object' || m === null) fail(where, 'must be an object { program, ... }');
-  const programs = list(m.program);
-  if (programs === undefined || programs.length === 0 || programs.some((p) => typeof p !== 'string')) fail(`${where}.program`, 'must be a name or a list of names');
-  const programSet = new Set(programs);
-  const anyProgram = programSet.has('*');
-  const subs = list(m.subcommand);
-  const subSet = subs === undefined ? undefined : new Set(subs);
-  const flags = (m.flags ?? []).map((f, i) => compileFlag(f, `${where}.flags[${i}]`));
-  if (m.args !== undefined && !Array.isArray(m.args)) fail(`${where}.args`, 'must be a list of patterns');
-  const args = (m.args ?? []).map((a, i) => regex(a, `${where}.args[${i}]`));
-  const path = m.path === undefined ? undefined : compilePath(m.path, `${where}.path`);
-  const uploads = m.uploads === undefined ? undefined : compilePath(m.uploads, `${where}.uploads`);
-  const writesTo = m.writesTo === undefined ? undefined : compilePath(m.writesTo, `${where}.writesTo`);
-  const into = m.pipesInto === undefined ? undefined : compileCommands(m.pipesInto, `${where}.pipesInto`);
-  return (commands, index) => {
-    const c = commands[index]!;
-    if (!anyProgram && !programSet.has(programOf(c))) return false;
-    const a = argsOf(c);
-    if (subSet !== undefined) {
-      const sub = firstOperand(a);
-      if (sub === undefined || !subSet.has(sub)) return false;
-    }
-    for (const f of flags) if (!f(a)) return false;
-    const operands = operandsOf(a);
-    if (m.noOperands === true && operands.length > 0) return false;
-    for (const pattern of args) {
-      if (!a.some((o) => pattern.test(o.length > MAX_WORD_CHARS ? o.slice(0, MAX_WORD_CHARS) : o))) return false;
-    }
-    if (path !== undefined && !operands.some(path) && !c.stdinFrom.some(path)) return false;
-    if (uploads !== undefined) {
-      const files: string[] = [];
-      for (let k = 0; k < a.length; k++) {
-        const w = a[k]!;
-        if ((w === '-T' || w === '--upload-file') && k + 1 < a.length) files.push(a[k + 1]!);
-        // -d @file, --data-binary @file, -F name=@file (the @ comes early in the word)
-        const at = w.indexOf('@');
-        if (at >= 0 && at < 64 && (at === 0 || w[at - 1] === '=')) files.push(w.slice(at + 1));
-      }
-      if (!files.some(uploads)) return false;
-    }
-    if (writesTo !== undefined) {
-      const targets = programOf(c) === 'tee' ? [...c.stdoutTo, ...operands] : c.stdoutTo;
-      if (!targets.some((p) => writesTo(p))) return false;
-    }
-    if (into !== undefined) {
-      let found = false;
-      // Downstream of a pipe chain: commands after index while the previous one pipes into the next.
-      for (let j = index; j < commands.length && commands[j]!.pipesToNext; j++) {
-        if (into(commands, j + 1)) {
-          found = true;
-          break;
-        }
-      }
-      if (!found) return false;
-    }
-    return true;
-  };
-}
-
-function compileCommands(value: CommandMatcher | readonly CommandMatcher[], where: string): CommandTest {
-  const matchers = (Array.isArray(value) ? value : [value]) as readonly CommandMatcher[];
-  const tests = matchers.map((m, i) => compileCommand(m, `${where}[${i}]`));
-  return (commands, index) => tests.some((t) => t(commands, index));
-}
 
 const ACTIONS = new Set(['block', 'alert', 'redact', 'log', 'warn']);
 const FIELDS = new Set(['command', 'file_path', 'any', 'output']);
@@ -276,7 +146,7 @@ export function compileRule(rule: GuardrailRule, index: number): CompiledRule {
   const phase = rule.phase ?? (rule.field === 'output' ? 'output' : 'input');
   const field = rule.field ?? (phase === 'output' ? 'output' : 'any');
   if (rule.predicate !== undefined && typeof rule.predicate !== 'function') fail(where, '"predicate" must be a function');
-  const tool = rule.tool === undefined || rule.tool === '' || rule.tool === '*' ? undefined : regex(rule.tool, `${where}.tool`);
+  const tool = rule.tool === undefined || rule.tool === '' || rule.tool === '*' ? undefined : anchored(rule.tool, `${where}.tool`);
   const maxLine = rule.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
   if (typeof maxLine !== 'number' || !(maxLine >= 1)) fail(where, '"maxLineChars" must be a number >= 1');
   let pattern: RegExp | undefined;
@@ -309,7 +179,7 @@ export function compileRule(rule: GuardrailRule, index: number): CompiledRule {
   }
   const predicate = rule.predicate;
 
-  return {
+  const compiled: CompiledRule = {
     rule,
     id: rule.id,
     action,
@@ -317,32 +187,117 @@ export function compileRule(rule: GuardrailRule, index: number): CompiledRule {
     pack: rule.pack ?? 'custom',
     reason: `${rule.description} (rule ${rule.id})`,
     usesCallRate: limit?.maxCallsPerMinute !== undefined,
-    appliesTo: (toolName) => tool === undefined || tool.test(toolName.length > MAX_WORD_CHARS ? toolName.slice(0, MAX_WORD_CHARS) : toolName),
-    matches(request, state) {
+    appliesTo: (toolName) => tool === undefined || tool.test(cutWord(toolName)),
+    ...(command !== undefined ? { commandMatcher: command } : {}),
+    matchesParts(request, state, parts) {
       if (limit !== undefined) {
         if (limit.maxCallsPerMinute !== undefined && state.callsLastMinute(request.agentId, request.now) > limit.maxCallsPerMinute) return true;
         if (limit.maxSessionCostUsd !== undefined && state.sessionCostUsd(request.sessionId) > limit.maxSessionCostUsd) return true;
       }
       if (predicate !== undefined && predicate(request) === true) return true;
-      if (command !== undefined) {
-        const text = commandOf(request.value);
-        if (text !== undefined) {
-          const commands = parseShell(text);
-          for (let i = 0; i < commands.length; i++) if (command(commands, i)) return true;
-        }
-      }
       if (path !== undefined) {
-        for (const p of pathsOf(request.value)) if (path(p)) return true;
+        for (const p of parts.paths()) if (path(p)) return true;
       }
       if (pattern !== undefined || detector !== undefined) {
-        for (const text of textsOf(field, request.value)) {
+        for (const text of parts.texts(field)) {
           if (detector !== undefined && detector(text)) return true;
           if (pattern !== undefined && testLines(pattern, text, maxLine)) return true;
         }
       }
       return false;
     },
+    matches: (request, state) => {
+      const rethrow = (_rule: CompiledRule, error: unknown) => {
+        throw error;
+      };
+      return matchRules([compiled], request, state, rethrow).length > 0;
+    },
   };
+  return compiled;
+}
+
+/**
+ * The rules that match a request, in their order. The parts a rule inspects are read once for all
+ * of them, and the shell command is read in one pass that every command rule watches: a check
+ * costs one reading of the command plus each rule's look at each simple command, never one
+ * reading per rule. A rule that throws is handed to `onError` and left out.
+ */
+export function matchRules(
+  rules: readonly CompiledRule[],
+  request: GuardrailRequest,
+  state: RuleState,
+  onError: (rule: CompiledRule, error: unknown) => void,
+): CompiledRule[] {
+  const parts = inspectedParts(request.value);
+  const matched = new Set<CompiledRule>();
+  const watch = new CommandWatch(matched, onError);
+  for (const rule of rules) {
+    try {
+      if (rule.matchesParts(request, state, parts)) matched.add(rule);
+      else if (rule.commandMatcher !== undefined && parts.command() !== undefined) watch.add(rule, rule.commandMatcher);
+    } catch (error) {
+      onError(rule, error);
+    }
+  }
+  if (watch.size > 0) forEachCommand(parts.command()!, watch.show);
+  return matched.size === 0 ? [] : rules.filter((r) => matched.has(r));
+}
+
+/**
+ * Rules reading a shell command together: each simple command is shown to every rule still
+ * watching; a rule that matched (or threw) stops watching, and the reading stops when none is left.
+ */
+class CommandWatch {
+  private readonly rules: CompiledRule[] = [];
+  private readonly steps: CommandStepper[] = [];
+  private readonly interests: CommandInterest[] = [];
+  /** What any rule watching needs: other commands are skipped with one test. */
+  private interest: CommandInterest | undefined;
+
+  constructor(
+    private readonly matched: Set<CompiledRule>,
+    private readonly onError: (rule: CompiledRule, error: unknown) => void,
+  ) {}
+
+  get size(): number {
+    return this.rules.length;
+  }
+
+  add(rule: CompiledRule, matcher: CommandMatcherFactory): void {
+    this.rules.push(rule);
+    this.steps.push(matcher.start());
+    this.interests.push(matcher.interest);
+    this.interest = undefined;
+  }
+
+  /** Returns true when no rule is left watching. */
+  readonly show = (command: ShellCommand): boolean => {
+    const { steps, interests } = this;
+    this.interest ??= unionOfInterests(interests);
+    if (!interestedIn(this.interest, command)) return false;
+    let i = 0;
+    // One try around the loop (not one per rule): the common case is no rule throwing.
+    while (i < steps.length) {
+      try {
+        for (; i < steps.length; i++) {
+          if (interestedIn(interests[i]!, command) && steps[i]!(command)) {
+            this.matched.add(this.rules[i]!);
+            this.remove(i--);
+          }
+        }
+      } catch (error) {
+        this.onError(this.rules[i]!, error);
+        this.remove(i);
+      }
+    }
+    return steps.length === 0;
+  };
+
+  private remove(i: number): void {
+    this.rules.splice(i, 1);
+    this.steps.splice(i, 1);
+    this.interests.splice(i, 1);
+  }
 }
 
 /** Tests `pattern` on each line of `text`, each cut to `maxLine` characters. O(n) lines × bounded cost. */
@@ -356,6 +311,32 @@ function testLines(pattern: RegExp, text: string, maxLine: number): boolean {
     start = end + 1;
   }
   return false;
+}
+
+/**
+ * The parts of a request's value the rules inspect, each read once per check (and only when some
+ * rule asks): the shell command, the file paths, the texts per field (a JSON rendering at most once).
+ */
+export interface InspectedParts {
+  command(): string | undefined;
+  paths(): readonly string[];
+  texts(field: string): readonly string[];
+}
+
+function inspectedParts(value: unknown): InspectedParts {
+  let command: string | undefined | null = null;
+  let paths: string[] | undefined;
+  const texts = new Map<string, string[]>();
+  return {
+    // null: not read yet (reading may throw: a hostile Proxy; the rule asking is then counted)
+    command: () => (command === null ? (command = commandOf(value)) : command),
+    paths: () => (paths ??= pathsOf(value)),
+    texts(field) {
+      let out = texts.get(field);
+      if (out === undefined) texts.set(field, (out = textsOf(field, value)));
+      return out;
+    },
+  };
 }
 
 function commandOf(value: unknown): string | undefined {

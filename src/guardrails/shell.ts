@@ -15,74 +15,130 @@ export interface ShellCommand {
   words: string[];
   /** Index in `words` of the program (after `sudo`, `env VAR=x`, `nohup`, `time`, `command`, `exec`). */
   programIndex: number;
+  /** The program without its directory (`/usr/bin/rm` → `rm`); '' when none. */
+  program: string;
+  /** Which pipeline of the line the command belongs to (0, 1, ...): commands joined by `|` share it. */
+  pipeline: number;
   /** Whether this command's output is piped into the next one. */
   pipesToNext: boolean;
   /** Files this command reads from with `<`. */
-  stdinFrom: string[];
+  stdinFrom: readonly string[];
   /** Files this command writes to with `>` or `>>`. */
-  stdoutTo: string[];
+  stdoutTo: readonly string[];
 }
 
-/** Most words kept per command and most commands kept per line; beyond, the rest is read but not kept. */
-const MAX_WORDS = 4096;
-const MAX_COMMANDS = 4096;
+/**
+ * Most words kept per simple command (beyond, the rest is read but not kept: padding one command
+ * with 65536 words to slip a dangerous operand past a rule takes hundreds of kilobytes), and most
+ * commands `parseShell` returns (`forEachCommand` has no limit: it keeps nothing).
+ */
+const MAX_WORDS = 1 << 16;
+const MAX_COMMANDS = 1 << 16;
 
 const PREFIXES = new Set(['sudo', 'doas', 'env', 'nohup', 'time', 'command', 'exec', 'nice', 'builtin', 'xargs']);
+const NO_FILES: readonly string[] = Object.freeze([]);
 
-/** Splits a command line into simple commands. One pass; O(n). */
+/** Character codes that end a run of plain word characters (`$` only when `$(` follows). */
+const SPECIAL = new Uint8Array(128);
+for (const c of ' \t\n\r;(){}`$&|<>\'"\\') SPECIAL[c.charCodeAt(0)] = 1;
+const DOLLAR = 36;
+const OPEN_PAREN = 40;
+
+/** Splits a command line into simple commands (at most `MAX_COMMANDS` kept). One pass; O(n). */
 export function parseShell(text: string): ShellCommand[] {
   const commands: ShellCommand[] = [];
+  forEachCommand(text, (command) => {
+    commands.push(command);
+    return commands.length >= MAX_COMMANDS;
+  });
+  return commands;
+}
+
+/**
+ * Reads a command line one simple command at a time, in order, handing each to `visit` and keeping
+ * none: what a rule needs of the command line as a whole (a pipe chain) it keeps itself, so a
+ * hostile megabyte of `a|a|a|...` costs short-lived objects only. Stops when `visit` returns true,
+ * and returns whether it did. One pass; O(n). A word is gathered as slices of the input (a run of
+ * plain characters, a quoted span), never character by character: a one-megabyte word is one
+ * slice, not a million concatenations.
+ */
+export function forEachCommand(text: string, visit: (command: ShellCommand) => boolean): boolean {
+  let stopped = false;
+  let pipeline = 0;
   let words: string[] = [];
-  let stdinFrom: string[] = [];
-  let stdoutTo: string[] = [];
+  let stdinFrom: string[] | undefined;
+  let stdoutTo: string[] | undefined;
+  /** The word being read: its first piece, the others (quotes, escapes) when any, and whether one is (`""` is a word). */
   let word = '';
+  let more: string[] | undefined;
   let inWord = false;
-  let quote: '' | "'" | '"' = '';
   let redirect: '' | '<' | '>' = '';
+  const n = text.length;
 
   const endWord = () => {
     if (!inWord) return;
-    if (redirect === '<') stdinFrom.push(word);
-    else if (redirect === '>') stdoutTo.push(word);
+    if (more !== undefined) word = more.join('');
+    if (redirect === '<') (stdinFrom ??= []).push(word);
+    else if (redirect === '>') (stdoutTo ??= []).push(word);
     else if (words.length < MAX_WORDS) words.push(word);
     redirect = '';
     word = '';
+    more = undefined;
     inWord = false;
   };
   const endCommand = (pipesToNext: boolean) => {
     endWord();
-    if ((words.length > 0 || stdoutTo.length > 0 || stdinFrom.length > 0) && commands.length < MAX_COMMANDS) {
-      commands.push({ words, programIndex: programIndexOf(words), pipesToNext, stdinFrom, stdoutTo });
+    if (words.length > 0 || stdoutTo !== undefined || stdinFrom !== undefined) {
+      const programIndex = programIndexOf(words);
+      stopped = visit({ words, programIndex, program: baseName(words[programIndex]), pipeline, pipesToNext, stdinFrom: stdinFrom ?? NO_FILES, stdoutTo: stdoutTo ?? NO_FILES });
+      if (!pipesToNext) pipeline++;
     }
     words = [];
-    stdinFrom = [];
-    stdoutTo = [];
+    stdinFrom = undefined;
+    stdoutTo = undefined;
     redirect = '';
   };
+  const add = (piece: string) => {
+    if (!inWord) word = piece;
+    else (more ??= [word]).push(piece);
+    inWord = true;
+  };
 
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote !== '') {
-      if (c === quote) quote = '';
-      else if (c === '\\' && quote === '"' && i + 1 < text.length) word += text[++i];
-      else word += c;
+  let i = 0;
+  while (i < n && !stopped) {
+    const code = text.charCodeAt(i);
+    if (code >= 128 || SPECIAL[code] === 0 || (code === DOLLAR && text.charCodeAt(i + 1) !== OPEN_PAREN)) {
+      // A run of plain characters, taken as one slice.
+      const start = i;
+      i++;
+      while (i < n) {
+        const k = text.charCodeAt(i);
+        if (k < 128 && SPECIAL[k] === 1 && !(k === DOLLAR && text.charCodeAt(i + 1) !== OPEN_PAREN)) break;
+        i++;
+      }
+      add(text.slice(start, i));
       continue;
     }
+    const c = text[i]!;
     switch (c) {
-      case "'":
+      case "'": {
+        // Nothing is special inside single quotes.
+        let close = text.indexOf("'", i + 1);
+        if (close < 0) close = n;
+        add(text.slice(i + 1, close));
+        i = close + 1;
+        continue;
+      }
       case '"':
-        quote = c;
-        inWord = true;
-        break;
+        i = readDoubleQuoted(text, i + 1, add);
+        continue;
       case '\\':
-        if (i + 1 < text.length) {
-          const next = text[++i]!;
-          if (next !== '\n') {
-            word += next;
-            inWord = true;
-          }
-        }
-        break;
+        if (i + 1 < n) {
+          const next = text[i + 1]!;
+          if (next !== '\n') add(next);
+          i += 2;
+        } else i++;
+        continue;
       case ' ':
       case '\t':
         endWord();
@@ -98,13 +154,9 @@ export function parseShell(text: string): ShellCommand[] {
         endCommand(false);
         break;
       case '$':
-        if (text[i + 1] === '(') {
-          endCommand(false);
-          i++;
-        } else {
-          word += c;
-          inWord = true;
-        }
+        // `$(`: a command substitution, its own command
+        endCommand(false);
+        i++;
         break;
       case '&':
         if (text[i + 1] === '>') {
@@ -113,9 +165,9 @@ export function parseShell(text: string): ShellCommand[] {
           redirect = '>';
           i++;
           if (text[i + 1] === '>') i++;
-        } else if (inWord && word.endsWith('>')) {
+        } else if (inWord && (more === undefined ? word : more[more.length - 1]!).endsWith('>')) {
           // 2>&1
-          word += c;
+          add(c);
         } else {
           endCommand(false);
           if (text[i + 1] === '&') i++;
@@ -142,7 +194,7 @@ export function parseShell(text: string): ShellCommand[] {
         while (text[i + 1] === '<') i++;
         break;
       case '>':
-        if (inWord && /^\d$/.test(word)) {
+        if (inWord && more === undefined && word.length === 1 && isDigit(word.charCodeAt(0))) {
           word = '';
           inWord = false;
         } else {
@@ -153,18 +205,59 @@ export function parseShell(text: string): ShellCommand[] {
         if (text[i + 1] === '&') {
           // >&2: a stream, not a file
           i++;
-          while (i + 1 < text.length && /\d/.test(text[i + 1]!)) i++;
+          while (i + 1 < n && isDigit(text.charCodeAt(i + 1))) i++;
           redirect = '';
         }
         break;
-      default:
-        word += c;
-        inWord = true;
     }
+    i++;
   }
-  endCommand(false);
-  return commands;
+  if (!stopped) endCommand(false);
+  return stopped;
 }
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
+
+/** Reads a double-quoted span from `from` (after the opening quote); returns the index after the closing one. */
+function readDoubleQuoted(text: string, from: number, add: (piece: string) => void): number {
+  let start = from;
+  let i = from;
+  add('');
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      if (i > start) add(text.slice(start, i));
+      return i + 1;
+    }
+    if (c === 92 && i + 1 < text.length) {
+      // \x inside double quotes: x itself
+      if (i > start) add(text.slice(start, i));
+      add(text[i + 1]!);
+      i += 2;
+      start = i;
+      continue;
+    }
+    i++;
+  }
+  if (i > start) add(text.slice(start, i));
+  return i;
+}
+
+/** A word without its directory (`/usr/bin/rm` → `rm`); '' for none. */
+function baseName(word: string | undefined): string {
+  if (word === undefined) return '';
+  // Most program words are short and have no directory: a loop beats a builtin call there.
+  if (word.length <= 16) {
+    for (let i = word.length - 1; i >= 0; i--) if (word.charCodeAt(i) === SLASH) return word.slice(i + 1);
+    return word;
+  }
+  const slash = word.lastIndexOf('/');
+  return slash >= 0 ? word.slice(slash + 1) : word;
+}
+
+const SLASH = 47;
+
+const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
 
 /** Skips `sudo -u x`, `env A=1 B=2`, `nohup`, ... to the program word. */
 function programIndexOf(words: readonly string[]): number {
@@ -184,7 +277,7 @@ function programIndexOf(words: readonly string[]): number {
       if (i >= words.length) return prefixAt;
       continue;
     }
-    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) {
+    if (w.includes('=') && ASSIGNMENT.test(w)) {
       i++;
       continue;
     }
@@ -195,10 +288,7 @@ function programIndexOf(words: readonly string[]): number {
 
 /** The program a command runs, without its directory (`/usr/bin/rm` → `rm`); '' when none. */
 export function programOf(command: ShellCommand): string {
-  const w = command.words[command.programIndex];
-  if (w === undefined) return '';
-  const slash = w.lastIndexOf('/');
-  return slash >= 0 ? w.slice(slash + 1) : w;
+  return command.program;
 }
 
 /** The arguments after the program. */

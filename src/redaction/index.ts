@@ -27,6 +27,7 @@ export {
 export {
   redaction,
   FINDINGS_EVENT_TYPE,
+  findingsPayload,
   type RedactionOptions,
   type RedactionStats,
   type RedactionFindingsPayload,

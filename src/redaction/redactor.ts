@@ -66,7 +66,8 @@ export interface Redactor {
   /**
    * A copy of a JSON-like value with every string redacted (copy-on-write: untouched branches are
    * shared, and the value itself comes back when nothing was found). Handles cycles (cut to
-   * `[Circular]`) and nesting deeper than 64 (replaced by `[REDACTED:unscanned]`).
+   * `[Circular]`), nesting deeper than 64 and objects that throw when read (each replaced by
+   * `[REDACTED:unscanned]`). Never throws.
    */
   redactValue<T>(value: T, path?: string): Redacted<T>;
   /** The event with its `payload` and `attributes` redacted; envelope fields are left as they are. */
@@ -215,6 +216,10 @@ export function createEngine(options: RedactorOptions, categories: ReadonlySet<R
           }
         }
         return copy ?? value;
+      } catch {
+        // A value that cannot be read (a throwing getter, a hostile Proxy) is not shown: fail closed.
+        unscanned++;
+        return '[REDACTED:unscanned]';
       } finally {
         stack.pop();
       }

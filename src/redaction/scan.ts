@@ -110,7 +110,13 @@ export function createScanner(categories: ReadonlySet<RedactionCategory>): Scann
   };
 }
 
-/** Sorted by start; of two overlapping findings the higher-priority one is kept. */
+/**
+ * Sorted by start; two overlapping findings become one, covering both spans, under the
+ * higher-priority category. Keeping only one span would leave the other's uncovered part in
+ * clear text, where the next pass finds it again (`KEY="x sk-proj-..."` must not become
+ * `KEY="x [REDACTED:openai_key]"`, a secret env value on its own): covering both keeps redaction
+ * idempotent.
+ */
 function resolveOverlaps(matches: TextMatch[]): TextMatch[] {
   matches.sort((a, b) => a.start - b.start || RANK.get(a.category)! - RANK.get(b.category)! || b.end - a.end);
   const kept: TextMatch[] = [];
@@ -120,7 +126,8 @@ function resolveOverlaps(matches: TextMatch[]): TextMatch[] {
       kept.push(m);
       continue;
     }
-    if (RANK.get(m.category)! < RANK.get(last.category)!) kept[kept.length - 1] = m;
+    const category = RANK.get(m.category)! < RANK.get(last.category)! ? m.category : last.category;
+    kept[kept.length - 1] = { category, start: last.start, end: Math.max(last.end, m.end) };
   }
   return kept;
 }

@@ -8,7 +8,7 @@
  * field path, offset and length of each finding, never the value) and to `stats()`.
  */
 import type { BatchTransform, EventTransform, FleetEvent, SinkInfo, TransformContext } from '../core/index.js';
-import { ALL_CATEGORIES, type Finding, type RedactionCategory } from './categories.js';
+import { ALL_CATEGORIES, groupOf, type Finding, type RedactionCategory } from './categories.js';
 import { createEngine, resolvePolicy, type RedactionPolicy, type Redactor, type RedactorOptions, type ResolvedPolicy } from './redactor.js';
 
 /** Type of the summary event a redaction puts on the bus for each batch with findings. */
@@ -42,8 +42,12 @@ export interface RedactionFindingsPayload {
   events: number;
   /** Findings per category in those events. */
   byCategory: Partial<Record<RedactionCategory, number>>;
-  /** Distinct sessions of those events. */
+  /** Distinct sessions of those events (at most 100). */
   sessions: string[];
+  /** Findings per group: `secrets` (credentials) and `pii` (personal data). */
+  byGroup: { secrets: number; pii: number };
+  /** Distinct sessions with a finding of each group (at most 100 each). */
+  sessionsByGroup: { secrets: string[]; pii: string[] };
   findings: FindingRecord[];
   /** Findings left out of `findings` (beyond `maxFindingsPerEvent`). */
   omitted: number;
@@ -107,21 +111,8 @@ export function redaction(options: RedactionOptions = {}): EventTransform {
   }
 
   function summarize(events: readonly FleetEvent[], context: TransformContext): void {
-    const byCategory: Partial<Record<RedactionCategory, number>> = {};
-    const batchSessions = new Set<string>();
-    const listed: FindingRecord[] = [];
-    let omitted = 0;
-    for (const event of events) {
-      batchSessions.add(event.sessionId);
-      for (const f of scanned.get(event) ?? []) {
-        byCategory[f.category] = (byCategory[f.category] ?? 0) + 1;
-        if (listed.length < maxListed) {
-          listed.push({ ...f, eventId: event.id, eventType: event.type, sessionId: event.sessionId, agentId: event.agentId });
-        } else omitted++;
-      }
-    }
+    const payload = findingsPayload(events.map((event) => ({ event, findings: scanned.get(event) ?? [] })), maxListed);
     const first = events[0]!;
-    const payload: RedactionFindingsPayload = { events: events.length, byCategory, sessions: [...batchSessions].slice(0, 100), findings: listed, omitted };
     context.emit({ type: FINDINGS_EVENT_TYPE, severity: 'warning', sessionId: first.sessionId, agentId: first.agentId, payload: payload as unknown as Record<string, unknown> });
   }
 
@@ -159,5 +150,46 @@ export function redaction(options: RedactionOptions = {}): EventTransform {
       }
       return { scannedEvents, eventsWithFindings, findings, sessions: sessions.size, sinks: structuredClone(sinkStats), unscanned: engine.unscanned() };
     },
+  };
+}
+
+/** Most sessions listed per group and overall in one `redaction.findings` payload. */
+const MAX_LISTED_SESSIONS = 100;
+
+/**
+ * The payload of a `redaction.findings` event for events and their findings (the transform's
+ * summary of a batch; the Claude Code hook's of one call): counts per category and per group,
+ * the sessions they were found in, and up to `maxListed` findings (never a value).
+ */
+export function findingsPayload(items: readonly { event: FleetEvent; findings: readonly Finding[] }[], maxListed = 100): RedactionFindingsPayload {
+  const byCategory: Partial<Record<RedactionCategory, number>> = {};
+  const byGroup = { secrets: 0, pii: 0 };
+  const sessions = new Set<string>();
+  const sessionsByGroup = { secrets: new Set<string>(), pii: new Set<string>() };
+  const listed: FindingRecord[] = [];
+  let omitted = 0;
+  let events = 0;
+  for (const { event, findings } of items) {
+    if (findings.length === 0) continue;
+    events++;
+    sessions.add(event.sessionId);
+    for (const f of findings) {
+      byCategory[f.category] = (byCategory[f.category] ?? 0) + 1;
+      const group = groupOf(f.category);
+      byGroup[group]++;
+      sessionsByGroup[group].add(event.sessionId);
+      if (listed.length < maxListed) listed.push({ ...f, eventId: event.id, eventType: event.type, sessionId: event.sessionId, agentId: event.agentId });
+      else omitted++;
+    }
+  }
+  const first = (set: Set<string>) => [...set].slice(0, MAX_LISTED_SESSIONS);
+  return {
+    events,
+    byCategory,
+    sessions: first(sessions),
+    byGroup,
+    sessionsByGroup: { secrets: first(sessionsByGroup.secrets), pii: first(sessionsByGroup.pii) },
+    findings: listed,
+    omitted,
   };
 }

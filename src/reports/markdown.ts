@@ -12,6 +12,7 @@ import type { AggregationSnapshot, OperationStats, RegressionsSnapshot } from '.
 import type { AlertsSnapshot } from '../analyzers/alerts.js';
 import { pValueText } from '../analyzers/figures.js';
 import { evidenceLine } from './evidence.js';
+import type { RedactionsSnapshot } from '../analyzers/redactions.js';
 
 const PRIORITIES: readonly InsightPriority[] = ['critical', 'high', 'medium', 'low'];
 const MAX_ROWS = 10;
@@ -67,6 +68,8 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
     const p = insights.byPriority;
     headline.push(['Insights', `${p.critical} critical, ${p.high} high, ${p.medium} medium, ${p.low} low`]);
   }
+  const redacted = redactedLine(s.redactions);
+  if (redacted !== undefined) headline.push(['Redacted', redacted]);
   out.push(...table(['', ''], headline, [':--', ':--']), '');
 
   // ── Insights ──
@@ -90,6 +93,7 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
   }
 
   out.push(...alertsSection(s.alerts));
+  out.push(...redactionSection(s.redactions));
 
   // ── Slowest operations ──
   if (cumulative !== undefined) {
@@ -248,4 +252,31 @@ export function alertsSection(snapshot: unknown): string[] {
     out.push(...table(['When', 'Rule', 'State', 'Summary'], [...a.recent].reverse().slice(0, MAX_ROWS).map((r) => [at(r.at), r.rule, r.state + (r.silenced ? ' (silenced)' : ''), r.summary])), '');
   }
   return out;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${int(n)} ${n === 1 ? one : many}`;
+
+function redactionsOf(snapshot: unknown): RedactionsSnapshot | undefined {
+  const r = snapshot as RedactionsSnapshot | undefined;
+  return typeof r === 'object' && r !== null && typeof r.total === 'number' && r.total > 0 ? r : undefined;
+}
+
+/** "12 secrets redacted in 3 sessions; 4 personal data values in 2 sessions", from the `redactions` snapshot. */
+export function redactedLine(snapshot: unknown): string | undefined {
+  const r = redactionsOf(snapshot);
+  if (r === undefined) return undefined;
+  const parts: string[] = [];
+  if (r.secrets.findings > 0) parts.push(`${plural(r.secrets.findings, 'secret')} redacted in ${plural(r.secrets.sessions, 'session')}`);
+  if (r.pii.findings > 0) parts.push(`${plural(r.pii.findings, 'personal data value')} redacted in ${plural(r.pii.sessions, 'session')}`);
+  // Summaries written before the groups were counted: the total alone.
+  if (parts.length === 0) parts.push(`${plural(r.total, 'value')} redacted in ${plural(r.sessions, 'session')}`);
+  return parts.join('; ') + (r.sessionsCapped ? ' (session counts capped at 100,000)' : '');
+}
+
+/** "Redaction": the headline line and the values redacted per category. Empty when nothing was redacted. */
+export function redactionSection(snapshot: unknown): string[] {
+  const r = redactionsOf(snapshot);
+  if (r === undefined) return [];
+  const rows = Object.entries(r.byCategory).slice(0, MAX_ROWS * 2).map(([category, n]) => [category, int(n)]);
+  return ['## Redaction', '', `${redactedLine(r)!}, in ${plural(r.events, 'event')}. Values are replaced before storage and export; the report shows counts only.`, '', ...table(['Category', 'Values'], rows), ''];
 }

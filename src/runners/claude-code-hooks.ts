@@ -12,7 +12,6 @@
  */
 import { traceIdFrom } from '../core/ids.js';
 import type { FleetEvent, Severity } from '../core/events.js';
-import type { GuardrailMatch } from './guardrails.js';
 import { ATTRIBUTE_FIELDS, cap, COMMON_FIELDS, errorText, failureText, snakeCase, str, tokenFields, type ClaudeHookPayload } from './claude-code-hook-payload.js';
 
 export { KNOWN_HOOK_EVENTS, snakeCase, type ClaudeHookPayload } from './claude-code-hook-payload.js';
@@ -35,6 +34,14 @@ export interface PendingStarts {
   peek?(key: string): PendingStart | undefined;
 }
 
+/** A guardrail's verdict as the mapping records it (the shape of `GuardrailMatch` of `fleetscope/guardrails`). */
+export interface HookGuardrailMatch {
+  ruleId: string;
+  /** `block` stops the call (exit code 2, `tool.end` status `blocked`); `warn` records an alert. */
+  action: 'block' | 'warn';
+  reason: string;
+}
+
 export interface HookMappingContext {
   /** ms since epoch. */
   now: number;
@@ -43,8 +50,8 @@ export interface HookMappingContext {
   /** Random 16-hex span id (for turns without a `prompt_id`). */
   newSpanId(): string;
   pending: PendingStarts;
-  /** Guardrail matches for a PreToolUse, when guardrails are on. */
-  guard?: (toolName: string, toolInput: unknown) => GuardrailMatch[];
+  /** Guardrail matches for a PreToolUse, when guardrails are on (the hook asks `fleetscope/guardrails`). */
+  guard?: (toolName: string, toolInput: unknown) => HookGuardrailMatch[];
   /** Largest JSON size kept for tool inputs/outputs and prompts; default 16 KiB. */
   maxValueBytes?: number;
   /** The project the store belongs to; recorded as attribute `claude_code.project` (sessions keyed by project in a user-level store). */

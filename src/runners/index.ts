@@ -69,6 +69,11 @@ export {
   type TokenTotals,
 } from './claude-code-usage.js';
 export { toUsageEntry, costFromTokens, transcriptFileInfo, type UsageEntry, type TranscriptFileInfo } from './claude-code-transcript.js';
+/**
+ * The guardrail names `fleetscope/runners` has exported since the first release (the Claude Code
+ * hook's API), kept for existing importers.
+ * @deprecated import from `fleetscope/guardrails` (`createGuardrailEngine`, `DEFAULT_PACK`, ...).
+ */
 export {
   createGuardrails,
   rulesFromJson,
@@ -77,7 +82,7 @@ export {
   type GuardrailRule,
   type GuardrailRulesFile,
   type GuardrailMatch,
-  type GuardrailAction,
-} from './guardrails.js';
+  type LegacyGuardrailAction as GuardrailAction,
+} from '../guardrails/index.js';
 export { redisStreamRunner, type RedisStreamRunnerOptions, type RedisStreamsReaderClient } from './redis-streams.js';
 export { otlpReceiver, type OtlpReceiverOptions, type OtlpReceiver } from './otlp-receiver.js';

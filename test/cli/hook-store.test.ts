@@ -175,6 +175,25 @@ describe('the hook store', () => {
     expect(off).toContain('AKIAIOSFODNN7EXAMPLE');
   });
 
+  it('what was redacted is summed up in the store (redaction.findings) and `fleetscope report` says it', async () => {
+    const store = join(root, 'redaction-summary');
+    const post = (session_id: string, id: string, stdout: string) =>
+      hook({ session_id, hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command: 'cat x' }, tool_use_id: id, tool_response: { stdout }, cwd: store }, ['--store', store]);
+    // session A: an AWS key id and a GitHub token (2 secrets); session B: one GitHub token, then nothing
+    expect(post('sess-a', 'r1', 'AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nGITHUB_TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a\n').status).toBe(0);
+    expect(post('sess-b', 'r2', 'token ghp_26C7e42F292c6912E7710c838347Ae178B4b').status).toBe(0);
+    expect(post('sess-b', 'r3', 'nothing secret').status).toBe(0);
+    const summaries = (await readStore(store)).filter((e) => e.type === 'redaction.findings');
+    expect(summaries.map((e) => [e.sessionId, (e.payload as { byGroup: unknown }).byGroup])).toEqual([
+      ['sess-a', { secrets: 2, pii: 0 }],
+      ['sess-b', { secrets: 1, pii: 0 }],
+    ]);
+    expect(JSON.stringify(summaries)).not.toContain('AKIAIOSFODNN7EXAMPLE');
+    const report = spawnSync(process.execPath, [cli, 'report', '--store', store], { encoding: 'utf8', env: cleanEnv() });
+    expect(report.status, report.stderr).toBe(0);
+    expect(report.stdout).toContain('| Redacted | 3 secrets redacted in 2 sessions |');
+  });
+
   it('tools and subagents nest under the turn that made them, across hook processes', async () => {
     const project = join(root, 'nesting');
     mkdirSync(project);

@@ -1,8 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import stringify from 'fast-json-stable-stringify';
 import type { FleetEvent } from '../../src/core/events.js';
 import { fileLogStorage } from '../../src/storage/file-log.js';
 import { buildCli } from './build-cli.js';
@@ -30,7 +33,7 @@ function payload(store: string, extra: Record<string, unknown>): string {
 /** The environment without the variables that move the store (a test run inside Claude Code has CLAUDE_PROJECT_DIR). */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['CLAUDE_PROJECT_DIR', 'FLEETSCOPE_STORE', 'FLEETSCOPE_STORE_SCOPE', 'FLEETSCOPE_RULES', 'FLEETSCOPE_GUARDRAILS', 'FLEETSCOPE_HOOK_DEADLINE_MS']) delete env[name];
+  for (const name of ['CLAUDE_PROJECT_DIR', 'FLEETSCOPE_STORE', 'FLEETSCOPE_STORE_SCOPE', 'FLEETSCOPE_RULES', 'FLEETSCOPE_GUARDRAILS', 'FLEETSCOPE_HOOK_DEADLINE_MS', 'FLEETSCOPE_AUDIT', 'FLEETSCOPE_AUDIT_KEY']) delete env[name];
   // Tests that read the store back must not lose a write to the 2 s deadline on a loaded machine;
   // the deadline's own tests set theirs.
   return { ...env, FLEETSCOPE_HOOK_DEADLINE_MS: '60000', ...extra };
@@ -144,6 +147,38 @@ describe('fleetscope hook', () => {
     const events = await readStore(store);
     expect(events).toHaveLength(5);
     expect(events.every((e) => e.type === 'log' && e.severity === 'warning')).toBe(true);
+  });
+
+  it('guardrail decisions go to the store\'s audit log, one chain across hook processes, verified by `fleetscope audit verify`', () => {
+    const store = join(root, 'audited');
+    const block = { command: 'rm -rf ~' };
+    const warn = { command: 'git push --force-with-lease origin main' };
+    expect(runHook(payload(store, { hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: block, tool_use_id: 'a1' }), ['--store', store]).status).toBe(2);
+    // allowed, no rule matched: no audit record
+    expect(runHook(payload(store, { hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' }, tool_use_id: 'a2' }), ['--store', store]).status).toBe(0);
+    expect(runHook(payload(store, { hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: warn, tool_use_id: 'a3' }), ['--store', store]).status).toBe(0);
+
+    const verify = spawnSync(process.execPath, [cli, 'audit', 'verify', '--store', store], { encoding: 'utf8', env: cleanEnv() });
+    expect(verify.status, verify.stderr + verify.stdout).toBe(0);
+    const show = spawnSync(process.execPath, [cli, 'audit', 'show', '--store', store, '--json'], { encoding: 'utf8', env: cleanEnv() });
+    expect(show.status).toBe(0);
+    const records = JSON.parse(show.stdout) as { kind: string; event?: FleetEvent }[];
+    const decisions = records.filter((r) => r.kind === 'event').map((r) => r.event!);
+    const sha = (value: unknown) => createHash('sha256').update(stringify(value)).digest('hex');
+    expect(decisions.map((e) => [e.type, e.sessionId, e.payload])).toEqual([
+      ['guardrail.decision', SESSION, expect.objectContaining({ rule: 'rm-rf-root-or-home', action: 'block', enforced: true, toolName: 'Bash', inputHash: sha(block) })],
+      ['guardrail.decision', SESSION, expect.objectContaining({ rule: 'git-force-with-lease-main', action: 'alert', enforced: false, toolName: 'Bash', inputHash: sha(warn) })],
+    ]);
+    // the input itself is never recorded
+    expect(show.stdout).not.toContain('rm -rf ~');
+  });
+
+  it('no audit log when no rule matched, or with --no-audit / FLEETSCOPE_AUDIT=off', () => {
+    const quiet = join(root, 'no-audit');
+    expect(runHook(payload(quiet, { hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' }, tool_use_id: 'n1' }), ['--store', quiet]).status).toBe(0);
+    expect(runHook(payload(quiet, { hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'rm -rf ~' }, tool_use_id: 'n2' }), ['--store', quiet, '--no-audit']).status).toBe(2);
+    expect(runHook(payload(quiet, { hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'rm -rf ~' }, tool_use_id: 'n3' }), ['--store', quiet], { FLEETSCOPE_AUDIT: 'off' }).status).toBe(2);
+    expect(existsSync(join(quiet, 'audit'))).toBe(false);
   });
 
   it('FLEETSCOPE_STORE overrides the default store', async () => {

@@ -4,20 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createObserver, createCoreObserver, type EventTransform, type Exporter, type FleetEvent } from '../../src/index.js';
+import { recordingExporter } from '../support/recording-exporter.js';
 import { redaction, type RedactionFindingsPayload } from '../../src/redaction/index.js';
-
-function recordingExporter(name = 'rec'): Exporter & { events: FleetEvent[] } {
-  const events: FleetEvent[] = [];
-  return {
-    name,
-    events,
-    async export(batch) {
-      events.push(...batch);
-      return { code: 'success' };
-    },
-    async shutdown() {},
-  };
-}
 
 const AWS_ID = 'AKIAIOSFODNN7EXAMPLE';
 const EMAIL = 'alice.smith@example.com';

@@ -47,12 +47,12 @@ describe('renderMarkdownReport', () => {
 describe('defaults', () => {
   it('createObserver runs the whole built-in set by default, and none with analyzers: []', async () => {
     const observer = createObserver({ storage: false });
-    expect(Object.keys(observer.snapshot()).sort()).toEqual(['aggregation', 'anomalies', 'bottlenecks', 'cost', 'fleet', 'insights', 'patterns', 'regressions']);
+    expect(Object.keys(observer.snapshot()).sort()).toEqual(['aggregation', 'anomalies', 'bottlenecks', 'cost', 'fleet', 'insights', 'patterns', 'redactions', 'regressions']);
     await observer.close();
     const bare = createObserver({ storage: false, analyzers: [] });
     expect(bare.snapshot()).toEqual({});
     await bare.close();
-    expect(defaultAnalyzers({ anomalies: false, bottlenecks: false }).map((a) => a.name)).toEqual(['aggregation', 'regressions', 'patterns', 'cost', 'fleet', 'insights']);
+    expect(defaultAnalyzers({ anomalies: false, bottlenecks: false }).map((a) => a.name)).toEqual(['aggregation', 'regressions', 'patterns', 'cost', 'fleet', 'insights', 'redactions']);
     // insights reads exactly the analyzers included.
     expect(defaultAnalyzers({ patterns: false }).find((a) => a.name === 'insights')!.dependsOn).toEqual(['aggregation', 'bottlenecks', 'regressions', 'cost', 'fleet', 'anomalies']);
   });

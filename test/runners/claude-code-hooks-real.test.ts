@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../../src/core/events.js';
 import { validateEvent } from '../../src/core/validate.js';
 import { KNOWN_HOOK_EVENTS, mapHookPayload, type HookMappingContext, type PendingStart } from '../../src/runners/claude-code-hooks.js';
-import { createGuardrails } from '../../src/runners/guardrails.js';
+import { createGuardrails } from '../../src/guardrails/index.js';
 
 const HOOKS = join(import.meta.dirname, '..', '..', '..', 'shared', 'real-cc', 'hooks');
 

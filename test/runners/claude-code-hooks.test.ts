@@ -3,7 +3,7 @@ import { validateEvent } from '../../src/core/validate.js';
 import { traceIdFrom } from '../../src/core/ids.js';
 import type { FleetEvent } from '../../src/core/events.js';
 import { mapHookPayload, spanIdFrom, type HookMappingContext, type PendingStart } from '../../src/runners/claude-code-hooks.js';
-import { createGuardrails } from '../../src/runners/guardrails.js';
+import { createGuardrails } from '../../src/guardrails/index.js';
 
 const SESSION = 'abc12345-6789-4def-8123-456789abcdef';
 const common = {

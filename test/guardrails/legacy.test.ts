@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createGuardrails, DEFAULT_GUARDRAIL_RULES, rulesFromJson } from '../../src/runners/guardrails.js';
+import { createGuardrails, DEFAULT_GUARDRAIL_RULES, rulesFromJson } from '../../src/guardrails/index.js';
 
 const g = createGuardrails();
 const blocked = (tool: string, input: unknown) => g.check(tool, input).find((m) => m.action === 'block')?.ruleId;
