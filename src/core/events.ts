@@ -125,6 +125,11 @@ export interface MessagePayload {
   text?: string;
   /** Sub-kind, e.g. `prompt`, `permission_prompt`, `idle_prompt`. */
   kind?: string;
+  /**
+   * The message's id in its source (Claude Code's prompt id): two sources that report the same
+   * message give the same id, so it counts once (see `dedupeKey`).
+   */
+  id?: string;
 }
 
 export interface MetricPayload {

@@ -146,7 +146,8 @@ export function mapHookPayload(payload: unknown, ctx: HookMappingContext): HookM
       const span = promptId !== undefined ? spanIdFrom(`turn:${sessionId}:${promptId}`) : ctx.newSpanId();
       // A new prompt ends nothing by itself; a turn left open (no Stop) is simply replaced.
       ctx.pending.put(turnKey, { timestamp: ctx.now, spanId: span });
-      push('message', { role: 'user', kind: 'prompt', ...text('text', p.prompt) }, { parentSpanId: span });
+      // The prompt id names the prompt in Claude Code's OpenTelemetry export too (`prompt.id`): one prompt, counted once.
+      push('message', { role: 'user', kind: 'prompt', ...(promptId !== undefined ? { id: promptId } : {}), ...text('text', p.prompt) }, { parentSpanId: span });
       push('agent.start', { name: 'main' }, { spanId: span, parentSpanId: sessionSpan, agentId: 'main' });
       break;
     }

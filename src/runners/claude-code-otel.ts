@@ -140,7 +140,7 @@ export function mapLogRecord(record: OtlpLogRecord, source: string): MappedEvent
       return toolEnd(a, base, undefined);
     case 'user_prompt':
       return {
-        event: { ...base, type: 'message', payload: defined({ role: 'user', kind: 'prompt', text: str(a.prompt), promptLength: num(a.prompt_length) }) } as EventInput,
+        event: { ...base, type: 'message', payload: defined({ role: 'user', kind: 'prompt', id: str(a['prompt.id']), text: str(a.prompt), promptLength: num(a.prompt_length) }) } as EventInput,
       };
     default:
       return { event: { ...base, type: `claude_code.${name.replace(/[^A-Za-z0-9_.-]/g, '_')}`, payload: plain(a) } as EventInput };
