@@ -71,6 +71,24 @@ function textOf(content: unknown, max: number): string | undefined {
   return undefined;
 }
 
+/**
+ * A refusal by the user at a permission prompt (Claude Code writes it as an error result): the
+ * call was blocked by a person, it did not fail.
+ */
+const USER_REJECTION = /^(Error: )?(The user doesn't want to (proceed with this tool use|take this action)|User rejected tool use)/;
+
+/**
+ * The tool's own run time as Claude Code records it in `toolUseResult` (`durationMs`: Glob, WebFetch;
+ * `durationSeconds`: WebSearch; `totalDurationMs`: Task / Agent). The time between the tool_use
+ * and its result also holds the permission prompt, which the user may answer an hour later.
+ */
+function ownDurationMs(result: unknown): number | undefined {
+  if (typeof result !== 'object' || result === null) return undefined;
+  const r = result as { durationMs?: unknown; durationSeconds?: unknown; totalDurationMs?: unknown };
+  const ms = typeof r.durationMs === 'number' ? r.durationMs : typeof r.totalDurationMs === 'number' ? r.totalDurationMs : typeof r.durationSeconds === 'number' ? r.durationSeconds * 1000 : undefined;
+  return ms !== undefined && Number.isFinite(ms) && ms >= 0 ? Math.round(ms) : undefined;
+}
+
 function count(value: number): number | undefined {
   return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
 }
@@ -244,19 +262,26 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
         pendingTools.delete(block.tool_use_id);
         counters.toolEnds++;
         const failed = block.is_error === true;
-        endSubagent(json.toolUseResult, failed, base, sessionSpan, out);
+        const error = failed ? (textOf(block.content, maxValueBytes) ?? 'tool error') : undefined;
+        const rejected = error !== undefined && USER_REJECTION.test(error);
+        endSubagent(json.toolUseResult, failed && !rejected, base, sessionSpan, out);
+        const waited = start !== undefined ? Math.max(0, timestamp - start.timestamp) : undefined;
+        const own = ownDurationMs(json.toolUseResult);
+        const durationMs = own ?? waited;
         out.push({
           ...base,
           type: 'tool.end',
-          severity: failed ? 'error' : 'info',
+          severity: rejected ? 'warning' : failed ? 'error' : 'info',
           spanId: spanIdFrom(`tool:${block.tool_use_id}`),
           parentSpanId,
+          // Like the hooks' `claude_code.hook_duration_ms`: the time to the result, permission prompt included.
+          ...(own !== undefined && waited !== undefined ? { attributes: { 'claude_code.result_wait_ms': waited } } : {}),
           payload: {
             toolName: start?.toolName ?? 'unknown',
             toolCallId: block.tool_use_id,
-            status: failed ? 'error' : 'success',
-            ...(start !== undefined ? { durationMs: Math.max(0, timestamp - start.timestamp) } : {}),
-            ...(failed ? { error: textOf(block.content, maxValueBytes) ?? 'tool error' } : {}),
+            status: rejected ? 'blocked' : failed ? 'error' : 'success',
+            ...(durationMs !== undefined ? { durationMs } : {}),
+            ...(error !== undefined ? { error } : {}),
           },
         });
       }

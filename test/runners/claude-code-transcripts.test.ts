@@ -285,4 +285,23 @@ describe('claudeCodeTranscriptsRunner on the real transcripts (../shared/real-cc
     expect(warmupFiles).toBe(28);
     expect(starts.filter((a) => a.payload.name === 'warmup')).toHaveLength(warmupFiles);
   });
+
+  it('a tool\'s duration is its own run time when Claude Code records it, and a refusal at the permission prompt is a block', () => {
+    const runner = claudeCodeTranscriptsRunner({ paths: [REAL], pollIntervalMs: 60_000 });
+    const ctx = sink();
+    runner.start(ctx);
+    runner.poll();
+    runner.stop();
+    const ends = of(ctx.events, 'tool.end');
+    // Counted by hand (python over the files): 17 results say the user refused the call
+    // ("The user doesn't want to proceed with this tool use", "User rejected tool use", ...).
+    const blocked = ends.filter((e) => e.payload.status === 'blocked');
+    expect(blocked).toHaveLength(17);
+    expect(blocked.filter((e) => e.payload.toolName === 'ExitPlanMode')).toHaveLength(4);
+    expect(blocked.every((e) => e.severity === 'warning' && /user/i.test(e.payload.error ?? ''))).toBe(true);
+    // A WebSearch answered 3,286 s after its tool_use (the permission prompt waited) ran 14.6 s (durationSeconds 14.62...).
+    const search = ends.find((e) => e.payload.toolCallId === 'toolu_016C97rjsgXmaTyVFwBwPHgR')!;
+    expect(search.payload.durationMs).toBe(14_623);
+    expect(search.attributes?.['claude_code.result_wait_ms']).toBe(3_286_486);
+  });
 });
