@@ -21,6 +21,14 @@ const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ?
 /** Table cells must not break the table. */
 const cell = (text: unknown) => String(text ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
+/** Why the cost analyzer made no day or month projection, in a user's words. */
+function notProjectedWhy(p: CostSnapshot['projections']): string {
+  if (p.notProjected === 'sparse') {
+    return `priced calls on ${p.activeDays} of the ${p.spanDays} days they span (separate sessions): a day or month rate would extrapolate across the gaps (cost option \`minActiveDayShare\`)`;
+  }
+  return `the priced calls span ${ms(p.observedSpanMs)}, and a day or month is projected only from at least ${ms(p.minProjectionSpanMs)} of activity (cost option \`minProjectionSpanMs\`)`;
+}
+
 function table(header: string[], rows: unknown[][], align?: string[]): string[] {
   return [
     `| ${header.join(' | ')} |`,
@@ -65,7 +73,7 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
     headline.push(['Cost (known)', `${usd(cost.totalUsd)} over ${int(cost.pricedCalls)} LLM calls` + (cost.unpricedCalls > 0 ? ` — plus ${int(cost.unpricedCalls)} unpriced (unknown cost${cost.noUsageCalls > 0 ? `; ${int(cost.noUsageCalls)} without usage` : ''})` : '')]);
     const p = cost.projections;
     headline.push(['Projected', p.projected === false
-      ? `not projected: ${ms(p.observedSpanMs)} of activity observed, at least ${ms(p.minProjectionSpanMs)} needed`
+      ? `not projected: ${p.notProjected === 'sparse' ? `priced calls on ${p.activeDays} of ${p.spanDays} days` : `${ms(p.observedSpanMs)} of activity observed, at least ${ms(p.minProjectionSpanMs)} needed`}`
       : `${usd(p.day.baseline)} / day, ${usd(p.month.baseline)} / month (range ${usd(p.month.optimistic)}–${usd(p.month.pessimistic)}), from ${ms(p.observedSpanMs)} observed`]);
   }
   if (fleet !== undefined) {
@@ -145,7 +153,7 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
     }
     const p = cost.projections;
     out.push('### Projection', '');
-    if (p.projected === false) out.push(`_Not projected: the priced calls span ${ms(p.observedSpanMs)}, and a day or month is projected only from at least ${ms(p.minProjectionSpanMs)} of activity (cost option \`minProjectionSpanMs\`)._`, '');
+    if (p.projected === false) out.push(`_Not projected: ${notProjectedWhy(p)}._`, '');
     else out.push(...table(['Horizon', 'Optimistic', 'Baseline', 'Pessimistic'], [
       ['Hour', usd(p.hour.optimistic), usd(p.hour.baseline), usd(p.hour.pessimistic)],
       ['Day', usd(p.day.optimistic), usd(p.day.baseline), usd(p.day.pessimistic)],
