@@ -18,6 +18,8 @@ export interface FleetExecution {
   name: string;
   parentId?: string;
   parentAgentId?: string;
+  /** A turn a person drives (the payload's `interactive`): not work to parallelize. */
+  interactive?: boolean;
   status: ExecutionStatus;
   start: number;
   end?: number;
@@ -260,7 +262,11 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
   const leafSet = new Set(leaves);
   const leafSum = leaves.reduce((s, l) => s + (l.end - l.start), 0);
   const busy = unionLength(leaves);
-  const ratio = parallelizationRatio(leaves);
+  // What could have run side by side: the leaves within one turn a person drove (each turn waits
+  // for the user's prompt, so turns and their subagents cannot overlap); all leaves when no turn.
+  const groups = leavesByTurn(intervals, leaves);
+  const parallel = groupedParallelism(groups);
+  const ratio = parallel.ratio;
   const path = criticalPath(intervals);
   const durations = intervals.map((i) => i.end - i.start).sort((a, b) => a - b);
   const median = durations.length === 0 ? 0 : durations.length % 2 === 1
@@ -282,7 +288,7 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
     state: running > 0 || wf.pending.length > 0 ? 'active' : 'completed',
     agents: { pending: wf.pending.length, running, completed, failed },
     executions: execs.length + wf.dropped,
-    leafExecutions: leaves.length,
+    leafExecutions: groups.reduce((n, g) => n + g.length, 0),
     executionsNotTracked: wf.dropped,
     executionOrder: [...wf.order],
     timeline: intervals
@@ -298,7 +304,7 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
     leafExecutionMs: r3(leafSum),
     leafBusyMs: r3(busy),
     parallelizationRatio: ratio === null ? null : r3(ratio),
-    potentialSavingMs: r3(parallelSaving(leaves)),
+    potentialSavingMs: r3(parallel.savingMs),
     averageConcurrency: busy > 0 ? r3(leafSum / busy) : null,
     criticalPath: {
       steps: path.steps.map((s) => {
@@ -317,6 +323,45 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
   };
   wf.cached = { version: wf.version, now: at, summary };
   return summary;
+}
+
+/**
+ * The leaves grouped by the interactive turn (an `interactive` execution) they ran in; leaves outside
+ * any turn form one group; a turn with no child execution is in none (nothing in it to parallelize).
+ */
+function leavesByTurn<T extends Interval & { exec: Exec }>(intervals: readonly T[], leaves: readonly T[]): T[][] {
+  if (!intervals.some((i) => i.exec.interactive === true)) return [[...leaves]];
+  const byId = new Map(intervals.map((i) => [i.id, i]));
+  const groups = new Map<string, T[]>();
+  for (const leaf of leaves) {
+    if (leaf.exec.interactive === true) continue;
+    let turn: T | undefined = leaf;
+    for (let depth = 0; turn !== undefined && turn.exec.interactive !== true && depth < 64; depth++) turn = turn.parentId !== undefined ? byId.get(turn.parentId) : undefined;
+    const key = turn?.id ?? '';
+    let group = groups.get(key);
+    if (group === undefined) groups.set(key, (group = []));
+    group.push(leaf);
+  }
+  return [...groups.values()];
+}
+
+/** Parallelization ratio (S − U) / (S − L) and saving U − L summed over separate groups of executions. */
+function groupedParallelism(groups: readonly Interval[][]): { ratio: number | null; savingMs: number } {
+  if (groups.length === 1) return { ratio: parallelizationRatio(groups[0]!), savingMs: parallelSaving(groups[0]!) };
+  let overlapped = 0;
+  let parallelizable = 0;
+  let savingMs = 0;
+  for (const group of groups) {
+    const ratio = parallelizationRatio(group);
+    savingMs += parallelSaving(group);
+    if (ratio === null) continue;
+    const timed = group.filter((i) => i.end > i.start);
+    const sum = timed.reduce((s, i) => s + (i.end - i.start), 0);
+    const longest = timed.reduce((m, i) => Math.max(m, i.end - i.start), 0);
+    overlapped += ratio * (sum - longest);
+    parallelizable += sum - longest;
+  }
+  return { ratio: parallelizable > 0 ? Math.min(1, Math.max(0, overlapped / parallelizable)) : null, savingMs };
 }
 
 /** Low parallelization, slow, failed and stuck agents, per workflow; `stale` counts the stuck executions. */

@@ -10,6 +10,7 @@
  */
 import type { Analyzer, EventOf, FleetEvent } from '../core/index.js';
 import { eachEvent } from './define.js';
+import { EventClock } from './event-clock.js';
 import { fleetSnapshot, type EvictedTotals, type FleetSnapshot, type FleetThresholds, type Workflow } from './fleet-snapshot.js';
 import { DEFAULT_PRICING, callCost, checkPricingTable, findModelPrice, type ModelPrice, type PricingTable } from './pricing.js';
 import type { TokenTotals } from './types.js';
@@ -39,7 +40,11 @@ export interface FleetOptions {
   lowParallelMinSavingShare?: number;
   /** ... and at least this many ms. Default 100. */
   lowParallelMinSavingMs?: number;
-  /** An execution started longer ago than this (observer clock) and never ended is `stale`. Default 3,600,000 (1 h). */
+  /**
+   * An execution started longer ago than this and never ended is `stale` (a `fleet.stuck_agent`).
+   * "Ago" on the events' time line: the observer's clock live, the newest event's time when
+   * replaying history (see `EventClock`). Default 3,600,000 (1 h).
+   */
   staleAfterMs?: number;
 }
 
@@ -75,6 +80,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
   let orphanEnds = 0;
   let negativeDurations = 0;
   let now: () => number = Date.now;
+  const eventClock = new EventClock();
 
   const workflowOf = (event: FleetEvent): Workflow => {
     const id = event.workflowId ?? `session:${event.sessionId}`;
@@ -153,7 +159,9 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     }
     const p = event.payload;
     const name = p.name;
-    wf.execs.set(id, { id, agentId: event.agentId, name, parentId: event.parentSpanId, parentAgentId: p.parentAgentId, status: 'running', start: event.timestamp });
+    wf.execs.set(id, {
+      id, agentId: event.agentId, name, parentId: event.parentSpanId, parentAgentId: p.parentAgentId, ...(p.interactive === true ? { interactive: true } : {}), status: 'running', start: event.timestamp,
+    });
     wf.order.push(name);
     wf.running++;
     openExec.set(id, wf);
@@ -173,7 +181,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
       // An end without a start but with a duration: place it on the timeline ending now.
       exec = {
         id, agentId: event.agentId, name: event.payload.name, parentId: event.parentSpanId, parentAgentId: event.payload.parentAgentId,
-        status: 'running', start: event.timestamp - validDuration,
+        ...(event.payload.interactive === true ? { interactive: true } : {}), status: 'running', start: event.timestamp - validDuration,
       };
       wf.execs.set(id, exec);
       wf.order.push(exec.name);
@@ -262,8 +270,10 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     name: 'fleet',
     filter: { types: ['agent.start', 'agent.end', 'llm.call', 'tool.start', 'tool.end'] },
     async consume(stream, context) {
-      now = () => context.now();
+      // Running executions are measured on the events' time line (live: the clock; replayed: the newest event).
+      now = () => eventClock.at(context.now());
       for await (const batch of stream) {
+        eventClock.seeBatch(batch, context.now());
         eachEvent(batch, onEvent, context);
       }
     },

@@ -54,6 +54,8 @@ export interface AgentStartPayload {
   parentAgentId?: string;
   /** Kind of agent (Claude Code `agent_type`, framework class, ...). */
   agentType?: string;
+  /** A turn a person drives (see `AgentEndPayload.interactive`). */
+  interactive?: boolean;
   input?: unknown;
 }
 
@@ -61,6 +63,11 @@ export interface AgentEndPayload {
   name: string;
   parentAgentId?: string;
   agentType?: string;
+  /**
+   * A turn a person drives (a prompt and the agent's answer, e.g. Claude Code's UserPromptSubmit →
+   * Stop): its pace is the user's, so analyzers give no advice to split or parallelize it.
+   */
+  interactive?: boolean;
   status: AgentStatus;
   durationMs?: number;
   error?: string;
