@@ -52,6 +52,12 @@ export interface BottlenecksOptions {
    * AskUserQuestion (a question to the user) and ExitPlanMode / EnterPlanMode (a plan to approve).
    */
   userWaitTools?: RegExp;
+  /**
+   * Agent types the platform runs on its own, not work anyone asked for: never judged slow or as
+   * taking a workflow's time. Default `['warmup']` (Claude Code 2.0.x's prompt-cache warming
+   * sidechains, named so by the transcripts runner).
+   */
+  backgroundAgentTypes?: readonly string[];
   /** Workflows tracked (oldest forgotten). Default 1000. */
   maxWorkflows?: number;
   /** Operations tracked. Default 1000. */
@@ -84,6 +90,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
   const ioTools = options.ioTools ?? IO_TOOLS;
   const networkTools = options.networkTools ?? NETWORK_TOOLS;
   const userWaitTools = options.userWaitTools ?? USER_WAIT_TOOLS;
+  const backgroundAgentTypes = new Set(options.backgroundAgentTypes ?? ['warmup']);
   const maxWorkflows = options.maxWorkflows ?? 1000;
   const maxOperations = options.maxOperations ?? 1000;
   if (!(workflowShare > 0 && workflowShare <= 1)) throw new Error('[fleetscope] [bottlenecks] workflowShare must be in (0, 1]');
@@ -184,6 +191,10 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
         const p = (event as EventOf<'agent.end'>).payload;
         const d = p.durationMs;
         if (d === undefined || d > 86_400_000) return;
+        if (p.agentType !== undefined && backgroundAgentTypes.has(p.agentType)) {
+          workflowSpan(event, t - d, t);
+          return;
+        }
         op(agents, 'agent', p.name)?.sketch.add(d);
         workflowSpan(event, t - d, t, {
           name: p.name, agentId: event.agentId, spanId: event.spanId, parentSpanId: event.parentSpanId, parentAgentId: p.parentAgentId,

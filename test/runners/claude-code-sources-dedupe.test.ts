@@ -12,51 +12,27 @@
  *   9 responses (message id + request id) with 19 input, 12,405 output, 618,910 cache-read and
  *   101,057 cache-write tokens (first copy of each, as the runner counts them).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createObserver } from '../../src/index.js';
 import type { FleetEvent, Observer, Runner } from '../../src/core/index.js';
-import { mapHookPayload, type PendingStart } from '../../src/runners/claude-code-hooks.js';
 import { claudeCodeHooksRunner } from '../../src/runners/claude-code-hooks-runner.js';
 import { claudeCodeTranscriptsRunner } from '../../src/runners/claude-code-transcripts.js';
 import { otlpReceiver } from '../../src/runners/otlp-receiver.js';
 import type { CostSnapshot } from '../../src/analyzers/cost-snapshot.js';
+import { REAL_CC, writeRealHookStore } from './claude-code-real.js';
 
-const REAL = join(import.meta.dirname, '..', '..', '..', 'shared', 'real-cc');
 const SESSION = 'b5f72bb6-6f0a-4bb1-b936-5a704d08566f';
-const TRANSCRIPT = join(REAL, 'transcripts', 'projects', 'hooklog-storia-mobile', `${SESSION}.jsonl`);
-/** The order a session's hooks fire in, near enough for pairing (starts before ends). */
-const HOOK_FILES = ['session_start', 'user_prompt_submit', 'subagent_start', 'pre_tool_use', 'permission_request', 'notification', 'post_tool_use', 'post_tool_use_failure', 'subagent_stop', 'stop', 'session_end'];
+const TRANSCRIPT = join(REAL_CC, 'transcripts', 'projects', 'hooklog-storia-mobile', `${SESSION}.jsonl`);
+const writeHookStore = (store: string) => writeRealHookStore(store, 'storia-mobile', SESSION);
 
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fleetscope-sources-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The session's hook payloads mapped as `fleetscope hook` maps them, written as a hook store segment. */
-function writeHookStore(store: string): void {
-  const pending = new Map<string, PendingStart>();
-  let now = Date.parse('2026-04-28T03:00:00.000Z');
-  let n = 0;
-  const lines: string[] = [];
-  for (const name of HOOK_FILES) {
-    const payloads = JSON.parse(readFileSync(join(REAL, 'hooks', 'storia-mobile', `${name}.json`), 'utf8')) as Record<string, unknown>[];
-    for (const payload of payloads.filter((p) => p.session_id === SESSION)) {
-      now += 1000;
-      const { events } = mapHookPayload(payload, {
-        now,
-        newId: () => `h-${++n}`,
-        newSpanId: () => (++n).toString(16).padStart(16, '0'),
-        pending: { put: (k, v) => void pending.set(k, v), take: (k) => { const v = pending.get(k); pending.delete(k); return v; }, peek: (k) => pending.get(k) },
-      });
-      for (const e of events) lines.push(JSON.stringify(e));
-    }
-  }
-  writeFileSync(join(store, '00000001.jsonl'), `${lines.join('\n')}\n`);
-}
 
 /** Claude Code's OTLP log records (`api_request`, `tool_result`) for the calls of `events`, as OTLP/JSON. */
 function otlpCopy(events: readonly FleetEvent[]): string {
