@@ -15,7 +15,7 @@ import type { Observer } from '../../src/core/index.js';
 import type { BottlenecksSnapshot } from '../../src/analyzers/bottlenecks.js';
 import type { CostSnapshot } from '../../src/analyzers/cost.js';
 import type { FleetSnapshot } from '../../src/analyzers/fleet.js';
-import type { AggregationSnapshot } from '../../src/analyzers/types.js';
+import type { AggregationAnalyzerSnapshot } from '../../src/analyzers/aggregation.js';
 import { claudeCodeTranscriptsRunner } from '../../src/runners/claude-code-transcripts.js';
 import { claudeCodeHooksRunner } from '../../src/runners/claude-code-hooks-runner.js';
 import { writeRealHookStore } from '../runners/claude-code-real.js';
@@ -71,7 +71,7 @@ describe('the report on real Claude Code sessions', () => {
     const fleet = snapshot.fleet as FleetSnapshot;
     expect(fleet.findings.filter((f) => f.kind === 'fleet.stuck_agent')).toEqual([]);
     expect(fleet.dataQuality.stale).toBe(0);
-    expect((snapshot.aggregation as AggregationSnapshot).dataQuality.unfinished).toEqual({ sessions: 0, agents: 0, tools: 0 });
+    expect((snapshot.aggregation as AggregationAnalyzerSnapshot).dataQuality.unfinished).toEqual({ sessions: 0, agents: 0, tools: 0 });
   });
 
   it('the markdown report says why there is no projection', async () => {
