@@ -53,6 +53,12 @@ export interface BottlenecksOptions {
    */
   userWaitTools?: RegExp;
   /**
+   * Tools whose time is another agent's work (starting a subagent and waiting for it, or waiting
+   * for a background agent's output): the agent is judged (`slow_agent`), not the tool. Default
+   * Claude Code's Task / Agent and TaskOutput.
+   */
+  agentTools?: RegExp;
+  /**
    * Agent types the platform runs on its own, not work anyone asked for: never judged slow or as
    * taking a workflow's time. Default `['warmup']` (Claude Code 2.0.x's prompt-cache warming
    * sidechains, named so by the transcripts runner).
@@ -73,6 +79,7 @@ export const DEFAULT_RESOURCE_RULES: readonly ResourceRule[] = [
 ];
 
 const IO_TOOLS = /^(read|write|edit|multiedit|glob|grep|ls|notebookedit|notebookread)$|file|disk|(^|[^a-z])fs([^a-z]|$)/i;
+const AGENT_TOOLS = /^(Task|Agent|TaskOutput)$/;
 const USER_WAIT_TOOLS = /^(AskUserQuestion|ExitPlanMode|EnterPlanMode)$/;
 const NETWORK_TOOLS = /^(webfetch|websearch)$|http|fetch|request|url|web|download|upload|api/i;
 const MAX_EXECUTIONS_PER_WORKFLOW = 200;
@@ -90,6 +97,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
   const ioTools = options.ioTools ?? IO_TOOLS;
   const networkTools = options.networkTools ?? NETWORK_TOOLS;
   const userWaitTools = options.userWaitTools ?? USER_WAIT_TOOLS;
+  const agentTools = options.agentTools ?? AGENT_TOOLS;
   const backgroundAgentTypes = new Set(options.backgroundAgentTypes ?? ['warmup']);
   const maxWorkflows = options.maxWorkflows ?? 1000;
   const maxOperations = options.maxOperations ?? 1000;
@@ -182,7 +190,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
           workflowSpan(event, t - d, t);
           return;
         }
-        op(tools, 'tool', p.toolName)?.sketch.add(d);
+        if (!agentTools.test(p.toolName)) op(tools, 'tool', p.toolName)?.sketch.add(d);
         spend(event.agentId, 'tool', d);
         workflowSpan(event, t - d, t);
         return;

@@ -155,6 +155,16 @@ describe('bottlenecksAnalyzer', () => {
     await observer.close();
   });
 
+  it('a tool that runs another agent (Task, Agent, TaskOutput) is no slow tool: the agent is judged', async () => {
+    const { observer, snap } = setup();
+    for (let i = 0; i < 3; i++) {
+      for (const toolName of ['Task', 'Agent', 'TaskOutput', 'Bash']) observer.emit({ type: 'tool.end', timestamp: T0, payload: { toolName, status: 'success', durationMs: 60_000 } });
+    }
+    await observer.flush();
+    expect(snap().bottlenecks.map((b) => b.location.toolName)).toEqual(['Bash']);
+    await observer.close();
+  });
+
   it('userWaitTools names the tools that wait for a person', async () => {
     const { observer, snap } = setup({ userWaitTools: /^approve$/ });
     for (let i = 0; i < 3; i++) {

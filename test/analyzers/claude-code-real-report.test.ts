@@ -41,6 +41,8 @@ describe('the report on real Claude Code sessions', () => {
     const slow = b.bottlenecks.filter((x) => x.reason === 'slow_tool').map((x) => x.location.toolName);
     expect(slow).not.toContain('AskUserQuestion');
     expect(slow).not.toContain('ExitPlanMode');
+    // Task / Agent / TaskOutput time is their subagents' (judged as agents), not the tools'.
+    expect(slow.filter((t) => t === 'Task' || t === 'Agent' || t === 'TaskOutput')).toEqual([]);
     // A WebSearch once waited 55 min at the permission prompt; its own run time is what is judged now.
     const search = b.bottlenecks.find((x) => x.location.toolName === 'WebSearch');
     expect(search === undefined || (search.p95Ms ?? 0) < 60_000).toBe(true);
