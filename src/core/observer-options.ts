@@ -65,7 +65,7 @@ export interface ObserverOptions {
    * OpenTelemetry export of the same session): an event whose `dedupeKey` (tool call id, request
    * id, session, subagent span, prompt id) another emit path (a runner, the host) reported first
    * is dropped and counted in `stats().events.duplicates`. `window` is how many keys are
-   * remembered (least recently used forgotten first; default 50,000). Default: on when the
+   * remembered (the oldest forgotten first; default 50,000). Default: on when the
    * observer has two runners or more, off otherwise; `false` turns it off.
    */
   dedupe?: boolean | { window?: number };

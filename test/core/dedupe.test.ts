@@ -33,15 +33,23 @@ describe('SourceDedupe', () => {
     expect(d.duplicates).toBe(1);
   });
 
-  it('remembers at most capacity keys, the least recently used forgotten first', () => {
+  it('remembers at most capacity keys, the oldest forgotten first', () => {
     const d = new SourceDedupe(2);
     d.admit('a', 1);
     d.admit('b', 1);
-    d.admit('a', 1); // a used again: b is now the oldest
-    d.admit('c', 1); // forgets b
+    d.admit('a', 1); // seen again: no new key
+    d.admit('c', 1); // forgets a, the oldest
     expect(d.size).toBe(2);
-    expect(d.admit('a', 2)).toBe(false);
-    expect(d.admit('b', 2)).toBe(true); // forgotten: taken as new
+    expect(d.admit('b', 2)).toBe(false);
+    expect(d.admit('a', 2)).toBe(true); // forgotten: taken as new (and now a's source is 2)
+    expect(d.admit('a', 1)).toBe(false);
+  });
+
+  it('Infinity remembers every key', () => {
+    const d = new SourceDedupe(Infinity);
+    for (let i = 0; i < 1000; i++) d.admit(`k${i}`, 1);
+    expect(d.size).toBe(1000);
+    expect(d.admit('k0', 2)).toBe(false);
   });
 });
 
