@@ -153,4 +153,19 @@ describe('hooks + transcripts + OTLP receiver on one real session', () => {
     await observer.close();
     expect(f).toMatchObject({ toolStarts: 63 + 18, toolEnds: 62 + 18, toolCallIds: 63 });
   });
+
+  it('two sources that each hold part of a session give their union (crypto session 54a706e7)', async () => {
+    // By hand: the hooks logged 52 PreToolUse and 4 PostToolUseFailure, SubagentStart a18ed9e and
+    // SubagentStop a18ed9e, a894bf8, a42528d; the transcript holds 86 tool calls (17 of the hooks' 52) and
+    // 86 results (1 of the hooks' 4), and 22 subagents' Task results (a18ed9e among them). Union: 52 + 86 − 17
+    // = 121 starts, 86 + 4 − 1 = 89 ends; duplicates 17 + 1 + a18ed9e's start and end = 20.
+    writeRealHookStore(dir, 'crypto', '54a706e7-8b8c-4017-9258-964f8e727505');
+    const transcript = claudeCodeTranscriptsRunner({ paths: [join(REAL_CC, 'transcripts', 'projects', 'hooklog-crypto')], pollIntervalMs: 60_000 });
+    const both = await observe([hooksRunner(dir), transcript]);
+    const stats = both.observer.stats();
+    await both.observer.close();
+    expect(both.figures).toMatchObject({ toolStarts: 121, toolEnds: 89, toolCallIds: 121 });
+    expect(stats.events.duplicates).toBe(20);
+  });
 });
+
