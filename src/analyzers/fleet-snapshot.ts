@@ -148,6 +148,8 @@ export interface Workflow {
   running: number;
   lastSeen: number;
   version: number;
+  /** Times of the user's prompts (`message` of kind `prompt`), ascending: where turns begin. */
+  prompts?: number[];
   /** Creation order, oldest first (a list rather than iterating `workflows`, whose deleted
    *  entries stay at the front of its iteration until the table is rehashed). */
   older?: Workflow;
@@ -264,7 +266,7 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
   const busy = unionLength(leaves);
   // What could have run side by side: the leaves within one turn a person drove (each turn waits
   // for the user's prompt, so turns and their subagents cannot overlap); all leaves when no turn.
-  const groups = leavesByTurn(intervals, leaves);
+  const groups = leavesByTurn(leaves, wf.prompts);
   const parallel = groupedParallelism(groups);
   const ratio = parallel.ratio;
   const path = criticalPath(intervals);
@@ -326,20 +328,26 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
 }
 
 /**
- * The leaves grouped by the interactive turn (an `interactive` execution) they ran in; leaves outside
- * any turn form one group; a turn with no child execution is in none (nothing in it to parallelize).
+ * The leaves grouped by the turn they started in: a turn begins at a user's prompt and lasts until
+ * the next one (leaves before the first prompt, or in a workflow without prompts, form one group).
+ * A turn itself (an `interactive` execution: the prompt and the answer) is no leaf: nothing in it
+ * to parallelize.
  */
-function leavesByTurn<T extends Interval & { exec: Exec }>(intervals: readonly T[], leaves: readonly T[]): T[][] {
-  if (!intervals.some((i) => i.exec.interactive === true)) return [[...leaves]];
-  const byId = new Map(intervals.map((i) => [i.id, i]));
-  const groups = new Map<string, T[]>();
-  for (const leaf of leaves) {
-    if (leaf.exec.interactive === true) continue;
-    let turn: T | undefined = leaf;
-    for (let depth = 0; turn !== undefined && turn.exec.interactive !== true && depth < 64; depth++) turn = turn.parentId !== undefined ? byId.get(turn.parentId) : undefined;
-    const key = turn?.id ?? '';
-    let group = groups.get(key);
-    if (group === undefined) groups.set(key, (group = []));
+function leavesByTurn<T extends Interval & { exec: Exec }>(leaves: readonly T[], prompts: readonly number[] | undefined): T[][] {
+  const work = leaves.filter((l) => l.exec.interactive !== true);
+  if (prompts === undefined || prompts.length === 0) return [work];
+  const groups = new Map<number, T[]>();
+  for (const leaf of work) {
+    // Index of the last prompt at or before the leaf's start (-1: before the first).
+    let lo = 0;
+    let hi = prompts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (prompts[mid]! <= leaf.start) lo = mid + 1;
+      else hi = mid;
+    }
+    let group = groups.get(lo - 1);
+    if (group === undefined) groups.set(lo - 1, (group = []));
     group.push(leaf);
   }
   return [...groups.values()];

@@ -50,6 +50,8 @@ export interface FleetOptions {
 
 const zeroTokens = (): TokenTotals => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
 const NO_PENDING: string[] = [];
+/** Prompt times kept per workflow (turn boundaries); later ones are not recorded. */
+const MAX_PROMPTS = 10_000;
 
 export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapshot> {
   const table: PricingTable = { ...(options.replacePricing === true ? {} : DEFAULT_PRICING), ...checkPricingTable(options.pricing ?? {}, 'fleet') };
@@ -256,8 +258,20 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     }
   };
 
+  /** A user's prompt starts a turn: agents of different turns could not have run side by side. */
+  const onMessage = (event: EventOf<'message'>) => {
+    if (event.payload.role !== 'user' || event.payload.kind !== 'prompt') return;
+    const prompts = (workflowOf(event).prompts ??= []);
+    if (prompts.length >= MAX_PROMPTS) return;
+    const t = event.timestamp;
+    let i = prompts.length;
+    while (i > 0 && prompts[i - 1]! > t) i--;
+    prompts.splice(i, 0, t);
+  };
+
   const onEvent = (event: FleetEvent): void => {
     switch (event.type) {
+      case 'message': onMessage(event as EventOf<'message'>); break;
       case 'agent.start': onStart(event as EventOf<'agent.start'>); break;
       case 'agent.end': onEnd(event as EventOf<'agent.end'>); break;
       case 'llm.call': onLlm(event as EventOf<'llm.call'>); break;
@@ -268,7 +282,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
 
   return {
     name: 'fleet',
-    filter: { types: ['agent.start', 'agent.end', 'llm.call', 'tool.start', 'tool.end'] },
+    filter: { types: ['agent.start', 'agent.end', 'llm.call', 'tool.start', 'tool.end', 'message'] },
     async consume(stream, context) {
       // Running executions are measured on the events' time line (live: the clock; replayed: the newest event).
       now = () => eventClock.at(context.now());

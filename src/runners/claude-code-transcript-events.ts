@@ -89,6 +89,25 @@ function ownDurationMs(result: unknown): number | undefined {
   return ms !== undefined && Number.isFinite(ms) && ms >= 0 ? Math.round(ms) : undefined;
 }
 
+/** Text Claude Code writes on a user line that the user did not type (commands, their output, notices). */
+const NOT_TYPED = /^(<command-|<local-command|<task-notification|<bash-|<user-memory-input|\[Request interrupted)/;
+
+/**
+ * What the user typed, for a main-transcript user line that is a prompt: its text, else undefined
+ * (a tool result, a meta or compact-summary line, a slash command or its output, an interrupt).
+ */
+function promptText(json: Record<string, unknown>): string | undefined {
+  if (json.isMeta === true || json.isCompactSummary === true) return undefined;
+  const content = (json.message as { content?: unknown } | undefined)?.content;
+  let text: string | undefined;
+  if (typeof content === 'string') text = content;
+  else if (Array.isArray(content) && content.length > 0 && content.every((b) => typeof b === 'object' && b !== null && (b as { type?: unknown }).type === 'text')) {
+    text = content.map((b) => String((b as { text?: unknown }).text ?? '')).join('\n');
+  }
+  const trimmed = text?.trim();
+  return trimmed === undefined || trimmed === '' || NOT_TYPED.test(trimmed) ? undefined : trimmed;
+}
+
 function count(value: number): number | undefined {
   return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
 }
@@ -109,6 +128,8 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
   const pendingTools = new Map<string, PendingTool>();
   const seenUsage = new Map<string, true>();
   const seenTools = new Map<string, true>();
+  /** Prompt lines by uuid: a session file copied twice (two project folders) gives its prompts once. */
+  const seenPrompts = new Map<string, true>();
   const startedAgents = new Map<string, true>();
   /**
    * Subagent scopes still open, per session: a subagent whose Task result never arrives (compaction
@@ -202,6 +223,16 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
         out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: kind !== undefined ? { name: kind, agentType: kind, parentAgentId: 'main' } : { name: agentId, parentAgentId: 'main' } });
         if (trackSessions) noteAgent(sessionId, agentSpan, agentId, kind ?? agentId, kind, traceId, sessionSpan, timestamp);
       } else if (trackSessions) noteAgent(sessionId, agentSpan, agentId, agentId, undefined, traceId, sessionSpan, timestamp);
+    }
+    if (type === 'user' && agentId === 'main') {
+      // A prompt: the user's turn begins (the prompt id names it in the hooks and the OTel export too).
+      const text = promptText(json);
+      const uuid = typeof json.uuid === 'string' ? json.uuid : undefined;
+      if (text !== undefined && (uuid === undefined || !seenPrompts.has(uuid))) {
+        if (uuid !== undefined) remember(seenPrompts, uuid, true, maxTracked);
+        const promptId = typeof json.promptId === 'string' && json.promptId !== '' ? { id: json.promptId } : {};
+        out.push({ ...base, type: 'message', parentSpanId: sessionSpan, payload: { role: 'user', kind: 'prompt', ...promptId, text: text.slice(0, maxValueBytes) } });
+      }
     }
     if (type === 'assistant') {
       const entry = toUsageEntry(json);

@@ -258,9 +258,9 @@ describe('running time on the events\' time line', () => {
 });
 
 describe('turns a person drives (interactive)', () => {
-  /** Turns 1 (0–100 s: subagents s1, s2), 2 (200–300 s: s3) and 3 (400–410 s: none); times in seconds. */
+  /** Prompts at 0, 200 and 400 s start turns 1 (0–100 s: subagents s1, s2), 2 (200–300 s: s3) and 3 (400–410 s: none). */
   function session(s2: [number, number]): EventInput[] {
-    const ev: EventInput[] = [];
+    const ev: EventInput[] = [0, 200, 400].map((t) => ({ type: 'message', timestamp: T0 + t * 1000, sessionId: 's1', workflowId: 'wf', payload: { role: 'user', kind: 'prompt' } }) as EventInput);
     const exec = (n: number, name: string, start: number, end: number, parent?: number, interactive = false) => {
       const common = { sessionId: 's1', agentId: name, workflowId: 'wf', spanId: span(n), ...(parent !== undefined ? { parentSpanId: span(parent) } : {}) };
       const extra = interactive ? { interactive: true } : { parentAgentId: 'main' };
@@ -290,10 +290,25 @@ describe('turns a person drives (interactive)', () => {
   });
 
   it('turns alone (no subagents): nothing to parallelize', async () => {
-    const ev = session([30, 50]).filter((e) => (e.payload as { name: string }).name === 'main');
+    const ev = session([30, 50]).filter((e) => e.type === 'message' || (e.payload as { name: string }).name === 'main');
     const snapshot = await run(ev, {}, () => T0 + 500_000);
     expect(snapshot.workflows[0]).toMatchObject({ leafExecutions: 0, parallelizationRatio: null, potentialSavingMs: 0 });
     expect(snapshot.findings.map((f) => f.kind)).not.toContain('fleet.low_parallelization');
+  });
+});
+
+describe('turns from prompts alone (transcripts: no turn executions)', () => {
+  it('subagents started after different prompts are not compared; two after one prompt are', async () => {
+    const ev: EventInput[] = [0, 100].map((t) => ({ type: 'message', timestamp: T0 + t * 1000, sessionId: 's1', payload: { role: 'user', kind: 'prompt' } }) as EventInput);
+    // After the first prompt: a 10–30 s and b 30–50 s, one after the other; after the second: c 110–150 s.
+    ev.push(...agentEvents([
+      { n: 1, name: 'a', start: 10_000, end: 30_000, workflowId: undefined },
+      { n: 2, name: 'b', start: 30_000, end: 50_000, workflowId: undefined },
+      { n: 3, name: 'c', start: 110_000, end: 150_000, workflowId: undefined },
+    ]).map((e) => ({ ...e, workflowId: undefined }) as EventInput));
+    const wf = (await run(ev.sort((x, y) => (x.timestamp ?? 0) - (y.timestamp ?? 0)), {}, () => T0 + 200_000)).workflows[0]!;
+    // Turn 1: S = 40 s, U = 40 s, L = 20 s → ratio 0, saving 20 s; c alone in turn 2. Across turns it would be 80 − 40 = 40 s.
+    expect(wf).toMatchObject({ workflowId: 'session:s1', leafExecutions: 3, parallelizationRatio: 0, potentialSavingMs: 20_000 });
   });
 });
 

@@ -286,7 +286,7 @@ describe('claudeCodeTranscriptsRunner on the real transcripts (../shared/real-cc
     expect(starts.filter((a) => a.payload.name === 'warmup')).toHaveLength(warmupFiles);
   });
 
-  it('a tool\'s duration is its own run time when Claude Code records it, and a refusal at the permission prompt is a block', () => {
+  it('a tool\'s duration is its own run time when Claude Code records it, a refusal at the permission prompt is a block, a prompt is a message', () => {
     const runner = claudeCodeTranscriptsRunner({ paths: [REAL], pollIntervalMs: 60_000 });
     const ctx = sink();
     runner.start(ctx);
@@ -303,5 +303,12 @@ describe('claudeCodeTranscriptsRunner on the real transcripts (../shared/real-cc
     const search = ends.find((e) => e.payload.toolCallId === 'toolu_016C97rjsgXmaTyVFwBwPHgR')!;
     expect(search.payload.durationMs).toBe(14_623);
     expect(search.attributes?.['claude_code.result_wait_ms']).toBe(3_286_486);
+    // Prompts (what the user typed in a main transcript: no tool result, meta line, compact summary, slash
+    // command, command output, task notification or interrupt): 102 lines by hand, one of them in a session
+    // file two loggers copied (same uuid): 101; 4 carry Claude Code's promptId.
+    const prompts = of(ctx.events, 'message').filter((e) => e.payload.kind === 'prompt');
+    expect(prompts).toHaveLength(101);
+    expect(prompts.filter((e) => (e.payload as { id?: string }).id !== undefined)).toHaveLength(4);
+    expect(prompts.every((e) => e.agentId === 'main' && e.payload.role === 'user')).toBe(true);
   });
 });
