@@ -5,7 +5,7 @@
  * findings. It runs at snapshot time only; the per-event bookkeeping is in `fleet.ts`, the
  * interval arithmetic in `fleet-math.ts`, the definitions in `docs/analyzers.md`.
  */
-import { criticalPath, leafExecutions, parallelSaving, parallelizationRatio, unionLength, type Interval } from './fleet-math.js';
+import { criticalPath, groupedParallelism, leafExecutions, leavesByTurn, unionLength, type Interval } from './fleet-math.js';
 import type { Finding, TokenTotals } from './types.js';
 
 export type ExecutionStatus = 'running' | 'completed' | 'failed';
@@ -325,51 +325,6 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
   };
   wf.cached = { version: wf.version, now: at, summary };
   return summary;
-}
-
-/**
- * The leaves grouped by the turn they started in: a turn begins at a user's prompt and lasts until
- * the next one (leaves before the first prompt, or in a workflow without prompts, form one group).
- * A turn itself (an `interactive` execution: the prompt and the answer) is no leaf: nothing in it
- * to parallelize.
- */
-function leavesByTurn<T extends Interval & { exec: Exec }>(leaves: readonly T[], prompts: readonly number[] | undefined): T[][] {
-  const work = leaves.filter((l) => l.exec.interactive !== true);
-  if (prompts === undefined || prompts.length === 0) return [work];
-  const groups = new Map<number, T[]>();
-  for (const leaf of work) {
-    // Index of the last prompt at or before the leaf's start (-1: before the first).
-    let lo = 0;
-    let hi = prompts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (prompts[mid]! <= leaf.start) lo = mid + 1;
-      else hi = mid;
-    }
-    let group = groups.get(lo - 1);
-    if (group === undefined) groups.set(lo - 1, (group = []));
-    group.push(leaf);
-  }
-  return [...groups.values()];
-}
-
-/** Parallelization ratio (S − U) / (S − L) and saving U − L summed over separate groups of executions. */
-function groupedParallelism(groups: readonly Interval[][]): { ratio: number | null; savingMs: number } {
-  if (groups.length === 1) return { ratio: parallelizationRatio(groups[0]!), savingMs: parallelSaving(groups[0]!) };
-  let overlapped = 0;
-  let parallelizable = 0;
-  let savingMs = 0;
-  for (const group of groups) {
-    const ratio = parallelizationRatio(group);
-    savingMs += parallelSaving(group);
-    if (ratio === null) continue;
-    const timed = group.filter((i) => i.end > i.start);
-    const sum = timed.reduce((s, i) => s + (i.end - i.start), 0);
-    const longest = timed.reduce((m, i) => Math.max(m, i.end - i.start), 0);
-    overlapped += ratio * (sum - longest);
-    parallelizable += sum - longest;
-  }
-  return { ratio: parallelizable > 0 ? Math.min(1, Math.max(0, overlapped / parallelizable)) : null, savingMs };
 }
 
 /** Low parallelization, slow, failed and stuck agents, per workflow; `stale` counts the stuck executions. */
