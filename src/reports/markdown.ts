@@ -10,6 +10,7 @@ import type { FleetSnapshot } from '../analyzers/fleet.js';
 import type { InsightsSnapshot } from '../analyzers/insights.js';
 import type { AggregationSnapshot, OperationStats, RegressionsSnapshot } from '../analyzers/types.js';
 import type { AlertsSnapshot } from '../analyzers/alerts.js';
+import type { BottlenecksSnapshot } from '../analyzers/bottlenecks.js';
 
 const PRIORITIES: readonly InsightPriority[] = ['critical', 'high', 'medium', 'low'];
 const MAX_ROWS = 10;
@@ -53,6 +54,7 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
   const aggregation = s.aggregation as AggregationSnapshot | undefined;
   const cost = s.cost as CostSnapshot | undefined;
   const fleet = s.fleet as FleetSnapshot | undefined;
+  const waiting = (s.bottlenecks as BottlenecksSnapshot | undefined)?.waitingForUser;
   const insights = s.insights as InsightsSnapshot | undefined;
   const regressions = s.regressions as RegressionsSnapshot | undefined;
   const out: string[] = [`# ${input.title}`, '', `Generated ${new Date(input.generatedAt).toISOString()}.`, ''];
@@ -79,6 +81,10 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
   if (fleet !== undefined) {
     const f = fleet.totals;
     headline.push(['Workflows', `${int(f.workflows)} (${int(f.activeWorkflows)} active), ${int(f.executions)} agent executions, ${int(f.failed)} failed`]);
+  }
+  // Time that was a person's, not the agents': questions, plans to approve, calls refused or blocked.
+  if (waiting !== undefined && waiting.calls > 0) {
+    headline.push(['Waiting for the user', `${int(waiting.calls)} tool calls, ${ms(waiting.totalMs)} (${int(waiting.blocked)} of them refused or blocked)`]);
   }
   if (insights !== undefined) {
     const p = insights.byPriority;

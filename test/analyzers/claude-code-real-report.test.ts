@@ -4,6 +4,7 @@
  * says must fit an interactive user's sessions. Figures counted by hand (python over the files):
  * - results of AskUserQuestion (6), ExitPlanMode (13) and EnterPlanMode (2): 21 calls that wait for
  *   the user; 17 results say the user refused the call, 4 of them ExitPlanMode's: 13 other blocked calls;
+ *   their durations (result time − tool_use time, or the tool's own time when recorded) sum to 4,112,769 ms;
  * - priced calls on 35 UTC days, from 2025-06-14 to 2026-05-10: 331 days.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,7 +38,7 @@ afterAll(() => observer.close());
 describe('the report on real Claude Code sessions', () => {
   it('waiting for the user is no slow tool: 21 questions and plans, 13 refused calls, counted apart', () => {
     const b = snapshot.bottlenecks as BottlenecksSnapshot;
-    expect(b.waitingForUser).toMatchObject({ calls: 21 + 13, blocked: 13 });
+    expect(b.waitingForUser).toEqual({ calls: 21 + 13, totalMs: 4_112_769, blocked: 13 });
     const slow = b.bottlenecks.filter((x) => x.reason === 'slow_tool').map((x) => x.location.toolName);
     expect(slow).not.toContain('AskUserQuestion');
     expect(slow).not.toContain('ExitPlanMode');
@@ -79,6 +80,7 @@ describe('the report on real Claude Code sessions', () => {
   it('the markdown report says why there is no projection', async () => {
     const report = await observer.report();
     expect(report).toContain('| Projected | not projected: priced calls on 35 of 331 days |');
+    expect(report).toContain('| Waiting for the user | 34 tool calls, 68.5 min (13 of them refused or blocked) |');
     expect(report).not.toMatch(/AskUserQuestion takes|ExitPlanMode takes/);
     expect(report).not.toMatch(/takes (1\d{2}|[2-9]\d{2})% of workflow/);
   });
