@@ -278,7 +278,8 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
   if (intervals.length >= 3 && median > 0) {
     for (const i of intervals) {
       const d = i.end - i.start;
-      if (d >= slowMinMs && d >= slowFactor * median && leafSet.has(i)) {
+      // A turn (interactive) lasts as long as what the user asked takes: not an agent to speed up.
+      if (d >= slowMinMs && d >= slowFactor * median && leafSet.has(i) && i.exec.interactive !== true) {
         slowAgents.push({ id: i.id, name: i.exec.name, agentId: i.exec.agentId, durationMs: r3(d), timesMedian: r3(d / median), shareOfWallClock: wall > 0 ? r3(d / wall) : 0 });
       }
     }

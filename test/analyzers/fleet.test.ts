@@ -295,6 +295,16 @@ describe('turns a person drives (interactive)', () => {
     expect(snapshot.workflows[0]).toMatchObject({ leafExecutions: 0, parallelizationRatio: null, potentialSavingMs: 0 });
     expect(snapshot.findings.map((f) => f.kind)).not.toContain('fleet.low_parallelization');
   });
+
+  it('a long turn is not a slow agent: its length is what the user asked', async () => {
+    // Turns of 100 s, 100 s and 10 s: the median is 100 s. A fourth turn of 400 s is 4× the median.
+    const ev = session([30, 50]).filter((e) => e.type === 'message' || (e.payload as { name: string }).name === 'main');
+    ev.push({ type: 'agent.start', timestamp: T0 + 500_000, sessionId: 's1', agentId: 'main', workflowId: 'wf', spanId: span(7), payload: { name: 'main', interactive: true } });
+    ev.push({ type: 'agent.end', timestamp: T0 + 900_000, sessionId: 's1', agentId: 'main', workflowId: 'wf', spanId: span(7), payload: { name: 'main', interactive: true, status: 'success', durationMs: 400_000 } });
+    const snapshot = await run(ev, {}, () => T0 + 1_000_000);
+    expect(snapshot.workflows[0]!.slowAgents).toEqual([]);
+    expect(snapshot.findings.map((f) => f.kind)).not.toContain('fleet.slow_agent');
+  });
 });
 
 describe('turns from prompts alone (transcripts: no turn executions)', () => {
