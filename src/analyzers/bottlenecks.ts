@@ -60,8 +60,9 @@ export interface BottlenecksOptions {
   agentTools?: RegExp;
   /**
    * Agent types the platform runs on its own, not work anyone asked for: never judged slow or as
-   * taking a workflow's time. Default `['warmup']` (Claude Code 2.0.x's prompt-cache warming
-   * sidechains, named so by the transcripts runner).
+   * taking a workflow's time (nothing to split or speed up on the user's side). Default
+   * `['warmup', 'compaction']`: Claude Code 2.0.x's prompt-cache warming sidechains and its context
+   * compaction, named so by the transcripts runner.
    */
   backgroundAgentTypes?: readonly string[];
   /** Workflows tracked (oldest forgotten). Default 1000. */
@@ -98,7 +99,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
   const networkTools = options.networkTools ?? NETWORK_TOOLS;
   const userWaitTools = options.userWaitTools ?? USER_WAIT_TOOLS;
   const agentTools = options.agentTools ?? AGENT_TOOLS;
-  const backgroundAgentTypes = new Set(options.backgroundAgentTypes ?? ['warmup']);
+  const backgroundAgentTypes = new Set(options.backgroundAgentTypes ?? ['warmup', 'compaction']);
   const maxWorkflows = options.maxWorkflows ?? 1000;
   const maxOperations = options.maxOperations ?? 1000;
   if (!(workflowShare > 0 && workflowShare <= 1)) throw new Error('[fleetscope] [bottlenecks] workflowShare must be in (0, 1]');

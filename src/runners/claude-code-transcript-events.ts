@@ -108,6 +108,11 @@ function promptText(json: Record<string, unknown>): string | undefined {
   return trimmed === undefined || trimmed === '' || NOT_TYPED.test(trimmed) ? undefined : trimmed;
 }
 
+function isCopiedReminder(json: Record<string, unknown>): boolean {
+  const content = (json.message as { content?: unknown } | undefined)?.content;
+  return typeof content === 'string' && content.startsWith('<system-reminder>');
+}
+
 function count(value: number): number | undefined {
   return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
 }
@@ -203,6 +208,9 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     const agentId = file.agentId ?? lineAgent ?? (json.isSidechain === true ? sidechainOf(json) : 'main');
     const parsed = typeof json.timestamp === 'string' ? Date.parse(json.timestamp) : Number.NaN;
     const timestamp = Number.isNaN(parsed) ? Date.now() : parsed;
+    // A compaction agent's file opens with copies of the conversation's system reminders, stamped
+    // with their first times (up to 20 min earlier on the corpus): context for it, not its work.
+    if (type === 'user' && agentId.startsWith('acompact-') && isCopiedReminder(json)) return;
     const traceId = traceIdFrom(sessionId);
     const sessionSpan = spanIdFrom(`session:${sessionId}`);
     const agentSpan = agentId === 'main' ? undefined : spanIdFrom(`agent:${sessionId}:${agentId}`);

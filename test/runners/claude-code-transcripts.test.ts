@@ -310,5 +310,9 @@ describe('claudeCodeTranscriptsRunner on the real transcripts (../shared/real-cc
     expect(prompts).toHaveLength(101);
     expect(prompts.filter((e) => (e.payload as { id?: string }).id !== undefined)).toHaveLength(4);
     expect(prompts.every((e) => e.agentId === 'main' && e.payload.role === 'user')).toBe(true);
+    // A compaction agent runs from its summary request to the summary: acompact-fffbd0's file opens with two
+    // copied reminders of 20:57:47 and 20:58:09; the request is at 21:17:14.555, the summary at 21:18:41.098.
+    const compaction = of(ctx.events, 'agent.end').find((e) => e.agentId === 'acompact-fffbd0')!;
+    expect(compaction.payload).toMatchObject({ name: 'compaction', durationMs: 86_543 });
   });
 });
