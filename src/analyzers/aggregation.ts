@@ -7,6 +7,7 @@
  */
 import type { Analyzer, AnalyzerContext } from '../core/index.js';
 import { AggregationIngest, KIND_AGENT, KIND_SESSION, KIND_TOOL } from './aggregation-ingest.js';
+import { EventClock } from './event-clock.js';
 import {
   FIELD_COUNT,
   F_CACHE_READ,
@@ -34,7 +35,11 @@ export interface AggregationOptions {
   slotsPerWindow?: number;
   /** Durations above this are counted in `dataQuality.absurdDurations` and kept out of the figures. Default 86,400,000 (24 h). */
   maxDurationMs?: number;
-  /** A started session/agent/tool with no end for this long is `unfinished`, no longer active. Default 3,600,000 (1 h). */
+  /**
+   * A started session/agent/tool with no end for this long is `unfinished`, no longer active; the
+   * time is measured on the events' time line (the clock live, the newest event's time when
+   * replaying history: see `EventClock`). Default 3,600,000 (1 h).
+   */
   staleAfterMs?: number;
   /** Distinct tools, agents and models tracked (each); further names are summed under `(other)`. Default 200. */
   maxOperations?: number;
@@ -115,6 +120,7 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
   const state = new AggregationIngest(specs, { maxDurationMs, maxOperations, maxOpenSpans, relativeAccuracy: accuracy, maxSketchBytes, clockSkewToleranceMs });
   const { firstSlot, totals, byType, tools, agents, models, openSpans, quality } = state;
   let clock: () => number = Date.now;
+  const eventClock = new EventClock();
 
   const scratch = new Float64Array(FIELD_COUNT);
 
@@ -200,7 +206,9 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
       clock = () => context.now();
       for await (const batch of stream) {
         try {
-          state.processBatch(batch, context.now());
+          const now = context.now();
+          state.processBatch(batch, now);
+          eventClock.seeBatch(batch, now);
         } catch (error) {
           context.reportError(error, 'consume');
         }
@@ -214,8 +222,9 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
       const active = { sessions: 0, agents: 0, workflows: 0 };
       const unfinished = { sessions: 0, agents: 0, tools: 0 };
       const workflows = new Set<string>();
+      const eventNow = eventClock.at(now);
       for (const span of openSpans.values()) {
-        const stale = now - span.ts > staleAfterMs;
+        const stale = eventNow - span.ts > staleAfterMs;
         if (span.kind === KIND_SESSION) stale ? unfinished.sessions++ : active.sessions++;
         else if (span.kind === KIND_AGENT) stale ? unfinished.agents++ : active.agents++;
         else if (stale) unfinished.tools++;

@@ -41,6 +41,12 @@ export interface Bottleneck {
 
 export interface BottlenecksSnapshot {
   bottlenecks: Bottleneck[];
+  /**
+   * Tool calls whose time was a person's, not the tool's: calls of `userWaitTools` (a question to the
+   * user, a plan to approve) and calls blocked (by the user at a permission prompt, or a guardrail).
+   * They are in no tool's latency; `totalMs` is their summed duration.
+   */
+  waitingForUser: { calls: number; totalMs: number; blocked: number };
   findings: Finding[];
 }
 
@@ -70,6 +76,8 @@ export interface ExecRecord {
   spanId?: string;
   parentSpanId?: string;
   parentAgentId?: string;
+  /** A turn a person drives (`AgentEndPayload.interactive`). */
+  interactive?: boolean;
   start: number;
   end: number;
 }
@@ -110,6 +118,7 @@ export interface BottlenecksState {
   /** Timestamps of the first and last event seen. */
   first: number;
   last: number;
+  waitingForUser: BottlenecksSnapshot['waitingForUser'];
 }
 
 /** The thresholds of `BottlenecksOptions`, defaults filled in. */
@@ -140,15 +149,16 @@ export function bottlenecksSnapshot(state: BottlenecksState, thresholds: Bottlen
   const observedMs = last > first ? last - first : 0;
   const hours = Math.max(observedMs, 60_000) / 3_600_000;
   const bottlenecks: Bottleneck[] = [];
-  // Own time per agent, per workflow and over all tracked workflows (to tell a slow agent from one waiting for its children).
-  const ownByWorkflow = new Map<string, Map<string, { own: number; total: number }>>();
+  // Own time per agent instance, per workflow; and per agent name over all tracked workflows (to
+  // tell a slow agent from one waiting for its children).
+  const ownByWorkflow = new Map<string, Map<string, OwnTime>>();
   const ownAll = new Map<string, { own: number; total: number }>();
   for (const [id, wf] of workflows) {
-    const byAgent = ownTimeByAgent(wf.execs);
-    ownByWorkflow.set(id, byAgent);
-    for (const [name, t] of byAgent) {
-      const sums = ownAll.get(name);
-      if (sums === undefined) ownAll.set(name, { ...t });
+    const byInstance = ownTimeByInstance(wf.execs);
+    ownByWorkflow.set(id, byInstance);
+    for (const t of byInstance.values()) {
+      const sums = ownAll.get(t.name);
+      if (sums === undefined) ownAll.set(t.name, { own: t.own, total: t.total });
       else {
         sums.own += t.own;
         sums.total += t.total;
@@ -210,15 +220,19 @@ export function bottlenecksSnapshot(state: BottlenecksState, thresholds: Bottlen
   for (const [id, wf] of workflows) {
     const wall = wf.end - wf.start;
     if (wall < minWorkflowMs || wf.executions < 2) continue;
-    for (const [name, { own: ms }] of ownByWorkflow.get(id)!) {
-      const share = ms / wall;
-      if (share <= workflowShare) continue;
+    for (const { name, agentId, own: ms, interactive } of ownByWorkflow.get(id)!.values()) {
+      // Per instance: parallel agents of one name are separate agents, each within the wall time
+      // (one instance's executions follow each other; min() only guards against overlapping ones).
+      const share = Math.min(ms, wall) / wall;
+      // A turn a person drives (a prompt and the answer) is not work to split or parallelize.
+      if (share <= workflowShare || interactive) continue;
+      const who = agentId === name ? name : `${name} (${agentId})`;
       bottlenecks.push({
         type: agentType(name),
         reason: 'workflow_share',
         severity: share >= 0.6 ? 'high' : 'medium',
-        location: { workflowId: id, agentId: name, operation: `agent:${name}` },
-        description: `agent ${name}'s own work takes ${Math.round(share * 100)}% of workflow ${id}'s wall time`,
+        location: { workflowId: id, agentId, operation: `agent:${name}` },
+        description: `agent ${who}'s own work takes ${Math.round(share * 100)}% of workflow ${id}'s wall time`,
         durationMs: round3(ms),
         count: 1,
         frequencyPerHour: round3(1 / hours),
@@ -245,17 +259,28 @@ export function bottlenecksSnapshot(state: BottlenecksState, thresholds: Bottlen
     });
   }
   bottlenecks.sort((a, b) => b.impact - a.impact);
-  return { bottlenecks, findings: bottlenecks.map(findingOf) };
+  return { bottlenecks, waitingForUser: { ...state.waitingForUser }, findings: bottlenecks.map(findingOf) };
+}
+
+/** One agent instance's time in a workflow: the sum over its executions. */
+interface OwnTime {
+  name: string;
+  agentId: string;
+  /** Its executions' durations minus the time covered by their child executions. */
+  own: number;
+  total: number;
+  /** Every execution was a turn a person drove (`interactive`). */
+  interactive: boolean;
 }
 
 /**
- * Own time per agent name in one workflow: each execution's duration minus the union of the
+ * Own time per agent instance (agentId) in one workflow: each execution's duration minus the union of the
  * intervals of its child executions (clipped to it). A child is an execution whose parentSpanId is
  * the execution's spanId, or, when its parent span is not an agent execution of the workflow (a
  * subagent started inside a tool call), whose parentAgentId is the execution's agentId and which
  * started while it ran. An agent that waits for its children has little own time.
  */
-function ownTimeByAgent(execs: readonly ExecRecord[]): Map<string, { own: number; total: number }> {
+function ownTimeByInstance(execs: readonly ExecRecord[]): Map<string, OwnTime> {
   const bySpan = new Map<string, ExecRecord>();
   for (const e of execs) if (e.spanId !== undefined) bySpan.set(e.spanId, e);
   const children = new Map<ExecRecord, ExecRecord[]>();
@@ -270,7 +295,7 @@ function ownTimeByAgent(execs: readonly ExecRecord[]): Map<string, { own: number
     if (list === undefined) children.set(parent, (list = []));
     list.push(c);
   }
-  const own = new Map<string, { own: number; total: number }>();
+  const own = new Map<string, OwnTime>();
   for (const e of execs) {
     const kids = children.get(e);
     let covered = 0;
@@ -289,11 +314,12 @@ function ownTimeByAgent(execs: readonly ExecRecord[]): Map<string, { own: number
       if (curEnd > curStart) covered += curEnd - curStart;
     }
     const ms = Math.max(0, e.end - e.start - covered);
-    const sums = own.get(e.name);
-    if (sums === undefined) own.set(e.name, { own: ms, total: e.end - e.start });
+    const sums = own.get(e.agentId);
+    if (sums === undefined) own.set(e.agentId, { name: e.name, agentId: e.agentId, own: ms, total: e.end - e.start, interactive: e.interactive === true });
     else {
       sums.own += ms;
       sums.total += e.end - e.start;
+      sums.interactive &&= e.interactive === true;
     }
   }
   return own;

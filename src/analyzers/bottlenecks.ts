@@ -46,6 +46,25 @@ export interface BottlenecksOptions {
   ioTools?: RegExp;
   /** Tools whose names match are typed `network`. Default WebFetch/WebSearch, /http|fetch|request|url|web|download|upload|api/. */
   networkTools?: RegExp;
+  /**
+   * Tools that wait for a person rather than work: their time is the user's, so they are never
+   * slow tools to cache or time out; they are counted in `waitingForUser`. Default Claude Code's
+   * AskUserQuestion (a question to the user) and ExitPlanMode / EnterPlanMode (a plan to approve).
+   */
+  userWaitTools?: RegExp;
+  /**
+   * Tools whose time is another agent's work (starting a subagent and waiting for it, or waiting
+   * for a background agent's output): the agent is judged (`slow_agent`), not the tool. Default
+   * Claude Code's Task / Agent and TaskOutput.
+   */
+  agentTools?: RegExp;
+  /**
+   * Agent types the platform runs on its own, not work anyone asked for: never judged slow or as
+   * taking a workflow's time (nothing to split or speed up on the user's side). Default
+   * `['warmup', 'compaction']`: Claude Code 2.0.x's prompt-cache warming sidechains and its context
+   * compaction, named so by the transcripts runner.
+   */
+  backgroundAgentTypes?: readonly string[];
   /** Workflows tracked (oldest forgotten). Default 1000. */
   maxWorkflows?: number;
   /** Operations tracked. Default 1000. */
@@ -61,6 +80,8 @@ export const DEFAULT_RESOURCE_RULES: readonly ResourceRule[] = [
 ];
 
 const IO_TOOLS = /^(read|write|edit|multiedit|glob|grep|ls|notebookedit|notebookread)$|file|disk|(^|[^a-z])fs([^a-z]|$)/i;
+const AGENT_TOOLS = /^(Task|Agent|TaskOutput)$/;
+const USER_WAIT_TOOLS = /^(AskUserQuestion|ExitPlanMode|EnterPlanMode)$/;
 const NETWORK_TOOLS = /^(webfetch|websearch)$|http|fetch|request|url|web|download|upload|api/i;
 const MAX_EXECUTIONS_PER_WORKFLOW = 200;
 
@@ -76,6 +97,9 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
   const rules = options.resources ?? DEFAULT_RESOURCE_RULES;
   const ioTools = options.ioTools ?? IO_TOOLS;
   const networkTools = options.networkTools ?? NETWORK_TOOLS;
+  const userWaitTools = options.userWaitTools ?? USER_WAIT_TOOLS;
+  const agentTools = options.agentTools ?? AGENT_TOOLS;
+  const backgroundAgentTypes = new Set(options.backgroundAgentTypes ?? ['warmup', 'compaction']);
   const maxWorkflows = options.maxWorkflows ?? 1000;
   const maxOperations = options.maxOperations ?? 1000;
   if (!(workflowShare > 0 && workflowShare <= 1)) throw new Error('[fleetscope] [bottlenecks] workflowShare must be in (0, 1]');
@@ -100,6 +124,8 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
   const metrics = new Map<string, MetricState>();
   let first = Infinity;
   let last = -Infinity;
+  /** Calls that waited for a person: user-wait tools, and calls a person (or a guardrail) blocked. */
+  const waitingForUser = { calls: 0, totalMs: 0, blocked: 0 };
 
   const op = (map: Map<string, OpState>, family: OpState['family'], name: string): OpState | undefined => {
     let state = map.get(name);
@@ -155,7 +181,17 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
         const p = (event as EventOf<'tool.end'>).payload;
         const d = p.durationMs;
         if (d === undefined || d > 86_400_000) return;
-        op(tools, 'tool', p.toolName)?.sketch.add(d);
+        // Time spent waiting for the user (a question, a plan to approve, a permission refused) is
+        // wall time of the workflow, but no tool's latency and no agent's tool time.
+        const waited = userWaitTools.test(p.toolName);
+        if (waited || p.status === 'blocked') {
+          waitingForUser.calls++;
+          waitingForUser.totalMs += d;
+          if (!waited) waitingForUser.blocked++;
+          workflowSpan(event, t - d, t);
+          return;
+        }
+        if (!agentTools.test(p.toolName)) op(tools, 'tool', p.toolName)?.sketch.add(d);
         spend(event.agentId, 'tool', d);
         workflowSpan(event, t - d, t);
         return;
@@ -164,9 +200,14 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
         const p = (event as EventOf<'agent.end'>).payload;
         const d = p.durationMs;
         if (d === undefined || d > 86_400_000) return;
+        if (p.agentType !== undefined && backgroundAgentTypes.has(p.agentType)) {
+          workflowSpan(event, t - d, t);
+          return;
+        }
         op(agents, 'agent', p.name)?.sketch.add(d);
         workflowSpan(event, t - d, t, {
-          name: p.name, agentId: event.agentId, spanId: event.spanId, parentSpanId: event.parentSpanId, parentAgentId: p.parentAgentId, start: t - d, end: t,
+          name: p.name, agentId: event.agentId, spanId: event.spanId, parentSpanId: event.parentSpanId, parentAgentId: p.parentAgentId,
+          ...(p.interactive === true ? { interactive: true } : {}), start: t - d, end: t,
         });
         return;
       }
@@ -205,7 +246,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
     }
   };
 
-  const snapshot = (): BottlenecksSnapshot => bottlenecksSnapshot({ ops, workflows, agentTime, metrics, ruleByMetric, first, last }, thresholds);
+  const snapshot = (): BottlenecksSnapshot => bottlenecksSnapshot({ ops, workflows, agentTime, metrics, ruleByMetric, first, last, waitingForUser }, thresholds);
 
   return {
     name: 'bottlenecks',

@@ -84,8 +84,16 @@ export interface CostProjections {
    * observed span and the known cost instead.
    */
   projected: boolean;
+  /**
+   * Why not projected: `short` (the span is under `minProjectionSpanMs`), `sparse` (priced calls on
+   * fewer than `minActiveDayShare` of the span's days: disjoint sessions), `no-calls` (fewer than 2 priced calls).
+   */
+  notProjected?: 'short' | 'sparse' | 'no-calls';
   /** The `minProjectionSpanMs` it was judged by. */
   minProjectionSpanMs: number;
+  /** UTC days with a priced call, and UTC days from the first priced call's to the last's. */
+  activeDays: number;
+  spanDays: number;
   /** Relative half-width of the band: optimistic = baseline × (1 − e), pessimistic = × (1 + e). */
   relativeError: number;
   hour: CostProjection;
@@ -168,6 +176,7 @@ export interface CostThresholds {
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 /** Below one minute of data a rate is mostly noise; the span is floored to this. */
 const MIN_SPAN_MS = MINUTE;
 /** The key that entries evicted by `maxKeys` are folded into. */
@@ -179,10 +188,21 @@ export function copyEntry(entry: CostEntry): CostEntry {
   return { costUsd: roundUsd(entry.costUsd), calls: entry.calls, unpricedCalls: entry.unpricedCalls, tokens: { ...entry.tokens } };
 }
 
+/** What decides whether the rate is projected (see `CostProjections.projected`). */
+export interface ProjectionRule {
+  /** Shortest span from first to last priced call. */
+  minSpanMs: number;
+  /** UTC days with a priced call. */
+  activeDays: number;
+  /** Least share of the span's UTC days that had priced calls. */
+  minActiveDayShare: number;
+}
+
 /**
  * Known cost per hour over the observed span (first to last priced call, at least a minute),
  * projected over an hour, a day and 30 days with a 95% band. `minutes`: the cost of each
- * active minute among the last 60 before the last priced call.
+ * active minute among the last 60 before the last priced call. The day and month figures are a
+ * projection (`projected`) only from a long enough span whose days mostly had activity.
  */
 export function costProjections(
   totalUsd: number,
@@ -190,7 +210,7 @@ export function costProjections(
   firstPriced: number,
   lastPriced: number,
   minutes: readonly number[],
-  minProjectionSpanMs = HOUR,
+  rule: ProjectionRule = { minSpanMs: HOUR, activeDays: 0, minActiveDayShare: 0 },
 ): CostProjections {
   const span = pricedCalls === 0 ? MIN_SPAN_MS : Math.max(MIN_SPAN_MS, lastPriced - firstPriced);
   const rate = (totalUsd / span) * HOUR;
@@ -210,11 +230,17 @@ export function costProjections(
     optimistic: roundUsd(rate * hours * (1 - relativeError)),
     pessimistic: roundUsd(rate * hours * (1 + relativeError)),
   });
+  const spanDays = pricedCalls === 0 ? 0 : Math.floor(lastPriced / DAY) - Math.floor(firstPriced / DAY) + 1;
+  const notProjected =
+    pricedCalls <= 1 ? 'no-calls' : lastPriced - firstPriced < rule.minSpanMs ? 'short' : rule.activeDays < rule.minActiveDayShare * spanDays ? 'sparse' : undefined;
   return {
     ratePerHourUsd: roundUsd(rate),
     observedSpanMs: span,
-    projected: pricedCalls > 1 && lastPriced - firstPriced >= minProjectionSpanMs,
-    minProjectionSpanMs,
+    projected: notProjected === undefined,
+    ...(notProjected !== undefined ? { notProjected } : {}),
+    minProjectionSpanMs: rule.minSpanMs,
+    activeDays: rule.activeDays,
+    spanDays,
     relativeError: Math.round(relativeError * 1e4) / 1e4,
     hour: project(1),
     day: project(24),

@@ -64,6 +64,12 @@ export interface CostOptions {
    * Default 3,600,000 (1 hour).
    */
   minProjectionSpanMs?: number;
+  /**
+   * Least share of the UTC days between the first and the last priced call that must have priced
+   * calls for a day or month projection: months of disjoint sessions (an interactive user's) give
+   * no rate to extrapolate. Default 0.5.
+   */
+  minActiveDayShare?: number;
 }
 
 const MINUTE = 60_000;
@@ -110,6 +116,8 @@ function addCall(entry: CostEntry, input: number, output: number, cacheRead: num
 }
 
 const DAY = 86_400_000;
+/** Active days remembered for the projection's day share (27 years). */
+const MAX_ACTIVE_DAYS = 10_000;
 
 function addTokens(into: TokenTotals, t: TokenTotals): void {
   into.input += t.input;
@@ -139,6 +147,7 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
   const topN = Math.max(1, Math.floor(options.top ?? 5));
   const maxKeys = Math.max(10, Math.floor(options.maxKeys ?? 10_000));
   const minProjectionSpanMs = Math.max(0, options.minProjectionSpanMs ?? 3_600_000);
+  const minActiveDayShare = Math.min(1, Math.max(0, options.minActiveDayShare ?? 0.5));
   const thresholds: CostThresholds = {
     cacheMinInputTokens: options.cacheMinInputTokens ?? 100_000,
     cacheHitFloor: options.cacheHitFloor ?? 0.2,
@@ -165,6 +174,8 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
   const bucketCost = new Float64Array(BUCKETS);
   let firstPriced = Infinity;
   let lastPriced = -Infinity;
+  /** UTC days (ms / DAY) with a priced call, up to MAX_ACTIVE_DAYS of them. */
+  const activeDays = new Set<number>();
   const days = new Map<string, number>();
   /** UTC day of the last priced call: `[dayStart, dayStart + DAY)` is `dayKey`. */
   let dayStart = Number.NaN;
@@ -293,6 +304,7 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
     const ts = event.timestamp;
     if (ts < firstPriced) firstPriced = ts;
     if (ts > lastPriced) lastPriced = ts;
+    if (activeDays.size < MAX_ACTIVE_DAYS) activeDays.add(Math.floor(ts / DAY));
     const minute = Math.floor(ts / MINUTE);
     const slot = minute % BUCKETS;
     if (bucketMinute[slot] !== minute) {
@@ -395,7 +407,7 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
         top: { models: costRanks(byModel, total.costUsd, topN), agents: costRanks(byAgent, total.costUsd, topN), sessions: costRanks(bySession, total.costUsd, topN), calls: topCalls.map((c) => ({ ...c, tokens: { ...c.tokens } })) },
         unpriced,
         noUsage,
-        projections: costProjections(total.costUsd, pricedCalls, firstPriced, lastPriced, recentMinutes(), minProjectionSpanMs),
+        projections: costProjections(total.costUsd, pricedCalls, firstPriced, lastPriced, recentMinutes(), { minSpanMs: minProjectionSpanMs, activeDays: activeDays.size, minActiveDayShare }),
         budgetsCrossed: crossed.map((s) => ({ ...s, spentUsd: roundUsd(s.spentUsd) })),
         budgets: { ...budgets },
         findings: costFindings({ unpriced, noUsage, noUsageCalls, unpricedByModel, crossed, byModel, byAgent, total, priceOf }, thresholds),

@@ -78,6 +78,51 @@ export function parallelSaving(intervals: readonly Interval[]): number {
   return Math.max(0, unionLength(intervals) - longest);
 }
 
+/**
+ * The leaves grouped by the turn they started in: a turn begins at a user's prompt and lasts until
+ * the next one (leaves before the first prompt, or in a workflow without prompts, form one group).
+ * A turn itself (an `interactive` execution: the prompt and the answer) is no leaf: nothing in it
+ * to parallelize.
+ */
+export function leavesByTurn<T extends Interval & { exec: { interactive?: boolean } }>(leaves: readonly T[], prompts: readonly number[] | undefined): T[][] {
+  const work = leaves.filter((l) => l.exec.interactive !== true);
+  if (prompts === undefined || prompts.length === 0) return [work];
+  const groups = new Map<number, T[]>();
+  for (const leaf of work) {
+    // Index of the last prompt at or before the leaf's start (-1: before the first).
+    let lo = 0;
+    let hi = prompts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (prompts[mid]! <= leaf.start) lo = mid + 1;
+      else hi = mid;
+    }
+    let group = groups.get(lo - 1);
+    if (group === undefined) groups.set(lo - 1, (group = []));
+    group.push(leaf);
+  }
+  return [...groups.values()];
+}
+
+/** Parallelization ratio (S − U) / (S − L) and saving U − L summed over separate groups of executions. */
+export function groupedParallelism(groups: readonly Interval[][]): { ratio: number | null; savingMs: number } {
+  if (groups.length === 1) return { ratio: parallelizationRatio(groups[0]!), savingMs: parallelSaving(groups[0]!) };
+  let overlapped = 0;
+  let parallelizable = 0;
+  let savingMs = 0;
+  for (const group of groups) {
+    const ratio = parallelizationRatio(group);
+    savingMs += parallelSaving(group);
+    if (ratio === null) continue;
+    const timed = group.filter((i) => i.end > i.start);
+    const sum = timed.reduce((s, i) => s + (i.end - i.start), 0);
+    const longest = timed.reduce((m, i) => Math.max(m, i.end - i.start), 0);
+    overlapped += ratio * (sum - longest);
+    parallelizable += sum - longest;
+  }
+  return { ratio: parallelizable > 0 ? Math.min(1, Math.max(0, overlapped / parallelizable)) : null, savingMs };
+}
+
 export interface PathStep {
   id: string;
   depth: number;

@@ -5,7 +5,7 @@
  * findings. It runs at snapshot time only; the per-event bookkeeping is in `fleet.ts`, the
  * interval arithmetic in `fleet-math.ts`, the definitions in `docs/analyzers.md`.
  */
-import { criticalPath, leafExecutions, parallelSaving, parallelizationRatio, unionLength, type Interval } from './fleet-math.js';
+import { criticalPath, groupedParallelism, leafExecutions, leavesByTurn, unionLength, type Interval } from './fleet-math.js';
 import type { Finding, TokenTotals } from './types.js';
 
 export type ExecutionStatus = 'running' | 'completed' | 'failed';
@@ -18,6 +18,8 @@ export interface FleetExecution {
   name: string;
   parentId?: string;
   parentAgentId?: string;
+  /** A turn a person drives (the payload's `interactive`): not work to parallelize. */
+  interactive?: boolean;
   status: ExecutionStatus;
   start: number;
   end?: number;
@@ -146,6 +148,8 @@ export interface Workflow {
   running: number;
   lastSeen: number;
   version: number;
+  /** Times of the user's prompts (`message` of kind `prompt`), ascending: where turns begin. */
+  prompts?: number[];
   /** Creation order, oldest first (a list rather than iterating `workflows`, whose deleted
    *  entries stay at the front of its iteration until the table is rehashed). */
   older?: Workflow;
@@ -260,7 +264,11 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
   const leafSet = new Set(leaves);
   const leafSum = leaves.reduce((s, l) => s + (l.end - l.start), 0);
   const busy = unionLength(leaves);
-  const ratio = parallelizationRatio(leaves);
+  // What could have run side by side: the leaves within one turn a person drove (each turn waits
+  // for the user's prompt, so turns and their subagents cannot overlap); all leaves when no turn.
+  const groups = leavesByTurn(leaves, wf.prompts);
+  const parallel = groupedParallelism(groups);
+  const ratio = parallel.ratio;
   const path = criticalPath(intervals);
   const durations = intervals.map((i) => i.end - i.start).sort((a, b) => a - b);
   const median = durations.length === 0 ? 0 : durations.length % 2 === 1
@@ -270,7 +278,8 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
   if (intervals.length >= 3 && median > 0) {
     for (const i of intervals) {
       const d = i.end - i.start;
-      if (d >= slowMinMs && d >= slowFactor * median && leafSet.has(i)) {
+      // A turn (interactive) lasts as long as what the user asked takes: not an agent to speed up.
+      if (d >= slowMinMs && d >= slowFactor * median && leafSet.has(i) && i.exec.interactive !== true) {
         slowAgents.push({ id: i.id, name: i.exec.name, agentId: i.exec.agentId, durationMs: r3(d), timesMedian: r3(d / median), shareOfWallClock: wall > 0 ? r3(d / wall) : 0 });
       }
     }
@@ -282,7 +291,7 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
     state: running > 0 || wf.pending.length > 0 ? 'active' : 'completed',
     agents: { pending: wf.pending.length, running, completed, failed },
     executions: execs.length + wf.dropped,
-    leafExecutions: leaves.length,
+    leafExecutions: groups.reduce((n, g) => n + g.length, 0),
     executionsNotTracked: wf.dropped,
     executionOrder: [...wf.order],
     timeline: intervals
@@ -298,7 +307,7 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
     leafExecutionMs: r3(leafSum),
     leafBusyMs: r3(busy),
     parallelizationRatio: ratio === null ? null : r3(ratio),
-    potentialSavingMs: r3(parallelSaving(leaves)),
+    potentialSavingMs: r3(parallel.savingMs),
     averageConcurrency: busy > 0 ? r3(leafSum / busy) : null,
     criticalPath: {
       steps: path.steps.map((s) => {

@@ -10,6 +10,7 @@
  */
 import type { Analyzer, EventOf, FleetEvent } from '../core/index.js';
 import { eachEvent } from './define.js';
+import { EventClock } from './event-clock.js';
 import { fleetSnapshot, type EvictedTotals, type FleetSnapshot, type FleetThresholds, type Workflow } from './fleet-snapshot.js';
 import { DEFAULT_PRICING, checkPricingTable, createCallPricer, type PricingTable } from './pricing.js';
 import type { TokenTotals } from './types.js';
@@ -39,12 +40,18 @@ export interface FleetOptions {
   lowParallelMinSavingShare?: number;
   /** ... and at least this many ms. Default 100. */
   lowParallelMinSavingMs?: number;
-  /** An execution started longer ago than this (observer clock) and never ended is `stale`. Default 3,600,000 (1 h). */
+  /**
+   * An execution started longer ago than this and never ended is `stale` (a `fleet.stuck_agent`).
+   * "Ago" on the events' time line: the observer's clock live, the newest event's time when
+   * replaying history (see `EventClock`). Default 3,600,000 (1 h).
+   */
   staleAfterMs?: number;
 }
 
 const zeroTokens = (): TokenTotals => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
 const NO_PENDING: string[] = [];
+/** Prompt times kept per workflow (turn boundaries); later ones are not recorded. */
+const MAX_PROMPTS = 10_000;
 
 export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapshot> {
   const table: PricingTable = { ...(options.replacePricing === true ? {} : DEFAULT_PRICING), ...checkPricingTable(options.pricing ?? {}, 'fleet') };
@@ -74,6 +81,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
   let orphanEnds = 0;
   let negativeDurations = 0;
   let now: () => number = Date.now;
+  const eventClock = new EventClock();
 
   const workflowOf = (event: FleetEvent): Workflow => {
     const id = event.workflowId ?? `session:${event.sessionId}`;
@@ -152,7 +160,9 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     }
     const p = event.payload;
     const name = p.name;
-    wf.execs.set(id, { id, agentId: event.agentId, name, parentId: event.parentSpanId, parentAgentId: p.parentAgentId, status: 'running', start: event.timestamp });
+    wf.execs.set(id, {
+      id, agentId: event.agentId, name, parentId: event.parentSpanId, parentAgentId: p.parentAgentId, ...(p.interactive === true ? { interactive: true } : {}), status: 'running', start: event.timestamp,
+    });
     wf.order.push(name);
     wf.running++;
     openExec.set(id, wf);
@@ -172,7 +182,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
       // An end without a start but with a duration: place it on the timeline ending now.
       exec = {
         id, agentId: event.agentId, name: event.payload.name, parentId: event.parentSpanId, parentAgentId: event.payload.parentAgentId,
-        status: 'running', start: event.timestamp - validDuration,
+        ...(event.payload.interactive === true ? { interactive: true } : {}), status: 'running', start: event.timestamp - validDuration,
       };
       wf.execs.set(id, exec);
       wf.order.push(exec.name);
@@ -228,8 +238,20 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     }
   };
 
+  /** A user's prompt starts a turn: agents of different turns could not have run side by side. */
+  const onMessage = (event: EventOf<'message'>) => {
+    if (event.payload.role !== 'user' || event.payload.kind !== 'prompt') return;
+    const prompts = (workflowOf(event).prompts ??= []);
+    if (prompts.length >= MAX_PROMPTS) return;
+    const t = event.timestamp;
+    let i = prompts.length;
+    while (i > 0 && prompts[i - 1]! > t) i--;
+    prompts.splice(i, 0, t);
+  };
+
   const onEvent = (event: FleetEvent): void => {
     switch (event.type) {
+      case 'message': onMessage(event as EventOf<'message'>); break;
       case 'agent.start': onStart(event as EventOf<'agent.start'>); break;
       case 'agent.end': onEnd(event as EventOf<'agent.end'>); break;
       case 'llm.call': onLlm(event as EventOf<'llm.call'>); break;
@@ -240,10 +262,12 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
 
   return {
     name: 'fleet',
-    filter: { types: ['agent.start', 'agent.end', 'llm.call', 'tool.start', 'tool.end'] },
+    filter: { types: ['agent.start', 'agent.end', 'llm.call', 'tool.start', 'tool.end', 'message'] },
     async consume(stream, context) {
-      now = () => context.now();
+      // Running executions are measured on the events' time line (live: the clock; replayed: the newest event).
+      now = () => eventClock.at(context.now());
       for await (const batch of stream) {
+        eventClock.seeBatch(batch, context.now());
         eachEvent(batch, onEvent, context);
       }
     },

@@ -1,16 +1,16 @@
 /**
  * The sources of the read commands — hook stores (file logs), Claude Code transcripts, JSONL
  * event files, SQLite stores — opened through the public API and replayed into an observer.
- * Several sources at once are merged without counting a call twice: a tool call is known by its
- * `toolCallId` (Claude Code's tool_use id), an LLM call by its response id + request id
- * (message id + request id), a session's or subagent's start and end by their span; the first
- * source that has it keeps it. Filters (`--session`, `--agent`, `--since`, `--until`, `--type`)
+ * Several sources at once are merged without counting a call twice, by the core's `dedupeKey`
+ * (a tool call by its `toolCallId`, Claude Code's tool_use id; an LLM call by its request id; a
+ * session's or subagent's start and end by their span; a prompt by its id): the first source
+ * that has it keeps it, as the observer does for its runners. Filters (`--session`, `--agent`, `--since`, `--until`, `--type`)
  * are pushed down to store queries where they can be and applied to every event.
  */
 import { accessSync, closeSync, constants, createReadStream, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { EventInput, EventQuery, FleetEvent, Observer, RunnerContext, Storage } from '../core/index.js';
+import { dedupeKey, SourceDedupe, type EventInput, type EventQuery, type FleetEvent, type Observer, type RunnerContext, type Storage } from '../core/index.js';
 import { claudeCodeTranscriptsRunner, defaultClaudePaths } from '../runners/index.js';
 import { fileLogStorage, postgresStorage, sqliteStorage, type FileLogStorage } from '../storage/index.js';
 import { CliError, EXIT, parseTime, progressLine, warn } from './options.js';
@@ -156,30 +156,6 @@ function predicate(sel: EventSelection, sessionPrefix: boolean): (e: EventInput)
   };
 }
 
-/** The key under which two sources may hold the same call; undefined: never a duplicate. */
-function dedupeKey(e: EventInput): string | undefined {
-  const p = e.payload as Record<string, unknown> | undefined;
-  switch (e.type) {
-    case 'llm.call': {
-      const response = p?.responseId;
-      const request = p?.requestId;
-      return response === undefined && request === undefined ? undefined : `l\0${String(response)}\0${String(request)}`;
-    }
-    case 'tool.start':
-    case 'tool.end':
-      return typeof p?.toolCallId === 'string' ? `${e.type}\0${p.toolCallId}` : undefined;
-    case 'session.start':
-    case 'session.end':
-      return `${e.type}\0${e.sessionId}`;
-    case 'agent.start':
-    case 'agent.end':
-      // A subagent (hooks: SubagentStart; transcripts: its file) has one span in both sources.
-      return p?.parentAgentId !== undefined && e.spanId !== undefined ? `${e.type}\0${e.spanId}` : undefined;
-    default:
-      return undefined;
-  }
-}
-
 export interface ReplayOptions {
   /** Called with each event the observer accepted (trace, tail). */
   onEvent?: (event: FleetEvent) => void;
@@ -211,7 +187,8 @@ export interface ReplayResult {
  */
 export async function replay(sources: readonly SourceSpec[], sel: EventSelection, observer: Observer, options: ReplayOptions = {}): Promise<ReplayResult> {
   const keep = predicate(sel, options.sessionPrefix === true);
-  const seen = sources.length > 1 ? new Map<string, number>() : undefined;
+  // A replay reads a bounded set of files: every key is remembered.
+  const seen = sources.length > 1 ? new SourceDedupe(Infinity) : undefined;
   const sessionIds = new Set<string>();
   const progress = progressLine(options.label ?? 'reading');
   const result: ReplayResult = { sources: [], events: 0, invalid: 0, sessionIds: [] };
@@ -223,13 +200,9 @@ export async function replay(sources: readonly SourceSpec[], sel: EventSelection
       if (options.skipDerived === true && input.source !== undefined && input.source.startsWith('analyzer:')) continue;
       if (seen !== undefined) {
         const key = dedupeKey(input);
-        if (key !== undefined) {
-          const first = seen.get(key);
-          if (first === undefined) seen.set(key, index);
-          else if (first !== index) {
-            facts.duplicates++;
-            continue;
-          }
+        if (key !== undefined && !seen.admit(key, index)) {
+          facts.duplicates++;
+          continue;
         }
       }
       const event = observer.emit(input);

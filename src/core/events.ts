@@ -54,6 +54,8 @@ export interface AgentStartPayload {
   parentAgentId?: string;
   /** Kind of agent (Claude Code `agent_type`, framework class, ...). */
   agentType?: string;
+  /** A turn a person drives (see `AgentEndPayload.interactive`). */
+  interactive?: boolean;
   input?: unknown;
 }
 
@@ -61,6 +63,11 @@ export interface AgentEndPayload {
   name: string;
   parentAgentId?: string;
   agentType?: string;
+  /**
+   * A turn a person drives (a prompt and the agent's answer, e.g. Claude Code's UserPromptSubmit →
+   * Stop): its pace is the user's, so analyzers give no advice to split or parallelize it.
+   */
+  interactive?: boolean;
   status: AgentStatus;
   durationMs?: number;
   error?: string;
@@ -125,6 +132,11 @@ export interface MessagePayload {
   text?: string;
   /** Sub-kind, e.g. `prompt`, `permission_prompt`, `idle_prompt`. */
   kind?: string;
+  /**
+   * The message's id in its source (Claude Code's prompt id): two sources that report the same
+   * message give the same id, so it counts once (see `dedupeKey`).
+   */
+  id?: string;
 }
 
 export interface MetricPayload {

@@ -60,6 +60,15 @@ export interface ObserverOptions {
    * plugs in the full HTML report of `fleetscope/reports`.
    */
   htmlReport?: HtmlReportHook;
+  /**
+   * Counts an occurrence reported by several sources once (Claude Code's hooks, transcripts and
+   * OpenTelemetry export of the same session): an event whose `dedupeKey` (tool call id, request
+   * id, session, subagent span, prompt id) another emit path (a runner, the host) reported first
+   * is dropped and counted in `stats().events.duplicates`. `window` is how many keys are
+   * remembered (the oldest forgotten first; default 50,000). Default: on when the
+   * observer has two runners or more, off otherwise; `false` turns it off.
+   */
+  dedupe?: boolean | { window?: number };
 }
 
 /** Renders the HTML report of an observer; must not reject. */
@@ -77,9 +86,14 @@ export interface ObserverStats {
     sanitized: number;
     /**
      * Events emitted after `close()` finished: dropped, and counted here rather than as invalid
-     * (they are not a data-quality problem). `emitted = accepted + invalid + afterClose`.
+     * (they are not a data-quality problem).
      */
     afterClose: number;
+    /**
+     * Events another source had already reported (`ObserverOptions.dedupe`): dropped, counted
+     * here. `emitted = accepted + invalid + afterClose + duplicates`.
+     */
+    duplicates: number;
   };
   /** Rejections by reason (at most 100 distinct reasons; the rest count under `other`). */
   invalidReasons: Record<string, number>;
@@ -180,6 +194,12 @@ export function checkOptions(options: ObserverOptions): void {
   }
   if (options.guardrails !== undefined && typeof options.guardrails?.policy?.check !== 'function') {
     fail('guardrails.policy must have check() (e.g. createGuardrailEngine() from fleetscope/guardrails)');
+  }
+  const dedupe = options.dedupe;
+  if (dedupe !== undefined && typeof dedupe !== 'boolean') {
+    if (typeof dedupe !== 'object' || dedupe === null) fail('dedupe must be a boolean or { window }');
+    const window = dedupe.window;
+    if (window !== undefined && !(typeof window === 'number' && Number.isInteger(window) && window > 0)) fail('dedupe.window must be an integer > 0');
   }
   for (const [key, value] of Object.entries(options.limits ?? {})) {
     if (typeof value !== 'number' || !(value > 0)) fail(`limits.${key} must be a number > 0`);

@@ -32,9 +32,12 @@ import { Subscription, type SubscribeOptions } from './subscription.js';
 import { checkOptions, type HtmlReportHook, type ObserverOptions, type ObserverStats, type ReportOptions } from './observer-options.js';
 
 export type { HtmlReportHook, ObserverOptions, ObserverStats, ReportOptions } from './observer-options.js';
+import { dedupeKey, SourceDedupe } from './dedupe.js';
 import { checkEvent, createIdGenerator, type CheckOutput, type EventDefaults, type ValidateOptions } from './validate.js';
 
 const MAX_REASONS = 100;
+/** Keys remembered by the runners' de-duplication (`ObserverOptions.dedupe`). */
+const DEFAULT_DEDUPE_WINDOW = 50_000;
 /** Plugin errors put on the bus: at most one per plugin and operation per second. */
 const ERROR_EVENT_INTERVAL_MS = 1000;
 
@@ -56,11 +59,16 @@ export class Observer {
   private readonly lastErrorEvent = new Map<string, number>();
   /** Reused by every emit for the repairs of the event being checked. */
   private readonly checked: CheckOutput = { repairs: [] };
+  /** Which emit path first reported each call; undefined when de-duplication is off. */
+  private readonly dedupe: SourceDedupe | undefined;
+  /** Numbers the emit paths for `dedupe`. */
+  private sinkCount = 0;
 
   private emitted = 0;
   private accepted = 0;
   private invalid = 0;
   private afterClose = 0;
+  private duplicates = 0;
   private clockFailures = 0;
   private sanitizedEvents = 0;
   private observerErrors = 0;
@@ -78,6 +86,8 @@ export class Observer {
     this.renderReport = options.report ?? defaultReportRenderer;
     this.renderHtml = options.htmlReport ?? defaultHtmlReport;
     this.flushTimeoutMs = options.flushTimeoutMs ?? 10_000;
+    const dedupe = options.dedupe ?? (options.runners ?? []).length >= 2;
+    if (dedupe !== false) this.dedupe = new SourceDedupe(dedupe === true ? DEFAULT_DEDUPE_WINDOW : (dedupe.window ?? DEFAULT_DEDUPE_WINDOW));
     const sessionId = options.sessionId ?? `session-${newSpanId()}`;
     this.baseDefaults = {
       source: options.source ?? 'host',
@@ -131,7 +141,8 @@ export class Observer {
    * Validates and publishes one event. Synchronous, never throws: an invalid event is counted
    * in `stats().invalidReasons` and dropped. Envelope fields left out are filled in from the
    * current `session()`/`agent()`/`tool()` scope, then from the observer's defaults.
-   * Returns the published event, or undefined when it was rejected.
+   * Returns the published event, or undefined when it was rejected (invalid, or another runner's
+   * report of the same call: see `ObserverOptions.dedupe`).
    */
   emit<T extends string>(event: TypedEventInput<T> & { type: T }): FleetEvent | undefined {
     return this.emitFrom(this.hostState, event as EventInput);
@@ -154,7 +165,7 @@ export class Observer {
 
   private sinkState(source: string): SinkState {
     const settings = { defaults: { ...this.baseDefaults, source }, limits: this.limits, nextId: this.nextId, now: this.clock };
-    return { source, settings, scoped: { ...settings }, scopeDefaults: new WeakMap() };
+    return { source, origin: this.sinkCount++, settings, scoped: { ...settings }, scopeDefaults: new WeakMap() };
   }
 
   /**
@@ -183,6 +194,13 @@ export class Observer {
     if (typeof event === 'string') {
       this.countInvalid(event);
       return undefined;
+    }
+    if (this.dedupe !== undefined) {
+      const key = dedupeKey(event);
+      if (key !== undefined && !this.dedupe.admit(key, state.origin)) {
+        this.duplicates++;
+        return undefined;
+      }
     }
     if (this.checked.repairs.length > 0) this.countRepairs(this.checked.repairs);
     this.accepted++;
@@ -368,6 +386,7 @@ export class Observer {
         invalid: this.invalid,
         sanitized: this.sanitizedEvents,
         afterClose: this.afterClose,
+        duplicates: this.duplicates,
       },
       invalidReasons: Object.fromEntries(this.invalidReasons),
       sanitized: Object.fromEntries(this.repairs),
@@ -531,6 +550,8 @@ function defaultsOf(scope: ScopeContext, source: string): EventDefaults {
 /** What one emit path needs: its default source, and its defaults per scope. */
 interface SinkState {
   source: string;
+  /** Numbers this emit path for de-duplication (another path's report of the same call is a duplicate). */
+  origin: number;
   settings: ValidateOptions;
   /** Reused for events emitted inside a scope (only `defaults` changes). */
   scoped: ValidateOptions;

@@ -13,6 +13,7 @@ import type { AlertsSnapshot } from '../analyzers/alerts.js';
 import { pValueText } from '../analyzers/figures.js';
 import { evidenceLine } from './evidence.js';
 import type { RedactionsSnapshot } from '../analyzers/redactions.js';
+import type { BottlenecksSnapshot } from '../analyzers/bottlenecks.js';
 
 const PRIORITIES: readonly InsightPriority[] = ['critical', 'high', 'medium', 'low'];
 const MAX_ROWS = 10;
@@ -23,6 +24,14 @@ const ms = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(x < 0.1 && x > 0 ? 1 : 0)}%`);
 /** Table cells must not break the table. */
 const cell = (text: unknown) => String(text ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+
+/** Why the cost analyzer made no day or month projection, in a user's words. */
+function notProjectedWhy(p: CostSnapshot['projections']): string {
+  if (p.notProjected === 'sparse') {
+    return `priced calls on ${p.activeDays} of the ${p.spanDays} days they span (separate sessions): a day or month rate would extrapolate across the gaps (cost option \`minActiveDayShare\`)`;
+  }
+  return `the priced calls span ${ms(p.observedSpanMs)}, and a day or month is projected only from at least ${ms(p.minProjectionSpanMs)} of activity (cost option \`minProjectionSpanMs\`)`;
+}
 
 function table(header: string[], rows: unknown[][], align?: string[]): string[] {
   return [
@@ -37,6 +46,7 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
   const aggregation = s.aggregation as AggregationSnapshot | undefined;
   const cost = s.cost as CostSnapshot | undefined;
   const fleet = s.fleet as FleetSnapshot | undefined;
+  const waiting = (s.bottlenecks as BottlenecksSnapshot | undefined)?.waitingForUser;
   const insights = s.insights as InsightsSnapshot | undefined;
   const regressions = s.regressions as RegressionsSnapshot | undefined;
   const out: string[] = [`# ${input.title}`, '', `Generated ${new Date(input.generatedAt).toISOString()}.`, ''];
@@ -57,12 +67,16 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
     headline.push(['Cost (known)', `${usd(cost.totalUsd)} over ${int(cost.pricedCalls)} LLM calls` + (cost.unpricedCalls > 0 ? ` — plus ${int(cost.unpricedCalls)} unpriced (unknown cost${cost.noUsageCalls > 0 ? `; ${int(cost.noUsageCalls)} without usage` : ''})` : '')]);
     const p = cost.projections;
     headline.push(['Projected', p.projected === false
-      ? `not projected: ${ms(p.observedSpanMs)} of activity observed, at least ${ms(p.minProjectionSpanMs)} needed`
+      ? `not projected: ${p.notProjected === 'sparse' ? `priced calls on ${p.activeDays} of ${p.spanDays} days` : `${ms(p.observedSpanMs)} of activity observed, at least ${ms(p.minProjectionSpanMs)} needed`}`
       : `${usd(p.day.baseline)} / day, ${usd(p.month.baseline)} / month (range ${usd(p.month.optimistic)}–${usd(p.month.pessimistic)}), from ${ms(p.observedSpanMs)} observed`]);
   }
   if (fleet !== undefined) {
     const f = fleet.totals;
     headline.push(['Workflows', `${int(f.workflows)} (${int(f.activeWorkflows)} active), ${int(f.executions)} agent executions, ${int(f.failed)} failed`]);
+  }
+  // Time that was a person's, not the agents': questions, plans to approve, calls refused or blocked.
+  if (waiting !== undefined && waiting.calls > 0) {
+    headline.push(['Waiting for the user', `${int(waiting.calls)} tool calls, ${ms(waiting.totalMs)} (${int(waiting.blocked)} of them refused or blocked)`]);
   }
   if (insights !== undefined) {
     const p = insights.byPriority;
@@ -140,7 +154,7 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
     }
     const p = cost.projections;
     out.push('### Projection', '');
-    if (p.projected === false) out.push(`_Not projected: the priced calls span ${ms(p.observedSpanMs)}, and a day or month is projected only from at least ${ms(p.minProjectionSpanMs)} of activity (cost option \`minProjectionSpanMs\`)._`, '');
+    if (p.projected === false) out.push(`_Not projected: ${notProjectedWhy(p)}._`, '');
     else out.push(...table(['Horizon', 'Optimistic', 'Baseline', 'Pessimistic'], [
       ['Hour', usd(p.hour.optimistic), usd(p.hour.baseline), usd(p.hour.pessimistic)],
       ['Day', usd(p.day.optimistic), usd(p.day.baseline), usd(p.day.pessimistic)],

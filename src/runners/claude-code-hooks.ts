@@ -153,8 +153,10 @@ export function mapHookPayload(payload: unknown, ctx: HookMappingContext): HookM
       const span = promptId !== undefined ? spanIdFrom(`turn:${sessionId}:${promptId}`) : ctx.newSpanId();
       // A new prompt ends nothing by itself; a turn left open (no Stop) is simply replaced.
       ctx.pending.put(turnKey, { timestamp: ctx.now, spanId: span });
-      push('message', { role: 'user', kind: 'prompt', ...text('text', p.prompt) }, { parentSpanId: span });
-      push('agent.start', { name: 'main' }, { spanId: span, parentSpanId: sessionSpan, agentId: 'main' });
+      // The prompt id names the prompt in Claude Code's OpenTelemetry export too (`prompt.id`): one prompt, counted once.
+      push('message', { role: 'user', kind: 'prompt', ...(promptId !== undefined ? { id: promptId } : {}), ...text('text', p.prompt) }, { parentSpanId: span });
+      // A turn: the user's prompt and the main agent's answer, at the user's pace (`interactive`).
+      push('agent.start', { name: 'main', interactive: true }, { spanId: span, parentSpanId: sessionSpan, agentId: 'main' });
       break;
     }
     case 'Stop':
@@ -165,6 +167,7 @@ export function mapHookPayload(payload: unknown, ctx: HookMappingContext): HookM
         'agent.end',
         {
           name: 'main',
+          interactive: true,
           status: failed ? 'error' : 'success',
           ...ms(turn),
           ...(failed ? { error: String(capped(failureText(p))) } : {}),

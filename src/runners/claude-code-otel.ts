@@ -96,7 +96,11 @@ function llmCall(a: OtlpAttributes, base: ReturnType<typeof envelope>, failed: b
   };
 }
 
-function toolEnd(a: OtlpAttributes, base: ReturnType<typeof envelope>, durationMs: number | undefined): MappedEvent {
+/**
+ * `runMs`: the tool's own run time, taking precedence over the attributes' `duration_ms` (on a
+ * `claude_code.tool` span that one is the wall time, permission wait included).
+ */
+function toolEnd(a: OtlpAttributes, base: ReturnType<typeof envelope>, durationMs: number | undefined, runMs?: number): MappedEvent {
   const toolCallId = str(a.tool_use_id) ?? str(a['gen_ai.tool.call.id']);
   const success = bool(a.success);
   const error = str(a.error) ?? str(a.error_type);
@@ -105,7 +109,7 @@ function toolEnd(a: OtlpAttributes, base: ReturnType<typeof envelope>, durationM
     toolName: str(a.tool_name) ?? str(a['gen_ai.tool.name']) ?? 'unknown',
     toolCallId,
     status: failed ? 'error' : 'success',
-    durationMs: num(a.duration_ms) ?? durationMs,
+    durationMs: runMs ?? num(a.duration_ms) ?? durationMs,
     error: failed ? (error ?? 'failed') : undefined,
   });
   return {
@@ -140,15 +144,45 @@ export function mapLogRecord(record: OtlpLogRecord, source: string): MappedEvent
       return toolEnd(a, base, undefined);
     case 'user_prompt':
       return {
-        event: { ...base, type: 'message', payload: defined({ role: 'user', kind: 'prompt', text: str(a.prompt), promptLength: num(a.prompt_length) }) } as EventInput,
+        event: { ...base, type: 'message', payload: defined({ role: 'user', kind: 'prompt', id: str(a['prompt.id']), text: str(a.prompt), promptLength: num(a.prompt_length) }) } as EventInput,
       };
     default:
       return { event: { ...base, type: `claude_code.${name.replace(/[^A-Za-z0-9_.-]/g, '_')}`, payload: plain(a) } as EventInput };
   }
 }
 
+/**
+ * The phases of `claude_code.tool` spans, from their child spans: `.blocked_on_user` (the
+ * permission prompt: the user's time) and `.execution` (the tool's run). Children end before their
+ * parent, so they are seen first (in the same export or an earlier one); the last `max` parents
+ * are remembered.
+ */
+export class ToolPhases {
+  private readonly byParent = new Map<string, { blockedMs?: number; executionMs?: number }>();
+  constructor(private readonly max: number) {}
+
+  /** Records a phase span; other spans are ignored. */
+  note(span: OtlpSpan): void {
+    const phase = span.name === `${PREFIX}tool.blocked_on_user` ? 'blockedMs' : span.name === `${PREFIX}tool.execution` ? 'executionMs' : undefined;
+    if (phase === undefined || span.parentSpanId === undefined || !(span.endMs >= span.startMs)) return;
+    let phases = this.byParent.get(span.parentSpanId);
+    if (phases === undefined) {
+      if (this.byParent.size >= this.max) this.byParent.delete(this.byParent.keys().next().value as string);
+      this.byParent.set(span.parentSpanId, (phases = {}));
+    }
+    phases[phase] = (phases[phase] ?? 0) + (span.endMs - span.startMs);
+  }
+
+  /** The phases of the tool span `spanId`, forgotten once taken. */
+  take(spanId: string): { blockedMs?: number; executionMs?: number } | undefined {
+    const phases = this.byParent.get(spanId);
+    if (phases !== undefined) this.byParent.delete(spanId);
+    return phases;
+  }
+}
+
 /** One OTLP span as a fleetscope event; undefined for a span that is not Claude Code's (counted by the caller). */
-export function mapSpan(span: OtlpSpan, source: string): MappedEvent | undefined {
+export function mapSpan(span: OtlpSpan, source: string, phases?: ToolPhases): MappedEvent | undefined {
   if (!span.name.startsWith(PREFIX)) return undefined;
   const a = span.attributes;
   const base = { ...envelope(a, span.resource, span.endMs, source), traceId: span.traceId || undefined };
@@ -160,8 +194,14 @@ export function mapSpan(span: OtlpSpan, source: string): MappedEvent | undefined
       payload.latencyMs ??= durationMs;
       return mapped;
     }
-    case 'claude_code.tool':
-      return toolEnd(a, base, durationMs);
+    case 'claude_code.tool': {
+      // The tool's run: its execution phase, else the span less the permission prompt's wait.
+      const p = phases?.take(span.spanId);
+      const runMs = p?.executionMs ?? (p?.blockedMs !== undefined && durationMs !== undefined ? Math.max(0, durationMs - p.blockedMs) : undefined);
+      const mapped = toolEnd(a, base, durationMs, runMs);
+      if (p?.blockedMs !== undefined) mapped.event.attributes = { ...mapped.event.attributes, 'claude_code.blocked_on_user_ms': p.blockedMs };
+      return mapped;
+    }
     case 'claude_code.interaction':
       return { event: { ...base, type: 'claude_code.interaction', payload: defined({ ...plain(a), durationMs }) } as EventInput };
     default:

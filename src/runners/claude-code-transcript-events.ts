@@ -71,6 +71,48 @@ function textOf(content: unknown, max: number): string | undefined {
   return undefined;
 }
 
+/**
+ * A refusal by the user at a permission prompt (Claude Code writes it as an error result): the
+ * call was blocked by a person, it did not fail.
+ */
+const USER_REJECTION = /^(Error: )?(The user doesn't want to (proceed with this tool use|take this action)|User rejected tool use)/;
+
+/**
+ * The tool's own run time as Claude Code records it in `toolUseResult` (`durationMs`: Glob, WebFetch;
+ * `durationSeconds`: WebSearch; `totalDurationMs`: Task / Agent). The time between the tool_use
+ * and its result also holds the permission prompt, which the user may answer an hour later.
+ */
+function ownDurationMs(result: unknown): number | undefined {
+  if (typeof result !== 'object' || result === null) return undefined;
+  const r = result as { durationMs?: unknown; durationSeconds?: unknown; totalDurationMs?: unknown };
+  const ms = typeof r.durationMs === 'number' ? r.durationMs : typeof r.totalDurationMs === 'number' ? r.totalDurationMs : typeof r.durationSeconds === 'number' ? r.durationSeconds * 1000 : undefined;
+  return ms !== undefined && Number.isFinite(ms) && ms >= 0 ? Math.round(ms) : undefined;
+}
+
+/** Text Claude Code writes on a user line that the user did not type (commands, their output, notices). */
+const NOT_TYPED = /^(<command-|<local-command|<task-notification|<bash-|<user-memory-input|\[Request interrupted)/;
+
+/**
+ * What the user typed, for a main-transcript user line that is a prompt: its text, else undefined
+ * (a tool result, a meta or compact-summary line, a slash command or its output, an interrupt).
+ */
+function promptText(json: Record<string, unknown>): string | undefined {
+  if (json.isMeta === true || json.isCompactSummary === true) return undefined;
+  const content = (json.message as { content?: unknown } | undefined)?.content;
+  let text: string | undefined;
+  if (typeof content === 'string') text = content;
+  else if (Array.isArray(content) && content.length > 0 && content.every((b) => typeof b === 'object' && b !== null && (b as { type?: unknown }).type === 'text')) {
+    text = content.map((b) => String((b as { text?: unknown }).text ?? '')).join('\n');
+  }
+  const trimmed = text?.trim();
+  return trimmed === undefined || trimmed === '' || NOT_TYPED.test(trimmed) ? undefined : trimmed;
+}
+
+function isCopiedReminder(json: Record<string, unknown>): boolean {
+  const content = (json.message as { content?: unknown } | undefined)?.content;
+  return typeof content === 'string' && content.startsWith('<system-reminder>');
+}
+
 function count(value: number): number | undefined {
   return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
 }
@@ -91,6 +133,8 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
   const pendingTools = new Map<string, PendingTool>();
   const seenUsage = new Map<string, true>();
   const seenTools = new Map<string, true>();
+  /** Prompt lines by uuid: a session file copied twice (two project folders) gives its prompts once. */
+  const seenPrompts = new Map<string, true>();
   const startedAgents = new Map<string, true>();
   /**
    * Subagent scopes still open, per session: a subagent whose Task result never arrives (compaction
@@ -164,6 +208,9 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     const agentId = file.agentId ?? lineAgent ?? (json.isSidechain === true ? sidechainOf(json) : 'main');
     const parsed = typeof json.timestamp === 'string' ? Date.parse(json.timestamp) : Number.NaN;
     const timestamp = Number.isNaN(parsed) ? Date.now() : parsed;
+    // A compaction agent's file opens with copies of the conversation's system reminders, stamped
+    // with their first times (up to 20 min earlier on the corpus): context for it, not its work.
+    if (type === 'user' && agentId.startsWith('acompact-') && isCopiedReminder(json)) return;
     const traceId = traceIdFrom(sessionId);
     const sessionSpan = spanIdFrom(`session:${sessionId}`);
     const agentSpan = agentId === 'main' ? undefined : spanIdFrom(`agent:${sessionId}:${agentId}`);
@@ -184,6 +231,16 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
         out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: kind !== undefined ? { name: kind, agentType: kind, parentAgentId: 'main' } : { name: agentId, parentAgentId: 'main' } });
         if (trackSessions) noteAgent(sessionId, agentSpan, agentId, kind ?? agentId, kind, traceId, sessionSpan, timestamp);
       } else if (trackSessions) noteAgent(sessionId, agentSpan, agentId, agentId, undefined, traceId, sessionSpan, timestamp);
+    }
+    if (type === 'user' && agentId === 'main') {
+      // A prompt: the user's turn begins (the prompt id names it in the hooks and the OTel export too).
+      const text = promptText(json);
+      const uuid = typeof json.uuid === 'string' ? json.uuid : undefined;
+      if (text !== undefined && (uuid === undefined || !seenPrompts.has(uuid))) {
+        if (uuid !== undefined) remember(seenPrompts, uuid, true, maxTracked);
+        const promptId = typeof json.promptId === 'string' && json.promptId !== '' ? { id: json.promptId } : {};
+        out.push({ ...base, type: 'message', parentSpanId: sessionSpan, payload: { role: 'user', kind: 'prompt', ...promptId, text: text.slice(0, maxValueBytes) } });
+      }
     }
     if (type === 'assistant') {
       const entry = toUsageEntry(json);
@@ -244,19 +301,26 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
         pendingTools.delete(block.tool_use_id);
         counters.toolEnds++;
         const failed = block.is_error === true;
-        endSubagent(json.toolUseResult, failed, base, sessionSpan, out);
+        const error = failed ? (textOf(block.content, maxValueBytes) ?? 'tool error') : undefined;
+        const rejected = error !== undefined && USER_REJECTION.test(error);
+        endSubagent(json.toolUseResult, failed && !rejected, base, sessionSpan, out);
+        const waited = start !== undefined ? Math.max(0, timestamp - start.timestamp) : undefined;
+        const own = ownDurationMs(json.toolUseResult);
+        const durationMs = own ?? waited;
         out.push({
           ...base,
           type: 'tool.end',
-          severity: failed ? 'error' : 'info',
+          severity: rejected ? 'warning' : failed ? 'error' : 'info',
           spanId: spanIdFrom(`tool:${block.tool_use_id}`),
           parentSpanId,
+          // Like the hooks' `claude_code.hook_duration_ms`: the time to the result, permission prompt included.
+          ...(own !== undefined && waited !== undefined ? { attributes: { 'claude_code.result_wait_ms': waited } } : {}),
           payload: {
             toolName: start?.toolName ?? 'unknown',
             toolCallId: block.tool_use_id,
-            status: failed ? 'error' : 'success',
-            ...(start !== undefined ? { durationMs: Math.max(0, timestamp - start.timestamp) } : {}),
-            ...(failed ? { error: textOf(block.content, maxValueBytes) ?? 'tool error' } : {}),
+            status: rejected ? 'blocked' : failed ? 'error' : 'success',
+            ...(durationMs !== undefined ? { durationMs } : {}),
+            ...(error !== undefined ? { error } : {}),
           },
         });
       }

@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { errorMessage, RecentKeys, type EventInput, type Runner, type RunnerContext, type RunnerHealth } from '../core/index.js';
-import { mapLogRecord, mapSpan, MetricTotals, type MappedEvent } from './claude-code-otel.js';
+import { mapLogRecord, mapSpan, MetricTotals, ToolPhases, type MappedEvent } from './claude-code-otel.js';
 import { decodeOtlp, encodeRpcStatus, type OtlpSignal } from './otlp-decode.js';
 
 /** The `google.rpc.Code` of each refusal's HTTP status (INTERNAL for any other). */
@@ -79,6 +79,7 @@ export function otlpReceiver(options: OtlpReceiverOptions = {}): OtlpReceiver {
 
   const seen = new RecentKeys(dedupeWindow);
   const metrics = new MetricTotals(maxSeries);
+  const toolPhases = new ToolPhases(10_000);
   let server: Server | undefined;
   let status: RunnerHealth['status'] = 'idle';
   let lastError: string | undefined;
@@ -187,10 +188,11 @@ export function otlpReceiver(options: OtlpReceiverOptions = {}): OtlpReceiver {
       counters.spans += decoded.spans.length;
       counters.points += decoded.points.length;
       emitAll(ctx, decoded.logs.map((record) => mapLogRecord(record, source)));
+      for (const span of decoded.spans) toolPhases.note(span);
       emitAll(
         ctx,
         decoded.spans.map((span) => {
-          const mapped = mapSpan(span, source);
+          const mapped = mapSpan(span, source, toolPhases);
           if (mapped === undefined) counters.spansSkipped++;
           return mapped;
         }),

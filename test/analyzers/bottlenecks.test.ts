@@ -135,4 +135,73 @@ describe('bottlenecksAnalyzer', () => {
     expect(snap().findings[0]!.kind).toBe('bottleneck.cpu');
     await observer.close();
   });
+
+  it('time spent waiting for the user is no slow tool: questions, plans to approve and blocked calls are counted apart', async () => {
+    const { observer, snap } = setup();
+    const end = (toolName: string, durationMs: number, status: 'success' | 'error' | 'blocked' = 'success') =>
+      observer.emit({ type: 'tool.end', timestamp: T0 + 60_000, payload: { toolName, status, durationMs } });
+    // Each well over the 5 s mean: 3 questions of 2 min, 3 plans of 1 min, 3 Bash calls refused after 30 s at the prompt.
+    for (let i = 0; i < 3; i++) {
+      end('AskUserQuestion', 120_000);
+      end('ExitPlanMode', 60_000);
+      end('Bash', 30_000, 'blocked');
+      end('Bash', 1000);
+    }
+    await observer.flush();
+    const s = snap();
+    expect(s.bottlenecks.filter((b) => b.reason === 'slow_tool')).toEqual([]);
+    // 9 calls: 3 × 120 s + 3 × 60 s + 3 × 30 s = 630 s, 3 of them blocked.
+    expect(s.waitingForUser).toEqual({ calls: 9, totalMs: 630_000, blocked: 3 });
+    await observer.close();
+  });
+
+  it('a tool that runs another agent (Task, Agent, TaskOutput) is no slow tool: the agent is judged', async () => {
+    const { observer, snap } = setup();
+    for (let i = 0; i < 3; i++) {
+      for (const toolName of ['Task', 'Agent', 'TaskOutput', 'Bash']) observer.emit({ type: 'tool.end', timestamp: T0, payload: { toolName, status: 'success', durationMs: 60_000 } });
+    }
+    await observer.flush();
+    expect(snap().bottlenecks.map((b) => b.location.toolName)).toEqual(['Bash']);
+    await observer.close();
+  });
+
+  it('userWaitTools names the tools that wait for a person', async () => {
+    const { observer, snap } = setup({ userWaitTools: /^approve$/ });
+    for (let i = 0; i < 3; i++) {
+      observer.emit({ type: 'tool.end', timestamp: T0, payload: { toolName: 'approve', status: 'success', durationMs: 60_000 } });
+      observer.emit({ type: 'tool.end', timestamp: T0, payload: { toolName: 'AskUserQuestion', status: 'success', durationMs: 60_000 } });
+    }
+    await observer.flush();
+    expect(snap().bottlenecks.map((b) => b.location.toolName)).toEqual(['AskUserQuestion']);
+    await observer.close();
+  });
+
+  it('parallel agents of one name are separate instances: no share of wall time over 100%', async () => {
+    const { observer, snap } = setup();
+    const agent = (agentId: string, start: number, end: number) =>
+      observer.emit({ type: 'agent.end', timestamp: T0 + end, workflowId: 'wf', agentId, payload: { name: 'general-purpose', parentAgentId: 'main', status: 'success', durationMs: end - start } });
+    // Wall 0–10 s; three general-purpose agents side by side: 0–8 s (80%), 1–9 s (80%), 2–4 s (20%).
+    // Summed by name they would make 180% of the wall time.
+    agent('a1', 0, 8000);
+    agent('a2', 1000, 9000);
+    agent('a3', 2000, 4000);
+    observer.emit({ type: 'tool.end', timestamp: T0 + 10_000, workflowId: 'wf', agentId: 'main', payload: { toolName: 'Read', status: 'success', durationMs: 10_000 } });
+    await observer.flush();
+    const shares = snap().bottlenecks.filter((b) => b.reason === 'workflow_share');
+    expect(shares.map((b) => [b.location.agentId, b.impact])).toEqual([['a1', 0.8], ['a2', 0.8]]);
+    expect(shares[0]!.description).toBe("agent general-purpose (a1)'s own work takes 80% of workflow wf's wall time");
+    await observer.close();
+  });
+
+  it('no advice to split a turn a person drives (interactive), however much of the session it takes', async () => {
+    const { observer, snap } = setup();
+    // Two turns of the main agent: 0–6 s and 7–10 s of a 10 s session (60% and 30%).
+    for (const [start, end] of [[0, 6000], [7000, 10_000]] as const) {
+      observer.emit({ type: 'agent.end', timestamp: T0 + end, workflowId: 'wf', agentId: 'main', payload: { name: 'main', interactive: true, status: 'success', durationMs: end - start } });
+    }
+    await observer.flush();
+    expect(snap().bottlenecks.filter((b) => b.reason === 'workflow_share')).toEqual([]);
+    await observer.close();
+  });
 });
+

@@ -28,10 +28,13 @@ function agentEvents(runs: Run[]): EventInput[] {
   return events.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
 }
 
-async function run(events: EventInput[], options: FleetOptions = {}, clock = () => T0 + 60_000) {
-  const observer = createObserver({ analyzers: [fleetAnalyzer(options)], storage: false, clock });
+/** `later`: the clock moves on to this time after the events arrived (a live observer that went quiet). */
+async function run(events: EventInput[], options: FleetOptions = {}, clock = () => T0 + 60_000, later?: number) {
+  let moved: number | undefined;
+  const observer = createObserver({ analyzers: [fleetAnalyzer(options)], storage: false, clock: () => moved ?? clock() });
   for (const e of events) observer.emit(e as never);
   await observer.flush();
+  moved = later;
   const snapshot = observer.snapshot().fleet as FleetSnapshot;
   await observer.close();
   return snapshot;
@@ -161,8 +164,8 @@ describe('fleetAnalyzer', () => {
     events.push({ type: 'agent.end', timestamp: T0 + 5_000, sessionId: 's1', agentId: 'ghost', workflowId: 'wf', spanId: span(99), payload: { name: 'ghost', status: 'success' } });
     events.push({ type: 'llm.call', timestamp: T0 + 500, sessionId: 's1', agentId: 'a', workflowId: 'wf', payload: { model: 'claude-haiku-4-5', status: 'success', inputTokens: 1_000_000 } });
     events.push({ type: 'llm.call', timestamp: T0 + 600, sessionId: 's1', agentId: 'a', workflowId: 'wf', payload: { model: 'my-local-model', status: 'success', inputTokens: 10 } });
-    // The clock is 2 h after T0: `stuck` is stale.
-    const snapshot = await run(events, {}, () => T0 + 7_200_000);
+    // Received live (the clock at the last event), then 2 h of silence: `stuck` is stale.
+    const snapshot = await run(events, {}, () => T0 + 9_000, T0 + 7_200_000);
     const wf = snapshot.workflows[0]!;
     expect(wf.agents.running).toBe(1);
     expect(wf.state).toBe('active');
@@ -228,8 +231,9 @@ describe('fleetAnalyzer', () => {
     const snapshot = await run(agentEvents(runs), { maxWorkflows: 3 });
     expect(snapshot.workflows.map((w) => w.workflowId)).toEqual(['w4', 'w3', 'w0']);
     expect(snapshot.totals).toMatchObject({ workflows: 5, workflowsEvicted: 2, executions: 5, running: 1, completed: 4 });
-    // Four 5 ms runs, plus the stuck one counted until now (the clock is T0 + 60 s, it started at T0).
-    expect(snapshot.totals.summedExecutionMs).toBe(4 * 5 + 60_000);
+    // Four 5 ms runs, plus the stuck one counted until the newest event (T0 + 45 ms): the clock read
+    // T0 + 60 s while they arrived, so they are history being replayed, and "now" is its end.
+    expect(snapshot.totals.summedExecutionMs).toBe(4 * 5 + 45);
   });
 });
 
@@ -238,3 +242,96 @@ describe('criticalPath', () => {
     expect(criticalPath([])).toEqual({ steps: [], durationMs: 0 });
   });
 });
+
+describe('running time on the events\' time line', () => {
+  it('replayed history: an agent open at its end is not stuck for the months since (measured to the newest event)', async () => {
+    const DAY = 86_400_000;
+    // Events of a day 200 days ago, read now: agent `open` starts 30 min before the last event.
+    const events = agentEvents([
+      { n: 1, name: 'done', start: 0, end: 7_200_000 },
+      { n: 2, name: 'open', start: 5_400_000 },
+    ]);
+    const snapshot = await run(events, {}, () => T0 + 200 * DAY);
+    expect(snapshot.findings.map((f) => f.kind)).not.toContain('fleet.stuck_agent');
+    expect(snapshot.dataQuality.stale).toBe(0);
+    // Running from 5,400,000 to the newest event at 7,200,000: 30 min.
+    expect(snapshot.workflows[0]!.timeline.find((t) => t.name === 'open')!.durationMs).toBe(1_800_000);
+  });
+
+  it('replayed history: an agent open for over an hour before its end is stuck, for as long as the history shows', async () => {
+    const events = agentEvents([
+      { n: 1, name: 'open', start: 0 },
+      { n: 2, name: 'done', start: 0, end: 5_400_000 },
+    ]);
+    const snapshot = await run(events, {}, () => T0 + 365 * 86_400_000);
+    const stuck = snapshot.findings.find((f) => f.kind === 'fleet.stuck_agent')!;
+    expect(stuck.evidence.runningMs).toBe(5_400_000);
+    expect(stuck.title).toBe('Agent open started 90 min ago and never ended');
+  });
+});
+
+describe('turns a person drives (interactive)', () => {
+  /** Prompts at 0, 200 and 400 s start turns 1 (0–100 s: subagents s1, s2), 2 (200–300 s: s3) and 3 (400–410 s: none). */
+  function session(s2: [number, number]): EventInput[] {
+    const ev: EventInput[] = [0, 200, 400].map((t) => ({ type: 'message', timestamp: T0 + t * 1000, sessionId: 's1', workflowId: 'wf', payload: { role: 'user', kind: 'prompt' } }) as EventInput);
+    const exec = (n: number, name: string, start: number, end: number, parent?: number, interactive = false) => {
+      const common = { sessionId: 's1', agentId: name, workflowId: 'wf', spanId: span(n), ...(parent !== undefined ? { parentSpanId: span(parent) } : {}) };
+      const extra = interactive ? { interactive: true } : { parentAgentId: 'main' };
+      ev.push({ ...common, type: 'agent.start', timestamp: T0 + start * 1000, payload: { name, ...extra } });
+      ev.push({ ...common, type: 'agent.end', timestamp: T0 + end * 1000, payload: { name, ...extra, status: 'success', durationMs: (end - start) * 1000 } });
+    };
+    exec(1, 'main', 0, 100, undefined, true);
+    exec(2, 's1', 10, 30, 1);
+    exec(3, 's2', s2[0], s2[1], 1);
+    exec(4, 'main', 200, 300, undefined, true);
+    exec(5, 's3', 210, 250, 4);
+    exec(6, 'main', 400, 410, undefined, true);
+    return ev.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
+  }
+
+  it('parallelization is judged within each turn, never across the turns the user paces', async () => {
+    const snapshot = await run(session([30, 50]), {}, () => T0 + 500_000);
+    const wf = snapshot.workflows[0]!;
+    // Across turns (s1, s2, s3 and turn 3 as leaves) U − L would be 90 − 40 = 50 s. Within turn 1:
+    // s1 and s2 one after the other, S = 40 s, U = 40 s, L = 20 s: ratio 0, saving 20 s; s3 is alone in turn 2.
+    expect(wf).toMatchObject({ leafExecutions: 3, parallelizationRatio: 0, potentialSavingMs: 20_000 });
+  });
+
+  it('subagents side by side within a turn: S = 40 s, U = 25 s, L = 20 s → ratio 0.75, saving 5 s', async () => {
+    const wf = (await run(session([15, 35]), {}, () => T0 + 500_000)).workflows[0]!;
+    expect(wf).toMatchObject({ parallelizationRatio: 0.75, potentialSavingMs: 5_000 });
+  });
+
+  it('turns alone (no subagents): nothing to parallelize', async () => {
+    const ev = session([30, 50]).filter((e) => e.type === 'message' || (e.payload as { name: string }).name === 'main');
+    const snapshot = await run(ev, {}, () => T0 + 500_000);
+    expect(snapshot.workflows[0]).toMatchObject({ leafExecutions: 0, parallelizationRatio: null, potentialSavingMs: 0 });
+    expect(snapshot.findings.map((f) => f.kind)).not.toContain('fleet.low_parallelization');
+  });
+
+  it('a long turn is not a slow agent: its length is what the user asked', async () => {
+    // Turns of 100 s, 100 s and 10 s: the median is 100 s. A fourth turn of 400 s is 4× the median.
+    const ev = session([30, 50]).filter((e) => e.type === 'message' || (e.payload as { name: string }).name === 'main');
+    ev.push({ type: 'agent.start', timestamp: T0 + 500_000, sessionId: 's1', agentId: 'main', workflowId: 'wf', spanId: span(7), payload: { name: 'main', interactive: true } });
+    ev.push({ type: 'agent.end', timestamp: T0 + 900_000, sessionId: 's1', agentId: 'main', workflowId: 'wf', spanId: span(7), payload: { name: 'main', interactive: true, status: 'success', durationMs: 400_000 } });
+    const snapshot = await run(ev, {}, () => T0 + 1_000_000);
+    expect(snapshot.workflows[0]!.slowAgents).toEqual([]);
+    expect(snapshot.findings.map((f) => f.kind)).not.toContain('fleet.slow_agent');
+  });
+});
+
+describe('turns from prompts alone (transcripts: no turn executions)', () => {
+  it('subagents started after different prompts are not compared; two after one prompt are', async () => {
+    const ev: EventInput[] = [0, 100].map((t) => ({ type: 'message', timestamp: T0 + t * 1000, sessionId: 's1', payload: { role: 'user', kind: 'prompt' } }) as EventInput);
+    // After the first prompt: a 10–30 s and b 30–50 s, one after the other; after the second: c 110–150 s.
+    ev.push(...agentEvents([
+      { n: 1, name: 'a', start: 10_000, end: 30_000, workflowId: undefined },
+      { n: 2, name: 'b', start: 30_000, end: 50_000, workflowId: undefined },
+      { n: 3, name: 'c', start: 110_000, end: 150_000, workflowId: undefined },
+    ]).map((e) => ({ ...e, workflowId: undefined }) as EventInput));
+    const wf = (await run(ev.sort((x, y) => (x.timestamp ?? 0) - (y.timestamp ?? 0)), {}, () => T0 + 200_000)).workflows[0]!;
+    // Turn 1: S = 40 s, U = 40 s, L = 20 s → ratio 0, saving 20 s; c alone in turn 2. Across turns it would be 80 − 40 = 40 s.
+    expect(wf).toMatchObject({ workflowId: 'session:s1', leafExecutions: 3, parallelizationRatio: 0, potentialSavingMs: 20_000 });
+  });
+});
+

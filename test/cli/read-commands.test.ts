@@ -53,7 +53,8 @@ describe('fleetscope sessions', () => {
     const fromClaude = stats.sources.find((s: { kind: string }) => s.kind === 'claude');
     // Left out as seen in the store: session.start, session.end, tool.start and tool.end of toolu_1.
     expect(fromClaude.duplicates).toBe(4);
-    expect(fromClaude.events).toBe(2);
+    // New: the 2 LLM calls and the user's prompt (the store holds no prompt message).
+    expect(fromClaude.events).toBe(3);
   });
 
   it('fits the table to the width and has a compact form', () => {

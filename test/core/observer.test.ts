@@ -48,7 +48,7 @@ describe('Observer: emit and bad input', () => {
     expect(observer.emit({ type: 'log', payload: { message: 'x'.repeat(10 * 1024 * 1024) } })?.truncated).toBe(true);
 
     const stats = observer.stats();
-    expect(stats.events).toEqual({ emitted: 11, accepted: 2, invalid: 9, sanitized: 2, afterClose: 0 });
+    expect(stats.events).toEqual({ emitted: 11, accepted: 2, invalid: 9, sanitized: 2, afterClose: 0, duplicates: 0 });
     expect(stats.sanitized).toEqual({ circular: 1, truncated: 1 });
     expect(stats.invalidReasons['event: must be an object (got null)']).toBe(1);
     expect(stats.invalidReasons['event: must be an object (got a number)']).toBe(1);

@@ -142,7 +142,7 @@ describe('prometheusExporter', () => {
 
   it.skipIf(!hasPromtool)('passes `promtool check metrics` (and promtool does reject a bad exposition)', async () => {
     const p = prometheusExporter({ maxSeriesPerMetric: 3 });
-    p.attach({ stats: () => ({ dropped: 2, events: { emitted: 9, accepted: 7, invalid: 2, sanitized: 0, afterClose: 0 } }) });
+    p.attach({ stats: () => ({ dropped: 2, events: { emitted: 9, accepted: 7, invalid: 2, sanitized: 0, afterClose: 0, duplicates: 0 } }) });
     await p.export(workload());
     await p.export([ev('tool.end', { toolName: 'we"ird\\na\nme', status: 'blocked', durationMs: 1 })]);
     for (let i = 0; i < 10; i++) await p.export([ev('tool.end', { toolName: `t${i}`, status: 'success', durationMs: i })]);

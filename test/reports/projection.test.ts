@@ -8,10 +8,10 @@ import { costAnalyzer, type CostSnapshot } from 'fleetscope/analyzers';
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 
-async function run(spanMs: number, minProjectionSpanMs?: number) {
+async function run(spanMs: number, minProjectionSpanMs?: number, extra: number[] = []) {
   const observer = createObserver({ storage: false, analyzers: [costAnalyzer(minProjectionSpanMs === undefined ? {} : { minProjectionSpanMs })] });
-  // Two calls of $1.50 each, spanMs apart.
-  for (const t of [T0, T0 + spanMs]) observer.emit({ type: 'llm.call', timestamp: t, payload: { model: 'm', costUsd: 1.5, status: 'success' } });
+  // Two calls of $1.50 each, spanMs apart (and one at each of `extra`).
+  for (const t of [T0, ...extra, T0 + spanMs]) observer.emit({ type: 'llm.call', timestamp: t, payload: { model: 'm', costUsd: 1.5, status: 'success' } });
   const report = await observer.report();
   const cost = observer.snapshot().cost as CostSnapshot;
   await observer.close();
@@ -41,5 +41,25 @@ describe('cost projection', () => {
 
   it('the threshold is the cost option minProjectionSpanMs', async () => {
     expect((await run(30 * 60_000, 10 * 60_000)).p.projected).toBe(true);
+  });
+
+  it('is not made from disjoint sessions: calls on 2 of the 40 days they span', async () => {
+    const DAY = 86_400_000;
+    const { report, p } = await run(39 * DAY);
+    expect(p).toMatchObject({ projected: false, notProjected: 'sparse', activeDays: 2, spanDays: 40 });
+    expect(report).toContain('| Projected | not projected: priced calls on 2 of 40 days |');
+    expect(report).toContain('_Not projected: priced calls on 2 of the 40 days they span (separate sessions)');
+    expect(report).not.toMatch(/\/ month/);
+  });
+
+  it('is made from a working week: calls on 5 of 7 days (at least half, minActiveDayShare 0.5)', async () => {
+    const DAY = 86_400_000;
+    const { p } = await run(6 * DAY, undefined, [1, 2, 3].map((d) => T0 + d * DAY));
+    expect(p).toMatchObject({ projected: true, activeDays: 5, spanDays: 7 });
+    // $7.50 over 6 days: $1.25 / day.
+    expect(p.day.baseline).toBe(1.25);
+    const sparse = await run(6 * DAY, undefined, [1, 2].map((d) => T0 + d * DAY));
+    // 4 of 7 days still reach half; 3 of 7 would not.
+    expect(sparse.p).toMatchObject({ projected: true, activeDays: 4 });
   });
 });

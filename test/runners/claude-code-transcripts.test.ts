@@ -285,4 +285,34 @@ describe('claudeCodeTranscriptsRunner on the real transcripts (../shared/real-cc
     expect(warmupFiles).toBe(28);
     expect(starts.filter((a) => a.payload.name === 'warmup')).toHaveLength(warmupFiles);
   });
+
+  it('a tool\'s duration is its own run time when Claude Code records it, a refusal at the permission prompt is a block, a prompt is a message', () => {
+    const runner = claudeCodeTranscriptsRunner({ paths: [REAL], pollIntervalMs: 60_000 });
+    const ctx = sink();
+    runner.start(ctx);
+    runner.poll();
+    runner.stop();
+    const ends = of(ctx.events, 'tool.end');
+    // Counted by hand (python over the files): 17 results say the user refused the call
+    // ("The user doesn't want to proceed with this tool use", "User rejected tool use", ...).
+    const blocked = ends.filter((e) => e.payload.status === 'blocked');
+    expect(blocked).toHaveLength(17);
+    expect(blocked.filter((e) => e.payload.toolName === 'ExitPlanMode')).toHaveLength(4);
+    expect(blocked.every((e) => e.severity === 'warning' && /user/i.test(e.payload.error ?? ''))).toBe(true);
+    // A WebSearch answered 3,286 s after its tool_use (the permission prompt waited) ran 14.6 s (durationSeconds 14.62...).
+    const search = ends.find((e) => e.payload.toolCallId === 'toolu_016C97rjsgXmaTyVFwBwPHgR')!;
+    expect(search.payload.durationMs).toBe(14_623);
+    expect(search.attributes?.['claude_code.result_wait_ms']).toBe(3_286_486);
+    // Prompts (what the user typed in a main transcript: no tool result, meta line, compact summary, slash
+    // command, command output, task notification or interrupt): 102 lines by hand, one of them in a session
+    // file two loggers copied (same uuid): 101; 4 carry Claude Code's promptId.
+    const prompts = of(ctx.events, 'message').filter((e) => e.payload.kind === 'prompt');
+    expect(prompts).toHaveLength(101);
+    expect(prompts.filter((e) => (e.payload as { id?: string }).id !== undefined)).toHaveLength(4);
+    expect(prompts.every((e) => e.agentId === 'main' && e.payload.role === 'user')).toBe(true);
+    // A compaction agent runs from its summary request to the summary: acompact-fffbd0's file opens with two
+    // copied reminders of 20:57:47 and 20:58:09; the request is at 21:17:14.555, the summary at 21:18:41.098.
+    const compaction = of(ctx.events, 'agent.end').find((e) => e.agentId === 'acompact-fffbd0')!;
+    expect(compaction.payload).toMatchObject({ name: 'compaction', durationMs: 86_543 });
+  });
 });

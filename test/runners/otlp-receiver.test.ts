@@ -3,6 +3,7 @@
  * Claude Code-shaped telemetry, with figures computed by hand; then hostile requests.
  */
 import { gzipSync } from 'node:zlib';
+import { context, trace } from '@opentelemetry/api';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -114,6 +115,32 @@ describe('otlpReceiver with the real OpenTelemetry exporters', () => {
     const interactionPayload = (await observer!.query({ types: ['claude_code.interaction'] })).events[0]!.payload as { durationMs: number };
     expect(interactionPayload.durationMs).toBeCloseTo(2_000, 3);
     expect(receiver.health().details).toMatchObject({ spans: 4, spansSkipped: 1, duplicates: 1 });
+  });
+
+  it('a tool span\'s duration is its run, not the permission prompt: execution phase, else the span less blocked_on_user', async () => {
+    const { url } = await start();
+    // One span per export (SimpleSpanProcessor): the phases arrive before their tool span.
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new ProtoTraceExporter({ url: `${url}/v1/traces` }))] });
+    const tracer = provider.getTracer('com.anthropic.claude_code');
+    const t0 = Date.UTC(2026, 11, 4, 12);
+    const tool = (id: string, start: number, phases: [string, number, number][]) => {
+      // The documented `duration_ms` of a tool span: wall time, permission wait included.
+      const span = tracer.startSpan('claude_code.tool', { attributes: { 'session.id': SESSION, tool_name: 'Bash', tool_use_id: id, duration_ms: 10_000 }, startTime: t0 + start });
+      const inside = trace.setSpan(context.active(), span);
+      for (const [name, from, to] of phases) tracer.startSpan(`claude_code.tool.${name}`, { startTime: t0 + from }, inside).end(t0 + to);
+      span.end(t0 + start + 10_000);
+    };
+    // toolu_a: 8 s at the permission prompt, then 2 s of execution; toolu_b: 7 s at the prompt, no execution span.
+    tool('toolu_a', 0, [['blocked_on_user', 0, 8_000], ['execution', 8_000, 10_000]]);
+    tool('toolu_b', 20_000, [['blocked_on_user', 20_000, 27_000]]);
+    await provider.forceFlush();
+    await provider.shutdown();
+    await observer!.flush();
+    const ends = (await observer!.query({ types: ['tool.end'] })).events as EventOf<'tool.end'>[];
+    expect(ends.map((e) => [e.payload.toolCallId, e.payload.durationMs, e.attributes?.['claude_code.blocked_on_user_ms']])).toEqual([
+      ['toolu_a', 2_000, 8_000],
+      ['toolu_b', 3_000, 7_000],
+    ]);
   });
 
   it('sums delta metrics per series (Claude Code’s default temporality)', async () => {
