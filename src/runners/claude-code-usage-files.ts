@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { isBlank, scanLines } from './claude-code-lines.js';
 import { progressUsageEntry, toUsageEntry, type UsageEntry } from './claude-code-transcript.js';
-import { usageFields } from './claude-code-usage-scan.js';
+import { closingQuote, usageFields } from './claude-code-usage-scan.js';
 import type { ClaudeUsageReport } from './claude-code-usage.js';
 
 /** The `projects/` dirs of the Claude config dirs, found the way ccusage finds them. */
@@ -152,18 +152,8 @@ function arrayEnd(line: Buffer, open: number): number {
   for (let i = open; i < line.length; i++) {
     const c = line[i];
     if (c === 34) {
-      let from = i + 1;
-      for (;;) {
-        const q = line.indexOf(34, from);
-        if (q === -1) return -1;
-        let k = q - 1;
-        while (line[k] === 92) k--;
-        if ((q - 1 - k) % 2 === 0) {
-          i = q;
-          break;
-        }
-        from = q + 1;
-      }
+      i = closingQuote(line, i, line.length);
+      if (i === -1) return -1;
     } else if (c === 91 || c === 123) {
       depth++;
     } else if (c === 93 || c === 125) {

@@ -60,17 +60,26 @@ function skipWs(i: number): number {
   return i;
 }
 
-/** The index after the string opening at `i`, found by jumping quote to quote. */
-function skipString(i: number): number {
-  let from = i + 1;
+/**
+ * The index of the quote closing the JSON string that opens at `open` (`buf[open]` is `"`), found by
+ * jumping quote to quote and counting the backslashes before each; -1 when it is not before `limit`.
+ */
+export function closingQuote(buf: Buffer, open: number, limit: number): number {
+  let from = open + 1;
   for (;;) {
-    const q = b.indexOf(34, from);
-    if (q === -1 || q >= end) return FAIL;
+    const q = buf.indexOf(34, from);
+    if (q === -1 || q >= limit) return -1;
     let k = q - 1;
-    while (b[k] === 92) k--;
-    if ((q - 1 - k) % 2 === 0) return q + 1;
+    while (buf[k] === 92) k--;
+    if ((q - 1 - k) % 2 === 0) return q;
     from = q + 1;
   }
+}
+
+/** The index after the string opening at `i`. */
+function skipString(i: number): number {
+  const q = closingQuote(b, i, end);
+  return q === -1 ? FAIL : q + 1;
 }
 
 /** The index after a short string without escapes opening at `i` (keys), or FAIL. */
