@@ -22,7 +22,8 @@ type Obj = Record<string, unknown>;
 const FAIL = -1;
 const MAX_DEPTH = 64;
 
-let b: Buffer = Buffer.alloc(0);
+const EMPTY = Buffer.alloc(0);
+let b: Buffer = EMPTY;
 let end = 0;
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -332,14 +333,16 @@ export function usageFields(line: Buffer): Obj | undefined {
   usage = undefined;
   plain = true;
   let i = skipWs(0);
-  if (b[i] !== 123) return undefined;
   try {
-    i = walkObject(i, 0, TOP, onTop);
+    i = b[i] === 123 ? walkObject(i, 0, TOP, onTop) : FAIL;
+    if (i !== FAIL) i = skipWs(i);
   } catch {
-    return undefined; // a string JSON.parse rejects, or a stack too deep
+    i = FAIL; // a string JSON.parse rejects, or a stack too deep
+  } finally {
+    b = EMPTY; // keep no reference to a (possibly 16 MiB) line
   }
   const read = message as Obj | undefined; // set by the walk's callbacks
-  if (i === FAIL || skipWs(i) !== end || !plain || read === undefined || read.usage === undefined) return undefined;
+  if (i !== end || !plain || read === undefined || read.usage === undefined) return undefined;
   top.message = read;
   return top;
 }
