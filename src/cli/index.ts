@@ -5,6 +5,12 @@
  * Adding a command: one line in COMMANDS and its help line in HELP.
  */
 import { readFileSync } from 'node:fs';
+import nodeModule from 'node:module';
+
+// Node >= 22.1 keeps the compiled code of the command modules loaded below in its on-disk cache, so
+// `fleetscope hook` (a fresh process per Claude Code hook event) does not compile them each time.
+// A no-op on Node 20; Node skips the cache by itself when its directory cannot be written.
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 type Command = (argv: readonly string[]) => Promise<number>;
 

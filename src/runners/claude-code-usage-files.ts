@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { isBlank, scanLines } from './claude-code-lines.js';
 import { progressUsageEntry, toUsageEntry, type UsageEntry } from './claude-code-transcript.js';
+import { closingQuote, usageFields } from './claude-code-usage-scan.js';
 import type { ClaudeUsageReport } from './claude-code-usage.js';
 
 /** The `projects/` dirs of the Claude config dirs, found the way ccusage finds them. */
@@ -151,18 +152,8 @@ function arrayEnd(line: Buffer, open: number): number {
   for (let i = open; i < line.length; i++) {
     const c = line[i];
     if (c === 34) {
-      let from = i + 1;
-      for (;;) {
-        const q = line.indexOf(34, from);
-        if (q === -1) return -1;
-        let k = q - 1;
-        while (line[k] === 92) k--;
-        if ((q - 1 - k) % 2 === 0) {
-          i = q;
-          break;
-        }
-        from = q + 1;
-      }
+      i = closingQuote(line, i, line.length);
+      if (i === -1) return -1;
     } else if (c === 91 || c === 123) {
       depth++;
     } else if (c === 93 || c === 125) {
@@ -317,28 +308,7 @@ export function scanFile(
   }
   try {
     const size = fstatSync(fd).size;
-    const result = scanLines(fd, 0, size, { maxLineBytes, flushTail: true }, (buf, start, end) => {
-      stats.lines++;
-      const line = buf.subarray(start, end);
-      const hasUsage = line.indexOf(USAGE_KEY) !== -1;
-      if (!hasUsage && !mayLowerEarliest(line, scan.earliest)) return;
-      if (isBlank(buf, start, end)) return;
-      let json: unknown;
-      try {
-        json = JSON.parse(!hasUsage || views.ccusage ? line.toString('utf8') : withoutContent(line));
-      } catch {
-        stats.malformed++;
-        return;
-      }
-      if (typeof json !== 'object' || json === null) return;
-      const ts = (json as { timestamp?: unknown }).timestamp;
-      if (typeof ts === 'string') {
-        const t = Date.parse(ts);
-        if (!Number.isNaN(t) && t < scan.earliest) scan.earliest = t;
-      }
-      if (!hasUsage) return;
-      if (views.data) noteTasks(json as Record<string, unknown>, scan);
-      const e = toUsageEntry(json);
+    const keep = (e: UsageEntry | undefined, json: unknown): void => {
       if (e !== undefined && views.ccusage) {
         if (e.dedupeKey !== undefined && keysInFile.has(e.dedupeKey)) {
           if (!views.data) stats.duplicates++;
@@ -364,6 +334,39 @@ export function scanFile(
         stats.duplicates++;
         if (mergeCopy(scan.best[at]!, rec, dayOf) === 'replace') scan.best[at] = rec;
       }
+    };
+    const noteTime = (ts: unknown): void => {
+      if (typeof ts !== 'string') return;
+      const t = Date.parse(ts);
+      if (!Number.isNaN(t) && t < scan.earliest) scan.earliest = t;
+    };
+    const result = scanLines(fd, 0, size, { maxLineBytes, flushTail: true }, (buf, start, end) => {
+      stats.lines++;
+      const line = buf.subarray(start, end);
+      const hasUsage = line.indexOf(USAGE_KEY) !== -1;
+      if (hasUsage) {
+        // The plain usage line (nearly all of them) is read without JSON.parse; see claude-code-usage-scan.ts.
+        const fields = usageFields(line);
+        const e = fields === undefined ? undefined : toUsageEntry(fields);
+        if (e !== undefined) {
+          noteTime(e.timestamp);
+          keep(e, fields);
+          return;
+        }
+      } else if (!mayLowerEarliest(line, scan.earliest)) return;
+      if (isBlank(buf, start, end)) return;
+      let json: unknown;
+      try {
+        json = JSON.parse(!hasUsage || views.ccusage ? line.toString('utf8') : withoutContent(line));
+      } catch {
+        stats.malformed++;
+        return;
+      }
+      if (typeof json !== 'object' || json === null) return;
+      noteTime((json as { timestamp?: unknown }).timestamp);
+      if (!hasUsage) return;
+      if (views.data) noteTasks(json as Record<string, unknown>, scan);
+      keep(toUsageEntry(json), json);
     });
     stats.oversized += result.oversized;
   } catch {

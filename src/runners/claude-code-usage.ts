@@ -238,7 +238,11 @@ function sumTotals(rows: readonly TokenTotals[]): TokenTotals {
 function dayFormatter(timezone: string | undefined): (iso: string) => string {
   const format = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: timezone });
   const cache = new Map<string, string>();
+  let lastKey = '';
+  let lastDay = '';
   return (iso) => {
+    // Lines come in time order: most share the previous one's minute.
+    if (lastKey.length === 16 && iso.startsWith(lastKey)) return lastDay;
     const key = iso.slice(0, 16);
     let day = cache.get(key);
     if (day === undefined) {
@@ -246,6 +250,8 @@ function dayFormatter(timezone: string | undefined): (iso: string) => string {
       if (cache.size > 100_000) cache.clear();
       cache.set(key, day);
     }
+    lastKey = key;
+    lastDay = day;
     return day;
   };
 }
@@ -300,6 +306,12 @@ function group(scans: readonly FileScan[], pick: (scan: FileScan) => readonly Re
   const sessions = new Map<string, { acc: Acc; sessionId: string; projectPath: string; first: string }>();
   const conversations = new Map<string, { acc: Acc; project: string; agents: Map<string, Acc>; tasks: Map<string, TaskLink>; agentTask: Map<string, string> }>();
   const blockEntries: BlockEntry[] = [];
+  const periods = new Map<string, { week: string; month: string }>();
+  const periodOf = (day: string) => {
+    let p = periods.get(day);
+    if (p === undefined) periods.set(day, (p = { week: weekOf(day, ctx.startDay), month: day.slice(0, 7) }));
+    return p;
+  };
   for (const scan of scans) {
     const recs = pick(scan);
     if (recs.length === 0 && scan.tasks.size === 0 && scan.agentTask.size === 0) continue;
@@ -310,9 +322,10 @@ function group(scans: readonly FileScan[], pick: (scan: FileScan) => readonly Re
     const info = transcriptFileInfo(scan.ref.file);
     for (const e of recs) {
       if (e.dropped) continue;
+      const period = periodOf(e.day);
       add(bump(days, e.day), e);
-      add(bump(weeks, weekOf(e.day, ctx.startDay)), e);
-      add(bump(months, e.day.slice(0, 7)), e);
+      add(bump(weeks, period.week), e);
+      add(bump(months, period.month), e);
       const conversationId = e.sessionId ?? info.sessionId;
       const sessionKey = mode === 'ccusage' ? `${ccProjectPath}/${ccSession}` : conversationId;
       let s = sessions.get(sessionKey);
