@@ -66,7 +66,9 @@ export function attackingValue(): fc.Arbitrary<unknown> {
       new Proxy(
         {},
         {
-          get() {
+          // fast-check prints a counterexample through `toStringMethod`: the only key that answers.
+          get(_target, key) {
+            if (key === fc.toStringMethod) return () => 'Proxy<throws on every trap>';
             throw new Error('proxy get');
           },
           ownKeys() {
@@ -76,8 +78,8 @@ export function attackingValue(): fc.Arbitrary<unknown> {
             throw new Error('proxy proto');
           },
           // `has` answers: fast-check itself asks every generated value whether it is cloneable.
-          has() {
-            return false;
+          has(_target, key) {
+            return key === fc.toStringMethod;
           },
         },
       ),
