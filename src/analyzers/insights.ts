@@ -6,6 +6,7 @@
  */
 import type { Analyzer, AnalyzerContext, EventOf, InsightCategory, InsightPayload, InsightPriority } from '../core/index.js';
 import { BUILTIN_RULES } from './insight-rules.js';
+import { hashString } from './stats-math.js';
 import type { Finding, FindingLocation, FindingSeverity } from './types.js';
 
 export type Effort = 'low' | 'medium' | 'high';
@@ -162,8 +163,11 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
   const maxInsights = Math.max(10, options.maxInsights ?? 500);
   const emitEvents = options.emit !== false;
   const insights = new Map<string, Insight>();
-  /** Finding identities already counted, so a finding re-read on each refresh counts once. */
-  const seenFindings = new Set<string>();
+  /**
+   * Finding identities already counted, so a finding re-read on each refresh counts once: their
+   * 53-bit hashes (a title can be long; 100,000 strings held ~15 MB, 100,000 numbers ~4 MB).
+   */
+  const seenFindings = new Set<number>();
   let missing: string[] = [];
   let context: AnalyzerContext | undefined;
 
@@ -264,7 +268,7 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
     const ev = finding.evidence;
     const evidenceConfidence = typeof ev.confidence === 'number' ? ev.confidence : typeof ev.pValue === 'number' ? 1 - ev.pValue : undefined;
     const confidence = Math.min(1, Math.max(0, resolve(rule.confidence, finding) ?? evidenceConfidence ?? SEVERITY_CONFIDENCE[finding.severity] ?? 0.6));
-    const identity = `${finding.analyzer}|${finding.kind}|${finding.title}|${finding.firstSeen ?? ''}`;
+    const identity = hashString(`${finding.analyzer}|${finding.kind}|${finding.title}|${finding.firstSeen ?? ''}`);
     const count = !seenFindings.has(identity);
     if (count) {
       if (seenFindings.size > 100_000) seenFindings.clear();

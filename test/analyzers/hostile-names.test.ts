@@ -59,7 +59,7 @@ async function run(steps: Step[], nameOf: (i: number) => string): Promise<string
       });
     } else {
       observer.emit({ ...envelope, type: 'session.start', payload: {} });
-      observer.emit({ ...envelope, type: 'session.end', payload: { status: s.error ? 'error' : 'completed' } });
+      observer.emit({ ...envelope, type: 'session.end', payload: { status } });
     }
   }
   await observer.flush();
