@@ -17,32 +17,8 @@ import { describe, expect, it } from 'vitest';
 import { createObserver, type EventInput } from '../../src/index.js';
 import { fleetscopeSpanProcessor, type ReadableSpanLike } from '../../src/runners/otel-bridge.js';
 import { wrapAnthropic, wrapOpenAI } from '../../src/runners/llm-wrappers.js';
-import { attackingValue, fuzz, fuzzTimeout } from '../support/fuzz.js';
+import { attackingValue, fuzz, fuzzTimeout, throwingProxy } from '../support/fuzz.js';
 import { FakeStream, apiPromise } from './llm-fakes.js';
-
-/** A Proxy that throws on every trap (except `has` and `toStringMethod`, which fast-check itself asks). */
-const throwingProxy = () =>
-  new Proxy(
-    {},
-    {
-      get(_target, key) {
-        if (key === fc.toStringMethod) return () => 'Proxy<throws on every trap>';
-        throw new Error('proxy get');
-      },
-      ownKeys() {
-        throw new Error('proxy ownKeys');
-      },
-      getPrototypeOf() {
-        throw new Error('proxy proto');
-      },
-      getOwnPropertyDescriptor() {
-        throw new Error('proxy descriptor');
-      },
-      has(_target, key) {
-        return key === fc.toStringMethod;
-      },
-    },
-  );
 
 /** `value`, or a getter that throws when read (the `hostile` flag picks). */
 function field(hostile: boolean, value: unknown): PropertyDescriptor {
