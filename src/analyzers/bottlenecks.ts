@@ -48,7 +48,7 @@ export interface BottlenecksOptions {
   networkTools?: RegExp;
   /** Workflows tracked (oldest forgotten). Default 1000. */
   maxWorkflows?: number;
-  /** Operations tracked. Default 1000. */
+  /** Operations tracked (one latency sketch each, ~6 KB for values spanning 1 ms–100 s, at most ~17 KB). Default 600. */
   maxOperations?: number;
 }
 
@@ -77,7 +77,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
   const ioTools = options.ioTools ?? IO_TOOLS;
   const networkTools = options.networkTools ?? NETWORK_TOOLS;
   const maxWorkflows = options.maxWorkflows ?? 1000;
-  const maxOperations = options.maxOperations ?? 1000;
+  const maxOperations = options.maxOperations ?? 600;
   if (!(workflowShare > 0 && workflowShare <= 1)) throw new Error('[fleetscope] [bottlenecks] workflowShare must be in (0, 1]');
   const thresholds: BottleneckThresholds = {
     slowMeanMs, slowP95Ms, minSamples, workflowShare, minWorkflowMs, llmOutlierFactor: outlierFactor, llmOutlierShare: outlierShare, llmSlowP95Ms, ioTools, networkTools,

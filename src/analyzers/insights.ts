@@ -9,6 +9,9 @@ import { BUILTIN_RULES } from './insight-rules.js';
 import { hashString } from './stats-math.js';
 import type { Finding, FindingLocation, FindingSeverity } from './types.js';
 
+/** Finding identities remembered as counted (~40 bytes each). */
+const SEEN_FINDINGS = 20_000;
+
 export type Effort = 'low' | 'medium' | 'high';
 
 /** A rule template: which findings it matches and how it phrases the insight. */
@@ -164,10 +167,12 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
   const emitEvents = options.emit !== false;
   const insights = new Map<string, Insight>();
   /**
-   * Finding identities already counted, so a finding re-read on each refresh counts once: their
-   * 53-bit hashes (a title can be long; 100,000 strings held ~15 MB, 100,000 numbers ~4 MB).
+   * Finding identities already counted, so a finding re-read on each refresh counts once: the
+   * 53-bit hashes of the last SEEN_FINDINGS (a title can be long: 100,000 identity strings held ~15 MB).
    */
   const seenFindings = new Set<number>();
+  const seenRing = new Float64Array(SEEN_FINDINGS).fill(Number.NaN);
+  let seenNext = 0;
   let missing: string[] = [];
   let context: AnalyzerContext | undefined;
 
@@ -271,7 +276,11 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
     const identity = hashString(`${finding.analyzer}|${finding.kind}|${finding.title}|${finding.firstSeen ?? ''}`);
     const count = !seenFindings.has(identity);
     if (count) {
-      if (seenFindings.size > 100_000) seenFindings.clear();
+      // The oldest identity makes room (it was counted long ago; a finding still re-read is re-read every refresh).
+      const oldest = seenRing[seenNext]!;
+      if (oldest === oldest) seenFindings.delete(oldest);
+      seenRing[seenNext] = identity;
+      seenNext = (seenNext + 1) % SEEN_FINDINGS;
       seenFindings.add(identity);
     }
     upsert(
