@@ -46,7 +46,7 @@ export interface BottlenecksOptions {
   ioTools?: RegExp;
   /** Tools whose names match are typed `network`. Default WebFetch/WebSearch, /http|fetch|request|url|web|download|upload|api/. */
   networkTools?: RegExp;
-  /** Workflows tracked (oldest forgotten). Default 1000. */
+  /** Workflows tracked (oldest forgotten), each with up to 200 executions (~150 bytes each). Default 200. */
   maxWorkflows?: number;
   /** Operations tracked (one latency sketch each, ~6 KB for values spanning 1 ms–100 s, at most ~17 KB). Default 600. */
   maxOperations?: number;
@@ -76,7 +76,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
   const rules = options.resources ?? DEFAULT_RESOURCE_RULES;
   const ioTools = options.ioTools ?? IO_TOOLS;
   const networkTools = options.networkTools ?? NETWORK_TOOLS;
-  const maxWorkflows = options.maxWorkflows ?? 1000;
+  const maxWorkflows = options.maxWorkflows ?? 200;
   const maxOperations = options.maxOperations ?? 600;
   if (!(workflowShare > 0 && workflowShare <= 1)) throw new Error('[fleetscope] [bottlenecks] workflowShare must be in (0, 1]');
   const thresholds: BottleneckThresholds = {
