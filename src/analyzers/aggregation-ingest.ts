@@ -16,7 +16,10 @@ import {
   F_PRICED,
   F_SUCCESS,
   F_UNPRICED,
+  FIELD_COUNT,
+  OUTCOME_FIELDS,
   RollingSeries,
+  type SketchRing,
   type WindowSpec,
 } from './rolling.js';
 import { LogSketch } from './sketch.js';
@@ -49,6 +52,8 @@ export class AggregationIngest {
   readonly specs: readonly WindowSpec[];
   /** First ring slot of each window in a series (windows side by side). */
   readonly firstSlot: Int32Array;
+  /** First sketch ring slot of each window in a series. */
+  readonly firstSketchSlot: Int32Array;
   readonly totals: RollingSeries;
   /** Per event type, one counter series (in first-seen order). */
   readonly byType = new Map<string, RollingSeries>();
@@ -71,6 +76,7 @@ export class AggregationIngest {
   private readonly cumulativeBudget = newSketchBudget(Infinity);
 
   private readonly ringSize: number;
+  private readonly sketchRing: SketchRing;
   private readonly longestMs: number;
   private readonly limits: AggregationLimits;
   /** Closed span records kept for reuse (no allocation per span). */
@@ -82,6 +88,8 @@ export class AggregationIngest {
   private live = 0;
   private readonly liveRing: Int32Array;
   private readonly liveSlot: Float64Array;
+  private readonly liveSketchRing: Int32Array;
+  private readonly liveSketchSlot: Float64Array;
   /** Last time slot seen per window and its ring slot (saves the modulo for the next event). */
   private readonly lastSlot: Float64Array;
   private readonly lastRing: Int32Array;
@@ -104,28 +112,41 @@ export class AggregationIngest {
     this.specs = specs;
     this.limits = limits;
     this.firstSlot = new Int32Array(W);
+    this.firstSketchSlot = new Int32Array(W);
     let ringSize = 0;
+    let sketchRingSize = 0;
     for (let w = 0; w < W; w++) {
       this.firstSlot[w] = ringSize;
+      this.firstSketchSlot[w] = sketchRingSize;
       ringSize += specs[w]!.slots;
+      sketchRingSize += specs[w]!.sketchSlots;
     }
     this.ringSize = ringSize;
     this.longestMs = Math.max(0, ...specs.map((s) => s.ms ?? 0));
     this.liveRing = new Int32Array(W);
     this.liveSlot = new Float64Array(W);
+    this.liveSketchRing = new Int32Array(W);
+    this.liveSketchSlot = new Float64Array(W);
     this.lastSlot = new Float64Array(W).fill(Number.NaN);
     this.lastRing = new Int32Array(W);
     this.oldestAllowed = new Float64Array(W);
     this.tooOld = new Float64Array(W);
     this.bucketing = new LogSketch({ relativeAccuracy: limits.relativeAccuracy });
     this.sketchBudget = newSketchBudget(limits.maxSketchBytes);
-    this.totals = this.newSeries(false);
+    // The cumulative window (last, one slot) is outside the budget: one sketch per operation.
+    const cumulative = specs[W - 1]!.ms === null;
+    this.sketchRing = {
+      size: sketchRingSize,
+      budget: this.sketchBudget,
+      unbudgeted: this.cumulativeBudget,
+      budgetedBelow: cumulative ? sketchRingSize - 1 : sketchRingSize,
+    };
+    this.totals = this.newSeries(FIELD_COUNT, false);
   }
 
-  newSeries(withSketch: boolean): RollingSeries {
-    // The cumulative window (last, one slot) is outside the budget: one sketch per operation.
-    const cumulativeSlot = this.specs[this.specs.length - 1]!.ms === null ? this.ringSize - 1 : this.ringSize;
-    return new RollingSeries(this.ringSize, this.limits.relativeAccuracy, withSketch, this.sketchBudget, this.cumulativeBudget, cumulativeSlot);
+  /** A series of `fields` counters per slot, with latency sketches or not. */
+  newSeries(fields: number, withSketch: boolean): RollingSeries {
+    return new RollingSeries(this.ringSize, fields, this.limits.relativeAccuracy, withSketch ? this.sketchRing : undefined);
   }
 
   processBatch(batch: readonly FleetEvent[], now: number): void {
@@ -136,6 +157,8 @@ export class AggregationIngest {
     const lastRing = this.lastRing;
     const liveRing = this.liveRing;
     const liveSlot = this.liveSlot;
+    const liveSketchRing = this.liveSketchRing;
+    const liveSketchSlot = this.liveSketchSlot;
     const quality = this.quality;
     const tooOld = this.tooOld;
     for (let w = 0; w < W; w++) {
@@ -166,6 +189,9 @@ export class AggregationIngest {
         }
         liveRing[live] = lastRing[w]!;
         liveSlot[live] = slot;
+        const sketchSlot = spec.ms === null ? 0 : Math.floor(t / spec.sketchSlotMs);
+        liveSketchRing[live] = this.firstSketchSlot[w]! + (spec.sketchSlots === 1 ? 0 : sketchSlot % spec.sketchSlots);
+        liveSketchSlot[live] = sketchSlot;
         live++;
       }
       this.live = live;
@@ -229,7 +255,7 @@ export class AggregationIngest {
   private typeSeriesOf(type: string): RollingSeries {
     let series = this.byType.get(type);
     if (series === undefined) {
-      series = this.newSeries(false);
+      series = this.newSeries(FIELD_COUNT, false);
       this.byType.set(type, series);
     }
     return series;
@@ -259,7 +285,8 @@ export class AggregationIngest {
       op = map.get(name);
       if (op !== undefined) return op;
     }
-    op = this.newSeries(true);
+    // Tools and agents count outcomes only; models also tokens and cost.
+    op = this.newSeries(map === this.models ? FIELD_COUNT : OUTCOME_FIELDS, true);
     map.set(name, op);
     return op;
   }
@@ -282,7 +309,7 @@ export class AggregationIngest {
       const i = liveRing[k]!;
       const slot = liveSlot[k]!;
       counters[op.at(i, slot) + field]! += 1;
-      if (withLatency) op.addLatency(i, latency, bucket);
+      if (withLatency) op.addLatency(this.liveSketchRing[k]!, this.liveSketchSlot[k]!, latency, bucket);
       if (field !== F_OTHER) totalCounters[totals.at(i, slot) + field]! += 1;
     }
   }

@@ -22,7 +22,9 @@ import {
   F_SUCCESS,
   F_UNPRICED,
   RollingSeries,
+  sketchSlotOf,
   slotOf,
+  type RingRange,
   type WindowSpec,
 } from './rolling.js';
 import { DEFAULT_RELATIVE_ACCURACY, LogSketch, round3, sketchSummary } from './sketch.js';
@@ -31,8 +33,13 @@ import type { AggregationSnapshot, Finding, OperationStats, WindowStats } from '
 export interface AggregationOptions {
   /** Rolling windows, label → length in ms. Default `{ '1m': 60000, '5m': 300000, '15m': 900000, '1h': 3600000 }`. */
   windows?: Record<string, number>;
-  /** Time slots per window (a window covers between W − W/slots and W). Default 60. */
+  /** Time slots per window (a window's counts and rates cover between W − W/slots and W). Default 60. */
   slotsPerWindow?: number;
+  /**
+   * Latency sketch slots per window (a window's quantiles cover between W − W/sketchSlots and W),
+   * at most `slotsPerWindow`. A sketch slot costs far more memory than a row of counters. Default 12.
+   */
+  sketchSlotsPerWindow?: number;
   /** Durations above this are counted in `dataQuality.absurdDurations` and kept out of the figures. Default 86,400,000 (24 h). */
   maxDurationMs?: number;
   /**
@@ -98,6 +105,7 @@ function fail(message: string): never {
 
 export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<AggregationAnalyzerSnapshot> {
   const slotsPerWindow = options.slotsPerWindow ?? 60;
+  const sketchSlotsPerWindow = Math.min(slotsPerWindow, options.sketchSlotsPerWindow ?? 12);
   const maxDurationMs = options.maxDurationMs ?? 86_400_000;
   const staleAfterMs = options.staleAfterMs ?? 3_600_000;
   const maxOperations = options.maxOperations ?? 200;
@@ -108,26 +116,36 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
   const clockSkewToleranceMs = options.clockSkewToleranceMs ?? 1000;
   if (!(clockSkewToleranceMs >= 0)) fail('clockSkewToleranceMs must be ≥ 0');
   if (!Number.isInteger(slotsPerWindow) || slotsPerWindow < 1) fail('slotsPerWindow must be a positive integer');
+  if (!Number.isInteger(sketchSlotsPerWindow) || sketchSlotsPerWindow < 1) fail('sketchSlotsPerWindow must be a positive integer');
   if (!(maxDurationMs > 0)) fail('maxDurationMs must be > 0');
   if (!(accuracy > 0 && accuracy < 1)) fail('relativeAccuracy must be in (0, 1)');
   const specs: WindowSpec[] = [];
   for (const [label, ms] of Object.entries(options.windows ?? DEFAULT_WINDOWS)) {
     if (!(Number.isFinite(ms) && ms >= slotsPerWindow)) fail(`window "${label}" must be a length in ms ≥ slotsPerWindow`);
-    specs.push({ label, ms, slotMs: ms / slotsPerWindow, slots: slotsPerWindow });
+    specs.push({ label, ms, slotMs: ms / slotsPerWindow, slots: slotsPerWindow, sketchSlotMs: ms / sketchSlotsPerWindow, sketchSlots: sketchSlotsPerWindow });
   }
-  specs.push({ label: 'cumulative', ms: null, slotMs: Infinity, slots: 1 });
+  specs.push({ label: 'cumulative', ms: null, slotMs: Infinity, slots: 1, sketchSlotMs: Infinity, sketchSlots: 1 });
   const W = specs.length;
   const state = new AggregationIngest(specs, { maxDurationMs, maxOperations, maxOpenSpans, relativeAccuracy: accuracy, maxSketchBytes, clockSkewToleranceMs });
-  const { firstSlot, totals, byType, tools, agents, models, openSpans, quality } = state;
+  const { firstSlot, firstSketchSlot, totals, byType, tools, agents, models, openSpans, quality } = state;
+  /** The counter slots and the sketch slots of window `w` at time `now`. */
+  const rangesOf = (w: number, now: number): { counters: RingRange; sketches: RingRange } => {
+    const spec = specs[w]!;
+    return {
+      counters: { first: firstSlot[w]!, slots: spec.slots, current: slotOf(spec, now) },
+      sketches: { first: firstSketchSlot[w]!, slots: spec.sketchSlots, current: sketchSlotOf(spec, now) },
+    };
+  };
   let clock: () => number = Date.now;
   const eventClock = new EventClock();
 
   const scratch = new Float64Array(FIELD_COUNT);
 
-  const opStats = (name: string, op: RollingSeries, w: number, current: number): OperationStats | undefined => {
+  const opStats = (name: string, op: RollingSeries, ranges: ReturnType<typeof rangesOf>): OperationStats | undefined => {
     scratch.fill(0);
     const sketch = new LogSketch({ relativeAccuracy: accuracy });
-    if (!op.collect(firstSlot[w]!, specs[w]!.slots, current, scratch, sketch)) return undefined;
+    if (!op.collect(ranges.counters, scratch)) return undefined;
+    op.collectLatency(ranges.sketches, sketch);
     const successes = scratch[F_SUCCESS]!;
     const errors = scratch[F_ERROR]!;
     const other = scratch[F_OTHER]!;
@@ -155,19 +173,19 @@ export function aggregationAnalyzer(options: AggregationOptions = {}): Analyzer<
 
   const windowStats = (w: number, now: number): WindowStats & { unpricedCalls: number; outcomes: number } => {
     const spec = specs[w]!;
-    const current = slotOf(spec, now);
+    const ranges = rangesOf(w, now);
     const sum = new Float64Array(FIELD_COUNT);
-    totals.collect(firstSlot[w]!, spec.slots, current, sum, undefined);
+    totals.collect(ranges.counters, sum);
     const typeCounts: Record<string, number> = {};
     for (const [type, series] of byType) {
       scratch.fill(0);
-      series.collect(firstSlot[w]!, spec.slots, current, scratch, undefined);
+      series.collect(ranges.counters, scratch);
       if (scratch[F_EVENTS]! > 0) typeCounts[type] = scratch[F_EVENTS]!;
     }
     const section = (map: Map<string, RollingSeries>, prefix: string) => {
       const out: Record<string, OperationStats> = {};
       for (const [name, op] of map) {
-        const stats = opStats(`${prefix}:${name}`, op, w, current);
+        const stats = opStats(`${prefix}:${name}`, op, ranges);
         // A tool named `__proto__` is a key like any other (assignment would set the prototype).
         if (stats !== undefined) Object.defineProperty(out, name, { value: stats, enumerable: true, writable: true, configurable: true });
       }

@@ -65,9 +65,9 @@ export interface BottlenecksOptions {
    * compaction, named so by the transcripts runner.
    */
   backgroundAgentTypes?: readonly string[];
-  /** Workflows tracked (oldest forgotten). Default 1000. */
+  /** Workflows tracked (oldest forgotten), each with up to 200 executions (~150 bytes each). Default 200. */
   maxWorkflows?: number;
-  /** Operations tracked. Default 1000. */
+  /** Operations tracked (one latency sketch each, ~6 KB for values spanning 1 ms–100 s, at most ~17 KB). Default 600. */
   maxOperations?: number;
 }
 
@@ -100,8 +100,8 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
   const userWaitTools = options.userWaitTools ?? USER_WAIT_TOOLS;
   const agentTools = options.agentTools ?? AGENT_TOOLS;
   const backgroundAgentTypes = new Set(options.backgroundAgentTypes ?? ['warmup', 'compaction']);
-  const maxWorkflows = options.maxWorkflows ?? 1000;
-  const maxOperations = options.maxOperations ?? 1000;
+  const maxWorkflows = options.maxWorkflows ?? 200;
+  const maxOperations = options.maxOperations ?? 600;
   if (!(workflowShare > 0 && workflowShare <= 1)) throw new Error('[fleetscope] [bottlenecks] workflowShare must be in (0, 1]');
   const thresholds: BottleneckThresholds = {
     slowMeanMs, slowP95Ms, minSamples, workflowShare, minWorkflowMs, llmOutlierFactor: outlierFactor, llmOutlierShare: outlierShare, llmSlowP95Ms, ioTools, networkTools,

@@ -26,7 +26,7 @@ export interface FleetOptions {
   spawnTools?: readonly string[];
   /** Workflows kept; beyond, the oldest (completed first) is dropped from detail but stays in totals. Default 200. */
   maxWorkflows?: number;
-  /** Executions kept per workflow for the timeline and figures; further ones are only counted. Default 500. */
+  /** Executions kept per workflow for the timeline and figures; further ones are only counted. Default 200 (~150 bytes each). */
   maxExecutionsPerWorkflow?: number;
   /** An execution is slow when it runs ≥ this many times the median of its workflow's executions. Default 3. */
   slowFactor?: number;
@@ -57,7 +57,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
   const table: PricingTable = { ...(options.replacePricing === true ? {} : DEFAULT_PRICING), ...checkPricingTable(options.pricing ?? {}, 'fleet') };
   const spawnTools = new Set(options.spawnTools ?? ['Task', 'Agent']);
   const maxWorkflows = Math.max(1, options.maxWorkflows ?? 200);
-  const maxExecs = Math.max(1, options.maxExecutionsPerWorkflow ?? 500);
+  const maxExecs = Math.max(1, options.maxExecutionsPerWorkflow ?? 200);
   const thresholds: FleetThresholds = {
     slowFactor: options.slowFactor ?? 3,
     slowMinMs: options.slowMinMs ?? 1000,

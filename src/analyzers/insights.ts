@@ -6,8 +6,12 @@
  */
 import type { Analyzer, AnalyzerContext, EventOf, InsightCategory, InsightPayload, InsightPriority } from '../core/index.js';
 import { BUILTIN_RULES } from './insight-rules.js';
+import { hashString } from './stats-math.js';
 import type { Finding, FindingLocation, FindingSeverity } from './types.js';
 import { perHourText } from './figures.js';
+
+/** Finding identities remembered as counted (~40 bytes each). */
+const SEEN_FINDINGS = 20_000;
 
 export type Effort = 'low' | 'medium' | 'high';
 
@@ -167,8 +171,13 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
   const maxInsights = Math.max(10, options.maxInsights ?? 500);
   const emitEvents = options.emit !== false;
   const insights = new Map<string, Insight>();
-  /** Finding identities already counted, so a finding re-read on each refresh counts once. */
-  const seenFindings = new Set<string>();
+  /**
+   * Finding identities already counted, so a finding re-read on each refresh counts once: the
+   * 53-bit hashes of the last SEEN_FINDINGS (a title can be long: 100,000 identity strings held ~15 MB).
+   */
+  const seenFindings = new Set<number>();
+  const seenRing = new Float64Array(SEEN_FINDINGS).fill(Number.NaN);
+  let seenNext = 0;
   /** Sources whose snapshot had no readable `findings` when last read. */
   const missing = new Set<string>();
   /** The source the next spread-out refresh reads. */
@@ -272,10 +281,14 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
     const ev = finding.evidence;
     const evidenceConfidence = typeof ev.confidence === 'number' ? ev.confidence : typeof ev.pValue === 'number' ? 1 - ev.pValue : undefined;
     const confidence = Math.min(1, Math.max(0, resolve(rule.confidence, finding) ?? evidenceConfidence ?? SEVERITY_CONFIDENCE[finding.severity] ?? 0.6));
-    const identity = `${finding.analyzer}|${finding.kind}|${finding.title}|${finding.firstSeen ?? ''}`;
+    const identity = hashString(`${finding.analyzer}|${finding.kind}|${finding.title}|${finding.firstSeen ?? ''}`);
     const count = !seenFindings.has(identity);
     if (count) {
-      if (seenFindings.size > 100_000) seenFindings.clear();
+      // The oldest identity makes room (it was counted long ago; a finding still re-read is re-read every refresh).
+      const oldest = seenRing[seenNext]!;
+      if (oldest === oldest) seenFindings.delete(oldest);
+      seenRing[seenNext] = identity;
+      seenNext = (seenNext + 1) % SEEN_FINDINGS;
       seenFindings.add(identity);
     }
     upsert(

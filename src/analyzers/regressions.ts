@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
 import { baselineOf, compareLatency, compareSuccess, compareTokens, findingOf, type StoredBaseline, type TestLimits, type Totals } from './regressions-baseline.js';
 import { DEFAULT_RELATIVE_ACCURACY, LogSketch } from './sketch.js';
+import { newSketchBudget, SlotSketch } from './slot-sketch.js';
 import { RunningStats } from './stats-math.js';
 import type { Regression, RegressionsSnapshot } from './types.js';
 
@@ -43,6 +44,12 @@ export interface RegressionsOptions {
   maxOperations?: number;
   /** Durations above this are ignored. Default 86,400,000 (24 h). */
   maxDurationMs?: number;
+  /**
+   * Most memory of the current window's latency sketches, all operations together, in bytes. A
+   * slot keeps 32 latencies exactly, then a 1%-accurate sketch while this budget has room, else a
+   * sample of 32 (counted in `sampledSlots`); freed when the slot is reused. Default 4 MiB.
+   */
+  maxSketchBytes?: number;
 }
 
 export interface RegressionsAnalyzerSnapshot extends RegressionsSnapshot {
@@ -50,6 +57,8 @@ export interface RegressionsAnalyzerSnapshot extends RegressionsSnapshot {
   /** Operations currently compared: samples in the window per operation. */
   windowSamples: Record<string, number>;
   operationsDropped: number;
+  /** Window slots whose p50/p95 come from a sample because `maxSketchBytes` was reached (since start). */
+  sampledSlots: number;
 }
 
 export interface RegressionsAnalyzer extends Analyzer<RegressionsAnalyzerSnapshot> {
@@ -70,7 +79,7 @@ interface Window {
   slotIds: Float64Array;
   /** Per slot: n, Σln, Σln², tokens n, Σtokens, Σtokens², successes, outcomes. */
   sums: Float64Array;
-  sketches: (LogSketch | undefined)[];
+  sketches: (SlotSketch | undefined)[];
 }
 
 interface OperationState {
@@ -117,6 +126,10 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
   const learnSamples = options.learnSamples ?? 100;
   const maxOperations = options.maxOperations ?? 500;
   const maxDurationMs = options.maxDurationMs ?? 86_400_000;
+  const budget = newSketchBudget(options.maxSketchBytes ?? 4 * 2 ** 20);
+  /** Any sketch, for `bucketOf` (all have the default accuracy). */
+  const bucketing = new LogSketch();
+  if (!(budget.limit >= 0)) fail('maxSketchBytes must be a number >= 0');
   if (!(windowMs > 0) || !Number.isInteger(slots) || slots < 1) fail('windowMs and windowSlots must be positive');
   if (!(threshold > 0)) fail('threshold must be > 0');
   if (!(alpha > 0 && alpha < 1)) fail('alpha must be in (0, 1)');
@@ -171,7 +184,9 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
     if (w.slotIds[i] !== slot) {
       w.slotIds[i] = slot;
       w.sums.fill(0, i * S, (i + 1) * S);
-      w.sketches[i]?.clear();
+      // Freed, not cleared: memory follows what the window holds now.
+      w.sketches[i]?.release(budget);
+      w.sketches[i] = undefined;
     }
     return i;
   };
@@ -198,9 +213,8 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
         sums[b]! += 1;
         sums[b + 1]! += logValue;
         sums[b + 2]! += logValue * logValue;
-        let sketch = w.sketches[i];
-        if (sketch === undefined) w.sketches[i] = sketch = new LogSketch();
-        sketch.add(duration);
+        const sketch = (w.sketches[i] ??= SlotSketch.create(budget));
+        sketch?.add(duration, bucketing.bucketOf(duration), budget, DEFAULT_RELATIVE_ACCURACY);
       }
       if (tokens !== undefined) {
         sums[b + 3]! += 1;
@@ -306,7 +320,7 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
         if (id <= current - slots || id > current) continue;
         for (let f = 0; f < S; f++) sum[f]! += w.sums[i * S + f]!;
         const own = w.sketches[i];
-        if (own !== undefined) sketch.merge(own);
+        if (own !== undefined) own.mergeInto(sketch);
       }
       windowSamples[key] = Math.max(sum[0]!, sum[7]!);
       const latency = compareLatency(key, base, sum, sketch, limits);
@@ -349,7 +363,7 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
       const { regressions, windowSamples } = compareAll(clock());
       const baselines: Record<string, StoredBaseline> = { ...loaded };
       for (const [key, op] of ops) if (baselines[key] === undefined && op.learned !== undefined) baselines[key] = op.learned;
-      return { baselines, regressions, findings: regressions.map(findingOf), windowSamples, operationsDropped };
+      return { baselines, regressions, findings: regressions.map(findingOf), windowSamples, operationsDropped, sampledSlots: budget.sampledSlots };
     },
     saveBaselines,
     loadBaselines,

@@ -1,11 +1,14 @@
 /**
  * Rolling-window storage for the aggregation analyzer. One `RollingSeries` holds the time slots
  * of EVERY window side by side (window w owns ring slots `[first, first + slots)`), each with a
- * fixed set of counters and (optionally) a quantile sketch, so that one event is recorded in all
- * windows through a single object. A slot is reset lazily when a later time slot maps onto it,
- * so writing is O(1) and allocation-free once the slot's sketch exists; reading merges the slots
- * still inside the window. A window of length W with n slots therefore covers between W − W/n
- * and W of the most recent time.
+ * fixed set of counters, so that one event is recorded in all windows through a single object. A
+ * slot is reset lazily when a later time slot maps onto it, so writing is O(1) and allocation-free;
+ * reading sums the slots still inside the window. A window of length W with n slots therefore
+ * covers between W − W/n and W of the most recent time.
+ *
+ * Latencies go to a second, coarser ring per window (`sketchSlots` of them, fewer than the counter
+ * slots): a quantile sketch per slot costs far more than a row of counters, so a window's quantiles
+ * cover between W − W/sketchSlots and W, its counts and rates between W − W/slots and W.
  */
 import type { LogSketch } from './sketch.js';
 import { SlotSketch, type SketchBudget } from './slot-sketch.js';
@@ -15,6 +18,8 @@ export const F_SUCCESS = 0;
 export const F_ERROR = 1;
 /** Neither success nor error: tool `blocked`, agent `cancelled`. */
 export const F_OTHER = 2;
+/** Fields of a series that counts outcomes only (tools, agents). */
+export const OUTCOME_FIELDS = 3;
 export const F_INPUT = 3;
 export const F_OUTPUT = 4;
 export const F_CACHE_READ = 5;
@@ -27,29 +32,48 @@ export const F_EVENTS = 9;
 export const F_PRICED = 10;
 export const FIELD_COUNT = 11;
 
+/** Where the latency sketches of a series live, and which memory budget each ring slot draws on. */
+export interface SketchRing {
+  /** Sketch ring slots of all windows together. */
+  size: number;
+  /** Budget of the ring slots below `budgetedBelow` (the rolling windows). */
+  budget: SketchBudget;
+  /** Budget of the others (the cumulative window). */
+  unbudgeted: SketchBudget;
+  budgetedBelow: number;
+}
+
+/** The slots of one window in a ring: the first ring slot, how many, and the time slot of now. */
+export interface RingRange {
+  first: number;
+  slots: number;
+  current: number;
+}
+
 export class RollingSeries {
   /** Time slot number held by each ring slot (-Infinity = never used). */
   readonly slotIds: Float64Array;
-  /** FIELD_COUNT counters per ring slot. */
+  /** `fields` counters per ring slot. */
   readonly counters: Float64Array;
-  /** Latency sketch per ring slot, created on the slot's first value and released when the slot is reset. */
+  /** Time slot number held by each sketch ring slot. */
+  private readonly sketchIds: Float64Array;
+  /** Latency sketch per sketch ring slot, created on the slot's first value and released when the slot is reset. */
   private readonly sketches: (SlotSketch | undefined)[];
 
   /**
-   * `size`: ring slots of all windows together. Sketches of ring slots below `budgetedBelow`
-   * (the rolling windows) share `budget`; the others (the cumulative window) share `unbudgeted`.
+   * `size`: counter ring slots of all windows together; `fields`: counters per slot (FIELD_COUNT,
+   * or OUTCOME_FIELDS for a series that never records usage); `ring`: the latency sketches, if any.
    */
   constructor(
     size: number,
+    readonly fields: number,
     private readonly relativeAccuracy: number,
-    withSketch: boolean,
-    private readonly budget?: SketchBudget,
-    private readonly unbudgeted?: SketchBudget,
-    private readonly budgetedBelow = size,
+    private readonly ring?: SketchRing,
   ) {
     this.slotIds = new Float64Array(size).fill(-Infinity);
-    this.counters = new Float64Array(size * FIELD_COUNT);
-    this.sketches = withSketch ? new Array<SlotSketch | undefined>(size).fill(undefined) : [];
+    this.counters = new Float64Array(size * fields);
+    this.sketchIds = new Float64Array(ring?.size ?? 0).fill(-Infinity);
+    this.sketches = ring === undefined ? [] : new Array<SlotSketch | undefined>(ring.size).fill(undefined);
   }
 
   /**
@@ -57,72 +81,91 @@ export class RollingSeries {
    * when it held an older time slot.
    */
   at(i: number, slot: number): number {
-    const base = i * FIELD_COUNT;
+    const base = i * this.fields;
     if (this.slotIds[i] !== slot) {
       this.slotIds[i] = slot;
-      this.counters.fill(0, base, base + FIELD_COUNT);
-      const sketch = this.sketches[i];
-      if (sketch !== undefined) {
-        // Freed, not cleared: a slot's memory follows what it holds now.
-        sketch.release(this.budgetOf(i)!);
-        this.sketches[i] = undefined;
-      }
+      this.counters.fill(0, base, base + this.fields);
     }
     return base;
   }
 
   /**
-   * Records one latency value in ring slot `i` (made current by `at` just before), `bucket`
-   * being `bucketOf(value)` of a sketch of the same accuracy.
+   * Records one latency value in sketch ring slot `j` for (sketch) time slot `slot`, `bucket`
+   * being `bucketOf(value)` of a sketch of the same accuracy. The slot's sketch is freed when a
+   * later time slot takes the ring slot over; a value for an older time slot than the one the ring
+   * slot holds (an event at the far edge of the window) is left out of the window's quantiles.
    */
-  addLatency(i: number, value: number, bucket: number): void {
-    const budget = this.budgetOf(i);
-    if (budget === undefined) return;
-    let sketch = this.sketches[i];
+  addLatency(j: number, slot: number, value: number, bucket: number): void {
+    const ring = this.ring;
+    if (ring === undefined) return;
+    const held = this.sketchIds[j]!;
+    if (held > slot) return;
+    const budget = j < ring.budgetedBelow ? ring.budget : ring.unbudgeted;
+    let sketch = this.sketches[j];
+    if (held !== slot) {
+      this.sketchIds[j] = slot;
+      // Freed, not cleared: a slot's memory follows what it holds now.
+      sketch?.release(budget);
+      sketch = this.sketches[j] = undefined;
+    }
     if (sketch === undefined) {
       sketch = SlotSketch.create(budget);
       if (sketch === undefined) return;
-      this.sketches[i] = sketch;
+      this.sketches[j] = sketch;
     }
     sketch.add(value, bucket, budget, this.relativeAccuracy);
   }
 
-  private budgetOf(i: number): SketchBudget | undefined {
-    return i < this.budgetedBelow ? this.budget : this.unbudgeted;
-  }
-
   /**
-   * Sums the counters of the ring slots `[first, first + slots)` holding time slots in
-   * `(current − slots, current]` (any time slot when `slots` is 1: the cumulative window) into
-   * `into` (length FIELD_COUNT) and merges their sketches into `sketch`; returns whether any
-   * slot was live.
+   * Sums the counters of the ring slots of `range` holding time slots in `(current − slots,
+   * current]` (any time slot when `slots` is 1: the cumulative window) into `into` (at least
+   * `fields` long); returns whether any slot was live.
    */
-  collect(first: number, slots: number, current: number, into: Float64Array, sketch: LogSketch | undefined): boolean {
+  collect(range: RingRange, into: Float64Array): boolean {
     let live = false;
-    const lowest = current - slots;
-    for (let i = first; i < first + slots; i++) {
-      const id = this.slotIds[i]!;
-      if (slots !== 1 && (id <= lowest || id > current)) continue;
-      if (id === -Infinity) continue;
+    const fields = this.fields;
+    for (let i = range.first; i < range.first + range.slots; i++) {
+      if (!inRange(this.slotIds[i]!, range)) continue;
       live = true;
-      const base = i * FIELD_COUNT;
-      for (let f = 0; f < FIELD_COUNT; f++) into[f]! += this.counters[base + f]!;
-      const own = this.sketches[i];
-      if (sketch !== undefined && own !== undefined) own.mergeInto(sketch);
+      const base = i * fields;
+      for (let f = 0; f < fields; f++) into[f]! += this.counters[base + f]!;
     }
     return live;
   }
+
+  /** Merges the latency sketches of the sketch ring slots of `range` still inside it into `sketch`. */
+  collectLatency(range: RingRange, sketch: LogSketch): void {
+    for (let j = range.first; j < range.first + range.slots; j++) {
+      const own = this.sketches[j];
+      if (own !== undefined && inRange(this.sketchIds[j]!, range)) own.mergeInto(sketch);
+    }
+  }
 }
 
-/** One rolling window: its label, length and slot width. `ms === null` is the cumulative window. */
+function inRange(id: number, range: RingRange): boolean {
+  if (id === -Infinity) return false;
+  return range.slots === 1 || (id > range.current - range.slots && id <= range.current);
+}
+
+/**
+ * One rolling window: its label, length, counter slots and latency sketch slots. `ms === null` is
+ * the cumulative window (one slot of each).
+ */
 export interface WindowSpec {
   label: string;
   ms: number | null;
   slotMs: number;
   slots: number;
+  sketchSlotMs: number;
+  sketchSlots: number;
 }
 
 /** Slot number of time `t` in window `w` (always 0 for the cumulative window). */
 export function slotOf(w: WindowSpec, t: number): number {
   return w.ms === null ? 0 : Math.floor(t / w.slotMs);
+}
+
+/** Sketch slot number of time `t` in window `w` (always 0 for the cumulative window). */
+export function sketchSlotOf(w: WindowSpec, t: number): number {
+  return w.ms === null ? 0 : Math.floor(t / w.sketchSlotMs);
 }

@@ -3,14 +3,16 @@
  * slot of an analyzer (issue 14, point 11: one dense `LogSketch` per slot per window per
  * operation, cleared but never freed, grew to hundreds of MB).
  *
- * A slot keeps its values exactly while it has few (up to EXACT_VALUES, in a small array grown
- * by doubling), then turns into a dense `LogSketch` (1% relative error) if the budget has room
+ * A slot keeps its values exactly while it has few (up to EXACT_VALUES, in a plain array: a typed
+ * array costs ~170 bytes of wrappers before its first value), then turns into a dense `LogSketch`
+ * (1% relative error) if the budget has room
  * for a whole one. Without room, the slot keeps a uniform sample of EXACT_VALUES values (reservoir
  * sampling) with its exact count, sum, min and max; such slots are counted in the budget's
  * `sampledSlots` (their quantiles are estimates from the sample). A slot's memory is released
  * when the slot is reset for a later time, so memory follows what the windows hold now, not the
  * busiest moment they ever saw. Every byte is reserved before it is allocated, a dense sketch at
- * its largest size: the memory of all slots together never exceeds `limit`.
+ * its largest size, with V8's object overheads (measured with heap snapshots on Node 20): the memory
+ * of all slots together stays within `limit`.
  */
 import { LogSketch } from './sketch.js';
 
@@ -32,10 +34,12 @@ export function newSketchBudget(limit: number): SketchBudget {
 
 /** Values kept exactly before a slot turns into a dense sketch (or a sample). */
 export const EXACT_VALUES = 32;
-/** Bytes reserved for a slot sketch object itself (fields and array header). */
+/** Bytes reserved for a slot sketch object itself (~100 bytes of fields) and its slot in the series' array. */
 const OBJECT_BYTES = 128;
-/** Bytes reserved for a dense sketch: its counts at the largest size (2048 buckets) plus the object. */
-const DENSE_BYTES = 2048 * 8 + 256;
+/** Bytes reserved for the array of exact values besides its elements (the array object and its store's header). */
+const ARRAY_BYTES = 64;
+/** Bytes reserved for a dense sketch: its counts at the largest size (2048 buckets), its typed array and the object. */
+const DENSE_BYTES = 2048 * 8 + 512;
 
 function nextRandom(budget: SketchBudget): number {
   let x = budget.seed;
@@ -47,7 +51,7 @@ function nextRandom(budget: SketchBudget): number {
 }
 
 export class SlotSketch {
-  private values: Float64Array | undefined;
+  private values: number[] | undefined;
   /** Values held in `values` (all of them, or the sample). */
   private held = 0;
   private dense: LogSketch | undefined;
@@ -82,30 +86,28 @@ export class SlotSketch {
       this.sample(value, budget);
       return;
     }
-    let values = this.values;
-    if (values === undefined || this.held === values.length) {
-      if (this.held === EXACT_VALUES) {
-        this.overflow(value, bucket, budget, accuracy);
-        return;
-      }
-      const size = values === undefined ? 2 : values.length * 2;
-      if (budget.used + size * 8 > budget.limit) {
+    if (this.held === EXACT_VALUES) {
+      this.overflow(value, bucket, budget, accuracy);
+      return;
+    }
+    // Reserved in steps of 8 values (V8 grows a double array by about half, at least 16 elements).
+    if (this.held % 8 === 0) {
+      const bytes = (this.values === undefined ? ARRAY_BYTES : 0) + 8 * 8;
+      if (budget.used + bytes > budget.limit) {
         this.startSampling(budget);
         this.sample(value, budget);
         return;
       }
-      const grown = new Float64Array(size);
-      if (values !== undefined) grown.set(values);
-      budget.used += size * 8 - (values?.length ?? 0) * 8;
-      this.reserved += size * 8 - (values?.length ?? 0) * 8;
-      this.values = values = grown;
+      budget.used += bytes;
+      this.reserved += bytes;
+      this.values ??= [];
     }
-    values[this.held++] = value;
+    this.values![this.held++] = value;
   }
 
   /** A full exact array: a dense sketch when the budget has room, else a sample from now on. */
   private overflow(value: number, bucket: number, budget: SketchBudget, accuracy: number): void {
-    const arrayBytes = this.values!.length * 8;
+    const arrayBytes = ARRAY_BYTES + EXACT_VALUES * 8;
     if (budget.used - arrayBytes + DENSE_BYTES <= budget.limit) {
       const dense = new LogSketch({ relativeAccuracy: accuracy });
       for (let i = 0; i < this.held; i++) dense.add(this.values![i]!);
@@ -123,7 +125,7 @@ export class SlotSketch {
 
   /** Reservoir sampling (Vitter's algorithm R): each of the `count` values so far is in the sample with equal probability. */
   private sample(value: number, budget: SketchBudget): void {
-    const size = this.values!.length;
+    const size = this.held;
     if (size === 0) return;
     const j = Math.floor(nextRandom(budget) * this.count);
     if (j < size) this.values![j] = value;
@@ -134,7 +136,7 @@ export class SlotSketch {
     budget.sampledSlots++;
     if (this.values === undefined) {
       // Not even a small array fits: keep only count, sum, min and max.
-      this.values = new Float64Array(0);
+      this.values = [];
     }
   }
 
@@ -150,8 +152,8 @@ export class SlotSketch {
       for (let i = 0; i < this.held; i++) target.add(values[i]!);
       return;
     }
-    // A full array when sampling started; each kept value stands for count / kept values.
-    const kept = values.length;
+    // Each kept value stands for count / kept values.
+    const kept = this.held;
     if (kept === 0) {
       // Nothing but the summary: count it all at the mean.
       target.add(this.sum / this.count, this.count);

@@ -101,8 +101,20 @@ function recorder(target: LlmWrapperTarget, provider: string, options: LlmWrappe
 
   return {
     failed(error: unknown) {
-      const status = isObject(error) && typeof error.status === 'number' ? { 'http.response.status_code': error.status } : undefined;
-      emit({ status: 'error', error: describeError(error), requestId: requestIdOf(error) }, status);
+      let status: Record<string, unknown> | undefined;
+      let described: string;
+      let requestId: string | undefined;
+      try {
+        status = isObject(error) && typeof error.status === 'number' ? { 'http.response.status_code': error.status } : undefined;
+        described = describeError(error);
+        requestId = requestIdOf(error);
+      } catch {
+        // An error whose reading throws (a Proxy, a throwing getter): the host still gets it unchanged.
+        status = undefined;
+        described = 'unreadable error';
+        requestId = undefined;
+      }
+      emit({ status: 'error', error: described, requestId }, status);
     },
     succeeded(value: unknown) {
       let usage: ReturnType<typeof usageFromResponse> & object;

@@ -64,6 +64,12 @@ export function tieredStorage(options: TieredStorageOptions): Storage {
   };
   const queue = retryQueue(cold, maxColdFailures, counters);
   let hotDiverged = false;
+  /**
+   * Whether the cold tier's stats can be trusted: a lazily opened backend (SQLite, the file log)
+   * reports 0 events until its first append or query, while its file may hold events from an
+   * earlier run that the new, empty hot tier does not.
+   */
+  let coldOpened = false;
   let closed = false;
 
   const retryTimer =
@@ -76,7 +82,7 @@ export function tieredStorage(options: TieredStorageOptions): Storage {
 
   /** The hot tier alone can answer while it holds exactly what the cold tier holds. */
   function hotCovers(): boolean {
-    if (hotDiverged) return false;
+    if (hotDiverged || !coldOpened) return false;
     const h = hot.stats();
     const c = cold.stats();
     return h.evicted === 0 && c.evicted === 0 && h.events === c.events;
@@ -261,6 +267,7 @@ export function tieredStorage(options: TieredStorageOptions): Storage {
     async append(batch) {
       if (closed) throw prefixed('storage is closed');
       const [c, h] = await Promise.allSettled([queue.append(batch), hot.append(batch)]);
+      if (c.status === 'fulfilled') coldOpened = true;
       if (h.status === 'rejected') {
         counters.hotErrors++;
         hotDiverged = true;
@@ -297,7 +304,10 @@ export function tieredStorage(options: TieredStorageOptions): Storage {
       } else if (hotCovers()) return hotPage(query, limit, undefined);
       counters.coldAnswers++;
       const desc = query.order === 'desc';
-      return queue.read(() => (desc ? descPage(query, limit, start) : ascPage(query, limit, start)));
+      const page = await queue.read(() => (desc ? descPage(query, limit, start) : ascPage(query, limit, start)));
+      // Read once: the cold tier is open and its stats count what it held before this process.
+      coldOpened = true;
+      return page;
     },
 
     stats(): StorageStats {

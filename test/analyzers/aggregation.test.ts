@@ -1,3 +1,4 @@
+import { quantile } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
 import { createObserver } from '../../src/index.js';
 import { aggregationAnalyzer, type AggregationAnalyzerSnapshot } from '../../src/analyzers/aggregation.js';
@@ -174,5 +175,29 @@ describe('aggregationAnalyzer', () => {
   it('rejects bad options at construction', () => {
     expect(() => aggregationAnalyzer({ slotsPerWindow: 0 })).toThrow(/\[fleetscope\] \[aggregation\]/);
     expect(() => aggregationAnalyzer({ windows: { x: -1 } })).toThrow(/window "x"/);
+  });
+
+  it('window quantiles from the coarser sketch slots stay within 1% of the exact ones, with slots sampled never', async () => {
+    const { observer, setNow, snap } = setup();
+    // 6,000 latencies spanning 1 ms to 100 s, over the 50 minutes before now: inside every 1h sketch slot still live.
+    const values: number[] = [];
+    let x = 14;
+    for (let i = 0; i < 6000; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      values.push(Math.round(Math.exp((x / 2 ** 31) * Math.log(100_000))));
+    }
+    setNow(T0 + 3_600_000);
+    observer.emitMany(values.map((durationMs, i) => ({ type: 'tool.end' as const, timestamp: T0 + 600_000 + i * 500, payload: { toolName: 'read', status: 'success' as const, durationMs } })));
+    await observer.flush();
+    const s = snap();
+    const latency = s.windows['1h']!.tools.read!.latency;
+    expect(latency.count).toBe(6000);
+    for (const [q, got] of [[0.5, latency.p50], [0.95, latency.p95], [0.99, latency.p99]] as const) {
+      const exact = quantile(values, q);
+      expect(Math.abs(got - exact) / exact, `p${q * 100}`).toBeLessThanOrEqual(0.01);
+    }
+    expect(s.dataQuality.sampledSlots).toBe(0);
+    expect(s.dataQuality.sketchBytes).toBeGreaterThan(0);
+    await observer.close();
   });
 });

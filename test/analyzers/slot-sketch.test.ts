@@ -22,15 +22,15 @@ describe('SlotSketch', () => {
     expect(target.count).toBe(5);
     expect(target.sum).toBe(150);
     expect(Math.abs(target.quantile(0.5) - 30) / 30).toBeLessThanOrEqual(0.01);
-    // 128 bytes for the object, 8 slots of 8 bytes (grown 2, 4, 8).
-    expect(budget.used).toBe(128 + 8 * 8);
+    // 128 bytes for the object, 64 for the array, 8 values of 8 bytes (reserved by 8).
+    expect(budget.used).toBe(128 + 64 + 8 * 8);
   });
 
   it('turns dense past 32 values when the budget has room, and gives everything back on release', () => {
     const budget = newSketchBudget(1e6);
     const slot = SlotSketch.create(budget)!;
     for (let v = 1; v <= 100; v++) add(slot, budget, v);
-    expect(budget.used).toBe(128 + 2048 * 8 + 256);
+    expect(budget.used).toBe(128 + 2048 * 8 + 512);
     const target = new LogSketch();
     slot.mergeInto(target);
     expect(target.count).toBe(100);
@@ -59,13 +59,19 @@ describe('SlotSketch', () => {
 
   it('a rolling series frees a slot when a later time reuses it, so memory follows the live slots', () => {
     const budget = newSketchBudget(64 * 2 ** 20);
-    const series = new RollingSeries(10, 0.01, true, budget, newSketchBudget(Infinity), 10);
+    const series = new RollingSeries(10, 3, 0.01, { size: 10, budget, unbudgeted: newSketchBudget(Infinity), budgetedBelow: 10 });
     for (let t = 0; t < 1000; t++) {
       const i = t % 10;
       series.at(i, t);
-      for (let k = 0; k < 50; k++) series.addLatency(i, k + 1, bucketing.bucketOf(k + 1));
+      for (let k = 0; k < 50; k++) series.addLatency(i, t, k + 1, bucketing.bucketOf(k + 1));
     }
-    // 10 live slots, each dense: 10 x (128 + 16,640) bytes; 990 slots were freed on the way.
-    expect(budget.used).toBe(10 * (128 + 2048 * 8 + 256));
+    // 10 live slots, each dense: 10 x (128 + 16,896) bytes; 990 slots were freed on the way.
+    expect(budget.used).toBe(10 * (128 + 2048 * 8 + 512));
+    // A value for an older time slot than the ring slot holds is left out, not written over the newer one.
+    series.addLatency(0, 990 - 10, 5, bucketing.bucketOf(5));
+    expect(budget.used).toBe(10 * (128 + 2048 * 8 + 512));
+    const target = new LogSketch();
+    series.collectLatency({ first: 0, slots: 10, current: 999 }, target);
+    expect(target.count).toBe(10 * 50);
   });
 });

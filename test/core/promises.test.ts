@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createCoreObserver, createObserver, type Exporter, type FleetEvent, type Storage } from '../../src/index.js';
 import { fileLogStorage } from '../../src/storage/file-log.js';
 import { memoryStorage } from '../../src/storage/memory.js';
+import { readAll } from '../support/ack-writer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fleetscope-promises-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -24,17 +25,6 @@ function throwsOnSecondRead(): Record<string, unknown> {
       return 'first';
     },
   };
-}
-
-async function readAll(storage: Storage): Promise<FleetEvent[]> {
-  const all: FleetEvent[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await storage.query({ limit: 10_000, cursor });
-    all.push(...page.events);
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return all;
 }
 
 describe('1. one hostile payload costs nothing to its neighbours', () => {

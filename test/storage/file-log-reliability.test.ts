@@ -1,45 +1,18 @@
-import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { FleetEvent, Storage } from '../../src/core/index.js';
+import type { FleetEvent } from '../../src/core/index.js';
 import { fileLogStorage } from '../../src/storage/file-log.js';
+import { killAfterAcks, readAll, startAckWriter } from '../support/ack-writer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fleetscope-file-log-rel-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const writerScript = fileURLToPath(new URL('./fixtures/file-log-writer.ts', import.meta.url));
 
-function startWriter(args: (string | number)[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', writerScript, ...args.map(String)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const acked: number[] = [];
-  let stderr = '';
-  let buffered = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const line of lines) if (line.startsWith('ack ')) acked.push(Number(line.slice(4)));
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, acked, exited, stderr: () => stderr };
-}
-
-async function readAll(storage: Storage): Promise<FleetEvent[]> {
-  const all: FleetEvent[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await storage.query({ limit: 10_000, cursor });
-    all.push(...page.events);
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return all;
-}
+const startWriter = (args: (string | number)[]) => startAckWriter(writerScript, args);
 
 describe('file log reliability', () => {
   it('8 processes appending at once: every record exactly once', async () => {
@@ -73,13 +46,7 @@ describe('file log reliability', () => {
     const dir = join(root, 'killed');
     // Batches of 200 events (~80 KB) into 256 KiB segments: writes and rotations are always in flight.
     const writer = startWriter([dir, 'k', 0, 200, 256 * 1024, 'never']);
-    while (writer.acked.length < 30) {
-      if (writer.child.exitCode !== null) throw new Error(`writer exited early: ${writer.stderr()}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    writer.child.kill('SIGKILL');
-    await writer.exited;
-    const acked = [...writer.acked];
+    const acked = await killAfterAcks(writer, 30);
     expect(acked.length).toBeGreaterThanOrEqual(30);
 
     const storage = fileLogStorage({ dir, maxAgeMs: Infinity, maxTotalBytes: Infinity, maintenanceIntervalMs: 0 });

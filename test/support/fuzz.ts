@@ -38,6 +38,30 @@ export const jsonValue = fc.letrec((tie) => ({
   ),
 })).value;
 
+/** A Proxy that throws on every trap, except the two fast-check itself uses. */
+export function throwingProxy(): object {
+  return new Proxy(
+    {},
+    {
+      // fast-check prints a counterexample through `toStringMethod`: the only key that answers.
+      get(_target, key) {
+        if (key === fc.toStringMethod) return () => 'Proxy<throws on every trap>';
+        throw new Error('proxy get');
+      },
+      ownKeys() {
+        throw new Error('proxy ownKeys');
+      },
+      getPrototypeOf() {
+        throw new Error('proxy proto');
+      },
+      // `has` answers: fast-check itself asks every generated value whether it is cloneable.
+      has(_target, key) {
+        return key === fc.toStringMethod;
+      },
+    },
+  );
+}
+
 /** Objects that attack whoever reads them: throwing getters, Proxies, cycles, odd prototypes. */
 export function attackingValue(): fc.Arbitrary<unknown> {
   return fc.oneof(
@@ -62,26 +86,7 @@ export function attackingValue(): fc.Arbitrary<unknown> {
         },
       });
     }),
-    fc.constant(
-      new Proxy(
-        {},
-        {
-          get() {
-            throw new Error('proxy get');
-          },
-          ownKeys() {
-            throw new Error('proxy ownKeys');
-          },
-          getPrototypeOf() {
-            throw new Error('proxy proto');
-          },
-          // `has` answers: fast-check itself asks every generated value whether it is cloneable.
-          has() {
-            return false;
-          },
-        },
-      ),
-    ),
+    fc.constant(throwingProxy()),
     fc.constant({ toJSON: () => { throw new Error('toJSON'); } }),
     fc.constant((() => {
       const a: Record<string, unknown> = { n: 1 };
