@@ -38,7 +38,8 @@ export async function runSessionsCommand(argv: readonly string[]): Promise<numbe
 
   let observer;
   let result: ReplayResult;
-  const single = sources.length === 1 && sources[0]!.kind !== 'claude' && sources[0]!.kind !== 'jsonl' ? sources[0]! : undefined;
+  // A store with an index by session (a stream, a file of events or transcripts have none).
+  const single = sources.length === 1 && ['store', 'sqlite', 'postgres'].includes(sources[0]!.kind) ? sources[0]! : undefined;
   if (single !== undefined && sel.sessionId === undefined && limit > 0) {
     // The store's index: the newest sessions first, then each session's own lines.
     observer = make();

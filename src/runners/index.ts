@@ -66,5 +66,5 @@ export {
   type GuardrailMatch,
   type GuardrailAction,
 } from './guardrails.js';
-export { redisStreamRunner, type RedisStreamRunnerOptions, type RedisStreamsReaderClient } from './redis-streams.js';
+export { decodeRedisStreamEntry, redisStreamRunner, type RedisStreamRunnerOptions, type RedisStreamsReaderClient } from './redis-streams.js';
 export { otlpReceiver, type OtlpReceiverOptions, type OtlpReceiver } from './otlp-receiver.js';

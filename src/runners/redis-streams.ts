@@ -68,6 +68,23 @@ function isEventLike(value: unknown): value is FleetEvent {
   );
 }
 
+/**
+ * The events of one stream entry written by `redisStreamExporter` (its fields as Redis returns them:
+ * `[field, value, ...]`), or undefined for a poison entry: no `events` field, not JSON, not an array of
+ * events. Shared by the runner and the CLI's `--redis` source.
+ */
+export function decodeRedisStreamEntry(fields: readonly string[]): FleetEvent[] | undefined {
+  const at = fields.indexOf(EVENTS_FIELD);
+  if (at < 0 || at % 2 !== 0) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fields[at + 1] ?? '');
+  } catch {
+    return undefined;
+  }
+  return Array.isArray(parsed) && parsed.every(isEventLike) ? parsed : undefined;
+}
+
 export function redisStreamRunner(options: RedisStreamRunnerOptions = {}): Runner {
   const fail = (message: string): never => {
     throw new Error(`[fleetscope] [redis-streams] ${message}`);
@@ -134,14 +151,8 @@ export function redisStreamRunner(options: RedisStreamRunnerOptions = {}): Runne
         counters.trimmed++;
         continue;
       }
-      let parsed: unknown;
-      const at = fields.indexOf(EVENTS_FIELD);
-      try {
-        parsed = at >= 0 && at % 2 === 0 ? JSON.parse(fields[at + 1] ?? '') : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      if (!Array.isArray(parsed) || !parsed.every(isEventLike)) {
+      const parsed = decodeRedisStreamEntry(fields);
+      if (parsed === undefined) {
         counters.poison++;
         if (!poisonReported) {
           poisonReported = true;
