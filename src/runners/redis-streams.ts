@@ -119,7 +119,7 @@ export function redisStreamRunner(options: RedisStreamRunnerOptions = {}): Runne
   let status: RunnerHealth['status'] = 'idle';
   let lastError: string | undefined;
   let poisonReported = false;
-  const counters = { entries: 0, events: 0, emitted: 0, duplicates: 0, acked: 0, poison: 0, trimmed: 0, claimed: 0, storageErrors: 0, readErrors: 0 };
+  const counters = { entries: 0, events: 0, emitted: 0, duplicates: 0, acked: 0, poison: 0, trimmed: 0, claimed: 0, storageErrors: 0, readErrors: 0, ackErrors: 0 };
 
   const connect = async (): Promise<RedisStreamsReaderClient> => {
     if (client !== undefined) return client;
@@ -171,8 +171,15 @@ export function redisStreamRunner(options: RedisStreamRunnerOptions = {}): Runne
         throw error;
       }
     }
-    await redis.call('XACK', stream, group, ...entries.map(([id]) => id));
-    counters.acked += entries.length;
+    // Sent now, not awaited: the next read follows it on the same connection, so the ack costs no round
+    // trip of its own. An ack that fails leaves the entries pending: read again, their events removed as duplicates.
+    redis.call('XACK', stream, group, ...entries.map(([id]) => id)).then(
+      () => (counters.acked += entries.length),
+      (error: unknown) => {
+        counters.ackErrors++;
+        lastError = errorMessage(error);
+      },
+    );
     const fresh: EventInput[] = [];
     for (const event of events) {
       if (recent.add(event.id)) fresh.push(event as unknown as EventInput);
