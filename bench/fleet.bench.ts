@@ -142,6 +142,7 @@ try {
   const central = createObserver({ runners: [redisStreamRunner({ url: redis.url, stream, consumer: 'bench', count: 200 })], storage: false });
   const host = createObserver({ storage: false, analyzers: [], exporters: [redisStreamExporter({ url: redis.url, stream, maxQueueSize: n })] });
   started = performance.now();
+  const cpu3 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     host.emit({ type: 'llm.call', sessionId: `s-${i % 100}`, agentId: `agent-${i % 8}`, payload: { model: 'claude-sonnet-4-5', status: 'success', inputTokens: 100, outputTokens: 10, latencyMs: 5 } });
     if (i % 5000 === 4999) await new Promise((resolve) => setImmediate(resolve));
@@ -151,10 +152,13 @@ try {
   while ((runnerOf()?.emitted ?? 0) < n) await new Promise((resolve) => setTimeout(resolve, 5));
   await central.flush();
   const seconds = (performance.now() - started) / 1000;
+  const used3 = process.cpuUsage(cpu3);
   const calls = (central.snapshot().cost as { calls: number }).calls;
   await central.close();
   console.log(`### Redis Streams end to end: ${fmt(n)} events, host emit → Redis → consumer group → default analyzers\n`);
-  console.log(`${fmt(n / seconds)} events/s (${fmt(seconds, 2)} s; the cost analyzer counted ${fmt(calls)} calls)\n`);
+  console.log(`${fmt(n / seconds)} events/s (${fmt(seconds, 2)} s; the cost analyzer counted ${fmt(calls)} calls)`);
+  const cpuPerEvent = (used3.user + used3.system) / n;
+  console.log(`CPU of this process (host and central together, Redis not counted): ${fmt(cpuPerEvent, 1)} µs per event = ${fmt(1e6 / cpuPerEvent)} events per CPU-second\n`);
 
   // ── 4. Latency at 10,000 events/s ────────────────────────────────────────────────────────
   const latencies: number[] = [];
