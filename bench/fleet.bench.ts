@@ -4,8 +4,9 @@
  *    log's, same events, same run, alternating;
  * 2. a query by session over a large PostgreSQL store (FLEETSCOPE_BENCH_PG_EVENTS, default 10,000,000
  *    rows, generated server-side with generate_series: a few minutes), first page asc and desc;
- * 3. Redis Streams end to end: a host observer → redisStreamExporter → Redis → redisStreamRunner →
- *    a central observer with the default analyzers, events per second until the analyzers have all;
+ * 3. Redis Streams end to end: two host processes (observer → redisStreamExporter) → Redis →
+ *    redisStreamRunner → a central observer with the default analyzers, events per second until the
+ *    analyzers have all, and the central's CPU per event;
  * 4. latency from a host's emit to the central analyzers at a paced 10,000 events/s (p50 / p99).
  *
  * `npm run bench -- fleet`. FLEETSCOPE_BENCH_ROUNDS (default 3) sets the alternations of part 1.
@@ -13,7 +14,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createObserver, defineAnalyzer, type FleetEvent } from '../src/index.js';
 import { redisStreamExporter } from '../src/exporters/redis-streams.js';
@@ -29,6 +32,7 @@ const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math
 const ROUNDS = Number(process.env.FLEETSCOPE_BENCH_ROUNDS ?? 3);
 const BIG = Number(process.env.FLEETSCOPE_BENCH_PG_EVENTS ?? 10_000_000);
 const T0 = Date.UTC(2026, 0, 1);
+const PRODUCER = fileURLToPath(new URL('../test/fleet/processes/producer.ts', import.meta.url));
 
 /** CPU time (µs) used so far by the server's processes (backends and background workers), from /proc. */
 async function serverCpuMicros(url: string): Promise<number> {
@@ -137,28 +141,33 @@ try {
   console.log('');
 
   // ── 3. Redis Streams end to end ─────────────────────────────────────────────────────────
-  const n = 200_000;
+  // Hosts as they run in a fleet: processes of their own (test/fleet/processes/producer.ts), the
+  // central analysis here. Timed from the first entry the central reads to the last event its analyzers saw.
+  const hosts = 2;
+  const perHost = 100_000;
+  const n = hosts * (perHost + 2); // each host adds its agent.start and agent.end
   const stream = 'bench-throughput';
   const central = createObserver({ runners: [redisStreamRunner({ url: redis.url, stream, consumer: 'bench', count: 200 })], storage: false });
-  const host = createObserver({ storage: false, analyzers: [], exporters: [redisStreamExporter({ url: redis.url, stream, maxQueueSize: n })] });
+  const runnerOf = () => central.stats().runners['redis-streams']?.details as Record<string, number> | undefined;
+  const producers = Array.from({ length: hosts }, (_, h) =>
+    new Promise<number | null>((resolve) =>
+      spawn(process.execPath, ['--import', 'tsx', PRODUCER, redis.url, stream, String(h), String(perHost), String(T0)], { stdio: 'ignore' }).on('close', resolve),
+    ),
+  );
+  while ((runnerOf()?.entries ?? 0) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
   started = performance.now();
   const cpu3 = process.cpuUsage();
-  for (let i = 0; i < n; i++) {
-    host.emit({ type: 'llm.call', sessionId: `s-${i % 100}`, agentId: `agent-${i % 8}`, payload: { model: 'claude-sonnet-4-5', status: 'success', inputTokens: 100, outputTokens: 10, latencyMs: 5 } });
-    if (i % 5000 === 4999) await new Promise((resolve) => setImmediate(resolve));
-  }
-  await host.close();
-  const runnerOf = () => central.stats().runners['redis-streams']?.details as Record<string, number> | undefined;
   while ((runnerOf()?.emitted ?? 0) < n) await new Promise((resolve) => setTimeout(resolve, 5));
   await central.flush();
   const seconds = (performance.now() - started) / 1000;
   const used3 = process.cpuUsage(cpu3);
+  await Promise.all(producers);
   const calls = (central.snapshot().cost as { calls: number }).calls;
   await central.close();
-  console.log(`### Redis Streams end to end: ${fmt(n)} events, host emit → Redis → consumer group → default analyzers\n`);
+  console.log(`### Redis Streams end to end: ${hosts} host processes × ${fmt(perHost)} llm.call → Redis → consumer group → default analyzers\n`);
   console.log(`${fmt(n / seconds)} events/s (${fmt(seconds, 2)} s; the cost analyzer counted ${fmt(calls)} calls)`);
   const cpuPerEvent = (used3.user + used3.system) / n;
-  console.log(`CPU of this process (host and central together, Redis not counted): ${fmt(cpuPerEvent, 1)} µs per event = ${fmt(1e6 / cpuPerEvent)} events per CPU-second\n`);
+  console.log(`CPU of the central process: ${fmt(cpuPerEvent, 1)} µs per event = ${fmt(1e6 / cpuPerEvent)} events per CPU-second\n`);
 
   // ── 4. Latency at 10,000 events/s ────────────────────────────────────────────────────────
   const latencies: number[] = [];
