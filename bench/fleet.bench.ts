@@ -147,7 +147,7 @@ try {
   const perHost = 100_000;
   const n = hosts * (perHost + 2); // each host adds its agent.start and agent.end
   const stream = 'bench-throughput';
-  const central = createObserver({ runners: [redisStreamRunner({ url: redis.url, stream, consumer: 'bench', count: 200 })], storage: false });
+  const central = createObserver({ runners: [redisStreamRunner({ url: redis.url, stream, consumer: 'bench' })], storage: false });
   const runnerOf = () => central.stats().runners['redis-streams']?.details as Record<string, number> | undefined;
   const producers = Array.from({ length: hosts }, (_, h) =>
     new Promise<number | null>((resolve) =>
