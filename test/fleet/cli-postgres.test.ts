@@ -2,11 +2,12 @@
  * Fleet reads: the read-side commands over a PostgreSQL store (`--postgres URL`), as over a local one, with
  * figures computed by hand.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../../src/core/index.js';
 import { postgresStorage } from '../../src/storage/postgres.js';
 import { buildCli } from '../cli/build-cli.js';
+import { tailFollow } from './tail-follow.js';
 import { hasPostgres, startPostgres, type RunningPostgres } from '../support/servers.js';
 
 const T0 = Date.UTC(2026, 11, 1, 9);
@@ -53,28 +54,20 @@ describe.skipIf(!hasPostgres)('fleetscope sessions / report --postgres URL', () 
   });
 
   it('tail --follow prints what other hosts append, polled by time, once each', async () => {
-    const child = spawn(process.execPath, [cli, 'tail', '--postgres', server.url, '--follow', '--poll-ms', '50', '-n', '1', '--json'], { env: { ...process.env } });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const ids = () => out.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as FleetEvent).id);
-    const until = async (n: number) => {
-      for (let i = 0; i < 400 && ids().length < n; i++) await new Promise((r) => setTimeout(r, 50));
-    };
-    await until(1);
+    const tail = tailFollow(cli, ['--postgres', server.url, '--poll-ms', '50', '-n', '1']);
+    await tail.until(1);
     const host = postgresStorage({ connectionString: server.url });
     // Another host, a little behind on time (within the 5 s read back), and a redelivered event.
     await host.append([ev('c1', 's-3', 'main', 'tool.end', T0 + 58_000, { toolName: 'Read', status: 'success', durationMs: 5 })]);
-    await until(2);
+    await tail.until(2);
     await host.append([
       ev('c1', 's-3', 'main', 'tool.end', T0 + 58_000, { toolName: 'Read', status: 'success', durationMs: 5 }),
       ev('c2', 's-3', 'main', 'tool.end', T0 + 61_000, { toolName: 'Edit', status: 'success', durationMs: 7 }),
     ]);
-    await until(3);
+    await tail.until(3);
     await host.close();
-    const code = new Promise<number | null>((resolve) => child.on('close', resolve));
-    child.kill('SIGINT');
-    expect(await code).toBe(0);
-    expect(ids()).toEqual(['b1', 'c1', 'c2']);
+    expect(await tail.stop()).toBe(0);
+    expect(tail.ids()).toEqual(['b1', 'c1', 'c2']);
   });
 
   it('a bad URL or an unreachable server is a clear error (exit 1), the password never shown', () => {

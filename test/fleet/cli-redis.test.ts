@@ -3,12 +3,13 @@
  * `redisStreamExporter` wrote, read with XRANGE so that a consumer group loses nothing, and
  * `tail --follow` over XREAD BLOCK. A real redis-server; figures computed by hand.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../../src/core/index.js';
 import { redisStreamExporter } from '../../src/exporters/redis-streams.js';
 import { buildCli } from '../cli/build-cli.js';
+import { tailFollow } from './tail-follow.js';
 import { hasRedis, startRedis, type RunningRedis } from '../support/servers.js';
 
 const T0 = Date.UTC(2026, 11, 1, 9);
@@ -67,22 +68,14 @@ describe.skipIf(!hasRedis)('fleetscope report / sessions / tail --redis URL --st
   });
 
   it('tail --follow prints the entries added after it started, once each', async () => {
-    const child = spawn(process.execPath, [cli, 'tail', '--redis', server.url, '--stream', stream, '--follow', '-n', '2', '--json'], { env: { ...process.env } });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const ids = () => out.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as FleetEvent).id);
-    const until = async (n: number) => {
-      for (let i = 0; i < 400 && ids().length < n; i++) await new Promise((r) => setTimeout(r, 50));
-    };
-    await until(2);
+    const tail = tailFollow(cli, ['--redis', server.url, '--stream', stream, '-n', '2']);
+    await tail.until(2);
     await redis.xadd(stream, '*', 'events', JSON.stringify([call('c1', 's-3', T0 + 5000, 1, 1), call('c2', 's-3', T0 + 5001, 1, 1)]));
     await redis.xadd(stream, '*', 'events', JSON.stringify([call('c1', 's-3', T0 + 5000, 1, 1)])); // redelivered: printed once
     await redis.xadd(stream, '*', 'events', JSON.stringify([call('c3', 's-3', T0 + 5002, 1, 1)]));
-    await until(5);
-    const code = new Promise<number | null>((resolve) => child.on('close', resolve));
-    child.kill('SIGINT');
-    expect(await code).toBe(0);
-    expect(ids()).toEqual(['b1498', 'b1499', 'c1', 'c2', 'c3']);
+    await tail.until(5);
+    expect(await tail.stop()).toBe(0);
+    expect(tail.ids()).toEqual(['b1498', 'b1499', 'c1', 'c2', 'c3']);
   });
 
   it('a bad URL, a missing --redis or a dead server is a clear error (exit 1), the password never shown', () => {
