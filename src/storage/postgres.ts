@@ -84,6 +84,13 @@ function columnsOf(batch: readonly FleetEvent[]): { columns: unknown[][]; repair
     repaired += out.repaired;
     return out.json;
   };
+  // PostgreSQL text refuses NUL too (a lone surrogate becomes U+FFFD when the driver encodes UTF-8).
+  const text = (value: string | undefined): string | null => {
+    if (value === undefined) return null;
+    if (!value.includes('\u0000')) return value;
+    repaired++;
+    return value.replaceAll('\u0000', '\ufffd');
+  };
   batch.forEach((event, row) => {
     let extra: Record<string, unknown> | undefined;
     for (const key of Object.keys(event)) {
@@ -91,8 +98,8 @@ function columnsOf(batch: readonly FleetEvent[]): { columns: unknown[][]; repair
       (extra ??= {})[key] = (event as unknown as Record<string, unknown>)[key];
     }
     const values = [
-      event.id, event.timestamp, event.type, event.severity, event.source, event.sessionId, event.agentId,
-      event.workflowId ?? null, event.traceId ?? null, event.spanId ?? null, event.parentSpanId ?? null,
+      text(event.id), event.timestamp, text(event.type), text(event.severity), text(event.source), text(event.sessionId), text(event.agentId),
+      text(event.workflowId), text(event.traceId), text(event.spanId), text(event.parentSpanId),
       json(event.payload ?? {}), json(event.attributes), json(extra),
     ];
     for (let c = 0; c < values.length; c++) columns[c]![row] = values[c];
