@@ -4,16 +4,19 @@
  *    log's, same events, same run, alternating;
  * 2. a query by session over a large PostgreSQL store (FLEETSCOPE_BENCH_PG_EVENTS, default 10,000,000
  *    rows, generated server-side with generate_series: a few minutes), first page asc and desc;
- * 3. Redis Streams end to end: a host observer → redisStreamExporter → Redis → redisStreamRunner →
- *    a central observer with the default analyzers, events per second until the analyzers have all;
+ * 3. Redis Streams end to end: two host processes (observer → redisStreamExporter) → Redis →
+ *    redisStreamRunner → a central observer with the default analyzers, events per second until the
+ *    analyzers have all, and the central's CPU per event;
  * 4. latency from a host's emit to the central analyzers at a paced 10,000 events/s (p50 / p99).
  *
  * `npm run bench -- fleet`. FLEETSCOPE_BENCH_ROUNDS (default 3) sets the alternations of part 1.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createObserver, defineAnalyzer, type FleetEvent } from '../src/index.js';
 import { redisStreamExporter } from '../src/exporters/redis-streams.js';
@@ -29,6 +32,24 @@ const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math
 const ROUNDS = Number(process.env.FLEETSCOPE_BENCH_ROUNDS ?? 3);
 const BIG = Number(process.env.FLEETSCOPE_BENCH_PG_EVENTS ?? 10_000_000);
 const T0 = Date.UTC(2026, 0, 1);
+const PRODUCER = fileURLToPath(new URL('../test/fleet/processes/producer.ts', import.meta.url));
+
+/** CPU time (µs) used so far by the server's processes (backends and background workers), from /proc. */
+async function serverCpuMicros(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const pids = (await client.query('SELECT pid FROM pg_stat_activity')).rows.map((row: { pid: number }) => row.pid);
+    let ticks = 0;
+    for (const pid of pids) {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (1/100 s)
+    }
+    return ticks * 10_000;
+  } finally {
+    await client.end();
+  }
+}
 
 const makeEvent = (i: number, tag: string): FleetEvent => benchToolEnd(i, `s-${i % 1000}`, `${tag}-${i.toString(36)}`);
 
@@ -55,12 +76,19 @@ try {
     return total / ((performance.now() - started) / 1000);
   };
   const rates = { file: [] as number[], pg: [] as number[], pg2: [] as number[] };
+  /** CPU µs per event of one PostgreSQL appender: this process and every server process, summed. */
+  const cpu = { node: [] as number[], server: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
     const file = fileLogStorage({ dir: join(root, `log-${round}`) });
     rates.file.push(await appendAll((b) => file.append(b), `f${round}`));
     await file.close();
     const one = postgresStorage({ connectionString: postgres.url, table: `append_${round}` });
+    await one.append([makeEvent(0, 'seed')]);
+    const [node0, server0] = [process.cpuUsage(), await serverCpuMicros(postgres.url)];
     rates.pg.push(await appendAll((b) => one.append(b), `p${round}`));
+    const nodeUsed = process.cpuUsage(node0);
+    cpu.node.push((nodeUsed.user + nodeUsed.system) / total);
+    cpu.server.push(((await serverCpuMicros(postgres.url)) - server0) / total);
     await one.close();
     const hosts = [0, 1].map(() => postgresStorage({ connectionString: postgres.url, table: `append2_${round}` }));
     rates.pg2.push(await appendAll((b, w) => hosts[w]!.append(b), `q${round}`, 2));
@@ -73,20 +101,24 @@ try {
   console.log(`| file log (reference) | ${fmt(fileRate)} | 1.00× |`);
   console.log(`| PostgreSQL, 1 appender | ${fmt(median(rates.pg))} | ${(median(rates.pg) / fileRate).toFixed(2)}× |`);
   console.log(`| PostgreSQL, 2 appenders at once | ${fmt(median(rates.pg2))} | ${(median(rates.pg2) / fileRate).toFixed(2)}× |\n`);
+  const perEvent = median(cpu.node) + median(cpu.server);
+  console.log(`PostgreSQL, 1 appender, CPU per event: ${fmt(median(cpu.node), 1)} µs here + ${fmt(median(cpu.server), 1)} µs in the server = ${fmt(1e6 / perEvent)} events per CPU-second\n`);
 
   // ── 2. Query by session over a big store ─────────────────────────────────────────────────
   const client = new pg.Client({ connectionString: postgres.url });
   await client.connect();
   const big = postgresStorage({ connectionString: postgres.url, table: 'big', partitionBy: 'month' });
-  await big.append([makeEvent(0, 'seed')]); // creates the table and its first partition
+  await big.append([{ ...makeEvent(0, 'seed'), timestamp: T0 }]); // creates the table and the month's partition
   let started = performance.now();
   // Rows generated by the server itself, in 1M-row statements; 1,000 sessions, 8 agents, one month.
   for (let from = 1; from < BIG; from += 1_000_000) {
     const to = Math.min(BIG - 1, from + 999_999);
     await client.query(`
-      INSERT INTO big (id, ts, type, severity, source, session_id, agent_id, workflow_id, payload)
-      SELECT 'g-' || i, ${T0} + (i % 2000000000), 'tool.end', 'info', 'bench', 's-' || (i % 1000), 'agent-' || (i % 8), 'wf-1',
-             jsonb_build_object('toolName', 'Bash', 'status', 'success', 'durationMs', 10 + i % 90)
+      INSERT INTO big (id, ts, type, severity, source, session_id, agent_id, workflow_id, trace_id, span_id, parent_span_id, payload)
+      SELECT 'g-' || i, ${T0} + (i % 2000000000) / 10 * 10, 'tool.end', 'info', 'bench', 's-' || (i % 1000), 'agent-' || (i % 8), 'wf-1',
+             md5('t' || (i % 1000)), lpad(to_hex(i), 16, '0'), '00f067aa0ba902b7',
+             jsonb_build_object('toolName', (ARRAY['Bash', 'Read', 'Edit', 'Grep', 'WebFetch'])[1 + i % 5], 'toolCallId', 'toolu_' || i,
+                                'status', CASE WHEN i % 20 = 0 THEN 'error' ELSE 'success' END, 'durationMs', 10 + i % 90, 'output', 'ok')
         FROM generate_series(${from}, ${to}) AS i`);
   }
   await client.query('ANALYZE big');
@@ -109,24 +141,33 @@ try {
   console.log('');
 
   // ── 3. Redis Streams end to end ─────────────────────────────────────────────────────────
-  const n = 200_000;
+  // Hosts as they run in a fleet: processes of their own (test/fleet/processes/producer.ts), the
+  // central analysis here. Timed from the first entry the central reads to the last event its analyzers saw.
+  const hosts = 2;
+  const perHost = 100_000;
+  const n = hosts * (perHost + 2); // each host adds its agent.start and agent.end
   const stream = 'bench-throughput';
-  const central = createObserver({ runners: [redisStreamRunner({ url: redis.url, stream, consumer: 'bench', count: 200 })], storage: false });
-  const host = createObserver({ storage: false, analyzers: [], exporters: [redisStreamExporter({ url: redis.url, stream, maxQueueSize: n })] });
-  started = performance.now();
-  for (let i = 0; i < n; i++) {
-    host.emit({ type: 'llm.call', sessionId: `s-${i % 100}`, agentId: `agent-${i % 8}`, payload: { model: 'claude-sonnet-4-5', status: 'success', inputTokens: 100, outputTokens: 10, latencyMs: 5 } });
-    if (i % 5000 === 4999) await new Promise((resolve) => setImmediate(resolve));
-  }
-  await host.close();
+  const central = createObserver({ runners: [redisStreamRunner({ url: redis.url, stream, consumer: 'bench' })], storage: false });
   const runnerOf = () => central.stats().runners['redis-streams']?.details as Record<string, number> | undefined;
+  const producers = Array.from({ length: hosts }, (_, h) =>
+    new Promise<number | null>((resolve) =>
+      spawn(process.execPath, ['--import', 'tsx', PRODUCER, redis.url, stream, String(h), String(perHost), String(T0)], { stdio: 'ignore' }).on('close', resolve),
+    ),
+  );
+  while ((runnerOf()?.entries ?? 0) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  started = performance.now();
+  const cpu3 = process.cpuUsage();
   while ((runnerOf()?.emitted ?? 0) < n) await new Promise((resolve) => setTimeout(resolve, 5));
   await central.flush();
   const seconds = (performance.now() - started) / 1000;
+  const used3 = process.cpuUsage(cpu3);
+  await Promise.all(producers);
   const calls = (central.snapshot().cost as { calls: number }).calls;
   await central.close();
-  console.log(`### Redis Streams end to end: ${fmt(n)} events, host emit → Redis → consumer group → default analyzers\n`);
-  console.log(`${fmt(n / seconds)} events/s (${fmt(seconds, 2)} s; the cost analyzer counted ${fmt(calls)} calls)\n`);
+  console.log(`### Redis Streams end to end: ${hosts} host processes × ${fmt(perHost)} llm.call → Redis → consumer group → default analyzers\n`);
+  console.log(`${fmt(n / seconds)} events/s (${fmt(seconds, 2)} s; the cost analyzer counted ${fmt(calls)} calls)`);
+  const cpuPerEvent = (used3.user + used3.system) / n;
+  console.log(`CPU of the central process: ${fmt(cpuPerEvent, 1)} µs per event = ${fmt(1e6 / cpuPerEvent)} events per CPU-second\n`);
 
   // ── 4. Latency at 10,000 events/s ────────────────────────────────────────────────────────
   const latencies: number[] = [];

@@ -30,7 +30,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 const HELP = `Usage: fleetscope <command> [options]
 
-See what your agents did (sources: --store DIR, --claude [DIR], --jsonl FILE, --sqlite FILE, --postgres URL):
+See what your agents did (sources: --store DIR, --claude [DIR], --jsonl FILE, --sqlite FILE, --postgres URL, --redis URL --stream NAME):
   report    [--md FILE] [--html FILE] [--json]  the analyzers' report over the selected events
   sessions  one row per session: start, duration, agents, tools, LLM calls, tokens, cost
   trace     <session-id | prefix>  the span tree of one session, critical path marked

@@ -31,6 +31,11 @@ export function warn(message: string): void {
   process.stderr.write(`${PREFIX} ${message}\n`);
 }
 
+/** A URL as it may be shown: without its password. */
+export function withoutPassword(url: string): string {
+  return url.replace(/^(\w+:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
+}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Sources and filters, shared by report, sessions, trace, tail and stats. */
@@ -40,6 +45,8 @@ export const SOURCE_OPTIONS = {
   jsonl: { type: 'string', multiple: true },
   sqlite: { type: 'string', multiple: true },
   postgres: { type: 'string', multiple: true },
+  redis: { type: 'string', multiple: true },
+  stream: { type: 'string' },
   session: { type: 'string' },
   agent: { type: 'string' },
   since: { type: 'string' },
@@ -55,6 +62,8 @@ export const SOURCE_HELP = `Sources (several at once are merged; a call seen by 
   --jsonl FILE       a JSON Lines file of fleetscope events (an export, an event file or a segment)
   --sqlite FILE      a fleetscope SQLite store (needs better-sqlite3)
   --postgres URL     a fleetscope PostgreSQL store, the fleet's history (needs pg; docs/fleet.md)
+  --redis URL        a Redis stream written by redisStreamExporter, read with XRANGE (no consumer
+                     group: consumers lose nothing); --stream NAME (default fleetscope:events)
 Filters:
   --session ID       one session (an id or a unique prefix)
   --agent ID         one agent

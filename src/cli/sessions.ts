@@ -36,8 +36,8 @@ export async function runSessionsCommand(argv: readonly string[]): Promise<numbe
   const sel = selectionFrom(values);
   const make = () => createObserver({ storage: false, analyzers: [sessionsAnalyzer({ maxSessions: limit === 0 ? 1_000_000 : Math.max(limit, 10_000) })], onError: () => undefined });
 
-  const single = sources.length === 1 && sources[0]!.kind !== 'claude' && sources[0]!.kind !== 'jsonl' ? sources[0]! : undefined;
-  // One store: its index gives the newest sessions, then each session's own lines.
+  const single = sources.length === 1 && ['store', 'sqlite', 'postgres'].includes(sources[0]!.kind) ? sources[0]! : undefined;
+  // One store with an index by session (a stream, a file of events or transcripts have none): its index gives the newest sessions, then each session's own lines.
   const latest = single !== undefined && sel.sessionId === undefined && limit > 0 ? await latestSessionIds(single, sel, limit) : undefined;
   const { observer, result } = await replaySelection(sources, latest === undefined ? sel : { ...sel, sessionIds: latest }, make);
   try {

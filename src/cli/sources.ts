@@ -13,7 +13,8 @@ import { createInterface } from 'node:readline';
 import { dedupeKey, SourceDedupe, type EventInput, type EventQuery, type FleetEvent, type Observer, type RunnerContext, type Storage } from '../core/index.js';
 import { claudeCodeTranscriptsRunner, defaultClaudePaths } from '../runners/index.js';
 import { fileLogStorage, postgresStorage, sqliteStorage, type FileLogStorage } from '../storage/index.js';
-import { CliError, EXIT, parseTime, progressLine, warn } from './options.js';
+import { CliError, EXIT, parseTime, progressLine, warn, withoutPassword } from './options.js';
+import { readRedisStream } from './redis-source.js';
 
 /** The store format this version reads (first line of every segment: `{"fleetscopeSegment":1,...}`). */
 const SEGMENT_FORMAT = 1;
@@ -25,13 +26,17 @@ const SEGMENT_RE = /^(\d{8,})\.jsonl(\.gz)?$/;
  */
 const FLUSH_EVERY = 2_000;
 const PAGE = 2_000;
+/** The stream `redisStreamExporter` writes by default. */
+const DEFAULT_STREAM = 'fleetscope:events';
 
-export type SourceKind = 'store' | 'claude' | 'jsonl' | 'sqlite' | 'postgres';
+export type SourceKind = 'store' | 'claude' | 'jsonl' | 'sqlite' | 'postgres' | 'redis';
 
 export interface SourceSpec {
   kind: SourceKind;
-  /** Resolved path; '' for the default Claude Code dirs. */
+  /** Resolved path; '' for the default Claude Code dirs; the URL of a database or Redis. */
   path: string;
+  /** The stream key of a `redis` source. */
+  stream?: string;
 }
 
 /** What was selected: exact session or a prefix (resolved by `readSelection`). */
@@ -64,6 +69,8 @@ export interface SourceOptionValues {
   jsonl?: string[];
   sqlite?: string[];
   postgres?: string[];
+  redis?: string[];
+  stream?: string;
   session?: string;
   agent?: string;
   since?: string;
@@ -82,6 +89,11 @@ export function sourcesFrom(values: SourceOptionValues): SourceSpec[] {
     if (!/^postgres(ql)?:\/\//.test(url)) throw new CliError(`--postgres takes a postgres:// URL, got ${withoutPassword(url)}`);
     out.push({ kind: 'postgres', path: url });
   }
+  for (const url of values.redis ?? []) {
+    if (!/^rediss?:\/\//.test(url)) throw new CliError(`--redis takes a redis:// URL, got ${withoutPassword(url)}`);
+    out.push({ kind: 'redis', path: url, stream: values.stream ?? DEFAULT_STREAM });
+  }
+  if (values.stream !== undefined && (values.redis ?? []).length === 0) throw new CliError('--stream names the stream of a --redis source: give --redis URL too');
   if (out.length === 0) {
     const dir = process.env.FLEETSCOPE_STORE ?? '.fleetscope';
     if (!existsSync(dir)) {
@@ -108,8 +120,8 @@ export function selectionFrom(values: SourceOptionValues, now = Date.now()): Eve
 
 /** A missing or unreadable path is an error before anything is read. */
 function checkReadable(source: SourceSpec): void {
-  // A database is checked by connecting, when it is read.
-  if (source.kind === 'postgres') return;
+  // A database or a Redis server is checked by connecting, when it is read.
+  if (source.kind === 'postgres' || source.kind === 'redis') return;
   if (source.path === '') {
     if (defaultClaudePaths().length === 0) {
       throw new CliError('no Claude Code transcripts: neither $CLAUDE_CONFIG_DIR nor ~/.config/claude nor ~/.claude holds a projects/ folder; pass --claude DIR');
@@ -232,6 +244,7 @@ export async function replay(sources: readonly SourceSpec[], sel: EventSelection
       if (source.kind === 'store') await readStore(source.path, sel, options.sessionPrefix === true, sink, facts);
       else if (source.kind === 'sqlite') await readSqlite(source.path, sel, options.sessionPrefix === true, sink, facts);
       else if (source.kind === 'postgres') await readPostgres(source.path, sel, options.sessionPrefix === true, sink);
+      else if (source.kind === 'redis') await readRedisStream(source.path, source.stream ?? DEFAULT_STREAM, sink, facts.details);
       else if (source.kind === 'jsonl') await readJsonl(source.path, sink, facts);
       else await readClaude(source.path, sink, facts);
     }
@@ -341,11 +354,6 @@ async function readSqlite(path: string, sel: EventSelection, sessionPrefix: bool
   } finally {
     await storage.close();
   }
-}
-
-/** A URL as it may be shown: without its password. */
-export function withoutPassword(url: string): string {
-  return url.replace(/^(\w+:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
 }
 
 /** A PostgreSQL store (`postgresStorage`, docs/fleet.md): the fleet's events, queried through its indexes. */

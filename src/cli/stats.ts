@@ -66,7 +66,7 @@ export async function runStatsCommand(argv: readonly string[]): Promise<number> 
       firstEvent: sessions.firstEventAt,
       lastEvent: sessions.lastEventAt,
       byType,
-      sources: result.sources.map((s) => ({ kind: s.kind, path: s.path, events: s.events, duplicates: s.duplicates, bytesOnDisk: bytesOnDisk(s.path), ...s.details })),
+      sources: result.sources.map((s) => ({ kind: s.kind, path: s.path, events: s.events, duplicates: s.duplicates, bytesOnDisk: s.kind === 'postgres' || s.kind === 'redis' ? 0 : bytesOnDisk(s.path), ...s.details })),
     };
     if (values.json) {
       process.stdout.write(`${JSON.stringify(facts, null, 2)}\n`);

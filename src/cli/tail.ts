@@ -2,19 +2,23 @@
  * `fleetscope tail [--follow] [--filter EXPR]`: one readable line per event (time, session, agent,
  * type, summary), coloured by severity on a TTY; `--json` prints the raw events, one per line.
  * `--follow` keeps reading a store as it grows, across segment rotation (queries by time from the
- * newest event printed, so a rotated segment is read like any other).
+ * newest event printed, so a rotated segment is read like any other); a PostgreSQL store the same
+ * way, and a Redis stream with `XREAD BLOCK` from its newest entry.
  */
 import type { FleetEvent } from '../core/index.js';
 import { createObserver } from '../index.js';
 import { renderEventLine } from '../reports/event-line.js';
 import { CliError, SOURCE_HELP, SOURCE_OPTIONS, colorEnabled, parseCommand } from './options.js';
-import { checkStore, openStoreForReading, replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped, type EventSelection } from './sources.js';
+import { postgresStorage } from '../storage/index.js';
+import { followRedisStream, newestRedisEntryId } from './redis-source.js';
+import { checkStore, openStoreForReading, replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped, type EventSelection, type SourceSpec } from './sources.js';
 
 const HELP = `Usage: fleetscope tail [sources] [filters] [-n N] [--follow] [--filter EXPR] [--json]
 
 One line per event: time (UTC), session, agent, type, summary. Colour by severity on a TTY.
   -n, --lines N      the last N events (default 20; 0: all)
-  -f, --follow       keep printing events as the store grows (--store only; Ctrl-C ends)
+  -f, --follow       keep printing events as the store grows (--store, --postgres: polled;
+                     --redis: XREAD BLOCK; Ctrl-C ends)
   --filter EXPR      space-separated terms, all must hold: key=value or key!=value, value may
                      use * (keys: type, session, agent, source, severity, tool, model, status)
                      e.g. --filter 'type=tool.end status=error tool=Bash*'
@@ -75,7 +79,12 @@ export async function runTailCommand(argv: readonly string[]): Promise<number> {
   const match = values.filter !== undefined ? compileFilter(values.filter) : () => true;
   const sources = sourcesFrom(values);
   const sel = selectionFrom(values);
-  if (values.follow && (sources.length !== 1 || sources[0]!.kind !== 'store')) throw new CliError('--follow reads one store (--store DIR, or the default store)');
+  const followed = sources[0]!;
+  if (values.follow && (sources.length !== 1 || !['store', 'postgres', 'redis'].includes(followed.kind))) {
+    throw new CliError('--follow reads one store: --store DIR (or the default store), --postgres URL or --redis URL');
+  }
+  // A stream is followed from its newest entry before the first read: entries added meanwhile are read again, and skipped by id.
+  const streamFrom = values.follow && followed.kind === 'redis' ? await newestRedisEntryId(followed.path, followed.stream!) : undefined;
   const color = colorEnabled();
   const print = (e: FleetEvent) => process.stdout.write(`${values.json ? JSON.stringify(e) : renderEventLine(e, { color })}\n`);
 
@@ -109,32 +118,68 @@ export async function runTailCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const pollMs = values['poll-ms'] === undefined ? 500 : Math.max(20, Number(values['poll-ms']) || 500);
-  await follow(sources[0]!.path, sel, match, print, printedNewest, recent, pollMs);
+  const keep = (e: FleetEvent) => {
+    if (recent.has(e.id)) return false;
+    recent.set(e.id, e.timestamp);
+    // The oldest ids go first (a Map iterates in insertion order): the stream is read in order.
+    if (recent.size > 100_000) for (const id of [...recent.keys()].slice(0, 50_000)) recent.delete(id);
+    return true;
+  };
+  await untilSignal((signal) =>
+    streamFrom !== undefined
+      ? followRedisStream(followed.path, followed.stream!, streamFrom, (events) => printNew(events, sel, match, print, keep), signal)
+      : follow(followed, sel, match, print, printedNewest, recent, pollMs, signal),
+  );
   return 0;
 }
 
-/** Prints what is appended to the store until SIGINT / SIGTERM. */
+/** Runs `work` until SIGINT / SIGTERM aborts its signal. */
+async function untilSignal(work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await work(controller.signal);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+/** Prints the events that pass the selection and the filter and that `keep` has not seen yet. */
+function printNew(events: readonly FleetEvent[], sel: EventSelection, match: (e: FleetEvent) => boolean, print: (e: FleetEvent) => void, keep: (e: FleetEvent) => boolean): void {
+  const types = sel.types;
+  for (const e of events) {
+    if (!keep(e)) continue;
+    if (sel.sessionId !== undefined && e.sessionId !== sel.sessionId) continue;
+    if (sel.agentId !== undefined && e.agentId !== sel.agentId) continue;
+    if ((sel.from !== undefined && e.timestamp < sel.from) || (sel.to !== undefined && e.timestamp >= sel.to)) continue;
+    if (types !== undefined && !types.some((t) => (t.endsWith('*') ? e.type.startsWith(t.slice(0, -1)) : e.type === t))) continue;
+    if (match(e)) print(e);
+  }
+}
+
+/** Prints what is appended to a store (file log or PostgreSQL) until `signal` aborts. */
 async function follow(
-  dir: string,
+  source: SourceSpec,
   sel: EventSelection,
   match: (e: FleetEvent) => boolean,
   print: (e: FleetEvent) => void,
   newest: FleetEvent | undefined,
   printed: Map<string, number>,
   pollMs: number,
+  signal: AbortSignal,
 ): Promise<void> {
-  const storage = openStoreForReading(dir);
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const dir = source.path;
+  const storage = source.kind === 'postgres' ? postgresStorage({ connectionString: source.path }) : openStoreForReading(dir);
   const types = sel.types !== undefined && sel.types.every((t) => !t.endsWith('*')) ? sel.types : undefined;
   // Hook processes append concurrently, so an event may land after one with a later timestamp:
   // each poll reads back LATE_MS before the newest event seen and skips the ids already printed.
   let newestTs = newest?.timestamp ?? sel.from ?? Date.now();
   try {
-    while (!controller.signal.aborted) {
-      if (checkStore(dir).segments.length > 0) {
+    while (!signal.aborted) {
+      if (source.kind === 'postgres' || checkStore(dir).segments.length > 0) {
         let cursor: string | undefined;
         const fromTs = newestTs - LATE_MS;
         do {
@@ -160,15 +205,13 @@ async function follow(
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, pollMs);
-        controller.signal.addEventListener('abort', () => {
+        signal.addEventListener('abort', () => {
           clearTimeout(timer);
           resolve();
         });
       });
     }
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
     await storage.close();
   }
 }

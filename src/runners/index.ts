@@ -84,5 +84,5 @@ export {
   type GuardrailMatch,
   type LegacyGuardrailAction as GuardrailAction,
 } from '../guardrails/index.js';
-export { redisStreamRunner, type RedisStreamRunnerOptions, type RedisStreamsReaderClient } from './redis-streams.js';
+export { decodeRedisStreamEntry, redisStreamRunner, type RedisStreamRunnerOptions, type RedisStreamsReaderClient } from './redis-streams.js';
 export { otlpReceiver, type OtlpReceiverOptions, type OtlpReceiver } from './otlp-receiver.js';

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../../src/core/index.js';
 import { postgresStorage } from '../../src/storage/postgres.js';
 import { buildCli } from '../cli/build-cli.js';
+import { tailFollow } from './tail-follow.js';
 import { hasPostgres, startPostgres, type RunningPostgres } from '../support/servers.js';
 
 const T0 = Date.UTC(2026, 11, 1, 9);
@@ -50,6 +51,23 @@ describe.skipIf(!hasPostgres)('fleetscope sessions / report --postgres URL', () 
     const cost = (JSON.parse(out.stdout) as { cost: { calls: number; totalUsd: number } }).cost;
     expect(cost.calls).toBe(2);
     expect(cost.totalUsd).toBeCloseTo(0.009, 9);
+  });
+
+  it('tail --follow prints what other hosts append, polled by time, once each', async () => {
+    const tail = tailFollow(cli, ['--postgres', server.url, '--poll-ms', '50', '-n', '1']);
+    await tail.until(1);
+    const host = postgresStorage({ connectionString: server.url });
+    // Another host, a little behind on time (within the 5 s read back), and a redelivered event.
+    await host.append([ev('c1', 's-3', 'main', 'tool.end', T0 + 58_000, { toolName: 'Read', status: 'success', durationMs: 5 })]);
+    await tail.until(2);
+    await host.append([
+      ev('c1', 's-3', 'main', 'tool.end', T0 + 58_000, { toolName: 'Read', status: 'success', durationMs: 5 }),
+      ev('c2', 's-3', 'main', 'tool.end', T0 + 61_000, { toolName: 'Edit', status: 'success', durationMs: 7 }),
+    ]);
+    await tail.until(3);
+    await host.close();
+    expect(await tail.stop()).toBe(0);
+    expect(tail.ids()).toEqual(['b1', 'c1', 'c2']);
   });
 
   it('a bad URL or an unreachable server is a clear error (exit 1), the password never shown', () => {

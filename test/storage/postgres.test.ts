@@ -73,11 +73,14 @@ describe.skipIf(!hasPostgres)('postgresStorage against a real PostgreSQL', () =>
   it('keeps NUL and lone surrogates from failing a batch (repaired, counted), and round-trips extra envelope fields', async () => {
     const storage = postgresStorage({ connectionString: server.url, table: 'hostile' });
     const event = { ...conformanceEvent('h1', 's', 'a', 'log', 5), payload: { message: 'a\u0000b\ud800' }, tags: ['x'], truncated: true } as FleetEvent;
-    await storage.append([event, conformanceEvent('h2', 's', 'a', 'log', 6)]);
+    // An envelope string with NUL (text columns refuse it as JSONB does).
+    const envelope = { ...conformanceEvent('h3', 's', 'a', 'log', 7), source: 'host\u0000x' } as FleetEvent;
+    await storage.append([event, conformanceEvent('h2', 's', 'a', 'log', 6), envelope]);
     const { events } = await storage.query({});
-    expect(events).toHaveLength(2);
+    expect(events).toHaveLength(3);
     expect(events[0]).toEqual({ ...event, payload: { message: 'a\ufffdb\ufffd' } });
-    expect(storage.stats().repairedStrings).toBe(2);
+    expect(events[2]!.source).toBe('host\ufffdx');
+    expect(storage.stats().repairedStrings).toBe(3);
     await storage.close();
   });
 
