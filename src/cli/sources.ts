@@ -238,7 +238,7 @@ export async function replay(sources: readonly SourceSpec[], sel: EventSelection
   try {
     for (let i = 0; i < sources.length; i++) {
       const source = sources[i]!;
-      const facts: SourceFacts = { kind: source.kind, path: source.path, events: 0, duplicates: 0, details: {} };
+      const facts: SourceFacts = { kind: source.kind, path: withoutPassword(source.path), events: 0, duplicates: 0, details: {} };
       result.sources.push(facts);
       const sink = (inputs: Iterable<EventInput>) => push(inputs, facts, i);
       if (source.kind === 'store') await readStore(source.path, sel, options.sessionPrefix === true, sink, facts);

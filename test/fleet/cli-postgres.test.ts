@@ -34,6 +34,17 @@ describe.skipIf(!hasPostgres)('fleetscope sessions / report --postgres URL', () 
 
   const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
+  it('stats names the source without its password', () => {
+    // The test server trusts loopback, so any password connects; it must never be printed.
+    const withPassword = server.url.replace('://fleetscope@', '://fleetscope:hunter2@');
+    expect(withPassword).toContain('hunter2');
+    const out = run('stats', '--postgres', withPassword, '--json');
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout + out.stderr).not.toContain('hunter2');
+    const sources = (JSON.parse(out.stdout) as { sources: { kind: string; path: string; events: number }[] }).sources;
+    expect(sources).toEqual([expect.objectContaining({ kind: 'postgres', path: withPassword.replace(':hunter2@', ':***@'), events: 4 })]);
+  });
+
   it('lists the fleet’s sessions with their figures', () => {
     const out = run('sessions', '--postgres', server.url, '--json');
     expect(out.status, out.stderr).toBe(0);
