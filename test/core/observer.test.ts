@@ -9,21 +9,11 @@ import {
   type FleetscopeError,
   type Runner,
 } from '../../src/index.js';
+import { recordingExporter } from '../support/recording-exporter.js';
 
 const quiet = () => {};
 
-function collectingExporter(name = 'collect'): Exporter & { events: FleetEvent[] } {
-  const events: FleetEvent[] = [];
-  return {
-    name,
-    events,
-    async export(batch) {
-      events.push(...batch);
-      return { code: 'success' };
-    },
-    async shutdown() {},
-  };
-}
+const collectingExporter = (name = 'collect') => recordingExporter(name);
 
 describe('Observer: emit and bad input', () => {
   it('counts every bad input with its reason and never throws', async () => {
