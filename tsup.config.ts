@@ -27,4 +27,7 @@ export default defineConfig({
   target: 'node20',
   splitting: true,
   treeshake: true,
+  // d3-scale and its modules ship as ES modules only: bundled, `require('fleetscope/reports')` works on every
+  // Node 20 (a CommonJS `require` of an ES module needs Node >= 20.19), and hosts install two packages fewer.
+  noExternal: [/^d3-/, 'internmap'],
 });
