@@ -11,7 +11,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { createObserver, defineAnalyzer, type Observer } from 'fleetscope';
 import { defaultAnalyzers, type AggregationSnapshot, type CostSnapshot, type InsightsSnapshot } from 'fleetscope/analyzers';
 import { jsonlExporter } from 'fleetscope/exporters';
@@ -276,6 +276,7 @@ async function main() {
   console.log(`  report      ${out}`);
   console.log(`  event log   ${eventsFile}`);
   console.log(`  took        ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`  look at it  npm run fleetscope -- sessions --jsonl ${relative(process.cwd(), eventsFile)}   (or trace, report --html)`);
 }
 
 main().catch((error) => {
