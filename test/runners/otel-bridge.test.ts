@@ -87,6 +87,17 @@ describe('fleetscopeSpanProcessor (real OpenTelemetry SDK)', () => {
     });
   });
 
+  it('reads a GenAI time to first chunk (seconds, AI SDK 7) as the time to first token of a stream', () => {
+    const { events, tracer } = setup();
+    const base = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o' };
+    span(tracer, 'chat gpt-4o', { ...base, 'gen_ai.client.operation.time_to_first_chunk': 0.2345 });
+    span(tracer, 'chat gpt-4o', base);
+    expect(events.map((e) => [(e.payload as { stream?: boolean }).stream, e.attributes?.timeToFirstTokenMs])).toEqual([
+      [true, 234.5],
+      [undefined, undefined],
+    ]);
+  });
+
   it('reads the deprecated names: gen_ai.system, prompt/completion tokens, underscore cache names', () => {
     const { events, tracer } = setup();
     span(tracer, 'openai.chat', {
