@@ -28,7 +28,7 @@
  */
 import { errorMessage, traceIdFrom, type EventInput } from '../core/index.js';
 import { spanIdFrom } from './claude-code-hooks.js';
-import type { BridgeTarget } from './otel-bridge-types.js';
+import { guardedEmit, type BridgeTarget } from './otel-bridge-types.js';
 
 export interface ClaudeAgentSdkOptions {
   /** `source` of the events. Default `claude-agent-sdk`. */
@@ -119,14 +119,7 @@ export function claudeAgentSdkMessages(target: BridgeTarget, options: ClaudeAgen
   const subagents = new Map<string, Agent>();
   let main: Agent | undefined;
 
-  const emit = (event: EventInput) => {
-    try {
-      target.emit(event);
-    } catch (error) {
-      stats.errors++;
-      stats.lastError = errorMessage(error);
-    }
-  };
+  const emit = guardedEmit(target, stats);
 
   function mainAgent(sessionId: string, at: number): Agent {
     if (main === undefined) {

@@ -3,13 +3,14 @@
  * because `ai` 7 needs Node >= 22: `node --import tsx ai-sdk-7-child.ts`, with `FAKE_OPENAI_URL`
  * (the parent's fake OpenAI on loopback) and `AI7_TELEMETRY` (`otel`: `new OpenTelemetry()`, the
  * GenAI-convention spans; `legacy`: `new LegacyOpenTelemetry()`, the `ai.*` spans). It runs the
- * same orchestrator as the ai 6 test through fleetscope's span processor and prints what the
- * observer saw as one JSON line; the parent test asserts on it.
+ * same orchestrator as the ai 6 test (ai-sdk-orchestrator.ts) through fleetscope's span processor,
+ * naming runs with ai 7's `telemetry` option, and prints what the observer saw as one JSON line;
+ * the parent test asserts on it.
  */
 import { LegacyOpenTelemetry, OpenTelemetry } from '@ai-sdk/otel';
 import { createOpenAI } from 'ai-sdk-openai-v4';
-import { generateText, isStepCount, registerTelemetry, streamText, tool } from 'ai7';
-import { z } from 'zod';
+import * as ai7 from 'ai7';
+import { runOrchestrator } from './ai-sdk-orchestrator.js';
 import { harness } from './otel-frameworks-harness.js';
 
 export interface Ai7ChildOutput {
@@ -22,37 +23,9 @@ export interface Ai7ChildOutput {
 
 async function main(): Promise<void> {
   const h = harness();
-  registerTelemetry(process.env.AI7_TELEMETRY === 'legacy' ? new LegacyOpenTelemetry() : new OpenTelemetry());
+  ai7.registerTelemetry(process.env.AI7_TELEMETRY === 'legacy' ? new LegacyOpenTelemetry() : new OpenTelemetry());
   const openai = createOpenAI({ baseURL: process.env.FAKE_OPENAI_URL, apiKey: 'sk-test' });
-  const telemetry = (functionId: string) => ({ isEnabled: true, functionId });
-
-  await generateText({
-    model: openai.chat('gpt-4o'),
-    telemetry: telemetry('orchestrator'),
-    prompt: 'plan the launch',
-    stopWhen: isStepCount(3),
-    tools: {
-      research: tool({
-        description: 'research a topic with a sub-agent',
-        inputSchema: z.object({ topic: z.string() }),
-        execute: async ({ topic }) => {
-          if (topic === 'a') {
-            const r = await generateText({ model: openai.chat('gpt-4o'), telemetry: telemetry('researcher-a'), prompt: `research ${topic}` });
-            return r.text;
-          }
-          const r = streamText({ model: openai.chat('gpt-4o'), telemetry: telemetry('researcher-b'), prompt: `research ${topic}` });
-          return await r.text;
-        },
-      }),
-      lookup_inventory: tool({
-        description: 'inventory lookup',
-        inputSchema: z.object({ sku: z.string() }),
-        execute: async (): Promise<string> => {
-          throw new Error('inventory service unavailable');
-        },
-      }),
-    },
-  });
+  await runOrchestrator(ai7, () => openai.chat('gpt-4o'), 'telemetry');
   const snapshot = await h.settle();
   const output: Ai7ChildOutput = { node: process.version, events: h.events, snapshot, processorStats: h.processor.stats(), invalidEvents: h.observer.stats().events.invalid };
   process.stdout.write(`${JSON.stringify(output)}\n`);

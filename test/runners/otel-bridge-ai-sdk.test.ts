@@ -6,10 +6,10 @@
  * scenario under Node 22 in ai-sdk-7.test.ts).
  */
 import { createOpenAI } from '@ai-sdk/openai';
-import { generateText, stepCountIs, streamText, tool } from 'ai';
+import * as ai from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { fakeOpenAIServer, type FakeOpenAIServer } from '../support/fake-openai-server.js';
+import { runOrchestrator } from './ai-sdk-orchestrator.js';
 import { expectAgentTree, expectModelCalls, expectTools, orchestratorTurns, type ScenarioRun } from './ai-sdk-scenario.js';
 import { harness, type Harness } from './otel-frameworks-harness.js';
 
@@ -20,35 +20,7 @@ beforeAll(async () => {
   server = await fakeOpenAIServer(orchestratorTurns);
   h = harness();
   const openai = createOpenAI({ baseURL: server.baseURL, apiKey: 'sk-test' });
-  const telemetry = (functionId: string) => ({ isEnabled: true, functionId });
-
-  await generateText({
-    model: openai.chat('gpt-4o'),
-    experimental_telemetry: telemetry('orchestrator'),
-    prompt: 'plan the launch',
-    stopWhen: stepCountIs(3),
-    tools: {
-      research: tool({
-        description: 'research a topic with a sub-agent',
-        inputSchema: z.object({ topic: z.string() }),
-        execute: async ({ topic }) => {
-          if (topic === 'a') {
-            const r = await generateText({ model: openai.chat('gpt-4o'), experimental_telemetry: telemetry('researcher-a'), prompt: `research ${topic}` });
-            return r.text;
-          }
-          const r = streamText({ model: openai.chat('gpt-4o'), experimental_telemetry: telemetry('researcher-b'), prompt: `research ${topic}` });
-          return await r.text;
-        },
-      }),
-      lookup_inventory: tool({
-        description: 'inventory lookup',
-        inputSchema: z.object({ sku: z.string() }),
-        execute: async (): Promise<string> => {
-          throw new Error('inventory service unavailable');
-        },
-      }),
-    },
-  });
+  await runOrchestrator(ai, () => openai.chat('gpt-4o'), 'experimental_telemetry');
 });
 
 afterAll(async () => {
