@@ -15,7 +15,9 @@
  *   `tool.end` (status `error` and the result's text when `is_error`).
  * - a `Task` / `Agent` tool call starts a subagent: `agent.start` named by its `subagent_type`, a
  *   child of the agent that called it; messages with `parent_tool_use_id` = that call are its own
- *   (calls, tools, nested subagents); its tool result ends it (`agent.end`).
+ *   (calls, tools, nested subagents). A foreground subagent ends with its tool result; one in the
+ *   background (`task_started` / `task_updated` say `is_backgrounded`), whose tool result is only a
+ *   placeholder, ends with its `task_notification` (`completed`, `failed`, `stopped`).
  * - `system` `init` starts the main agent; the `result` message ends it (status from `is_error`,
  *   duration `duration_ms`) and is kept as a `claude_agent_sdk.result` event with the SDK's own
  *   totals (`total_cost_usd`, `usage`, `modelUsage`, `num_turns`): a report, never counted as calls.
@@ -68,6 +70,7 @@ export interface ClaudeAgentSdkAdapter {
 /** The tools through which Claude Code runs a subagent (`Task`, renamed `Agent` in later versions). */
 const SUBAGENT_TOOLS = new Set(['Task', 'Agent']);
 const SYNTHETIC_MODEL = '<synthetic>';
+const TASK_MESSAGES = new Set(['task_started', 'task_updated', 'task_notification']);
 
 interface Agent {
   agentId: string;
@@ -76,6 +79,9 @@ interface Agent {
   parentAgentId?: string;
   parentSpanId?: string;
   startedAt: number;
+  /** Runs in the background: its tool result does not end it, its task notification does. */
+  background?: boolean;
+  ended?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -115,8 +121,10 @@ export function claudeAgentSdkMessages(target: BridgeTarget, options: ClaudeAgen
   const seenResponses = new Map<string, true>();
   /** Open tool calls by `tool_use_id`: when they started and in which agent. */
   const tools = new Map<string, { toolName: string; startedAt: number; agent: Agent }>();
-  /** Subagents by the `tool_use_id` of the call that runs them. */
+  /** Subagents by the `tool_use_id` of the call that runs them (kept after their end: late messages stay theirs). */
   const subagents = new Map<string, Agent>();
+  /** Claude Code's task id → the `tool_use_id` of the subagent call (from `task_started`). */
+  const taskCalls = new Map<string, string>();
   let main: Agent | undefined;
 
   const emit = guardedEmit(target, stats);
@@ -208,10 +216,7 @@ export function claudeAgentSdkMessages(target: BridgeTarget, options: ClaudeAgen
       const status = error === undefined ? 'success' : 'error';
       const durationMs = Math.max(0, at - call.startedAt);
       const subagent = subagents.get(id);
-      if (subagent !== undefined) {
-        subagents.delete(id);
-        emit({ ...base(sessionId, subagent, at), type: 'agent.end', spanId: subagent.spanId, parentSpanId: subagent.parentSpanId, payload: { name: subagent.name, agentType: subagent.name, parentAgentId: subagent.parentAgentId, status, durationMs: Math.max(0, at - subagent.startedAt), ...(error !== undefined ? { error } : {}) } });
-      }
+      if (subagent !== undefined && !subagent.background) endSubagent(subagent, sessionId, at, status, error);
       emit({
         ...base(sessionId, call.agent, at),
         type: 'tool.end',
@@ -221,6 +226,35 @@ export function claudeAgentSdkMessages(target: BridgeTarget, options: ClaudeAgen
         payload: { toolName: call.toolName, toolCallId: id, status, durationMs, ...(error !== undefined ? { error } : {}) },
       });
     }
+  }
+
+  function endSubagent(agent: Agent, sessionId: string, at: number, status: 'success' | 'error' | 'cancelled', error: string | undefined): void {
+    if (agent.ended) return;
+    agent.ended = true;
+    emit({
+      ...base(sessionId, agent, at),
+      type: 'agent.end',
+      spanId: agent.spanId,
+      parentSpanId: agent.parentSpanId,
+      payload: { name: agent.name, agentType: agent.name, parentAgentId: agent.parentAgentId, status, durationMs: Math.max(0, at - agent.startedAt), ...(error !== undefined ? { error } : {}) },
+    });
+  }
+
+  /** `task_started` / `task_updated` / `task_notification`: a subagent moved to the background, or the end of one. */
+  function task(message: Obj, sessionId: string, at: number): void {
+    const taskId = str(message.task_id);
+    const callId = str(message.tool_use_id) ?? (taskId !== undefined ? taskCalls.get(taskId) : undefined);
+    const agent = callId !== undefined ? subagents.get(callId) : undefined;
+    if (agent === undefined || callId === undefined) {
+      stats.ignored++;
+      return;
+    }
+    if (taskId !== undefined) remember(taskCalls, taskId, callId, maxTracked);
+    const patch = isObj(message.patch) ? message.patch : message;
+    if (patch.is_backgrounded === true) agent.background = true;
+    if (message.subtype !== 'task_notification') return;
+    const status = message.status === 'completed' ? 'success' : message.status === 'failed' ? 'error' : 'cancelled';
+    endSubagent(agent, sessionId, at, status, status === 'success' ? undefined : (str(message.summary) ?? String(message.status)).slice(0, maxContent));
   }
 
   function result(message: Obj, sessionId: string, at: number): void {
@@ -265,6 +299,8 @@ export function claudeAgentSdkMessages(target: BridgeTarget, options: ClaudeAgen
       toolEnds(message, sessionId, at);
     } else if (message.type === 'system' && message.subtype === 'init') {
       mainAgent(sessionId, at);
+    } else if (message.type === 'system' && TASK_MESSAGES.has(String(message.subtype))) {
+      task(message, sessionId, at);
     } else if (message.type === 'result') {
       result(message, sessionId, at);
     } else {

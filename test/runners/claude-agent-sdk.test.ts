@@ -207,6 +207,40 @@ describe('Claude Agent SDK: observeClaudeAgentSdk / claudeAgentSdkMessages', () 
     expect(starts.map((e) => e.spanId)).toEqual([R, C, W, B].map((id) => ends.find((e) => (e.payload as { toolCallId: string }).toolCallId === id)!.spanId));
   });
 
+  it('ends a background subagent with its task notification, not with the placeholder tool result', () => {
+    const adapter = claudeAgentSdkMessages(sink());
+    const A = 'toolu_01Background000000000';
+    const F = 'toolu_01BackgroundFail00000';
+    const start = Date.now();
+    const messages: unknown[] = [
+      ...response('msg_01Bg1', SONNET, null, { input: 100, output: 10 }, [toolUse(A, 'Agent', { description: 'audit deps', prompt: 'audit', subagent_type: 'auditor' }), toolUse(F, 'Agent', { description: 'bench', prompt: 'bench', subagent_type: 'bencher' })]),
+      { type: 'system', subtype: 'task_started', task_id: 'task-a', tool_use_id: A, description: 'audit deps', subagent_type: 'auditor', is_backgrounded: true, ...common(null) },
+      { type: 'system', subtype: 'task_started', task_id: 'task-f', tool_use_id: F, description: 'bench', subagent_type: 'bencher', is_backgrounded: false, ...common(null) },
+      // The bencher moves to the background later (task_updated names the task only).
+      { type: 'system', subtype: 'task_updated', task_id: 'task-f', patch: { is_backgrounded: true }, ...common(null) },
+      toolResult(null, A, 'Async agent launched successfully.', false, { status: 'async_launched' }),
+      toolResult(null, F, 'Async agent launched successfully.', false, { status: 'async_launched' }),
+      ...response('msg_01Aud1', HAIKU, A, { input: 200, output: 20 }, [text('no vulnerable deps')]),
+      { type: 'system', subtype: 'task_notification', task_id: 'task-a', tool_use_id: A, status: 'completed', output_file: '/tmp/a.txt', summary: 'no vulnerable deps', usage: { total_tokens: 220, tool_uses: 0, duration_ms: 4000 }, ...common(null) },
+      { type: 'system', subtype: 'task_notification', task_id: 'task-f', status: 'failed', output_file: '/tmp/f.txt', summary: 'benchmark crashed', ...common(null) },
+    ];
+    for (const message of messages) {
+      adapter.handle(message);
+      vi.advanceTimersByTime(1000);
+    }
+    // The placeholder results end the tool calls (at 5 s and 6 s), not the agents; the auditor's call is its own.
+    expect(ofType('tool.end').map((e) => [(e.payload as { toolCallId: string }).toolCallId, e.timestamp! - start])).toEqual([
+      [A, 5000],
+      [F, 6000],
+    ]);
+    expect(ofType('llm.call').map((e) => e.agentId)).toEqual(['main', 'auditor']);
+    expect(ofType('agent.end').map((e) => [(e.payload as { name: string }).name, (e.payload as { status: string }).status, (e.payload as { error?: string }).error, e.timestamp! - start])).toEqual([
+      ['auditor', 'success', undefined, 8000],
+      ['bencher', 'error', 'benchmark crashed', 9000],
+    ]);
+    expect(adapter.stats()).toMatchObject({ subagents: 2, llmCalls: 2, duplicateMessages: 1, ignored: 0, invalid: 0, errors: 0 });
+  });
+
   it('never throws on bad messages and counts them', () => {
     const adapter = claudeAgentSdkMessages({ emit: () => { throw new Error('sink down'); } });
     for (const bad of [null, 42, 'x', {}, { type: 'assistant' }, { type: 'assistant', session_id: SESSION, message: { id: 'm', model: SONNET, usage: { input_tokens: -1, output_tokens: 'x' } } }]) adapter.handle(bad);
