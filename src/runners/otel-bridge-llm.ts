@@ -53,6 +53,20 @@ function firstChunkMsOf(attributes: AttributesLike): number | undefined {
   return seconds === undefined ? undefined : seconds * 1000;
 }
 
+/** The first finish reason: of an array attribute, of a JSON array written as a string (Mastra), or the string. */
+function finishReasonOf(attributes: AttributesLike): string | undefined {
+  const reason = text(attributes, A.FINISH_REASONS);
+  if (reason?.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(reason);
+      if (Array.isArray(parsed)) return typeof parsed[0] === 'string' ? parsed[0] : undefined;
+    } catch {
+      // Not JSON: kept as written.
+    }
+  }
+  return reason;
+}
+
 /** The call's payload, whether its input tokens were read as excluding cache, and its time to first token. */
 export function llmCallOf(
   attributes: AttributesLike,
@@ -89,7 +103,7 @@ export function llmCallOf(
       status: error === undefined ? 'success' : 'error',
       error,
       responseId: text(attributes, A.RESPONSE_ID)?.slice(0, MAX_NAME),
-      finishReason: text(attributes, A.FINISH_REASONS)?.slice(0, MAX_NAME),
+      finishReason: finishReasonOf(attributes)?.slice(0, MAX_NAME),
       stream: streamOf(attributes, parameters, aiOperation, firstChunk),
     },
   };
