@@ -66,7 +66,7 @@ describe.skipIf(!runs).each([
     server = await fakeOpenAIServer(orchestratorTurns);
     output = await runChild(telemetry, server.baseURL);
     run = { events: output.events, ...output.snapshot };
-  });
+  }, 180_000); // a child that compiles the sources with tsx on a busy machine
 
   afterAll(async () => {
     await server?.close();
