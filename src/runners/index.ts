@@ -25,6 +25,13 @@ export {
   type AgentsTraceLike,
   type AgentsTracingProcessorLike,
 } from './openai-agents.js';
+export {
+  claudeAgentSdkMessages,
+  observeClaudeAgentSdk,
+  type ClaudeAgentSdkAdapter,
+  type ClaudeAgentSdkOptions,
+  type ClaudeAgentSdkStats,
+} from './claude-agent-sdk.js';
 export { wrapAnthropic, wrapOpenAI, type LlmWrapperOptions, type LlmWrapperTarget } from './llm-wrappers.js';
 export {
   claudeCodeTranscriptsRunner,

@@ -19,6 +19,11 @@ export const AI_TOOL_OPERATION = 'ai.toolCall';
 export const AI_FUNCTION_ID = ['ai.telemetry.functionId', 'resource.name'];
 export const AI_PROVIDER = 'ai.model.provider';
 export const AI_TIME_TO_FIRST_CHUNK = ['ai.response.msToFirstChunk', 'ai.stream.msToFirstChunk'];
+/**
+ * Time to the first chunk in **seconds**, set on streamed calls only (AI SDK 7 `@ai-sdk/otel`
+ * `OpenTelemetry()`, named after the GenAI client metric): its presence tells a stream.
+ */
+export const GENAI_TIME_TO_FIRST_CHUNK_S = ['gen_ai.client.operation.time_to_first_chunk'];
 export const AI_TOOL_NAME = ['ai.toolCall.name'];
 export const AI_TOOL_CALL_ID = ['ai.toolCall.id'];
 export const AI_TOOL_INPUT = ['ai.toolCall.args', 'ai.toolCall.input'];

@@ -32,14 +32,39 @@ function aiSdkProvider(provider: string | undefined): string | undefined {
   return dot > 0 ? provider.slice(0, dot) : provider;
 }
 
-/** The stream flag: the span's own, OpenInference's invocation parameters, or the AI SDK operation. */
-function streamOf(attributes: AttributesLike, parameters: Record<string, unknown> | undefined, aiOperation: string | undefined): boolean | undefined {
+/**
+ * The stream flag: the span's own, OpenInference's invocation parameters, the AI SDK operation, or a
+ * time to first chunk (which only a streamed call has).
+ */
+function streamOf(attributes: AttributesLike, parameters: Record<string, unknown> | undefined, aiOperation: string | undefined, firstChunkMs: number | undefined): boolean | undefined {
   const streamAttribute = first(attributes, A.STREAM);
   if (typeof streamAttribute === 'boolean') return streamAttribute;
   if (typeof parameters?.stream === 'boolean') return parameters.stream;
   if (aiOperation?.endsWith('.doStream')) return true;
   if (aiOperation?.endsWith('.doGenerate')) return false;
-  return undefined;
+  return firstChunkMs !== undefined ? true : undefined;
+}
+
+/** Time to first chunk in ms: the AI SDK's `ai.*.msToFirstChunk`, else the GenAI seconds attribute. */
+function firstChunkMsOf(attributes: AttributesLike): number | undefined {
+  const ms = number(attributes, A.AI_TIME_TO_FIRST_CHUNK);
+  if (ms !== undefined) return ms;
+  const seconds = number(attributes, A.GENAI_TIME_TO_FIRST_CHUNK_S);
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+/** The first finish reason: of an array attribute, of a JSON array written as a string (Mastra), or the string. */
+function finishReasonOf(attributes: AttributesLike): string | undefined {
+  const reason = text(attributes, A.FINISH_REASONS);
+  if (reason?.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(reason);
+      if (Array.isArray(parsed)) return typeof parsed[0] === 'string' ? parsed[0] : undefined;
+    } catch {
+      // Not JSON: kept as written.
+    }
+  }
+  return reason;
 }
 
 /** The call's payload, whether its input tokens were read as excluding cache, and its time to first token. */
@@ -55,7 +80,7 @@ export function llmCallOf(
   const parameters = oiKind !== undefined ? jsonObject(attributes[A.OPENINFERENCE_INVOCATION_PARAMETERS], report) : undefined;
   const provider = text(attributes, A.PROVIDER) ?? text(attributes, AI_PROVIDER_KEY);
   const model = text(attributes, A.MODEL) ?? (typeof parameters?.model === 'string' ? parameters.model : undefined);
-  const firstChunk = number(attributes, A.AI_TIME_TO_FIRST_CHUNK);
+  const firstChunk = firstChunkMsOf(attributes);
   return {
     excludedCache: usage.excludedCache,
     timeToFirstTokenMs: firstChunk === undefined ? undefined : round3(firstChunk),
@@ -78,8 +103,8 @@ export function llmCallOf(
       status: error === undefined ? 'success' : 'error',
       error,
       responseId: text(attributes, A.RESPONSE_ID)?.slice(0, MAX_NAME),
-      finishReason: text(attributes, A.FINISH_REASONS)?.slice(0, MAX_NAME),
-      stream: streamOf(attributes, parameters, aiOperation),
+      finishReason: finishReasonOf(attributes)?.slice(0, MAX_NAME),
+      stream: streamOf(attributes, parameters, aiOperation, firstChunk),
     },
   };
 }

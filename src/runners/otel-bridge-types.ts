@@ -2,7 +2,7 @@
  * Types of the OpenTelemetry bridge (otel-bridge.ts): the structural OTel span shapes it reads (nothing
  * from the OTel SDK is imported), its options and its counters.
  */
-import type { EventInput } from '../core/index.js';
+import { errorMessage, type EventInput } from '../core/index.js';
 import type { AttributeProblem, AttributesLike, SpanCategory } from './otel-bridge-readers.js';
 
 // ── Structural OTel types (a subset of @opentelemetry/api and sdk-trace-base 1.x/2.x) ──
@@ -49,6 +49,18 @@ export interface BridgeTarget {
   emit(event: EventInput): unknown;
   /** Called by `forceFlush` when present (an observer's `flush`). */
   flush?(): Promise<unknown>;
+}
+
+/** `target.emit` that never throws into the framework: a failure is counted in `counters`. */
+export function guardedEmit(target: BridgeTarget, counters: { errors: number; lastError?: string }): (event: EventInput) => void {
+  return (event) => {
+    try {
+      target.emit(event);
+    } catch (error) {
+      counters.errors++;
+      counters.lastError = errorMessage(error);
+    }
+  };
 }
 
 /** What `classify` may answer: a category, or a category with the agent's or tool's name. */

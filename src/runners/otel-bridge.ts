@@ -26,7 +26,7 @@ import {
   type SpanCategory,
 } from './otel-bridge-readers.js';
 import { llmCallOf } from './otel-bridge-llm.js';
-import type { BridgeTarget, FleetscopeSpanProcessor, FleetscopeSpanProcessorOptions, HrTimeLike, ReadableSpanLike, SpanBridgeStats, SpanProblem } from './otel-bridge-types.js';
+import { guardedEmit, type BridgeTarget, type FleetscopeSpanProcessor, type FleetscopeSpanProcessorOptions, type HrTimeLike, type ReadableSpanLike, type SpanBridgeStats, type SpanProblem } from './otel-bridge-types.js';
 
 export type {
   BridgeTarget,
@@ -202,14 +202,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     return undefined;
   };
 
-  const emit = (event: EventInput) => {
-    try {
-      target.emit(event);
-    } catch (error) {
-      stats.errors++;
-      stats.lastError = errorMessage(error);
-    }
-  };
+  const emit = guardedEmit(target, stats);
 
   const convert = (span: ReadableSpanLike, node: Node, category: { kind: SpanCategory; name?: string }) => {
     const attributes = span.attributes ?? {};

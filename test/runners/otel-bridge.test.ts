@@ -87,6 +87,58 @@ describe('fleetscopeSpanProcessor (real OpenTelemetry SDK)', () => {
     });
   });
 
+  it('reads a GenAI time to first chunk (seconds, AI SDK 7) as the time to first token of a stream', () => {
+    const { events, tracer } = setup();
+    const base = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o' };
+    span(tracer, 'chat gpt-4o', { ...base, 'gen_ai.client.operation.time_to_first_chunk': 0.2345 });
+    span(tracer, 'chat gpt-4o', base);
+    expect(events.map((e) => [(e.payload as { stream?: boolean }).stream, e.attributes?.timeToFirstTokenMs])).toEqual([
+      [true, 234.5],
+      [undefined, undefined],
+    ]);
+  });
+
+  it('reads Mastra spans as its OtelBridge writes them (@mastra/otel-exporter 1.4.0 SpanConverter)', () => {
+    const { events, tracer } = setup();
+    // A workflow runs an agent; its model loop (model_generation → agent_step) holds one `chat` call
+    // and a failing tool; a second agent runs inside another tool. Finish reasons are a JSON string.
+    span(tracer, 'workflow run', { 'gen_ai.operation.name': 'invoke_workflow', 'mastra.span.type': 'workflow_run' }, () => {
+      span(tracer, "agent run: 'planner'", { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.id': 'planner', 'gen_ai.agent.name': 'Planner', 'gen_ai.conversation.id': 'thread-7' }, () => {
+        span(tracer, 'llm: gpt-4o', { 'gen_ai.operation.name': 'model_generation', 'mastra.span.type': 'model_generation' }, () => {
+          span(tracer, 'step: 0', { 'gen_ai.operation.name': 'agent_step', 'mastra.span.type': 'model_step' }, () => {
+            span(tracer, 'chat gpt-4o', {
+              'gen_ai.operation.name': 'chat',
+              'gen_ai.provider.name': 'openai',
+              'gen_ai.request.model': 'gpt-4o',
+              'gen_ai.response.model': 'gpt-4o-2024-08-06',
+              'gen_ai.usage.input_tokens': 1200,
+              'gen_ai.usage.cache_read.input_tokens': 1000,
+              'gen_ai.usage.output_tokens': 50,
+              'gen_ai.response.finish_reasons': '["tool-calls"]',
+            });
+          });
+        });
+        span(tracer, "tool: 'lookup'", { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'lookup', 'gen_ai.tool.call.id': 'call_1', 'gen_ai.tool.call.arguments': '{"sku":"X1"}' }, undefined, new Error('inventory offline'));
+        span(tracer, "tool: 'research'", { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'research', 'gen_ai.tool.call.id': 'call_2' }, () => {
+          span(tracer, "agent run: 'researcher'", { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.id': 'researcher', 'gen_ai.agent.name': 'Researcher' });
+        });
+      });
+    });
+    const calls = ofType(events, 'llm.call');
+    expect(calls.map((e) => [e.agentId, e.sessionId])).toEqual([['planner', 'thread-7']]);
+    expect(calls[0]!.payload).toMatchObject({ provider: 'openai', model: 'gpt-4o-2024-08-06', inputTokens: 200, cacheReadTokens: 1000, outputTokens: 50, finishReason: 'tool-calls' });
+    expect(ofType(events, 'tool.end').map((e) => [e.agentId, (e.payload as { toolName: string }).toolName, (e.payload as { status: string }).status, (e.payload as { error?: string }).error])).toEqual([
+      ['planner', 'lookup', 'error', 'Error: inventory offline'],
+      ['planner', 'research', 'success', undefined],
+    ]);
+    expect(ofType(events, 'agent.start').map((e) => [e.agentId, (e.payload as { name: string }).name, (e.payload as { parentAgentId?: string }).parentAgentId]).sort()).toEqual([
+      ['planner', 'Planner', undefined],
+      ['researcher', 'Researcher', 'planner'],
+    ]);
+    // The workflow, the model loop and its step are not runs nor calls.
+    expect(events.filter((e) => !['llm.call', 'tool.start', 'tool.end', 'agent.start', 'agent.end'].includes(e.type))).toEqual([]);
+  });
+
   it('reads the deprecated names: gen_ai.system, prompt/completion tokens, underscore cache names', () => {
     const { events, tracer } = setup();
     span(tracer, 'openai.chat', {
