@@ -251,6 +251,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     if (agentSpan !== undefined) {
       // What the agent is: `agent-acompact-*` compacts the context; a 2.0.x sidechain whose first
       // prompt is "Warmup" is Claude Code warming the prompt cache, not work the user asked for.
+      // (A content cut out by a CutLineParser is far longer than "Warmup": no need to give it back.)
       const message = json.message as { content?: unknown } | undefined;
       const kind = agentId.startsWith('acompact-')
         ? 'compaction'
