@@ -2,12 +2,15 @@
  * Capture health: where the events came from (by source and type), what the observer refused or
  * lost (invalid with reasons, repaired, dropped, plugin errors: `observer.stats()`), what the
  * readers skipped (runner health details, storage counters, the `capture` counters of the
- * input), and activity that no agent run accounts for.
+ * input), what redaction replaced (the `redactions` snapshot: counts only, never a value), and
+ * activity that no agent run accounts for.
  */
 import type { FleetSnapshot } from '../analyzers/fleet.js';
+import type { RedactionsSnapshot } from '../analyzers/redactions.js';
 import { cut, esc, int } from './html-format.js';
 import type { ReportModel } from './html-model.js';
 import type { HtmlReportInput } from './html-options.js';
+import { redactedLine } from './markdown.js';
 
 const countRows = (map: Map<string, number> | [string, number][], attr: string) =>
   [...map].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, v]) => `<tr ${attr}="${esc(k)}" data-count="${v}"><td>${esc(cut(k, 60))}</td><td class="num">${int(v)}</td></tr>`).join('');
@@ -18,7 +21,20 @@ function counters(title: string, entries: Record<string, unknown> | undefined): 
   return `<h4>${esc(title)}</h4><table class="kv">${rows.map(([k, v]) => `<tr data-counter="${esc(k)}"><td>${esc(k)}</td><td class="num">${esc(typeof v === 'number' ? int(v) : cut(v, 120))}</td></tr>`).join('')}</table>`;
 }
 
-export function healthView(model: ReportModel, input: HtmlReportInput, fleet: FleetSnapshot | undefined): string {
+/** Values redacted, by group and category, from the `redactions` snapshot; empty when there is none. */
+function redactionCounts(r: RedactionsSnapshot | undefined): string {
+  if (r === undefined || typeof r.total !== 'number') return '';
+  const line = redactedLine(r);
+  const groups = `data-total="${r.total}" data-secrets="${r.secrets?.findings ?? 0}" data-secret-sessions="${r.secrets?.sessions ?? 0}" data-pii="${r.pii?.findings ?? 0}" data-pii-sessions="${r.pii?.sessions ?? 0}" data-events="${r.events}" data-sessions="${r.sessions}"`;
+  return [
+    `<div class="redactions" ${groups}><h4>Redaction</h4>`,
+    `<p>${esc(line === undefined ? 'Nothing redacted.' : `${line}, in ${int(r.events)} events. Values are replaced before storage and export; counts only here.`)}</p>`,
+    r.total > 0 ? `<table class="kv by-category">${countRows(Object.entries(r.byCategory ?? {}), 'data-category')}</table>` : '',
+    `</div>`,
+  ].join('');
+}
+
+export function healthView(model: ReportModel, input: HtmlReportInput, fleet: FleetSnapshot | undefined, redactions?: RedactionsSnapshot): string {
   const stats = input.stats;
   const ev = stats?.events;
   // Tool and LLM calls of agents that have no agent.start / agent.end in the store.
@@ -40,6 +56,7 @@ export function healthView(model: ReportModel, input: HtmlReportInput, fleet: Fl
     `</table>`,
     counters('Invalid events by reason', stats?.invalidReasons),
     counters('Repairs by kind', stats?.sanitized as Record<string, unknown> | undefined),
+    redactionCounts(redactions),
   ];
   for (const [name, health] of Object.entries(stats?.runners ?? {})) out.push(counters(`Runner ${name} (${health.status})`, health.details));
   out.push(counters('Storage', stats?.storage));

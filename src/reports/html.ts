@@ -10,6 +10,7 @@ import { MAX_QUERY_LIMIT, errorMessage, type EventQuery, type FleetEvent, type O
 import type { CostSnapshot } from '../analyzers/cost.js';
 import type { FleetSnapshot } from '../analyzers/fleet.js';
 import type { InsightsSnapshot } from '../analyzers/insights.js';
+import type { RedactionsSnapshot } from '../analyzers/redactions.js';
 import type { AggregationSnapshot } from '../analyzers/types.js';
 import { esc, int, pct, usd } from './html-format.js';
 import { buildModel } from './html-model.js';
@@ -61,7 +62,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     isolated('latency', () => latencyView(model, aggregation, options)),
     isolated('workflows', () => workflowsView(fleet)),
     isolated('insights', () => insightsView(model, insights, cost, options, listed)),
-    isolated('health', () => healthView(model, input, fleet)),
+    isolated('health', () => healthView(model, input, fleet, snapshot<RedactionsSnapshot>('redactions'))),
   ];
   views.push(isolated('events', () => eventsList(listed, options)));
   return page({ title: options.title, generatedAt: options.generatedAt, headline, views });

@@ -4,6 +4,7 @@
  * 50 MB line is skipped and counted, never buffered whole), and a torn last line left for later.
  */
 import { readSync } from 'node:fs';
+import { closingQuote } from './claude-code-usage-scan.js';
 
 /** Default cap on one line: 16 MiB. Longer lines are skipped and counted. */
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -104,3 +105,107 @@ export function isBlank(buf: Buffer, start: number, end: number): boolean {
   }
   return true;
 }
+
+// ── Parsing a line without its long strings ─────────────────────────────────────────────
+
+/** Object values whose raw JSON is longer than this many bytes are cut out (see `parseCut`). */
+const CUT_BYTES = 256;
+/** Lines shorter than this are parsed whole: cutting would not pay. */
+const CUT_MIN_LINE = 1024;
+
+/**
+ * Keys whose values are never cut, long or not: the ids, names and times the transcript events
+ * compare or copy (a cut value stands for its string only where it is read as text).
+ */
+const KEEP_WHOLE: ReadonlySet<string> = new Set([
+  'type', 'id', 'uuid', 'parentUuid', 'sessionId', 'agentId', 'agentType', 'timestamp', 'model', 'requestId',
+  'tool_use_id', 'name', 'cwd', 'version', 'promptId', 'speed', 'role', 'parentToolUseID',
+]);
+
+/** A cut string's stand-in: NUL, this per-process nonce, and where its bounds are in `cuts` (JSON text, inside the quotes). */
+const NONCE = `fs${Math.random().toString(36).slice(2, 10)}:`;
+const MARK_JSON = `\\u0000${NONCE}`;
+const MARK = `\u0000${NONCE}`;
+
+/**
+ * A transcript line parsed with its long string values cut out: `JSON.parse` of the line where
+ * each object value longer than 256 bytes (other than the ids of `KEEP_WHOLE`) is replaced by a
+ * short stand-in, so the tool outputs, file contents and text that make most of a transcript's
+ * bytes are neither decoded nor parsed. `full(value)` gives a stand-in's string back, exactly as
+ * `JSON.parse` of the whole line would have (decoded from the line's bytes on demand, only while
+ * the line is being handled: the buffer is reused after).
+ *
+ * Like the usage scanner it jumps from quote to quote and does not check what it cuts: raw control
+ * characters or bad escapes inside a cut string, which `JSON.parse` rejects and `JSON.stringify`
+ * (Claude Code's writer) never produces, are not seen. A string that does not close sends the line
+ * to the whole parse.
+ */
+export class CutLineParser {
+  private buf: Buffer = Buffer.alloc(0);
+  private readonly cuts: number[] = [];
+
+  /** The parsed line (throws like `JSON.parse` on a malformed one). */
+  parse(buf: Buffer, start: number, end: number): unknown {
+    this.buf = buf;
+    this.cuts.length = 0;
+    const text = end - start < CUT_MIN_LINE ? undefined : this.cutText(buf, start, end);
+    return JSON.parse(text ?? buf.toString('utf8', start, end));
+  }
+
+  /** The line's text with its long values replaced by stand-ins; undefined when nothing was cut. */
+  private cutText(buf: Buffer, start: number, end: number): string | undefined {
+    let text = '';
+    let from = start;
+    let keyOpen = -1;
+    let keyClose = -1;
+    for (let i = start; ; ) {
+      const open = buf.indexOf(34, i);
+      if (open === -1 || open >= end) break;
+      const close = closingQuote(buf, open, end);
+      if (close === -1) return undefined;
+      if (buf[open - 1] === 58 && keyClose === open - 2 && close - open - 1 > CUT_BYTES && !KEEP_WHOLE.has(buf.toString('latin1', keyOpen + 1, keyClose))) {
+        text += `${buf.toString('utf8', from, open)}"${MARK_JSON}${this.cuts.length}"`;
+        this.cuts.push(open, close + 1);
+        from = close + 1;
+      }
+      keyOpen = open;
+      keyClose = close;
+      i = close + 1;
+    }
+    return this.cuts.length === 0 ? undefined : text + buf.toString('utf8', from, end);
+  }
+
+  /** How many strings were cut out of the line last parsed. */
+  get cutCount(): number {
+    return this.cuts.length / 2;
+  }
+
+  /** The string a stand-in stands for; any other value as it is. */
+  full(value: unknown): unknown {
+    if (typeof value !== 'string' || value.charCodeAt(0) !== 0 || !value.startsWith(MARK)) return value;
+    const k = Number(value.slice(MARK.length));
+    return JSON.parse(this.buf.toString('utf8', this.cuts[k], this.cuts[k + 1])) as string;
+  }
+
+  /** `value` with every stand-in inside it (objects and arrays, in place) given back. */
+  fullDeep(value: unknown): unknown {
+    if (this.cuts.length === 0) return value;
+    if (typeof value === 'string') return this.full(value);
+    if (typeof value !== 'object' || value === null) return value;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) value[i] = this.fullDeep(value[i]);
+    } else {
+      const o = value as Record<string, unknown>;
+      for (const key of Object.keys(o)) o[key] = this.fullDeep(o[key]);
+    }
+    return value;
+  }
+
+  /** Forgets the line (drops the reference to the reused buffer). */
+  done(): void {
+    this.buf = EMPTY;
+    this.cuts.length = 0;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -39,6 +39,20 @@ export interface TranscriptEventSettings {
   sessionIdleMs: number;
 }
 
+/**
+ * Gives back the strings a line was parsed without (`CutLineParser` in `claude-code-lines.ts`):
+ * every string read as text (prompts, error texts, tool inputs) goes through it.
+ */
+export interface LineText {
+  /** The string `value` stands for, or `value` itself. */
+  full(value: unknown): unknown;
+  /** `value` with every stand-in inside it given back. */
+  fullDeep(value: unknown): unknown;
+}
+
+/** A line parsed whole: nothing stands in for anything. */
+export const WHOLE_LINE: LineText = { full: (value) => value, fullDeep: (value) => value };
+
 interface PendingTool {
   timestamp: number;
   toolName: string;
@@ -96,20 +110,20 @@ const NOT_TYPED = /^(<command-|<local-command|<task-notification|<bash-|<user-me
  * What the user typed, for a main-transcript user line that is a prompt: its text, else undefined
  * (a tool result, a meta or compact-summary line, a slash command or its output, an interrupt).
  */
-function promptText(json: Record<string, unknown>): string | undefined {
+function promptText(json: Record<string, unknown>, strings: LineText): string | undefined {
   if (json.isMeta === true || json.isCompactSummary === true) return undefined;
-  const content = (json.message as { content?: unknown } | undefined)?.content;
+  const content = strings.full((json.message as { content?: unknown } | undefined)?.content);
   let text: string | undefined;
   if (typeof content === 'string') text = content;
   else if (Array.isArray(content) && content.length > 0 && content.every((b) => typeof b === 'object' && b !== null && (b as { type?: unknown }).type === 'text')) {
-    text = content.map((b) => String((b as { text?: unknown }).text ?? '')).join('\n');
+    text = content.map((b) => String(strings.full((b as { text?: unknown }).text) ?? '')).join('\n');
   }
   const trimmed = text?.trim();
   return trimmed === undefined || trimmed === '' || NOT_TYPED.test(trimmed) ? undefined : trimmed;
 }
 
-function isCopiedReminder(json: Record<string, unknown>): boolean {
-  const content = (json.message as { content?: unknown } | undefined)?.content;
+function isCopiedReminder(json: Record<string, unknown>, strings: LineText): boolean {
+  const content = strings.full((json.message as { content?: unknown } | undefined)?.content);
   return typeof content === 'string' && content.startsWith('<system-reminder>');
 }
 
@@ -118,8 +132,11 @@ function count(value: number): number | undefined {
 }
 
 export interface TranscriptEvents {
-  /** Pushes the events of one parsed line to `out` (none for a duplicate or a line of another kind). */
-  handleLine(file: TranscriptFile, json: Record<string, unknown>, out: EventInput[]): void;
+  /**
+   * Pushes the events of one parsed line to `out` (none for a duplicate or a line of another kind);
+   * `strings` gives back what a `CutLineParser` cut out of it.
+   */
+  handleLine(file: TranscriptFile, json: Record<string, unknown>, out: EventInput[], strings?: LineText): void;
   /** Pushes the `session.end` of each session silent for `sessionIdleMs` at `now`. */
   endIdleSessions(now: number, out: EventInput[]): void;
   /** Figures for the runner's `health()`. */
@@ -196,7 +213,22 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     }
   }
 
-  function handleLine(file: TranscriptFile, json: Record<string, unknown>, out: EventInput[]): void {
+  /** A session's trace and span ids, hashed once per session (not per line). */
+  const idsBySession = new Map<string, { traceId: string; sessionSpan: string }>();
+  function sessionIds(sessionId: string): { traceId: string; sessionSpan: string } {
+    let ids = idsBySession.get(sessionId);
+    if (ids === undefined) remember(idsBySession, sessionId, (ids = { traceId: traceIdFrom(sessionId), sessionSpan: spanIdFrom(`session:${sessionId}`) }), maxTracked);
+    return ids;
+  }
+  const agentSpans = new Map<string, string>();
+  function agentSpanOf(sessionId: string, agentId: string): string {
+    const key = `agent:${sessionId}:${agentId}`;
+    let span = agentSpans.get(key);
+    if (span === undefined) remember(agentSpans, key, (span = spanIdFrom(key)), maxTracked);
+    return span;
+  }
+
+  function handleLine(file: TranscriptFile, json: Record<string, unknown>, out: EventInput[], strings: LineText = WHOLE_LINE): void {
     const type = json.type;
     if (typeof type !== 'string' || !KNOWN_ENTRY_TYPES.has(type)) {
       counters.unknownType++;
@@ -210,16 +242,16 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     const timestamp = Number.isNaN(parsed) ? Date.now() : parsed;
     // A compaction agent's file opens with copies of the conversation's system reminders, stamped
     // with their first times (up to 20 min earlier on the corpus): context for it, not its work.
-    if (type === 'user' && agentId.startsWith('acompact-') && isCopiedReminder(json)) return;
-    const traceId = traceIdFrom(sessionId);
-    const sessionSpan = spanIdFrom(`session:${sessionId}`);
-    const agentSpan = agentId === 'main' ? undefined : spanIdFrom(`agent:${sessionId}:${agentId}`);
+    if (type === 'user' && agentId.startsWith('acompact-') && isCopiedReminder(json, strings)) return;
+    const { traceId, sessionSpan } = sessionIds(sessionId);
+    const agentSpan = agentId === 'main' ? undefined : agentSpanOf(sessionId, agentId);
     const parentSpanId = agentSpan ?? sessionSpan;
     const base = { timestamp, source, sessionId, agentId, traceId };
     if (trackSessions) sessions.see({ sessionId, timestamp, traceId, spanId: sessionSpan, cwd: typeof json.cwd === 'string' ? json.cwd : undefined }, out);
     if (agentSpan !== undefined) {
       // What the agent is: `agent-acompact-*` compacts the context; a 2.0.x sidechain whose first
       // prompt is "Warmup" is Claude Code warming the prompt cache, not work the user asked for.
+      // (A content cut out by a CutLineParser is far longer than "Warmup": no need to give it back.)
       const message = json.message as { content?: unknown } | undefined;
       const kind = agentId.startsWith('acompact-')
         ? 'compaction'
@@ -234,7 +266,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     }
     if (type === 'user' && agentId === 'main') {
       // A prompt: the user's turn begins (the prompt id names it in the hooks and the OTel export too).
-      const text = promptText(json);
+      const text = promptText(json, strings);
       const uuid = typeof json.uuid === 'string' ? json.uuid : undefined;
       if (text !== undefined && (uuid === undefined || !seenPrompts.has(uuid))) {
         if (uuid !== undefined) remember(seenPrompts, uuid, true, maxTracked);
@@ -288,7 +320,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
           type: 'tool.start',
           spanId: spanIdFrom(`tool:${block.id}`),
           parentSpanId,
-          payload: { toolName, toolCallId: block.id, input: capJson(block.input, maxValueBytes) },
+          payload: { toolName, toolCallId: block.id, input: capJson(strings.fullDeep(block.input), maxValueBytes) },
         });
       } else if (type === 'user' && block.type === 'tool_result' && typeof block.tool_use_id === 'string') {
         const start = pendingTools.get(block.tool_use_id);
@@ -301,7 +333,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
         pendingTools.delete(block.tool_use_id);
         counters.toolEnds++;
         const failed = block.is_error === true;
-        const error = failed ? (textOf(block.content, maxValueBytes) ?? 'tool error') : undefined;
+        const error = failed ? (textOf(strings.fullDeep(block.content), maxValueBytes) ?? 'tool error') : undefined;
         const rejected = error !== undefined && USER_REJECTION.test(error);
         endSubagent(json.toolUseResult, failed && !rejected, base, sessionSpan, out);
         const waited = start !== undefined ? Math.max(0, timestamp - start.timestamp) : undefined;

@@ -15,7 +15,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { EventInput, Runner, RunnerContext, RunnerHealth } from '../core/index.js';
-import { DEFAULT_MAX_LINE_BYTES, isBlank, scanLines } from './claude-code-lines.js';
+import { CutLineParser, DEFAULT_MAX_LINE_BYTES, isBlank, scanLines } from './claude-code-lines.js';
 import { transcriptFileInfo } from './claude-code-transcript.js';
 import { pollLoop } from './poll-loop.js';
 import { transcriptEvents } from './claude-code-transcript-events.js';
@@ -109,6 +109,8 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
     readErrors: 0,
   };
   const events = transcriptEvents({ source: name, maxTracked, maxValueBytes, sessionIdleMs, sessions: options.sessions !== false }, counters);
+  /** Lines are parsed without their long strings (tool outputs, file contents), given back where read. */
+  const lineParser = new CutLineParser();
   let status: RunnerHealth['status'] = 'idle';
   let lastError: string | undefined;
   let polls = 0;
@@ -188,7 +190,7 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
         if (isBlank(buf, start, stop)) return;
         let json: unknown;
         try {
-          json = JSON.parse(buf.toString('utf8', start, stop));
+          json = lineParser.parse(buf, start, stop);
         } catch {
           counters.malformed++;
           return;
@@ -197,8 +199,9 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
           counters.malformed++;
           return;
         }
-        events.handleLine(state, json as Record<string, unknown>, out);
+        events.handleLine(state, json as Record<string, unknown>, out, lineParser);
       });
+      lineParser.done();
       counters.oversized += result.oversized;
       read = result.next - state.offset;
       // A budget cut inside a line: the line is re-read whole next time (scan stops at its start).

@@ -206,3 +206,61 @@ export function fileLogLatestSessions(state: FileLogState, index: SegmentIndex, 
     return found;
   };
 }
+
+/** What the segment summaries say about a whole file log (`FileLogStorage.summarize`). */
+export interface FileLogSummary {
+  events: number;
+  /** Distinct session ids. */
+  sessions: number;
+  firstEvent: number | null;
+  lastEvent: number | null;
+  /** Events per type; undefined when a segment's sidecar was written before types were counted. */
+  byType: Record<string, number> | undefined;
+  /** Lines that were not valid events. */
+  skippedLines: number;
+  segments: number;
+}
+
+export function fileLogSummarize(state: FileLogState, index: SegmentIndex, drained: () => Promise<void>) {
+  const { dir } = state;
+  return async function summarize(): Promise<FileLogSummary> {
+    if (state.closed) fail('storage is closed');
+    await state.ready();
+    await drained();
+    await index.refresh();
+    await index.loadSummaries();
+    const list = sorted(state);
+    const newest = list.at(-1)?.seq ?? 0;
+    const sessions = new Set<string>();
+    const byType = new Map<string, number>();
+    const out: FileLogSummary = { events: 0, sessions: 0, firstEvent: null, lastEvent: null, byType: undefined, skippedLines: 0, segments: list.length };
+    let typesKnown = true;
+    for (const segment of list) {
+      // A summary covering the whole file answers; else the lines it does not cover are indexed first.
+      const whole = index.settled(segment, newest) || (segment.gz && segment.loaded && segment.sidecarBytes > 0 && segment.sidecarBytes === segment.covered);
+      if (!whole) {
+        const reader = await openUnlessDeleted(dir, segment);
+        if (reader === undefined) continue;
+        try {
+          await index.catchUp(segment, reader);
+        } finally {
+          await reader.close();
+        }
+      }
+      if (segment.count === 0) {
+        out.skippedLines += segment.skipped;
+        continue;
+      }
+      out.events += segment.count;
+      out.skippedLines += segment.skipped;
+      for (const id of segment.sessions) sessions.add(id);
+      if (out.firstEvent === null || segment.minTs < out.firstEvent) out.firstEvent = segment.minTs;
+      if (out.lastEvent === null || segment.maxTs > out.lastEvent) out.lastEvent = segment.maxTs;
+      if (segment.typeCounts === undefined) typesKnown = false;
+      else for (const [type, n] of segment.typeCounts) byType.set(type, (byType.get(type) ?? 0) + n);
+    }
+    out.sessions = sessions.size;
+    if (typesKnown) out.byType = Object.fromEntries(byType);
+    return out;
+  };
+}

@@ -36,6 +36,8 @@ export interface SegmentSummary {
   agents: string[];
   workflows: string[];
   types: string[];
+  /** Events per type (absent in sidecars written before it was counted). */
+  typeCounts?: Record<string, number>;
 }
 
 /** What an event line contributes to the index. */
@@ -62,6 +64,8 @@ export class Segment {
   agents = new Set<string>();
   workflows = new Set<string>();
   types = new Set<string>();
+  /** Events per type; undefined when loaded from a sidecar that did not count them. */
+  typeCounts: Map<string, number> | undefined = new Map();
   /**
    * Line offsets by session, covering [0, covered); undefined when not in memory. Offsets read
    * from a sidecar stay base64 until a query asks for that session.
@@ -107,6 +111,7 @@ export class Segment {
       this.types.add(type);
       this.lastType = type;
     }
+    if (this.typeCounts !== undefined) this.typeCounts.set(type, (this.typeCounts.get(type) ?? 0) + 1);
     if (workflowId !== undefined && workflowId !== this.lastWorkflow) {
       this.workflows.add(workflowId);
       this.lastWorkflow = workflowId;
@@ -163,6 +168,7 @@ export class Segment {
       agents: [...this.agents],
       workflows: [...this.workflows],
       types: [...this.types],
+      ...(this.typeCounts !== undefined ? { typeCounts: Object.fromEntries(this.typeCounts) } : {}),
     };
   }
 
@@ -177,6 +183,7 @@ export class Segment {
     this.agents = new Set(s.agents);
     this.workflows = new Set(s.workflows);
     this.types = new Set(s.types);
+    this.typeCounts = countsOf(s.typeCounts);
     this.offsets = undefined;
     this.sidecarBytes = s.bytes;
     this.loaded = true;
@@ -194,12 +201,20 @@ export class Segment {
     this.agents = new Set();
     this.workflows = new Set();
     this.types = new Set();
+    this.typeCounts = new Map();
     this.offsets = new Map();
     this.sidecarBytes = 0;
     this.loaded = true;
     this.final = false;
     this.forgetLast();
   }
+}
+
+/** A sidecar's `typeCounts` as a map; undefined when it has none (or not of numbers). */
+function countsOf(value: unknown): Map<string, number> | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const entries = Object.entries(value);
+  return entries.every(([, n]) => typeof n === 'number' && Number.isInteger(n) && n >= 0) ? new Map(entries as [string, number][]) : undefined;
 }
 
 // ── Sidecar files ───────────────────────────────────────────────────────────────────────

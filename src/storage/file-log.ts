@@ -31,7 +31,7 @@ import { newCounters, fail, wrapError, type FileLogState } from './file-log-stat
 import { activeSegment } from './file-log-active.js';
 import { fileLogWriter, type FsyncPolicy } from './file-log-writer.js';
 import { segmentIndex } from './file-log-index.js';
-import { fileLogLatestSessions, fileLogQuery } from './file-log-query.js';
+import { fileLogLatestSessions, fileLogQuery, fileLogSummarize, type FileLogSummary } from './file-log-query.js';
 
 export type { FsyncPolicy } from './file-log-writer.js';
 
@@ -82,6 +82,12 @@ export interface FileLogStorage extends Storage {
    * `n` distinct sessions of a `desc` query give), from the segments' session offsets alone.
    */
   latestSessions(n: number): Promise<string[]>;
+  /**
+   * Facts about the whole store from the segment summaries (sidecars, manifest), without parsing
+   * an event they already cover: events, distinct sessions, time range, events per type (undefined
+   * when a sidecar written by an older version, which did not count types, is in use), skipped lines.
+   */
+  summarize(): Promise<FileLogSummary>;
 }
 
 /** Creates a file log `Storage` in `options.dir`. */
@@ -179,6 +185,8 @@ export function fileLogStorage(options: FileLogStorageOptions): FileLogStorage {
     query: fileLogQuery(state, index, writer.drained),
 
     latestSessions: fileLogLatestSessions(state, index, writer.drained),
+
+    summarize: fileLogSummarize(state, index, writer.drained),
 
     stats(): StorageStats {
       // The whole store: closed segments by their summaries (loaded in the background on first

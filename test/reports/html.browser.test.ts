@@ -170,6 +170,42 @@ describe.runIf(hasChromium)('HTML report in headless Chromium', () => {
     expect(await health.locator('tr[data-source="host"]').getAttribute('data-count')).toBe(String(EXPECTED.bySource.host));
     expect(await health.getAttribute('data-unattributed-calls')).toBe('1');
     expect(await health.locator('table.unattributed tr[data-agent="ghost"]').getAttribute('data-count')).toBe('1');
+    expect(await health.locator('.redactions').getAttribute('data-total')).toBe('0'); // the fixture holds no secret
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('capture health: what redaction replaced, from the redactions snapshot (counts only)', async () => {
+    const aws = 'AKIAIOSFODNN7EXAMPLE';
+    const observer = createObserver({ redact: true, clock: () => T0 });
+    const output = (sessionId: string, text: string) => observer.emit({ type: 'tool.end', sessionId, timestamp: T0, payload: { toolName: 'Bash', status: 'success', output: text } });
+    output('s1', `key ${aws}, mail alice.smith@example.com`); // 1 aws_key + 1 email
+    output('s2', `again ${aws}`); // 1 aws_key
+    output('s3', 'nothing to hide'); // none
+    // The findings summaries are emitted while storage receives the batch: a second flush delivers them.
+    await observer.flush();
+    await observer.flush();
+    const html = await htmlReport(observer, { generatedAt: T0 + 60_000 });
+    await observer.close();
+    expect(html).not.toContain(aws);
+    const file = join(OUT, 'redactions.html');
+    writeFileSync(file, html);
+    const second = await context.newPage();
+    try {
+      await second.goto(pathToFileURL(file).href);
+      const r = second.locator('#view-health .redactions');
+      await r.screenshot({ path: join(OUT, 'redactions.png') });
+      // secrets: 2 AWS keys in s1 and s2; personal data: 1 email in s1; 2 events, 2 sessions
+      expect(await r.getAttribute('data-total')).toBe('3');
+      expect(await r.getAttribute('data-secrets')).toBe('2');
+      expect(await r.getAttribute('data-secret-sessions')).toBe('2');
+      expect(await r.getAttribute('data-pii')).toBe('1');
+      expect(await r.getAttribute('data-events')).toBe('2');
+      expect(await r.locator('tr[data-category="aws_key"]').getAttribute('data-count')).toBe('2');
+      expect(await r.locator('tr[data-category="email"]').getAttribute('data-count')).toBe('1');
+      expect(await r.locator('p').textContent()).toBe('2 secrets redacted in 2 sessions; 1 personal data value redacted in 1 session, in 2 events. Values are replaced before storage and export; counts only here.');
+    } finally {
+      await second.close();
+    }
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -126,3 +126,39 @@ describe('fileLogStorage latestSessions: from the session index', () => {
     await reader.close();
   });
 });
+
+describe('fileLogStorage summarize: the whole store from its segment summaries', () => {
+  it('counts events, sessions, types and the time range across sidecars and lines appended after them', async () => {
+    const dir = freshDir();
+    // 60 events: e0..e59, sessions s0..s4 in turns, types log / tool.end / llm.call in turns, at 1000 + i.
+    const events = Array.from({ length: 60 }, (_, i) => ({ id: `e${i}`, timestamp: 1000 + i, severity: 'info', source: 't', sessionId: `s${i % 5}`, agentId: 'a', type: ['log', 'tool.end', 'llm.call'][i % 3], payload: { message: 'x'.repeat(40) } }) as FleetEvent);
+    const writer = fileLogStorage({ dir, maxAgeMs: Infinity, maxSegmentBytes: 1024 });
+    for (let i = 0; i < 50; i += 10) await writer.append(events.slice(i, i + 10));
+    await writer.close(); // sidecars written
+    const late = fileLogStorage({ dir, maxAgeMs: Infinity, maxSegmentBytes: 1024 });
+    await late.append(events.slice(50)); // 10 lines beyond the last sidecar
+    const summary = await late.summarize();
+    expect(summary).toEqual({ events: 60, sessions: 5, firstEvent: 1000, lastEvent: 1059, byType: { log: 20, 'tool.end': 20, 'llm.call': 20 }, skippedLines: 0, segments: summary.segments });
+    expect(summary.segments).toBeGreaterThan(3);
+    await late.close();
+    const reader = fileLogStorage({ dir, maxAgeMs: Infinity });
+    expect((await reader.summarize()).byType).toEqual({ log: 20, 'tool.end': 20, 'llm.call': 20 });
+    await reader.close();
+  });
+
+  it('says the types are not counted when a sidecar of an older version (no typeCounts) is in use', async () => {
+    const dir = freshDir();
+    const writer = fileLogStorage({ dir, maxAgeMs: Infinity });
+    await writer.append([{ id: 'e1', timestamp: 5, severity: 'info', source: 't', sessionId: 's', agentId: 'a', type: 'log', payload: {} } as FleetEvent]);
+    await writer.close();
+    const { readFileSync, readdirSync, writeFileSync } = await import('node:fs');
+    for (const name of readdirSync(dir).filter((f) => f.endsWith('.idx.json') || f === 'manifest.json')) {
+      writeFileSync(join(dir, name), readFileSync(join(dir, name), 'utf8').replace(/,"typeCounts":\{[^}]*\}/g, ''));
+    }
+    const reader = fileLogStorage({ dir, maxAgeMs: Infinity });
+    const summary = await reader.summarize();
+    expect(summary.events).toBe(1);
+    expect(summary.byType).toBeUndefined();
+    await reader.close();
+  });
+});
