@@ -8,7 +8,9 @@
  *
  * Evaluation: the groups an incoming batch touched are evaluated at the end of the batch (the
  * latency from a triggering event to its alert is one batch); every group is evaluated again each
- * `evaluateIntervalMs` (time-driven changes: absence, `for`, windows draining, holds ending).
+ * `evaluateIntervalMs` (time-driven changes: absence, `for`, windows draining, holds ending). The
+ * engine reads only the event types its rules name (`ruleEventTypes`), and `createObserver` puts it
+ * first among the analyzers: a batch reaches it before the heavier analyzers read it.
  */
 import type { Analyzer, AnalyzerContext, FleetEvent, Severity } from '../core/index.js';
 import {
@@ -17,6 +19,7 @@ import {
   DEFAULT_ALERT_RULES,
   fingerprintOf,
   labelOf,
+  ruleEventTypes,
   SampleWindow,
   WindowCounter,
   type AlertRule,
@@ -561,9 +564,11 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
     }
   };
 
+  const types = ruleEventTypes(rules);
   const analyzer: AlertsAnalyzer = {
     name: 'alerts',
     dependsOn: hasBudget ? ['cost'] : undefined,
+    filter: types === undefined ? undefined : { types },
     async consume(stream, context) {
       ctx = context;
       const timer = setInterval(evaluateAll, evaluateIntervalMs);

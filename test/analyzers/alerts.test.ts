@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createObserver, type EventOf, type FleetEvent } from '../../src/index.js';
-import { alertsAnalyzer, costAnalyzer, type AlertRule } from '../../src/analyzers/index.js';
+import { alertsAnalyzer, costAnalyzer, DEFAULT_ALERT_RULES, ruleEventTypes, type AlertRule } from '../../src/analyzers/index.js';
 
 /** An observer with a fake clock and the given alert rules; collects `alert` events. */
 function setup(rules?: readonly AlertRule[], extra: { cost?: boolean } = {}) {
@@ -131,6 +131,35 @@ describe('alerts: threshold', () => {
     expect(snap.silences).toEqual([{ id, matchers: { alertname: 'burst' }, endsAt: Date.parse('2026-01-01T00:00:00Z') + 200_000 + 600_000, comment: 'maintenance' }]);
     expect(s.alerts.unsilence(id)).toBe(true);
     await s.observer.close();
+  });
+});
+
+describe('alerts: the event types the engine subscribes to', () => {
+  it('the default rules name theirs: the engine reads those only (plus guardrail decisions and ends of agents)', () => {
+    expect(ruleEventTypes(DEFAULT_ALERT_RULES)?.sort()).toEqual(
+      ['agent.end', 'agent.start', 'anomaly', 'guardrail.decision', 'llm.call', 'message', 'session.end', 'tool.end', 'tool.start'],
+    );
+    expect(alertsAnalyzer().filter?.types?.length).toBe(9);
+  });
+
+  it('a rule that names no types makes the engine read every event', () => {
+    const all: AlertRule = { kind: 'threshold', name: 'errors', measure: 'count', where: { minSeverity: 'error' }, windowMs: 60_000, value: 3 };
+    expect(ruleEventTypes([...DEFAULT_ALERT_RULES, all])).toBeUndefined();
+    expect(alertsAnalyzer({ rules: [all] }).filter).toBeUndefined();
+    const ratio: AlertRule = { kind: 'threshold', name: 'r', measure: 'ratio', where: { types: ['llm.call'], status: 'error' }, of: {}, windowMs: 60_000, value: 0.5 };
+    expect(ruleEventTypes([ratio])).toBeUndefined();
+    expect(ruleEventTypes([{ kind: 'budget', name: 'b', scope: 'day', limitUsd: 5 }])).toEqual(['guardrail.decision']);
+  });
+
+  it('an error-severity event of an unlisted type still fires a rule that reads every type', async () => {
+    const all: AlertRule = { kind: 'threshold', name: 'errors', measure: 'count', where: { minSeverity: 'error' }, windowMs: 60_000, value: 2 };
+    const observer = createObserver({ storage: false, analyzers: [], alerts: { rules: [all] } });
+    const fired: string[] = [];
+    observer.on('alert', (e) => void fired.push((e as EventOf<'alert'>).payload.rule));
+    for (let i = 0; i < 2; i++) observer.emit({ type: 'custom.failure', severity: 'error', payload: {} });
+    await observer.flush();
+    expect(fired).toEqual(['errors']);
+    await observer.close();
   });
 });
 
