@@ -6,8 +6,7 @@
  *    running and the host emitting the demo mix at 100,000 events/s (chunks of 1,000 every 10 ms,
  *    real clock). A burst is injected every 250 ms, each on its own tool name so each raises a new
  *    alert. Target p99 ≤ 100 ms. Reference: the same run's emit → the last analyzer receiving the
- *    triggering event (the pipeline's delivery time through every analyzer). ALERTS_LAST=1 places
- *    the engine after the default analyzers instead of first.
+ *    triggering event (the pipeline's delivery time through every analyzer).
  * 2. False positives on 1,000,000 events of healthy traffic with realistic jitter (simulated
  *    time): 8 agents in 40 sessions, each calling a tool every ~4 s (exponential gaps), durations
  *    log-normal, 1% of tool calls failing at random, LLM calls with jittered tokens; default alert
@@ -56,12 +55,8 @@ async function latency(): Promise<void> {
     },
     snapshot: () => ({}),
   });
-  // `alerts: { engine }` puts the engine first in delivery order; ALERTS_LAST=1 measures the engine
-  // placed after the default analyzers (as before), for comparison in the same session.
-  const observer =
-    process.env.ALERTS_LAST === '1'
-      ? createObserver({ storage: false, analyzers: [...defaultAnalyzers(), alerts, probe], flushTimeoutMs: 60_000 })
-      : createObserver({ storage: false, alerts: { engine: alerts }, analyzers: [...defaultAnalyzers(), probe], flushTimeoutMs: 60_000 });
+  // As a host turns it on: `alerts: { engine }` puts the engine first among the analyzers.
+  const observer = createObserver({ storage: false, alerts: { engine: alerts }, analyzers: [...defaultAnalyzers(), probe], flushTimeoutMs: 60_000 });
   const latencies: number[] = [];
   observer.on('alert', (e) => {
     const p = (e as EventOf<'alert'>).payload;

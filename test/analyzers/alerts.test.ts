@@ -163,6 +163,26 @@ describe('alerts: the event types the engine subscribes to', () => {
   });
 });
 
+describe('alerts: bounded groups', () => {
+  it('maxGroupsPerRule: the group seen longest ago is forgotten, not one seen again since', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const rule: AlertRule = { kind: 'threshold', name: 'calls', measure: 'count', where: { types: ['tool.end'] }, windowMs: 600_000, value: 3, groupBy: ['toolName'] };
+    const alerts = alertsAnalyzer({ rules: [rule], maxGroupsPerRule: 4, evaluateIntervalMs: 3_600_000 });
+    const observer = createObserver({ clock: () => now, storage: false, analyzers: [alerts] });
+    const fired: string[] = [];
+    observer.on('alert', (e) => void fired.push((e as EventOf<'alert'>).payload.labels!.toolName!));
+    const call = (toolName: string) => observer.emit({ type: 'tool.end', timestamp: (now += 1000), payload: { toolName, status: 'success' } });
+    for (const tool of ['A', 'B', 'C', 'D', 'A', 'E']) call(tool); // E is a 5th group: B goes (A was seen again)
+    call('A'); // A's third call: its count was kept
+    call('B');
+    call('B'); // B's count started again at E: 2, not 3
+    await observer.flush();
+    expect(fired).toEqual(['A']);
+    expect(alerts.snapshot().counts.groupsEvicted).toBe(2); // B at E, then C at B's return
+    await observer.close();
+  });
+});
+
 describe('alerts: absence, anomaly, guardrail, budget', () => {
   it('absence: no event from an agent for 10 min; an ended agent is not stalled', async () => {
     const s = setup([{ kind: 'absence', name: 'stalled', windowMs: 600_000, groupBy: ['agentId'] }]);
@@ -183,6 +203,29 @@ describe('alerts: absence, anomaly, guardrail, budget', () => {
     s.at(601_000);
     await s.settle();
     expect(s.states()).toEqual(['stalled:firing', 'stalled:resolved']);
+    await s.observer.close();
+  });
+
+  it('absence: an agent that ended is not stalled until it starts again; then it is watched again', async () => {
+    const s = setup([{ kind: 'absence', name: 'stalled', windowMs: 600_000, groupBy: ['agentId'] }]);
+    const end = (ms: number) =>
+      s.observer.emit({ type: 'agent.end', timestamp: Date.parse('2026-01-01T00:00:00Z') + ms, agentId: 'worker-2', payload: { name: 'worker-2', status: 'success' } });
+    s.ok(0, 'Read', 'worker-2');
+    end(1000);
+    s.at(1_200_000);
+    await s.settle();
+    s.alerts.evaluate();
+    expect(s.fired).toEqual([]);
+    s.ok(1_200_000, 'Read', 'worker-2');
+    s.at(1_799_999);
+    await s.settle();
+    s.alerts.evaluate();
+    expect(s.fired).toEqual([]);
+    s.at(1_800_000);
+    s.alerts.evaluate();
+    await s.settle();
+    expect(s.states()).toEqual(['stalled:firing']);
+    expect(s.fired[0]!.payload.labels).toMatchObject({ agentId: 'worker-2' });
     await s.observer.close();
   });
 
