@@ -84,6 +84,25 @@ describe('alerts: threshold', () => {
     await s.observer.close();
   });
 
+  it('rate: events per second over the window', async () => {
+    // ≥ 0.5 failures a second over 10 s: 5 in 10 s fire, 4 do not.
+    const s = setup([{ kind: 'threshold', name: 'rate', measure: 'rate', where: { types: ['tool.end'], status: 'error' }, windowMs: 10_000, value: 0.5 }]);
+    for (let i = 0; i < 4; i++) s.fail(i * 2000);
+    s.at(7000);
+    await s.settle();
+    expect(s.fired).toEqual([]);
+    s.fail(8000);
+    s.at(8000);
+    await s.settle();
+    expect(s.fired.map((e) => [e.payload.state, e.payload.value, e.payload.threshold])).toEqual([['firing', 0.5, 0.5]]);
+    // 20 s later the window is empty: resolved.
+    s.at(28_000);
+    s.alerts.evaluate();
+    await s.settle();
+    expect(s.states()).toEqual(['rate:firing', 'rate:resolved']);
+    await s.observer.close();
+  });
+
   it('percentile of a field over the window', async () => {
     const rule: AlertRule = { kind: 'threshold', name: 'slow', measure: 'percentile', where: { types: ['tool.end'] }, field: 'durationMs', percentile: 90, windowMs: 60_000, value: 1000, minEvents: 10 };
     const s = setup([rule]);
@@ -287,6 +306,50 @@ describe('alerts: absence, anomaly, guardrail, budget', () => {
     s.alerts.evaluate();
     await s.settle();
     expect(s.fired.map((e) => [e.payload.state, e.payload.labels?.band, e.sessionId])).toEqual([['firing', '80%', 's1'], ['firing', '100%', 's1']]);
+    await s.observer.close();
+  });
+});
+
+describe('alerts: budget bands per day and per agent', () => {
+  it('day: 80% and 100% of a daily budget once each per day, again the next day', async () => {
+    const s = setup([{ kind: 'budget', name: 'daily', scope: 'day', limitUsd: 1 }], { cost: true });
+    const spend = (usd: number) =>
+      s.observer.emit({ type: 'llm.call', sessionId: 's1', payload: { model: 'm-1', status: 'success', inputTokens: usd * 500_000, outputTokens: usd * 500_000 } });
+    const tick = async (ms: number) => {
+      await s.settle();
+      s.at(ms);
+      s.alerts.evaluate();
+      await s.settle();
+    };
+    const firing = () => s.fired.filter((e) => e.payload.state === 'firing').map((e) => `${e.payload.labels?.day} ${e.payload.labels?.band}`);
+    await tick(1000); // the day starts with nothing spent
+    spend(0.85);
+    await tick(2000);
+    spend(0.2); // $1.05
+    await tick(3000);
+    spend(0.1);
+    await tick(4000);
+    expect(firing()).toEqual(['2026-01-01 80%', '2026-01-01 100%']);
+    await tick(86_400_000 + 1000); // next day: $1.15 already spent is yesterday's
+    expect(firing()).toHaveLength(2);
+    spend(0.8);
+    await tick(86_400_000 + 2000);
+    expect(firing()).toEqual(['2026-01-01 80%', '2026-01-01 100%', '2026-01-02 80%']);
+    await s.observer.close();
+  });
+
+  it('agent: each agent against its own budget', async () => {
+    const s = setup([{ kind: 'budget', name: 'per_agent', scope: 'agent', limitUsd: 1, bands: [1] }], { cost: true });
+    const spend = (agentId: string, usd: number) =>
+      s.observer.emit({ type: 'llm.call', agentId, sessionId: agentId, payload: { model: 'm-1', status: 'success', inputTokens: usd * 500_000, outputTokens: usd * 500_000 } });
+    spend('a', 0.6);
+    spend('b', 0.6);
+    spend('a', 0.6); // a: $1.20, b: $0.60
+    await s.settle();
+    s.at(1000);
+    s.alerts.evaluate();
+    await s.settle();
+    expect(s.fired.map((e) => [e.payload.state, e.payload.labels?.agentId, e.payload.labels?.band])).toEqual([['firing', 'a', '100%']]);
     await s.observer.close();
   });
 });
