@@ -5,7 +5,8 @@
  *    of a burst) to the `alert` event on the bus, with the default analyzers + the alert engine
  *    running and the host emitting the demo mix at 100,000 events/s (chunks of 1,000 every 10 ms,
  *    real clock). A burst is injected every 250 ms, each on its own tool name so each raises a new
- *    alert. Target p99 ≤ 100 ms. Reference: the same run's emit→listener time of a plain event.
+ *    alert. Target p99 ≤ 100 ms. Reference: the same run's emit → the last analyzer receiving the
+ *    triggering event (the pipeline's delivery time through every analyzer).
  * 2. False positives on 1,000,000 events of healthy traffic with realistic jitter (simulated
  *    time): 8 agents in 40 sessions, each calling a tool every ~4 s (exponential gaps), durations
  *    log-normal, 1% of tool calls failing at random, LLM calls with jittered tokens; default alert
@@ -43,7 +44,7 @@ async function latency(): Promise<void> {
   };
   const alerts = alertsAnalyzer({ rules: [...DEFAULT_ALERT_RULES, trigger] });
   const emittedAt = new Map<string, number>();
-  // Reference: when an analyzer receives the triggering event (the pipeline's own delivery time).
+  // Reference: when the last analyzer receives the triggering event (the pipeline's delivery time through all of them).
   const delivery: number[] = [];
   const probe = defineAnalyzer({
     name: 'probe',
@@ -54,7 +55,8 @@ async function latency(): Promise<void> {
     },
     snapshot: () => ({}),
   });
-  const observer = createObserver({ storage: false, analyzers: [...defaultAnalyzers(), alerts, probe], flushTimeoutMs: 60_000 });
+  // As a host turns it on: `alerts: { engine }` puts the engine first among the analyzers.
+  const observer = createObserver({ storage: false, alerts: { engine: alerts }, analyzers: [...defaultAnalyzers(), probe], flushTimeoutMs: 60_000 });
   const latencies: number[] = [];
   observer.on('alert', (e) => {
     const p = (e as EventOf<'alert'>).payload;
@@ -111,7 +113,7 @@ async function latency(): Promise<void> {
   console.log('### 1. emit → alert latency, default analyzers + alert engine, demo mix at 100k events/s\n');
   console.log(`  sent ${fmt(sent, 0)} events in ${fmt(elapsed, 2)} s = ${fmt(sent / elapsed, 0)} events/s; ${bursts} bursts, ${latencies.length} alerts; dropped ${dropped}`);
   console.log(`  emit → alert on the bus: p50 ${fmt(quantile(latencies, 0.5), 2)} ms, p99 ${fmt(quantile(latencies, 0.99), 2)} ms, max ${fmt(Math.max(...latencies), 2)} ms`);
-  console.log(`  reference, emit → an analyzer receives the event: p50 ${fmt(quantile(delivery, 0.5), 2)} ms, p99 ${fmt(quantile(delivery, 0.99), 2)} ms (${delivery.length} samples)`);
+  console.log(`  reference, emit → the last analyzer receives the event: p50 ${fmt(quantile(delivery, 0.5), 2)} ms, p99 ${fmt(quantile(delivery, 0.99), 2)} ms (${delivery.length} samples)`);
   console.log(`  event-loop delay: p99 ${fmt(loopDelay.percentile(99) / 1e6, 1)} ms, max ${fmt(loopDelay.max / 1e6, 1)} ms; GC pauses: ${gcPauses.length}, longest ${fmt(Math.max(0, ...gcPauses), 1)} ms, total ${fmt(gcPauses.reduce((a, b) => a + b, 0), 0)} ms`);
   console.log(`  load average during the run: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`  target p99 ≤ 100 ms: ${quantile(latencies, 0.99) <= 100 && latencies.length === bursts ? 'met' : 'NOT met'}\n`);

@@ -1,7 +1,7 @@
 /**
  * Security benchmarks (issue 12): redaction precision/recall per category on the labelled
- * corpus; every detector on 1 MB adversarial strings (linear time: the 2 MB run must cost about
- * twice the 1 MB run, and each stays under a budget); the guardrail rules on 1 MB hostile shell
+ * corpus; every detector on adversarial strings of 256 KB, 512 KB and 1 MB (linear time: 1 MB
+ * costs 4 times 256 KB, and each stays under a budget), the whole redactor and each detector alone; the guardrail rules on 1 MB hostile shell
  * commands, as a ratio to `JSON.parse` of the hook's stdin line holding the same command (what the
  * hook pays anyway, measured in the same run); the cost of redaction on the demo mix
  * against the same observer without it; the audit log's append cost per record and verify speed.
@@ -13,7 +13,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createObserver, type Exporter, type FleetEvent } from '../src/index.js';
-import { createRedactor } from '../src/redaction/index.js';
+import { createRedactor, type TextMatch } from '../src/redaction/index.js';
+import { ALL_CATEGORIES } from '../src/redaction/categories.js';
+import { scanConnectionStrings, scanEnvAssignments, scanJwts, scanKeyValues, scanPrivateKeys, scanTokens, scanUrlPasswords } from '../src/redaction/detect-secrets.js';
+import { scanCards, scanEmails, scanIbans, scanIps, scanPhones, scanSsns } from '../src/redaction/detect-pii.js';
 import { compileRule, createGuardrailEngine, DEFAULT_PACK, GUARDRAIL_PACKS, type GuardrailPackName } from '../src/guardrails/index.js';
 import { auditLog, verifyAuditLog } from '../src/storage/index.js';
 import { evaluate } from '../test/redaction/evaluate.js';
@@ -24,14 +27,19 @@ const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
+/** SECURITY_PARTS=adversarial,audit runs only those parts (precision, adversarial, guardrails, cost, audit). */
+const parts = process.env.SECURITY_PARTS?.split(',');
+const wanted = (part: string) => parts === undefined || parts.includes(part);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // 1. Precision / recall.
-const corpus = fileURLToPath(new URL('../test/fixtures/redaction/corpus.jsonl', import.meta.url));
-const { scores } = evaluate(corpus);
-console.log('### Redaction precision / recall (test/fixtures/redaction/corpus.jsonl)\n');
-console.log('| category | TP | FP | FN | precision | recall |\n|---|---:|---:|---:|---:|---:|');
-for (const [category, s] of Object.entries(scores)) console.log(`| ${category} | ${s.tp} | ${s.fp} | ${s.fn} | ${fmt(s.precision, 3)} | ${fmt(s.recall, 3)} |`);
+if (wanted('precision')) {
+  const corpus = fileURLToPath(new URL('../test/fixtures/redaction/corpus.jsonl', import.meta.url));
+  const { scores } = evaluate(corpus);
+  console.log('### Redaction precision / recall (test/fixtures/redaction/corpus.jsonl)\n');
+  console.log('| category | TP | FP | FN | precision | recall |\n|---|---:|---:|---:|---:|---:|');
+  for (const [category, s] of Object.entries(scores)) console.log(`| ${category} | ${s.tp} | ${s.fp} | ${s.fn} | ${fmt(s.precision, 3)} | ${fmt(s.recall, 3)} |`);
+}
 
 // 2. Adversarial strings: long runs that make naive patterns backtrack.
 const MB = 1 << 20;
@@ -56,112 +64,175 @@ const ADVERSARIAL: Record<string, string> = {
   'a: (IPv6)': 'a:',
   'password= (connection string)': ';password=',
 };
-const redactor = createRedactor({ maxScanLength: 8 * MB });
-console.log('\n### Detectors on adversarial strings (every category on)\n');
-console.log('| input | 1 MB ms | 2 MB ms | 2 MB / 1 MB |\n|---|---:|---:|---:|');
-let worst = 0;
-for (const [label, unit] of Object.entries(ADVERSARIAL)) {
-  const time = (size: number) => {
-    const text = fill(unit, size);
+if (wanted('adversarial')) {
+  const redactor = createRedactor({ maxScanLength: 8 * MB });
+  const KB = 1024;
+  const SIZES = [256 * KB, 512 * KB, MB];
+  /**
+   * CPU ms of `f` (the collector's threads included), the least of `runs`, each after a full
+   * collection: the garbage of one run is not collected in the next. CPU, not wall time: the
+   * machine is shared, and a descheduled process is not a slow detector.
+   */
+  const cpuBest = (f: () => void, runs = 5) => {
+    let best = Infinity;
+    for (let i = 0; i < runs; i++) {
+      (globalThis as { gc?: () => void }).gc?.();
+      const t0 = cpuMs();
+      f();
+      best = Math.min(best, cpuMs() - t0);
+    }
+    return best;
+  };
+  /** `f` on `unit` filled to each of SIZES, the sizes taken in turn each round (load hits them alike). */
+  const bySize = (unit: string, f: (text: string) => void, rounds = 7) => {
+    const texts = SIZES.map((size) => fill(unit, size));
+    const best = SIZES.map(() => Infinity);
+    for (let round = 0; round < rounds; round++) texts.forEach((text, i) => (best[i] = Math.min(best[i]!, cpuBest(() => f(text), 1))));
+    return best;
+  };
+  const linearity = (times: number[]) => times[2]! / times[0]!;
+  console.log('\n### Redaction on adversarial strings (every category on; CPU ms, least of 7 rounds over the sizes; 1 MB / 256 KB is 4 when linear)\n');
+  console.log('| input | 256 KB | 512 KB | 1 MB | 1 MB / 256 KB | findings in 1 MB |\n|---|---:|---:|---:|---:|---:|');
+  let worst = 0;
+  for (const [label, unit] of Object.entries(ADVERSARIAL)) {
+    const times = bySize(unit, (text) => redactor.redactText(text));
+    worst = Math.max(worst, times[2]!);
+    const findings = redactor.redactText(fill(unit, MB)).findings.length;
+    console.log(`| ${label} | ${times.map((t) => fmt(t, 1)).join(' | ')} | ${fmt(linearity(times), 2)} | ${fmt(findings)} |`);
+  }
+  const BUDGET_MS = 1000;
+  console.log(`\nslowest 1 MB adversarial string: ${fmt(worst, 1)} ms CPU (budget ${BUDGET_MS} ms): ${worst <= BUDGET_MS ? 'OK' : 'OVER BUDGET'}`);
+
+  // 2a. Each detector alone, on the adversarial input it is slowest on at 1 MB.
+  const everyCategory = new Set(ALL_CATEGORIES);
+  const DETECTORS: Record<string, (text: string, out: TextMatch[]) => void> = {
+    'tokens (8 formats + AWS secret)': (t, o) => scanTokens(t, o, everyCategory),
+    jwt: scanJwts,
+    'PEM private key': scanPrivateKeys,
+    'URL password': scanUrlPasswords,
+    'connection string': scanConnectionStrings,
+    'KEY=value': scanEnvAssignments,
+    '"key": value (JSON/YAML)': scanKeyValues,
+    email: scanEmails,
+    phone: scanPhones,
+    SSN: scanSsns,
+    'credit card': scanCards,
+    IBAN: scanIbans,
+    'IPv4 / IPv6': (t, o) => scanIps(t, o, true, true),
+  };
+  const oneMb = Object.fromEntries(Object.entries(ADVERSARIAL).map(([label, unit]) => [label, fill(unit, MB)]));
+  console.log('\n### Each detector alone, on the adversarial input it is slowest on (CPU ms, least of 7 rounds)\n');
+  console.log('| detector | slowest on | 256 KB | 512 KB | 1 MB | 1 MB / 256 KB | findings in 1 MB |\n|---|---|---:|---:|---:|---:|---:|');
+  let worstLinearity = 0;
+  for (const [name, detect] of Object.entries(DETECTORS)) {
+    let slowest = '';
+    let slowestMs = -1;
+    for (const [label, text] of Object.entries(oneMb)) {
+      const ms = cpuBest(() => detect(text, []), 1);
+      if (ms > slowestMs) [slowest, slowestMs] = [label, ms];
+    }
+    const unit = ADVERSARIAL[slowest]!;
+    const times = bySize(unit, (text) => detect(text, []));
+    const found: TextMatch[] = [];
+    detect(oneMb[slowest]!, found);
+    // Under a millisecond the ratio is timer noise, not scaling.
+    if (times[2]! >= 1) worstLinearity = Math.max(worstLinearity, linearity(times));
+    console.log(`| ${name} | ${slowest} | ${times.map((t) => fmt(t, 1)).join(' | ')} | ${fmt(linearity(times), 2)} | ${fmt(found.length)} |`);
+  }
+  console.log(`\nlargest 1 MB / 256 KB among detectors taking 1 ms or more: ${fmt(worstLinearity, 2)} (linear: 4)`);
+}
+
+// 2b. Guardrails on 1 MB hostile shell commands (CPU time: the machine is shared).
+if (wanted('guardrails')) {
+  const HOSTILE_COMMANDS = ['a', 'a ', 'a|', 'a&', 'a\n', '\\a', '"a" ', '>a ', 'rm -rf ', 'git push -f main;', 'sh <(curl ', 'cat .env|', 'curl x|', 'A=1 ', '$('];
+  const cpuMedian = (f: () => void) => {
     const runs: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      redactor.redactText(text);
-      runs.push(performance.now() - t0);
+    for (let i = 0; i < 5; i++) {
+      const t0 = cpuMs();
+      f();
+      runs.push(cpuMs() - t0);
     }
     return median(runs);
   };
-  const one = time(MB);
-  const two = time(2 * MB);
-  worst = Math.max(worst, one);
-  console.log(`| ${label} | ${fmt(one, 1)} | ${fmt(two, 1)} | ${fmt(two / one, 2)} |`);
-}
-const BUDGET_MS = 1000;
-console.log(`\nslowest 1 MB adversarial string: ${fmt(worst, 1)} ms (budget ${BUDGET_MS} ms): ${worst <= BUDGET_MS ? 'OK' : 'OVER BUDGET'}`);
-
-// 2b. Guardrails on 1 MB hostile shell commands (CPU time: the machine is shared).
-const HOSTILE_COMMANDS = ['a', 'a ', 'a|', 'a&', 'a\n', '\\a', '"a" ', '>a ', 'rm -rf ', 'git push -f main;', 'sh <(curl ', 'cat .env|', 'curl x|', 'A=1 ', '$('];
-const cpuMedian = (f: () => void) => {
-  const runs: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t0 = cpuMs();
-    f();
-    runs.push(cpuMs() - t0);
+  const defaultPack = createGuardrailEngine();
+  const allPacks = createGuardrailEngine({ packs: Object.keys(GUARDRAIL_PACKS) as GuardrailPackName[] });
+  const singleRules = DEFAULT_PACK.map((rule, i) => compileRule(rule, i));
+  const state = { callsLastMinute: () => 0, sessionCostUsd: () => 0 };
+  console.log('\n### Guardrails on 1 MB hostile shell commands (CPU ms, median of 5; reference: JSON.parse of the hook stdin line holding the command)\n');
+  console.log('| command made of | JSON.parse | default pack (7 rules) | × JSON.parse | slowest rule alone | 2 MB / 1 MB | all packs (25 rules) |\n|---|---:|---:|---:|---:|---:|---:|');
+  let worstRatio = 0;
+  for (const unit of HOSTILE_COMMANDS) {
+    const command = fill(unit, MB);
+    const line = JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command } });
+    const reference = cpuMedian(() => JSON.parse(line));
+    const pack = cpuMedian(() => defaultPack.checkTool('Bash', { command }));
+    const double = fill(unit, 2 * MB);
+    const pack2 = cpuMedian(() => defaultPack.checkTool('Bash', { command: double }));
+    const request = { toolName: 'Bash', phase: 'input' as const, value: { command }, sessionId: 's', agentId: 'a', now: 0 };
+    const slowest = Math.max(...singleRules.map((rule) => cpuMedian(() => rule.matches(request, state))));
+    const all = cpuMedian(() => allPacks.checkTool('Bash', { command }));
+    worstRatio = Math.max(worstRatio, pack / reference);
+    console.log(`| \`${JSON.stringify(unit).slice(1, -1)}\` | ${fmt(reference, 1)} | ${fmt(pack, 1)} | ${fmt(pack / reference, 1)} | ${fmt(slowest, 1)} | ${fmt(pack2 / pack, 2)} | ${fmt(all, 1)} |`);
   }
-  return median(runs);
-};
-const defaultPack = createGuardrailEngine();
-const allPacks = createGuardrailEngine({ packs: Object.keys(GUARDRAIL_PACKS) as GuardrailPackName[] });
-const singleRules = DEFAULT_PACK.map((rule, i) => compileRule(rule, i));
-const state = { callsLastMinute: () => 0, sessionCostUsd: () => 0 };
-console.log('\n### Guardrails on 1 MB hostile shell commands (CPU ms, median of 5; reference: JSON.parse of the hook stdin line holding the command)\n');
-console.log('| command made of | JSON.parse | default pack (7 rules) | × JSON.parse | slowest rule alone | 2 MB / 1 MB | all packs (25 rules) |\n|---|---:|---:|---:|---:|---:|---:|');
-let worstRatio = 0;
-for (const unit of HOSTILE_COMMANDS) {
-  const command = fill(unit, MB);
-  const line = JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command } });
-  const reference = cpuMedian(() => JSON.parse(line));
-  const pack = cpuMedian(() => defaultPack.checkTool('Bash', { command }));
-  const double = fill(unit, 2 * MB);
-  const pack2 = cpuMedian(() => defaultPack.checkTool('Bash', { command: double }));
-  const request = { toolName: 'Bash', phase: 'input' as const, value: { command }, sessionId: 's', agentId: 'a', now: 0 };
-  const slowest = Math.max(...singleRules.map((rule) => cpuMedian(() => rule.matches(request, state))));
-  const all = cpuMedian(() => allPacks.checkTool('Bash', { command }));
-  worstRatio = Math.max(worstRatio, pack / reference);
-  console.log(`| \`${JSON.stringify(unit).slice(1, -1)}\` | ${fmt(reference, 1)} | ${fmt(pack, 1)} | ${fmt(pack / reference, 1)} | ${fmt(slowest, 1)} | ${fmt(pack2 / pack, 2)} | ${fmt(all, 1)} |`);
+  console.log(`\nworst default pack / JSON.parse: ${fmt(worstRatio, 1)}x`);
 }
-console.log(`\nworst default pack / JSON.parse: ${fmt(worstRatio, 1)}x`);
 
 // 3. Redaction cost on the demo mix.
-const noop: () => Exporter = () => ({ name: 'noop', export: async () => ({ code: 'success' }), shutdown: async () => {} });
-async function perEvent(redact: boolean, count: number): Promise<number> {
-  const observer = createObserver({ redact, exporters: [noop()], onError: () => {} });
-  const t0 = cpuMs();
-  await feed(observer, hostBuilt(), count);
-  const ms = cpuMs() - t0;
-  await observer.close();
-  return (ms * 1e6) / count;
+if (wanted('cost')) {
+  const noop: () => Exporter = () => ({ name: 'noop', export: async () => ({ code: 'success' }), shutdown: async () => {} });
+  async function perEvent(redact: boolean, count: number): Promise<number> {
+    const observer = createObserver({ redact, exporters: [noop()], onError: () => {} });
+    const t0 = cpuMs();
+    await feed(observer, hostBuilt(), count);
+    const ms = cpuMs() - t0;
+    await observer.close();
+    return (ms * 1e6) / count;
+  }
+  const COUNT = 200_000;
+  await perEvent(false, 50_000); // warm-up
+  await perEvent(true, 50_000);
+  const off: number[] = [];
+  const on: number[] = [];
+  const ratios: number[] = [];
+  // Interleaved rounds, the order swapped each round, so that load on a shared machine hits both alike.
+  for (let round = 0; round < 5; round++) {
+    const a = round % 2 === 0 ? await perEvent(false, COUNT) : NaN;
+    const b = await perEvent(true, COUNT);
+    const c = Number.isNaN(a) ? await perEvent(false, COUNT) : a;
+    off.push(c);
+    on.push(b);
+    ratios.push(b / c);
+  }
+  console.log('\n### Redaction cost on the demo mix (createObserver: default analyzers, memory storage, one no-op exporter)\n');
+  console.log(`observer without redaction (redact: false): ${fmt(median(off))} ns/event (CPU, median of 5 runs of ${fmt(COUNT)})`);
+  console.log(`observer with redaction (redact: true, storage + exporter): ${fmt(median(on))} ns/event`);
+  console.log(`ratio: median of the 5 paired runs ${fmt(median(ratios), 2)}x (each: ${ratios.map((r) => fmt(r, 2)).join(', ')}; target <= 1.5x)`);
 }
-const COUNT = 200_000;
-await perEvent(false, 50_000); // warm-up
-await perEvent(true, 50_000);
-const off: number[] = [];
-const on: number[] = [];
-const ratios: number[] = [];
-// Interleaved rounds, the order swapped each round, so that load on a shared machine hits both alike.
-for (let round = 0; round < 5; round++) {
-  const a = round % 2 === 0 ? await perEvent(false, COUNT) : NaN;
-  const b = await perEvent(true, COUNT);
-  const c = Number.isNaN(a) ? await perEvent(false, COUNT) : a;
-  off.push(c);
-  on.push(b);
-  ratios.push(b / c);
-}
-console.log('\n### Redaction cost on the demo mix (createObserver: default analyzers, memory storage, one no-op exporter)\n');
-console.log(`observer without redaction (redact: false): ${fmt(median(off))} ns/event (CPU, median of 5 runs of ${fmt(COUNT)})`);
-console.log(`observer with redaction (redact: true, storage + exporter): ${fmt(median(on))} ns/event`);
-console.log(`ratio: median of the 5 paired runs ${fmt(median(ratios), 2)}x (each: ${ratios.map((r) => fmt(r, 2)).join(', ')}; target <= 1.5x)`);
 
 // 4. Audit log.
-const dir = mkdtempSync(join(tmpdir(), 'fleetscope-bench-audit-'));
-try {
-  const log = auditLog({ dir, events: 'all' });
-  const decision = (i: number) =>
-    ({ id: `d${i}`, type: 'guardrail.decision', timestamp: Date.now(), severity: 'warning', source: 'g', sessionId: 's', agentId: 'main', payload: { rule: 'secrets.env', action: 'block', reason: 'reads .env', toolName: 'Bash', inputHash: `h${i}` } }) as unknown as FleetEvent;
-  const RECORDS = 20_000;
-  let t0 = performance.now();
-  for (let i = 0; i < RECORDS; i += 100) await log.append(Array.from({ length: 100 }, (_, k) => decision(i + k)));
-  const batched = ((performance.now() - t0) * 1000) / RECORDS;
-  t0 = performance.now();
-  for (let i = 0; i < 500; i++) await log.append([decision(RECORDS + i)]);
-  const single = ((performance.now() - t0) * 1000) / 500;
-  await log.close();
-  t0 = performance.now();
-  const report = verifyAuditLog({ dir });
-  const verifyMs = performance.now() - t0;
-  console.log('\n### Audit log\n');
-  console.log(`append, batches of 100: ${fmt(batched, 1)} µs/record; one record per batch (lock, tail check, write, head): ${fmt(single, 1)} µs/record`);
-  console.log(`verify: ${fmt(report.records)} records in ${fmt(verifyMs)} ms = ${fmt((report.records / verifyMs) * 1000)} records/s (ok: ${report.ok})`);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+if (wanted('audit')) {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetscope-bench-audit-'));
+  try {
+    const log = auditLog({ dir, events: 'all' });
+    const decision = (i: number) =>
+      ({ id: `d${i}`, type: 'guardrail.decision', timestamp: Date.now(), severity: 'warning', source: 'g', sessionId: 's', agentId: 'main', payload: { rule: 'secrets.env', action: 'block', reason: 'reads .env', toolName: 'Bash', inputHash: `h${i}` } }) as unknown as FleetEvent;
+    const RECORDS = 20_000;
+    let t0 = performance.now();
+    for (let i = 0; i < RECORDS; i += 100) await log.append(Array.from({ length: 100 }, (_, k) => decision(i + k)));
+    const batched = ((performance.now() - t0) * 1000) / RECORDS;
+    t0 = performance.now();
+    for (let i = 0; i < 500; i++) await log.append([decision(RECORDS + i)]);
+    const single = ((performance.now() - t0) * 1000) / 500;
+    await log.close();
+    t0 = performance.now();
+    const c0 = cpuMs();
+    const report = verifyAuditLog({ dir });
+    const verifyCpuMs = cpuMs() - c0;
+    const verifyMs = performance.now() - t0;
+    console.log('\n### Audit log\n');
+    console.log(`append, batches of 100: ${fmt(batched, 1)} µs/record; one record per batch (lock, tail check, write, head): ${fmt(single, 1)} µs/record`);
+    console.log(`verify: ${fmt(report.records)} records in ${fmt(verifyMs)} ms = ${fmt((report.records / verifyMs) * 1000)} records/s wall, ${fmt((report.records / verifyCpuMs) * 1000)} records/s of CPU (ok: ${report.ok})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

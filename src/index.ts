@@ -139,7 +139,9 @@ function redactionFor(redact: boolean | RedactionOptions | undefined) {
 export function createObserver(options: CreateObserverOptions = {}): Observer {
   const { storage, analyzers, report, htmlReport, redact, audit, alerts, guardrails, ...rest } = options;
   const alerting = alertsFor(alerts);
-  const chosenAnalyzers = [...(analyzers ?? defaultAnalyzers()), ...alerting.analyzers];
+  // The alert engine first: independent analyzers receive each batch in the order given, and the
+  // engine is cheap and latency-bound (an alert waits for nothing the heavier analyzers do).
+  const chosenAnalyzers = [...alerting.analyzers, ...(analyzers ?? defaultAnalyzers())];
   const guardrailOptions = guardrailsFor(guardrails);
   const exporters = [...(rest.exporters ?? []), ...alerting.exporters];
   const audits =

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createObserver, GuardrailBlockedError, type EventOf, type FleetEvent } from '../src/index.js';
 import { recordingExporter } from './support/recording-exporter.js';
-import { alertsAnalyzer, type AlertRule } from '../src/analyzers/index.js';
+import { alertsAnalyzer, defaultAnalyzers, defineAnalyzer, type AlertRule } from '../src/analyzers/index.js';
 import { readAuditRecords, verifyAuditLog } from '../src/storage/index.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -35,6 +35,28 @@ describe('createObserver({ alerts })', () => {
     await observer.flush();
     expect(fired.map((e) => `${e.payload.rule}:${e.payload.state}`)).toEqual(['tool_failures_burst:firing']);
     expect((observer.snapshot().alerts as { active: unknown[] }).active).toHaveLength(1);
+    await observer.close();
+  });
+
+  it('the engine is handed each batch before the other analyzers: the alert is on the bus before they read its trigger', async () => {
+    let alerted = false;
+    const seenWhenRead: boolean[] = [];
+    const later = defineAnalyzer({
+      name: 'later',
+      filter: { types: ['tool.end'] },
+      onEvent: () => void seenWhenRead.push(alerted),
+      snapshot: () => ({}),
+    });
+    const observer = createObserver({ clock: () => T0 + 10_000, storage: false, analyzers: [...defaultAnalyzers(), later], alerts: true });
+    observer.on('alert', () => {
+      alerted = true;
+    });
+    failures(observer, 5);
+    await observer.flush();
+    expect(alerted).toBe(true);
+    // The later analyzer read all 5 failures in one batch, after the engine had fired.
+    expect(seenWhenRead).toEqual([true, true, true, true, true]);
+    expect(defaultAnalyzers({ alerts: true })[0]!.name).toBe('alerts');
     await observer.close();
   });
 

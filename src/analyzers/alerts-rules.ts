@@ -200,6 +200,34 @@ export function compileMatch(match: AlertEventMatch | undefined): (event: FleetE
   };
 }
 
+/**
+ * The event types the rules read, or undefined when one of them reads every type (a threshold or
+ * absence rule whose match names no `types`). The engine subscribes to these types only: it reads
+ * fewer events, and on each of them it is handed its batch ahead of the analyzers opened after it.
+ */
+export function ruleEventTypes(rules: readonly AlertRule[]): string[] | undefined {
+  const types = new Set<string>(['guardrail.decision']);
+  const add = (match: AlertEventMatch | undefined): boolean => {
+    const listed = match?.types as string | readonly string[] | undefined;
+    if (listed === undefined) return false;
+    for (const type of typeof listed === 'string' ? [listed] : listed) types.add(type);
+    return true;
+  };
+  for (const rule of rules) {
+    if (rule.kind === 'threshold') {
+      if (!add(rule.where) || (rule.measure === 'ratio' && rule.of !== undefined && !add(rule.of))) return undefined;
+    } else if (rule.kind === 'absence') {
+      // An agent or session that ended is forgotten, not stalled.
+      if (!add(rule.where)) return undefined;
+      types.add('agent.end').add('session.end');
+    } else if (rule.kind === 'anomaly') {
+      types.add('anomaly');
+    }
+    // guardrail: guardrail.decision; budget: the cost snapshot, read on the batch and on the timer.
+  }
+  return [...types];
+}
+
 const ENVELOPE_LABELS = new Set(['agentId', 'sessionId', 'workflowId', 'source', 'type']);
 
 /** A label's value on an event: an envelope field or a payload field; '' when absent. */

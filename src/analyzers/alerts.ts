@@ -8,7 +8,9 @@
  *
  * Evaluation: the groups an incoming batch touched are evaluated at the end of the batch (the
  * latency from a triggering event to its alert is one batch); every group is evaluated again each
- * `evaluateIntervalMs` (time-driven changes: absence, `for`, windows draining, holds ending).
+ * `evaluateIntervalMs` (time-driven changes: absence, `for`, windows draining, holds ending). The
+ * engine reads only the event types its rules name (`ruleEventTypes`), and `createObserver` puts it
+ * first among the analyzers: a batch reaches it before the heavier analyzers read it.
  */
 import type { Analyzer, AnalyzerContext, FleetEvent, Severity } from '../core/index.js';
 import {
@@ -17,6 +19,7 @@ import {
   DEFAULT_ALERT_RULES,
   fingerprintOf,
   labelOf,
+  ruleEventTypes,
   SampleWindow,
   WindowCounter,
   type AlertRule,
@@ -137,13 +140,20 @@ interface Group {
   acknowledged: boolean;
   acknowledgedBy?: string;
   dirty: boolean;
+  /** `RuleRuntime.moves` when the group was last put at the end of `groups`. */
+  movedAt: number;
+  /** Absence rules: the agent or session ended (and nothing came since): not stalled. */
+  ended: boolean;
 }
 
 interface RuleRuntime {
   rule: AlertRule;
   severity: Severity;
   groupBy: readonly string[];
+  /** Most recently seen last (roughly: see `groupOf`), so the first key is the one to forget. */
   groups: Map<string, Group>;
+  /** Groups put at the end of `groups` so far (created or moved). */
+  moves: number;
   match: (event: FleetEvent) => boolean;
   den?: (event: FleetEvent) => boolean;
   /** Evaluates a group: [condition, value, threshold]. */
@@ -234,7 +244,7 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
 
   const runtimes: RuleRuntime[] = rules.map((rule): RuleRuntime => {
     const groupBy = rule.groupBy ?? [];
-    const base = { rule, severity: severityOr(rule.severity), groupBy, groups: new Map<string, Group>() };
+    const base = { rule, severity: severityOr(rule.severity), groupBy, groups: new Map<string, Group>(), moves: 0 };
     switch (rule.kind) {
       case 'threshold': {
         const op = rule.op ?? '>=';
@@ -267,6 +277,7 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
           ...base,
           match: (e) => match(e) && !ends.has(e.type),
           condition(g, t) {
+            if (g.ended) return [false, 0, rule.windowMs / 1000];
             const silentMs = t - g.lastSeen;
             return [silentMs >= rule.windowMs, Math.round(silentMs / 1000), rule.windowMs / 1000];
           },
@@ -305,12 +316,24 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
     }
   });
 
-  const groupOf = (rt: RuleRuntime, key: string, labels: () => Record<string, string>, t: number): Group => {
+  const keyOf = (rt: RuleRuntime, e: FleetEvent): string =>
+    rt.groupBy.length === 0 ? '' : rt.groupBy.length === 1 ? labelOf(e, rt.groupBy[0]!) : rt.groupBy.map((l) => labelOf(e, l)).join('\u0000');
+
+  /**
+   * The group of `key`, created on first sight with the labels given, or else read from `event`.
+   * Allocates nothing for a group already known (it runs for every matching event).
+   */
+  const groupOf = (rt: RuleRuntime, key: string, t: number, event: FleetEvent | undefined, given?: Record<string, string>): Group => {
     let g = rt.groups.get(key);
     if (g !== undefined) {
-      // Most recently seen last, so the first key is the one to forget.
-      rt.groups.delete(key);
-      rt.groups.set(key, g);
+      // Fewer than size/2 groups were put after this one since it was last moved: it is in the
+      // newer half already, and eviction takes from the older end. Moving it on every event (a
+      // delete and a set, on which V8 rebuilds a small Map's table) cost ~100 bytes an event.
+      if (rt.moves - g.movedAt >= rt.groups.size >> 1) {
+        rt.groups.delete(key);
+        rt.groups.set(key, g);
+        g.movedAt = ++rt.moves;
+      }
       return g;
     }
     if (rt.groups.size >= maxGroups) {
@@ -327,7 +350,7 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
         counts.groupsEvicted++;
       }
     }
-    const l = { alertname: rt.rule.name, severity: rt.severity, ...rt.rule.labels, ...labels() };
+    const l = { alertname: rt.rule.name, severity: rt.severity, ...rt.rule.labels, ...(given ?? Object.fromEntries(rt.groupBy.map((l) => [l, event === undefined ? '' : labelOf(event, l)]))) };
     const rule = rt.rule;
     g = {
       labels: l,
@@ -341,6 +364,8 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
       cooldownUntil: -Infinity,
       acknowledged: false,
       dirty: false,
+      movedAt: ++rt.moves,
+      ended: false,
     };
     if ((rule.kind === 'threshold' && rule.measure !== 'percentile') || rule.kind === 'anomaly') g.counter = new WindowCounter(rule.windowMs ?? 600_000);
     if (rule.kind === 'threshold' && rule.measure === 'percentile') g.samples = new SampleWindow(maxSamples);
@@ -467,7 +492,7 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
           if (bandsFired.size >= 100_000) bandsFired.clear();
           bandsFired.add(id);
           const label = rule.scope === 'session' ? 'sessionId' : rule.scope === 'agent' ? 'agentId' : 'day';
-          const g = groupOf(rt, `${key}\u0000${band}`, () => ({ [label]: key, band: `${Math.round(band * 100)}%` }), t);
+          const g = groupOf(rt, `${key}\u0000${band}`, t, undefined, { [label]: key, band: `${Math.round(band * 100)}%` });
           if (rule.scope === 'session') g.sessionId = key;
           if (rule.scope === 'agent') g.agentId = key;
           g.value = Math.round(usd * 1e4) / 1e4;
@@ -532,15 +557,15 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
         }
         if (!counted && !inDen) {
           if (rule.kind === 'absence' && (e.type === 'agent.end' || e.type === 'session.end')) {
-            // An agent that ended is not stalled: forget its group.
-            const key = rt.groupBy.map((l) => labelOf(e, l)).join('\u0000');
-            const g = rt.groups.get(key);
-            if (g !== undefined && g.state === 'inactive') rt.groups.delete(key);
+            // An agent that ended is not stalled. Its group is kept, marked, for when it starts
+            // again (a group is ~1.5 KB to create; agents of a fleet end and start all day).
+            const g = rt.groups.get(keyOf(rt, e));
+            if (g !== undefined && g.state === 'inactive') g.ended = true;
           }
           continue;
         }
-        const key = rt.groupBy.length === 0 ? '' : rt.groupBy.length === 1 ? labelOf(e, rt.groupBy[0]!) : rt.groupBy.map((l) => labelOf(e, l)).join('\u0000');
-        const g = groupOf(rt, key, () => Object.fromEntries(rt.groupBy.map((l) => [l, labelOf(e, l)])), e.timestamp);
+        const g = groupOf(rt, keyOf(rt, e), e.timestamp, e);
+        g.ended = false;
         g.lastSeen = Math.max(g.lastSeen, e.timestamp);
         g.sessionId = e.sessionId;
         g.agentId = e.agentId;
@@ -561,9 +586,11 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
     }
   };
 
+  const types = ruleEventTypes(rules);
   const analyzer: AlertsAnalyzer = {
     name: 'alerts',
     dependsOn: hasBudget ? ['cost'] : undefined,
+    filter: types === undefined ? undefined : { types },
     async consume(stream, context) {
       ctx = context;
       const timer = setInterval(evaluateAll, evaluateIntervalMs);

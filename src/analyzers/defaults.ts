@@ -38,7 +38,8 @@ export interface DefaultAnalyzersOptions {
 
 /**
  * The full built-in set, in dependency order: aggregation, bottlenecks, regressions, patterns,
- * cost, fleet, anomalies, insights (which reads the findings of all the others), redactions.
+ * cost, fleet, anomalies, insights (which reads the findings of all the others), redactions; the
+ * alert engine, when asked for, comes first (it reads the `cost` snapshot only with budget rules).
  */
 export function defaultAnalyzers(options: DefaultAnalyzersOptions = {}): Analyzer[] {
   const out: Analyzer[] = [];
@@ -60,6 +61,7 @@ export function defaultAnalyzers(options: DefaultAnalyzersOptions = {}): Analyze
     out.push(insightsAnalyzer({ ...insights, sources: insights.sources ?? out.map((a) => a.name) }));
   }
   if (options.redactions !== false) out.push(redactionsAnalyzer());
-  if (options.alerts !== undefined && options.alerts !== false) out.push(alertsAnalyzer(options.alerts === true ? {} : options.alerts));
+  // First in delivery order (see `orderAnalyzers`): an alert then waits only for the engine itself.
+  if (options.alerts !== undefined && options.alerts !== false) out.unshift(alertsAnalyzer(options.alerts === true ? {} : options.alerts));
   return out;
 }

@@ -17,6 +17,7 @@ export { bottlenecksAnalyzer, DEFAULT_RESOURCE_RULES, type BottlenecksOptions, t
 export {
   alertsAnalyzer,
   DEFAULT_ALERT_RULES,
+  ruleEventTypes,
   WindowCounter,
   SampleWindow,
   fingerprintOf,

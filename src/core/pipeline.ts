@@ -69,7 +69,14 @@ interface AnalyzerSlot {
   done: Promise<void>;
 }
 
-/** Orders analyzers so that each comes after those it depends on; throws on a cycle or a missing name. */
+/**
+ * Orders analyzers so that each comes after those it depends on; throws on a cycle or a missing name.
+ * Independent analyzers keep the order given, and their subscriptions are opened in that order. An
+ * event goes first to the subscriptions that name its type in their filter, in the order opened,
+ * then to those reading every type, in the order opened; each is handed its batch in the order it
+ * first received an event of it. So a latency-bound analyzer (the alert engine) goes first and
+ * names its types, so that it does not wait for the heavier ones.
+ */
 export function orderAnalyzers(analyzers: readonly Analyzer[]): Analyzer[] {
   const byName = new Map<string, Analyzer>();
   for (const analyzer of analyzers) {

@@ -99,6 +99,15 @@ export function resolvePolicy(policy: RedactionPolicy, base?: ResolvedPolicy): R
   return { categories, modes };
 }
 
+const MASKS = new Map<RedactionCategory, string>();
+
+/** `[REDACTED:<category>]`, built once per category, not once per finding. */
+function maskOf(category: RedactionCategory): string {
+  let mask = MASKS.get(category);
+  if (mask === undefined) MASKS.set(category, (mask = `[REDACTED:${category}]`));
+  return mask;
+}
+
 /** Builds a redactor; throws on an unknown category or mode (configuration time only). */
 export function createRedactor(options: RedactorOptions = {}): Redactor {
   const policy = resolvePolicy(options);
@@ -138,7 +147,7 @@ export function createEngine(options: RedactorOptions, categories: ReadonlySet<R
         const mode = modes.get(m.category)!;
         if (mode === 'drop' && dropWhole) return undefined;
         out += text.slice(from, m.start);
-        if (mode === 'mask') out += `[REDACTED:${m.category}]`;
+        if (mode === 'mask') out += maskOf(m.category);
         else if (mode === 'hash') out += `[REDACTED:${m.category}:hmac:${hmac(text.slice(m.start, m.end))}]`;
         from = m.end;
       }

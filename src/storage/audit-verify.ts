@@ -76,6 +76,13 @@ export interface VerifyOptions {
   key?: string | Uint8Array;
 }
 
+/** The first `count` records after line index `i` (no copy of the rest: a log with many torn lines stays linear). */
+function recordsAfter(lines: readonly Line[], i: number, count: number): (AuditRecord | undefined)[] {
+  const found: (AuditRecord | undefined)[] = [];
+  for (let j = i + 1; j < lines.length && found.length < count; j++) if (lines[j]!.record !== undefined) found.push(lines[j]!.record);
+  return found;
+}
+
 export function verifyAuditLog(options: VerifyOptions): AuditVerifyReport {
   const files = paths(options.dir);
   const key = keyBytes(options.key);
@@ -110,8 +117,7 @@ export function verifyAuditLog(options: VerifyOptions): AuditVerifyReport {
       report.torn.push({ line: l.line, bytes: Buffer.byteLength(l.text), recovered: false });
       continue;
     }
-    const next = lines.slice(i + 1).find((n) => n.record !== undefined)?.record;
-    const nextNext = lines.slice(i + 1).filter((n) => n.record !== undefined)[1]?.record;
+    const [next, nextNext] = recordsAfter(lines, i, 2);
     const digest = sha256(l.text);
     if ((next?.kind === 'recovery' && next.torn?.sha256 === digest) || (next?.kind === 'genesis' && nextNext?.kind === 'recovery' && nextNext.torn?.sha256 === digest)) {
       report.torn.push({ line: l.line, bytes: Buffer.byteLength(l.text), recovered: true });

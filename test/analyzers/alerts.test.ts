@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createObserver, type EventOf, type FleetEvent } from '../../src/index.js';
-import { alertsAnalyzer, costAnalyzer, type AlertRule } from '../../src/analyzers/index.js';
+import { alertsAnalyzer, costAnalyzer, DEFAULT_ALERT_RULES, ruleEventTypes, type AlertRule } from '../../src/analyzers/index.js';
 
 /** An observer with a fake clock and the given alert rules; collects `alert` events. */
 function setup(rules?: readonly AlertRule[], extra: { cost?: boolean } = {}) {
@@ -84,6 +84,25 @@ describe('alerts: threshold', () => {
     await s.observer.close();
   });
 
+  it('rate: events per second over the window', async () => {
+    // ≥ 0.5 failures a second over 10 s: 5 in 10 s fire, 4 do not.
+    const s = setup([{ kind: 'threshold', name: 'rate', measure: 'rate', where: { types: ['tool.end'], status: 'error' }, windowMs: 10_000, value: 0.5 }]);
+    for (let i = 0; i < 4; i++) s.fail(i * 2000);
+    s.at(7000);
+    await s.settle();
+    expect(s.fired).toEqual([]);
+    s.fail(8000);
+    s.at(8000);
+    await s.settle();
+    expect(s.fired.map((e) => [e.payload.state, e.payload.value, e.payload.threshold])).toEqual([['firing', 0.5, 0.5]]);
+    // 20 s later the window is empty: resolved.
+    s.at(28_000);
+    s.alerts.evaluate();
+    await s.settle();
+    expect(s.states()).toEqual(['rate:firing', 'rate:resolved']);
+    await s.observer.close();
+  });
+
   it('percentile of a field over the window', async () => {
     const rule: AlertRule = { kind: 'threshold', name: 'slow', measure: 'percentile', where: { types: ['tool.end'] }, field: 'durationMs', percentile: 90, windowMs: 60_000, value: 1000, minEvents: 10 };
     const s = setup([rule]);
@@ -134,6 +153,55 @@ describe('alerts: threshold', () => {
   });
 });
 
+describe('alerts: the event types the engine subscribes to', () => {
+  it('the default rules name theirs: the engine reads those only (plus guardrail decisions and ends of agents)', () => {
+    expect(ruleEventTypes(DEFAULT_ALERT_RULES)?.sort()).toEqual(
+      ['agent.end', 'agent.start', 'anomaly', 'guardrail.decision', 'llm.call', 'message', 'session.end', 'tool.end', 'tool.start'],
+    );
+    expect(alertsAnalyzer().filter?.types?.length).toBe(9);
+  });
+
+  it('a rule that names no types makes the engine read every event', () => {
+    const all: AlertRule = { kind: 'threshold', name: 'errors', measure: 'count', where: { minSeverity: 'error' }, windowMs: 60_000, value: 3 };
+    expect(ruleEventTypes([...DEFAULT_ALERT_RULES, all])).toBeUndefined();
+    expect(alertsAnalyzer({ rules: [all] }).filter).toBeUndefined();
+    const ratio: AlertRule = { kind: 'threshold', name: 'r', measure: 'ratio', where: { types: ['llm.call'], status: 'error' }, of: {}, windowMs: 60_000, value: 0.5 };
+    expect(ruleEventTypes([ratio])).toBeUndefined();
+    expect(ruleEventTypes([{ kind: 'budget', name: 'b', scope: 'day', limitUsd: 5 }])).toEqual(['guardrail.decision']);
+  });
+
+  it('an error-severity event of an unlisted type still fires a rule that reads every type', async () => {
+    const all: AlertRule = { kind: 'threshold', name: 'errors', measure: 'count', where: { minSeverity: 'error' }, windowMs: 60_000, value: 2 };
+    const observer = createObserver({ storage: false, analyzers: [], alerts: { rules: [all] } });
+    const fired: string[] = [];
+    observer.on('alert', (e) => void fired.push((e as EventOf<'alert'>).payload.rule));
+    for (let i = 0; i < 2; i++) observer.emit({ type: 'custom.failure', severity: 'error', payload: {} });
+    await observer.flush();
+    expect(fired).toEqual(['errors']);
+    await observer.close();
+  });
+});
+
+describe('alerts: bounded groups', () => {
+  it('maxGroupsPerRule: the group seen longest ago is forgotten, not one seen again since', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const rule: AlertRule = { kind: 'threshold', name: 'calls', measure: 'count', where: { types: ['tool.end'] }, windowMs: 600_000, value: 3, groupBy: ['toolName'] };
+    const alerts = alertsAnalyzer({ rules: [rule], maxGroupsPerRule: 4, evaluateIntervalMs: 3_600_000 });
+    const observer = createObserver({ clock: () => now, storage: false, analyzers: [alerts] });
+    const fired: string[] = [];
+    observer.on('alert', (e) => void fired.push((e as EventOf<'alert'>).payload.labels!.toolName!));
+    const call = (toolName: string) => observer.emit({ type: 'tool.end', timestamp: (now += 1000), payload: { toolName, status: 'success' } });
+    for (const tool of ['A', 'B', 'C', 'D', 'A', 'E']) call(tool); // E is a 5th group: B goes (A was seen again)
+    call('A'); // A's third call: its count was kept
+    call('B');
+    call('B'); // B's count started again at E: 2, not 3
+    await observer.flush();
+    expect(fired).toEqual(['A']);
+    expect(alerts.snapshot().counts.groupsEvicted).toBe(2); // B at E, then C at B's return
+    await observer.close();
+  });
+});
+
 describe('alerts: absence, anomaly, guardrail, budget', () => {
   it('absence: no event from an agent for 10 min; an ended agent is not stalled', async () => {
     const s = setup([{ kind: 'absence', name: 'stalled', windowMs: 600_000, groupBy: ['agentId'] }]);
@@ -154,6 +222,29 @@ describe('alerts: absence, anomaly, guardrail, budget', () => {
     s.at(601_000);
     await s.settle();
     expect(s.states()).toEqual(['stalled:firing', 'stalled:resolved']);
+    await s.observer.close();
+  });
+
+  it('absence: an agent that ended is not stalled until it starts again; then it is watched again', async () => {
+    const s = setup([{ kind: 'absence', name: 'stalled', windowMs: 600_000, groupBy: ['agentId'] }]);
+    const end = (ms: number) =>
+      s.observer.emit({ type: 'agent.end', timestamp: Date.parse('2026-01-01T00:00:00Z') + ms, agentId: 'worker-2', payload: { name: 'worker-2', status: 'success' } });
+    s.ok(0, 'Read', 'worker-2');
+    end(1000);
+    s.at(1_200_000);
+    await s.settle();
+    s.alerts.evaluate();
+    expect(s.fired).toEqual([]);
+    s.ok(1_200_000, 'Read', 'worker-2');
+    s.at(1_799_999);
+    await s.settle();
+    s.alerts.evaluate();
+    expect(s.fired).toEqual([]);
+    s.at(1_800_000);
+    s.alerts.evaluate();
+    await s.settle();
+    expect(s.states()).toEqual(['stalled:firing']);
+    expect(s.fired[0]!.payload.labels).toMatchObject({ agentId: 'worker-2' });
     await s.observer.close();
   });
 
@@ -215,6 +306,50 @@ describe('alerts: absence, anomaly, guardrail, budget', () => {
     s.alerts.evaluate();
     await s.settle();
     expect(s.fired.map((e) => [e.payload.state, e.payload.labels?.band, e.sessionId])).toEqual([['firing', '80%', 's1'], ['firing', '100%', 's1']]);
+    await s.observer.close();
+  });
+});
+
+describe('alerts: budget bands per day and per agent', () => {
+  it('day: 80% and 100% of a daily budget once each per day, again the next day', async () => {
+    const s = setup([{ kind: 'budget', name: 'daily', scope: 'day', limitUsd: 1 }], { cost: true });
+    const spend = (usd: number) =>
+      s.observer.emit({ type: 'llm.call', sessionId: 's1', payload: { model: 'm-1', status: 'success', inputTokens: usd * 500_000, outputTokens: usd * 500_000 } });
+    const tick = async (ms: number) => {
+      await s.settle();
+      s.at(ms);
+      s.alerts.evaluate();
+      await s.settle();
+    };
+    const firing = () => s.fired.filter((e) => e.payload.state === 'firing').map((e) => `${e.payload.labels?.day} ${e.payload.labels?.band}`);
+    await tick(1000); // the day starts with nothing spent
+    spend(0.85);
+    await tick(2000);
+    spend(0.2); // $1.05
+    await tick(3000);
+    spend(0.1);
+    await tick(4000);
+    expect(firing()).toEqual(['2026-01-01 80%', '2026-01-01 100%']);
+    await tick(86_400_000 + 1000); // next day: $1.15 already spent is yesterday's
+    expect(firing()).toHaveLength(2);
+    spend(0.8);
+    await tick(86_400_000 + 2000);
+    expect(firing()).toEqual(['2026-01-01 80%', '2026-01-01 100%', '2026-01-02 80%']);
+    await s.observer.close();
+  });
+
+  it('agent: each agent against its own budget', async () => {
+    const s = setup([{ kind: 'budget', name: 'per_agent', scope: 'agent', limitUsd: 1, bands: [1] }], { cost: true });
+    const spend = (agentId: string, usd: number) =>
+      s.observer.emit({ type: 'llm.call', agentId, sessionId: agentId, payload: { model: 'm-1', status: 'success', inputTokens: usd * 500_000, outputTokens: usd * 500_000 } });
+    spend('a', 0.6);
+    spend('b', 0.6);
+    spend('a', 0.6); // a: $1.20, b: $0.60
+    await s.settle();
+    s.at(1000);
+    s.alerts.evaluate();
+    await s.settle();
+    expect(s.fired.map((e) => [e.payload.state, e.payload.labels?.agentId, e.payload.labels?.band])).toEqual([['firing', 'a', '100%']]);
     await s.observer.close();
   });
 });

@@ -3,6 +3,7 @@
  * written by generate.ts beside it). Targets from issue 12: secrets ≥ 0.99 precision and ≥ 0.95
  * recall; PII ≥ 0.95 / 0.90. Plus the detectors' checks and the plain functions on bad input.
  */
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALL_CATEGORIES, PII_CATEGORIES, createRedactor, ibanValid, luhnValid, redactText, ssnValid } from '../../src/redaction/index.js';
@@ -76,6 +77,17 @@ describe('plain functions', () => {
     expect(redactor.redactText('a'.repeat(1_000_001)).value).toBe('[REDACTED:unscanned]');
     const big = `${'x'.repeat(5_000_000)} bob@example.com`;
     expect(createRedactor().redactText(big).findings).toEqual([{ category: 'email', path: '', offset: 5_000_001, length: 15 }]);
+  });
+  it('modes per category and per group: a category beats its group, the default mode covers the rest', () => {
+    const redactor = createRedactor({ mode: 'mask', modes: { pii: 'hash', phone: 'mask', secrets: 'drop', aws_key: 'mask' }, hashKey: 'k-1' });
+    const text = 'mail bob@example.com, call (415) 555-2671, key AKIAIOSFODNN7EXAMPLE, token ghp_abcdefghijklmnopqrstuvwxyz0123456789 end';
+    const hmac = createHmac('sha256', 'k-1').update('bob@example.com').digest('hex').slice(0, 16);
+    expect(redactor.redactText(text).value).toBe(`mail [REDACTED:email:hmac:${hmac}], call [REDACTED:phone], key [REDACTED:aws_key], token  end`);
+    // The same rules on a value: `drop` removes the field; a category's own mode still beats it.
+    expect(redactor.redactValue({ gh: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789', aws: 'AKIAIOSFODNN7EXAMPLE', to: 'bob@example.com' }).value).toEqual({
+      aws: '[REDACTED:aws_key]',
+      to: `[REDACTED:email:hmac:${hmac}]`,
+    });
   });
   it('hash mode is keyed: the same value under another key hashes differently', () => {
     const a = createRedactor({ mode: 'hash', hashKey: 'one' }).redactText('bob@example.com').value;

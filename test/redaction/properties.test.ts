@@ -6,7 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRedactor } from '../../src/redaction/index.js';
+import { createRedactor, type TextMatch } from '../../src/redaction/index.js';
+import { sortFindings } from '../../src/redaction/scan.js';
 import { attackingValue, fuzz, fuzzTimeout } from '../support/fuzz.js';
 
 const redactor = createRedactor();
@@ -75,4 +76,33 @@ describe('redaction properties', () => {
       fuzz(400, 1207),
     );
   }, fuzzTimeout(30_000));
+});
+
+describe('sortFindings: sorted runs merged instead of a comparison sort', () => {
+  const CATEGORIES = ['aws_key', 'jwt', 'env_secret', 'email', 'phone', 'ip_address'] as const;
+  const match = fc.record({ category: fc.constantFrom(...CATEGORIES), start: fc.nat(200), length: fc.integer({ min: 1, max: 30 }) }).map(({ category, start, length }) => ({ category, start, end: start + length }));
+  /** What a comparison sort gives: by start, then the priority order of scan.ts, then the longer. */
+  const RANK: string[] = ['aws_key', 'jwt', 'env_secret', 'email', 'phone', 'ip_address'];
+  const bySort = (ms: TextMatch[]) => [...ms].sort((a, b) => a.start - b.start || RANK.indexOf(a.category) - RANK.indexOf(b.category) || b.end - a.end);
+
+  it('gives what a stable sort gives, for detector-like sorted runs and for any order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(match, { maxLength: 20 }), { maxLength: 8 }), fc.array(match, { maxLength: 40 }), (runs, shuffled) => {
+        const laidEndToEnd = runs.flatMap((run) => bySort(run));
+        expect(sortFindings(laidEndToEnd)).toEqual(bySort(laidEndToEnd));
+        expect(sortFindings(shuffled)).toEqual(bySort(shuffled));
+      }),
+      fuzz(300, 1208),
+    );
+  });
+
+  it('keeps the first of two equal findings (stable), as the overlap rule expects', () => {
+    const a: TextMatch = { category: 'email', start: 5, end: 9 };
+    const b: TextMatch = { category: 'email', start: 5, end: 9 };
+    const c: TextMatch = { category: 'aws_key', start: 0, end: 3 };
+    const sorted = sortFindings([a, c, b]);
+    expect(sorted).toEqual([c, a, b]);
+    expect(sorted[1]).toBe(a);
+    expect(sorted[2]).toBe(b);
+  });
 });

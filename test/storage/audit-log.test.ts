@@ -150,7 +150,7 @@ describe('audit log', () => {
     const each = 25;
     const script = join(__dirname, 'fixtures', 'audit-writer.ts');
     await Promise.all(
-      Array.from({ length: writers }, (_, w) => run(process.execPath, ['--import', 'tsx', script, dir, String(each), String(w)], { cwd: join(__dirname, '..', '..') })),
+      Array.from({ length: writers }, (_, w) => run(process.execPath, ['--import', 'tsx', script, dir, String(each), String(w), String(writers)], { cwd: join(__dirname, '..', '..') })),
     );
     const report = verifyAuditLog({ dir });
     expect(report).toMatchObject({ ok: true, records: 1 + writers * each, verified: 1 + writers * each, headSeq: writers * each });
