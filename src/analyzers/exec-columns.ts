@@ -23,6 +23,9 @@ export interface ExecRow {
   end: number | undefined;
 }
 
+/** A row to append: `interactive` defaults to false, `end` to running. */
+export type NewExecRow = Omit<ExecRow, 'interactive' | 'end'> & { interactive?: boolean; end?: number };
+
 const STATUSES: readonly ExecStatus[] = ['running', 'completed', 'failed'];
 const INTERACTIVE = 4;
 
@@ -44,7 +47,7 @@ export class ExecColumns {
   }
 
   /** Appends a row; returns its index. */
-  add(row: Omit<ExecRow, 'interactive' | 'end'> & { interactive?: boolean; end?: number }): number {
+  add(row: NewExecRow): number {
     this.ids.push(row.id);
     this.agentIds.push(row.agentId);
     this.names.push(row.name);
@@ -57,7 +60,7 @@ export class ExecColumns {
   }
 
   /** Overwrites the fields a (re)start sets. */
-  restart(i: number, row: Omit<ExecRow, 'interactive' | 'end' | 'id'> & { interactive?: boolean }): void {
+  restart(i: number, row: Omit<NewExecRow, 'id' | 'end'>): void {
     this.agentIds[i] = row.agentId;
     this.names[i] = row.name;
     this.parentIds[i] = row.parentId;
