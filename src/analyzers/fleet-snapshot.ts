@@ -129,8 +129,10 @@ export interface FleetSnapshot {
 export interface Workflow {
   id: string;
   sessionId: string;
-  /** Tracked executions in start order (their names are the execution order). */
+  /** Tracked executions in start order (their names are the execution order); `ids` holds span ids only (see `execKeyAt`). */
   execs: ExecColumns;
+  /** Rows without a span id whose event's session is not `sessionId` (rare): their session, for their key. */
+  rowSessions?: Map<number, string>;
   dropped: number;
   /** Spawn tool calls in flight; `NO_PENDING` of `fleet.ts` (shared, never written) until the first. */
   pending: string[];
@@ -169,6 +171,14 @@ interface CachedSummary {
   pathRows: number[];
   pathDepths: number[];
   pathMs: number;
+}
+
+/**
+ * The key of row `i` (an execution's `id` in the snapshot): its span id, else `session/agentId`. The
+ * fallback is built when read rather than kept as a string per row (~56 bytes each).
+ */
+export function execKeyAt(wf: Workflow, i: number): string {
+  return wf.execs.ids[i] ?? `${wf.rowSessions?.get(i) ?? wf.sessionId}/${wf.execs.agentIds[i]}`;
 }
 
 /** Figures of the workflows dropped from detail by `maxWorkflows`, folded together. */
@@ -255,7 +265,7 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
       const start = execs.starts[i]!;
       const end = execs.end(i);
       return {
-        id: execs.ids[i]!, agentId: execs.agentIds[i]!, name: execs.names[i]!, parentId: execs.parentIds[i], parentAgentId: execs.parentAgentIds[i],
+        id: execKeyAt(wf, i), agentId: execs.agentIds[i]!, name: execs.names[i]!, parentId: execs.parentIds[i], parentAgentId: execs.parentAgentIds[i],
         status: execs.status(i), start, end, durationMs: r3((end ?? Math.max(start, now)) - start), offsetMs: r3(start - figures.start),
       };
     }),
@@ -263,7 +273,7 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
       steps: pathRows.map((i, k) => {
         const start = execs.starts[i]!;
         const end = execs.end(i) ?? Math.max(start, now);
-        return { id: execs.ids[i]!, name: execs.names[i]!, agentId: execs.agentIds[i]!, depth: pathDepths[k]!, start, end, durationMs: r3(end - start) };
+        return { id: execKeyAt(wf, i), name: execs.names[i]!, agentId: execs.agentIds[i]!, depth: pathDepths[k]!, start, end, durationMs: r3(end - start) };
       }),
       durationMs: pathMs,
     },
@@ -277,7 +287,8 @@ function computeSummary(wf: Workflow, at: number, thresholds: FleetThresholds): 
   const { slowFactor, slowMinMs } = thresholds;
   const execs: ExecRow[] = [];
   for (let i = 0; i < wf.execs.length; i++) execs.push(wf.execs.execAt(i));
-  const rowById = new Map(execs.map((e, i) => [e.id!, i]));
+  const keys = execs.map((_, i) => execKeyAt(wf, i));
+  const rowById = new Map(keys.map((key, i) => [key, i]));
   let first = Infinity;
   let last = -Infinity;
   let running = 0;
@@ -293,7 +304,7 @@ function computeSummary(wf: Workflow, at: number, thresholds: FleetThresholds): 
     else if (e.status === 'completed') completed++;
     else failed++;
     summed += end - e.start;
-    intervals.push({ id: e.id!, parentId: e.parentId, start: e.start, end, exec: e, row });
+    intervals.push({ id: keys[row]!, parentId: e.parentId, start: e.start, end, exec: e, row });
   });
   if (execs.length === 0) first = last = wf.lastSeen;
   // A subagent spawned inside a tool call has the tool's span as parent: fall back to the

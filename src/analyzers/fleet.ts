@@ -11,8 +11,8 @@
 import type { Analyzer, EventOf, FleetEvent } from '../core/index.js';
 import { eachEvent } from './define.js';
 import { EventClock } from './event-clock.js';
-import { ExecColumns } from './exec-columns.js';
-import { fleetSnapshot, type EvictedTotals, type FleetSnapshot, type FleetThresholds, type Workflow } from './fleet-snapshot.js';
+import { ExecColumns, type NewExecRow } from './exec-columns.js';
+import { execKeyAt, fleetSnapshot, type EvictedTotals, type FleetSnapshot, type FleetThresholds, type Workflow } from './fleet-snapshot.js';
 import { DEFAULT_PRICING, checkPricingTable, createCallPricer, type PricingTable } from './pricing.js';
 import type { TokenTotals } from './types.js';
 
@@ -137,7 +137,10 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
       const status = execs.status(i);
       if (status === 'completed') evictedTotals.completed++;
       else if (status === 'failed') evictedTotals.failed++;
-      openExec.delete(execs.ids[i]!); // its key
+      else {
+        const key = execKeyAt(victim, i);
+        if (openExec.get(key)?.wf === victim) openExec.delete(key);
+      }
     }
     evictedTotals.executions += execs.length + victim.dropped;
     if (last > first) evictedTotals.wallClockMs += last - first;
@@ -154,9 +157,28 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
 
   const execKey = (event: FleetEvent) => event.spanId ?? `${event.sessionId}/${event.agentId}`;
 
+  /** Appends the row of `event`'s execution to `wf`: its key is not kept as a string (see `execKeyAt`). */
+  const addRow = (wf: Workflow, event: FleetEvent, row: Omit<NewExecRow, 'id'>): number => {
+    const i = wf.execs.add({ id: event.spanId, ...row });
+    if (event.spanId === undefined && event.sessionId !== wf.sessionId) (wf.rowSessions ??= new Map()).set(i, event.sessionId);
+    return i;
+  };
+
+  /** The row of `event`'s execution (key `key`) in `wf`: the open one if any, else the last with that key; -1 if none. */
+  const rowOf = (wf: Workflow, event: FleetEvent, key: string): number => {
+    const open = openExec.get(key);
+    if (open !== undefined && open.wf === wf) return open.row;
+    if (event.spanId !== undefined) return wf.execs.lastIndexOf(event.spanId);
+    const { ids, agentIds } = wf.execs;
+    for (let i = ids.length - 1; i >= 0; i--) {
+      if (ids[i] === undefined && agentIds[i] === event.agentId && (wf.rowSessions?.get(i) ?? wf.sessionId) === event.sessionId) return i;
+    }
+    return -1;
+  };
+
   const onStart = (event: EventOf<'agent.start'>) => {
     const wf = workflowOf(event);
-    const id = execKey(event);
+    const key = execKey(event);
     if (wf.pending.length > 0) wf.pending.shift();
     if (wf.execs.length >= maxExecs) {
       wf.dropped++;
@@ -165,42 +187,36 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     const p = event.payload;
     const row = { agentId: event.agentId, name: p.name, parentId: event.parentSpanId, parentAgentId: p.parentAgentId, interactive: p.interactive === true, status: 'running', start: event.timestamp } as const;
     // A second start of a known execution starts it again (its row is reused).
-    const known = rowOf(wf, id);
-    if (known < 0) openExec.set(id, { wf, row: wf.execs.add({ id, ...row }) });
+    const known = rowOf(wf, event, key);
+    if (known < 0) openExec.set(key, { wf, row: addRow(wf, event, row) });
     else {
       if (wf.execs.status(known) === 'running') wf.running--;
       wf.execs.restart(known, row);
-      openExec.set(id, { wf, row: known });
+      openExec.set(key, { wf, row: known });
     }
     wf.running++;
     if (openExec.size > maxWorkflows * maxExecs) openExec.delete(openExec.keys().next().value as string);
   };
 
-  /** The row of execution `id` in `wf` (the open one if any, else the last with that id), or -1. */
-  const rowOf = (wf: Workflow, id: string): number => {
-    const open = openExec.get(id);
-    return open !== undefined && open.wf === wf ? open.row : wf.execs.lastIndexOf(id);
-  };
-
   const onEnd = (event: EventOf<'agent.end'>) => {
-    const id = execKey(event);
-    const wf = openExec.get(id)?.wf ?? workflows.get(event.workflowId ?? `session:${event.sessionId}`) ?? workflowOf(event);
+    const key = execKey(event);
+    const wf = openExec.get(key)?.wf ?? workflows.get(event.workflowId ?? `session:${event.sessionId}`) ?? workflowOf(event);
     wf.version++;
     const execs = wf.execs;
-    let row = rowOf(wf, id);
+    let row = rowOf(wf, event, key);
     const p = event.payload;
     const validDuration = typeof p.durationMs === 'number' && Number.isFinite(p.durationMs) && p.durationMs >= 0 ? p.durationMs : undefined;
     if (row < 0 || execs.status(row) !== 'running') {
       orphanEnds++;
       if (row >= 0 || validDuration === undefined || execs.length >= maxExecs) return;
       // An end without a start but with a duration: place it on the timeline ending now.
-      row = execs.add({
-        id, agentId: event.agentId, name: p.name, parentId: event.parentSpanId, parentAgentId: p.parentAgentId,
+      row = addRow(wf, event, {
+        agentId: event.agentId, name: p.name, parentId: event.parentSpanId, parentAgentId: p.parentAgentId,
         interactive: p.interactive === true, status: 'running', start: event.timestamp - validDuration,
       });
       wf.running++;
     }
-    openExec.delete(id);
+    openExec.delete(key);
     wf.running--;
     let end = event.timestamp;
     const start = execs.starts[row]!;
