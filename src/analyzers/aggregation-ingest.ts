@@ -202,10 +202,14 @@ export class AggregationIngest {
   private ingest(event: FleetEvent, t: number): void {
     const type = event.type;
     switch (type) {
-      case 'tool.start':
+      case 'tool.start': {
         this.countEvent((this.toolStarts ??= this.typeSeriesOf(type)));
-        this.openSpan(event.spanId ?? `tool:${(event as EventOf<'tool.start'>).payload.toolCallId ?? event.id}`, KIND_TOOL, event, t);
+        // A call with neither span id nor call id can never be paired with its end: not opened
+        // (it would only fill `openSpans` and later read as unfinished). Its end counts as unmatched.
+        const callId = (event as EventOf<'tool.start'>).payload.toolCallId;
+        if (event.spanId !== undefined || callId !== undefined) this.openSpan(event.spanId ?? `tool:${callId}`, KIND_TOOL, event, t);
         break;
+      }
       case 'tool.end': {
         this.countEvent((this.toolEnds ??= this.typeSeriesOf(type)));
         const p = (event as EventOf<'tool.end'>).payload;

@@ -5,6 +5,7 @@
  * large share of their workflow's wall time, LLM latency outliers and resource pressure, each with
  * its finding. It runs at snapshot time only; the per-event bookkeeping is in `bottlenecks.ts`.
  */
+import type { ExecColumns } from './exec-columns.js';
 import { round3, type LogSketch } from './sketch.js';
 import type { Finding, FindingLocation, FindingSeverity } from './types.js';
 
@@ -64,22 +65,9 @@ export interface OpState {
 export interface WorkflowState {
   start: number;
   end: number;
-  /** Ended agent executions (at most `MAX_EXECUTIONS_PER_WORKFLOW` of `bottlenecks.ts` kept; `executions` counts all). */
-  execs: ExecRecord[];
+  /** Ended agent executions, for their own time (duration minus the time covered by their children): at most `MAX_EXECUTIONS_PER_WORKFLOW` of `bottlenecks.ts` kept; `executions` counts all. */
+  execs: ExecColumns;
   executions: number;
-}
-
-/** One ended agent execution, for its own time (duration minus the time covered by its children). */
-export interface ExecRecord {
-  name: string;
-  agentId: string;
-  spanId?: string;
-  parentSpanId?: string;
-  parentAgentId?: string;
-  /** A turn a person drives (`AgentEndPayload.interactive`). */
-  interactive?: boolean;
-  start: number;
-  end: number;
 }
 
 /** Time one agent spent in LLM calls and in tools (to type a slow agent). */
@@ -280,15 +268,19 @@ interface OwnTime {
  * subagent started inside a tool call), whose parentAgentId is the execution's agentId and which
  * started while it ran. An agent that waits for its children has little own time.
  */
-function ownTimeByInstance(execs: readonly ExecRecord[]): Map<string, OwnTime> {
-  const bySpan = new Map<string, ExecRecord>();
-  for (const e of execs) if (e.spanId !== undefined) bySpan.set(e.spanId, e);
-  const children = new Map<ExecRecord, ExecRecord[]>();
-  for (const c of execs) {
-    let parent = c.parentSpanId !== undefined ? bySpan.get(c.parentSpanId) : undefined;
+function ownTimeByInstance(execs: ExecColumns): Map<string, OwnTime> {
+  const { ids, agentIds, names, parentIds, parentAgentIds, starts, ends } = execs;
+  const bySpan = new Map<string, number>();
+  for (let i = 0; i < execs.length; i++) if (ids[i] !== undefined) bySpan.set(ids[i]!, i);
+  const children = new Map<number, number[]>();
+  for (let c = 0; c < execs.length; c++) {
+    let parent = parentIds[c] !== undefined ? bySpan.get(parentIds[c]!) : undefined;
     if (parent === c) parent = undefined;
-    if (parent === undefined && c.parentAgentId !== undefined) {
-      parent = execs.find((p) => p !== c && p.agentId === c.parentAgentId && p.start <= c.start && c.start <= p.end);
+    const parentAgentId = parentAgentIds[c];
+    if (parent === undefined && parentAgentId !== undefined) {
+      const at = starts[c]!;
+      parent = agentIds.findIndex((agentId, p) => p !== c && agentId === parentAgentId && starts[p]! <= at && at <= ends[p]!);
+      if (parent < 0) parent = undefined;
     }
     if (parent === undefined) continue;
     let list = children.get(parent);
@@ -296,12 +288,14 @@ function ownTimeByInstance(execs: readonly ExecRecord[]): Map<string, OwnTime> {
     list.push(c);
   }
   const own = new Map<string, OwnTime>();
-  for (const e of execs) {
+  for (let e = 0; e < execs.length; e++) {
+    const start = starts[e]!;
+    const end = ends[e]!;
     const kids = children.get(e);
     let covered = 0;
     if (kids !== undefined) {
       // Union of the children's intervals, clipped to the parent's.
-      const spans = kids.map((k) => [Math.max(e.start, k.start), Math.min(e.end, k.end)] as const).filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+      const spans = kids.map((k) => [Math.max(start, starts[k]!), Math.min(end, ends[k]!)] as const).filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
       let curStart = -Infinity;
       let curEnd = -Infinity;
       for (const [a, b] of spans) {
@@ -313,13 +307,14 @@ function ownTimeByInstance(execs: readonly ExecRecord[]): Map<string, OwnTime> {
       }
       if (curEnd > curStart) covered += curEnd - curStart;
     }
-    const ms = Math.max(0, e.end - e.start - covered);
-    const sums = own.get(e.agentId);
-    if (sums === undefined) own.set(e.agentId, { name: e.name, agentId: e.agentId, own: ms, total: e.end - e.start, interactive: e.interactive === true });
+    const ms = Math.max(0, end - start - covered);
+    const interactive = execs.interactive(e);
+    const sums = own.get(agentIds[e]!);
+    if (sums === undefined) own.set(agentIds[e]!, { name: names[e]!, agentId: agentIds[e]!, own: ms, total: end - start, interactive });
     else {
       sums.own += ms;
-      sums.total += e.end - e.start;
-      sums.interactive &&= e.interactive === true;
+      sums.total += end - start;
+      sums.interactive &&= interactive;
     }
   }
   return own;

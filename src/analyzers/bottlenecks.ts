@@ -12,13 +12,13 @@ import {
   type AgentTime,
   type BottleneckThresholds,
   type BottlenecksSnapshot,
-  type ExecRecord,
   type MetricState,
   type OpState,
   type ResourceRule,
   type WorkflowState,
 } from './bottlenecks-snapshot.js';
 import { eachEvent } from './define.js';
+import { ExecColumns, type NewExecRow } from './exec-columns.js';
 import { LogSketch } from './sketch.js';
 
 export type { Bottleneck, BottleneckType, BottlenecksSnapshot, ResourceRule } from './bottlenecks-snapshot.js';
@@ -137,7 +137,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
     return state;
   };
 
-  const workflowSpan = (event: FleetEvent, start: number, end: number, exec?: ExecRecord) => {
+  const workflowSpan = (event: FleetEvent, start: number, end: number, exec?: NewExecRow) => {
     const id = event.workflowId ?? event.sessionId;
     let wf = id === lastWorkflowId ? lastWorkflow : workflows.get(id);
     if (wf === undefined) {
@@ -146,7 +146,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
         if (oldest !== undefined) workflows.delete(oldest);
         if (oldest === lastWorkflowId) lastWorkflow = lastWorkflowId = undefined;
       }
-      wf = { start, end, execs: [], executions: 0 };
+      wf = { start, end, execs: new ExecColumns(), executions: 0 };
       workflows.set(id, wf);
     }
     lastWorkflowId = id;
@@ -155,7 +155,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
     if (end > wf.end) wf.end = end;
     if (exec !== undefined) {
       wf.executions++;
-      if (wf.execs.length < MAX_EXECUTIONS_PER_WORKFLOW) wf.execs.push(exec);
+      if (wf.execs.length < MAX_EXECUTIONS_PER_WORKFLOW) wf.execs.add(exec);
     }
   };
 
@@ -206,8 +206,8 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
         }
         op(agents, 'agent', p.name)?.sketch.add(d);
         workflowSpan(event, t - d, t, {
-          name: p.name, agentId: event.agentId, spanId: event.spanId, parentSpanId: event.parentSpanId, parentAgentId: p.parentAgentId,
-          ...(p.interactive === true ? { interactive: true } : {}), start: t - d, end: t,
+          id: event.spanId, name: p.name, agentId: event.agentId, parentId: event.parentSpanId, parentAgentId: p.parentAgentId,
+          interactive: p.interactive === true, status: 'completed', start: t - d, end: t,
         });
         return;
       }

@@ -1,11 +1,12 @@
 /**
  * The snapshot side of the `fleet` analyzer: the workflow and execution records the analyzer
- * keeps (`Workflow`, `Exec`), how a workflow becomes a `WorkflowSummary` (timeline, leaf
+ * keeps (`Workflow`, its executions in `ExecColumns`), how a workflow becomes a `WorkflowSummary` (timeline, leaf
  * executions, parallelization ratio, critical path, slow agents), the fleet totals and the
  * findings. It runs at snapshot time only; the per-event bookkeeping is in `fleet.ts`, the
  * interval arithmetic in `fleet-math.ts`, the definitions in `docs/analyzers.md`.
  */
 import { criticalPath, groupedParallelism, leafExecutions, leavesByTurn, unionLength, type Interval } from './fleet-math.js';
+import type { ExecColumns, ExecRow } from './exec-columns.js';
 import type { Finding, TokenTotals } from './types.js';
 
 export type ExecutionStatus = 'running' | 'completed' | 'failed';
@@ -124,15 +125,14 @@ export interface FleetSnapshot {
   findings: Finding[];
 }
 
-/** An execution as held while the workflow is tracked (duration and offset are derived at snapshot time). */
-export type Exec = Omit<FleetExecution, 'durationMs' | 'offsetMs'>;
-
 /** A tracked workflow: what the analyzer updates per event. */
 export interface Workflow {
   id: string;
   sessionId: string;
-  execs: Map<string, Exec>;
-  order: string[];
+  /** Tracked executions in start order (their names are the execution order); `ids` holds span ids only (see `execKeyAt`). */
+  execs: ExecColumns;
+  /** Rows without a span id whose event's session is not `sessionId` (rare): their session, for their key. */
+  rowSessions?: Map<number, string>;
   dropped: number;
   /** Spawn tool calls in flight; `NO_PENDING` of `fleet.ts` (shared, never written) until the first. */
   pending: string[];
@@ -154,7 +154,31 @@ export interface Workflow {
    *  entries stay at the front of its iteration until the table is rehashed). */
   older?: Workflow;
   newer?: Workflow;
-  cached?: { version: number; now: number; summary: WorkflowSummary };
+  cached?: CachedSummary;
+}
+
+/**
+ * A workflow's summary as kept between snapshots: its figures, and its critical path as rows of
+ * `execs`. The lists with an entry per execution (timeline, execution order, critical path steps)
+ * are rebuilt from the rows at each snapshot rather than kept: an idle workflow costs its rows only.
+ */
+interface CachedSummary {
+  version: number;
+  now: number;
+  figures: Omit<WorkflowSummary, 'executionOrder' | 'timeline' | 'criticalPath'>;
+  /** Rows in timeline order (by start); undefined when that is the rows' own order. */
+  timelineRows: number[] | undefined;
+  pathRows: number[];
+  pathDepths: number[];
+  pathMs: number;
+}
+
+/**
+ * The key of row `i` (an execution's `id` in the snapshot): its span id, else `session/agentId`. The
+ * fallback is built when read rather than kept as a string per row (~56 bytes each).
+ */
+export function execKeyAt(wf: Workflow, i: number): string {
+  return wf.execs.ids[i] ?? `${wf.rowSessions?.get(i) ?? wf.sessionId}/${wf.execs.agentIds[i]}`;
 }
 
 /** Figures of the workflows dropped from detail by `maxWorkflows`, folded together. */
@@ -226,19 +250,53 @@ export function fleetSnapshot(state: FleetState, at: number, thresholds: FleetTh
   return { totals, workflows: summaries, dataQuality: { orphanEnds, stale, negativeDurations }, findings };
 }
 
-/** The summary of one workflow at `at`; cached on the workflow until it changes (or, while it runs, the clock does). */
+/** The summary of one workflow at `at`: its figures cached until it changes (or, while it runs, the clock does), its lists rebuilt. */
 function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds): WorkflowSummary {
+  if (wf.cached === undefined || wf.cached.version !== wf.version || (wf.running > 0 && wf.cached.now !== at)) wf.cached = computeSummary(wf, at, thresholds);
+  const { figures, timelineRows, pathRows, pathDepths, pathMs, now } = wf.cached;
+  const execs = wf.execs;
+  const rows = timelineRows ?? execs.names.map((_, i) => i);
+  const { agents, tokens, slowAgents, ...rest } = figures;
+  return {
+    ...rest,
+    agents: { ...agents },
+    executionOrder: [...execs.names],
+    timeline: rows.map((i) => {
+      const start = execs.starts[i]!;
+      const end = execs.end(i);
+      return {
+        id: execKeyAt(wf, i), agentId: execs.agentIds[i]!, name: execs.names[i]!, parentId: execs.parentIds[i], parentAgentId: execs.parentAgentIds[i],
+        status: execs.status(i), start, end, durationMs: r3((end ?? Math.max(start, now)) - start), offsetMs: r3(start - figures.start),
+      };
+    }),
+    criticalPath: {
+      steps: pathRows.map((i, k) => {
+        const start = execs.starts[i]!;
+        const end = execs.end(i) ?? Math.max(start, now);
+        return { id: execKeyAt(wf, i), name: execs.names[i]!, agentId: execs.agentIds[i]!, depth: pathDepths[k]!, start, end, durationMs: r3(end - start) };
+      }),
+      durationMs: pathMs,
+    },
+    slowAgents: slowAgents.map((s) => ({ ...s })),
+    tokens: { ...tokens },
+  };
+}
+
+/** The figures of one workflow at `at` (everything but the per-execution lists) and the rows its lists are rebuilt from. */
+function computeSummary(wf: Workflow, at: number, thresholds: FleetThresholds): CachedSummary {
   const { slowFactor, slowMinMs } = thresholds;
-  if (wf.cached !== undefined && wf.cached.version === wf.version && (wf.running === 0 || wf.cached.now === at)) return wf.cached.summary;
-  const execs = [...wf.execs.values()];
+  const execs: ExecRow[] = [];
+  for (let i = 0; i < wf.execs.length; i++) execs.push(wf.execs.execAt(i));
+  const keys = execs.map((_, i) => execKeyAt(wf, i));
+  const rowById = new Map(keys.map((key, i) => [key, i]));
   let first = Infinity;
   let last = -Infinity;
   let running = 0;
   let completed = 0;
   let failed = 0;
   let summed = 0;
-  const intervals: (Interval & { exec: Exec })[] = [];
-  for (const e of execs) {
+  const intervals: (Interval & { exec: ExecRow; row: number })[] = [];
+  execs.forEach((e, row) => {
     const end = e.end ?? Math.max(e.start, at);
     if (e.start < first) first = e.start;
     if (end > last) last = end;
@@ -246,13 +304,13 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
     else if (e.status === 'completed') completed++;
     else failed++;
     summed += end - e.start;
-    intervals.push({ id: e.id, parentId: e.parentId, start: e.start, end, exec: e });
-  }
+    intervals.push({ id: keys[row]!, parentId: e.parentId, start: e.start, end, exec: e, row });
+  });
   if (execs.length === 0) first = last = wf.lastSeen;
   // A subagent spawned inside a tool call has the tool's span as parent: fall back to the
   // execution of its parentAgentId that was running when it started.
   for (const i of intervals) {
-    if (i.parentId !== undefined && wf.execs.has(i.parentId)) continue;
+    if (i.parentId !== undefined && rowById.has(i.parentId)) continue;
     const parentAgent = i.exec.parentAgentId;
     i.parentId = undefined;
     if (parentAgent === undefined) continue;
@@ -279,13 +337,14 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
     for (const i of intervals) {
       const d = i.end - i.start;
       // A turn (interactive) lasts as long as what the user asked takes: not an agent to speed up.
-      if (d >= slowMinMs && d >= slowFactor * median && leafSet.has(i) && i.exec.interactive !== true) {
+      if (d >= slowMinMs && d >= slowFactor * median && leafSet.has(i) && !i.exec.interactive) {
         slowAgents.push({ id: i.id, name: i.exec.name, agentId: i.exec.agentId, durationMs: r3(d), timesMedian: r3(d / median), shareOfWallClock: wall > 0 ? r3(d / wall) : 0 });
       }
     }
     slowAgents.sort((a, b) => b.durationMs - a.durationMs);
   }
-  const summary: WorkflowSummary = {
+  const byStart = intervals.sort((a, b) => a.start - b.start).map((i) => i.row);
+  const figures: CachedSummary['figures'] = {
     workflowId: wf.id,
     sessionId: wf.sessionId,
     state: running > 0 || wf.pending.length > 0 ? 'active' : 'completed',
@@ -293,13 +352,6 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
     executions: execs.length + wf.dropped,
     leafExecutions: groups.reduce((n, g) => n + g.length, 0),
     executionsNotTracked: wf.dropped,
-    executionOrder: [...wf.order],
-    timeline: intervals
-      .sort((a, b) => a.start - b.start)
-      .map(({ exec: e, end }) => ({
-        id: e.id, agentId: e.agentId, name: e.name, parentId: e.parentId, parentAgentId: e.parentAgentId, status: e.status,
-        start: e.start, end: e.end, durationMs: r3(end - e.start), offsetMs: r3(e.start - first),
-      })),
     start: first,
     end: last,
     wallClockMs: r3(wall),
@@ -309,13 +361,6 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
     parallelizationRatio: ratio === null ? null : r3(ratio),
     potentialSavingMs: r3(parallel.savingMs),
     averageConcurrency: busy > 0 ? r3(leafSum / busy) : null,
-    criticalPath: {
-      steps: path.steps.map((s) => {
-        const e = wf.execs.get(s.id)!;
-        return { id: s.id, name: e.name, agentId: e.agentId, depth: s.depth, start: s.start, end: s.end, durationMs: r3(s.end - s.start) };
-      }),
-      durationMs: r3(path.durationMs),
-    },
     slowAgents,
     tokens: { input: wf.inputTokens, output: wf.outputTokens, cacheRead: wf.cacheReadTokens, cacheWrite: wf.cacheWriteTokens },
     costUsd: Math.round(wf.costUsd * 1e9) / 1e9,
@@ -324,8 +369,15 @@ function summarizeWorkflow(wf: Workflow, at: number, thresholds: FleetThresholds
     toolCalls: wf.toolCalls,
     toolErrors: wf.toolErrors,
   };
-  wf.cached = { version: wf.version, now: at, summary };
-  return summary;
+  return {
+    version: wf.version,
+    now: at,
+    figures,
+    timelineRows: byStart.every((row, k) => row === k) ? undefined : byStart,
+    pathRows: path.steps.map((s) => rowById.get(s.id)!),
+    pathDepths: path.steps.map((s) => s.depth),
+    pathMs: r3(path.durationMs),
+  };
 }
 
 /** Low parallelization, slow, failed and stuck agents, per workflow; `stale` counts the stuck executions. */

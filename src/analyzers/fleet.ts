@@ -11,7 +11,8 @@
 import type { Analyzer, EventOf, FleetEvent } from '../core/index.js';
 import { eachEvent } from './define.js';
 import { EventClock } from './event-clock.js';
-import { fleetSnapshot, type EvictedTotals, type FleetSnapshot, type FleetThresholds, type Workflow } from './fleet-snapshot.js';
+import { ExecColumns, type NewExecRow } from './exec-columns.js';
+import { execKeyAt, fleetSnapshot, type EvictedTotals, type FleetSnapshot, type FleetThresholds, type Workflow } from './fleet-snapshot.js';
 import { DEFAULT_PRICING, checkPricingTable, createCallPricer, type PricingTable } from './pricing.js';
 import type { TokenTotals } from './types.js';
 
@@ -71,8 +72,8 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
   const workflows = new Map<string, Workflow>();
   let oldest: Workflow | undefined;
   let newest: Workflow | undefined;
-  /** Open executions → their workflow, for ends that carry another workflowId (or none). */
-  const openExec = new Map<string, Workflow>();
+  /** Open executions → their workflow and row, for ends that carry another workflowId (or none). */
+  const openExec = new Map<string, { wf: Workflow; row: number }>();
   // The last workflow looked up: a workflow's events tend to come in bursts.
   let lastId: string | undefined;
   let lastWorkflow: Workflow | undefined;
@@ -89,7 +90,7 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     if (wf === undefined) {
       if (workflows.size >= maxWorkflows) evictOne();
       wf = {
-        id, sessionId: event.sessionId, execs: new Map(), order: [], dropped: 0, pending: NO_PENDING,
+        id, sessionId: event.sessionId, execs: new ExecColumns(), dropped: 0, pending: NO_PENDING,
         inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0, llmCalls: 0, unpricedCalls: 0, toolCalls: 0, toolErrors: 0, running: 0, lastSeen: event.timestamp, version: 0,
       };
       workflows.set(id, wf);
@@ -126,16 +127,22 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
     const at = victim.running > 0 ? now() : 0;
     let first = Infinity;
     let last = -Infinity;
-    for (const e of victim.execs.values()) {
-      const end = e.end ?? Math.max(e.start, at);
-      if (e.start < first) first = e.start;
+    const execs = victim.execs;
+    for (let i = 0; i < execs.length; i++) {
+      const start = execs.starts[i]!;
+      const end = execs.end(i) ?? Math.max(start, at);
+      if (start < first) first = start;
       if (end > last) last = end;
-      evictedTotals.summedExecutionMs += end - e.start;
-      if (e.status === 'completed') evictedTotals.completed++;
-      else if (e.status === 'failed') evictedTotals.failed++;
-      openExec.delete(e.id); // its key
+      evictedTotals.summedExecutionMs += end - start;
+      const status = execs.status(i);
+      if (status === 'completed') evictedTotals.completed++;
+      else if (status === 'failed') evictedTotals.failed++;
+      else {
+        const key = execKeyAt(victim, i);
+        if (openExec.get(key)?.wf === victim) openExec.delete(key);
+      }
     }
-    evictedTotals.executions += victim.execs.size + victim.dropped;
+    evictedTotals.executions += execs.length + victim.dropped;
     if (last > first) evictedTotals.wallClockMs += last - first;
     const tokens = evictedTotals.tokens;
     tokens.input += victim.inputTokens;
@@ -150,53 +157,74 @@ export function fleetAnalyzer(options: FleetOptions = {}): Analyzer<FleetSnapsho
 
   const execKey = (event: FleetEvent) => event.spanId ?? `${event.sessionId}/${event.agentId}`;
 
+  /** Appends the row of `event`'s execution to `wf`: its key is not kept as a string (see `execKeyAt`). */
+  const addRow = (wf: Workflow, event: FleetEvent, row: Omit<NewExecRow, 'id'>): number => {
+    const i = wf.execs.add({ id: event.spanId, ...row });
+    if (event.spanId === undefined && event.sessionId !== wf.sessionId) (wf.rowSessions ??= new Map()).set(i, event.sessionId);
+    return i;
+  };
+
+  /** The row of `event`'s execution (key `key`) in `wf`: the open one if any, else the last with that key; -1 if none. */
+  const rowOf = (wf: Workflow, event: FleetEvent, key: string): number => {
+    const open = openExec.get(key);
+    if (open !== undefined && open.wf === wf) return open.row;
+    if (event.spanId !== undefined) return wf.execs.lastIndexOf(event.spanId);
+    const { ids, agentIds } = wf.execs;
+    for (let i = ids.length - 1; i >= 0; i--) {
+      if (ids[i] === undefined && agentIds[i] === event.agentId && (wf.rowSessions?.get(i) ?? wf.sessionId) === event.sessionId) return i;
+    }
+    return -1;
+  };
+
   const onStart = (event: EventOf<'agent.start'>) => {
     const wf = workflowOf(event);
-    const id = execKey(event);
+    const key = execKey(event);
     if (wf.pending.length > 0) wf.pending.shift();
-    if (wf.execs.size >= maxExecs) {
+    if (wf.execs.length >= maxExecs) {
       wf.dropped++;
       return;
     }
     const p = event.payload;
-    const name = p.name;
-    wf.execs.set(id, {
-      id, agentId: event.agentId, name, parentId: event.parentSpanId, parentAgentId: p.parentAgentId, ...(p.interactive === true ? { interactive: true } : {}), status: 'running', start: event.timestamp,
-    });
-    wf.order.push(name);
+    const row = { agentId: event.agentId, name: p.name, parentId: event.parentSpanId, parentAgentId: p.parentAgentId, interactive: p.interactive === true, status: 'running', start: event.timestamp } as const;
+    // A second start of a known execution starts it again (its row is reused).
+    const known = rowOf(wf, event, key);
+    if (known < 0) openExec.set(key, { wf, row: addRow(wf, event, row) });
+    else {
+      if (wf.execs.status(known) === 'running') wf.running--;
+      wf.execs.restart(known, row);
+      openExec.set(key, { wf, row: known });
+    }
     wf.running++;
-    openExec.set(id, wf);
     if (openExec.size > maxWorkflows * maxExecs) openExec.delete(openExec.keys().next().value as string);
   };
 
   const onEnd = (event: EventOf<'agent.end'>) => {
-    const id = execKey(event);
-    const wf = openExec.get(id) ?? workflows.get(event.workflowId ?? `session:${event.sessionId}`) ?? workflowOf(event);
+    const key = execKey(event);
+    const wf = openExec.get(key)?.wf ?? workflows.get(event.workflowId ?? `session:${event.sessionId}`) ?? workflowOf(event);
     wf.version++;
-    let exec = wf.execs.get(id);
-    const payloadDuration = event.payload.durationMs;
-    const validDuration = typeof payloadDuration === 'number' && Number.isFinite(payloadDuration) && payloadDuration >= 0 ? payloadDuration : undefined;
-    if (exec === undefined || exec.status !== 'running') {
+    const execs = wf.execs;
+    let row = rowOf(wf, event, key);
+    const p = event.payload;
+    const validDuration = typeof p.durationMs === 'number' && Number.isFinite(p.durationMs) && p.durationMs >= 0 ? p.durationMs : undefined;
+    if (row < 0 || execs.status(row) !== 'running') {
       orphanEnds++;
-      if (exec !== undefined || validDuration === undefined || wf.execs.size >= maxExecs) return;
+      if (row >= 0 || validDuration === undefined || execs.length >= maxExecs) return;
       // An end without a start but with a duration: place it on the timeline ending now.
-      exec = {
-        id, agentId: event.agentId, name: event.payload.name, parentId: event.parentSpanId, parentAgentId: event.payload.parentAgentId,
-        ...(event.payload.interactive === true ? { interactive: true } : {}), status: 'running', start: event.timestamp - validDuration,
-      };
-      wf.execs.set(id, exec);
-      wf.order.push(exec.name);
+      row = addRow(wf, event, {
+        agentId: event.agentId, name: p.name, parentId: event.parentSpanId, parentAgentId: p.parentAgentId,
+        interactive: p.interactive === true, status: 'running', start: event.timestamp - validDuration,
+      });
       wf.running++;
     }
-    openExec.delete(id);
+    openExec.delete(key);
     wf.running--;
-    exec.status = event.payload.status === 'success' ? 'completed' : 'failed';
     let end = event.timestamp;
-    if (end < exec.start) {
+    const start = execs.starts[row]!;
+    if (end < start) {
       negativeDurations++;
-      end = exec.start + (validDuration ?? 0);
+      end = start + (validDuration ?? 0);
     }
-    exec.end = end;
+    execs.finish(row, p.status === 'success' ? 'completed' : 'failed', end);
   };
 
   // Priced the way the cost analyzer prices: a call without usage has an unknown cost, not $0.

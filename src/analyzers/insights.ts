@@ -4,7 +4,7 @@
  * custom analyzers (or the host) put on the bus; each new insight is emitted once as an `insight`
  * event. Users add their own rules with `rules`; they are tried before the built-in ones.
  */
-import type { Analyzer, AnalyzerContext, EventOf, InsightCategory, InsightPayload, InsightPriority } from '../core/index.js';
+import { RecentHashes, type Analyzer, type AnalyzerContext, type EventOf, type InsightCategory, type InsightPayload, type InsightPriority } from '../core/index.js';
 import { BUILTIN_RULES } from './insight-rules.js';
 import { hashString } from './stats-math.js';
 import type { Finding, FindingLocation, FindingSeverity } from './types.js';
@@ -175,9 +175,7 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
    * Finding identities already counted, so a finding re-read on each refresh counts once: the
    * 53-bit hashes of the last SEEN_FINDINGS (a title can be long: 100,000 identity strings held ~15 MB).
    */
-  const seenFindings = new Set<number>();
-  const seenRing = new Float64Array(SEEN_FINDINGS).fill(Number.NaN);
-  let seenNext = 0;
+  const seenFindings = new RecentHashes(SEEN_FINDINGS);
   /** Sources whose snapshot had no readable `findings` when last read. */
   const missing = new Set<string>();
   /** The source the next spread-out refresh reads. */
@@ -282,15 +280,8 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
     const evidenceConfidence = typeof ev.confidence === 'number' ? ev.confidence : typeof ev.pValue === 'number' ? 1 - ev.pValue : undefined;
     const confidence = Math.min(1, Math.max(0, resolve(rule.confidence, finding) ?? evidenceConfidence ?? SEVERITY_CONFIDENCE[finding.severity] ?? 0.6));
     const identity = hashString(`${finding.analyzer}|${finding.kind}|${finding.title}|${finding.firstSeen ?? ''}`);
-    const count = !seenFindings.has(identity);
-    if (count) {
-      // The oldest identity makes room (it was counted long ago; a finding still re-read is re-read every refresh).
-      const oldest = seenRing[seenNext]!;
-      if (oldest === oldest) seenFindings.delete(oldest);
-      seenRing[seenNext] = identity;
-      seenNext = (seenNext + 1) % SEEN_FINDINGS;
-      seenFindings.add(identity);
-    }
+    // The oldest identity makes room (it was counted long ago; a finding still re-read is re-read every refresh).
+    const count = seenFindings.add(identity);
     upsert(
       {
         id: `${rule.id}|${rule === GENERIC_RULE ? finding.kind : ''}|${locationKey(finding)}`,

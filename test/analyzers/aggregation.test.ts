@@ -172,6 +172,22 @@ describe('aggregationAnalyzer', () => {
     await observer.close();
   });
 
+  it('opens no span for a tool call that cannot be paired (no span id, no call id): open sessions are not pushed out', async () => {
+    const { observer, snap } = setup({ maxOpenSpans: 2 });
+    observer.emit({ type: 'session.start', timestamp: T0, spanId: 'bbbbbbbbbbbbbbbb', workflowId: 'wf', payload: {} });
+    for (let i = 0; i < 5; i++) observer.emit({ type: 'tool.start', timestamp: T0, payload: { toolName: 'read' } });
+    // A call id pairs start and end: opened, then closed.
+    observer.emit({ type: 'tool.start', timestamp: T0, payload: { toolName: 'read', toolCallId: 'c1' } });
+    observer.emit({ type: 'tool.end', timestamp: T0, payload: { toolName: 'read', toolCallId: 'c1', status: 'success', durationMs: 5 } });
+    // Without either, an end is unmatched.
+    observer.emit({ type: 'tool.end', timestamp: T0, payload: { toolName: 'read', status: 'success', durationMs: 5 } });
+    await observer.flush();
+    const s = snap();
+    expect(s.active).toEqual({ sessions: 1, agents: 0, workflows: 1 });
+    expect(s.dataQuality).toMatchObject({ openSpansDropped: 0, unmatchedEnds: 1 });
+    await observer.close();
+  });
+
   it('rejects bad options at construction', () => {
     expect(() => aggregationAnalyzer({ slotsPerWindow: 0 })).toThrow(/\[fleetscope\] \[aggregation\]/);
     expect(() => aggregationAnalyzer({ windows: { x: -1 } })).toThrow(/window "x"/);

@@ -204,6 +204,16 @@ describe('fleetAnalyzer', () => {
     expect(wf.parallelizationRatio).toBeNull(); // one agent: undefined
   });
 
+  it('without span ids, one agentId in two sessions of a workflow is two executions, each ended by its own session', async () => {
+    const agent = (type: 'agent.start' | 'agent.end', t: number, sessionId: string) =>
+      ({ type, timestamp: T0 + t, sessionId, agentId: 'a', workflowId: 'w', payload: type === 'agent.start' ? { name: 'a' } : { name: 'a', status: 'success' } }) as EventInput;
+    const snapshot = await run([agent('agent.start', 0, 's1'), agent('agent.start', 1000, 's2'), agent('agent.end', 3000, 's2'), agent('agent.end', 4000, 's1')]);
+    const wf = snapshot.workflows[0]!;
+    expect(wf.timeline.map((e) => [e.id, e.start - T0, e.end! - T0, e.durationMs])).toEqual([['s1/a', 0, 4000, 4000], ['s2/a', 1000, 3000, 2000]]);
+    expect(wf.agents).toEqual({ pending: 0, running: 0, completed: 2, failed: 0 });
+    expect(snapshot.dataQuality.orphanEnds).toBe(0);
+  });
+
   it('counts a spawn tool in flight as a pending agent', async () => {
     const snapshot = await run([
       { type: 'tool.start', timestamp: T0, sessionId: 's1', agentId: 'lead', workflowId: 'w', spanId: span(7), payload: { toolName: 'Task' } },
