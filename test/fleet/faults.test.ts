@@ -60,6 +60,7 @@ describe.skipIf(!hasPostgres || !hasRedis)('fleet faults', () => {
     const host = createObserver({ storage: false, analyzers: [], exporters: [exporter] });
     for (let i = 0; i < 1000; i++) host.emit(event(i, 'p'));
     await host.flush();
+    await until(async () => (await count(table).catch(() => ({ n: 0 }))).n === 1000, 30_000, 'the events before the partition');
     redis.pause();
     const started = performance.now();
     for (let i = 1000; i < 3000; i++) host.emit(event(i, 'p'));
