@@ -172,6 +172,8 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
   let tail: Promise<unknown> = Promise.resolve();
   /** Appends whose statements are still running (settled: `flush` and `close` wait for them). */
   const inFlight = new Set<Promise<void>>();
+  /** Reserves a batch's `seq` values; ARRAY(subquery) keeps their order. Set once the table is open. */
+  let reserveSql = '';
 
   async function createPool(): Promise<PostgresPool> {
     type PoolClass = new (config: Record<string, unknown>) => PostgresPool;
@@ -218,6 +220,10 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     });
     const counted = await pool.query(`SELECT count(*)::bigint AS n FROM ${table}`);
     events = Number(counted.rows[0]?.n ?? 0);
+    // Looked up, not assumed: hosts creating the table at once may leave it a sequence of another name.
+    const sequence = (await pool.query('SELECT pg_get_serial_sequence($1, $2) AS name', [table, 'seq'])).rows[0]?.name as string | null;
+    if (!sequence) throw prefixed(`table ${table} has no sequence behind its seq column`);
+    reserveSql = `SELECT ARRAY(SELECT nextval('${sequence.replaceAll("'", "''")}') FROM generate_series(1, $1::int)) AS seqs`;
     opened = true;
     return pool;
   }
@@ -279,8 +285,6 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     `INSERT INTO ${table} (${INSERT_COLUMNS}) SELECT * FROM unnest(${INSERT_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')}) ` +
     'ON CONFLICT (id, ts) DO NOTHING';
 
-  // ARRAY(subquery) keeps the subquery's order: the values ascend in the batch's order.
-  const reserveSql = `SELECT ARRAY(SELECT nextval('${table}_seq_seq') FROM generate_series(1, $1::int)) AS seqs`;
 
   /** Creates the partitions a batch needs and reserves its sequence values (run in call order). */
   async function reserve(batch: readonly FleetEvent[]): Promise<{ db: PostgresPool; seqs: string[] }> {
