@@ -80,10 +80,11 @@ try {
   const rates = { file: [] as number[], pg1: [] as number[], pg: [] as number[], pg2: [] as number[], durable: [] as number[] };
   /** CPU µs per event of one PostgreSQL appender (default options): this process and every server process, summed. */
   const cpu = { node: [] as number[], server: [] as number[] };
-  const appendTo = async (url: string, table: string, tag: string, parallelism?: number) => {
+  /** The rate of one storage; `measured` runs around the appends, once its connections are open (their server CPU counted). */
+  const appendTo = async (url: string, table: string, tag: string, parallelism?: number, measured = (work: () => Promise<number>) => work()) => {
     const storage = postgresStorage({ connectionString: url, table, ...(parallelism === undefined ? {} : { appendParallelism: parallelism }) });
-    await storage.append([makeEvent(0, 'seed')]);
-    const rate = await appendAll((b) => storage.append(b), tag);
+    await storage.append(Array.from({ length: 2 * batch }, (_, i) => makeEvent(i, `seed-${tag}`)));
+    const rate = await measured(() => appendAll((b) => storage.append(b), tag));
     await storage.close();
     return rate;
   };
@@ -92,11 +93,16 @@ try {
     rates.file.push(await appendAll((b) => file.append(b), `f${round}`));
     await file.close();
     rates.pg1.push(await appendTo(postgres.url, `append1_${round}`, `o${round}`, 1));
-    const [node0, server0] = [process.cpuUsage(), await serverCpuMicros(postgres.url)];
-    rates.pg.push(await appendTo(postgres.url, `append_${round}`, `p${round}`));
-    const nodeUsed = process.cpuUsage(node0);
-    cpu.node.push((nodeUsed.user + nodeUsed.system) / total);
-    cpu.server.push(((await serverCpuMicros(postgres.url)) - server0) / total);
+    rates.pg.push(
+      await appendTo(postgres.url, `append_${round}`, `p${round}`, undefined, async (work) => {
+        const [node0, server0] = [process.cpuUsage(), await serverCpuMicros(postgres.url)];
+        const rate = await work();
+        const nodeUsed = process.cpuUsage(node0);
+        cpu.node.push((nodeUsed.user + nodeUsed.system) / total);
+        cpu.server.push(((await serverCpuMicros(postgres.url)) - server0) / total);
+        return rate;
+      }),
+    );
     const hosts = [0, 1].map(() => postgresStorage({ connectionString: postgres.url, table: `append2_${round}` }));
     rates.pg2.push(await appendAll((b, w) => hosts[w]!.append(b), `q${round}`, 2));
     await Promise.all(hosts.map((h) => h.close()));
