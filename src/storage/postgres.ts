@@ -285,7 +285,6 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     `INSERT INTO ${table} (${INSERT_COLUMNS}) SELECT * FROM unnest(${INSERT_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')}) ` +
     'ON CONFLICT (id, ts) DO NOTHING';
 
-
   /** Creates the partitions a batch needs and reserves its sequence values (run in call order). */
   async function reserve(batch: readonly FleetEvent[]): Promise<{ db: PostgresPool; seqs: string[] }> {
     const db = await ready();
