@@ -1,7 +1,8 @@
 /**
  * Fleet benchmarks (issue 15), against real servers started here (scripts/local-servers.ts):
- * 1. PostgreSQL append rate (batches of 1,000 events, one appender and two at once) next to the file
- *    log's, same events, same run, alternating;
+ * 1. PostgreSQL append rate (batches of 1,000 events: one statement per batch, the default two at once,
+ *    two appenders at once, and the default on a server that keeps PostgreSQL's durable defaults) next to
+ *    the file log's, same events, same run, alternating;
  * 2. a query by session over a large PostgreSQL store (FLEETSCOPE_BENCH_PG_EVENTS, default 10,000,000
  *    rows, generated server-side with generate_series: a few minutes), first page asc and desc;
  * 3. Redis Streams end to end: two host processes (observer → redisStreamExporter) → Redis →
@@ -53,11 +54,12 @@ async function serverCpuMicros(url: string): Promise<number> {
 
 const makeEvent = (i: number, tag: string): FleetEvent => benchToolEnd(i, `s-${i % 1000}`, `${tag}-${i.toString(36)}`);
 
-const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+const [postgres, durable, redis] = await Promise.all([startPostgres(), startPostgres({ durable: true }), startRedis()]);
 const root = mkdtempSync(join(tmpdir(), 'fleetscope-bench-fleet-'));
 const cleanup = async () => {
   await redis.destroy();
   postgres.destroy();
+  durable.destroy();
   rmSync(root, { recursive: true, force: true });
 };
 
@@ -75,34 +77,50 @@ try {
     );
     return total / ((performance.now() - started) / 1000);
   };
-  const rates = { file: [] as number[], pg: [] as number[], pg2: [] as number[] };
-  /** CPU µs per event of one PostgreSQL appender: this process and every server process, summed. */
+  const rates = { file: [] as number[], pg1: [] as number[], pg: [] as number[], pg2: [] as number[], durable: [] as number[] };
+  /** CPU µs per event of one PostgreSQL appender (default options): this process and every server process, summed. */
   const cpu = { node: [] as number[], server: [] as number[] };
+  /** The rate of one storage; `measured` runs around the appends, once its connections are open (their server CPU counted). */
+  const appendTo = async (url: string, table: string, tag: string, parallelism?: number, measured = (work: () => Promise<number>) => work()) => {
+    const storage = postgresStorage({ connectionString: url, table, ...(parallelism === undefined ? {} : { appendParallelism: parallelism }) });
+    await storage.append(Array.from({ length: 2 * batch }, (_, i) => makeEvent(i, `seed-${tag}`)));
+    const rate = await measured(() => appendAll((b) => storage.append(b), tag));
+    await storage.close();
+    return rate;
+  };
   for (let round = 0; round < ROUNDS; round++) {
     const file = fileLogStorage({ dir: join(root, `log-${round}`) });
     rates.file.push(await appendAll((b) => file.append(b), `f${round}`));
     await file.close();
-    const one = postgresStorage({ connectionString: postgres.url, table: `append_${round}` });
-    await one.append([makeEvent(0, 'seed')]);
-    const [node0, server0] = [process.cpuUsage(), await serverCpuMicros(postgres.url)];
-    rates.pg.push(await appendAll((b) => one.append(b), `p${round}`));
-    const nodeUsed = process.cpuUsage(node0);
-    cpu.node.push((nodeUsed.user + nodeUsed.system) / total);
-    cpu.server.push(((await serverCpuMicros(postgres.url)) - server0) / total);
-    await one.close();
+    rates.pg1.push(await appendTo(postgres.url, `append1_${round}`, `o${round}`, 1));
+    rates.pg.push(
+      await appendTo(postgres.url, `append_${round}`, `p${round}`, undefined, async (work) => {
+        const [node0, server0] = [process.cpuUsage(), await serverCpuMicros(postgres.url)];
+        const rate = await work();
+        const nodeUsed = process.cpuUsage(node0);
+        cpu.node.push((nodeUsed.user + nodeUsed.system) / total);
+        cpu.server.push(((await serverCpuMicros(postgres.url)) - server0) / total);
+        return rate;
+      }),
+    );
     const hosts = [0, 1].map(() => postgresStorage({ connectionString: postgres.url, table: `append2_${round}` }));
     rates.pg2.push(await appendAll((b, w) => hosts[w]!.append(b), `q${round}`, 2));
     await Promise.all(hosts.map((h) => h.close()));
+    rates.durable.push(await appendTo(durable.url, `durable_${round}`, `d${round}`));
   }
   console.log(`### Append, ${fmt(total)} tool.end events in batches of ${fmt(batch)} (median of ${ROUNDS} alternating rounds)\n`);
   console.log('| storage | events/s | vs file log |');
   console.log('|---|---:|---:|');
   const fileRate = median(rates.file);
-  console.log(`| file log (reference) | ${fmt(fileRate)} | 1.00× |`);
-  console.log(`| PostgreSQL, 1 appender | ${fmt(median(rates.pg))} | ${(median(rates.pg) / fileRate).toFixed(2)}× |`);
-  console.log(`| PostgreSQL, 2 appenders at once | ${fmt(median(rates.pg2))} | ${(median(rates.pg2) / fileRate).toFixed(2)}× |\n`);
+  const row = (label: string, xs: number[]) => console.log(`| ${label} | ${fmt(median(xs))} | ${(median(xs) / fileRate).toFixed(2)}× |`);
+  row('file log (reference)', rates.file);
+  row('PostgreSQL, `appendParallelism: 1` (one statement per batch)', rates.pg1);
+  row('PostgreSQL, default (2 statements at once)', rates.pg);
+  row('PostgreSQL, 2 appenders at once (default each)', rates.pg2);
+  row('PostgreSQL, default, server with fsync and synchronous_commit on', rates.durable);
+  console.log('');
   const perEvent = median(cpu.node) + median(cpu.server);
-  console.log(`PostgreSQL, 1 appender, CPU per event: ${fmt(median(cpu.node), 1)} µs here + ${fmt(median(cpu.server), 1)} µs in the server = ${fmt(1e6 / perEvent)} events per CPU-second\n`);
+  console.log(`PostgreSQL, 1 appender (default), CPU per event: ${fmt(median(cpu.node), 1)} µs here + ${fmt(median(cpu.server), 1)} µs in the server = ${fmt(1e6 / perEvent)} events per CPU-second\n`);
 
   // ── 2. Query by session over a big store ─────────────────────────────────────────────────
   const client = new pg.Client({ connectionString: postgres.url });

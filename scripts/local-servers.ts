@@ -42,8 +42,12 @@ export interface RunningPostgres {
   destroy(): void;
 }
 
-/** `initdb` + `pg_ctl start` in a temp dir; as root, the server runs as the `postgres` user. */
-export async function startPostgres(): Promise<RunningPostgres> {
+/**
+ * `initdb` + `pg_ctl start` in a temp dir; as root, the server runs as the `postgres` user. For tests the
+ * server does not wait for the disk (`fsync`, `synchronous_commit` and `full_page_writes` off);
+ * `durable: true` keeps PostgreSQL's defaults (the benchmark measures both).
+ */
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<RunningPostgres> {
   const bin = postgresBin();
   if (bin === undefined) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql (Debian package `postgresql`)');
   const dir = mkdtempSync(join(tmpdir(), 'fleetscope-pg-'));
@@ -65,7 +69,7 @@ export async function startPostgres(): Promise<RunningPostgres> {
   const start = () =>
     run('pg_ctl', [
       '-D', data, '-w', '-l', join(dir, 'log'), '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100`,
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100${options.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'}`,
       'start',
     ]);
   const stop = () => run('pg_ctl', ['-D', data, '-w', '-m', 'fast', 'stop']);

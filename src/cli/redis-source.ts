@@ -2,11 +2,13 @@
  * A Redis stream written by `redisStreamExporter` as a source of the read commands (`--redis URL
  * --stream NAME`): its entries are read with `XRANGE`, without a consumer group, so reading steals
  * nothing from the consumers (nothing is acknowledged, nothing becomes pending). `tail --follow`
- * goes on with `XREAD BLOCK` from the newest entry id read. `ioredis` is loaded on first use.
+ * goes on with `XREAD BLOCK` from the newest entry id read, through restarts of the server. `ioredis` is
+ * loaded on first use.
  */
 import type { EventInput, FleetEvent } from '../core/index.js';
 import { importOptionalPeer } from '../core/index.js';
 import { decodeRedisStreamEntry } from '../runners/index.js';
+import { followOutage } from './follow-outage.js';
 import { CliError, withoutPassword } from './options.js';
 
 /** Entries per `XRANGE` page. */
@@ -23,8 +25,8 @@ async function connect(url: string): Promise<RedisReader> {
   type RedisClass = new (url: string, options: Record<string, unknown>) => RedisReader & { connect(): Promise<void> };
   const ioredis = await importOptionalPeer<{ Redis?: RedisClass }>(() => import('ioredis'), 'ioredis', 'redis-streams');
   if (ioredis.Redis === undefined) throw new Error('the ioredis module has no Redis class');
-  // One attempt, no retries: a dead server is an error now, not a hang.
-  const redis = new ioredis.Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+  // One attempt, no retries: a dead server is an error now, not a hang (nor a frozen one: commandTimeout).
+  const redis = new ioredis.Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, commandTimeout: 10_000, retryStrategy: () => null });
   (redis as unknown as { on(event: string, listener: () => void): void }).on('error', () => undefined);
   await redis.connect();
   return redis;
@@ -90,7 +92,8 @@ export async function newestRedisEntryId(url: string, stream: string): Promise<s
 
 /**
  * Calls `onEvents` with the events of every entry added after `fromId`, waiting for new ones with
- * `XREAD BLOCK`, until `signal` aborts.
+ * `XREAD BLOCK`, until `signal` aborts. A failed read (Redis restarting, a partition) is said once
+ * on stderr and retried with backoff on a new connection, from the last entry read.
  */
 export async function followRedisStream(
   url: string,
@@ -100,15 +103,27 @@ export async function followRedisStream(
   signal: AbortSignal,
   blockMs = 500,
 ): Promise<void> {
-  await withRedis(url, stream, async (redis) => {
-    const details: Record<string, number> = {};
-    let last = fromId;
+  const details: Record<string, number> = {};
+  const outage = followOutage(url, signal);
+  let redis: RedisReader | undefined;
+  let last = fromId;
+  try {
     while (!signal.aborted) {
-      const reply = (await redis.call('XREAD', 'COUNT', PAGE, 'BLOCK', blockMs, 'STREAMS', stream, last)) as [string, Entry[]][] | null;
-      const entries = reply?.[0]?.[1] ?? [];
-      if (entries.length === 0) continue;
-      last = entries[entries.length - 1]![0];
-      onEvents(eventsOf(entries, details) as unknown as FleetEvent[]);
+      try {
+        redis ??= await connect(url);
+        const reply = (await redis.call('XREAD', 'COUNT', PAGE, 'BLOCK', blockMs, 'STREAMS', stream, last)) as [string, Entry[]][] | null;
+        outage.succeeded();
+        const entries = reply?.[0]?.[1] ?? [];
+        if (entries.length === 0) continue;
+        last = entries[entries.length - 1]![0];
+        onEvents(eventsOf(entries, details) as unknown as FleetEvent[]);
+      } catch (error) {
+        redis?.disconnect();
+        redis = undefined;
+        await outage.failed(error);
+      }
     }
-  });
+  } finally {
+    redis?.disconnect();
+  }
 }

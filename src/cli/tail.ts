@@ -3,13 +3,15 @@
  * type, summary), coloured by severity on a TTY; `--json` prints the raw events, one per line.
  * `--follow` keeps reading a store as it grows, across segment rotation (queries by time from the
  * newest event printed, so a rotated segment is read like any other); a PostgreSQL store the same
- * way, and a Redis stream with `XREAD BLOCK` from its newest entry.
+ * way, and a Redis stream with `XREAD BLOCK` from its newest entry; through a server outage it says so
+ * on stderr, retries with backoff and resumes from its position (follow-outage.ts).
  */
 import type { FleetEvent } from '../core/index.js';
 import { createObserver } from '../index.js';
 import { renderEventLine } from '../reports/event-line.js';
 import { CliError, SOURCE_HELP, SOURCE_OPTIONS, colorEnabled, parseCommand } from './options.js';
 import { postgresStorage } from '../storage/index.js';
+import { followOutage, sleep } from './follow-outage.js';
 import { followRedisStream, newestRedisEntryId } from './redis-source.js';
 import { checkStore, openStoreForReading, replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped, type EventSelection, type SourceSpec } from './sources.js';
 
@@ -18,7 +20,8 @@ const HELP = `Usage: fleetscope tail [sources] [filters] [-n N] [--follow] [--fi
 One line per event: time (UTC), session, agent, type, summary. Colour by severity on a TTY.
   -n, --lines N      the last N events (default 20; 0: all)
   -f, --follow       keep printing events as the store grows (--store, --postgres: polled;
-                     --redis: XREAD BLOCK; Ctrl-C ends)
+                     --redis: XREAD BLOCK; Ctrl-C ends); a server restart or outage is said on
+                     stderr and retried with backoff, resuming where it stopped
   --filter EXPR      space-separated terms, all must hold: key=value or key!=value, value may
                      use * (keys: type, session, agent, source, severity, tool, model, status)
                      e.g. --filter 'type=tool.end status=error tool=Bash*'
@@ -177,39 +180,42 @@ async function follow(
   // Hook processes append concurrently, so an event may land after one with a later timestamp:
   // each poll reads back LATE_MS before the newest event seen and skips the ids already printed.
   let newestTs = newest?.timestamp ?? sel.from ?? Date.now();
+  const outage = followOutage(source.kind === 'postgres' ? source.path : dir, signal);
+  const poll = async () => {
+    let cursor: string | undefined;
+    const fromTs = newestTs - LATE_MS;
+    do {
+      const page = await storage.query({
+        from: fromTs,
+        ...(sel.to !== undefined ? { to: sel.to } : {}),
+        ...(sel.sessionId !== undefined ? { sessionId: sel.sessionId } : {}),
+        ...(sel.agentId !== undefined ? { agentId: sel.agentId } : {}),
+        ...(types !== undefined ? { types } : {}),
+        limit: 10_000,
+        ...(cursor !== undefined ? { cursor } : {}),
+      });
+      for (const e of page.events) {
+        if (printed.has(e.id)) continue;
+        printed.set(e.id, e.timestamp);
+        if (e.timestamp > newestTs) newestTs = e.timestamp;
+        if (sel.types !== undefined && types === undefined && !sel.types.some((t) => (t.endsWith('*') ? e.type.startsWith(t.slice(0, -1)) : e.type === t))) continue;
+        if (match(e)) print(e);
+      }
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    for (const [id, ts] of printed) if (ts < newestTs - 2 * LATE_MS) printed.delete(id);
+  };
   try {
     while (!signal.aborted) {
-      if (source.kind === 'postgres' || checkStore(dir).segments.length > 0) {
-        let cursor: string | undefined;
-        const fromTs = newestTs - LATE_MS;
-        do {
-          const page = await storage.query({
-            from: fromTs,
-            ...(sel.to !== undefined ? { to: sel.to } : {}),
-            ...(sel.sessionId !== undefined ? { sessionId: sel.sessionId } : {}),
-            ...(sel.agentId !== undefined ? { agentId: sel.agentId } : {}),
-            ...(types !== undefined ? { types } : {}),
-            limit: 10_000,
-            ...(cursor !== undefined ? { cursor } : {}),
-          });
-          for (const e of page.events) {
-            if (printed.has(e.id)) continue;
-            printed.set(e.id, e.timestamp);
-            if (e.timestamp > newestTs) newestTs = e.timestamp;
-            if (sel.types !== undefined && types === undefined && !sel.types.some((t) => (t.endsWith('*') ? e.type.startsWith(t.slice(0, -1)) : e.type === t))) continue;
-            if (match(e)) print(e);
-          }
-          cursor = page.nextCursor;
-        } while (cursor !== undefined);
-        for (const [id, ts] of printed) if (ts < newestTs - 2 * LATE_MS) printed.delete(id);
+      // A failed poll (the server restarting, a partition) is retried from the same position.
+      try {
+        if (source.kind === 'postgres' || checkStore(dir).segments.length > 0) await poll();
+        outage.succeeded();
+      } catch (error) {
+        await outage.failed(error);
+        continue;
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await sleep(pollMs, signal);
     }
   } finally {
     await storage.close();

@@ -4,10 +4,11 @@
  * as JSONB, btree indexes on session, agent, workflow and type (each with the append sequence, for
  * cursor pagination) and a BRIN index on time. Retention drops whole partitions.
  *
- * Several hosts may append to one table at once: each batch is one prepared `INSERT ... SELECT FROM
- * unnest($1::text[], ...)` statement (one array per column; measured against `COPY` through a staging
- * table and `json_to_recordset`, BENCHMARKS.md), and a unique index on (id, timestamp) with `ON
- * CONFLICT DO NOTHING` makes a redelivered event (at-least-once transports, a retried batch) count once.
+ * Several hosts may append to one table at once: a batch reserves its sequence values (in call order),
+ * then goes as up to `appendParallelism` prepared `INSERT ... SELECT FROM unnest($1::text[], ...)`
+ * statements run at once on as many connections (one array per column; measured against `COPY` through
+ * a staging table and `json_to_recordset`, BENCHMARKS.md), and a unique index on (id, timestamp) with
+ * `ON CONFLICT DO NOTHING` makes a redelivered event (at-least-once transports, a retried batch) count once.
  * See docs/fleet.md for the schema and SQL examples.
  */
 import type { EventQuery, FleetEvent, QueryPage, Storage, StorageStats } from '../core/index.js';
@@ -36,6 +37,12 @@ export interface PostgresStorageOptions {
   retentionMs?: number;
   /** Connections of the pool the storage creates. Default 4. */
   maxConnections?: number;
+  /**
+   * Insert statements one append may run at once, on as many connections: a batch is split in that many
+   * parts (of at least 250 events). PostgreSQL runs one process per connection, so 2 use two server cores.
+   * Default 2; 1 sends each batch as one statement.
+   */
+  appendParallelism?: number;
   /** Name in stats. Default `postgres`. */
   name?: string;
   /** Clock for retention (ms since epoch). Default `Date.now`. */
@@ -70,12 +77,14 @@ function prefixed(message: string, cause?: unknown): Error {
   return new Error(`[fleetscope] [postgres] ${message}`, cause === undefined ? undefined : { cause });
 }
 
-/** The insert's columns, in the order of its `unnest` parameters. */
-const INSERT_COLUMNS = 'id, ts, type, severity, source, session_id, agent_id, workflow_id, trace_id, span_id, parent_span_id, payload, attributes, extra';
-const INSERT_TYPES = ['text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'jsonb', 'jsonb'];
+/** The insert's columns, in the order of its `unnest` parameters (`seq` last: reserved before the insert). */
+const INSERT_COLUMNS = 'id, ts, type, severity, source, session_id, agent_id, workflow_id, trace_id, span_id, parent_span_id, payload, attributes, extra, seq';
+const INSERT_TYPES = ['text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'jsonb', 'jsonb', 'bigint'];
+/** The smallest part of a batch sent as a statement of its own. */
+const MIN_PART = 250;
 
-/** A batch as one array per column (the `unnest` parameters); JSON columns as text that JSONB accepts. */
-function columnsOf(batch: readonly FleetEvent[]): { columns: unknown[][]; repaired: number } {
+/** A batch as one array per column (the `unnest` parameters); JSON columns as text that JSONB accepts; `seqs` its reserved sequence values. */
+function columnsOf(batch: readonly FleetEvent[], seqs: readonly string[]): { columns: unknown[][]; repaired: number } {
   const columns: unknown[][] = INSERT_TYPES.map(() => new Array<unknown>(batch.length));
   let repaired = 0;
   const json = (value: unknown): string | null => {
@@ -100,7 +109,7 @@ function columnsOf(batch: readonly FleetEvent[]): { columns: unknown[][]; repair
     const values = [
       text(event.id), event.timestamp, text(event.type), text(event.severity), text(event.source), text(event.sessionId), text(event.agentId),
       text(event.workflowId), text(event.traceId), text(event.spanId), text(event.parentSpanId),
-      json(event.payload ?? {}), json(event.attributes), json(extra),
+      json(event.payload ?? {}), json(event.attributes), json(extra), seqs[row],
     ];
     for (let c = 0; c < values.length; c++) columns[c]![row] = values[c];
   });
@@ -154,8 +163,17 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
   const partitions = new Set<string>();
   const counters = { appended: 0, duplicates: 0, writeErrors: 0, queryErrors: 0, partitionsCreated: 0, partitionsDropped: 0, repairedStrings: 0 };
   let lastError: string | undefined;
-  /** Appends run one after another, so the append order of one storage is the call order. */
+  const parallelism = options.appendParallelism ?? 2;
+  if (!(Number.isInteger(parallelism) && parallelism > 0)) throw prefixed('appendParallelism must be a positive integer');
+  /**
+   * Appends reserve their sequence values one after another, so the append order of one storage is the
+   * call order; their insert statements then run at once.
+   */
   let tail: Promise<unknown> = Promise.resolve();
+  /** Appends whose statements are still running (settled: `flush` and `close` wait for them). */
+  const inFlight = new Set<Promise<void>>();
+  /** Reserves a batch's `seq` values; ARRAY(subquery) keeps their order. Set once the table is open. */
+  let reserveSql = '';
 
   async function createPool(): Promise<PostgresPool> {
     type PoolClass = new (config: Record<string, unknown>) => PostgresPool;
@@ -202,6 +220,10 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     });
     const counted = await pool.query(`SELECT count(*)::bigint AS n FROM ${table}`);
     events = Number(counted.rows[0]?.n ?? 0);
+    // Looked up, not assumed: hosts creating the table at once may leave it a sequence of another name.
+    const sequence = (await pool.query('SELECT pg_get_serial_sequence($1, $2) AS name', [table, 'seq'])).rows[0]?.name as string | null;
+    if (!sequence) throw prefixed(`table ${table} has no sequence behind its seq column`);
+    reserveSql = `SELECT ARRAY(SELECT nextval('${sequence.replaceAll("'", "''")}') FROM generate_series(1, $1::int)) AS seqs`;
     opened = true;
     return pool;
   }
@@ -263,17 +285,37 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     `INSERT INTO ${table} (${INSERT_COLUMNS}) SELECT * FROM unnest(${INSERT_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')}) ` +
     'ON CONFLICT (id, ts) DO NOTHING';
 
-  async function insert(batch: readonly FleetEvent[]): Promise<void> {
+  /** Creates the partitions a batch needs and reserves its sequence values (run in call order). */
+  async function reserve(batch: readonly FleetEvent[]): Promise<{ db: PostgresPool; seqs: string[] }> {
     const db = await ready();
     await ensurePartitions(db, batch);
-    const { columns, repaired } = columnsOf(batch);
+    const reply = await db.query({ name: `fleetscope-seq-${table}`, text: reserveSql, values: [batch.length] });
+    return { db, seqs: reply.rows[0].seqs as string[] };
+  }
+
+  async function insert(db: PostgresPool, part: readonly FleetEvent[], seqs: readonly string[]): Promise<void> {
+    const { columns, repaired } = columnsOf(part, seqs);
     counters.repairedStrings += repaired;
     const result = await db.query({ name: `fleetscope-append-${table}`, text: insertSql, values: columns });
     const inserted = result.rowCount ?? 0;
     counters.appended += inserted;
-    counters.duplicates += batch.length - inserted;
+    counters.duplicates += part.length - inserted;
     events += inserted;
+  }
+
+  /** The batch's statements, at most `parallelism` of at least MIN_PART events each, run at once. */
+  async function insertAll(db: PostgresPool, batch: readonly FleetEvent[], seqs: readonly string[]): Promise<void> {
+    const parts = Math.max(1, Math.min(parallelism, Math.floor(batch.length / MIN_PART)));
+    const size = Math.ceil(batch.length / parts);
+    const statements: Promise<void>[] = [];
+    for (let from = 0; from < batch.length; from += size) statements.push(insert(db, batch.slice(from, from + size), seqs.slice(from, from + size)));
+    await Promise.all(statements);
     await applyRetention(db);
+  }
+
+  async function settleInFlight(): Promise<void> {
+    await tail;
+    while (inFlight.size > 0) await Promise.all(inFlight);
   }
 
   function encodeCursor(seq: string): string {
@@ -294,15 +336,18 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     append(batch) {
       if (closed) return Promise.reject(prefixed('storage is closed'));
       if (batch.length === 0) return Promise.resolve();
-      const run = tail.then(() =>
-        insert(batch).catch((error: unknown) => {
-          counters.writeErrors++;
-          const wrapped = error instanceof Error && error.message.startsWith('[fleetscope]') ? error : prefixed(`append failed: ${errorMessage(error)}`, error);
-          lastError = wrapped.message;
-          throw wrapped;
-        }),
-      );
-      tail = run.catch(() => {});
+      const reserved = tail.then(() => reserve(batch));
+      tail = reserved.catch(() => {});
+      // A part that failed leaves the batch half written: the caller retries it, and the unique index keeps each event once.
+      const run = reserved.then(({ db, seqs }) => insertAll(db, batch, seqs)).catch((error: unknown) => {
+        counters.writeErrors++;
+        const wrapped = error instanceof Error && error.message.startsWith('[fleetscope]') ? error : prefixed(`append failed: ${errorMessage(error)}`, error);
+        lastError = wrapped.message;
+        throw wrapped;
+      });
+      const settled = run.catch(() => {});
+      inFlight.add(settled);
+      void settled.then(() => inFlight.delete(settled));
       return run;
     },
 
@@ -346,14 +391,14 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     },
 
     async flush() {
-      // Each batch is one committed statement; waiting for the appends in flight is all there is.
-      await tail;
+      // Each part of a batch is one committed statement; waiting for the appends in flight is all there is.
+      await settleInFlight();
     },
 
     async close() {
       if (closed) return;
       closed = true;
-      await tail;
+      await settleInFlight();
       if (ownsPool && pool !== undefined) {
         await pool.end().catch((error: unknown) => (lastError = prefixed(`close failed: ${errorMessage(error)}`).message));
       }

@@ -81,6 +81,26 @@ describe.skipIf(!hasPostgres)('fleetscope sessions / report --postgres URL', () 
     expect(tail.ids()).toEqual(['b1', 'c1', 'c2']);
   });
 
+  it('tail --follow keeps following through a server restart: says so on stderr, resumes where it stopped', async () => {
+    const tail = tailFollow(cli, ['--postgres', server.url, '--poll-ms', '50', '-n', '1']);
+    await tail.until(1);
+    server.stop();
+    await tail.untilStderr('lost');
+    server.start();
+    const host = postgresStorage({ connectionString: server.url });
+    await host.append([ev('d1', 's-4', 'main', 'llm.call', T0 + 62_000, { model: 'claude-sonnet-4-5', status: 'success', inputTokens: 1, outputTokens: 1 })]);
+    await tail.until(2);
+    await host.close();
+    await tail.untilStderr('is back');
+    expect(await tail.stop()).toBe(0);
+    // The newest event before the restart, then the one after it: nothing printed twice.
+    expect(tail.ids()).toEqual(['c2', 'd1']);
+    const lines = tail.stderr().trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^fleetscope tail: lost postgres:\/\/fleetscope@127\.0\.0\.1:\d+\/postgres \(.+\); retrying until it is back/);
+    expect(lines[1]).toMatch(/is back; following from where it stopped$/);
+  }, 60_000);
+
   it('a bad URL or an unreachable server is a clear error (exit 1), the password never shown', () => {
     const bad = run('sessions', '--postgres', 'mysql://x');
     expect(bad.status).toBe(1);

@@ -27,6 +27,7 @@ describe.skipIf(!hasRedis)('fleetscope report / sessions / tail --redis URL --st
     cli = buildCli();
     server = await startRedis();
     redis = new Redis(server.url);
+    redis.on('error', () => undefined); // reconnects by itself after the restart test
     // A group of consumers that has read nothing yet: the CLI must not take its entries.
     await redis.xgroup('CREATE', stream, 'analysis', '0', 'MKSTREAM');
     // 1,500 entries of one event each (more than one XRANGE page of 1,000), then a poison entry.
@@ -77,6 +78,24 @@ describe.skipIf(!hasRedis)('fleetscope report / sessions / tail --redis URL --st
     expect(await tail.stop()).toBe(0);
     expect(tail.ids()).toEqual(['b1498', 'b1499', 'c1', 'c2', 'c3']);
   });
+
+  it('tail --follow keeps following through a Redis restart: says so on stderr, resumes after the last entry read', async () => {
+    const tail = tailFollow(cli, ['--redis', server.url, '--stream', stream, '-n', '1']);
+    await tail.until(1);
+    await server.stop();
+    await tail.untilStderr('lost');
+    // The server kept nothing (no persistence): the stream starts again with newer entry ids.
+    await server.start();
+    await tail.untilStderr('is back');
+    await redis.xadd(stream, '*', 'events', JSON.stringify([call('d1', 's-4', T0 + 6000, 1, 1)]));
+    await tail.until(2);
+    expect(await tail.stop()).toBe(0);
+    expect(tail.ids()).toEqual(['c3', 'd1']);
+    const lines = tail.stderr().trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^fleetscope tail: lost redis:\/\/127\.0\.0\.1:\d+ \(.+\); retrying until it is back/);
+    expect(lines[1]).toMatch(/is back; following from where it stopped$/);
+  }, 60_000);
 
   it('a bad URL, a missing --redis or a dead server is a clear error (exit 1), the password never shown', () => {
     expect(run('report', '--redis', 'http://x').stderr).toContain('--redis takes a redis:// URL');
