@@ -234,9 +234,27 @@ function sumTotals(rows: readonly TokenTotals[]): TokenTotals {
   return { ...t, totalTokens: t.inputTokens + t.outputTokens + t.cacheCreationTokens + t.cacheReadTokens };
 }
 
-/** `YYYY-MM-DD` of an ISO timestamp in a time zone (en-CA formats dates that way), cached per minute. */
+/** `Date`'s own calendar, for the system's time zone (no time zone asked for) and UTC. */
+const LOCAL_DAY = { year: 'getFullYear', month: 'getMonth', day: 'getDate' } as const;
+const UTC_DAY = { year: 'getUTCFullYear', month: 'getUTCMonth', day: 'getUTCDate' } as const;
+
+/**
+ * `YYYY-MM-DD` of an ISO timestamp in a time zone, as `Intl.DateTimeFormat('en-CA')` writes it,
+ * cached per minute. The system's zone and UTC are read from `Date` itself (the same ICU zone),
+ * since loading Intl's date formatting costs ~8 MB of memory, more than `usage` itself.
+ */
 function dayFormatter(timezone: string | undefined): (iso: string) => string {
-  const format = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: timezone });
+  const getters = timezone === undefined ? LOCAL_DAY : timezone === 'UTC' || timezone === 'Etc/UTC' ? UTC_DAY : undefined;
+  // Built now for other zones, so a bad zone name fails before any file is read.
+  let format = getters === undefined ? new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: timezone }) : undefined;
+  const formatted = (date: Date): string => {
+    if (getters !== undefined) {
+      const year = date[getters.year]();
+      if (year >= 1000 && year <= 9999) return `${year}-${String(date[getters.month]() + 1).padStart(2, '0')}-${String(date[getters.day]()).padStart(2, '0')}`;
+    }
+    format ??= new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: timezone });
+    return format.format(date);
+  };
   const cache = new Map<string, string>();
   let lastKey = '';
   let lastDay = '';
@@ -246,7 +264,7 @@ function dayFormatter(timezone: string | undefined): (iso: string) => string {
     const key = iso.slice(0, 16);
     let day = cache.get(key);
     if (day === undefined) {
-      day = format.format(new Date(iso));
+      day = formatted(new Date(iso));
       if (cache.size > 100_000) cache.clear();
       cache.set(key, day);
     }
