@@ -5,7 +5,19 @@
  */
 import type { AgentUsage, ConversationUsage, ModelBreakdown, SessionUsage, TokenTotals, UsageBlock } from '../runners/claude-code-usage.js';
 
-const int = new Intl.NumberFormat('en-US');
+let intl: Intl.NumberFormat | undefined;
+
+/**
+ * `Intl.NumberFormat('en-US')`'s figure for `n`: whole numbers are grouped by hand (loading ICU's
+ * number formatting costs ~8 MB of memory, more than `usage` itself), anything else goes to Intl.
+ */
+export function formatInt(n: number): string {
+  if (!Number.isSafeInteger(n) || Object.is(n, -0)) return (intl ??= new Intl.NumberFormat('en-US')).format(n);
+  const digits = String(Math.abs(n));
+  let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return n < 0 ? `-${out}` : out;
+}
 
 export interface TableOptions {
   /** Narrow columns (input, output, cost) whatever the width. */
@@ -65,9 +77,9 @@ const COMPACT: Column[] = [
 
 function tokenCells(t: Omit<TokenTotals, 'totalCost'> & { totalCost?: number; cost?: number }, compact: boolean): string[] {
   const cost = money(t.totalCost ?? t.cost ?? 0);
-  if (compact) return [int.format(t.inputTokens), int.format(t.outputTokens), cost];
+  if (compact) return [formatInt(t.inputTokens), formatInt(t.outputTokens), cost];
   const total = t.totalTokens ?? t.inputTokens + t.outputTokens + t.cacheCreationTokens + t.cacheReadTokens;
-  return [int.format(t.inputTokens), int.format(t.outputTokens), int.format(t.cacheCreationTokens), int.format(t.cacheReadTokens), int.format(total), cost];
+  return [formatInt(t.inputTokens), formatInt(t.outputTokens), formatInt(t.cacheCreationTokens), formatInt(t.cacheReadTokens), formatInt(total), cost];
 }
 
 function breakdownRows(models: readonly ModelBreakdown[], compact: boolean, pad: number): string[][] {
@@ -183,9 +195,9 @@ export function blocksTable(blocks: readonly UsageBlock[], options: TableOptions
   );
   const active = blocks.find((b) => b.isActive);
   if (active === undefined || active.burnRate === null) return table;
-  const lines = [table, '', `Active block: burn rate ${int.format(Math.round(active.burnRate.tokensPerMinute))} tokens/min, ${money(active.burnRate.costPerHour)}/hour`];
+  const lines = [table, '', `Active block: burn rate ${formatInt(Math.round(active.burnRate.tokensPerMinute))} tokens/min, ${money(active.burnRate.costPerHour)}/hour`];
   if (active.projection !== null) {
-    lines.push(`Projected by the block's end (${active.projection.remainingMinutes} min left): ${int.format(active.projection.totalTokens)} tokens, ${money(active.projection.totalCost)}`);
+    lines.push(`Projected by the block's end (${active.projection.remainingMinutes} min left): ${formatInt(active.projection.totalTokens)} tokens, ${money(active.projection.totalCost)}`);
   }
   return lines.join('\n');
 }

@@ -9,8 +9,8 @@ import { closeSync, existsSync, fstatSync, openSync, readdirSync, statSync } fro
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { isBlank, scanLines } from './claude-code-lines.js';
-import { progressUsageEntry, toUsageEntry, type UsageEntry } from './claude-code-transcript.js';
-import { closingQuote, usageFields } from './claude-code-usage-scan.js';
+import { progressUsageEntry, toUsageEntry } from './claude-code-transcript.js';
+import { closingQuote, readUsageLine, usageLineOf, type UsageLine } from './claude-code-usage-scan.js';
 import type { ClaudeUsageReport } from './claude-code-usage.js';
 
 /** The `projects/` dirs of the Claude config dirs, found the way ccusage finds them. */
@@ -81,7 +81,7 @@ export function findTranscriptFiles(paths: readonly string[]): FileRef[] {
   return out;
 }
 
-/** What is kept of one usage line until the files are replayed. */
+/** What is kept of one usage line until the files are replayed (a view of one row of a `RecTable`). */
 export interface Rec {
   key: string | undefined;
   day: string;
@@ -110,6 +110,131 @@ export interface Rec {
   dropped: boolean;
 }
 
+const NUMBERS = ['input', 'output', 'cacheWrite', 'cacheWrite1h', 'cacheRead', 'costUSD', 'cost'] as const;
+const STRINGS = ['key', 'day', 'ts', 'model', 'rawModel', 'sessionId', 'agentId'] as const;
+type NumberField = (typeof NUMBERS)[number];
+type StringField = (typeof STRINGS)[number];
+const WIDTH = NUMBERS.length;
+const AT = Object.fromEntries(NUMBERS.map((name, k) => [name, k])) as Record<NumberField, number>;
+const BIT = { fast: 1, sidechain: 2, progress: 4, dropped: 8 } as const;
+type FlagField = keyof typeof BIT;
+
+/**
+ * The records of one file, column by column: figures in one `Float64Array`, the (interned) strings
+ * in plain arrays, flags in bits. A record costs about a third of an object's memory and nothing
+ * for the young generation to copy, which is most of `usage`'s peak memory on large histories.
+ */
+export class RecTable {
+  length = 0;
+  private numbers = new Float64Array(WIDTH * 16);
+  private flags = new Uint8Array(16);
+  private readonly strings: Record<StringField, Array<string | undefined>> = { key: [], day: [], ts: [], model: [], rawModel: [], sessionId: [], agentId: [] };
+
+  /** Appends a record and returns its row. */
+  push(rec: Omit<Rec, 'dropped'>): number {
+    const row = this.length++;
+    if (row === this.flags.length) this.grow();
+    for (let k = 0; k < WIDTH; k++) this.numbers[row * WIDTH + k] = rec[NUMBERS[k]!] ?? Number.NaN;
+    for (const name of STRINGS) this.strings[name][row] = rec[name];
+    this.flags[row] = (rec.fast ? BIT.fast : 0) | (rec.sidechain ? BIT.sidechain : 0) | (rec.progress ? BIT.progress : 0);
+    return row;
+  }
+
+  /** Drops the last record. */
+  pop(): void {
+    this.length--;
+    for (const name of STRINGS) this.strings[name].length = this.length;
+  }
+
+  /** Copies record `from` over record `to`. */
+  copy(from: number, to: number): void {
+    this.numbers.copyWithin(to * WIDTH, from * WIDTH, (from + 1) * WIDTH);
+    for (const name of STRINGS) this.strings[name][to] = this.strings[name][from];
+    this.flags[to] = this.flags[from]!;
+  }
+
+  /** Index of this table's first record among all tables' (set by the caller that needs it). */
+  base = 0;
+  private readonly views = [new RecView(this), new RecView(this)];
+
+  /**
+   * Record `row` as a `Rec`: one of two views of this table (`which`), pointed at `row`, valid
+   * until the next call with the same `which` (so a record costs no object).
+   */
+  view(row: number, which: 0 | 1 = 0): Rec {
+    return this.views[which]!.at(row);
+  }
+
+  number(row: number, field: NumberField): number {
+    return this.numbers[row * WIDTH + AT[field]]!;
+  }
+
+  setNumber(row: number, field: NumberField, value: number): void {
+    this.numbers[row * WIDTH + AT[field]] = value;
+  }
+
+  string(row: number, field: StringField): string | undefined {
+    return this.strings[field][row];
+  }
+
+  setString(row: number, field: StringField, value: string | undefined): void {
+    this.strings[field][row] = value;
+  }
+
+  flag(row: number, field: FlagField): boolean {
+    return (this.flags[row]! & BIT[field]) !== 0;
+  }
+
+  setFlag(row: number, field: FlagField, value: boolean): void {
+    this.flags[row] = value ? this.flags[row]! | BIT[field] : this.flags[row]! & ~BIT[field];
+  }
+
+  private grow(): void {
+    const numbers = new Float64Array(this.numbers.length * 2);
+    numbers.set(this.numbers);
+    this.numbers = numbers;
+    const flags = new Uint8Array(this.flags.length * 2);
+    flags.set(this.flags);
+    this.flags = flags;
+  }
+}
+
+/** One record of a `RecTable` read and written as a `Rec`. */
+class RecView implements Rec {
+  private row = 0;
+  constructor(private readonly t: RecTable) {}
+  at(row: number): this {
+    this.row = row;
+    return this;
+  }
+  get key() { return this.t.string(this.row, 'key'); }
+  get day() { return this.t.string(this.row, 'day')!; }
+  set day(v: string) { this.t.setString(this.row, 'day', v); }
+  get ts() { return this.t.string(this.row, 'ts')!; }
+  set ts(v: string) { this.t.setString(this.row, 'ts', v); }
+  get model() { return this.t.string(this.row, 'model'); }
+  get rawModel() { return this.t.string(this.row, 'rawModel'); }
+  get sessionId() { return this.t.string(this.row, 'sessionId'); }
+  get agentId() { return this.t.string(this.row, 'agentId'); }
+  get fast() { return this.t.flag(this.row, 'fast'); }
+  get sidechain() { return this.t.flag(this.row, 'sidechain'); }
+  get progress() { return this.t.flag(this.row, 'progress'); }
+  get dropped() { return this.t.flag(this.row, 'dropped'); }
+  set dropped(v: boolean) { this.t.setFlag(this.row, 'dropped', v); }
+  get input() { return this.t.number(this.row, 'input'); }
+  get output() { return this.t.number(this.row, 'output'); }
+  set output(v: number) { this.t.setNumber(this.row, 'output', v); }
+  get cacheWrite() { return this.t.number(this.row, 'cacheWrite'); }
+  get cacheWrite1h() { return this.t.number(this.row, 'cacheWrite1h'); }
+  get cacheRead() { return this.t.number(this.row, 'cacheRead'); }
+  get costUSD() {
+    const v = this.t.number(this.row, 'costUSD');
+    return Number.isNaN(v) ? undefined : v;
+  }
+  get cost() { return this.t.number(this.row, 'cost'); }
+  set cost(v: number) { this.t.setNumber(this.row, 'cost', v); }
+}
+
 /** A Task/Agent tool call of a main transcript, and the subagent it started. */
 export interface TaskLink {
   toolUseId: string;
@@ -121,9 +246,9 @@ export interface FileScan {
   ref: FileRef;
   earliest: number;
   /** ccusage 18's view: the first copy of each response, `agent_progress` copies left out. */
-  recs: Rec[];
+  recs: RecTable;
   /** The data's view: one record per response with its largest `output_tokens`, progress copies included. */
-  best: Rec[];
+  best: RecTable;
   /** Task tool calls seen in this file, by tool_use id. */
   tasks: Map<string, TaskLink>;
   /** Subagent id → the Task tool_use id that started it (from tool results and progress lines). */
@@ -137,6 +262,22 @@ export interface ScanViews {
 }
 
 const USAGE_KEY = Buffer.from('"usage"');
+
+/**
+ * Whether `buf[start, end)` holds `"usage"`. One search serves the lines up to the next match
+ * (lines of a chunk come in order), so a line without usage costs nothing.
+ */
+let searched: Buffer | undefined;
+let searchedFrom = 0;
+let nextUsage = -1;
+function usageKeyIn(buf: Buffer, start: number, end: number): boolean {
+  if (buf !== searched || start <= searchedFrom || (nextUsage !== -1 && nextUsage < start)) {
+    nextUsage = buf.indexOf(USAGE_KEY, start);
+    searched = buf;
+  }
+  searchedFrom = start;
+  return nextUsage !== -1 && nextUsage + USAGE_KEY.length <= end;
+}
 const CONTENT_KEY = Buffer.from('"content":[');
 const TASK_NAMES = [Buffer.from('"name":"Task"'), Buffer.from('"name":"Agent"')];
 const TOOL_USE_RESULT = Buffer.from('"toolUseResult"');
@@ -181,26 +322,74 @@ function withoutContent(line: Buffer): string {
   return `${line.toString('utf8', 0, open + 1)}${line.toString('utf8', close)}`;
 }
 const TIMESTAMP_KEY = Buffer.from('"timestamp"');
+/** The form of `Date#toISOString` (what Claude Code writes): `0` stands for a digit. */
+const ISO_FORM = '0000-00-00T00:00:00.000Z';
+
+function isoFormAt(text: { [k: number]: number } | string, from: number, length: number): boolean {
+  if (length !== ISO_FORM.length) return false;
+  for (let k = 0; k < ISO_FORM.length; k++) {
+    const c = typeof text === 'string' ? text.charCodeAt(from + k) : text[from + k]!;
+    const form = ISO_FORM.charCodeAt(k);
+    if (form === 48 ? c < 48 || c > 57 : c !== form) return false;
+  }
+  return true;
+}
+
+/**
+ * A file's earliest top-level `timestamp` (ccusage's `getEarliestTimestamp`), as epoch ms and as
+ * ISO text. A timestamp of the ISO form whose text is not below the earliest's cannot be earlier
+ * (for that form text order is time order, and a date out of range parses later or not at all),
+ * so it is not parsed.
+ */
+class Earliest {
+  time = Number.POSITIVE_INFINITY;
+  private iso = '';
+
+  /** Notes a timestamp as written. */
+  note(ts: unknown): void {
+    if (typeof ts !== 'string' || (this.iso !== '' && ts >= this.iso && isoFormAt(ts, 0, ts.length))) return;
+    const t = Date.parse(ts);
+    if (!Number.isNaN(t) && t < this.time) {
+      this.time = t;
+      const iso = new Date(t).toISOString();
+      this.iso = isoFormAt(iso, 0, iso.length) ? iso : ''; // years past 9999 have another form
+
+    }
+  }
+
+  /** Whether the timestamp written in `buf[from, to)` (no quotes) cannot be earlier (see the class comment). */
+  notBelow(buf: Buffer, from: number, to: number): boolean {
+    if (this.iso === '' || !isoFormAt(buf, from, to - from)) return false;
+    for (let k = 0; k < ISO_FORM.length; k++) {
+      const c = buf[from + k]!;
+      const e = this.iso.charCodeAt(k);
+      if (c !== e) return c > e;
+    }
+    return true;
+  }
+}
 
 /**
  * Whether a line that is not otherwise parsed may lower the file's earliest top-level `timestamp`
  * (ccusage's `getEarliestTimestamp`): true when any raw `"timestamp"` value in it is earlier than
- * `below` or cannot be read raw. Then the line is parsed, so the result is exact.
+ * the earliest or cannot be read raw. Then the line is parsed, so the result is exact.
  */
-function mayLowerEarliest(line: Buffer, below: number): boolean {
-  let at = 0;
+function mayLowerEarliest(buf: Buffer, start: number, end: number, earliest: Earliest): boolean {
+  let at = start;
   for (;;) {
-    const k = line.indexOf(TIMESTAMP_KEY, at);
-    if (k === -1) return false;
+    const k = buf.indexOf(TIMESTAMP_KEY, at);
+    if (k === -1 || k >= end) return false;
     let i = k + TIMESTAMP_KEY.length;
-    while (i < line.length && (line[i] === 32 || line[i] === 58 || line[i] === 9)) i++;
-    if (line[i] === 34) {
-      const close = line.indexOf(34, i + 1);
-      if (close === -1) return true;
-      const raw = line.toString('latin1', i + 1, close);
-      if (raw.includes('\\')) return true;
-      const t = Date.parse(raw);
-      if (!Number.isNaN(t) && t < below) return true;
+    while (i < end && (buf[i] === 32 || buf[i] === 58 || buf[i] === 9)) i++;
+    if (buf[i] === 34) {
+      const close = buf.indexOf(34, i + 1);
+      if (close === -1 || close >= end) return true;
+      if (!earliest.notBelow(buf, i + 1, close)) {
+        const raw = buf.toString('latin1', i + 1, close);
+        if (raw.includes('\\')) return true;
+        const t = Date.parse(raw);
+        if (!Number.isNaN(t) && t < earliest.time) return true;
+      }
       at = close + 1;
     } else {
       at = i;
@@ -245,27 +434,34 @@ function noteTasks(json: Record<string, unknown>, scan: FileScan): void {
   }
 }
 
-function toRec(e: UsageEntry, progress: boolean, dayOf: (iso: string) => string, intern: (value: string | undefined) => string | undefined): Rec {
-  return {
-    key: e.dedupeKey,
-    day: dayOf(e.timestamp),
-    ts: e.timestamp,
-    model: intern(e.displayModel),
-    rawModel: intern(e.model),
-    fast: e.fast,
-    input: e.inputTokens,
-    output: e.outputTokens,
-    cacheWrite: e.cacheCreationTokens,
-    cacheWrite1h: e.cacheWrite1hTokens,
-    cacheRead: e.cacheReadTokens,
-    costUSD: e.costUSD,
-    cost: e.cost,
-    sessionId: intern(e.sessionId),
-    agentId: intern(e.agentId),
-    sidechain: e.isSidechain,
-    progress,
-    dropped: false,
-  };
+/** A blank `UsageLine` or record to fill (one of each per scan, reused line after line). */
+function blankLine(): UsageLine {
+  return { timestamp: '', model: undefined, fast: false, input: 0, output: 0, cacheWrite: 0, cacheWrite1h: 0, cacheRead: 0, costUSD: undefined, cost: 0, key: undefined, sessionId: undefined, agentId: undefined, sidechain: false };
+}
+
+type Intern = (value: string | undefined) => string | undefined;
+
+/** The record of a usage line, written into `rec` (reused: a table copies what it keeps). */
+function toRec(u: UsageLine, progress: boolean, dayOf: (iso: string) => string, intern: Intern, rec: Omit<Rec, 'dropped'>): Omit<Rec, 'dropped'> {
+  const model = intern(u.model);
+  rec.key = u.key;
+  rec.day = dayOf(u.timestamp);
+  rec.ts = u.timestamp;
+  rec.model = model === undefined || !u.fast ? model : intern(`${model}-fast`);
+  rec.rawModel = model;
+  rec.fast = u.fast;
+  rec.input = u.input;
+  rec.output = u.output;
+  rec.cacheWrite = u.cacheWrite;
+  rec.cacheWrite1h = u.cacheWrite1h;
+  rec.cacheRead = u.cacheRead;
+  rec.costUSD = u.costUSD;
+  rec.cost = u.cost;
+  rec.sessionId = intern(u.sessionId);
+  rec.agentId = intern(u.agentId);
+  rec.sidechain = u.sidechain;
+  rec.progress = progress;
+  return rec;
 }
 
 /**
@@ -295,10 +491,11 @@ export function scanFile(
   intern: (value: string | undefined) => string | undefined,
   views: ScanViews = { ccusage: true, data: false },
 ): FileScan {
-  const scan: FileScan = { ref, earliest: Number.POSITIVE_INFINITY, recs: [], best: [], tasks: new Map(), agentTask: new Map() };
+  const scan: FileScan = { ref, earliest: Number.POSITIVE_INFINITY, recs: new RecTable(), best: new RecTable(), tasks: new Map(), agentTask: new Map() };
   // A key repeated inside one file is a duplicate whatever the file order: settle it now.
   const keysInFile = new Set<string>();
   const bestInFile = new Map<string, number>();
+  const earliest = new Earliest();
   let fd: number;
   try {
     fd = openSync(ref.file, 'r');
@@ -308,56 +505,51 @@ export function scanFile(
   }
   try {
     const size = fstatSync(fd).size;
-    const keep = (e: UsageEntry | undefined, json: unknown): void => {
-      if (e !== undefined && views.ccusage) {
-        if (e.dedupeKey !== undefined && keysInFile.has(e.dedupeKey)) {
+    const line = blankLine();
+    const slow = blankLine();
+    const rec = { ...blankLine(), day: '', ts: '', rawModel: undefined, progress: false };
+    const keep = (u: UsageLine | undefined, json: unknown): void => {
+      if (u !== undefined && views.ccusage) {
+        if (u.key !== undefined && keysInFile.has(u.key)) {
           if (!views.data) stats.duplicates++;
         } else {
-          if (e.dedupeKey !== undefined) keysInFile.add(e.dedupeKey);
-          scan.recs.push(toRec(e, false, dayOf, intern));
+          if (u.key !== undefined) keysInFile.add(u.key);
+          scan.recs.push(toRec(u, false, dayOf, intern, rec));
         }
       }
       if (!views.data) return;
-      const progress = e === undefined ? progressUsageEntry(json) : undefined;
-      const entry = e ?? progress;
+      const progress = u === undefined ? progressUsageEntry(json) : undefined;
+      const entry = u ?? (progress === undefined ? undefined : usageLineOf(progress, slow));
       if (entry === undefined) return;
-      const rec = toRec(entry, progress !== undefined, dayOf, intern);
-      if (rec.key === undefined) {
-        scan.best.push(rec);
+      const best = scan.best;
+      const row = best.push(toRec(entry, progress !== undefined, dayOf, intern, rec));
+      const key = entry.key;
+      if (key === undefined) return;
+      const at = bestInFile.get(key);
+      if (at === undefined) {
+        bestInFile.set(key, row);
         return;
       }
-      const at = bestInFile.get(rec.key);
-      if (at === undefined) {
-        bestInFile.set(rec.key, scan.best.length);
-        scan.best.push(rec);
-      } else {
-        stats.duplicates++;
-        if (mergeCopy(scan.best[at]!, rec, dayOf) === 'replace') scan.best[at] = rec;
-      }
+      stats.duplicates++;
+      if (mergeCopy(best.view(at), best.view(row, 1), dayOf) === 'replace') best.copy(row, at);
+      best.pop();
     };
-    const noteTime = (ts: unknown): void => {
-      if (typeof ts !== 'string') return;
-      const t = Date.parse(ts);
-      if (!Number.isNaN(t) && t < scan.earliest) scan.earliest = t;
-    };
+    const noteTime = (ts: unknown): void => earliest.note(ts);
     const result = scanLines(fd, 0, size, { maxLineBytes, flushTail: true }, (buf, start, end) => {
       stats.lines++;
-      const line = buf.subarray(start, end);
-      const hasUsage = line.indexOf(USAGE_KEY) !== -1;
-      if (hasUsage) {
-        // The plain usage line (nearly all of them) is read without JSON.parse; see claude-code-usage-scan.ts.
-        const fields = usageFields(line);
-        const e = fields === undefined ? undefined : toUsageEntry(fields);
-        if (e !== undefined) {
-          noteTime(e.timestamp);
-          keep(e, fields);
-          return;
-        }
-      } else if (!mayLowerEarliest(line, scan.earliest)) return;
+      const hasUsage = usageKeyIn(buf, start, end);
+      // The plain usage line (nearly all of them) is read without JSON.parse; see claude-code-usage-scan.ts.
+      if (hasUsage && readUsageLine(buf, start, end, line)) {
+        noteTime(line.timestamp);
+        keep(line, undefined);
+        return;
+      }
+      if (!hasUsage && !mayLowerEarliest(buf, start, end, earliest)) return;
       if (isBlank(buf, start, end)) return;
+      const text = buf.subarray(start, end);
       let json: unknown;
       try {
-        json = JSON.parse(!hasUsage || views.ccusage ? line.toString('utf8') : withoutContent(line));
+        json = JSON.parse(!hasUsage || views.ccusage ? text.toString('utf8') : withoutContent(text));
       } catch {
         stats.malformed++;
         return;
@@ -366,13 +558,15 @@ export function scanFile(
       noteTime((json as { timestamp?: unknown }).timestamp);
       if (!hasUsage) return;
       if (views.data) noteTasks(json as Record<string, unknown>, scan);
-      keep(toUsageEntry(json), json);
+      const e = toUsageEntry(json);
+      keep(e === undefined ? undefined : usageLineOf(e, slow), json);
     });
     stats.oversized += result.oversized;
   } catch {
     stats.unreadable++;
   } finally {
     closeSync(fd);
+    scan.earliest = earliest.time;
   }
   return scan;
 }

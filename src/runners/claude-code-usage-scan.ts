@@ -1,22 +1,25 @@
 /**
  * A byte-level reader for the usage lines of Claude Code transcripts, so `fleetscope usage` does
- * not `JSON.parse` every assistant line (most of its bytes are content nobody counts).
+ * not `JSON.parse` every assistant line (most of its bytes are content nobody counts) nor build
+ * objects for it (their garbage, not the parse, set the young generation's size and so the peak
+ * memory).
  *
- * `usageFields(line)` walks the line's JSON structure without building it and returns the few
- * fields `toUsageEntry` reads (`timestamp`, `message.usage` / `model` / `id`, `requestId`,
- * `sessionId`, `cwd`, `version`, `costUSD`, `isApiErrorMessage`, `isSidechain`, `agentId`) as
- * `JSON.parse` would give them, so the same validation and pricing run on them. It answers
- * `undefined` whenever the line is not of the plain shape it knows, and the caller then parses the
- * line whole: a key with an escape, a structural error (torn line), a `progress` line, a content
- * block that is not an object or whose `text` is not a string, a Task/Agent tool call or a tool
- * result (the subagent joins read those), a message without a `usage` object, nesting too deep.
+ * `readUsageLine(buf, start, end, out)` walks the line's JSON structure without building it, notes
+ * where the few values `toUsageEntry` reads are (`timestamp`, `message.usage` / `model` / `id` /
+ * `content`, `requestId`, `sessionId`, `cwd`, `version`, `costUSD`, `isApiErrorMessage`,
+ * `isSidechain`, `agentId`), checks them by `toUsageEntry`'s rules and writes what `usage` keeps
+ * into `out`, equal to `usageLineOf(toUsageEntry(JSON.parse(line)))`. It answers false whenever the
+ * line is not of the plain shape it knows, and the caller then parses the line whole: a key with an
+ * escape, a structural error (torn line), a `progress` line, a content block that is not an object
+ * or whose `text` is not a string, a Task/Agent tool call or a tool result (the subagent joins read
+ * those), a field of the wrong type, a line that does not count, nesting too deep.
  *
  * What it does not check in the strings it jumps over (found by their closing quote): escape
  * sequences and raw control characters, which `JSON.parse` would reject. Claude Code writes its
  * lines with `JSON.stringify`, which never produces either; a torn line fails the structure.
  */
 
-type Obj = Record<string, unknown>;
+import { costFromTokens, type UsageEntry } from './claude-code-transcript.js';
 
 /** Result of a walk: the index after the value, or -1 (the caller falls back to `JSON.parse`). */
 const FAIL = -1;
@@ -37,16 +40,10 @@ const MESSAGE = MESSAGE_NAMES.map(ascii);
 const USAGE = USAGE_NAMES.map(ascii);
 const CACHE_CREATION = [ascii('ephemeral_1h_input_tokens')];
 const BLOCK = ['type', 'name', 'text'].map(ascii);
-const T_TIMESTAMP = TOP_NAMES.indexOf('timestamp');
-const T_MESSAGE = TOP_NAMES.indexOf('message');
-const T_TYPE = TOP_NAMES.indexOf('type');
-const M_USAGE = MESSAGE_NAMES.indexOf('usage');
-const M_CONTENT = MESSAGE_NAMES.indexOf('content');
-const U_CACHE_CREATION = USAGE_NAMES.indexOf('cache_creation');
+const [T_TIMESTAMP, T_MESSAGE, T_CWD, T_SESSION, T_REQUEST, T_VERSION, T_COST, T_API_ERROR, T_SIDECHAIN, T_AGENT, T_TYPE] = TOP_NAMES.map((_, k) => k) as [number, number, number, number, number, number, number, number, number, number, number];
+const [M_USAGE, M_MODEL, M_ID, M_CONTENT] = [0, 1, 2, 3];
+const [U_INPUT, U_OUTPUT, U_CACHE_WRITE, U_CACHE_READ, U_SPEED, U_CACHE_CREATION] = [0, 1, 2, 3, 4, 5];
 const [B_TYPE, B_NAME, B_TEXT] = [0, 1, 2];
-/** `plainString` slots: top-level keys by index, then message keys, then one for the rest. */
-const SLOT_MESSAGE = TOP_NAMES.length;
-const SLOT_OTHER = SLOT_MESSAGE + MESSAGE_NAMES.length;
 const PROGRESS = ascii('progress');
 const TOOL_RESULT = ascii('tool_result');
 const TASK = ascii('Task');
@@ -136,19 +133,14 @@ function skipValue(i: number, depth: number): number {
 
 /** Which of `keys` the key in `[from, to)` is, or -1. */
 function keyIndex(keys: readonly Uint8Array[], from: number, to: number): number {
-  const n = to - from;
-  for (let k = 0; k < keys.length; k++) {
-    const key = keys[k]!;
-    if (key.length !== n) continue;
-    let i = 0;
-    while (i < n && b[from + i] === key[i]) i++;
-    if (i === n) return k;
-  }
+  for (let k = 0; k < keys.length; k++) if (sameBytes(from, to, keys[k]!)) return k;
   return -1;
 }
 
 function sameBytes(from: number, to: number, word: Uint8Array): boolean {
-  return keyIndex([word], from, to) === 0;
+  if (to - from !== word.length) return false;
+  for (let i = 0; i < word.length; i++) if (b[from + i] !== word[i]) return false;
+  return true;
 }
 
 /** Reads the value of a known key at `i`; returns the index after it, or FAIL. */
@@ -192,81 +184,43 @@ function walkArray(i: number, depth: number, onItem: (i: number, depth: number) 
   }
 }
 
-// ── Values as JSON.parse gives them ─────────────────────────────────────────────────────
-
-let value: unknown;
-
-/** Per field, the last string read and its bytes: session ids, models, paths repeat line after line. */
-const lastBytes: Uint8Array[] = [];
-const lastString: string[] = [];
-
-/** The plain string in `[from, to)` of field `slot`, decoded once per distinct value in a row. */
-function plainString(slot: number, from: number, to: number): string {
-  const known = lastBytes[slot];
-  if (known !== undefined && known.length === to - from) {
-    let k = 0;
-    while (k < known.length && known[k] === b[from + k]) k++;
-    if (k === known.length) return lastString[slot]!;
-  }
-  const text = b.toString('utf8', from, to);
-  lastBytes[slot] = Uint8Array.prototype.slice.call(b, from, to);
-  lastString[slot] = text;
-  return text;
-}
+// ── Where the values are ────────────────────────────────────────────────────────────────
 
 /**
- * Reads the value at `i` into `value`; plain strings and whole numbers without `JSON.parse`.
- * `slot` names the field for `plainString`'s reuse (-1: values that never repeat, as timestamps).
+ * Per field, where its value starts and ends in the line (ABSENT: not there; the last one wins, as
+ * in `JSON.parse`): the top-level keys by index, then `message`'s, `usage`'s and
+ * `usage.cache_creation.ephemeral_1h_input_tokens`.
  */
-function readValue(i: number, depth: number, slot: number): number {
-  const c = b[i];
+const M_FIELD = TOP_NAMES.length;
+const F_USAGE = M_FIELD + MESSAGE_NAMES.length;
+const F_1H = F_USAGE + USAGE_NAMES.length;
+const from = new Int32Array(F_1H + 1);
+const to = new Int32Array(F_1H + 1);
+const ABSENT = -1;
+
+function clear(first: number, count: number): void {
+  from.fill(ABSENT, first, first + count);
+}
+
+/** Notes the value at `i` as field `field`; returns the index after it, or FAIL. */
+function note(field: number, i: number, depth: number): number {
   const after = skipValue(i, depth);
-  if (after === FAIL) return FAIL;
-  if (c === 34) {
-    if (hasBackslash(i + 1, after - 1)) value = JSON.parse(b.toString('utf8', i, after));
-    else value = slot === -1 ? b.toString('utf8', i + 1, after - 1) : plainString(slot, i + 1, after - 1);
-  } else if (c !== 45 && after - i < 16 && isDigit(c) && isWholeNumber(i, after)) {
-    let n = 0;
-    for (let k = i; k < after; k++) n = n * 10 + (b[k]! - 48);
-    value = n;
-  } else {
-    value = JSON.parse(b.toString('utf8', i, after));
-  }
+  from[field] = i;
+  to[field] = after;
   return after;
 }
 
-function hasBackslash(from: number, to: number): boolean {
-  for (let k = from; k < to; k++) if (b[k] === 92) return true;
-  return false;
-}
-
-function isWholeNumber(from: number, to: number): boolean {
-  for (let k = from; k < to; k++) if (!isDigit(b[k])) return false;
-  return true;
-}
-
-// ── The walk of a usage line ────────────────────────────────────────────────────────────
-
-let top: Obj;
-let message: Obj | undefined;
-let usage: Obj | undefined;
-let plain = true;
-
-const onCacheCreation: OnKey = (_key, i, depth) => {
-  const after = readValue(i, depth, SLOT_OTHER);
-  (usage!.cache_creation as Obj).ephemeral_1h_input_tokens = value;
-  return after;
-};
+const onCacheCreation: OnKey = (_key, i, depth) => note(F_1H, i, depth);
 
 const onUsage: OnKey = (key, i, depth) => {
   if (key === U_CACHE_CREATION && b[i] === 123) {
-    usage!.cache_creation = {};
+    from[F_1H] = ABSENT;
     return walkObject(i, depth, CACHE_CREATION, onCacheCreation);
   }
-  const after = readValue(i, depth, SLOT_OTHER);
-  usage![USAGE_NAMES[key]!] = value;
-  return after;
+  if (key === U_CACHE_CREATION) from[F_1H] = ABSENT;
+  return note(F_USAGE + key, i, depth);
 };
+
 /** A content block: an object whose `text` is a string, not a Task/Agent call nor a tool result. */
 const onBlockKey: OnKey = (key, i, depth) => {
   if (key === B_TEXT) return b[i] === 34 ? skipString(i) : FAIL;
@@ -282,67 +236,248 @@ const onBlock = (i: number, depth: number): number => (b[i] === 123 ? walkObject
 
 const onMessage: OnKey = (key, i, depth) => {
   if (key === M_USAGE) {
-    if (b[i] !== 123) {
-      usage = undefined;
-      return skipValue(i, depth);
-    }
-    usage = {};
+    from[M_FIELD + key] = i;
+    if (b[i] !== 123) return skipValue(i, depth);
+    clear(F_USAGE, USAGE_NAMES.length + 1);
     return walkObject(i, depth, USAGE, onUsage);
   }
   if (key === M_CONTENT) {
-    if (b[i] !== 91) return FAIL;
-    // Every block passed toUsageEntry's check: an empty array stands for them.
-    message!.content = [];
-    return walkArray(i, depth, onBlock);
+    from[M_FIELD + key] = i;
+    // Every block must pass toUsageEntry's check (else FAIL): only their presence is kept.
+    return b[i] === 91 ? walkArray(i, depth, onBlock) : FAIL;
   }
-  const after = readValue(i, depth, SLOT_MESSAGE + key);
-  message![MESSAGE_NAMES[key]!] = value;
-  return after;
+  return note(M_FIELD + key, i, depth);
 };
+
+let plain = true;
 
 const onTop: OnKey = (key, i, depth) => {
   if (key === T_MESSAGE) {
+    from[key] = i;
     if (b[i] !== 123) {
       plain = false;
       return skipValue(i, depth);
     }
-    message = {};
-    usage = undefined;
-    const after = walkObject(i, depth, MESSAGE, onMessage);
-    if (usage !== undefined) message.usage = usage;
-    return after;
+    clear(M_FIELD, MESSAGE_NAMES.length);
+    clear(F_USAGE, USAGE_NAMES.length + 1);
+    return walkObject(i, depth, MESSAGE, onMessage);
   }
   if (key === T_TYPE && b[i] === 34) {
     const after = skipPlainString(i);
     return after === FAIL || sameBytes(i + 1, after - 1, PROGRESS) ? FAIL : after;
   }
-  const after = readValue(i, depth, key === T_TIMESTAMP ? -1 : key);
-  top[TOP_NAMES[key]!] = value;
-  return after;
+  return note(key, i, depth);
 };
 
+// ── The values, by toUsageEntry's rules ─────────────────────────────────────────────────
+
+/** What `fleetscope usage` keeps of a usage line (the fields of its `UsageEntry` it reads). */
+export interface UsageLine {
+  /** ISO timestamp as written. */
+  timestamp: string;
+  /** `message.model`. */
+  model: string | undefined;
+  /** `usage.speed === "fast"`. */
+  fast: boolean;
+  input: number;
+  output: number;
+  cacheWrite: number;
+  cacheWrite1h: number;
+  cacheRead: number;
+  costUSD: number | undefined;
+  /** ccusage 18's cost: `costUSD`, else tokens x prices with every write at the 5-minute rate. */
+  cost: number;
+  /** `message.id:requestId`, when both are there. */
+  key: string | undefined;
+  sessionId: string | undefined;
+  agentId: string | undefined;
+  sidechain: boolean;
+}
+
+/** The line of the slow path (a parsed line's entry), in the same shape. */
+export function usageLineOf(e: UsageEntry, out: UsageLine): UsageLine {
+  out.timestamp = e.timestamp;
+  out.model = e.model;
+  out.fast = e.fast;
+  out.input = e.inputTokens;
+  out.output = e.outputTokens;
+  out.cacheWrite = e.cacheCreationTokens;
+  out.cacheWrite1h = e.cacheWrite1hTokens;
+  out.cacheRead = e.cacheReadTokens;
+  out.costUSD = e.costUSD;
+  out.cost = e.cost;
+  out.key = e.dedupeKey;
+  out.sessionId = e.sessionId;
+  out.agentId = e.agentId;
+  out.sidechain = e.isSidechain;
+  return out;
+}
+
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$/;
+const VERSION_PREFIX = /^\d+\.\d+\.\d+/;
+const STANDARD = ascii('standard');
+const FAST = ascii('fast');
+
+const has = (field: number): boolean => from[field] !== ABSENT;
+const first = (field: number): number => b[from[field]!]!;
+const isString = (field: number): boolean => first(field) === 34;
+/** Field `field` is there and a number (the walk checked its grammar). */
+const isNumberAt = (field: number): boolean => {
+  if (!has(field)) return false;
+  const c = first(field);
+  return c === 45 || isDigit(c);
+};
+/** `optNumber`: absent, or a number. */
+const optNumber = (field: number): boolean => !has(field) || isNumberAt(field);
+
+/** The number of field `field` as `JSON.parse` reads it (plain digits here, the rest by JSON.parse). */
+function numberOf(field: number): number {
+  const i = from[field]!;
+  const after = to[field]!;
+  if (after - i < 16 && isDigit(b[i]) && isWholeNumber(i, after)) {
+    let n = 0;
+    for (let k = i; k < after; k++) n = n * 10 + (b[k]! - 48);
+    return n;
+  }
+  return JSON.parse(b.toString('latin1', i, after)) as number;
+}
+
+function isWholeNumber(from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (!isDigit(b[k])) return false;
+  return true;
+}
+
+/** Per slot, the last string read: session ids, models, ids repeat line after line. */
+const lastString: string[] = [];
+
 /**
- * The fields of a usage line that `toUsageEntry` reads, equal to those of `JSON.parse(line)`, or
- * undefined: parse the line whole (see the module comment).
+ * The string of field `field` (a JSON string), decoded once per distinct value in a row (`slot`
+ * names the field for that reuse; -1: values that never repeat, as timestamps).
  */
-export function usageFields(line: Buffer): Obj | undefined {
-  b = line;
-  end = line.length;
-  top = {};
-  message = undefined;
-  usage = undefined;
+function stringOf(field: number, slot: number): string {
+  const i = from[field]! + 1;
+  const end = to[field]! - 1;
+  if (hasBackslash(i, end)) return JSON.parse(b.toString('utf8', i - 1, end + 1)) as string;
+  if (slot === -1) return b.toString('utf8', i, end);
+  const known = lastString[slot];
+  if (known !== undefined && known.length === end - i) {
+    let k = 0;
+    while (k < known.length && known.charCodeAt(k) === b[i + k] && b[i + k]! < 128) k++;
+    if (k === known.length) return known; // the same ASCII bytes as the last one
+  }
+  const text = b.toString('utf8', i, end);
+  lastString[slot] = text;
+  return text;
+}
+
+function hasBackslash(from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (b[k] === 92) return true;
+  return false;
+}
+
+/** `optString`: absent, or a string of at least `minLength` characters. */
+function optString(field: number, minLength: number): boolean {
+  if (!has(field)) return true;
+  // A JSON string's text is empty only when its two quotes are side by side.
+  return isString(field) && (minLength === 0 || to[field]! - from[field]! > 2);
+}
+
+const SLOT_MODEL = 0;
+const SLOT_ID = 1;
+const SLOT_REQUEST = 2;
+const SLOT_SESSION = 3;
+const SLOT_AGENT = 4;
+let lastKey: string | undefined;
+const tokens = { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: undefined as number | undefined, cache_read_input_tokens: undefined as number | undefined };
+
+/** `version` is a string starting with `\d+.\d+.\d+` (read on the bytes, decoded only when escaped). */
+function versionOk(): boolean {
+  if (!isString(T_VERSION)) return false;
+  let i = from[T_VERSION]! + 1;
+  const stop = to[T_VERSION]! - 1;
+  if (hasBackslash(i, stop)) return VERSION_PREFIX.test(stringOf(T_VERSION, -1));
+  for (let part = 0; part < 3; part++) {
+    if (part > 0 && b[i++] !== 46) return false;
+    if (i >= stop || !isDigit(b[i])) return false;
+    while (i < stop && isDigit(b[i])) i++;
+  }
+  return true;
+}
+
+/** `toUsageEntry`'s checks on the noted values; false when the line needs `JSON.parse` (or does not count). */
+function valid(): boolean {
+  const M = M_FIELD;
+  if (!has(T_TIMESTAMP) || !isString(T_TIMESTAMP) || !has(T_MESSAGE) || !has(M + M_USAGE) || first(M + M_USAGE) !== 123) return false;
+  if (!isNumberAt(F_USAGE + U_INPUT) || !isNumberAt(F_USAGE + U_OUTPUT)) return false;
+  if (!optNumber(F_USAGE + U_CACHE_WRITE) || !optNumber(F_USAGE + U_CACHE_READ) || !optNumber(T_COST)) return false;
+  const speed = F_USAGE + U_SPEED;
+  if (has(speed) && !(isString(speed) && (sameBytes(from[speed]! + 1, to[speed]! - 1, STANDARD) || sameBytes(from[speed]! + 1, to[speed]! - 1, FAST)))) return false;
+  if (!optString(M + M_MODEL, 1) || !optString(M + M_ID, 1) || !optString(T_CWD, 0) || !optString(T_SESSION, 1) || !optString(T_REQUEST, 1)) return false;
+  if (has(T_VERSION) && !versionOk()) return false;
+  const error = T_API_ERROR;
+  return !has(error) || first(error) === 116 || first(error) === 102;
+}
+
+/** Writes the noted values into `out` (after `valid`); false when the timestamp is not ISO. */
+function fill(out: UsageLine): boolean {
+  const M = M_FIELD;
+  out.timestamp = stringOf(T_TIMESTAMP, -1);
+  if (!ISO_TIMESTAMP.test(out.timestamp)) return false;
+  out.model = has(M + M_MODEL) ? stringOf(M + M_MODEL, SLOT_MODEL) : undefined;
+  const speed = F_USAGE + U_SPEED;
+  out.fast = has(speed) && sameBytes(from[speed]! + 1, to[speed]! - 1, FAST);
+  out.input = numberOf(F_USAGE + U_INPUT);
+  out.output = numberOf(F_USAGE + U_OUTPUT);
+  const write = has(F_USAGE + U_CACHE_WRITE) ? numberOf(F_USAGE + U_CACHE_WRITE) : undefined;
+  const read = has(F_USAGE + U_CACHE_READ) ? numberOf(F_USAGE + U_CACHE_READ) : undefined;
+  out.cacheWrite = write ?? 0;
+  out.cacheRead = read ?? 0;
+  out.cacheWrite1h = isNumberAt(F_1H) ? numberOf(F_1H) : 0;
+  out.costUSD = has(T_COST) ? numberOf(T_COST) : undefined;
+  if (out.costUSD !== undefined) out.cost = out.costUSD;
+  else if (out.model === undefined) out.cost = 0;
+  else {
+    tokens.input_tokens = out.input;
+    tokens.output_tokens = out.output;
+    tokens.cache_creation_input_tokens = write;
+    tokens.cache_read_input_tokens = read;
+    out.cost = costFromTokens(tokens, out.model, out.fast);
+  }
+  out.key = keyOf();
+  out.sessionId = has(T_SESSION) ? stringOf(T_SESSION, SLOT_SESSION) : undefined;
+  out.agentId = has(T_AGENT) && isString(T_AGENT) && to[T_AGENT]! - from[T_AGENT]! > 2 ? stringOf(T_AGENT, SLOT_AGENT) : undefined;
+  out.sidechain = has(T_SIDECHAIN) && first(T_SIDECHAIN) === 116;
+  return true;
+}
+
+/** `message.id:requestId`, the previous line's string when both are the same (copies of a response). */
+function keyOf(): string | undefined {
+  if (!has(M_FIELD + M_ID) || !has(T_REQUEST)) return undefined;
+  const id = lastString[SLOT_ID];
+  const request = lastString[SLOT_REQUEST];
+  const newId = stringOf(M_FIELD + M_ID, SLOT_ID);
+  const newRequest = stringOf(T_REQUEST, SLOT_REQUEST);
+  if (lastKey === undefined || newId !== id || newRequest !== request) lastKey = `${newId}:${newRequest}`;
+  return lastKey;
+}
+
+/**
+ * Reads the usage line `buf[start, end)` into `out` and answers true, when it is of the plain shape
+ * and counts; false: parse it whole (see the module comment).
+ */
+export function readUsageLine(buf: Buffer, start: number, stop: number, out: UsageLine): boolean {
+  b = buf;
+  end = stop;
   plain = true;
-  let i = skipWs(0);
+  from.fill(ABSENT);
+  let i = skipWs(start);
   try {
     i = b[i] === 123 ? walkObject(i, 0, TOP, onTop) : FAIL;
     if (i !== FAIL) i = skipWs(i);
+    return i === end && plain && valid() && fill(out);
   } catch {
-    i = FAIL; // a string JSON.parse rejects, or a stack too deep
+    return false; // a string JSON.parse rejects, or a stack too deep
   } finally {
     b = EMPTY; // keep no reference to a (possibly 16 MiB) line
   }
-  const read = message as Obj | undefined; // set by the walk's callbacks
-  if (i !== end || !plain || read === undefined || read.usage === undefined) return undefined;
-  top.message = read;
-  return top;
 }

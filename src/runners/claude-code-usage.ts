@@ -20,7 +20,7 @@ import { relative, sep } from 'node:path';
 import { DEFAULT_MAX_LINE_BYTES } from './claude-code-lines.js';
 import { costWith1hCache, transcriptFileInfo } from './claude-code-transcript.js';
 import { billingBlocks, type BlockEntry, type UsageBlock } from './claude-code-usage-blocks.js';
-import { defaultClaudePaths, findTranscriptFiles, interner, mergeCopy, scanFile, type FileScan, type Rec, type TaskLink } from './claude-code-usage-files.js';
+import { defaultClaudePaths, findTranscriptFiles, interner, mergeCopy, scanFile, type FileScan, type Rec, type RecTable, type TaskLink } from './claude-code-usage-files.js';
 
 export { defaultClaudePaths, findTranscriptFiles } from './claude-code-usage-files.js';
 export type { UsageBlock, BurnRate, BlockProjection } from './claude-code-usage-blocks.js';
@@ -234,9 +234,27 @@ function sumTotals(rows: readonly TokenTotals[]): TokenTotals {
   return { ...t, totalTokens: t.inputTokens + t.outputTokens + t.cacheCreationTokens + t.cacheReadTokens };
 }
 
-/** `YYYY-MM-DD` of an ISO timestamp in a time zone (en-CA formats dates that way), cached per minute. */
+/** `Date`'s own calendar, for the system's time zone (no time zone asked for) and UTC. */
+const LOCAL_DAY = { year: 'getFullYear', month: 'getMonth', day: 'getDate' } as const;
+const UTC_DAY = { year: 'getUTCFullYear', month: 'getUTCMonth', day: 'getUTCDate' } as const;
+
+/**
+ * `YYYY-MM-DD` of an ISO timestamp in a time zone, as `Intl.DateTimeFormat('en-CA')` writes it,
+ * cached per minute. The system's zone and UTC are read from `Date` itself (the same ICU zone),
+ * since loading Intl's date formatting costs ~8 MB of memory, more than `usage` itself.
+ */
 function dayFormatter(timezone: string | undefined): (iso: string) => string {
-  const format = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: timezone });
+  const getters = timezone === undefined ? LOCAL_DAY : timezone === 'UTC' || timezone === 'Etc/UTC' ? UTC_DAY : undefined;
+  // Built now for other zones, so a bad zone name fails before any file is read.
+  let format = getters === undefined ? new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: timezone }) : undefined;
+  const formatted = (date: Date): string => {
+    if (getters !== undefined) {
+      const year = date[getters.year]();
+      if (year >= 1000 && year <= 9999) return `${year}-${String(date[getters.month]() + 1).padStart(2, '0')}-${String(date[getters.day]()).padStart(2, '0')}`;
+    }
+    format ??= new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: timezone });
+    return format.format(date);
+  };
   const cache = new Map<string, string>();
   let lastKey = '';
   let lastDay = '';
@@ -246,7 +264,7 @@ function dayFormatter(timezone: string | undefined): (iso: string) => string {
     const key = iso.slice(0, 16);
     let day = cache.get(key);
     if (day === undefined) {
-      day = format.format(new Date(iso));
+      day = formatted(new Date(iso));
       if (cache.size > 100_000) cache.clear();
       cache.set(key, day);
     }
@@ -299,7 +317,7 @@ function kindOf(agentId: string): AgentUsage['kind'] {
 }
 
 /** Groups counted records every way. `each` yields each scan and its counted records. */
-function group(scans: readonly FileScan[], pick: (scan: FileScan) => readonly Rec[], mode: UsageMode, ctx: Context): UsageView & { conversations: ConversationUsage[] } {
+function group(scans: readonly FileScan[], pick: (scan: FileScan) => RecTable, mode: UsageMode, ctx: Context): UsageView & { conversations: ConversationUsage[] } {
   const days = new Map<string, Acc>();
   const weeks = new Map<string, Acc>();
   const months = new Map<string, Acc>();
@@ -320,7 +338,8 @@ function group(scans: readonly FileScan[], pick: (scan: FileScan) => readonly Re
     const joined = parts.slice(0, -2).join(sep);
     const ccProjectPath = joined.length > 0 ? joined : 'Unknown Project';
     const info = transcriptFileInfo(scan.ref.file);
-    for (const e of recs) {
+    for (let row = 0; row < recs.length; row++) {
+      const e = recs.view(row);
       if (e.dropped) continue;
       const period = periodOf(e.day);
       add(bump(days, e.day), e);
@@ -350,7 +369,7 @@ function group(scans: readonly FileScan[], pick: (scan: FileScan) => readonly Re
     }
     // The Task calls of a main transcript join its subagents (by the tool results' and progress lines' agentId).
     if (scan.tasks.size > 0 || scan.agentTask.size > 0) {
-      const c = conversations.get(recs[0]?.sessionId ?? info.sessionId);
+      const c = conversations.get((recs.length > 0 ? recs.string(0, 'sessionId') : undefined) ?? info.sessionId);
       if (c !== undefined) {
         for (const [id, t] of scan.tasks) c.tasks.set(id, t);
         for (const [agent, id] of scan.agentTask) c.agentTask.set(agent, id);
@@ -409,14 +428,16 @@ function ccusageView(scans: FileScan[], stats: ClaudeUsageReport['stats'], ctx: 
   });
   const seen = new Set<string>();
   for (const scan of ordered) {
-    for (const e of scan.recs) {
-      if (e.key !== undefined) {
-        if (seen.has(e.key)) {
-          e.dropped = true;
+    const recs = scan.recs;
+    for (let row = 0; row < recs.length; row++) {
+      const key = recs.string(row, 'key');
+      if (key !== undefined) {
+        if (seen.has(key)) {
+          recs.setFlag(row, 'dropped', true);
           if (countStats) stats.duplicates++;
           continue;
         }
-        seen.add(e.key);
+        seen.add(key);
       }
       if (countStats) stats.usageEntries++;
     }
@@ -426,29 +447,60 @@ function ccusageView(scans: FileScan[], stats: ClaudeUsageReport['stats'], ctx: 
 
 /** The data's view: one record per response (largest output), priced with 1-hour writes at 2x. */
 function dataView(scans: FileScan[], stats: ClaudeUsageReport['stats'], ctx: Context) {
-  const kept = new Map<string, Rec>();
+  // The kept copy of each response, by its index among all files' records.
+  const kept = new Map<string, number>();
+  let base = 0;
   for (const scan of scans) {
-    for (const e of scan.best) {
-      if (e.key === undefined) continue;
-      const prior = kept.get(e.key);
+    scan.best.base = base;
+    base += scan.best.length;
+  }
+  const tableOf = (index: number): RecTable => {
+    let lo = 0;
+    let hi = scans.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (scans[mid]!.best.base <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return scans[lo]!.best;
+  };
+  for (const scan of scans) {
+    const best = scan.best;
+    for (let row = 0; row < best.length; row++) {
+      const key = best.string(row, 'key');
+      if (key === undefined) continue;
+      const prior = kept.get(key);
       if (prior === undefined) {
-        kept.set(e.key, e);
+        kept.set(key, best.base + row);
         continue;
       }
       stats.duplicates++;
-      if (mergeCopy(prior, e, ctx.dayOf) === 'replace') {
-        prior.dropped = true;
-        kept.set(e.key, e);
+      const priorTable = tableOf(prior);
+      const priorRec = priorTable.view(prior - priorTable.base, 1);
+      const e = best.view(row);
+      if (mergeCopy(priorRec, e, ctx.dayOf) === 'replace') {
+        priorRec.dropped = true;
+        kept.set(key, best.base + row);
       } else {
         e.dropped = true;
       }
     }
   }
+  const tokens = { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
   for (const scan of scans) {
-    for (const e of scan.best) {
+    for (let row = 0; row < scan.best.length; row++) {
+      const e = scan.best.view(row);
       if (e.dropped) continue;
       stats.usageEntries++;
-      e.cost = e.costUSD ?? (e.rawModel === undefined ? 0 : costWith1hCache({ input_tokens: e.input, output_tokens: e.output, cache_creation_input_tokens: e.cacheWrite, cache_read_input_tokens: e.cacheRead }, e.cacheWrite1h, e.rawModel, e.fast));
+      if (e.costUSD !== undefined || e.rawModel === undefined) {
+        e.cost = e.costUSD ?? 0;
+        continue;
+      }
+      tokens.input_tokens = e.input;
+      tokens.output_tokens = e.output;
+      tokens.cache_creation_input_tokens = e.cacheWrite;
+      tokens.cache_read_input_tokens = e.cacheRead;
+      e.cost = costWith1hCache(tokens, e.cacheWrite1h, e.rawModel, e.fast);
     }
   }
   return group(scans, (scan) => scan.best, 'data', ctx);

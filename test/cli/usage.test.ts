@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { centsOnly, writeUsageFixture } from '../runners/claude-code-fixtures.js';
+import { formatInt } from '../../src/cli/usage-table.js';
 import { buildCli } from './build-cli.js';
 
 const TZ = 'Asia/Kolkata'; // a half-hour offset: day boundaries at hh:30 UTC
@@ -87,5 +88,13 @@ describe('fleetscope usage arguments and reports', () => {
     expect(compact).toContain('Cost (USD)');
     const desc = JSON.parse(raw(['daily', '--json', '--order', 'desc']).stdout).daily as Array<{ date: string }>;
     expect(desc.map((d) => d.date)).toEqual(daily.map((d) => d.date).reverse());
+  });
+});
+
+describe('usage tables without Intl', () => {
+  it('groups integers as Intl.NumberFormat("en-US") does, and leaves anything else to it', () => {
+    const intl = new Intl.NumberFormat('en-US');
+    const values = [0, -0, 7, 999, 1000, -1000, 12345, 999999, 1000000, 3470068750, -123456789, Number.MAX_SAFE_INTEGER, 2 ** 60, 1.5, 1234.5678, Number.NaN, Number.POSITIVE_INFINITY];
+    for (const n of values) expect(formatInt(n), String(n)).toBe(intl.format(n));
   });
 });

@@ -1,14 +1,14 @@
 /**
- * The byte-level reader of usage lines (`usageFields`) against `JSON.parse`: on every usage line of
- * the real transcripts (../shared/real-cc, read in place) and of generated ones, the entry built
- * from its fields equals the entry built from the parsed line; lines it does not know are left to
- * `JSON.parse` (undefined), never misread.
+ * The byte-level reader of usage lines (`readUsageLine`) against `JSON.parse`: on every usage line
+ * of the real transcripts (../shared/real-cc, read in place) and of generated ones, what it reads
+ * equals what `toUsageEntry(JSON.parse(line))` gives; lines it does not know are left to
+ * `JSON.parse` (false), never misread.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toUsageEntry } from '../../src/runners/claude-code-transcript.js';
-import { usageFields } from '../../src/runners/claude-code-usage-scan.js';
+import { readUsageLine, usageLineOf, type UsageLine } from '../../src/runners/claude-code-usage-scan.js';
 
 const REAL = join(import.meta.dirname, '..', '..', '..', 'shared', 'real-cc', 'transcripts');
 
@@ -20,18 +20,26 @@ function jsonlFiles(dir: string): string[] {
   });
 }
 
-/** The slow path's entry for a line: JSON.parse, then toUsageEntry (undefined when malformed). */
-function parsedEntry(line: string) {
+const blank = (): UsageLine => ({ timestamp: '', model: undefined, fast: false, input: 0, output: 0, cacheWrite: 0, cacheWrite1h: 0, cacheRead: 0, costUSD: undefined, cost: 0, key: undefined, sessionId: undefined, agentId: undefined, sidechain: false });
+
+/** The slow path's reading of a line: JSON.parse, then toUsageEntry (undefined when malformed or not counted). */
+function parsedLine(line: string): UsageLine | undefined {
+  let entry;
   try {
-    return toUsageEntry(JSON.parse(line));
+    entry = toUsageEntry(JSON.parse(line));
   } catch {
     return undefined;
   }
+  return entry === undefined ? undefined : usageLineOf(entry, blank());
 }
 
-function fastEntry(line: string) {
-  const fields = usageFields(Buffer.from(line));
-  return fields === undefined ? undefined : toUsageEntry(fields);
+/** The fast path's reading of `line`, here placed between other bytes of a buffer as in a read chunk. */
+function fastLine(line: string): UsageLine | undefined {
+  const before = '{"type":"user","usage":1}\n';
+  const buf = Buffer.from(`${before}${line}\n{"usage":{"input_tokens":9`);
+  const start = Buffer.byteLength(before);
+  const out = blank();
+  return readUsageLine(buf, start, start + Buffer.byteLength(line), out) ? out : undefined;
 }
 
 const LINE = (parts: { head?: string; message?: string; tail?: string }) =>
@@ -40,12 +48,21 @@ const LINE = (parts: { head?: string; message?: string; tail?: string }) =>
     '{"model":"claude-sonnet-4-5-20250929","id":"msg_1","type":"message","role":"assistant","content":[{"type":"text","text":"hi \\"there\\" {["}],"usage":{"input_tokens":3,"cache_creation_input_tokens":100,"cache_read_input_tokens":2000,"cache_creation":{"ephemeral_5m_input_tokens":60,"ephemeral_1h_input_tokens":40},"output_tokens":7,"service_tier":"standard"}}'
   },"requestId":"req_1","type":"assistant","uuid":"u-1","timestamp":"2025-03-01T10:00:00.000Z"${parts.tail ?? ''}}`;
 
-describe('usageFields', () => {
-  it('reads a plain usage line to the same entry as JSON.parse (figures by hand)', () => {
+describe('readUsageLine', () => {
+  it('reads a plain usage line as JSON.parse does (figures by hand)', () => {
     const line = LINE({});
-    const e = fastEntry(line)!;
-    expect(e).toEqual(parsedEntry(line));
-    expect(e).toMatchObject({ inputTokens: 3, outputTokens: 7, cacheCreationTokens: 100, cacheReadTokens: 2000, cacheWrite1hTokens: 40, dedupeKey: 'msg_1:req_1', sessionId: 's-1' });
+    const u = fastLine(line)!;
+    expect(u).toEqual(parsedLine(line));
+    // Sonnet 4.5: $3 input, $15 output, $3.75 cache write, $0.30 cache read per million tokens.
+    const cost = (3 * 3 + 7 * 15 + 100 * 3.75 + 2000 * 0.3) / 1e6;
+    expect(u).toMatchObject({ timestamp: '2025-03-01T10:00:00.000Z', model: 'claude-sonnet-4-5-20250929', input: 3, output: 7, cacheWrite: 100, cacheRead: 2000, cacheWrite1h: 40, key: 'msg_1:req_1', sessionId: 's-1', sidechain: false, fast: false });
+    expect(u.cost).toBeCloseTo(cost, 12);
+  });
+
+  it('reads the same values again on the next line (strings reused while their bytes repeat)', () => {
+    const a = LINE({});
+    const b = LINE({ message: '{"model":"claude-sonnet-4-5-20250929","id":"msg_2","usage":{"input_tokens":5,"output_tokens":6}}' });
+    for (const line of [a, a, b, a, LINE({ head: '"agentId":"é1",' }), LINE({ head: '"agentId":"\u00e91",' })]) expect(fastLine(line), line).toEqual(parsedLine(line));
   });
 
   it('agrees with JSON.parse on odd but valid lines: escapes, numbers, duplicate keys, whitespace, fields of the wrong type', () => {
@@ -64,12 +81,9 @@ describe('usageFields', () => {
       LINE({ message: ' { "id" : "m5" , "usage" : { "input_tokens" : 1 , "output_tokens" : 2 } } ' }),
       `${LINE({})}   `,
     ];
-    for (const line of lines) {
-      const fields = usageFields(Buffer.from(line));
-      if (fields !== undefined) expect(toUsageEntry(fields), line).toEqual(parsedEntry(line));
-    }
-    // Most of them are read by the fast path.
-    expect(lines.filter((l) => usageFields(Buffer.from(l)) !== undefined).length).toBeGreaterThanOrEqual(10);
+    // Each line that counts is read by the fast path; those that do not count are left to JSON.parse.
+    for (const line of lines) expect(fastLine(line), line).toEqual(parsedLine(line));
+    expect(lines.filter((l) => fastLine(l) !== undefined).length).toBe(8);
   });
 
   it('leaves to JSON.parse what it does not read: torn, Task calls, tool results, progress, bad content, escaped keys', () => {
@@ -87,7 +101,7 @@ describe('usageFields', () => {
       LINE({ head: '"type":"progress",' }),
       LINE({ head: '"x":tru,' }),
     ];
-    for (const line of left) expect(usageFields(Buffer.from(line)), line).toBeUndefined();
+    for (const line of left) expect(fastLine(line), line).toBeUndefined();
   });
 
   it.skipIf(!statSync(REAL, { throwIfNoEntry: false })?.isDirectory())('equals JSON.parse on every usage line of the real transcripts', () => {
@@ -96,13 +110,13 @@ describe('usageFields', () => {
     for (const file of jsonlFiles(REAL)) {
       for (const line of readFileSync(file, 'utf8').split('\n')) {
         if (!line.includes('"usage"')) continue;
-        const fields = usageFields(Buffer.from(line));
-        if (fields === undefined) {
+        const u = fastLine(line);
+        if (u === undefined) {
           left++;
           continue;
         }
         read++;
-        expect(toUsageEntry(fields), line.slice(0, 200)).toEqual(parsedEntry(line));
+        expect(u, line.slice(0, 200)).toEqual(parsedLine(line));
       }
     }
     // The fast path reads nearly every usage line of the corpus (Task calls, progress lines and a few others are left).
