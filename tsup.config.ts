@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
+import { buildHookBundle } from './scripts/build-hook.mjs';
 
 /**
  * One entry per public subpath. `test/package.test.ts` checks that this list and the
@@ -27,4 +28,6 @@ export default defineConfig({
   target: 'node20',
   splitting: true,
   treeshake: true,
+  // Then the hook's own entry, `dist/cli/hook.cjs`: one self-contained CommonJS file (scripts/build-hook.mjs).
+  onSuccess: () => buildHookBundle('dist/cli/hook.cjs'),
 });
