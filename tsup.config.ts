@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
+import { buildHookBundle } from './scripts/build-hook.mjs';
 
 /**
  * One entry per public subpath. `test/package.test.ts` checks that this list and the
@@ -30,4 +31,6 @@ export default defineConfig({
   // d3-scale and its modules ship as ES modules only: bundled, `require('fleetscope/reports')` works on every
   // Node 20 (a CommonJS `require` of an ES module needs Node >= 20.19), and hosts install two packages fewer.
   noExternal: [/^d3-/, 'internmap'],
+  // Then the hook's own entry, `dist/cli/hook.cjs`: one self-contained CommonJS file (scripts/build-hook.mjs).
+  onSuccess: () => buildHookBundle('dist/cli/hook.cjs'),
 });

@@ -63,6 +63,21 @@ export const BUILTIN_RULES: readonly InsightRule[] = [
     effort: 'low',
   },
   {
+    // A session a person drove (prompts typed, e.g. Claude Code): its length is the user's work, not a runaway loop.
+    id: 'session.long_interactive',
+    kinds: ['pattern.long_session'],
+    when: (f) => (num(f, 'prompts') ?? 0) > 0,
+    category: 'efficiency',
+    title: (f) => `Session ${f.location?.sessionId ?? '?'} ran ${num(f, 'ratio') ?? '?'}× your median session, over ${num(f, 'prompts')} prompts`,
+    recommendation: (f) =>
+      `This session ran ${secs(num(f, 'durationMs'))} over ${num(f, 'prompts')} prompts (your median session: ${secs(num(f, 'medianMs'))}). ` +
+      'A long conversation carries its whole history into every turn: each answer gets slower and costlier, and once the context fills, ' +
+      'Claude Code compacts it and details are lost. Start a fresh session (/clear) when you move to a new task, /compact at natural breaks, ' +
+      'and hand broad searches to a subagent so their output stays out of the main conversation.',
+    impact: (f) => `${secs(num(f, 'durationMs'))} in one conversation, ${num(f, 'ratio') ?? '?'}× the median`,
+    effort: 'low',
+  },
+  {
     id: 'session.long',
     kinds: ['pattern.long_session', 'pattern.session_outlier'],
     category: 'efficiency',

@@ -43,6 +43,8 @@ export interface LongSession {
   medianMs: number;
   /** durationMs / medianMs. */
   ratio: number;
+  /** Prompts a person typed in it (`message` role user, kind prompt): an interactive session when > 0. */
+  prompts?: number;
 }
 
 export interface PatternsSnapshot {
@@ -94,6 +96,8 @@ export interface MessageState {
 export interface CompletedSession {
   sessionId: string;
   durationMs: number;
+  /** Prompts a person typed in it, when any. */
+  prompts?: number;
 }
 
 /** What the snapshot reads of the analyzer's state. */
@@ -211,7 +215,7 @@ export function patternsSnapshot(state: PatternsState, limits: PatternLimits): P
   if (history.length >= minSessions && medianMs > 0) {
     for (const h of history) {
       if (h.durationMs > longFactor * medianMs) {
-        longSessions.push({ sessionId: h.sessionId, durationMs: h.durationMs, medianMs, ratio: Math.round((h.durationMs / medianMs) * 100) / 100 });
+        longSessions.push({ sessionId: h.sessionId, durationMs: h.durationMs, medianMs, ratio: Math.round((h.durationMs / medianMs) * 100) / 100, ...(h.prompts !== undefined ? { prompts: h.prompts } : {}) });
       }
     }
   }
@@ -223,7 +227,7 @@ export function patternsSnapshot(state: PatternsState, limits: PatternLimits): P
       severity: l.ratio >= 10 ? 'medium' : 'low',
       title: `Session ${l.sessionId} took ${l.ratio}× the median session (${Math.round(l.durationMs)} ms vs ${Math.round(medianMs)} ms)`,
       location: { sessionId: l.sessionId },
-      evidence: { durationMs: l.durationMs, medianMs, ratio: l.ratio },
+      evidence: { durationMs: l.durationMs, medianMs, ratio: l.ratio, ...(l.prompts !== undefined ? { prompts: l.prompts, interactive: true } : {}) },
     });
   }
   return {

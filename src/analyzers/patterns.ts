@@ -200,8 +200,17 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
     }
   };
 
+  /** Prompts a person typed, per open session (an interactive session is judged as one). */
+  const promptsBySession = new Map<string, number>();
+  const promptTyped = (sessionId: string) => {
+    if (!promptsBySession.has(sessionId) && promptsBySession.size >= 10_000) promptsBySession.delete(promptsBySession.keys().next().value!);
+    promptsBySession.set(sessionId, (promptsBySession.get(sessionId) ?? 0) + 1);
+  };
+
   const sessionEnded = (sessionId: string, durationMs: number) => {
-    const entry = { sessionId, durationMs };
+    const prompts = promptsBySession.get(sessionId);
+    promptsBySession.delete(sessionId);
+    const entry = { sessionId, durationMs, ...(prompts !== undefined ? { prompts } : {}) };
     if (history.length < historySize) history.push(entry);
     else history[historyNext] = entry;
     historyNext = (historyNext + 1) % historySize;
@@ -245,6 +254,11 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
         outcome(llmOps, 'llm:', p.model, p.status, p.error, t);
         break;
       }
+      case 'message': {
+        const p = (event as EventOf<'message'>).payload;
+        if (p.role === 'user' && p.kind === 'prompt') promptTyped(event.sessionId);
+        break;
+      }
       case 'session.start':
         if (sessionStarts.size >= 10_000) {
           const oldest = sessionStarts.keys().next().value;
@@ -270,7 +284,7 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
 
   return {
     name: 'patterns',
-    filter: { types: ['tool.start', 'tool.end', 'agent.end', 'llm.call', 'session.start', 'session.end'] },
+    filter: { types: ['tool.start', 'tool.end', 'agent.end', 'llm.call', 'message', 'session.start', 'session.end'] },
     async consume(stream, context: AnalyzerContext) {
       for await (const batch of stream) {
         eachEvent(batch, processEvent, context);

@@ -15,10 +15,8 @@
  *
  * Keep this file's imports tiny: it runs once per tool call.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { newSpanId } from '../core/ids.js';
 import type { FleetEvent } from '../core/events.js';
 import { HOOK_SOURCE, hookProblem, mapHookPayload, type HookMapping } from '../runners/claude-code-hooks.js';
 import { pendingStartsIn, prepareHookStore, resolveHookStore, type HookStoreLocation } from '../runners/claude-code-hook-store.js';
@@ -29,7 +27,8 @@ import type { Finding } from '../redaction/categories.js';
 import { FINDINGS_EVENT_TYPE, findingsPayload } from '../redaction/transform.js';
 import { fileLogStorage } from '../storage/file-log.js';
 import { parseArgs, stringOption } from './args.js';
-import { readStdin } from './stdin.js';
+import { hookIds } from './hook-ids.js';
+import { readStdin, writeText } from './stdin.js';
 
 /** Exit code Claude Code reads as "block this tool call; show stderr to Claude". */
 export const BLOCK_EXIT_CODE = 2;
@@ -39,6 +38,9 @@ export const DEFAULT_HOOK_DEADLINE_MS = 2000;
 
 /** Largest payload read from stdin: 128 MiB (a longer one is recorded as unreadable). */
 const MAX_STDIN_BYTES = 128 * 1024 * 1024;
+
+/** Event and span ids of this call (no `node:crypto` on the way: see hook-ids.ts). */
+const ids = hookIds();
 
 function loadGuardrails(file: string | undefined, enabled: boolean, warnings: string[]): GuardrailEngine | undefined {
   if (!enabled) return undefined;
@@ -90,7 +92,7 @@ async function audit(dir: string, decisions: readonly HookDecision[], call: { to
 function decisionEvent(d: HookDecision, call: { toolName: string; sessionId: string; agentId: string; at: number }, inputHash: string): FleetEvent {
   const block = d.action === 'block';
   return {
-    id: randomUUID(),
+    id: ids.newId(),
     type: 'guardrail.decision',
     timestamp: call.at,
     severity: block ? 'warning' : 'info',
@@ -137,7 +139,7 @@ function redactAll(events: FleetEvent[], redactor: Redactor | undefined, warning
   });
   if (found.length > 0) {
     const first = found[0]!.event;
-    out.push({ id: randomUUID(), type: FINDINGS_EVENT_TYPE, timestamp: at, severity: 'warning', source: HOOK_SOURCE, sessionId: first.sessionId, agentId: first.agentId, payload: findingsPayload(found) } as unknown as FleetEvent);
+    out.push({ id: ids.newId(), type: FINDINGS_EVENT_TYPE, timestamp: at, severity: 'warning', source: HOOK_SOURCE, sessionId: first.sessionId, agentId: first.agentId, payload: findingsPayload(found) } as unknown as FleetEvent);
   }
   return out;
 }
@@ -148,13 +150,7 @@ function deadlineFrom(value: string | undefined): number {
 }
 
 function say(lines: readonly string[]): void {
-  for (const line of lines) {
-    try {
-      process.stderr.write(`[fleetscope] ${line}\n`);
-    } catch {
-      // stderr closed: nothing to tell
-    }
-  }
+  for (const line of lines) writeText(2, `[fleetscope] ${line}\n`);
 }
 
 /**
@@ -223,10 +219,11 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
 
   // 2. The answer: guardrails on the payload alone, before the disk is touched.
   const guardrailsOn = args.options.get('guardrails') !== false && process.env.FLEETSCOPE_GUARDRAILS !== 'off';
-  const guardrails = loadGuardrails(stringOption(args, 'rules') ?? (process.env.FLEETSCOPE_RULES || undefined), guardrailsOn, warnings);
   let matches: HookDecision[] = [];
   const toolName = typeof p.tool_name === 'string' ? p.tool_name : 'unknown';
-  if (guardrails !== undefined && p.hook_event_name === 'PreToolUse') {
+  // Only a PreToolUse is a guardrail question: other events do not compile the rules.
+  const guardrails = p.hook_event_name === 'PreToolUse' ? loadGuardrails(stringOption(args, 'rules') ?? (process.env.FLEETSCOPE_RULES || undefined), guardrailsOn, warnings) : undefined;
+  if (guardrails !== undefined) {
     try {
       matches = decide(guardrails, toolName, p.tool_input);
     } catch (error) {
@@ -241,11 +238,7 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
   const blocking = matches.find((m) => m.action === 'block');
   if (blocking !== undefined) {
     code = BLOCK_EXIT_CODE;
-    try {
-      process.stderr.write(`Blocked by fleetscope guardrail: ${blocking.reason}\n`);
-    } catch {
-      // the exit code alone carries the answer
-    }
+    writeText(2, `Blocked by fleetscope guardrail: ${blocking.reason}\n`); // when stderr is gone, the exit code alone answers
   }
 
   // 3. The record, after the answer.
@@ -260,8 +253,8 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
       const pending = pendingStartsIn(location.dir);
       const ctx = {
         now: started,
-        newId: randomUUID,
-        newSpanId,
+        newId: ids.newId,
+        newSpanId: ids.newSpanId,
         pending,
         guard: () => matches,
         ...(location.anchor === 'user' && location.project !== undefined ? { project: location.project } : {}),
@@ -284,7 +277,7 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
       if (first !== undefined) caller = { sessionId: first.sessionId, agentId: first.agentId };
       for (const warning of warnings) {
         events.push({
-          id: randomUUID(),
+          id: ids.newId(),
           timestamp: started,
           severity: 'warning',
           source: HOOK_SOURCE,

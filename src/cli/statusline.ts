@@ -11,7 +11,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveHookStore } from '../runners/claude-code-hook-store.js';
 import { parseArgs, stringOption } from './args.js';
-import { readStdin } from './stdin.js';
+import { readStdin, writeText } from './stdin.js';
 
 /** The fields fleetscope reads from Claude Code's statusline JSON (Claude Code's names). */
 export interface StatuslineInput {
@@ -167,10 +167,6 @@ export async function runStatuslineCommand(argv: readonly string[]): Promise<num
   } catch {
     // never fail the status line
   }
-  try {
-    process.stdout.write(`${line}\n`);
-  } catch {
-    // stdout closed
-  }
+  writeText(1, `${line}\n`); // stdout closed: nothing to show it on
   return 0;
 }

@@ -1,8 +1,8 @@
 /**
- * Reads stdin to its end, for commands Claude Code runs with a JSON payload on stdin (`hook`,
- * `statusline`). Kept tiny: both run once per tool call or status refresh.
+ * Reads stdin to its end and writes to stdout / stderr, for commands Claude Code runs with a JSON
+ * payload on stdin (`hook`, `statusline`). Kept tiny: both run once per tool call or status refresh.
  */
-import { fstatSync, readSync } from 'node:fs';
+import { fstatSync, readSync, writeSync } from 'node:fs';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -42,4 +42,27 @@ export function readStdin(waitUntil: number, maxBytes = Number.POSITIVE_INFINITY
     if (total >= maxBytes) return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
   }
   return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
+}
+
+/**
+ * Writes `text` to fd 1 or 2 synchronously, never through `process.stdout` / `process.stderr`:
+ * for a pipe (what Claude Code gives) creating those streams loads Node's whole net stack, a
+ * large part of a hook call's start-up. A full non-blocking pipe is waited on until `waitUntil`
+ * (ms since epoch); a closed one (EPIPE) ends the write quietly. Returns whether all was written.
+ */
+export function writeText(fd: 1 | 2, text: string, waitUntil = Date.now() + 1000): boolean {
+  const bytes = Buffer.from(text, 'utf8');
+  let written = 0;
+  while (written < bytes.length) {
+    try {
+      written += writeSync(fd, bytes, written, bytes.length - written);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN' && Date.now() < waitUntil) {
+        Atomics.wait(sleeper, 0, 0, 2);
+        continue;
+      }
+      return false;
+    }
+  }
+  return true;
 }

@@ -9,6 +9,7 @@
  * command line to the sources it merges.
  */
 import type { EventInput, FleetEvent } from './events.js';
+import { traceIdFrom } from './ids.js';
 
 type Keyed = Pick<EventInput, 'type' | 'sessionId' | 'spanId'> & { payload?: unknown };
 
@@ -21,7 +22,10 @@ const text = (value: unknown): string | undefined => (typeof value === 'string' 
  *   `request_id`), else its `responseId` (the message id);
  * - `session.start`, `session.end`: the session id;
  * - `agent.start`, `agent.end` of a subagent (a `parentAgentId`): its span id;
- * - `message`: the payload's `id` (Claude Code's prompt id), with the role.
+ * - `message`: a prompt (role user, kind prompt) by its session and text (the first KiB, trimmed):
+ *   Claude Code's hooks and transcripts both report each prompt, and only the newest versions give
+ *   both sides its prompt id (on the test corpus the transcript has `promptId` where the hook
+ *   payload has no `prompt_id`); any other message by the payload's `id`, with the role.
  */
 export function dedupeKey(event: Keyed | FleetEvent): string | undefined {
   const p = event.payload as Record<string, unknown> | undefined;
@@ -42,12 +46,24 @@ export function dedupeKey(event: Keyed | FleetEvent): string | undefined {
     case 'agent.end':
       return p?.parentAgentId !== undefined && event.spanId !== undefined ? `${event.type}\0${event.spanId}` : undefined;
     case 'message': {
+      const prompt = promptKey(event.sessionId, p);
+      if (prompt !== undefined) return prompt;
       const id = text(p?.id);
       return id === undefined ? undefined : `message\0${String(p?.role)}\0${id}`;
     }
     default:
       return undefined;
   }
+}
+
+/** How much of a prompt's text names it: sources may cut a long prompt at different lengths. */
+const PROMPT_KEY_CHARS = 1024;
+
+/** A user prompt's key: its session and a hash of its text's start (a typed prompt has no other shared id on old versions). */
+function promptKey(sessionId: string | undefined, p: Record<string, unknown> | undefined): string | undefined {
+  if (sessionId === undefined || p?.role !== 'user' || p.kind !== 'prompt') return undefined;
+  const prompt = text(typeof p.text === 'string' ? p.text.trim() : undefined);
+  return prompt === undefined ? undefined : `message\0prompt\0${sessionId}\0${traceIdFrom(`prompt:${prompt.slice(0, PROMPT_KEY_CHARS)}`)}`;
 }
 
 /**

@@ -125,13 +125,14 @@ export interface RedactionEngine {
 }
 
 export function createEngine(options: RedactorOptions, categories: ReadonlySet<RedactionCategory>): RedactionEngine {
-  const key = options.hashKey ?? randomBytes(32);
+  // Drawn on the first hash only: a redactor that only masks never loads the random source.
+  let key: string | Uint8Array | undefined = options.hashKey;
   const maxScanLength = options.maxScanLength ?? 16 * 1024 * 1024;
   const scanner = createScanner(categories);
   const fieldNames = (options.fieldNames ?? true) && categories.has('secret_field');
   let unscanned = 0;
 
-  const hmac = (value: string) => createHmac('sha256', key).update(value).digest('hex').slice(0, 16);
+  const hmac = (value: string) => createHmac('sha256', (key ??= randomBytes(32))).update(value).digest('hex').slice(0, 16);
 
   function redactorFor(policy: ResolvedPolicy): Redactor {
     const wanted = policy.categories;

@@ -56,6 +56,37 @@ export const WHOLE_LINE: LineText = { full: (value) => value, fullDeep: (value) 
 interface PendingTool {
   timestamp: number;
   toolName: string;
+  /** When a Bash command really started running, from its first `bash_progress` line. */
+  runStart?: number;
+}
+
+/**
+ * A Bash command that started this long after its tool_use waited for the user at the permission
+ * prompt (progress times are whole seconds, and hooks run before the command: up to ≈ 2.6 s on the corpus).
+ */
+const PERMISSION_WAIT_MIN_MS = 5000;
+
+/**
+ * A `bash_progress` line (2.1.x writes one a second while a Bash command runs, with the seconds
+ * elapsed): when the command really started. Before that the call waited, for the user's permission
+ * (181 s on the corpus, for a command that then ran 3.5 s). Transcripts write no other trace of the prompt.
+ */
+function noteBashProgress(json: Record<string, unknown>, pendingTools: Map<string, PendingTool>): void {
+  const data = json.data as { type?: unknown; elapsedTimeSeconds?: unknown } | undefined;
+  const id = json.parentToolUseID;
+  if (data?.type !== 'bash_progress' || typeof id !== 'string' || typeof data.elapsedTimeSeconds !== 'number') return;
+  const pending = pendingTools.get(id);
+  const at = typeof json.timestamp === 'string' ? Date.parse(json.timestamp) : Number.NaN;
+  // A subagent's Bash progress also names the Task that runs it: only a Bash call's own progress counts.
+  if (pending === undefined || pending.toolName !== 'Bash' || pending.runStart !== undefined || Number.isNaN(at)) return;
+  pending.runStart = Math.max(pending.timestamp, at - data.elapsedTimeSeconds * 1000);
+}
+
+/** The tool_use → result time split at the command's start: its run time and, when long enough, the permission wait before it. */
+function bashRun(start: PendingTool | undefined, resultAt: number): { ranMs: number; permissionWaitMs?: number } | undefined {
+  if (start?.runStart === undefined) return undefined;
+  const wait = start.runStart - start.timestamp;
+  return { ranMs: Math.max(0, resultAt - start.runStart), ...(wait >= PERMISSION_WAIT_MIN_MS ? { permissionWaitMs: wait } : {}) };
 }
 
 /** A Set/Map bounded by insertion order. */
@@ -234,6 +265,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
       counters.unknownType++;
       return;
     }
+    if (type === 'progress') noteBashProgress(json, pendingTools);
     if (type !== 'assistant' && type !== 'user') return;
     const sessionId = typeof json.sessionId === 'string' && json.sessionId !== '' ? json.sessionId : file.sessionId;
     const lineAgent = typeof json.agentId === 'string' && json.agentId !== '' ? json.agentId : undefined;
@@ -337,7 +369,8 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
         const rejected = error !== undefined && USER_REJECTION.test(error);
         endSubagent(json.toolUseResult, failed && !rejected, base, sessionSpan, out);
         const waited = start !== undefined ? Math.max(0, timestamp - start.timestamp) : undefined;
-        const own = ownDurationMs(json.toolUseResult);
+        const bash = bashRun(start, timestamp);
+        const own = ownDurationMs(json.toolUseResult) ?? bash?.ranMs;
         const durationMs = own ?? waited;
         out.push({
           ...base,
@@ -346,7 +379,9 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
           spanId: spanIdFrom(`tool:${block.tool_use_id}`),
           parentSpanId,
           // Like the hooks' `claude_code.hook_duration_ms`: the time to the result, permission prompt included.
-          ...(own !== undefined && waited !== undefined ? { attributes: { 'claude_code.result_wait_ms': waited } } : {}),
+          ...(own !== undefined && waited !== undefined
+            ? { attributes: { 'claude_code.result_wait_ms': waited, ...(bash?.permissionWaitMs !== undefined ? { 'claude_code.permission_wait_ms': bash.permissionWaitMs } : {}) } }
+            : {}),
           payload: {
             toolName: start?.toolName ?? 'unknown',
             toolCallId: block.tool_use_id,

@@ -47,6 +47,29 @@ describe('insightsAnalyzer', () => {
     expect(one.report).not.toContain('tool.recurring_failure');
   });
 
+  it('a long session a person drove (prompts typed) gets advice for an interactive user, a programmatic one the step-limit advice', async () => {
+    const sessions = (prompts: number) =>
+      [100, 120, 80, 110, 90, 1000].flatMap((minutes, i) => [
+        { type: 'session.start', timestamp: T0, sessionId: `s${i}`, payload: {} },
+        // The long session's prompts, as the Claude Code hook and transcripts runners emit them.
+        ...Array.from({ length: i === 5 ? prompts : 0 }, (_, k) => ({ type: 'message', timestamp: T0 + k * 60_000, sessionId: 's5', payload: { role: 'user', kind: 'prompt', text: `prompt ${k}` } })),
+        { type: 'session.end', timestamp: T0 + minutes * 60_000, sessionId: `s${i}`, payload: {} },
+      ]);
+    const interactive = await insightsFor(sessions(7), [patternsAnalyzer(), insightsAnalyzer({ sources: ['patterns'] })]);
+    const human = interactive.first.insights.find((i) => i.sessionId === 's5' || i.title.includes('s5'));
+    expect(human?.rule).toBe('session.long_interactive');
+    expect(human!.evidence).toMatchObject({ prompts: 7, interactive: true, durationMs: 60_000_000 });
+    // Median of 80, 90, 100, 110, 120, 1000 minutes = 105 minutes; 1000 / 105 = 9.52.
+    expect(human!.title).toBe('Session s5 ran 9.52× your median session, over 7 prompts');
+    expect(human!.recommendation).toContain('/clear');
+    expect(human!.recommendation).not.toContain('step or time limit');
+
+    const programmatic = await insightsFor(sessions(0), [patternsAnalyzer(), insightsAnalyzer({ sources: ['patterns'] })]);
+    const run = programmatic.first.insights.find((i) => i.title.includes('s5'));
+    expect(run?.rule).toBe('session.long');
+    expect(run!.recommendation).toContain('step or time limit');
+  });
+
   it('emits each new insight once, sorted by priority, merging repeated findings', async () => {
     const findings: Finding[] = [
       { analyzer: 'fake', kind: 'fleet.low_parallelization', severity: 'low', title: 'w1 sequential', location: { workflowId: 'w1' }, evidence: { parallelizationRatio: 0 } },

@@ -8,15 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import stringify from 'fast-json-stable-stringify';
 import type { FleetEvent } from '../../src/core/events.js';
 import { fileLogStorage } from '../../src/storage/file-log.js';
-import { buildCli } from './build-cli.js';
+import { buildCli, hookEntryOf } from './build-cli.js';
 
 let cli: string;
+let base: string;
+/** The file under test: the CLI (`index.js hook`) or the bundled entry (`hook.cjs hook`, what `init` installs). */
+let hookFile: string;
+/** This entry's own directory for stores (each block below runs the same tests). */
 let root: string;
 beforeAll(() => {
   cli = buildCli();
-  root = mkdtempSync(join(tmpdir(), 'fleetscope-hook-'));
+  base = mkdtempSync(join(tmpdir(), 'fleetscope-hook-'));
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 const SESSION = '11111111-2222-4333-8444-555555555555';
 
@@ -40,12 +44,12 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function runHook(input: string, args: string[] = [], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [cli, 'hook', ...args], { input, encoding: 'utf8', env: cleanEnv(env) });
+  return spawnSync(process.execPath, [hookFile, 'hook', ...args], { input, encoding: 'utf8', env: cleanEnv(env) });
 }
 
 function runHookAsync(input: string, args: string[], writeAfterMs = 0): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, 'hook', ...args], { stdio: ['pipe', 'ignore', 'pipe'], env: cleanEnv() });
+    const child = spawn(process.execPath, [hookFile, 'hook', ...args], { stdio: ['pipe', 'ignore', 'pipe'], env: cleanEnv() });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code, stderr }));
@@ -67,7 +71,15 @@ async function readStore(dir: string): Promise<FleetEvent[]> {
   return out;
 }
 
-describe('fleetscope hook', () => {
+describe.each([
+  { entry: 'the CLI, fleetscope hook', file: () => cli },
+  { entry: 'the bundled dist/cli/hook.cjs', file: () => hookEntryOf(cli) },
+])('fleetscope hook: $entry', ({ file }) => {
+  beforeAll(() => {
+    hookFile = file();
+    root = mkdtempSync(join(base, 'entry-'));
+  });
+
   it('stores under <cwd>/.fleetscope by default and pairs Pre/PostToolUse across processes', async () => {
     const project = join(root, 'project');
     mkdirSync(project);
@@ -188,8 +200,10 @@ describe('fleetscope hook', () => {
     const events = await readStore(store);
     expect(events[0]).toMatchObject({ type: 'message', payload: { role: 'notification', kind: 'idle_prompt' } });
   });
+});
 
-  it('the built hook loads no eventemitter3 and no observer (its whole static import graph)', () => {
+describe('the hook entries load little', () => {
+  it('the CLI hook loads no eventemitter3 and no observer (its whole static import graph)', () => {
     const dir = join(cli, '..');
     const hookChunk = readdirSync(dir).find((f) => f.startsWith('hook-') && f.endsWith('.js'))!;
     const seen = new Set<string>();
@@ -202,5 +216,39 @@ describe('fleetscope hook', () => {
     };
     visit(hookChunk);
     expect(seen.size).toBeGreaterThan(0);
+  });
+
+  it('hook.cjs is one file: it requires only Node built-ins, and an allowed PreToolUse or a PostToolUse loads neither node:crypto nor the net stack', () => {
+    const bundle = readFileSync(hookEntryOf(cli), 'utf8');
+    const required = [...bundle.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]!);
+    expect(required.length).toBeGreaterThan(0);
+    expect(required.filter((r) => !r.startsWith('node:'))).toEqual([]);
+    // Each call prints the built-in modules Node loaded for it (a preload, on exit, to fd 3).
+    const preload = join(base, 'modules.cjs');
+    writeFileSync(preload, "process.on('exit', () => require('fs').writeSync(3, process.moduleLoadList.join('\\n')));\n");
+    const store = join(base, 'modules-store');
+    const loaded = (body: Record<string, unknown>) => {
+      const r = spawnSync(process.execPath, ['-r', preload, hookEntryOf(cli), 'hook', '--store', store], { input: payload(store, body), encoding: 'utf8', env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+      expect(r.status, r.stderr).toBe(0);
+      return (r.output[3] as string).split('\n');
+    };
+    for (const body of [
+      { hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'npm test' }, tool_use_id: 'm1' },
+      { hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command: 'npm test' }, tool_use_id: 'm1', tool_response: { stdout: 'ok' } },
+    ]) {
+      const modules = loaded(body);
+      expect(modules).toContain('NativeModule fs');
+      expect(modules.filter((m) => /^NativeModule (crypto|net|tty)$/.test(m))).toEqual([]);
+    }
+    // A blocked call still answers on stderr, and is stored.
+    const blocked = spawnSync(process.execPath, [hookEntryOf(cli), 'hook', '--store', store], { input: payload(store, { hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'rm -rf /' }, tool_use_id: 'm2' }), encoding: 'utf8', env: cleanEnv() });
+    expect(blocked.status).toBe(2);
+    expect(blocked.stderr).toContain('Blocked by fleetscope guardrail');
+  });
+
+  it('hook.cjs runs only hook and statusline', () => {
+    const r = spawnSync(process.execPath, [hookEntryOf(cli), 'report'], { encoding: 'utf8', env: cleanEnv() });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('"hook" or "statusline"');
   });
 });

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INIT_DEFAULT_EVENTS, isFleetscopeCommand, lineDiff } from '../../src/cli/init-settings.js';
-import { runInitCommand, type InitEnvironment } from '../../src/cli/init.js';
+import { hookEntryFor, runInitCommand, type InitEnvironment } from '../../src/cli/init.js';
 import { KNOWN_HOOK_EVENTS } from '../../src/runners/claude-code-hooks.js';
-import { buildCli } from './build-cli.js';
+import { buildCli, hookEntryOf } from './build-cli.js';
 
 let root: string;
 let n = 0;
@@ -166,19 +166,34 @@ describe('fleetscope init', () => {
     expect(existsSync(join(s.project, '.claude'))).toBe(false);
   });
 
+  it('the command runs hook.cjs when it is beside the CLI (a build), else the CLI itself', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetscope-init-entry-'));
+    try {
+      const index = join(dir, 'index.js');
+      writeFileSync(index, '');
+      expect(hookEntryFor(index)).toBe(index);
+      writeFileSync(join(dir, 'hook.cjs'), '');
+      expect(hookEntryFor(index)).toBe(join(dir, 'hook.cjs'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('end to end: the installed PreToolUse command, run by the shell as Claude Code does, blocks rm -rf / and fails closed', async () => {
     const cli = buildCli();
     const s = setup();
     const r = spawnSync(process.execPath, [cli, 'init', '--fail-closed', '--events', 'PreToolUse'], { cwd: s.project, encoding: 'utf8', env: { ...process.env, HOME: s.home, CLAUDE_PROJECT_DIR: '' } });
     expect(r.status, r.stderr).toBe(0);
     const command = read(join(s.project, '.claude', 'settings.json')).hooks.PreToolUse![0]!.hooks[0]!.command;
+    // The fast entry beside the CLI, not the CLI itself.
+    expect(command).toBe(`${process.execPath} ${hookEntryOf(cli)} hook --fail-closed || exit 2 # fleetscope`);
     const payload = (cmd: string) => JSON.stringify({ session_id: 's1', cwd: s.project, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: cmd }, tool_use_id: 't1' });
     const sh = (cmd: string, input: string) => spawnSync('/bin/sh', ['-c', cmd], { input, encoding: 'utf8', env: { ...process.env, CLAUDE_PROJECT_DIR: s.project, FLEETSCOPE_HOOK_DEADLINE_MS: '60000' } });
     expect(sh(command, payload('rm -rf /')).status).toBe(2);
     expect(sh(command, payload('ls')).status).toBe(0);
     expect(existsSync(join(s.project, '.fleetscope', '.gitignore'))).toBe(true);
     // The CLI moved away: fail-closed blocks instead of letting the call through unchecked.
-    const broken = command.replace(cli, join(s.project, 'gone.js'));
+    const broken = command.replace(hookEntryOf(cli), join(s.project, 'gone.cjs'));
     expect(sh(broken, payload('ls')).status).toBe(2);
   });
 });

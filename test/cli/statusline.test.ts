@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contextPercent, formatStatusline, untilReset, type StatuslineInput } from '../../src/cli/statusline.js';
-import { buildCli } from './build-cli.js';
+import { buildCli, hookEntryOf } from './build-cli.js';
 
 let cli: string;
 let root: string;
@@ -33,11 +33,12 @@ const INPUT: StatuslineInput & Record<string, unknown> = {
   },
 };
 
-function run(input: string, env: Record<string, string> = {}) {
+/** Runs `statusline` from the CLI, or from the bundled entry `hook.cjs` (what `init --statusline` installs). */
+function run(input: string, env: Record<string, string> = {}, file = cli) {
   const clean = { ...process.env };
   delete clean.CLAUDE_PROJECT_DIR;
   delete clean.FLEETSCOPE_STORE;
-  return spawnSync(process.execPath, [cli, 'statusline'], { input, encoding: 'utf8', env: { ...clean, ...env } });
+  return spawnSync(process.execPath, [file, 'statusline'], { input, encoding: 'utf8', env: { ...clean, ...env } });
 }
 
 describe('fleetscope statusline', () => {
@@ -77,5 +78,9 @@ describe('fleetscope statusline', () => {
     expect(r.stdout).toMatch(/^Opus 4\.6 · \$1\.23 · ctx 42% · ⚠ Force-pushing/);
     const other = run(JSON.stringify({ ...input, session_id: 'sess-2' }));
     expect(other.stdout).toBe('Opus 4.6 · $1.23 · ctx 42%\n');
+    // The bundled entry prints the same lines.
+    expect(run(JSON.stringify(input), {}, hookEntryOf(cli))).toMatchObject({ status: 0, stdout: r.stdout });
+    expect(run(JSON.stringify({ ...input, session_id: 'sess-2' }), {}, hookEntryOf(cli)).stdout).toBe(other.stdout);
+    expect(run('not json', {}, hookEntryOf(cli)).stdout).toBe('fleetscope\n');
   });
 });

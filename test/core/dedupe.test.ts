@@ -20,6 +20,12 @@ describe('dedupeKey', () => {
     // A main-agent turn (no parent) is one source's own.
     expect(dedupeKey({ type: 'agent.start', spanId: 'ab', payload: { name: 'main' } })).toBeUndefined();
     expect(dedupeKey({ type: 'message', payload: { role: 'user', text: 'hi' } })).toBeUndefined();
+    // A prompt meets its copy from another source on session and text, with or without a prompt id on either side.
+    const prompt = (extra: object) => dedupeKey({ type: 'message', sessionId: 's1', payload: { role: 'user', kind: 'prompt', ...extra } });
+    expect(prompt({ text: 'fix the test' })).toBe(prompt({ text: ' fix the test\n', id: 'p1' }));
+    expect(prompt({ text: 'x'.repeat(1024) + 'a' })).toBe(prompt({ text: 'x'.repeat(1024) + 'b' })); // cut at different lengths
+    expect(prompt({ text: 'fix the test' })).not.toBe(prompt({ text: 'fix the build' }));
+    expect(prompt({ text: 'fix the test' })).not.toBe(dedupeKey({ type: 'message', sessionId: 's2', payload: { role: 'user', kind: 'prompt', text: 'fix the test' } }));
     expect(dedupeKey({ type: 'myapp.thing', payload: { toolCallId: 'x' } })).toBeUndefined();
   });
 });

@@ -56,6 +56,8 @@ function otlpCopy(events: readonly FleetEvent[]): string {
 }
 
 interface Figures {
+  /** User prompts (`message` role user, kind prompt). */
+  prompts: number;
   toolStarts: number;
   toolEnds: number;
   toolCallIds: number;
@@ -79,6 +81,7 @@ async function figures(observer: Observer): Promise<{ figures: Figures; events: 
   return {
     events,
     figures: {
+      prompts: events.filter((e) => e.type === 'message' && (e.payload as { role?: string; kind?: string }).role === 'user' && (e.payload as { kind?: string }).kind === 'prompt').length,
       toolStarts: count('tool.start'),
       toolEnds: count('tool.end'),
       toolCallIds: ids.size,
@@ -116,11 +119,13 @@ describe('hooks + transcripts + OTLP receiver on one real session', () => {
 
     const hooksAlone = await observe([hooksRunner(dir)]);
     await hooksAlone.observer.close();
-    expect(hooksAlone.figures).toMatchObject({ toolStarts: 63, toolEnds: 62, toolCallIds: 63, llmCalls: 0, sessionsStarted: 1, sessionsEnded: 1, subagentStarts: 4, subagentEnds: 3 });
+    expect(hooksAlone.figures).toMatchObject({ prompts: 4, toolStarts: 63, toolEnds: 62, toolCallIds: 63, llmCalls: 0, sessionsStarted: 1, sessionsEnded: 1, subagentStarts: 4, subagentEnds: 3 });
 
     const transcriptAlone = await observe([transcriptsRunner()]);
     await transcriptAlone.observer.close();
-    expect(transcriptAlone.figures).toMatchObject({ toolStarts: 18, toolEnds: 18, llmCalls: 9, sessionsStarted: 1, sessionsEnded: 1, subagentStarts: 3, subagentEnds: 3 });
+    // Two of the hooks' four prompts ("audit codex's work…", "launch an agent teams…"); the transcript
+    // has their promptId, the hook payloads (no prompt_id) do not: they meet on session and text.
+    expect(transcriptAlone.figures).toMatchObject({ prompts: 2, toolStarts: 18, toolEnds: 18, llmCalls: 9, sessionsStarted: 1, sessionsEnded: 1, subagentStarts: 3, subagentEnds: 3 });
     expect(transcriptAlone.figures.tokens).toMatchObject({ input: 19, output: 12_405, cacheRead: 618_910, cacheWrite: 101_057 });
     expect(transcriptAlone.figures.costUsd).toBeGreaterThan(0);
 
@@ -135,9 +140,9 @@ describe('hooks + transcripts + OTLP receiver on one real session', () => {
       costUsd: transcriptAlone.figures.costUsd,
     });
     // Left out: the transcript's 18 tool starts and 18 ends, its session's start and end, its 3 subagents'
-    // starts and ends (the hooks' SubagentStart / SubagentStop of ac04304b, afc9f944, afcd0d48); the
-    // receiver's 9 requests and 18 tool results.
-    expect(stats.events.duplicates).toBe(18 + 18 + 2 + 6 + 9 + 18);
+    // starts and ends (the hooks' SubagentStart / SubagentStop of ac04304b, afc9f944, afcd0d48), its 2
+    // prompts; the receiver's 9 requests and 18 tool results.
+    expect(stats.events.duplicates).toBe(18 + 18 + 2 + 6 + 2 + 9 + 18);
   });
 
   it('a source that reports a call first keeps it, whatever the order the runners are listed in', async () => {
@@ -151,21 +156,23 @@ describe('hooks + transcripts + OTLP receiver on one real session', () => {
     writeHookStore(dir);
     const { figures: f, observer } = await observe([hooksRunner(dir), transcriptsRunner()], undefined, false);
     await observer.close();
-    expect(f).toMatchObject({ toolStarts: 63 + 18, toolEnds: 62 + 18, toolCallIds: 63 });
+    expect(f).toMatchObject({ prompts: 4 + 2, toolStarts: 63 + 18, toolEnds: 62 + 18, toolCallIds: 63 });
   });
 
   it('two sources that each hold part of a session give their union (crypto session 54a706e7)', async () => {
     // By hand: the hooks logged 52 PreToolUse and 4 PostToolUseFailure, SubagentStart a18ed9e and
     // SubagentStop a18ed9e, a894bf8, a42528d; the transcript holds 86 tool calls (17 of the hooks' 52) and
     // 86 results (1 of the hooks' 4), and 22 subagents' Task results (a18ed9e among them). Union: 52 + 86 − 17
-    // = 121 starts, 86 + 4 − 1 = 89 ends; duplicates 17 + 1 + a18ed9e's start and end = 20.
+    // = 121 starts, 86 + 4 − 1 = 89 ends. Prompts: the hooks logged 1 ("add conjob…", no prompt_id), the
+    // transcript (2.1.x) has 7 typed ones, that one among them: 7. Duplicates 17 + 1 + a18ed9e's start and
+    // end + 1 prompt = 21.
     writeRealHookStore(dir, 'crypto', '54a706e7-8b8c-4017-9258-964f8e727505');
     const transcript = claudeCodeTranscriptsRunner({ paths: [join(REAL_CC, 'transcripts', 'projects', 'hooklog-crypto')], pollIntervalMs: 60_000 });
     const both = await observe([hooksRunner(dir), transcript]);
     const stats = both.observer.stats();
     await both.observer.close();
-    expect(both.figures).toMatchObject({ toolStarts: 121, toolEnds: 89, toolCallIds: 121 });
-    expect(stats.events.duplicates).toBe(20);
+    expect(both.figures).toMatchObject({ prompts: 7, toolStarts: 121, toolEnds: 89, toolCallIds: 121 });
+    expect(stats.events.duplicates).toBe(21);
   });
 });
 

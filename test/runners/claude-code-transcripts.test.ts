@@ -303,6 +303,16 @@ describe('claudeCodeTranscriptsRunner on the real transcripts (../shared/real-cc
     const search = ends.find((e) => e.payload.toolCallId === 'toolu_016C97rjsgXmaTyVFwBwPHgR')!;
     expect(search.payload.durationMs).toBe(14_623);
     expect(search.attributes?.['claude_code.result_wait_ms']).toBe(3_286_486);
+    // Bash records no run time, but 2.1.x writes a bash_progress line each second a command runs, with the
+    // seconds elapsed: the command's start. Counted by hand (node over the files): 10 Bash calls started 5 s or
+    // more after their tool_use (the permission prompt; an 11th such line is a subagent's Bash under its Task call,
+    // not counted for the Task); in subagent 258c7280 one waited 181.0 s and ran 3.5 s.
+    const waited = ends.filter((e) => e.attributes?.['claude_code.permission_wait_ms'] !== undefined);
+    expect(waited.every((e) => e.payload.toolName === 'Bash')).toBe(true);
+    expect(waited).toHaveLength(10);
+    const prompt = ends.find((e) => e.payload.toolCallId === 'toolu_014KAwacAz9cjdUN3XNeAArp')!;
+    expect(prompt.payload.durationMs).toBe(3_463);
+    expect(prompt.attributes).toEqual({ 'claude_code.result_wait_ms': 184_455, 'claude_code.permission_wait_ms': 180_992 });
     // Prompts (what the user typed in a main transcript: no tool result, meta line, compact summary, slash
     // command, command output, task notification or interrupt): 102 lines by hand, one of them in a session
     // file two loggers copied (same uuid): 101; 4 carry Claude Code's promptId.

@@ -5,7 +5,7 @@
  * (`@ccusage/ccusage-linux-x64`) in the default `data` mode.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +43,30 @@ function runJson(command: string[], root: string): Record<string, unknown[]> {
   return JSON.parse(r.stdout) as Record<string, unknown[]>;
 }
 
-const js = (report: Report, root: string) => runJson([process.execPath, JS_CCUSAGE, report, '--offline', '--json'], root);
+/**
+ * `root` as one config dir per project (`<dir>/projects/<name>` a symlink to the project), in name
+ * order, joined with commas for CLAUDE_CONFIG_DIR. ccusage 18 keeps the first copy of a response it
+ * reads, reading files by their earliest timestamp; on a tie its order is the order its glob found
+ * the files in, which varies from run to run (the directory walk is concurrent). The real corpus
+ * has such a tie: session 3afa26d2 is in two project folders (hooklog-teamwork and
+ * hooklog-teamwork-backend) with the same first timestamp and 14 responses in common, so the
+ * session report put them in one folder or the other (the flaky parity). Config dirs are read in the
+ * order given, so this fixes the order to project name, the order fleetscope breaks that tie in.
+ */
+function configDirsInProjectOrder(root: string): string {
+  const base = mkdtempSync(join(work, 'ccusage-config-'));
+  const projects = readdirSync(join(root, 'projects')).sort();
+  return projects
+    .map((name, i) => {
+      const dir = join(base, String(i).padStart(4, '0'));
+      mkdirSync(join(dir, 'projects'), { recursive: true });
+      symlinkSync(join(root, 'projects', name), join(dir, 'projects', name));
+      return dir;
+    })
+    .join(',');
+}
+
+const js = (report: Report, root: string) => runJson([process.execPath, JS_CCUSAGE, report, '--offline', '--json'], configDirsInProjectOrder(root));
 const rust = (report: Report, root: string) => runJson([RUST!, 'claude', report, '--offline', '--json'], root);
 
 type Row = Record<string, unknown> & { totalTokens: number };
