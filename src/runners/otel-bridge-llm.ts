@@ -6,11 +6,9 @@
  */
 import type { LlmCallPayload } from '../core/index.js';
 import * as A from './otel-bridge-attributes.js';
-import { first, jsonObject, number, text, tokensFromAttributes, type AttributesLike, type ProblemSink } from './otel-bridge-readers.js';
+import { F, first, jsonObject, number, raw, text, tokensOfKnown, type KnownAttributes, type ProblemSink } from './otel-bridge-readers.js';
 
 const MAX_NAME = 1024;
-const REQUEST_TYPE_KEY = [A.TRACELOOP_REQUEST_TYPE];
-const AI_PROVIDER_KEY = [A.AI_PROVIDER];
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
 
 /** What the bridge already read of the span. */
@@ -33,8 +31,8 @@ function aiSdkProvider(provider: string | undefined): string | undefined {
 }
 
 /** The stream flag: the span's own, OpenInference's invocation parameters, or the AI SDK operation. */
-function streamOf(attributes: AttributesLike, parameters: Record<string, unknown> | undefined, aiOperation: string | undefined): boolean | undefined {
-  const streamAttribute = first(attributes, A.STREAM);
+function streamOf(known: KnownAttributes, parameters: Record<string, unknown> | undefined, aiOperation: string | undefined): boolean | undefined {
+  const streamAttribute = first(known, F.stream);
   if (typeof streamAttribute === 'boolean') return streamAttribute;
   if (typeof parameters?.stream === 'boolean') return parameters.stream;
   if (aiOperation?.endsWith('.doStream')) return true;
@@ -44,18 +42,19 @@ function streamOf(attributes: AttributesLike, parameters: Record<string, unknown
 
 /** The call's payload, whether its input tokens were read as excluding cache, and its time to first token. */
 export function llmCallOf(
-  attributes: AttributesLike,
+  known: KnownAttributes,
   facts: LlmSpanFacts,
   report: ProblemSink,
 ): { payload: LlmCallPayload; excludedCache: boolean; timeToFirstTokenMs?: number } {
   const { aiOperation, error } = facts;
-  const usage = tokensFromAttributes(attributes, report);
-  const oiKind = typeof attributes[A.OPENINFERENCE_KIND] === 'string' ? String(attributes[A.OPENINFERENCE_KIND]).toUpperCase() : undefined;
-  const requestType = text(attributes, REQUEST_TYPE_KEY);
-  const parameters = oiKind !== undefined ? jsonObject(attributes[A.OPENINFERENCE_INVOCATION_PARAMETERS], report) : undefined;
-  const provider = text(attributes, A.PROVIDER) ?? text(attributes, AI_PROVIDER_KEY);
-  const model = text(attributes, A.MODEL) ?? (typeof parameters?.model === 'string' ? parameters.model : undefined);
-  const firstChunk = number(attributes, A.AI_TIME_TO_FIRST_CHUNK);
+  const usage = tokensOfKnown(known, report);
+  const oiKindValue = raw(known, F.openInferenceKind);
+  const oiKind = typeof oiKindValue === 'string' ? oiKindValue.toUpperCase() : undefined;
+  const requestType = text(known, F.requestType);
+  const parameters = oiKind !== undefined ? jsonObject(raw(known, F.invocationParameters), report) : undefined;
+  const provider = text(known, F.provider) ?? text(known, F.aiProvider);
+  const model = text(known, F.model) ?? (typeof parameters?.model === 'string' ? parameters.model : undefined);
+  const firstChunk = number(known, F.aiTimeToFirstChunk);
   return {
     excludedCache: usage.excludedCache,
     timeToFirstTokenMs: firstChunk === undefined ? undefined : round3(firstChunk),
@@ -73,13 +72,13 @@ export function llmCallOf(
       outputTokens: usage.outputTokens,
       cacheReadTokens: usage.cacheReadTokens,
       cacheWriteTokens: usage.cacheWriteTokens,
-      costUsd: number(attributes, A.COST_USD),
+      costUsd: number(known, F.costUsd),
       latencyMs: facts.durationMs,
       status: error === undefined ? 'success' : 'error',
       error,
-      responseId: text(attributes, A.RESPONSE_ID)?.slice(0, MAX_NAME),
-      finishReason: text(attributes, A.FINISH_REASONS)?.slice(0, MAX_NAME),
-      stream: streamOf(attributes, parameters, aiOperation),
+      responseId: text(known, F.responseId)?.slice(0, MAX_NAME),
+      finishReason: text(known, F.finishReasons)?.slice(0, MAX_NAME),
+      stream: streamOf(known, parameters, aiOperation),
     },
   };
 }
