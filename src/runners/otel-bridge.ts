@@ -68,8 +68,8 @@ const SPAN_KINDS = ['internal', 'server', 'client', 'producer', 'consumer'];
 const STATUS_ERROR = 2;
 const MAX_OTHER_ATTRIBUTES = 64;
 const MAX_NAME = 1024;
-const HEX_TRACE = /^[0-9a-f]{32}$/;
-const HEX_SPAN = /^[0-9a-f]{16}$/;
+const TRACE_ID_LENGTH = 32;
+const SPAN_ID_LENGTH = 16;
 /** Instrumentation whose spans say what they are only at their end. */
 const DEFERRED_SCOPE = '@arizeai/openinference-instrumentation-langchain';
 const scopeOf = (span: ReadableSpanLike): string | undefined => span.instrumentationScope?.name ?? span.instrumentationLibrary?.name;
@@ -108,6 +108,16 @@ function spanEvent<T extends BuiltinEventType>(envelope: SpanEnvelope, type: T, 
   };
 }
 
+/** Whether `id` is `length` lowercase hex digits (a W3C id); a loop, not a regex: it runs on every span. */
+function isHexId(id: string, length: number): boolean {
+  if (id.length !== length) return false;
+  for (let i = 0; i < length; i++) {
+    const c = id.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
 const validTime = (time: unknown): time is HrTimeLike =>
   Array.isArray(time) && time.length === 2 && Number.isFinite(time[0]) && Number.isFinite(time[1]);
 const hrToMs = (time: HrTimeLike): number => time[0] * 1000 + time[1] / 1e6;
@@ -130,7 +140,7 @@ function errorOf(span: ReadableSpanLike, known: KnownAttributes): string | undef
 
 function parentSpanIdOf(span: ReadableSpanLike): string | undefined {
   const id = span.parentSpanContext?.spanId ?? span.parentSpanId;
-  return typeof id === 'string' && HEX_SPAN.test(id) && id !== '0000000000000000' ? id : undefined;
+  return typeof id === 'string' && isHexId(id, SPAN_ID_LENGTH) && id !== '0000000000000000' ? id : undefined;
 }
 
 /**
@@ -248,10 +258,10 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     // Spans of one trace come in runs: its id is checked once per run.
     if (context.traceId !== lastTraceId) {
       lastTraceId = context.traceId;
-      lastTraceValid = HEX_TRACE.test(context.traceId);
+      lastTraceValid = isHexId(context.traceId, TRACE_ID_LENGTH);
     }
     const traceId = lastTraceValid ? context.traceId : undefined;
-    const spanId = HEX_SPAN.test(context.spanId) ? context.spanId : undefined;
+    const spanId = isHexId(context.spanId, SPAN_ID_LENGTH) ? context.spanId : undefined;
     const parentSpanId = node.parentSpanId;
     const ownAgent = agentOf(node);
     const sessionId = sessionOf(node) ?? options.sessionId;
