@@ -6,11 +6,9 @@
  */
 import type { LlmCallPayload } from '../core/index.js';
 import * as A from './otel-bridge-attributes.js';
-import { first, jsonObject, number, text, tokensFromAttributes, type AttributesLike, type ProblemSink } from './otel-bridge-readers.js';
+import { F, first, jsonObject, number, raw, text, tokensOfKnown, type KnownAttributes, type ProblemSink } from './otel-bridge-readers.js';
 
 const MAX_NAME = 1024;
-const REQUEST_TYPE_KEY = [A.TRACELOOP_REQUEST_TYPE];
-const AI_PROVIDER_KEY = [A.AI_PROVIDER];
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
 
 /** What the bridge already read of the span. */
@@ -36,8 +34,8 @@ function aiSdkProvider(provider: string | undefined): string | undefined {
  * The stream flag: the span's own, OpenInference's invocation parameters, the AI SDK operation, or a
  * time to first chunk (which only a streamed call has).
  */
-function streamOf(attributes: AttributesLike, parameters: Record<string, unknown> | undefined, aiOperation: string | undefined, firstChunkMs: number | undefined): boolean | undefined {
-  const streamAttribute = first(attributes, A.STREAM);
+function streamOf(known: KnownAttributes, parameters: Record<string, unknown> | undefined, aiOperation: string | undefined, firstChunkMs: number | undefined): boolean | undefined {
+  const streamAttribute = first(known, F.stream);
   if (typeof streamAttribute === 'boolean') return streamAttribute;
   if (typeof parameters?.stream === 'boolean') return parameters.stream;
   if (aiOperation?.endsWith('.doStream')) return true;
@@ -46,16 +44,16 @@ function streamOf(attributes: AttributesLike, parameters: Record<string, unknown
 }
 
 /** Time to first chunk in ms: the AI SDK's `ai.*.msToFirstChunk`, else the GenAI seconds attribute. */
-function firstChunkMsOf(attributes: AttributesLike): number | undefined {
-  const ms = number(attributes, A.AI_TIME_TO_FIRST_CHUNK);
+function firstChunkMsOf(known: KnownAttributes): number | undefined {
+  const ms = number(known, F.aiTimeToFirstChunk);
   if (ms !== undefined) return ms;
-  const seconds = number(attributes, A.GENAI_TIME_TO_FIRST_CHUNK_S);
+  const seconds = number(known, F.genAiTimeToFirstChunkS);
   return seconds === undefined ? undefined : seconds * 1000;
 }
 
 /** The first finish reason: of an array attribute, of a JSON array written as a string (Mastra), or the string. */
-function finishReasonOf(attributes: AttributesLike): string | undefined {
-  const reason = text(attributes, A.FINISH_REASONS);
+function finishReasonOf(known: KnownAttributes): string | undefined {
+  const reason = text(known, F.finishReasons);
   if (reason?.startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(reason);
@@ -69,18 +67,19 @@ function finishReasonOf(attributes: AttributesLike): string | undefined {
 
 /** The call's payload, whether its input tokens were read as excluding cache, and its time to first token. */
 export function llmCallOf(
-  attributes: AttributesLike,
+  known: KnownAttributes,
   facts: LlmSpanFacts,
   report: ProblemSink,
 ): { payload: LlmCallPayload; excludedCache: boolean; timeToFirstTokenMs?: number } {
   const { aiOperation, error } = facts;
-  const usage = tokensFromAttributes(attributes, report);
-  const oiKind = typeof attributes[A.OPENINFERENCE_KIND] === 'string' ? String(attributes[A.OPENINFERENCE_KIND]).toUpperCase() : undefined;
-  const requestType = text(attributes, REQUEST_TYPE_KEY);
-  const parameters = oiKind !== undefined ? jsonObject(attributes[A.OPENINFERENCE_INVOCATION_PARAMETERS], report) : undefined;
-  const provider = text(attributes, A.PROVIDER) ?? text(attributes, AI_PROVIDER_KEY);
-  const model = text(attributes, A.MODEL) ?? (typeof parameters?.model === 'string' ? parameters.model : undefined);
-  const firstChunk = firstChunkMsOf(attributes);
+  const usage = tokensOfKnown(known, report);
+  const oiKindValue = raw(known, F.openInferenceKind);
+  const oiKind = typeof oiKindValue === 'string' ? oiKindValue.toUpperCase() : undefined;
+  const requestType = text(known, F.requestType);
+  const parameters = oiKind !== undefined ? jsonObject(raw(known, F.invocationParameters), report) : undefined;
+  const provider = text(known, F.provider) ?? text(known, F.aiProvider);
+  const model = text(known, F.model) ?? (typeof parameters?.model === 'string' ? parameters.model : undefined);
+  const firstChunk = firstChunkMsOf(known);
   return {
     excludedCache: usage.excludedCache,
     timeToFirstTokenMs: firstChunk === undefined ? undefined : round3(firstChunk),
@@ -98,13 +97,13 @@ export function llmCallOf(
       outputTokens: usage.outputTokens,
       cacheReadTokens: usage.cacheReadTokens,
       cacheWriteTokens: usage.cacheWriteTokens,
-      costUsd: number(attributes, A.COST_USD),
+      costUsd: number(known, F.costUsd),
       latencyMs: facts.durationMs,
       status: error === undefined ? 'success' : 'error',
       error,
-      responseId: text(attributes, A.RESPONSE_ID)?.slice(0, MAX_NAME),
-      finishReason: finishReasonOf(attributes)?.slice(0, MAX_NAME),
-      stream: streamOf(attributes, parameters, aiOperation, firstChunk),
+      responseId: text(known, F.responseId)?.slice(0, MAX_NAME),
+      finishReason: finishReasonOf(known)?.slice(0, MAX_NAME),
+      stream: streamOf(known, parameters, aiOperation, firstChunk),
     },
   };
 }

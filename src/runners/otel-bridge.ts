@@ -13,16 +13,18 @@
  * span's trace id, span id and parent span id. Nothing from the OTel SDK is imported: the span
  * shapes (otel-bridge-types.ts) are structural, so `@opentelemetry/*` stay optional peer dependencies.
  */
-import { errorMessage, FleetscopeError, type EventInput } from '../core/index.js';
-import * as A from './otel-bridge-attributes.js';
+import { errorMessage, FleetscopeError, type BuiltinEventType, type EventInput, type EventInputOf, type EventPayloads } from '../core/index.js';
 import {
-  classifySpan,
+  categoryOfKnown,
   content,
+  F,
   first,
   isLangGraphStart,
+  AttributeReader,
+  raw,
   text,
   withoutStack,
-  type AttributesLike,
+  type KnownAttributes,
   type SpanCategory,
 } from './otel-bridge-readers.js';
 import { llmCallOf } from './otel-bridge-llm.js';
@@ -49,6 +51,8 @@ export { classifySpan, isLangGraphRoot, isLangGraphStart, tokensFromAttributes, 
  */
 interface Node {
   parent: Node | undefined;
+  /** The span's parent span id, when a valid one. */
+  parentSpanId: string | undefined;
   /** Set when the span is an agent: its id and name. */
   agentId?: string;
   agentName?: string;
@@ -64,15 +68,11 @@ const SPAN_KINDS = ['internal', 'server', 'client', 'producer', 'consumer'];
 const STATUS_ERROR = 2;
 const MAX_OTHER_ATTRIBUTES = 64;
 const MAX_NAME = 1024;
-const HEX_TRACE = /^[0-9a-f]{32}$/;
-const HEX_SPAN = /^[0-9a-f]{16}$/;
+const TRACE_ID_LENGTH = 32;
+const SPAN_ID_LENGTH = 16;
 /** Instrumentation whose spans say what they are only at their end. */
 const DEFERRED_SCOPE = '@arizeai/openinference-instrumentation-langchain';
 const scopeOf = (span: ReadableSpanLike): string | undefined => span.instrumentationScope?.name ?? span.instrumentationLibrary?.name;
-const OPERATION_KEY = [A.OPERATION];
-const AI_OPERATION_KEY = [A.AI_OPERATION_ID];
-const AGENT_INPUT = ['input.value', 'traceloop.entity.input'];
-const AGENT_OUTPUT = ['output.value', 'traceloop.entity.output'];
 /** The answers without a name, allocated once. */
 const CATEGORY: Readonly<Record<SpanCategory, { kind: SpanCategory; name?: string }>> = {
   llm: { kind: 'llm' },
@@ -82,13 +82,49 @@ const CATEGORY: Readonly<Record<SpanCategory, { kind: SpanCategory; name?: strin
 };
 const PROBLEMS: readonly SpanProblem[] = ['wrong-type', 'oversized', 'negative-duration', 'bad-time', 'unknown-span-kind', 'missing-span-context', 'classify-error', 'held-overflow'];
 
+/** What every event of one span carries besides its type, time, agent and payload. */
+interface SpanEnvelope {
+  source: string;
+  traceId: string | undefined;
+  spanId: string | undefined;
+  parentSpanId: string | undefined;
+  sessionId: string | undefined;
+  attributes: Record<string, unknown>;
+}
+
+/** One event of a span, built field by field: a spread per event was the bridge's largest cost. */
+function spanEvent<T extends BuiltinEventType>(envelope: SpanEnvelope, type: T, timestamp: number, agentId: string | undefined, payload: EventPayloads[T]): EventInputOf<T> {
+  return {
+    type,
+    timestamp,
+    source: envelope.source,
+    traceId: envelope.traceId,
+    spanId: envelope.spanId,
+    parentSpanId: envelope.parentSpanId,
+    sessionId: envelope.sessionId,
+    agentId,
+    attributes: envelope.attributes,
+    payload,
+  };
+}
+
+/** Whether `id` is `length` lowercase hex digits (a W3C id); a loop, not a regex: it runs on every span. */
+function isHexId(id: string, length: number): boolean {
+  if (id.length !== length) return false;
+  for (let i = 0; i < length; i++) {
+    const c = id.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
 const validTime = (time: unknown): time is HrTimeLike =>
   Array.isArray(time) && time.length === 2 && Number.isFinite(time[0]) && Number.isFinite(time[1]);
 const hrToMs = (time: HrTimeLike): number => time[0] * 1000 + time[1] / 1e6;
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
 
 /** Error text of a failed span: its status message, else its exception event, else `error.type`; no stack trace. */
-function errorOf(span: ReadableSpanLike, attributes: AttributesLike): string | undefined {
+function errorOf(span: ReadableSpanLike, known: KnownAttributes): string | undefined {
   if (span.status?.code !== STATUS_ERROR) return undefined;
   const message = typeof span.status.message === 'string' ? span.status.message : '';
   if (message !== '') return withoutStack(message).slice(0, MAX_NAME * 4);
@@ -99,12 +135,12 @@ function errorOf(span: ReadableSpanLike, attributes: AttributesLike): string | u
     if (typeof text === 'string' && text !== '') return withoutStack(typeof type === 'string' && type !== '' ? `${type}: ${text}` : text).slice(0, MAX_NAME * 4);
     if (typeof type === 'string' && type !== '') return type.slice(0, MAX_NAME);
   }
-  return text(attributes, A.ERROR_TYPE)?.slice(0, MAX_NAME) ?? 'error';
+  return text(known, F.errorType)?.slice(0, MAX_NAME) ?? 'error';
 }
 
 function parentSpanIdOf(span: ReadableSpanLike): string | undefined {
   const id = span.parentSpanContext?.spanId ?? span.parentSpanId;
-  return typeof id === 'string' && HEX_SPAN.test(id) && id !== '0000000000000000' ? id : undefined;
+  return typeof id === 'string' && isHexId(id, SPAN_ID_LENGTH) && id !== '0000000000000000' ? id : undefined;
 }
 
 /**
@@ -134,6 +170,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
   const captureContent = options.captureContent ?? true;
   const ignoreScopes = options.ignoreScopes ?? ['fleetscope'];
   const open = new Map<string, Node>();
+  const reader = new AttributeReader();
   const invalid = Object.fromEntries(PROBLEMS.map((p) => [p, 0])) as Record<SpanProblem, number>;
   const stats: Omit<SpanBridgeStats, 'invalid' | 'held'> = {
     spansEnded: 0,
@@ -162,7 +199,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
   };
 
   /** The built-in category, unless `classify` says otherwise; with the name it gave. */
-  const categoryOf = (span: ReadableSpanLike, attributes: AttributesLike): { kind: SpanCategory; name?: string } => {
+  const categoryOf = (span: ReadableSpanLike, known: KnownAttributes): { kind: SpanCategory; name?: string } => {
     if (classifyOption !== undefined) {
       try {
         const answer = classifyOption(span);
@@ -174,18 +211,18 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
         report('classify-error');
       }
     }
-    return CATEGORY[classifySpan(attributes)];
+    return CATEGORY[categoryOfKnown(known)];
   };
 
-  const agentNameOf = (span: ReadableSpanLike, attributes: AttributesLike, given: string | undefined): string =>
-    (given ?? text(attributes, A.AGENT_NAME) ?? text(attributes, A.ENTITY_NAME) ?? text(attributes, A.AI_FUNCTION_ID) ?? String(span.name)).slice(0, MAX_NAME);
+  const agentNameOf = (span: ReadableSpanLike, known: KnownAttributes, given: string | undefined): string =>
+    (given ?? text(known, F.agentName) ?? text(known, F.entityName) ?? text(known, F.aiFunctionId) ?? String(span.name)).slice(0, MAX_NAME);
 
   /** Marks `node` as an agent when its span is one. */
-  const markAgent = (node: Node, span: ReadableSpanLike, attributes: AttributesLike, category: { kind: SpanCategory; name?: string }) => {
+  const markAgent = (node: Node, span: ReadableSpanLike, known: KnownAttributes, category: { kind: SpanCategory; name?: string }) => {
     if (category.kind !== 'agent') return;
-    const agentName = agentNameOf(span, attributes, category.name);
+    const agentName = agentNameOf(span, known, category.name);
     node.agentName = agentName;
-    node.agentId = text(attributes, A.AGENT_ID)?.slice(0, MAX_NAME) ?? agentName;
+    node.agentId = text(known, F.agentId)?.slice(0, MAX_NAME) ?? agentName;
   };
 
   const agentOf = (node: Node | undefined): Node | undefined => {
@@ -204,8 +241,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
 
   const emit = guardedEmit(target, stats);
 
-  const convert = (span: ReadableSpanLike, node: Node, category: { kind: SpanCategory; name?: string }) => {
-    const attributes = span.attributes ?? {};
+  const convert = (span: ReadableSpanLike, node: Node, category: { kind: SpanCategory; name?: string }, known: KnownAttributes) => {
     const kind = category.kind;
     if (kind === 'other' && otherSpans === 'ignore') {
       stats.ignored++;
@@ -215,11 +251,11 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     // Spans of one trace come in runs: its id is checked once per run.
     if (context.traceId !== lastTraceId) {
       lastTraceId = context.traceId;
-      lastTraceValid = HEX_TRACE.test(context.traceId);
+      lastTraceValid = isHexId(context.traceId, TRACE_ID_LENGTH);
     }
     const traceId = lastTraceValid ? context.traceId : undefined;
-    const spanId = HEX_SPAN.test(context.spanId) ? context.spanId : undefined;
-    const parentSpanId = parentSpanIdOf(span);
+    const spanId = isHexId(context.spanId, SPAN_ID_LENGTH) ? context.spanId : undefined;
+    const parentSpanId = node.parentSpanId;
     const ownAgent = agentOf(node);
     const sessionId = sessionOf(node) ?? options.sessionId;
     let startMs = hrToMs(span.startTime);
@@ -231,71 +267,56 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
       startMs = endMs;
     }
     durationMs = round3(durationMs);
-    const error = errorOf(span, attributes);
-    const operation = text(attributes, OPERATION_KEY)?.slice(0, MAX_NAME);
-    const workflowName = text(attributes, A.WORKFLOW_NAME)?.slice(0, MAX_NAME);
-    const aiOperation = text(attributes, AI_OPERATION_KEY);
-    const envelope = {
+    const error = errorOf(span, known);
+    const operation = text(known, F.operation)?.slice(0, MAX_NAME);
+    const workflowName = text(known, F.workflowName)?.slice(0, MAX_NAME);
+    const aiOperation = text(known, F.aiOperation);
+    const envelope: SpanEnvelope = {
       source,
       traceId,
       spanId,
       parentSpanId,
       sessionId,
-      attributes: { 'otel.span.name': String(span.name).slice(0, MAX_NAME) } as Record<string, unknown>,
+      attributes: { 'otel.span.name': String(span.name).slice(0, MAX_NAME) },
     };
     if (operation !== undefined) envelope.attributes['gen_ai.operation.name'] = operation;
     if (workflowName !== undefined) envelope.attributes['traceloop.workflow.name'] = workflowName;
 
     if (kind === 'llm') {
-      const call = llmCallOf(attributes, { categoryName: category.name, operation, aiOperation, durationMs, error }, report);
+      const call = llmCallOf(known, { categoryName: category.name, operation, aiOperation, durationMs, error }, report);
       if (call.excludedCache) stats.inputTokensWithoutCache++;
       if (call.timeToFirstTokenMs !== undefined) envelope.attributes.timeToFirstTokenMs = call.timeToFirstTokenMs;
       stats.llmCalls++;
-      emit({
-        ...envelope,
-        type: 'llm.call',
-        timestamp: endMs,
-        agentId: ownAgent?.agentId,
-        payload: call.payload,
-      });
+      emit(spanEvent(envelope, 'llm.call', endMs, ownAgent?.agentId, call.payload));
       return;
     }
 
     if (kind === 'tool') {
-      const toolName = (category.name ?? text(attributes, A.TOOL_NAME) ?? text(attributes, A.AI_TOOL_NAME) ?? text(attributes, A.ENTITY_NAME) ?? String(span.name)).slice(0, MAX_NAME);
-      const toolCallId = (text(attributes, A.TOOL_CALL_ID) ?? text(attributes, A.AI_TOOL_CALL_ID))?.slice(0, MAX_NAME);
-      const input = captureContent ? content(first(attributes, A.TOOL_INPUT) ?? first(attributes, A.AI_TOOL_INPUT), maxContentLength, report) : undefined;
-      const output = captureContent ? content(first(attributes, A.TOOL_OUTPUT) ?? first(attributes, A.AI_TOOL_OUTPUT), maxContentLength, report) : undefined;
+      const toolName = (category.name ?? text(known, F.toolName) ?? text(known, F.aiToolName) ?? text(known, F.entityName) ?? String(span.name)).slice(0, MAX_NAME);
+      const toolCallId = (text(known, F.toolCallId) ?? text(known, F.aiToolCallId))?.slice(0, MAX_NAME);
+      const input = captureContent ? content(first(known, F.toolInput) ?? first(known, F.aiToolInput), maxContentLength, report) : undefined;
+      const output = captureContent ? content(first(known, F.toolOutput) ?? first(known, F.aiToolOutput), maxContentLength, report) : undefined;
       stats.toolCalls++;
-      const fields = { ...envelope, agentId: ownAgent?.agentId };
-      emit({ ...fields, type: 'tool.start', timestamp: startMs, payload: { toolName, toolCallId, input } });
-      emit({
-        ...fields,
-        type: 'tool.end',
-        timestamp: endMs,
-        payload: { toolName, toolCallId, status: error === undefined ? 'success' : 'error', durationMs, output, error },
-      });
+      const agentId = ownAgent?.agentId;
+      emit(spanEvent(envelope, 'tool.start', startMs, agentId, { toolName, toolCallId, input }));
+      emit(spanEvent(envelope, 'tool.end', endMs, agentId, { toolName, toolCallId, status: error === undefined ? 'success' : 'error', durationMs, output, error }));
       return;
     }
 
     if (kind === 'agent') {
-      const name = node.agentName ?? agentNameOf(span, attributes, category.name);
+      const name = node.agentName ?? agentNameOf(span, known, category.name);
       const parentAgentId = agentOf(node.parent)?.agentId;
-      const fields = { ...envelope, agentId: node.agentId ?? name };
+      const agentId = node.agentId ?? name;
       const agentType = operation === 'create_agent' ? 'create_agent' : undefined;
-      const input = captureContent ? content(first(attributes, AGENT_INPUT), maxContentLength, report) : undefined;
-      const output = captureContent ? content(first(attributes, AGENT_OUTPUT), maxContentLength, report) : undefined;
+      const input = captureContent ? content(first(known, F.agentInput), maxContentLength, report) : undefined;
+      const output = captureContent ? content(first(known, F.agentOutput), maxContentLength, report) : undefined;
       stats.agentRuns++;
-      emit({ ...fields, type: 'agent.start', timestamp: startMs, payload: { name, parentAgentId, agentType, input } });
-      emit({
-        ...fields,
-        type: 'agent.end',
-        timestamp: endMs,
-        payload: { name, parentAgentId, agentType, status: error === undefined ? 'success' : 'error', durationMs, error, output },
-      });
+      emit(spanEvent(envelope, 'agent.start', startMs, agentId, { name, parentAgentId, agentType, input }));
+      emit(spanEvent(envelope, 'agent.end', endMs, agentId, { name, parentAgentId, agentType, status: error === undefined ? 'success' : 'error', durationMs, error, output }));
       return;
     }
 
+    const attributes = span.attributes ?? {};
     const copied: Record<string, unknown> = {};
     let count = 0;
     for (const key in attributes) {
@@ -310,10 +331,15 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     }
     stats.otherSpans++;
     emit({
-      ...envelope,
       type: otherSpanType,
       timestamp: startMs,
+      source,
+      traceId,
+      spanId,
+      parentSpanId,
+      sessionId,
       agentId: ownAgent?.agentId,
+      attributes: envelope.attributes,
       severity: error === undefined ? 'info' : 'error',
       payload: {
         name: String(span.name).slice(0, MAX_NAME),
@@ -347,13 +373,13 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     }
   };
 
-  const newNode = (span: ReadableSpanLike, parent: Node | undefined): Node => {
-    const attributes = span.attributes ?? {};
-    const node: Node = { parent, deferred: false, sessionId: text(attributes, A.SESSION_ID)?.slice(0, MAX_NAME) };
-    markAgent(node, span, attributes, categoryOf(span, attributes));
+  const newNode = (span: ReadableSpanLike, parentSpanId: string | undefined, known: KnownAttributes): Node => {
+    const parent = parentSpanId === undefined ? undefined : open.get(parentSpanId);
+    const node: Node = { parent, parentSpanId, deferred: false, sessionId: text(known, F.sessionId)?.slice(0, MAX_NAME) };
+    markAgent(node, span, known, categoryOf(span, known));
     // An OpenInference LangChain span gets its kind and metadata only at its end (its tracer sets
     // attributes after the SDK's onStart): it may turn out to be a LangGraph agent.
-    if (node.agentId === undefined && (attributes[A.OPENINFERENCE_KIND] === 'CHAIN' || scopeOf(span)?.startsWith(DEFERRED_SCOPE) === true)) {
+    if (node.agentId === undefined && (raw(known, F.openInferenceKind) === 'CHAIN' || scopeOf(span)?.startsWith(DEFERRED_SCOPE) === true)) {
       node.deferred = true;
     }
     return node;
@@ -372,7 +398,10 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
           const oldest = open.keys().next().value;
           if (oldest !== undefined) open.delete(oldest);
         }
-        open.set(spanId, newNode(span, parentId === undefined ? undefined : open.get(parentId)));
+        const known = reader.read(span.attributes ?? {});
+        const node = newNode(span, parentId, known);
+        reader.release(known);
+        open.set(spanId, node);
       } catch (error) {
         stats.errors++;
         stats.lastError = errorMessage(error);
@@ -399,24 +428,24 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
         }
         let node = open.get(context.spanId);
         open.delete(context.spanId);
-        const parentId = parentSpanIdOf(span);
-        if (node === undefined) node = newNode(span, parentId === undefined ? undefined : open.get(parentId));
-        const attributes = span.attributes ?? {};
-        let category = categoryOf(span, attributes);
-        if (isLangGraphStart(attributes) && node.parent !== undefined) node.parent.runsGraph = true;
+        const known = reader.read(span.attributes ?? {});
+        if (node === undefined) node = newNode(span, parentSpanIdOf(span), known);
+        let category = categoryOf(span, known);
+        if (isLangGraphStart(known) && node.parent !== undefined) node.parent.runsGraph = true;
         // A subgraph run has a node as parent (so its metadata names a node), but a `__start__` child.
         if (node.runsGraph === true && category.kind === 'other') category = CATEGORY.agent;
         // What only the end tells: a session set late, an OpenInference chain that is a LangGraph root.
-        node.sessionId ??= text(attributes, A.SESSION_ID)?.slice(0, MAX_NAME);
-        if (node.agentId === undefined) markAgent(node, span, attributes, category);
+        node.sessionId ??= text(known, F.sessionId)?.slice(0, MAX_NAME);
+        if (node.agentId === undefined) markAgent(node, span, known, category);
         if (!node.deferred && (waitingAncestor(node) === undefined || held >= maxOpenSpans)) {
           // The common case, without a closure: nothing above it is waiting.
           if (held >= maxOpenSpans && waitingAncestor(node) !== undefined) report('held-overflow');
-          convert(span, node, category);
+          convert(span, node, category, known);
+          reader.release(known);
           return;
         }
         const ended = node;
-        const task = guarded(() => convert(span, ended, category));
+        const task = guarded(() => convert(span, ended, category, known));
         if (node.deferred) {
           node.deferred = false;
           const waiting = node.held ?? [];
