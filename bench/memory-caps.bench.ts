@@ -13,9 +13,10 @@
  *  - sessions: 1,100 sessions of 550 distinct tool calls, each failing with its own message (past
  *    patterns' `maxSessions`, `maxCallsPerSession`, `maxMessages`);
  *  - open spans: 12,000 tool calls started and never ended (past `maxOpenSpans`).
- * `npm run bench -- memory-caps`.
+ * `npm run bench -- memory-caps`; `CAPS_ANALYZERS=none` (or a comma list of default analyzers' names) to
+ * see what the store or each analyzer keeps.
  */
-import { createObserver, type EventInput } from '../src/index.js';
+import { createObserver, defaultAnalyzers, type Analyzer, type EventInput } from '../src/index.js';
 import { mulberry32 } from './bench-support.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -31,7 +32,10 @@ function measured(): number {
 
 const start = Date.UTC(2026, 0, 1);
 let now = start;
-const observer = createObserver({ clock: () => now, sessionId: 'caps', onError: () => {} });
+const ANALYZERS = process.env.CAPS_ANALYZERS ?? 'all';
+const analyzers: Analyzer[] | undefined =
+  ANALYZERS === 'all' ? undefined : ANALYZERS === 'none' ? [] : defaultAnalyzers().filter((a) => ANALYZERS.split(',').includes(a.name));
+const observer = createObserver({ clock: () => now, sessionId: 'caps', onError: () => {}, ...(analyzers ? { analyzers } : {}) });
 const rand = mulberry32(15);
 const hex = (n: number) => n.toString(16).padStart(16, '0');
 let spans = 0;
@@ -103,6 +107,7 @@ for (const [name, phase] of [
   observer.snapshot();
   rows.push([`after ${name} (${emitted.toLocaleString('en-US')} events, ${((performance.now() - t) / 1000).toFixed(0)} s)`, `${mb(measured() - baseline)} MB`]);
 }
+console.log(`analyzers: ${ANALYZERS === 'all' ? 'the default set' : ANALYZERS}`);
 const aggregation = observer.snapshot().aggregation as { dataQuality?: { sketchBytes?: number; sampledSlots?: number } };
 rows.push(['aggregation sketch bytes / sampled slots', `${mb(aggregation.dataQuality?.sketchBytes ?? 0)} MB / ${aggregation.dataQuality?.sampledSlots ?? 0}`]);
 rows.push(['storage', JSON.stringify(observer.stats().storage)]);
