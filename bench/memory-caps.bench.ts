@@ -108,8 +108,8 @@ for (const [name, phase] of [
   rows.push([`after ${name} (${emitted.toLocaleString('en-US')} events, ${((performance.now() - t) / 1000).toFixed(0)} s)`, `${mb(measured() - baseline)} MB`]);
 }
 console.log(`analyzers: ${ANALYZERS === 'all' ? 'the default set' : ANALYZERS}`);
-const aggregation = observer.snapshot().aggregation as { dataQuality?: { sketchBytes?: number; sampledSlots?: number } };
-rows.push(['aggregation sketch bytes / sampled slots', `${mb(aggregation.dataQuality?.sketchBytes ?? 0)} MB / ${aggregation.dataQuality?.sampledSlots ?? 0}`]);
+const aggregation = observer.snapshot().aggregation as { dataQuality?: { sketchBytes?: number; sampledSlots?: number } } | undefined;
+rows.push(['aggregation sketch bytes / sampled slots', `${mb(aggregation?.dataQuality?.sketchBytes ?? 0)} MB / ${aggregation?.dataQuality?.sampledSlots ?? 0}`]);
 rows.push(['storage', JSON.stringify(observer.stats().storage)]);
 const peak = measured() - baseline;
 rows.push(['growth with every cap filled (MB)', `${mb(peak)} (${BOUND_MB} MB: ${peak <= BOUND_MB * 2 ** 20 ? 'under' : 'OVER'})`]);
