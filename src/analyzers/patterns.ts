@@ -39,9 +39,9 @@ export interface PatternsOptions {
   /** Distinct tool calls tracked per session. Default 500. */
   maxCallsPerSession?: number;
   /**
-   * Distinct tool calls tracked over all sessions together (~150 bytes each): at the cap, the least
-   * recently active session is forgotten to make room. Default 50,000 (~7.5 MB; without it,
-   * `maxSessions` × `maxCallsPerSession` would allow 500,000, ~100 MB).
+   * Distinct tool calls tracked over all sessions together (~210 bytes each): at the cap, the least
+   * recently active session is forgotten to make room. Default 50,000 (10.5 MB measured; without
+   * it, `maxSessions` × `maxCallsPerSession` allowed 500,000: 98.5 MB).
    */
   maxCalls?: number;
   /** Completed session durations kept for the peer comparison (most recent). Default 1000. */
