@@ -111,6 +111,7 @@ console.log(`analyzers: ${ANALYZERS === 'all' ? 'the default set' : ANALYZERS}`)
 const aggregation = observer.snapshot().aggregation as { dataQuality?: { sketchBytes?: number; sampledSlots?: number } } | undefined;
 rows.push(['aggregation sketch bytes / sampled slots', `${mb(aggregation?.dataQuality?.sketchBytes ?? 0)} MB / ${aggregation?.dataQuality?.sampledSlots ?? 0}`]);
 rows.push(['storage', JSON.stringify(observer.stats().storage)]);
+rows.push(['events dropped by a lagging consumer', `${observer.stats().dropped}`]);
 const peak = measured() - baseline;
 rows.push(['growth with every cap filled (MB)', `${mb(peak)} (${BOUND_MB} MB: ${peak <= BOUND_MB * 2 ** 20 ? 'under' : 'OVER'})`]);
 await observer.close();
