@@ -17,18 +17,9 @@
  * see what the store or each analyzer keeps.
  */
 import { createObserver, defaultAnalyzers, type Analyzer, type EventInput } from '../src/index.js';
-import { mulberry32 } from './bench-support.js';
+import { mb, mulberry32, retainedBytes as measured } from './bench-support.js';
 
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error('run with --expose-gc (npm run bench does)');
 const BOUND_MB = 64;
-const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
-function measured(): number {
-  gc!();
-  gc!();
-  const { heapUsed, arrayBuffers } = process.memoryUsage();
-  return heapUsed + arrayBuffers;
-}
 
 const start = Date.UTC(2026, 0, 1);
 let now = start;
