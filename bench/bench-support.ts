@@ -13,6 +13,19 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** Heap used + array buffers after a full GC (the process must run with --expose-gc, as `npm run bench` does). */
+export function retainedBytes(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with --expose-gc (npm run bench does)');
+  gc();
+  gc();
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
+}
+
+/** Bytes as MB with one decimal. */
+export const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
 const TOOLS = ['Bash', 'Read', 'Edit', 'Grep', 'WebFetch'];
 /** Time of event 0 of `benchToolEnd`. */
 export const BENCH_T0 = Date.UTC(2025, 0, 1);

@@ -10,23 +10,14 @@
  * `npm run bench -- memory-soak`; e.g. `SOAK_EVENTS=1000000 npm run bench -- memory-soak`.
  */
 import { createObserver, defaultAnalyzers, type Analyzer } from '../src/index.js';
-import { mulberry32 } from './bench-support.js';
+import { mb, mulberry32, retainedBytes as measured } from './bench-support.js';
 
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error('run with --expose-gc (npm run bench does)');
 const EVENTS = Number(process.env.SOAK_EVENTS ?? 10_000_000);
 const HOURS = Number(process.env.SOAK_HOURS ?? 24);
 const OPERATIONS = Number(process.env.SOAK_OPERATIONS ?? 1000);
 const ANALYZERS = process.env.SOAK_ANALYZERS ?? 'all';
 const BOUND_MB = 64;
 
-const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
-function measured(): number {
-  gc!();
-  gc!();
-  const { heapUsed, arrayBuffers } = process.memoryUsage();
-  return heapUsed + arrayBuffers;
-}
 
 
 // 1,000 names: 70% tools, 20% agents, 10% models.

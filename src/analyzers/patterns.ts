@@ -38,6 +38,12 @@ export interface PatternsOptions {
   maxSessions?: number;
   /** Distinct tool calls tracked per session. Default 500. */
   maxCallsPerSession?: number;
+  /**
+   * Distinct tool calls tracked over all sessions together (~210 bytes each): at the cap, the least
+   * recently active session is forgotten to make room. Default 50,000 (10.5 MB measured; without
+   * it, `maxSessions` × `maxCallsPerSession` allowed 500,000: 98.5 MB).
+   */
+  maxCalls?: number;
   /** Completed session durations kept for the peer comparison (most recent). Default 1000. */
   sessionHistory?: number;
   /** Entries in each reported list. Default 50. */
@@ -85,11 +91,13 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
   const maxMessages = options.maxMessages ?? 500;
   const maxSessions = options.maxSessions ?? 1000;
   const maxCalls = options.maxCallsPerSession ?? 500;
+  const maxTotalCalls = options.maxCalls ?? 50_000;
   const historySize = options.sessionHistory ?? 1000;
   const maxReported = options.maxReported ?? 50;
   if (!(minAttempts >= 1)) fail('minAttempts must be ≥ 1');
   if (!(failureRate > 0 && failureRate <= 1)) fail('failureRate must be in (0, 1]');
   if (!(longFactor > 1)) fail('longSessionFactor must be > 1');
+  if (!(maxTotalCalls >= 1)) fail('maxCalls must be ≥ 1');
 
   // Operations by kind, keyed by the payload's own name; `operations` keeps first-seen order.
   const toolOps = new Map<string, OperationState>();
@@ -106,6 +114,8 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
   // The last session a tool call was counted in: a session's calls tend to come in bursts.
   let lastSessionId: string | undefined;
   let lastSession: SessionCalls | undefined;
+  /** Calls held by every session in `sessions` together (at most maxTotalCalls). */
+  let trackedCalls = 0;
   /** Tool call keys of open tool.start events, by spanId. */
   const pendingStarts = new Map<string, number>();
   const sessionStarts = new Map<string, number>();
@@ -157,16 +167,21 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
   /** Identity of a tool call: tool name and input (53-bit hash; key order of the input ignored). */
   const callKey = (toolName: string, input: unknown): number => stableHash(toolName + '\u0000', input);
 
+  /** Forgets the least recently active session (the first of `sessions`) and its calls. */
+  const dropOldestSession = () => {
+    const [oldest, state] = sessions.entries().next().value ?? [];
+    if (oldest === undefined || state === undefined) return;
+    sessions.delete(oldest);
+    trackedCalls -= state.calls.size + (state.collisions?.size ?? 0);
+    if (oldest === lastSessionId) lastSessionId = lastSession = undefined;
+    evicted.sessions++;
+  };
+
   const toolCall = (sessionId: string, toolName: string, key: number, failed: boolean, t: number) => {
     touches++;
     let session = sessionId === lastSessionId ? lastSession : sessions.get(sessionId);
     if (session === undefined) {
-      if (sessions.size >= maxSessions) {
-        const oldest = sessions.keys().next().value;
-        if (oldest !== undefined) sessions.delete(oldest);
-        if (oldest === lastSessionId) lastSessionId = lastSession = undefined;
-        evicted.sessions++;
-      }
+      if (sessions.size >= maxSessions) dropOldestSession();
       session = { calls: new Map(), movedAt: touches };
       sessions.set(sessionId, session);
     } else if (touches - session.movedAt > moveAfter) {
@@ -181,10 +196,12 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
     let call = calls.get(slot);
     if (call !== undefined && call.key !== key) call = session.collisions?.get(key);
     if (call === undefined) {
-      if (calls.size + (session.collisions?.size ?? 0) >= maxCalls) {
+      if (trackedCalls >= maxTotalCalls && sessions.keys().next().value !== sessionId) dropOldestSession();
+      if (calls.size + (session.collisions?.size ?? 0) >= maxCalls || trackedCalls >= maxTotalCalls) {
         evicted.calls++;
         return;
       }
+      trackedCalls++;
       call = { key, sessionId, toolName, calls: 0, failures: 0, retries: 0, lastFailed: false, firstSeen: t, lastSeen: t, flagged: false };
       if (calls.has(slot)) (session.collisions ??= new Map()).set(key, call);
       else calls.set(slot, call);

@@ -4,7 +4,7 @@
  */
 export * from './events.js';
 export { validateEvent, createIdGenerator, type EventDefaults, type ValidationResult, type ValidateOptions } from './validate.js';
-export { sanitizeValue, DEFAULT_PAYLOAD_LIMITS, type PayloadLimits, type RepairKind, type SanitizeResult } from './sanitize.js';
+export { sanitizeValue, jsonBytes, DEFAULT_PAYLOAD_LIMITS, type PayloadLimits, type RepairKind, type SanitizeResult } from './sanitize.js';
 export { EventBus, type Listener, type EventBusOptions } from './bus.js';
 export { compilePredicate, matchesFilter, type EventFilter } from './filter.js';
 export {

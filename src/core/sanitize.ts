@@ -84,6 +84,19 @@ export function measure(value: unknown, depth: number, limits: PayloadLimits, bu
   }
 }
 
+/** Limits of `jsonBytes`: no string or size limit, only the depth that stops a cycle. */
+const SIZE_ONLY: PayloadLimits = { maxPayloadBytes: Infinity, maxStringLength: Infinity, maxDepth: 64 };
+
+/**
+ * Approximate JSON size of a value already accepted (an event's payload, attributes or tags), for
+ * a store that budgets its bytes; stops counting past `budget`. A value JSON cannot carry or a
+ * cycle (only a host appending to a store directly can pass one) counts as `unreadable` bytes.
+ */
+export function jsonBytes(value: unknown, budget: number, unreadable: number): number {
+  const size = measure(value, 0, SIZE_ONLY, budget);
+  return size === NEEDS_REPAIR ? unreadable : size;
+}
+
 /** Whether a value is plain JSON within the limits, so it can be kept without a copy (the hot path). */
 export function fitsAsIs(value: unknown, limits: PayloadLimits): boolean {
   const size = measure(value, 0, limits, limits.maxPayloadBytes);

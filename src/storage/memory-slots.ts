@@ -37,6 +37,8 @@ export interface Extras {
 export class Columns {
   timestamp: Float64Array;
   appendedAt: Uint32Array;
+  /** Approximate JSON bytes of the payload, attributes and tags (the part of an event whose size is the host's). */
+  bytes: Uint32Array;
   type: Uint32Array;
   source: Uint32Array;
   session: Uint32Array;
@@ -55,6 +57,7 @@ export class Columns {
   constructor(readonly slots: number) {
     this.timestamp = new Float64Array(slots);
     this.appendedAt = new Uint32Array(slots);
+    this.bytes = new Uint32Array(slots);
     this.type = new Uint32Array(slots);
     this.source = new Uint32Array(slots);
     this.session = new Uint32Array(slots);
@@ -78,6 +81,7 @@ export class Columns {
       const b = seq % this.slots;
       this.timestamp[b] = from.timestamp[a]!;
       this.appendedAt[b] = from.appendedAt[a]!;
+      this.bytes[b] = from.bytes[a]!;
       this.type[b] = from.type[a]!;
       this.source[b] = from.source[a]!;
       this.session[b] = from.session[a]!;

@@ -15,6 +15,7 @@
 import {
   DEFAULT_QUERY_LIMIT,
   MAX_QUERY_LIMIT,
+  jsonBytes,
   SEVERITIES,
   type EventQuery,
   type FleetEvent,
@@ -32,6 +33,12 @@ export interface MemoryStorageOptions {
   /** Most events held; the oldest are evicted first. Default 100,000. */
   capacity?: number;
   /**
+   * Most bytes of payloads, attributes and tags held (their approximate JSON size); the oldest
+   * events are evicted first to make room. Default 16 MiB, so that 100,000 large payloads cannot
+   * hold gigabytes. One event larger than this on its own is kept alone.
+   */
+  maxBytes?: number;
+  /**
    * Events held longer than this (since they were appended, not since their own timestamp, so
    * importing last week's history does not evict it at once) are evicted, on append and query.
    * Kept to the second. Default 24 h. `Infinity` keeps events until capacity evicts them.
@@ -44,6 +51,17 @@ export interface MemoryStorageOptions {
 }
 
 const COMPACT_AFTER = 1024;
+const DEFAULT_MAX_BYTES = 16 * 2 ** 20;
+/** What a part of an event that JSON cannot carry counts (only a direct `append` can pass one): a full payload. */
+const UNREADABLE_BYTES = 64 * 1024;
+
+/** Approximate JSON bytes of what the host decided the size of: payload, attributes and tags. */
+function hostBytes(event: FleetEvent, budget: number): number {
+  let size = jsonBytes(event.payload, budget, UNREADABLE_BYTES);
+  if (event.attributes !== undefined) size += jsonBytes(event.attributes, budget, UNREADABLE_BYTES);
+  if (event.tags !== undefined) size += jsonBytes(event.tags, budget, UNREADABLE_BYTES);
+  return Math.min(size, 0xffff_ffff);
+}
 
 function encodeCursor(seq: number): string {
   return `m${seq.toString(36)}`;
@@ -112,6 +130,8 @@ const FIELD_COUNT = 6;
 export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
   const capacity = Math.floor(options.capacity ?? 100_000);
   if (!(capacity >= 1)) throw new Error('[fleetscope] [memory] capacity must be a number >= 1');
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (!(maxBytes >= 1)) throw new Error('[fleetscope] [memory] maxBytes must be a number >= 1');
   const maxAgeMs = options.maxAgeMs ?? 24 * 60 * 60 * 1000;
   if (!(maxAgeMs > 0)) throw new Error('[fleetscope] [memory] maxAgeMs must be > 0');
   const clock = options.clock ?? Date.now;
@@ -130,6 +150,8 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
   /** Sequence number the next appended event gets. */
   let next = 0;
   let evicted = 0;
+  /** Sum of the held events' `bytes` column. */
+  let heldBytes = 0;
   let closed = false;
   const bySession = new Index();
   const byAgent = new Index();
@@ -151,6 +173,7 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     strings.release(c.trace[slot]!);
     c.ids[slot] = undefined;
     c.payloads[slot] = undefined;
+    heldBytes -= c.bytes[slot]!;
     if ((c.flags[slot]! & EXTRAS) !== 0) extras.delete(first);
     first++;
     evicted++;
@@ -163,11 +186,13 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     while (first < next && columns.appendedAt[first % columns.slots]! < cutoff) evictOldest();
   }
 
-  function store(event: FleetEvent, seq: number, now: number): void {
+  function store(event: FleetEvent, seq: number, now: number, bytes: number): void {
     const c = columns;
     const slot = seq % c.slots;
     c.timestamp[slot] = event.timestamp;
     c.appendedAt[slot] = now;
+    c.bytes[slot] = bytes;
+    heldBytes += bytes;
     const type = strings.acquire(event.type, TYPE_FIELD);
     const session = strings.acquire(event.sessionId, SESSION_FIELD);
     const agent = strings.acquire(event.agentId, AGENT_FIELD);
@@ -310,7 +335,9 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
       for (const event of batch) {
         ensureRoom();
         if (next - first >= capacity) evictOldest();
-        store(event, next, now);
+        const bytes = hostBytes(event, maxBytes);
+        while (first < next && heldBytes + bytes > maxBytes) evictOldest();
+        store(event, next, now, bytes);
         next++;
       }
       evictExpired();
@@ -369,7 +396,7 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
     },
 
     stats(): StorageStats {
-      return { events: next - first, evicted, capacity, sessions: bySession.size, agents: byAgent.size };
+      return { events: next - first, evicted, capacity, bytes: heldBytes, maxBytes, sessions: bySession.size, agents: byAgent.size };
     },
 
     async flush() {},
@@ -384,6 +411,7 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage {
       byWorkflow.clear();
       byType.clear();
       first = next;
+      heldBytes = 0;
     },
   };
 }

@@ -12,7 +12,7 @@ import { memoryStorage } from './memory.js';
 import { retryQueue } from './tiered-queue.js';
 
 export interface TieredStorageOptions {
-  /** The fast tier. Default `memoryStorage()` (100,000 events, 24 h). */
+  /** The fast tier. Default `memoryStorage()` (100,000 events, 16 MiB of payloads, 24 h). */
   hot?: Storage;
   /** The durable tier (file log, SQLite, ...). Required. */
   cold: Storage;

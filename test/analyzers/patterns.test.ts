@@ -132,6 +132,26 @@ describe('patternsAnalyzer', () => {
     await observer.close();
   });
 
+  it('caps the calls of all sessions together: the least recently active session is forgotten to make room (issue 14)', async () => {
+    // Without this cap, maxSessions x maxCallsPerSession (1,000 x 500 by default) calls could be held: ~100 MB.
+    const { observer, snap, tool } = setup({ maxCalls: 10 });
+    for (let i = 0; i < 6; i++) tool('read', 'success', { input: { i }, sessionId: 'A' });
+    for (let i = 0; i < 6; i++) tool('read', 'success', { input: { i }, sessionId: 'B' });
+    // B's 5th call found 10 held: A (6 calls) was forgotten; B's calls all kept, and still counted.
+    for (let k = 0; k < 2; k++) tool('read', 'success', { input: { i: 0 }, sessionId: 'B' });
+    await observer.flush();
+    expect(snap().evicted).toMatchObject({ sessions: 1, calls: 0 });
+    expect(snap().repeatedCalls.map((c) => [c.sessionId, c.calls])).toEqual([['B', 3]]);
+    await observer.close();
+
+    // One session alone past the cap: its further calls are not tracked, counted.
+    const one = setup({ maxCalls: 3 });
+    for (let i = 0; i < 5; i++) one.tool('read', 'success', { input: { i }, sessionId: 'S' });
+    await one.observer.flush();
+    expect(one.snap().evicted).toMatchObject({ sessions: 0, calls: 2 });
+    await one.observer.close();
+  });
+
   it('keeps apart two inputs whose call keys share their low 30 bits', async () => {
     // Find two inputs { i } of tool 't' whose keys differ but agree on the low 30 bits (the
     // map slot); ~4 such pairs are expected among 100k keys of 53 bits.

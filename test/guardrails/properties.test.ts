@@ -77,4 +77,17 @@ describe('guardrail properties', () => {
     const line = `${'true;'.repeat(70_000)} rm -rf ~`;
     expect(engine.checkTool('Bash', { command: line }).map((d) => d.rule)).toContain('rm-rf-root-or-home');
   });
+
+  it('256 KB commands of the shapes that made the old rules super-linear are decided (issue 14, point 3)', () => {
+    // Before: three unbounded [^;&|]* scans around \spush\b made git-force-push-main O(n^3): ' git push' repeated
+    // over 4 KB took 2.4 s with the old pattern (528203f, src/runners/guardrails-default.ts), so 256 KB (x 64^3)
+    // would not finish before this test's timeout. Time per shape on 1 MB: bench/security.bench.ts.
+    const kb256 = (unit: string) => unit.repeat(Math.ceil(2 ** 18 / unit.length));
+    const blocks = (command: string) => engine.checkTool('Bash', { command }).filter((d) => d.action === 'block').map((d) => d.rule);
+    expect(blocks(kb256(' git push'))).toEqual([]);
+    expect(blocks(kb256(' git push -f x'))).toEqual([]);
+    expect(blocks(kb256('git push -f main;'))).toContain('git-force-push-main');
+    expect(blocks(`${kb256('a|')} git push --force origin main`)).toContain('git-force-push-main');
+    expect(blocks(`${kb256('@')} ; rm -rf ~`)).toContain('rm-rf-root-or-home');
+  });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { memoryStorage, validateEvent, type FleetEvent, type Storage } from '../../src/index.js';
+import { createObserver, memoryStorage, validateEvent, type FleetEvent, type Storage } from '../../src/index.js';
 import { testStorage } from '../../src/testing/index.js';
 
 testStorage('memory', () => memoryStorage({ maxAgeMs: Infinity }), { describe, it, expect, beforeEach, afterEach });
@@ -187,7 +187,34 @@ describe('memoryStorage', () => {
     await expect(storage.append([event(1)])).rejects.toThrow(/closed/);
   });
 
+  it('holds at most maxBytes of payloads, attributes and tags: the oldest evicted to make room, counted', async () => {
+    const storage = memoryStorage({ maxBytes: 1000, maxAgeMs: Infinity });
+    // { s: 98 x's } is 107 bytes of JSON (2 braces, "s": 5, the string 100); tags ["t"] 6 more (2 brackets, the string 3, a separator 1).
+    const big = (i: number, fields: Record<string, unknown> = {}) => event(i, { type: 'myapp.big', payload: { s: 'x'.repeat(98) }, ...fields });
+    await storage.append(Array.from({ length: 20 }, (_, i) => big(i)));
+    expect(storage.stats()).toMatchObject({ events: 9, evicted: 11, bytes: 963, maxBytes: 1000 });
+    expect(await all(storage, {})).toEqual(['e11', 'e12', 'e13', 'e14', 'e15', 'e16', 'e17', 'e18', 'e19']);
+    await storage.append([big(20, { tags: ['t'] })]);
+    expect(storage.stats()).toMatchObject({ events: 9, evicted: 12, bytes: 8 * 107 + 113 });
+    // One event larger than the budget on its own is kept alone.
+    await storage.append([event(21, { type: 'myapp.big', payload: { s: 'y'.repeat(2000) } })]);
+    expect(storage.stats()).toMatchObject({ events: 1, evicted: 21, bytes: 2009 });
+  });
+
+  it('the default observer does not hold 1,000 payloads of 60 KB (was: all of them, ~60 MB): 16 MiB of them', async () => {
+    const observer = createObserver({ analyzers: [] });
+    // 4 strings of 15,000 characters: 4 x (15,002 + 1 + 4) + 2 = 60,030 bytes of JSON, under maxPayloadBytes (64 KiB).
+    const payload = (i: number) => ({ a: `${i}`.padEnd(15_000, 'a'), b: 'b'.repeat(15_000), c: 'c'.repeat(15_000), d: 'd'.repeat(15_000) });
+    for (let i = 0; i < 1000; i++) observer.emit({ type: 'myapp.big', payload: payload(i) });
+    await observer.flush();
+    const held = Math.floor((16 * 2 ** 20) / 60_030);
+    expect(observer.stats().storage).toMatchObject({ events: held, evicted: 1000 - held, bytes: held * 60_030 });
+    expect((await observer.query({ limit: 1 })).events[0]!.payload).toMatchObject({ a: expect.stringMatching(new RegExp(`^${1000 - held}a`)) });
+    await observer.close();
+  });
+
   it('rejects bad options at construction', () => {
+    expect(() => memoryStorage({ maxBytes: 0 })).toThrow(/maxBytes/);
     expect(() => memoryStorage({ capacity: 0 })).toThrow(/capacity/);
     expect(() => memoryStorage({ maxAgeMs: -1 })).toThrow(/maxAgeMs/);
   });
