@@ -97,6 +97,14 @@ export function unionOfInterests(interests: readonly CommandInterest[]): Command
   return { programs, writers: interests.some((i) => i.writers), all: interests.some((i) => i.all) };
 }
 
+/**
+ * Whether an interest names the command's program (or writes, for a writer's interest): a command
+ * too long to read in full (`truncated`) is taken as a match by such a rule, never by a `*` rule.
+ */
+export function namesProgramOf(interest: CommandInterest, c: ShellCommand): boolean {
+  return interest.programs.has(c.program) || (interest.writers && (c.stdoutTo.length > 0 || c.program === 'tee'));
+}
+
 /** Whether a command is one an interest needs. */
 export function interestedIn(interest: CommandInterest, c: ShellCommand): boolean {
   return interest.all || interest.programs.has(c.program) || (interest.writers && (c.stdoutTo.length > 0 || c.program === 'tee'));

@@ -15,7 +15,7 @@
 import type { GuardrailDecisionAction, GuardrailRequest } from '../core/index.js';
 import { forEachCommand, type ShellCommand } from './shell.js';
 import { DETECTORS, type DetectorName } from './detectors.js';
-import { anchored, compileCommands, compilePath, cutWord, fail, interestedIn, unionOfInterests, type CommandInterest, type CommandMatcherFactory, type CommandStepper } from './matchers.js';
+import { anchored, compileCommands, compilePath, cutWord, fail, interestedIn, namesProgramOf, unionOfInterests, type CommandInterest, type CommandMatcherFactory, type CommandStepper } from './matchers.js';
 
 export { GuardrailRuleError, MAX_WORD_CHARS } from './matchers.js';
 
@@ -280,7 +280,7 @@ class CommandWatch {
     while (i < steps.length) {
       try {
         for (; i < steps.length; i++) {
-          if (interestedIn(interests[i]!, command) && steps[i]!(command)) {
+          if (interestedIn(interests[i]!, command) && (steps[i]!(command) || (command.truncated && namesProgramOf(interests[i]!, command)))) {
             this.matched.add(this.rules[i]!);
             this.remove(i--);
           }

@@ -25,12 +25,18 @@ export interface ShellCommand {
   stdinFrom: readonly string[];
   /** Files this command writes to with `>` or `>>`. */
   stdoutTo: readonly string[];
+  /**
+   * Whether words were left out (more than 65,536 in this command): a rule cannot see them all,
+   * so a rule that names this command's program treats it as a match (fail closed).
+   */
+  truncated: boolean;
 }
 
 /**
- * Most words kept per simple command (beyond, the rest is read but not kept: padding one command
- * with 65536 words to slip a dangerous operand past a rule takes hundreds of kilobytes), and most
- * commands `parseShell` returns (`forEachCommand` has no limit: it keeps nothing).
+ * Most words kept per simple command (beyond, the rest is read but not kept, and the command is
+ * marked `truncated`: padding a command past this to slip an operand by a rule makes the rules
+ * that name its program match instead), and most commands `parseShell` returns (`forEachCommand`
+ * has no limit: it keeps nothing).
  */
 const MAX_WORDS = 1 << 16;
 const MAX_COMMANDS = 1 << 16;
@@ -66,6 +72,7 @@ export function forEachCommand(text: string, visit: (command: ShellCommand) => b
   let stopped = false;
   let pipeline = 0;
   let words: string[] = [];
+  let truncated = false;
   let stdinFrom: string[] | undefined;
   let stdoutTo: string[] | undefined;
   /** The word being read: its first piece, the others (quotes, escapes) when any, and whether one is (`""` is a word). */
@@ -81,6 +88,7 @@ export function forEachCommand(text: string, visit: (command: ShellCommand) => b
     if (redirect === '<') (stdinFrom ??= []).push(word);
     else if (redirect === '>') (stdoutTo ??= []).push(word);
     else if (words.length < MAX_WORDS) words.push(word);
+    else truncated = true;
     redirect = '';
     word = '';
     more = undefined;
@@ -90,10 +98,11 @@ export function forEachCommand(text: string, visit: (command: ShellCommand) => b
     endWord();
     if (words.length > 0 || stdoutTo !== undefined || stdinFrom !== undefined) {
       const programIndex = programIndexOf(words);
-      stopped = visit({ words, programIndex, program: baseName(words[programIndex]), pipeline, pipesToNext, stdinFrom: stdinFrom ?? NO_FILES, stdoutTo: stdoutTo ?? NO_FILES });
+      stopped = visit({ words, programIndex, program: baseName(words[programIndex]), pipeline, pipesToNext, stdinFrom: stdinFrom ?? NO_FILES, stdoutTo: stdoutTo ?? NO_FILES, truncated });
       if (!pipesToNext) pipeline++;
     }
     words = [];
+    truncated = false;
     stdinFrom = undefined;
     stdoutTo = undefined;
     redirect = '';

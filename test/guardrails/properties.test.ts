@@ -85,9 +85,23 @@ describe('guardrail properties', () => {
     const kb256 = (unit: string) => unit.repeat(Math.ceil(2 ** 18 / unit.length));
     const blocks = (command: string) => engine.checkTool('Bash', { command }).filter((d) => d.action === 'block').map((d) => d.rule);
     expect(blocks(kb256(' git push'))).toEqual([]);
-    expect(blocks(kb256(' git push -f x'))).toEqual([]);
+    expect(blocks(' git push -f x'.repeat(16_000))).toEqual([]); // 64,000 words: read in full
+
     expect(blocks(kb256('git push -f main;'))).toContain('git-force-push-main');
     expect(blocks(`${kb256('a|')} git push --force origin main`)).toContain('git-force-push-main');
     expect(blocks(`${kb256('@')} ; rm -rf ~`)).toContain('rm-rf-root-or-home');
+  });
+
+  it('a command padded past the words a rule can read fails closed for the rules naming its program', () => {
+    const blocks = (command: string) => engine.checkTool('Bash', { command }).filter((d) => d.action === 'block').map((d) => d.rule);
+    const pad = ' x'.repeat(70_000); // 70,000 words: more than the 65,536 kept per simple command
+    // The operands that make it an attack sit past the cap: unseen, so the git rule blocks rather than passes.
+    expect(blocks(`git push${pad} --force origin main`)).toContain('git-force-push-main');
+    expect(blocks(`git push origin feature${pad}`)).toContain('git-force-push-main');
+    // A program no block rule names is not blocked for its length, and neither is the next command.
+    expect(blocks(`echo${pad}`)).toEqual([]);
+    expect(blocks(`echo${pad}; git push origin main`)).toEqual([]);
+    // Within the cap, the same shape is read in full and passes.
+    expect(blocks(`git push${' x'.repeat(60_000)} origin feature`)).toEqual([]);
   });
 });
