@@ -20,7 +20,7 @@ import { relative, sep } from 'node:path';
 import { DEFAULT_MAX_LINE_BYTES } from './claude-code-lines.js';
 import { costWith1hCache, transcriptFileInfo } from './claude-code-transcript.js';
 import { billingBlocks, type BlockEntry, type UsageBlock } from './claude-code-usage-blocks.js';
-import { defaultClaudePaths, findTranscriptFiles, interner, mergeCopy, scanFile, type FileScan, type Rec, type RecTable, type TaskLink } from './claude-code-usage-files.js';
+import { blankRec, defaultClaudePaths, findTranscriptFiles, interner, mergeCopy, scanFile, type FileScan, type Rec, type RecTable, type TaskLink } from './claude-code-usage-files.js';
 
 export { defaultClaudePaths, findTranscriptFiles } from './claude-code-usage-files.js';
 export type { UsageBlock, BurnRate, BlockProjection } from './claude-code-usage-blocks.js';
@@ -330,6 +330,7 @@ function group(scans: readonly FileScan[], pick: (scan: FileScan) => RecTable, m
     if (p === undefined) periods.set(day, (p = { week: weekOf(day, ctx.startDay), month: day.slice(0, 7) }));
     return p;
   };
+  const rec = blankRec();
   for (const scan of scans) {
     const recs = pick(scan);
     if (recs.length === 0 && scan.tasks.size === 0 && scan.agentTask.size === 0) continue;
@@ -339,8 +340,8 @@ function group(scans: readonly FileScan[], pick: (scan: FileScan) => RecTable, m
     const ccProjectPath = joined.length > 0 ? joined : 'Unknown Project';
     const info = transcriptFileInfo(scan.ref.file);
     for (let row = 0; row < recs.length; row++) {
-      const e = recs.view(row);
-      if (e.dropped) continue;
+      if (recs.flag(row, 'dropped')) continue;
+      const e = recs.read(row, rec);
       const period = periodOf(e.day);
       add(bump(days, e.day), e);
       add(bump(weeks, period.week), e);
