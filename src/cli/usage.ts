@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
-import { claudeUsage, type ClaudeUsageReport, type UsageView, type WeekStart } from '../runners/claude-code-usage.js';
+import { claudeUsage, type ClaudeUsageReport, type UsageGrouping, type UsageView, type WeekStart } from '../runners/claude-code-usage.js';
 import { blocksTable, periodTable, sessionTable, type TableOptions } from './usage-table.js';
 
 const REPORTS = ['daily', 'weekly', 'monthly', 'session', 'blocks'] as const;
@@ -42,6 +42,9 @@ Options:
 By default the figures are right per the data: the largest streamed copy of each response counts
 and 1-hour cache writes cost 2x input. See docs/claude-code.md ("Usage reports").
 `;
+
+/** The report's grouping: the others are not computed. */
+const GROUPING: Record<Report, UsageGrouping> = { daily: 'daily', weekly: 'weekly', monthly: 'monthly', session: 'sessions', blocks: 'blocks' };
 
 const OPTIONS = {
   json: { type: 'boolean', short: 'j' },
@@ -143,6 +146,7 @@ export async function runUsageCommand(argv: readonly string[]): Promise<number> 
       ...(values['start-of-week'] !== undefined ? { startOfWeek: values['start-of-week'].toLowerCase() as WeekStart } : {}),
       mode: values.ccusage === true ? 'ccusage' : 'data',
       compareWithCcusage: values.json === true && values.ccusage !== true,
+      groupings: [GROUPING[report]],
       now,
     });
   } catch (error) {

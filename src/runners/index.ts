@@ -68,6 +68,7 @@ export {
   findTranscriptFiles,
   type ClaudeUsageOptions,
   type ClaudeUsageReport,
+  type UsageGrouping,
   type DailyUsage,
   type SessionUsage,
   type ConversationUsage,
