@@ -81,29 +81,16 @@ export function findTranscriptFiles(paths: readonly string[]): FileRef[] {
   return out;
 }
 
-/** What is kept of one usage line until the files are replayed (a view of one row of a `RecTable`). */
-export interface Rec {
-  key: string | undefined;
+/**
+ * What is kept of one usage line until the files are replayed (a view of one row of a `RecTable`):
+ * the line's figures (`UsageLine`, whose `timestamp` is kept as `ts`) and what the replay adds.
+ */
+export interface Rec extends Omit<UsageLine, 'timestamp'> {
   day: string;
   /** ISO timestamp (ccusage picks a session's latest entry by string comparison). */
   ts: string;
-  /** Model as reported (`-fast` suffixed for fast mode). */
-  model: string | undefined;
-  /** `message.model` as written, for pricing. */
+  /** `message.model` as written, for pricing (`model` is `-fast` suffixed for fast mode). */
   rawModel: string | undefined;
-  fast: boolean;
-  input: number;
-  output: number;
-  cacheWrite: number;
-  cacheWrite1h: number;
-  cacheRead: number;
-  /** The line's `costUSD`, when it has one. */
-  costUSD: number | undefined;
-  /** ccusage 18's cost (all writes at the 5-minute rate); only set in the ccusage view. */
-  cost: number;
-  sessionId: string | undefined;
-  agentId: string | undefined;
-  sidechain: boolean;
   /** An `agent_progress` copy of a subagent message (in the parent's transcript). */
   progress: boolean;
   /** Superseded by another copy of the same response (set while replaying). */
