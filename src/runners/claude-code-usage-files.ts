@@ -13,6 +13,9 @@ import { progressUsageEntry, toUsageEntry } from './claude-code-transcript.js';
 import { closingQuote, readUsageLine, usageLineOf, type UsageLine } from './claude-code-usage-scan.js';
 import type { ClaudeUsageReport } from './claude-code-usage.js';
 
+/** What to say when `defaultClaudePaths()` finds nothing (a home without `.claude`). */
+export const NO_CLAUDE_PATHS = 'no Claude Code transcripts: neither $CLAUDE_CONFIG_DIR nor ~/.config/claude nor ~/.claude holds a projects/ folder';
+
 /** The `projects/` dirs of the Claude config dirs, found the way ccusage finds them. */
 export function defaultClaudePaths(env: NodeJS.ProcessEnv = process.env): string[] {
   const fromEnv = (env.CLAUDE_CONFIG_DIR ?? '').trim();

@@ -22,7 +22,7 @@ import { costWith1hCache, transcriptFileInfo } from './claude-code-transcript.js
 import { billingBlocks, type BlockEntry, type UsageBlock } from './claude-code-usage-blocks.js';
 import { blankRec, defaultClaudePaths, findTranscriptFiles, interner, mergeCopy, scanFile, type FileScan, type Rec, type RecTable, type TaskLink } from './claude-code-usage-files.js';
 
-export { defaultClaudePaths, findTranscriptFiles } from './claude-code-usage-files.js';
+export { defaultClaudePaths, findTranscriptFiles, NO_CLAUDE_PATHS } from './claude-code-usage-files.js';
 export type { UsageBlock, BurnRate, BlockProjection } from './claude-code-usage-blocks.js';
 
 /** How tokens are counted and priced; see the module comment. */

@@ -65,6 +65,7 @@ export {
 export {
   claudeUsage,
   defaultClaudePaths,
+  NO_CLAUDE_PATHS,
   findTranscriptFiles,
   type ClaudeUsageOptions,
   type ClaudeUsageReport,
