@@ -45,9 +45,12 @@ export interface BottlenecksSnapshot {
   /**
    * Tool calls whose time was a person's, not the tool's: calls of `userWaitTools` (a question to the
    * user, a plan to approve) and calls blocked (by the user at a permission prompt, or a guardrail).
-   * They are in no tool's latency; `totalMs` is their summed duration.
+   * They are in no tool's latency; `totalMs` is their summed duration. Calls that ran after a
+   * permission prompt (`permissionPrompts`, also in `calls`) add only the prompt's wait (the
+   * `claude_code.permission_wait_ms` or `claude_code.blocked_on_user_ms` attribute of their
+   * `tool.end`); their run stays the tool's time.
    */
-  waitingForUser: { calls: number; totalMs: number; blocked: number };
+  waitingForUser: { calls: number; totalMs: number; blocked: number; permissionPrompts: number };
   findings: Finding[];
 }
 

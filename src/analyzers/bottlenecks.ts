@@ -82,6 +82,18 @@ export const DEFAULT_RESOURCE_RULES: readonly ResourceRule[] = [
 const IO_TOOLS = /^(read|write|edit|multiedit|glob|grep|ls|notebookedit|notebookread)$|file|disk|(^|[^a-z])fs([^a-z]|$)/i;
 const AGENT_TOOLS = /^(Task|Agent|TaskOutput)$/;
 const USER_WAIT_TOOLS = /^(AskUserQuestion|ExitPlanMode|EnterPlanMode)$/;
+
+/**
+ * Milliseconds a tool call waited at a permission prompt before it ran, as the Claude Code runners
+ * attach it to `tool.end` (transcripts: `claude_code.permission_wait_ms`; native telemetry:
+ * `claude_code.blocked_on_user_ms`); 0 when absent or not a sane duration.
+ */
+function permissionWaitOf(event: FleetEvent): number {
+  const a = event.attributes;
+  if (a === undefined) return 0;
+  const ms = a['claude_code.permission_wait_ms'] ?? a['claude_code.blocked_on_user_ms'];
+  return typeof ms === 'number' && ms > 0 && ms <= 86_400_000 ? ms : 0;
+}
 const NETWORK_TOOLS = /^(webfetch|websearch)$|http|fetch|request|url|web|download|upload|api/i;
 const MAX_EXECUTIONS_PER_WORKFLOW = 200;
 
@@ -125,7 +137,7 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
   let first = Infinity;
   let last = -Infinity;
   /** Calls that waited for a person: user-wait tools, and calls a person (or a guardrail) blocked. */
-  const waitingForUser = { calls: 0, totalMs: 0, blocked: 0 };
+  const waitingForUser = { calls: 0, totalMs: 0, blocked: 0, permissionPrompts: 0 };
 
   const op = (map: Map<string, OpState>, family: OpState['family'], name: string): OpState | undefined => {
     let state = map.get(name);
@@ -191,9 +203,16 @@ export function bottlenecksAnalyzer(options: BottlenecksOptions = {}): Analyzer<
           workflowSpan(event, t - d, t);
           return;
         }
+        // A permission prompt before the run (the attribute's time, not in `durationMs`) is the user's.
+        const prompt = permissionWaitOf(event);
+        if (prompt > 0) {
+          waitingForUser.calls++;
+          waitingForUser.permissionPrompts++;
+          waitingForUser.totalMs += prompt;
+        }
         if (!agentTools.test(p.toolName)) op(tools, 'tool', p.toolName)?.sketch.add(d);
         spend(event.agentId, 'tool', d);
-        workflowSpan(event, t - d, t);
+        workflowSpan(event, t - d - prompt, t);
         return;
       }
       case 'agent.end': {

@@ -11,7 +11,7 @@ import { accessSync, closeSync, constants, createReadStream, existsSync, openSyn
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { dedupeKey, SourceDedupe, type EventInput, type EventQuery, type FleetEvent, type Observer, type RunnerContext, type Storage } from '../core/index.js';
-import { claudeCodeTranscriptsRunner, defaultClaudePaths } from '../runners/index.js';
+import { claudeCodeTranscriptsRunner, defaultClaudePaths, NO_CLAUDE_PATHS } from '../runners/index.js';
 import { fileLogStorage, postgresStorage, sqliteStorage, type FileLogStorage } from '../storage/index.js';
 import { CliError, EXIT, parseTime, progressLine, warn, withoutPassword } from './options.js';
 import { readRedisStream } from './redis-source.js';
@@ -124,7 +124,7 @@ function checkReadable(source: SourceSpec): void {
   if (source.kind === 'postgres' || source.kind === 'redis') return;
   if (source.path === '') {
     if (defaultClaudePaths().length === 0) {
-      throw new CliError('no Claude Code transcripts: neither $CLAUDE_CONFIG_DIR nor ~/.config/claude nor ~/.claude holds a projects/ folder; pass --claude DIR');
+      throw new CliError(`${NO_CLAUDE_PATHS}; pass --claude DIR`);
     }
     return;
   }

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
-import { claudeUsage, type ClaudeUsageReport, type UsageView, type WeekStart } from '../runners/claude-code-usage.js';
+import { claudeUsage, NO_CLAUDE_PATHS, type ClaudeUsageReport, type UsageGrouping, type UsageView, type WeekStart } from '../runners/claude-code-usage.js';
 import { blocksTable, periodTable, sessionTable, type TableOptions } from './usage-table.js';
 
 const REPORTS = ['daily', 'weekly', 'monthly', 'session', 'blocks'] as const;
@@ -42,6 +42,9 @@ Options:
 By default the figures are right per the data: the largest streamed copy of each response counts
 and 1-hour cache writes cost 2x input. See docs/claude-code.md ("Usage reports").
 `;
+
+/** The report's grouping: the others are not computed. */
+const GROUPING: Record<Report, UsageGrouping> = { daily: 'daily', weekly: 'weekly', monthly: 'monthly', session: 'sessions', blocks: 'blocks' };
 
 const OPTIONS = {
   json: { type: 'boolean', short: 'j' },
@@ -107,6 +110,12 @@ function text(report: Report, r: ClaudeUsageReport, options: TableOptions, now: 
   }
 }
 
+/** Says why the report is empty (a home without `.claude`, or paths holding no transcript). */
+function noTranscripts(paths: readonly string[]): void {
+  const why = paths.length > 0 ? `no transcript (*.jsonl) found under ${paths.join(', ')}` : `${NO_CLAUDE_PATHS}; pass the Claude config dir or a projects dir as a path`;
+  process.stderr.write(`fleetscope usage: ${why}\n`);
+}
+
 function fail(message: string): number {
   process.stderr.write(`fleetscope usage: ${message}\nRun "fleetscope usage --help" for the options.\n`);
   return 1;
@@ -143,6 +152,7 @@ export async function runUsageCommand(argv: readonly string[]): Promise<number> 
       ...(values['start-of-week'] !== undefined ? { startOfWeek: values['start-of-week'].toLowerCase() as WeekStart } : {}),
       mode: values.ccusage === true ? 'ccusage' : 'data',
       compareWithCcusage: values.json === true && values.ccusage !== true,
+      groupings: [GROUPING[report]],
       now,
     });
   } catch (error) {
@@ -156,11 +166,13 @@ export async function runUsageCommand(argv: readonly string[]): Promise<number> 
     if (report === 'session' && r.mode === 'data') out.conversations = r.conversations;
     if (r.ccusage !== undefined) out.ccusage = rowsOf(orderView(r.ccusage, order, active), report);
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    if (r.stats.files === 0) noTranscripts(paths);
     return 0;
   }
   const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
   process.stdout.write(text(report, { ...r, ...view }, { compact: values.compact === true, breakdown: values.breakdown === true, columns }, now));
   const s = r.stats;
+  if (s.files === 0) noTranscripts(paths);
   process.stderr.write(
     `${s.files} files, ${s.usageEntries} responses, ${s.duplicates} repeated copies merged` +
       (s.malformed + s.oversized + s.unreadable > 0 ? `, ${s.malformed} malformed lines, ${s.oversized} oversized lines, ${s.unreadable} unreadable files` : '') +

@@ -76,7 +76,7 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
   }
   // Time that was a person's, not the agents': questions, plans to approve, calls refused or blocked.
   if (waiting !== undefined && waiting.calls > 0) {
-    headline.push(['Waiting for the user', `${int(waiting.calls)} tool calls, ${ms(waiting.totalMs)} (${int(waiting.blocked)} of them refused or blocked)`]);
+    headline.push(['Waiting for the user', `${int(waiting.calls)} tool calls, ${ms(waiting.totalMs)} (${int(waiting.blocked)} of them refused or blocked${waiting.permissionPrompts > 0 ? `, ${int(waiting.permissionPrompts)} run after a permission prompt` : ''})`]);
   }
   if (insights !== undefined) {
     const p = insights.byPriority;

@@ -171,14 +171,15 @@ export function priceOf(model: string): PriceRow | undefined {
   return found ?? undefined;
 }
 
-function tiered(tokens: number | undefined, base: number | null, above: number | null): number {
+/** `tokens` at `base` per token up to the tier threshold and `above` past it, both times `scale`. */
+function tiered(tokens: number | undefined, base: number | null, above: number | null, scale = 1): number {
   if (tokens === undefined || tokens <= 0) return 0;
   if (tokens > TIER_THRESHOLD && above !== null) {
-    let cost = Math.max(0, tokens - TIER_THRESHOLD) * above;
-    if (base !== null) cost += Math.min(tokens, TIER_THRESHOLD) * base;
+    let cost = Math.max(0, tokens - TIER_THRESHOLD) * (above * scale);
+    if (base !== null) cost += Math.min(tokens, TIER_THRESHOLD) * (base * scale);
     return cost;
   }
-  return base !== null ? tokens * base : 0;
+  return base !== null ? tokens * (base * scale) : 0;
 }
 
 /** Dollars for one usage record, computed in the same order of operations as ccusage (same floats). */
@@ -225,12 +226,11 @@ export function costWith1hCache(
   if (p === undefined) return 0;
   const writes = usage.cache_creation_input_tokens ?? 0;
   const oneHour = Math.min(Math.max(0, write1h), writes);
-  const double = (price: number | null) => (price === null ? null : price * 2);
   const cost =
     tiered(usage.input_tokens, p[0], p[4]) +
     tiered(usage.output_tokens, p[1], p[5]) +
     tiered(writes - oneHour, p[2], p[6]) +
-    tiered(oneHour, double(p[0]), double(p[4])) +
+    tiered(oneHour, p[0], p[4], 2) +
     tiered(usage.cache_read_input_tokens, p[3], p[7]);
   return cost * (fast ? (p[8] ?? 1) : 1);
 }

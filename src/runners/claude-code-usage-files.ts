@@ -13,6 +13,9 @@ import { progressUsageEntry, toUsageEntry } from './claude-code-transcript.js';
 import { closingQuote, readUsageLine, usageLineOf, type UsageLine } from './claude-code-usage-scan.js';
 import type { ClaudeUsageReport } from './claude-code-usage.js';
 
+/** What to say when `defaultClaudePaths()` finds nothing (a home without `.claude`). */
+export const NO_CLAUDE_PATHS = 'no Claude Code transcripts: neither $CLAUDE_CONFIG_DIR nor ~/.config/claude nor ~/.claude holds a projects/ folder';
+
 /** The `projects/` dirs of the Claude config dirs, found the way ccusage finds them. */
 export function defaultClaudePaths(env: NodeJS.ProcessEnv = process.env): string[] {
   const fromEnv = (env.CLAUDE_CONFIG_DIR ?? '').trim();
@@ -81,29 +84,16 @@ export function findTranscriptFiles(paths: readonly string[]): FileRef[] {
   return out;
 }
 
-/** What is kept of one usage line until the files are replayed (a view of one row of a `RecTable`). */
-export interface Rec {
-  key: string | undefined;
+/**
+ * What is kept of one usage line until the files are replayed (a view of one row of a `RecTable`):
+ * the line's figures (`UsageLine`, whose `timestamp` is kept as `ts`) and what the replay adds.
+ */
+export interface Rec extends Omit<UsageLine, 'timestamp'> {
   day: string;
   /** ISO timestamp (ccusage picks a session's latest entry by string comparison). */
   ts: string;
-  /** Model as reported (`-fast` suffixed for fast mode). */
-  model: string | undefined;
-  /** `message.model` as written, for pricing. */
+  /** `message.model` as written, for pricing (`model` is `-fast` suffixed for fast mode). */
   rawModel: string | undefined;
-  fast: boolean;
-  input: number;
-  output: number;
-  cacheWrite: number;
-  cacheWrite1h: number;
-  cacheRead: number;
-  /** The line's `costUSD`, when it has one. */
-  costUSD: number | undefined;
-  /** ccusage 18's cost (all writes at the 5-minute rate); only set in the ccusage view. */
-  cost: number;
-  sessionId: string | undefined;
-  agentId: string | undefined;
-  sidechain: boolean;
   /** An `agent_progress` copy of a subagent message (in the parent's transcript). */
   progress: boolean;
   /** Superseded by another copy of the same response (set while replaying). */
@@ -130,12 +120,27 @@ export class RecTable {
   private flags = new Uint8Array(16);
   private readonly strings: Record<StringField, Array<string | undefined>> = { key: [], day: [], ts: [], model: [], rawModel: [], sessionId: [], agentId: [] };
 
-  /** Appends a record and returns its row. */
+  /** Appends a record and returns its row (field by field: a loop over names would make every access a lookup). */
   push(rec: Omit<Rec, 'dropped'>): number {
     const row = this.length++;
     if (row === this.flags.length) this.grow();
-    for (let k = 0; k < WIDTH; k++) this.numbers[row * WIDTH + k] = rec[NUMBERS[k]!] ?? Number.NaN;
-    for (const name of STRINGS) this.strings[name][row] = rec[name];
+    const n = this.numbers;
+    const at = row * WIDTH;
+    n[at + AT.input] = rec.input;
+    n[at + AT.output] = rec.output;
+    n[at + AT.cacheWrite] = rec.cacheWrite;
+    n[at + AT.cacheWrite1h] = rec.cacheWrite1h;
+    n[at + AT.cacheRead] = rec.cacheRead;
+    n[at + AT.costUSD] = rec.costUSD ?? Number.NaN;
+    n[at + AT.cost] = rec.cost;
+    const s = this.strings;
+    s.key[row] = rec.key;
+    s.day[row] = rec.day;
+    s.ts[row] = rec.ts;
+    s.model[row] = rec.model;
+    s.rawModel[row] = rec.rawModel;
+    s.sessionId[row] = rec.sessionId;
+    s.agentId[row] = rec.agentId;
     this.flags[row] = (rec.fast ? BIT.fast : 0) | (rec.sidechain ? BIT.sidechain : 0) | (rec.progress ? BIT.progress : 0);
     return row;
   }
@@ -163,6 +168,37 @@ export class RecTable {
    */
   view(row: number, which: 0 | 1 = 0): Rec {
     return this.views[which]!.at(row);
+  }
+
+  /**
+   * Copies record `row` into `into` (a plain object, reused): cheaper than a view when every field
+   * is read, several times.
+   */
+  read(row: number, into: Rec): Rec {
+    const n = this.numbers;
+    const at = row * WIDTH;
+    into.input = n[at + AT.input]!;
+    into.output = n[at + AT.output]!;
+    into.cacheWrite = n[at + AT.cacheWrite]!;
+    into.cacheWrite1h = n[at + AT.cacheWrite1h]!;
+    into.cacheRead = n[at + AT.cacheRead]!;
+    const costUSD = n[at + AT.costUSD]!;
+    into.costUSD = Number.isNaN(costUSD) ? undefined : costUSD;
+    into.cost = n[at + AT.cost]!;
+    const s = this.strings;
+    into.key = s.key[row];
+    into.day = s.day[row]!;
+    into.ts = s.ts[row]!;
+    into.model = s.model[row];
+    into.rawModel = s.rawModel[row];
+    into.sessionId = s.sessionId[row];
+    into.agentId = s.agentId[row];
+    const flags = this.flags[row]!;
+    into.fast = (flags & BIT.fast) !== 0;
+    into.sidechain = (flags & BIT.sidechain) !== 0;
+    into.progress = (flags & BIT.progress) !== 0;
+    into.dropped = (flags & BIT.dropped) !== 0;
+    return into;
   }
 
   number(row: number, field: NumberField): number {
@@ -434,6 +470,11 @@ function noteTasks(json: Record<string, unknown>, scan: FileScan): void {
   }
 }
 
+/** A blank record, to `read` into. */
+export function blankRec(): Rec {
+  return { ...blankLine(), day: '', ts: '', rawModel: undefined, progress: false, dropped: false };
+}
+
 /** A blank `UsageLine` or record to fill (one of each per scan, reused line after line). */
 function blankLine(): UsageLine {
   return { timestamp: '', model: undefined, fast: false, input: 0, output: 0, cacheWrite: 0, cacheWrite1h: 0, cacheRead: 0, costUSD: undefined, cost: 0, key: undefined, sessionId: undefined, agentId: undefined, sidechain: false };
@@ -544,7 +585,8 @@ export function scanFile(
         keep(line, undefined);
         return;
       }
-      if (!hasUsage && !mayLowerEarliest(buf, start, end, earliest)) return;
+      // Only ccusage's view orders files by their earliest timestamp.
+      if (!hasUsage && (!views.ccusage || !mayLowerEarliest(buf, start, end, earliest))) return;
       if (isBlank(buf, start, end)) return;
       const text = buf.subarray(start, end);
       let json: unknown;

@@ -275,7 +275,7 @@ const onTop: OnKey = (key, i, depth) => {
 export interface UsageLine {
   /** ISO timestamp as written. */
   timestamp: string;
-  /** `message.model`. */
+  /** `message.model` (in a `Rec`: `-fast` suffixed for fast mode). */
   model: string | undefined;
   /** `usage.speed === "fast"`. */
   fast: boolean;
@@ -284,8 +284,12 @@ export interface UsageLine {
   cacheWrite: number;
   cacheWrite1h: number;
   cacheRead: number;
+  /** The line's `costUSD`, when it has one. */
   costUSD: number | undefined;
-  /** ccusage 18's cost: `costUSD`, else tokens x prices with every write at the 5-minute rate. */
+  /**
+   * ccusage 18's cost: `costUSD`, else tokens x prices with every write at the 5-minute rate (in a
+   * `Rec` of the data's view, replaced by the data's cost when the files are replayed).
+   */
   cost: number;
   /** `message.id:requestId`, when both are there. */
   key: string | undefined;

@@ -20,9 +20,9 @@ import { relative, sep } from 'node:path';
 import { DEFAULT_MAX_LINE_BYTES } from './claude-code-lines.js';
 import { costWith1hCache, transcriptFileInfo } from './claude-code-transcript.js';
 import { billingBlocks, type BlockEntry, type UsageBlock } from './claude-code-usage-blocks.js';
-import { defaultClaudePaths, findTranscriptFiles, interner, mergeCopy, scanFile, type FileScan, type Rec, type RecTable, type TaskLink } from './claude-code-usage-files.js';
+import { blankRec, defaultClaudePaths, findTranscriptFiles, interner, mergeCopy, scanFile, type FileScan, type Rec, type RecTable, type TaskLink } from './claude-code-usage-files.js';
 
-export { defaultClaudePaths, findTranscriptFiles } from './claude-code-usage-files.js';
+export { defaultClaudePaths, findTranscriptFiles, NO_CLAUDE_PATHS } from './claude-code-usage-files.js';
 export type { UsageBlock, BurnRate, BlockProjection } from './claude-code-usage-blocks.js';
 
 /** How tokens are counted and priced; see the module comment. */
@@ -55,7 +55,15 @@ export interface ClaudeUsageOptions {
   startOfWeek?: WeekStart;
   /** "Now" for the active billing block, epoch ms; default `Date.now()`. */
   now?: number;
+  /**
+   * The groupings to compute; default all. Those left out come back empty (`daily` and `totals`
+   * are always computed): `fleetscope usage daily` asks for `['daily']` and skips the rest's work.
+   */
+  groupings?: readonly UsageGrouping[];
 }
+
+/** A grouping of `ClaudeUsageReport` (`sessions` includes `conversations`). */
+export type UsageGrouping = 'daily' | 'weekly' | 'monthly' | 'sessions' | 'blocks';
 export interface ModelBreakdown {
   modelName: string;
   inputTokens: number;
@@ -309,6 +317,8 @@ interface Context {
   dayOf: (iso: string) => string;
   startDay: number;
   now: number;
+  /** Which groupings to compute (see `ClaudeUsageOptions.groupings`). */
+  wants: Record<UsageGrouping, boolean>;
 }
 
 function kindOf(agentId: string): AgentUsage['kind'] {
@@ -330,6 +340,8 @@ function group(scans: readonly FileScan[], pick: (scan: FileScan) => RecTable, m
     if (p === undefined) periods.set(day, (p = { week: weekOf(day, ctx.startDay), month: day.slice(0, 7) }));
     return p;
   };
+  const rec = blankRec();
+  const wants = ctx.wants;
   for (const scan of scans) {
     const recs = pick(scan);
     if (recs.length === 0 && scan.tasks.size === 0 && scan.agentTask.size === 0) continue;
@@ -339,12 +351,16 @@ function group(scans: readonly FileScan[], pick: (scan: FileScan) => RecTable, m
     const ccProjectPath = joined.length > 0 ? joined : 'Unknown Project';
     const info = transcriptFileInfo(scan.ref.file);
     for (let row = 0; row < recs.length; row++) {
-      const e = recs.view(row);
-      if (e.dropped) continue;
-      const period = periodOf(e.day);
+      if (recs.flag(row, 'dropped')) continue;
+      const e = recs.read(row, rec);
       add(bump(days, e.day), e);
-      add(bump(weeks, period.week), e);
-      add(bump(months, period.month), e);
+      if (wants.weekly || wants.monthly) {
+        const period = periodOf(e.day);
+        if (wants.weekly) add(bump(weeks, period.week), e);
+        if (wants.monthly) add(bump(months, period.month), e);
+      }
+      if (wants.blocks) blockEntries.push({ time: Date.parse(e.ts), model: e.model, input: e.input, output: e.output, cacheWrite: e.cacheWrite, cacheRead: e.cacheRead, cost: e.cost });
+      if (!wants.sessions) continue;
       const conversationId = e.sessionId ?? info.sessionId;
       const sessionKey = mode === 'ccusage' ? `${ccProjectPath}/${ccSession}` : conversationId;
       let s = sessions.get(sessionKey);
@@ -365,10 +381,9 @@ function group(scans: readonly FileScan[], pick: (scan: FileScan) => RecTable, m
       add(c.acc, e);
       const agentId = info.agentId ?? e.agentId ?? (e.sidechain ? 'sidechain' : 'main');
       add(bump(c.agents, agentId), e);
-      blockEntries.push({ time: Date.parse(e.ts), model: e.model, input: e.input, output: e.output, cacheWrite: e.cacheWrite, cacheRead: e.cacheRead, cost: e.cost });
     }
     // The Task calls of a main transcript join its subagents (by the tool results' and progress lines' agentId).
-    if (scan.tasks.size > 0 || scan.agentTask.size > 0) {
+    if (wants.sessions && (scan.tasks.size > 0 || scan.agentTask.size > 0)) {
       const c = conversations.get((recs.length > 0 ? recs.string(0, 'sessionId') : undefined) ?? info.sessionId);
       if (c !== undefined) {
         for (const [id, t] of scan.tasks) c.tasks.set(id, t);
@@ -487,23 +502,36 @@ function dataView(scans: FileScan[], stats: ClaudeUsageReport['stats'], ctx: Con
     }
   }
   const tokens = { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+  const rec = blankRec();
   for (const scan of scans) {
-    for (let row = 0; row < scan.best.length; row++) {
-      const e = scan.best.view(row);
-      if (e.dropped) continue;
+    const best = scan.best;
+    for (let row = 0; row < best.length; row++) {
+      if (best.flag(row, 'dropped')) continue;
       stats.usageEntries++;
+      const e = best.read(row, rec);
       if (e.costUSD !== undefined || e.rawModel === undefined) {
-        e.cost = e.costUSD ?? 0;
+        best.setNumber(row, 'cost', e.costUSD ?? 0);
         continue;
       }
       tokens.input_tokens = e.input;
       tokens.output_tokens = e.output;
       tokens.cache_creation_input_tokens = e.cacheWrite;
       tokens.cache_read_input_tokens = e.cacheRead;
-      e.cost = costWith1hCache(tokens, e.cacheWrite1h, e.rawModel, e.fast);
+      best.setNumber(row, 'cost', costWith1hCache(tokens, e.cacheWrite1h, e.rawModel, e.fast));
     }
   }
   return group(scans, (scan) => scan.best, 'data', ctx);
+}
+
+const GROUPINGS: readonly UsageGrouping[] = ['daily', 'weekly', 'monthly', 'sessions', 'blocks'];
+
+function wantsOf(groupings: readonly UsageGrouping[] | undefined): Record<UsageGrouping, boolean> {
+  const wants = { daily: true, weekly: false, monthly: false, sessions: false, blocks: false };
+  for (const g of groupings ?? GROUPINGS) {
+    if (!GROUPINGS.includes(g)) throw new Error(`[fleetscope] [usage] groupings are ${GROUPINGS.join(', ')}, got "${String(g)}"`);
+    wants[g] = true;
+  }
+  return wants;
 }
 
 /** Reads transcripts once and returns the usage report (see `ClaudeUsageOptions.mode`). */
@@ -517,6 +545,7 @@ export function claudeUsage(options: ClaudeUsageOptions = {}): ClaudeUsageReport
     dayOf: dayFormatter(options.timezone),
     startDay,
     now: options.now ?? Date.now(),
+    wants: wantsOf(options.groupings),
   };
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const stats = { files: 0, lines: 0, usageEntries: 0, duplicates: 0, malformed: 0, oversized: 0, unreadable: 0 };

@@ -65,9 +65,11 @@ export {
 export {
   claudeUsage,
   defaultClaudePaths,
+  NO_CLAUDE_PATHS,
   findTranscriptFiles,
   type ClaudeUsageOptions,
   type ClaudeUsageReport,
+  type UsageGrouping,
   type DailyUsage,
   type SessionUsage,
   type ConversationUsage,

@@ -151,7 +151,24 @@ describe('bottlenecksAnalyzer', () => {
     const s = snap();
     expect(s.bottlenecks.filter((b) => b.reason === 'slow_tool')).toEqual([]);
     // 9 calls: 3 × 120 s + 3 × 60 s + 3 × 30 s = 630 s, 3 of them blocked.
-    expect(s.waitingForUser).toEqual({ calls: 9, totalMs: 630_000, blocked: 3 });
+    expect(s.waitingForUser).toEqual({ calls: 9, totalMs: 630_000, blocked: 3, permissionPrompts: 0 });
+    await observer.close();
+  });
+
+  it('a permission prompt before a run is the user\'s time, the run the tool\'s (transcripts\' and native telemetry\'s attribute)', async () => {
+    const { observer, snap } = setup();
+    const end = (durationMs: number, attributes?: Record<string, number>) =>
+      observer.emit({ type: 'tool.end', timestamp: T0 + 60_000, ...(attributes ? { attributes } : {}), payload: { toolName: 'Bash', status: 'success', durationMs } });
+    // Bash runs of 2 s, 4 s and 6 s; the first waited 45 s at the prompt (transcripts), the second 15 s (OTel phase).
+    end(2000, { 'claude_code.permission_wait_ms': 45_000 });
+    end(4000, { 'claude_code.blocked_on_user_ms': 15_000 });
+    end(6000);
+    await observer.flush();
+    const s = snap();
+    // 2 calls waited, 45 s + 15 s = 60 s; no call blocked.
+    expect(s.waitingForUser).toEqual({ calls: 2, totalMs: 60_000, blocked: 0, permissionPrompts: 2 });
+    // The prompts are not tool time: Bash's mean is (2 + 4 + 6) / 3 = 4 s, under any slow-tool bar.
+    expect(s.bottlenecks.filter((b) => b.reason === 'slow_tool')).toEqual([]);
     await observer.close();
   });
 

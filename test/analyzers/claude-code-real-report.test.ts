@@ -5,6 +5,9 @@
  * - results of AskUserQuestion (6), ExitPlanMode (13) and EnterPlanMode (2): 21 calls that wait for
  *   the user; 17 results say the user refused the call, 4 of them ExitPlanMode's: 13 other blocked calls;
  *   their durations (result time − tool_use time, or the tool's own time when recorded) sum to 4,112,769 ms;
+ * - 10 Bash calls whose first `bash_progress` shows they started ≥ 5 s after their tool_use (the
+ *   permission prompt): waits of 13,772 + 19,698 + 13,805 + 11,186 + 11,958 + 180,992 + 11,719 +
+ *   181,259 + 12,026 + 18,840 = 475,255 ms, the user's time, not Bash's;
  * - priced calls on 35 UTC days, from 2025-06-14 to 2026-05-10: 331 days.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,9 +39,9 @@ beforeAll(async () => {
 afterAll(() => observer.close());
 
 describe('the report on real Claude Code sessions', () => {
-  it('waiting for the user is no slow tool: 21 questions and plans, 13 refused calls, counted apart', () => {
+  it('waiting for the user is no slow tool: 21 questions and plans, 13 refused calls, 10 permission prompts, counted apart', () => {
     const b = snapshot.bottlenecks as BottlenecksSnapshot;
-    expect(b.waitingForUser).toEqual({ calls: 21 + 13, totalMs: 4_112_769, blocked: 13 });
+    expect(b.waitingForUser).toEqual({ calls: 21 + 13 + 10, totalMs: 4_112_769 + 475_255, blocked: 13, permissionPrompts: 10 });
     const slow = b.bottlenecks.filter((x) => x.reason === 'slow_tool').map((x) => x.location.toolName);
     expect(slow).not.toContain('AskUserQuestion');
     expect(slow).not.toContain('ExitPlanMode');
@@ -80,7 +83,7 @@ describe('the report on real Claude Code sessions', () => {
   it('the markdown report says why there is no projection', async () => {
     const report = await observer.report();
     expect(report).toContain('| Projected | not projected: priced calls on 35 of 331 days |');
-    expect(report).toContain('| Waiting for the user | 34 tool calls, 68.5 min (13 of them refused or blocked) |');
+    expect(report).toContain('| Waiting for the user | 44 tool calls, 76.5 min (13 of them refused or blocked, 10 run after a permission prompt) |');
     expect(report).not.toMatch(/AskUserQuestion takes|ExitPlanMode takes/);
     expect(report).not.toMatch(/takes (1\d{2}|[2-9]\d{2})% of workflow/);
   });

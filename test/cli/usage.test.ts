@@ -69,6 +69,25 @@ describe('fleetscope usage arguments and reports', () => {
     expect(raw(['weekly', '--start-of-week', 'someday']).status).toBe(1);
   });
 
+  it('a home without .claude (no CLAUDE_CONFIG_DIR): an empty report, exit 0, and why on stderr', () => {
+    const home = mkdtempSync(join(tmpdir(), 'fleetscope-usage-home-'));
+    try {
+      const env: Record<string, string | undefined> = { ...process.env, TZ, NO_COLOR: '1', HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
+      delete env.CLAUDE_CONFIG_DIR;
+      for (const args of [[], ['--json']]) {
+        const r = spawnSync(process.execPath, [cli, 'usage', ...args], { encoding: 'utf8', env });
+        expect(r.status).toBe(0);
+        expect(r.stderr).toContain('no Claude Code transcripts: neither $CLAUDE_CONFIG_DIR nor ~/.config/claude nor ~/.claude holds a projects/ folder');
+      }
+      const json = spawnSync(process.execPath, [cli, 'usage', '--json'], { encoding: 'utf8', env });
+      expect(JSON.parse(json.stdout).totals.totalTokens).toBe(0);
+      const empty = spawnSync(process.execPath, [cli, 'usage', home], { encoding: 'utf8', env });
+      expect(empty.stderr).toContain(`no transcript (*.jsonl) found under ${home}`);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('weekly --json carries the ccusage block; --ccusage gives ccusage 18 weekly figures', () => {
     const ours = JSON.parse(raw(['weekly', '--json']).stdout);
     const cc = JSON.parse(raw(['weekly', '--json', '--ccusage']).stdout);

@@ -95,12 +95,13 @@ describe('mapHookPayload', () => {
     const start = valid(mapHookPayload({ ...common, hook_event_name: 'SubagentStart', agent_id: 'a1', agent_type: 'Plan' }, context(100, pending)).events);
     const stop = valid(
       mapHookPayload(
-        { ...common, hook_event_name: 'SubagentStop', agent_id: 'a1', agent_type: 'Plan', stop_hook_active: false, agent_transcript_path: '/x/subagents/agent-a1.jsonl' },
+        { ...common, hook_event_name: 'SubagentStop', agent_id: 'a1', agent_type: 'Plan', stop_hook_active: false, agent_transcript_path: '/x/subagents/agent-a1.jsonl', last_assistant_message: 'Plan: split the parser in two.' },
         context(4100, pending),
       ).events,
     );
     expect(start[0]).toMatchObject({ type: 'agent.start', agentId: 'a1', payload: { name: 'Plan', agentType: 'Plan', parentAgentId: 'main' } });
-    expect(stop[0]).toMatchObject({ type: 'agent.end', agentId: 'a1', payload: { name: 'Plan', status: 'success', durationMs: 4000 } });
+    // The subagent's last message is its output.
+    expect(stop[0]).toMatchObject({ type: 'agent.end', agentId: 'a1', payload: { name: 'Plan', status: 'success', durationMs: 4000, output: 'Plan: split the parser in two.' } });
     expect(stop[0]!.spanId).toBe(start[0]!.spanId);
   });
 

@@ -136,4 +136,19 @@ describe('claudeUsage, right per the data (hand-made fixture, figures by hand)',
     expect(block.projection!.remainingMinutes).toBe(240);
     expect(block.projection!.totalTokens).toBe(Math.round(block.totalTokens + (block.totalTokens / minutes) * 240));
   });
+
+  it('computes only the groupings asked for (daily and totals always), the same figures as all at once', () => {
+    const all = claudeUsage({ paths: [root], timezone: 'UTC' });
+    const weekly = claudeUsage({ paths: [root], timezone: 'UTC', groupings: ['weekly'] });
+    expect(weekly.weekly).toEqual(all.weekly);
+    expect(weekly.daily).toEqual(all.daily);
+    expect(weekly.totals).toEqual(all.totals);
+    expect([weekly.monthly, weekly.sessions, weekly.conversations, weekly.blocks]).toEqual([[], [], [], []]);
+    const sessions = claudeUsage({ paths: [root], timezone: 'UTC', mode: 'ccusage', groupings: ['sessions', 'blocks'] });
+    const allCc = claudeUsage({ paths: [root], timezone: 'UTC', mode: 'ccusage' });
+    expect(sessions.sessions).toEqual(allCc.sessions);
+    expect(sessions.blocks).toEqual(allCc.blocks);
+    expect(sessions.weekly).toEqual([]);
+    expect(() => claudeUsage({ paths: [root], groupings: ['hourly' as 'daily'] })).toThrow(/groupings are daily, weekly/);
+  });
 });
