@@ -434,6 +434,10 @@ async function readClaude(path: string, sink: (inputs: Iterable<EventInput>) => 
     pending = [];
     await sink(batch);
   }
+  // What is still held back (the last responses, subagent responses known only from echoes).
+  runner.flush();
+  await sink(pending);
+  pending = [];
   controller.abort();
   const details = runner.health().details ?? {};
   for (const key of ['files', 'lines', 'malformed', 'oversized', 'unknownType', 'llmCalls', 'toolStarts', 'readErrors']) {

@@ -1,16 +1,18 @@
 /**
  * The events one Claude Code transcript line stands for, for the transcripts runner: assistant
- * usage → `llm.call` (once per message id + request id), `tool_use` / `tool_result` → `tool.start`
+ * usage → `llm.call` (once per message id + request id, with the final figures of its streamed
+ * copies: see `claude-code-streamed-calls.ts`), `tool_use` / `tool_result` → `tool.start`
  * / `tool.end` with the duration between them, a subagent's lines → its `agent.start` / `agent.end`
  * scope, and each session's first and last line → `session.start` / `session.end` (see
  * `claude-code-sessions.ts`). Knows nothing of files: the runner (`claude-code-transcripts.ts`)
  * reads them and hands each parsed line over with the file's session and subagent.
  */
-import { newSpanId, traceIdFrom } from '../core/index.js';
+import { traceIdFrom } from '../core/index.js';
 import type { EventInput } from '../core/index.js';
 import { spanIdFrom } from './claude-code-hooks.js';
 import { TranscriptSessions } from './claude-code-sessions.js';
-import { contentBlocks, KNOWN_ENTRY_TYPES, priceOf, toUsageEntry } from './claude-code-transcript.js';
+import { StreamedCalls } from './claude-code-streamed-calls.js';
+import { contentBlocks, KNOWN_ENTRY_TYPES, progressUsageEntry, toUsageEntry } from './claude-code-transcript.js';
 
 /** The file a line comes from: its session and, for a subagent's own file, the subagent. */
 export interface TranscriptFile {
@@ -158,10 +160,6 @@ function isCopiedReminder(json: Record<string, unknown>, strings: LineText): boo
   return typeof content === 'string' && content.startsWith('<system-reminder>');
 }
 
-function count(value: number): number | undefined {
-  return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
-}
-
 export interface TranscriptEvents {
   /**
    * Pushes the events of one parsed line to `out` (none for a duplicate or a line of another kind);
@@ -170,8 +168,12 @@ export interface TranscriptEvents {
   handleLine(file: TranscriptFile, json: Record<string, unknown>, out: EventInput[], strings?: LineText): void;
   /** Pushes the `session.end` of each session silent for `sessionIdleMs` at `now`. */
   endIdleSessions(now: number, out: EventInput[]): void;
+  /** Pushes the `llm.call` of each response no copy came for since the previous call (once per caught-up poll). */
+  releaseQuiet(out: EventInput[]): void;
+  /** Pushes every `llm.call` still held back (end of a one-shot read, runner stopped). */
+  flush(out: EventInput[]): void;
   /** Figures for the runner's `health()`. */
-  health(): { pendingTools: number; sessionsStarted: number; sessionsEnded: number };
+  health(): { pendingTools: number; sessionsStarted: number; sessionsEnded: number; heldCalls: number };
 }
 
 export function transcriptEvents(settings: TranscriptEventSettings, counters: TranscriptEventCounters): TranscriptEvents {
@@ -179,7 +181,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
   const trackSessions = settings.sessions;
   const sessions = new TranscriptSessions(source, settings.sessionIdleMs, maxTracked);
   const pendingTools = new Map<string, PendingTool>();
-  const seenUsage = new Map<string, true>();
+  const calls = new StreamedCalls(maxTracked, counters);
   const seenTools = new Map<string, true>();
   /** Prompt lines by uuid: a session file copied twice (two project folders) gives its prompts once. */
   const seenPrompts = new Map<string, true>();
@@ -223,6 +225,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     const ended: EventInput[] = [];
     sessions.endIdle(now, ended);
     for (const e of ended) {
+      calls.releaseSession(e.sessionId!, out);
       const open = openAgents.get(e.sessionId!);
       if (open !== undefined) {
         for (const [span, a] of open) {
@@ -265,7 +268,10 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
       counters.unknownType++;
       return;
     }
-    if (type === 'progress') noteBashProgress(json, pendingTools);
+    if (type === 'progress') {
+      noteBashProgress(json, pendingTools);
+      noteEcho(file, json, out);
+    }
     if (type !== 'assistant' && type !== 'user') return;
     const sessionId = typeof json.sessionId === 'string' && json.sessionId !== '' ? json.sessionId : file.sessionId;
     const lineAgent = typeof json.agentId === 'string' && json.agentId !== '' ? json.agentId : undefined;
@@ -308,37 +314,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     }
     if (type === 'assistant') {
       const entry = toUsageEntry(json);
-      if (entry !== undefined && entry.model !== '<synthetic>') {
-        if (entry.dedupeKey !== undefined && seenUsage.has(entry.dedupeKey)) {
-          counters.duplicates++;
-        } else {
-          if (entry.dedupeKey !== undefined) remember(seenUsage, entry.dedupeKey, true, maxTracked);
-          counters.llmCalls++;
-          const priced = json.costUSD !== undefined || (entry.model !== undefined && priceOf(entry.model) !== undefined);
-          const input = count(entry.inputTokens);
-          const output = count(entry.outputTokens);
-          const cacheRead = count(entry.cacheReadTokens);
-          const cacheWrite = count(entry.cacheCreationTokens);
-          out.push({
-            ...base,
-            type: 'llm.call',
-            spanId: newSpanId(),
-            parentSpanId,
-            payload: {
-              provider: 'anthropic',
-              model: entry.displayModel ?? 'unknown',
-              ...(input !== undefined ? { inputTokens: input } : {}),
-              ...(output !== undefined ? { outputTokens: output } : {}),
-              ...(cacheRead !== undefined ? { cacheReadTokens: cacheRead } : {}),
-              ...(cacheWrite !== undefined ? { cacheWriteTokens: cacheWrite } : {}),
-              ...(priced && entry.cost >= 0 ? { costUsd: entry.cost } : {}),
-              status: json.isApiErrorMessage === true ? 'error' : 'success',
-              ...(entry.requestId !== undefined ? { requestId: entry.requestId } : {}),
-              ...(entry.messageId !== undefined ? { responseId: entry.messageId } : {}),
-            },
-          });
-        }
-      }
+      if (entry !== undefined && entry.model !== '<synthetic>') calls.own(entry, timestamp, json.isApiErrorMessage === true, { source, sessionId, agentId, traceId, parentSpanId }, out);
     }
     for (const block of contentBlocks(json)) {
       if (type === 'assistant' && block.type === 'tool_use' && typeof block.id === 'string') {
@@ -394,6 +370,16 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     }
   }
 
+  /** The usage in an `agent_progress` echo of a subagent's message (its own file may be missing). */
+  function noteEcho(file: TranscriptFile, json: Record<string, unknown>, out: EventInput[]): void {
+    const entry = progressUsageEntry(json);
+    if (entry === undefined || entry.model === '<synthetic>') return;
+    const sessionId = entry.sessionId ?? file.sessionId;
+    const agentId = entry.agentId ?? 'sidechain';
+    const parsed = Date.parse(entry.timestamp);
+    calls.echo(entry, Number.isNaN(parsed) ? Date.now() : parsed, { source, sessionId, agentId, traceId: sessionIds(sessionId).traceId, parentSpanId: agentSpanOf(sessionId, agentId) }, out);
+  }
+
   /**
    * The Task tool's result names the subagent it ran (`toolUseResult.agentId`, `agentType`,
    * `totalDurationMs`): that closes the subagent's scope. Its start is emitted first if its own
@@ -432,6 +418,8 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     handleLine,
     // With sessions off nothing was seen, so there is nothing to end.
     endIdleSessions,
-    health: () => ({ pendingTools: pendingTools.size, sessionsStarted: sessions.started, sessionsEnded: sessions.ended }),
+    releaseQuiet: (out) => calls.releaseQuiet(out),
+    flush: (out) => calls.releaseAll(out),
+    health: () => ({ pendingTools: pendingTools.size, sessionsStarted: sessions.started, sessionsEnded: sessions.ended, heldCalls: calls.size }),
   };
 }

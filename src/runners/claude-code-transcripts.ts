@@ -10,8 +10,9 @@
  * Incremental: per file it keeps the byte offset of the next unread line, picks up appended lines
  * on each poll, leaves a torn last line until its newline arrives, starts over when a file shrinks
  * or is replaced, and forgets a deleted file. Bad lines are skipped and counted in `health()`.
- * Token figures come from the same parser as `fleetscope usage` (one entry per message id +
- * request id), so the runner's totals equal ccusage's.
+ * Token figures come from the same parser as `fleetscope usage`, counted by the same rules (one
+ * `llm.call` per message id + request id with its largest streamed copy, 1-hour cache writes at 2x
+ * input), so the runner's totals equal `fleetscope usage`'s.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { EventInput, Runner, RunnerContext, RunnerHealth } from '../core/index.js';
@@ -78,6 +79,12 @@ export interface ClaudeCodeTranscriptsRunner extends Runner {
    * whether more is left; for a tool that reads the files once and yields between steps.
    */
   pollOnce(): boolean;
+  /**
+   * Emits the `llm.call`s held back now: a response still streaming (its last copy may be yet to
+   * come) and a subagent response known only from its parent's `agent_progress` echo. For a tool
+   * that read the files once (`pollOnce` until false); `stop` does it too.
+   */
+  flush(): void;
 }
 
 export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOptions = {}): ClaudeCodeTranscriptsRunner {
@@ -254,11 +261,19 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
       budget -= readFile(path, state, budget);
     }
     if (budget <= 0 || cutByBudget) return true;
-    // Caught up with every file: a session with nothing new for sessionIdleMs is over.
+    // Caught up with every file: a response no copy came for during a whole poll is complete, and
+    // a session with nothing new for sessionIdleMs is over.
     const ended: EventInput[] = [];
+    events.releaseQuiet(ended);
     events.endIdleSessions(Date.now(), ended);
     if (ended.length > 0) sink?.emitMany(ended);
     return false;
+  }
+
+  function flush(): void {
+    const out: EventInput[] = [];
+    events.flush(out);
+    if (out.length > 0) sink?.emitMany(out);
   }
 
   const loop = pollLoop({
@@ -284,7 +299,9 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
     },
     stop() {
       loop.stop();
+      flush();
     },
+    flush,
     poll() {
       if (sink === undefined || !loop.running) return;
       while (poll()) {
