@@ -251,16 +251,35 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
     return read;
   }
 
-  /** One pass over the files; returns whether the byte budget ran out (more to read at once). */
+  /**
+   * Where the byte budget stopped the pass under way (the file to read next), or undefined: the
+   * next poll goes on from there, so catching up with many files visits each file once per pass,
+   * not once per poll.
+   */
+  let resumeAt: string | undefined;
+
+  /** Reads on over the files; returns whether the byte budget ran out (more to read at once). */
   function poll(): boolean {
-    if (polls++ % discoverEvery === 0) discover();
+    polls++;
+    if (resumeAt === undefined && (polls - 1) % discoverEvery === 0) discover();
     let budget = maxBytesPerPoll;
     cutByBudget = false;
-    for (const [path, state] of [...files]) {
-      if (budget <= 0) return true;
-      budget -= readFile(path, state, budget);
+    const paths = [...files.keys()];
+    const from = resumeAt === undefined ? 0 : Math.max(0, paths.indexOf(resumeAt));
+    resumeAt = undefined;
+    for (let i = from; i < paths.length; i++) {
+      const path = paths[i]!;
+      const state = files.get(path);
+      if (budget <= 0) {
+        resumeAt = path;
+        return true;
+      }
+      if (state !== undefined) budget -= readFile(path, state, budget);
+      if (cutByBudget) {
+        resumeAt = path;
+        return true;
+      }
     }
-    if (budget <= 0 || cutByBudget) return true;
     // Caught up with every file: a response no copy came for during a whole poll is complete, and
     // a session with nothing new for sessionIdleMs is over.
     const ended: EventInput[] = [];
