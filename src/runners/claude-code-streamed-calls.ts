@@ -22,7 +22,7 @@
  * Cost: the line's `costUSD` when it has one, else the offline price table with 1-hour cache writes
  * (`cache_creation.ephemeral_1h_input_tokens`, also given as `cacheWrite1hTokens`) at 2x input.
  */
-import { newSpanId } from '../core/index.js';
+import { newSpanId, RecentMap } from '../core/index.js';
 import type { EventInput } from '../core/index.js';
 import { costWith1hCache, priceOf, type UsageEntry } from './claude-code-transcript.js';
 
@@ -52,12 +52,6 @@ interface HeldCall {
 
 function count(value: number): number | undefined {
   return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
-}
-
-/** A Map bounded by insertion order. */
-function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
-  map.set(key, value);
-  if (map.size > max) map.delete(map.keys().next().value as K);
 }
 
 /** The `llm.call` of one response (`output` is the largest `output_tokens` over its copies). */
@@ -101,13 +95,15 @@ export class StreamedCalls {
   private readonly held = new Map<string, HeldCall>();
   /** The response each agent (`session\0agent`) is streaming. */
   private readonly streaming = new Map<string, string>();
-  /** Responses already emitted. */
-  private readonly emitted = new Map<string, true>();
+  /** Responses already emitted (the newest `maxTracked`). */
+  private readonly emitted: RecentMap<string, true>;
 
   constructor(
     private readonly maxTracked: number,
     private readonly counters: { duplicates: number; llmCalls: number },
-  ) {}
+  ) {
+    this.emitted = new RecentMap(maxTracked);
+  }
 
   /** Responses held back now. */
   get size(): number {
@@ -204,7 +200,7 @@ export class StreamedCalls {
     this.held.delete(key);
     const stream = `${held.scope.sessionId}\0${held.scope.agentId}`;
     if (this.streaming.get(stream) === key) this.streaming.delete(stream);
-    remember(this.emitted, key, true, this.maxTracked);
+    this.emitted.set(key, true);
     this.emit(callEvent(held.entry, held.output, held.timestamp, held.apiError, held.scope), out);
   }
 

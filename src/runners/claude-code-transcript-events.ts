@@ -7,7 +7,7 @@
  * `claude-code-sessions.ts`). Knows nothing of files: the runner (`claude-code-transcripts.ts`)
  * reads them and hands each parsed line over with the file's session and subagent.
  */
-import { traceIdFrom } from '../core/index.js';
+import { RecentMap, traceIdFrom } from '../core/index.js';
 import type { EventInput } from '../core/index.js';
 import { spanIdFrom } from './claude-code-hooks.js';
 import { TranscriptSessions } from './claude-code-sessions.js';
@@ -89,12 +89,6 @@ function bashRun(start: PendingTool | undefined, resultAt: number): { ranMs: num
   if (start?.runStart === undefined) return undefined;
   const wait = start.runStart - start.timestamp;
   return { ranMs: Math.max(0, resultAt - start.runStart), ...(wait >= PERMISSION_WAIT_MIN_MS ? { permissionWaitMs: wait } : {}) };
-}
-
-/** A Set/Map bounded by insertion order. */
-function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
-  map.set(key, value);
-  if (map.size > max) map.delete(map.keys().next().value as K);
 }
 
 function capJson(value: unknown, max: number): unknown {
@@ -180,12 +174,12 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
   const { source, maxTracked, maxValueBytes } = settings;
   const trackSessions = settings.sessions;
   const sessions = new TranscriptSessions(source, settings.sessionIdleMs, maxTracked);
-  const pendingTools = new Map<string, PendingTool>();
+  const pendingTools = new RecentMap<string, PendingTool>(maxTracked);
   const calls = new StreamedCalls(maxTracked, counters);
-  const seenTools = new Map<string, true>();
+  const seenTools = new RecentMap<string, true>(maxTracked);
   /** Prompt lines by uuid: a session file copied twice (two project folders) gives its prompts once. */
-  const seenPrompts = new Map<string, true>();
-  const startedAgents = new Map<string, true>();
+  const seenPrompts = new RecentMap<string, true>(maxTracked);
+  const startedAgents = new RecentMap<string, true>(maxTracked);
   /**
    * Subagent scopes still open, per session: a subagent whose Task result never arrives (compaction
    * agents, 2.0.x "Warmup" sidechains, interrupted tasks) is closed when its session ends, at its
@@ -197,16 +191,16 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
    * starts at a sidechain line with `parentUuid: null`, and its lines follow `parentUuid`; each
    * chain is its own agent `sidechain-<first 8 of its root uuid>`.
    */
-  const chainOf = new Map<string, string>();
+  const chainOf = new RecentMap<string, string>(maxTracked);
   function sidechainOf(json: Record<string, unknown>): string {
     const uuid = typeof json.uuid === 'string' ? json.uuid : undefined;
     const parent = typeof json.parentUuid === 'string' ? json.parentUuid : undefined;
     const chain = (parent !== undefined ? chainOf.get(parent) : undefined) ?? (parent === undefined && uuid !== undefined ? `sidechain-${uuid.slice(0, 8)}` : 'sidechain');
-    if (uuid !== undefined) remember(chainOf, uuid, chain, maxTracked);
+    if (uuid !== undefined) chainOf.set(uuid, chain);
     return chain;
   }
   /** Scopes a Task result already closed (its subagent's own lines may be read after it). */
-  const endedAgents = new Map<string, true>();
+  const endedAgents = new RecentMap<string, true>(maxTracked);
   function noteAgent(sessionId: string, span: string, agentId: string, name: string, agentType: string | undefined, traceId: string, parentSpanId: string, at: number): void {
     if (endedAgents.has(span)) return;
     let open = openAgents.get(sessionId);
@@ -248,17 +242,17 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
   }
 
   /** A session's trace and span ids, hashed once per session (not per line). */
-  const idsBySession = new Map<string, { traceId: string; sessionSpan: string }>();
+  const idsBySession = new RecentMap<string, { traceId: string; sessionSpan: string }>(maxTracked);
   function sessionIds(sessionId: string): { traceId: string; sessionSpan: string } {
     let ids = idsBySession.get(sessionId);
-    if (ids === undefined) remember(idsBySession, sessionId, (ids = { traceId: traceIdFrom(sessionId), sessionSpan: spanIdFrom(`session:${sessionId}`) }), maxTracked);
+    if (ids === undefined) idsBySession.set(sessionId, (ids = { traceId: traceIdFrom(sessionId), sessionSpan: spanIdFrom(`session:${sessionId}`) }));
     return ids;
   }
-  const agentSpans = new Map<string, string>();
+  const agentSpans = new RecentMap<string, string>(maxTracked);
   function agentSpanOf(sessionId: string, agentId: string): string {
     const key = `agent:${sessionId}:${agentId}`;
     let span = agentSpans.get(key);
-    if (span === undefined) remember(agentSpans, key, (span = spanIdFrom(key)), maxTracked);
+    if (span === undefined) agentSpans.set(key, (span = spanIdFrom(key)));
     return span;
   }
 
@@ -297,7 +291,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
           ? 'warmup'
           : undefined;
       if (!startedAgents.has(agentSpan)) {
-        remember(startedAgents, agentSpan, true, maxTracked);
+        startedAgents.set(agentSpan, true);
         out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: kind !== undefined ? { name: kind, agentType: kind, parentAgentId: 'main' } : { name: agentId, parentAgentId: 'main' } });
         if (trackSessions) noteAgent(sessionId, agentSpan, agentId, kind ?? agentId, kind, traceId, sessionSpan, timestamp);
       } else if (trackSessions) noteAgent(sessionId, agentSpan, agentId, agentId, undefined, traceId, sessionSpan, timestamp);
@@ -307,7 +301,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
       const text = promptText(json, strings);
       const uuid = typeof json.uuid === 'string' ? json.uuid : undefined;
       if (text !== undefined && (uuid === undefined || !seenPrompts.has(uuid))) {
-        if (uuid !== undefined) remember(seenPrompts, uuid, true, maxTracked);
+        if (uuid !== undefined) seenPrompts.set(uuid, true);
         const promptId = typeof json.promptId === 'string' && json.promptId !== '' ? { id: json.promptId } : {};
         out.push({ ...base, type: 'message', parentSpanId: sessionSpan, payload: { role: 'user', kind: 'prompt', ...promptId, text: text.slice(0, maxValueBytes) } });
       }
@@ -319,9 +313,9 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     for (const block of contentBlocks(json)) {
       if (type === 'assistant' && block.type === 'tool_use' && typeof block.id === 'string') {
         if (seenTools.has(block.id)) continue;
-        remember(seenTools, block.id, true, maxTracked);
+        seenTools.set(block.id, true);
         const toolName = typeof block.name === 'string' ? block.name : 'unknown';
-        remember(pendingTools, block.id, { timestamp, toolName }, maxTracked);
+        pendingTools.set(block.id, { timestamp, toolName });
         counters.toolStarts++;
         out.push({
           ...base,
@@ -334,7 +328,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
         const start = pendingTools.get(block.tool_use_id);
         if (start === undefined && !seenTools.has(block.tool_use_id)) {
           // The call started before what we read (fromStart: false) or in a file we do not follow.
-          remember(seenTools, block.tool_use_id, true, maxTracked);
+          seenTools.set(block.tool_use_id, true);
         } else if (start === undefined) {
           continue; // a copy of a result already seen (resumed session)
         }
@@ -402,11 +396,11 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     const common = { ...base, agentId, parentSpanId: sessionSpan, spanId: span };
     const payload = { name: agentType ?? agentId, parentAgentId: 'main', ...(agentType !== undefined ? { agentType } : {}) };
     if (!startedAgents.has(span)) {
-      remember(startedAgents, span, true, maxTracked);
+      startedAgents.set(span, true);
       out.push({ ...common, timestamp: base.timestamp - (durationMs ?? 0), type: 'agent.start', payload });
     }
     openAgents.get(base.sessionId)?.delete(span);
-    remember(endedAgents, span, true, maxTracked);
+    endedAgents.set(span, true);
     out.push({
       ...common,
       type: 'agent.end',
