@@ -113,49 +113,41 @@ export class StreamedCalls {
   /** A copy of a response from the agent's own transcript line. */
   own(entry: UsageEntry, timestamp: number, apiError: boolean, scope: CallScope, out: EventInput[]): void {
     const stream = `${scope.sessionId}\0${scope.agentId}`;
-    const key = entry.dedupeKey;
     const previous = this.streaming.get(stream);
-    if (previous !== undefined && previous !== key) this.release(previous, out);
-    if (key === undefined) {
-      // Without an id nothing can be matched: every such line is a response of its own.
-      this.emit(callEvent(entry, entry.outputTokens, timestamp, apiError, scope), out);
-      return;
-    }
-    if (this.emitted.has(key)) {
-      this.counters.duplicates++;
-      return;
-    }
-    const held = this.held.get(key);
-    if (held === undefined) {
-      this.hold({ key, scope, entry, output: entry.outputTokens, timestamp, apiError, echo: false, fresh: true }, out);
-    } else {
-      this.counters.duplicates++;
-      if (held.echo) {
-        // The subagent's own copy counts (its agent and figures), with the largest output of all.
-        Object.assign(held, { scope, entry, apiError, echo: false });
-      }
-      this.merge(held, entry.outputTokens, timestamp);
-    }
-    this.streaming.set(stream, key);
+    if (previous !== undefined && previous !== entry.dedupeKey) this.release(previous, out);
+    const key = this.take(entry, timestamp, apiError, scope, false, out);
+    if (key !== undefined) this.streaming.set(stream, key);
   }
 
   /** An `agent_progress` echo of a subagent's response in its parent's transcript. */
   echo(entry: UsageEntry, timestamp: number, scope: CallScope, out: EventInput[]): void {
+    this.take(entry, timestamp, false, scope, true, out);
+  }
+
+  /**
+   * Holds a copy back as a new response or merges it into the one held; returns the response's key
+   * when it is held. A copy without an id is a response of its own (nothing can match it): emitted.
+   */
+  private take(entry: UsageEntry, timestamp: number, apiError: boolean, scope: CallScope, echo: boolean, out: EventInput[]): string | undefined {
     const key = entry.dedupeKey;
     if (key === undefined) {
-      this.emit(callEvent(entry, entry.outputTokens, timestamp, false, scope), out);
-      return;
+      this.emit(callEvent(entry, entry.outputTokens, timestamp, apiError, scope), out);
+      return undefined;
     }
     if (this.emitted.has(key)) {
       this.counters.duplicates++;
-      return;
+      return undefined;
     }
     const held = this.held.get(key);
-    if (held === undefined) this.hold({ key, scope, entry, output: entry.outputTokens, timestamp, apiError: false, echo: true, fresh: true }, out);
-    else {
-      this.counters.duplicates++;
-      this.merge(held, entry.outputTokens, timestamp);
+    if (held === undefined) {
+      this.hold({ key, scope, entry, output: entry.outputTokens, timestamp, apiError, echo, fresh: true }, out);
+      return key;
     }
+    this.counters.duplicates++;
+    // A subagent's own copy counts over an echo (its agent and figures), with the largest output of all.
+    if (held.echo && !echo) Object.assign(held, { scope, entry, apiError, echo: false });
+    this.merge(held, entry.outputTokens, timestamp);
+    return key;
   }
 
   /**
