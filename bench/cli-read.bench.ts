@@ -71,9 +71,12 @@ if (TRANSCRIPT_MB > 0) {
     const report = measure([cli, 'report', '--claude', work, '--json'], ccEnv);
     const u = JSON.parse(usage.stdout) as { totals: { totalTokens: number; totalCost: number } };
     const r = JSON.parse(report.stdout) as { cost: { totalUsd: number; calls: number } };
-    console.log(`usage --json:  ${s(usage.wallMs)}, peak RSS ${usage.maxRssMb.toFixed(0)} MB`);
-    console.log(`report --json: ${s(report.wallMs)}, peak RSS ${report.maxRssMb.toFixed(0)} MB`);
-    console.log(`ratio ${(report.wallMs / usage.wallMs).toFixed(2)}x (target <= 1.5x), RSS target < 500 MB; cost $${r.cost.totalUsd.toFixed(2)} vs usage $${u.totals.totalCost.toFixed(2)}`);
+    console.log(`usage --json:  ${s(usage.wallMs)} (CPU ${s(usage.cpuMs)}), peak RSS ${usage.maxRssMb.toFixed(0)} MB`);
+    console.log(`report --json: ${s(report.wallMs)} (CPU ${s(report.cpuMs)}), peak RSS ${report.maxRssMb.toFixed(0)} MB`);
+    console.log(
+      `ratio ${(report.wallMs / usage.wallMs).toFixed(2)}x wall, ${(report.cpuMs / usage.cpuMs).toFixed(2)}x CPU (target <= 1.5x), RSS target < 500 MB; ` +
+        `cost $${r.cost.totalUsd.toFixed(2)} vs usage $${u.totals.totalCost.toFixed(2)} (equal: the same rules)`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

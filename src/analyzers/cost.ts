@@ -269,7 +269,7 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
       noUsageCalls++;
       ms.noUsage++;
     } else if (ms.price !== null) {
-      cost = callCost(ms.price, { input, output, cacheRead, cacheWrite });
+      cost = callCost(ms.price, { input, output, cacheRead, cacheWrite, cacheWrite1h: p.cacheWrite1hTokens ?? 0 });
     }
     let modelEntry = ms.entry;
     if (modelEntry === undefined || modelEntry.evicted) modelEntry = ms.entry = entryIn(byModel, model);

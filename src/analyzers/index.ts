@@ -4,7 +4,7 @@ export { aggregationAnalyzer, type AggregationOptions, type AggregationAnalyzerS
 export { LogSketch, DEFAULT_RELATIVE_ACCURACY, type LogSketchOptions } from './sketch.js';
 export { regressionsAnalyzer, classifyChange, classifySuccessDrop, type RegressionsOptions, type RegressionsAnalyzer, type RegressionsAnalyzerSnapshot, type StoredBaseline } from './regressions.js';
 export { patternsAnalyzer, normalizeMessage, type PatternsOptions, type PatternsSnapshot, type RecurringFailure, type RepeatedError, type RepeatedCall, type LongSession } from './patterns.js';
-export { DEFAULT_PRICING, normalizeModelName, findModelPrice, callCost, createCallPricer, type PricedCall, type PriceMatch, type ModelPrice, type PriceTier, type PricingTable, type CallTokens } from './pricing.js';
+export { DEFAULT_PRICING, normalizeModelName, findModelPrice, callCost, callTokensOf, createCallPricer, type PricedCall, type PriceMatch, type ModelPrice, type PriceTier, type PricingTable, type CallTokens } from './pricing.js';
 export { costAnalyzer, type CostOptions, type CostBudgets, type CostSnapshot, type CostEntry, type CostRank, type CostProjections, type CostProjection, type ExpensiveCall, type UnpricedModel, type BudgetState } from './cost.js';
 export { fleetAnalyzer, type FleetOptions, type FleetSnapshot, type WorkflowSummary, type FleetExecution, type CriticalPathStep, type SlowExecution, type ExecutionStatus } from './fleet.js';
 export { parallelizationRatio, criticalPath, unionLength, leafExecutions, type Interval, type PathStep } from './fleet-math.js';

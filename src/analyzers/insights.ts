@@ -4,7 +4,7 @@
  * custom analyzers (or the host) put on the bus; each new insight is emitted once as an `insight`
  * event. Users add their own rules with `rules`; they are tried before the built-in ones.
  */
-import { RecentHashes, type Analyzer, type AnalyzerContext, type EventOf, type InsightCategory, type InsightPayload, type InsightPriority } from '../core/index.js';
+import { RecentHashes, type Analyzer, type AnalyzerContext, type EventOf, type FleetEvent, type InsightCategory, type InsightPayload, type InsightPriority } from '../core/index.js';
 import { BUILTIN_RULES } from './insight-rules.js';
 import { hashString } from './stats-math.js';
 import type { Finding, FindingLocation, FindingSeverity } from './types.js';
@@ -53,6 +53,8 @@ export interface InsightsOptions {
    * How often findings are re-read and new insights emitted, ms (observer clock; timer unref'd).
    * The sources are read one at a time, spread over the interval, so that no single tick holds
    * the event loop for all of them (an alert waiting behind it would be late). Default 5000.
+   * `Infinity`: only on `snapshot()` (a replay of history, whose findings mid-way are not the
+   * history's: an agent open half-way through was not stuck).
    */
   intervalMs?: number;
   /** Most insights kept; beyond, the lowest-priority oldest ones go. Default 500. */
@@ -387,6 +389,13 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
     filter: { types: ['insight'] },
     async consume(stream, ctx) {
       context = ctx;
+      const take = (batch: readonly FleetEvent[]) => {
+        for (const event of batch) if (event.type === 'insight') fromEvent(event as EventOf<'insight'>);
+      };
+      if (!Number.isFinite(intervalMs)) {
+        for await (const batch of stream) take(batch);
+        return;
+      }
       let last = ctx.now();
       const timer = setInterval(() => {
         try {
@@ -398,9 +407,7 @@ export function insightsAnalyzer(options: InsightsOptions = {}): Analyzer<Insigh
       timer.unref();
       try {
         for await (const batch of stream) {
-          for (const event of batch) {
-            if (event.type === 'insight') fromEvent(event as EventOf<'insight'>);
-          }
+          take(batch);
           if (ctx.now() - last >= tickMs) {
             last = ctx.now();
             refreshNext();

@@ -162,7 +162,7 @@ export function sessionsAnalyzer(options: SessionsOptions = {}): Analyzer<Sessio
         if (typeof p.costUsd === 'number' && Number.isFinite(p.costUsd) && p.costUsd >= 0) cost = p.costUsd;
         else {
           const price = priceOf(p.model);
-          if (price !== null) cost = callCost(price, { input, output, cacheRead, cacheWrite });
+          if (price !== null) cost = callCost(price, { input, output, cacheRead, cacheWrite, cacheWrite1h: p.cacheWrite1hTokens ?? 0 });
         }
         if (cost === undefined) s.unpricedCalls++;
         else {

@@ -9,7 +9,7 @@ import { defaultAnalyzers, sessionsAnalyzer } from '../analyzers/index.js';
 import type { FleetEvent } from '../core/index.js';
 import { renderHeadline } from '../reports/headline.js';
 import { PREFIX, SOURCE_HELP, SOURCE_OPTIONS, parseCommand, writeFileAtomic } from './options.js';
-import { replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped } from './sources.js';
+import { ReplayClock, replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped } from './sources.js';
 
 const HELP = `Usage: fleetscope report [sources] [filters] [--md FILE] [--html FILE] [--json] [--title TEXT]
 
@@ -50,16 +50,21 @@ export async function runReportCommand(argv: readonly string[]): Promise<number>
   let events: FleetEvent[] = [];
   let notKept = 0;
   const keep = values.html !== undefined;
+  // The report is of the history read: its clock is the events' (see ReplayClock), and insights are
+  // read from the analyzers once, at the end, not half-way through the history.
+  const clock = new ReplayClock();
   const { observer, result } = await replaySelection(
     sources,
     sel,
     () => {
       events = [];
       notKept = 0;
-      return createObserver({ storage: false, analyzers: [...defaultAnalyzers(), sessionsAnalyzer()], onError: () => undefined });
+      clock.reset();
+      return createObserver({ storage: false, clock: clock.now, analyzers: [...defaultAnalyzers({ insights: { intervalMs: Infinity } }), sessionsAnalyzer()], onError: () => undefined });
     },
     {
       skipDerived: true,
+      clock,
       ...(keep
         ? {
             onEvent: (e: FleetEvent) => {

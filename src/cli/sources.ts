@@ -168,6 +168,26 @@ function predicate(sel: EventSelection, sessionPrefix: boolean): (e: EventInput)
   };
 }
 
+/**
+ * "Now" on the replayed events' time line: the newest event time read so far (the wall clock
+ * before the first), as `replayStorage` does. Given to the replay's observer as its `clock`, it
+ * makes analyzers date what they derive, and measure what is still running ("stuck agent"), against
+ * the history rather than the day the report is made, so a report over the same events is the same.
+ */
+export class ReplayClock {
+  private newest = -Infinity;
+  readonly now = (): number => (this.newest === -Infinity ? Date.now() : this.newest);
+
+  see(timestamp: number | undefined): void {
+    if (timestamp !== undefined && timestamp > this.newest) this.newest = timestamp;
+  }
+
+  /** Back to no event read (a new observer replays from the start). */
+  reset(): void {
+    this.newest = -Infinity;
+  }
+}
+
 export interface ReplayOptions {
   /** Called with each event the observer accepted (trace, tail). */
   onEvent?: (event: FleetEvent) => void;
@@ -180,6 +200,8 @@ export interface ReplayOptions {
    * alerts): replayed through the analyzers again, they would be counted twice. Default false.
    */
   skipDerived?: boolean;
+  /** Told each replayed event's time (see `ReplayClock`). */
+  clock?: ReplayClock;
 }
 
 export interface ReplayResult {
@@ -217,6 +239,7 @@ export async function replay(sources: readonly SourceSpec[], sel: EventSelection
           continue;
         }
       }
+      options.clock?.see(input.timestamp);
       const event = observer.emit(input);
       if (event === undefined) {
         result.invalid++;
@@ -434,6 +457,10 @@ async function readClaude(path: string, sink: (inputs: Iterable<EventInput>) => 
     pending = [];
     await sink(batch);
   }
+  // What is still held back (the last responses, subagent responses known only from echoes).
+  runner.flush();
+  await sink(pending);
+  pending = [];
   controller.abort();
   const details = runner.health().details ?? {};
   for (const key of ['files', 'lines', 'malformed', 'oversized', 'unknownType', 'llmCalls', 'toolStarts', 'readErrors']) {

@@ -113,6 +113,12 @@ export interface LlmCallPayload {
   cacheReadTokens?: number;
   /** OTel `gen_ai.usage.cache_creation.input_tokens` (Anthropic `cache_creation_input_tokens`). */
   cacheWriteTokens?: number;
+  /**
+   * The part of `cacheWriteTokens` written to Anthropic's 1-hour prompt cache
+   * (`cache_creation.ephemeral_1h_input_tokens`), billed at 2× input instead of the 5-minute
+   * write's 1.25×. Not added to any total: it is already in `cacheWriteTokens`.
+   */
+  cacheWrite1hTokens?: number;
   /** Cost in US dollars, when the source knows it. Absent means unknown, never zero. */
   costUsd?: number;
   latencyMs?: number;

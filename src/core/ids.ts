@@ -66,8 +66,17 @@ export function newSpanId(): string {
 export function traceIdFrom(value: string): string {
   const hex = value.replace(/-/g, '').toLowerCase();
   if (/^[0-9a-f]{32}$/.test(hex) && !/^0+$/.test(hex)) return hex;
+  const out = hashHex(value, 4);
+  return /^0+$/.test(out) ? '0'.repeat(31) + '1' : out;
+}
+
+/**
+ * `seeds` FNV-1a-style 32-bit hashes of `value` (seed 0, 1, ...), as 8 hex digits each:
+ * `traceIdFrom`'s hash is `hashHex(value, 4)`, and its first 16 digits are `hashHex(value, 2)`.
+ */
+export function hashHex(value: string, seeds: number): string {
   let out = '';
-  for (let seed = 0; seed < 4; seed++) {
+  for (let seed = 0; seed < seeds; seed++) {
     let hash = 0x811c9dc5 ^ seed;
     for (let i = 0; i < value.length; i++) {
       hash ^= value.charCodeAt(i);
@@ -75,5 +84,5 @@ export function traceIdFrom(value: string): string {
     }
     out += (hash >>> 0).toString(16).padStart(8, '0');
   }
-  return /^0+$/.test(out) ? '0'.repeat(31) + '1' : out;
+  return out;
 }

@@ -62,6 +62,7 @@ export const PAYLOAD_SPECS: Record<BuiltinEventType, readonly FieldSpec[]> = {
     ['outputTokens', 'count', false],
     ['cacheReadTokens', 'count', false],
     ['cacheWriteTokens', 'count', false],
+    ['cacheWrite1hTokens', 'count', false],
     ['costUsd', 'duration', false],
     ['latencyMs', 'duration', false],
     ['status', CALL_STATUSES, true],

@@ -16,6 +16,11 @@ export interface ModelPrice {
   cacheWrite?: number;
   /** Tokens read from the prompt cache. Default: `input`. */
   cacheRead?: number;
+  /**
+   * Tokens written to Anthropic's 1-hour prompt cache (`cacheWrite` is the 5-minute write).
+   * Default: 2 × `input`, Anthropic's price (https://platform.claude.com/docs/en/about-claude/pricing).
+   */
+  cacheWrite1h?: number;
   /** Higher prices above a token threshold (long-context pricing). */
   tier?: PriceTier;
 }
@@ -27,6 +32,8 @@ export interface PriceTier {
   output: number;
   cacheWrite?: number;
   cacheRead?: number;
+  /** Default: 2 × the tier's `input`. */
+  cacheWrite1h?: number;
   /**
    * How the threshold applies:
    * - `per-category` (ccusage's method, used for Anthropic): each token category of one call is
@@ -253,7 +260,13 @@ export interface CallTokens {
   input?: number;
   output?: number;
   cacheRead?: number;
+  /** All prompt-cache writes (Anthropic `cache_creation_input_tokens`), 5-minute and 1-hour. */
   cacheWrite?: number;
+  /**
+   * The part of `cacheWrite` written to the 1-hour cache (Anthropic
+   * `cache_creation.ephemeral_1h_input_tokens`), priced at `cacheWrite1h`; the rest at `cacheWrite`.
+   */
+  cacheWrite1h?: number;
 }
 
 /** Cost of one category: base price up to the threshold, tier price beyond (ccusage's method). */
@@ -268,27 +281,36 @@ export function callCost(price: ModelPrice, tokens: CallTokens): number {
   const input = tokens.input ?? 0;
   const output = tokens.output ?? 0;
   const cacheRead = tokens.cacheRead ?? 0;
-  const cacheWrite = tokens.cacheWrite ?? 0;
+  const allWrites = tokens.cacheWrite ?? 0;
+  const write1h = Math.min(Math.max(0, tokens.cacheWrite1h ?? 0), allWrites);
+  const cacheWrite = allWrites - write1h;
   const writePrice = price.cacheWrite ?? price.input;
+  const write1hPrice = price.cacheWrite1h ?? price.input * 2;
   const readPrice = price.cacheRead ?? price.input;
   const tier = price.tier;
   let micro: number; // USD × 1e6, i.e. tokens × USD-per-million
   if (tier === undefined) {
-    micro = input * price.input + output * price.output + cacheWrite * writePrice + cacheRead * readPrice;
+    micro = input * price.input + output * price.output + cacheWrite * writePrice + write1h * write1hPrice + cacheRead * readPrice;
   } else if (tier.mode === 'prompt') {
-    const long = input + cacheRead + cacheWrite > tier.aboveTokens;
+    const long = input + cacheRead + allWrites > tier.aboveTokens;
     micro = long
-      ? input * tier.input + output * tier.output + cacheWrite * (tier.cacheWrite ?? tier.input) + cacheRead * (tier.cacheRead ?? tier.input)
-      : input * price.input + output * price.output + cacheWrite * writePrice + cacheRead * readPrice;
+      ? input * tier.input + output * tier.output + cacheWrite * (tier.cacheWrite ?? tier.input) + write1h * (tier.cacheWrite1h ?? tier.input * 2) + cacheRead * (tier.cacheRead ?? tier.input)
+      : input * price.input + output * price.output + cacheWrite * writePrice + write1h * write1hPrice + cacheRead * readPrice;
   } else {
     const t = tier.aboveTokens;
     micro =
       tiered(input, price.input, tier.input, t) +
       tiered(output, price.output, tier.output, t) +
       tiered(cacheWrite, writePrice, tier.cacheWrite, t) +
+      tiered(write1h, write1hPrice, tier.cacheWrite1h ?? tier.input * 2, t) +
       tiered(cacheRead, readPrice, tier.cacheRead, t);
   }
   return micro / 1_000_000;
+}
+
+/** The tokens of an `llm.call` payload, as `callCost` takes them (absent counts as 0). */
+export function callTokensOf(p: PricedCall): Required<CallTokens> {
+  return { input: p.inputTokens ?? 0, output: p.outputTokens ?? 0, cacheRead: p.cacheReadTokens ?? 0, cacheWrite: p.cacheWriteTokens ?? 0, cacheWrite1h: p.cacheWrite1hTokens ?? 0 };
 }
 
 /** Checks a host-supplied table at construction; throws a prefixed message naming the bad entry. */
@@ -296,7 +318,7 @@ export function checkPricingTable(table: unknown, plugin = 'cost'): PricingTable
   if (typeof table !== 'object' || table === null) throw new Error(`[fleetscope] [${plugin}] pricing must be an object`);
   for (const [model, price] of Object.entries(table)) {
     const p = price as Partial<ModelPrice> | undefined;
-    for (const field of ['input', 'output', 'cacheWrite', 'cacheRead'] as const) {
+    for (const field of ['input', 'output', 'cacheWrite', 'cacheRead', 'cacheWrite1h'] as const) {
       const value = p?.[field];
       const required = field === 'input' || field === 'output';
       if ((required || value !== undefined) && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
@@ -314,6 +336,8 @@ export interface PricedCall {
   outputTokens?: number;
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
+  /** The 1-hour part of `cacheWriteTokens`. */
+  cacheWrite1hTokens?: number;
   costUsd?: number;
 }
 
@@ -338,6 +362,6 @@ export function createCallPricer(table: Readonly<PricingTable>, maxModels = 1000
       prices.set(call.model, price);
     }
     if (price === null) return undefined;
-    return callCost(price, { input: call.inputTokens, output: call.outputTokens, cacheRead: call.cacheReadTokens, cacheWrite: call.cacheWriteTokens });
+    return callCost(price, callTokensOf(call));
   };
 }

@@ -29,6 +29,33 @@ export class RecentKeys {
 }
 
 /**
+ * A `Map` that keeps its `capacity` most recently added keys: adding a new key beyond that drops the
+ * oldest (by first addition; setting a known key again does not move it). The oldest is found in a
+ * ring of keys, in O(1): taking it from the Map's own order (`keys().next()`) walks over the holes
+ * its deletions leave at the front, which made a runner tracking 50,000 keys quadratic.
+ * (A key deleted and added again keeps its first slot's turn too, so it may go a little early.)
+ */
+export class RecentMap<K, V> extends Map<K, V> {
+  private readonly ring: (K | undefined)[];
+  private next = 0;
+
+  constructor(readonly capacity: number) {
+    super();
+    this.ring = new Array<K | undefined>(Math.max(1, Math.floor(capacity)));
+  }
+
+  override set(key: K, value: V): this {
+    if (!this.has(key)) {
+      const evicted = this.ring[this.next];
+      if (evicted !== undefined) this.delete(evicted);
+      this.ring[this.next] = key;
+      this.next = (this.next + 1) % this.ring.length;
+    }
+    return super.set(key, value);
+  }
+}
+
+/**
  * `RecentKeys` for numbers (53-bit hashes), kept in typed arrays: the ring, and a set by open
  * addressing (linear probing, deletion by backward shift) rather than a `Set<number>`, whose
  * entries cost ~80 bytes each (a boxed number and the table's slots). 20,000 hashes: ~420 KB

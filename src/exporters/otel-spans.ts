@@ -192,6 +192,8 @@ function describe(start: FleetEvent | undefined, end: FleetEvent | undefined): B
       put(attributes, 'gen_ai.usage.output_tokens', p.outputTokens);
       put(attributes, 'gen_ai.usage.cache_read.input_tokens', p.cacheReadTokens);
       put(attributes, 'gen_ai.usage.cache_creation.input_tokens', p.cacheWriteTokens);
+      // No semantic convention yet for the 1-hour part of the cache writes (priced apart).
+      put(attributes, 'fleetscope.usage.cache_creation_1h.input_tokens', p.cacheWrite1hTokens);
       put(attributes, 'gen_ai.response.id', p.responseId ?? p.requestId);
       if (p.finishReason !== undefined) attributes['gen_ai.response.finish_reasons'] = [p.finishReason];
       put(attributes, 'fleetscope.cost_usd', p.costUsd);

@@ -38,7 +38,7 @@ export function heatmapView(model: ReportModel, cost: CostSnapshot | undefined, 
   const rows = new Map<string, Cell[]>();
   for (const c of llm) {
     const p = c.event.payload as Record<string, unknown>;
-    const tokens = { input: num(p.inputTokens), output: num(p.outputTokens), cacheRead: num(p.cacheReadTokens), cacheWrite: num(p.cacheWriteTokens) };
+    const tokens = { input: num(p.inputTokens), output: num(p.outputTokens), cacheRead: num(p.cacheReadTokens), cacheWrite: num(p.cacheWriteTokens), cacheWrite1h: num(p.cacheWrite1hTokens) };
     const total = tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite;
     tokensByAgent.set(c.agentId, (tokensByAgent.get(c.agentId) ?? 0) + total);
     let row = rows.get(c.agentId);

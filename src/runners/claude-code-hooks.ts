@@ -10,7 +10,7 @@
  *
  * This module is on the hook's hot path: it imports nothing heavy (core ids only).
  */
-import { traceIdFrom } from '../core/ids.js';
+import { hashHex, traceIdFrom } from '../core/ids.js';
 import type { FleetEvent, Severity } from '../core/events.js';
 import { ATTRIBUTE_FIELDS, cap, COMMON_FIELDS, errorText, failureText, snakeCase, str, tokenFields, type ClaudeHookPayload } from './claude-code-hook-payload.js';
 
@@ -70,7 +70,8 @@ const DEFAULT_MAX_VALUE_BYTES = 16 * 1024;
 
 /** A stable 16-hex span id for a Claude Code id. */
 export function spanIdFrom(value: string): string {
-  return traceIdFrom(`span:${value}`).slice(0, 16);
+  // = traceIdFrom(`span:${value}`).slice(0, 16) (`span:` is never hex), computing only the 2 hashes kept.
+  return hashHex(`span:${value}`, 2);
 }
 
 /** Maps one hook payload to events. Never throws: bad input gives a `problem` and one warning event. */

@@ -152,9 +152,15 @@ export class CutLineParser {
     return JSON.parse(text ?? buf.toString('utf8', start, end));
   }
 
+  /** The cut line's bytes are assembled here, then decoded once (no string per piece). */
+  private scratch: Buffer = Buffer.alloc(0);
+
   /** The line's text with its long values replaced by stand-ins; undefined when nothing was cut. */
   private cutText(buf: Buffer, start: number, end: number): string | undefined {
-    let text = '';
+    // The cut line is never longer than the line: a stand-in is far shorter than what it replaces.
+    if (this.scratch.length < end - start) this.scratch = Buffer.allocUnsafe(Math.max(end - start, 2 * this.scratch.length));
+    const out = this.scratch;
+    let w = 0;
     let from = start;
     let keyOpen = -1;
     let keyClose = -1;
@@ -164,7 +170,8 @@ export class CutLineParser {
       const close = closingQuote(buf, open, end);
       if (close === -1) return undefined;
       if (buf[open - 1] === 58 && keyClose === open - 2 && close - open - 1 > CUT_BYTES && !KEEP_WHOLE.has(buf.toString('latin1', keyOpen + 1, keyClose))) {
-        text += `${buf.toString('utf8', from, open)}"${MARK_JSON}${this.cuts.length}"`;
+        w += buf.copy(out, w, from, open);
+        w += out.write(`"${MARK_JSON}${this.cuts.length}"`, w, 'latin1');
         this.cuts.push(open, close + 1);
         from = close + 1;
       }
@@ -172,7 +179,9 @@ export class CutLineParser {
       keyClose = close;
       i = close + 1;
     }
-    return this.cuts.length === 0 ? undefined : text + buf.toString('utf8', from, end);
+    if (this.cuts.length === 0) return undefined;
+    w += buf.copy(out, w, from, end);
+    return out.toString('utf8', 0, w);
   }
 
   /** How many strings were cut out of the line last parsed. */

@@ -1,16 +1,18 @@
 /**
  * The events one Claude Code transcript line stands for, for the transcripts runner: assistant
- * usage → `llm.call` (once per message id + request id), `tool_use` / `tool_result` → `tool.start`
+ * usage → `llm.call` (once per message id + request id, with the final figures of its streamed
+ * copies: see `claude-code-streamed-calls.ts`), `tool_use` / `tool_result` → `tool.start`
  * / `tool.end` with the duration between them, a subagent's lines → its `agent.start` / `agent.end`
  * scope, and each session's first and last line → `session.start` / `session.end` (see
  * `claude-code-sessions.ts`). Knows nothing of files: the runner (`claude-code-transcripts.ts`)
  * reads them and hands each parsed line over with the file's session and subagent.
  */
-import { newSpanId, traceIdFrom } from '../core/index.js';
+import { RecentMap, traceIdFrom } from '../core/index.js';
 import type { EventInput } from '../core/index.js';
 import { spanIdFrom } from './claude-code-hooks.js';
 import { TranscriptSessions } from './claude-code-sessions.js';
-import { contentBlocks, KNOWN_ENTRY_TYPES, priceOf, toUsageEntry } from './claude-code-transcript.js';
+import { StreamedCalls } from './claude-code-streamed-calls.js';
+import { contentBlocks, KNOWN_ENTRY_TYPES, progressUsageEntry, toUsageEntry } from './claude-code-transcript.js';
 
 /** The file a line comes from: its session and, for a subagent's own file, the subagent. */
 export interface TranscriptFile {
@@ -89,12 +91,6 @@ function bashRun(start: PendingTool | undefined, resultAt: number): { ranMs: num
   return { ranMs: Math.max(0, resultAt - start.runStart), ...(wait >= PERMISSION_WAIT_MIN_MS ? { permissionWaitMs: wait } : {}) };
 }
 
-/** A Set/Map bounded by insertion order. */
-function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
-  map.set(key, value);
-  if (map.size > max) map.delete(map.keys().next().value as K);
-}
-
 function capJson(value: unknown, max: number): unknown {
   try {
     const json = JSON.stringify(value);
@@ -158,10 +154,6 @@ function isCopiedReminder(json: Record<string, unknown>, strings: LineText): boo
   return typeof content === 'string' && content.startsWith('<system-reminder>');
 }
 
-function count(value: number): number | undefined {
-  return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
-}
-
 export interface TranscriptEvents {
   /**
    * Pushes the events of one parsed line to `out` (none for a duplicate or a line of another kind);
@@ -170,20 +162,24 @@ export interface TranscriptEvents {
   handleLine(file: TranscriptFile, json: Record<string, unknown>, out: EventInput[], strings?: LineText): void;
   /** Pushes the `session.end` of each session silent for `sessionIdleMs` at `now`. */
   endIdleSessions(now: number, out: EventInput[]): void;
+  /** Pushes the `llm.call` of each response no copy came for since the previous call (once per caught-up poll). */
+  releaseQuiet(out: EventInput[]): void;
+  /** Pushes every `llm.call` still held back (end of a one-shot read, runner stopped). */
+  flush(out: EventInput[]): void;
   /** Figures for the runner's `health()`. */
-  health(): { pendingTools: number; sessionsStarted: number; sessionsEnded: number };
+  health(): { pendingTools: number; sessionsStarted: number; sessionsEnded: number; heldCalls: number };
 }
 
 export function transcriptEvents(settings: TranscriptEventSettings, counters: TranscriptEventCounters): TranscriptEvents {
   const { source, maxTracked, maxValueBytes } = settings;
   const trackSessions = settings.sessions;
   const sessions = new TranscriptSessions(source, settings.sessionIdleMs, maxTracked);
-  const pendingTools = new Map<string, PendingTool>();
-  const seenUsage = new Map<string, true>();
-  const seenTools = new Map<string, true>();
+  const pendingTools = new RecentMap<string, PendingTool>(maxTracked);
+  const calls = new StreamedCalls(maxTracked, counters);
+  const seenTools = new RecentMap<string, true>(maxTracked);
   /** Prompt lines by uuid: a session file copied twice (two project folders) gives its prompts once. */
-  const seenPrompts = new Map<string, true>();
-  const startedAgents = new Map<string, true>();
+  const seenPrompts = new RecentMap<string, true>(maxTracked);
+  const startedAgents = new RecentMap<string, true>(maxTracked);
   /**
    * Subagent scopes still open, per session: a subagent whose Task result never arrives (compaction
    * agents, 2.0.x "Warmup" sidechains, interrupted tasks) is closed when its session ends, at its
@@ -195,16 +191,16 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
    * starts at a sidechain line with `parentUuid: null`, and its lines follow `parentUuid`; each
    * chain is its own agent `sidechain-<first 8 of its root uuid>`.
    */
-  const chainOf = new Map<string, string>();
+  const chainOf = new RecentMap<string, string>(maxTracked);
   function sidechainOf(json: Record<string, unknown>): string {
     const uuid = typeof json.uuid === 'string' ? json.uuid : undefined;
     const parent = typeof json.parentUuid === 'string' ? json.parentUuid : undefined;
     const chain = (parent !== undefined ? chainOf.get(parent) : undefined) ?? (parent === undefined && uuid !== undefined ? `sidechain-${uuid.slice(0, 8)}` : 'sidechain');
-    if (uuid !== undefined) remember(chainOf, uuid, chain, maxTracked);
+    if (uuid !== undefined) chainOf.set(uuid, chain);
     return chain;
   }
   /** Scopes a Task result already closed (its subagent's own lines may be read after it). */
-  const endedAgents = new Map<string, true>();
+  const endedAgents = new RecentMap<string, true>(maxTracked);
   function noteAgent(sessionId: string, span: string, agentId: string, name: string, agentType: string | undefined, traceId: string, parentSpanId: string, at: number): void {
     if (endedAgents.has(span)) return;
     let open = openAgents.get(sessionId);
@@ -223,6 +219,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     const ended: EventInput[] = [];
     sessions.endIdle(now, ended);
     for (const e of ended) {
+      calls.releaseSession(e.sessionId!, out);
       const open = openAgents.get(e.sessionId!);
       if (open !== undefined) {
         for (const [span, a] of open) {
@@ -245,17 +242,17 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
   }
 
   /** A session's trace and span ids, hashed once per session (not per line). */
-  const idsBySession = new Map<string, { traceId: string; sessionSpan: string }>();
+  const idsBySession = new RecentMap<string, { traceId: string; sessionSpan: string }>(maxTracked);
   function sessionIds(sessionId: string): { traceId: string; sessionSpan: string } {
     let ids = idsBySession.get(sessionId);
-    if (ids === undefined) remember(idsBySession, sessionId, (ids = { traceId: traceIdFrom(sessionId), sessionSpan: spanIdFrom(`session:${sessionId}`) }), maxTracked);
+    if (ids === undefined) idsBySession.set(sessionId, (ids = { traceId: traceIdFrom(sessionId), sessionSpan: spanIdFrom(`session:${sessionId}`) }));
     return ids;
   }
-  const agentSpans = new Map<string, string>();
+  const agentSpans = new RecentMap<string, string>(maxTracked);
   function agentSpanOf(sessionId: string, agentId: string): string {
     const key = `agent:${sessionId}:${agentId}`;
     let span = agentSpans.get(key);
-    if (span === undefined) remember(agentSpans, key, (span = spanIdFrom(key)), maxTracked);
+    if (span === undefined) agentSpans.set(key, (span = spanIdFrom(key)));
     return span;
   }
 
@@ -265,7 +262,10 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
       counters.unknownType++;
       return;
     }
-    if (type === 'progress') noteBashProgress(json, pendingTools);
+    if (type === 'progress') {
+      noteBashProgress(json, pendingTools);
+      noteEcho(file, json, out);
+    }
     if (type !== 'assistant' && type !== 'user') return;
     const sessionId = typeof json.sessionId === 'string' && json.sessionId !== '' ? json.sessionId : file.sessionId;
     const lineAgent = typeof json.agentId === 'string' && json.agentId !== '' ? json.agentId : undefined;
@@ -291,7 +291,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
           ? 'warmup'
           : undefined;
       if (!startedAgents.has(agentSpan)) {
-        remember(startedAgents, agentSpan, true, maxTracked);
+        startedAgents.set(agentSpan, true);
         out.push({ ...base, type: 'agent.start', spanId: agentSpan, parentSpanId: sessionSpan, payload: kind !== undefined ? { name: kind, agentType: kind, parentAgentId: 'main' } : { name: agentId, parentAgentId: 'main' } });
         if (trackSessions) noteAgent(sessionId, agentSpan, agentId, kind ?? agentId, kind, traceId, sessionSpan, timestamp);
       } else if (trackSessions) noteAgent(sessionId, agentSpan, agentId, agentId, undefined, traceId, sessionSpan, timestamp);
@@ -301,51 +301,21 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
       const text = promptText(json, strings);
       const uuid = typeof json.uuid === 'string' ? json.uuid : undefined;
       if (text !== undefined && (uuid === undefined || !seenPrompts.has(uuid))) {
-        if (uuid !== undefined) remember(seenPrompts, uuid, true, maxTracked);
+        if (uuid !== undefined) seenPrompts.set(uuid, true);
         const promptId = typeof json.promptId === 'string' && json.promptId !== '' ? { id: json.promptId } : {};
         out.push({ ...base, type: 'message', parentSpanId: sessionSpan, payload: { role: 'user', kind: 'prompt', ...promptId, text: text.slice(0, maxValueBytes) } });
       }
     }
     if (type === 'assistant') {
       const entry = toUsageEntry(json);
-      if (entry !== undefined && entry.model !== '<synthetic>') {
-        if (entry.dedupeKey !== undefined && seenUsage.has(entry.dedupeKey)) {
-          counters.duplicates++;
-        } else {
-          if (entry.dedupeKey !== undefined) remember(seenUsage, entry.dedupeKey, true, maxTracked);
-          counters.llmCalls++;
-          const priced = json.costUSD !== undefined || (entry.model !== undefined && priceOf(entry.model) !== undefined);
-          const input = count(entry.inputTokens);
-          const output = count(entry.outputTokens);
-          const cacheRead = count(entry.cacheReadTokens);
-          const cacheWrite = count(entry.cacheCreationTokens);
-          out.push({
-            ...base,
-            type: 'llm.call',
-            spanId: newSpanId(),
-            parentSpanId,
-            payload: {
-              provider: 'anthropic',
-              model: entry.displayModel ?? 'unknown',
-              ...(input !== undefined ? { inputTokens: input } : {}),
-              ...(output !== undefined ? { outputTokens: output } : {}),
-              ...(cacheRead !== undefined ? { cacheReadTokens: cacheRead } : {}),
-              ...(cacheWrite !== undefined ? { cacheWriteTokens: cacheWrite } : {}),
-              ...(priced && entry.cost >= 0 ? { costUsd: entry.cost } : {}),
-              status: json.isApiErrorMessage === true ? 'error' : 'success',
-              ...(entry.requestId !== undefined ? { requestId: entry.requestId } : {}),
-              ...(entry.messageId !== undefined ? { responseId: entry.messageId } : {}),
-            },
-          });
-        }
-      }
+      if (entry !== undefined && entry.model !== '<synthetic>') calls.own(entry, timestamp, json.isApiErrorMessage === true, { source, sessionId, agentId, traceId, parentSpanId }, out);
     }
     for (const block of contentBlocks(json)) {
       if (type === 'assistant' && block.type === 'tool_use' && typeof block.id === 'string') {
         if (seenTools.has(block.id)) continue;
-        remember(seenTools, block.id, true, maxTracked);
+        seenTools.set(block.id, true);
         const toolName = typeof block.name === 'string' ? block.name : 'unknown';
-        remember(pendingTools, block.id, { timestamp, toolName }, maxTracked);
+        pendingTools.set(block.id, { timestamp, toolName });
         counters.toolStarts++;
         out.push({
           ...base,
@@ -358,7 +328,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
         const start = pendingTools.get(block.tool_use_id);
         if (start === undefined && !seenTools.has(block.tool_use_id)) {
           // The call started before what we read (fromStart: false) or in a file we do not follow.
-          remember(seenTools, block.tool_use_id, true, maxTracked);
+          seenTools.set(block.tool_use_id, true);
         } else if (start === undefined) {
           continue; // a copy of a result already seen (resumed session)
         }
@@ -394,6 +364,16 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     }
   }
 
+  /** The usage in an `agent_progress` echo of a subagent's message (its own file may be missing). */
+  function noteEcho(file: TranscriptFile, json: Record<string, unknown>, out: EventInput[]): void {
+    const entry = progressUsageEntry(json);
+    if (entry === undefined || entry.model === '<synthetic>') return;
+    const sessionId = entry.sessionId ?? file.sessionId;
+    const agentId = entry.agentId ?? 'sidechain';
+    const parsed = Date.parse(entry.timestamp);
+    calls.echo(entry, Number.isNaN(parsed) ? Date.now() : parsed, { source, sessionId, agentId, traceId: sessionIds(sessionId).traceId, parentSpanId: agentSpanOf(sessionId, agentId) }, out);
+  }
+
   /**
    * The Task tool's result names the subagent it ran (`toolUseResult.agentId`, `agentType`,
    * `totalDurationMs`): that closes the subagent's scope. Its start is emitted first if its own
@@ -416,11 +396,11 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     const common = { ...base, agentId, parentSpanId: sessionSpan, spanId: span };
     const payload = { name: agentType ?? agentId, parentAgentId: 'main', ...(agentType !== undefined ? { agentType } : {}) };
     if (!startedAgents.has(span)) {
-      remember(startedAgents, span, true, maxTracked);
+      startedAgents.set(span, true);
       out.push({ ...common, timestamp: base.timestamp - (durationMs ?? 0), type: 'agent.start', payload });
     }
     openAgents.get(base.sessionId)?.delete(span);
-    remember(endedAgents, span, true, maxTracked);
+    endedAgents.set(span, true);
     out.push({
       ...common,
       type: 'agent.end',
@@ -432,6 +412,8 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     handleLine,
     // With sessions off nothing was seen, so there is nothing to end.
     endIdleSessions,
-    health: () => ({ pendingTools: pendingTools.size, sessionsStarted: sessions.started, sessionsEnded: sessions.ended }),
+    releaseQuiet: (out) => calls.releaseQuiet(out),
+    flush: (out) => calls.releaseAll(out),
+    health: () => ({ pendingTools: pendingTools.size, sessionsStarted: sessions.started, sessionsEnded: sessions.ended, heldCalls: calls.size }),
   };
 }

@@ -10,8 +10,9 @@
  * Incremental: per file it keeps the byte offset of the next unread line, picks up appended lines
  * on each poll, leaves a torn last line until its newline arrives, starts over when a file shrinks
  * or is replaced, and forgets a deleted file. Bad lines are skipped and counted in `health()`.
- * Token figures come from the same parser as `fleetscope usage` (one entry per message id +
- * request id), so the runner's totals equal ccusage's.
+ * Token figures come from the same parser as `fleetscope usage`, counted by the same rules (one
+ * `llm.call` per message id + request id with its largest streamed copy, 1-hour cache writes at 2x
+ * input), so the runner's totals equal `fleetscope usage`'s.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { EventInput, Runner, RunnerContext, RunnerHealth } from '../core/index.js';
@@ -78,6 +79,12 @@ export interface ClaudeCodeTranscriptsRunner extends Runner {
    * whether more is left; for a tool that reads the files once and yields between steps.
    */
   pollOnce(): boolean;
+  /**
+   * Emits the `llm.call`s held back now: a response still streaming (its last copy may be yet to
+   * come) and a subagent response known only from its parent's `agent_progress` echo. For a tool
+   * that read the files once (`pollOnce` until false); `stop` does it too.
+   */
+  flush(): void;
 }
 
 export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOptions = {}): ClaudeCodeTranscriptsRunner {
@@ -244,21 +251,48 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
     return read;
   }
 
-  /** One pass over the files; returns whether the byte budget ran out (more to read at once). */
+  /**
+   * Where the byte budget stopped the pass under way (the file to read next), or undefined: the
+   * next poll goes on from there, so catching up with many files visits each file once per pass,
+   * not once per poll.
+   */
+  let resumeAt: string | undefined;
+
+  /** Reads on over the files; returns whether the byte budget ran out (more to read at once). */
   function poll(): boolean {
-    if (polls++ % discoverEvery === 0) discover();
+    polls++;
+    if (resumeAt === undefined && (polls - 1) % discoverEvery === 0) discover();
     let budget = maxBytesPerPoll;
     cutByBudget = false;
-    for (const [path, state] of [...files]) {
-      if (budget <= 0) return true;
-      budget -= readFile(path, state, budget);
+    const paths = [...files.keys()];
+    const from = resumeAt === undefined ? 0 : Math.max(0, paths.indexOf(resumeAt));
+    resumeAt = undefined;
+    for (let i = from; i < paths.length; i++) {
+      const path = paths[i]!;
+      const state = files.get(path);
+      if (budget <= 0) {
+        resumeAt = path;
+        return true;
+      }
+      if (state !== undefined) budget -= readFile(path, state, budget);
+      if (cutByBudget) {
+        resumeAt = path;
+        return true;
+      }
     }
-    if (budget <= 0 || cutByBudget) return true;
-    // Caught up with every file: a session with nothing new for sessionIdleMs is over.
+    // Caught up with every file: a response no copy came for during a whole poll is complete, and
+    // a session with nothing new for sessionIdleMs is over.
     const ended: EventInput[] = [];
+    events.releaseQuiet(ended);
     events.endIdleSessions(Date.now(), ended);
     if (ended.length > 0) sink?.emitMany(ended);
     return false;
+  }
+
+  function flush(): void {
+    const out: EventInput[] = [];
+    events.flush(out);
+    if (out.length > 0) sink?.emitMany(out);
   }
 
   const loop = pollLoop({
@@ -284,7 +318,9 @@ export function claudeCodeTranscriptsRunner(options: ClaudeCodeTranscriptsOption
     },
     stop() {
       loop.stop();
+      flush();
     },
+    flush,
     poll() {
       if (sink === undefined || !loop.running) return;
       while (poll()) {

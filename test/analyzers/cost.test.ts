@@ -13,6 +13,7 @@ interface Call {
   output?: number;
   cacheRead?: number;
   cacheWrite?: number;
+  cacheWrite1h?: number;
   costUsd?: number;
   agent?: string;
   session?: string;
@@ -36,6 +37,7 @@ async function run(calls: Call[], options: CostOptions = {}) {
         outputTokens: c.output,
         cacheReadTokens: c.cacheRead,
         cacheWriteTokens: c.cacheWrite,
+        cacheWrite1hTokens: c.cacheWrite1h,
         costUsd: c.costUsd,
       },
     });
@@ -75,6 +77,17 @@ describe('pricing', () => {
     expect(callCost(DEFAULT_PRICING['gemini-2.5-pro']!, { input: 150_000, cacheRead: 60_000, output: 1000 })).toBeCloseTo(0.405, 12);
     // OpenAI: cache writes are not billed separately, i.e. at the input price.
     expect(callCost(DEFAULT_PRICING['gpt-4o']!, { input: 1000, cacheWrite: 1000, cacheRead: 1000, output: 100 })).toBeCloseTo((1000 * 2.5 + 1000 * 2.5 + 1000 * 1.25 + 100 * 10) / 1e6, 12);
+  });
+
+  it('prices 1-hour cache writes at 2x input, the rest of the writes at the 5-minute price', () => {
+    // 400 writes of which 150 to the 1-hour cache: 250×$3.75 + 150×$6 + 1000×$3 = 4837.5 µ$
+    expect(callCost(DEFAULT_PRICING['claude-sonnet-4-5']!, { input: 1000, cacheWrite: 400, cacheWrite1h: 150 })).toBeCloseTo(0.0048375, 12);
+    // More 1-hour tokens than writes is bad data: at most every write is a 1-hour write.
+    expect(callCost(DEFAULT_PRICING['claude-sonnet-4-5']!, { cacheWrite: 100, cacheWrite1h: 500 })).toBeCloseTo(0.0006, 12);
+    // Long context, per category: 250k 1-hour writes = 200k×$6 + 50k×$12 = $1.80
+    expect(callCost(DEFAULT_PRICING['claude-sonnet-4-5']!, { cacheWrite: 250_000, cacheWrite1h: 250_000 })).toBeCloseTo(1.8, 12);
+    // A table's own 1-hour price wins.
+    expect(callCost({ input: 1, output: 1, cacheWrite: 1.25, cacheWrite1h: 1.5 }, { cacheWrite: 1000, cacheWrite1h: 1000 })).toBeCloseTo(0.0015, 12);
   });
 
   const cost = (model: string, tokens: Parameters<typeof callCost>[1]) => callCost(findModelPrice(DEFAULT_PRICING, model)!.price, tokens);
@@ -188,6 +201,13 @@ describe('costAnalyzer', () => {
     expect(snapshot.top.agents.map((r) => r.key)).toEqual(['worker', 'planner']);
     expect(snapshot.top.calls[0]!.costUsd).toBeCloseTo(0.5, 9);
     expect(snapshot.top.calls[1]!.costUsd).toBeCloseTo(0.015, 9);
+  });
+
+  it('prices the 1-hour part of the cache writes at 2x input; the token totals count it once', async () => {
+    const { snapshot } = await run([{ model: 'claude-sonnet-4-5-20250929', input: 1000, cacheWrite: 400, cacheWrite1h: 150 }]);
+    // 1000×$3 + 250×$3.75 + 150×$6 = 4837.5 µ$
+    expect(snapshot.totalUsd).toBeCloseTo(0.0048375, 12);
+    expect(snapshot.tokens).toEqual({ input: 1000, output: 0, cacheRead: 0, cacheWrite: 400 });
   });
 
   it('reports an unknown model as unpriced with its tokens, never as $0', async () => {

@@ -66,6 +66,29 @@ describe('cost in every way out', () => {
     await observer.close();
   });
 
+  it('1-hour cache writes are priced at 2x input alike everywhere, and the token series count them once', async () => {
+    const prometheus = prometheusExporter();
+    const spans = new InMemorySpanExporter();
+    const otel = otelExporter({ exporter: spans });
+    const observer = createObserver({ storage: false, analyzers: [costAnalyzer()], exporters: [prometheus, otel] });
+    // 1000 × $3 + 250 × $3.75 (5-minute writes) + 150 × $6 (1-hour writes) = 4837.5 µ$
+    const payload = { model: 'claude-sonnet-4-5', status: 'success', inputTokens: 1000, cacheWriteTokens: 400, cacheWrite1hTokens: 150 };
+    observer.emit({ type: 'llm.call', agentId: 'planner', traceId: '0af7651916cd43dd8448eb211c80319c', spanId: '0000000000000001', payload } as never);
+    await observer.flush();
+    expect((observer.snapshot().cost as CostSnapshot).totalUsd).toBeCloseTo(0.0048375, 12);
+    const text = prometheus.metrics();
+    const sample = (line: string) => Number(text.split('\n').find((l) => l.startsWith(`${line} `))?.split(' ')[1]);
+    expect(sample('fleetscope_llm_cost_usd_total{model="claude-sonnet-4-5",agent="planner"}')).toBeCloseTo(0.0048375, 12);
+    expect(sample('fleetscope_llm_tokens_total{model="claude-sonnet-4-5",agent="planner",kind="cache_write"}')).toBe(400);
+    await otel.flush?.();
+    const [span] = spans.getFinishedSpans();
+    expect(span!.attributes['fleetscope.cost_usd']).toBeCloseTo(0.0048375, 12);
+    expect(span!.attributes['gen_ai.usage.cache_creation.input_tokens']).toBe(400);
+    expect(span!.attributes['fleetscope.usage.cache_creation_1h.input_tokens']).toBe(150);
+    expect(span!.attributes['gen_ai.usage.input_tokens']).toBe(1400);
+    await observer.close();
+  });
+
   it('pricing: false counts only host-supplied costs; a bad table throws at construction', () => {
     const prometheus = prometheusExporter({ pricing: false });
     expect(() => prometheusExporter({ pricing: { m: { input: -1, output: 1 } } })).toThrow(/\[fleetscope\] \[prometheus\] pricing\["m"\]\.input/);

@@ -307,3 +307,77 @@ export function centsOnly(value: unknown): unknown {
   return value;
 }
 
+
+/**
+ * One response as Claude Code 2.x streams it: a line per content block, same `message.id` and
+ * `requestId`, `output_tokens` growing from copy to copy (`outputs`, one per block), and the
+ * 1-hour part of the cache writes in `usage.cache_creation`.
+ */
+export function streamedCopies(
+  c: Common,
+  times: readonly string[],
+  o: { model: string; messageId: string; requestId: string; input: number; write5m: number; write1h: number; read: number; outputs: readonly number[]; blocks?: readonly unknown[] },
+): string[] {
+  return o.outputs.map((output, k) => {
+    const id = uuid();
+    const usage = {
+      input_tokens: o.input,
+      cache_creation_input_tokens: o.write5m + o.write1h,
+      cache_read_input_tokens: o.read,
+      cache_creation: { ephemeral_5m_input_tokens: o.write5m, ephemeral_1h_input_tokens: o.write1h },
+      output_tokens: output,
+      service_tier: 'standard',
+    };
+    const content = [o.blocks?.[k] ?? { type: 'text', text: `part ${k + 1}` }];
+    const message = { model: o.model, id: o.messageId, type: 'message', role: 'assistant', content, stop_reason: null, stop_sequence: null, usage };
+    return finish({ ...head(c, id), message, requestId: o.requestId, type: 'assistant', uuid: id, timestamp: times[k] ?? times[times.length - 1] });
+  });
+}
+
+/** An `agent_progress` line: Claude Code 2.x echoing a subagent's response into its parent's transcript. */
+export function agentProgress(c: Common, timestamp: string, agentId: string, parentToolUseId: string, o: { model: string; messageId: string; requestId: string; input: number; output: number }): string {
+  const id = uuid();
+  const inner = {
+    type: 'assistant',
+    timestamp,
+    requestId: o.requestId,
+    message: { model: o.model, id: o.messageId, type: 'message', role: 'assistant', content: [{ type: 'text', text: 'working' }], usage: { input_tokens: o.input, output_tokens: o.output } },
+  };
+  return finish({ ...head(c, id), type: 'progress', data: { type: 'agent_progress', agentId, message: inner }, parentToolUseID: parentToolUseId, uuid: id, timestamp });
+}
+
+export const STREAMED_SESSION = '5e55a000-1b2c-4d3e-8f40-000000000001';
+
+/**
+ * A session whose cost is computed by hand (claude-sonnet-4-5: $3 / $15 per million in / out,
+ * 5-minute cache write $3.75, 1-hour write $6 (2x input), cache read $0.30):
+ * - msg_A, 3 copies, output 5 → 40 → 120, a tool result between copies 2 and 3: 10 in, 600 5-minute
+ *   + 400 1-hour writes, 2000 read: 30 + 1800 + 2250 + 2400 + 600 = 7080 µ$;
+ * - msg_B, one copy, 20 in / 30 out: 60 + 450 = 510 µ$;
+ * - msg_C of subagent x1 (own file, 2 copies 8 → 50; echoed in the parent with 8): 5 in, 1000 read:
+ *   15 + 750 + 300 = 1065 µ$;
+ * - msg_D of subagent y2, whose file is missing: two echoes, 3 → 12, 7 in: 21 + 180 = 201 µ$.
+ * Total $0.008856; tokens 42 in, 212 out, 1000 written, 3000 read. (ccusage 18 counts the first
+ * copies, every write at $3.75 and no echo: A 30 + 75 + 3750 + 600, B 510, C 15 + 120 + 300.)
+ */
+export function writeStreamedFixture(root: string): void {
+  const c = { sessionId: STREAMED_SESSION };
+  const sub = { sessionId: STREAMED_SESSION, isSidechain: true, agentId: 'x1' };
+  const at = (s: number) => new Date(Date.UTC(2025, 8, 1, 10, 0, s)).toISOString();
+  const model = 'claude-sonnet-4-5-20250929';
+  const project = join(root, 'projects', '-home-dev-src-app');
+  writeLines(join(project, `${STREAMED_SESSION}.jsonl`), [
+    userPrompt(c, at(0), 'fix the build'),
+    ...streamedCopies(c, [at(1), at(2)], { model, messageId: 'msg_A', requestId: 'req_A', input: 10, write5m: 600, write1h: 400, read: 2000, outputs: [5, 40], blocks: [undefined, toolUse('toolu_A', 'Bash', { command: 'npm run build' })] }),
+    toolResult(c, at(3), 'toolu_A', 'built'),
+    ...streamedCopies(c, [at(4)], { model, messageId: 'msg_A', requestId: 'req_A', input: 10, write5m: 600, write1h: 400, read: 2000, outputs: [120] }),
+    ...streamedCopies(c, [at(5)], { model, messageId: 'msg_B', requestId: 'req_B', input: 20, write5m: 0, write1h: 0, read: 0, outputs: [30] }),
+    agentProgress(c, at(7), 'x1', 'toolu_T1', { model, messageId: 'msg_C', requestId: 'req_C', input: 5, output: 8 }),
+    agentProgress(c, at(8), 'y2', 'toolu_T2', { model, messageId: 'msg_D', requestId: 'req_D', input: 7, output: 3 }),
+    agentProgress(c, at(9), 'y2', 'toolu_T2', { model, messageId: 'msg_D', requestId: 'req_D', input: 7, output: 12 }),
+  ]);
+  writeLines(join(project, STREAMED_SESSION, 'subagents', 'agent-x1.jsonl'), [
+    userPrompt(sub, at(6), 'look for the failing import'),
+    ...streamedCopies(sub, [at(7), at(8)], { model, messageId: 'msg_C', requestId: 'req_C', input: 5, write5m: 0, write1h: 0, read: 1000, outputs: [8, 50] }),
+  ]);
+}

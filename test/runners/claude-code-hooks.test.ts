@@ -141,3 +141,11 @@ describe('mapHookPayload', () => {
     expect(String((e!.payload as { output: string }).output).length).toBeLessThan(17 * 1024);
   });
 });
+
+describe('spanIdFrom', () => {
+  it('gives the span ids stores already hold: the first 16 digits of traceIdFrom(`span:` + id)', () => {
+    for (const id of ['tool:toolu_01ABCdef', `session:${'9a8b7c6d-0000-4000-8000-000000000001'}`, 'agent:s:a1', '', 'é'.repeat(300)]) {
+      expect(spanIdFrom(id)).toBe(traceIdFrom(`span:${id}`).slice(0, 16));
+    }
+  });
+});
