@@ -188,9 +188,17 @@ function anyValueOf(member: string, value: unknown): unknown {
   }
 }
 
-/** OTLP KeyValue list into a null-prototype record (keys are the sender's: `__proto__` stays data). */
+/**
+ * The prototype of attribute records: empty, with no prototype of its own, so no `__proto__` accessor
+ * (a sender's keys, `__proto__` included, stay data) and nothing inherited. Unlike
+ * `Object.create(null)`, which V8 keeps as a hash table, records over it keep a fast shape (smaller, and
+ * quicker to read and copy).
+ */
+const EMPTY_PROTOTYPE: object = Object.freeze(Object.create(null));
+
+/** OTLP KeyValue list into a record with no inherited keys (keys are the sender's: `__proto__` stays data). */
 export function attributes(kvs: unknown[]): OtlpAttributes {
-  const out: OtlpAttributes = Object.create(null);
+  const out: OtlpAttributes = Object.create(EMPTY_PROTOTYPE);
   for (const kv of kvs) {
     const key = field(kv, 'key');
     if (typeof key === 'string') out[key] = anyValue(field(kv, 'value'));

@@ -36,7 +36,7 @@ export interface OtlpReceiverOptions {
   maxBodyBytes?: number;
   /** Requests per second accepted (a token bucket with one second of burst); beyond, 429. Default 200. */
   maxRequestsPerSecond?: number;
-  /** Join keys (request ids, tool_use ids) remembered to count a call reported twice once. Default 100,000. */
+  /** Join keys of each kind (request ids, tool_use ids) remembered to count a call reported twice once. Default 100,000. */
   dedupeWindow?: number;
   /** Metric series whose delta points are summed. Default 10,000; points of further series are dropped (counted). */
   maxMetricSeries?: number;
@@ -77,7 +77,8 @@ export function otlpReceiver(options: OtlpReceiverOptions = {}): OtlpReceiver {
   const name = options.name ?? 'otlp-receiver';
   const source = name;
 
-  const seen = new RecentKeys(dedupeWindow);
+  // Join keys by kind (not one `llm:`/`tool:`-prefixed key: no string built and hashed per event).
+  const seen = { llm: new RecentKeys(dedupeWindow), tool: new RecentKeys(dedupeWindow) };
   const metrics = new MetricTotals(maxSeries);
   const toolPhases = new ToolPhases(10_000);
   let server: Server | undefined;
@@ -148,7 +149,7 @@ export function otlpReceiver(options: OtlpReceiverOptions = {}): OtlpReceiver {
     const events: EventInput[] = [];
     for (const m of mapped) {
       if (m === undefined) continue;
-      if (m.key !== undefined && !seen.add(m.key)) {
+      if (m.joinKind !== undefined && !seen[m.joinKind].add(m.joinKey!)) {
         counters.duplicates++;
         continue;
       }
