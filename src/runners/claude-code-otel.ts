@@ -25,38 +25,50 @@ const num = (v: unknown): number | undefined => {
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
 const bool = (v: unknown): boolean | undefined => (v === true || v === 'true' ? true : v === false || v === 'false' ? false : undefined);
 
-/** Drops undefined fields, so payloads carry only what the source said. */
-function defined<T extends Record<string, unknown>>(o: T): T {
-  for (const key of Object.keys(o)) if (o[key] === undefined) delete o[key];
-  return o;
+type Fields = Record<string, unknown>;
+
+/**
+ * Sets `key` only when `value` is defined, so events carry only what the source said. Objects are
+ * built this way rather than filled and then cleaned with `delete`, which turns an object into a
+ * dictionary that every later reader (the validator copies each event) walks slowly.
+ */
+function put(o: Fields, key: string, value: unknown): void {
+  if (value !== undefined) o[key] = value;
 }
 
-/** Plain JSON copy of attributes for a custom event's payload (null-prototype in, plain out). */
-function plain(attributes: OtlpAttributes): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(attributes)) if (key !== '__proto__') out[key] = attributes[key];
+/** Plain JSON copy of attributes for a custom event's payload (null-prototype in, plain out, no undefined values). */
+function plain(attributes: OtlpAttributes): Fields {
+  const out: Fields = {};
+  for (const key of Object.keys(attributes)) if (key !== '__proto__') put(out, key, attributes[key]);
   return out;
 }
 
-/** What every event of one Claude Code record shares: session, agent, time, source. */
-function envelope(attributes: OtlpAttributes, resource: OtlpAttributes, fallbackMs: number, source: string) {
-  const eventTime = typeof attributes['event.timestamp'] === 'string' ? Date.parse(attributes['event.timestamp']) : Number.NaN;
-  const agent =
-    str(attributes.agent_id) ?? str(attributes['agent.id']) ?? str(attributes['agent.name']) ?? (attributes.query_source === 'subagent' ? 'subagent' : undefined);
-  const sessionId = str(attributes['session.id']) ?? str(resource['session.id']);
-  return defined({
-    source,
-    timestamp: Number.isFinite(eventTime) ? eventTime : fallbackMs > 0 ? fallbackMs : undefined,
-    sessionId,
-    agentId: agent ?? 'main',
-    attributes: defined({
-      'claude_code.prompt_id': str(attributes['prompt.id']),
-      'claude_code.parent_agent_id': str(attributes.parent_agent_id),
-      'claude_code.query_source': str(attributes.query_source),
-      'user.id': str(attributes['user.id']),
-      'organization.id': str(attributes['organization.id']),
-    }),
-  });
+/** The join attributes of a Claude Code record (prompt, parent agent, query source, user), if any. */
+function joinAttributes(a: OtlpAttributes): Fields | undefined {
+  const out: Fields = {};
+  put(out, 'claude_code.prompt_id', str(a['prompt.id']));
+  put(out, 'claude_code.parent_agent_id', str(a.parent_agent_id));
+  put(out, 'claude_code.query_source', str(a.query_source));
+  put(out, 'user.id', str(a['user.id']));
+  put(out, 'organization.id', str(a['organization.id']));
+  for (const _ in out) return out;
+  return undefined;
+}
+
+/**
+ * A new event of `type` with what every event of one Claude Code record shares: source, time,
+ * session, agent (the subagent that made it) and the join attributes. Its mapper adds the payload.
+ */
+function claudeCodeEvent(type: string, a: OtlpAttributes, resource: OtlpAttributes, fallbackMs: number, source: string, traceId?: string): Fields {
+  const event: Fields = { type, source };
+  const stamp = a['event.timestamp'];
+  const eventTime = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
+  put(event, 'timestamp', Number.isFinite(eventTime) ? eventTime : fallbackMs > 0 ? fallbackMs : undefined);
+  put(event, 'sessionId', str(a['session.id']) ?? str(resource['session.id']));
+  event.agentId = str(a.agent_id) ?? str(a['agent.id']) ?? str(a['agent.name']) ?? (a.query_source === 'subagent' ? 'subagent' : 'main');
+  put(event, 'traceId', traceId);
+  put(event, 'attributes', joinAttributes(a));
+  return event;
 }
 
 /** The name of a Claude Code event record (`api_request`), or undefined for another source's log. */
@@ -69,85 +81,94 @@ function claudeCodeEventName(record: OtlpLogRecord): string | undefined {
   return undefined;
 }
 
+/**
+ * A mapped event and its join key, shared by every report of the same call: the request id of an
+ * `llm.call`, the tool_use id of a `tool.end` (kept apart by `joinKind`).
+ */
 export interface MappedEvent {
   event: EventInput;
-  /** Join key shared by every report of the same call (`llm:<request id>`, `tool:<tool_use id>`). */
-  key?: string;
+  joinKind?: 'llm' | 'tool';
+  joinKey?: string;
 }
 
-function llmCall(a: OtlpAttributes, base: ReturnType<typeof envelope>, failed: boolean): MappedEvent {
+const mapped = (event: Fields, joinKind?: 'llm' | 'tool', joinKey?: string): MappedEvent =>
+  joinKey === undefined ? { event: event as unknown as EventInput } : { event: event as unknown as EventInput, joinKind, joinKey };
+
+/** `event` as an `llm.call`; `spanMs`: the span's duration, the latency when the attributes give none. */
+function llmCall(a: OtlpAttributes, event: Fields, failed: boolean, spanMs?: number): MappedEvent {
   const requestId = str(a.request_id) ?? str(a['gen_ai.response.id']);
-  const payload = defined({
-    model: str(a.model) ?? str(a['gen_ai.request.model']) ?? 'unknown',
-    provider: 'anthropic',
-    status: failed ? 'error' : 'success',
-    inputTokens: num(a.input_tokens) ?? num(a['gen_ai.usage.input_tokens']),
-    outputTokens: num(a.output_tokens) ?? num(a['gen_ai.usage.output_tokens']),
-    cacheReadTokens: num(a.cache_read_tokens),
-    cacheWriteTokens: num(a.cache_creation_tokens),
-    costUsd: num(a.cost_usd),
-    latencyMs: num(a.duration_ms),
-    requestId,
-    error: failed ? (str(a.error) ?? `status ${str(a.status_code) ?? 'unknown'}`) : undefined,
-  });
-  return {
-    event: { ...base, type: 'llm.call', severity: failed ? 'error' : 'info', payload } as EventInput,
-    ...(requestId === undefined ? {} : { key: `llm:${requestId}` }),
-  };
+  const payload: Fields = { model: str(a.model) ?? str(a['gen_ai.request.model']) ?? 'unknown', provider: 'anthropic', status: failed ? 'error' : 'success' };
+  put(payload, 'inputTokens', num(a.input_tokens) ?? num(a['gen_ai.usage.input_tokens']));
+  put(payload, 'outputTokens', num(a.output_tokens) ?? num(a['gen_ai.usage.output_tokens']));
+  put(payload, 'cacheReadTokens', num(a.cache_read_tokens));
+  put(payload, 'cacheWriteTokens', num(a.cache_creation_tokens));
+  put(payload, 'costUsd', num(a.cost_usd));
+  put(payload, 'latencyMs', num(a.duration_ms) ?? spanMs);
+  put(payload, 'requestId', requestId);
+  if (failed) payload.error = str(a.error) ?? `status ${str(a.status_code) ?? 'unknown'}`;
+  event.severity = failed ? 'error' : 'info';
+  event.payload = payload;
+  return mapped(event, 'llm', requestId);
 }
 
 /**
- * `runMs`: the tool's own run time, taking precedence over the attributes' `duration_ms` (on a
- * `claude_code.tool` span that one is the wall time, permission wait included).
+ * `event` as a `tool.end`. `runMs`: the tool's own run time, taking precedence over the attributes'
+ * `duration_ms` (on a `claude_code.tool` span that one is the wall time, permission wait included).
  */
-function toolEnd(a: OtlpAttributes, base: ReturnType<typeof envelope>, durationMs: number | undefined, runMs?: number): MappedEvent {
+function toolEnd(a: OtlpAttributes, event: Fields, durationMs: number | undefined, runMs?: number): MappedEvent {
   const toolCallId = str(a.tool_use_id) ?? str(a['gen_ai.tool.call.id']);
   const success = bool(a.success);
   const error = str(a.error) ?? str(a.error_type);
   const failed = success === false || (success === undefined && error !== undefined);
-  const payload = defined({
-    toolName: str(a.tool_name) ?? str(a['gen_ai.tool.name']) ?? 'unknown',
-    toolCallId,
-    status: failed ? 'error' : 'success',
-    durationMs: runMs ?? num(a.duration_ms) ?? durationMs,
-    error: failed ? (error ?? 'failed') : undefined,
-  });
-  return {
-    event: { ...base, type: 'tool.end', severity: (failed ? 'warning' : 'info') as Severity, payload } as EventInput,
-    ...(toolCallId === undefined ? {} : { key: `tool:${toolCallId}` }),
-  };
+  const payload: Fields = { toolName: str(a.tool_name) ?? str(a['gen_ai.tool.name']) ?? 'unknown' };
+  put(payload, 'toolCallId', toolCallId);
+  payload.status = failed ? 'error' : 'success';
+  put(payload, 'durationMs', runMs ?? num(a.duration_ms) ?? durationMs);
+  if (failed) payload.error = error ?? 'failed';
+  event.severity = (failed ? 'warning' : 'info') satisfies Severity;
+  event.payload = payload;
+  return mapped(event, 'tool', toolCallId);
+}
+
+/** A Claude Code event name as the namespaced type of a custom event (`claude_code.compaction`). */
+const customType = (name: string) => `claude_code.${name.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+
+/** Another source's log record as a `log` event. */
+function logEvent(record: OtlpLogRecord, source: string): MappedEvent {
+  const a = record.attributes;
+  const message = typeof record.body === 'string' ? record.body : record.body === undefined ? record.severityText ?? 'log' : JSON.stringify(record.body);
+  const event: Fields = { type: 'log', source };
+  put(event, 'timestamp', record.timeMs > 0 ? record.timeMs : undefined);
+  put(event, 'sessionId', str(a['session.id']) ?? str(record.resource['session.id']));
+  event.payload = { message: message.slice(0, 8192), fields: plain(a) };
+  return mapped(event);
 }
 
 /** One OTLP log record as a fleetscope event. */
 export function mapLogRecord(record: OtlpLogRecord, source: string): MappedEvent {
   const name = claudeCodeEventName(record);
+  if (name === undefined) return logEvent(record, source);
   const a = record.attributes;
-  if (name === undefined) {
-    const message = typeof record.body === 'string' ? record.body : record.body === undefined ? record.severityText ?? 'log' : JSON.stringify(record.body);
-    return {
-      event: defined({
-        type: 'log',
-        source,
-        timestamp: record.timeMs > 0 ? record.timeMs : undefined,
-        sessionId: str(a['session.id']) ?? str(record.resource['session.id']),
-        payload: { message: message.slice(0, 8192), fields: plain(a) },
-      }) as EventInput,
-    };
-  }
-  const base = envelope(a, record.resource, record.timeMs, source);
   switch (name) {
     case 'api_request':
-      return llmCall(a, base, false);
     case 'api_error':
-      return llmCall(a, base, true);
+      return llmCall(a, claudeCodeEvent('llm.call', a, record.resource, record.timeMs, source), name === 'api_error');
     case 'tool_result':
-      return toolEnd(a, base, undefined);
-    case 'user_prompt':
-      return {
-        event: { ...base, type: 'message', payload: defined({ role: 'user', kind: 'prompt', id: str(a['prompt.id']), text: str(a.prompt), promptLength: num(a.prompt_length) }) } as EventInput,
-      };
-    default:
-      return { event: { ...base, type: `claude_code.${name.replace(/[^A-Za-z0-9_.-]/g, '_')}`, payload: plain(a) } as EventInput };
+      return toolEnd(a, claudeCodeEvent('tool.end', a, record.resource, record.timeMs, source), undefined);
+    case 'user_prompt': {
+      const event = claudeCodeEvent('message', a, record.resource, record.timeMs, source);
+      const payload: Fields = { role: 'user', kind: 'prompt' };
+      put(payload, 'id', str(a['prompt.id']));
+      put(payload, 'text', str(a.prompt));
+      put(payload, 'promptLength', num(a.prompt_length));
+      event.payload = payload;
+      return mapped(event);
+    }
+    default: {
+      const event = claudeCodeEvent(customType(name), a, record.resource, record.timeMs, source);
+      event.payload = plain(a);
+      return mapped(event);
+    }
   }
 }
 
@@ -185,28 +206,27 @@ export class ToolPhases {
 export function mapSpan(span: OtlpSpan, source: string, phases?: ToolPhases): MappedEvent | undefined {
   if (!span.name.startsWith(PREFIX)) return undefined;
   const a = span.attributes;
-  const base = { ...envelope(a, span.resource, span.endMs, source), traceId: span.traceId || undefined };
   const durationMs = span.endMs >= span.startMs ? span.endMs - span.startMs : undefined;
+  const event = (type: string) => claudeCodeEvent(type, a, span.resource, span.endMs, source, span.traceId || undefined);
   switch (span.name) {
-    case 'claude_code.llm_request': {
-      const mapped = llmCall(a, base, span.statusCode === 2);
-      const payload = (mapped.event as { payload: Record<string, unknown> }).payload;
-      payload.latencyMs ??= durationMs;
-      return mapped;
-    }
+    case 'claude_code.llm_request':
+      return llmCall(a, event('llm.call'), span.statusCode === 2, durationMs);
     case 'claude_code.tool': {
       // The tool's run: its execution phase, else the span less the permission prompt's wait.
       const p = phases?.take(span.spanId);
       const runMs = p?.executionMs ?? (p?.blockedMs !== undefined && durationMs !== undefined ? Math.max(0, durationMs - p.blockedMs) : undefined);
-      const mapped = toolEnd(a, base, durationMs, runMs);
-      if (p?.blockedMs !== undefined) mapped.event.attributes = { ...mapped.event.attributes, 'claude_code.blocked_on_user_ms': p.blockedMs };
-      return mapped;
+      const tool = event('tool.end');
+      if (p?.blockedMs !== undefined) tool.attributes = { ...(tool.attributes as Fields | undefined), 'claude_code.blocked_on_user_ms': p.blockedMs };
+      return toolEnd(a, tool, durationMs, runMs);
     }
-    case 'claude_code.interaction':
-      return { event: { ...base, type: 'claude_code.interaction', payload: defined({ ...plain(a), durationMs }) } as EventInput };
-    default:
-      // `.blocked_on_user`, `.execution`: phases of a tool span, reported through it.
-      return { event: { ...base, type: `claude_code.${span.name.slice(PREFIX.length).replace(/[^A-Za-z0-9_.-]/g, '_')}`, payload: defined({ ...plain(a), durationMs }) } as EventInput };
+    default: {
+      // `.interaction` (a turn); `.blocked_on_user`, `.execution`: phases of a tool span, reported through it.
+      const other = event(customType(span.name.slice(PREFIX.length)));
+      const payload = plain(a);
+      put(payload, 'durationMs', durationMs);
+      other.payload = payload;
+      return mapped(other);
+    }
   }
 }
 
@@ -231,13 +251,14 @@ export class MetricTotals {
       value = (previous ?? 0) + point.value;
       this.totals.set(series, value);
     }
-    return defined({
-      type: 'metric',
-      source,
-      timestamp: point.timeMs > 0 ? point.timeMs : undefined,
-      sessionId: str(point.attributes['session.id']) ?? str(point.resource['session.id']),
-      attributes,
-      payload: defined({ name: point.metric, value, unit: point.unit, kind: counter ? 'counter' : 'gauge' }),
-    }) as EventInput;
+    const event: Fields = { type: 'metric', source };
+    put(event, 'timestamp', point.timeMs > 0 ? point.timeMs : undefined);
+    put(event, 'sessionId', str(point.attributes['session.id']) ?? str(point.resource['session.id']));
+    event.attributes = attributes;
+    const payload: Fields = { name: point.metric, value };
+    put(payload, 'unit', point.unit);
+    payload.kind = counter ? 'counter' : 'gauge';
+    event.payload = payload;
+    return event as unknown as EventInput;
   }
 }

@@ -15,8 +15,8 @@
  * The SDK's ids (`trace_…`, `span_…`) are mapped to W3C ids. Nothing is imported from the SDK: the
  * shapes below are structural (read from `@openai/agents-core` 0.20 `tracing/spans.d.ts`).
  */
-import { errorMessage, FleetscopeError, traceIdFrom, type EventInput } from '../core/index.js';
-import type { BridgeTarget } from './otel-bridge-types.js';
+import { errorMessage, FleetscopeError, traceIdFrom } from '../core/index.js';
+import { guardedEmit, type BridgeTarget } from './otel-bridge-types.js';
 import { content, withoutStack, type AttributeProblem } from './otel-bridge-readers.js';
 
 /** The SDK's `Trace`, structurally. */
@@ -217,13 +217,7 @@ export function openAIAgentsProcessor(target: BridgeTarget, options: OpenAIAgent
       countError(error);
     }
   };
-  const emit = (event: EventInput) => {
-    try {
-      target.emit(event);
-    } catch (error) {
-      countError(error);
-    }
-  };
+  const emit = guardedEmit(target, stats);
 
   const traceOf = (id: string, trace?: AgentsTraceLike): TraceInfo => {
     let info = traces.get(id);

@@ -35,7 +35,13 @@ export function field(names: string | readonly string[]): Field {
  */
 export class KnownAttributes {
   readonly values: AttributeValueLike[] = Array.from({ length: SLOTS.size }, () => undefined);
-  private readonly setSlots: number[] = [];
+  /**
+   * The slots set since the last `clear`, and how many: a fixed table and a count rather than an
+   * array emptied with `length = 0` (a runtime call, measured ~3% of the bridge's time). An object's
+   * keys are distinct, so at most one entry per known key.
+   */
+  private readonly setSlots = new Int32Array(SLOTS.size);
+  private setCount = 0;
 
   /** Reads `attributes`: each (enumerable) key the bridge knows goes to its slot. */
   read(attributes: AttributesLike): this {
@@ -43,15 +49,15 @@ export class KnownAttributes {
       const slot = SLOTS.get(key);
       if (slot !== undefined) {
         this.values[slot] = attributes[key];
-        this.setSlots.push(slot);
+        this.setSlots[this.setCount++] = slot;
       }
     }
     return this;
   }
 
   clear(): void {
-    for (let i = 0; i < this.setSlots.length; i++) this.values[this.setSlots[i]!] = undefined;
-    this.setSlots.length = 0;
+    for (let i = 0; i < this.setCount; i++) this.values[this.setSlots[i]!] = undefined;
+    this.setCount = 0;
   }
 }
 

@@ -63,12 +63,6 @@ export interface OtlpDataPoint {
   scope: string;
 }
 
-export interface OtlpRequest {
-  logs: OtlpLogRecord[];
-  spans: OtlpSpan[];
-  points: OtlpDataPoint[];
-}
-
 type Obj = Record<string, unknown>;
 
 const snakeNames = new Map<string, string>();
@@ -188,9 +182,17 @@ function anyValueOf(member: string, value: unknown): unknown {
   }
 }
 
-/** OTLP KeyValue list into a null-prototype record (keys are the sender's: `__proto__` stays data). */
+/**
+ * The prototype of attribute records: empty, with no prototype of its own, so no `__proto__` accessor
+ * (a sender's keys, `__proto__` included, stay data) and nothing inherited. Unlike
+ * `Object.create(null)`, which V8 keeps as a hash table, records over it keep a fast shape (smaller, and
+ * quicker to read and copy).
+ */
+const EMPTY_PROTOTYPE: object = Object.freeze(Object.create(null));
+
+/** OTLP KeyValue list into a record with no inherited keys (keys are the sender's: `__proto__` stays data). */
 export function attributes(kvs: unknown[]): OtlpAttributes {
-  const out: OtlpAttributes = Object.create(null);
+  const out: OtlpAttributes = Object.create(EMPTY_PROTOTYPE);
   for (const kv of kvs) {
     const key = field(kv, 'key');
     if (typeof key === 'string') out[key] = anyValue(field(kv, 'value'));
@@ -201,8 +203,7 @@ export function attributes(kvs: unknown[]): OtlpAttributes {
 const scopeName = (scoped: unknown) => String(field(field(scoped, 'scope'), 'name') ?? '');
 const resourceOf = (resourceX: unknown) => attributes(list(field(resourceX, 'resource'), 'attributes'));
 
-function logsOf(body: unknown): OtlpLogRecord[] {
-  const out: OtlpLogRecord[] = [];
+function readLogs(body: unknown, sink: (record: OtlpLogRecord) => void): void {
   for (const rl of list(body, 'resourceLogs')) {
     const resource = resourceOf(rl);
     for (const sl of list(rl, 'scopeLogs')) {
@@ -226,15 +227,13 @@ function logsOf(body: unknown): OtlpLogRecord[] {
         if (traceId !== undefined) record.traceId = traceId;
         const spanId = hex(field(r, 'spanId'));
         if (spanId !== undefined) record.spanId = spanId;
-        out.push(record);
+        sink(record);
       }
     }
   }
-  return out;
 }
 
-function spansOf(body: unknown): OtlpSpan[] {
-  const out: OtlpSpan[] = [];
+function readSpans(body: unknown, sink: (span: OtlpSpan) => void): void {
   for (const rs of list(body, 'resourceSpans')) {
     const resource = resourceOf(rs);
     for (const ss of list(rs, 'scopeSpans')) {
@@ -262,17 +261,15 @@ function spansOf(body: unknown): OtlpSpan[] {
         if (parent !== undefined) span.parentSpanId = parent;
         const message = field(status, 'message');
         if (typeof message === 'string' && message !== '') span.statusMessage = message;
-        out.push(span);
+        sink(span);
       }
     }
   }
-  return out;
 }
 
 const TEMPORALITY: Record<number, OtlpDataPoint['temporality']> = { 1: 'delta', 2: 'cumulative' };
 
-function pointsOf(body: unknown): OtlpDataPoint[] {
-  const out: OtlpDataPoint[] = [];
+function readPoints(body: unknown, sink: (point: OtlpDataPoint) => void): void {
   for (const rm of list(body, 'resourceMetrics')) {
     const resource = resourceOf(rm);
     for (const sm of list(rm, 'scopeMetrics')) {
@@ -306,13 +303,12 @@ function pointsOf(body: unknown): OtlpDataPoint[] {
             const start = nanosToMs(field(p, 'startTimeUnixNano'));
             if (start > 0) point.startMs = start;
             if (kind === 'histogram') point.count = int(field(p, 'count'));
-            out.push(point);
+            sink(point);
           }
         }
       }
     }
   }
-  return out;
 }
 
 const REQUEST_TYPES: Record<OtlpSignal, string> = {
@@ -352,28 +348,46 @@ function protobufTypes(load: () => Promise<unknown>): Promise<Record<OtlpSignal,
   return types;
 }
 
-/** Decodes one request body; throws (with a message for the 400 answer) when it is not a valid request. */
+/** A request body parsed (OTLP/JSON) or decoded (protobuf), not yet read: see `readOtlp`. */
+export interface OtlpMessage {
+  signal: OtlpSignal;
+  format: 'protobuf' | 'json';
+  message: unknown;
+}
+
+/** Parses one request body; throws (with a message for the 400 answer) when it is not a valid request. */
 export async function decodeOtlp(
   signal: OtlpSignal,
   format: 'protobuf' | 'json',
   body: Uint8Array,
   loadProtobuf: () => Promise<unknown> = () => import('protobufjs'),
-): Promise<OtlpRequest> {
-  let message: unknown;
+): Promise<OtlpMessage> {
   if (format === 'json') {
-    message = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    const message: unknown = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
     if (message === null || typeof message !== 'object' || Array.isArray(message)) throw new Error('the body is not an OTLP/JSON request object');
-  } else {
-    // Read as decoded (no `toObject` copy): snake_case names, `Long`s, oneof discriminators.
-    message = (await protobufTypes(loadProtobuf))[signal].decode(body);
+    return { signal, format, message };
   }
+  // Read as decoded (no `toObject` copy): snake_case names, `Long`s, oneof discriminators.
+  return { signal, format, message: (await protobufTypes(loadProtobuf))[signal].decode(body) };
+}
+
+/** What `readOtlp` hands each record of a request to, one at a time, as it reads it. */
+export interface OtlpSink {
+  log(record: OtlpLogRecord): void;
+  span(span: OtlpSpan): void;
+  point(point: OtlpDataPoint): void;
+}
+
+/**
+ * Reads a parsed request's records into `sink`, one at a time: a record can be mapped and let go
+ * before the next is read (a 1,000-record request does not hold 1,000 records at once).
+ */
+export function readOtlp({ signal, format, message }: OtlpMessage, sink: OtlpSink): void {
   readingProtobuf = format === 'protobuf';
   try {
-    return {
-      logs: signal === 'logs' ? logsOf(message) : [],
-      spans: signal === 'traces' ? spansOf(message) : [],
-      points: signal === 'metrics' ? pointsOf(message) : [],
-    };
+    if (signal === 'logs') readLogs(message, sink.log);
+    else if (signal === 'traces') readSpans(message, sink.span);
+    else readPoints(message, sink.point);
   } finally {
     readingProtobuf = false;
   }

@@ -21,7 +21,7 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { errorMessage, RecentKeys, type EventInput, type Runner, type RunnerContext, type RunnerHealth } from '../core/index.js';
 import { mapLogRecord, mapSpan, MetricTotals, ToolPhases, type MappedEvent } from './claude-code-otel.js';
-import { decodeOtlp, encodeRpcStatus, type OtlpSignal } from './otlp-decode.js';
+import { decodeOtlp, encodeRpcStatus, readOtlp, type OtlpMessage, type OtlpSignal, type OtlpSpan } from './otlp-decode.js';
 
 /** The `google.rpc.Code` of each refusal's HTTP status (INTERNAL for any other). */
 const RPC_CODES: Record<number, number> = { 400: 3, 404: 5, 405: 12, 413: 8, 415: 3, 429: 8 };
@@ -36,7 +36,7 @@ export interface OtlpReceiverOptions {
   maxBodyBytes?: number;
   /** Requests per second accepted (a token bucket with one second of burst); beyond, 429. Default 200. */
   maxRequestsPerSecond?: number;
-  /** Join keys (request ids, tool_use ids) remembered to count a call reported twice once. Default 100,000. */
+  /** Join keys of each kind (request ids, tool_use ids) remembered to count a call reported twice once. Default 100,000. */
   dedupeWindow?: number;
   /** Metric series whose delta points are summed. Default 10,000; points of further series are dropped (counted). */
   maxMetricSeries?: number;
@@ -77,7 +77,8 @@ export function otlpReceiver(options: OtlpReceiverOptions = {}): OtlpReceiver {
   const name = options.name ?? 'otlp-receiver';
   const source = name;
 
-  const seen = new RecentKeys(dedupeWindow);
+  // Join keys by kind (not one `llm:`/`tool:`-prefixed key: no string built and hashed per event).
+  const seen = { llm: new RecentKeys(dedupeWindow), tool: new RecentKeys(dedupeWindow) };
   const metrics = new MetricTotals(maxSeries);
   const toolPhases = new ToolPhases(10_000);
   let server: Server | undefined;
@@ -144,18 +145,45 @@ export function otlpReceiver(options: OtlpReceiverOptions = {}): OtlpReceiver {
     response.end(encoded);
   };
 
-  const emitAll = (ctx: RunnerContext, mapped: (MappedEvent | undefined)[]) => {
-    const events: EventInput[] = [];
-    for (const m of mapped) {
-      if (m === undefined) continue;
-      if (m.key !== undefined && !seen.add(m.key)) {
-        counters.duplicates++;
-        continue;
-      }
-      events.push(m.event);
+  /** Emits a mapped event unless its call was already counted (a log event and a span of one call, a resent batch). */
+  const emitMapped = (ctx: RunnerContext, m: MappedEvent) => {
+    if (m.joinKind !== undefined && !seen[m.joinKind].add(m.joinKey!)) {
+      counters.duplicates++;
+      return;
     }
-    counters.events += events.length;
-    if (events.length > 0) ctx.emitMany(events);
+    counters.events++;
+    ctx.emit(m.event);
+  };
+
+  /**
+   * Maps and emits a parsed request's records one at a time, as they are read. Spans are kept until
+   * the request is read: a tool span's phases are its child spans, which may come after it.
+   */
+  const ingest = (ctx: RunnerContext, message: OtlpMessage) => {
+    const spans: OtlpSpan[] = [];
+    readOtlp(message, {
+      log: (record) => {
+        counters.logRecords++;
+        emitMapped(ctx, mapLogRecord(record, source));
+      },
+      span: (span) => {
+        counters.spans++;
+        toolPhases.note(span);
+        spans.push(span);
+      },
+      point: (point) => {
+        counters.points++;
+        const event = metrics.map(point, source);
+        if (event === undefined) return;
+        counters.events++;
+        ctx.emit(event);
+      },
+    });
+    for (const span of spans) {
+      const mapped = mapSpan(span, source, toolPhases);
+      if (mapped === undefined) counters.spansSkipped++;
+      else emitMapped(ctx, mapped);
+    }
   };
 
   const handle = async (ctx: RunnerContext, request: IncomingMessage, response: ServerResponse) => {
@@ -184,26 +212,7 @@ export function otlpReceiver(options: OtlpReceiverOptions = {}): OtlpReceiver {
         if (errorMessage(error).includes('could not be loaded')) throw new Refusal(415, 'protobuf-unavailable', `${errorMessage(error)}; or send http/json`);
         throw new Refusal(400, 'malformed', `not a valid OTLP ${signal} request: ${errorMessage(error)}`);
       });
-      counters.logRecords += decoded.logs.length;
-      counters.spans += decoded.spans.length;
-      counters.points += decoded.points.length;
-      emitAll(ctx, decoded.logs.map((record) => mapLogRecord(record, source)));
-      for (const span of decoded.spans) toolPhases.note(span);
-      emitAll(
-        ctx,
-        decoded.spans.map((span) => {
-          const mapped = mapSpan(span, source, toolPhases);
-          if (mapped === undefined) counters.spansSkipped++;
-          return mapped;
-        }),
-      );
-      const points: EventInput[] = [];
-      for (const point of decoded.points) {
-        const event = metrics.map(point, source);
-        if (event !== undefined) points.push(event);
-      }
-      counters.events += points.length;
-      if (points.length > 0) ctx.emitMany(points);
+      ingest(ctx, decoded);
       answer(response, 200, json, {});
     } catch (error) {
       const refusal = error instanceof Refusal ? error : new Refusal(500, 'internal', errorMessage(error));
