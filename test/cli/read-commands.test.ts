@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from './build-cli.js';
 import { assistant, writeLines } from '../runners/claude-code-fixtures.js';
-import { S1, S2, T0, T1, run, storeEvents, writeStore, writeTranscripts } from './fixtures.js';
+import { S1, S2, T0, T1, hookEnv, run, storeEvents, writeStore, writeTranscripts } from './fixtures.js';
 
 let cli: string;
 let root: string;
@@ -139,6 +139,26 @@ describe('fleetscope report', () => {
     expect(snap.cost.totalUsd).toBe(0.5);
     expect(snap.sessions.sessions).toHaveLength(2);
     expect(snap.aggregation.cumulative.byType['tool.end']).toBe(5);
+  });
+
+  it("lists the hook's guardrail blocks under Alerts and guardrail blocks", () => {
+    // A store written by the hook itself: one PreToolUse of `rm -rf /`, blocked (exit 2), and one of `printenv`, let through.
+    const hooked = join(root, 'hooked');
+    const hook = (command: string, id: string) =>
+      spawnSync(process.execPath, [cli, 'hook', '--store', hooked], {
+        input: JSON.stringify({ session_id: S1, cwd: '/home/dev/app', hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command }, tool_use_id: id }),
+        encoding: 'utf8',
+        env: hookEnv(),
+      }).status;
+    expect(hook('rm -rf /', 'toolu_b')).toBe(2);
+    expect(hook('ls', 'toolu_c')).toBe(0);
+    const out = join(root, 'hooked.md');
+    expect(run(cli, ['report', '--store', hooked, '--md', out]).code).toBe(0);
+    const md = readFileSync(out, 'utf8');
+    const section = md.slice(md.indexOf('## Alerts and guardrail blocks'));
+    expect(section).toContain('No alert rules ran. Guardrail decisions: 1 (1 block).');
+    expect(section).toContain('| rm-rf-root-or-home | 1 | 0 | 0 | 0 |');
+    expect(section).toMatch(/\| rm-rf-root-or-home \| Bash \| main \| yes \| Recursive forced delete of \/ or the home directory \(rule rm-rf-root-or-home\) \|/);
   });
 
   it('filters by session, time and type', () => {
