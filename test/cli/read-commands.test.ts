@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from './build-cli.js';
+import { createObserver } from '../../src/index.js';
+import { sqliteStorage } from '../../src/storage/sqlite.js';
 import { assistant, writeLines } from '../runners/claude-code-fixtures.js';
 import { S1, S2, T0, T1, hookEnv, run, storeEvents, writeStore, writeTranscripts } from './fixtures.js';
 
@@ -56,6 +58,25 @@ describe('fleetscope sessions', () => {
     expect(fromClaude.duplicates).toBe(4);
     // New: the 2 LLM calls and the user's prompt (the store holds no prompt message).
     expect(fromClaude.events).toBe(3);
+  });
+
+  it('reads a SQLite store as it reads the file log; --agent and --until select events', async () => {
+    const db = join(root, 'events.db');
+    const observer = createObserver({ storage: sqliteStorage({ path: db }), analyzers: [] });
+    for (const e of storeEvents()) observer.emit(e);
+    await observer.close();
+    const sessions = (...args: string[]) => json(run(cli, ['sessions', ...args, '--json']).stdout).sessions;
+    expect(sessions('--sqlite', db)).toEqual(sessions('--store', store));
+    // agent-sub1 only: its start (8 s), Grep toolu_4 (success) and its end (12 s): one subagent, 4 s.
+    expect(sessions('--sqlite', db, '--agent', 'agent-sub1')).toEqual([
+      expect.objectContaining({ sessionId: S1, start: T0 + 8000, durationMs: 4000, agents: 1, subagents: 1, toolCalls: 1, failedTools: 0, blockedTools: 0, events: 4 }),
+    ]);
+    // Before 7 s (exclusive): S1's start, main's start, Bash toolu_1 (success) and toolu_2 (blocked); none of S2.
+    const until = new Date(T0 + 7000).toISOString();
+    expect(sessions('--sqlite', db, '--until', until)).toEqual([
+      expect.objectContaining({ sessionId: S1, start: T0, durationMs: 6000, toolCalls: 2, failedTools: 0, blockedTools: 1, events: 6 }),
+    ]);
+    expect(json(run(cli, ['stats', '--sqlite', db, '--until', until, '--json']).stdout)).toMatchObject({ events: 6, sessions: 1, byType: { 'session.start': 1, 'agent.start': 1, 'tool.start': 2, 'tool.end': 2 } });
   });
 
   it('fits the table to the width and has a compact form', () => {
