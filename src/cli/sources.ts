@@ -11,9 +11,14 @@ import { accessSync, closeSync, constants, createReadStream, existsSync, openSyn
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { dedupeKey, SourceDedupe, type EventInput, type EventQuery, type FleetEvent, type Observer, type RunnerContext, type Storage } from '../core/index.js';
-import { claudeCodeTranscriptsRunner, defaultClaudePaths } from '../runners/index.js';
+// Each module itself, not the runners' or storages' index: those load every runner and storage (OTLP,
+// guardrails, redaction, the audit log) into every read command.
+import { claudeCodeTranscriptsRunner } from '../runners/claude-code-transcripts.js';
+import { defaultClaudePaths } from '../runners/claude-code-usage-files.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../runners/claude-code-lines.js';
-import { fileLogStorage, postgresStorage, sqliteStorage, type FileLogStorage } from '../storage/index.js';
+import { fileLogStorage, type FileLogStorage } from '../storage/file-log.js';
+import { postgresStorage } from '../storage/postgres.js';
+import { sqliteStorage } from '../storage/sqlite.js';
 import { CliError, EXIT, parseTime, progressLine, warn, withoutPassword } from './options.js';
 import { readRedisStream } from './redis-source.js';
 
