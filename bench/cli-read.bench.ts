@@ -7,6 +7,7 @@
  *     `report --json` ≤ 5 s; `sessions` and `trace <id>` ≤ 0.5 s. References in the same run: `node -e 0`
  *     (start-up) and `node -e` reading every segment and JSON.parse-ing every line (the floor of a full read).
  *     Each figure is the median of CLI_BENCH_RUNS runs (default 3), wall and CPU (user + sys).
+ *     CLI_BENCH_STORE=DIR keeps the store in DIR and reuses it on later runs.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -82,31 +83,39 @@ if (TRANSCRIPT_MB > 0) {
   }
 }
 
-if (EVENTS > 0) {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetscope-bench-cli-store-'));
-  try {
-    const t0 = Date.UTC(2025, 5, 1);
-    const sessions = Math.max(1, Math.round(EVENTS / 1000));
-    const observer = createObserver({ storage: fileLogStorage({ dir, maintenanceIntervalMs: 0, maxAgeMs: Infinity, fsync: 'never' }), analyzers: [] });
-    const started = Date.now();
-    let n = 0;
-    // Sessions one after another, each a turn of tool calls and LLM calls (a hook store's shape).
-    for (let si = 0; si < sessions && n < EVENTS; si++) {
-      const sessionId = `sess-${String(si).padStart(6, '0')}`;
-      let t = t0 + si * 600_000;
-      for (let k = 0; k < 250 && n < EVENTS; k++) {
-        const tool = ['Bash', 'Read', 'Edit', 'Grep'][k % 4]!;
-        observer.emit({ type: 'tool.start', sessionId, agentId: 'main', timestamp: t, payload: { toolName: tool, toolCallId: `t${si}-${k}` } });
-        observer.emit({ type: 'tool.end', sessionId, agentId: 'main', timestamp: t + 50 + (k % 7) * 30, payload: { toolName: tool, toolCallId: `t${si}-${k}`, status: k % 23 === 0 ? 'error' : 'success', durationMs: 50 + (k % 7) * 30 } });
-        observer.emit({ type: 'llm.call', sessionId, agentId: 'main', timestamp: t + 400, payload: { model: 'claude-sonnet-4-5', inputTokens: 100 + k, outputTokens: 50, cacheReadTokens: 2000, status: 'success', latencyMs: 300 } });
-        observer.emit({ type: 'log', sessionId, agentId: 'main', timestamp: t + 500, payload: { message: `step ${k}` } });
-        n += 4;
-        t += 1000;
-      }
-      if (si % 20 === 19) await observer.flush();
+/** Writes the store: sessions one after another, each a turn of tool calls and LLM calls (a hook store's shape). */
+async function writeStore(dir: string): Promise<number> {
+  const t0 = Date.UTC(2025, 5, 1);
+  const sessions = Math.max(1, Math.round(EVENTS / 1000));
+  const observer = createObserver({ storage: fileLogStorage({ dir, maintenanceIntervalMs: 0, maxAgeMs: Infinity, fsync: 'never' }), analyzers: [] });
+  const started = Date.now();
+  let n = 0;
+  // Sessions one after another, each a turn of tool calls and LLM calls (a hook store's shape).
+  for (let si = 0; si < sessions && n < EVENTS; si++) {
+    const sessionId = `sess-${String(si).padStart(6, '0')}`;
+    let t = t0 + si * 600_000;
+    for (let k = 0; k < 250 && n < EVENTS; k++) {
+      const tool = ['Bash', 'Read', 'Edit', 'Grep'][k % 4]!;
+      observer.emit({ type: 'tool.start', sessionId, agentId: 'main', timestamp: t, payload: { toolName: tool, toolCallId: `t${si}-${k}` } });
+      observer.emit({ type: 'tool.end', sessionId, agentId: 'main', timestamp: t + 50 + (k % 7) * 30, payload: { toolName: tool, toolCallId: `t${si}-${k}`, status: k % 23 === 0 ? 'error' : 'success', durationMs: 50 + (k % 7) * 30 } });
+      observer.emit({ type: 'llm.call', sessionId, agentId: 'main', timestamp: t + 400, payload: { model: 'claude-sonnet-4-5', inputTokens: 100 + k, outputTokens: 50, cacheReadTokens: 2000, status: 'success', latencyMs: 300 } });
+      observer.emit({ type: 'log', sessionId, agentId: 'main', timestamp: t + 500, payload: { message: `step ${k}` } });
+      n += 4;
+      t += 1000;
     }
-    await observer.close();
-    console.log(`\n### file-log store of ${n.toLocaleString('en-US')} events, ${sessions} sessions (written in ${s(Date.now() - started)})`);
+    if (si % 20 === 19) await observer.flush();
+  }
+  await observer.close();
+  console.log(`\n### file-log store of ${n.toLocaleString('en-US')} events, ${sessions} sessions (written in ${s(Date.now() - started)})`);
+  return n;
+}
+
+if (EVENTS > 0) {
+  // CLI_BENCH_STORE=DIR keeps the store there and reuses it on the next run (for profiling).
+  const kept = process.env.CLI_BENCH_STORE;
+  const dir = kept ?? mkdtempSync(join(tmpdir(), 'fleetscope-bench-cli-store-'));
+  try {
+    if (kept === undefined || !existsSync(join(dir, 'manifest.json'))) await writeStore(dir);
     measure([cli, 'sessions', '--store', dir]); // warm the page cache
     const floor = median(['-e', '0']);
     const readAll = median(['-e', READ_ALL, dir]);
@@ -121,6 +130,6 @@ if (EVENTS > 0) {
     line('trace <id>', trace, floor, '<= 0.5 s');
     line('report --json', report, readAll, '<= 5 s');
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (kept === undefined) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -206,7 +206,8 @@ export function compileMatch(match: AlertEventMatch | undefined): (event: FleetE
  * fewer events, and on each of them it is handed its batch ahead of the analyzers opened after it.
  */
 export function ruleEventTypes(rules: readonly AlertRule[]): string[] | undefined {
-  const types = new Set<string>(['guardrail.decision']);
+  // `alert`: the Claude Code hook records a guardrail block as an alert (see hookGuardrailDecision).
+  const types = new Set<string>(['guardrail.decision', 'alert']);
   const add = (match: AlertEventMatch | undefined): boolean => {
     const listed = match?.types as string | readonly string[] | undefined;
     if (listed === undefined) return false;

@@ -77,6 +77,27 @@ export interface Silence {
   comment?: string;
 }
 
+/** The fields of a guardrail decision the snapshot counts. */
+interface GuardrailDecisionFields {
+  rule?: string;
+  action?: string;
+  toolName?: string;
+  reason?: string;
+  enforced?: boolean;
+}
+
+/**
+ * The Claude Code hook records a guardrail's answer as an `alert` event (`rule: "guardrail.<rule>"`,
+ * `details: { toolName, action }`), not a `guardrail.decision`: read as the decision it is. A block
+ * is enforced (the hook's exit code 2 stops the tool). Any other alert: undefined.
+ */
+function hookGuardrailDecision(e: FleetEvent): GuardrailDecisionFields | undefined {
+  const p = e.payload as { rule?: unknown; message?: unknown; details?: { toolName?: unknown; action?: unknown } };
+  if (typeof p.rule !== 'string' || !p.rule.startsWith('guardrail.') || typeof p.details?.action !== 'string') return undefined;
+  const action = p.details.action;
+  return { rule: p.rule.slice('guardrail.'.length), action, toolName: String(p.details.toolName), reason: String(p.message), enforced: action === 'block' };
+}
+
 /** `observer.snapshot().alerts` */
 export interface AlertsSnapshot {
   rules: { name: string; kind: string; severity: Severity }[];
@@ -522,8 +543,7 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
     }
   };
 
-  const onGuardrailDecision = (e: FleetEvent) => {
-    const p = e.payload as { rule?: string; action?: string; toolName?: string; reason?: string; enforced?: boolean };
+  const onGuardrailDecision = (e: FleetEvent, p: GuardrailDecisionFields) => {
     guard.decisions++;
     const rule = String(p.rule);
     let r = guard.byRule.get(rule);
@@ -540,7 +560,11 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
   const ingest = (batch: readonly FleetEvent[], touched: Set<[RuleRuntime, Group]>) => {
     for (const e of batch) {
       if (e.timestamp > latest) latest = e.timestamp;
-      if (e.type === 'guardrail.decision') onGuardrailDecision(e);
+      if (e.type === 'guardrail.decision') onGuardrailDecision(e, e.payload as GuardrailDecisionFields);
+      else if (e.type === 'alert') {
+        const decision = hookGuardrailDecision(e);
+        if (decision !== undefined) onGuardrailDecision(e, decision);
+      }
       for (const rt of runtimes) {
         const rule = rt.rule;
         if (rule.kind === 'budget') continue;

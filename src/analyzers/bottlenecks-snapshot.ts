@@ -38,6 +38,11 @@ export interface Bottleneck {
   impact: number;
   /** Slow agent: share of its execution time (over tracked workflows) that was its own, not covered by child executions. */
   ownShare?: number;
+  /**
+   * Workflow share: the agent ran at the same time as other agents of the workflow (not its parent
+   * or its children), so its work is already one of parallel branches; the advice is not to split it.
+   */
+  alongsideOthers?: boolean;
 }
 
 export interface BottlenecksSnapshot {
@@ -211,7 +216,7 @@ export function bottlenecksSnapshot(state: BottlenecksState, thresholds: Bottlen
   for (const [id, wf] of workflows) {
     const wall = wf.end - wf.start;
     if (wall < minWorkflowMs || wf.executions < 2) continue;
-    for (const { name, agentId, own: ms, interactive } of ownByWorkflow.get(id)!.values()) {
+    for (const { name, agentId, own: ms, interactive, alongsideOthers } of ownByWorkflow.get(id)!.values()) {
       // Per instance: parallel agents of one name are separate agents, each within the wall time
       // (one instance's executions follow each other; min() only guards against overlapping ones).
       const share = Math.min(ms, wall) / wall;
@@ -229,6 +234,7 @@ export function bottlenecksSnapshot(state: BottlenecksState, thresholds: Bottlen
         frequencyPerHour: round3(1 / hours),
         observedMs,
         impact: round3(Math.min(1, share)),
+        ...(alongsideOthers ? { alongsideOthers } : {}),
       });
     }
   }
@@ -262,6 +268,8 @@ interface OwnTime {
   total: number;
   /** Every execution was a turn a person drove (`interactive`). */
   interactive: boolean;
+  /** One of its executions overlapped an execution of another agent that is neither its ancestor nor its descendant. */
+  alongsideOthers: boolean;
 }
 
 /**
@@ -276,6 +284,7 @@ function ownTimeByInstance(execs: ExecColumns): Map<string, OwnTime> {
   const bySpan = new Map<string, number>();
   for (let i = 0; i < execs.length; i++) if (ids[i] !== undefined) bySpan.set(ids[i]!, i);
   const children = new Map<number, number[]>();
+  const parentOf: (number | undefined)[] = [];
   for (let c = 0; c < execs.length; c++) {
     let parent = parentIds[c] !== undefined ? bySpan.get(parentIds[c]!) : undefined;
     if (parent === c) parent = undefined;
@@ -286,10 +295,12 @@ function ownTimeByInstance(execs: ExecColumns): Map<string, OwnTime> {
       if (parent < 0) parent = undefined;
     }
     if (parent === undefined) continue;
+    parentOf[c] = parent;
     let list = children.get(parent);
     if (list === undefined) children.set(parent, (list = []));
     list.push(c);
   }
+  const alongside = alongsideOthers(execs, parentOf);
   const own = new Map<string, OwnTime>();
   for (let e = 0; e < execs.length; e++) {
     const start = starts[e]!;
@@ -313,14 +324,38 @@ function ownTimeByInstance(execs: ExecColumns): Map<string, OwnTime> {
     const ms = Math.max(0, end - start - covered);
     const interactive = execs.interactive(e);
     const sums = own.get(agentIds[e]!);
-    if (sums === undefined) own.set(agentIds[e]!, { name: names[e]!, agentId: agentIds[e]!, own: ms, total: end - start, interactive });
+    if (sums === undefined) own.set(agentIds[e]!, { name: names[e]!, agentId: agentIds[e]!, own: ms, total: end - start, interactive, alongsideOthers: alongside[e]! });
     else {
       sums.own += ms;
       sums.total += end - start;
       sums.interactive &&= interactive;
+      sums.alongsideOthers ||= alongside[e]!;
     }
   }
   return own;
+}
+
+/**
+ * For each execution, whether it overlapped in time an execution of another agent that is neither
+ * its ancestor nor its descendant (a sibling branch): a sweep over the executions by start time.
+ */
+function alongsideOthers(execs: ExecColumns, parentOf: readonly (number | undefined)[]): boolean[] {
+  const { agentIds, starts, ends } = execs;
+  const out = new Array<boolean>(execs.length).fill(false);
+  const isAncestor = (a: number, of: number): boolean => {
+    for (let p = parentOf[of], depth = 0; p !== undefined && depth < 64; p = parentOf[p], depth++) if (p === a) return true;
+    return false;
+  };
+  const order = Array.from({ length: execs.length }, (_, i) => i).sort((x, y) => starts[x]! - starts[y]!);
+  for (let i = 0; i < order.length; i++) {
+    const a = order[i]!;
+    for (let j = i + 1; j < order.length && starts[order[j]!]! < ends[a]!; j++) {
+      const b = order[j]!;
+      if (agentIds[a] === agentIds[b] || isAncestor(a, b) || isAncestor(b, a)) continue;
+      out[a] = out[b] = true;
+    }
+  }
+  return out;
 }
 
 function findingOf(b: Bottleneck): Finding {
@@ -339,6 +374,7 @@ function findingOf(b: Bottleneck): Finding {
       observedMs: b.observedMs,
       impact: b.impact,
       ...(b.ownShare !== undefined ? { ownShare: b.ownShare } : {}),
+      ...(b.alongsideOthers === true ? { alongsideOthers: true } : {}),
     },
   };
 }

@@ -89,7 +89,12 @@ export const BUILTIN_RULES: readonly InsightRule[] = [
     kinds: ['bottleneck.*'],
     when: (f) => f.evidence.reason === 'workflow_share',
     category: 'performance',
-    recommendation: (f) => `${where(f)} takes ${pct(num(f, 'impact', 'share', 'shareOfWallClock'))} of its workflow's wall time in its own work (time spent waiting for child agents excluded): split its work into parallel subtasks, or give it faster tools or a faster model.`,
+    recommendation: (f) =>
+      `${where(f)} takes ${pct(num(f, 'impact', 'share', 'shareOfWallClock'))} of its workflow's wall time in its own work (time spent waiting for child agents excluded): ` +
+      // Already one of parallel branches: splitting it is not the advice (its siblings were told the same).
+      (f.evidence.alongsideOthers === true
+        ? 'it already runs beside other agents and the workflow waits for it; give it faster tools or a faster model, or move part of its work to a branch that finishes earlier.'
+        : 'split its work into parallel subtasks, or give it faster tools or a faster model.'),
     impact: (f) => `${secs(num(f, 'durationMs'))} of own work, ${pct(num(f, 'impact', 'share', 'shareOfWallClock'))} of the workflow's wall time`,
     effort: 'high',
   },

@@ -3,6 +3,7 @@
  * `node:util` parseArgs; the exit codes; the one message prefix; colour (NO_COLOR / FORCE_COLOR);
  * the progress line.
  */
+import { statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Exit codes of the read commands (docs/cli.md). */
@@ -97,7 +98,15 @@ function normalizeOptionalValues(argv: readonly string[]): string[] {
 }
 
 function looksLikePath(word: string): boolean {
-  return word.includes('/') || word.startsWith('.') || word.startsWith('~');
+  return word.includes('/') || word.startsWith('.') || word.startsWith('~') || isDirectory(word);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export interface ParsedCommand<V> {

@@ -7,7 +7,7 @@
  */
 import type { EventInput, FleetEvent } from '../core/index.js';
 import { importOptionalPeer } from '../core/index.js';
-import { decodeRedisStreamEntry } from '../runners/index.js';
+import { decodeRedisStreamEntry } from '../runners/redis-streams.js';
 import { followOutage } from './follow-outage.js';
 import { CliError, withoutPassword } from './options.js';
 

@@ -5,7 +5,7 @@
  * gets where it was written and the headline figures.
  */
 import { createObserver } from '../index.js';
-import { defaultAnalyzers, sessionsAnalyzer } from '../analyzers/index.js';
+import { alertsAnalyzer, defaultAnalyzers, sessionsAnalyzer } from '../analyzers/index.js';
 import type { FleetEvent } from '../core/index.js';
 import { renderHeadline } from '../reports/headline.js';
 import { PREFIX, SOURCE_HELP, SOURCE_OPTIONS, parseCommand, writeFileAtomic } from './options.js';
@@ -59,8 +59,14 @@ export async function runReportCommand(argv: readonly string[]): Promise<number>
     () => {
       events = [];
       notKept = 0;
+<<<<<<< HEAD
       clock.reset();
       return createObserver({ storage: false, clock: clock.now, analyzers: [...defaultAnalyzers({ insights: { intervalMs: Infinity } }), sessionsAnalyzer()], onError: () => undefined });
+=======
+      // The alert engine without rules: its snapshot counts the guardrail blocks the hook stored (the
+      // report's "Alerts and guardrail blocks"); rules judged against today's clock would fire on old history.
+      return createObserver({ storage: false, analyzers: [...defaultAnalyzers(), sessionsAnalyzer(), alertsAnalyzer({ rules: [] })], onError: () => undefined });
+>>>>>>> h/s7-11s
     },
     {
       skipDerived: true,

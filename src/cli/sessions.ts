@@ -4,8 +4,10 @@
  * analyzer. Over one store it finds the sessions with the latest activity through the store's
  * index and replays only those (a query by session reads only that session's lines).
  */
-import { createObserver } from '../index.js';
-import { sessionsAnalyzer, type SessionsSnapshot } from '../analyzers/index.js';
+// The core observer and the one analyzer's module, not the root or analyzers index: those load every
+// analyzer, guardrails and redaction (~0.1 s of start-up) for a command that runs one analyzer.
+import { createCoreObserver } from '../core/index.js';
+import { sessionsAnalyzer, type SessionsSnapshot } from '../analyzers/sessions.js';
 import { renderSessionsTable } from '../reports/sessions-table.js';
 import { CliError, SOURCE_HELP, SOURCE_OPTIONS, colorEnabled, parseCommand, terminalWidth } from './options.js';
 import { latestSessionIds, replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped } from './sources.js';
@@ -34,7 +36,7 @@ export async function runSessionsCommand(argv: readonly string[]): Promise<numbe
   if (!Number.isInteger(limit) || limit < 0) throw new CliError(`--limit ${JSON.stringify(values.limit)} is not a whole number >= 0`);
   const sources = sourcesFrom(values);
   const sel = selectionFrom(values);
-  const make = () => createObserver({ storage: false, analyzers: [sessionsAnalyzer({ maxSessions: limit === 0 ? 1_000_000 : Math.max(limit, 10_000) })], onError: () => undefined });
+  const make = () => createCoreObserver({ analyzers: [sessionsAnalyzer({ maxSessions: limit === 0 ? 1_000_000 : Math.max(limit, 10_000) })], onError: () => undefined });
 
   const single = sources.length === 1 && ['store', 'sqlite', 'postgres'].includes(sources[0]!.kind) ? sources[0]! : undefined;
   // One store with an index by session (a stream, a file of events or transcripts have none): its index gives the newest sessions, then each session's own lines.

@@ -11,8 +11,14 @@ import { accessSync, closeSync, constants, createReadStream, existsSync, openSyn
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { dedupeKey, SourceDedupe, type EventInput, type EventQuery, type FleetEvent, type Observer, type RunnerContext, type Storage } from '../core/index.js';
-import { claudeCodeTranscriptsRunner, defaultClaudePaths, NO_CLAUDE_PATHS } from '../runners/index.js';
-import { fileLogStorage, postgresStorage, sqliteStorage, type FileLogStorage } from '../storage/index.js';
+// Each module itself, not the runners' or storages' index: those load every runner and storage (OTLP,
+// guardrails, redaction, the audit log) into every read command.
+import { claudeCodeTranscriptsRunner } from '../runners/claude-code-transcripts.js';
+import { defaultClaudePaths, NO_CLAUDE_PATHS } from '../runners/claude-code-usage-files.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../runners/claude-code-lines.js';
+import { fileLogStorage, type FileLogStorage } from '../storage/file-log.js';
+import { postgresStorage } from '../storage/postgres.js';
+import { sqliteStorage } from '../storage/sqlite.js';
 import { CliError, EXIT, parseTime, progressLine, warn, withoutPassword } from './options.js';
 import { readRedisStream } from './redis-source.js';
 
@@ -434,9 +440,16 @@ async function readJsonl(path: string, sink: (inputs: Iterable<EventInput>) => P
   }
 }
 
-/** Claude Code transcripts through the transcripts runner, read once in steps of 8 MiB. */
+/**
+ * Bytes read per poll of the transcripts runner: 8 MiB past the longest line it keeps, so every poll
+ * moves on (a line longer than a poll's read would be read again and again from its start: a 2 GB
+ * transcript of one line made `report` spin forever).
+ */
+const CLAUDE_BYTES_PER_POLL = DEFAULT_MAX_LINE_BYTES + 8 * 2 ** 20;
+
+/** Claude Code transcripts through the transcripts runner, read once in steps of CLAUDE_BYTES_PER_POLL. */
 async function readClaude(path: string, sink: (inputs: Iterable<EventInput>) => Promise<void>, facts: SourceFacts): Promise<void> {
-  const runner = claudeCodeTranscriptsRunner({ ...(path === '' ? {} : { paths: [path] }), maxBytesPerPoll: 8 * 2 ** 20, pollIntervalMs: 60_000 });
+  const runner = claudeCodeTranscriptsRunner({ ...(path === '' ? {} : { paths: [path] }), maxBytesPerPoll: CLAUDE_BYTES_PER_POLL, pollIntervalMs: 60_000 });
   let pending: EventInput[] = [];
   const errors: string[] = [];
   const controller = new AbortController();
@@ -471,8 +484,11 @@ async function readClaude(path: string, sink: (inputs: Iterable<EventInput>) => 
   if ((facts.details.files ?? 0) === 0) throw new CliError(`no Claude Code transcripts (*.jsonl) under ${where}`, EXIT.nothing);
   const entries = (facts.details.llmCalls ?? 0) + (facts.details.toolStarts ?? 0);
   const bad = (facts.details.malformed ?? 0) + (facts.details.unknownType ?? 0);
-  if (entries === 0 && facts.events === 0 && bad > 0) {
-    throw new CliError(`${where}: not a Claude Code transcript (${facts.details.lines} lines, ${bad} not transcript entries)`);
+  const oversized = facts.details.oversized ?? 0;
+  if (entries === 0 && facts.events === 0 && bad + oversized > 0) {
+    const notEntries = bad > 0 ? `, ${bad} not transcript entries` : '';
+    const over = oversized > 0 ? `, ${oversized} over ${DEFAULT_MAX_LINE_BYTES / 2 ** 20} MiB skipped` : '';
+    throw new CliError(`${where}: not a Claude Code transcript (${facts.details.lines} lines${notEntries}${over})`);
   }
   if ((facts.details.readErrors ?? 0) > 0) warn(`${facts.details.readErrors} transcript files could not be read${errors[0] ? ` (${errors[0]})` : ''}`);
 }

@@ -3,9 +3,10 @@
  * its stored events, with the `fleet` analyzer's critical path marked; `--json` gives the tree.
  * Over a store the session's lines are found through the store's session index.
  */
-import type { FleetEvent } from '../core/index.js';
-import { createObserver } from '../index.js';
-import { fleetAnalyzer, sessionsAnalyzer, type FleetSnapshot, type SessionsSnapshot } from '../analyzers/index.js';
+// The core observer and the two analyzers' modules (see sessions.ts).
+import { createCoreObserver, type FleetEvent } from '../core/index.js';
+import { fleetAnalyzer, type FleetSnapshot } from '../analyzers/fleet.js';
+import { sessionsAnalyzer, type SessionsSnapshot } from '../analyzers/sessions.js';
 // The renderers' own modules, not the reports index: that one loads the HTML report and its d3 modules.
 import { buildTraceTree, renderTraceTree } from '../reports/trace-tree.js';
 import { formatDuration, formatTokens, formatUsd } from '../reports/terminal.js';
@@ -43,7 +44,7 @@ export async function runTraceCommand(argv: readonly string[]): Promise<number> 
     sel,
     () => {
       events = [];
-      return createObserver({ storage: false, analyzers: [fleetAnalyzer(), sessionsAnalyzer()], onError: () => undefined });
+      return createCoreObserver({ analyzers: [fleetAnalyzer(), sessionsAnalyzer()], onError: () => undefined });
     },
     {
       onEvent: (e) => {

@@ -228,14 +228,15 @@ export function alertsSection(snapshot: unknown): string[] {
   const at = (t: number) => new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   const out: string[] = ['## Alerts and guardrail blocks', ''];
   const c = a.counts;
-  out.push(
-    `${int(a.active.filter((x) => x.state === 'firing').length)} firing, ${int(a.active.filter((x) => x.state === 'pending').length)} pending; ` +
-      `${int(c.fired)} fired and ${int(c.resolved)} resolved so far` +
-      (c.silenced > 0 ? `, ${int(c.silenced)} state changes silenced` : '') +
-      (c.acknowledged > 0 ? `, ${int(c.acknowledged)} acknowledged` : '') +
-      `. Guardrail decisions: ${int(a.guardrails.decisions)} (${int(a.guardrails.blocks)} block).`,
-    '',
-  );
+  // An engine without rules (the CLI's replay, which counts guardrail decisions only) fired nothing to speak of.
+  const alerts =
+    a.rules.length === 0
+      ? 'No alert rules ran'
+      : `${int(a.active.filter((x) => x.state === 'firing').length)} firing, ${int(a.active.filter((x) => x.state === 'pending').length)} pending; ` +
+        `${int(c.fired)} fired and ${int(c.resolved)} resolved so far` +
+        (c.silenced > 0 ? `, ${int(c.silenced)} state changes silenced` : '') +
+        (c.acknowledged > 0 ? `, ${int(c.acknowledged)} acknowledged` : '');
+  out.push(`${alerts}. Guardrail decisions: ${int(a.guardrails.decisions)} (${int(a.guardrails.blocks)} block).`, '');
   if (a.active.length > 0) {
     out.push('### Active alerts', '');
     out.push(

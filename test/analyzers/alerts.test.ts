@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createObserver, type EventOf, type FleetEvent } from '../../src/index.js';
-import { alertsAnalyzer, costAnalyzer, DEFAULT_ALERT_RULES, ruleEventTypes, type AlertRule } from '../../src/analyzers/index.js';
+import { alertsAnalyzer, costAnalyzer, DEFAULT_ALERT_RULES, ruleEventTypes, type AlertRule, type AlertsSnapshot } from '../../src/analyzers/index.js';
 
 /** An observer with a fake clock and the given alert rules; collects `alert` events. */
 function setup(rules?: readonly AlertRule[], extra: { cost?: boolean } = {}) {
@@ -154,11 +154,11 @@ describe('alerts: threshold', () => {
 });
 
 describe('alerts: the event types the engine subscribes to', () => {
-  it('the default rules name theirs: the engine reads those only (plus guardrail decisions and ends of agents)', () => {
+  it('the default rules name theirs: the engine reads those only (plus guardrail decisions, the alerts the hook records them as, and ends of agents)', () => {
     expect(ruleEventTypes(DEFAULT_ALERT_RULES)?.sort()).toEqual(
-      ['agent.end', 'agent.start', 'anomaly', 'guardrail.decision', 'llm.call', 'message', 'session.end', 'tool.end', 'tool.start'],
+      ['agent.end', 'agent.start', 'alert', 'anomaly', 'guardrail.decision', 'llm.call', 'message', 'session.end', 'tool.end', 'tool.start'],
     );
-    expect(alertsAnalyzer().filter?.types?.length).toBe(9);
+    expect(alertsAnalyzer().filter?.types?.length).toBe(10);
   });
 
   it('a rule that names no types makes the engine read every event', () => {
@@ -167,7 +167,7 @@ describe('alerts: the event types the engine subscribes to', () => {
     expect(alertsAnalyzer({ rules: [all] }).filter).toBeUndefined();
     const ratio: AlertRule = { kind: 'threshold', name: 'r', measure: 'ratio', where: { types: ['llm.call'], status: 'error' }, of: {}, windowMs: 60_000, value: 0.5 };
     expect(ruleEventTypes([ratio])).toBeUndefined();
-    expect(ruleEventTypes([{ kind: 'budget', name: 'b', scope: 'day', limitUsd: 5 }])).toEqual(['guardrail.decision']);
+    expect(ruleEventTypes([{ kind: 'budget', name: 'b', scope: 'day', limitUsd: 5 }])).toEqual(['guardrail.decision', 'alert']);
   });
 
   it('an error-severity event of an unlisted type still fires a rule that reads every type', async () => {
@@ -398,6 +398,25 @@ describe('report: Alerts and guardrail blocks', () => {
     expect(section).toContain('| rm-rf-root-or-home | 1 | 0 | 0 | 0 |');
     expect(section).toContain('| dump-environment | 0 | 1 | 0 | 0 |');
     expect(section).toMatch(/\| rm-rf-root-or-home \| Bash \| main \| yes \| Recursive forced delete/);
+  });
+
+  it("counts the Claude Code hook's guardrail alerts as decisions; other alerts are not", async () => {
+    const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
+    const observer = createObserver({ storage: false, analyzers: [alertsAnalyzer({ rules: [] })] });
+    // As the hook stores them: a block and an alert-only answer, then an alert of another engine's rule.
+    const hookAlert = (rule: string, action: string, toolName: string) =>
+      observer.emit({ type: 'alert', severity: 'warning', sessionId: 's1', agentId: 'main', timestamp: T0, payload: { rule: `guardrail.${rule}`, message: `${rule} said ${action}`, details: { toolName, action } } });
+    hookAlert('rm-rf-root-or-home', 'block', 'Bash');
+    hookAlert('dump-environment', 'alert', 'Bash');
+    observer.emit({ type: 'alert', severity: 'error', timestamp: T0, payload: { rule: 'burst', message: '5 failed' } });
+    await observer.flush();
+    const snapshot = observer.snapshot().alerts as AlertsSnapshot;
+    await observer.close();
+    expect(snapshot.guardrails.decisions).toBe(2);
+    expect(snapshot.guardrails.blocks).toBe(1);
+    expect(snapshot.guardrails.byRule).toEqual({ 'rm-rf-root-or-home': { block: 1, alert: 0, redact: 0, log: 0 }, 'dump-environment': { block: 0, alert: 1, redact: 0, log: 0 } });
+    expect(snapshot.guardrails.recentBlocks).toEqual([{ rule: 'rm-rf-root-or-home', toolName: 'Bash', reason: 'rm-rf-root-or-home said block', at: T0, sessionId: 's1', agentId: 'main', enforced: true }]);
+    expect(snapshot.counts.fired).toBe(0);
   });
 
   it('no section without the alerts analyzer', async () => {

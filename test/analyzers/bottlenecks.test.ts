@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createObserver } from '../../src/index.js';
 import { bottlenecksAnalyzer, type BottlenecksOptions, type BottlenecksSnapshot } from '../../src/analyzers/bottlenecks.js';
+import { insightsAnalyzer, type InsightsSnapshot } from '../../src/analyzers/insights.js';
 
 const T0 = 1_700_002_800_000;
 
@@ -205,9 +206,36 @@ describe('bottlenecksAnalyzer', () => {
     observer.emit({ type: 'tool.end', timestamp: T0 + 10_000, workflowId: 'wf', agentId: 'main', payload: { toolName: 'Read', status: 'success', durationMs: 10_000 } });
     await observer.flush();
     const shares = snap().bottlenecks.filter((b) => b.reason === 'workflow_share');
-    expect(shares.map((b) => [b.location.agentId, b.impact])).toEqual([['a1', 0.8], ['a2', 0.8]]);
+    expect(shares.map((b) => [b.location.agentId, b.impact, b.alongsideOthers])).toEqual([['a1', 0.8, true], ['a2', 0.8, true]]);
     expect(shares[0]!.description).toBe("agent general-purpose (a1)'s own work takes 80% of workflow wf's wall time");
     await observer.close();
+  });
+
+  it('agents already running beside each other are not told to split into parallel subtasks; an agent working alone is', async () => {
+    const observer = createObserver({ analyzers: [bottlenecksAnalyzer(), insightsAnalyzer({ emit: false, sources: ['bottlenecks'] })], storage: false, clock: () => T0 + 7_200_000 });
+    const agent = (workflowId: string, agentId: string, start: number, end: number, parentAgentId?: string) =>
+      observer.emit({ type: 'agent.end', timestamp: T0 + end, workflowId, agentId, payload: { name: agentId, parentAgentId, status: 'success', durationMs: end - start } });
+    // wf-par, 0–10 s: main (0–10 s) waits for a1 (0–8 s) and a2 (1–9 s), side by side: 80% each, both branches.
+    agent('wf-par', 'a1', 0, 8000, 'main');
+    agent('wf-par', 'a2', 1000, 9000, 'main');
+    agent('wf-par', 'main', 0, 10_000);
+    // wf-seq, 0–10 s: solo 0–8 s, then other 8.5–9.5 s, one after the other: solo's 80% is work to split.
+    agent('wf-seq', 'solo', 0, 8000);
+    agent('wf-seq', 'other', 8500, 9500);
+    observer.emit({ type: 'tool.end', timestamp: T0 + 10_000, workflowId: 'wf-seq', agentId: 'other', payload: { toolName: 'Read', status: 'success', durationMs: 10_000 } });
+    await observer.flush();
+    const shares = (observer.snapshot().bottlenecks as BottlenecksSnapshot).bottlenecks.filter((b) => b.reason === 'workflow_share');
+    // main's own work: 10 s − the union of a1 and a2 (0–9 s) = 1 s, 10%: under the 30% bar.
+    expect(shares.map((b) => [b.location.workflowId, b.location.agentId, b.impact, b.alongsideOthers])).toEqual([
+      ['wf-par', 'a1', 0.8, true],
+      ['wf-par', 'a2', 0.8, true],
+      ['wf-seq', 'solo', 0.8, undefined],
+    ]);
+    const advice = (observer.snapshot().insights as InsightsSnapshot).insights.filter((i) => i.rule === 'agent.dominates_workflow').map((i) => [i.location?.agentId, i.recommendation]);
+    await observer.close();
+    expect(advice).toContainEqual(['a1', expect.stringContaining('it already runs beside other agents and the workflow waits for it')]);
+    expect(advice).toContainEqual(['solo', expect.stringContaining('split its work into parallel subtasks')]);
+    for (const [, text] of advice.filter(([id]) => id !== 'solo')) expect(text).not.toContain('split its work into parallel subtasks');
   });
 
   it('no advice to split a turn a person drives (interactive), however much of the session it takes', async () => {

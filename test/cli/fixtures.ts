@@ -4,10 +4,15 @@
  * tool calls (so merging must count it once). Not a test file itself.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createObserver, type EventInput } from '../../src/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import { createObserver, type EventInput, type FleetEvent } from '../../src/index.js';
 import { fileLogStorage } from '../../src/storage/file-log.js';
 import { assistant, toolResult, toolUse, userPrompt, writeLines } from '../runners/claude-code-fixtures.js';
+import { readAll } from '../support/ack-writer.js';
+import { buildCli } from './build-cli.js';
 
 export const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 export const S1 = 'aaaa1111-2222-4333-8444-555555555555';
@@ -85,4 +90,45 @@ export function run(cli: string, args: string[], options: { env?: Record<string,
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: env as NodeJS.ProcessEnv, ...(options.cwd ? { cwd: options.cwd } : {}) });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** What `builtCli` hands a test file: filled in by its `beforeAll`. */
+export interface BuiltCli {
+  /** The built CLI's `index.js`. */
+  cli: string;
+  /** A temporary directory of the file's own, removed after its tests. */
+  root: string;
+}
+
+/** Builds the CLI once for the calling test file and makes it a temporary directory named after `prefix`. */
+export function builtCli(prefix: string): BuiltCli {
+  const built: BuiltCli = { cli: '', root: '' };
+  beforeAll(() => {
+    built.cli = buildCli();
+    built.root = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterAll(() => rmSync(built.root, { recursive: true, force: true }));
+  return built;
+}
+
+/** The variables that move the hook's store or change what it records (a test run inside Claude Code has CLAUDE_PROJECT_DIR). */
+const HOOK_VARIABLES = ['CLAUDE_PROJECT_DIR', 'FLEETSCOPE_STORE', 'FLEETSCOPE_STORE_SCOPE', 'FLEETSCOPE_RULES', 'FLEETSCOPE_GUARDRAILS', 'FLEETSCOPE_HOOK_DEADLINE_MS', 'FLEETSCOPE_AUDIT', 'FLEETSCOPE_AUDIT_KEY'];
+
+/**
+ * The environment for a `fleetscope hook` process: without the variables above, with a 60 s deadline (tests
+ * that read the store back must not lose a write to the 2 s deadline on a loaded machine; the deadline's own
+ * tests set theirs in `extra`).
+ */
+export function hookEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of HOOK_VARIABLES) delete env[name];
+  return { ...env, FLEETSCOPE_HOOK_DEADLINE_MS: '60000', ...extra };
+}
+
+/** Every event of the file-log store in `dir`. */
+export async function readStore(dir: string): Promise<FleetEvent[]> {
+  const log = fileLogStorage({ dir, maintenanceIntervalMs: 0 });
+  const events = await readAll(log);
+  await log.close();
+  return events;
 }

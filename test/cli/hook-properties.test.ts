@@ -5,21 +5,13 @@
  * Each run spawns the built CLI, so the runs are few; more with `FLEETSCOPE_FUZZ_RUNS`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fuzz, fuzzTimeout, hostileKey, jsonValue } from '../support/fuzz.js';
-import { buildCli } from './build-cli.js';
+import { builtCli } from './fixtures.js';
 
-let cli: string;
-let root: string;
-beforeAll(() => {
-  cli = buildCli();
-  root = mkdtempSync(join(tmpdir(), 'fleetscope-hook-prop-'));
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const built = builtCli('fleetscope-hook-prop-');
 
 const hookPayload = fc.record(
   {
@@ -47,8 +39,8 @@ describe('hook command (property)', () => {
   it('answers whatever its stdin: exit 0 (or 2 for a refused PreToolUse), no uncaught error', () => {
     fc.assert(
       fc.property(stdin, (input) => {
-        const store = join(root, 'store');
-        const result = spawnSync(process.execPath, [cli, 'hook', '--store', store], { input, encoding: 'utf8', timeout: 20_000 });
+        const store = join(built.root, 'store');
+        const result = spawnSync(process.execPath, [built.cli, 'hook', '--store', store], { input, encoding: 'utf8', timeout: 20_000 });
         expect(result.error).toBeUndefined();
         const refused = result.status === 2 && input.includes('PreToolUse');
         expect(result.status === 0 || refused, `exit ${result.status}: ${result.stderr}`).toBe(true);

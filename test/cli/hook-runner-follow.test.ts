@@ -5,28 +5,18 @@
  * for the next poll). Every record is seen exactly once, none torn, none missed.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EventInput, RunnerContext } from '../../src/core/index.js';
 import { claudeCodeHooksRunner } from '../../src/runners/claude-code-hooks-runner.js';
-import { buildCli } from './build-cli.js';
+import { builtCli, hookEnv } from './fixtures.js';
 
-let cli: string;
-let root: string;
-beforeAll(() => {
-  cli = buildCli();
-  root = mkdtempSync(join(tmpdir(), 'fleetscope-hook-follow-'));
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const built = builtCli('fleetscope-hook-follow-');
 
 const SESSION = '11111111-2222-4333-8444-555555555555';
 
 /** One `fleetscope hook` process recording a PostToolUse of ~12 KB; resolves with its exit code. */
 function hook(store: string, toolUseId: string): Promise<number | null> {
-  const env = { ...process.env };
-  for (const name of ['CLAUDE_PROJECT_DIR', 'FLEETSCOPE_STORE', 'FLEETSCOPE_STORE_SCOPE', 'FLEETSCOPE_RULES', 'FLEETSCOPE_GUARDRAILS']) delete env[name];
   const input = JSON.stringify({
     session_id: SESSION,
     cwd: store,
@@ -38,7 +28,7 @@ function hook(store: string, toolUseId: string): Promise<number | null> {
   });
   return new Promise((resolve) => {
     // A long deadline: this checks concurrent appends against a reader, not the hook's own deadline.
-    const child = spawn(process.execPath, [cli, 'hook', '--store', store, '--deadline-ms', '60000'], { stdio: ['pipe', 'ignore', 'ignore'], env });
+    const child = spawn(process.execPath, [built.cli, 'hook', '--store', store, '--deadline-ms', '60000'], { stdio: ['pipe', 'ignore', 'ignore'], env: hookEnv() });
     child.on('close', resolve);
     child.stdin.end(input);
   });
@@ -46,7 +36,7 @@ function hook(store: string, toolUseId: string): Promise<number | null> {
 
 describe('a hooks runner following a store while hooks write into it', () => {
   it('4 waves of 8 concurrent hook processes, a runner polling every 10 ms: every record seen exactly once', async () => {
-    const store = join(root, 'store');
+    const store = join(built.root, 'store');
     const seen: EventInput[] = [];
     const errors: unknown[] = [];
     const abort = new AbortController();

@@ -3,50 +3,28 @@
  * guardrail question never waits for it (deadline, procfs, unusable pending/, huge payloads).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../../src/core/events.js';
 import { resolveHookStore, STORE_GITIGNORE } from '../../src/runners/claude-code-hook-store.js';
 import { spanIdFrom } from '../../src/runners/claude-code-hooks.js';
 import { fileLogStorage } from '../../src/storage/file-log.js';
-import { buildCli } from './build-cli.js';
+import { builtCli, hookEnv, readStore } from './fixtures.js';
 
-let cli: string;
-let root: string;
-beforeAll(() => {
-  cli = buildCli();
-  root = mkdtempSync(join(tmpdir(), 'fleetscope-hook-store-'));
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const built = builtCli('fleetscope-hook-store-');
 
 const SESSION = '22222222-3333-4444-8555-666666666666';
 
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of ['CLAUDE_PROJECT_DIR', 'FLEETSCOPE_STORE', 'FLEETSCOPE_STORE_SCOPE', 'FLEETSCOPE_RULES', 'FLEETSCOPE_GUARDRAILS', 'FLEETSCOPE_HOOK_DEADLINE_MS']) delete env[name];
-  // Tests that read the store back must not lose a write to the 2 s deadline on a loaded machine;
-  // the deadline's own tests set theirs.
-  return { ...env, FLEETSCOPE_HOOK_DEADLINE_MS: '60000', ...extra };
-}
-
 function hook(body: Record<string, unknown>, args: string[] = [], env: Record<string, string> = {}) {
   const started = Date.now();
-  const r = spawnSync(process.execPath, [cli, 'hook', ...args], { input: JSON.stringify({ session_id: SESSION, permission_mode: 'default', ...body }), encoding: 'utf8', env: cleanEnv(env), timeout: 20_000 });
+  const r = spawnSync(process.execPath, [built.cli, 'hook', ...args], { input: JSON.stringify({ session_id: SESSION, permission_mode: 'default', ...body }), encoding: 'utf8', env: hookEnv(env), timeout: 20_000 });
   return { status: r.status, stderr: r.stderr, ms: Date.now() - started };
 }
 
-async function readStore(dir: string): Promise<FleetEvent[]> {
-  const log = fileLogStorage({ dir, maintenanceIntervalMs: 0 });
-  const page = await log.query({ limit: 10_000 });
-  await log.close();
-  return page.events;
-}
-
 describe('the hook store', () => {
-  it('resolveHookStore: --store, then $FLEETSCOPE_STORE, user store, $CLAUDE_PROJECT_DIR, git root, cwd', () => {
-    const repo = join(root, 'resolve-repo');
+  it('resolveHookStore: --store, then $FLEETSCOPE_STORE, user store, $CLAUDE_PROJECT_DIR, git built.root, cwd', () => {
+    const repo = join(built.root, 'resolve-repo');
     mkdirSync(join(repo, '.git'), { recursive: true });
     mkdirSync(join(repo, 'packages', 'api'), { recursive: true });
     const cwd = join(repo, 'packages', 'api');
@@ -55,13 +33,13 @@ describe('the hook store', () => {
     expect(resolveHookStore({ cwd, user: true, home: '/home/u', env: {} })).toEqual({ dir: '/home/u/.fleetscope', anchor: 'user', project: repo });
     expect(resolveHookStore({ cwd, env: { CLAUDE_PROJECT_DIR: '/p' } })).toMatchObject({ dir: '/p/.fleetscope', anchor: 'project-dir' });
     expect(resolveHookStore({ cwd, env: {} })).toEqual({ dir: join(repo, '.fleetscope'), anchor: 'git-root', project: repo });
-    const plain = join(root, 'resolve-plain');
+    const plain = join(built.root, 'resolve-plain');
     mkdirSync(plain);
     expect(resolveHookStore({ cwd: plain, env: {} })).toEqual({ dir: join(plain, '.fleetscope'), anchor: 'cwd', project: plain });
   });
 
   it('one session stays in one store when the agent cds into a subdirectory; Pre/Post pair across it', async () => {
-    const project = join(root, 'split');
+    const project = join(built.root, 'split');
     mkdirSync(join(project, 'packages', 'api'), { recursive: true });
     const env = { CLAUDE_PROJECT_DIR: project };
     expect(hook({ hook_event_name: 'PreToolUse', cwd: project, tool_name: 'Bash', tool_input: { command: 'cd packages/api' }, tool_use_id: 'toolu_cd' }, [], env).status).toBe(0);
@@ -73,7 +51,7 @@ describe('the hook store', () => {
   });
 
   it('is created with a .gitignore of "*", directories 0700 and files 0600', () => {
-    const project = join(root, 'modes');
+    const project = join(built.root, 'modes');
     mkdirSync(project);
     expect(hook({ hook_event_name: 'SessionStart', cwd: project, source: 'startup' }).status).toBe(0);
     const store = join(project, '.fleetscope');
@@ -89,15 +67,15 @@ describe('the hook store', () => {
   });
 
   it('never re-creates a missing cwd: nothing is made, exit 0, the reason on stderr', () => {
-    const gone = join(root, 'deleted', 'project');
+    const gone = join(built.root, 'deleted', 'project');
     const r = hook({ hook_event_name: 'PreToolUse', cwd: gone, tool_name: 'Read', tool_input: { file_path: '/x' }, tool_use_id: 'toolu_gone' });
     expect(r.status).toBe(0);
     expect(r.stderr).toContain('does not exist');
-    expect(existsSync(join(root, 'deleted'))).toBe(false);
+    expect(existsSync(join(built.root, 'deleted'))).toBe(false);
   });
 
   it('an unusable pending/ (a file in its place) loses the pairing, not the tool call', async () => {
-    const store = join(root, 'no-pending');
+    const store = join(built.root, 'no-pending');
     mkdirSync(store);
     writeFileSync(join(store, 'pending'), 'not a directory');
     const r = hook({ hook_event_name: 'PreToolUse', cwd: store, tool_name: 'Bash', tool_input: { command: 'ls' }, tool_use_id: 'toolu_np' }, ['--store', store]);
@@ -121,7 +99,7 @@ describe('the hook store', () => {
   });
 
   it('an unknown future event is stored as a generic event with all its fields', async () => {
-    const store = join(root, 'future');
+    const store = join(built.root, 'future');
     const r = hook({ hook_event_name: 'QuantumLeap', cwd: store, leap_target: '1985', details: { year: 1985 } }, ['--store', store]);
     expect(r.status).toBe(0);
     const [e] = await readStore(store);
@@ -129,7 +107,7 @@ describe('the hook store', () => {
   });
 
   it('a 50 MB payload: exit 0, the call stored with its output cut to a preview', async () => {
-    const store = join(root, 'huge');
+    const store = join(built.root, 'huge');
     const big = 'x'.repeat(50 * 1024 * 1024);
     const r = hook({ hook_event_name: 'PostToolUse', cwd: store, tool_name: 'Read', tool_input: { file_path: '/big' }, tool_use_id: 'toolu_big', tool_response: big }, ['--store', store, '--deadline-ms', '15000']);
     expect(r.status).toBe(0);
@@ -139,15 +117,15 @@ describe('the hook store', () => {
   });
 
   it('the hook never exits 1: bad flags, unreadable rules, a broken store; --fail-closed blocks an unreadable call', () => {
-    const store = join(root, 'exit-codes');
-    writeFileSync(join(root, 'bad-rules.json'), '{ not json');
+    const store = join(built.root, 'exit-codes');
+    writeFileSync(join(built.root, 'bad-rules.json'), '{ not json');
     const cases = [
       hook({ hook_event_name: 'PreToolUse', cwd: store, tool_name: 'Bash', tool_input: { command: 'ls' } }, ['--store']),
-      hook({ hook_event_name: 'PreToolUse', cwd: store, tool_name: 'Bash', tool_input: { command: 'ls' } }, ['--store', store, '--rules', join(root, 'bad-rules.json')]),
-      hook({ hook_event_name: 'PreToolUse', cwd: store, tool_name: 'Bash', tool_input: { command: 'rm -rf ~' } }, ['--store', join(root, 'bad-rules.json', 'store')]),
+      hook({ hook_event_name: 'PreToolUse', cwd: store, tool_name: 'Bash', tool_input: { command: 'ls' } }, ['--store', store, '--rules', join(built.root, 'bad-rules.json')]),
+      hook({ hook_event_name: 'PreToolUse', cwd: store, tool_name: 'Bash', tool_input: { command: 'rm -rf ~' } }, ['--store', join(built.root, 'bad-rules.json', 'store')]),
     ];
     expect(cases.map((c) => c.status)).toEqual([0, 0, 2]);
-    const unreadable = (args: string[]) => spawnSync(process.execPath, [cli, 'hook', '--store', store, ...args], { input: '{"hook_event_name": "PreToolUse", "tool_input": {"command": "rm -rf /"', encoding: 'utf8', env: cleanEnv() });
+    const unreadable = (args: string[]) => spawnSync(process.execPath, [built.cli, 'hook', '--store', store, ...args], { input: '{"hook_event_name": "PreToolUse", "tool_input": {"command": "rm -rf /"', encoding: 'utf8', env: hookEnv() });
     expect(unreadable([]).status).toBe(0);
     const closed = unreadable(['--fail-closed']);
     expect(closed.status).toBe(2);
@@ -158,7 +136,7 @@ describe('the hook store', () => {
     const env = 'AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nGITHUB_TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a\nCONTACT=dev@example.org\n';
     const body = (id: string) => ({ hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command: 'cat .env' }, tool_use_id: id, tool_response: { stdout: env } });
     const stored = async (name: string, args: string[], extra: Record<string, string> = {}) => {
-      const store = join(root, name);
+      const store = join(built.root, name);
       expect(hook({ ...body(`toolu_${name}`), cwd: store }, ['--store', store, ...args], extra).status).toBe(0);
       const [e] = await readStore(store);
       return JSON.stringify(readFileSync(join(store, '00000001.jsonl'), 'utf8')) + JSON.stringify(e!.payload);
@@ -176,7 +154,7 @@ describe('the hook store', () => {
   });
 
   it('what was redacted is summed up in the store (redaction.findings) and `fleetscope report` says it', async () => {
-    const store = join(root, 'redaction-summary');
+    const store = join(built.root, 'redaction-summary');
     const post = (session_id: string, id: string, stdout: string) =>
       hook({ session_id, hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command: 'cat x' }, tool_use_id: id, tool_response: { stdout }, cwd: store }, ['--store', store]);
     // session A: an AWS key id and a GitHub token (2 secrets); session B: one GitHub token, then nothing
@@ -189,13 +167,13 @@ describe('the hook store', () => {
       ['sess-b', { secrets: 1, pii: 0 }],
     ]);
     expect(JSON.stringify(summaries)).not.toContain('AKIAIOSFODNN7EXAMPLE');
-    const report = spawnSync(process.execPath, [cli, 'report', '--store', store], { encoding: 'utf8', env: cleanEnv() });
+    const report = spawnSync(process.execPath, [built.cli, 'report', '--store', store], { encoding: 'utf8', env: hookEnv() });
     expect(report.status, report.stderr).toBe(0);
     expect(report.stdout).toContain('| Redacted | 3 secrets redacted in 2 sessions |');
   });
 
   it('tools and subagents nest under the turn that made them, across hook processes', async () => {
-    const project = join(root, 'nesting');
+    const project = join(built.root, 'nesting');
     mkdirSync(project);
     const at = { cwd: project };
     hook({ ...at, hook_event_name: 'SessionStart', source: 'startup' });

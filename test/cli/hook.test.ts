@@ -1,26 +1,19 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import stringify from 'fast-json-stable-stringify';
 import type { FleetEvent } from '../../src/core/events.js';
 import { fileLogStorage } from '../../src/storage/file-log.js';
-import { buildCli, hookEntryOf } from './build-cli.js';
+import { hookEntryOf } from './build-cli.js';
+import { builtCli, hookEnv, readStore } from './fixtures.js';
 
-let cli: string;
-let base: string;
+const built = builtCli('fleetscope-hook-');
 /** The file under test: the CLI (`index.js hook`) or the bundled entry (`hook.cjs hook`, what `init` installs). */
 let hookFile: string;
 /** This entry's own directory for stores (each block below runs the same tests). */
 let root: string;
-beforeAll(() => {
-  cli = buildCli();
-  base = mkdtempSync(join(tmpdir(), 'fleetscope-hook-'));
-});
-afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 const SESSION = '11111111-2222-4333-8444-555555555555';
 
@@ -34,22 +27,13 @@ function payload(store: string, extra: Record<string, unknown>): string {
   });
 }
 
-/** The environment without the variables that move the store (a test run inside Claude Code has CLAUDE_PROJECT_DIR). */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of ['CLAUDE_PROJECT_DIR', 'FLEETSCOPE_STORE', 'FLEETSCOPE_STORE_SCOPE', 'FLEETSCOPE_RULES', 'FLEETSCOPE_GUARDRAILS', 'FLEETSCOPE_HOOK_DEADLINE_MS', 'FLEETSCOPE_AUDIT', 'FLEETSCOPE_AUDIT_KEY']) delete env[name];
-  // Tests that read the store back must not lose a write to the 2 s deadline on a loaded machine;
-  // the deadline's own tests set theirs.
-  return { ...env, FLEETSCOPE_HOOK_DEADLINE_MS: '60000', ...extra };
-}
-
 function runHook(input: string, args: string[] = [], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [hookFile, 'hook', ...args], { input, encoding: 'utf8', env: cleanEnv(env) });
+  return spawnSync(process.execPath, [hookFile, 'hook', ...args], { input, encoding: 'utf8', env: hookEnv(env) });
 }
 
 function runHookAsync(input: string, args: string[], writeAfterMs = 0): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [hookFile, 'hook', ...args], { stdio: ['pipe', 'ignore', 'pipe'], env: cleanEnv() });
+    const child = spawn(process.execPath, [hookFile, 'hook', ...args], { stdio: ['pipe', 'ignore', 'pipe'], env: hookEnv() });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code, stderr }));
@@ -58,26 +42,13 @@ function runHookAsync(input: string, args: string[], writeAfterMs = 0): Promise<
   });
 }
 
-async function readStore(dir: string): Promise<FleetEvent[]> {
-  const log = fileLogStorage({ dir, maintenanceIntervalMs: 0 });
-  const out: FleetEvent[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await log.query({ limit: 1000, ...(cursor ? { cursor } : {}) });
-    out.push(...page.events);
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  await log.close();
-  return out;
-}
-
 describe.each([
-  { entry: 'the CLI, fleetscope hook', file: () => cli },
-  { entry: 'the bundled dist/cli/hook.cjs', file: () => hookEntryOf(cli) },
+  { entry: 'the CLI, fleetscope hook', file: () => built.cli },
+  { entry: 'the bundled dist/cli/hook.cjs', file: () => hookEntryOf(built.cli) },
 ])('fleetscope hook: $entry', ({ file }) => {
   beforeAll(() => {
     hookFile = file();
-    root = mkdtempSync(join(base, 'entry-'));
+    root = mkdtempSync(join(built.root, 'entry-'));
   });
 
   it('stores under <cwd>/.fleetscope by default and pairs Pre/PostToolUse across processes', async () => {
@@ -170,9 +141,9 @@ describe.each([
     expect(runHook(payload(store, { hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' }, tool_use_id: 'a2' }), ['--store', store]).status).toBe(0);
     expect(runHook(payload(store, { hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: warn, tool_use_id: 'a3' }), ['--store', store]).status).toBe(0);
 
-    const verify = spawnSync(process.execPath, [cli, 'audit', 'verify', '--store', store], { encoding: 'utf8', env: cleanEnv() });
+    const verify = spawnSync(process.execPath, [built.cli, 'audit', 'verify', '--store', store], { encoding: 'utf8', env: hookEnv() });
     expect(verify.status, verify.stderr + verify.stdout).toBe(0);
-    const show = spawnSync(process.execPath, [cli, 'audit', 'show', '--store', store, '--json'], { encoding: 'utf8', env: cleanEnv() });
+    const show = spawnSync(process.execPath, [built.cli, 'audit', 'show', '--store', store, '--json'], { encoding: 'utf8', env: hookEnv() });
     expect(show.status).toBe(0);
     const records = JSON.parse(show.stdout) as { kind: string; event?: FleetEvent }[];
     const decisions = records.filter((r) => r.kind === 'event').map((r) => r.event!);
@@ -204,7 +175,7 @@ describe.each([
 
 describe('the hook entries load little', () => {
   it('the CLI hook loads no eventemitter3 and no observer (its whole static import graph)', () => {
-    const dir = join(cli, '..');
+    const dir = join(built.cli, '..');
     const hookChunk = readdirSync(dir).find((f) => f.startsWith('hook-') && f.endsWith('.js'))!;
     const seen = new Set<string>();
     const visit = (file: string): void => {
@@ -219,16 +190,16 @@ describe('the hook entries load little', () => {
   });
 
   it('hook.cjs is one file: it requires only Node built-ins, and an allowed PreToolUse or a PostToolUse loads neither node:crypto nor the net stack', () => {
-    const bundle = readFileSync(hookEntryOf(cli), 'utf8');
+    const bundle = readFileSync(hookEntryOf(built.cli), 'utf8');
     const required = [...bundle.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]!);
     expect(required.length).toBeGreaterThan(0);
     expect(required.filter((r) => !r.startsWith('node:'))).toEqual([]);
     // Each call prints the built-in modules Node loaded for it (a preload, on exit, to fd 3).
-    const preload = join(base, 'modules.cjs');
+    const preload = join(built.root, 'modules.cjs');
     writeFileSync(preload, "process.on('exit', () => require('fs').writeSync(3, process.moduleLoadList.join('\\n')));\n");
-    const store = join(base, 'modules-store');
+    const store = join(built.root, 'modules-store');
     const loaded = (body: Record<string, unknown>) => {
-      const r = spawnSync(process.execPath, ['-r', preload, hookEntryOf(cli), 'hook', '--store', store], { input: payload(store, body), encoding: 'utf8', env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+      const r = spawnSync(process.execPath, ['-r', preload, hookEntryOf(built.cli), 'hook', '--store', store], { input: payload(store, body), encoding: 'utf8', env: hookEnv(), stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
       expect(r.status, r.stderr).toBe(0);
       return (r.output[3] as string).split('\n');
     };
@@ -241,13 +212,13 @@ describe('the hook entries load little', () => {
       expect(modules.filter((m) => /^NativeModule (crypto|net|tty)$/.test(m))).toEqual([]);
     }
     // A blocked call still answers on stderr, and is stored.
-    const blocked = spawnSync(process.execPath, [hookEntryOf(cli), 'hook', '--store', store], { input: payload(store, { hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'rm -rf /' }, tool_use_id: 'm2' }), encoding: 'utf8', env: cleanEnv() });
+    const blocked = spawnSync(process.execPath, [hookEntryOf(built.cli), 'hook', '--store', store], { input: payload(store, { hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'rm -rf /' }, tool_use_id: 'm2' }), encoding: 'utf8', env: hookEnv() });
     expect(blocked.status).toBe(2);
     expect(blocked.stderr).toContain('Blocked by fleetscope guardrail');
   });
 
   it('hook.cjs runs only hook and statusline', () => {
-    const r = spawnSync(process.execPath, [hookEntryOf(cli), 'report'], { encoding: 'utf8', env: cleanEnv() });
+    const r = spawnSync(process.execPath, [hookEntryOf(built.cli), 'report'], { encoding: 'utf8', env: hookEnv() });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('"hook" or "statusline"');
   });

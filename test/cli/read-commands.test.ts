@@ -2,13 +2,16 @@
  * The read commands (report, sessions, trace, tail, stats) run as built, over hand-built sources
  * whose figures are computed by hand in fixtures.ts and here.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from './build-cli.js';
-import { S1, S2, T0, T1, run, storeEvents, writeStore, writeTranscripts } from './fixtures.js';
+import { createObserver } from '../../src/index.js';
+import { sqliteStorage } from '../../src/storage/sqlite.js';
+import { assistant, writeLines } from '../runners/claude-code-fixtures.js';
+import { S1, S2, T0, T1, hookEnv, run, storeEvents, writeStore, writeTranscripts } from './fixtures.js';
 
 let cli: string;
 let root: string;
@@ -55,6 +58,25 @@ describe('fleetscope sessions', () => {
     expect(fromClaude.duplicates).toBe(4);
     // New: the 2 LLM calls and the user's prompt (the store holds no prompt message).
     expect(fromClaude.events).toBe(3);
+  });
+
+  it('reads a SQLite store as it reads the file log; --agent and --until select events', async () => {
+    const db = join(root, 'events.db');
+    const observer = createObserver({ storage: sqliteStorage({ path: db }), analyzers: [] });
+    for (const e of storeEvents()) observer.emit(e);
+    await observer.close();
+    const sessions = (...args: string[]) => json(run(cli, ['sessions', ...args, '--json']).stdout).sessions;
+    expect(sessions('--sqlite', db)).toEqual(sessions('--store', store));
+    // agent-sub1 only: its start (8 s), Grep toolu_4 (success) and its end (12 s): one subagent, 4 s.
+    expect(sessions('--sqlite', db, '--agent', 'agent-sub1')).toEqual([
+      expect.objectContaining({ sessionId: S1, start: T0 + 8000, durationMs: 4000, agents: 1, subagents: 1, toolCalls: 1, failedTools: 0, blockedTools: 0, events: 4 }),
+    ]);
+    // Before 7 s (exclusive): S1's start, main's start, Bash toolu_1 (success) and toolu_2 (blocked); none of S2.
+    const until = new Date(T0 + 7000).toISOString();
+    expect(sessions('--sqlite', db, '--until', until)).toEqual([
+      expect.objectContaining({ sessionId: S1, start: T0, durationMs: 6000, toolCalls: 2, failedTools: 0, blockedTools: 1, events: 6 }),
+    ]);
+    expect(json(run(cli, ['stats', '--sqlite', db, '--until', until, '--json']).stdout)).toMatchObject({ events: 6, sessions: 1, byType: { 'session.start': 1, 'agent.start': 1, 'tool.start': 2, 'tool.end': 2 } });
   });
 
   it('fits the table to the width and has a compact form', () => {
@@ -138,6 +160,26 @@ describe('fleetscope report', () => {
     expect(snap.cost.totalUsd).toBe(0.5);
     expect(snap.sessions.sessions).toHaveLength(2);
     expect(snap.aggregation.cumulative.byType['tool.end']).toBe(5);
+  });
+
+  it("lists the hook's guardrail blocks under Alerts and guardrail blocks", () => {
+    // A store written by the hook itself: one PreToolUse of `rm -rf /`, blocked (exit 2), and one of `printenv`, let through.
+    const hooked = join(root, 'hooked');
+    const hook = (command: string, id: string) =>
+      spawnSync(process.execPath, [cli, 'hook', '--store', hooked], {
+        input: JSON.stringify({ session_id: S1, cwd: '/home/dev/app', hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command }, tool_use_id: id }),
+        encoding: 'utf8',
+        env: hookEnv(),
+      }).status;
+    expect(hook('rm -rf /', 'toolu_b')).toBe(2);
+    expect(hook('ls', 'toolu_c')).toBe(0);
+    const out = join(root, 'hooked.md');
+    expect(run(cli, ['report', '--store', hooked, '--md', out]).code).toBe(0);
+    const md = readFileSync(out, 'utf8');
+    const section = md.slice(md.indexOf('## Alerts and guardrail blocks'));
+    expect(section).toContain('No alert rules ran. Guardrail decisions: 1 (1 block).');
+    expect(section).toContain('| rm-rf-root-or-home | 1 | 0 | 0 | 0 |');
+    expect(section).toMatch(/\| rm-rf-root-or-home \| Bash \| main \| yes \| Recursive forced delete of \/ or the home directory \(rule rm-rf-root-or-home\) \|/);
   });
 
   it('filters by session, time and type', () => {
@@ -319,13 +361,54 @@ describe('bad input', () => {
   it('a path that is not what the flag wants, and a directory without permission', () => {
     const file = join(root, 'not-events.jsonl');
     expect(run(cli, ['stats', '--store', file]).stderr).toBe(`fleetscope: ${file}: not a directory (--store takes a store directory)\n`);
-    if (process.getuid?.() === 0) return; // root reads everything: the permission case cannot be made here
     const locked = join(root, 'locked');
     mkdirSync(locked, { mode: 0o000 });
-    const r = run(cli, ['stats', '--store', locked]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`fleetscope: ${locked}: permission denied\n`);
+    mkdirSync(join(root, 'locked-claude'), { mode: 0o000 });
+    // Root reads everything: as root, the CLI runs as `nobody`, with the CLI and the test folder opened to it.
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    if (process.getuid?.() === 0) for (const dir of [root, dirname(cli)]) chmodSync(dir, 0o755);
+    for (const [flag, path] of [['--store', locked], ['--claude', join(root, 'locked-claude')]] as const) {
+      for (const command of ['report', 'sessions', 'stats']) {
+        const r = spawnSync(process.execPath, [cli, command, flag, path], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, ...asUser });
+        expect(r.stderr, `${command} ${flag}`).toBe(`fleetscope: ${path}: permission denied\n`);
+        expect(r.status).toBe(1);
+        expect(r.stdout).toBe('');
+      }
+    }
   });
+
+  it('--claude takes a directory named without a slash when it exists', () => {
+    const r = run(cli, ['sessions', '--claude', 'claude', '--json'], { cwd: root });
+    expect(r.code).toBe(0);
+    expect(json(r.stdout).sessions.map((s: { sessionId: string }) => s.sessionId)).toEqual([S1]);
+  });
+
+  it('a 2 GB single transcript is read through in steps: its 2 GiB line skipped and counted, the entries around it kept', () => {
+    // Sparse: the 2 GiB of NUL bytes between two newlines take no disk.
+    const dir = join(root, 'huge-cc');
+    const file = join(dir, 'projects', 'p', `${S2}.jsonl`);
+    const c = { sessionId: S2, cwd: '/home/dev/other' };
+    writeLines(file, [assistant(c, new Date(T1).toISOString(), { model: 'claude-sonnet-4-5-20250929', messageId: 'msg_1', requestId: 'req_1', usage: { input_tokens: 1000, output_tokens: 200 } })]);
+    truncateSync(file, statSync(file).size + 2 ** 31);
+    appendFileSync(file, '\n');
+    writeLines(file, [assistant(c, new Date(T1 + 1000).toISOString(), { model: 'claude-sonnet-4-5-20250929', messageId: 'msg_2', requestId: 'req_2', usage: { input_tokens: 10, output_tokens: 20 } })], true);
+    expect(statSync(file).size).toBeGreaterThan(2 ** 31);
+    const r = run(cli, ['report', '--claude', dir, '--json']);
+    expect(r.stderr).toBe(`fleetscope: ${dir}: 1 lines skipped (torn, corrupted or not events)\n`);
+    expect(r.code).toBe(0);
+    // claude-sonnet-4-5 at $3 / $15 per million: msg_1 1000×3 + 200×15 = 6000 µ$, msg_2 10×3 + 20×15 = 330 µ$.
+    const snap = json(r.stdout);
+    expect(snap.cost.calls).toBe(2);
+    expect(snap.cost.totalUsd).toBeCloseTo(0.00633, 9);
+    // Nothing but the one line: not a transcript, and said so (it used to spin forever re-reading the line).
+    const only = join(root, 'only-nul', 'projects', 'p');
+    mkdirSync(only, { recursive: true });
+    writeFileSync(join(only, 'x.jsonl'), '');
+    truncateSync(join(only, 'x.jsonl'), 2 ** 31);
+    const nul = run(cli, ['report', '--claude', join(root, 'only-nul')]);
+    expect(nul.stderr).toBe(`fleetscope: ${join(root, 'only-nul')}: not a Claude Code transcript (0 lines, 1 over 16 MiB skipped)\n`);
+    expect(nul.code).toBe(1);
+  }, 120_000);
 
   it('an unwritable --md target fails with a message and leaves no partial file', () => {
     const target = join(root, 'no-such-dir', 'r.md');

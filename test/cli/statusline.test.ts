@@ -3,20 +3,14 @@
  * `rate_limits` since 2.1.x) to one line, with the session's last alert from the hook store.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { contextPercent, formatStatusline, untilReset, type StatuslineInput } from '../../src/cli/statusline.js';
-import { buildCli, hookEntryOf } from './build-cli.js';
+import { hookEntryOf } from './build-cli.js';
+import { builtCli } from './fixtures.js';
 
-let cli: string;
-let root: string;
-beforeAll(() => {
-  cli = buildCli();
-  root = mkdtempSync(join(tmpdir(), 'fleetscope-statusline-'));
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const built = builtCli('fleetscope-statusline-');
 
 const NOW = Date.UTC(2026, 0, 10, 12, 0, 0); // 1768046400 s
 const INPUT: StatuslineInput & Record<string, unknown> = {
@@ -34,7 +28,7 @@ const INPUT: StatuslineInput & Record<string, unknown> = {
 };
 
 /** Runs `statusline` from the CLI, or from the bundled entry `hook.cjs` (what `init --statusline` installs). */
-function run(input: string, env: Record<string, string> = {}, file = cli) {
+function run(input: string, env: Record<string, string> = {}, file = built.cli) {
   const clean = { ...process.env };
   delete clean.CLAUDE_PROJECT_DIR;
   delete clean.FLEETSCOPE_STORE;
@@ -67,10 +61,10 @@ describe('fleetscope statusline', () => {
   });
 
   it("shows the session's last alert from the hook store", () => {
-    const project = join(root, 'project');
+    const project = join(built.root, 'project');
     mkdirSync(project);
     const hook = (body: Record<string, unknown>) =>
-      spawnSync(process.execPath, [cli, 'hook'], { input: JSON.stringify({ session_id: 'sess-1', cwd: project, ...body }), encoding: 'utf8', env: { ...process.env, CLAUDE_PROJECT_DIR: project, FLEETSCOPE_HOOK_DEADLINE_MS: '60000' } });
+      spawnSync(process.execPath, [built.cli, 'hook'], { input: JSON.stringify({ session_id: 'sess-1', cwd: project, ...body }), encoding: 'utf8', env: { ...process.env, CLAUDE_PROJECT_DIR: project, FLEETSCOPE_HOOK_DEADLINE_MS: '60000' } });
     expect(hook({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'git push --force origin main' }, tool_use_id: 't1' }).status).toBe(2);
     const input = { ...INPUT, workspace: { current_dir: project, project_dir: project }, rate_limits: undefined, session_id: 'sess-1' };
     const r = run(JSON.stringify(input));
@@ -79,8 +73,8 @@ describe('fleetscope statusline', () => {
     const other = run(JSON.stringify({ ...input, session_id: 'sess-2' }));
     expect(other.stdout).toBe('Opus 4.6 · $1.23 · ctx 42%\n');
     // The bundled entry prints the same lines.
-    expect(run(JSON.stringify(input), {}, hookEntryOf(cli))).toMatchObject({ status: 0, stdout: r.stdout });
-    expect(run(JSON.stringify({ ...input, session_id: 'sess-2' }), {}, hookEntryOf(cli)).stdout).toBe(other.stdout);
-    expect(run('not json', {}, hookEntryOf(cli)).stdout).toBe('fleetscope\n');
+    expect(run(JSON.stringify(input), {}, hookEntryOf(built.cli))).toMatchObject({ status: 0, stdout: r.stdout });
+    expect(run(JSON.stringify({ ...input, session_id: 'sess-2' }), {}, hookEntryOf(built.cli)).stdout).toBe(other.stdout);
+    expect(run('not json', {}, hookEntryOf(built.cli)).stdout).toBe('fleetscope\n');
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createCoreObserver, createObserver, type FleetEvent } from 'fleetscope';
 import { defaultAnalyzers } from 'fleetscope/analyzers';
 import { htmlReport, renderHtmlReport } from 'fleetscope/reports';
+import { readAll } from '../support/ack-writer.js';
 import { BLOCKED_ID, EXPECTED, HOSTILE_ERROR, HOSTILE_TOOL, SECRET_INPUT, T0, fixtureEvents } from './html-fixture.js';
 
 const OPTIONS = { heatmapBuckets: 4, idleGapMinMs: 900, generatedAt: T0 + 60_000 };
@@ -115,13 +116,7 @@ describe('renderHtmlReport / htmlReport', () => {
     // No insight events: the insights analyzer emits them on a timer, which would change the store between the two reads.
     const observer = await fixtureObserver(defaultAnalyzers({ insights: { emit: false } }));
     const viaObserver = await htmlReport(observer, OPTIONS);
-    const events: FleetEvent[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await observer.query({ limit: 10_000, cursor });
-      events.push(...page.events);
-      cursor = page.nextCursor;
-    } while (cursor !== undefined);
+    const events = await readAll(observer);
     const direct = renderHtmlReport({ ...OPTIONS, snapshots: observer.snapshot(), stats: observer.stats(), events });
     await observer.close();
     expect(direct).toBe(viaObserver);

@@ -43,8 +43,8 @@ export async function killAfterAcks(writer: AckWriter, batches: number): Promise
   return [...writer.acked];
 }
 
-/** Every event of `storage`, page by page. */
-export async function readAll(storage: Storage): Promise<FleetEvent[]> {
+/** Every event of `storage` (or of an observer), page by page. */
+export async function readAll(storage: Pick<Storage, 'query'>): Promise<FleetEvent[]> {
   const all: FleetEvent[] = [];
   let cursor: string | undefined;
   do {
