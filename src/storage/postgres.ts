@@ -276,8 +276,11 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
   async function ensurePartitions(db: PostgresPool, batch: readonly FleetEvent[]): Promise<void> {
     if (partitionBy === 'none') return;
     const needed = new Map<string, { from: number; to: number }>();
-    for (const event of batch) {
-      const bounds = partitionBounds(table, partitionBy, event.timestamp);
+    // Events of a batch mostly share a partition: its bounds are worked out again only outside the last one's.
+    let last = { from: 0, to: 0 };
+    for (const { timestamp } of batch) {
+      if (timestamp >= last.from && timestamp < last.to) continue;
+      const bounds = (last = partitionBounds(table, partitionBy, timestamp));
       if (!partitions.has(bounds.name)) needed.set(bounds.name, bounds);
     }
     for (const [partition, { from, to }] of needed) {
