@@ -186,28 +186,45 @@ try {
     const hosts = 2;
     const perHost = 100_000;
     const n = hosts * (perHost + 2); // each host adds its agent.start and agent.end
-    const stream = 'bench-throughput';
-    const central = createObserver({ runners: [redisStreamRunner({ url: redis.url, stream, consumer: 'bench' })], storage: false });
-    const runnerOf = () => central.stats().runners['redis-streams']?.details as Record<string, number> | undefined;
-    const producers = Array.from({ length: hosts }, (_, h) =>
-      new Promise<number | null>((resolve) =>
-        spawn(process.execPath, ['--import', 'tsx', PRODUCER, redis.url, stream, String(h), String(perHost), String(T0)], { stdio: 'ignore' }).on('close', resolve),
-      ),
-    );
-    while ((runnerOf()?.entries ?? 0) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
-    const started = performance.now();
-    const cpu3 = process.cpuUsage();
-    while ((runnerOf()?.emitted ?? 0) < n) await new Promise((resolve) => setTimeout(resolve, 5));
-    await central.flush();
-    const seconds = (performance.now() - started) / 1000;
-    const used3 = process.cpuUsage(cpu3);
-    await Promise.all(producers);
-    const calls = (central.snapshot().cost as { calls: number }).calls;
-    await central.close();
-    console.log(`### Redis Streams end to end: ${hosts} host processes × ${fmt(perHost)} llm.call → Redis → consumer group → default analyzers\n`);
-    console.log(`${fmt(n / seconds)} events/s (${fmt(seconds, 2)} s; the cost analyzer counted ${fmt(calls)} calls)`);
-    const cpuPerEvent = (used3.user + used3.system) / n;
-    console.log(`CPU of the central process: ${fmt(cpuPerEvent, 1)} µs per event = ${fmt(1e6 / cpuPerEvent)} events per CPU-second\n`);
+    type HostReport = { written: number; ms: number; cpuMicros: number };
+    const produce = (stream: string) =>
+      Array.from({ length: hosts }, (_, h) =>
+        new Promise<HostReport>((resolve, reject) => {
+          let out = '';
+          const child = spawn(process.execPath, ['--import', 'tsx', PRODUCER, redis.url, stream, String(h), String(perHost), String(T0)], { stdio: ['ignore', 'pipe', 'ignore'] });
+          child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+          child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as HostReport) : reject(new Error(`producer exited ${code}`))));
+        }),
+      );
+    /** A central observer (default analyzers) reading `stream` until its analyzers had all `n` events: events/s and CPU µs per event. */
+    const drain = async (stream: string) => {
+      const central = createObserver({ runners: [redisStreamRunner({ url: redis.url, stream, consumer: 'bench' })], storage: false });
+      const runnerOf = () => central.stats().runners['redis-streams']?.details as Record<string, number> | undefined;
+      while ((runnerOf()?.entries ?? 0) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      const started = performance.now();
+      const cpu3 = process.cpuUsage();
+      while ((runnerOf()?.emitted ?? 0) < n) await new Promise((resolve) => setTimeout(resolve, 5));
+      await central.flush();
+      const seconds = (performance.now() - started) / 1000;
+      const used = process.cpuUsage(cpu3);
+      const calls = (central.snapshot().cost as { calls: number }).calls;
+      await central.close();
+      return { rate: n / seconds, cpu: (used.user + used.system) / n, calls };
+    };
+    // End to end: hosts as they run in a fleet, processes of their own, the central here, all at once.
+    const producing = produce('bench-throughput');
+    const together = await drain('bench-throughput');
+    const hostReports = await Promise.all(producing);
+    // The central alone: the same events written beforehand (in a fleet the hosts are other machines).
+    await Promise.all(produce('bench-drain'));
+    const alone = await drain('bench-drain');
+    const hostRate = hostReports.reduce((sum, r) => sum + r.written / (r.ms / 1000), 0);
+    const hostCpu = hostReports.reduce((sum, r) => sum + r.cpuMicros, 0) / n;
+    console.log(`### Redis Streams: ${hosts} host processes × ${fmt(perHost)} llm.call → Redis → consumer group → default analyzers (load ${loadAverage()})\n`);
+    console.log('| measured | events/s | CPU per event |\n|---|---:|---:|');
+    console.log(`| end to end, hosts and central at once (cost analyzer: ${fmt(together.calls)} calls) | ${fmt(together.rate)} | central ${fmt(together.cpu, 1)} µs |`);
+    console.log(`| the hosts meanwhile (emit → exporter → XADD), summed | ${fmt(hostRate)} | ${fmt(hostCpu, 1)} µs |`);
+    console.log(`| the central alone, stream written beforehand | ${fmt(alone.rate)} | ${fmt(alone.cpu, 1)} µs = ${fmt(1e6 / alone.cpu)} events per CPU-second |\n`);
 
     // ── 4. Latency at 10,000 events/s ────────────────────────────────────────────────────────
     const latencies: number[] = [];
