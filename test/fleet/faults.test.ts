@@ -11,7 +11,7 @@ import { createObserver, type EventInput } from '../../src/index.js';
 import { redisStreamExporter } from '../../src/exporters/redis-streams.js';
 import { redisStreamRunner } from '../../src/runners/redis-streams.js';
 import { postgresStorage } from '../../src/storage/postgres.js';
-import { hasPostgres, hasRedis, startPostgres, startRedis, type RunningPostgres, type RunningRedis } from '../support/servers.js';
+import { hasPostgres, hasRedis, startPostgres, startRedis, type RunningPostgres, type RunningRedis, until } from '../support/servers.js';
 
 /** Seconds of a partition (a server frozen or stopped): the issue's half minute; FLEETSCOPE_PARTITION_SECONDS=3 for a quick local run. */
 const PARTITION_MS = Number(process.env.FLEETSCOPE_PARTITION_SECONDS ?? 30) * 1000;
@@ -23,13 +23,6 @@ const event = (i: number, tag: string): EventInput => ({
   payload: { model: 'claude-sonnet-4-5', status: 'success', inputTokens: 1, outputTokens: 1 },
 });
 
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe.skipIf(!hasPostgres || !hasRedis)('fleet faults', () => {
   let postgres: RunningPostgres;

@@ -4,7 +4,7 @@ import { createObserver, type EventInput } from '../../src/index.js';
 import { redisStreamExporter } from '../../src/exporters/redis-streams.js';
 import { redisStreamRunner } from '../../src/runners/redis-streams.js';
 import { memoryStorage } from '../../src/storage/memory.js';
-import { freePort, hasRedis, startRedis, type RunningRedis } from '../support/servers.js';
+import { freePort, hasRedis, startRedis, type RunningRedis, until } from '../support/servers.js';
 
 const llmCall = (i: number, sessionId: string): EventInput => ({
   type: 'llm.call',
@@ -13,13 +13,6 @@ const llmCall = (i: number, sessionId: string): EventInput => ({
   payload: { model: 'claude-sonnet-4-5', provider: 'anthropic', status: 'success', inputTokens: 1000, outputTokens: 100 + i, latencyMs: 10 },
 });
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe.skipIf(!hasRedis)('Redis Streams transport against a real redis-server', () => {
   let server: RunningRedis;
