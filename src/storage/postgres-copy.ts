@@ -2,7 +2,7 @@
  * `COPY ... FROM STDIN` for the PostgreSQL storage: a batch as COPY text rows, and the few lines of `pg`'s
  * submittable protocol that send them (the whole batch is one buffer already, so `pg-copy-streams`' stream
  * wrapper, another optional peer, would add nothing). Measured against `INSERT ... SELECT FROM unnest(...)
- * ON CONFLICT DO NOTHING`: about half the server CPU per row (BENCHMARKS.md, issue 15).
+ * ON CONFLICT DO NOTHING`: about 30% less server CPU per row (BENCHMARKS.md, issue 15).
  */
 
 /** A COPY text field: backslash, newline, carriage return and tab escaped (JSON text has only backslashes to double). */

@@ -5,10 +5,11 @@
  * cursor pagination) and a BRIN index on time. Retention drops whole partitions.
  *
  * Several hosts may append to one table at once: a batch reserves its sequence values (in call order),
- * then goes as up to `appendParallelism` prepared `INSERT ... SELECT FROM unnest($1::text[], ...)`
- * statements run at once on as many connections (one array per column; measured against `COPY` through
- * a staging table and `json_to_recordset`, BENCHMARKS.md), and a unique index on (id, timestamp) with
- * `ON CONFLICT DO NOTHING` makes a redelivered event (at-least-once transports, a retried batch) count once.
+ * then goes as up to `appendParallelism` `COPY ... FROM STDIN` statements run at once on as many
+ * connections. A unique index on (id, timestamp) refuses a `COPY` holding an event stored already (at-least-
+ * once transports, a retried batch): that part is sent again as a prepared `INSERT ... SELECT FROM
+ * unnest($1::text[], ...) ON CONFLICT DO NOTHING`, so a redelivered event counts once. `COPY` costs the
+ * server about 30% less CPU per event than that `INSERT` (BENCHMARKS.md).
  * See docs/fleet.md for the schema and SQL examples.
  */
 import type { EventQuery, FleetEvent, QueryPage, Storage, StorageStats } from '../core/index.js';
@@ -58,7 +59,7 @@ export interface PostgresStorageOptions {
    * How a batch goes in: `copy` (default) sends it with `COPY ... FROM STDIN` and, when it holds an event
    * already stored (a redelivery: the unique index refuses the whole COPY), sends it again as `insert`;
    * `insert` always uses `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING`. Both store each
-   * event once; `copy` costs the server about half the CPU per event (BENCHMARKS.md).
+   * event once; `copy` costs the server about 30% less CPU per event (BENCHMARKS.md).
    */
   appendWith?: 'copy' | 'insert';
   /**
