@@ -50,6 +50,26 @@ describe.skipIf(!hasRedis)('Redis Streams transport against a real redis-server'
     await central.close();
   });
 
+  it('consumers of one group share the entries; a group of its own sees them all', async () => {
+    const stream = 'groups';
+    const host = createObserver({ exporters: [redisStreamExporter({ url: server.url, stream, eventsPerEntry: 1 })] });
+    for (let i = 0; i < 40; i++) host.emit(llmCall(i, 's-g'));
+    await host.close();
+    const reader = (group: string, consumer: string) =>
+      redisStreamRunner({ url: server.url, stream, group, consumer, count: 5, blockMs: 50 });
+    const shared = [reader('shared', 'one'), reader('shared', 'two')];
+    const own = reader('audit', 'only');
+    const centrals = [...shared, own].map((runner) => createObserver({ runners: [runner] }));
+    const emitted = (runner: ReturnType<typeof reader>) => Number(runner.health().details?.emitted);
+    await until(() => emitted(shared[0]!) + emitted(shared[1]!) === 40 && emitted(own) === 40);
+    // Each entry went to one consumer of the shared group (40 between them, not 80), and all 40 to the other group.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(emitted(shared[0]!) + emitted(shared[1]!)).toBe(40);
+    const consumers = (await admin.call('XINFO', 'CONSUMERS', stream, 'shared')) as unknown[][];
+    expect(consumers.map((fields) => fields[1]).sort()).toEqual(['one', 'two']);
+    await Promise.all(centrals.map((c) => c.close()));
+  });
+
   it('acknowledges, counts and reports once a poison entry; skips a redelivered event', async () => {
     const stream = 'poison';
     const event = { id: 'ev-1', type: 'log', timestamp: 1, severity: 'info', source: 'host', sessionId: 's', agentId: 'a', payload: { message: 'hi' } };
