@@ -200,6 +200,7 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
   const parallelism = options.appendParallelism ?? 2;
   const appendWith = options.appendWith ?? 'copy';
   if (appendWith !== 'copy' && appendWith !== 'insert') throw prefixed(`unknown appendWith ${String(appendWith)}`);
+  if (options.synchronousCommit !== undefined && typeof options.synchronousCommit !== 'boolean') throw prefixed('synchronousCommit must be a boolean');
   if (!(Number.isInteger(parallelism) && parallelism > 0)) throw prefixed('appendParallelism must be a positive integer');
   /**
    * Appends reserve their sequence values one after another, so the append order of one storage is the

@@ -168,6 +168,18 @@ describe.skipIf(!hasPostgres)('postgresStorage against a real PostgreSQL', () =>
     expect(() => postgresStorage({ connectionString: server.url, appendParallelism: 0 })).toThrow(/appendParallelism must be a positive integer/);
   });
 
+  it('appends with COPY through a pool of your own, and leaves it open on close', async () => {
+    const pool = new pg.Pool({ connectionString: server.url, max: 2 });
+    const storage = postgresStorage({ pool, table: 'own_pool' });
+    await storage.append([conformanceEvent('o1', 's', 'a', 'log', 1), conformanceEvent('o2', 's', 'a', 'log', 2)]);
+    await storage.append([conformanceEvent('o2', 's', 'a', 'log', 2), conformanceEvent('o3', 's', 'a', 'log', 3)]);
+    // The second COPY held o2 again: refused whole, sent again as INSERT, o2 kept once.
+    expect(storage.stats()).toMatchObject({ events: 3, appended: 3, duplicates: 1, copyRetries: 1 });
+    await storage.close();
+    expect((await pool.query('SELECT id FROM own_pool ORDER BY seq')).rows.map((r) => r.id)).toEqual(['o1', 'o2', 'o3']);
+    await pool.end();
+  });
+
   it('opens its connections with synchronous_commit off only when asked', async () => {
     // A database whose sessions commit synchronously (this test server's own default is off); a column whose
     // default records the appending session's setting.
@@ -210,5 +222,6 @@ describe.skipIf(!hasPostgres)('postgresStorage against a real PostgreSQL', () =>
     expect(() => postgresStorage({ connectionString: 'postgres://x', table: 'drop table;' })).toThrow(/plain identifier/);
     expect(() => postgresStorage({ connectionString: 'postgres://x', retentionMs: -1 })).toThrow(/retentionMs/);
     expect(() => postgresStorage({ connectionString: 'postgres://x', appendWith: 'merge' as never })).toThrow(/unknown appendWith merge/);
+    expect(() => postgresStorage({ connectionString: 'postgres://x', synchronousCommit: 'off' as never })).toThrow(/synchronousCommit must be a boolean/);
   });
 });
