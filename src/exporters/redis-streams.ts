@@ -4,8 +4,9 @@
  * hosts feed one analysis. `ioredis` is an optional peer dependency, loaded on first use.
  *
  * `export()` only queues (never waits for the network), so a slow or dead Redis never slows the
- * host: it costs counters. Each chunk of `eventsPerEntry` events is queued as its JSON array (one
- * string rather than the events' objects: a backlog costs the host's garbage collector little). A
+ * host: it costs counters. Each chunk of `eventsPerEntry` events is queued as its JSON array in a
+ * Buffer (off the JS heap, so a backlog costs the host's garbage collector little, and ioredis writes it
+ * as it is rather than measuring, concatenating and encoding a string again: measured 1.5-2× the rate). A
  * background sender writes the queue with one pipelined `XADD ... MAXLEN ~ <cap>` per chunk (the
  * entry's `events` field), and on failure keeps the chunk at the head of the queue and tries again with
  * exponential backoff. Beyond `maxQueueSize` waiting events, new events are dropped and counted.
@@ -26,7 +27,7 @@ import {
 export interface RedisStreamsClient {
   /** Opens the connection (ioredis with `lazyConnect`); a client of your own may be connected already. */
   connect?(): Promise<unknown>;
-  pipeline(commands: (string | number)[][]): { exec(): Promise<[Error | null, unknown][] | null> };
+  pipeline(commands: (string | number | Buffer)[][]): { exec(): Promise<[Error | null, unknown][] | null> };
   on(event: 'error', listener: (error: Error) => void): unknown;
   quit(): Promise<unknown>;
   disconnect(): void;
@@ -84,8 +85,8 @@ export function redisStreamExporter(options: RedisStreamExporterOptions = {}): E
 
   let client: RedisStreamsClient | undefined = options.client;
   let connecting: Promise<RedisStreamsClient> | undefined;
-  /** Events waiting, in chunks as they arrived, each as its stream entry's JSON (never split across two writes' retries). */
-  const queue: { json: string; events: number }[] = [];
+  /** Events waiting, in chunks as they arrived, each as its stream entry's JSON, UTF-8 (never split across two writes' retries). */
+  const queue: { json: Buffer; events: number }[] = [];
   let queued = 0;
   let pumping: Promise<void> | undefined;
   const abort = new AbortController();
@@ -116,7 +117,7 @@ export function redisStreamExporter(options: RedisStreamExporterOptions = {}): E
     return created;
   };
 
-  const write = async (chunks: readonly { json: string }[]): Promise<void> => {
+  const write = async (chunks: readonly { json: Buffer }[]): Promise<void> => {
     const redis = await (connecting ??= connect().finally(() => (connecting = undefined)));
     const commands = chunks.map(({ json }) => ['xadd', stream, 'MAXLEN', '~', maxLen, '*', REDIS_STREAM_EVENTS_FIELD, json]);
     counters.writes++;
@@ -170,7 +171,7 @@ export function redisStreamExporter(options: RedisStreamExporterOptions = {}): E
       counters.dropped += batch.length - taken.length;
       for (let i = 0; i < taken.length; i += eventsPerEntry) {
         const chunk = taken.slice(i, i + eventsPerEntry);
-        queue.push({ json: JSON.stringify(chunk), events: chunk.length });
+        queue.push({ json: Buffer.from(JSON.stringify(chunk)), events: chunk.length });
         queued += chunk.length;
       }
       counters.queued += taken.length;
