@@ -64,6 +64,19 @@ describe.skipIf(!hasPostgres)('fleetscope sessions / report --postgres URL', () 
     expect(cost.totalUsd).toBeCloseTo(0.009, 9);
   });
 
+  it('traces a session of the fleet’s history', () => {
+    const out = run('trace', 's-1', '--postgres', server.url, '--json');
+    expect(out.status, out.stderr).toBe(0);
+    const tree = JSON.parse(out.stdout) as { sessionId: string; root: { children: { name: string; kind: string; offsetMs: number; status: string; tokens?: number }[] } };
+    expect(tree.sessionId).toBe('s-1');
+    // The tool ended at T0 + 1000 after 50 ms: it started 950 ms into the session; each call is 1000 in + 100 out.
+    expect(tree.root.children.map((c) => [c.name, c.kind, c.offsetMs, c.status, c.tokens])).toEqual([
+      ['claude-sonnet-4-5', 'llm', 0, 'success', 1100],
+      ['Bash', 'tool', 950, 'error', undefined],
+      ['claude-sonnet-4-5', 'llm', 2000, 'success', 1100],
+    ]);
+  });
+
   it('tail --follow prints what other hosts append, polled by time, once each', async () => {
     const tail = tailFollow(cli, ['--postgres', server.url, '--poll-ms', '50', '-n', '1']);
     await tail.until(1);

@@ -68,6 +68,16 @@ describe.skipIf(!hasRedis)('fleetscope report / sessions / tail --redis URL --st
     expect(stats.sources[0]).toMatchObject({ kind: 'redis', entries: 1501, poison: 1 });
   });
 
+  it('traces a session of the stream', () => {
+    const out = run('trace', 's-2', '--redis', server.url, '--stream', stream, '--json');
+    expect(out.status, out.stderr).toBe(0);
+    const tree = JSON.parse(out.stdout) as { sessionId: string; root: { children: { kind: string; offsetMs: number; tokens: number }[] } };
+    expect(tree.sessionId).toBe('s-2');
+    // s-2: 500 calls, the i-th at T0 + 1000 + i, of 2,000 in / 400 out.
+    expect(tree.root.children).toHaveLength(500);
+    expect(tree.root.children.every((c, i) => c.kind === 'llm' && c.offsetMs === i && c.tokens === 2400)).toBe(true);
+  });
+
   it('tail --follow prints the entries added after it started, once each', async () => {
     const tail = tailFollow(cli, ['--redis', server.url, '--stream', stream, '-n', '2']);
     await tail.until(2);

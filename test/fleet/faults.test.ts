@@ -11,7 +11,7 @@ import { createObserver, type EventInput } from '../../src/index.js';
 import { redisStreamExporter } from '../../src/exporters/redis-streams.js';
 import { redisStreamRunner } from '../../src/runners/redis-streams.js';
 import { postgresStorage } from '../../src/storage/postgres.js';
-import { hasPostgres, hasRedis, startPostgres, startRedis, type RunningPostgres, type RunningRedis } from '../support/servers.js';
+import { hasPostgres, hasRedis, startPostgres, startRedis, type RunningPostgres, type RunningRedis, until } from '../support/servers.js';
 
 /** Seconds of a partition (a server frozen or stopped): the issue's half minute; FLEETSCOPE_PARTITION_SECONDS=3 for a quick local run. */
 const PARTITION_MS = Number(process.env.FLEETSCOPE_PARTITION_SECONDS ?? 30) * 1000;
@@ -23,13 +23,6 @@ const event = (i: number, tag: string): EventInput => ({
   payload: { model: 'claude-sonnet-4-5', status: 'success', inputTokens: 1, outputTokens: 1 },
 });
 
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe.skipIf(!hasPostgres || !hasRedis)('fleet faults', () => {
   let postgres: RunningPostgres;
@@ -51,43 +44,52 @@ describe.skipIf(!hasPostgres || !hasRedis)('fleet faults', () => {
     return row;
   };
 
-  it('a network partition (Redis frozen): hosts stay fast, and every event arrives once after it heals', async () => {
-    const stream = 'partition';
-    const table = 'partition_events';
-    const runner = redisStreamRunner({ url: redis.url, stream, consumer: 'c', storage: postgresStorage({ connectionString: postgres.url, table }), blockMs: 100 });
+  /** Waits until `n` events are in `table`, then finds each of them there exactly once. */
+  const expectEachOnce = async (table: string, n: number, what: string) => {
+    await until(async () => (await count(table).catch(() => ({ n: 0 }))).n >= n, 60_000, what);
+    expect(await count(table)).toEqual({ n, ids: n });
+  };
+
+  /**
+   * A host exporting to `stream` and a central analysis reading it into PostgreSQL's `table`, with the
+   * host's first `first` events (ids `<tag>-<i>`) landed already; `emit(from, to)` emits more.
+   */
+  const fleet = async (redisUrl: string, stream: string, tag: string, first: number, exporterOptions: { retryBaseMs?: number; retryMaxMs?: number } = {}) => {
+    const table = `${stream.replaceAll('-', '_')}_events`;
+    const runner = redisStreamRunner({ url: redisUrl, stream, consumer: 'c', storage: postgresStorage({ connectionString: postgres.url, table }), blockMs: 100 });
     const central = createObserver({ runners: [runner], storage: false });
-    const exporter = redisStreamExporter({ url: redis.url, stream, retryBaseMs: 50, retryMaxMs: 500 });
+    const exporter = redisStreamExporter({ url: redisUrl, stream, ...exporterOptions });
     const host = createObserver({ storage: false, analyzers: [], exporters: [exporter] });
-    for (let i = 0; i < 1000; i++) host.emit(event(i, 'p'));
+    const emit = (from: number, to: number) => {
+      for (let i = from; i < to; i++) host.emit(event(i, tag));
+    };
+    emit(0, first);
     await host.flush();
-    await until(async () => (await count(table).catch(() => ({ n: 0 }))).n === 1000, 30_000, 'the events before the partition');
+    await expectEachOnce(table, first, `the first ${first} events`);
+    return { table, runner, central, exporter, host, emit };
+  };
+
+  it('a network partition (Redis frozen): hosts stay fast, and every event arrives once after it heals', async () => {
+    const { table, central, exporter, host, emit } = await fleet(redis.url, 'partition', 'p', 1000, { retryBaseMs: 50, retryMaxMs: 500 });
     redis.pause();
     const started = performance.now();
-    for (let i = 1000; i < 3000; i++) host.emit(event(i, 'p'));
+    emit(1000, 3000);
     const emitMs = performance.now() - started;
     await new Promise((resolve) => setTimeout(resolve, PARTITION_MS));
     redis.resume();
     await host.close();
     expect(exporter.stats!()).toMatchObject({ written: 3000, dropped: 0 });
-    await until(async () => (await count(table)).n >= 3000, 60_000, 'all events in PostgreSQL');
-    expect(await count(table)).toEqual({ n: 3000, ids: 3000 });
+    await expectEachOnce(table, 3000, 'all events in PostgreSQL');
     // Generous bound: 2,000 emits during the partition did not wait on the network (a wait is seconds).
     expect(emitMs).toBeLessThan(PARTITION_MS);
     await central.close();
   }, 120_000);
 
   it('PostgreSQL stopped for the partition under the consumer: entries stay pending and land once it is back', async () => {
-    const stream = 'pg-restart';
-    const table = 'restart_events';
-    const runner = redisStreamRunner({ url: redis.url, stream, consumer: 'c', storage: postgresStorage({ connectionString: postgres.url, table }), blockMs: 100 });
-    const central = createObserver({ runners: [runner], storage: false });
-    const host = createObserver({ storage: false, analyzers: [], exporters: [redisStreamExporter({ url: redis.url, stream })] });
-    for (let i = 0; i < 500; i++) host.emit(event(i, 'r'));
-    await host.flush();
-    await until(async () => (await count(table).catch(() => ({ n: 0 }))).n === 500, 30_000, 'the first events');
+    const { table, runner, central, host, emit } = await fleet(redis.url, 'pg-restart', 'r', 500);
     await client.end();
     postgres.stop();
-    for (let i = 500; i < 1500; i++) host.emit(event(i, 'r'));
+    emit(500, 1500);
     await host.close();
     await until(async () => Number(runner.health().details?.storageErrors) > 0, 30_000, 'a failed write');
     expect(runner.health().status).toBe('degraded');
@@ -95,30 +97,20 @@ describe.skipIf(!hasPostgres || !hasRedis)('fleet faults', () => {
     postgres.start();
     client = new pg.Client({ connectionString: postgres.url });
     await client.connect();
-    await until(async () => (await count(table)).n >= 1500, 60_000, 'the events after the restart');
-    expect(await count(table)).toEqual({ n: 1500, ids: 1500 });
+    await expectEachOnce(table, 1500, 'the events after the restart');
     await central.close();
   }, 120_000);
 
   it('a Redis restart that loses its data: the host keeps its queue, the consumer re-creates its group, each event lands once', async () => {
     const restarting = await startRedis();
-    const stream = 'redis-restart';
-    const table = 'redis_restart_events';
-    const runner = redisStreamRunner({ url: restarting.url, stream, consumer: 'c', storage: postgresStorage({ connectionString: postgres.url, table }), blockMs: 100 });
-    const central = createObserver({ runners: [runner], storage: false });
-    const exporter = redisStreamExporter({ url: restarting.url, stream, retryBaseMs: 50, retryMaxMs: 500 });
-    const host = createObserver({ storage: false, analyzers: [], exporters: [exporter] });
-    for (let i = 0; i < 500; i++) host.emit(event(i, 'x'));
-    await host.flush();
-    await until(async () => (await count(table).catch(() => ({ n: 0 }))).n === 500, 30_000, 'the events before the restart');
+    const { table, runner, central, exporter, host, emit } = await fleet(restarting.url, 'redis-restart', 'x', 500, { retryBaseMs: 50, retryMaxMs: 500 });
     await restarting.stop();
-    for (let i = 500; i < 1500; i++) host.emit(event(i, 'x'));
+    emit(500, 1500);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await restarting.start();
     await host.close();
     expect(exporter.stats!()).toMatchObject({ written: 1500, dropped: 0, abandoned: 0 });
-    await until(async () => (await count(table)).n >= 1500, 60_000, 'the events after the restart');
-    expect(await count(table)).toEqual({ n: 1500, ids: 1500 });
+    await expectEachOnce(table, 1500, 'the events after the restart');
     // The restarted server had no group: the runner created it again and read the new entries from the start.
     expect(runner.health()).toMatchObject({ status: 'running', details: { emitted: 1500, duplicates: 0 } });
     expect(runner.health().details?.readErrors).toBeGreaterThan(0); // NOGROUP, once

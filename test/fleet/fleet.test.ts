@@ -13,7 +13,7 @@ import { replayStorage } from '../../src/replay.js';
 import { postgresStorage } from '../../src/storage/postgres.js';
 import type { CostSnapshot } from '../../src/analyzers/cost-snapshot.js';
 import type { FleetSnapshot } from '../../src/analyzers/fleet-snapshot.js';
-import { hasPostgres, hasRedis, startPostgres, startRedis, type RunningPostgres, type RunningRedis } from '../support/servers.js';
+import { hasPostgres, hasRedis, startPostgres, startRedis, type RunningPostgres, type RunningRedis, until } from '../support/servers.js';
 
 const HOSTS = 4;
 const EVENTS = 50_000;
@@ -34,13 +34,6 @@ function run(name: string, args: string[]): { child: ChildProcess; lines: string
 
 const last = (lines: string[]) => (lines.length === 0 ? {} : (JSON.parse(lines[lines.length - 1]!) as Record<string, number>));
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe.skipIf(!hasPostgres || !hasRedis)('fleet: 4 hosts → Redis Streams → 2 consumers → PostgreSQL, one consumer killed', () => {
   let postgres: RunningPostgres;

@@ -4,7 +4,7 @@ import { createObserver, type EventInput } from '../../src/index.js';
 import { redisStreamExporter } from '../../src/exporters/redis-streams.js';
 import { redisStreamRunner } from '../../src/runners/redis-streams.js';
 import { memoryStorage } from '../../src/storage/memory.js';
-import { freePort, hasRedis, startRedis, type RunningRedis } from '../support/servers.js';
+import { freePort, hasRedis, startRedis, type RunningRedis, until } from '../support/servers.js';
 
 const llmCall = (i: number, sessionId: string): EventInput => ({
   type: 'llm.call',
@@ -13,13 +13,6 @@ const llmCall = (i: number, sessionId: string): EventInput => ({
   payload: { model: 'claude-sonnet-4-5', provider: 'anthropic', status: 'success', inputTokens: 1000, outputTokens: 100 + i, latencyMs: 10 },
 });
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe.skipIf(!hasRedis)('Redis Streams transport against a real redis-server', () => {
   let server: RunningRedis;
@@ -55,6 +48,26 @@ describe.skipIf(!hasRedis)('Redis Streams transport against a real redis-server'
     const pending = (await admin.call('XPENDING', stream, 'fleetscope')) as [number, ...unknown[]];
     expect(pending[0]).toBe(0);
     await central.close();
+  });
+
+  it('consumers of one group share the entries; a group of its own sees them all', async () => {
+    const stream = 'groups';
+    const host = createObserver({ exporters: [redisStreamExporter({ url: server.url, stream, eventsPerEntry: 1 })] });
+    for (let i = 0; i < 40; i++) host.emit(llmCall(i, 's-g'));
+    await host.close();
+    const reader = (group: string, consumer: string) =>
+      redisStreamRunner({ url: server.url, stream, group, consumer, count: 5, blockMs: 50 });
+    const shared = [reader('shared', 'one'), reader('shared', 'two')];
+    const own = reader('audit', 'only');
+    const centrals = [...shared, own].map((runner) => createObserver({ runners: [runner] }));
+    const emitted = (runner: ReturnType<typeof reader>) => Number(runner.health().details?.emitted);
+    await until(() => emitted(shared[0]!) + emitted(shared[1]!) === 40 && emitted(own) === 40);
+    // Each entry went to one consumer of the shared group (40 between them, not 80), and all 40 to the other group.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(emitted(shared[0]!) + emitted(shared[1]!)).toBe(40);
+    const consumers = (await admin.call('XINFO', 'CONSUMERS', stream, 'shared')) as unknown[][];
+    expect(consumers.map((fields) => fields[1]).sort()).toEqual(['one', 'two']);
+    await Promise.all(centrals.map((c) => c.close()));
   });
 
   it('acknowledges, counts and reports once a poison entry; skips a redelivered event', async () => {

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { postgresStorage } from '../../src/storage/postgres.js';
 import { jsonForPostgres, partitionBounds } from '../../src/storage/postgres-sql.js';
+import { copyText } from '../../src/storage/postgres-copy.js';
 import type { FleetEvent } from '../../src/core/index.js';
 import { conformanceEvent, testStorage } from '../../src/testing/index.js';
 import { hasPostgres, startPostgres, type RunningPostgres } from '../support/servers.js';
@@ -22,6 +23,14 @@ describe('postgres helpers', () => {
   });
 });
 
+describe('postgres COPY text', () => {
+  it('escapes backslash, tab, newline and carriage return, writes null as \\N and numbers as digits', () => {
+    expect(copyText([['a\tb', 'c\\d', null, 12], ['e\nf\rg', '{"k":"x\\"y"}', '', 0]])).toBe(
+      'a\\tb\tc\\\\d\t\\N\t12\n' + 'e\\nf\\rg\t{"k":"x\\\\"y"}\t\t0\n',
+    );
+  });
+});
+
 describe.skipIf(!hasPostgres)('postgresStorage against a real PostgreSQL', () => {
   let server: RunningPostgres;
   let tables = 0;
@@ -32,6 +41,19 @@ describe.skipIf(!hasPostgres)('postgresStorage against a real PostgreSQL', () =>
 
   testStorage('postgres', () => postgresStorage({ connectionString: server.url, table: `conf_${tables++}` }), {
     describe, it, expect, beforeEach, afterEach,
+  });
+
+  testStorage('postgres, appendWith insert', () => postgresStorage({ connectionString: server.url, table: `conf_insert_${tables++}`, appendWith: 'insert' }), {
+    describe, it, expect, beforeEach, afterEach,
+  });
+
+  it('round-trips the characters COPY escapes, in columns and in JSON', async () => {
+    const storage = postgresStorage({ connectionString: server.url, table: 'escapes' });
+    const awkward = 'tab\there\nline\r\\back\\\\slash \\N "quote" é 😀';
+    const event = { ...conformanceEvent('esc\t1', awkward, 'a\\b', 'log', 9), payload: { message: awkward }, attributes: { k: awkward } } as FleetEvent;
+    await storage.append([event]);
+    expect((await storage.query({ sessionId: awkward })).events).toEqual([event]);
+    await storage.close();
   });
 
   it('creates day partitions, BRIN on time, and stores payload and attributes as queryable JSONB', async () => {
@@ -65,7 +87,8 @@ describe.skipIf(!hasPostgres)('postgresStorage against a real PostgreSQL', () =>
     const b = conformanceEvent('d2', 's', 'a', 'log', 2_000);
     await storage.append([a, b, a]);
     await storage.append([b]);
-    expect(storage.stats()).toMatchObject({ events: 2, appended: 2, duplicates: 2 });
+    // Both batches hold an event the unique index refuses: their COPY is refused whole and sent again as INSERT.
+    expect(storage.stats()).toMatchObject({ events: 2, appended: 2, duplicates: 2, copyRetries: 2 });
     expect((await storage.query({})).events.map((e) => e.id)).toEqual(['d1', 'd2']);
     await storage.close();
   });
@@ -145,6 +168,43 @@ describe.skipIf(!hasPostgres)('postgresStorage against a real PostgreSQL', () =>
     expect(() => postgresStorage({ connectionString: server.url, appendParallelism: 0 })).toThrow(/appendParallelism must be a positive integer/);
   });
 
+  it('appends with COPY through a pool of your own, and leaves it open on close', async () => {
+    const pool = new pg.Pool({ connectionString: server.url, max: 2 });
+    const storage = postgresStorage({ pool, table: 'own_pool' });
+    await storage.append([conformanceEvent('o1', 's', 'a', 'log', 1), conformanceEvent('o2', 's', 'a', 'log', 2)]);
+    await storage.append([conformanceEvent('o2', 's', 'a', 'log', 2), conformanceEvent('o3', 's', 'a', 'log', 3)]);
+    // The second COPY held o2 again: refused whole, sent again as INSERT, o2 kept once.
+    expect(storage.stats()).toMatchObject({ events: 3, appended: 3, duplicates: 1, copyRetries: 1 });
+    await storage.close();
+    expect((await pool.query('SELECT id FROM own_pool ORDER BY seq')).rows.map((r) => r.id)).toEqual(['o1', 'o2', 'o3']);
+    await pool.end();
+  });
+
+  it('opens its connections with synchronous_commit off only when asked', async () => {
+    // A database whose sessions commit synchronously (this test server's own default is off); a column whose
+    // default records the appending session's setting.
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE commits');
+    await admin.query('ALTER DATABASE commits SET synchronous_commit = on');
+    await admin.end();
+    const url = server.url.replace(/\/postgres$/, '/commits');
+    const settingSeen = async (id: string, synchronousCommit?: boolean) => {
+      const storage = postgresStorage({ connectionString: url, table: 'commits', ...(synchronousCommit === undefined ? {} : { synchronousCommit }) });
+      await storage.query({ limit: 1 }); // creates the table
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query("ALTER TABLE commits ADD COLUMN IF NOT EXISTS commit_mode text DEFAULT current_setting('synchronous_commit')");
+      await storage.append([conformanceEvent(id, 's', 'a', 'log', 1)]);
+      await storage.close();
+      const mode = (await client.query('SELECT commit_mode FROM commits WHERE id = $1', [id])).rows[0].commit_mode as string;
+      await client.end();
+      return mode;
+    };
+    expect(await settingSeen('default')).toBe('on');
+    expect(await settingSeen('async', false)).toBe('off');
+  });
+
   it('survives a server restart: the append during the outage fails (counted), the next one lands', async () => {
     const storage = postgresStorage({ connectionString: server.url, table: 'restart' });
     await storage.append([conformanceEvent('x1', 's', 'a', 'log', 1)]);
@@ -161,5 +221,7 @@ describe.skipIf(!hasPostgres)('postgresStorage against a real PostgreSQL', () =>
     expect(() => postgresStorage({} as never)).toThrow(/\[fleetscope\] \[postgres\] options.connectionString/);
     expect(() => postgresStorage({ connectionString: 'postgres://x', table: 'drop table;' })).toThrow(/plain identifier/);
     expect(() => postgresStorage({ connectionString: 'postgres://x', retentionMs: -1 })).toThrow(/retentionMs/);
+    expect(() => postgresStorage({ connectionString: 'postgres://x', appendWith: 'merge' as never })).toThrow(/unknown appendWith merge/);
+    expect(() => postgresStorage({ connectionString: 'postgres://x', synchronousCommit: 'off' as never })).toThrow(/synchronousCommit must be a boolean/);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * One agent host of the fleet test: emits `count` llm.call events (ids `h<host>-<i>`) and one agent
  * run of workflow `wf` (from T0 + host * 1000 ms, 10,000 ms long) through the Redis Streams exporter,
- * then closes (draining the exporter) and prints its exporter counters as JSON.
+ * then closes (draining the exporter) and prints its exporter counters as JSON, with the ms and CPU µs
+ * from its first emit to its close (the benchmark's host rate).
  * argv: redisUrl stream host count T0
  */
 import { createObserver } from '../../../src/index.js';
@@ -18,6 +19,8 @@ const agentId = `worker-${host}`;
 const spanId = (0x1000 + host).toString(16).padStart(16, '0');
 const traceId = 'a'.repeat(32);
 const start = t0 + host * 1000;
+const began = performance.now();
+const cpu = process.cpuUsage();
 observer.emit({ type: 'agent.start', id: `h${host}-start`, timestamp: start, sessionId: "run-1", agentId, workflowId: 'wf', traceId, spanId, payload: { name: 'worker' } });
 for (let i = 0; i < count; i++) {
   observer.emit({
@@ -36,4 +39,5 @@ for (let i = 0; i < count; i++) {
 }
 observer.emit({ type: 'agent.end', id: `h${host}-end`, timestamp: start + 10_000, sessionId: "run-1", agentId, workflowId: 'wf', traceId, spanId, payload: { name: 'worker', status: 'success', durationMs: 10_000 } });
 await observer.close();
-process.stdout.write(`${JSON.stringify(exporter.stats!())}\n`);
+const used = process.cpuUsage(cpu);
+process.stdout.write(`${JSON.stringify({ ...exporter.stats!(), ms: performance.now() - began, cpuMicros: used.user + used.system })}\n`);
