@@ -147,12 +147,27 @@ const isUrlDelimiter = (c: number) => c === 47 || c === 63 || c === 35 || c === 
 
 /** Values that stand for a secret rather than being one: `${VAR}`, `<your key>`, `***`, `xxx`. */
 export function isPlaceholder(value: string): boolean {
-  if (value.length === 0) return true;
-  const c = value.charCodeAt(0);
+  return isPlaceholderAt(value, 0, value.length);
+}
+
+/**
+ * `isPlaceholder(text.slice(start, end))` without the slice unless the first character can start
+ * a placeholder: a detector calls it once per candidate, and on hostile input (95k candidates in
+ * 1 MB of `"password":`) the slices were garbage enough to make the collector's work grow faster
+ * than the input.
+ */
+export function isPlaceholderAt(text: string, start: number, end: number): boolean {
+  if (end <= start) return true;
+  const c = text.charCodeAt(start);
   if (c === 36 || c === 60 || c === 123 || c === 37) return true; // $ < { %
+  if (!PLACEHOLDER_FIRST.has(c | 32)) return false;
+  const value = text.slice(start, end);
   if (/^(?:\*+|x+|X+|\.+|-+|_+|null|none|undefined|true|false|redacted|your[-_ ].*|<.*>)$/i.test(value)) return true;
   return value.startsWith('[REDACTED');
 }
+
+/** First characters of the placeholders above, case-folded with `| 32` (a few other characters fold onto these too: they only take the slow path). */
+const PLACEHOLDER_FIRST = new Set([...'*.-_[xnutfry'].map((ch) => ch.charCodeAt(0) | 32));
 
 /** `scheme://user:password@host`: the password part. */
 export function scanUrlPasswords(text: string, out: TextMatch[]): void {
@@ -172,7 +187,7 @@ export function scanUrlPasswords(text: string, out: TextMatch[]): void {
     if (at === -1) continue;
     const colon = text.indexOf(':', from);
     if (colon === -1 || colon >= at - 1) continue;
-    if (isPlaceholder(text.slice(colon + 1, at))) continue;
+    if (isPlaceholderAt(text, colon + 1, at)) continue;
     out.push({ category: 'password', start: colon + 1, end: at });
   }
 }
@@ -196,7 +211,7 @@ export function scanConnectionStrings(text: string, out: TextMatch[]): void {
     }
     const terminated = text.charCodeAt(end) === 59 || text.charCodeAt(end) === 38 || before === 59 || before === 38 || before === 63;
     re.lastIndex = end;
-    if (!terminated || isPlaceholder(text.slice(start, end))) continue;
+    if (!terminated || isPlaceholderAt(text, start, end)) continue;
     out.push({ category: 'password', start, end });
   }
 }
@@ -236,18 +251,58 @@ export function scanEnvAssignments(text: string, out: TextMatch[]): void {
       while (end < limit && !isSpace(text.charCodeAt(end)) && text.charCodeAt(end) !== 34 && text.charCodeAt(end) !== 39) end++;
     }
     pos = Math.max(pos, end);
-    if (isPlaceholder(text.slice(start, end))) continue;
+    if (isPlaceholderAt(text, start, end)) continue;
     out.push({ category: 'env_secret', start, end });
   }
 }
 
-/** Key names whose value is a secret whatever it looks like (normalized: lower case, no `-`, `_`, `.`). */
-const SECRET_KEYS =
-  /(?:password|passwd|passphrase|secret|apikey|accesskey|secretkey|privatekey|encryptionkey|signingkey|masterkey|accesstoken|authtoken|refreshtoken|idtoken|bearertoken|sessiontoken|apitoken|clientsecret|^token|^authorization|^cookie|^setcookie)$/;
+/**
+ * Key names whose value is a secret whatever it looks like, normalized (lower case, no `-`, `_`,
+ * `.` or white space): a name ending with one of `SECRET_KEY_ENDINGS` or equal to one of
+ * `SECRET_KEY_NAMES`.
+ */
+const SECRET_KEY_ENDINGS = [
+  'password', 'passwd', 'passphrase', 'secret', 'apikey', 'accesskey', 'secretkey', 'privatekey', 'encryptionkey', 'signingkey', 'masterkey',
+  'accesstoken', 'authtoken', 'refreshtoken', 'idtoken', 'bearertoken', 'sessiontoken', 'apitoken', 'clientsecret',
+];
+const SECRET_KEY_NAMES = ['token', 'authorization', 'cookie', 'setcookie'];
+/** The same test on non-ASCII names, where `toLowerCase` may map a character to ASCII (K, the Kelvin sign, to k). */
+const SECRET_KEYS = new RegExp(`(?:${SECRET_KEY_ENDINGS.join('|')}|${SECRET_KEY_NAMES.map((name) => `^${name}`).join('|')})$`);
+const ENDINGS = SECRET_KEY_ENDINGS.map(codes);
+const NAMES = SECRET_KEY_NAMES.map(codes);
+/** The normalized name being tested (names are at most 64 characters). */
+const normalized = new Uint16Array(64);
+
+function codes(word: string): Uint16Array {
+  return Uint16Array.from(word, (ch) => ch.charCodeAt(0));
+}
 
 export function isSecretKeyName(key: string): boolean {
-  if (key.length < 3 || key.length > 64) return false;
-  return SECRET_KEYS.test(key.toLowerCase().replace(/[-_.\s]/g, ''));
+  return isSecretKeyAt(key, 0, key.length);
+}
+
+/** `isSecretKeyName(text.slice(from, to))`, without allocating for ASCII names (one call per `:` in `scanKeyValues`). */
+export function isSecretKeyAt(text: string, from: number, to: number): boolean {
+  if (to - from < 3 || to - from > 64) return false;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    let c = text.charCodeAt(i);
+    if (c > 127) return SECRET_KEYS.test(text.slice(from, to).toLowerCase().replace(/[-_.\s]/g, ''));
+    if (c === 45 || c === 95 || c === 46 || isSpace(c)) continue;
+    if (c >= 65 && c <= 90) c += 32;
+    normalized[n++] = c;
+  }
+  for (const ending of ENDINGS) if (endsWith(n, ending)) return true;
+  for (const name of NAMES) if (n === name.length && endsWith(n, name)) return true;
+  return false;
+}
+
+/** Whether the first `n` codes of `normalized` end with `word`. */
+function endsWith(n: number, word: Uint16Array): boolean {
+  const offset = n - word.length;
+  if (offset < 0) return false;
+  for (let i = 0; i < word.length; i++) if (normalized[offset + i] !== word[i]) return false;
+  return true;
 }
 
 const isKeyChar = (c: number) => isAlnum(c) || c === 95 || c === 45 || c === 46;
@@ -270,7 +325,7 @@ export function scanKeyValues(text: string, out: TextMatch[]): void {
     if (s === k) continue;
     if (quote !== 0 && text.charCodeAt(s - 1) !== quote) continue;
     if (quote === 0 && s > 0 && !isSpace(text.charCodeAt(s - 1)) && text.charCodeAt(s - 1) !== 123 && text.charCodeAt(s - 1) !== 44) continue;
-    if (!isSecretKeyName(text.slice(s, k))) continue;
+    if (!isSecretKeyAt(text, s, k)) continue;
     let v = colon + 1;
     while (v < text.length && v - colon < 8 && (text.charCodeAt(v) === 32 || text.charCodeAt(v) === 9)) v++;
     const open = text.charCodeAt(v);
@@ -292,7 +347,7 @@ export function scanKeyValues(text: string, out: TextMatch[]): void {
       while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
     }
     pos = Math.max(pos, end);
-    if (isPlaceholder(text.slice(start, end))) continue;
+    if (isPlaceholderAt(text, start, end)) continue;
     out.push({ category: 'env_secret', start, end });
   }
 }

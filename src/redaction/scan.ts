@@ -133,11 +133,13 @@ function mergeTwo(a: readonly TextMatch[], b: readonly TextMatch[]): TextMatch[]
  * The runs are merged pairwise: O(n log runs), linear in the number of findings. (Were a
  * detector to report out of order, the result would still be sorted, with more runs.)
  */
-export function sortFindings(matches: readonly TextMatch[]): TextMatch[] {
+export function sortFindings(matches: readonly TextMatch[]): readonly TextMatch[] {
   let runs: TextMatch[][] = [];
   let from = 0;
   for (let i = 1; i <= matches.length; i++) {
     if (i < matches.length && order(matches[i - 1]!, matches[i]!) <= 0) continue;
+    // Already sorted (one detector found everything, the usual case): no copy.
+    if (from === 0 && i === matches.length) return matches;
     runs.push(matches.slice(from, i));
     from = i;
   }
@@ -154,11 +156,16 @@ export function sortFindings(matches: readonly TextMatch[]): TextMatch[] {
  * higher-priority category. Keeping only one span would leave the other's uncovered part in
  * clear text, where the next pass finds it again (`KEY="x sk-proj-..."` must not become
  * `KEY="x [REDACTED:openai_key]"`, a secret env value on its own): covering both keeps redaction
- * idempotent. One pass after `sortFindings`.
+ * idempotent. One pass after `sortFindings` (none when nothing overlaps).
  */
-function resolveOverlaps(matches: TextMatch[]): TextMatch[] {
+function resolveOverlaps(matches: TextMatch[]): readonly TextMatch[] {
+  const sorted = sortFindings(matches);
+  let overlaps = false;
+  for (let i = 1; i < sorted.length && !overlaps; i++) overlaps = sorted[i]!.start < sorted[i - 1]!.end;
+  // No overlap (the usual case): the sorted findings as they are, no second array.
+  if (!overlaps) return sorted;
   const kept: TextMatch[] = [];
-  for (const m of sortFindings(matches)) {
+  for (const m of sorted) {
     const last = kept[kept.length - 1];
     if (last === undefined || m.start >= last.end) {
       kept.push(m);
