@@ -320,13 +320,12 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
 
   /**
    * Trains when due, then scores the queue. With `slices`, the work runs in slices of at most
-   * SLICE_MS with a macrotask turn before each, so that it never holds the host's next task back
+   * SLICE_MS with a macrotask turn between them, so that it never holds the host's next task back
    * (a training is ≈ 5 ms of CPU on a quiet machine, 100–300 ms under load; scoring 1,000 vectors
    * 25–80 ms under load); the trees and the scores are the same as in one go.
    */
   const job = async (slices: boolean) => {
     try {
-      if (slices) await nextTurn();
       if (due()) await train(slices);
       while (!score(slices ? performance.now() + SLICE_MS : Infinity)) await nextTurn();
     } catch (error) {

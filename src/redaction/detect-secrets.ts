@@ -8,7 +8,7 @@
  * opening quote). Each reports its findings left to right (`sortFindings` relies on it for speed).
  * bench/security.bench.ts measures each on adversarial strings of 256 KB, 512 KB and 1 MB.
  */
-import type { RedactionCategory, TextMatch } from './categories.js';
+import type { MatchList, RedactionCategory } from './categories.js';
 import { jwtHeaderValid } from './checksums.js';
 
 export const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -52,8 +52,9 @@ const TOKEN_RULES: TokenRule[] = [
 /** A quick test for any token prefix, run once before the rules above. */
 const TOKEN_PREFIXES = /sk-|[sr]k_|AKIA|ASIA|A[BCGIRNP][A-Z]A|gh[pousr]_|github_pat_|xox|xapp-|hooks\.slack|AIza|npm_/;
 
-export function scanTokens(text: string, out: TextMatch[], enabled: ReadonlySet<RedactionCategory>): void {
+export function scanTokens(text: string, out: MatchList, enabled: ReadonlySet<RedactionCategory>): void {
   if (!TOKEN_PREFIXES.test(text)) return;
+  let keyIdFound = false;
   for (const rule of TOKEN_RULES) {
     if (!enabled.has(rule.category)) continue;
     const re = rule.pattern;
@@ -65,17 +66,18 @@ export function scanTokens(text: string, out: TextMatch[], enabled: ReadonlySet<
       if (start > 0 && isAlnum(text.charCodeAt(start - 1))) continue;
       if (end < text.length && rule.follow(text.charCodeAt(end))) continue;
       if (rule.check !== undefined && !rule.check(m[0])) continue;
-      out.push({ category: rule.category, start, end });
+      out.add(rule.category, start, end);
+      if (rule.category === 'aws_key') keyIdFound = true;
     }
   }
-  if (enabled.has('aws_key') && out.some((f) => f.category === 'aws_key')) awsSecrets(text, out);
+  if (keyIdFound) awsSecrets(text, out);
 }
 
 /**
  * An AWS secret access key is 40 characters of base64 with nothing to recognize it by; alone it
  * looks like any hash. It is reported only beside an access key id in the same text.
  */
-function awsSecrets(text: string, out: TextMatch[]): void {
+function awsSecrets(text: string, out: MatchList): void {
   const re = /[A-Za-z0-9/+]{40}/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
@@ -91,7 +93,7 @@ function awsSecrets(text: string, out: TextMatch[]): void {
     }
     // Random base64 of 40 characters has mixed case and digits; a hex digest has not.
     if (!/[A-Z]/.test(m[0]) || !/[a-z]/.test(m[0])) continue;
-    out.push({ category: 'aws_key', start, end });
+    out.add('aws_key', start, end);
   }
 }
 
@@ -102,7 +104,7 @@ function skipRun(text: string, from: number, test: (c: number) => boolean): numb
 }
 
 /** header.payload.signature, base64url parts, a header that decodes to JSON with `alg`. */
-export function scanJwts(text: string, out: TextMatch[]): void {
+export function scanJwts(text: string, out: MatchList): void {
   let pos = 0;
   let i: number;
   while ((i = text.indexOf('eyJ', pos)) !== -1) {
@@ -116,14 +118,14 @@ export function scanJwts(text: string, out: TextMatch[]): void {
     const end3 = skipRun(text, end2 + 1, isBase64Url);
     pos = end3;
     if (!jwtHeaderValid(text.slice(i, end1))) continue;
-    out.push({ category: 'jwt', start: i, end: end3 });
+    out.add('jwt', i, end3);
   }
 }
 
 const PEM_HEADER = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/y;
 
 /** A PEM private key block, from BEGIN to END (to the end of the text when END is missing). */
-export function scanPrivateKeys(text: string, out: TextMatch[]): void {
+export function scanPrivateKeys(text: string, out: MatchList): void {
   let pos = 0;
   let i: number;
   while ((i = text.indexOf('-----BEGIN ', pos)) !== -1) {
@@ -138,7 +140,7 @@ export function scanPrivateKeys(text: string, out: TextMatch[]): void {
       const close = text.indexOf('-----', endMarker + 8);
       end = close === -1 || close - endMarker > 80 ? endMarker + 8 : close + 5;
     }
-    out.push({ category: 'private_key', start: i, end });
+    out.add('private_key', i, end);
     pos = end;
   }
 }
@@ -170,7 +172,7 @@ export function isPlaceholderAt(text: string, start: number, end: number): boole
 const PLACEHOLDER_FIRST = new Set([...'*.-_[xnutfry'].map((ch) => ch.charCodeAt(0) | 32));
 
 /** `scheme://user:password@host`: the password part. */
-export function scanUrlPasswords(text: string, out: TextMatch[]): void {
+export function scanUrlPasswords(text: string, out: MatchList): void {
   let pos = 0;
   let i: number;
   while ((i = text.indexOf('://', pos)) !== -1) {
@@ -188,12 +190,12 @@ export function scanUrlPasswords(text: string, out: TextMatch[]): void {
     const colon = text.indexOf(':', from);
     if (colon === -1 || colon >= at - 1) continue;
     if (isPlaceholderAt(text, colon + 1, at)) continue;
-    out.push({ category: 'password', start: colon + 1, end: at });
+    out.add('password', colon + 1, at);
   }
 }
 
 /** `Password=...;` / `pwd=...;` in a connection string (ADO.NET, ODBC, JDBC properties). */
-export function scanConnectionStrings(text: string, out: TextMatch[]): void {
+export function scanConnectionStrings(text: string, out: MatchList): void {
   const re = /(?:password|pwd)[ \t]{0,3}=[ \t]{0,3}/gi;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
@@ -212,7 +214,7 @@ export function scanConnectionStrings(text: string, out: TextMatch[]): void {
     const terminated = text.charCodeAt(end) === 59 || text.charCodeAt(end) === 38 || before === 59 || before === 38 || before === 63;
     re.lastIndex = end;
     if (!terminated || isPlaceholderAt(text, start, end)) continue;
-    out.push({ category: 'password', start, end });
+    out.add('password', start, end);
   }
 }
 
@@ -224,7 +226,7 @@ const SECRET_ENV_NAME =
  * `NAME=value` lines of env files and shell output, for upper-case names ending in KEY, SECRET,
  * TOKEN, PASSWORD (and kin); the value is the finding. `PWD`/`OLDPWD` are directories.
  */
-export function scanEnvAssignments(text: string, out: TextMatch[]): void {
+export function scanEnvAssignments(text: string, out: MatchList): void {
   let pos = 0;
   let e: number;
   while ((e = text.indexOf('=', pos)) !== -1) {
@@ -252,7 +254,7 @@ export function scanEnvAssignments(text: string, out: TextMatch[]): void {
     }
     pos = Math.max(pos, end);
     if (isPlaceholderAt(text, start, end)) continue;
-    out.push({ category: 'env_secret', start, end });
+    out.add('env_secret', start, end);
   }
 }
 
@@ -308,7 +310,7 @@ function endsWith(n: number, word: Uint16Array): boolean {
 const isKeyChar = (c: number) => isAlnum(c) || c === 95 || c === 45 || c === 46;
 
 /** `"api_key": "value"` (JSON) and `password: value` (YAML) in text: the value is the finding. */
-export function scanKeyValues(text: string, out: TextMatch[]): void {
+export function scanKeyValues(text: string, out: MatchList): void {
   let pos = 0;
   let colon: number;
   while ((colon = text.indexOf(':', pos)) !== -1) {
@@ -348,6 +350,6 @@ export function scanKeyValues(text: string, out: TextMatch[]): void {
     }
     pos = Math.max(pos, end);
     if (isPlaceholderAt(text, start, end)) continue;
-    out.push({ category: 'env_secret', start, end });
+    out.add('env_secret', start, end);
   }
 }

@@ -4,7 +4,7 @@
  * Most strings an agent emits (tool names, statuses, short queries) stop after that loop; short
  * repeated strings stop at a cache lookup.
  */
-import type { RedactionCategory, TextMatch } from './categories.js';
+import { MatchList, type RedactionCategory, type TextMatch } from './categories.js';
 import {
   scanConnectionStrings,
   scanEnvAssignments,
@@ -46,6 +46,8 @@ export function createScanner(categories: ReadonlySet<RedactionCategory>): Scann
   const secretsByName = has('env_secret');
   const ipv4 = has('ip_address');
   const cache = new Map<string, readonly TextMatch[]>();
+  /** The detectors' output, reused from one string to the next (a scan runs to its end synchronously). */
+  const found = new MatchList();
 
   function detect(text: string): readonly TextMatch[] {
     const length = text.length;
@@ -78,7 +80,8 @@ export function createScanner(categories: ReadonlySet<RedactionCategory>): Scann
     }
     if (run > longestRun) longestRun = run;
 
-    const out: TextMatch[] = [];
+    const out = found;
+    out.clear();
     if (tokens && longestRun >= 16) scanTokens(text, out, categories);
     if (has('jwt') && dots >= 2 && longestRun >= 10) scanJwts(text, out);
     if (has('private_key') && length >= 30) scanPrivateKeys(text, out);
@@ -92,7 +95,7 @@ export function createScanner(categories: ReadonlySet<RedactionCategory>): Scann
     if (has('credit_card') && digits >= 12) scanCards(text, out);
     if (has('iban') && digits >= 2 && uppers >= 2 && length >= 15) scanIbans(text, out);
     if (ipv4 && ((digits >= 4 && dots >= 3) || colons >= 2)) scanIps(text, out, digits >= 4 && dots >= 3, colons >= 2);
-    return out.length === 0 ? NONE : resolveOverlaps(out);
+    return out.length === 0 ? NONE : resolveOverlaps(out.toArray());
   }
 
   return {
