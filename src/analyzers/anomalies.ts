@@ -251,6 +251,16 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
     pendingCount++;
   };
 
+  /** When this analyzer last let a macrotask turn go by. */
+  let lastTurn = 0;
+  const nextTurn = () =>
+    new Promise<void>((resolve) =>
+      setImmediate(() => {
+        lastTurn = performance.now();
+        resolve();
+      }),
+    );
+
   /** A subsample of `sampleSize` vectors of the history, without replacement (partial Fisher–Yates over indexes). */
   const drawSample = (): number[][] => {
     const n = Math.min(sampleSize, historyCount);
@@ -352,6 +362,9 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
         // The next batch is read once the job is done (meanwhile it waits in the subscription,
         // bounded), so that `flush()` also waits for the job.
         if (forestEnabled && pendingCount > 0 && historyCount >= warmup) await job(true);
+        // Batches that waited during a job are read back to back in microtasks: give the host a
+        // turn every SLICE_MS of that, or the catching up is itself a long task.
+        if (performance.now() - lastTurn >= SLICE_MS) await nextTurn();
       }
       // Score what is left when the stream ends.
       if (forestEnabled && pendingCount > 0 && historyCount >= warmup) await job(false);
@@ -381,7 +394,6 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
 /** Longest stretch of forest work (training or scoring) between two macrotask turns, ms. */
 const SLICE_MS = 4;
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * ln(1 + x), memoized for whole numbers below 16384 (ms latencies and token counts mostly are):
