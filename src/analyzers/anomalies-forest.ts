@@ -1,8 +1,8 @@
 /**
- * The Isolation Forest behind the `anomalies` analyzer, in a form cheap enough to score on the
- * fly: ml-isolation-forest grows the trees (its `train`), then they are copied into flat typed
- * arrays and scored with a loop instead of the library's recursive `predict` (which costs
- * ≈ 10–18 µs per vector with 100 trees on this machine; the flat walk ≈ 1 µs). The score is the
+ * The Isolation Forest behind the `anomalies` analyzer, in a form cheap enough to train and score
+ * on the fly: the trees are grown as ml-isolation-forest 0.1.0 grows them, straight into flat typed
+ * arrays (`growForest`), and scored with a loop instead of the library's recursive `predict` (which
+ * costs ≈ 10–18 µs per vector with 100 trees on this machine; the flat walk ≈ 1 µs). The score is the
  * library's, bit for bit: 2^(−mean path length / c(n)), with a leaf worth its depth plus c(size
  * of the leaf's training set), c(n) = 2 ln(n − 1) + 0.57721 − 2(n − 1)/n (c(1) = 0, c(2) = 1).
  * Also here: the model the `anomalies` analyzer keeps (forest + training mean and sd), its
@@ -12,9 +12,6 @@
 /** Feature names, in vector order; the first three are stored as ln(1 + x). */
 export const FEATURES = ['latencyMs', 'tokens', 'outputTokens', 'error', 'kind'] as const;
 const F = FEATURES.length;
-
-/** ml-isolation-forest's `IsolationForest` class (loaded lazily by the analyzer). */
-export type IsolationForestClass = new (options: { nEstimators: number }) => { train(trainingSet: number[][]): void };
 
 export interface ForestModel {
   forest: FlatForest;
@@ -59,7 +56,7 @@ export function averagePathLength(n: number): number {
   return 2 * Math.log(n - 1) + 0.57721 - (2 * (n - 1)) / n;
 }
 
-/** Copies the trees of a trained ml-isolation-forest `IsolationForest` into flat arrays. */
+/** Copies the trees of a trained ml-isolation-forest `IsolationForest` into flat arrays (the tests' reference). */
 export function flattenForest(trained: unknown): FlatForest {
   const lib = trained as LibraryForest;
   const column: number[] = [];
@@ -114,18 +111,154 @@ export function scoreVector(forest: FlatForest, vectors: Float64Array, offset: n
   return 2 ** (-(total / roots.length) / forest.normalizer);
 }
 
-/** Grows `trees` trees on `sample` (rows of `FEATURES.length` values) and keeps its mean and sd. */
-export function buildModel(Forest: IsolationForestClass, trees: number, sample: number[][]): ForestModel {
+/**
+ * Grows isolation trees straight into flat arrays, exactly as ml-isolation-forest 0.1.0's `train`
+ * grows them: the same `random()` calls in the same order (per node, preorder, left subtree first:
+ * the split column, then the split value between the column's min and max as its first row holds
+ * them), the same depth limit ⌈log2 n⌉, each side keeping its rows in order. With the library's
+ * source of randomness (`Math.random`) the trees are the library's, node for node (tested). Why
+ * not the library: it allocates a node object and four arrays per node, ≈ 3× the CPU of this walk
+ * over one row index array. Trees are grown a few at a time (`grow(untilMs)`), so that a
+ * training can yield to the host between slices.
+ */
+export class ForestGrower {
+  private readonly features: number;
+  private readonly maxDepth: number;
+  private readonly data: Float64Array;
+  private readonly order: Int32Array;
+  private readonly spill: Int32Array;
+  private readonly nodes: NodeArrays;
+  private readonly roots: Int32Array;
+  private grown = 0;
+
+  constructor(
+    rows: readonly (readonly number[])[],
+    private readonly trees: number,
+    private readonly random: () => number = Math.random,
+  ) {
+    const n = rows.length;
+    this.features = n === 0 ? 0 : rows[0]!.length;
+    this.maxDepth = Math.ceil(Math.log2(n));
+    this.data = new Float64Array(n * this.features);
+    for (let r = 0; r < n; r++) for (let f = 0; f < this.features; f++) this.data[r * this.features + f] = rows[r]![f]!;
+    this.order = new Int32Array(n);
+    this.spill = new Int32Array(n);
+    this.nodes = new NodeArrays(trees * Math.max(1, 2 * n));
+    this.roots = new Int32Array(trees);
+  }
+
+  /** Grows trees until all are grown (returns true) or `performance.now()` reaches `untilMs` (at least one tree). */
+  grow(untilMs = Infinity): boolean {
+    while (this.grown < this.trees) {
+      for (let i = 0; i < this.order.length; i++) this.order[i] = i;
+      this.roots[this.grown++] = this.nodes.length;
+      this.growNode(0, this.order.length, 0);
+      if (this.grown < this.trees && performance.now() >= untilMs) return false;
+    }
+    return true;
+  }
+
+  /** The forest grown so far (every tree once `grow` has returned true). */
+  forest(): FlatForest {
+    const { nodes } = this;
+    const length = nodes.length;
+    return {
+      column: nodes.column.slice(0, length),
+      value: nodes.value.slice(0, length),
+      right: nodes.right.slice(0, length),
+      roots: this.roots.slice(0, this.grown),
+      normalizer: averagePathLength(this.order.length),
+    };
+  }
+
+  /** Appends, in preorder, the subtree of the rows `order[start .. end)` at `depth`. */
+  private growNode(start: number, end: number, depth: number): void {
+    const { data, order, spill, features, nodes } = this;
+    const size = end - start;
+    if (!(depth <= this.maxDepth && size > 1)) {
+      nodes.add(-1, depth + averagePathLength(size));
+      return;
+    }
+    const split = Math.floor(this.random() * features);
+    let max = data[order[start]! * features + split]!;
+    let min = max;
+    for (let i = start + 1; i < end; i++) {
+      const x = data[order[i]! * features + split]!;
+      if (x > max) max = x;
+      if (x < min) min = x;
+    }
+    const threshold = this.random() * (max - min) + min;
+    // Stable partition: rows below the threshold first, then the rows ≥ it (a NaN on either side goes to neither, as in the library's two filters).
+    let kept = start;
+    let spilled = 0;
+    for (let i = start; i < end; i++) {
+      const row = order[i]!;
+      const x = data[row * features + split]!;
+      if (x < threshold) order[kept++] = row;
+      else if (x >= threshold) spill[spilled++] = row;
+    }
+    for (let i = 0; i < spilled; i++) order[kept + i] = spill[i]!;
+    const node = nodes.add(split, threshold);
+    this.growNode(start, kept, depth + 1);
+    nodes.right[node] = nodes.length;
+    this.growNode(kept, kept + spilled, depth + 1);
+  }
+}
+
+/** `trees` isolation trees grown on `rows` in one go (see `ForestGrower`). */
+export function growForest(rows: readonly (readonly number[])[], trees: number, random: () => number = Math.random): FlatForest {
+  const grower = new ForestGrower(rows, trees, random);
+  grower.grow();
+  return grower.forest();
+}
+
+/** Growable node columns of a `FlatForest` (a typed array each: plain arrays cost more to fill and to convert). */
+class NodeArrays {
+  column: Int32Array;
+  value: Float64Array;
+  right: Int32Array;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.column = new Int32Array(capacity);
+    this.value = new Float64Array(capacity);
+    this.right = new Int32Array(capacity);
+  }
+
+  /** Appends a node (right child not known yet: −1) and returns its index. */
+  add(column: number, value: number): number {
+    if (this.length === this.column.length) this.double();
+    const at = this.length++;
+    this.column[at] = column;
+    this.value[at] = value;
+    this.right[at] = -1;
+    return at;
+  }
+
+  private double(): void {
+    const capacity = this.column.length * 2;
+    const column = new Int32Array(capacity);
+    const value = new Float64Array(capacity);
+    const right = new Int32Array(capacity);
+    column.set(this.column);
+    value.set(this.value);
+    right.set(this.right);
+    this.column = column;
+    this.value = value;
+    this.right = right;
+  }
+}
+
+/** A model of `forest` (grown on `sample`, rows of `FEATURES.length` values) with the sample's mean and sd. */
+export function buildModel(forest: FlatForest, sample: readonly (readonly number[])[]): ForestModel {
   const n = sample.length;
-  const forest = new Forest({ nEstimators: trees });
-  forest.train(sample);
   const mean = new Array<number>(F).fill(0);
   const std = new Array<number>(F).fill(0);
   for (const row of sample) for (let f = 0; f < F; f++) mean[f]! += row[f]! / n;
   for (const row of sample) for (let f = 0; f < F; f++) std[f]! += (row[f]! - mean[f]!) ** 2 / Math.max(1, n - 1);
   for (let f = 0; f < F; f++) std[f] = Math.sqrt(std[f]!);
   const suspicious = Float64Array.from(std, (sd) => (sd === 0 ? Number.MIN_VALUE : 2 * sd));
-  return { forest: flattenForest(forest), mean, std, suspicious };
+  return { forest, mean, std, suspicious };
 }
 
 /** Whether a feature of the vector at `vectors[offset ..]` is ≥ 2 sd from the training mean. */

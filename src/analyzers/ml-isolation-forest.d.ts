@@ -1,4 +1,4 @@
-/** Types of ml-isolation-forest 0.1.0 (the package ships none); see node_modules/ml-isolation-forest/src. */
+/** Types of ml-isolation-forest 0.1.0 (the package ships none; a dev dependency: the tests check `growForest` against it); see node_modules/ml-isolation-forest/src. */
 declare module 'ml-isolation-forest' {
   export class IsolationForest {
     constructor(options?: { nEstimators?: number });

@@ -57,6 +57,52 @@ export interface TextMatch {
 }
 
 /**
+ * Where the detectors put what they find: three columns instead of an object per span. On hostile
+ * input a detector finds one span every few characters (95k in 1 MB of `"password":`), and that
+ * many small objects kept alive made the collector's work grow faster than the input (6× the time
+ * for 4× the input); typed columns keep every detector linear. Reused between scans (`clear`).
+ */
+export class MatchList {
+  length = 0;
+  private categories = new Uint8Array(64);
+  private starts = new Int32Array(64);
+  private ends = new Int32Array(64);
+
+  add(category: RedactionCategory, start: number, end: number): void {
+    if (this.length === this.starts.length) this.grow();
+    const at = this.length++;
+    this.categories[at] = CATEGORY_INDEX.get(category)!;
+    this.starts[at] = start;
+    this.ends[at] = end;
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  /** The spans as objects, in the order they were added. */
+  toArray(): TextMatch[] {
+    const out: TextMatch[] = new Array(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = { category: ALL_CATEGORIES[this.categories[i]!]!, start: this.starts[i]!, end: this.ends[i]! };
+    return out;
+  }
+
+  private grow(): void {
+    const categories = new Uint8Array(this.length * 2);
+    const starts = new Int32Array(this.length * 2);
+    const ends = new Int32Array(this.length * 2);
+    categories.set(this.categories);
+    starts.set(this.starts);
+    ends.set(this.ends);
+    this.categories = categories;
+    this.starts = starts;
+    this.ends = ends;
+  }
+}
+
+const CATEGORY_INDEX = new Map<RedactionCategory, number>(ALL_CATEGORIES.map((c, i) => [c, i]));
+
+/**
  * One finding, as analyzers and reports see it: where and what kind, never the value.
  * `path` names the field (`payload.output`, `attributes.http.url`, `payload.input.env[2]`);
  * it is empty for a plain text.

@@ -5,7 +5,7 @@
  * country's IBAN length, octet ranges, `net.isIP`).
  */
 import { isIP } from 'node:net';
-import type { TextMatch } from './categories.js';
+import type { MatchList } from './categories.js';
 import { cardIssuerValid, ibanLength, ibanValid, internationalNumberValid, luhnValid, nanpValid, ssnValid } from './checksums.js';
 import { isAlnum } from './detect-secrets.js';
 
@@ -17,7 +17,7 @@ const isDomainChar = (c: number) => isAlnum(c) || c === 46 || c === 45;
 /** Domain endings that are file types: `icon@2x.png` is an asset, not an address. */
 const FILE_ENDINGS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'ico', 'js', 'mjs', 'cjs', 'ts', 'tsx', 'jsx', 'css', 'json', 'md', 'html', 'map', 'txt', 'yaml', 'yml', 'lock', 'py', 'rb', 'go', 'rs']);
 
-export function scanEmails(text: string, out: TextMatch[]): void {
+export function scanEmails(text: string, out: MatchList): void {
   let pos = 0;
   let at: number;
   while ((at = text.indexOf('@', pos)) !== -1) {
@@ -40,7 +40,7 @@ export function scanEmails(text: string, out: TextMatch[]): void {
     if (d < text.length && (text.charCodeAt(d) === 64 || isWordChar(text.charCodeAt(d)))) continue;
     // git@github.com:org/repo is an SSH address.
     if (text.charCodeAt(d) === 58 && text.slice(s, at) === 'git') continue;
-    out.push({ category: 'email', start: s, end: d });
+    out.add('email', s, d);
   }
 }
 
@@ -59,7 +59,7 @@ const joinsAfter = (text: string, i: number) => {
  * and international (`+44 20 7946 0958`). Unformatted digit runs are left alone: they are order
  * numbers and timestamps far more often than phone numbers.
  */
-export function scanPhones(text: string, out: TextMatch[]): void {
+export function scanPhones(text: string, out: MatchList): void {
   NANP.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = NANP.exec(text)) !== null) {
@@ -69,7 +69,7 @@ export function scanPhones(text: string, out: TextMatch[]): void {
     if (end < text.length && joinsAfter(text, end)) continue;
     const digits = m[0].replace(/\D/g, '');
     if (!nanpValid(digits.length === 11 ? digits.slice(1) : digits)) continue;
-    out.push({ category: 'phone', start, end });
+    out.add('phone', start, end);
   }
   if (text.indexOf('+') === -1) return;
   INTERNATIONAL.lastIndex = 0;
@@ -84,14 +84,14 @@ export function scanPhones(text: string, out: TextMatch[]): void {
       const digits = raw.replace(/\D/g, '');
       if (digits.length !== 11 || !nanpValid(digits.slice(1))) continue;
     } else if (!internationalNumberValid(raw.replace(/\D/g, ''))) continue;
-    out.push({ category: 'phone', start, end });
+    out.add('phone', start, end);
   }
 }
 
 const SSN = /\d{3}-\d{2}-\d{4}/g;
 const SSN_LABELLED = /\b(?:ssn|social security(?: number| no\.?)?)[ \t]{0,3}[:#]?[ \t]{0,3}(\d{9})\b/gi;
 
-export function scanSsns(text: string, out: TextMatch[]): void {
+export function scanSsns(text: string, out: MatchList): void {
   SSN.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = SSN.exec(text)) !== null) {
@@ -100,7 +100,7 @@ export function scanSsns(text: string, out: TextMatch[]): void {
     if (start > 0 && joinsBefore(text.charCodeAt(start - 1))) continue;
     if (end < text.length && joinsAfter(text, end)) continue;
     if (!ssnValid(m[0].slice(0, 3), m[0].slice(4, 6), m[0].slice(7))) continue;
-    out.push({ category: 'ssn', start, end });
+    out.add('ssn', start, end);
   }
   if (!/ss|social/i.test(text)) return;
   SSN_LABELLED.lastIndex = 0;
@@ -108,14 +108,14 @@ export function scanSsns(text: string, out: TextMatch[]): void {
     const digits = m[1]!;
     if (!ssnValid(digits.slice(0, 3), digits.slice(3, 5), digits.slice(5))) continue;
     const end = m.index + m[0].length;
-    out.push({ category: 'ssn', start: end - 9, end });
+    out.add('ssn', end - 9, end);
   }
 }
 
 const CARD = /\d(?:[ -]?\d){11,18}/g;
 
 /** Card numbers: 12-19 digits, grouped as cards print them, a known issuer prefix, Luhn-valid. */
-export function scanCards(text: string, out: TextMatch[]): void {
+export function scanCards(text: string, out: MatchList): void {
   CARD.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = CARD.exec(text)) !== null) {
@@ -139,13 +139,13 @@ export function scanCards(text: string, out: TextMatch[]): void {
     }
     const digits = groups.join('');
     if (!cardIssuerValid(digits) || !luhnValid(digits)) continue;
-    out.push({ category: 'credit_card', start, end });
+    out.add('credit_card', start, end);
   }
 }
 
 const IBAN = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,8}(?: ?[A-Z0-9]{1,3})?/g;
 
-export function scanIbans(text: string, out: TextMatch[]): void {
+export function scanIbans(text: string, out: MatchList): void {
   IBAN.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = IBAN.exec(text)) !== null) {
@@ -165,13 +165,13 @@ export function scanIbans(text: string, out: TextMatch[]): void {
     if (end < text.length && isWordChar(text.charCodeAt(end))) continue;
     IBAN.lastIndex = end;
     if (!ibanValid(text.slice(start, end).replace(/ /g, ''))) continue;
-    out.push({ category: 'iban', start, end });
+    out.add('iban', start, end);
   }
 }
 
 const IPV4 = /\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/g;
 
-export function scanIps(text: string, out: TextMatch[], v4: boolean, v6: boolean): void {
+export function scanIps(text: string, out: MatchList, v4: boolean, v6: boolean): void {
   if (v4) {
     IPV4.lastIndex = 0;
     let m: RegExpExecArray | null;
@@ -184,7 +184,7 @@ export function scanIps(text: string, out: TextMatch[], v4: boolean, v6: boolean
       if (!m[0].split('.').every((o) => Number(o) <= 255 && (o.length === 1 || o[0] !== '0'))) continue;
       // "version 1.2.3.4", "v1.2.3.4" are versions.
       if (/version\s*:?\s*$|\bv$/i.test(text.slice(Math.max(0, start - 10), start))) continue;
-      out.push({ category: 'ip_address', start, end });
+      out.add('ip_address', start, end);
     }
   }
   if (v6) scanIpv6(text, out);
@@ -193,7 +193,7 @@ export function scanIps(text: string, out: TextMatch[], v4: boolean, v6: boolean
 const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 const isV6Char = (c: number) => isHex(c) || c === 58 || c === 46;
 
-function scanIpv6(text: string, out: TextMatch[]): void {
+function scanIpv6(text: string, out: MatchList): void {
   let pos = 0;
   let colon: number;
   while ((colon = text.indexOf(':', pos)) !== -1) {
@@ -217,6 +217,6 @@ function scanIpv6(text: string, out: TextMatch[]): void {
     }
     if (colons < 2 || (hex < 3 && candidate !== '::1')) continue;
     if (isIP(candidate) !== 6) continue;
-    out.push({ category: 'ip_address', start: s, end: e });
+    out.add('ip_address', s, e);
   }
 }

@@ -8,7 +8,7 @@
  * opening quote). Each reports its findings left to right (`sortFindings` relies on it for speed).
  * bench/security.bench.ts measures each on adversarial strings of 256 KB, 512 KB and 1 MB.
  */
-import type { RedactionCategory, TextMatch } from './categories.js';
+import type { MatchList, RedactionCategory } from './categories.js';
 import { jwtHeaderValid } from './checksums.js';
 
 export const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -52,8 +52,9 @@ const TOKEN_RULES: TokenRule[] = [
 /** A quick test for any token prefix, run once before the rules above. */
 const TOKEN_PREFIXES = /sk-|[sr]k_|AKIA|ASIA|A[BCGIRNP][A-Z]A|gh[pousr]_|github_pat_|xox|xapp-|hooks\.slack|AIza|npm_/;
 
-export function scanTokens(text: string, out: TextMatch[], enabled: ReadonlySet<RedactionCategory>): void {
+export function scanTokens(text: string, out: MatchList, enabled: ReadonlySet<RedactionCategory>): void {
   if (!TOKEN_PREFIXES.test(text)) return;
+  let keyIdFound = false;
   for (const rule of TOKEN_RULES) {
     if (!enabled.has(rule.category)) continue;
     const re = rule.pattern;
@@ -65,17 +66,18 @@ export function scanTokens(text: string, out: TextMatch[], enabled: ReadonlySet<
       if (start > 0 && isAlnum(text.charCodeAt(start - 1))) continue;
       if (end < text.length && rule.follow(text.charCodeAt(end))) continue;
       if (rule.check !== undefined && !rule.check(m[0])) continue;
-      out.push({ category: rule.category, start, end });
+      out.add(rule.category, start, end);
+      if (rule.category === 'aws_key') keyIdFound = true;
     }
   }
-  if (enabled.has('aws_key') && out.some((f) => f.category === 'aws_key')) awsSecrets(text, out);
+  if (keyIdFound) awsSecrets(text, out);
 }
 
 /**
  * An AWS secret access key is 40 characters of base64 with nothing to recognize it by; alone it
  * looks like any hash. It is reported only beside an access key id in the same text.
  */
-function awsSecrets(text: string, out: TextMatch[]): void {
+function awsSecrets(text: string, out: MatchList): void {
   const re = /[A-Za-z0-9/+]{40}/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
@@ -91,7 +93,7 @@ function awsSecrets(text: string, out: TextMatch[]): void {
     }
     // Random base64 of 40 characters has mixed case and digits; a hex digest has not.
     if (!/[A-Z]/.test(m[0]) || !/[a-z]/.test(m[0])) continue;
-    out.push({ category: 'aws_key', start, end });
+    out.add('aws_key', start, end);
   }
 }
 
@@ -102,7 +104,7 @@ function skipRun(text: string, from: number, test: (c: number) => boolean): numb
 }
 
 /** header.payload.signature, base64url parts, a header that decodes to JSON with `alg`. */
-export function scanJwts(text: string, out: TextMatch[]): void {
+export function scanJwts(text: string, out: MatchList): void {
   let pos = 0;
   let i: number;
   while ((i = text.indexOf('eyJ', pos)) !== -1) {
@@ -116,14 +118,14 @@ export function scanJwts(text: string, out: TextMatch[]): void {
     const end3 = skipRun(text, end2 + 1, isBase64Url);
     pos = end3;
     if (!jwtHeaderValid(text.slice(i, end1))) continue;
-    out.push({ category: 'jwt', start: i, end: end3 });
+    out.add('jwt', i, end3);
   }
 }
 
 const PEM_HEADER = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/y;
 
 /** A PEM private key block, from BEGIN to END (to the end of the text when END is missing). */
-export function scanPrivateKeys(text: string, out: TextMatch[]): void {
+export function scanPrivateKeys(text: string, out: MatchList): void {
   let pos = 0;
   let i: number;
   while ((i = text.indexOf('-----BEGIN ', pos)) !== -1) {
@@ -138,7 +140,7 @@ export function scanPrivateKeys(text: string, out: TextMatch[]): void {
       const close = text.indexOf('-----', endMarker + 8);
       end = close === -1 || close - endMarker > 80 ? endMarker + 8 : close + 5;
     }
-    out.push({ category: 'private_key', start: i, end });
+    out.add('private_key', i, end);
     pos = end;
   }
 }
@@ -147,15 +149,30 @@ const isUrlDelimiter = (c: number) => c === 47 || c === 63 || c === 35 || c === 
 
 /** Values that stand for a secret rather than being one: `${VAR}`, `<your key>`, `***`, `xxx`. */
 export function isPlaceholder(value: string): boolean {
-  if (value.length === 0) return true;
-  const c = value.charCodeAt(0);
+  return isPlaceholderAt(value, 0, value.length);
+}
+
+/**
+ * `isPlaceholder(text.slice(start, end))` without the slice unless the first character can start
+ * a placeholder: a detector calls it once per candidate, and on hostile input (95k candidates in
+ * 1 MB of `"password":`) the slices were garbage enough to make the collector's work grow faster
+ * than the input.
+ */
+export function isPlaceholderAt(text: string, start: number, end: number): boolean {
+  if (end <= start) return true;
+  const c = text.charCodeAt(start);
   if (c === 36 || c === 60 || c === 123 || c === 37) return true; // $ < { %
+  if (!PLACEHOLDER_FIRST.has(c | 32)) return false;
+  const value = text.slice(start, end);
   if (/^(?:\*+|x+|X+|\.+|-+|_+|null|none|undefined|true|false|redacted|your[-_ ].*|<.*>)$/i.test(value)) return true;
   return value.startsWith('[REDACTED');
 }
 
+/** First characters of the placeholders above, case-folded with `| 32` (a few other characters fold onto these too: they only take the slow path). */
+const PLACEHOLDER_FIRST = new Set([...'*.-_[xnutfry'].map((ch) => ch.charCodeAt(0) | 32));
+
 /** `scheme://user:password@host`: the password part. */
-export function scanUrlPasswords(text: string, out: TextMatch[]): void {
+export function scanUrlPasswords(text: string, out: MatchList): void {
   let pos = 0;
   let i: number;
   while ((i = text.indexOf('://', pos)) !== -1) {
@@ -172,13 +189,13 @@ export function scanUrlPasswords(text: string, out: TextMatch[]): void {
     if (at === -1) continue;
     const colon = text.indexOf(':', from);
     if (colon === -1 || colon >= at - 1) continue;
-    if (isPlaceholder(text.slice(colon + 1, at))) continue;
-    out.push({ category: 'password', start: colon + 1, end: at });
+    if (isPlaceholderAt(text, colon + 1, at)) continue;
+    out.add('password', colon + 1, at);
   }
 }
 
 /** `Password=...;` / `pwd=...;` in a connection string (ADO.NET, ODBC, JDBC properties). */
-export function scanConnectionStrings(text: string, out: TextMatch[]): void {
+export function scanConnectionStrings(text: string, out: MatchList): void {
   const re = /(?:password|pwd)[ \t]{0,3}=[ \t]{0,3}/gi;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
@@ -196,8 +213,8 @@ export function scanConnectionStrings(text: string, out: TextMatch[]): void {
     }
     const terminated = text.charCodeAt(end) === 59 || text.charCodeAt(end) === 38 || before === 59 || before === 38 || before === 63;
     re.lastIndex = end;
-    if (!terminated || isPlaceholder(text.slice(start, end))) continue;
-    out.push({ category: 'password', start, end });
+    if (!terminated || isPlaceholderAt(text, start, end)) continue;
+    out.add('password', start, end);
   }
 }
 
@@ -209,7 +226,7 @@ const SECRET_ENV_NAME =
  * `NAME=value` lines of env files and shell output, for upper-case names ending in KEY, SECRET,
  * TOKEN, PASSWORD (and kin); the value is the finding. `PWD`/`OLDPWD` are directories.
  */
-export function scanEnvAssignments(text: string, out: TextMatch[]): void {
+export function scanEnvAssignments(text: string, out: MatchList): void {
   let pos = 0;
   let e: number;
   while ((e = text.indexOf('=', pos)) !== -1) {
@@ -236,24 +253,64 @@ export function scanEnvAssignments(text: string, out: TextMatch[]): void {
       while (end < limit && !isSpace(text.charCodeAt(end)) && text.charCodeAt(end) !== 34 && text.charCodeAt(end) !== 39) end++;
     }
     pos = Math.max(pos, end);
-    if (isPlaceholder(text.slice(start, end))) continue;
-    out.push({ category: 'env_secret', start, end });
+    if (isPlaceholderAt(text, start, end)) continue;
+    out.add('env_secret', start, end);
   }
 }
 
-/** Key names whose value is a secret whatever it looks like (normalized: lower case, no `-`, `_`, `.`). */
-const SECRET_KEYS =
-  /(?:password|passwd|passphrase|secret|apikey|accesskey|secretkey|privatekey|encryptionkey|signingkey|masterkey|accesstoken|authtoken|refreshtoken|idtoken|bearertoken|sessiontoken|apitoken|clientsecret|^token|^authorization|^cookie|^setcookie)$/;
+/**
+ * Key names whose value is a secret whatever it looks like, normalized (lower case, no `-`, `_`,
+ * `.` or white space): a name ending with one of `SECRET_KEY_ENDINGS` or equal to one of
+ * `SECRET_KEY_NAMES`.
+ */
+const SECRET_KEY_ENDINGS = [
+  'password', 'passwd', 'passphrase', 'secret', 'apikey', 'accesskey', 'secretkey', 'privatekey', 'encryptionkey', 'signingkey', 'masterkey',
+  'accesstoken', 'authtoken', 'refreshtoken', 'idtoken', 'bearertoken', 'sessiontoken', 'apitoken', 'clientsecret',
+];
+const SECRET_KEY_NAMES = ['token', 'authorization', 'cookie', 'setcookie'];
+/** The same test on non-ASCII names, where `toLowerCase` may map a character to ASCII (K, the Kelvin sign, to k). */
+const SECRET_KEYS = new RegExp(`(?:${SECRET_KEY_ENDINGS.join('|')}|${SECRET_KEY_NAMES.map((name) => `^${name}`).join('|')})$`);
+const ENDINGS = SECRET_KEY_ENDINGS.map(codes);
+const NAMES = SECRET_KEY_NAMES.map(codes);
+/** The normalized name being tested (names are at most 64 characters). */
+const normalized = new Uint16Array(64);
+
+function codes(word: string): Uint16Array {
+  return Uint16Array.from(word, (ch) => ch.charCodeAt(0));
+}
 
 export function isSecretKeyName(key: string): boolean {
-  if (key.length < 3 || key.length > 64) return false;
-  return SECRET_KEYS.test(key.toLowerCase().replace(/[-_.\s]/g, ''));
+  return isSecretKeyAt(key, 0, key.length);
+}
+
+/** `isSecretKeyName(text.slice(from, to))`, without allocating for ASCII names (one call per `:` in `scanKeyValues`). */
+export function isSecretKeyAt(text: string, from: number, to: number): boolean {
+  if (to - from < 3 || to - from > 64) return false;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    let c = text.charCodeAt(i);
+    if (c > 127) return SECRET_KEYS.test(text.slice(from, to).toLowerCase().replace(/[-_.\s]/g, ''));
+    if (c === 45 || c === 95 || c === 46 || isSpace(c)) continue;
+    if (c >= 65 && c <= 90) c += 32;
+    normalized[n++] = c;
+  }
+  for (const ending of ENDINGS) if (endsWith(n, ending)) return true;
+  for (const name of NAMES) if (n === name.length && endsWith(n, name)) return true;
+  return false;
+}
+
+/** Whether the first `n` codes of `normalized` end with `word`. */
+function endsWith(n: number, word: Uint16Array): boolean {
+  const offset = n - word.length;
+  if (offset < 0) return false;
+  for (let i = 0; i < word.length; i++) if (normalized[offset + i] !== word[i]) return false;
+  return true;
 }
 
 const isKeyChar = (c: number) => isAlnum(c) || c === 95 || c === 45 || c === 46;
 
 /** `"api_key": "value"` (JSON) and `password: value` (YAML) in text: the value is the finding. */
-export function scanKeyValues(text: string, out: TextMatch[]): void {
+export function scanKeyValues(text: string, out: MatchList): void {
   let pos = 0;
   let colon: number;
   while ((colon = text.indexOf(':', pos)) !== -1) {
@@ -270,7 +327,7 @@ export function scanKeyValues(text: string, out: TextMatch[]): void {
     if (s === k) continue;
     if (quote !== 0 && text.charCodeAt(s - 1) !== quote) continue;
     if (quote === 0 && s > 0 && !isSpace(text.charCodeAt(s - 1)) && text.charCodeAt(s - 1) !== 123 && text.charCodeAt(s - 1) !== 44) continue;
-    if (!isSecretKeyName(text.slice(s, k))) continue;
+    if (!isSecretKeyAt(text, s, k)) continue;
     let v = colon + 1;
     while (v < text.length && v - colon < 8 && (text.charCodeAt(v) === 32 || text.charCodeAt(v) === 9)) v++;
     const open = text.charCodeAt(v);
@@ -292,7 +349,7 @@ export function scanKeyValues(text: string, out: TextMatch[]): void {
       while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
     }
     pos = Math.max(pos, end);
-    if (isPlaceholder(text.slice(start, end))) continue;
-    out.push({ category: 'env_secret', start, end });
+    if (isPlaceholderAt(text, start, end)) continue;
+    out.add('env_secret', start, end);
   }
 }

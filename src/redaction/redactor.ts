@@ -99,6 +99,19 @@ export function resolvePolicy(policy: RedactionPolicy, base?: ResolvedPolicy): R
   return { categories, modes };
 }
 
+/** Field names already judged by `isSecretKeyName` (an event's keys repeat: `toolName`, `status`, ...); cleared when full. */
+const SECRET_FIELDS = new Map<string, boolean>();
+const SECRET_FIELDS_MAX = 4096;
+
+function isSecretField(key: string): boolean {
+  let secret = SECRET_FIELDS.get(key);
+  if (secret === undefined) {
+    if (SECRET_FIELDS.size >= SECRET_FIELDS_MAX) SECRET_FIELDS.clear();
+    SECRET_FIELDS.set(key, (secret = isSecretKeyName(key)));
+  }
+  return secret;
+}
+
 const MASKS = new Map<RedactionCategory, string>();
 
 /** `[REDACTED:<category>]`, built once per category, not once per finding. */
@@ -215,7 +228,7 @@ export function createEngine(options: RedactorOptions, categories: ReadonlySet<R
         const record = value as Record<string, unknown>;
         for (const key of Object.keys(record)) {
           const item = record[key];
-          const isSecret = fieldNames && typeof item === 'string' && isSecretKeyName(key);
+          const isSecret = fieldNames && typeof item === 'string' && isSecretField(key);
           parts.push(key);
           const next = walk(item, parts, findings, depth + 1, stack, isSecret);
           parts.pop();

@@ -4,7 +4,7 @@
  * Most strings an agent emits (tool names, statuses, short queries) stop after that loop; short
  * repeated strings stop at a cache lookup.
  */
-import type { RedactionCategory, TextMatch } from './categories.js';
+import { MatchList, type RedactionCategory, type TextMatch } from './categories.js';
 import {
   scanConnectionStrings,
   scanEnvAssignments,
@@ -46,6 +46,8 @@ export function createScanner(categories: ReadonlySet<RedactionCategory>): Scann
   const secretsByName = has('env_secret');
   const ipv4 = has('ip_address');
   const cache = new Map<string, readonly TextMatch[]>();
+  /** The detectors' output, reused from one string to the next (a scan runs to its end synchronously). */
+  const found = new MatchList();
 
   function detect(text: string): readonly TextMatch[] {
     const length = text.length;
@@ -78,7 +80,8 @@ export function createScanner(categories: ReadonlySet<RedactionCategory>): Scann
     }
     if (run > longestRun) longestRun = run;
 
-    const out: TextMatch[] = [];
+    const out = found;
+    out.clear();
     if (tokens && longestRun >= 16) scanTokens(text, out, categories);
     if (has('jwt') && dots >= 2 && longestRun >= 10) scanJwts(text, out);
     if (has('private_key') && length >= 30) scanPrivateKeys(text, out);
@@ -92,7 +95,7 @@ export function createScanner(categories: ReadonlySet<RedactionCategory>): Scann
     if (has('credit_card') && digits >= 12) scanCards(text, out);
     if (has('iban') && digits >= 2 && uppers >= 2 && length >= 15) scanIbans(text, out);
     if (ipv4 && ((digits >= 4 && dots >= 3) || colons >= 2)) scanIps(text, out, digits >= 4 && dots >= 3, colons >= 2);
-    return out.length === 0 ? NONE : resolveOverlaps(out);
+    return out.length === 0 ? NONE : resolveOverlaps(out.toArray());
   }
 
   return {
@@ -133,11 +136,13 @@ function mergeTwo(a: readonly TextMatch[], b: readonly TextMatch[]): TextMatch[]
  * The runs are merged pairwise: O(n log runs), linear in the number of findings. (Were a
  * detector to report out of order, the result would still be sorted, with more runs.)
  */
-export function sortFindings(matches: readonly TextMatch[]): TextMatch[] {
+export function sortFindings(matches: readonly TextMatch[]): readonly TextMatch[] {
   let runs: TextMatch[][] = [];
   let from = 0;
   for (let i = 1; i <= matches.length; i++) {
     if (i < matches.length && order(matches[i - 1]!, matches[i]!) <= 0) continue;
+    // Already sorted (one detector found everything, the usual case): no copy.
+    if (from === 0 && i === matches.length) return matches;
     runs.push(matches.slice(from, i));
     from = i;
   }
@@ -154,11 +159,16 @@ export function sortFindings(matches: readonly TextMatch[]): TextMatch[] {
  * higher-priority category. Keeping only one span would leave the other's uncovered part in
  * clear text, where the next pass finds it again (`KEY="x sk-proj-..."` must not become
  * `KEY="x [REDACTED:openai_key]"`, a secret env value on its own): covering both keeps redaction
- * idempotent. One pass after `sortFindings`.
+ * idempotent. One pass after `sortFindings` (none when nothing overlaps).
  */
-function resolveOverlaps(matches: TextMatch[]): TextMatch[] {
+function resolveOverlaps(matches: TextMatch[]): readonly TextMatch[] {
+  const sorted = sortFindings(matches);
+  let overlaps = false;
+  for (let i = 1; i < sorted.length && !overlaps; i++) overlaps = sorted[i]!.start < sorted[i - 1]!.end;
+  // No overlap (the usual case): the sorted findings as they are, no second array.
+  if (!overlaps) return sorted;
   const kept: TextMatch[] = [];
-  for (const m of sortFindings(matches)) {
+  for (const m of sorted) {
     const last = kept[kept.length - 1];
     if (last === undefined || m.start >= last.end) {
       kept.push(m);

@@ -55,7 +55,11 @@ export interface RedactionFindingsPayload {
 
 export interface RedactionStats {
   [key: string]: unknown;
-  /** Events scanned (each once, whatever the number of sinks). */
+  /**
+   * Events scanned: the most that one sink received (every sink receives every event unless it has
+   * a filter, so with storage on this is every event). An event's findings are counted once,
+   * whatever the number of sinks.
+   */
   scannedEvents: number;
   eventsWithFindings: number;
   /** Findings per category, over every event scanned. */
@@ -69,6 +73,7 @@ export interface RedactionStats {
 }
 
 const MAX_SESSIONS = 100_000;
+const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
 
 /** Redaction of the events on their way to storage and exporters. Throws on an unknown category or mode. */
 export function redaction(options: RedactionOptions = {}): EventTransform {
@@ -86,27 +91,32 @@ export function redaction(options: RedactionOptions = {}): EventTransform {
   const emitFindings = options.findingsEvents ?? true;
   const maxListed = options.maxFindingsPerEvent ?? 100;
 
+  /**
+   * Findings of the events that have some, kept for the other sinks. An event without any (most
+   * of them) is not kept: the next sink scans it again, which costs less than a WeakMap entry per
+   * event (measured: ≈ 0.3 µs for the scan of a clean demo event against ≈ 0.8 µs to set and find
+   * the entry, most of it in the collector's ephemeron work; looking up an event that was never
+   * set costs next to nothing).
+   */
   const scanned = new WeakMap<FleetEvent, readonly Finding[]>();
   const findingsByCategory = new Map<RedactionCategory, number>();
   const sessions = new Set<string>();
-  const sinkStats: Record<string, { redactedEvents: number }> = {};
-  let scannedEvents = 0;
+  const sinkStats: Record<string, { redactedEvents: number; receivedEvents: number }> = {};
   let eventsWithFindings = 0;
 
-  /** Findings of `event`, scanning it the first time any sink asks. */
+  /** Findings of `event`, counted the first time a sink finds them. */
   function findingsOf(event: FleetEvent, fresh: FleetEvent[]): readonly Finding[] {
     let found = scanned.get(event);
     if (found !== undefined) return found;
     // Our own summaries carry paths and ids, never values; scanning them could only loop.
-    found = event.type === FINDINGS_EVENT_TYPE ? [] : scanAll.redactEvent(event).findings;
+    if (event.type === FINDINGS_EVENT_TYPE) return NO_FINDINGS;
+    found = scanAll.redactEvent(event).findings;
+    if (found.length === 0) return NO_FINDINGS;
     scanned.set(event, found);
-    scannedEvents++;
-    if (found.length > 0) {
-      eventsWithFindings++;
-      for (const f of found) findingsByCategory.set(f.category, (findingsByCategory.get(f.category) ?? 0) + 1);
-      if (sessions.size < MAX_SESSIONS) sessions.add(event.sessionId);
-      fresh.push(event);
-    }
+    eventsWithFindings++;
+    for (const f of found) findingsByCategory.set(f.category, (findingsByCategory.get(f.category) ?? 0) + 1);
+    if (sessions.size < MAX_SESSIONS) sessions.add(event.sessionId);
+    fresh.push(event);
     return found;
   }
 
@@ -123,8 +133,9 @@ export function redaction(options: RedactionOptions = {}): EventTransform {
       if (policy === false || policy.categories.size === 0) return undefined;
       const redactor: Redactor = engine.redactorFor(policy);
       const wanted = policy.categories;
-      const counters = (sinkStats[`${sink.kind}:${sink.name}`] = { redactedEvents: 0 });
+      const counters = (sinkStats[`${sink.kind}:${sink.name}`] = { redactedEvents: 0, receivedEvents: 0 });
       return (batch) => {
+        counters.receivedEvents += batch.length;
         let out: FleetEvent[] | undefined;
         const fresh: FleetEvent[] = [];
         for (let i = 0; i < batch.length; i++) {
@@ -148,7 +159,13 @@ export function redaction(options: RedactionOptions = {}): EventTransform {
         const n = findingsByCategory.get(category);
         if (n !== undefined) findings[category] = n;
       }
-      return { scannedEvents, eventsWithFindings, findings, sessions: sessions.size, sinks: structuredClone(sinkStats), unscanned: engine.unscanned() };
+      const sinks: RedactionStats['sinks'] = {};
+      let scannedEvents = 0;
+      for (const [name, { redactedEvents, receivedEvents }] of Object.entries(sinkStats)) {
+        sinks[name] = { redactedEvents };
+        scannedEvents = Math.max(scannedEvents, receivedEvents);
+      }
+      return { scannedEvents, eventsWithFindings, findings, sessions: sessions.size, sinks, unscanned: engine.unscanned() };
     },
   };
 }

@@ -21,7 +21,17 @@ function setup(rules?: readonly AlertRule[], extra: { cost?: boolean } = {}) {
   const settle = async () => {
     await observer.flush();
   };
-  return { observer, alerts, fired, at, fail, ok, settle, states: () => fired.map((e) => `${e.payload.rule}:${e.payload.state}`) };
+  /** The agent ends at `ms`. */
+  const end = (ms: number, agentId: string) =>
+    observer.emit({ type: 'agent.end', timestamp: Date.parse('2026-01-01T00:00:00Z') + ms, agentId, payload: { name: agentId, status: 'success' } });
+  /** The clock moves to `ms`, the engine catches up and judges its rules (absence is judged on the clock). */
+  const evaluateAt = async (ms: number) => {
+    at(ms);
+    await settle();
+    alerts.evaluate();
+    await settle();
+  };
+  return { observer, alerts, fired, at, fail, ok, end, settle, evaluateAt, states: () => fired.map((e) => `${e.payload.rule}:${e.payload.state}`) };
 }
 
 const BURST: AlertRule = { kind: 'threshold', name: 'burst', measure: 'count', where: { types: ['tool.end'], status: 'error' }, windowMs: 30_000, value: 5, severity: 'error' };
@@ -203,18 +213,16 @@ describe('alerts: bounded groups', () => {
 });
 
 describe('alerts: absence, anomaly, guardrail, budget', () => {
+  const STALLED: AlertRule = { kind: 'absence', name: 'stalled', windowMs: 600_000, groupBy: ['agentId'] };
+
   it('absence: no event from an agent for 10 min; an ended agent is not stalled', async () => {
-    const s = setup([{ kind: 'absence', name: 'stalled', windowMs: 600_000, groupBy: ['agentId'] }]);
+    const s = setup([STALLED]);
     s.ok(0, 'Read', 'worker-1');
     s.ok(0, 'Read', 'worker-2');
-    s.observer.emit({ type: 'agent.end', timestamp: Date.parse('2026-01-01T00:00:01Z'), agentId: 'worker-2', payload: { name: 'worker-2', status: 'success' } });
-    s.at(599_000);
-    await s.settle();
-    s.alerts.evaluate();
+    s.end(1000, 'worker-2');
+    await s.evaluateAt(599_000);
     expect(s.fired).toEqual([]);
-    s.at(600_000);
-    s.alerts.evaluate();
-    await s.settle();
+    await s.evaluateAt(600_000);
     expect(s.states()).toEqual(['stalled:firing']);
     expect(s.fired[0]!.payload.labels).toMatchObject({ agentId: 'worker-1' });
     expect(s.fired[0]!.agentId).toBe('worker-1');
@@ -226,23 +234,15 @@ describe('alerts: absence, anomaly, guardrail, budget', () => {
   });
 
   it('absence: an agent that ended is not stalled until it starts again; then it is watched again', async () => {
-    const s = setup([{ kind: 'absence', name: 'stalled', windowMs: 600_000, groupBy: ['agentId'] }]);
-    const end = (ms: number) =>
-      s.observer.emit({ type: 'agent.end', timestamp: Date.parse('2026-01-01T00:00:00Z') + ms, agentId: 'worker-2', payload: { name: 'worker-2', status: 'success' } });
+    const s = setup([STALLED]);
     s.ok(0, 'Read', 'worker-2');
-    end(1000);
-    s.at(1_200_000);
-    await s.settle();
-    s.alerts.evaluate();
+    s.end(1000, 'worker-2');
+    await s.evaluateAt(1_200_000);
     expect(s.fired).toEqual([]);
     s.ok(1_200_000, 'Read', 'worker-2');
-    s.at(1_799_999);
-    await s.settle();
-    s.alerts.evaluate();
+    await s.evaluateAt(1_799_999);
     expect(s.fired).toEqual([]);
-    s.at(1_800_000);
-    s.alerts.evaluate();
-    await s.settle();
+    await s.evaluateAt(1_800_000);
     expect(s.states()).toEqual(['stalled:firing']);
     expect(s.fired[0]!.payload.labels).toMatchObject({ agentId: 'worker-2' });
     await s.observer.close();

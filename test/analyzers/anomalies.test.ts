@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createObserver, defineAnalyzer, type AnomalyPayload, type FleetEvent } from '../../src/index.js';
 import { anomaliesAnalyzer, type AnomaliesOptions, type AnomaliesSnapshot } from '../../src/analyzers/anomalies.js';
-import { averagePathLength, flattenForest, scoreVector } from '../../src/analyzers/anomalies-forest.js';
+import { averagePathLength, flattenForest, ForestGrower, growForest, scoreVector } from '../../src/analyzers/anomalies-forest.js';
 import { IsolationForest } from 'ml-isolation-forest';
 
 const T0 = 1_700_002_800_000;
@@ -162,6 +162,36 @@ describe('anomaliesAnalyzer', () => {
 });
 
 describe('flat isolation forest', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('grows ml-isolation-forest\'s trees node for node from the same Math.random sequence', () => {
+    let seed = 5;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    // Ties, a constant column and repeated rows exercise the ≥ side and the depth limit.
+    const rows = Array.from({ length: 256 }, (_, i) => [Math.round(random() * 20), random() * 3, i % 50 === 0 ? 1 : 0, 2, Math.floor(random() * 4)]);
+    let libSeed = 99;
+    vi.spyOn(Math, 'random').mockImplementation(() => ((libSeed = (libSeed * 48271) % 2147483647) - 1) / 2147483646);
+    const library = new IsolationForest({ nEstimators: 30 });
+    library.train(rows);
+    const expected = flattenForest(library);
+    libSeed = 99;
+    const grown = growForest(rows, 30);
+    expect(grown.roots).toEqual(expected.roots);
+    expect(grown.column).toEqual(expected.column);
+    expect(grown.value).toEqual(expected.value);
+    expect(grown.right).toEqual(expected.right);
+    expect(grown.normalizer).toBe(expected.normalizer);
+    // Not a degenerate forest: 30 trees of more than a root each.
+    expect(grown.column.length).toBeGreaterThan(30 * 3);
+    // Grown one tree per slice (a deadline already past), the forest is the same.
+    libSeed = 99;
+    const sliced = new ForestGrower(rows, 30);
+    let slices = 1;
+    while (!sliced.grow(0)) slices++;
+    expect(slices).toBe(30);
+    expect(sliced.forest()).toEqual(grown);
+  });
+
   it('scores exactly as ml-isolation-forest predict', () => {
     let seed = 3;
     const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;

@@ -44,6 +44,25 @@ describe('redaction in the observer', () => {
     await observer.close();
   });
 
+  it('counts each event and each finding once across sinks, clean events included', async () => {
+    // Two sinks see every event: 3 clean events (scanned again by the second sink, not kept) and 2 with findings.
+    const exporter = recordingExporter();
+    const observer = createObserver({ analyzers: [], exporters: [exporter], redact: true });
+    for (let i = 0; i < 3; i++) observer.emit({ type: 'tool.end', payload: { toolName: 'Read', status: 'success', output: `line ${i} of a clean file` } });
+    observer.emit({ type: 'message', payload: { role: 'user', text: `mail ${EMAIL} and ${EMAIL}` } });
+    observer.emit({ type: 'tool.end', payload: { toolName: 'Bash', status: 'success', output: `id ${AWS_ID}` } });
+    await observer.flush();
+    const stats = observer.stats().transforms.redaction as { scannedEvents: number; findings: Record<string, number>; eventsWithFindings: number; sessions: number; sinks: Record<string, { redactedEvents: number }> };
+    // 5 host events + the redaction.findings summaries, which every sink also receives (not scanned for secrets).
+    const summaries = exporter.events.filter((e) => e.type === 'redaction.findings').length;
+    expect(summaries).toBeGreaterThanOrEqual(1);
+    expect(stats.scannedEvents).toBe(5 + summaries);
+    expect(stats.findings).toEqual({ email: 2, aws_key: 1 });
+    expect(stats.eventsWithFindings).toBe(2);
+    expect(stats.sinks).toEqual({ 'storage:memory': { redactedEvents: 2 }, 'exporter:rec': { redactedEvents: 2 } });
+    await observer.close();
+  });
+
   it('puts the findings on the bus without the values', async () => {
     const observer = createObserver({ analyzers: [], redact: true, sessionId: 's-1' });
     const seen: FleetEvent[] = [];

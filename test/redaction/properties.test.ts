@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRedactor, type TextMatch } from '../../src/redaction/index.js';
 import { sortFindings } from '../../src/redaction/scan.js';
+import { isPlaceholder, isPlaceholderAt, isSecretKeyAt, isSecretKeyName } from '../../src/redaction/detect-secrets.js';
 import { attackingValue, fuzz, fuzzTimeout } from '../support/fuzz.js';
 
 const redactor = createRedactor();
@@ -104,5 +105,37 @@ describe('sortFindings: sorted runs merged instead of a comparison sort', () => 
     expect(sorted).toEqual([c, a, b]);
     expect(sorted[1]).toBe(a);
     expect(sorted[2]).toBe(b);
+  });
+});
+
+describe('allocation-free name and placeholder checks', () => {
+  // The definitions they replace (detect-secrets.ts before the scan stopped slicing per candidate).
+  const SECRET_KEYS =
+    /(?:password|passwd|passphrase|secret|apikey|accesskey|secretkey|privatekey|encryptionkey|signingkey|masterkey|accesstoken|authtoken|refreshtoken|idtoken|bearertoken|sessiontoken|apitoken|clientsecret|^token|^authorization|^cookie|^setcookie)$/;
+  const slicedKeyName = (key: string) => key.length >= 3 && key.length <= 64 && SECRET_KEYS.test(key.toLowerCase().replace(/[-_.\s]/g, ''));
+  const slicedPlaceholder = (value: string) =>
+    value.length === 0 ||
+    '$<{%'.includes(value[0]!) ||
+    /^(?:\*+|x+|X+|\.+|-+|_+|null|none|undefined|true|false|redacted|your[-_ ].*|<.*>)$/i.test(value) ||
+    value.startsWith('[REDACTED');
+  const PIECES = ['pass', 'word', 'PASSWORD', 'Api', 'key', 'KEY', 'secret', 'token', 'Token', 'auth', 'Authorization', 'cookie', 'set', 'id', 'client', '-', '_', '.', ' ', '\t', 'x', 'X', '*', 'null', 'None', 'your', '<', '>', '[REDACTED', '$', '\u212A', 'é', 'İ', '1'];
+  const name = fc.array(fc.constantFrom(...PIECES), { maxLength: 12 }).map((p) => p.join(''));
+
+  it('isSecretKeyAt and isPlaceholderAt answer as the sliced string did, anywhere in a text', () => {
+    fc.assert(
+      fc.property(name, name, name, (before, middle, after) => {
+        const text = before + middle + after;
+        const from = before.length;
+        const to = from + middle.length;
+        expect(isSecretKeyAt(text, from, to)).toBe(slicedKeyName(middle));
+        expect(isSecretKeyName(middle)).toBe(slicedKeyName(middle));
+        expect(isPlaceholderAt(text, from, to)).toBe(slicedPlaceholder(middle));
+        expect(isPlaceholder(middle)).toBe(slicedPlaceholder(middle));
+      }),
+      fuzz(2000, 1212),
+    );
+    // Hand-picked: an ending, a whole name only, the Kelvin sign folding to k, a placeholder.
+    expect([isSecretKeyName('DB_PASSWORD'), isSecretKeyName('x-token'), isSecretKeyName('token'), isSecretKeyName('API\u212AEY')]).toEqual([true, false, true, true]);
+    expect([isPlaceholder('XXXX'), isPlaceholder('your_key'), isPlaceholder('hunter2')]).toEqual([true, true, false]);
   });
 });
