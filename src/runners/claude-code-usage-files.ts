@@ -124,6 +124,12 @@ export class RecTable {
   push(rec: Omit<Rec, 'dropped'>): number {
     const row = this.length++;
     if (row === this.flags.length) this.grow();
+    this.write(row, rec);
+    return row;
+  }
+
+  /** Writes `rec` over record `row`. */
+  write(row: number, rec: Omit<Rec, 'dropped'>): void {
     const n = this.numbers;
     const at = row * WIDTH;
     n[at + AT.input] = rec.input;
@@ -142,20 +148,6 @@ export class RecTable {
     s.sessionId[row] = rec.sessionId;
     s.agentId[row] = rec.agentId;
     this.flags[row] = (rec.fast ? BIT.fast : 0) | (rec.sidechain ? BIT.sidechain : 0) | (rec.progress ? BIT.progress : 0);
-    return row;
-  }
-
-  /** Drops the last record. */
-  pop(): void {
-    this.length--;
-    for (const name of STRINGS) this.strings[name].length = this.length;
-  }
-
-  /** Copies record `from` over record `to`. */
-  copy(from: number, to: number): void {
-    this.numbers.copyWithin(to * WIDTH, from * WIDTH, (from + 1) * WIDTH);
-    for (const name of STRINGS) this.strings[name][to] = this.strings[name][from];
-    this.flags[to] = this.flags[from]!;
   }
 
   /** Index of this table's first record among all tables' (set by the caller that needs it). */
@@ -483,7 +475,7 @@ function blankLine(): UsageLine {
 type Intern = (value: string | undefined) => string | undefined;
 
 /** The record of a usage line, written into `rec` (reused: a table copies what it keeps). */
-function toRec(u: UsageLine, progress: boolean, dayOf: (iso: string) => string, intern: Intern, rec: Omit<Rec, 'dropped'>): Omit<Rec, 'dropped'> {
+function toRec<R extends Omit<Rec, 'dropped'>>(u: UsageLine, progress: boolean, dayOf: (iso: string) => string, intern: Intern, rec: R): R {
   const model = intern(u.model);
   rec.key = u.key;
   rec.day = dayOf(u.timestamp);
@@ -548,7 +540,7 @@ export function scanFile(
     const size = fstatSync(fd).size;
     const line = blankLine();
     const slow = blankLine();
-    const rec = { ...blankLine(), day: '', ts: '', rawModel: undefined, progress: false };
+    const rec = blankRec();
     const keep = (u: UsageLine | undefined, json: unknown): void => {
       if (u !== undefined && views.ccusage) {
         if (u.key !== undefined && keysInFile.has(u.key)) {
@@ -563,17 +555,17 @@ export function scanFile(
       const entry = u ?? (progress === undefined ? undefined : usageLineOf(progress, slow));
       if (entry === undefined) return;
       const best = scan.best;
-      const row = best.push(toRec(entry, progress !== undefined, dayOf, intern, rec));
+      const copy = toRec(entry, progress !== undefined, dayOf, intern, rec);
       const key = entry.key;
-      if (key === undefined) return;
-      const at = bestInFile.get(key);
+      const at = key === undefined ? undefined : bestInFile.get(key);
       if (at === undefined) {
-        bestInFile.set(key, row);
+        const row = best.push(copy);
+        if (key !== undefined) bestInFile.set(key, row);
         return;
       }
+      // A later copy of a response already kept: merged into it, never pushed.
       stats.duplicates++;
-      if (mergeCopy(best.view(at), best.view(row, 1), dayOf) === 'replace') best.copy(row, at);
-      best.pop();
+      if (mergeCopy(best.view(at), copy, dayOf) === 'replace') best.write(at, copy);
     };
     const noteTime = (ts: unknown): void => earliest.note(ts);
     const result = scanLines(fd, 0, size, { maxLineBytes, flushTail: true }, (buf, start, end) => {
