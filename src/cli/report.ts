@@ -59,14 +59,15 @@ export async function runReportCommand(argv: readonly string[]): Promise<number>
     () => {
       events = [];
       notKept = 0;
-<<<<<<< HEAD
       clock.reset();
-      return createObserver({ storage: false, clock: clock.now, analyzers: [...defaultAnalyzers({ insights: { intervalMs: Infinity } }), sessionsAnalyzer()], onError: () => undefined });
-=======
       // The alert engine without rules: its snapshot counts the guardrail blocks the hook stored (the
-      // report's "Alerts and guardrail blocks"); rules judged against today's clock would fire on old history.
-      return createObserver({ storage: false, analyzers: [...defaultAnalyzers(), sessionsAnalyzer(), alertsAnalyzer({ rules: [] })], onError: () => undefined });
->>>>>>> h/s7-11s
+      // report's "Alerts and guardrail blocks"); rules are a live host's choice, not the report's.
+      return createObserver({
+        storage: false,
+        clock: clock.now,
+        analyzers: [...defaultAnalyzers({ insights: { intervalMs: Infinity } }), sessionsAnalyzer(), alertsAnalyzer({ rules: [] })],
+        onError: () => undefined,
+      });
     },
     {
       skipDerived: true,
