@@ -3,7 +3,7 @@
  * against its schema in one pass over the payload's own keys.
  */
 import type { BuiltinEventType } from './events.js';
-import { UNFIT, copiedBytes, copyFit, defineOwn, isPlainObject, type PayloadLimits } from './sanitize.js';
+import { UNFIT, copiedBytes, copyFit, defineOwn, forgetListedKeys, handOff, isPlainObject, maxListedKeys, startListing, type PayloadLimits } from './sanitize.js';
 
 export type FieldKind = 'string' | 'count' | 'number' | 'duration' | 'boolean' | 'object' | 'any' | readonly string[];
 
@@ -236,7 +236,10 @@ export function payloadSchemaOf(type: string): PayloadSchema | undefined {
 export function checkPayload(spec: PayloadSchema, payload: Record<string, unknown>, limits: PayloadLimits): string | Record<string, unknown> | typeof UNFIT {
   const budget = limits.maxPayloadBytes;
   let requiredSeen = 0;
-  let fits = isPlainObject(payload);
+  const maxListed = maxListedKeys(limits);
+  const plain = isPlainObject(payload);
+  // Set once the copy failed (a class instance fails at once): the keys, for the repair that follows.
+  let listed: string[] | undefined = plain ? undefined : [];
   let size = 2;
   const copy: Record<string, unknown> = {};
   const { lastKeys, lastSpecs } = spec;
@@ -258,28 +261,37 @@ export function checkPayload(spec: PayloadSchema, payload: Record<string, unknow
     }
     if (fieldSpec !== undefined && value !== undefined) {
       const problem = checkField(value, fieldSpec[0]);
-      if (problem !== undefined) return `payload.${field}: ${problem}`;
+      if (problem !== undefined) return rejected(`payload.${field}: ${problem}`);
       if (fieldSpec[1]) requiredSeen++;
     }
-    // Once over budget or unfit, only the checks go on.
-    if (fits) {
-      const kept = field.length > limits.maxStringLength ? UNFIT : copyFit(value, 1, limits, budget - size);
-      if (kept === UNFIT) {
-        fits = false;
-      } else {
-        if (field === '__proto__') defineOwn(copy, field, kept);
-        else copy[field] = kept;
-        size += copiedBytes() + field.length + 4;
-        if (size > budget) fits = false;
-      }
+    // Once over budget or unfit, only the checks go on, and the keys are listed for the repair.
+    if (listed !== undefined) {
+      if (listed.length < maxListed) listed.push(field);
+      continue;
     }
+    const kept = field.length > limits.maxStringLength ? UNFIT : copyFit(value, 1, limits, budget - size);
+    if (kept !== UNFIT) {
+      if (field === '__proto__') defineOwn(copy, field, kept);
+      else copy[field] = kept;
+      size += copiedBytes() + field.length + 4;
+      if (size <= budget) continue;
+    }
+    listed = startListing(copy, kept === UNFIT ? field : undefined);
   }
   if (requiredSeen < spec.required.length) {
     // Unfit payloads are checked again once repaired; a later read here only names the field.
-    const source = fits ? copy : payload;
+    const source = listed === undefined ? copy : payload;
     for (const field of spec.required) {
-      if (source[field] === undefined) return `payload.${field}: is required for ${spec.type}`;
+      if (source[field] === undefined) return rejected(`payload.${field}: is required for ${spec.type}`);
     }
   }
-  return fits ? copy : UNFIT;
+  if (listed === undefined) return copy;
+  // A class instance is repaired through its own conversion (toJSON, Error, ...), not its keys.
+  return plain ? handOff(payload, listed) : UNFIT;
+}
+
+/** A payload rejected by its schema is not repaired: the keys its failed copy listed are dropped. */
+function rejected(problem: string): string {
+  forgetListedKeys();
+  return problem;
 }

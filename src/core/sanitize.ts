@@ -163,15 +163,22 @@ export function copyFit(value: unknown, depth: number, limits: PayloadLimits, bu
       const record = value as Record<string, unknown>;
       const out: Record<string, unknown> = {};
       let size = 2;
+      let listed: string[] | undefined; // once unfit: its keys, for the repair that follows
       for (const key in record) {
-        if (key.length > limits.maxStringLength) return UNFIT;
-        const field = copyFit(record[key], depth + 1, limits, budget - size);
-        if (field === UNFIT) return UNFIT;
-        if (key === '__proto__') defineOwn(out, key, field);
-        else out[key] = field;
-        size += copied + key.length + 4;
-        if (size > budget) return UNFIT;
+        if (listed !== undefined) {
+          if (listed.push(key) >= maxListedKeys(limits)) break;
+          continue;
+        }
+        const field = key.length > limits.maxStringLength ? UNFIT : copyFit(record[key], depth + 1, limits, budget - size);
+        if (field !== UNFIT) {
+          if (key === '__proto__') defineOwn(out, key, field);
+          else out[key] = field;
+          size += copied + key.length + 4;
+          if (size <= budget) continue;
+        }
+        listed = startListing(out, field === UNFIT ? key : undefined);
       }
+      if (listed !== undefined) return handOff(record, listed);
       copied = size;
       return out;
     }
@@ -179,6 +186,39 @@ export function copyFit(value: unknown, depth: number, limits: PayloadLimits, bu
       // function, symbol, bigint
       return UNFIT;
   }
+}
+
+/**
+ * The keys of the objects a failed copy (`copyFit`, `checkPayload`) went through, handed to the
+ * repair that follows so that it does not enumerate them again: V8 lists every key of a
+ * dictionary-mode object (one with more than about a thousand keys) before the first turn of a
+ * `for...in` or `Object.keys`, however early the loop breaks, and that listing is the whole cost
+ * of such a payload (25–45 ms for 1e5 keys; BENCHMARKS.md). Holds at most the keys a repair can
+ * use (`maxListedKeys`); emptied by every `repairValue` and `forgetListedKeys`.
+ */
+const listedKeys = new Map<object, string[]>();
+
+/** Keys a repair can reach in one object: each costs at least 4 bytes of budget; one more shows the cut. */
+export function maxListedKeys(limits: PayloadLimits): number {
+  return Math.floor(limits.maxPayloadBytes / 4) + 2;
+}
+
+/** Starts listing the keys of an object whose copy failed: those copied so far, then the one that failed. */
+export function startListing(copy: Record<string, unknown>, failedKey: string | undefined): string[] {
+  const keys = Object.keys(copy);
+  if (failedKey !== undefined) keys.push(failedKey);
+  return keys;
+}
+
+/** Leaves an object's listed keys for the repair and answers `UNFIT`. */
+export function handOff(object: object, keys: string[]): typeof UNFIT {
+  listedKeys.set(object, keys);
+  return UNFIT;
+}
+
+/** Drops the listed keys (a copy that failed is not repaired: its payload was rejected). */
+export function forgetListedKeys(): void {
+  if (listedKeys.size > 0) listedKeys.clear();
 }
 
 /** Sets `key` as an own enumerable data property, even `__proto__` (which assignment would treat as the prototype). */
@@ -216,8 +256,12 @@ export function sanitizeValue<T>(value: T, limits: PayloadLimits): SanitizeResul
  */
 export function repairValue<T>(value: T, limits: PayloadLimits): SanitizeResult<T> {
   const repairs = new Set<RepairKind>();
-  const copy = repair(value, 0, [], { budget: limits.maxPayloadBytes, repairs, limits });
-  return { value: copy as T, repairs: [...repairs] };
+  try {
+    const copy = repair(value, 0, [], { budget: limits.maxPayloadBytes, repairs, limits });
+    return { value: copy as T, repairs: [...repairs] };
+  } finally {
+    forgetListedKeys();
+  }
 }
 
 interface RepairState {
@@ -227,8 +271,6 @@ interface RepairState {
 }
 
 const TRUNCATED = '[truncated]';
-/** Elements of a typed array or Buffer kept in its summary. */
-const VIEW_PREFIX = 16;
 
 /** A string cut to `max` characters, with a marker saying how much was cut. */
 function cut(value: string, max: number): string {
@@ -348,7 +390,8 @@ function repairObject(object: object, depth: number, stack: object[], state: Rep
   }
   state.budget -= 2;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(object)) {
+  // The keys a failed copy listed when it has (see `listedKeys`), else the object's own.
+  for (const key of listedKeys.get(object) ?? Object.keys(object)) {
     if (state.budget <= 0) {
       state.repairs.add('truncated');
       out['…'] = TRUNCATED;
@@ -379,18 +422,16 @@ function readField(object: object, key: string | number, state: RepairState): un
   }
 }
 
-/** A typed array, Buffer or DataView as its type, its length and its first elements. */
+/**
+ * A typed array, Buffer or DataView as its type and its length, never its contents: bytes are not
+ * text, so redaction cannot see a secret in them (a Buffer holding an API key, as a tool's output),
+ * and a prefix of them would reach storage and exporters as numbers. A host that wants the
+ * contents passes them as a string, which redaction then reads.
+ */
 function summarizeView(view: ArrayBufferView): Record<string, unknown> {
   const type = Buffer.isBuffer(view) ? 'Buffer' : Object.prototype.toString.call(view).slice(8, -1);
   if (view instanceof DataView) return { type, byteLength: view.byteLength };
-  const array = view as unknown as ArrayLike<number | bigint>;
-  const length = array.length;
-  const prefix: (number | string)[] = [];
-  for (let i = 0; i < Math.min(VIEW_PREFIX, length); i++) {
-    const item = array[i]!;
-    prefix.push(typeof item === 'bigint' ? item.toString() : item);
-  }
-  return { type, length, prefix };
+  return { type, length: (view as unknown as ArrayLike<unknown>).length };
 }
 
 /** The entries of a Map that can fit the budget (each costs at least a few bytes), as an object. */
