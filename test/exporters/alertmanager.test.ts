@@ -123,9 +123,9 @@ describe('alertmanager exporter (no server needed)', () => {
     const port = await freePort(); // nothing listens there
     const exporter = alertmanagerExporter({ url: `http://127.0.0.1:${port}`, maxQueueSize: 3, maxRetries: 1, retryBaseMs: 10, timeoutMs: 500 });
     const observer = createObserver({ storage: false, analyzers: [], exporters: [exporter] });
-    const t0 = performance.now();
     for (let i = 0; i < 10; i++) observer.emit({ type: 'alert', payload: { rule: 'r', message: 'm', state: 'firing', fingerprint: `fp-${i}`, labels: { alertname: `r${i}` } } });
-    const emitMs = performance.now() - t0;
+    // Not slowed, untimed (house rule): the 10 emits returned before the exporter even got its batch.
+    expect(exporter.stats!()).toMatchObject({ requests: 0, queued: 0, dropped: 0 });
     await observer.flush();
     // read from the exporter: observer.stats() lays the pipeline's own counters over an exporter's (issue 14, point 10)
     const stats = exporter.stats!() as Record<string, number>;
@@ -138,7 +138,6 @@ describe('alertmanager exporter (no server needed)', () => {
     expect(stats.retries).toBe(1);
     expect(stats.failedRequests).toBe(2);
     expect(stats.delivered).toBe(0);
-    expect(emitMs).toBeLessThan(1000);
     await observer.close();
   });
 

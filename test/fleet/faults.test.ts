@@ -72,16 +72,16 @@ describe.skipIf(!hasPostgres || !hasRedis)('fleet faults', () => {
   it('a network partition (Redis frozen): hosts stay fast, and every event arrives once after it heals', async () => {
     const { table, central, exporter, host, emit } = await fleet(redis.url, 'partition', 'p', 1000, { retryBaseMs: 50, retryMaxMs: 500 });
     redis.pause();
-    const started = performance.now();
     emit(1000, 3000);
-    const emitMs = performance.now() - started;
+    // Untimed (house rule): the 2,000 emits returned, all accepted, while Redis was still frozen, and
+    // the exporter had not been handed one of them yet: no emit waited on the network.
+    expect(host.stats().events.accepted).toBe(3000);
+    expect(exporter.stats!()).toMatchObject({ written: 1000 });
     await new Promise((resolve) => setTimeout(resolve, PARTITION_MS));
     redis.resume();
     await host.close();
     expect(exporter.stats!()).toMatchObject({ written: 3000, dropped: 0 });
     await expectEachOnce(table, 3000, 'all events in PostgreSQL');
-    // Generous bound: 2,000 emits during the partition did not wait on the network (a wait is seconds).
-    expect(emitMs).toBeLessThan(PARTITION_MS);
     await central.close();
   }, 120_000);
 

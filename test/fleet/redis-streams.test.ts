@@ -114,9 +114,10 @@ describe.skipIf(!hasRedis)('Redis Streams transport against a real redis-server'
     const port = await freePort();
     const exporter = redisStreamExporter({ url: `redis://127.0.0.1:${port}`, maxQueueSize: 1000, shutdownTimeoutMs: 200 });
     const host = createObserver({ exporters: [exporter] });
-    const started = performance.now();
     for (let i = 0; i < 5000; i++) host.emit(llmCall(i, 's-dead'));
-    const emitMs = performance.now() - started;
+    // Untimed (house rule): the 5000 emits returned before the exporter was handed a single event, so
+    // none of them waited on the broker.
+    expect(exporter.stats!()).toMatchObject({ queued: 0, dropped: 0 });
     await host.flush();
     await host.close();
     const stats = exporter.stats!();
@@ -124,8 +125,6 @@ describe.skipIf(!hasRedis)('Redis Streams transport against a real redis-server'
     expect(stats.dropped).toBe(4000);
     expect(stats.abandoned).toBe(1000);
     expect(Number(stats.failedWrites)).toBeGreaterThan(0);
-    // Generous: 5000 emits with a dead broker cost no network wait (a wait would be seconds).
-    expect(emitMs).toBeLessThan(2000);
   });
 
   it('keeps the host’s events through a Redis restart and delivers them after it', async () => {
