@@ -10,6 +10,7 @@ import type { FleetEvent } from '../../src/core/events.js';
 import { resolveHookStore, STORE_GITIGNORE } from '../../src/runners/claude-code-hook-store.js';
 import { spanIdFrom } from '../../src/runners/claude-code-hooks.js';
 import { fileLogStorage } from '../../src/storage/file-log.js';
+import { mountTmpfs, unmountTmpfs } from '../support/system-tool.js';
 import { builtCli, hookEnv, readStore } from './fixtures.js';
 
 const built = builtCli('fleetscope-hook-store-');
@@ -84,6 +85,35 @@ describe('the hook store', () => {
     expect(events.map((e) => e.type)).toEqual(['tool.start', 'log']);
     expect(events[0]!.payload).toMatchObject({ toolName: 'Bash', toolCallId: 'toolu_np' });
     expect(String((events[1]!.payload as { message: string }).message)).toContain('pending start tool-toolu_np not kept');
+  });
+
+  it('a full or read-only pending/ (ENOSPC, EROFS) loses the pairing, not the tool call (issue 14, point 4)', async () => {
+    for (const [name, options] of [['full', '4k'], ['read-only', '64k,ro']] as const) {
+      const store = join(built.root, `pending-${name}`);
+      const pending = join(store, 'pending');
+      mkdirSync(pending, { recursive: true });
+      if (!mountTmpfs(pending, options, 'The full and read-only pending/ tests need a small tmpfs')) return;
+      try {
+        if (name === 'full') {
+          try {
+            writeFileSync(join(pending, 'filler'), Buffer.alloc(64 * 1024));
+          } catch {
+            // ENOSPC: the tmpfs is full, as wanted
+          }
+        }
+        const id = `toolu_${name.replace('-', '')}`;
+        const r = hook({ hook_event_name: 'PreToolUse', cwd: store, tool_name: 'Bash', tool_input: { command: 'ls' }, tool_use_id: id }, ['--store', store]);
+        expect(r.status, name).toBe(0);
+        const events = await readStore(store);
+        expect(events.map((e) => e.type), name).toEqual(['tool.start', 'log']);
+        expect(events[0]!.payload, name).toMatchObject({ toolName: 'Bash', toolCallId: id });
+        const message = String((events[1]!.payload as { message: string }).message);
+        expect(message, name).toContain(`pending start tool-${id} not kept`);
+        expect(message, name).toMatch(name === 'full' ? /ENOSPC/ : /EROFS/);
+      } finally {
+        unmountTmpfs(pending);
+      }
+    }
   });
 
   it('a store under procfs (recursive mkdir loops forever in Node 20): the hook answers by its own deadline', () => {
