@@ -9,6 +9,8 @@
  *   Reading its `length` does not; a flat string of the same size is cut at once.
  * `npm run bench -- hostile-floors`. Medians of 5, each after a full GC.
  */
+export {};
+
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

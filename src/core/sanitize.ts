@@ -63,9 +63,10 @@ export function measure(value: unknown, depth: number, limits: PayloadLimits, bu
       let size = 2;
       if (isArray) {
         for (let i = 0; i < value.length && size <= budget; i++) {
-          const s = measure(value[i], depth + 1, limits, budget - size);
+          const item = value[i];
+          const s = measure(item, depth + 1, limits, budget - size);
           if (s === NEEDS_REPAIR) return NEEDS_REPAIR;
-          size += s + 1;
+          size += (item === undefined ? 4 : s) + 1; // JSON writes an undefined element as null
         }
       } else {
         const record = value as Record<string, unknown>;
@@ -153,7 +154,8 @@ export function copyFit(value: unknown, depth: number, limits: PayloadLimits, bu
           const item = copyFit(value[i], depth + 1, limits, budget - size);
           if (item === UNFIT) return UNFIT;
           out[i] = item;
-          size += copied + 1;
+          // An undefined element or a hole is written as `null` by JSON.
+          size += (item === undefined ? 4 : copied) + 1;
           if (size > budget) return UNFIT;
         }
         copied = size;

@@ -167,7 +167,7 @@ describe('2. payload limits bound memory and time', () => {
     expect(kept.at(-1)).toBe('…');
     expect(kept.slice(0, -1)).toEqual(kept.slice(0, -1).map((_, i) => `k${i}`));
     // A built-in type's payload itself that large: listed once by the schema check, repaired, checked again.
-    const top = counted({ toolName: 'Read', status: 'success', durationMs: 3, ...keys });
+    const top = counted({ toolName: 'Read', status: 'success' as const, durationMs: 3, ...keys });
     const tool = observer.emit({ type: 'tool.end', payload: top.proxy })!;
     expect(top.count.keyListings).toBe(1);
     expect(tool.truncated).toBe(true);

@@ -145,6 +145,55 @@ describe('properties of emit and emitMany', () => {
   }, fuzzTimeout(60_000));
 });
 
+describe('bounded work per call, counted (not timed: speed is in bench/hostile-payloads.bench.ts)', () => {
+  /** A large array or object behind a Proxy counting the reads of its fields and the listings of its keys. */
+  const largeValue = fc
+    .record({
+      kind: fc.constantFrom('array', 'holes', 'object'),
+      size: fc.integer({ min: 0, max: 20_000 }),
+      item: fc.oneof(fc.integer(), fc.string({ maxLength: 40 }), fc.constant(undefined), fc.constant(() => 1), fc.constant({ a: [1, 2] }), fc.constant(10n)),
+      where: fc.constantFrom('myapp.x', 'tool.end'),
+    })
+    .map(({ kind, size, item, where }) => {
+      let target: object;
+      if (kind === 'object') {
+        const record: Record<string, unknown> = {};
+        for (let i = 0; i < size; i++) record[`k${i}`] = item;
+        target = record;
+      } else {
+        target = kind === 'holes' ? new Array(size) : new Array(size).fill(item);
+      }
+      const count = { reads: 0, listings: 0 };
+      const value = new Proxy(target, {
+        get: (t, k, r) => (count.reads++, Reflect.get(t, k, r)),
+        ownKeys: (t) => (count.listings++, Reflect.ownKeys(t)),
+      });
+      // Named by its shape in a failure report (the value itself is up to 20,000 entries).
+      return { value, count, where, [fc.toStringMethod]: () => `${where}: ${kind} of ${size} × ${typeof item}` };
+    });
+
+  it('emit reads at most about twice the budget of fields and lists an object\'s keys at most once', () => {
+    const observer = createCoreObserver({ onError: quiet, limits: LIMITS });
+    fc.assert(
+      fc.property(largeValue, ({ value, count, where }) => {
+        const payload = where === 'tool.end' ? { toolName: 't', status: 'success', durationMs: 1, output: value } : { value };
+        const event = observer.emit({ type: where, payload } as EventInput);
+        // The copy reads until the budget is spent (an undefined element costs only its comma), the repair
+        // reads again at most one field per 4 bytes: whatever the size, never more than this.
+        expect(count.reads).toBeLessThanOrEqual(2 * LIMITS.maxPayloadBytes + 16);
+        expect(count.listings).toBeLessThanOrEqual(1);
+        if (event === undefined) return;
+        // Plain data, bounded: the budget counts a number as 8 bytes (what it holds in memory), while JSON
+        // may print one in up to 24 characters (-1.2345678901234567e-300), hence the 3x on the text.
+        const text = JSON.stringify(event.payload);
+        expect(JSON.stringify(JSON.parse(text))).toBe(text);
+        expect(text.length).toBeLessThanOrEqual(3 * LIMITS.maxPayloadBytes + SLACK);
+      }),
+      fuzz(300, 1408),
+    );
+  }, fuzzTimeout(60_000));
+});
+
 describe('properties of the read side', () => {
   const filterArb = fc.oneof(
     fc.record(
