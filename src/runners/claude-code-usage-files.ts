@@ -562,12 +562,15 @@ export function scanFile(
     const slow = blankLine();
     const rec = blankRec();
     const keep = (u: UsageLine | undefined, json: unknown): void => {
+      // `rec` holds `u`'s record once ccusage's view kept it: the data's view reuses it.
+      let filled = false;
       if (u !== undefined && views.ccusage) {
         if (u.key !== undefined && keysInFile.has(u.key)) {
           if (!views.data) stats.duplicates++;
         } else {
           if (u.key !== undefined) keysInFile.add(u.key);
           scan.recs.push(toRec(u, false, dayOf, intern, rec));
+          filled = true;
         }
       }
       if (!views.data) return;
@@ -575,7 +578,7 @@ export function scanFile(
       const entry = u ?? (progress === undefined ? undefined : usageLineOf(progress, slow));
       if (entry === undefined) return;
       const best = scan.best;
-      const copy = toRec(entry, progress !== undefined, dayOf, intern, rec);
+      const copy = filled ? rec : toRec(entry, progress !== undefined, dayOf, intern, rec);
       const key = entry.key;
       const at = key === undefined ? undefined : bestInFile.get(key);
       if (at === undefined) {
