@@ -397,12 +397,32 @@ class Earliest {
   }
 }
 
+const LAST_TIMESTAMP = Buffer.from('"timestamp":"');
+
+/**
+ * Where the text of the line's top-level `timestamp` starts when the line ends with
+ * `,"timestamp":"<ISO form>"}` (Claude Code writes it last), else -1. Then, if the line is JSON at
+ * all, that is its top-level timestamp: the final `}` closes the top-level object, the quotes around
+ * the key and the value are unescaped (none follows a backslash), and of a repeated key
+ * `JSON.parse` keeps the last. So a line whose last timestamp is not below the earliest cannot lower
+ * it, whatever the rest of its bytes (an invalid line counts no timestamp): none of it is searched.
+ */
+function lastTimestampAt(buf: Buffer, start: number, end: number): number {
+  const text = end - 2 - ISO_FORM.length;
+  const key = text - LAST_TIMESTAMP.length;
+  if (key - 1 < start || buf[end - 1] !== 125 || buf[end - 2] !== 34 || (buf[key - 1] !== 44 && buf[key - 1] !== 123)) return -1;
+  for (let k = 0; k < LAST_TIMESTAMP.length; k++) if (buf[key + k] !== LAST_TIMESTAMP[k]) return -1;
+  return isoFormAt(buf, text, ISO_FORM.length) ? text : -1;
+}
+
 /**
  * Whether a line that is not otherwise parsed may lower the file's earliest top-level `timestamp`
  * (ccusage's `getEarliestTimestamp`): true when any raw `"timestamp"` value in it is earlier than
  * the earliest or cannot be read raw. Then the line is parsed, so the result is exact.
  */
 function mayLowerEarliest(buf: Buffer, start: number, end: number, earliest: Earliest): boolean {
+  const last = lastTimestampAt(buf, start, end);
+  if (last !== -1) return !earliest.notBelow(buf, last, end - 2);
   let at = start;
   for (;;) {
     const k = buf.indexOf(TIMESTAMP_KEY, at);
@@ -542,12 +562,15 @@ export function scanFile(
     const slow = blankLine();
     const rec = blankRec();
     const keep = (u: UsageLine | undefined, json: unknown): void => {
+      // `rec` holds `u`'s record once ccusage's view kept it: the data's view reuses it.
+      let filled = false;
       if (u !== undefined && views.ccusage) {
         if (u.key !== undefined && keysInFile.has(u.key)) {
           if (!views.data) stats.duplicates++;
         } else {
           if (u.key !== undefined) keysInFile.add(u.key);
           scan.recs.push(toRec(u, false, dayOf, intern, rec));
+          filled = true;
         }
       }
       if (!views.data) return;
@@ -555,7 +578,7 @@ export function scanFile(
       const entry = u ?? (progress === undefined ? undefined : usageLineOf(progress, slow));
       if (entry === undefined) return;
       const best = scan.best;
-      const copy = toRec(entry, progress !== undefined, dayOf, intern, rec);
+      const copy = filled ? rec : toRec(entry, progress !== undefined, dayOf, intern, rec);
       const key = entry.key;
       const at = key === undefined ? undefined : bestInFile.get(key);
       if (at === undefined) {

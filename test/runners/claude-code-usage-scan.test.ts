@@ -4,10 +4,12 @@
  * equals what `toUsageEntry(JSON.parse(line))` gives; lines it does not know are left to
  * `JSON.parse` (false), never misread.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toUsageEntry } from '../../src/runners/claude-code-transcript.js';
+import { interner, scanFile } from '../../src/runners/claude-code-usage-files.js';
 import { readUsageLine, usageLineOf, type UsageLine } from '../../src/runners/claude-code-usage-scan.js';
 
 const REAL = join(import.meta.dirname, '..', '..', '..', 'shared', 'real-cc', 'transcripts');
@@ -122,5 +124,49 @@ describe('readUsageLine', () => {
     // The fast path reads nearly every usage line of the corpus (Task calls, progress lines and a few others are left).
     expect(read).toBeGreaterThan(1000);
     expect(read).toBeGreaterThan(left * 3);
+  });
+});
+
+/** ccusage's `getEarliestTimestamp`: the least top-level `timestamp` of the lines `JSON.parse` reads. */
+function earliestByParse(lines: readonly string[]): number {
+  let least = Number.POSITIVE_INFINITY;
+  for (const line of lines) {
+    try {
+      const ts = (JSON.parse(line) as { timestamp?: unknown }).timestamp;
+      const t = typeof ts === 'string' ? Date.parse(ts) : Number.NaN;
+      if (t < least) least = t;
+    } catch {
+      // skipped, as ccusage skips it
+    }
+  }
+  return least;
+}
+
+describe("a file's earliest timestamp (ccusage's file order)", () => {
+  it('reads a line ending with its timestamp from its tail, and still equals JSON.parse on torn lines and repeated keys', () => {
+    const lines = [
+      '{"type":"user","timestamp":"2025-06-02T00:00:00.000Z"}',
+      // torn: the final } closes `x`, not the line; its earlier timestamp must not count
+      '{"type":"user","x":{"a":1,"timestamp":"2025-03-01T00:00:00.000Z"}',
+      // a repeated key: JSON.parse keeps the last (later) one, the first must not count
+      '{"timestamp":"2025-04-01T00:00:00.000Z","type":"user","timestamp":"2025-08-01T00:00:00.000Z"}',
+      // the top-level timestamp is not last (a tool result follows): found by the search
+      '{"type":"user","timestamp":"2025-05-01T00:00:00.000Z","toolUseResult":{"timestamp":"2025-07-01T00:00:00.000Z"}}',
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'fleetscope-earliest-'));
+    try {
+      const file = join(dir, 'a.jsonl');
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const stats = { files: 1, lines: 0, usageEntries: 0, duplicates: 0, malformed: 0, oversized: 0, unreadable: 0 };
+      const scan = scanFile({ file, base: dir }, 1 << 20, stats, (iso) => iso.slice(0, 10), interner());
+      expect(earliestByParse(lines)).toBe(Date.parse('2025-05-01T00:00:00.000Z'));
+      expect(scan.earliest).toBe(earliestByParse(lines));
+      expect(stats.malformed).toBe(1); // the torn line was parsed (its tail timestamp was earlier), and refused
+      // Without the line read by the search, the tail of the first line is the earliest.
+      writeFileSync(file, `${lines.slice(0, 3).join('\n')}\n`);
+      expect(scanFile({ file, base: dir }, 1 << 20, stats, (iso) => iso.slice(0, 10), interner()).earliest).toBe(Date.parse('2025-06-02T00:00:00.000Z'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
