@@ -9,16 +9,17 @@
  *    first page asc and desc;
  * 3. Redis Streams end to end: two host processes (observer → redisStreamExporter) → Redis →
  *    redisStreamRunner → a central observer with the default analyzers, events per second until the
- *    analyzers have all, and the central's CPU per event;
+ *    analyzers have all, and the CPU per event of each part (the hosts, redis-server, the central),
+ *    alternating with the reference of the same round: the hosts writing, then the central reading alone;
  * 4. latency from a host's emit to the central analyzers at a paced 10,000 events/s (p50 / p99).
  *
- * `npm run bench -- fleet`. FLEETSCOPE_BENCH_ROUNDS (default 3) sets the alternations of part 1;
+ * `npm run bench -- fleet`. FLEETSCOPE_BENCH_ROUNDS (default 3) sets the alternations of parts 1 and 3;
  * FLEETSCOPE_BENCH_FLEET (default `append,big,redis`) the parts run.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -41,18 +42,20 @@ const BATCH = 1000;
 const PARTS = new Set((process.env.FLEETSCOPE_BENCH_FLEET ?? 'append,big,redis').split(','));
 const PRODUCER = fileURLToPath(new URL('../test/fleet/processes/producer.ts', import.meta.url));
 
+/** CPU time (µs) used so far by one process, from /proc (utime + stime, in 1/100 s). */
+function processCpuMicros(pid: number | undefined): number {
+  if (pid === undefined) throw new Error('no such process');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 /** CPU time (µs) used so far by the server's processes (backends and background workers), from /proc. */
 async function serverCpuMicros(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const pids = (await client.query('SELECT pid FROM pg_stat_activity')).rows.map((row: { pid: number }) => row.pid);
-    let ticks = 0;
-    for (const pid of pids) {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (1/100 s)
-    }
-    return ticks * 10_000;
+    return pids.reduce((sum: number, pid: number) => sum + processCpuMicros(pid), 0);
   } finally {
     await client.end();
   }
@@ -211,20 +214,41 @@ try {
       await central.close();
       return { rate: n / seconds, cpu: (used.user + used.system) / n, calls };
     };
-    // End to end: hosts as they run in a fleet, processes of their own, the central here, all at once.
-    const producing = produce('bench-throughput');
-    const together = await drain('bench-throughput');
-    const hostReports = await Promise.all(producing);
-    // The central alone: the same events written beforehand (in a fleet the hosts are other machines).
-    await Promise.all(produce('bench-drain'));
-    const alone = await drain('bench-drain');
-    const hostRate = hostReports.reduce((sum, r) => sum + r.written / (r.ms / 1000), 0);
-    const hostCpu = hostReports.reduce((sum, r) => sum + r.cpuMicros, 0) / n;
-    console.log(`### Redis Streams: ${hosts} host processes × ${fmt(perHost)} llm.call → Redis → consumer group → default analyzers (load ${loadAverage()})\n`);
-    console.log('| measured | events/s | CPU per event |\n|---|---:|---:|');
-    console.log(`| end to end, hosts and central at once (cost analyzer: ${fmt(together.calls)} calls) | ${fmt(together.rate)} | central ${fmt(together.cpu, 1)} µs |`);
-    console.log(`| the hosts meanwhile (emit → exporter → XADD), summed | ${fmt(hostRate)} | ${fmt(hostCpu, 1)} µs |`);
-    console.log(`| the central alone, stream written beforehand | ${fmt(alone.rate)} | ${fmt(alone.cpu, 1)} µs = ${fmt(1e6 / alone.cpu)} events per CPU-second |\n`);
+    const redisCpu = () => processCpuMicros(redis.pid);
+    const hostCpuOf = (reports: HostReport[]) => reports.reduce((sum, r) => sum + r.cpuMicros, 0) / n;
+    // The CPU budget per event of each part (the hosts, redis-server, the central) in alternating rounds:
+    // end to end, all at once, then the reference of the same round: the central alone on a stream written beforehand.
+    const e2e = { rate: [] as number[], hosts: [] as number[], hostRate: [] as number[], redis: [] as number[], central: [] as number[], calls: 0 };
+    const ref = { rate: [] as number[], central: [] as number[], hosts: [] as number[], redisWrite: [] as number[], redisRead: [] as number[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      let redis0 = redisCpu();
+      const producing = produce(`bench-throughput-${round}`);
+      const together = await drain(`bench-throughput-${round}`);
+      const hostReports = await Promise.all(producing);
+      e2e.redis.push((redisCpu() - redis0) / n);
+      e2e.rate.push(together.rate);
+      e2e.central.push(together.cpu);
+      e2e.calls = together.calls;
+      e2e.hosts.push(hostCpuOf(hostReports));
+      e2e.hostRate.push(hostReports.reduce((sum, r) => sum + r.written / (r.ms / 1000), 0));
+      redis0 = redisCpu();
+      ref.hosts.push(hostCpuOf(await Promise.all(produce(`bench-drain-${round}`))));
+      const redis1 = redisCpu();
+      ref.redisWrite.push((redis1 - redis0) / n);
+      const alone = await drain(`bench-drain-${round}`);
+      ref.redisRead.push((redisCpu() - redis1) / n);
+      ref.rate.push(alone.rate);
+      ref.central.push(alone.cpu);
+      // As a capped stream would, give the memory back (a stream trimmed by MAXLEN reuses it).
+      spawnSync('redis-cli', ['-p', String(redis.port), 'DEL', `bench-throughput-${round}`, `bench-drain-${round}`], { stdio: 'ignore' });
+    }
+    const budget = median(e2e.hosts) + median(e2e.redis) + median(e2e.central);
+    const budgetAlone = median(ref.hosts) + median(ref.redisWrite) + median(ref.redisRead) + median(ref.central);
+    console.log(`### Redis Streams: ${hosts} host processes × ${fmt(perHost)} llm.call → Redis → consumer group → default analyzers (median of ${ROUNDS} alternating rounds, load ${loadAverage()})\n`);
+    console.log('| measured | events/s | CPU per event: hosts + redis-server + central = total |\n|---|---:|---:|');
+    console.log(`| end to end, hosts and central at once (cost analyzer: ${fmt(e2e.calls)} calls) | ${fmt(median(e2e.rate))} (${(median(e2e.rate) / median(ref.rate)).toFixed(2)}× the central alone) | ${fmt(median(e2e.hosts), 1)} + ${fmt(median(e2e.redis), 1)} + ${fmt(median(e2e.central), 1)} = ${fmt(budget, 1)} µs: ${fmt(2e6 / budget)} events/s on 2 cores at best |`);
+    console.log(`| the hosts meanwhile (emit → exporter → XADD), summed | ${fmt(median(e2e.hostRate))} | |`);
+    console.log(`| each part alone: hosts writing, then the central reading (reference) | ${fmt(median(ref.rate))} (the central) | ${fmt(median(ref.hosts), 1)} + ${fmt(median(ref.redisWrite), 1)} (XADD) + ${fmt(median(ref.redisRead), 1)} (XREADGROUP) + ${fmt(median(ref.central), 1)} = ${fmt(budgetAlone, 1)} µs: ${fmt(2e6 / budgetAlone)} events/s on 2 cores at best |\n`);
 
     // ── 4. Latency at 10,000 events/s ────────────────────────────────────────────────────────
     const latencies: number[] = [];

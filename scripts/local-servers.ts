@@ -93,6 +93,8 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
 export interface RunningRedis {
   url: string;
   port: number;
+  /** The server's process id while it runs (benchmarks read its CPU time from /proc). */
+  readonly pid: number | undefined;
   /** Freezes the server (SIGSTOP): connections stay open and nothing answers, as in a network partition. */
   pause(): void;
   /** Thaws a paused server (SIGCONT). */
@@ -140,6 +142,9 @@ export async function startRedis(): Promise<RunningRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return child?.pid;
+    },
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT'),
     start,
