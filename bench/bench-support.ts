@@ -1,17 +1,8 @@
 /** Pieces shared by several benchmarks (not a benchmark itself: no `.bench.ts` suffix). */
 import type { FleetEvent } from '../src/core/index.js';
 
-/** mulberry32: a small deterministic PRNG, so every run feeds the same events. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small deterministic PRNG, so every run feeds the same events (the one the anomalies analyzer seeds). */
+export { seededRandom as mulberry32 } from '../src/analyzers/anomalies-options.js';
 
 /** Heap used + array buffers after a full GC (the process must run with --expose-gc, as `npm run bench` does). */
 export function retainedBytes(): number {

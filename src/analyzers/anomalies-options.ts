@@ -42,8 +42,17 @@ export interface IsolationForestOptions {
   threshold?: number;
   /** Vectors waiting to be scored; beyond, the oldest is dropped (counted in `unscored`). Default 2048. */
   maxPending?: number;
-  /** Random source for subsampling (tests). Default Math.random. */
+  /** Random source for subsampling and growing the trees (tests). Default Math.random, or the `seed`'s generator. */
   random?: () => number;
+  /**
+   * Makes the findings reproducible: the same events in the same order give the same anomalies and
+   * counts, run after run. The random draws come from a generator seeded with this number, and the
+   * work follows the events rather than the host's timing: each event is scored (and the forest
+   * trained when due) as it is read, and the scoring budget, retraining interval and anomaly event
+   * rate are counted on the events' timestamps. For replays and reports (`fleetscope report` seeds
+   * it); a live host keeps the default (unseeded, the work sliced so it never holds the host up).
+   */
+  seed?: number;
 }
 
 /** `AnomaliesOptions` with every default filled in. */
@@ -68,6 +77,8 @@ export interface AnomaliesSettings {
   forestThreshold: number;
   maxPending: number;
   random: () => number;
+  /** `seed` was given: work in event order, on event time (see `IsolationForestOptions.seed`). */
+  inEventOrder: boolean;
 }
 
 function fail(message: string): never {
@@ -92,13 +103,28 @@ export function anomaliesSettings(options: AnomaliesOptions): AnomaliesSettings 
   const historySize = Math.max(ifOpts?.history ?? 4096, sampleSize);
   const forestThreshold = ifOpts?.threshold ?? 0.7;
   const maxPending = ifOpts?.maxPending ?? 2048;
-  const random = ifOpts?.random ?? Math.random;
+  const seed = ifOpts?.seed;
+  const random = ifOpts?.random ?? (seed === undefined ? Math.random : seededRandom(seed));
   if (!(zThreshold > 0)) fail('zThreshold must be > 0');
   if (ifOpts !== undefined && !(forestThreshold > 0 && forestThreshold < 1)) fail('isolationForest.threshold must be in (0, 1)');
   if (ifOpts !== undefined && !(sampleSize >= 2 && warmup >= 2)) fail('isolationForest.sampleSize and warmup must be ≥ 2');
   if (ifOpts !== undefined && !(scoredPerSecond >= 0)) fail('isolationForest.scoredPerSecond must be ≥ 0');
+  if (seed !== undefined && !Number.isFinite(seed)) fail('isolationForest.seed must be a finite number');
   return {
     zThreshold, zWarmup, maxKept, maxEventsPerMinute, maxOperations, forestEnabled: ifOpts !== undefined, warmup, sampleSize, trees, retrainEvery,
     retrainIntervalMs, scoredPerSecond, suspiciousPerSecond, historySize, forestThreshold, maxPending, random,
+    inEventOrder: seed !== undefined,
+  };
+}
+
+/** A generator of numbers in [0, 1) from a 32-bit seed (mulberry32: small, fast, well spread). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -65,7 +65,7 @@ interface OperationState {
 export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<AnomaliesSnapshot> {
   const {
     zThreshold, zWarmup, maxKept, maxEventsPerMinute: maxPerMinute, maxOperations, forestEnabled, warmup, sampleSize, trees, retrainEvery,
-    retrainIntervalMs, scoredPerSecond, suspiciousPerSecond, historySize, forestThreshold: ifThreshold, maxPending, random,
+    retrainIntervalMs, scoredPerSecond, suspiciousPerSecond, historySize, forestThreshold: ifThreshold, maxPending, random, inEventOrder,
   } = anomaliesSettings(options);
 
   // Operations by kind, keyed by the payload's own name string: no key built per event.
@@ -115,7 +115,7 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
       keepTop(agg.top, rec);
     }
     if (ctx === undefined) return;
-    const now = ctx.now();
+    const now = inEventOrder ? event.timestamp : ctx.now();
     if (now - windowStart >= 60_000) {
       windowStart = now;
       windowEmitted = 0;
@@ -276,17 +276,22 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
     return sample;
   };
 
-  /** Draws a sample and grows the forest on it, yielding between slices when `slices` is true. */
-  const train = async (slices: boolean) => {
-    const sample = drawSample();
-    const grower = new ForestGrower(sample, trees);
-    while (!grower.grow(slices ? performance.now() + SLICE_MS : Infinity)) await nextTurn();
+  /** Makes the model of the forest `grower` grew on `sample`, trained at `now`. */
+  const trained = (grower: ForestGrower, sample: number[][], now: number) => {
     model = buildModel(grower.forest(), sample);
     modelInfo.trained = true;
     modelInfo.trainings++;
     modelInfo.trainingSize = sample.length;
-    modelInfo.lastTrainedAt = ctx?.now() ?? Date.now();
+    modelInfo.lastTrainedAt = now;
     sinceTraining = 0;
+  };
+
+  /** Draws a sample and grows the forest on it, yielding between slices when `slices` is true. */
+  const train = async (slices: boolean) => {
+    const sample = drawSample();
+    const grower = new ForestGrower(sample, trees, random);
+    while (!grower.grow(slices ? performance.now() + SLICE_MS : Infinity)) await nextTurn();
+    trained(grower, sample, ctx?.now() ?? Date.now());
   };
 
   /** Scores queued vectors until the queue is empty (true) or `performance.now()` reaches `untilMs`. */
@@ -324,9 +329,8 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
     return true;
   };
 
-  const due = () =>
-    historyCount >= warmup &&
-    (model === undefined || (sinceTraining >= retrainEvery && (ctx?.now() ?? Date.now()) - (modelInfo.lastTrainedAt ?? 0) >= retrainIntervalMs));
+  const due = (now: number) =>
+    historyCount >= warmup && (model === undefined || (sinceTraining >= retrainEvery && now - (modelInfo.lastTrainedAt ?? 0) >= retrainIntervalMs));
 
   /**
    * Trains when due, then scores the queue. With `slices`, the work runs in slices of at most
@@ -336,12 +340,34 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
    */
   const job = async (slices: boolean) => {
     try {
-      if (due()) await train(slices);
+      if (due(ctx?.now() ?? Date.now())) await train(slices);
       while (!score(slices ? performance.now() + SLICE_MS : Infinity)) await nextTurn();
     } catch (error) {
       modelInfo.error = error instanceof Error ? error.message : String(error);
       ctx?.reportError(error, 'isolation forest');
     }
+  };
+
+  /**
+   * With a seed (`inEventOrder`): the event is scored as it is read, on its own time (budget,
+   * retraining interval), the forest trained in one go when due, so that the findings do not
+   * depend on how the events were batched or how fast the machine was.
+   */
+  const processInOrder = (event: FleetEvent) => {
+    const now = event.timestamp;
+    if (!(now - budgetStart < 1000)) {
+      budgetStart = now;
+      budgetUsed = 0;
+    }
+    processEvent(event);
+    if (pendingCount === 0 || historyCount < warmup) return;
+    if (due(now)) {
+      const sample = drawSample();
+      const grower = new ForestGrower(sample, trees, random);
+      grower.grow(Infinity);
+      trained(grower, sample, now);
+    }
+    score(Infinity);
   };
 
   return {
@@ -350,6 +376,10 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
     filter: { types: ['tool.end', 'agent.end', 'llm.call'] },
     async consume(stream, context) {
       ctx = context;
+      if (forestEnabled && inEventOrder) {
+        for await (const batch of stream) eachEvent(batch, processInOrder, context);
+        return;
+      }
       for await (const batch of stream) {
         if (forestEnabled) {
           const now = context.now();

@@ -35,6 +35,11 @@ const OPTIONS = {
   'include-content': { type: 'boolean' },
 } as const;
 
+/** Prefix of the ids of replayed events that had none (transcripts, hook payloads): `replay` and a count. */
+const REPLAY_ID_PREFIX = 'replay';
+/** Seed of the anomalies analyzer's Isolation Forest in a report. */
+const REPLAY_SEED = 11;
+
 /** Events the HTML report embeds at most (its views draw the newest sessions; the rest are counted). */
 const MAX_HTML_EVENTS = 500_000;
 
@@ -62,10 +67,17 @@ export async function runReportCommand(argv: readonly string[]): Promise<number>
       clock.reset();
       // The alert engine without rules: its snapshot counts the guardrail blocks the hook stored (the
       // report's "Alerts and guardrail blocks"); rules are a live host's choice, not the report's.
+      // Reproducible: events read without an id get the same ids on every run, and the anomaly
+      // forest is seeded and works in event order, so the same input gives the same report.
       return createObserver({
         storage: false,
         clock: clock.now,
-        analyzers: [...defaultAnalyzers({ insights: { intervalMs: Infinity } }), sessionsAnalyzer(), alertsAnalyzer({ rules: [] })],
+        eventIdPrefix: REPLAY_ID_PREFIX,
+        analyzers: [
+          ...defaultAnalyzers({ insights: { intervalMs: Infinity }, anomalies: { isolationForest: { seed: REPLAY_SEED } } }),
+          sessionsAnalyzer(),
+          alertsAnalyzer({ rules: [] }),
+        ],
         onError: () => undefined,
       });
     },

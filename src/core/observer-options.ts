@@ -40,6 +40,12 @@ export interface ObserverOptions {
   onError?: ErrorHandler;
   /** Clock in ms since the epoch. Default `Date.now`. */
   clock?: () => number;
+  /**
+   * Prefix of the ids given to events emitted without one (each id is the prefix and a base-36
+   * count). Default 6 random characters per observer. A replay sets a fixed one, so that the same
+   * events replayed again get the same ids (and a report names the same events).
+   */
+  eventIdPrefix?: string;
   /** Buffer of the storage appender. Default high-water mark 131072, drop-oldest. */
   storageBuffer?: Omit<SubscribeOptions, 'signal'>;
   /** Deadline of one exporter `export` call. Default 30000 ms. */
@@ -182,6 +188,9 @@ export function checkOptions(options: ObserverOptions): void {
   for (const key of ['limits', 'capture', 'storageBuffer'] as const) {
     const value = options[key];
     if (value !== undefined && (typeof value !== 'object' || value === null)) fail(`${key} must be an object`);
+  }
+  if (options.eventIdPrefix !== undefined && !/^[0-9a-z_-]{1,12}$/i.test(String(options.eventIdPrefix))) {
+    fail('eventIdPrefix must be 1 to 12 letters, digits, "_" or "-"');
   }
   if (options.clock !== undefined) {
     let now: unknown;

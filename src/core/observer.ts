@@ -47,7 +47,7 @@ export class Observer {
   private readonly instrumentation: Instrumentation;
   private readonly limits: PayloadLimits;
   private readonly clock: () => number;
-  private readonly nextId = createIdGenerator();
+  private readonly nextId: () => string;
   private readonly onError: ErrorHandler;
   private readonly renderReport: ReportRenderer;
   private readonly renderHtml: HtmlReportHook;
@@ -81,6 +81,7 @@ export class Observer {
   constructor(options: ObserverOptions = {}) {
     checkOptions(options);
     this.clock = guardClock(options.clock, () => this.clockFailed());
+    this.nextId = createIdGenerator(options.eventIdPrefix);
     this.limits = { ...DEFAULT_PAYLOAD_LIMITS, ...options.limits };
     this.onError = options.onError ?? createDefaultErrorHandler();
     this.renderReport = options.report ?? defaultReportRenderer;

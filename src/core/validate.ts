@@ -145,14 +145,14 @@ function defaultSeverity(type: string, payload: Record<string, unknown>): Severi
 const BASE36_DIGITS = Array.from('0123456789abcdefghijklmnopqrstuvwxyz');
 
 /**
- * Generates event ids: a random 6-character prefix per generator and a base-36 counter.
+ * Generates event ids: a 6-character prefix per generator (random unless given) and a base-36 counter.
  * Kept under 13 characters for the first 60 million ids, because V8 stores a shorter
  * concatenation as one flat string (32 bytes) rather than a cons string of two (~56 bytes).
  * The counter's last digit comes from a table and the rest is formatted once per 36 ids
  * (measured: ~15 ns less per id than `counter.toString(36)` each time).
  */
-export function createIdGenerator(): () => string {
-  const prefix = Math.random().toString(36).slice(2, 8).padEnd(6, '0');
+export function createIdGenerator(fixedPrefix?: string): () => string {
+  const prefix = fixedPrefix ?? Math.random().toString(36).slice(2, 8).padEnd(6, '0');
   let high = 0;
   let head = prefix;
   let low = 1; // the first id is `${prefix}1`

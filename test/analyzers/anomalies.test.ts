@@ -161,6 +161,45 @@ describe('anomaliesAnalyzer', () => {
   });
 });
 
+describe('anomaliesAnalyzer with a seed (reports)', () => {
+  /** 3,000 tool calls 0.5 ms apart (over the scoring budget of 1,000 a second), latencies from a fixed sequence, every 50th far off. */
+  const events = Array.from({ length: 3000 }, (_, i) => ({
+    id: `ev${i}`,
+    sessionId: 'seeded',
+    type: 'tool.end' as const,
+    timestamp: T0 + Math.floor(i / 2),
+    payload: { toolName: 'bash', status: 'success' as const, durationMs: i % 50 === 49 ? 20_000 + i : 80 + ((i * 7919) % 61) },
+  }));
+
+  /** Replays `events` into a seeded analyzer, flushing every `batch` events, with an observer clock that runs on its own. */
+  async function replay(batch: number, clockStart: number) {
+    let now = clockStart;
+    const observer = createObserver({ analyzers: [anomaliesAnalyzer({ isolationForest: { seed: 3 } })], storage: false, clock: () => (now += 37) });
+    for (let i = 0; i < events.length; i += batch) {
+      observer.emitMany(events.slice(i, i + batch));
+      await observer.flush();
+    }
+    const snap = observer.snapshot().anomalies as AnomaliesSnapshot;
+    await observer.close();
+    return snap;
+  }
+
+  it('the same events give the same anomalies and counts whatever the batching and the observer clock', async () => {
+    const oneByOne = await replay(1, T0);
+    const allAtOnce = await replay(3000, T0 + 86_400_000);
+    expect(oneByOne.model.trainings).toBeGreaterThan(0);
+    // Scored within the budget, the rest sampled: both happened.
+    expect(oneByOne.counts.scored).toBeGreaterThan(0);
+    expect(oneByOne.counts.unscored).toBeGreaterThan(0);
+    expect(oneByOne.counts.zscore + oneByOne.counts.isolationForest).toBeGreaterThan(0);
+    expect(allAtOnce.counts).toEqual(oneByOne.counts);
+    expect(allAtOnce.anomalies).toEqual(oneByOne.anomalies);
+    expect(allAtOnce.findings).toEqual(oneByOne.findings);
+    // Trained on event time: the last training is dated by an event, not by the observer clock.
+    expect(allAtOnce.model.lastTrainedAt).toBe(oneByOne.model.lastTrainedAt);
+  });
+});
+
 describe('flat isolation forest', () => {
   afterEach(() => vi.restoreAllMocks());
 

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeStreamedFixture } from '../runners/claude-code-fixtures.js';
 import { buildCli } from './build-cli.js';
-import { run } from './fixtures.js';
+import type { EventInput } from '../../src/index.js';
+import { seededRandom } from '../../src/analyzers/anomalies-options.js';
+import { run, writeStore } from './fixtures.js';
 
 let cli: string;
 let root: string;
@@ -56,11 +58,9 @@ function runAt(offsetMs: number, args: string[]): { code: number | null; stdout:
   return { code: r.status, stdout: r.stdout };
 }
 
-/** The insights of a `report --json`, with the run's own event-id prefix (random per replay) masked. */
+/** The insights of a `report --json` (replayed events get the same `replay…` ids on every run: nothing to mask). */
 function insightsOf(stdout: string): unknown[] {
-  const text = JSON.stringify((JSON.parse(stdout) as { insights: { insights: unknown[] } }).insights.insights);
-  const prefix = /"eventId":"([0-9a-z]{6})/.exec(text)?.[1];
-  return JSON.parse(prefix === undefined ? text : text.replaceAll(prefix, '<run>')) as unknown[];
+  return (JSON.parse(stdout) as { insights: { insights: unknown[] } }).insights.insights;
 }
 
 const YEAR = 365 * 86_400_000;
@@ -94,6 +94,60 @@ describe('report over history is the same whatever day it is made', () => {
     expect(insights.length).toBeGreaterThan(0);
     expect(insights.filter((i) => i.kind === 'fleet.stuck_agent')).toEqual([]);
     expect(insightsOf(nextYear.stdout)).toEqual(insights);
+  }, 120_000);
+});
+
+/**
+ * Fields of `report --json` that may differ between two runs over the same input because they
+ * record the run itself rather than the events. None today: dates are on the events' time line
+ * (see above), replayed events without an id get `replay…` ids, and the anomaly forest is seeded.
+ * A field added here must say why it is a fact of the run.
+ */
+const TIME_OF_RUN_FIELDS: readonly string[] = [];
+
+/** `report --json`'s stdout with the time-of-run fields taken out (none today: byte for byte). */
+function reportJson(args: string[]): string {
+  const r = run(cli, ['report', '--json', ...args]);
+  expect(r.code).toBe(0);
+  if (TIME_OF_RUN_FIELDS.length === 0) return r.stdout;
+  return JSON.stringify(JSON.parse(r.stdout, (key, value: unknown) => (TIME_OF_RUN_FIELDS.includes(key) ? undefined : value)));
+}
+
+/** A store of 3,000 tool and LLM calls whose latencies and tokens vary (seeded), with a few far-off ones. */
+function variedEvents(): EventInput[] {
+  const random = seededRandom(7);
+  const t0 = Date.UTC(2025, 5, 1);
+  const events: EventInput[] = [];
+  for (let i = 0; i < 1500; i++) {
+    const sessionId = `gen-${Math.floor(i / 100)}`;
+    const t = t0 + i * 700;
+    const far = i % 97 === 0 ? 40 : 1;
+    const durationMs = Math.round((50 + random() * 200) * far);
+    events.push({ type: 'tool.end', sessionId, agentId: 'main', timestamp: t, payload: { toolName: ['Bash', 'Read'][i % 2]!, toolCallId: `c${i}`, status: i % 31 === 0 ? 'error' : 'success', durationMs } });
+    const inputTokens = Math.round((500 + random() * 1500) * far);
+    events.push({ type: 'llm.call', sessionId, agentId: 'main', timestamp: t + 300, payload: { model: 'claude-sonnet-4-5', inputTokens, outputTokens: Math.round(50 + random() * 400), status: 'success', latencyMs: Math.round(800 + random() * 2000) } });
+  }
+  return events;
+}
+
+describe('report is reproducible: two runs over the same input give the same JSON', () => {
+  it('on the real transcripts (../shared/real-cc): byte for byte, replayed ids included', () => {
+    const real = join(process.cwd(), '../shared/real-cc/transcripts');
+    const first = reportJson(['--claude', real]);
+    expect(first).toContain('"eventId": "replay');
+    expect(reportJson(['--claude', real])).toBe(first);
+  }, 120_000);
+
+  it('on a generated store: the same anomalies, scored and unscored counts', async () => {
+    const dir = join(root, 'varied-store');
+    await writeStore(dir, variedEvents());
+    const first = reportJson(['--store', dir]);
+    const anomalies = (JSON.parse(first) as { anomalies: { counts: { scored: number; isolationForest: number; zscore: number }; model: { trainings: number } } }).anomalies;
+    // The forest was trained and scored, and the far-off calls were found: the comparison is not of empty sections.
+    expect(anomalies.model.trainings).toBeGreaterThan(0);
+    expect(anomalies.counts.scored).toBeGreaterThan(0);
+    expect(anomalies.counts.zscore + anomalies.counts.isolationForest).toBeGreaterThan(0);
+    expect(reportJson(['--store', dir])).toBe(first);
   }, 120_000);
 });
 

@@ -69,6 +69,21 @@ describe('Observer: emit and bad input', () => {
     const b = defineAnalyzer({ name: 'b', dependsOn: ['a'], snapshot: () => 1 });
     expect(() => createCoreObserver({ analyzers: [a, b] })).toThrow(/dependency cycle: a -> b -> a/);
     expect(() => createCoreObserver({ analyzers: [a] })).toThrow(/depends on "b", which is not registered/);
+    expect(() => createCoreObserver({ eventIdPrefix: 'has space' })).toThrow(/eventIdPrefix/);
+  });
+
+  it('eventIdPrefix: events emitted without an id are numbered after it, the same in every observer', async () => {
+    const ids = async () => {
+      const observer = createCoreObserver({ eventIdPrefix: 'replay' });
+      const out = [1, 2, 3].map((n) => observer.emit({ type: 'metric', payload: { name: 'm', value: n } })!.id);
+      // An id given by the input is kept, and does not use up a number.
+      out.push(observer.emit({ id: 'own', type: 'metric', payload: { name: 'm', value: 4 } })!.id);
+      out.push(observer.emit({ type: 'metric', payload: { name: 'm', value: 5 } })!.id);
+      await observer.close();
+      return out;
+    };
+    expect(await ids()).toEqual(['replay1', 'replay2', 'replay3', 'own', 'replay4']);
+    expect(await ids()).toEqual(await ids());
   });
 });
 
