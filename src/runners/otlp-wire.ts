@@ -173,8 +173,38 @@ export function nanosToMs(lo: number, hi: number): number {
 
 const fixed64Low = (b: Buffer, pos: number) => b.readUInt32LE(pos);
 const fixed64High = (b: Buffer, pos: number) => b.readUInt32LE(pos + 4);
-const utf8 = (b: Buffer, from: number, to: number) => b.toString('utf8', from, to);
-const hexOf = (b: Buffer, from: number, to: number) => (to > from ? b.toString('hex', from, to) : undefined);
+/** `Buffer#toString`'s own decoders, without its argument handling (most of its cost on short strings). */
+interface BufferSlices {
+  utf8Slice(from: number, to: number): string;
+  hexSlice(from: number, to: number): string;
+}
+const utf8 = (b: Buffer, from: number, to: number) => (b as unknown as BufferSlices).utf8Slice(from, to);
+const hexOf = (b: Buffer, from: number, to: number) => (to > from ? (b as unknown as BufferSlices).hexSlice(from, to) : undefined);
+
+/** Attribute keys repeat from record to record: each is decoded once and kept, found again by its bytes. */
+const KEY_SLOTS = 1024;
+const MAX_KEPT_KEY = 64;
+const keptKeys: (string | undefined)[] = new Array<string | undefined>(KEY_SLOTS).fill(undefined);
+
+/** Whether `key` is the ASCII reading of `b[from..from + key.length)` (a non-ASCII key never matches: its bytes are not its code units). */
+function isKeyAt(key: string, b: Buffer, from: number): boolean {
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) !== b[from + i]) return false;
+  return true;
+}
+
+/** The attribute key `b[from..to)`: a kept string when the same bytes came before (no new string for V8 to hash and intern). */
+function keyAt(b: Buffer, from: number, to: number): string {
+  const size = to - from;
+  if (size > MAX_KEPT_KEY) return utf8(b, from, to);
+  let hash = size;
+  for (let i = from; i < to; i++) hash = Math.imul(hash ^ b[i]!, 0x01000193);
+  const slot = (hash ^ (hash >>> 15)) & (KEY_SLOTS - 1);
+  const kept = keptKeys[slot];
+  if (kept !== undefined && kept.length === size && isKeyAt(kept, b, from)) return kept;
+  const key = utf8(b, from, to);
+  keptKeys[slot] = key;
+  return key;
+}
 
 /** The AnyValue at `b[pos..limit)` as plain JSON: its last member set, as protobufjs keeps it. */
 function anyValue(b: Buffer, pos: number, limit: number): unknown {
@@ -227,7 +257,7 @@ function addKeyValue(b: Buffer, pos: number, limit: number, out: OtlpAttributes)
   let valueEnd = -1;
   while (pos < limit) {
     pos = next(b, pos, limit);
-    if (fieldNumber === 1) key = utf8(b, at, end);
+    if (fieldNumber === 1) key = keyAt(b, at, end);
     else if (fieldNumber === 2) {
       valueAt = at;
       valueEnd = end;

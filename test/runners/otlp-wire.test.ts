@@ -64,6 +64,7 @@ const RICH = {
                 { key: '__proto__', value: str('stays data') },
                 { key: 'model', value: str('overwritten later wins') },
                 { key: 'unicode', value: str('é✓ 日本 🎉') },
+                { key: 'clé', value: str('a non-ASCII key, met again below') },
               ],
             },
             { observed_time_unix_nano: '1764849601000000000', body: { kvlist_value: { values: [{ key: 'a', value: { int_value: 1 } }] } } },
@@ -71,7 +72,7 @@ const RICH = {
             {},
           ],
         },
-        { log_records: [{ time_unix_nano: '1764849602000000000', body: str('no scope'), attributes: [{ key: 'x', value: str('y') }] }] },
+        { log_records: [{ time_unix_nano: '1764849602000000000', body: str('no scope'), attributes: [{ key: 'x', value: str('y') }, { key: 'clé', value: str('again') }, { key: 'model', value: str('a key met before') }] }] },
       ],
     },
     { scope_logs: [{ scope: { name: 'second' }, log_records: [{ time_unix_nano: '1764849603000000000', body: { double_value: -0.5 } }] }] },
@@ -95,6 +96,7 @@ describe('OTLP logs read from the wire against protobufjs', () => {
     expect(wire[0]!.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
     expect(wire[1]!.timeMs).toBe(1764849601000);
     expect(wire[4]!.scope).toBe('');
+    expect(wire[4]!.attributes).toStrictEqual(Object.assign(Object.create(Object.getPrototypeOf(wire[4]!.attributes) as object), { x: 'y', clé: 'again', model: 'a key met before' }));
     expect(wire[5]!.scope).toBe('second');
   });
 
