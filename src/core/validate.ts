@@ -5,6 +5,7 @@
 import { BUILTIN_EVENT_TYPES, SEVERITIES, type FleetEvent, type Severity } from './events.js';
 import { checkField, checkPayload, describe, describeNumber, payloadSchemaOf } from './payload-schema.js';
 import { DEFAULT_PAYLOAD_LIMITS, UNFIT, copyFit, repairValue, type PayloadLimits, type RepairKind } from './sanitize.js';
+import { hexIdKind } from './ids.js';
 
 /** Envelope values used where the raw event leaves a field out. */
 export interface EventDefaults {
@@ -89,22 +90,8 @@ function checkId(value: unknown, field: string, slot: number): string | undefine
   return undefined;
 }
 
-/** 1 for `1-9a-f`, 2 for `0`, 0 otherwise: one table lookup per character. */
-const HEX_DIGIT = new Uint8Array(128);
-for (const c of '123456789abcdef') HEX_DIGIT[c.charCodeAt(0)] = 1;
-HEX_DIGIT[48] = 2;
-
 /** Lowercase hex of exactly `length` characters, not all zeros (W3C trace context). */
-function isHexId(value: string, length: number): boolean {
-  if (value.length !== length) return false;
-  let seen = 0;
-  for (let i = 0; i < length; i++) {
-    const kind = HEX_DIGIT[value.charCodeAt(i) & 127]!;
-    if (kind === 0 || value.charCodeAt(i) > 127) return false;
-    seen |= kind;
-  }
-  return (seen & 1) === 1;
-}
+const isHexId = (value: string, length: number): boolean => hexIdKind(value, length) === 1;
 
 function checkTraceId(value: unknown): string | undefined {
   if (value === lastValid[TRACE]) return undefined;

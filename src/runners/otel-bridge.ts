@@ -13,6 +13,7 @@
  * span's trace id, span id and parent span id. Nothing from the OTel SDK is imported: the span
  * shapes (otel-bridge-types.ts) are structural, so `@opentelemetry/*` stay optional peer dependencies.
  */
+import { hexIdKind } from '../core/ids.js';
 import { errorMessage, FleetscopeError, type BuiltinEventType, type EventInput, type EventInputOf, type EventPayloads } from '../core/index.js';
 import {
   categoryOfKnown,
@@ -51,6 +52,8 @@ export { classifySpan, isLangGraphRoot, isLangGraphStart, tokensFromAttributes, 
  */
 interface Node {
   parent: Node | undefined;
+  /** `hexIdKind` of the span's own id, checked once at its start: 0 invalid, 1 valid, 2 all zeros (valid, but not as a parent). */
+  idKind: 0 | 1 | 2;
   /** The span's parent span id, when a valid one. */
   parentSpanId: string | undefined;
   /** Set when the span is an agent: its id and name. */
@@ -108,16 +111,6 @@ function spanEvent<T extends BuiltinEventType>(envelope: SpanEnvelope, type: T, 
   };
 }
 
-/** Whether `id` is `length` lowercase hex digits (a W3C id); a loop, not a regex: it runs on every span. */
-function isHexId(id: string, length: number): boolean {
-  if (id.length !== length) return false;
-  for (let i = 0; i < length; i++) {
-    const c = id.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-  }
-  return true;
-}
-
 const validTime = (time: unknown): time is HrTimeLike =>
   Array.isArray(time) && time.length === 2 && Number.isFinite(time[0]) && Number.isFinite(time[1]);
 const hrToMs = (time: HrTimeLike): number => time[0] * 1000 + time[1] / 1e6;
@@ -136,11 +129,6 @@ function errorOf(span: ReadableSpanLike, known: KnownAttributes): string | undef
     if (typeof type === 'string' && type !== '') return type.slice(0, MAX_NAME);
   }
   return text(known, F.errorType)?.slice(0, MAX_NAME) ?? 'error';
-}
-
-function parentSpanIdOf(span: ReadableSpanLike): string | undefined {
-  const id = span.parentSpanContext?.spanId ?? span.parentSpanId;
-  return typeof id === 'string' && isHexId(id, SPAN_ID_LENGTH) && id !== '0000000000000000' ? id : undefined;
 }
 
 /**
@@ -251,10 +239,10 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     // Spans of one trace come in runs: its id is checked once per run.
     if (context.traceId !== lastTraceId) {
       lastTraceId = context.traceId;
-      lastTraceValid = isHexId(context.traceId, TRACE_ID_LENGTH);
+      lastTraceValid = hexIdKind(context.traceId, TRACE_ID_LENGTH) !== 0;
     }
     const traceId = lastTraceValid ? context.traceId : undefined;
-    const spanId = isHexId(context.spanId, SPAN_ID_LENGTH) ? context.spanId : undefined;
+    const spanId = node.idKind !== 0 ? context.spanId : undefined;
     const parentSpanId = node.parentSpanId;
     const ownAgent = agentOf(node);
     const sessionId = sessionOf(node) ?? options.sessionId;
@@ -373,9 +361,21 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     }
   };
 
-  const newNode = (span: ReadableSpanLike, parentSpanId: string | undefined, known: KnownAttributes): Node => {
-    const parent = parentSpanId === undefined ? undefined : open.get(parentSpanId);
-    const node: Node = { parent, parentSpanId, deferred: false, sessionId: text(known, F.sessionId)?.slice(0, MAX_NAME) };
+  /**
+   * The node of a span with id `spanId`. Each id is checked once: a parent found open was checked
+   * at its own start, so only a parent not (or no longer) open has its id checked here.
+   */
+  const newNode = (span: ReadableSpanLike, spanId: string, known: KnownAttributes): Node => {
+    const parentId = span.parentSpanContext?.spanId ?? span.parentSpanId;
+    let parent: Node | undefined;
+    let parentSpanId: string | undefined;
+    if (typeof parentId === 'string') {
+      parent = open.get(parentId);
+      if ((parent === undefined ? hexIdKind(parentId, SPAN_ID_LENGTH) : parent.idKind) === 1) parentSpanId = parentId;
+      else parent = undefined;
+    }
+    const idKind = hexIdKind(spanId, SPAN_ID_LENGTH);
+    const node: Node = { parent, idKind, parentSpanId, deferred: false, sessionId: text(known, F.sessionId)?.slice(0, MAX_NAME) };
     markAgent(node, span, known, categoryOf(span, known));
     // An OpenInference LangChain span gets its kind and metadata only at its end (its tracer sets
     // attributes after the SDK's onStart): it may turn out to be a LangGraph agent.
@@ -392,14 +392,13 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
         if (isOwn(span)) return;
         const spanId = span.spanContext()?.spanId;
         if (typeof spanId !== 'string') return;
-        const parentId = parentSpanIdOf(span);
         if (open.size >= maxOpenSpans) {
           // Bounded: forget the oldest open span (its descendants lose inheritance, nothing else).
           const oldest = open.keys().next().value;
           if (oldest !== undefined) open.delete(oldest);
         }
         const known = reader.read(span.attributes ?? {});
-        const node = newNode(span, parentId, known);
+        const node = newNode(span, spanId, known);
         reader.release(known);
         open.set(spanId, node);
       } catch (error) {
@@ -429,7 +428,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
         let node = open.get(context.spanId);
         open.delete(context.spanId);
         const known = reader.read(span.attributes ?? {});
-        if (node === undefined) node = newNode(span, parentSpanIdOf(span), known);
+        if (node === undefined) node = newNode(span, context.spanId, known);
         let category = categoryOf(span, known);
         if (isLangGraphStart(known) && node.parent !== undefined) node.parent.runsGraph = true;
         // A subgraph run has a node as parent (so its metadata names a node), but a `__start__` child.

@@ -6,6 +6,7 @@
  */
 import { importOptionalPeer } from '../core/index.js';
 import { OTLP_DESCRIPTOR } from './otlp-descriptor.js';
+import { checkLogsRequest, EMPTY_PROTOTYPE, nanosToMs as nanosPartsToMs, readLogsWire } from './otlp-wire.js';
 
 export type OtlpSignal = 'logs' | 'metrics' | 'traces';
 export type OtlpAttributes = Record<string, unknown>;
@@ -122,16 +123,8 @@ const nanosToMs = (v: unknown): number => {
   return int(v) / 1e6;
 };
 
-/**
- * Nanoseconds in a `Long` as milliseconds, whole milliseconds exact (as from the string form): with
- * 2^32 = 4294 × 10^6 + 967296, ns = high × 4294 × 10^6 + (high × 967296 + low), each part exact.
- */
-function longNanosToMs(v: LongLike): number {
-  const high = v.unsigned ? v.high >>> 0 : v.high | 0;
-  const rest = high * 967_296 + (v.low >>> 0);
-  const restMs = Math.floor(rest / 1e6);
-  return high * 4294 + restMs + (rest - restMs * 1e6) / 1e6;
-}
+/** Nanoseconds in a `Long` as milliseconds, whole milliseconds exact. */
+const longNanosToMs = (v: LongLike): number => nanosPartsToMs(v.low >>> 0, v.unsigned ? v.high >>> 0 : v.high | 0);
 
 function hex(v: unknown): string | undefined {
   if (typeof v === 'string') return v === '' ? undefined : v.toLowerCase();
@@ -181,14 +174,6 @@ function anyValueOf(member: string, value: unknown): unknown {
       return undefined;
   }
 }
-
-/**
- * The prototype of attribute records: empty, with no prototype of its own, so no `__proto__` accessor
- * (a sender's keys, `__proto__` included, stay data) and nothing inherited. Unlike
- * `Object.create(null)`, which V8 keeps as a hash table, records over it keep a fast shape (smaller, and
- * quicker to read and copy).
- */
-const EMPTY_PROTOTYPE: object = Object.freeze(Object.create(null));
 
 /** OTLP KeyValue list into a record with no inherited keys (keys are the sender's: `__proto__` stays data). */
 export function attributes(kvs: unknown[]): OtlpAttributes {
@@ -348,7 +333,10 @@ function protobufTypes(load: () => Promise<unknown>): Promise<Record<OtlpSignal,
   return types;
 }
 
-/** A request body parsed (OTLP/JSON) or decoded (protobuf), not yet read: see `readOtlp`. */
+/**
+ * A request body parsed (OTLP/JSON), decoded (protobuf metrics and traces) or checked (protobuf logs,
+ * kept as bytes: otlp-wire.ts reads them record by record), not yet read: see `readOtlp`.
+ */
 export interface OtlpMessage {
   signal: OtlpSignal;
   format: 'protobuf' | 'json';
@@ -367,8 +355,20 @@ export async function decodeOtlp(
     if (message === null || typeof message !== 'object' || Array.isArray(message)) throw new Error('the body is not an OTLP/JSON request object');
     return { signal, format, message };
   }
-  // Read as decoded (no `toObject` copy): snake_case names, `Long`s, oneof discriminators.
-  return { signal, format, message: (await protobufTypes(loadProtobuf))[signal].decode(body) };
+  if (signal === 'logs') {
+    checkLogsRequest(body);
+    return { signal, format, message: body };
+  }
+  return decodeProtobufTree(signal, body, loadProtobuf);
+}
+
+/**
+ * A protobuf body decoded by protobufjs into a message tree, read as decoded (no `toObject` copy):
+ * snake_case names, `Long`s, oneof discriminators. The path of metrics and traces; for logs, the
+ * reference the wire reader is tested against.
+ */
+export async function decodeProtobufTree(signal: OtlpSignal, body: Uint8Array, loadProtobuf: () => Promise<unknown> = () => import('protobufjs')): Promise<OtlpMessage> {
+  return { signal, format: 'protobuf', message: (await protobufTypes(loadProtobuf))[signal].decode(body) };
 }
 
 /** What `readOtlp` hands each record of a request to, one at a time, as it reads it. */
@@ -385,7 +385,8 @@ export interface OtlpSink {
 export function readOtlp({ signal, format, message }: OtlpMessage, sink: OtlpSink): void {
   readingProtobuf = format === 'protobuf';
   try {
-    if (signal === 'logs') readLogs(message, sink.log);
+    if (message instanceof Uint8Array) readLogsWire(message, sink.log);
+    else if (signal === 'logs') readLogs(message, sink.log);
     else if (signal === 'traces') readSpans(message, sink.span);
     else readPoints(message, sink.point);
   } finally {
