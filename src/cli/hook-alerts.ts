@@ -8,9 +8,8 @@
  * write), so the file order is one order for every process: two hooks ending tool calls at once
  * each judge their own line and never write the same transition twice.
  *
- * Cheap: the replay runs only when the recent lines hold a failure or a firing alert can be
- * resolving (the last 10 minutes of lines hold an error), and reads at most the last 64 KiB of
- * the file. The ledger is removed at SessionEnd. Loaded by the hook on a tool end only.
+ * Cheap: the replay runs only when a rule can have been active in the last 6 minutes of lines
+ * (`mayChange`), and reads at most the last 64 KiB of the file. The ledger is removed at SessionEnd. Loaded by the hook on a tool end only.
  */
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -107,6 +106,24 @@ async function judge(before: readonly FleetEvent[], own: FleetEvent): Promise<Ev
   return emitted;
 }
 
+/**
+ * Whether any rule can have been active in the horizon, counted in one pass (the replay costs a
+ * window read per line and group): for a count, `value` failures within `windowMs` (its
+ * resolution needs them too); for a ratio, `value × minEvents` failures. Most tool ends stop here:
+ * a session with a failure now and then never replays.
+ */
+function mayChange(recent: readonly LedgerLine[], own: LedgerLine): boolean {
+  const failures = [...recent, own].filter((l) => l.status === 'error').map((l) => l.t);
+  return HOOK_ALERT_RULES.some((rule) => {
+    if (rule.kind !== 'threshold') return true;
+    if (rule.measure === 'ratio') return failures.length >= Math.ceil(rule.value * (rule.minEvents ?? 10));
+    if (rule.measure !== 'count') return true;
+    const n = Math.max(1, Math.ceil(rule.value));
+    for (let i = n - 1; i < failures.length; i++) if (failures[i]! - failures[i - n + 1]! <= rule.windowMs) return true;
+    return false;
+  });
+}
+
 export interface HookToolEnd {
   id: string;
   timestamp: number;
@@ -135,8 +152,7 @@ export async function hookAlerts(storeDir: string, end: HookToolEnd, newId: () =
   if (at === -1) return [];
   const since = end.timestamp - HORIZON_MS;
   const recent = lines.slice(0, at).filter((l) => l.t > since);
-  // Nothing can fire or resolve without a recent failure.
-  if (end.status !== 'error' && !recent.some((l) => l.status === 'error')) return [];
+  if (!mayChange(recent, lines[at]!)) return [];
   const changes = await judge(
     recent.map((l) => asEvent(l, end.sessionId)),
     asEvent(lines[at]!, end.sessionId),
