@@ -2,7 +2,8 @@
  * The Claude Code hook path, as Claude Code runs it (a fresh process per call, the built CLI):
  * bare `node -e 0` (the floor, measured in the same run, interleaved), `hook` on an allowed
  * PreToolUse, on a blocked one, on a PostToolUse pairing with its start, and `statusline` with a
- * store to search; each through the bundled entry `hook.cjs` (what `fleetscope init` installs) and,
+ * store to search, and a PostToolUseFailure in a session failing on every call (the alert rules'
+ * replay); each through the bundled entry `hook.cjs` (what `fleetscope init` installs) and,
  * for comparison, through the CLI (`index.js hook`). p50 / p95 wall per kind.
  * Target: hook p95 <= 1.5x node p95; statusline the same budget.
  * `FLEETSCOPE_BENCH_HOOK_RUNS` (default 40) runs of each.
@@ -50,6 +51,8 @@ const statuslineInput = () =>
 const kindsOf = (label: string, file: string): Array<{ name: string; run: () => number }> => [
   { name: `${label} PreToolUse (allowed)`, run: () => time([file, 'hook'], JSON.stringify({ ...base, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'npm test' }, tool_use_id: `toolu_${++n}` }), 0) },
   { name: `${label} PostToolUse (paired)`, run: () => time([file, 'hook'], JSON.stringify({ ...base, hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command: 'npm test' }, tool_use_id: `toolu_${n}`, tool_response: { stdout: 'ok' }, duration_ms: 812 }), 0) },
+  // One session failing on every call: past the 5th failure each call replays its ledger through the alert engine.
+  { name: `${label} PostToolUseFailure (burst)`, run: () => time([file, 'hook'], JSON.stringify({ ...base, session_id: `${SESSION}-f`, hook_event_name: 'PostToolUseFailure', tool_name: 'Bash', tool_input: { command: 'npm test' }, tool_use_id: `toolu_f${++n}`, error: 'Exit code 1', is_interrupt: false }), 0) },
   { name: `${label} PreToolUse (blocked)`, run: () => time([file, 'hook'], JSON.stringify({ ...base, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'rm -rf ~' }, tool_use_id: `toolu_b${n}` }), 2) },
   { name: `${label} statusline`, run: () => time([file, 'statusline'], statuslineInput(), 0) },
 ];

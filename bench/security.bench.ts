@@ -7,7 +7,8 @@
  * against the same observer without it; the audit log's append cost per record and verify speed.
  * Run with `npm run bench -- security`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -210,7 +211,9 @@ if (wanted('cost')) {
   console.log(`ratio: median of the 5 paired runs ${fmt(median(ratios), 2)}x (each: ${ratios.map((r) => fmt(r, 2)).join(', ')}; target <= 1.5x)`);
 }
 
-// 4. Audit log.
+// 4. Audit log. References measured in the same run, on the same records: append = one
+// `appendFileSync` of each record's JSON line (the write alone, no chain, lock or head); verify =
+// reading the file and one `JSON.parse` + SHA-256 of each line (the least a chain check must do).
 if (wanted('audit')) {
   const dir = mkdtempSync(join(tmpdir(), 'fleetscope-bench-audit-'));
   try {
@@ -218,21 +221,43 @@ if (wanted('audit')) {
     const decision = (i: number) =>
       ({ id: `d${i}`, type: 'guardrail.decision', timestamp: Date.now(), severity: 'warning', source: 'g', sessionId: 's', agentId: 'main', payload: { rule: 'secrets.env', action: 'block', reason: 'reads .env', toolName: 'Bash', inputHash: `h${i}` } }) as unknown as FleetEvent;
     const RECORDS = 20_000;
-    let t0 = performance.now();
-    for (let i = 0; i < RECORDS; i += 100) await log.append(Array.from({ length: 100 }, (_, k) => decision(i + k)));
-    const batched = ((performance.now() - t0) * 1000) / RECORDS;
-    t0 = performance.now();
-    for (let i = 0; i < 500; i++) await log.append([decision(RECORDS + i)]);
-    const single = ((performance.now() - t0) * 1000) / 500;
+    const SINGLE = 500;
+    const cpuUs = (f: () => void | Promise<void>) => async (n: number) => {
+      const c0 = cpuMs();
+      await f();
+      return ((cpuMs() - c0) * 1000) / n;
+    };
+    const batched = await cpuUs(async () => {
+      for (let i = 0; i < RECORDS; i += 100) await log.append(Array.from({ length: 100 }, (_, k) => decision(i + k)));
+    })(RECORDS);
+    const single = await cpuUs(async () => {
+      for (let i = 0; i < SINGLE; i++) await log.append([decision(RECORDS + i)]);
+    })(SINGLE);
     await log.close();
-    t0 = performance.now();
-    const c0 = cpuMs();
-    const report = verifyAuditLog({ dir });
-    const verifyCpuMs = cpuMs() - c0;
-    const verifyMs = performance.now() - t0;
-    console.log('\n### Audit log\n');
-    console.log(`append, batches of 100: ${fmt(batched, 1)} µs/record; one record per batch (lock, tail check, write, head): ${fmt(single, 1)} µs/record`);
-    console.log(`verify: ${fmt(report.records)} records in ${fmt(verifyMs)} ms = ${fmt((report.records / verifyMs) * 1000)} records/s wall, ${fmt((report.records / verifyCpuMs) * 1000)} records/s of CPU (ok: ${report.ok})`);
+    const plain = join(dir, 'plain.jsonl');
+    const refBatched = await cpuUs(() => {
+      for (let i = 0; i < RECORDS; i += 100) appendFileSync(plain, Array.from({ length: 100 }, (_, k) => `${JSON.stringify(decision(i + k))}\n`).join(''));
+    })(RECORDS);
+    const refSingle = await cpuUs(() => {
+      for (let i = 0; i < SINGLE; i++) appendFileSync(plain, `${JSON.stringify(decision(i))}\n`);
+    })(SINGLE);
+    const logFile = join(dir, 'audit.log');
+    let records = 0;
+    const verifyUs = await cpuUs(() => {
+      records = verifyAuditLog({ dir }).records;
+    })(RECORDS + SINGLE);
+    const refVerifyUs = await cpuUs(() => {
+      for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+        if (line === '') continue;
+        JSON.parse(line);
+        createHash('sha256').update(line).digest('hex');
+      }
+    })(RECORDS + SINGLE);
+    const perSec = (us: number) => fmt(1e6 / us);
+    console.log('\n### Audit log (CPU; reference: appendFileSync of the same lines / read + JSON.parse + SHA-256 per line)\n');
+    console.log(`append, batches of 100: ${fmt(batched, 1)} µs/record (reference ${fmt(refBatched, 1)}, ${fmt(batched / refBatched, 2)}x)`);
+    console.log(`append, one record per batch (lock, tail check, write, head): ${fmt(single, 1)} µs/record (reference ${fmt(refSingle, 1)}, ${fmt(single / refSingle, 2)}x)`);
+    console.log(`verify: ${fmt(records)} records, ${perSec(verifyUs)} records/s of CPU (reference ${perSec(refVerifyUs)} records/s, ${fmt(verifyUs / refVerifyUs, 2)}x the time)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

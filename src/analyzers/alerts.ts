@@ -556,6 +556,50 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
     }
   };
 
+  /**
+   * A state change another engine recorded: the Claude Code hook judges the default rules in its
+   * own process and stores the `alert` events (this engine never receives its own). Shown as
+   * recorded (active until resolved, in `recent`, counted), never judged again.
+   */
+  const recorded = new Map<string, AlertView>();
+  const onRecordedAlert = (e: FleetEvent) => {
+    const p = e.payload as { rule?: unknown; fingerprint?: unknown; state?: unknown; message?: unknown; labels?: unknown; value?: unknown; threshold?: unknown; startsAt?: unknown };
+    const state = p.state;
+    if (typeof p.rule !== 'string' || typeof p.fingerprint !== 'string' || (state !== 'pending' && state !== 'firing' && state !== 'resolved')) return;
+    const summary = typeof p.message === 'string' ? p.message : p.rule;
+    recent.push({ rule: p.rule, fingerprint: p.fingerprint, state, severity: e.severity, summary, at: e.timestamp, silenced: false });
+    if (recent.length > maxHistory) recent.shift();
+    const known = recorded.get(p.fingerprint);
+    if (state === 'resolved') {
+      if (known?.state === 'firing') {
+        counts.resolved++;
+        stats(p.rule).resolved++;
+      }
+      recorded.delete(p.fingerprint);
+      return;
+    }
+    if (state === 'firing' && known?.state !== 'firing') {
+      counts.fired++;
+      stats(p.rule).fired++;
+    }
+    if (known === undefined && recorded.size >= maxGroups) recorded.delete(recorded.keys().next().value!);
+    const labels = typeof p.labels === 'object' && p.labels !== null ? Object.fromEntries(Object.entries(p.labels).map(([k, v]) => [k, String(v)])) : {};
+    recorded.set(p.fingerprint, {
+      rule: p.rule,
+      fingerprint: p.fingerprint,
+      state,
+      severity: e.severity,
+      labels,
+      summary,
+      value: typeof p.value === 'number' ? p.value : 0,
+      ...(typeof p.threshold === 'number' ? { threshold: p.threshold } : {}),
+      startsAt: typeof p.startsAt === 'number' ? p.startsAt : e.timestamp,
+      ...(state === 'firing' ? { firedAt: e.timestamp } : {}),
+      acknowledged: false,
+      silenced: false,
+    });
+  };
+
   /** Feeds one batch to every rule; returns the touched groups. */
   const ingest = (batch: readonly FleetEvent[], touched: Set<[RuleRuntime, Group]>) => {
     for (const e of batch) {
@@ -564,6 +608,7 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
       else if (e.type === 'alert') {
         const decision = hookGuardrailDecision(e);
         if (decision !== undefined) onGuardrailDecision(e, decision);
+        else onRecordedAlert(e);
       }
       for (const rt of runtimes) {
         const rule = rt.rule;
@@ -707,9 +752,13 @@ export function alertsAnalyzer(options: AlertsOptions = {}): AlertsAnalyzer {
           });
         }
       }
+      for (const view of recorded.values()) {
+        active.push({ ...view, labels: { ...view.labels } });
+        activeByRule.set(view.rule, (activeByRule.get(view.rule) ?? 0) + 1);
+      }
       active.sort((a, b) => (a.state === b.state ? b.startsAt - a.startsAt : a.state === 'firing' ? -1 : 1));
       const ruleStats: AlertsSnapshot['byRule'] = {};
-      for (const r of rules) ruleStats[r.name] = { fired: byRule.get(r.name)?.fired ?? 0, resolved: byRule.get(r.name)?.resolved ?? 0, active: activeByRule.get(r.name) ?? 0 };
+      for (const name of new Set([...rules.map((r) => r.name), ...byRule.keys()])) ruleStats[name] = { fired: byRule.get(name)?.fired ?? 0, resolved: byRule.get(name)?.resolved ?? 0, active: activeByRule.get(name) ?? 0 };
       return {
         rules: rules.map((r) => ({ name: r.name, kind: r.kind, severity: severityOr(r.severity) })),
         active,

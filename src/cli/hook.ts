@@ -76,17 +76,16 @@ function decide(engine: GuardrailEngine, toolName: string, toolInput: unknown): 
  * Loaded on first use: a call no rule matched does not load the audit log or the hashing.
  */
 async function audit(dir: string, decisions: readonly HookDecision[], call: { toolName: string; toolInput: unknown; sessionId: string; agentId: string; at: number; lockTimeoutMs: number }, warnings: string[]): Promise<void> {
+  let events: FleetEvent[];
   try {
-    const [{ auditLog }, { hashGuardrailInput }] = await Promise.all([import('../storage/audit-log.js'), import('../core/guardrails.js')]);
+    const { hashGuardrailInput } = await import('../core/guardrails.js');
     const inputHash = hashGuardrailInput(call.toolInput);
-    const events = decisions.map((d) => decisionEvent(d, call, inputHash));
-    const key = process.env.FLEETSCOPE_AUDIT_KEY || undefined;
-    const log = auditLog({ dir, lockTimeoutMs: call.lockTimeoutMs, ...(key !== undefined ? { key } : {}) });
-    await log.append(events);
-    await log.close();
+    events = decisions.map((d) => decisionEvent(d, call, inputHash));
   } catch (error) {
     warnings.push(`could not write the audit log ${dir}: ${(error as Error).message}`);
+    return;
   }
+  await auditEvents(dir, events, call.lockTimeoutMs, warnings);
 }
 
 function decisionEvent(d: HookDecision, call: { toolName: string; sessionId: string; agentId: string; at: number }, inputHash: string): FleetEvent {
@@ -154,7 +153,7 @@ function say(lines: readonly string[]): void {
 }
 
 /**
- * Writes the events to the store; every failure is a warning, never a throw. Returns whether the
+ * Prepares the store and writes the events to it; every failure is a warning, never a throw. Returns whether the
  * store directory could be made ready (the audit log lives inside it).
  */
 async function store(location: HookStoreLocation, build: () => FleetEvent[], warnings: string[]): Promise<boolean> {
@@ -170,17 +169,52 @@ async function store(location: HookStoreLocation, build: () => FleetEvent[], war
     warnings.push(`could not use the store ${location.dir}: ${(error as Error).message}`);
     return false;
   }
-  const events = build();
+  await appendToStore(location.dir, build(), warnings);
+  return true;
+}
+
+/**
+ * The `alert` events a tool end causes under the default rules (`hook-alerts.ts`: the session's
+ * ledger in the store, replayed through the alert engine); at SessionEnd, the ledger is removed.
+ */
+async function alertsOf(dir: string, toolEnd: FleetEvent | undefined, sessionId: string, warnings: string[]): Promise<FleetEvent[]> {
   try {
-    const log = fileLogStorage({ dir: location.dir, fsync: 'never', maintenanceIntervalMs: 0 });
+    const { hookAlerts, removeHookAlertLedger } = await import('./hook-alerts.js');
+    if (toolEnd === undefined) {
+      removeHookAlertLedger(dir, sessionId);
+      return [];
+    }
+    const p = toolEnd.payload as { toolName?: string; status?: string };
+    return await hookAlerts(dir, { id: toolEnd.id, timestamp: toolEnd.timestamp, sessionId: toolEnd.sessionId, agentId: toolEnd.agentId, toolName: String(p.toolName), status: String(p.status) }, ids.newId);
+  } catch (error) {
+    warnings.push(`alert rules not evaluated: ${(error as Error).message}`);
+    return [];
+  }
+}
+
+async function appendToStore(dir: string, events: FleetEvent[], warnings: string[]): Promise<void> {
+  try {
+    const log = fileLogStorage({ dir, fsync: 'never', maintenanceIntervalMs: 0 });
     await log.append(events);
     await log.close();
     const stats = log.stats();
-    if (typeof stats.writeErrors === 'number' && stats.writeErrors > 0) warnings.push(`could not write to ${location.dir}: ${String(stats.lastError ?? 'write error')}`);
+    if (typeof stats.writeErrors === 'number' && stats.writeErrors > 0) warnings.push(`could not write to ${dir}: ${String(stats.lastError ?? 'write error')}`);
   } catch (error) {
-    warnings.push(`could not write to ${location.dir}: ${(error as Error).message}`);
+    warnings.push(`could not write to ${dir}: ${(error as Error).message}`);
   }
-  return true;
+}
+
+/** Appends events (alerts) to the store's audit log. */
+async function auditEvents(dir: string, events: FleetEvent[], lockTimeoutMs: number, warnings: string[]): Promise<void> {
+  try {
+    const { auditLog } = await import('../storage/audit-log.js');
+    const key = process.env.FLEETSCOPE_AUDIT_KEY || undefined;
+    const log = auditLog({ dir, lockTimeoutMs, ...(key !== undefined ? { key } : {}) });
+    await log.append(events);
+    await log.close();
+  } catch (error) {
+    warnings.push(`could not write the audit log ${dir}: ${(error as Error).message}`);
+  }
 }
 
 export async function runHookCommand(argv: readonly string[]): Promise<number> {
@@ -245,6 +279,8 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
   const cwd = typeof p.cwd === 'string' && p.cwd !== '' ? p.cwd : undefined;
   const location = resolveHookStore({ store: stringOption(args, 'store'), user: args.options.get('user') === true, ...(cwd !== undefined ? { cwd } : {}) });
   let problem: string | undefined;
+  /** The call's tool end (PostToolUse / PostToolUseFailure), for the alert rules. */
+  let toolEnd: FleetEvent | undefined;
   /** Who made the call, as the mapping read it (for the audit records). */
   let caller = { sessionId: typeof p.session_id === 'string' ? p.session_id : 'unknown', agentId: 'main' };
   const storeReady = await store(
@@ -273,6 +309,7 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
       // Pairing lost (unusable pending/) costs a duration, never the event: it is stored with a warning.
       warnings.push(...pending.errors);
       const events: FleetEvent[] = [...mapping.events];
+      toolEnd = events.find((e) => e.type === 'tool.end' && ['error', 'success'].includes((e.payload as { status?: string }).status ?? ''));
       const first = events[0];
       if (first !== undefined) caller = { sessionId: first.sessionId, agentId: first.agentId };
       for (const warning of warnings) {
@@ -293,6 +330,14 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
   );
   if (problem !== undefined) warnings.push(`unreadable hook input (${problem}); recorded and ignored`);
   const auditOn = args.options.get('audit') !== false && process.env.FLEETSCOPE_AUDIT !== 'off';
+  const alertsOn = args.options.get('alerts') !== false && process.env.FLEETSCOPE_ALERTS !== 'off';
+  if (alertsOn && storeReady && (toolEnd !== undefined || p.hook_event_name === 'SessionEnd')) {
+    const alerts = await alertsOf(location.dir, toolEnd, caller.sessionId, warnings);
+    if (alerts.length > 0) {
+      await appendToStore(location.dir, alerts, warnings);
+      if (auditOn) await auditEvents(join(location.dir, 'audit'), alerts, Math.max(0, started + deadlineMs - Date.now() - 50), warnings);
+    }
+  }
   if (auditOn && storeReady && matches.length > 0) {
     const lockTimeoutMs = Math.max(0, started + deadlineMs - Date.now() - 50);
     await audit(join(location.dir, 'audit'), matches, { toolName, toolInput: p.tool_input, ...caller, at: started, lockTimeoutMs }, warnings);

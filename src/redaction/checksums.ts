@@ -39,6 +39,7 @@ export function cardIssuerValid(digits: string): boolean {
   if ((p3 >= 300 && p3 <= 305) || p2 === 36 || p2 === 38 || p2 === 39) return n >= 14 && n <= 19; // Diners
   if (p4 >= 3528 && p4 <= 3589) return n >= 16 && n <= 19; // JCB
   if (p2 === 62) return n >= 16 && n <= 19; // UnionPay
+  if (digits[0] === '1') return n === 15; // UATP
   if (p2 === 50 || (p2 >= 56 && p2 <= 69) || p2 === 67) return n >= 12 && n <= 19; // Maestro
   return false;
 }

@@ -36,7 +36,7 @@ export function scanEmails(text: string, out: MatchList): void {
     const lastDot = domain.lastIndexOf('.');
     if (lastDot < 1 || domain.includes('..') || domain.startsWith('-')) continue;
     const tld = domain.slice(lastDot + 1);
-    if (!/^[A-Za-z]{2,24}$/.test(tld) || FILE_ENDINGS.has(tld.toLowerCase())) continue;
+    if (!/^(?:[A-Za-z]{2,24}|xn--[a-z0-9-]{2,59})$/i.test(tld) || FILE_ENDINGS.has(tld.toLowerCase())) continue;
     if (d < text.length && (text.charCodeAt(d) === 64 || isWordChar(text.charCodeAt(d)))) continue;
     // git@github.com:org/repo is an SSH address.
     if (text.charCodeAt(d) === 58 && text.slice(s, at) === 'git') continue;
@@ -88,7 +88,8 @@ export function scanPhones(text: string, out: MatchList): void {
   }
 }
 
-const SSN = /\d{3}-\d{2}-\d{4}/g;
+/** AAA-GG-SSSS, with one separator used twice: `-`, `.` or a space (as forms and exports write it). */
+const SSN = /\d{3}([-. ])\d{2}\1\d{4}/g;
 const SSN_LABELLED = /\b(?:ssn|social security(?: number| no\.?)?)[ \t]{0,3}[:#]?[ \t]{0,3}(\d{9})\b/gi;
 
 export function scanSsns(text: string, out: MatchList): void {
@@ -112,7 +113,12 @@ export function scanSsns(text: string, out: MatchList): void {
   }
 }
 
-const CARD = /\d(?:[ -]?\d){11,18}/g;
+/**
+ * A card number as cards print it: 4-4-4(-4)(-1..4) groups with one separator, Amex 4-6-5 (and
+ * 4-6-4), or 12-19 plain digits. Grouped forms first, so that "4012888888881881 4012 8888 ..."
+ * reads as two numbers, not as one run of digits across the space.
+ */
+const CARD = /\d{4}([ -])\d{4}\1\d{4}(?:\1\d{4}\1\d{1,3}|\1\d{1,4})?|\d{4}([ -])\d{6}\2\d{4,5}|\d{12,19}/g;
 
 /** Card numbers: 12-19 digits, grouped as cards print them, a known issuer prefix, Luhn-valid. */
 export function scanCards(text: string, out: MatchList): void {
@@ -121,26 +127,26 @@ export function scanCards(text: string, out: MatchList): void {
   while ((m = CARD.exec(text)) !== null) {
     const start = m.index;
     let end = start + m[0].length;
-    if (start > 0 && (joinsBefore(text.charCodeAt(start - 1)) || isDigit(text.charCodeAt(start - 1)))) continue;
+    if (start > 0 && (joinsBefore(text.charCodeAt(start - 1)) || isDigit(text.charCodeAt(start - 1)))) {
+      CARD.lastIndex = skipDigits(text, end);
+      continue;
+    }
     if (end < text.length && isDigit(text.charCodeAt(end))) {
-      while (end < text.length && isDigit(text.charCodeAt(end))) end++;
+      end = skipDigits(text, end);
       CARD.lastIndex = end;
       continue;
     }
     if (end < text.length && joinsAfter(text, end)) continue;
-    const raw = m[0];
-    const groups = raw.split(/[ -]/);
-    if (groups.length > 1) {
-      const separators = raw.replace(/\d/g, '');
-      if (separators !== separators[0]!.repeat(separators.length)) continue;
-      const sizes = groups.map((g) => g.length).join('-');
-      const fours = groups.slice(0, -1).every((g) => g.length === 4) && groups.at(-1)!.length <= 4;
-      if (!fours && sizes !== '4-6-5' && sizes !== '4-6-4') continue;
-    }
-    const digits = groups.join('');
-    if (!cardIssuerValid(digits) || !luhnValid(digits)) continue;
+    const digits = m[0].replace(/[ -]/g, '');
+    if (digits.length < 12 || digits.length > 19 || !cardIssuerValid(digits) || !luhnValid(digits)) continue;
     out.add('credit_card', start, end);
   }
+}
+
+function skipDigits(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && isDigit(text.charCodeAt(i))) i++;
+  return i;
 }
 
 const IBAN = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,8}(?: ?[A-Z0-9]{1,3})?/g;
@@ -203,7 +209,11 @@ function scanIpv6(text: string, out: MatchList): void {
     while (e < text.length && e - s < 46 && isV6Char(text.charCodeAt(e))) e++;
     pos = e + 1;
     if ((s > 0 && (isWordChar(text.charCodeAt(s - 1)) || isV6Char(text.charCodeAt(s - 1)))) || (e < text.length && (isWordChar(text.charCodeAt(e)) || isV6Char(text.charCodeAt(e))))) {
+      // Skip the rest of this run only (when the length bound cut it), never the next one: from
+      // `e + 1`, "IP: 2001:db8::1" lost the address after the rejected "IP:".
+      pos = e;
       while (pos < text.length && isV6Char(text.charCodeAt(pos))) pos++;
+      pos = Math.max(pos, colon + 1);
       continue;
     }
     while (e > s && text.charCodeAt(e - 1) === 46) e--;

@@ -27,8 +27,46 @@ interface TokenRule {
 
 const hasUpperLowerDigit = (t: string) => /[A-Z]/.test(t) && /[a-z]/.test(t) && /\d/.test(t);
 
+/**
+ * A placeholder written in a token's shape: after the prefix, one or two characters repeated
+ * (`ghp_xxxx…`, `AKIAXXXX…`, `sk_live_AAAA…`, `AIzaaaaa…`). A random token of 16 or more
+ * characters never is.
+ */
+function filler(token: string, prefix: number): boolean {
+  const first = token.charCodeAt(prefix);
+  let second = -1;
+  for (let i = prefix + 1; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c === first || c === second) continue;
+    if (second !== -1) return false;
+    second = c;
+  }
+  return true;
+}
+
+/**
+ * Slack tokens as Slack issues them: `xox?-` then (after a one-digit version) a numeric id for
+ * bot, user and legacy tokens (`xoxb-<team>-…`), at least 100 characters for the `xoxe` refresh
+ * and configuration tokens; never ending with `-` (`xoxp-…-####` is a template).
+ */
+function slackShaped(t: string): boolean {
+  if (t.endsWith('-') || !/\d/.test(t)) return false;
+  if (t.startsWith('hooks.') || t.startsWith('xapp-')) return true;
+  const versioned = /^xox[a-z](?:\.xox[bp])?-\d-/.exec(t);
+  if (t.startsWith('xoxe') && versioned !== null) return t.length - versioned[0].length >= 100;
+  if (t[3] === 'a' || t[3] === 'r') return true; // workspace tokens: alphanumeric
+  const body = versioned !== null ? t.slice(versioned[0].length) : t.slice(5);
+  return /^\d+-/.test(body);
+}
+
 const TOKEN_RULES: TokenRule[] = [
-  { category: 'anthropic_key', pattern: /sk-ant-[a-z]{2,12}\d{0,3}-[A-Za-z0-9_-]{32,}/g, follow: isTokenChar },
+  {
+    category: 'anthropic_key',
+    pattern: /sk-ant-[a-z]{2,12}\d{0,3}-[A-Za-z0-9_-]{32,}/g,
+    follow: isTokenChar,
+    // API and admin keys are 93 characters and `AA` after their prefix; other kinds (OAuth) vary.
+    check: (t) => (/^sk-ant-(?:api03|admin01)-/.test(t) ? /^sk-ant-[a-z]+\d+-[A-Za-z0-9_-]{93}AA$/.test(t) : true),
+  },
   {
     category: 'openai_key',
     pattern: /sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|sk-[A-Za-z0-9]{32,}/g,
@@ -36,21 +74,22 @@ const TOKEN_RULES: TokenRule[] = [
     // Keys are random base62: a run of one case or hex only is something else.
     check: (t) => t.startsWith('sk-proj-') || t.startsWith('sk-svcacct-') || t.startsWith('sk-admin-') || hasUpperLowerDigit(t),
   },
-  { category: 'aws_key', pattern: /(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}/g, follow: isAlnum },
-  { category: 'github_token', pattern: /(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{50,}/g, follow: isTokenChar },
+  { category: 'aws_key', pattern: /(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}/g, follow: isAlnum, check: (t) => !filler(t, 4) },
+  { category: 'github_token', pattern: /(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{50,}/g, follow: isTokenChar, check: (t) => !filler(t, t.startsWith('github_pat_') ? 11 : 4) },
   {
     category: 'slack_token',
-    pattern: /xox[abposre]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,}|hooks\.slack\.com\/services\/[A-Za-z0-9_/]{20,}/g,
+    pattern: /xox[abposre](?:\.xox[bp])?-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,}|hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_/]{20,}/g,
     follow: isTokenChar,
-    check: (t) => /\d/.test(t),
+    check: slackShaped,
   },
-  { category: 'google_api_key', pattern: /AIza[0-9A-Za-z_-]{35}/g, follow: isTokenChar },
-  { category: 'stripe_key', pattern: /[sr]k_(?:live|test)_[0-9A-Za-z]{16,}/g, follow: isTokenChar },
-  { category: 'npm_token', pattern: /npm_[A-Za-z0-9]{36}/g, follow: isAlnum },
+  { category: 'google_api_key', pattern: /AIza[0-9A-Za-z_-]{35}/g, follow: isTokenChar, check: (t) => !filler(t, 4) },
+  // Secret and restricted keys: 24 characters after the prefix (older keys) up to 99.
+  { category: 'stripe_key', pattern: /[sr]k_(?:live|test|prod)_[0-9A-Za-z]{24,}/g, follow: isTokenChar },
+  { category: 'npm_token', pattern: /npm_[A-Za-z0-9]{36}/g, follow: isAlnum, check: (t) => !filler(t, 4) },
 ];
 
 /** A quick test for any token prefix, run once before the rules above. */
-const TOKEN_PREFIXES = /sk-|[sr]k_|AKIA|ASIA|A[BCGIRNP][A-Z]A|gh[pousr]_|github_pat_|xox|xapp-|hooks\.slack|AIza|npm_/;
+const TOKEN_PREFIXES = /sk-|[sr]k_|_authToken=|AKIA|ASIA|A[BCGIRNP][A-Z]A|gh[pousr]_|github_pat_|xox|xapp-|hooks\.slack|AIza|npm_/;
 
 export function scanTokens(text: string, out: MatchList, enabled: ReadonlySet<RedactionCategory>): void {
   if (!TOKEN_PREFIXES.test(text)) return;
@@ -71,6 +110,28 @@ export function scanTokens(text: string, out: MatchList, enabled: ReadonlySet<Re
     }
   }
   if (keyIdFound) awsSecrets(text, out);
+  if (enabled.has('npm_token')) npmrcTokens(text, out);
+}
+
+const NPMRC_REGISTRY = /^\/\/[A-Za-z0-9.-]+(?::\d+)?(?:\/[^\s]*)?\/$/;
+
+/** `//registry.example.com/:_authToken=<token>` lines of an `.npmrc`: the token, whatever its format (legacy ones are UUIDs). */
+function npmrcTokens(text: string, out: MatchList): void {
+  let pos = 0;
+  let i: number;
+  while ((i = text.indexOf(':_authToken=', pos)) !== -1) {
+    // The registry part as npm writes it: `//host[:port][/path]/`.
+    let s = i;
+    while (s > 0 && i - s < 256 && !isSpace(text.charCodeAt(s - 1)) && text.charCodeAt(s - 1) !== 34 && text.charCodeAt(s - 1) !== 39) s--;
+    pos = i + 12;
+    if (!NPMRC_REGISTRY.test(text.slice(s, i))) continue;
+    let start = i + 12;
+    while (start < text.length && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++;
+    const end = skipRun(text, start, (c) => isTokenChar(c) || c === 46);
+    pos = Math.max(end, i + 12);
+    if (end - start < 8 || text.startsWith('npm_', start) || isPlaceholderAt(text, start, end)) continue; // npm_ tokens: the rule above
+    out.add('npm_token', start, end);
+  }
 }
 
 /**
@@ -140,9 +201,19 @@ export function scanPrivateKeys(text: string, out: MatchList): void {
       const close = text.indexOf('-----', endMarker + 8);
       end = close === -1 || close - endMarker > 80 ? endMarker + 8 : close + 5;
     }
-    out.add('private_key', i, end);
     pos = end;
+    // A block that ends holds at least 64 base64 characters (the smallest real key, Ed25519 in
+    // PKCS#8, has 64): `anything`, `...`, `***` or an empty body is a placeholder. A block cut
+    // before its END is redacted whatever it holds (a truncated tool output).
+    if (endMarker !== -1 && base64Count(text, PEM_HEADER.lastIndex, endMarker) < 64) continue;
+    out.add('private_key', i, end);
   }
+}
+
+function base64Count(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (isBase64(text.charCodeAt(i))) n++;
+  return n;
 }
 
 const isUrlDelimiter = (c: number) => c === 47 || c === 63 || c === 35 || c === 34 || c === 39 || c === 60 || c === 62 || isSpace(c);

@@ -228,9 +228,10 @@ export function alertsSection(snapshot: unknown): string[] {
   const at = (t: number) => new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   const out: string[] = ['## Alerts and guardrail blocks', ''];
   const c = a.counts;
-  // An engine without rules (the CLI's replay, which counts guardrail decisions only) fired nothing to speak of.
+  // An engine without rules (the CLI's replay) judges nothing itself: it shows the alerts the store
+  // recorded (the Claude Code hook's) and counts guardrail decisions.
   const alerts =
-    a.rules.length === 0
+    a.rules.length === 0 && c.fired === 0 && a.active.length === 0
       ? 'No alert rules ran'
       : `${int(a.active.filter((x) => x.state === 'firing').length)} firing, ${int(a.active.filter((x) => x.state === 'pending').length)} pending; ` +
         `${int(c.fired)} fired and ${int(c.resolved)} resolved so far` +

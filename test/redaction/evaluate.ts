@@ -1,7 +1,10 @@
 /**
  * Precision and recall per category of a redactor on a labelled corpus (JSONL lines of
- * `{ text, labels: [{ category, value }] }`). A finding is a true positive when it overlaps an
- * occurrence of a label of the same category; each label occurrence is found at most once.
+ * `{ text, labels: [{ category, value }], scope? }`). A finding is a true positive when it overlaps an
+ * occurrence of a label of the same category; each label occurrence is found at most once. A line
+ * with `scope` (the foreign corpus: each source's verdict speaks for one category) scores only the
+ * findings of those categories: an e-mail address inside a curl test of gitleaks is not a false
+ * positive, gitleaks just did not label it.
  * Shared by test/redaction/corpus.test.ts and bench/redaction.bench.ts. Not a test file itself.
  */
 import { readFileSync } from 'node:fs';
@@ -22,7 +25,7 @@ export function evaluate(file: string): { scores: Record<string, Score>; misses:
   const misses: string[] = [];
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
-    const { text, labels } = JSON.parse(line) as { text: string; labels: { category: string; value: string }[] };
+    const { text, labels, scope } = JSON.parse(line) as { text: string; labels: { category: string; value: string }[]; scope?: string[] };
     // Each label's occurrences in order (a value repeated in the text is labelled as often).
     const spans: { category: string; start: number; end: number; used: boolean }[] = [];
     const seen = new Map<string, number>();
@@ -34,6 +37,7 @@ export function evaluate(file: string): { scores: Record<string, Score>; misses:
       spans.push({ category: l.category, start: at, end: at + l.value.length, used: false });
     }
     for (const f of redactor.scanText(text)) {
+      if (scope !== undefined && !scope.includes(f.category)) continue;
       const hit = spans.find((s) => !s.used && s.category === f.category && f.start < s.end && s.start < f.end);
       if (hit !== undefined) {
         hit.used = true;

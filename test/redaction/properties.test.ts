@@ -21,7 +21,8 @@ const b64url = (s: string) => Buffer.from(s).toString('base64url');
 
 /** One secret of each token format the redactor knows, random where the format is random. */
 const secret = fc.oneof(
-  chars(B64URL, 40, 90).map((s) => `sk-ant-api03-${s}`),
+  chars(B64URL, 93, 93).map((s) => `sk-ant-api03-${s}AA`), // the API key format: 93 characters and AA
+  chars(B64URL, 40, 90).map((s) => `sk-ant-oat01-${s}`),
   chars(B64URL, 24, 60).map((s) => `sk-proj-${s}`),
   chars(UPPER_DIGITS, 16).map((s) => `AKIA${s}`),
   chars(ALNUM, 36).map((s) => `ghp_${s}`),
