@@ -1,23 +1,10 @@
 import { quantileSorted } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/analyzers/anomalies-options.js';
 import { LogSketch, sketchSummary } from '../../src/analyzers/sketch.js';
 
-/** Deterministic PRNG (mulberry32) so the sample is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Exact value of rank ⌊q·(n − 1)⌋, the rank the sketch's guarantee is stated for. */
-function exact(sorted: number[], q: number): number {
-  return sorted[Math.floor(q * (sorted.length - 1))]!;
-}
+/** Deterministic PRNG so the sample is the same on every run. */
+const rng = seededRandom;
 
 describe('LogSketch', () => {
   it('answers quantiles of a heavy-tailed sample within 1% of the exact ones', () => {
