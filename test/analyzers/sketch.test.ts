@@ -6,6 +6,11 @@ import { LogSketch, sketchSummary } from '../../src/analyzers/sketch.js';
 /** Deterministic PRNG so the sample is the same on every run. */
 const rng = seededRandom;
 
+/** Exact value of rank ⌊q·(n − 1)⌋, the rank the sketch's guarantee is stated for. */
+function exact(sorted: number[], q: number): number {
+  return sorted[Math.floor(q * (sorted.length - 1))]!;
+}
+
 describe('LogSketch', () => {
   it('answers quantiles of a heavy-tailed sample within 1% of the exact ones', () => {
     const random = rng(42);
