@@ -36,3 +36,8 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
   const value = args.options.get(name);
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
+
+/** `--help` / `-h` anywhere in the arguments (of `hook` and `statusline`: usage on stdout, no stdin read, no store touched). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}

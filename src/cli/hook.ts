@@ -26,7 +26,7 @@ import { createRedactor, type Redactor } from '../redaction/redactor.js';
 import type { Finding } from '../redaction/categories.js';
 import { FINDINGS_EVENT_TYPE, findingsPayload } from '../redaction/transform.js';
 import { fileLogStorage } from '../storage/file-log.js';
-import { parseArgs, stringOption } from './args.js';
+import { parseArgs, stringOption, wantsHelp } from './args.js';
 import { hookIds } from './hook-ids.js';
 import { readStdin, writeText } from './stdin.js';
 
@@ -217,7 +217,16 @@ async function auditEvents(dir: string, events: FleetEvent[], lockTimeoutMs: num
   }
 }
 
+/** What `fleetscope hook --help` prints (Claude Code never passes it: the store is not touched). */
+export const HOOK_USAGE = `Usage: fleetscope hook [--store DIR | --user] [--rules FILE] [--no-guardrails] [--no-redact] [--no-audit] [--deadline-ms N] [--fail-closed]
+Reads one Claude Code hook payload on stdin and stores it; exit 2 blocks a PreToolUse. See docs/claude-code.md.
+`;
+
 export async function runHookCommand(argv: readonly string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    writeText(1, HOOK_USAGE);
+    return 0;
+  }
   const started = Date.now();
   const warnings: string[] = [];
   let args;

@@ -10,7 +10,7 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveHookStore } from '../runners/claude-code-hook-store.js';
-import { parseArgs, stringOption } from './args.js';
+import { parseArgs, stringOption, wantsHelp } from './args.js';
 import { readStdin, writeText } from './stdin.js';
 
 /** The fields fleetscope reads from Claude Code's statusline JSON (Claude Code's names). */
@@ -132,7 +132,15 @@ export function lastAlertIn(store: string, sessionId: string | undefined): strin
   return undefined;
 }
 
+const STATUSLINE_USAGE = `Usage: fleetscope statusline [--store DIR | --user]
+Claude Code's statusLine command: reads the statusline JSON on stdin, prints one line. See docs/claude-code.md.
+`;
+
 export async function runStatuslineCommand(argv: readonly string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    writeText(1, STATUSLINE_USAGE);
+    return 0;
+  }
   const started = Date.now();
   let line = 'fleetscope';
   try {

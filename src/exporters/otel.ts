@@ -98,6 +98,8 @@ export function otelExporter(options: OtelExporterOptions = {}, importModule: Mo
   let sending: Promise<ExportResult> | undefined;
   let shutDown = false;
   const counters = { spans: 0, exportedSpans: 0, failedSpans: 0, droppedSpans: 0, unfinishedSpans: 0, orphanEnds: 0, failures: 0 };
+  /** Spans handed to the SpanExporter whose answer has not come (a hung collector): lost if the process ends now. */
+  let sendingSpans = 0;
   let lastError: string | undefined;
 
   /** Loads the SpanExporter and the resource once; a failure is retried on the next export. */
@@ -202,6 +204,7 @@ export function otelExporter(options: OtelExporterOptions = {}, importModule: Mo
         while (queue.length > 0) {
           const chunk = queue.slice(0, maxBatch);
           queue = queue.slice(chunk.length);
+          sendingSpans += chunk.length;
           try {
             const result = await sendChunk(exporter, chunk);
             if (result.code === 0) counters.exportedSpans += chunk.length;
@@ -209,6 +212,8 @@ export function otelExporter(options: OtelExporterOptions = {}, importModule: Mo
           } catch (error) {
             counters.failedSpans += chunk.length;
             failure = error instanceof Error ? error : new Error(errorMessage(error));
+          } finally {
+            sendingSpans -= chunk.length;
           }
         }
       } catch (error) {
@@ -274,7 +279,7 @@ export function otelExporter(options: OtelExporterOptions = {}, importModule: Mo
       await loaded?.exporter.shutdown().catch(() => undefined);
     },
     stats(): ExporterStats {
-      return { ...counters, openSpans: open.size, queuedSpans: queue.length, ...(lastError === undefined ? {} : { lastError }) };
+      return { ...counters, openSpans: open.size, queuedSpans: queue.length, sendingSpans, ...(lastError === undefined ? {} : { lastError }) };
     },
   };
 }

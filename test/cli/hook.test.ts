@@ -120,6 +120,18 @@ describe.each([
     expect(rm.status).toBe(0);
   });
 
+  it('--help prints the usage on stdout and touches no store (was: read as an empty payload and recorded)', () => {
+    const project = join(root, 'help');
+    mkdirSync(project);
+    for (const flag of ['--help', '-h']) {
+      const r = spawnSync(process.execPath, [hookFile, 'hook', flag], { input: '', cwd: project, encoding: 'utf8', env: hookEnv({ CLAUDE_PROJECT_DIR: project }) });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: fleetscope hook /);
+      expect(r.stderr).toBe('');
+    }
+    expect(existsSync(join(project, '.fleetscope'))).toBe(false);
+  });
+
   it('malformed or empty stdin exits 0 with a message on stderr, and the problem is recorded', async () => {
     const store = join(root, 'malformed');
     for (const input of ['{"session_id": "x", "hook_event', '', '\u0000\u0001binary', '[1,2]', '{"cwd":"/nowhere"}']) {

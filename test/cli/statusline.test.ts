@@ -49,6 +49,14 @@ describe('fleetscope statusline', () => {
     expect(formatStatusline({ model: { id: 'claude-sonnet-4-5' }, context_window: cw }, NOW)).toBe('claude-sonnet-4-5 · ctx 25%');
   });
 
+  it('--help prints the usage, from the CLI and from hook.cjs (was: the bare line "fleetscope")', () => {
+    for (const file of [built.cli, hookEntryOf(built.cli)]) {
+      const r = spawnSync(process.execPath, [file, 'statusline', '--help'], { input: '', encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: fleetscope statusline /);
+    }
+  });
+
   it('without rate_limits (API key users) or with nothing usable, it still prints a line', () => {
     const { rate_limits: _, ...noLimits } = INPUT;
     expect(formatStatusline(noLimits, NOW)).toBe('Opus 4.6 · $1.23 · ctx 42%');

@@ -268,6 +268,18 @@ describe('otelExporter', () => {
     await expect(exporter.shutdown()).resolves.toBeUndefined();
   });
 
+  it('counts the spans a hung collector holds as sendingSpans (was: in no counter, lost unseen when the host exits)', async () => {
+    let answer: ((r: { code: number }) => void) | undefined;
+    const hung = { export: (_spans: unknown[], done: (r: { code: number }) => void) => (answer = done), shutdown: async () => {} };
+    const exporter = otelExporter({ exporter: hung as never, exportTimeoutMs: 60_000 });
+    const pending = exporter.export(run());
+    await new Promise((r) => setTimeout(r, 20));
+    expect(exporter.stats!()).toMatchObject({ spans: 4, exportedSpans: 0, failedSpans: 0, queuedSpans: 0, sendingSpans: 4 });
+    answer!({ code: 0 });
+    await expect(pending).resolves.toEqual({ code: 'success' });
+    expect(exporter.stats!()).toMatchObject({ exportedSpans: 4, sendingSpans: 0 });
+  });
+
   it('counts a dead collector as failed spans', async () => {
     const port = await deadPort();
     const exporter = otelExporter({ url: `http://127.0.0.1:${port}/v1/traces`, exportTimeoutMs: 3000 });
