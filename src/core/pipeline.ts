@@ -409,7 +409,7 @@ export class Pipeline {
     await Promise.all(
       this.exporters.map(async ({ exporter }) => {
         try {
-          await withTimeout(callAsync(() => exporter.shutdown()), left(), `[fleetscope] exporter "${exporter.name}" shutdown`);
+          await withTimeout(callAsync(() => exporter.shutdown()), left(), `[fleetscope] exporter "${exporter.name}" shutdown, in what was left of close()'s deadline,`);
         } catch (error) {
           this.fail('exporter', exporter.name, 'shutdown', error);
         }
@@ -420,7 +420,7 @@ export class Pipeline {
     const storage = this.storageSlot?.storage;
     if (storage !== undefined) {
       try {
-        await withTimeout(callAsync(() => storage.close()), left(), `[fleetscope] storage "${storage.name}" close`);
+        await withTimeout(callAsync(() => storage.close()), left(), `[fleetscope] storage "${storage.name}" close, in what was left of close()'s deadline,`);
       } catch (error) {
         this.fail('storage', storage.name, 'close', error);
       }
