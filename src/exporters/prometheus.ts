@@ -200,6 +200,8 @@ export function prometheusExporter(options: PrometheusExporterOptions = {}): Pro
   let shutDown = false;
   let pushes = 0;
   let pushFailures = 0;
+  /** Pushes sent and not yet answered (a hung gateway holds them until `timeoutMs`). */
+  let pushesInFlight = 0;
   let lastPushError: string | undefined;
   let pushTimer: NodeJS.Timeout | undefined;
 
@@ -287,6 +289,7 @@ export function prometheusExporter(options: PrometheusExporterOptions = {}): Pro
     if (push === undefined) {
       return { code: 'failed', error: new Error('[fleetscope] [prometheus] no pushgateway configured') };
     }
+    pushesInFlight++;
     try {
       const response = await fetch(push.url, {
         method: push.method,
@@ -306,6 +309,8 @@ export function prometheusExporter(options: PrometheusExporterOptions = {}): Pro
         error: new Error(`[fleetscope] [prometheus] push to ${push.url} failed: ${lastPushError}`),
         retryable: true,
       };
+    } finally {
+      pushesInFlight--;
     }
   };
 
@@ -351,6 +356,7 @@ export function prometheusExporter(options: PrometheusExporterOptions = {}): Pro
         activeUntracked: untracked,
         pushes,
         pushFailures,
+        pushesInFlight,
         ...(lastPushError === undefined ? {} : { lastPushError }),
       };
     },

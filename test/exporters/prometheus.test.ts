@@ -240,6 +240,25 @@ describe('prometheusExporter', () => {
     expect(dead.stats!()).toMatchObject({ pushes: 0, pushFailures: 2 });
   });
 
+  it('counts a push a hung Pushgateway holds as in flight, then as failed at its timeout', async () => {
+    let arrived!: () => void;
+    const requestArrived = new Promise<void>((resolve) => (arrived = resolve));
+    const hung = createServer(() => arrived()); // reads the request, never answers
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const { port } = hung.address() as { port: number };
+    try {
+      const p = prometheusExporter({ pushgateway: { url: `http://127.0.0.1:${port}`, intervalMs: 0, timeoutMs: 1000 } });
+      const pushed = p.push();
+      await requestArrived;
+      expect(p.stats!()).toMatchObject({ pushes: 0, pushFailures: 0, pushesInFlight: 1 });
+      expect((await pushed).code).toBe('failed');
+      expect(p.stats!()).toMatchObject({ pushes: 0, pushFailures: 1, pushesInFlight: 0 });
+    } finally {
+      hung.closeAllConnections();
+      await new Promise<void>((resolve) => hung.close(() => resolve()));
+    }
+  });
+
   it('throws a prefixed error for bad options at construction', () => {
     expect(() => prometheusExporter({ maxSeriesPerMetric: 0 })).toThrow(/\[fleetscope\] \[prometheus\]/);
     expect(() => prometheusExporter({ latencyBuckets: [1, 0.5] })).toThrow(/ascending/);
