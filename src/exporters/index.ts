@@ -18,6 +18,7 @@ export {
 } from './otel.js';
 export type { OtelSpan } from './otel-spans.js';
 export { webhookExporter, webhookBody, slackEscape, type WebhookExporterOptions, type WebhookFormat } from './webhook.js';
+export type { HttpDeliveryOptions } from './http-delivery.js';
 export { jsonlExporter, type JsonlExporterOptions } from './jsonl.js';
 export { consoleExporter, formatPretty, type ConsoleExporterOptions } from './console.js';
 export { alertmanagerExporter, toPostableAlert, type AlertmanagerExporterOptions, type PostableAlert } from './alertmanager.js';

@@ -4,25 +4,15 @@
  * as Mattermost).
  *
  * `export()` only queues (O(1), never waits for the network), so a slow or dead endpoint never
- * slows the host: it costs counters. A background sender posts up to `maxBatchSize` events per
- * request, one request at a time, with a timeout per request and retries with exponential backoff
- * on network errors, timeouts, HTTP 5xx and 429 (whose `Retry-After` is respected).
+ * slows the host: it costs counters. The shared HTTP sender (http-delivery.ts) posts up to
+ * `maxBatchSize` events per request, with a timeout per request and retries with backoff.
  */
-import {
-  errorMessage,
-  SEVERITY_RANK,
-  type EventOf,
-  type Exporter,
-  type ExporterStats,
-  type ExportResult,
-  type FleetEvent,
-  type Severity,
-  sleepUnlessAborted,
-} from '../core/index.js';
+import { errorMessage, SEVERITY_RANK, type EventOf, type Exporter, type ExporterStats, type ExportResult, type FleetEvent, type Severity } from '../core/index.js';
+import { type DeliveryQueue, httpDelivery, type HttpDeliveryOptions, httpUrl, requirePositive } from './http-delivery.js';
 
 export type WebhookFormat = 'json' | 'slack';
 
-export interface WebhookExporterOptions {
+export interface WebhookExporterOptions extends HttpDeliveryOptions {
   /** Where to POST. Required. */
   url: string;
   /** `json` (default): `{ source, sentAt, events }`; `slack`: `{ text, blocks }`. */
@@ -33,25 +23,11 @@ export interface WebhookExporterOptions {
   minSeverity?: Severity;
   /** Exporter name in `stats()`. Default `webhook`. */
   name?: string;
-  /** Extra request headers (authorization, ...). Default none. */
-  headers?: Record<string, string>;
   /** Most events waiting for delivery; newer events are dropped (and counted) beyond it. Default 1000. */
   maxQueueSize?: number;
   /** Most events per request. Default 50 for `json`, 10 for `slack` (Slack allows 50 blocks a message). */
   maxBatchSize?: number;
-  /** Deadline of one request. Default 5000 ms. */
-  timeoutMs?: number;
-  /** Retries of one request after the first attempt. Default 3. */
-  maxRetries?: number;
-  /** First backoff delay; doubles with each retry. Default 500 ms. */
-  retryBaseMs?: number;
-  /** Longest backoff delay, `Retry-After` included. Default 30000 ms. */
-  retryMaxMs?: number;
-  /** How long `shutdown()` waits for the queue to drain before abandoning it (counted). Default 10000 ms. */
-  shutdownTimeoutMs?: number;
 }
-
-type Attempt = { ok: true } | { ok: false; retryable: boolean; delayMs?: number; error: string };
 
 /** Slack mrkdwn needs `&`, `<` and `>` escaped. */
 export function slackEscape(text: string): string {
@@ -131,124 +107,45 @@ function tryJson(value: unknown): string | undefined {
   }
 }
 
-/** `Retry-After` as milliseconds: delta-seconds or an HTTP date. */
-function retryAfterMs(header: string | null, now: number): number | undefined {
-  if (header === null || header.trim() === '') return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
 export function webhookExporter(options: WebhookExporterOptions): Exporter {
   const fail = (message: string): never => {
     throw new Error(`[fleetscope] [webhook] ${message}`);
   };
-  try {
-    const u = new URL(options?.url);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(`url must be http(s), got ${u.protocol}`);
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('[fleetscope]')) throw error;
-    fail(`url is not a valid URL: ${String(options?.url)}`);
-  }
-  const url = options.url;
+  httpUrl(options?.url, fail);
   const format = options.format ?? 'json';
   if (format !== 'json' && format !== 'slack') fail(`format must be 'json' or 'slack', got ${String(format)}`);
   const types = options.types ?? ['alert', 'insight'];
   const minRank = options.minSeverity === undefined ? 0 : SEVERITY_RANK[options.minSeverity];
   const maxQueue = options.maxQueueSize ?? 1000;
-  const maxBatch = options.maxBatchSize ?? (format === 'slack' ? 10 : 50);
-  const timeoutMs = options.timeoutMs ?? 5000;
-  const maxRetries = options.maxRetries ?? 3;
-  const retryBaseMs = options.retryBaseMs ?? 500;
-  const retryMaxMs = options.retryMaxMs ?? 30_000;
-  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
-  for (const [key, value] of Object.entries({ maxQueue, maxBatch, timeoutMs, shutdownTimeoutMs })) {
-    if (!(typeof value === 'number' && value > 0)) fail(`${key} must be a positive number, got ${value}`);
-  }
-  if (!(Number.isInteger(maxRetries) && maxRetries >= 0)) fail(`maxRetries must be a non-negative integer, got ${maxRetries}`);
-  const headers = { ...options.headers, 'Content-Type': 'application/json' };
+  requirePositive({ maxQueue }, fail);
 
-  let queue: FleetEvent[] = [];
-  let pumping: Promise<void> | undefined;
+  let events: FleetEvent[] = [];
+  const queue: DeliveryQueue<FleetEvent> = {
+    get size() {
+      return events.length;
+    },
+    take(max) {
+      const batch = events.slice(0, max);
+      events = events.slice(batch.length);
+      return batch;
+    },
+    clear() {
+      const held = events.length;
+      events = [];
+      return held;
+    },
+  };
+  const sender = httpDelivery({
+    url: options.url,
+    options,
+    queue,
+    maxBatch: options.maxBatchSize ?? (format === 'slack' ? 10 : 50),
+    body: (batch) => webhookBody(format, batch, Date.now()),
+    fail,
+  });
   let closed = false;
-  const abort = new AbortController();
-  const counters = {
-    queued: 0,
-    delivered: 0,
-    requests: 0,
-    failedRequests: 0,
-    retries: 0,
-    failedEvents: 0,
-    dropped: 0,
-    abandoned: 0,
-  };
-  let lastError: string | undefined;
-  let lastStatus: number | undefined;
-
-  const attempt = async (body: string): Promise<Attempt> => {
-    counters.requests++;
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers,
-        body,
-        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), abort.signal]),
-      });
-      lastStatus = response.status;
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.ok) return { ok: true };
-      const retryable = response.status === 429 || response.status === 408 || response.status >= 500;
-      const delayMs = response.status === 429 ? retryAfterMs(response.headers.get('retry-after'), Date.now()) : undefined;
-      return { ok: false, retryable, error: `HTTP ${response.status}`, ...(delayMs === undefined ? {} : { delayMs }) };
-    } catch (error) {
-      return { ok: false, retryable: true, error: errorMessage(error) };
-    }
-  };
-
-  const deliver = async (batch: FleetEvent[]) => {
-    const body = webhookBody(format, batch, Date.now());
-    for (let retry = 0; ; retry++) {
-      const outcome = await attempt(body);
-      if (outcome.ok) {
-        counters.delivered += batch.length;
-        return;
-      }
-      counters.failedRequests++;
-      lastError = outcome.error;
-      if (!outcome.retryable || retry >= maxRetries || abort.signal.aborted) {
-        counters.failedEvents += batch.length;
-        return;
-      }
-      counters.retries++;
-      const backoff = Math.min(retryMaxMs, outcome.delayMs ?? retryBaseMs * 2 ** retry);
-      await sleepUnlessAborted(backoff, abort.signal);
-    }
-  };
-
-  const kick = () => {
-    if (pumping !== undefined || queue.length === 0 || abort.signal.aborted) return;
-    pumping = (async () => {
-      try {
-        while (queue.length > 0 && !abort.signal.aborted) {
-          const batch = queue.slice(0, maxBatch);
-          queue = queue.slice(batch.length);
-          await deliver(batch);
-        }
-      } catch (error) {
-        lastError = errorMessage(error);
-      } finally {
-        pumping = undefined;
-      }
-    })();
-  };
-
-  const idle = async () => {
-    while (pumping !== undefined) {
-      await pumping;
-      kick();
-    }
-  };
+  let queued = 0;
+  let dropped = 0;
 
   return {
     name: options.name ?? 'webhook',
@@ -258,48 +155,31 @@ export function webhookExporter(options: WebhookExporterOptions): Exporter {
       try {
         for (const event of batch) {
           if (!types.includes(event.type) || SEVERITY_RANK[event.severity] < minRank) continue;
-          if (queue.length >= maxQueue) {
-            counters.dropped++;
+          if (events.length >= maxQueue) {
+            dropped++;
             continue;
           }
-          counters.queued++;
-          queue.push(event);
+          queued++;
+          events.push(event);
         }
-        kick();
+        sender.kick();
         return { code: 'success' };
       } catch (error) {
         return { code: 'failed', error: new Error(`[fleetscope] [webhook] ${errorMessage(error)}`) };
       }
     },
     async flush(): Promise<void> {
-      kick();
-      await idle();
+      sender.kick();
+      await sender.idle();
     },
     async shutdown(): Promise<void> {
       if (closed) return;
       closed = true;
-      kick();
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, shutdownTimeoutMs);
-        timer.unref();
-      });
-      await Promise.race([idle(), deadline]);
-      clearTimeout(timer);
-      if (pumping !== undefined || queue.length > 0) {
-        abort.abort();
-        counters.abandoned += queue.length;
-        queue = [];
-        await pumping;
-      }
+      await sender.shutdown();
     },
     stats(): ExporterStats {
-      return {
-        ...counters,
-        pending: queue.length,
-        ...(lastStatus === undefined ? {} : { lastStatus }),
-        ...(lastError === undefined ? {} : { lastError }),
-      };
+      const { failed, ...sent } = sender.counters;
+      return { queued, ...sent, failedEvents: failed, dropped, pending: events.length, ...sender.lastOutcome() };
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +140,47 @@ describe('alertmanager exporter (no server needed)', () => {
     expect(stats.failedRequests).toBe(2);
     expect(stats.delivered).toBe(0);
     await observer.close();
+  });
+
+  it("an Alertmanager that answers 429 is asked again after its Retry-After, not the backoff; a 400 is not retried", async () => {
+    const seen: { path: string; at: number; body: string }[] = [];
+    const server = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        seen.push({ path: req.url ?? '', at: Date.now(), body });
+        if (req.url?.startsWith('/bad/')) {
+          res.writeHead(400).end('bad alert');
+        } else if (seen.filter((s) => !s.path.startsWith('/bad/')).length === 1) {
+          res.writeHead(429, { 'Retry-After': '1' }).end();
+        } else {
+          res.writeHead(200).end();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const firing = { type: 'alert', payload: { rule: 'r', message: 'm', state: 'firing', fingerprint: 'fp', labels: { alertname: 'r' } } } as const;
+      const exporter = alertmanagerExporter({ url, retryBaseMs: 1 });
+      const observer = createObserver({ storage: false, analyzers: [], exporters: [exporter] });
+      observer.emit(firing);
+      await observer.flush();
+      // The backoff would be 1 ms; Retry-After asked for a full second.
+      expect(seen.map((s) => s.path)).toEqual(['/api/v2/alerts', '/api/v2/alerts']);
+      expect(seen[1]!.at - seen[0]!.at).toBeGreaterThanOrEqual(950);
+      expect(JSON.parse(seen[1]!.body)).toMatchObject([{ labels: { alertname: 'r' } }]);
+      expect(exporter.stats!()).toMatchObject({ delivered: 1, requests: 2, retries: 1, failedRequests: 1, lastStatus: 200 });
+      await observer.close();
+
+      const bad = alertmanagerExporter({ url: `${url}/bad` });
+      await bad.export([{ ...firing, id: 'e1', timestamp: 1, sessionId: 's', agentId: 'a', source: 'test', severity: 'warning' } as never]);
+      await bad.flush!();
+      expect(bad.stats!()).toMatchObject({ delivered: 0, requests: 1, retries: 0, failedAlerts: 1, lastStatus: 400, lastError: 'HTTP 400: bad alert' });
+      await bad.shutdown();
+    } finally {
+      server.close();
+    }
   });
 
   it('rejects a bad url at construction', () => {
