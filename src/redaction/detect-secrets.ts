@@ -10,12 +10,13 @@
  */
 import type { MatchList, RedactionCategory } from './categories.js';
 import { jwtHeaderValid } from './checksums.js';
+import { isPlaceholderAt } from './placeholders.js';
 
 export const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 const isTokenChar = (c: number): boolean => isAlnum(c) || c === 95 || c === 45; // _ -
 const isBase64Url = isTokenChar;
 const isBase64 = (c: number): boolean => isAlnum(c) || c === 43 || c === 47; // + /
-const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11;
+export const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11;
 
 interface TokenRule {
   category: RedactionCategory;
@@ -158,7 +159,7 @@ function awsSecrets(text: string, out: MatchList): void {
   }
 }
 
-function skipRun(text: string, from: number, test: (c: number) => boolean): number {
+export function skipRun(text: string, from: number, test: (c: number) => boolean): number {
   let i = from;
   while (i < text.length && test(text.charCodeAt(i))) i++;
   return i;
@@ -214,79 +215,6 @@ function base64Count(text: string, from: number, to: number): number {
   let n = 0;
   for (let i = from; i < to; i++) if (isBase64(text.charCodeAt(i))) n++;
   return n;
-}
-
-const isUrlDelimiter = (c: number) => c === 47 || c === 63 || c === 35 || c === 34 || c === 39 || c === 60 || c === 62 || isSpace(c);
-
-/** Values that stand for a secret rather than being one: `${VAR}`, `<your key>`, `***`, `xxx`. */
-export function isPlaceholder(value: string): boolean {
-  return isPlaceholderAt(value, 0, value.length);
-}
-
-/**
- * `isPlaceholder(text.slice(start, end))` without the slice unless the first character can start
- * a placeholder: a detector calls it once per candidate, and on hostile input (95k candidates in
- * 1 MB of `"password":`) the slices were garbage enough to make the collector's work grow faster
- * than the input.
- */
-export function isPlaceholderAt(text: string, start: number, end: number): boolean {
-  if (end <= start) return true;
-  const c = text.charCodeAt(start);
-  if (c === 36 || c === 60 || c === 123 || c === 37) return true; // $ < { %
-  if (!PLACEHOLDER_FIRST.has(c | 32)) return false;
-  const value = text.slice(start, end);
-  if (/^(?:\*+|x+|X+|\.+|-+|_+|null|none|undefined|true|false|redacted|your[-_ ].*|<.*>)$/i.test(value)) return true;
-  return value.startsWith('[REDACTED');
-}
-
-/** First characters of the placeholders above, case-folded with `| 32` (a few other characters fold onto these too: they only take the slow path). */
-const PLACEHOLDER_FIRST = new Set([...'*.-_[xnutfry'].map((ch) => ch.charCodeAt(0) | 32));
-
-/** `scheme://user:password@host`: the password part. */
-export function scanUrlPasswords(text: string, out: MatchList): void {
-  let pos = 0;
-  let i: number;
-  while ((i = text.indexOf('://', pos)) !== -1) {
-    const from = i + 3;
-    const limit = Math.min(text.length, from + 512);
-    let j = from;
-    let at = -1;
-    for (; j < limit; j++) {
-      const c = text.charCodeAt(j);
-      if (isUrlDelimiter(c)) break;
-      if (c === 64) at = j;
-    }
-    pos = Math.max(j, from);
-    if (at === -1) continue;
-    const colon = text.indexOf(':', from);
-    if (colon === -1 || colon >= at - 1) continue;
-    if (isPlaceholderAt(text, colon + 1, at)) continue;
-    out.add('password', colon + 1, at);
-  }
-}
-
-/** `Password=...;` / `pwd=...;` in a connection string (ADO.NET, ODBC, JDBC properties). */
-export function scanConnectionStrings(text: string, out: MatchList): void {
-  const re = /(?:password|pwd)[ \t]{0,3}=[ \t]{0,3}/gi;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    // Upper-case PWD= is the shell's working directory, not a password.
-    if (m[0].startsWith('PWD')) continue;
-    const before = m.index > 0 ? text.charCodeAt(m.index - 1) : 10;
-    if (before !== 59 && !isSpace(before) && before !== 34 && before !== 39 && before !== 38 && before !== 63) continue; // ; space " ' & ?
-    const start = m.index + m[0].length;
-    let end = start;
-    const limit = Math.min(text.length, start + 1024);
-    while (end < limit) {
-      const c = text.charCodeAt(end);
-      if (c === 59 || c === 38 || c === 34 || c === 39 || isSpace(c)) break;
-      end++;
-    }
-    const terminated = text.charCodeAt(end) === 59 || text.charCodeAt(end) === 38 || before === 59 || before === 38 || before === 63;
-    re.lastIndex = end;
-    if (!terminated || isPlaceholderAt(text, start, end)) continue;
-    out.add('password', start, end);
-  }
 }
 
 const isEnvNameChar = (c: number) => (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
