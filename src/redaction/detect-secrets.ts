@@ -9,7 +9,7 @@
  * bench/security.bench.ts measures each on adversarial strings of 256 KB, 512 KB and 1 MB.
  */
 import type { MatchList, RedactionCategory } from './categories.js';
-import { jwtHeaderValid } from './checksums.js';
+import { jwtClaimsValid, jwtHeaderValid } from './checksums.js';
 import { isPlaceholderAt } from './placeholders.js';
 
 export const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -24,6 +24,8 @@ interface TokenRule {
   /** Characters that may not follow the match (the token would be longer than the format allows). */
   follow: (c: number) => boolean;
   check?: (token: string) => boolean;
+  /** Where a match that passed `check` really ends, when the format may go on past the pattern. */
+  extend?: (text: string, end: number, token: string) => number;
 }
 
 const hasUpperLowerDigit = (t: string) => /[A-Z]/.test(t) && /[a-z]/.test(t) && /\d/.test(t);
@@ -60,6 +62,43 @@ function slackShaped(t: string): boolean {
   return /^\d+-/.test(body);
 }
 
+/** The base64 of "OpenAI", in the middle of every OpenAI key (gitleaks, trufflehog and OpenAI's own scanners key on it). */
+const OPENAI_MARKER = 'T3BlbkFJ';
+
+/**
+ * OpenAI keys: `sk-` + 20 + T3BlbkFJ + 20 (user keys), `sk-proj-` / `sk-svcacct-` / `sk-admin-` +
+ * 58 or 74 + T3BlbkFJ + 58 or 74, `sk-<name>-…T3BlbkFJ…` (service accounts named by their owner):
+ * the marker with at least 20 characters on each side. Every form OpenAI issues carries it
+ * (gitleaks' and trufflehog's rules require it too); other vendors issue `sk-` keys as well
+ * (`sk-ant-` is Anthropic's), and a hand-made `sk-proj-abc…` without it is a fake.
+ */
+function openaiShaped(t: string): boolean {
+  if (t.startsWith('sk-ant-')) return false;
+  const marker = t.indexOf(OPENAI_MARKER);
+  return marker !== -1 && marker - 3 >= 20 && t.length - marker - OPENAI_MARKER.length >= 20;
+}
+
+/**
+ * A body holding `_` is a token only when it is as random as one (upper case, lower case and a
+ * digit): `ghs_installation_token_for_the_app_01` is a name in code.
+ */
+function githubShaped(t: string): boolean {
+  const prefix = t.startsWith('github_pat_') ? 11 : 4;
+  if (filler(t, prefix)) return false;
+  return t.indexOf('_', prefix) === -1 || hasUpperLowerDigit(t.slice(prefix));
+}
+
+/**
+ * GitHub App installation tokens since April 2026: `ghs_<app id>_<JWT>`, ~520 characters. The
+ * pattern stops at the JWT's first dot; the token goes on over its two other parts.
+ */
+function githubAppJwt(text: string, end: number, token: string): number {
+  if (text.charCodeAt(end) !== 46 || !/^ghs_\d{1,20}_eyJ/.test(token)) return end;
+  const end2 = skipRun(text, end + 1, isBase64Url);
+  if (end2 === end + 1 || text.charCodeAt(end2) !== 46) return end;
+  return skipRun(text, end2 + 1, isBase64Url);
+}
+
 const TOKEN_RULES: TokenRule[] = [
   {
     category: 'anthropic_key',
@@ -70,13 +109,19 @@ const TOKEN_RULES: TokenRule[] = [
   },
   {
     category: 'openai_key',
-    pattern: /sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|sk-[A-Za-z0-9]{32,}/g,
+    pattern: /sk-[A-Za-z0-9_-]{20,}/g,
     follow: isTokenChar,
-    // Keys are random base62: a run of one case or hex only is something else.
-    check: (t) => t.startsWith('sk-proj-') || t.startsWith('sk-svcacct-') || t.startsWith('sk-admin-') || hasUpperLowerDigit(t),
+    check: openaiShaped,
   },
   { category: 'aws_key', pattern: /(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}/g, follow: isAlnum, check: (t) => !filler(t, 4) },
-  { category: 'github_token', pattern: /(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{50,}/g, follow: isTokenChar, check: (t) => !filler(t, t.startsWith('github_pat_') ? 11 : 4) },
+  {
+    category: 'github_token',
+    // Bodies are base62 (36 characters, the last 6 a CRC-32); GitHub says to expect `_` and more length.
+    pattern: /(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{36,255}|github_pat_[A-Za-z0-9_]{50,255}/g,
+    follow: isTokenChar,
+    check: githubShaped,
+    extend: githubAppJwt,
+  },
   {
     category: 'slack_token',
     pattern: /xox[abposre](?:\.xox[bp])?-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,}|hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_/]{20,}/g,
@@ -106,7 +151,9 @@ export function scanTokens(text: string, out: MatchList, enabled: ReadonlySet<Re
       if (start > 0 && isAlnum(text.charCodeAt(start - 1))) continue;
       if (end < text.length && rule.follow(text.charCodeAt(end))) continue;
       if (rule.check !== undefined && !rule.check(m[0])) continue;
-      out.add(rule.category, start, end);
+      const extended = rule.extend === undefined ? end : rule.extend(text, end, m[0]);
+      re.lastIndex = Math.max(re.lastIndex, extended);
+      out.add(rule.category, start, extended);
       if (rule.category === 'aws_key') keyIdFound = true;
     }
   }
@@ -165,7 +212,12 @@ export function skipRun(text: string, from: number, test: (c: number) => boolean
   return i;
 }
 
-/** header.payload.signature, base64url parts, a header that decodes to JSON with `alg`. */
+/**
+ * header.payload.signature, base64url parts, a header that decodes to JSON with `alg`. Unsigned
+ * tokens count (`alg: none`: `header.payload.` with an empty third part), and so does
+ * `header.payload` without the last dot when the payload decodes to a JSON object too: a token
+ * whose signature was cut off still carries its claims.
+ */
 export function scanJwts(text: string, out: MatchList): void {
   let pos = 0;
   let i: number;
@@ -176,7 +228,11 @@ export function scanJwts(text: string, out: MatchList): void {
     if (end1 - i < 10 || text.charCodeAt(end1) !== 46) continue;
     const end2 = skipRun(text, end1 + 1, isBase64Url);
     pos = Math.max(end2, end1 + 1);
-    if (end2 - end1 - 1 < 4 || text.charCodeAt(end2) !== 46) continue;
+    if (end2 - end1 - 1 < 4) continue;
+    if (text.charCodeAt(end2) !== 46) {
+      if (text.startsWith('eyJ', end1 + 1) && jwtHeaderValid(text.slice(i, end1)) && jwtClaimsValid(text.slice(end1 + 1, end2))) out.add('jwt', i, end2);
+      continue;
+    }
     const end3 = skipRun(text, end2 + 1, isBase64Url);
     pos = end3;
     if (!jwtHeaderValid(text.slice(i, end1))) continue;

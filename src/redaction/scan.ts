@@ -82,7 +82,7 @@ export function createScanner(categories: ReadonlySet<RedactionCategory>): Scann
     const out = found;
     out.clear();
     if (tokens && longestRun >= 16) scanTokens(text, out, categories);
-    if (has('jwt') && dots >= 2 && longestRun >= 10) scanJwts(text, out);
+    if (has('jwt') && dots >= 1 && longestRun >= 10) scanJwts(text, out);
     if (has('private_key') && length >= 30) scanPrivateKeys(text, out);
     if (has('password') && ats > 0 && colons > 0) scanUrlPasswords(text, out);
     if (has('password') && equals > 0) scanConnectionStrings(text, out);
