@@ -135,7 +135,7 @@ const TOKEN_RULES: TokenRule[] = [
 ];
 
 /** A quick test for any token prefix, run once before the rules above. */
-const TOKEN_PREFIXES = /sk-|[sr]k_|_authToken=|AKIA|ASIA|A[BCGIRNP][A-Z]A|gh[pousr]_|github_pat_|xox|xapp-|hooks\.slack|AIza|npm_/;
+const TOKEN_PREFIXES = /[Ss]ecret_?[Aa]ccess_?[Kk]ey|SECRET_ACCESS_KEY|sk-|[sr]k_|_authToken=|AKIA|ASIA|A[BCGIRNP][A-Z]A|gh[pousr]_|github_pat_|xox|xapp-|hooks\.slack|AIza|npm_/;
 
 export function scanTokens(text: string, out: MatchList, enabled: ReadonlySet<RedactionCategory>): void {
   if (!TOKEN_PREFIXES.test(text)) return;
@@ -158,6 +158,7 @@ export function scanTokens(text: string, out: MatchList, enabled: ReadonlySet<Re
     }
   }
   if (keyIdFound) awsSecrets(text, out);
+  else if (enabled.has('aws_key')) awsSecretsByName(text, out);
   if (enabled.has('npm_token')) npmrcTokens(text, out);
 }
 
@@ -203,6 +204,26 @@ function awsSecrets(text: string, out: MatchList): void {
     // Random base64 of 40 characters has mixed case and digits; a hex digest has not.
     if (!/[A-Z]/.test(m[0]) || !/[a-z]/.test(m[0])) continue;
     out.add('aws_key', start, end);
+  }
+}
+
+export const AWS_SECRET_NAME = /secret_?access_?key/gi;
+
+/**
+ * The secret alone, after its name (`aws_secret_access_key = …` in ~/.aws/credentials,
+ * `AWS_SECRET_ACCESS_KEY=…`, `"SecretAccessKey": "…"` from `aws sts`): 40 base64 characters, at
+ * most 8 characters of `=`, `:`, quotes and spaces after the name.
+ */
+function awsSecretsByName(text: string, out: MatchList): void {
+  AWS_SECRET_NAME.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = AWS_SECRET_NAME.exec(text)) !== null) {
+    let v = m.index + m[0].length;
+    const limit = Math.min(text.length, v + 8);
+    while (v < limit && (isSpace(text.charCodeAt(v)) || text.charCodeAt(v) === 61 || text.charCodeAt(v) === 58 || text.charCodeAt(v) === 34 || text.charCodeAt(v) === 39)) v++;
+    const end = skipRun(text, v, isBase64);
+    if (end - v !== 40 || !/[A-Z]/.test(text.slice(v, end)) || !/[a-z]/.test(text.slice(v, end))) continue;
+    out.add('aws_key', v, end);
   }
 }
 
