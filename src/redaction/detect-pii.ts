@@ -28,6 +28,7 @@ export function scanEmails(text: string, out: MatchList): void {
     while (s < at && (text.charCodeAt(s) === 46 || text.charCodeAt(s) === 45)) s++;
     if (s === at || text.charCodeAt(at - 1) === 46) continue;
     if (s >= 3 && text.startsWith('://', s - 3)) continue; // user@host of a URL
+    if (s > 0 && text.charCodeAt(s - 1) === 58 && userOfUrl(text, s - 1)) continue; // user:password@host of a URL: the password detector's
     let d = at + 1;
     while (d < text.length && d - at <= 253 && isDomainChar(text.charCodeAt(d))) d++;
     pos = Math.max(pos, d);
@@ -42,6 +43,16 @@ export function scanEmails(text: string, out: MatchList): void {
     if (text.charCodeAt(d) === 58 && text.slice(s, at) === 'git') continue;
     out.add('email', s, d);
   }
+}
+
+/** Whether the `:` at `colon` follows `scheme://user` (at most 64 characters back, no space). */
+function userOfUrl(text: string, colon: number): boolean {
+  for (let i = colon - 1; i >= 2 && colon - i <= 64; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 47 && text.charCodeAt(i - 1) === 47 && text.charCodeAt(i - 2) === 58) return true;
+    if (c === 32 || c === 10 || c === 34 || c === 39 || c === 64 || c === 47) return false;
+  }
+  return false;
 }
 
 const NANP = /(?:\+1[ .-]?|1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}/g;
@@ -225,8 +236,8 @@ export function scanIps(text: string, out: MatchList, v4: boolean, v6: boolean):
       if (isWordChar(before) || before === 46 || before === 45) continue;
       if (end < text.length && (isWordChar(text.charCodeAt(end)) || (text.charCodeAt(end) === 46 && isDigit(text.charCodeAt(end + 1))))) continue;
       if (!m[0].split('.').every((o) => Number(o) <= 255 && (o.length === 1 || o[0] !== '0'))) continue;
-      // "version 1.2.3.4", "v1.2.3.4" are versions.
-      if (/version\s*:?\s*$|\bv$/i.test(text.slice(Math.max(0, start - 10), start))) continue;
+      // "version 1.2.3.4", "build 1.2.3.4", "v1.2.3.4" are versions.
+      if (/(?:version|build|release|rev)\s*:?\s*$|\bv$/i.test(text.slice(Math.max(0, start - 10), start))) continue;
       out.add('ip_address', start, end);
     }
   }

@@ -64,8 +64,9 @@ function repeats(text: string, start: number, end: number): boolean {
 function bracketedName(text: string, start: number, end: number): boolean {
   if (end - start < 3 || text.charCodeAt(end - 1) !== 93) return false;
   for (let i = start + 1; i < end - 1; i++) {
-    const c = text.charCodeAt(i) | 32;
-    if (!((c >= 97 && c <= 122) || c === 127 || c === 32 || c === 45)) return false; // letters, `_` (95 | 32 = 127), `-`, space
+    const c = text.charCodeAt(i);
+    const letter = (c | 32) >= 97 && (c | 32) <= 122;
+    if (!letter && c !== 95 && c !== 32 && c !== 45) return false;
   }
   return true;
 }
