@@ -66,6 +66,13 @@ const ADVERSARIAL: Record<string, string> = {
   'AB12 (IBAN)': 'AB12',
   'a: (IPv6)': 'a:',
   'password= (connection string)': ';password=',
+  '"password":"s3cr3t", (key/value, a finding each)': '"password":"s3cr3t",',
+  'curl -u a:b1 (command-line password)': 'curl -u a:b1 ',
+  'curl -u  (option without value)': 'curl -u ',
+  '--password=x1 (option)': ' --password=x1',
+  'ghs_1_eyJ. (GitHub app token)': 'ghs_1_eyJhbGciOiJIUzI1NiJ9.',
+  'SSN 123456789 (bare SSN)': 'SSN 123456789 ',
+  'phone 0201234567 (national phone)': 'phone 0201234567 ',
 };
 if (wanted('adversarial')) {
   const redactor = createRedactor({ maxScanLength: 8 * MB });
@@ -114,6 +121,7 @@ if (wanted('adversarial')) {
     'PEM private key': scanPrivateKeys,
     'URL password': scanUrlPasswords,
     'connection string': scanConnectionStrings,
+    'command-line password': scanCommandPasswords,
     'KEY=value': scanEnvAssignments,
     '"key": value (JSON/YAML)': scanKeyValues,
     email: scanEmails,

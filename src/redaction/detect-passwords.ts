@@ -150,8 +150,11 @@ function report(text: string, start: number, end: number, kind: CommandOption['k
   if (kind !== 'userPassword') return reportPassword(text, start, end, out);
   const [vs, ve] = unquoted(text, start, end);
   if (isPlaceholderAt(text, vs, ve)) return; // `-u <user:password>`, `-u $CREDENTIALS`
-  const colon = text.indexOf(':', start);
-  if (colon === -1 || colon >= end) return; // `-u user`: curl asks for the password
+  // Searched within the value only: `indexOf` would run on to the text's end for each option
+  // without a colon (quadratic on `curl -u curl -u …`).
+  let colon = start;
+  while (colon < end && text.charCodeAt(colon) !== 58) colon++;
+  if (colon === end) return; // `-u user`: curl asks for the password
   const [us, ue] = unquoted(text, start, colon);
   const [ps, pe] = unquoted(text, colon + 1, end);
   // `-u key:` (an API key as the user name, as Stripe and Mailgun document it): the key, when it
