@@ -135,7 +135,7 @@ const TOKEN_RULES: TokenRule[] = [
 ];
 
 /** A quick test for any token prefix, run once before the rules above. */
-const TOKEN_PREFIXES = /[Ss]ecret_?[Aa]ccess_?[Kk]ey|SECRET_ACCESS_KEY|sk-|[sr]k_|_authToken=|AKIA|ASIA|A[BCGIRNP][A-Z]A|gh[pousr]_|github_pat_|xox|xapp-|hooks\.slack|AIza|npm_/;
+const TOKEN_PREFIXES = /[Ss]ecret_?[Aa]ccess_?[Kk]ey|SECRET_ACCESS_KEY|sk-|[sr]k_|:_auth|:_password|AKIA|ASIA|A[BCGIRNP][A-Z]A|gh[pousr]_|github_pat_|xox|xapp-|hooks\.slack|AIza|npm_/;
 
 export function scanTokens(text: string, out: MatchList, enabled: ReadonlySet<RedactionCategory>): void {
   if (!TOKEN_PREFIXES.test(text)) return;
@@ -164,22 +164,30 @@ export function scanTokens(text: string, out: MatchList, enabled: ReadonlySet<Re
 
 const NPMRC_REGISTRY = /^\/\/[A-Za-z0-9.-]+(?::\d+)?(?:\/[^\s]*)?\/$/;
 
-/** `//registry.example.com/:_authToken=<token>` lines of an `.npmrc`: the token, whatever its format (legacy ones are UUIDs). */
+const NPMRC_CREDENTIAL = /:_(authToken|auth|password)(?:[ \t]*=[ \t]*|[ \t]+)/g;
+const isBase64Value = (c: number) => isBase64(c) || c === 61;
+
+/**
+ * Credentials of an `.npmrc` (`//registry.example.com/:_authToken=<token>`, also as `npm config set
+ * //host/:_authToken <token>` writes it): the token, whatever its format (legacy ones are UUIDs);
+ * `:_auth=` (base64 of user:password) as a token too, `:_password=` (base64) as a password.
+ */
 function npmrcTokens(text: string, out: MatchList): void {
-  let pos = 0;
-  let i: number;
-  while ((i = text.indexOf(':_authToken=', pos)) !== -1) {
+  NPMRC_CREDENTIAL.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = NPMRC_CREDENTIAL.exec(text)) !== null) {
+    const i = m.index;
     // The registry part as npm writes it: `//host[:port][/path]/`.
     let s = i;
     while (s > 0 && i - s < 256 && !isSpace(text.charCodeAt(s - 1)) && text.charCodeAt(s - 1) !== 34 && text.charCodeAt(s - 1) !== 39) s--;
-    pos = i + 12;
     if (!NPMRC_REGISTRY.test(text.slice(s, i))) continue;
-    let start = i + 12;
-    while (start < text.length && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++;
-    const end = skipRun(text, start, (c) => isTokenChar(c) || c === 46);
-    pos = Math.max(end, i + 12);
+    let start = i + m[0].length;
+    if (text.charCodeAt(start) === 34 || text.charCodeAt(start) === 39) start++; // a quoted value
+    const kind = m[1]!;
+    const end = skipRun(text, start, kind === 'authToken' ? (c) => isTokenChar(c) || c === 46 : isBase64Value);
+    NPMRC_CREDENTIAL.lastIndex = Math.max(end, start);
     if (end - start < 8 || text.startsWith('npm_', start) || isPlaceholderAt(text, start, end)) continue; // npm_ tokens: the rule above
-    out.add('npm_token', start, end);
+    out.add(kind === 'password' ? 'password' : 'npm_token', start, end);
   }
 }
 

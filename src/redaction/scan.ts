@@ -81,7 +81,8 @@ export function createScanner(categories: ReadonlySet<RedactionCategory>): Scann
 
     const out = found;
     out.clear();
-    if (tokens && longestRun >= 16) scanTokens(text, out, categories);
+    // `//host/:_password=<short base64>` of an .npmrc has no long run.
+    if (tokens && (longestRun >= 16 || (colons > 0 && equals > 0))) scanTokens(text, out, categories);
     if (has('jwt') && dots >= 1 && longestRun >= 10) scanJwts(text, out);
     if (has('private_key') && length >= 30) scanPrivateKeys(text, out);
     if (has('password') && ats > 0 && colons > 0) scanUrlPasswords(text, out);

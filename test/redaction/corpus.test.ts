@@ -169,6 +169,14 @@ describe('format rules of session 9, each with its hard negatives', () => {
     expect(found('order 02079460958 shipped')).toEqual([]);
     expect(found('build 1.24.3.1 finished')).toEqual([]);
   });
+  it('.npmrc credentials: _authToken (also as npm config set writes it), _auth, _password; not without //host/ nor a reference', () => {
+    const uuid = '743b294a-cd03-11ec-9d64-0242ac120002';
+    expect(found(`npm config set //npm.corp.example.com/:_authToken ${uuid}`)).toEqual([['npm_token', uuid]]);
+    expect(found('//npm.corp.example.com/:_auth=ZGVwbG95OlMzY3JldFB3MHJk')).toEqual([['npm_token', 'ZGVwbG95OlMzY3JldFB3MHJk']]);
+    expect(found('//npm.corp.example.com/:_password="UzNjcmV0UHcwcmQ="')).toEqual([['password', 'UzNjcmV0UHcwcmQ=']]);
+    expect(found('//registry.npmjs.org/:_authToken=${NPM_TOKEN}')).toEqual([]);
+    expect(found(`registry.npmjs.org/:_auth=ZGVwbG95OlMzY3JldFB3MHJk`)).toEqual([]);
+  });
   it('AWS secret keys after their name, without a key id; a PEM key inline in prose or with escaped newlines', () => {
     const secret = '1tUm636uS1yOEcfP5pvfqJ/ml36mF7AkyHsEU0IU';
     expect(found(`[prod]\naws_secret_access_key = ${secret}\n`)).toEqual([['aws_key', secret]]);
