@@ -73,7 +73,7 @@ const ADVERSARIAL: Record<string, string> = {
   'ghs_1_eyJ. (GitHub app token)': 'ghs_1_eyJhbGciOiJIUzI1NiJ9.',
   'SSN 123456789 (bare SSN)': 'SSN 123456789 ',
   'phone 0201234567 (national phone)': 'phone 0201234567 ',
-  ':_auth= (.npmrc)': ':_auth=',
+  '/:_auth= (.npmrc)': '/:_auth=',
 };
 if (wanted('adversarial')) {
   const redactor = createRedactor({ maxScanLength: 8 * MB });

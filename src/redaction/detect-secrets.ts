@@ -175,11 +175,16 @@ const isBase64Value = (c: number) => isBase64(c) || c === 61;
 function npmrcTokens(text: string, out: MatchList): void {
   NPMRC_CREDENTIAL.lastIndex = 0;
   let m: RegExpExecArray | null;
+  /** Where the previous candidate ended: a look back never reads past it again (`/:_auth=/:_auth=…` stays linear). */
+  let floor = 0;
   while ((m = NPMRC_CREDENTIAL.exec(text)) !== null) {
     const i = m.index;
+    const previous = floor;
+    floor = i + m[0].length;
+    if (text.charCodeAt(i - 1) !== 47) continue; // the registry part ends with `/`
     // The registry part as npm writes it: `//host[:port][/path]/`.
     let s = i;
-    while (s > 0 && i - s < 256 && !isSpace(text.charCodeAt(s - 1)) && text.charCodeAt(s - 1) !== 34 && text.charCodeAt(s - 1) !== 39) s--;
+    while (s > previous && i - s < 256 && !isSpace(text.charCodeAt(s - 1)) && text.charCodeAt(s - 1) !== 34 && text.charCodeAt(s - 1) !== 39) s--;
     if (!NPMRC_REGISTRY.test(text.slice(s, i))) continue;
     let start = i + m[0].length;
     if (text.charCodeAt(start) === 34 || text.charCodeAt(start) === 39) start++; // a quoted value
