@@ -105,6 +105,9 @@ const NATIONAL = /0\d{1,4}[ -]?\d{2,4}[ -]?\d{3,4}|1[3-9]\d{9}/g;
 /** Words that say a number is a phone number, at most 24 characters before it. */
 const PHONE_CONTEXT = /(?:phone|tel|call|mobile|cell|whatsapp|fax|contact|number|nummer|numéro|téléphone|telefon|携帯|電話|手机|电话)[^0-9]{0,24}$/i;
 
+/** "order number 0201234567", "account no. 0123456789": a number, not a phone number. */
+const NOT_PHONE_CONTEXT = /(?:order|invoice|account|acct|ticket|tracking|reference|ref|serial|case|routing|policy|customer id|iban|sku)\b[^0-9]{0,24}$/i;
+
 /**
  * Numbers without a country code are written the way each country writes them, and look like
  * order numbers and ids: they count only after a word that says "phone" (libphonenumber would
@@ -120,7 +123,8 @@ function scanNationalPhones(text: string, out: MatchList): void {
     if (end < text.length && (joinsAfter(text, end) || isDigit(text.charCodeAt(end)))) continue;
     const digits = m[0].replace(/\D/g, '').length;
     if (digits < 9 || digits > 11) continue;
-    if (!PHONE_CONTEXT.test(text.slice(Math.max(0, start - 40), start))) continue;
+    const before = text.slice(Math.max(0, start - 40), start);
+    if (!PHONE_CONTEXT.test(before) || NOT_PHONE_CONTEXT.test(before)) continue;
     out.add('phone', start, end);
   }
 }

@@ -167,6 +167,7 @@ describe('format rules of session 9, each with its hard negatives', () => {
     expect(found('Tel: 090-1234-5678')).toEqual([['phone', '090-1234-5678']]);
     expect(found('My CN number is 13812345678')).toEqual([['phone', '13812345678']]);
     expect(found('order 02079460958 shipped')).toEqual([]);
+    expect(found('order number 0201234567, account number 0123456789')).toEqual([]);
     expect(found('build 1.24.3.1 finished')).toEqual([]);
   });
   it('.npmrc credentials: _authToken (also as npm config set writes it), _auth, _password; not without //host/ nor a reference', () => {
