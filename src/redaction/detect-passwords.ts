@@ -147,7 +147,12 @@ function optionValue(text: string, i: number, end: number, limit: number, option
 }
 
 function report(text: string, start: number, end: number, kind: CommandOption['kind'], out: MatchList): void {
-  if (kind !== 'userPassword') return reportPassword(text, start, end, out);
+  if (kind === 'password') {
+    // `sshpass -p with care` (prose): an unquoted value of lower-case letters only is a word, as for `--password `.
+    if (/^[a-z]*$/.test(text.slice(start, end))) return;
+    return reportPassword(text, start, end, out);
+  }
+  if (kind === 'attached') return reportPassword(text, start, end, out);
   const [vs, ve] = unquoted(text, start, end);
   if (isPlaceholderAt(text, vs, ve)) return; // `-u <user:password>`, `-u $CREDENTIALS`
   // Searched within the value only: `indexOf` would run on to the text's end for each option

@@ -111,6 +111,7 @@ describe('format rules of session 9, each with its hard negatives', () => {
       'git push -u origin main',
       'cat pw.txt | docker login --password-stdin',
       'pass it with --password to the CLI',
+      'use sshpass -p with care',
       'mysql -h db -u root -p orders',
     ]) expect(found(text), text).toEqual([]);
   });
