@@ -17,7 +17,8 @@ import { createObserver, type Exporter, type FleetEvent } from '../src/index.js'
 import { createRedactor } from '../src/redaction/index.js';
 import { MatchList } from '../src/redaction/categories.js';
 import { ALL_CATEGORIES } from '../src/redaction/categories.js';
-import { scanEnvAssignments, scanJwts, scanKeyValues, scanPrivateKeys, scanTokens } from '../src/redaction/detect-secrets.js';
+import { scanJwts, scanPrivateKeys, scanTokens } from '../src/redaction/detect-secrets.js';
+import { scanEnvAssignments, scanKeyValues } from '../src/redaction/detect-named.js';
 import { scanCommandPasswords, scanConnectionStrings, scanUrlPasswords } from '../src/redaction/detect-passwords.js';
 import { scanCards, scanEmails, scanIbans, scanIps, scanPhones, scanSsns } from '../src/redaction/detect-pii.js';
 import { compileRule, createGuardrailEngine, DEFAULT_PACK, GUARDRAIL_PACKS, type GuardrailPackName } from '../src/guardrails/index.js';

@@ -14,7 +14,7 @@ import {
   type RedactionCategory,
   type TextMatch,
 } from './categories.js';
-import { isSecretKeyName } from './detect-secrets.js';
+import { isSecretKeyName } from './detect-named.js';
 import { isPlaceholder } from './placeholders.js';
 import { createScanner, type Scanner } from './scan.js';
 

@@ -5,7 +5,8 @@
  * repeated strings stop at a cache lookup.
  */
 import { MatchList, type RedactionCategory, type TextMatch } from './categories.js';
-import { scanEnvAssignments, scanJwts, scanKeyValues, scanPrivateKeys, scanTokens } from './detect-secrets.js';
+import { scanJwts, scanPrivateKeys, scanTokens } from './detect-secrets.js';
+import { scanEnvAssignments, scanKeyValues } from './detect-named.js';
 import { scanCommandPasswords, scanConnectionStrings, scanUrlPasswords } from './detect-passwords.js';
 import { scanCards, scanEmails, scanIbans, scanIps, scanPhones, scanSsns } from './detect-pii.js';
 

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRedactor, type TextMatch } from '../../src/redaction/index.js';
 import { sortFindings } from '../../src/redaction/scan.js';
-import { isSecretKeyAt, isSecretKeyName } from '../../src/redaction/detect-secrets.js';
+import { isSecretKeyAt, isSecretKeyName } from '../../src/redaction/detect-named.js';
 import { isPlaceholder, isPlaceholderAt } from '../../src/redaction/placeholders.js';
 import { attackingValue, fuzz, fuzzTimeout } from '../support/fuzz.js';
 
