@@ -17,7 +17,9 @@ import { createObserver, type Exporter, type FleetEvent } from '../src/index.js'
 import { createRedactor } from '../src/redaction/index.js';
 import { MatchList } from '../src/redaction/categories.js';
 import { ALL_CATEGORIES } from '../src/redaction/categories.js';
-import { scanConnectionStrings, scanEnvAssignments, scanJwts, scanKeyValues, scanPrivateKeys, scanTokens, scanUrlPasswords } from '../src/redaction/detect-secrets.js';
+import { scanJwts, scanPrivateKeys, scanTokens } from '../src/redaction/detect-secrets.js';
+import { scanEnvAssignments, scanKeyValues } from '../src/redaction/detect-named.js';
+import { scanCommandPasswords, scanConnectionStrings, scanUrlPasswords } from '../src/redaction/detect-passwords.js';
 import { scanCards, scanEmails, scanIbans, scanIps, scanPhones, scanSsns } from '../src/redaction/detect-pii.js';
 import { compileRule, createGuardrailEngine, DEFAULT_PACK, GUARDRAIL_PACKS, type GuardrailPackName } from '../src/guardrails/index.js';
 import { auditLog, verifyAuditLog } from '../src/storage/index.js';
@@ -65,6 +67,14 @@ const ADVERSARIAL: Record<string, string> = {
   'AB12 (IBAN)': 'AB12',
   'a: (IPv6)': 'a:',
   'password= (connection string)': ';password=',
+  '"password":"s3cr3t", (key/value, a finding each)': '"password":"s3cr3t",',
+  'curl -u a:b1 (command-line password)': 'curl -u a:b1 ',
+  'curl -u  (option without value)': 'curl -u ',
+  '--password=x1 (option)': ' --password=x1',
+  'ghs_1_eyJ. (GitHub app token)': 'ghs_1_eyJhbGciOiJIUzI1NiJ9.',
+  'SSN 123456789 (bare SSN)': 'SSN 123456789 ',
+  'phone 0201234567 (national phone)': 'phone 0201234567 ',
+  '/:_auth= (.npmrc)': '/:_auth=',
 };
 if (wanted('adversarial')) {
   const redactor = createRedactor({ maxScanLength: 8 * MB });
@@ -113,6 +123,7 @@ if (wanted('adversarial')) {
     'PEM private key': scanPrivateKeys,
     'URL password': scanUrlPasswords,
     'connection string': scanConnectionStrings,
+    'command-line password': scanCommandPasswords,
     'KEY=value': scanEnvAssignments,
     '"key": value (JSON/YAML)': scanKeyValues,
     email: scanEmails,

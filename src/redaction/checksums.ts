@@ -132,3 +132,16 @@ export function nanpValid(ten: string): boolean {
   if (a < 2 || e < 2) return false;
   return !(ten[1] === '1' && ten[2] === '1');
 }
+
+/** A JWT's second part, when there is no third to vouch for it: base64url of a JSON object. */
+export function jwtClaimsValid(part: string): boolean {
+  if (part.length > 8000) return false;
+  try {
+    const text = Buffer.from(part, 'base64url').toString('utf8').trimEnd();
+    if (!text.startsWith('{') || !text.endsWith('}')) return false;
+    const claims = JSON.parse(text) as unknown;
+    return typeof claims === 'object' && claims !== null && !Array.isArray(claims);
+  } catch {
+    return false;
+  }
+}

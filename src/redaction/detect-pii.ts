@@ -28,6 +28,7 @@ export function scanEmails(text: string, out: MatchList): void {
     while (s < at && (text.charCodeAt(s) === 46 || text.charCodeAt(s) === 45)) s++;
     if (s === at || text.charCodeAt(at - 1) === 46) continue;
     if (s >= 3 && text.startsWith('://', s - 3)) continue; // user@host of a URL
+    if (s > 0 && text.charCodeAt(s - 1) === 58 && userOfUrl(text, s - 1)) continue; // user:password@host of a URL: the password detector's
     let d = at + 1;
     while (d < text.length && d - at <= 253 && isDomainChar(text.charCodeAt(d))) d++;
     pos = Math.max(pos, d);
@@ -42,6 +43,16 @@ export function scanEmails(text: string, out: MatchList): void {
     if (text.charCodeAt(d) === 58 && text.slice(s, at) === 'git') continue;
     out.add('email', s, d);
   }
+}
+
+/** Whether the `:` at `colon` follows `scheme://user` (at most 64 characters back, no space). */
+function userOfUrl(text: string, colon: number): boolean {
+  for (let i = colon - 1; i >= 2 && colon - i <= 64; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 47 && text.charCodeAt(i - 1) === 47 && text.charCodeAt(i - 2) === 58) return true;
+    if (c === 32 || c === 10 || c === 34 || c === 39 || c === 64 || c === 47) return false;
+  }
+  return false;
 }
 
 const NANP = /(?:\+1[ .-]?|1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}/g;
@@ -71,6 +82,7 @@ export function scanPhones(text: string, out: MatchList): void {
     if (!nanpValid(digits.length === 11 ? digits.slice(1) : digits)) continue;
     out.add('phone', start, end);
   }
+  scanNationalPhones(text, out);
   if (text.indexOf('+') === -1) return;
   INTERNATIONAL.lastIndex = 0;
   while ((m = INTERNATIONAL.exec(text)) !== null) {
@@ -88,9 +100,40 @@ export function scanPhones(text: string, out: MatchList): void {
   }
 }
 
+/** A national number: the trunk prefix 0 then 9 to 11 digits in groups (`020 7946 0958`, `090-1234-5678`, `09-7625400`), or a Chinese mobile number (`13812345678`). */
+const NATIONAL = /0\d{1,4}[ -]?\d{2,4}[ -]?\d{3,4}|1[3-9]\d{9}/g;
+/** Words that say a number is a phone number, at most 24 characters before it. */
+const PHONE_CONTEXT = /(?:phone|tel|call|mobile|cell|whatsapp|fax|contact|number|nummer|numéro|téléphone|telefon|携帯|電話|手机|电话)[^0-9]{0,24}$/i;
+
+/** "order number 0201234567", "account no. 0123456789": a number, not a phone number. */
+const NOT_PHONE_CONTEXT = /(?:order|invoice|account|acct|ticket|tracking|reference|ref|serial|case|routing|policy|customer id|iban|sku)\b[^0-9]{0,24}$/i;
+
+/**
+ * Numbers without a country code are written the way each country writes them, and look like
+ * order numbers and ids: they count only after a word that says "phone" (libphonenumber would
+ * need a region per text, and could not tell an id from a number either).
+ */
+function scanNationalPhones(text: string, out: MatchList): void {
+  NATIONAL.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = NATIONAL.exec(text)) !== null) {
+    const start = m.index;
+    const end = start + m[0].length;
+    if (start > 0 && (joinsBefore(text.charCodeAt(start - 1)) || text.charCodeAt(start - 1) === 40)) continue;
+    if (end < text.length && (joinsAfter(text, end) || isDigit(text.charCodeAt(end)))) continue;
+    const digits = m[0].replace(/\D/g, '').length;
+    if (digits < 9 || digits > 11) continue;
+    const before = text.slice(Math.max(0, start - 40), start);
+    if (!PHONE_CONTEXT.test(before) || NOT_PHONE_CONTEXT.test(before)) continue;
+    out.add('phone', start, end);
+  }
+}
+
 /** AAA-GG-SSSS, with one separator used twice: `-`, `.` or a space (as forms and exports write it). */
 const SSN = /\d{3}([-. ])\d{2}\1\d{4}/g;
-const SSN_LABELLED = /\b(?:ssn|social security(?: number| no\.?)?)[ \t]{0,3}[:#]?[ \t]{0,3}(\d{9})\b/gi;
+/** Nine bare digits are an SSN only after one of these words, at most 24 characters before them ("SSN is 536225123"). */
+const SSN_CONTEXT = /\b(?:ssn|ss#|social security|social sec\.?|tax ?id|tin)\b/i;
+const BARE_NINE = /\d{9}/g;
 
 export function scanSsns(text: string, out: MatchList): void {
   SSN.lastIndex = 0;
@@ -103,13 +146,22 @@ export function scanSsns(text: string, out: MatchList): void {
     if (!ssnValid(m[0].slice(0, 3), m[0].slice(4, 6), m[0].slice(7))) continue;
     out.add('ssn', start, end);
   }
-  if (!/ss|social/i.test(text)) return;
-  SSN_LABELLED.lastIndex = 0;
-  while ((m = SSN_LABELLED.exec(text)) !== null) {
-    const digits = m[1]!;
-    if (!ssnValid(digits.slice(0, 3), digits.slice(3, 5), digits.slice(5))) continue;
-    const end = m.index + m[0].length;
-    out.add('ssn', end - 9, end);
+  if (!/ss|social|tax|tin/i.test(text)) return;
+  BARE_NINE.lastIndex = 0;
+  while ((m = BARE_NINE.exec(text)) !== null) {
+    const start = m.index;
+    const end = start + 9;
+    if (start > 0 && (isWordChar(text.charCodeAt(start - 1)) || text.charCodeAt(start - 1) === 45 || text.charCodeAt(start - 1) === 46)) {
+      BARE_NINE.lastIndex = skipDigits(text, end);
+      continue;
+    }
+    if (end < text.length && (isDigit(text.charCodeAt(end)) || joinsAfter(text, end))) {
+      BARE_NINE.lastIndex = skipDigits(text, end);
+      continue;
+    }
+    if (!SSN_CONTEXT.test(text.slice(Math.max(0, start - 24), start))) continue;
+    if (!ssnValid(m[0].slice(0, 3), m[0].slice(3, 5), m[0].slice(5))) continue;
+    out.add('ssn', start, end);
   }
 }
 
@@ -188,8 +240,8 @@ export function scanIps(text: string, out: MatchList, v4: boolean, v6: boolean):
       if (isWordChar(before) || before === 46 || before === 45) continue;
       if (end < text.length && (isWordChar(text.charCodeAt(end)) || (text.charCodeAt(end) === 46 && isDigit(text.charCodeAt(end + 1))))) continue;
       if (!m[0].split('.').every((o) => Number(o) <= 255 && (o.length === 1 || o[0] !== '0'))) continue;
-      // "version 1.2.3.4", "v1.2.3.4" are versions.
-      if (/version\s*:?\s*$|\bv$/i.test(text.slice(Math.max(0, start - 10), start))) continue;
+      // "version 1.2.3.4", "build 1.2.3.4", "v1.2.3.4" are versions.
+      if (/(?:version|build|release|rev)\s*:?\s*$|\bv$/i.test(text.slice(Math.max(0, start - 10), start))) continue;
       out.add('ip_address', start, end);
     }
   }

@@ -2,20 +2,22 @@
  * Secret detectors. Each one is linear in the text's length: a pattern starts with a literal
  * (so the regex engine only tries where that literal is), its quantifiers are bounded or end the
  * pattern (so a failed attempt cannot re-scan what a previous one read), and the free-form ones
- * (JWT, PEM, URL passwords, KEY=value) are hand-written scans anchored on one character that
+ * (JWT, PEM, .npmrc lines) are hand-written scans anchored on one character that
  * jump past what they have read; a look backwards is bounded (a name: 64 or 128 characters), and
  * a quoted value is read at most once per quote character (a scan stops at the next candidate's
  * opening quote). Each reports its findings left to right (`sortFindings` relies on it for speed).
  * bench/security.bench.ts measures each on adversarial strings of 256 KB, 512 KB and 1 MB.
+ * Secrets known by their name: detect-named.ts; passwords: detect-passwords.ts.
  */
 import type { MatchList, RedactionCategory } from './categories.js';
-import { jwtHeaderValid } from './checksums.js';
+import { jwtClaimsValid, jwtHeaderValid } from './checksums.js';
+import { isPlaceholderAt } from './placeholders.js';
 
 export const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 const isTokenChar = (c: number): boolean => isAlnum(c) || c === 95 || c === 45; // _ -
 const isBase64Url = isTokenChar;
 const isBase64 = (c: number): boolean => isAlnum(c) || c === 43 || c === 47; // + /
-const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11;
+export const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11;
 
 interface TokenRule {
   category: RedactionCategory;
@@ -23,6 +25,8 @@ interface TokenRule {
   /** Characters that may not follow the match (the token would be longer than the format allows). */
   follow: (c: number) => boolean;
   check?: (token: string) => boolean;
+  /** Where a match that passed `check` really ends, when the format may go on past the pattern. */
+  extend?: (text: string, end: number, token: string) => number;
 }
 
 const hasUpperLowerDigit = (t: string) => /[A-Z]/.test(t) && /[a-z]/.test(t) && /\d/.test(t);
@@ -59,6 +63,43 @@ function slackShaped(t: string): boolean {
   return /^\d+-/.test(body);
 }
 
+/** The base64 of "OpenAI", in the middle of every OpenAI key (gitleaks, trufflehog and OpenAI's own scanners key on it). */
+const OPENAI_MARKER = 'T3BlbkFJ';
+
+/**
+ * OpenAI keys: `sk-` + 20 + T3BlbkFJ + 20 (user keys), `sk-proj-` / `sk-svcacct-` / `sk-admin-` +
+ * 58 or 74 + T3BlbkFJ + 58 or 74, `sk-<name>-…T3BlbkFJ…` (service accounts named by their owner):
+ * the marker with at least 20 characters on each side. Every form OpenAI issues carries it
+ * (gitleaks' and trufflehog's rules require it too); other vendors issue `sk-` keys as well
+ * (`sk-ant-` is Anthropic's), and a hand-made `sk-proj-abc…` without it is a fake.
+ */
+function openaiShaped(t: string): boolean {
+  if (t.startsWith('sk-ant-')) return false;
+  const marker = t.indexOf(OPENAI_MARKER);
+  return marker !== -1 && marker - 3 >= 20 && t.length - marker - OPENAI_MARKER.length >= 20;
+}
+
+/**
+ * A body holding `_` is a token only when it is as random as one (upper case, lower case and a
+ * digit): `ghs_installation_token_for_the_app_01` is a name in code.
+ */
+function githubShaped(t: string): boolean {
+  const prefix = t.startsWith('github_pat_') ? 11 : 4;
+  if (filler(t, prefix)) return false;
+  return t.indexOf('_', prefix) === -1 || hasUpperLowerDigit(t.slice(prefix));
+}
+
+/**
+ * GitHub App installation tokens since April 2026: `ghs_<app id>_<JWT>`, ~520 characters. The
+ * pattern stops at the JWT's first dot; the token goes on over its two other parts.
+ */
+function githubAppJwt(text: string, end: number, token: string): number {
+  if (text.charCodeAt(end) !== 46 || !/^ghs_\d{1,20}_eyJ/.test(token)) return end;
+  const end2 = skipRun(text, end + 1, isBase64Url);
+  if (end2 === end + 1 || text.charCodeAt(end2) !== 46) return end;
+  return skipRun(text, end2 + 1, isBase64Url);
+}
+
 const TOKEN_RULES: TokenRule[] = [
   {
     category: 'anthropic_key',
@@ -69,13 +110,19 @@ const TOKEN_RULES: TokenRule[] = [
   },
   {
     category: 'openai_key',
-    pattern: /sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|sk-[A-Za-z0-9]{32,}/g,
+    pattern: /sk-[A-Za-z0-9_-]{20,}/g,
     follow: isTokenChar,
-    // Keys are random base62: a run of one case or hex only is something else.
-    check: (t) => t.startsWith('sk-proj-') || t.startsWith('sk-svcacct-') || t.startsWith('sk-admin-') || hasUpperLowerDigit(t),
+    check: openaiShaped,
   },
   { category: 'aws_key', pattern: /(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}/g, follow: isAlnum, check: (t) => !filler(t, 4) },
-  { category: 'github_token', pattern: /(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{50,}/g, follow: isTokenChar, check: (t) => !filler(t, t.startsWith('github_pat_') ? 11 : 4) },
+  {
+    category: 'github_token',
+    // Bodies are base62 (36 characters, the last 6 a CRC-32); GitHub says to expect `_` and more length.
+    pattern: /(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{36,255}|github_pat_[A-Za-z0-9_]{50,255}/g,
+    follow: isTokenChar,
+    check: githubShaped,
+    extend: githubAppJwt,
+  },
   {
     category: 'slack_token',
     pattern: /xox[abposre](?:\.xox[bp])?-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,}|hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_/]{20,}/g,
@@ -89,7 +136,7 @@ const TOKEN_RULES: TokenRule[] = [
 ];
 
 /** A quick test for any token prefix, run once before the rules above. */
-const TOKEN_PREFIXES = /sk-|[sr]k_|_authToken=|AKIA|ASIA|A[BCGIRNP][A-Z]A|gh[pousr]_|github_pat_|xox|xapp-|hooks\.slack|AIza|npm_/;
+const TOKEN_PREFIXES = /[Ss]ecret_?[Aa]ccess_?[Kk]ey|SECRET_ACCESS_KEY|sk-|[sr]k_|:_auth|:_password|AKIA|ASIA|A[BCGIRNP][A-Z]A|gh[pousr]_|github_pat_|xox|xapp-|hooks\.slack|AIza|npm_/;
 
 export function scanTokens(text: string, out: MatchList, enabled: ReadonlySet<RedactionCategory>): void {
   if (!TOKEN_PREFIXES.test(text)) return;
@@ -105,32 +152,48 @@ export function scanTokens(text: string, out: MatchList, enabled: ReadonlySet<Re
       if (start > 0 && isAlnum(text.charCodeAt(start - 1))) continue;
       if (end < text.length && rule.follow(text.charCodeAt(end))) continue;
       if (rule.check !== undefined && !rule.check(m[0])) continue;
-      out.add(rule.category, start, end);
+      const extended = rule.extend === undefined ? end : rule.extend(text, end, m[0]);
+      re.lastIndex = Math.max(re.lastIndex, extended);
+      out.add(rule.category, start, extended);
       if (rule.category === 'aws_key') keyIdFound = true;
     }
   }
   if (keyIdFound) awsSecrets(text, out);
+  else if (enabled.has('aws_key')) awsSecretsByName(text, out);
   if (enabled.has('npm_token')) npmrcTokens(text, out);
 }
 
 const NPMRC_REGISTRY = /^\/\/[A-Za-z0-9.-]+(?::\d+)?(?:\/[^\s]*)?\/$/;
 
-/** `//registry.example.com/:_authToken=<token>` lines of an `.npmrc`: the token, whatever its format (legacy ones are UUIDs). */
+const NPMRC_CREDENTIAL = /:_(authToken|auth|password)(?:[ \t]*=[ \t]*|[ \t]+)/g;
+const isBase64Value = (c: number) => isBase64(c) || c === 61;
+
+/**
+ * Credentials of an `.npmrc` (`//registry.example.com/:_authToken=<token>`, also as `npm config set
+ * //host/:_authToken <token>` writes it): the token, whatever its format (legacy ones are UUIDs);
+ * `:_auth=` (base64 of user:password) as a token too, `:_password=` (base64) as a password.
+ */
 function npmrcTokens(text: string, out: MatchList): void {
-  let pos = 0;
-  let i: number;
-  while ((i = text.indexOf(':_authToken=', pos)) !== -1) {
+  NPMRC_CREDENTIAL.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  /** Where the previous candidate ended: a look back never reads past it again (`/:_auth=/:_auth=…` stays linear). */
+  let floor = 0;
+  while ((m = NPMRC_CREDENTIAL.exec(text)) !== null) {
+    const i = m.index;
+    const previous = floor;
+    floor = i + m[0].length;
+    if (text.charCodeAt(i - 1) !== 47) continue; // the registry part ends with `/`
     // The registry part as npm writes it: `//host[:port][/path]/`.
     let s = i;
-    while (s > 0 && i - s < 256 && !isSpace(text.charCodeAt(s - 1)) && text.charCodeAt(s - 1) !== 34 && text.charCodeAt(s - 1) !== 39) s--;
-    pos = i + 12;
+    while (s > previous && i - s < 256 && !isSpace(text.charCodeAt(s - 1)) && text.charCodeAt(s - 1) !== 34 && text.charCodeAt(s - 1) !== 39) s--;
     if (!NPMRC_REGISTRY.test(text.slice(s, i))) continue;
-    let start = i + 12;
-    while (start < text.length && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++;
-    const end = skipRun(text, start, (c) => isTokenChar(c) || c === 46);
-    pos = Math.max(end, i + 12);
+    let start = i + m[0].length;
+    if (text.charCodeAt(start) === 34 || text.charCodeAt(start) === 39) start++; // a quoted value
+    const kind = m[1]!;
+    const end = skipRun(text, start, kind === 'authToken' ? (c) => isTokenChar(c) || c === 46 : isBase64Value);
+    NPMRC_CREDENTIAL.lastIndex = Math.max(end, start);
     if (end - start < 8 || text.startsWith('npm_', start) || isPlaceholderAt(text, start, end)) continue; // npm_ tokens: the rule above
-    out.add('npm_token', start, end);
+    out.add(kind === 'password' ? 'password' : 'npm_token', start, end);
   }
 }
 
@@ -158,13 +221,38 @@ function awsSecrets(text: string, out: MatchList): void {
   }
 }
 
-function skipRun(text: string, from: number, test: (c: number) => boolean): number {
+export const AWS_SECRET_NAME = /secret_?access_?key/gi;
+
+/**
+ * The secret alone, after its name (`aws_secret_access_key = …` in ~/.aws/credentials,
+ * `AWS_SECRET_ACCESS_KEY=…`, `"SecretAccessKey": "…"` from `aws sts`): 40 base64 characters, at
+ * most 8 characters of `=`, `:`, quotes and spaces after the name.
+ */
+function awsSecretsByName(text: string, out: MatchList): void {
+  AWS_SECRET_NAME.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = AWS_SECRET_NAME.exec(text)) !== null) {
+    let v = m.index + m[0].length;
+    const limit = Math.min(text.length, v + 8);
+    while (v < limit && (isSpace(text.charCodeAt(v)) || text.charCodeAt(v) === 61 || text.charCodeAt(v) === 58 || text.charCodeAt(v) === 34 || text.charCodeAt(v) === 39)) v++;
+    const end = skipRun(text, v, isBase64);
+    if (end - v !== 40 || !/[A-Z]/.test(text.slice(v, end)) || !/[a-z]/.test(text.slice(v, end))) continue;
+    out.add('aws_key', v, end);
+  }
+}
+
+export function skipRun(text: string, from: number, test: (c: number) => boolean): number {
   let i = from;
   while (i < text.length && test(text.charCodeAt(i))) i++;
   return i;
 }
 
-/** header.payload.signature, base64url parts, a header that decodes to JSON with `alg`. */
+/**
+ * header.payload.signature, base64url parts, a header that decodes to JSON with `alg`. Unsigned
+ * tokens count (`alg: none`: `header.payload.` with an empty third part), and so does
+ * `header.payload` without the last dot when the payload decodes to a JSON object too: a token
+ * whose signature was cut off still carries its claims.
+ */
 export function scanJwts(text: string, out: MatchList): void {
   let pos = 0;
   let i: number;
@@ -175,7 +263,11 @@ export function scanJwts(text: string, out: MatchList): void {
     if (end1 - i < 10 || text.charCodeAt(end1) !== 46) continue;
     const end2 = skipRun(text, end1 + 1, isBase64Url);
     pos = Math.max(end2, end1 + 1);
-    if (end2 - end1 - 1 < 4 || text.charCodeAt(end2) !== 46) continue;
+    if (end2 - end1 - 1 < 4) continue;
+    if (text.charCodeAt(end2) !== 46) {
+      if (text.startsWith('eyJ', end1 + 1) && jwtHeaderValid(text.slice(i, end1)) && jwtClaimsValid(text.slice(end1 + 1, end2))) out.add('jwt', i, end2);
+      continue;
+    }
     const end3 = skipRun(text, end2 + 1, isBase64Url);
     pos = end3;
     if (!jwtHeaderValid(text.slice(i, end1))) continue;
@@ -214,213 +306,4 @@ function base64Count(text: string, from: number, to: number): number {
   let n = 0;
   for (let i = from; i < to; i++) if (isBase64(text.charCodeAt(i))) n++;
   return n;
-}
-
-const isUrlDelimiter = (c: number) => c === 47 || c === 63 || c === 35 || c === 34 || c === 39 || c === 60 || c === 62 || isSpace(c);
-
-/** Values that stand for a secret rather than being one: `${VAR}`, `<your key>`, `***`, `xxx`. */
-export function isPlaceholder(value: string): boolean {
-  return isPlaceholderAt(value, 0, value.length);
-}
-
-/**
- * `isPlaceholder(text.slice(start, end))` without the slice unless the first character can start
- * a placeholder: a detector calls it once per candidate, and on hostile input (95k candidates in
- * 1 MB of `"password":`) the slices were garbage enough to make the collector's work grow faster
- * than the input.
- */
-export function isPlaceholderAt(text: string, start: number, end: number): boolean {
-  if (end <= start) return true;
-  const c = text.charCodeAt(start);
-  if (c === 36 || c === 60 || c === 123 || c === 37) return true; // $ < { %
-  if (!PLACEHOLDER_FIRST.has(c | 32)) return false;
-  const value = text.slice(start, end);
-  if (/^(?:\*+|x+|X+|\.+|-+|_+|null|none|undefined|true|false|redacted|your[-_ ].*|<.*>)$/i.test(value)) return true;
-  return value.startsWith('[REDACTED');
-}
-
-/** First characters of the placeholders above, case-folded with `| 32` (a few other characters fold onto these too: they only take the slow path). */
-const PLACEHOLDER_FIRST = new Set([...'*.-_[xnutfry'].map((ch) => ch.charCodeAt(0) | 32));
-
-/** `scheme://user:password@host`: the password part. */
-export function scanUrlPasswords(text: string, out: MatchList): void {
-  let pos = 0;
-  let i: number;
-  while ((i = text.indexOf('://', pos)) !== -1) {
-    const from = i + 3;
-    const limit = Math.min(text.length, from + 512);
-    let j = from;
-    let at = -1;
-    for (; j < limit; j++) {
-      const c = text.charCodeAt(j);
-      if (isUrlDelimiter(c)) break;
-      if (c === 64) at = j;
-    }
-    pos = Math.max(j, from);
-    if (at === -1) continue;
-    const colon = text.indexOf(':', from);
-    if (colon === -1 || colon >= at - 1) continue;
-    if (isPlaceholderAt(text, colon + 1, at)) continue;
-    out.add('password', colon + 1, at);
-  }
-}
-
-/** `Password=...;` / `pwd=...;` in a connection string (ADO.NET, ODBC, JDBC properties). */
-export function scanConnectionStrings(text: string, out: MatchList): void {
-  const re = /(?:password|pwd)[ \t]{0,3}=[ \t]{0,3}/gi;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    // Upper-case PWD= is the shell's working directory, not a password.
-    if (m[0].startsWith('PWD')) continue;
-    const before = m.index > 0 ? text.charCodeAt(m.index - 1) : 10;
-    if (before !== 59 && !isSpace(before) && before !== 34 && before !== 39 && before !== 38 && before !== 63) continue; // ; space " ' & ?
-    const start = m.index + m[0].length;
-    let end = start;
-    const limit = Math.min(text.length, start + 1024);
-    while (end < limit) {
-      const c = text.charCodeAt(end);
-      if (c === 59 || c === 38 || c === 34 || c === 39 || isSpace(c)) break;
-      end++;
-    }
-    const terminated = text.charCodeAt(end) === 59 || text.charCodeAt(end) === 38 || before === 59 || before === 38 || before === 63;
-    re.lastIndex = end;
-    if (!terminated || isPlaceholderAt(text, start, end)) continue;
-    out.add('password', start, end);
-  }
-}
-
-const isEnvNameChar = (c: number) => (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
-const SECRET_ENV_NAME =
-  /(?:^|_)(?:KEY|APIKEY|SECRETKEY|ACCESSKEY|PRIVATEKEY|SECRET|TOKEN|AUTHTOKEN|ACCESSTOKEN|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?)$/;
-
-/**
- * `NAME=value` lines of env files and shell output, for upper-case names ending in KEY, SECRET,
- * TOKEN, PASSWORD (and kin); the value is the finding. `PWD`/`OLDPWD` are directories.
- */
-export function scanEnvAssignments(text: string, out: MatchList): void {
-  let pos = 0;
-  let e: number;
-  while ((e = text.indexOf('=', pos)) !== -1) {
-    pos = e + 1;
-    let s = e;
-    while (s > 0 && e - s < 128 && isEnvNameChar(text.charCodeAt(s - 1))) s--;
-    if (s === e) continue;
-    const before = s > 0 ? text.charCodeAt(s - 1) : 10;
-    if (!(isSpace(before) || before === 59 || before === 34 || before === 39 || before === 44)) continue;
-    const first = text.charCodeAt(s);
-    if (first >= 48 && first <= 57) continue;
-    const name = text.slice(s, e);
-    if (!SECRET_ENV_NAME.test(name) || name === 'PWD' || name === 'OLDPWD') continue;
-    const next = text.charCodeAt(e + 1);
-    if (next === 61) continue; // ==
-    let start = e + 1;
-    let end = start;
-    const limit = Math.min(text.length, start + 4096);
-    if (next === 34 || next === 39) {
-      start++;
-      end = start;
-      while (end < limit && text.charCodeAt(end) !== next && text.charCodeAt(end) !== 10) end++;
-    } else {
-      while (end < limit && !isSpace(text.charCodeAt(end)) && text.charCodeAt(end) !== 34 && text.charCodeAt(end) !== 39) end++;
-    }
-    pos = Math.max(pos, end);
-    if (isPlaceholderAt(text, start, end)) continue;
-    out.add('env_secret', start, end);
-  }
-}
-
-/**
- * Key names whose value is a secret whatever it looks like, normalized (lower case, no `-`, `_`,
- * `.` or white space): a name ending with one of `SECRET_KEY_ENDINGS` or equal to one of
- * `SECRET_KEY_NAMES`.
- */
-const SECRET_KEY_ENDINGS = [
-  'password', 'passwd', 'passphrase', 'secret', 'apikey', 'accesskey', 'secretkey', 'privatekey', 'encryptionkey', 'signingkey', 'masterkey',
-  'accesstoken', 'authtoken', 'refreshtoken', 'idtoken', 'bearertoken', 'sessiontoken', 'apitoken', 'clientsecret',
-];
-const SECRET_KEY_NAMES = ['token', 'authorization', 'cookie', 'setcookie'];
-/** The same test on non-ASCII names, where `toLowerCase` may map a character to ASCII (K, the Kelvin sign, to k). */
-const SECRET_KEYS = new RegExp(`(?:${SECRET_KEY_ENDINGS.join('|')}|${SECRET_KEY_NAMES.map((name) => `^${name}`).join('|')})$`);
-const ENDINGS = SECRET_KEY_ENDINGS.map(codes);
-const NAMES = SECRET_KEY_NAMES.map(codes);
-/** The normalized name being tested (names are at most 64 characters). */
-const normalized = new Uint16Array(64);
-
-function codes(word: string): Uint16Array {
-  return Uint16Array.from(word, (ch) => ch.charCodeAt(0));
-}
-
-export function isSecretKeyName(key: string): boolean {
-  return isSecretKeyAt(key, 0, key.length);
-}
-
-/** `isSecretKeyName(text.slice(from, to))`, without allocating for ASCII names (one call per `:` in `scanKeyValues`). */
-export function isSecretKeyAt(text: string, from: number, to: number): boolean {
-  if (to - from < 3 || to - from > 64) return false;
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    let c = text.charCodeAt(i);
-    if (c > 127) return SECRET_KEYS.test(text.slice(from, to).toLowerCase().replace(/[-_.\s]/g, ''));
-    if (c === 45 || c === 95 || c === 46 || isSpace(c)) continue;
-    if (c >= 65 && c <= 90) c += 32;
-    normalized[n++] = c;
-  }
-  for (const ending of ENDINGS) if (endsWith(n, ending)) return true;
-  for (const name of NAMES) if (n === name.length && endsWith(n, name)) return true;
-  return false;
-}
-
-/** Whether the first `n` codes of `normalized` end with `word`. */
-function endsWith(n: number, word: Uint16Array): boolean {
-  const offset = n - word.length;
-  if (offset < 0) return false;
-  for (let i = 0; i < word.length; i++) if (normalized[offset + i] !== word[i]) return false;
-  return true;
-}
-
-const isKeyChar = (c: number) => isAlnum(c) || c === 95 || c === 45 || c === 46;
-
-/** `"api_key": "value"` (JSON) and `password: value` (YAML) in text: the value is the finding. */
-export function scanKeyValues(text: string, out: MatchList): void {
-  let pos = 0;
-  let colon: number;
-  while ((colon = text.indexOf(':', pos)) !== -1) {
-    pos = colon + 1;
-    let k = colon;
-    while (k > 0 && colon - k < 8 && (text.charCodeAt(k - 1) === 32 || text.charCodeAt(k - 1) === 9)) k--;
-    let quote = 0;
-    if (k > 0 && (text.charCodeAt(k - 1) === 34 || text.charCodeAt(k - 1) === 39)) {
-      quote = text.charCodeAt(k - 1);
-      k--;
-    }
-    let s = k;
-    while (s > 0 && k - s < 64 && isKeyChar(text.charCodeAt(s - 1))) s--;
-    if (s === k) continue;
-    if (quote !== 0 && text.charCodeAt(s - 1) !== quote) continue;
-    if (quote === 0 && s > 0 && !isSpace(text.charCodeAt(s - 1)) && text.charCodeAt(s - 1) !== 123 && text.charCodeAt(s - 1) !== 44) continue;
-    if (!isSecretKeyAt(text, s, k)) continue;
-    let v = colon + 1;
-    while (v < text.length && v - colon < 8 && (text.charCodeAt(v) === 32 || text.charCodeAt(v) === 9)) v++;
-    const open = text.charCodeAt(v);
-    let start = v;
-    let end: number;
-    const limit = Math.min(text.length, v + 4096);
-    if (open === 34 || open === 39) {
-      start = v + 1;
-      end = start;
-      while (end < limit && text.charCodeAt(end) !== open && text.charCodeAt(end) !== 10) {
-        if (text.charCodeAt(end) === 92) end++; // skip the escaped character
-        end++;
-      }
-      if (end >= limit || text.charCodeAt(end) !== open) continue;
-    } else {
-      if (quote !== 0) continue; // "key": 123 / true / { ... } — not a string value
-      end = start;
-      while (end < limit && text.charCodeAt(end) !== 10 && text.charCodeAt(end) !== 13 && text.charCodeAt(end) !== 44 && text.charCodeAt(end) !== 125) end++;
-      while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
-    }
-    pos = Math.max(pos, end);
-    if (isPlaceholderAt(text, start, end)) continue;
-    out.add('env_secret', start, end);
-  }
 }

@@ -14,7 +14,8 @@ import {
   type RedactionCategory,
   type TextMatch,
 } from './categories.js';
-import { isPlaceholder, isSecretKeyName } from './detect-secrets.js';
+import { isSecretKeyName } from './detect-named.js';
+import { isPlaceholder } from './placeholders.js';
 import { createScanner, type Scanner } from './scan.js';
 
 /** `mask`: `[REDACTED:<category>]`; `hash`: `[REDACTED:<category>:hmac:<16 hex>]`; `drop`: the field is removed. */

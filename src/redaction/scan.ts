@@ -5,15 +5,9 @@
  * repeated strings stop at a cache lookup.
  */
 import { MatchList, type RedactionCategory, type TextMatch } from './categories.js';
-import {
-  scanConnectionStrings,
-  scanEnvAssignments,
-  scanJwts,
-  scanKeyValues,
-  scanPrivateKeys,
-  scanTokens,
-  scanUrlPasswords,
-} from './detect-secrets.js';
+import { scanJwts, scanPrivateKeys, scanTokens } from './detect-secrets.js';
+import { scanEnvAssignments, scanKeyValues } from './detect-named.js';
+import { scanCommandPasswords, scanConnectionStrings, scanUrlPasswords } from './detect-passwords.js';
 import { scanCards, scanEmails, scanIbans, scanIps, scanPhones, scanSsns } from './detect-pii.js';
 
 /** When two findings overlap, the one earlier in this list wins (the more specific detector). */
@@ -57,6 +51,8 @@ export function createScanner(categories: ReadonlySet<RedactionCategory>): Scann
     let equals = 0;
     let dots = 0;
     let uppers = 0;
+    let dashes = 0;
+    let spaces = 0;
     let run = 0;
     let longestRun = 0;
     for (let i = 0; i < length; i++) {
@@ -68,25 +64,31 @@ export function createScanner(categories: ReadonlySet<RedactionCategory>): Scann
       else if (c >= 65 && c <= 90) {
         uppers++;
         run++;
-      } else if (c === 95 || c === 45) run++;
-      else {
+      } else if (c === 95) run++;
+      else if (c === 45) {
+        dashes++;
+        run++;
+      } else {
         if (run > longestRun) longestRun = run;
         run = 0;
         if (c === 64) ats++;
         else if (c === 58) colons++;
         else if (c === 61) equals++;
         else if (c === 46) dots++;
+        else if (c === 32 || c === 9) spaces++;
       }
     }
     if (run > longestRun) longestRun = run;
 
     const out = found;
     out.clear();
-    if (tokens && longestRun >= 16) scanTokens(text, out, categories);
-    if (has('jwt') && dots >= 2 && longestRun >= 10) scanJwts(text, out);
+    // `//host/:_password=<short base64>` of an .npmrc has no long run.
+    if (tokens && (longestRun >= 16 || (colons > 0 && equals > 0))) scanTokens(text, out, categories);
+    if (has('jwt') && dots >= 1 && longestRun >= 10) scanJwts(text, out);
     if (has('private_key') && length >= 30) scanPrivateKeys(text, out);
     if (has('password') && ats > 0 && colons > 0) scanUrlPasswords(text, out);
     if (has('password') && equals > 0) scanConnectionStrings(text, out);
+    if (has('password') && dashes > 0 && spaces > 0) scanCommandPasswords(text, out);
     if (secretsByName && equals > 0 && uppers >= 3) scanEnvAssignments(text, out);
     if (secretsByName && colons > 0) scanKeyValues(text, out);
     if (has('email') && ats > 0) scanEmails(text, out);

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRedactor, type TextMatch } from '../../src/redaction/index.js';
 import { sortFindings } from '../../src/redaction/scan.js';
-import { isPlaceholder, isPlaceholderAt, isSecretKeyAt, isSecretKeyName } from '../../src/redaction/detect-secrets.js';
+import { isSecretKeyAt, isSecretKeyName } from '../../src/redaction/detect-named.js';
+import { isPlaceholder, isPlaceholderAt } from '../../src/redaction/placeholders.js';
 import { attackingValue, fuzz, fuzzTimeout } from '../support/fuzz.js';
 
 const redactor = createRedactor();
@@ -23,7 +24,7 @@ const b64url = (s: string) => Buffer.from(s).toString('base64url');
 const secret = fc.oneof(
   chars(B64URL, 93, 93).map((s) => `sk-ant-api03-${s}AA`), // the API key format: 93 characters and AA
   chars(B64URL, 40, 90).map((s) => `sk-ant-oat01-${s}`),
-  chars(B64URL, 24, 60).map((s) => `sk-proj-${s}`),
+  fc.tuple(chars(B64URL, 58, 74), chars(B64URL, 58, 74)).map(([a, b]) => `sk-proj-${a}T3BlbkFJ${b}`), // OpenAI's marker in the middle
   chars(UPPER_DIGITS, 16).map((s) => `AKIA${s}`),
   chars(ALNUM, 36).map((s) => `ghp_${s}`),
   fc.tuple(chars('0123456789', 10, 12), chars(ALNUM, 10, 24)).map(([a, b]) => `xoxb-${a}-${b}`),
@@ -114,12 +115,18 @@ describe('allocation-free name and placeholder checks', () => {
   const SECRET_KEYS =
     /(?:password|passwd|passphrase|secret|apikey|accesskey|secretkey|privatekey|encryptionkey|signingkey|masterkey|accesstoken|authtoken|refreshtoken|idtoken|bearertoken|sessiontoken|apitoken|clientsecret|^token|^authorization|^cookie|^setcookie)$/;
   const slicedKeyName = (key: string) => key.length >= 3 && key.length <= 64 && SECRET_KEYS.test(key.toLowerCase().replace(/[-_.\s]/g, ''));
+  // placeholders.ts, said with regular expressions on a slice.
+  const WORD_FORM =
+    /^(?:my|your|the|some|new|db|user|admin|app|example|sample|fake|dummy|replacewith|replaceme|insert|enter|put){0,2}(?:password|passwd|pass|pwd|pw|passphrase|secret|changeme|changeit|placeholder|example|dummy|redacted|null|none|undefined|true|false|token|apikey|key)(?:here)?$/;
   const slicedPlaceholder = (value: string) =>
     value.length === 0 ||
-    '$<{%'.includes(value[0]!) ||
-    /^(?:\*+|x+|X+|\.+|-+|_+|null|none|undefined|true|false|redacted|your[-_ ].*|<.*>)$/i.test(value) ||
-    value.startsWith('[REDACTED');
-  const PIECES = ['pass', 'word', 'PASSWORD', 'Api', 'key', 'KEY', 'secret', 'token', 'Token', 'auth', 'Authorization', 'cookie', 'set', 'id', 'client', '-', '_', '.', ' ', '\t', 'x', 'X', '*', 'null', 'None', 'your', '<', '>', '[REDACTED', '$', '\u212A', 'é', 'İ', '1'];
+    '$%<{`'.includes(value[0]!) ||
+    (/^([\s\S])\1*$/.test(value) && ('*xX.-_\u2026\u2022'.includes(value[0]!) || value.length >= 3)) ||
+    value.startsWith('[REDACTED') ||
+    /^\[[A-Za-z_ -]+\]$/.test(value) ||
+    /^your[-_ ]/i.test(value) ||
+    (value.length <= 64 && /^[A-Za-z._ -]*$/.test(value) && WORD_FORM.test(value.toLowerCase().replace(/[-_. ]/g, '')));
+  const PIECES = ['pass', 'word', 'PASSWORD', 'my', 'here', 'change', 'me', 'REPLACE_WITH_', '[', ']', '\u2026', 'yy', '1', 'Api', 'key', 'KEY', 'secret', 'token', 'Token', 'auth', 'Authorization', 'cookie', 'set', 'id', 'client', '-', '_', '.', ' ', '\t', 'x', 'X', '*', 'null', 'None', 'your', '<', '>', '[REDACTED', '$', '\u212A', 'é', 'İ', '1'];
   const name = fc.array(fc.constantFrom(...PIECES), { maxLength: 12 }).map((p) => p.join(''));
 
   it('isSecretKeyAt and isPlaceholderAt answer as the sliced string did, anywhere in a text', () => {
@@ -138,5 +145,6 @@ describe('allocation-free name and placeholder checks', () => {
     // Hand-picked: an ending, a whole name only, the Kelvin sign folding to k, a placeholder.
     expect([isSecretKeyName('DB_PASSWORD'), isSecretKeyName('x-token'), isSecretKeyName('token'), isSecretKeyName('API\u212AEY')]).toEqual([true, false, true, true]);
     expect([isPlaceholder('XXXX'), isPlaceholder('your_key'), isPlaceholder('hunter2')]).toEqual([true, true, false]);
+    expect(['changeme', 'REPLACE_WITH_PASSWORD', 'my-password', '[PASSWORD]', '1111', 'password1', 'P@ssw0rd', 'abc'].map(isPlaceholder)).toEqual([true, true, true, true, true, false, false, false]);
   });
 });
