@@ -1,12 +1,13 @@
 /**
  * OTLP request bodies (logs, metrics, traces; protobuf or JSON) into plain records the receiver maps to
- * events. Protobuf is decoded by protobufjs (an optional peer dependency, loaded on first use) against the
- * official opentelemetry-proto schema (otlp-descriptor.ts, generated); JSON follows the OTLP/JSON mapping
- * (lowerCamelCase names, ids as hex, 64-bit integers as strings or numbers). Both arrive in one shape.
+ * events. Protobuf is read with protobufjs (an optional peer dependency, loaded on first use) against the
+ * official opentelemetry-proto schema (otlp-descriptor.ts, generated): metrics and traces decoded into its
+ * message tree, logs read record by record with its Reader (otlp-wire.ts). JSON follows the OTLP/JSON
+ * mapping (lowerCamelCase names, ids as hex, 64-bit integers as strings or numbers). All arrive in one shape.
  */
 import { importOptionalPeer } from '../core/index.js';
 import { OTLP_DESCRIPTOR } from './otlp-descriptor.js';
-import { checkLogsRequest, EMPTY_PROTOTYPE, nanosToMs as nanosPartsToMs, readLogsWire } from './otlp-wire.js';
+import { CheckedLogsRequest, EMPTY_PROTOTYPE, LOGS_REQUEST_TYPE, LogsWire, nanosToMs as nanosPartsToMs, type ProtobufWireModule, type SchemaRoot, type SchemaType } from './otlp-wire.js';
 
 export type OtlpSignal = 'logs' | 'metrics' | 'traces';
 export type OtlpAttributes = Record<string, unknown>;
@@ -297,7 +298,7 @@ function readPoints(body: unknown, sink: (point: OtlpDataPoint) => void): void {
 }
 
 const REQUEST_TYPES: Record<OtlpSignal, string> = {
-  logs: 'opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest',
+  logs: LOGS_REQUEST_TYPE,
   metrics: 'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
   traces: 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
 };
@@ -306,8 +307,11 @@ interface ProtobufType {
   decode(buffer: Uint8Array): unknown;
   encode(message: Record<string, unknown>): { finish(): Uint8Array };
 }
-interface ProtobufModule {
-  Root: { fromJSON(json: Record<string, unknown>): { lookupType(name: string): ProtobufType } };
+interface ProtobufRoot extends SchemaRoot {
+  lookupType(name: string): ProtobufType & SchemaType;
+}
+interface ProtobufModule extends ProtobufWireModule {
+  Root: { fromJSON(json: Record<string, unknown>): ProtobufRoot };
 }
 
 /** `google.rpc.Status` (google/rpc/status.proto) without `details`: the body of an OTLP/HTTP refusal. */
@@ -321,21 +325,30 @@ export async function encodeRpcStatus(code: number, message: string, loadProtobu
   return (await statusType).encode({ code, message }).finish();
 }
 
-let types: Promise<Record<OtlpSignal, ProtobufType>> | undefined;
+/** The OTLP schema loaded with protobufjs: the request types, and the logs walk's tables built from the same root. */
+interface OtlpSchema extends Record<OtlpSignal, ProtobufType> {
+  logsWire: LogsWire;
+}
+let types: Promise<OtlpSchema> | undefined;
 
 /** protobufjs and the OTLP schema, loaded once on the first protobuf body. */
-function protobufTypes(load: () => Promise<unknown>): Promise<Record<OtlpSignal, ProtobufType>> {
+function protobufTypes(load: () => Promise<unknown>): Promise<OtlpSchema> {
   types ??= importOptionalPeer<ProtobufModule>(load, 'protobufjs', 'otlp-receiver').then((protobuf) => {
     const root = protobuf.Root.fromJSON(OTLP_DESCRIPTOR);
-    return { logs: root.lookupType(REQUEST_TYPES.logs), metrics: root.lookupType(REQUEST_TYPES.metrics), traces: root.lookupType(REQUEST_TYPES.traces) };
+    return {
+      logs: root.lookupType(REQUEST_TYPES.logs),
+      metrics: root.lookupType(REQUEST_TYPES.metrics),
+      traces: root.lookupType(REQUEST_TYPES.traces),
+      logsWire: new LogsWire(protobuf, root),
+    };
   });
   types.catch(() => (types = undefined));
   return types;
 }
 
 /**
- * A request body parsed (OTLP/JSON), decoded (protobuf metrics and traces) or checked (protobuf logs,
- * kept as bytes: otlp-wire.ts reads them record by record), not yet read: see `readOtlp`.
+ * A request body parsed (OTLP/JSON), decoded (protobuf metrics and traces) or checked (protobuf logs, a
+ * `CheckedLogsRequest`: kept as bytes, read record by record), not yet read: see `readOtlp`.
  */
 export interface OtlpMessage {
   signal: OtlpSignal;
@@ -355,10 +368,7 @@ export async function decodeOtlp(
     if (message === null || typeof message !== 'object' || Array.isArray(message)) throw new Error('the body is not an OTLP/JSON request object');
     return { signal, format, message };
   }
-  if (signal === 'logs') {
-    checkLogsRequest(body);
-    return { signal, format, message: body };
-  }
+  if (signal === 'logs') return { signal, format, message: (await protobufTypes(loadProtobuf)).logsWire.check(body) };
   return decodeProtobufTree(signal, body, loadProtobuf);
 }
 
@@ -385,7 +395,7 @@ export interface OtlpSink {
 export function readOtlp({ signal, format, message }: OtlpMessage, sink: OtlpSink): void {
   readingProtobuf = format === 'protobuf';
   try {
-    if (message instanceof Uint8Array) readLogsWire(message, sink.log);
+    if (message instanceof CheckedLogsRequest) message.read(sink.log);
     else if (signal === 'logs') readLogs(message, sink.log);
     else if (signal === 'traces') readSpans(message, sink.span);
     else readPoints(message, sink.point);

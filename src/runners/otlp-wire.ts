@@ -1,152 +1,159 @@
 /**
- * OTLP logs requests (`ExportLogsServiceRequest`, protobuf) read straight from the wire bytes, one log
- * record at a time, instead of decoding the whole request into a tree first: with protobufjs, a
- * 1,000-record request's tree survived a scavenge, and garbage collection was 30–45% of the receiver's
- * time. The walk follows the opentelemetry-proto schema (otlp-descriptor.ts: logs/v1, common/v1,
- * resource/v1) and gives what reading protobufjs's decoded message gives (test/runners/otlp-wire.test.ts
- * decodes the same bytes both ways). A request is checked whole (`checkLogsRequest`: tags, wire types,
- * lengths, nesting) before any record is read, so a malformed one is refused without a partial ingest.
+ * OTLP logs requests (`ExportLogsServiceRequest`, protobuf) read one log record at a time with protobufjs's
+ * `Reader`, instead of decoded whole into a message tree first: with the tree, a 1,000-record request
+ * survived a scavenge, and garbage collection was 30–45% of the receiver's time.
+ *
+ * Nothing of the format is typed in here: which field number is which, its wire type and the message type
+ * it holds come from the official opentelemetry-proto schema (otlp-descriptor.ts, loaded with protobufjs's
+ * `Root.fromJSON`), built once into one table per message type (`LogsWire`). The reading code names fields
+ * by their .proto names (`time_unix_nano`, `attributes`, ...), the way protobufjs's decoded messages do.
+ *
+ * A request is checked whole first (`LogsWire#check`: tags, each known field's wire type, lengths within
+ * their message, nesting ≤ MAX_WIRE_DEPTH), so a malformed one is refused before any record is ingested;
+ * only a checked request (`CheckedLogsRequest`) can be read. The records are those reading protobufjs's
+ * decoded message gives (test/runners/otlp-wire.test.ts decodes the same bytes both ways).
  */
 import type { OtlpAttributes, OtlpLogRecord } from './otlp-decode.js';
+import { OTLP_DESCRIPTOR } from './otlp-descriptor.js';
 
+/** Protobuf wire types (the ones proto3 uses; groups, 3 and 4, are refused). */
 const VARINT = 0;
 const I64 = 1;
 const LEN = 2;
 const I32 = 5;
 /** Deepest nesting of messages accepted (AnyValue arrays and key-value lists nest; real ones are shallow). */
 export const MAX_WIRE_DEPTH = 64;
+export const LOGS_REQUEST_TYPE = 'opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest';
 
-/** What a message's field must be: its wire type, and its message type when it is one. */
-interface FieldSpec {
-  wire: number;
-  message?: MessageSpec;
+/** The reader protobufjs's `Reader.create` gives for a Buffer (its public members the walk uses). */
+interface ProtobufReader {
+  buf: Buffer;
+  pos: number;
+  /** The end reads are checked against (the buffer's length, narrowed here to the message being checked). */
+  len: number;
+  uint32(): number;
+  int32(): number;
+  int64(): number | { low: number; high: number };
+  bool(): boolean;
+  fixed32(): number;
+  double(): number;
+  string(): string;
+  skip(length?: number): unknown;
+  skipType(wireType: number): unknown;
 }
-/** A message type: its known fields by number (unknown ones are skipped, as protobuf says). */
-type MessageSpec = (FieldSpec | undefined)[];
+/** A protobufjs reflection field, resolved (`Root#resolveAll`). */
+interface SchemaField {
+  name: string;
+  id: number;
+  type: string;
+  repeated: boolean;
+  map: boolean;
+  resolvedType: SchemaType | object | null;
+}
+/** A protobufjs reflection message type. */
+export interface SchemaType {
+  fullName: string;
+  fieldsArray: SchemaField[];
+}
+export interface SchemaRoot {
+  lookupType(name: string): SchemaType;
+  resolveAll(): unknown;
+}
+/** What the walk takes from protobufjs (an optional peer dependency, loaded by otlp-decode.ts). */
+export interface ProtobufWireModule {
+  Root: { fromJSON(json: Record<string, unknown>): SchemaRoot };
+  Reader: { create(buffer: Uint8Array): ProtobufReader };
+  /** Wire types of the scalar types, and of those a repeated field may pack. */
+  types: { basic: Record<string, number | undefined>; packed: Record<string, number | undefined> };
+}
 
-const spec = (fields: Record<number, FieldSpec>): MessageSpec => {
-  const out: MessageSpec = [];
-  for (const [number, field] of Object.entries(fields)) out[Number(number)] = field;
-  return out;
-};
-const scalar = (wire: number): FieldSpec => ({ wire });
-const STRING = scalar(LEN);
+/** One field of a message type, as the schema defines it. */
+export interface WireField {
+  /** Its .proto name. */
+  name: string;
+  /** The wire type its values must have. */
+  wire: number;
+  /** A repeated scalar, which may also come packed (length-delimited). */
+  packed: boolean;
+  /** Its message type's fields, when it holds a message. */
+  message?: WireMessage;
+}
+/** A message type's fields by number (unknown numbers are skipped, as protobuf says). */
+export type WireMessage = readonly (WireField | undefined)[];
 
-// common/v1: AnyValue, ArrayValue, KeyValueList and KeyValue refer to each other.
-const ANY_VALUE: MessageSpec = [];
-const KEY_VALUE = spec({ 1: STRING, 2: { wire: LEN, message: ANY_VALUE }, 3: scalar(VARINT) });
-const ARRAY_VALUE = spec({ 1: { wire: LEN, message: ANY_VALUE } });
-const KEY_VALUE_LIST = spec({ 1: { wire: LEN, message: KEY_VALUE } });
-Object.assign(
-  ANY_VALUE,
-  spec({
-    1: STRING,
-    2: scalar(VARINT),
-    3: scalar(VARINT),
-    4: scalar(I64),
-    5: { wire: LEN, message: ARRAY_VALUE },
-    6: { wire: LEN, message: KEY_VALUE_LIST },
-    7: scalar(LEN),
-    8: scalar(VARINT),
-  }),
-);
-const ATTRIBUTE = { wire: LEN, message: KEY_VALUE };
-const SCOPE = spec({ 1: STRING, 2: STRING, 3: ATTRIBUTE, 4: scalar(VARINT) });
-const RESOURCE = spec({ 1: ATTRIBUTE, 2: scalar(VARINT), 3: scalar(LEN) });
-const LOG_RECORD = spec({
-  1: scalar(I64),
-  11: scalar(I64),
-  2: scalar(VARINT),
-  3: STRING,
-  5: { wire: LEN, message: ANY_VALUE },
-  6: ATTRIBUTE,
-  7: scalar(VARINT),
-  8: scalar(I32),
-  9: scalar(LEN),
-  10: scalar(LEN),
-  12: STRING,
-});
-const SCOPE_LOGS = spec({ 1: { wire: LEN, message: SCOPE }, 2: { wire: LEN, message: LOG_RECORD }, 3: STRING });
-const RESOURCE_LOGS = spec({ 1: { wire: LEN, message: RESOURCE }, 2: { wire: LEN, message: SCOPE_LOGS }, 3: STRING });
-const LOGS_REQUEST = spec({ 1: { wire: LEN, message: RESOURCE_LOGS } });
+/** The fields of `type` and, recursively, of the message types they hold (AnyValue and ArrayValue refer to each other). */
+function wireMessage(protobuf: ProtobufWireModule, type: SchemaType, built: Map<string, WireField[]>): WireMessage {
+  const existing = built.get(type.fullName);
+  if (existing !== undefined) return existing;
+  const fields: WireField[] = [];
+  built.set(type.fullName, fields);
+  for (const field of type.fieldsArray) {
+    const nested = field.resolvedType;
+    const isMessage = nested !== null && 'fieldsArray' in nested;
+    // An enum is a varint; maps (none in OTLP) would be repeated entry messages, unchecked here.
+    const wire = isMessage || field.map ? LEN : nested !== null ? VARINT : protobuf.types.basic[field.type];
+    if (wire === undefined) throw new Error(`protobuf schema: ${type.fullName}.${field.name} has unknown type ${field.type}`);
+    fields[field.id] = {
+      name: field.name,
+      wire,
+      packed: field.repeated && !isMessage && protobuf.types.packed[field.type] !== undefined,
+      ...(isMessage && !field.map ? { message: wireMessage(protobuf, nested as SchemaType, built) } : {}),
+    };
+  }
+  return fields;
+}
 
 const malformed = (what: string): never => {
   throw new Error(`protobuf: ${what}`);
 };
 
-// The field just read by `next` (the walk is synchronous): its number, wire type, and where its
-// value is: `at..end` of a length-delimited one, the 64-bit varint as `low`/`high`, or `at` of a fixed one.
-let fieldNumber = 0;
-let wireType = 0;
-let at = 0;
-let end = 0;
-let low = 0;
-let high = 0;
-
-/** Reads a varint at `pos` (before `limit`) into `low`/`high`; the position after it. */
-function varint(b: Uint8Array, pos: number, limit: number): number {
-  let lo = 0;
-  let hi = 0;
-  for (let shift = 0; ; shift += 7) {
-    if (pos >= limit) malformed('truncated varint');
-    if (shift > 63) malformed('varint longer than 10 bytes');
-    const byte = b[pos++]!;
-    if (shift < 28) lo |= (byte & 0x7f) << shift;
-    else if (shift === 28) {
-      lo |= (byte & 0x0f) << 28;
-      hi |= (byte & 0x7f) >>> 4;
-    } else hi |= (byte & 0x7f) << (shift - 32);
-    if (byte < 0x80) break;
-  }
-  low = lo >>> 0;
-  high = hi >>> 0;
-  return pos;
+/** Where the message whose length the reader is at ends; the reader is left at its first field. */
+function messageEnd(r: ProtobufReader): number {
+  const length = r.uint32();
+  return r.pos + length;
 }
 
-/** Reads the field at `pos` (before `limit`) into the state above; the position after it. */
-function next(b: Uint8Array, pos: number, limit: number): number {
-  pos = varint(b, pos, limit);
-  if (high !== 0 || low < 8) malformed('invalid field tag');
-  fieldNumber = low >>> 3;
-  wireType = low & 7;
-  at = pos;
-  switch (wireType) {
-    case VARINT:
-      return varint(b, pos, limit);
+/** Skips a value of wire type `wire` of field `number`, refusing what proto3 never sends. */
+function skipChecked(r: ProtobufReader, number: number, wire: number): void {
+  switch (wire) {
+    case VARINT: {
+      const from = r.pos;
+      r.skip();
+      if (r.pos - from > 10) malformed(`field ${number}: varint longer than 10 bytes`);
+      return;
+    }
     case I64:
-      end = pos + 8;
-      break;
     case LEN:
-      pos = varint(b, pos, limit);
-      if (high !== 0 || low > limit - pos) malformed(`field ${fieldNumber}: length beyond the message`);
-      at = pos;
-      end = pos + low;
-      break;
     case I32:
-      end = pos + 4;
-      break;
+      r.skipType(wire);
+      return;
     default:
-      return malformed(`field ${fieldNumber}: unsupported wire type ${wireType}`);
+      malformed(`field ${number}: unsupported wire type ${wire}`);
   }
-  if (end > limit) malformed(`field ${fieldNumber}: truncated`);
-  return end;
 }
 
-/** Checks `b[pos..limit)` as a message of type `message`, recursively; throws what is wrong. */
-function check(b: Uint8Array, pos: number, limit: number, message: MessageSpec, depth: number): void {
+/** Checks the message at `r.pos..end` against `message`, recursively; throws what is wrong. */
+function checkMessage(r: ProtobufReader, end: number, message: WireMessage, depth: number): void {
   if (depth > MAX_WIRE_DEPTH) malformed(`nested deeper than ${MAX_WIRE_DEPTH}`);
-  while (pos < limit) {
-    pos = next(b, pos, limit);
-    const field = message[fieldNumber];
-    if (field === undefined) continue;
-    if (field.wire !== wireType) malformed(`field ${fieldNumber}: wire type ${wireType}, expected ${field.wire}`);
-    if (field.message !== undefined) check(b, at, end, field.message, depth + 1);
+  const outer = r.len;
+  r.len = end; // the Reader's own bounds checks then stop at this message's end, not the buffer's
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const number = tag >>> 3;
+    const wire = tag & 7;
+    if (number === 0) malformed('invalid field tag (field number 0)');
+    const field = message[number];
+    if (field !== undefined && wire !== field.wire && !(field.packed && wire === LEN)) {
+      malformed(`field ${number} (${field.name}): wire type ${wire}, expected ${field.wire}`);
+    }
+    if (field?.message === undefined) skipChecked(r, number, wire);
+    else {
+      const length = r.uint32();
+      if (length > end - r.pos) malformed(`field ${number} (${field.name}): length beyond the message`);
+      checkMessage(r, r.pos + length, field.message, depth + 1);
+    }
   }
-}
-
-/** Throws (with what is wrong) unless `body` is a well-formed `ExportLogsServiceRequest`. */
-export function checkLogsRequest(body: Uint8Array): void {
-  check(body, 0, body.length, LOGS_REQUEST, 0);
+  r.len = outer;
 }
 
 /**
@@ -157,8 +164,8 @@ export function checkLogsRequest(body: Uint8Array): void {
  */
 export const EMPTY_PROTOTYPE: object = Object.freeze(Object.create(null));
 
-/** A signed 64-bit integer from its halves, as protobufjs's `Long` reads as a number. */
-const int64 = (lo: number, hi: number): number => (hi | 0) * 4_294_967_296 + lo;
+/** A signed 64-bit integer as protobufjs's `Reader#int64` gives it (a `Long`, or a number without long.js), as a number. */
+const int64 = (v: number | { low: number; high: number }): number => (typeof v === 'number' ? v : (v.high | 0) * 4_294_967_296 + (v.low >>> 0));
 
 /**
  * 64-bit nanoseconds (halves `lo` unsigned, `hi` as the sign wants) as milliseconds, whole milliseconds
@@ -171,15 +178,16 @@ export function nanosToMs(lo: number, hi: number): number {
   return hi * 4294 + restMs + (rest - restMs * 1e6) / 1e6;
 }
 
-const fixed64Low = (b: Buffer, pos: number) => b.readUInt32LE(pos);
-const fixed64High = (b: Buffer, pos: number) => b.readUInt32LE(pos + 4);
-/** `Buffer#toString`'s own decoders, without its argument handling (most of its cost on short strings). */
-interface BufferSlices {
-  utf8Slice(from: number, to: number): string;
-  hexSlice(from: number, to: number): string;
+/** Buffer's own hex decoder, without `toString`'s argument handling (most of its cost on short ids). */
+const hexSlice = (b: Buffer, from: number, to: number) => (b as unknown as { hexSlice(from: number, to: number): string }).hexSlice(from, to);
+
+/** The bytes field the reader is at, as hex; undefined when empty (as an unset id reads). */
+function hexOf(r: ProtobufReader): string | undefined {
+  const length = r.uint32();
+  const from = r.pos;
+  r.skip(length);
+  return length > 0 ? hexSlice(r.buf, from, r.pos) : undefined;
 }
-const utf8 = (b: Buffer, from: number, to: number) => (b as unknown as BufferSlices).utf8Slice(from, to);
-const hexOf = (b: Buffer, from: number, to: number) => (to > from ? (b as unknown as BufferSlices).hexSlice(from, to) : undefined);
 
 /** Attribute keys repeat from record to record: each is decoded once and kept, found again by its bytes. */
 const KEY_SLOTS = 1024;
@@ -192,196 +200,294 @@ function isKeyAt(key: string, b: Buffer, from: number): boolean {
   return true;
 }
 
-/** The attribute key `b[from..to)`: a kept string when the same bytes came before (no new string for V8 to hash and intern). */
-function keyAt(b: Buffer, from: number, to: number): string {
-  const size = to - from;
-  if (size > MAX_KEPT_KEY) return utf8(b, from, to);
+/** The attribute key (a string field) the reader is at: a kept string when the same bytes came before (no new string for V8 to hash and intern). */
+function keyOf(r: ProtobufReader): string {
+  const from = r.pos;
+  const size = r.uint32();
+  if (size > MAX_KEPT_KEY) {
+    r.pos = from;
+    return r.string();
+  }
+  const b = r.buf;
+  const at = r.pos;
+  r.skip(size);
   let hash = size;
-  for (let i = from; i < to; i++) hash = Math.imul(hash ^ b[i]!, 0x01000193);
+  for (let i = at; i < at + size; i++) hash = Math.imul(hash ^ b[i]!, 0x01000193);
   const slot = (hash ^ (hash >>> 15)) & (KEY_SLOTS - 1);
   const kept = keptKeys[slot];
-  if (kept !== undefined && kept.length === size && isKeyAt(kept, b, from)) return kept;
-  const key = utf8(b, from, to);
+  if (kept !== undefined && kept.length === size && isKeyAt(kept, b, at)) return kept;
+  r.pos = from;
+  const key = r.string();
   keptKeys[slot] = key;
   return key;
 }
 
-/** The AnyValue at `b[pos..limit)` as plain JSON: its last member set, as protobufjs keeps it. */
-function anyValue(b: Buffer, pos: number, limit: number): unknown {
-  let value: unknown = '';
-  while (pos < limit) {
-    pos = next(b, pos, limit);
-    switch (fieldNumber) {
-      case 1:
-        value = utf8(b, at, end);
-        break;
-      case 2:
-        value = low !== 0;
-        break;
-      case 3:
-        value = int64(low, high);
-        break;
-      case 4:
-        value = b.readDoubleLE(at);
-        break;
-      case 5:
-        value = arrayValue(b, at, end);
-        break;
-      case 6:
-        value = keyValues(b, at, end, 1);
-        break;
-      case 7:
-        value = hexOf(b, at, end);
-        break;
-      case 8:
-        value = undefined;
-        break;
-    }
+/**
+ * Where the last field `name` of the message at `r.pos..end` is (just past its tag), or -1; the reader is
+ * left where it was. A resource and a scope may come after the records they apply to.
+ */
+function findLast(r: ProtobufReader, end: number, message: WireMessage, name: string): number {
+  const start = r.pos;
+  let found = -1;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (message[tag >>> 3]?.name === name) found = r.pos;
+    r.skipType(tag & 7);
   }
-  return value;
-}
-
-function arrayValue(b: Buffer, pos: number, limit: number): unknown[] {
-  const values: unknown[] = [];
-  while (pos < limit) {
-    pos = next(b, pos, limit);
-    if (fieldNumber === 1) values.push(anyValue(b, at, end));
-  }
-  return values;
-}
-
-/** Adds the KeyValue at `b[pos..limit)` to `out` (a missing key is `''`, a missing value `undefined`). */
-function addKeyValue(b: Buffer, pos: number, limit: number, out: OtlpAttributes): void {
-  let key = '';
-  let valueAt = -1;
-  let valueEnd = -1;
-  while (pos < limit) {
-    pos = next(b, pos, limit);
-    if (fieldNumber === 1) key = keyAt(b, at, end);
-    else if (fieldNumber === 2) {
-      valueAt = at;
-      valueEnd = end;
-    }
-  }
-  out[key] = valueAt < 0 ? undefined : anyValue(b, valueAt, valueEnd);
-}
-
-/** The KeyValues in field `number` of the message at `b[pos..limit)`, as a record. */
-function keyValues(b: Buffer, pos: number, limit: number, number: number, out: OtlpAttributes = Object.create(EMPTY_PROTOTYPE)): OtlpAttributes {
-  while (pos < limit) {
-    pos = next(b, pos, limit);
-    if (fieldNumber === number) addKeyValue(b, at, end, out);
-  }
-  return out;
-}
-
-/** Where the last occurrence of field `number` of the message at `b[pos..limit)` is, as `[at, end]`; undefined if none. */
-function lastField(b: Buffer, pos: number, limit: number, number: number): [number, number] | undefined {
-  let found: [number, number] | undefined;
-  while (pos < limit) {
-    pos = next(b, pos, limit);
-    if (fieldNumber === number) found = [at, end];
-  }
+  r.pos = start;
   return found;
 }
 
-/** The record at `b[pos..limit)`, in `readLogs`' shape (otlp-decode.ts). */
-function logRecord(b: Buffer, pos: number, limit: number, resource: OtlpAttributes, scope: string): OtlpLogRecord {
-  let timeLow = 0;
-  let timeHigh = 0;
-  let observedLow = 0;
-  let observedHigh = 0;
-  let severityNumber = 0;
-  let severityText = '';
-  let eventName = '';
-  let bodyAt = -1;
-  let bodyEnd = -1;
-  let traceId: string | undefined;
-  let spanId: string | undefined;
-  const attributes: OtlpAttributes = Object.create(EMPTY_PROTOTYPE);
-  while (pos < limit) {
-    pos = next(b, pos, limit);
-    switch (fieldNumber) {
-      case 1:
-        timeLow = fixed64Low(b, at);
-        timeHigh = fixed64High(b, at);
-        break;
-      case 11:
-        observedLow = fixed64Low(b, at);
-        observedHigh = fixed64High(b, at);
-        break;
-      case 2:
-        severityNumber = low | 0;
-        break;
-      case 3:
-        severityText = utf8(b, at, end);
-        break;
-      case 5:
-        bodyAt = at;
-        bodyEnd = end;
-        break;
-      case 6:
-        addKeyValue(b, at, end, attributes);
-        break;
-      case 9:
-        traceId = hexOf(b, at, end);
-        break;
-      case 10:
-        spanId = hexOf(b, at, end);
-        break;
-      case 12:
-        eventName = utf8(b, at, end);
-        break;
-    }
-  }
-  const time = nanosToMs(timeLow, timeHigh);
-  const record: OtlpLogRecord = {
-    timeMs: time > 0 ? time : nanosToMs(observedLow, observedHigh),
-    body: bodyAt < 0 ? undefined : anyValue(b, bodyAt, bodyEnd),
-    attributes,
-    resource,
-    scope,
-  };
-  if (severityText !== '') record.severityText = severityText;
-  if (severityNumber > 0) record.severityNumber = severityNumber;
-  if (eventName !== '') record.eventName = eventName;
-  if (traceId !== undefined) record.traceId = traceId;
-  if (spanId !== undefined) record.spanId = spanId;
-  return record;
-}
-
-function scopeLogs(b: Buffer, pos: number, limit: number, resource: OtlpAttributes, sink: (record: OtlpLogRecord) => void): void {
-  const scopeAt = lastField(b, pos, limit, 1);
-  const nameAt = scopeAt === undefined ? undefined : lastField(b, scopeAt[0], scopeAt[1], 1);
-  const scope = nameAt === undefined ? '' : utf8(b, nameAt[0], nameAt[1]);
-  while (pos < limit) {
-    pos = next(b, pos, limit);
-    if (fieldNumber === 2) {
-      const recordEnd = end;
-      sink(logRecord(b, at, recordEnd, resource, scope));
-    }
-  }
-}
-
-function resourceLogs(b: Buffer, pos: number, limit: number, sink: (record: OtlpLogRecord) => void): void {
-  const resourceAt = lastField(b, pos, limit, 1);
-  const resource = resourceAt === undefined ? Object.create(EMPTY_PROTOTYPE) : keyValues(b, resourceAt[0], resourceAt[1], 1);
-  while (pos < limit) {
-    pos = next(b, pos, limit);
-    if (fieldNumber === 2) scopeLogs(b, at, end, resource, sink);
-  }
-}
-
 /**
- * Reads a logs request checked by `checkLogsRequest` into `sink`, one record at a time. The walk is
- * synchronous: `next`'s state belongs to one walk at a time, and a sink must not start another.
+ * The logs request schema as the walk needs it, with protobufjs's Reader: built once from protobufjs and
+ * the OTLP descriptor (or `root`, another schema: the tests give one with moved fields).
  */
-export function readLogsWire(body: Uint8Array, sink: (record: OtlpLogRecord) => void): void {
-  const b = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  let pos = 0;
-  const limit = b.length;
-  while (pos < limit) {
-    pos = next(b, pos, limit);
-    if (fieldNumber === 1) resourceLogs(b, at, end, sink);
+export class LogsWire {
+  private readonly Reader: ProtobufWireModule['Reader'];
+  private readonly built = new Map<string, WireField[]>();
+  private readonly request: WireMessage;
+  private readonly resourceLogs: WireMessage;
+  private readonly resource: WireMessage;
+  private readonly scopeLogs: WireMessage;
+  private readonly scope: WireMessage;
+  private readonly logRecord: WireMessage;
+  private readonly anyValue: WireMessage;
+  private readonly arrayValue: WireMessage;
+  private readonly keyValueList: WireMessage;
+  private readonly keyValue: WireMessage;
+
+  constructor(protobuf: ProtobufWireModule, root: SchemaRoot = protobuf.Root.fromJSON(OTLP_DESCRIPTOR)) {
+    root.resolveAll();
+    this.Reader = protobuf.Reader;
+    // lookupType throws at load time if the schema lacks one of them.
+    const table = (name: string) => wireMessage(protobuf, root.lookupType(name), this.built);
+    this.request = table(LOGS_REQUEST_TYPE);
+    this.resourceLogs = table('opentelemetry.proto.logs.v1.ResourceLogs');
+    this.resource = table('opentelemetry.proto.resource.v1.Resource');
+    this.scopeLogs = table('opentelemetry.proto.logs.v1.ScopeLogs');
+    this.scope = table('opentelemetry.proto.common.v1.InstrumentationScope');
+    this.logRecord = table('opentelemetry.proto.logs.v1.LogRecord');
+    this.anyValue = table('opentelemetry.proto.common.v1.AnyValue');
+    this.arrayValue = table('opentelemetry.proto.common.v1.ArrayValue');
+    this.keyValueList = table('opentelemetry.proto.common.v1.KeyValueList');
+    this.keyValue = table('opentelemetry.proto.common.v1.KeyValue');
+  }
+
+  /** The fields of message type `fullName` (without the leading dot) as the walk checks them; undefined if the request does not hold it. */
+  fieldsOf(fullName: string): WireMessage | undefined {
+    return this.built.get(`.${fullName}`) ?? this.built.get(fullName);
+  }
+
+  /** Throws (with what is wrong) unless `body` is a well-formed `ExportLogsServiceRequest`; then it can be read. */
+  check(body: Uint8Array): CheckedLogsRequest {
+    const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const r = this.Reader.create(buffer);
+    try {
+      checkMessage(r, r.len, this.request, 0);
+    } catch (error) {
+      // The Reader's own bounds checks: a value or varint running past its message.
+      if (error instanceof RangeError) malformed(`truncated (${error.message})`);
+      throw error;
+    }
+    return new CheckedLogsRequest(this, buffer);
+  }
+
+  /**
+   * Reads a request `check` passed (see `CheckedLogsRequest#read`) into `sink`, one record at a time. Each
+   * field is read by its .proto name, with the wire type `check` found it has.
+   */
+  read(body: Buffer, sink: (record: OtlpLogRecord) => void): void {
+    const r = this.Reader.create(body);
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      if (this.request[tag >>> 3]?.name === 'resource_logs') this.readResourceLogs(r, messageEnd(r), sink);
+      else r.skipType(tag & 7);
+    }
+  }
+
+  private readResourceLogs(r: ProtobufReader, end: number, sink: (record: OtlpLogRecord) => void): void {
+    const start = r.pos;
+    const resourceAt = findLast(r, end, this.resourceLogs, 'resource');
+    let resource: OtlpAttributes = Object.create(EMPTY_PROTOTYPE);
+    if (resourceAt >= 0) {
+      r.pos = resourceAt;
+      resource = this.keyValues(r, messageEnd(r), this.resource, 'attributes');
+      r.pos = start;
+    }
+    while (r.pos < end) {
+      const tag = r.uint32();
+      if (this.resourceLogs[tag >>> 3]?.name === 'scope_logs') this.readScopeLogs(r, messageEnd(r), resource, sink);
+      else r.skipType(tag & 7);
+    }
+  }
+
+  private readScopeLogs(r: ProtobufReader, end: number, resource: OtlpAttributes, sink: (record: OtlpLogRecord) => void): void {
+    const start = r.pos;
+    const scopeAt = findLast(r, end, this.scopeLogs, 'scope');
+    let scope = '';
+    if (scopeAt >= 0) {
+      r.pos = scopeAt;
+      const nameAt = findLast(r, messageEnd(r), this.scope, 'name');
+      if (nameAt >= 0) {
+        r.pos = nameAt;
+        scope = r.string();
+      }
+      r.pos = start;
+    }
+    while (r.pos < end) {
+      const tag = r.uint32();
+      if (this.scopeLogs[tag >>> 3]?.name === 'log_records') sink(this.readLogRecord(r, messageEnd(r), resource, scope));
+      else r.skipType(tag & 7);
+    }
+  }
+
+  /** The record at `r.pos..end`, in `readLogs`' shape (otlp-decode.ts). */
+  private readLogRecord(r: ProtobufReader, end: number, resource: OtlpAttributes, scope: string): OtlpLogRecord {
+    let timeLow = 0;
+    let timeHigh = 0;
+    let observedLow = 0;
+    let observedHigh = 0;
+    let severityNumber = 0;
+    let severityText = '';
+    let eventName = '';
+    let body: unknown;
+    let traceId: string | undefined;
+    let spanId: string | undefined;
+    const attributes: OtlpAttributes = Object.create(EMPTY_PROTOTYPE);
+    while (r.pos < end) {
+      const tag = r.uint32();
+      switch (this.logRecord[tag >>> 3]?.name) {
+        case 'attributes':
+          this.addKeyValue(r, messageEnd(r), attributes);
+          break;
+        case 'time_unix_nano': // fixed64, as its two little-endian halves (no Long)
+          timeLow = r.fixed32();
+          timeHigh = r.fixed32();
+          break;
+        case 'observed_time_unix_nano':
+          observedLow = r.fixed32();
+          observedHigh = r.fixed32();
+          break;
+        case 'severity_number':
+          severityNumber = r.int32();
+          break;
+        case 'severity_text':
+          severityText = r.string();
+          break;
+        case 'body':
+          body = this.readAnyValue(r, messageEnd(r));
+          break;
+        case 'trace_id':
+          traceId = hexOf(r);
+          break;
+        case 'span_id':
+          spanId = hexOf(r);
+          break;
+        case 'event_name':
+          eventName = r.string();
+          break;
+        default:
+          r.skipType(tag & 7);
+      }
+    }
+    const time = nanosToMs(timeLow, timeHigh);
+    const record: OtlpLogRecord = { timeMs: time > 0 ? time : nanosToMs(observedLow, observedHigh), body, attributes, resource, scope };
+    if (severityText !== '') record.severityText = severityText;
+    if (severityNumber > 0) record.severityNumber = severityNumber;
+    if (eventName !== '') record.eventName = eventName;
+    if (traceId !== undefined) record.traceId = traceId;
+    if (spanId !== undefined) record.spanId = spanId;
+    return record;
+  }
+
+  /** The AnyValue at `r.pos..end` as plain JSON: its last member set, as protobufjs keeps it ('' when none is). */
+  private readAnyValue(r: ProtobufReader, end: number): unknown {
+    let value: unknown = '';
+    while (r.pos < end) {
+      const tag = r.uint32();
+      const field = this.anyValue[tag >>> 3];
+      switch (field?.name) {
+        case 'string_value':
+          value = r.string();
+          break;
+        case 'int_value':
+          value = int64(r.int64());
+          break;
+        case 'double_value':
+          value = r.double();
+          break;
+        case 'bool_value':
+          value = r.bool();
+          break;
+        case 'array_value':
+          value = this.readArrayValue(r, messageEnd(r));
+          break;
+        case 'kvlist_value':
+          value = this.keyValues(r, messageEnd(r), this.keyValueList, 'values');
+          break;
+        case 'bytes_value':
+          value = hexOf(r);
+          break;
+        default:
+          // Another member of the `value` oneof (`string_value_strindex`): set, with no value read here.
+          if (field !== undefined) value = undefined;
+          r.skipType(tag & 7);
+      }
+    }
+    return value;
+  }
+
+  private readArrayValue(r: ProtobufReader, end: number): unknown[] {
+    const values: unknown[] = [];
+    while (r.pos < end) {
+      const tag = r.uint32();
+      if (this.arrayValue[tag >>> 3]?.name === 'values') values.push(this.readAnyValue(r, messageEnd(r)));
+      else r.skipType(tag & 7);
+    }
+    return values;
+  }
+
+  /** Adds the KeyValue at `r.pos..end` to `out` (a missing key is `''`, a missing value `undefined`). */
+  private addKeyValue(r: ProtobufReader, end: number, out: OtlpAttributes): void {
+    let key = '';
+    let value: unknown;
+    while (r.pos < end) {
+      const tag = r.uint32();
+      switch (this.keyValue[tag >>> 3]?.name) {
+        case 'key':
+          key = keyOf(r);
+          break;
+        case 'value':
+          value = this.readAnyValue(r, messageEnd(r));
+          break;
+        default:
+          r.skipType(tag & 7);
+      }
+    }
+    out[key] = value;
+  }
+
+  /** The KeyValues in field `name` of the message at `r.pos..end` (of type `message`), as a record. */
+  private keyValues(r: ProtobufReader, end: number, message: WireMessage, name: string): OtlpAttributes {
+    const out: OtlpAttributes = Object.create(EMPTY_PROTOTYPE);
+    while (r.pos < end) {
+      const tag = r.uint32();
+      if (message[tag >>> 3]?.name === name) this.addKeyValue(r, messageEnd(r), out);
+      else r.skipType(tag & 7);
+    }
+    return out;
+  }
+}
+
+/** A logs request `LogsWire#check` found well-formed: only such a request is read. */
+export class CheckedLogsRequest {
+  constructor(
+    private readonly wire: LogsWire,
+    readonly body: Buffer,
+  ) {}
+
+  /** Reads the request's records into `sink`, one at a time. */
+  read(sink: (record: OtlpLogRecord) => void): void {
+    this.wire.read(this.body, sink);
   }
 }

@@ -13,7 +13,7 @@ import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { decodeOtlp, decodeProtobufTree, readOtlp, type OtlpLogRecord, type OtlpMessage } from '../../src/runners/otlp-decode.js';
 import { OTLP_DESCRIPTOR } from '../../src/runners/otlp-descriptor.js';
-import { MAX_WIRE_DEPTH } from '../../src/runners/otlp-wire.js';
+import { LogsWire, MAX_WIRE_DEPTH, type ProtobufWireModule } from '../../src/runners/otlp-wire.js';
 
 const Logs = protobuf.Root.fromJSON(OTLP_DESCRIPTOR).lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest');
 const encode = (request: Record<string, unknown>) => Buffer.from(Logs.encode(Logs.fromObject(request)).finish());
@@ -147,15 +147,16 @@ describe('hostile OTLP logs bytes', () => {
   const refused = async (body: Uint8Array) => decodeOtlp('logs', 'protobuf', body).then(() => undefined, (error: Error) => error.message);
 
   it('refuses a truncated varint, a length beyond the buffer, a wrong wire type and an unknown wire type, with the reason', async () => {
-    expect(await refused(Buffer.from([0x0a, 0xff, 0xff]))).toMatch(/truncated varint/);
+    expect(await refused(Buffer.from([0x0a, 0xff, 0xff]))).toMatch(/truncated \(index out of range/);
     expect(await refused(Buffer.from([0x0a, 0x05, 0x01]))).toMatch(/length beyond/);
     expect(await refused(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toMatch(/length beyond/);
     // resource_logs (field 1) as a varint instead of a message.
     expect(await refused(Buffer.from([0x08, 0x01]))).toMatch(/wire type 0, expected 2/);
     // Wire type 3 (a group), never used by OTLP.
-    expect(await refused(Buffer.from([0x0b]))).toMatch(/unsupported wire type 3/);
+    expect(await refused(Buffer.from([0x0b]))).toMatch(/wire type 3, expected 2/);
+    expect(await refused(Buffer.from([0x7b]))).toMatch(/unsupported wire type 3/);
     // An eleven-byte varint.
-    expect(await refused(Buffer.from([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]))).toMatch(/longer than 10 bytes/);
+    expect(await refused(Buffer.from([0x78, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]))).toMatch(/longer than 10 bytes/);
     // A fixed64 time cut short inside a record.
     const record = Buffer.from([0x09, 1, 2, 3]);
     expect(await refused(len(1, len(2, len(2, record))))).toMatch(/truncated/);
@@ -207,5 +208,38 @@ describe('hostile OTLP logs bytes', () => {
     // Cutting at a field boundary of the request leaves a valid (shorter) request: a few cuts pass.
     expect(accepted).toBeGreaterThan(0);
     expect(accepted).toBeLessThan(body.length / 10);
+  });
+});
+
+describe('the wire tables come from the schema', () => {
+  const wire = new LogsWire(protobuf as unknown as ProtobufWireModule);
+  const logRecord = (OTLP_DESCRIPTOR as any).nested.opentelemetry.nested.proto.nested.logs.nested.v1.nested.LogRecord.fields;
+
+  it('gives each field the number and wire type the descriptor gives it', () => {
+    const table = wire.fieldsOf('opentelemetry.proto.logs.v1.LogRecord')!;
+    // event_name: string (wire type 2) at 12; time_unix_nano: fixed64 (1) at 1; flags: fixed32 (5) at 8; severity_number: an enum (0) at 2.
+    expect([logRecord.event_name.id, logRecord.time_unix_nano.id, logRecord.flags.id, logRecord.severity_number.id]).toStrictEqual([12, 1, 8, 2]);
+    expect(table[12]).toMatchObject({ name: 'event_name', wire: 2 });
+    expect(table[1]).toMatchObject({ name: 'time_unix_nano', wire: 1 });
+    expect(table[8]).toMatchObject({ name: 'flags', wire: 5 });
+    expect(table[2]).toMatchObject({ name: 'severity_number', wire: 0 });
+    expect(table[4]).toBeUndefined(); // reserved in logs.proto
+  });
+
+  it('reads a field where a changed schema puts it, and skips it as unknown under the official one', () => {
+    const moved = structuredClone(OTLP_DESCRIPTOR) as any;
+    moved.nested.opentelemetry.nested.proto.nested.logs.nested.v1.nested.LogRecord.fields.event_name.id = 13;
+    const root = protobuf.Root.fromJSON(moved);
+    const MovedLogs = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest');
+    const body = Buffer.from(MovedLogs.encode(MovedLogs.fromObject({ resource_logs: [{ scope_logs: [{ log_records: [{ event_name: 'moved', time_unix_nano: '2000000' }] }] }] })).finish());
+    const read = (w: LogsWire) => {
+      const out: OtlpLogRecord[] = [];
+      w.check(body).read((r) => out.push(r));
+      return out;
+    };
+    const movedWire = new LogsWire(protobuf as unknown as ProtobufWireModule, root as never);
+    expect(read(movedWire)[0]!.eventName).toBe('moved');
+    expect(read(wire)[0]!.eventName).toBeUndefined();
+    expect(read(wire)[0]!.timeMs).toBe(2);
   });
 });
