@@ -21,12 +21,13 @@ export interface OpenSpanEntry {
 const FIRST_SLOTS = 16;
 
 /**
- * FNV-1a over the id's characters. Span ids are random hex: any mixing spreads them; ids from
- * hand-written fakes (`'span-1'`, `'a'`, ...) still differ somewhere.
+ * FNV-1a over the id's last (up to) 8 characters. Span ids are random hex, so 8 of them are 32
+ * random bits; ids of counters and hand-written fakes (`'span-1'`, `'span-2'`) differ at their end.
+ * Ids alike in those 8 characters only make longer probe runs, never a wrong answer.
  */
 function hashOf(id: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  for (let i = id.length > 8 ? id.length - 8 : 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
   return h;
 }
 
