@@ -29,6 +29,7 @@ import {
   type SpanCategory,
 } from './otel-bridge-readers.js';
 import { llmCallOf } from './otel-bridge-llm.js';
+import { OpenSpans, type OpenSpanEntry } from './otel-bridge-open-spans.js';
 import { guardedEmit, type BridgeTarget, type FleetscopeSpanProcessor, type FleetscopeSpanProcessorOptions, type HrTimeLike, type ReadableSpanLike, type SpanBridgeStats, type SpanProblem } from './otel-bridge-types.js';
 
 export type {
@@ -50,21 +51,21 @@ export { classifySpan, isLangGraphRoot, isLangGraphStart, tokensFromAttributes, 
  * along `parent`, resolved when a descendant ends: an OpenInference chain learns it is a
  * LangGraph agent only when it ends, after its children.
  */
-interface Node {
+interface Node extends OpenSpanEntry {
   parent: Node | undefined;
   /** `hexIdKind` of the span's own id, checked once at its start: 0 invalid, 1 valid, 2 all zeros (valid, but not as a parent). */
   idKind: 0 | 1 | 2;
   /** The span's parent span id, when a valid one. */
   parentSpanId: string | undefined;
   /** Set when the span is an agent: its id and name. */
-  agentId?: string;
-  agentName?: string;
-  sessionId?: string;
+  agentId: string | undefined;
+  agentName: string | undefined;
+  sessionId: string | undefined;
   /** Its kind is only known at its end: descendants that end before it wait in `held`. */
   deferred: boolean;
   /** A LangGraph `__start__` node ran directly under it: it is a graph (or subgraph) run. */
-  runsGraph?: boolean;
-  held?: (() => void)[];
+  runsGraph: boolean;
+  held: (() => void)[] | undefined;
 }
 
 const SPAN_KINDS = ['internal', 'server', 'client', 'producer', 'consumer'];
@@ -157,7 +158,8 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
   const source = options.source ?? 'otel';
   const captureContent = options.captureContent ?? true;
   const ignoreScopes = options.ignoreScopes ?? ['fleetscope'];
-  const open = new Map<string, Node>();
+  // Bounded: when full, the oldest open span is forgotten (its descendants lose inheritance, nothing else).
+  const open = new OpenSpans<Node>(maxOpenSpans);
   const reader = new AttributeReader();
   const invalid = Object.fromEntries(PROBLEMS.map((p) => [p, 0])) as Record<SpanProblem, number>;
   const stats: Omit<SpanBridgeStats, 'invalid' | 'held'> = {
@@ -375,7 +377,21 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
       else parent = undefined;
     }
     const idKind = hexIdKind(spanId, SPAN_ID_LENGTH);
-    const node: Node = { parent, idKind, parentSpanId, deferred: false, sessionId: text(known, F.sessionId)?.slice(0, MAX_NAME) };
+    const node: Node = {
+      spanId,
+      older: undefined,
+      newer: undefined,
+      parent,
+      idKind,
+      parentSpanId,
+      // Every field set here, so that all nodes share one shape.
+      agentId: undefined,
+      agentName: undefined,
+      sessionId: text(known, F.sessionId)?.slice(0, MAX_NAME),
+      deferred: false,
+      runsGraph: false,
+      held: undefined,
+    };
     markAgent(node, span, known, categoryOf(span, known));
     // An OpenInference LangChain span gets its kind and metadata only at its end (its tracer sets
     // attributes after the SDK's onStart): it may turn out to be a LangGraph agent.
@@ -392,15 +408,10 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
         if (isOwn(span)) return;
         const spanId = span.spanContext()?.spanId;
         if (typeof spanId !== 'string') return;
-        if (open.size >= maxOpenSpans) {
-          // Bounded: forget the oldest open span (its descendants lose inheritance, nothing else).
-          const oldest = open.keys().next().value;
-          if (oldest !== undefined) open.delete(oldest);
-        }
         const known = reader.read(span.attributes ?? {});
         const node = newNode(span, spanId, known);
         reader.release(known);
-        open.set(spanId, node);
+        open.add(node);
       } catch (error) {
         stats.errors++;
         stats.lastError = errorMessage(error);
@@ -425,8 +436,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
           stats.ignored++;
           return;
         }
-        let node = open.get(context.spanId);
-        open.delete(context.spanId);
+        let node = open.remove(context.spanId);
         const known = reader.read(span.attributes ?? {});
         if (node === undefined) node = newNode(span, context.spanId, known);
         let category = categoryOf(span, known);
