@@ -358,6 +358,30 @@ describe('bad input', () => {
     expect(j.stderr).toBe(`fleetscope: ${notEvents}: not a file of fleetscope events (2 lines: 1 not JSON, 1 not events)\n`);
   });
 
+  it('an empty --jsonl file is an empty source (exit 3, as docs/cli.md says), not a file of non-events (exit 1)', () => {
+    const cases = {
+      'empty.jsonl': '',
+      'blank.jsonl': '\n  \n\n',
+      'header-only.jsonl': `${JSON.stringify({ fleetscopeSegment: 1, seq: 1, created: T0 })}\n`,
+    };
+    for (const [name, text] of Object.entries(cases)) {
+      const file = join(root, name);
+      writeFileSync(file, text);
+      for (const command of ['report', 'sessions', 'stats', 'tail']) {
+        const r = run(cli, [command, '--jsonl', file, '--json']);
+        expect(r.code, `${command} ${name}`).toBe(3);
+        expect(r.stderr).toBe(`fleetscope: no events in ${file} (empty store?)\n`);
+        expect(r.stdout).toBe('');
+      }
+    }
+    // The same file with one line that is not an event: exit 1.
+    const oneBad = join(root, 'one-bad.jsonl');
+    writeFileSync(oneBad, '{"hello":"world"}\n');
+    const r = run(cli, ['report', '--jsonl', oneBad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`fleetscope: ${oneBad}: not a file of fleetscope events (1 lines: 0 not JSON, 1 not events)\n`);
+  });
+
   it('a path that is not what the flag wants, and a directory without permission', () => {
     const file = join(root, 'not-events.jsonl');
     expect(run(cli, ['stats', '--store', file]).stderr).toBe(`fleetscope: ${file}: not a directory (--store takes a store directory)\n`);
