@@ -113,4 +113,40 @@ describe('hookAlerts (the ledger and the replay)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  /** The `rule:state:value` transitions each call returns. */
+  const run = async (dir: string, calls: [number, number, string?][]) => {
+    const out: string[][] = [];
+    for (const [i, t, status] of calls) out.push((await hookAlerts(dir, end(i, t, status), newId)).map((a) => { const p = a.payload as { rule: string; state: string; value: number }; return `${p.rule}:${p.state}:${p.value}`; }));
+    return out;
+  };
+
+  it('lines appended out of time order (concurrent hooks stamp at start, append later) fire once and never flap', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetscope-hook-ledger-'));
+    try {
+      const t0 = 1_800_000_000_000;
+      // Stamps in file order: 3 s, 1 s, 4 s, 0 s, 2 s, 5 s, 1.5 s. The replay's time is the latest
+      // stamp so far (3, 3, 4, 4, 4, 5, 5 s): the 5th line makes 5 failures in 30 s, the 6th and 7th
+      // keep it firing. Before the fix, the 4th line's clock went back to 0 s: the window hid the
+      // "future" lines, and the rule resolved and fired again.
+      const states = await run(dir, [[0, t0 + 3000], [1, t0 + 1000], [2, t0 + 4000], [3, t0], [4, t0 + 2000], [5, t0 + 5000], [6, t0 + 1500]]);
+      expect(states).toEqual([[], [], [], [], ['tool_failures_burst:firing:5'], [], []]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an alert that fired long ago is resolved by the next tool end, however late it comes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetscope-hook-ledger-'));
+    try {
+      const t0 = 1_800_000_000_000;
+      // 5 failures in 4 s fire; the next tool end comes 10 min later (past every window and `for`
+      // of the hook's rules, 6 min): the burst's window is empty, so it resolves with value 0.
+      // Before the fix, the replay read only the last 6 min and never knew the alert was firing.
+      const states = await run(dir, [[0, t0], [1, t0 + 1000], [2, t0 + 2000], [3, t0 + 3000], [4, t0 + 4000], [5, t0 + 600_000, 'success'], [6, t0 + 601_000, 'success']]);
+      expect(states).toEqual([[], [], [], [], ['tool_failures_burst:firing:5'], ['tool_failures_burst:resolved:0'], []]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
