@@ -35,6 +35,7 @@ Options:
   -w, --start-of-week DAY    first day of a week for weekly (default: sunday)
       --compact              narrow columns (input, output, cost) whatever the width
       --active               blocks: only the active block
+      --claude [DIR]         a path, as the read commands name it (repeatable; bare: the default)
       --ccusage              count exactly as ccusage 18.0.11 does: the first streamed copy of a
                              response (under-counts output), every cache write at 1.25x input
   -h, --help                 this help
@@ -57,8 +58,17 @@ const OPTIONS = {
   compact: { type: 'boolean' },
   active: { type: 'boolean' },
   ccusage: { type: 'boolean' },
+  claude: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/**
+ * `--claude [DIR]`, as the read commands take it, is another way to name a path: `--claude DIR` adds
+ * DIR, a bare `--claude` (last, or before another option) means the default config dirs.
+ */
+function withoutBareClaude(argv: readonly string[]): string[] {
+  return argv.filter((arg, i) => !(arg === '--claude' && (i === argv.length - 1 || argv[i + 1]!.startsWith('-'))));
+}
 
 function rowsOf(view: UsageView, report: Report): Record<string, unknown> {
   switch (report) {
@@ -128,7 +138,7 @@ export async function runUsageCommand(argv: readonly string[]): Promise<number> 
   setFlagsFromString('--semi-space-growth-factor=1');
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: withoutBareClaude(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     return fail((error as Error).message);
   }
@@ -139,7 +149,7 @@ export async function runUsageCommand(argv: readonly string[]): Promise<number> 
   }
   const first = positionals[0];
   const report: Report = REPORTS.includes(first as Report) ? (first as Report) : 'daily';
-  const paths = REPORTS.includes(first as Report) ? positionals.slice(1) : positionals;
+  const paths = [...(REPORTS.includes(first as Report) ? positionals.slice(1) : positionals), ...(values.claude ?? [])];
   if (values.order !== undefined && values.order !== 'asc' && values.order !== 'desc') return fail(`--order is asc or desc, got "${values.order}"`);
   const now = Date.now();
   let r: ClaudeUsageReport;

@@ -4,8 +4,8 @@
  * failures), the observer's configuration at start, and optionally every event.
  *
  * Several processes may append to one log (Claude Code runs one hook process per event): a
- * writer takes `audit.lock` (created with O_EXCL; a lock older than `staleLockMs` is taken
- * over), reads the last record from the end of the file unless the file is still as it left it,
+ * writer takes `audit.lock` (created with O_EXCL, holding its pid and a token; a lock whose process is
+ * gone, or older than `staleLockMs`, is taken over), reads the last record from the end of the file unless the file is still as it left it,
  * appends its records in one write, rewrites `audit.head`, and lets go. So there is one chain,
  * one `seq` sequence and one head for all writers.
  *
@@ -16,7 +16,8 @@
  * The object is both a `Storage` (pass it as `storage`) and an `Exporter` (pass it among
  * `exporters`, as `createObserver({ audit })` does: it then sees events after exporter redaction).
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import type { EventFilter, EventQuery, ExportResult, Exporter, FleetEvent, QueryPage, Storage, StorageStats } from '../core/index.js';
 import { errorMessage } from '../core/index.js';
 import { GENESIS_PREV, headMac, keyBytes, paths, recordHash, sha256, type AuditHead, type AuditRecord } from './audit-format.js';
@@ -75,24 +76,71 @@ export function auditLog(options: AuditLogOptions): AuditLog {
     return event.type === 'tool.end' && (event.payload as { status?: string }).status === 'blocked';
   }
 
+  /** What this writer writes into the lock it holds, so that it releases only its own lock. */
+  let lockToken = '';
+
+  /**
+   * Whether a lock file (read as `content`, last touched at `mtimeMs`) was left by a writer that is
+   * gone: its process no longer exists (a hook ended at its deadline), or it is older than `staleLockMs`.
+   */
+  function isStale(content: string, mtimeMs: number): boolean {
+    if (Date.now() - mtimeMs > staleLockMs) return true;
+    const pid = Number(content.split(' ')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }
+
+  /**
+   * Takes a stale lock over: renames it aside (one writer wins the rename) and checks that what it
+   * moved is the lock it judged stale; a fresh lock taken by mistake (another writer took the stale
+   * one over in between) is put back.
+   */
+  function takeOver(judged: string): boolean {
+    const aside = `${files.lock}.${process.pid}.${randomUUID()}`;
+    try {
+      renameSync(files.lock, aside);
+    } catch {
+      return false; // another writer moved or released it first
+    }
+    try {
+      if (readFileSync(aside, 'utf8') === judged) return true;
+      linkSync(aside, files.lock); // put the live lock back (fails if a third writer took the name: then it holds it)
+      return false;
+    } catch {
+      return false;
+    } finally {
+      try {
+        unlinkSync(aside);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
   async function lock(): Promise<number> {
     const deadline = Date.now() + lockTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
         const fd = openSync(files.lock, 'wx');
-        writeSync(fd, String(process.pid));
+        lockToken = `${process.pid} ${randomUUID()}`;
+        writeSync(fd, lockToken);
         return fd;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       try {
-        if (Date.now() - statSync(files.lock).mtimeMs > staleLockMs) {
-          unlinkSync(files.lock);
+        const content = readFileSync(files.lock, 'utf8');
+        if (isStale(content, statSync(files.lock).mtimeMs) && takeOver(content)) {
           counters.staleLocksTaken++;
           continue;
         }
       } catch {
-        continue; // the holder let go between our two calls
+        continue; // the holder let go between our calls
       }
       if (Date.now() > deadline) throw new Error(`could not take ${files.lock} within ${lockTimeoutMs} ms`);
       counters.lockWaits++;
@@ -103,7 +151,8 @@ export function auditLog(options: AuditLogOptions): AuditLog {
   function unlock(fd: number): void {
     closeSync(fd);
     try {
-      unlinkSync(files.lock);
+      // Only our own lock: after a stale takeover the file at that name is another writer's.
+      if (readFileSync(files.lock, 'utf8') === lockToken) unlinkSync(files.lock);
     } catch {
       // taken over as stale by another writer; nothing to release
     }

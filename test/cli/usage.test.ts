@@ -45,6 +45,14 @@ describe('fleetscope usage', () => {
     expect(centsOnly(ours.daily)).toEqual(centsOnly(daily.daily));
   });
 
+  it('takes --claude DIR as the read commands do (a path), and a bare --claude as the default dirs', () => {
+    const byArgument = JSON.parse(run([cli, 'usage', 'daily', root, '--json']));
+    expect(byArgument.daily.length).toBeGreaterThan(1);
+    expect(JSON.parse(run([cli, 'usage', 'daily', '--claude', root, '--json']))).toEqual(byArgument);
+    expect(JSON.parse(run([cli, 'usage', '--claude', '--json'], { CLAUDE_CONFIG_DIR: root }))).toEqual(byArgument);
+    expect(JSON.parse(run([cli, 'usage', '--json', '--claude'], { CLAUDE_CONFIG_DIR: root }))).toEqual(byArgument);
+  });
+
   it('prints a session table with the subagent on its own row, joined to the Task call that started it', () => {
     const text = run([cli, 'usage', 'session', root]);
     expect(text).toContain('Claude Code usage by session');

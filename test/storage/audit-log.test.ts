@@ -4,7 +4,7 @@
  * the observer option.
  */
 import { execFile } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -161,6 +161,29 @@ describe('audit log', () => {
     const switches = sources.filter((s, i) => i > 0 && s !== sources[i - 1]).length;
     expect(switches).toBeGreaterThan(writers - 1);
   }, 60_000);
+
+  it("a lock left by a writer that is gone (a hook ended at its deadline) is taken over at once; a live writer's is not", async () => {
+    // A process that has exited: its pid names no process any more (pids are not reused this fast).
+    const child = execFile(process.execPath, ['-e', '0']);
+    const deadPid = child.pid!;
+    await new Promise((resolve) => child.on('exit', resolve));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'audit.lock'), `${deadPid} left-by-a-killed-hook`); // fresh: mtime now, far from staleLockMs
+    const log = auditLog({ dir, lockTimeoutMs: 1000 });
+    await log.append([decision(0)]);
+    expect(log.stats()).toMatchObject({ staleLocksTaken: 1, failedBatches: 0 });
+    expect(existsSync(join(dir, 'audit.lock'))).toBe(false); // released after the append
+    await log.close();
+    expect(verifyAuditLog({ dir })).toMatchObject({ ok: true, records: 2 });
+
+    // A live holder (this test's parent process), fresh: waited for, not taken; the batch fails at lockTimeoutMs.
+    writeFileSync(join(dir, 'audit.lock'), `${process.ppid} a-live-writer`);
+    const blocked = auditLog({ dir, lockTimeoutMs: 200 });
+    await blocked.append([decision(1)]).catch(() => undefined);
+    expect(blocked.stats()).toMatchObject({ staleLocksTaken: 0, failedBatches: 1 });
+    expect(readFileSync(join(dir, 'audit.lock'), 'utf8')).toBe(`${process.ppid} a-live-writer`); // untouched
+    await blocked.close();
+  });
 
   it('createObserver({ audit }) records the configuration and the security events, redacted', async () => {
     const observer = createObserver({ analyzers: [], audit: dir });
