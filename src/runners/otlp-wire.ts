@@ -5,8 +5,8 @@
  *
  * Nothing of the format is typed in here: which field number is which, its wire type and the message type
  * it holds come from the official opentelemetry-proto schema (otlp-descriptor.ts, loaded with protobufjs's
- * `Root.fromJSON`), built once into one table per message type (`LogsWire`). The reading code names fields
- * by their .proto names (`time_unix_nano`, `attributes`, ...), the way protobufjs's decoded messages do.
+ * `Root.fromJSON`), built once into one table per message type (`LogsWire`). The fields the walk reads are
+ * found in those tables by their .proto names (`time_unix_nano`, `attributes`, ...) once, then read by number.
  *
  * A request is checked whole first (`LogsWire#check`: tags, each known field's wire type, lengths within
  * their message, nesting ≤ MAX_WIRE_DEPTH), so a malformed one is refused before any record is ingested;
@@ -223,19 +223,62 @@ function keyOf(r: ProtobufReader): string {
 }
 
 /**
- * Where the last field `name` of the message at `r.pos..end` is (just past its tag), or -1; the reader is
+ * Where the last field `number` of the message at `r.pos..end` is (just past its tag), or -1; the reader is
  * left where it was. A resource and a scope may come after the records they apply to.
  */
-function findLast(r: ProtobufReader, end: number, message: WireMessage, name: string): number {
+function findLast(r: ProtobufReader, end: number, number: number): number {
   const start = r.pos;
   let found = -1;
   while (r.pos < end) {
     const tag = r.uint32();
-    if (message[tag >>> 3]?.name === name) found = r.pos;
+    if (tag >>> 3 === number) found = r.pos;
     r.skipType(tag & 7);
   }
   r.pos = start;
   return found;
+}
+
+/** The number of the field `name` of `message` in the schema; the schema not having it is a load-time error. */
+function numberOf(message: WireMessage, name: string): number {
+  const number = message.findIndex((field) => field?.name === name);
+  if (number < 0) throw new Error(`protobuf schema: no field ${name}`);
+  return number;
+}
+
+/**
+ * The numbers of the fields the walk reads, looked up by .proto name once when the tables are built: the
+ * walk then compares numbers, as protobuf's own generated decoders do.
+ */
+function fieldNumbers(t: { request: WireMessage; resourceLogs: WireMessage; resource: WireMessage; scopeLogs: WireMessage; scope: WireMessage; logRecord: WireMessage; anyValue: WireMessage; arrayValue: WireMessage; keyValueList: WireMessage; keyValue: WireMessage }) {
+  return {
+    resourceLogs: numberOf(t.request, 'resource_logs'),
+    resource: numberOf(t.resourceLogs, 'resource'),
+    scopeLogs: numberOf(t.resourceLogs, 'scope_logs'),
+    resourceAttributes: numberOf(t.resource, 'attributes'),
+    scope: numberOf(t.scopeLogs, 'scope'),
+    logRecords: numberOf(t.scopeLogs, 'log_records'),
+    scopeName: numberOf(t.scope, 'name'),
+    attributes: numberOf(t.logRecord, 'attributes'),
+    timeUnixNano: numberOf(t.logRecord, 'time_unix_nano'),
+    observedTimeUnixNano: numberOf(t.logRecord, 'observed_time_unix_nano'),
+    severityNumber: numberOf(t.logRecord, 'severity_number'),
+    severityText: numberOf(t.logRecord, 'severity_text'),
+    body: numberOf(t.logRecord, 'body'),
+    traceId: numberOf(t.logRecord, 'trace_id'),
+    spanId: numberOf(t.logRecord, 'span_id'),
+    eventName: numberOf(t.logRecord, 'event_name'),
+    stringValue: numberOf(t.anyValue, 'string_value'),
+    boolValue: numberOf(t.anyValue, 'bool_value'),
+    intValue: numberOf(t.anyValue, 'int_value'),
+    doubleValue: numberOf(t.anyValue, 'double_value'),
+    arrayValue: numberOf(t.anyValue, 'array_value'),
+    kvlistValue: numberOf(t.anyValue, 'kvlist_value'),
+    bytesValue: numberOf(t.anyValue, 'bytes_value'),
+    arrayValues: numberOf(t.arrayValue, 'values'),
+    kvlistValues: numberOf(t.keyValueList, 'values'),
+    key: numberOf(t.keyValue, 'key'),
+    value: numberOf(t.keyValue, 'value'),
+  };
 }
 
 /**
@@ -246,15 +289,8 @@ export class LogsWire {
   private readonly Reader: ProtobufWireModule['Reader'];
   private readonly built = new Map<string, WireField[]>();
   private readonly request: WireMessage;
-  private readonly resourceLogs: WireMessage;
-  private readonly resource: WireMessage;
-  private readonly scopeLogs: WireMessage;
-  private readonly scope: WireMessage;
-  private readonly logRecord: WireMessage;
   private readonly anyValue: WireMessage;
-  private readonly arrayValue: WireMessage;
-  private readonly keyValueList: WireMessage;
-  private readonly keyValue: WireMessage;
+  private readonly n: ReturnType<typeof fieldNumbers>;
 
   constructor(protobuf: ProtobufWireModule, root: SchemaRoot = protobuf.Root.fromJSON(OTLP_DESCRIPTOR)) {
     root.resolveAll();
@@ -262,15 +298,19 @@ export class LogsWire {
     // lookupType throws at load time if the schema lacks one of them.
     const table = (name: string) => wireMessage(protobuf, root.lookupType(name), this.built);
     this.request = table(LOGS_REQUEST_TYPE);
-    this.resourceLogs = table('opentelemetry.proto.logs.v1.ResourceLogs');
-    this.resource = table('opentelemetry.proto.resource.v1.Resource');
-    this.scopeLogs = table('opentelemetry.proto.logs.v1.ScopeLogs');
-    this.scope = table('opentelemetry.proto.common.v1.InstrumentationScope');
-    this.logRecord = table('opentelemetry.proto.logs.v1.LogRecord');
     this.anyValue = table('opentelemetry.proto.common.v1.AnyValue');
-    this.arrayValue = table('opentelemetry.proto.common.v1.ArrayValue');
-    this.keyValueList = table('opentelemetry.proto.common.v1.KeyValueList');
-    this.keyValue = table('opentelemetry.proto.common.v1.KeyValue');
+    this.n = fieldNumbers({
+      request: this.request,
+      resourceLogs: table('opentelemetry.proto.logs.v1.ResourceLogs'),
+      resource: table('opentelemetry.proto.resource.v1.Resource'),
+      scopeLogs: table('opentelemetry.proto.logs.v1.ScopeLogs'),
+      scope: table('opentelemetry.proto.common.v1.InstrumentationScope'),
+      logRecord: table('opentelemetry.proto.logs.v1.LogRecord'),
+      anyValue: this.anyValue,
+      arrayValue: table('opentelemetry.proto.common.v1.ArrayValue'),
+      keyValueList: table('opentelemetry.proto.common.v1.KeyValueList'),
+      keyValue: table('opentelemetry.proto.common.v1.KeyValue'),
+    });
   }
 
   /** The fields of message type `fullName` (without the leading dot) as the walk checks them; undefined if the request does not hold it. */
@@ -294,40 +334,40 @@ export class LogsWire {
 
   /**
    * Reads a request `check` passed (see `CheckedLogsRequest#read`) into `sink`, one record at a time. Each
-   * field is read by its .proto name, with the wire type `check` found it has.
+   * field is read by its number in the schema (`fieldNumbers`), with the wire type `check` found it has.
    */
   read(body: Buffer, sink: (record: OtlpLogRecord) => void): void {
     const r = this.Reader.create(body);
     while (r.pos < r.len) {
       const tag = r.uint32();
-      if (this.request[tag >>> 3]?.name === 'resource_logs') this.readResourceLogs(r, messageEnd(r), sink);
+      if (tag >>> 3 === this.n.resourceLogs) this.readResourceLogs(r, messageEnd(r), sink);
       else r.skipType(tag & 7);
     }
   }
 
   private readResourceLogs(r: ProtobufReader, end: number, sink: (record: OtlpLogRecord) => void): void {
     const start = r.pos;
-    const resourceAt = findLast(r, end, this.resourceLogs, 'resource');
+    const resourceAt = findLast(r, end, this.n.resource);
     let resource: OtlpAttributes = Object.create(EMPTY_PROTOTYPE);
     if (resourceAt >= 0) {
       r.pos = resourceAt;
-      resource = this.keyValues(r, messageEnd(r), this.resource, 'attributes');
+      resource = this.keyValues(r, messageEnd(r), this.n.resourceAttributes);
       r.pos = start;
     }
     while (r.pos < end) {
       const tag = r.uint32();
-      if (this.resourceLogs[tag >>> 3]?.name === 'scope_logs') this.readScopeLogs(r, messageEnd(r), resource, sink);
+      if (tag >>> 3 === this.n.scopeLogs) this.readScopeLogs(r, messageEnd(r), resource, sink);
       else r.skipType(tag & 7);
     }
   }
 
   private readScopeLogs(r: ProtobufReader, end: number, resource: OtlpAttributes, sink: (record: OtlpLogRecord) => void): void {
     const start = r.pos;
-    const scopeAt = findLast(r, end, this.scopeLogs, 'scope');
+    const scopeAt = findLast(r, end, this.n.scope);
     let scope = '';
     if (scopeAt >= 0) {
       r.pos = scopeAt;
-      const nameAt = findLast(r, messageEnd(r), this.scope, 'name');
+      const nameAt = findLast(r, messageEnd(r), this.n.scopeName);
       if (nameAt >= 0) {
         r.pos = nameAt;
         scope = r.string();
@@ -336,7 +376,7 @@ export class LogsWire {
     }
     while (r.pos < end) {
       const tag = r.uint32();
-      if (this.scopeLogs[tag >>> 3]?.name === 'log_records') sink(this.readLogRecord(r, messageEnd(r), resource, scope));
+      if (tag >>> 3 === this.n.logRecords) sink(this.readLogRecord(r, messageEnd(r), resource, scope));
       else r.skipType(tag & 7);
     }
   }
@@ -354,36 +394,37 @@ export class LogsWire {
     let traceId: string | undefined;
     let spanId: string | undefined;
     const attributes: OtlpAttributes = Object.create(EMPTY_PROTOTYPE);
+    const n = this.n;
     while (r.pos < end) {
       const tag = r.uint32();
-      switch (this.logRecord[tag >>> 3]?.name) {
-        case 'attributes':
+      switch (tag >>> 3) {
+        case n.attributes:
           this.addKeyValue(r, messageEnd(r), attributes);
           break;
-        case 'time_unix_nano': // fixed64, as its two little-endian halves (no Long)
+        case n.timeUnixNano: // fixed64, as its two little-endian halves (no Long)
           timeLow = r.fixed32();
           timeHigh = r.fixed32();
           break;
-        case 'observed_time_unix_nano':
+        case n.observedTimeUnixNano:
           observedLow = r.fixed32();
           observedHigh = r.fixed32();
           break;
-        case 'severity_number':
+        case n.severityNumber:
           severityNumber = r.int32();
           break;
-        case 'severity_text':
+        case n.severityText:
           severityText = r.string();
           break;
-        case 'body':
+        case n.body:
           body = this.readAnyValue(r, messageEnd(r));
           break;
-        case 'trace_id':
+        case n.traceId:
           traceId = hexOf(r);
           break;
-        case 'span_id':
+        case n.spanId:
           spanId = hexOf(r);
           break;
-        case 'event_name':
+        case n.eventName:
           eventName = r.string();
           break;
         default:
@@ -403,34 +444,34 @@ export class LogsWire {
   /** The AnyValue at `r.pos..end` as plain JSON: its last member set, as protobufjs keeps it ('' when none is). */
   private readAnyValue(r: ProtobufReader, end: number): unknown {
     let value: unknown = '';
+    const n = this.n;
     while (r.pos < end) {
       const tag = r.uint32();
-      const field = this.anyValue[tag >>> 3];
-      switch (field?.name) {
-        case 'string_value':
+      switch (tag >>> 3) {
+        case n.stringValue:
           value = r.string();
           break;
-        case 'int_value':
+        case n.intValue:
           value = int64(r.int64());
           break;
-        case 'double_value':
+        case n.doubleValue:
           value = r.double();
           break;
-        case 'bool_value':
+        case n.boolValue:
           value = r.bool();
           break;
-        case 'array_value':
+        case n.arrayValue:
           value = this.readArrayValue(r, messageEnd(r));
           break;
-        case 'kvlist_value':
-          value = this.keyValues(r, messageEnd(r), this.keyValueList, 'values');
+        case n.kvlistValue:
+          value = this.keyValues(r, messageEnd(r), n.kvlistValues);
           break;
-        case 'bytes_value':
+        case n.bytesValue:
           value = hexOf(r);
           break;
         default:
           // Another member of the `value` oneof (`string_value_strindex`): set, with no value read here.
-          if (field !== undefined) value = undefined;
+          if (this.anyValue[tag >>> 3] !== undefined) value = undefined;
           r.skipType(tag & 7);
       }
     }
@@ -441,7 +482,7 @@ export class LogsWire {
     const values: unknown[] = [];
     while (r.pos < end) {
       const tag = r.uint32();
-      if (this.arrayValue[tag >>> 3]?.name === 'values') values.push(this.readAnyValue(r, messageEnd(r)));
+      if (tag >>> 3 === this.n.arrayValues) values.push(this.readAnyValue(r, messageEnd(r)));
       else r.skipType(tag & 7);
     }
     return values;
@@ -453,11 +494,11 @@ export class LogsWire {
     let value: unknown;
     while (r.pos < end) {
       const tag = r.uint32();
-      switch (this.keyValue[tag >>> 3]?.name) {
-        case 'key':
+      switch (tag >>> 3) {
+        case this.n.key:
           key = keyOf(r);
           break;
-        case 'value':
+        case this.n.value:
           value = this.readAnyValue(r, messageEnd(r));
           break;
         default:
@@ -467,12 +508,12 @@ export class LogsWire {
     out[key] = value;
   }
 
-  /** The KeyValues in field `name` of the message at `r.pos..end` (of type `message`), as a record. */
-  private keyValues(r: ProtobufReader, end: number, message: WireMessage, name: string): OtlpAttributes {
+  /** The KeyValues in field `number` of the message at `r.pos..end`, as a record. */
+  private keyValues(r: ProtobufReader, end: number, number: number): OtlpAttributes {
     const out: OtlpAttributes = Object.create(EMPTY_PROTOTYPE);
     while (r.pos < end) {
       const tag = r.uint32();
-      if (message[tag >>> 3]?.name === name) this.addKeyValue(r, messageEnd(r), out);
+      if (tag >>> 3 === number) this.addKeyValue(r, messageEnd(r), out);
       else r.skipType(tag & 7);
     }
     return out;
