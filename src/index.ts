@@ -46,11 +46,11 @@ export interface CreateObserverOptions extends Omit<ObserverOptions, 'storage' |
   /** Where events are kept for `query`. Default `memoryStorage()`; `false` keeps nothing. */
   storage?: Storage | false;
   /** Analyzers. Default `defaultAnalyzers()` (the whole built-in set); `[]` for none. */
-  analyzers?: ObserverOptions['analyzers'];
+  analyzers?: NonNullable<ObserverOptions['analyzers']>;
   /** Renders `report()`. Default `renderMarkdownReport` (insights, slowest operations, cost, regressions, workflows). */
-  report?: ObserverOptions['report'];
+  report?: NonNullable<ObserverOptions['report']>;
   /** Renders `report({ format: 'html' })`. Default `observerHtmlReport` of `fleetscope/reports`, loaded on first use. */
-  htmlReport?: ObserverOptions['htmlReport'];
+  htmlReport?: NonNullable<ObserverOptions['htmlReport']>;
   /**
    * Redaction of secrets and personal data before events are stored or exported (see
    * docs/security.md). `true`: every category, masked, before storage and every exporter.

@@ -72,4 +72,17 @@ void e;`,
     const args = ['--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022', '--lib', 'es2022,esnext.disposable', '--types', 'node'];
     expect(run('node', [tsc, ...args, 'consumer.mts', 'consumer.cts'], project)).toBe('');
   });
+
+  // A strict host checks our .d.ts files too: skipLibCheck off, exactOptionalPropertyTypes on (an
+  // interface that widened an inherited optional field to `| undefined` failed there), and the
+  // older node10 resolution, which ignores `exports` and finds the subpaths through `typesVersions`.
+  it('ships types a strictest host accepts, under node16 and under node10 resolution', () => {
+    const imports = subpaths.map((s) => `import * as m${s.replace(/\W/g, '_')} from 'fleetscope${s}';`).join('\n');
+    const uses = subpaths.map((s) => `m${s.replace(/\W/g, '_')}`).join(', ');
+    writeFileSync(join(project, 'strict.ts'), `${imports}\nconst observer = m.createObserver({ analyzers: [], report: () => 'r' });\nexport const all = [${uses}, observer];\n`);
+    const tsc = join(project, 'node_modules', 'typescript', 'bin', 'tsc');
+    const strictest = ['--noEmit', '--strict', '--exactOptionalPropertyTypes', '--noUncheckedIndexedAccess', '--skipLibCheck', 'false', '--target', 'es2022', '--types', 'node'];
+    expect(run('node', [tsc, ...strictest, '--module', 'node16', '--moduleResolution', 'node16', 'strict.ts'], project)).toBe('');
+    expect(run('node', [tsc, ...strictest, '--module', 'commonjs', '--moduleResolution', 'node10', 'strict.ts'], project)).toBe('');
+  });
 });
