@@ -9,11 +9,16 @@ import { KNOWN_HOOK_EVENTS } from '../runners/claude-code-hooks.js';
 export const INIT_MARKER = '# fleetscope';
 
 /**
- * Events `init` installs by default: every event of today's Claude Code except `WorktreeCreate` (a
- * hook there replaces Claude Code's own `git worktree add` and must print the new path) and
- * `MessageDisplay` (it fires for every streamed chunk of text: a process per chunk).
+ * Events whose mere presence of a hook changes what Claude Code does, so an observer must not
+ * install one by default: a `WorktreeCreate` hook replaces Claude Code's own `git worktree add` (and
+ * must print the new path); a `WorktreeRemove` hook that exits 0 makes a worktree created by the
+ * user's own `WorktreeCreate` hook "removed" without the `git worktree remove --force` fallback;
+ * `MessageDisplay` fires for every streamed chunk of text (a process per chunk).
  */
-export const INIT_DEFAULT_EVENTS: readonly string[] = KNOWN_HOOK_EVENTS.filter((e) => e !== 'WorktreeCreate' && e !== 'MessageDisplay');
+const NOT_BY_DEFAULT = new Set(['WorktreeCreate', 'WorktreeRemove', 'MessageDisplay']);
+
+/** Events `init` installs by default: every event of today's Claude Code but `NOT_BY_DEFAULT`'s (`--events` adds them). */
+export const INIT_DEFAULT_EVENTS: readonly string[] = KNOWN_HOOK_EVENTS.filter((e) => !NOT_BY_DEFAULT.has(e));
 
 /** Events whose matcher is a tool name: installed with matcher `*`. */
 const TOOL_EVENTS = new Set(['PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'PermissionRequest', 'PermissionDenied']);

@@ -65,8 +65,11 @@ describe('fleetscope init', () => {
     expect(r.err).toContain('created');
     const settings = read(join(s.project, '.claude', 'settings.json'));
     expect(Object.keys(settings.hooks)).toEqual([...INIT_DEFAULT_EVENTS]);
-    expect(INIT_DEFAULT_EVENTS.length).toBe(KNOWN_HOOK_EVENTS.length - 2);
+    expect(INIT_DEFAULT_EVENTS.length).toBe(KNOWN_HOOK_EVENTS.length - 3);
+    // A hook on these changes Claude Code's behaviour (worktree creation and its removal fallback).
     expect(settings.hooks.WorktreeCreate).toBeUndefined();
+    expect(settings.hooks.WorktreeRemove).toBeUndefined();
+    expect(settings.hooks.MessageDisplay).toBeUndefined();
     expect(settings.hooks.PreToolUse).toEqual([{ matcher: '*', hooks: [{ type: 'command', command: '/usr/local/bin/node /opt/fleetscope/dist/cli/index.js hook # fleetscope', timeout: 10 }] }]);
     expect(settings.hooks.Stop).toEqual([{ hooks: [{ type: 'command', command: '/usr/local/bin/node /opt/fleetscope/dist/cli/index.js hook # fleetscope', timeout: 10 }] }]);
     expect(JSON.stringify(settings)).not.toContain('npx');
