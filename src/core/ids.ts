@@ -59,8 +59,12 @@ export function newSpanId(): string {
   return hex8(at);
 }
 
-/** 1 for `1-9a-f`, 2 for `0`, 0 otherwise: one table lookup per character. */
-const HEX_DIGIT = new Uint8Array(128);
+/**
+ * 1 for `1-9a-f`, 2 for `0`, 0 otherwise: one table lookup per character. Internal (not exported
+ * by the package): also read by the OTel bridge's open-span table, which checks an id and hashes
+ * it in one pass.
+ */
+export const HEX_DIGIT = new Uint8Array(128);
 for (const c of '123456789abcdef') HEX_DIGIT[c.charCodeAt(0)] = 1;
 HEX_DIGIT[48] = 2;
 

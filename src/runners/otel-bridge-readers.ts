@@ -217,6 +217,14 @@ export function isLangGraphStart(known: KnownAttributes): boolean {
   return jsonObject(value)?.langgraph_node === '__start__';
 }
 
+/** What each known `gen_ai.operation.name` is, in one lookup (a step of an agent's loop is `other`). */
+const OPERATION_CATEGORY = new Map<string, SpanCategory>([
+  ...[...A.LLM_OPERATIONS].map((op) => [op, 'llm'] as const),
+  ...[...A.TOOL_OPERATIONS].map((op) => [op, 'tool'] as const),
+  ...[...A.AGENT_OPERATIONS].map((op) => [op, 'agent'] as const),
+  ...[...A.STEP_OPERATIONS].map((op) => [op, 'other'] as const),
+]);
+
 /** What an AI SDK `ai.operationId` stands for. */
 function aiSdkCategory(operationId: string): SpanCategory {
   if (A.AI_AGENT_OPERATIONS.has(operationId)) return 'agent';
@@ -241,10 +249,8 @@ export function categoryOfKnown(known: KnownAttributes): SpanCategory {
   if (typeof aiOperation === 'string') return aiSdkCategory(aiOperation);
   const operation = raw(known, F.operation);
   if (typeof operation === 'string') {
-    if (A.LLM_OPERATIONS.has(operation)) return 'llm';
-    if (A.TOOL_OPERATIONS.has(operation)) return 'tool';
-    if (A.AGENT_OPERATIONS.has(operation)) return 'agent';
-    if (A.STEP_OPERATIONS.has(operation)) return 'other';
+    const category = OPERATION_CATEGORY.get(operation);
+    if (category !== undefined) return category;
   }
   const oi = raw(known, F.openInferenceKind);
   if (typeof oi === 'string') {

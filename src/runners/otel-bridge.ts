@@ -29,8 +29,8 @@ import {
   type SpanCategory,
 } from './otel-bridge-readers.js';
 import { llmCallOf } from './otel-bridge-llm.js';
-import { OpenSpans, type OpenSpanEntry } from './otel-bridge-open-spans.js';
-import { guardedEmit, type BridgeTarget, type FleetscopeSpanProcessor, type FleetscopeSpanProcessorOptions, type HrTimeLike, type ReadableSpanLike, type SpanBridgeStats, type SpanProblem } from './otel-bridge-types.js';
+import { checkAndHash, OpenSpans, type OpenSpanEntry } from './otel-bridge-open-spans.js';
+import { guardedEmit, type BridgeTarget, type FleetscopeSpanProcessor, type FleetscopeSpanProcessorOptions, type HrTimeLike, type ReadableSpanLike, type SpanBridgeStats, type SpanContextLike, type SpanProblem } from './otel-bridge-types.js';
 
 export type {
   BridgeTarget,
@@ -66,6 +66,8 @@ interface Node extends OpenSpanEntry {
   /** A LangGraph `__start__` node ran directly under it: it is a graph (or subgraph) run. */
   runsGraph: boolean;
   held: (() => void)[] | undefined;
+  /** Its id's hash in the open table, computed with the id check. */
+  hash: number;
 }
 
 const SPAN_KINDS = ['internal', 'server', 'client', 'producer', 'consumer'];
@@ -110,6 +112,17 @@ function spanEvent<T extends BuiltinEventType>(envelope: SpanEnvelope, type: T, 
     attributes: envelope.attributes,
     payload,
   };
+}
+
+/**
+ * The attributes every event of a span carries, in one literal per case: a key added to a literal
+ * afterwards moves the object's properties out to a new backing store.
+ */
+function spanAttributes(spanName: string, operation: string | undefined, workflowName: string | undefined): Record<string, unknown> {
+  if (workflowName === undefined) return operation === undefined ? { 'otel.span.name': spanName } : { 'otel.span.name': spanName, 'gen_ai.operation.name': operation };
+  return operation === undefined
+    ? { 'otel.span.name': spanName, 'traceloop.workflow.name': workflowName }
+    : { 'otel.span.name': spanName, 'gen_ai.operation.name': operation, 'traceloop.workflow.name': workflowName };
 }
 
 const validTime = (time: unknown): time is HrTimeLike =>
@@ -176,6 +189,9 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
   let held = 0;
   let lastTraceId = '';
   let lastTraceValid = false;
+  // Spans of one tracer share their scope (one string): the prefix test is made once per scope run.
+  let lastScope: string | undefined;
+  let lastScopeOwn = false;
   let isShutdown = false;
   const report = (problem: SpanProblem) => {
     invalid[problem]++;
@@ -184,8 +200,12 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
   const isOwn = (span: ReadableSpanLike) => {
     const scope = scopeOf(span);
     if (typeof scope !== 'string') return false;
-    for (let i = 0; i < ignoreScopes.length; i++) if (scope.startsWith(ignoreScopes[i]!)) return true;
-    return false;
+    if (scope === lastScope) return lastScopeOwn;
+    let own = false;
+    for (let i = 0; i < ignoreScopes.length; i++) if (scope.startsWith(ignoreScopes[i]!)) own = true;
+    lastScope = scope;
+    lastScopeOwn = own;
+    return own;
   };
 
   /** The built-in category, unless `classify` says otherwise; with the name it gave. */
@@ -231,13 +251,12 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
 
   const emit = guardedEmit(target, stats);
 
-  const convert = (span: ReadableSpanLike, node: Node, category: { kind: SpanCategory; name?: string }, known: KnownAttributes) => {
+  const convert = (span: ReadableSpanLike, context: SpanContextLike, node: Node, category: { kind: SpanCategory; name?: string }, known: KnownAttributes) => {
     const kind = category.kind;
     if (kind === 'other' && otherSpans === 'ignore') {
       stats.ignored++;
       return;
     }
-    const context = span.spanContext();
     // Spans of one trace come in runs: its id is checked once per run.
     if (context.traceId !== lastTraceId) {
       lastTraceId = context.traceId;
@@ -261,16 +280,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     const operation = text(known, F.operation)?.slice(0, MAX_NAME);
     const workflowName = text(known, F.workflowName)?.slice(0, MAX_NAME);
     const aiOperation = text(known, F.aiOperation);
-    const envelope: SpanEnvelope = {
-      source,
-      traceId,
-      spanId,
-      parentSpanId,
-      sessionId,
-      attributes: { 'otel.span.name': String(span.name).slice(0, MAX_NAME) },
-    };
-    if (operation !== undefined) envelope.attributes['gen_ai.operation.name'] = operation;
-    if (workflowName !== undefined) envelope.attributes['traceloop.workflow.name'] = workflowName;
+    const envelope: SpanEnvelope = { source, traceId, spanId, parentSpanId, sessionId, attributes: spanAttributes(String(span.name).slice(0, MAX_NAME), operation, workflowName) };
 
     if (kind === 'llm') {
       const call = llmCallOf(known, { categoryName: category.name, operation, aiOperation, durationMs, error }, report);
@@ -376,13 +386,13 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
       if ((parent === undefined ? hexIdKind(parentId, SPAN_ID_LENGTH) : parent.idKind) === 1) parentSpanId = parentId;
       else parent = undefined;
     }
-    const idKind = hexIdKind(spanId, SPAN_ID_LENGTH);
     const node: Node = {
       spanId,
       older: undefined,
       newer: undefined,
+      hash: 0,
       parent,
-      idKind,
+      idKind: 0,
       parentSpanId,
       // Every field set here, so that all nodes share one shape.
       agentId: undefined,
@@ -392,6 +402,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
       runsGraph: false,
       held: undefined,
     };
+    node.idKind = checkAndHash(node, SPAN_ID_LENGTH);
     markAgent(node, span, known, categoryOf(span, known));
     // An OpenInference LangChain span gets its kind and metadata only at its end (its tracer sets
     // attributes after the SDK's onStart): it may turn out to be a LangGraph agent.
@@ -411,7 +422,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
         const known = reader.read(span.attributes ?? {});
         const node = newNode(span, spanId, known);
         reader.release(known);
-        open.add(node);
+        open.add(node, node.hash);
       } catch (error) {
         stats.errors++;
         stats.lastError = errorMessage(error);
@@ -449,12 +460,12 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
         if (!node.deferred && (waitingAncestor(node) === undefined || held >= maxOpenSpans)) {
           // The common case, without a closure: nothing above it is waiting.
           if (held >= maxOpenSpans && waitingAncestor(node) !== undefined) report('held-overflow');
-          convert(span, node, category, known);
+          convert(span, context, node, category, known);
           reader.release(known);
           return;
         }
         const ended = node;
-        const task = guarded(() => convert(span, ended, category, known));
+        const task = guarded(() => convert(span, context, ended, category, known));
         if (node.deferred) {
           node.deferred = false;
           const waiting = node.held ?? [];

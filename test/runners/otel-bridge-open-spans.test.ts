@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OpenSpans, type OpenSpanEntry } from '../../src/runners/otel-bridge-open-spans.js';
+import { hexIdKind } from '../../src/core/ids.js';
+import { checkAndHash, hashOf, OpenSpans, type OpenSpanEntry } from '../../src/runners/otel-bridge-open-spans.js';
 
 const entry = (spanId: string): OpenSpanEntry => ({ spanId, older: undefined, newer: undefined });
 
@@ -33,5 +34,32 @@ describe('OpenSpans', () => {
     table.add(entry('f')); // full again: 'a' goes: d, e, f
     expect(['a', 'd', 'e', 'f'].map((id) => table.get(id) !== undefined)).toEqual([false, true, true, true]);
     expect(table.size).toBe(3);
+  });
+
+  it('removes the newest entries (found without hashing) from the middle of a probe run, leaving the others findable', () => {
+    const table = new OpenSpans<OpenSpanEntry>(100);
+    const ids = Array.from({ length: 12 }, (_, i) => `${String(i).padStart(8, 'y')}cafef00d`);
+    for (const id of ids) table.add(entry(id));
+    // The newest three in reverse order of their starts, then ids[5] (the 4th newest by then: still
+    // found among the newest), then ids[2] (too old: found by its hash).
+    for (const i of [11, 10, 9, 5, 2]) expect(table.remove(ids[i]!)?.spanId).toBe(ids[i]);
+    expect(table.size).toBe(7);
+    for (const i of [0, 1, 3, 4, 6, 7, 8]) expect(table.get(ids[i]!)?.spanId).toBe(ids[i]);
+    for (const i of [2, 5, 9, 10, 11]) expect(table.get(ids[i]!)).toBeUndefined();
+    // Evicting the oldest (when full) goes by its stored hash too.
+    const small = new OpenSpans<OpenSpanEntry>(2);
+    for (const id of ids.slice(0, 3)) small.add(entry(id));
+    expect(ids.slice(0, 3).map((id) => small.get(id) !== undefined)).toEqual([false, true, true]);
+  });
+
+  it('checks an id and hashes it in one pass: the same answers as hexIdKind and hashOf', () => {
+    const ids = ['00f067aa0ba902b7', '0000000000000000', '00F067AA0BA902B7', '00f067aa0ba902b', '00f067aa0ba902b7a', 'span-1', '00f067aa0ba9ü2b7', 'g0f067aa0ba902b7', ''];
+    for (const id of ids) {
+      const e = entry(id);
+      expect(checkAndHash(e, 16)).toBe(hexIdKind(id, 16));
+      expect(e.hash).toBe(hashOf(id));
+    }
+    // By hand: valid, all zeros, upper case, too short.
+    expect(ids.slice(0, 4).map((id) => checkAndHash(entry(id), 16))).toEqual([1, 2, 0, 0]);
   });
 });
