@@ -58,6 +58,8 @@ export const WHOLE_LINE: LineText = { full: (value) => value, fullDeep: (value) 
 interface PendingTool {
   timestamp: number;
   toolName: string;
+  /** The call's span (hashed once, for its start and its end). */
+  spanId: string;
   /** When a Bash command really started running, from its first `bash_progress` line. */
   runStart?: number;
 }
@@ -302,11 +304,12 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
   function claimTool(id: string, timestamp: number, toolName: string): boolean {
     if (seenTools.has(id)) return false;
     seenTools.set(id, true);
-    pendingTools.set(id, { timestamp, toolName });
+    pendingTools.set(id, { timestamp, toolName, spanId: spanIdFrom(`tool:${id}`) });
     return true;
   }
 
   function startTool(id: string, input: unknown, scope: LineScope, out: EventInput[]): void {
+    const tool = pendingTools.get(id)!;
     counters.toolStarts++;
     const { timestamp, sessionId, agentId, traceId } = scope.base;
     out.push({
@@ -316,9 +319,9 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
       agentId,
       traceId,
       type: 'tool.start',
-      spanId: spanIdFrom(`tool:${id}`),
+      spanId: tool.spanId,
       parentSpanId: scope.parentSpanId,
-      payload: { toolName: pendingTools.get(id)!.toolName, toolCallId: id, input: capJson(input, maxValueBytes) },
+      payload: { toolName: tool.toolName, toolCallId: id, input: capJson(input, maxValueBytes) },
     });
   }
 
@@ -386,7 +389,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
           traceId: base.traceId,
           type: 'tool.end',
           severity: rejected ? 'warning' : failed ? 'error' : 'info',
-          spanId: spanIdFrom(`tool:${block.tool_use_id}`),
+          spanId: start?.spanId ?? spanIdFrom(`tool:${block.tool_use_id}`),
           parentSpanId,
           // Like the hooks' `claude_code.hook_duration_ms`: the time to the result, permission prompt included.
           ...(own !== undefined && waited !== undefined
