@@ -162,12 +162,11 @@ function isCopiedReminder(json: Record<string, unknown>, strings: LineText): boo
   return typeof content === 'string' && content.startsWith('<system-reminder>');
 }
 
-/** Where a line's events go; `call` is the scope of its `llm.call`. */
+/** Where a line's events go. */
 interface LineScope {
   base: { timestamp: number; source: string; sessionId: string; agentId: string; traceId: string };
   sessionSpan: string;
   parentSpanId: string;
-  call: { source: string; sessionId: string; agentId: string; traceId: string; parentSpanId: string };
 }
 
 export interface TranscriptEvents {
@@ -297,7 +296,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
         if (trackSessions) noteAgent(sessionId, agentSpan, agentId, kind ?? agentId, kind, traceId, sessionSpan, timestamp);
       } else if (trackSessions) noteAgent(sessionId, agentSpan, agentId, agentId, undefined, traceId, sessionSpan, timestamp);
     }
-    return { base, sessionSpan, parentSpanId, call: { source, sessionId, agentId, traceId, parentSpanId } };
+    return { base, sessionSpan, parentSpanId };
   }
 
   /** A tool call not seen before: noted as waiting for its result (true); a copy: false. */
@@ -358,7 +357,7 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
     }
     if (type === 'assistant') {
       const entry = toUsageEntry(json);
-      if (entry !== undefined && entry.model !== '<synthetic>') calls.own(entry, timestamp, json.isApiErrorMessage === true, scope.call, out);
+      if (entry !== undefined && entry.model !== '<synthetic>') calls.own(entry, timestamp, json.isApiErrorMessage === true, { source, sessionId, agentId, traceId: base.traceId, parentSpanId }, out);
     }
     for (const block of contentBlocks(json)) {
       if (type === 'assistant' && block.type === 'tool_use' && typeof block.id === 'string') {
