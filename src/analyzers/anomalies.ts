@@ -21,7 +21,7 @@
  */
 import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
 import { eachEvent } from './define.js';
-import { buildModel, explainVector, ForestGrower, isSuspicious, scoreVector, type ForestModel } from './anomalies-forest.js';
+import { buildModel, explainVector, ForestGrower, isSuspicious, scoreVectorAbove, type ForestModel } from './anomalies-forest.js';
 import { anomaliesSettings, type AnomaliesOptions } from './anomalies-options.js';
 import { RunningStats } from './stats-math.js';
 import type { Finding, FindingSeverity } from './types.js';
@@ -278,7 +278,7 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
 
   /** Makes the model of the forest `grower` grew on `sample`, trained at `now`. */
   const trained = (grower: ForestGrower, sample: number[][], now: number) => {
-    model = buildModel(grower.forest(), sample);
+    model = buildModel(grower.forest(), sample, ifThreshold);
     modelInfo.trained = true;
     modelInfo.trainings++;
     modelInfo.trainingSize = sample.length;
@@ -310,7 +310,7 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
         continue;
       }
       counts.scored++;
-      const s = scoreVector(model.forest, pendingVectors, at * F);
+      const s = scoreVectorAbove(model.forest, pendingVectors, at * F, model.cutoff);
       if (!(s >= ifThreshold)) continue;
       const features = explainVector(model, pendingVectors, at * F);
       record(

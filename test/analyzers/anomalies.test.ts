@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createObserver, defineAnalyzer, type AnomalyPayload, type FleetEvent } from '../../src/index.js';
 import { anomaliesAnalyzer, type AnomaliesOptions, type AnomaliesSnapshot } from '../../src/analyzers/anomalies.js';
-import { averagePathLength, flattenForest, ForestGrower, growForest, scoreVector } from '../../src/analyzers/anomalies-forest.js';
+import { averagePathLength, belowThresholdTotal, flattenForest, ForestGrower, growForest, scoreVector, scoreVectorAbove } from '../../src/analyzers/anomalies-forest.js';
 import { IsolationForest } from 'ml-isolation-forest';
 
 const T0 = 1_700_002_800_000;
@@ -246,5 +246,26 @@ describe('flat isolation forest', () => {
     // c(256) = 2 ln 255 + 0.57721 − 2·255/256
     expect(flat.normalizer).toBeCloseTo(2 * Math.log(255) + 0.57721 - (2 * 255) / 256, 12);
     expect([averagePathLength(1), averagePathLength(2)]).toEqual([0, 1]);
+  });
+
+  it('scoreVectorAbove gives the score bit for bit at or above the threshold, 0 below it', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const rows = Array.from({ length: 256 }, () => [random() * 10, random() * 3, random() < 0.1 ? 1 : 0, Math.floor(random() * 3), random()]);
+    const forest = growForest(rows, 100, random);
+    const probes = [...rows.slice(0, 40), [100, -5, 1, 2, 0.5], [-50, 40, 1, 9, 3], [5, 1.5, 0, 1, 0.5], [NaN, 0, 0, 0, 0]];
+    const vectors = Float64Array.from(probes.flat());
+    const scores = probes.map((_, i) => scoreVector(forest, vectors, i * 5));
+    // Thresholds: 0.5 (10 of the 44 probes score above it here), and the 4th highest score itself
+    // (the edge: that probe must still be kept, with its score).
+    const edge = [...scores].sort((a, b) => b - a)[3]!;
+    for (const threshold of [0.5, edge]) {
+      const cutoff = belowThresholdTotal(forest, threshold);
+      const above = probes.map((_, i) => scoreVectorAbove(forest, vectors, i * 5, cutoff));
+      expect(above).toEqual(scores.map((s) => (s >= threshold ? s : 0)));
+      // Both sides are present: some vectors kept with their score, most cut.
+      expect(above.filter((s) => s > 0).length).toBe(threshold === edge ? 4 : 10);
+      expect(above.filter((s) => s === 0).length).toBeGreaterThan(30);
+    }
   });
 });
