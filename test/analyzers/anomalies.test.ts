@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createObserver, defineAnalyzer, type AnomalyPayload, type FleetEvent } from '../../src/index.js';
 import { anomaliesAnalyzer, type AnomaliesOptions, type AnomaliesSnapshot } from '../../src/analyzers/anomalies.js';
-import { averagePathLength, belowThresholdTotal, flattenForest, ForestGrower, growForest, scoreVector, scoreVectorAbove } from '../../src/analyzers/anomalies-forest.js';
+import { averagePathLength, belowThresholdTotal, buildModel, flattenForest, ForestGrower, growForest, ScoreMemo, scoreVector, scoreVectorAbove } from '../../src/analyzers/anomalies-forest.js';
 import { IsolationForest } from 'ml-isolation-forest';
 
 const T0 = 1_700_002_800_000;
@@ -266,6 +266,27 @@ describe('flat isolation forest', () => {
       // Both sides are present: some vectors kept with their score, most cut.
       expect(above.filter((s) => s > 0).length).toBe(threshold === edge ? 4 : 10);
       expect(above.filter((s) => s === 0).length).toBeGreaterThan(30);
+    }
+  });
+
+  it('the memo of scores gives what a walk of the trees gives, repeated vectors and collisions included', () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const rows = Array.from({ length: 256 }, () => [Math.round(random() * 8), random() * 3, random() < 0.1 ? 1 : 0, Math.floor(random() * 3), random()]);
+    const models = [buildModel(growForest(rows, 50, random), rows, 0.55), buildModel(growForest(rows, 50, random), rows, 0.55)];
+    // 3,000 vectors from 40 distinct ones (repeats hit the memo), and 0 / −0 in the first feature.
+    const distinct = [...rows.slice(0, 38), [100, -5, 1, 2, 0.5], [-0, 0, 0, 0, 0]];
+    const vectors = new Float64Array(3000 * 5);
+    for (let i = 0; i < 3000; i++) vectors.set(i === 0 ? [0, 0, 0, 0, 0] : distinct[Math.floor(random() * distinct.length)]!, i * 5);
+    const bits = new Int32Array(vectors.buffer);
+    // 4 slots: most vectors collide, so slots are taken over again and again.
+    const memo = new ScoreMemo(4);
+    for (const model of models) {
+      memo.clear();
+      const expected = Array.from({ length: 3000 }, (_, i) => scoreVectorAbove(model.forest, vectors, i * 5, model.cutoff));
+      expect(Array.from({ length: 3000 }, (_, i) => memo.score(model, vectors, bits, i * 5))).toEqual(expected);
+      // Not a forest where every vector scores 0: some are kept with their score.
+      expect(expected.filter((s) => s > 0).length).toBeGreaterThan(0);
     }
   });
 });
