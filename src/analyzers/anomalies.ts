@@ -13,7 +13,9 @@
  *   Scoring is sampled: up to `scoredPerSecond` vectors a second are scored whatever they hold;
  *   beyond, only the vectors with a feature ≥ 2 standard deviations from the training mean (the
  *   only ones that can be reported with a driving feature) are, up to ten times that. Vectors
- *   waiting to be scored sit in a bounded queue (oldest dropped, counted).
+ *   waiting to be scored sit in a bounded queue (oldest dropped, counted). A vector's walk stops
+ *   once its path lengths put it below the threshold (`scoreVectorAbove`), and a vector seen again
+ *   under the same model takes its score from a small memo (`ScoreMemo`): same scores, bit for bit.
  *
  * Each anomaly is put on the bus as an `anomaly` event (operation, method, score, the features
  * that drove it, the scored event's id) and kept in a bounded list. Options, defaults and their
