@@ -13,7 +13,9 @@
  *   Scoring is sampled: up to `scoredPerSecond` vectors a second are scored whatever they hold;
  *   beyond, only the vectors with a feature ≥ 2 standard deviations from the training mean (the
  *   only ones that can be reported with a driving feature) are, up to ten times that. Vectors
- *   waiting to be scored sit in a bounded queue (oldest dropped, counted).
+ *   waiting to be scored sit in a bounded queue (oldest dropped, counted). A vector's walk stops
+ *   once its path lengths put it below the threshold (`scoreVectorAbove`), and a vector seen again
+ *   under the same model takes its score from a small memo (`ScoreMemo`): same scores, bit for bit.
  *
  * Each anomaly is put on the bus as an `anomaly` event (operation, method, score, the features
  * that drove it, the scored event's id) and kept in a bounded list. Options, defaults and their
@@ -21,7 +23,7 @@
  */
 import type { Analyzer, AnalyzerContext, EventOf, FleetEvent } from '../core/index.js';
 import { eachEvent } from './define.js';
-import { buildModel, explainVector, ForestGrower, isSuspicious, scoreVector, type ForestModel } from './anomalies-forest.js';
+import { buildModel, explainVector, ForestGrower, isSuspicious, ScoreMemo, type ForestModel } from './anomalies-forest.js';
 import { anomaliesSettings, type AnomaliesOptions } from './anomalies-options.js';
 import { RunningStats } from './stats-math.js';
 import type { Finding, FindingSeverity } from './types.js';
@@ -83,6 +85,9 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
   let historyCount = 0;
   let historyNext = 0;
   const pendingVectors = new Float64Array(maxPending * F);
+  /** The same memory as `pendingVectors`, as 32-bit words: the score memo hashes a vector's bits. */
+  const pendingBits = new Int32Array(pendingVectors.buffer);
+  const memo = new ScoreMemo(MEMO_SLOTS);
   const pendingEvents: (FleetEvent | undefined)[] = new Array(maxPending).fill(undefined);
   /** 1: scored whatever it holds; 0: queued before the first training, scored only if suspicious. */
   const pendingForced = new Uint8Array(maxPending);
@@ -278,7 +283,8 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
 
   /** Makes the model of the forest `grower` grew on `sample`, trained at `now`. */
   const trained = (grower: ForestGrower, sample: number[][], now: number) => {
-    model = buildModel(grower.forest(), sample);
+    model = buildModel(grower.forest(), sample, ifThreshold);
+    memo.clear();
     modelInfo.trained = true;
     modelInfo.trainings++;
     modelInfo.trainingSize = sample.length;
@@ -310,7 +316,7 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
         continue;
       }
       counts.scored++;
-      const s = scoreVector(model.forest, pendingVectors, at * F);
+      const s = memo.score(model, pendingVectors, pendingBits, at * F);
       if (!(s >= ifThreshold)) continue;
       const features = explainVector(model, pendingVectors, at * F);
       record(
@@ -420,6 +426,9 @@ export function anomaliesAnalyzer(options: AnomaliesOptions = {}): Analyzer<Anom
     },
   };
 }
+
+/** Slots of the memo of scores (see `ScoreMemo`): 4,096 vectors, 200 KB. */
+const MEMO_SLOTS = 4096;
 
 /** Longest stretch of forest work (training or scoring) between two macrotask turns, ms. */
 const SLICE_MS = 4;

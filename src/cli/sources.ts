@@ -10,7 +10,7 @@
 import { accessSync, closeSync, constants, createReadStream, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { dedupeKey, SourceDedupe, type EventInput, type EventQuery, type FleetEvent, type Observer, type RunnerContext, type Storage } from '../core/index.js';
+import { dedupeKey, SourceDedupe, type EventInput, type EventQuery, type FleetEvent, type Observer, type QueryPage, type RunnerContext, type Storage } from '../core/index.js';
 // Each module itself, not the runners' or storages' index: those load every runner and storage (OTLP,
 // guardrails, redaction, the audit log) into every read command.
 import { claudeCodeTranscriptsRunner } from '../runners/claude-code-transcripts.js';
@@ -301,14 +301,22 @@ function pushDownOne(sel: EventSelection, sessionPrefix: boolean): EventQuery {
   return q;
 }
 
+/**
+ * Every page of `queries`, in order, into `sink`. The next page is asked for before the current one
+ * goes to the sink, so that the store's file system calls (a file log's `readdir`, `open`, `read`,
+ * `close` per page) and its parsing between them overlap the analyzers' work instead of following
+ * it; at most two pages are held at once.
+ */
 async function pageThrough(storage: Storage, queries: readonly EventQuery[], sink: (inputs: Iterable<EventInput>) => Promise<void>): Promise<void> {
   for (const query of queries) {
-    let cursor: string | undefined;
-    do {
-      const page = await storage.query(cursor === undefined ? query : { ...query, cursor });
+    let next: Promise<QueryPage> | undefined = storage.query(query);
+    while (next !== undefined) {
+      const page: QueryPage = await next;
+      next = page.nextCursor === undefined ? undefined : storage.query({ ...query, cursor: page.nextCursor });
+      // Marked handled while the sink runs (a rejection is still thrown by the `await` above).
+      next?.catch(() => undefined);
       await sink(page.events as readonly EventInput[]);
-      cursor = page.nextCursor;
-    } while (cursor !== undefined);
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createObserver, defineAnalyzer, type AnomalyPayload, type FleetEvent } from '../../src/index.js';
 import { anomaliesAnalyzer, type AnomaliesOptions, type AnomaliesSnapshot } from '../../src/analyzers/anomalies.js';
-import { averagePathLength, flattenForest, ForestGrower, growForest, scoreVector } from '../../src/analyzers/anomalies-forest.js';
+import { averagePathLength, belowThresholdTotal, buildModel, flattenForest, ForestGrower, growForest, ScoreMemo, scoreVector, scoreVectorAbove } from '../../src/analyzers/anomalies-forest.js';
 import { IsolationForest } from 'ml-isolation-forest';
 
 const T0 = 1_700_002_800_000;
@@ -246,5 +246,51 @@ describe('flat isolation forest', () => {
     // c(256) = 2 ln 255 + 0.57721 − 2·255/256
     expect(flat.normalizer).toBeCloseTo(2 * Math.log(255) + 0.57721 - (2 * 255) / 256, 12);
     expect([averagePathLength(1), averagePathLength(2)]).toEqual([0, 1]);
+  });
+
+  it('scoreVectorAbove gives the score bit for bit at or above the threshold, 0 below it', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const rows = Array.from({ length: 256 }, () => [random() * 10, random() * 3, random() < 0.1 ? 1 : 0, Math.floor(random() * 3), random()]);
+    const forest = growForest(rows, 100, random);
+    const probes = [...rows.slice(0, 40), [100, -5, 1, 2, 0.5], [-50, 40, 1, 9, 3], [5, 1.5, 0, 1, 0.5], [NaN, 0, 0, 0, 0]];
+    const vectors = Float64Array.from(probes.flat());
+    const scores = probes.map((_, i) => scoreVector(forest, vectors, i * 5));
+    // Thresholds: 0.5 (10 of the 44 probes score above it here), and the 4th highest score itself
+    // (the edge: that probe must still be kept, with its score).
+    const edge = [...scores].sort((a, b) => b - a)[3]!;
+    for (const threshold of [0.5, edge]) {
+      const cutoff = belowThresholdTotal(forest, threshold);
+      const above = probes.map((_, i) => scoreVectorAbove(forest, vectors, i * 5, cutoff));
+      expect(above).toEqual(scores.map((s) => (s >= threshold ? s : 0)));
+      // Both sides are present: some vectors kept with their score, most cut.
+      expect(above.filter((s) => s > 0).length).toBe(threshold === edge ? 4 : 10);
+      expect(above.filter((s) => s === 0).length).toBeGreaterThan(30);
+    }
+  });
+
+  it('the memo of scores gives what a walk of the trees gives, repeated vectors and collisions included', () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const rows = Array.from({ length: 256 }, () => [Math.round(random() * 8), random() * 3, random() < 0.1 ? 1 : 0, Math.floor(random() * 3), random()]);
+    const models = [buildModel(growForest(rows, 50, random), rows, 0.3), buildModel(growForest(rows, 50, random), rows, 0.5)];
+    // 3,000 vectors from 122 distinct ones (repeats hit the memo): 20 rows, each also with one of
+    // its features changed in turn (so that a memo comparing four features of five would be
+    // caught), an outlier, and 0 / −0 in the first feature.
+    const base = rows.slice(0, 20);
+    const changed = base.flatMap((row) => [0, 1, 2, 3, 4].map((g) => row.map((x, f) => (f === g ? (f === 2 ? 1 - x : x + 1.5) : x))));
+    const distinct = [...base, ...changed, [100, -5, 1, 2, 0.5], [-0, 0, 0, 0, 0]];
+    const vectors = new Float64Array(3000 * 5);
+    for (let i = 0; i < 3000; i++) vectors.set(i === 0 ? [0, 0, 0, 0, 0] : distinct[Math.floor(random() * distinct.length)]!, i * 5);
+    const bits = new Int32Array(vectors.buffer);
+    // 4 slots: most vectors collide, so slots are taken over again and again.
+    const memo = new ScoreMemo(4);
+    for (const model of models) {
+      memo.clear();
+      const expected = Array.from({ length: 3000 }, (_, i) => scoreVectorAbove(model.forest, vectors, i * 5, model.cutoff));
+      expect(Array.from({ length: 3000 }, (_, i) => memo.score(model, vectors, bits, i * 5))).toEqual(expected);
+      // Thresholds 0.3 (every vector keeps its own score, so a wrong hit shows) and 0.5 (some cut to 0).
+      expect(new Set(expected).size).toBeGreaterThan(model === models[0] ? 100 : 2);
+    }
   });
 });

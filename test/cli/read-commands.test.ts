@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from './build-cli.js';
 import { createObserver } from '../../src/index.js';
+import { fileLogStorage } from '../../src/storage/file-log.js';
 import { sqliteStorage } from '../../src/storage/sqlite.js';
 import { assistant, writeLines } from '../runners/claude-code-fixtures.js';
 import { S1, S2, T0, T1, hookEnv, run, storeEvents, writeStore, writeTranscripts } from './fixtures.js';
@@ -160,6 +161,28 @@ describe('fleetscope report', () => {
     expect(snap.cost.totalUsd).toBe(0.5);
     expect(snap.sessions.sessions).toHaveLength(2);
     expect(snap.aggregation.cumulative.byType['tool.end']).toBe(5);
+  });
+
+  it('replays a store of several pages and segments whole and in order', async () => {
+    // A session of 2,501 tool calls: 5,004 events, 3 pages of the CLI's 2,000, over segments of
+    // 256 KiB (≈ 2 of them). The session's start puts each page boundary between a call's start and
+    // its end (events 2,000 and 4,000 are ends), so pages read out of order leave ends unmatched.
+    const dir = join(root, 'paged');
+    const observer = createObserver({ storage: fileLogStorage({ dir, maxSegmentBytes: 256 * 1024, maintenanceIntervalMs: 0, fsync: 'never' }), analyzers: [] });
+    observer.emit({ type: 'session.start', sessionId: 'paged', agentId: 'main', timestamp: T0, payload: {} });
+    for (let k = 0; k < 2501; k++) {
+      const payload = { toolName: 'Read', toolCallId: `call-${k}` };
+      observer.emit({ type: 'tool.start', sessionId: 'paged', agentId: 'main', timestamp: T0 + k * 10, payload });
+      observer.emit({ type: 'tool.end', sessionId: 'paged', agentId: 'main', timestamp: T0 + k * 10 + 1, payload: { ...payload, status: 'success', durationMs: 1 } });
+    }
+    observer.emit({ type: 'session.end', sessionId: 'paged', agentId: 'main', timestamp: T0 + 25_001, payload: {} });
+    await observer.close();
+    expect(readdirSync(dir).filter((f) => f.endsWith('.jsonl')).length).toBeGreaterThan(1);
+    const snap = json(run(cli, ['report', '--store', dir, '--json']).stdout);
+    expect(snap.aggregation.cumulative.byType).toEqual({ 'session.start': 1, 'tool.start': 2501, 'tool.end': 2501, 'session.end': 1 });
+    // Pages out of order or lost would leave ends without their start (or starts open).
+    expect(snap.aggregation.dataQuality).toMatchObject({ unmatchedEnds: 0, unfinished: { sessions: 0, agents: 0, tools: 0 } });
+    expect(snap.sessions.sessions).toEqual([expect.objectContaining({ sessionId: 'paged', toolCalls: 2501, durationMs: 25_001 })]);
   });
 
   it("lists the hook's guardrail blocks under Alerts and guardrail blocks", () => {
