@@ -22,7 +22,7 @@ import { HOOK_SOURCE, hookProblem, mapHookPayload, type HookMapping } from '../r
 import { pendingStartsIn, prepareHookStore, resolveHookStore, type HookStoreLocation } from '../runners/claude-code-hook-store.js';
 import type { GuardrailMatch } from '../guardrails/legacy.js';
 import { createGuardrailEngine, rulesFromJson, type GuardrailEngine } from '../guardrails/engine.js';
-import { createRedactor, type Redactor } from '../redaction/redactor.js';
+import { createRedactor, type Redacted, type Redactor } from '../redaction/redactor.js';
 import type { Finding } from '../redaction/categories.js';
 import { FINDINGS_EVENT_TYPE, findingsPayload } from '../redaction/transform.js';
 import { fileLogStorage } from '../storage/file-log.js';
@@ -125,11 +125,11 @@ function loadRedactor(enabled: boolean, warnings: string[]): Redactor | undefine
  */
 function redactAll(events: FleetEvent[], redactor: Redactor | undefined, warnings: string[], at: number): FleetEvent[] {
   if (redactor === undefined) return events;
-  const found: { event: FleetEvent; findings: readonly Finding[] }[] = [];
+  const found: { event: FleetEvent; findings: readonly Finding[]; omitted?: Redacted<FleetEvent>['omitted'] }[] = [];
   const out = events.map((event) => {
     try {
       const redacted = redactor.redactEvent(event);
-      if (redacted.findings.length > 0) found.push({ event, findings: redacted.findings });
+      if (redacted.findings.length > 0 || redacted.omitted !== undefined) found.push({ event, findings: redacted.findings, omitted: redacted.omitted });
       return redacted.value;
     } catch (error) {
       warnings.push(`event ${event.type} not stored: redaction failed (${(error as Error).message})`);
