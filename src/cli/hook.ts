@@ -42,15 +42,23 @@ const MAX_STDIN_BYTES = 128 * 1024 * 1024;
 /** Event and span ids of this call (no `node:crypto` on the way: see hook-ids.ts). */
 const ids = hookIds();
 
+/**
+ * The packs the hook checks without `--rules`: the default pack and exfiltration (piping a secrets
+ * file or the environment into curl / nc / scp, uploading one). Both only block what an agent has
+ * no business doing; the secrets pack (reading `.env`) and the destructive pack's warnings on
+ * `git reset --hard` would stop or nag at everyday work, and output rules need the tool's result.
+ */
+const HOOK_PACKS = ['default', 'exfiltration'] as const;
+
 function loadGuardrails(file: string | undefined, enabled: boolean, warnings: string[]): GuardrailEngine | undefined {
   if (!enabled) return undefined;
-  if (file === undefined) return createGuardrailEngine();
+  if (file === undefined) return createGuardrailEngine({ packs: [...HOOK_PACKS] });
   try {
     return createGuardrailEngine({ rules: rulesFromJson(JSON.parse(readFileSync(file, 'utf8'))) });
   } catch (error) {
     // A broken rules file must not disable protection silently: fall back to the default pack.
     warnings.push(`rules file ${file} ignored, default rules apply: ${(error as Error).message}`);
-    return createGuardrailEngine();
+    return createGuardrailEngine({ packs: [...HOOK_PACKS] });
   }
 }
 
