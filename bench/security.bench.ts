@@ -19,7 +19,7 @@ import { MatchList } from '../src/redaction/categories.js';
 import { ALL_CATEGORIES } from '../src/redaction/categories.js';
 import { scanJwts, scanPrivateKeys, scanTokens } from '../src/redaction/detect-secrets.js';
 import { scanEnvAssignments, scanKeyValues } from '../src/redaction/detect-named.js';
-import { scanCommandPasswords, scanConnectionStrings, scanUrlPasswords } from '../src/redaction/detect-passwords.js';
+import { scanBasicAuth, scanCommandPasswords, scanConnectionStrings, scanUrlPasswords } from '../src/redaction/detect-passwords.js';
 import { scanCards, scanEmails, scanIbans, scanIps, scanPhones, scanSsns } from '../src/redaction/detect-pii.js';
 import { compileRule, createGuardrailEngine, DEFAULT_PACK, GUARDRAIL_PACKS, type GuardrailPackName } from '../src/guardrails/index.js';
 import { auditLog, verifyAuditLog } from '../src/storage/index.js';
@@ -75,6 +75,9 @@ const ADVERSARIAL: Record<string, string> = {
   'SSN 123456789 (bare SSN)': 'SSN 123456789 ',
   'phone 0201234567 (national phone)': 'phone 0201234567 ',
   '/:_auth= (.npmrc)': '/:_auth=',
+  'Basic <user:password> (HTTP Basic, a finding each)': 'Basic YWxpY2U6UzNjcjN0cHc= ',
+  'Basic aaaa (base64 without a colon)': 'Basic aGVsbG8gd29ybGQ= ',
+  'curl -su a:b1 (grouped flags)': 'curl -su a:b1 ',
 };
 if (wanted('adversarial')) {
   const redactor = createRedactor({ maxScanLength: 8 * MB });
@@ -109,7 +112,9 @@ if (wanted('adversarial')) {
   for (const [label, unit] of Object.entries(ADVERSARIAL)) {
     const times = bySize(unit, (text) => redactor.redactText(text));
     worst = Math.max(worst, times[2]!);
-    const findings = redactor.redactText(fill(unit, MB)).findings.length;
+    // Listed and counted: past `maxFindings` (10,000) the findings are counted per category, not listed.
+    const all = redactor.redactText(fill(unit, MB));
+    const findings = all.findings.length + Object.values(all.omitted ?? {}).reduce((a, b) => a + b, 0);
     console.log(`| ${label} | ${times.map((t) => fmt(t, 1)).join(' | ')} | ${fmt(linearity(times), 2)} | ${fmt(findings)} |`);
   }
   const BUDGET_MS = 1000;
@@ -124,6 +129,7 @@ if (wanted('adversarial')) {
     'URL password': scanUrlPasswords,
     'connection string': scanConnectionStrings,
     'command-line password': scanCommandPasswords,
+    'HTTP Basic credentials': scanBasicAuth,
     'KEY=value': scanEnvAssignments,
     '"key": value (JSON/YAML)': scanKeyValues,
     email: scanEmails,

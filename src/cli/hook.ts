@@ -22,7 +22,7 @@ import { HOOK_SOURCE, hookProblem, mapHookPayload, type HookMapping } from '../r
 import { pendingStartsIn, prepareHookStore, resolveHookStore, type HookStoreLocation } from '../runners/claude-code-hook-store.js';
 import type { GuardrailMatch } from '../guardrails/legacy.js';
 import { createGuardrailEngine, rulesFromJson, type GuardrailEngine } from '../guardrails/engine.js';
-import { createRedactor, type Redactor } from '../redaction/redactor.js';
+import { createRedactor, type Redacted, type Redactor } from '../redaction/redactor.js';
 import type { Finding } from '../redaction/categories.js';
 import { FINDINGS_EVENT_TYPE, findingsPayload } from '../redaction/transform.js';
 import { fileLogStorage } from '../storage/file-log.js';
@@ -42,21 +42,42 @@ const MAX_STDIN_BYTES = 128 * 1024 * 1024;
 /** Event and span ids of this call (no `node:crypto` on the way: see hook-ids.ts). */
 const ids = hookIds();
 
+/**
+ * The packs the hook checks without `--rules`: the default pack and exfiltration (piping a secrets
+ * file or the environment into curl / nc / scp, uploading one). Both only block what an agent has
+ * no business doing; the secrets pack (reading `.env`) and the destructive pack's warnings on
+ * `git reset --hard` would stop or nag at everyday work, and output rules need the tool's result.
+ */
+const HOOK_PACKS = ['default', 'exfiltration'] as const;
+
 function loadGuardrails(file: string | undefined, enabled: boolean, warnings: string[]): GuardrailEngine | undefined {
   if (!enabled) return undefined;
-  if (file === undefined) return createGuardrailEngine();
+  if (file === undefined) return createGuardrailEngine({ packs: [...HOOK_PACKS] });
   try {
     return createGuardrailEngine({ rules: rulesFromJson(JSON.parse(readFileSync(file, 'utf8'))) });
   } catch (error) {
     // A broken rules file must not disable protection silently: fall back to the default pack.
     warnings.push(`rules file ${file} ignored, default rules apply: ${(error as Error).message}`);
-    return createGuardrailEngine();
+    return createGuardrailEngine({ packs: [...HOOK_PACKS] });
   }
 }
 
 /** A guardrail decision of this call, as the hook answers it and as the audit log records it. */
 interface HookDecision extends GuardrailMatch {
   pack?: string;
+}
+
+/**
+ * Prompt-injection heuristics on a PostToolUse's `tool_response`, which Claude Code hands to the
+ * model next: the `injection` pack's output rules ("ignore previous instructions", hidden Unicode
+ * tag characters, data URLs with instructions). Recorded as warnings (alert events, audit
+ * records), never an exit code: the tool has run. Off with `--rules` (the file decides) or
+ * `--no-guardrails`.
+ */
+function checkOutput(toolName: string, toolResponse: unknown): HookDecision[] {
+  return createGuardrailEngine({ packs: ['injection'] })
+    .checkTool(toolName, toolResponse, { phase: 'output' })
+    .map((d) => ({ ruleId: d.rule, action: 'warn', reason: d.reason, ...(d.pack !== undefined ? { pack: d.pack } : {}) }));
 }
 
 /** The engine's decisions on a PreToolUse; a `block` is enforced (exit code 2), every other action is a warning. */
@@ -75,7 +96,7 @@ function decide(engine: GuardrailEngine, toolName: string, toolInput: unknown): 
  * every hook process (the log's lock file); the lock is waited for at most until the deadline.
  * Loaded on first use: a call no rule matched does not load the audit log or the hashing.
  */
-async function audit(dir: string, decisions: readonly HookDecision[], call: { toolName: string; toolInput: unknown; sessionId: string; agentId: string; at: number; lockTimeoutMs: number }, warnings: string[]): Promise<void> {
+async function audit(dir: string, decisions: readonly HookDecision[], call: { toolName: string; toolInput: unknown; phase: 'input' | 'output'; sessionId: string; agentId: string; at: number; lockTimeoutMs: number }, warnings: string[]): Promise<void> {
   let events: FleetEvent[];
   try {
     const { hashGuardrailInput } = await import('../core/guardrails.js');
@@ -88,7 +109,7 @@ async function audit(dir: string, decisions: readonly HookDecision[], call: { to
   await auditEvents(dir, events, call.lockTimeoutMs, warnings);
 }
 
-function decisionEvent(d: HookDecision, call: { toolName: string; sessionId: string; agentId: string; at: number }, inputHash: string): FleetEvent {
+function decisionEvent(d: HookDecision, call: { toolName: string; phase: 'input' | 'output'; sessionId: string; agentId: string; at: number }, inputHash: string): FleetEvent {
   const block = d.action === 'block';
   return {
     id: ids.newId(),
@@ -99,7 +120,7 @@ function decisionEvent(d: HookDecision, call: { toolName: string; sessionId: str
     sessionId: call.sessionId,
     agentId: call.agentId,
     // The hook enforces a block itself (exit code 2); its other actions are warnings (`alert`).
-    payload: { rule: d.ruleId, action: block ? 'block' : 'alert', reason: d.reason, toolName: call.toolName, inputHash, phase: 'input', enforced: block, ...(d.pack !== undefined ? { pack: d.pack } : {}) },
+    payload: { rule: d.ruleId, action: block ? 'block' : 'alert', reason: d.reason, toolName: call.toolName, inputHash, phase: call.phase, enforced: block, ...(d.pack !== undefined ? { pack: d.pack } : {}) },
   } as FleetEvent;
 }
 
@@ -125,11 +146,11 @@ function loadRedactor(enabled: boolean, warnings: string[]): Redactor | undefine
  */
 function redactAll(events: FleetEvent[], redactor: Redactor | undefined, warnings: string[], at: number): FleetEvent[] {
   if (redactor === undefined) return events;
-  const found: { event: FleetEvent; findings: readonly Finding[] }[] = [];
+  const found: { event: FleetEvent; findings: readonly Finding[]; omitted?: Redacted<FleetEvent>['omitted'] }[] = [];
   const out = events.map((event) => {
     try {
       const redacted = redactor.redactEvent(event);
-      if (redacted.findings.length > 0) found.push({ event, findings: redacted.findings });
+      if (redacted.findings.length > 0 || redacted.omitted !== undefined) found.push({ event, findings: redacted.findings, omitted: redacted.omitted });
       return redacted.value;
     } catch (error) {
       warnings.push(`event ${event.type} not stored: redaction failed (${(error as Error).message})`);
@@ -278,6 +299,15 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
     // `init --fail-closed` puts the flag on PreToolUse only: a call that cannot be read cannot be checked.
     matches = [{ ruleId: 'fail-closed', action: 'block', reason: 'fleetscope could not read this call and runs fail-closed (rule fail-closed)' }];
   }
+  let outputMatches: HookDecision[] = [];
+  const rulesFile = stringOption(args, 'rules') ?? (process.env.FLEETSCOPE_RULES || undefined);
+  if (guardrailsOn && rulesFile === undefined && p.hook_event_name === 'PostToolUse' && p.tool_response !== undefined) {
+    try {
+      outputMatches = checkOutput(toolName, p.tool_response);
+    } catch (error) {
+      warnings.push(`output guardrails failed: ${(error as Error).message}`);
+    }
+  }
   const blocking = matches.find((m) => m.action === 'block');
   if (blocking !== undefined) {
     code = BLOCK_EXIT_CODE;
@@ -319,6 +349,22 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
       warnings.push(...pending.errors);
       const events: FleetEvent[] = [...mapping.events];
       toolEnd = events.find((e) => e.type === 'tool.end' && ['error', 'success'].includes((e.payload as { status?: string }).status ?? ''));
+      const end = events.find((e) => e.type === 'tool.end');
+      for (const m of outputMatches) {
+        const toolCallId = typeof p.tool_use_id === 'string' ? { toolCallId: p.tool_use_id } : {};
+        // As a PreToolUse warning is stored (the alerts analyzer counts `guardrail.*` alerts as decisions).
+        events.push({
+          id: ids.newId(),
+          timestamp: started,
+          severity: 'warning',
+          source: HOOK_SOURCE,
+          sessionId: end?.sessionId ?? caller.sessionId,
+          agentId: end?.agentId ?? caller.agentId,
+          ...(end?.spanId !== undefined ? { parentSpanId: end.spanId } : {}),
+          type: 'alert',
+          payload: { rule: `guardrail.${m.ruleId}`, message: m.reason, details: { toolName, ...toolCallId, action: 'alert', phase: 'output' } },
+        } as FleetEvent);
+      }
       const first = events[0];
       if (first !== undefined) caller = { sessionId: first.sessionId, agentId: first.agentId };
       for (const warning of warnings) {
@@ -349,7 +395,11 @@ export async function runHookCommand(argv: readonly string[]): Promise<number> {
   }
   if (auditOn && storeReady && matches.length > 0) {
     const lockTimeoutMs = Math.max(0, started + deadlineMs - Date.now() - 50);
-    await audit(join(location.dir, 'audit'), matches, { toolName, toolInput: p.tool_input, ...caller, at: started, lockTimeoutMs }, warnings);
+    await audit(join(location.dir, 'audit'), matches, { toolName, toolInput: p.tool_input, phase: 'input', ...caller, at: started, lockTimeoutMs }, warnings);
+  }
+  if (auditOn && storeReady && outputMatches.length > 0) {
+    const lockTimeoutMs = Math.max(0, started + deadlineMs - Date.now() - 50);
+    await audit(join(location.dir, 'audit'), outputMatches, { toolName, toolInput: p.tool_response, phase: 'output', ...caller, at: started, lockTimeoutMs }, warnings);
   }
   clearTimeout(timer);
   say(warnings);

@@ -98,9 +98,13 @@ export function scanCommandPasswords(text: string, out: MatchList): void {
   scanPasswordOptions(text, out);
 }
 
-/** The words of one command, from `from` to its end (an unquoted newline, `;`, `|` or `&`); returns the end. */
+/**
+ * The words of one command, from `from` to its end (an unquoted newline, `;`, `|` or `&`); returns
+ * the end. Read to its end however long (linear: the caller goes on from there). A cap at 8 KB
+ * used to stop mid-word and lose the password of the option it fell on.
+ */
 function scanCommand(text: string, from: number, options: CommandOption[], out: MatchList): number {
-  const limit = Math.min(text.length, from + 8192);
+  const limit = text.length;
   let i = from;
   while (i < limit) {
     const c = text.charCodeAt(i);
@@ -113,18 +117,35 @@ function scanCommand(text: string, from: number, options: CommandOption[], out: 
       i += text.charCodeAt(i + 1) === 13 && text.charCodeAt(i + 2) === 10 ? 3 : 2; // a line continued
       continue;
     }
-    const end = shellWordEnd(text, i, limit);
+    const end = shellWordEnd(text, i, limit, Infinity);
     if (text.charCodeAt(i) === 45) i = optionValue(text, i, end, limit, options, out);
     else i = end;
   }
   return i;
 }
 
+/**
+ * curl's short options that take no argument (`-f`, `-s`, `-S`, `-L`, `-k`, `-v`, `-i`, ...): they
+ * may be grouped in one word before the one that takes it, `curl -fsSLu user:password`.
+ */
+const CURL_FLAGS = new Set('fsSLkviInOgGNljJRq#0123456'.split('').map((c) => c.charCodeAt(0)));
+
+/** Where the option letter of a short-option word starts, past grouped flags (`-su` → the `u`); `i + 1` when none. */
+function pastGroupedFlags(text: string, i: number, end: number, options: CommandOption[]): number {
+  let j = i + 1;
+  if (options !== CURL) return j;
+  while (j < end - 1 && CURL_FLAGS.has(text.charCodeAt(j))) j++;
+  return j;
+}
+
 /** An option word `[i, end)`: when it takes a password, reports it; returns where to go on reading. */
 function optionValue(text: string, i: number, end: number, limit: number, options: CommandOption[], out: MatchList): number {
+  const letter = pastGroupedFlags(text, i, end, options);
   for (const { name, kind } of options) {
-    if (!text.startsWith(name, i)) continue;
-    const after = i + name.length;
+    // A long option (`--user`) is read from its first dash; a short one (`-u`) from its letter, past grouped flags.
+    const at = name.length === 2 ? letter : i + 1;
+    if (!text.startsWith(name.slice(1), at)) continue;
+    const after = at + name.length - 1;
     if (kind === 'attached') {
       if (end > after) reportPassword(text, after, end, out);
       continue;
@@ -187,9 +208,13 @@ function unquoted(text: string, start: number, end: number): [number, number] {
   return [s, e];
 }
 
-/** The end of the shell word starting at `i`: unquoted white space, `;`, `|`, `&` or a newline. */
-function shellWordEnd(text: string, i: number, limit: number): number {
-  const max = Math.min(limit, i + MAX_VALUE);
+/**
+ * The end of the shell word starting at `i`: unquoted white space, `;`, `|`, `&` or a newline. A
+ * value is read up to `maxLength`; a word skipped on the way is read whole (`Infinity`), or a long
+ * quoted header would be cut mid-quote and the options after it read as quoted text.
+ */
+function shellWordEnd(text: string, i: number, limit: number, maxLength = MAX_VALUE): number {
+  const max = Math.min(limit, i + maxLength);
   let quote = 0;
   for (; i < max; i++) {
     const c = text.charCodeAt(i);
@@ -224,4 +249,42 @@ function scanPasswordOptions(text: string, out: MatchList): void {
     if (!m[0].includes('=') && /^[a-z]*$/.test(text.slice(start, end))) continue;
     reportPassword(text, start, end, out);
   }
+}
+
+/**
+ * `Authorization: Basic <base64 of user:password>` (HTTP Basic credentials, as `curl -H`, HTTP
+ * logs and config files write them): the base64 token, when it decodes to printable
+ * `user:password` with a password that is not a placeholder nor the user name (or to `key:`, an
+ * API key as the user name, 8 characters or more with a digit). The decoding is the check: "Basic
+ * usage" or a base64 blob without a colon is left alone.
+ */
+const BASIC_AUTH = /\b(?:[Bb]asic|BASIC)[ \t]+([A-Za-z0-9+/]{8,1024}={0,2})(?![A-Za-z0-9+/=])/g;
+
+export function scanBasicAuth(text: string, out: MatchList): void {
+  if (text.indexOf('asic') === -1 && text.indexOf('ASIC') === -1) return;
+  BASIC_AUTH.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = BASIC_AUTH.exec(text)) !== null) {
+    const token = m[1]!;
+    const decoded = Buffer.from(token, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon === -1 || !isPrintable(decoded)) continue;
+    const start = m.index + m[0].length - token.length;
+    if (colon === decoded.length - 1) {
+      if (colon >= 8 && /\d/.test(decoded.slice(0, colon))) out.add('password', start, start + token.length);
+      continue;
+    }
+    if (colon === 0 && decoded.length < 9) continue;
+    if (isPlaceholderAt(decoded, colon + 1, decoded.length) || isDefaultCredential(decoded, 0, colon, colon + 1, decoded.length)) continue;
+    out.add('password', start, start + token.length);
+  }
+}
+
+/** No control character and no U+FFFD (what bytes that are not UTF-8 decode to). */
+function isPrintable(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 127 || c === 0xfffd) return false;
+  }
+  return true;
 }

@@ -48,13 +48,28 @@ export interface RedactorOptions extends RedactionPolicy {
    * `[REDACTED:unscanned]` (fail closed) and counted. Default 16 MiB.
    */
   maxScanLength?: number;
+  /**
+   * Most findings one call (`redactText`, `redactValue`, `redactEvent`) lists as `Finding`
+   * objects. Past it every span is still redacted and counted per category in `omitted`, but not
+   * listed: on hostile input (a finding every dozen characters, 80k in 1 MB) an object per span
+   * made the collector's work, and so the call, grow faster than the input. Default 10,000.
+   */
+  maxFindings?: number;
 }
 
 /** The result of redacting a string, a value or an event. `changed` is false when nothing was found. */
 export interface Redacted<T> {
   value: T;
   findings: Finding[];
+  /** Findings redacted and counted but not listed in `findings` (past `maxFindings`), per category; absent when none. */
+  omitted?: Partial<Record<RedactionCategory, number>>;
   changed: boolean;
+}
+
+/** What one call found: the listed findings, and the count per category of those past the cap. */
+interface Found {
+  list: Finding[];
+  omitted: Partial<Record<RedactionCategory, number>> | undefined;
 }
 
 export interface Redactor {
@@ -142,6 +157,8 @@ export function createEngine(options: RedactorOptions, categories: ReadonlySet<R
   // Drawn on the first hash only: a redactor that only masks never loads the random source.
   let key: string | Uint8Array | undefined = options.hashKey;
   const maxScanLength = options.maxScanLength ?? 16 * 1024 * 1024;
+  const maxFindings = options.maxFindings ?? 10_000;
+  if (!Number.isInteger(maxFindings) || maxFindings < 0) throw new Error(`[fleetscope] [redaction] maxFindings must be an integer ≥ 0, got ${String(maxFindings)}`);
   const scanner = createScanner(categories);
   const fieldNames = (options.fieldNames ?? true) && categories.has('secret_field');
   let unscanned = 0;
@@ -169,18 +186,23 @@ export function createEngine(options: RedactorOptions, categories: ReadonlySet<R
       return out + text.slice(from);
     }
 
-    function redactString(text: string, path: string, findings: Finding[], fieldIsSecret: boolean, dropWhole: boolean): string | undefined {
+    function record(found: Found, category: RedactionCategory, path: string, offset: number, length: number): void {
+      if (found.list.length < maxFindings) found.list.push({ category, path, offset, length });
+      else (found.omitted ??= {})[category] = (found.omitted[category] ?? 0) + 1;
+    }
+
+    function redactString(text: string, path: string, found: Found, fieldIsSecret: boolean, dropWhole: boolean): string | undefined {
       if (text.length > maxScanLength) {
         unscanned++;
         return '[REDACTED:unscanned]';
       }
       if (fieldIsSecret && wanted.has('secret_field') && !isPlaceholder(text)) {
-        findings.push({ category: 'secret_field', path, offset: 0, length: text.length });
+        record(found, 'secret_field', path, 0, text.length);
         return rewrite(text, [{ category: 'secret_field', start: 0, end: text.length }], dropWhole);
       }
       const matches = relevant(scanner.scan(text));
       if (matches.length === 0) return text;
-      for (const m of matches) findings.push({ category: m.category, path, offset: m.start, length: m.end - m.start });
+      for (const m of matches) record(found, m.category, path, m.start, m.end - m.start);
       return rewrite(text, matches, dropWhole);
     }
 
@@ -193,10 +215,11 @@ export function createEngine(options: RedactorOptions, categories: ReadonlySet<R
       return out;
     }
 
-    function walk(value: unknown, parts: (string | number)[], findings: Finding[], depth: number, stack: object[], secretKey: boolean): unknown {
+    function walk(value: unknown, parts: (string | number)[], found: Found, depth: number, stack: object[], secretKey: boolean): unknown {
       if (typeof value === 'string') {
+        const findings = found.list;
         const before = findings.length;
-        const out = redactString(value, '', findings, secretKey, true);
+        const out = redactString(value, '', found, secretKey, true);
         if (findings.length > before) {
           const path = pathOf(parts);
           for (let i = before; i < findings.length; i++) findings[i]!.path = path;
@@ -216,7 +239,7 @@ export function createEngine(options: RedactorOptions, categories: ReadonlySet<R
           for (let i = 0; i < value.length; i++) {
             const item = value[i] as unknown;
             parts.push(i);
-            const next = walk(item, parts, findings, depth + 1, stack, false);
+            const next = walk(item, parts, found, depth + 1, stack, false);
             parts.pop();
             if (next !== item) {
               copy ??= value.slice();
@@ -231,7 +254,7 @@ export function createEngine(options: RedactorOptions, categories: ReadonlySet<R
           const item = record[key];
           const isSecret = fieldNames && typeof item === 'string' && isSecretField(key);
           parts.push(key);
-          const next = walk(item, parts, findings, depth + 1, stack, isSecret);
+          const next = walk(item, parts, found, depth + 1, stack, isSecret);
           parts.pop();
           if (next !== item) {
             copy ??= { ...record };
@@ -249,32 +272,43 @@ export function createEngine(options: RedactorOptions, categories: ReadonlySet<R
       }
     }
 
-    const redactValue = <T>(value: T, path = ''): Redacted<T> => {
-      const findings: Finding[] = [];
-      const out = walk(value, path === '' ? [] : [path], findings, 0, [], false);
+    /** `value` redacted, its findings added to `found`; `changed` when it is a new value. */
+    function redactInto<T>(value: T, path: string, found: Found): { value: T; changed: boolean } {
+      const out = walk(value, path === '' ? [] : [path], found, 0, [], false);
       const result = (out === DROP ? undefined : out) as T;
-      return { value: result, findings, changed: result !== value };
+      return { value: result, changed: result !== value };
+    }
+
+    const result = <T>(value: T, found: Found, changed: boolean): Redacted<T> =>
+      found.omitted === undefined ? { value, findings: found.list, changed } : { value, findings: found.list, omitted: found.omitted, changed };
+
+    const redactValue = <T>(value: T, path = ''): Redacted<T> => {
+      const found: Found = { list: [], omitted: undefined };
+      const out = redactInto(value, path, found);
+      return result(out.value, found, out.changed);
     };
 
     return {
       categories: wanted,
       scanText: (text) => relevant(scanner.scan(text)),
       redactText(text: string): Redacted<string> {
-        const findings: Finding[] = [];
-        const out = redactString(text, '', findings, false, false) ?? '';
-        return { value: out, findings, changed: out !== text };
+        const found: Found = { list: [], omitted: undefined };
+        const out = redactString(text, '', found, false, false) ?? '';
+        return result(out, found, out !== text);
       },
       redactValue,
       redactEvent(event: FleetEvent): Redacted<FleetEvent> {
-        const payload = redactValue(event.payload as unknown, 'payload');
-        const attributes = event.attributes === undefined ? undefined : redactValue(event.attributes as unknown, 'attributes');
-        if (!payload.changed && !attributes?.changed) return { value: event, findings: [...payload.findings, ...(attributes?.findings ?? [])], changed: false };
+        // One `found` for both, so that `maxFindings` holds per event.
+        const found: Found = { list: [], omitted: undefined };
+        const payload = redactInto(event.payload as unknown, 'payload', found);
+        const attributes = event.attributes === undefined ? undefined : redactInto(event.attributes as unknown, 'attributes', found);
+        if (!payload.changed && !attributes?.changed) return result(event, found, false);
         const copy = { ...event, payload: (payload.value ?? {}) as object } as unknown as { attributes?: unknown; payload: object };
         if (attributes?.changed) {
           if (attributes.value === undefined) delete copy.attributes;
           else copy.attributes = attributes.value;
         }
-        return { value: copy as unknown as FleetEvent, findings: [...payload.findings, ...(attributes?.findings ?? [])], changed: true };
+        return result(copy as unknown as FleetEvent, found, true);
       },
     };
   }

@@ -7,7 +7,7 @@
 import { MatchList, type RedactionCategory, type TextMatch } from './categories.js';
 import { scanJwts, scanPrivateKeys, scanTokens } from './detect-secrets.js';
 import { scanEnvAssignments, scanKeyValues } from './detect-named.js';
-import { scanCommandPasswords, scanConnectionStrings, scanUrlPasswords } from './detect-passwords.js';
+import { scanBasicAuth, scanCommandPasswords, scanConnectionStrings, scanUrlPasswords } from './detect-passwords.js';
 import { scanCards, scanEmails, scanIbans, scanIps, scanPhones, scanSsns } from './detect-pii.js';
 
 /** When two findings overlap, the one earlier in this list wins (the more specific detector). */
@@ -89,6 +89,7 @@ export function createScanner(categories: ReadonlySet<RedactionCategory>): Scann
     if (has('password') && ats > 0 && colons > 0) scanUrlPasswords(text, out);
     if (has('password') && equals > 0) scanConnectionStrings(text, out);
     if (has('password') && dashes > 0 && spaces > 0) scanCommandPasswords(text, out);
+    if (has('password') && spaces > 0 && longestRun >= 8) scanBasicAuth(text, out);
     if (secretsByName && equals > 0 && uppers >= 3) scanEnvAssignments(text, out);
     if (secretsByName && colons > 0) scanKeyValues(text, out);
     if (has('email') && ats > 0) scanEmails(text, out);

@@ -70,10 +70,20 @@ export interface RedactionStats {
   sinks: Record<string, { redactedEvents: number }>;
   /** Strings too long or too deep to scan, replaced whole. */
   unscanned: number;
+  /**
+   * Findings redacted and counted in `findings` but not itemized, because their event had more
+   * than `maxFindings` (default 10,000): they are in no `redaction.findings` list, only in its counts.
+   */
+  unlistedFindings: number;
 }
 
 const MAX_SESSIONS = 100_000;
-const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
+/** What a scan of one event found: the listed findings and the count of those past `maxFindings`. */
+interface EventFindings {
+  findings: readonly Finding[];
+  omitted?: Partial<Record<RedactionCategory, number>>;
+}
+const NO_FINDINGS: EventFindings = Object.freeze({ findings: Object.freeze([]) as readonly Finding[] });
 
 /** Redaction of the events on their way to storage and exporters. Throws on an unknown category or mode. */
 export function redaction(options: RedactionOptions = {}): EventTransform {
@@ -98,30 +108,37 @@ export function redaction(options: RedactionOptions = {}): EventTransform {
    * the entry, most of it in the collector's ephemeron work; looking up an event that was never
    * set costs next to nothing).
    */
-  const scanned = new WeakMap<FleetEvent, readonly Finding[]>();
+  const scanned = new WeakMap<FleetEvent, EventFindings>();
   const findingsByCategory = new Map<RedactionCategory, number>();
   const sessions = new Set<string>();
   const sinkStats: Record<string, { redactedEvents: number; receivedEvents: number }> = {};
   let eventsWithFindings = 0;
+  let unlistedFindings = 0;
+  const count = (category: RedactionCategory, n: number) => findingsByCategory.set(category, (findingsByCategory.get(category) ?? 0) + n);
 
   /** Findings of `event`, counted the first time a sink finds them. */
-  function findingsOf(event: FleetEvent, fresh: FleetEvent[]): readonly Finding[] {
+  function findingsOf(event: FleetEvent, fresh: FleetEvent[]): EventFindings {
     let found = scanned.get(event);
     if (found !== undefined) return found;
     // Our own summaries carry paths and ids, never values; scanning them could only loop.
     if (event.type === FINDINGS_EVENT_TYPE) return NO_FINDINGS;
-    found = scanAll.redactEvent(event).findings;
-    if (found.length === 0) return NO_FINDINGS;
+    const { findings, omitted } = scanAll.redactEvent(event);
+    if (findings.length === 0 && omitted === undefined) return NO_FINDINGS;
+    found = omitted === undefined ? { findings } : { findings, omitted };
     scanned.set(event, found);
     eventsWithFindings++;
-    for (const f of found) findingsByCategory.set(f.category, (findingsByCategory.get(f.category) ?? 0) + 1);
+    for (const f of findings) count(f.category, 1);
+    for (const [category, n] of Object.entries(omitted ?? {}) as [RedactionCategory, number][]) {
+      count(category, n);
+      unlistedFindings += n;
+    }
     if (sessions.size < MAX_SESSIONS) sessions.add(event.sessionId);
     fresh.push(event);
     return found;
   }
 
   function summarize(events: readonly FleetEvent[], context: TransformContext): void {
-    const payload = findingsPayload(events.map((event) => ({ event, findings: scanned.get(event) ?? [] })), maxListed);
+    const payload = findingsPayload(events.map((event) => ({ event, ...(scanned.get(event) ?? NO_FINDINGS) })), maxListed);
     const first = events[0]!;
     context.emit({ type: FINDINGS_EVENT_TYPE, severity: 'warning', sessionId: first.sessionId, agentId: first.agentId, payload: payload as unknown as Record<string, unknown> });
   }
@@ -142,7 +159,7 @@ export function redaction(options: RedactionOptions = {}): EventTransform {
           const event = batch[i]!;
           const found = findingsOf(event, fresh);
           let next = event;
-          if (found.length > 0 && found.some((f) => wanted.has(f.category))) {
+          if (found !== NO_FINDINGS && (found.findings.some((f) => wanted.has(f.category)) || Object.keys(found.omitted ?? {}).some((c) => wanted.has(c as RedactionCategory)))) {
             next = redactor.redactEvent(event).value;
             if (next !== event) counters.redactedEvents++;
           }
@@ -165,7 +182,7 @@ export function redaction(options: RedactionOptions = {}): EventTransform {
         sinks[name] = { redactedEvents };
         scannedEvents = Math.max(scannedEvents, receivedEvents);
       }
-      return { scannedEvents, eventsWithFindings, findings, sessions: sessions.size, sinks, unscanned: engine.unscanned() };
+      return { scannedEvents, eventsWithFindings, findings, sessions: sessions.size, sinks, unscanned: engine.unscanned(), unlistedFindings };
     },
   };
 }
@@ -178,7 +195,10 @@ const MAX_LISTED_SESSIONS = 100;
  * summary of a batch; the Claude Code hook's of one call): counts per category and per group,
  * the sessions they were found in, and up to `maxListed` findings (never a value).
  */
-export function findingsPayload(items: readonly { event: FleetEvent; findings: readonly Finding[] }[], maxListed = 100): RedactionFindingsPayload {
+export function findingsPayload(
+  items: readonly { event: FleetEvent; findings: readonly Finding[]; omitted?: Partial<Record<RedactionCategory, number>> }[],
+  maxListed = 100,
+): RedactionFindingsPayload {
   const byCategory: Partial<Record<RedactionCategory, number>> = {};
   const byGroup = { secrets: 0, pii: 0 };
   const sessions = new Set<string>();
@@ -186,17 +206,25 @@ export function findingsPayload(items: readonly { event: FleetEvent; findings: r
   const listed: FindingRecord[] = [];
   let omitted = 0;
   let events = 0;
-  for (const { event, findings } of items) {
-    if (findings.length === 0) continue;
+  const count = (category: RedactionCategory, n: number, sessionId: string) => {
+    byCategory[category] = (byCategory[category] ?? 0) + n;
+    const group = groupOf(category);
+    byGroup[group] += n;
+    sessionsByGroup[group].add(sessionId);
+  };
+  for (const { event, findings, omitted: unlisted } of items) {
+    if (findings.length === 0 && unlisted === undefined) continue;
     events++;
     sessions.add(event.sessionId);
     for (const f of findings) {
-      byCategory[f.category] = (byCategory[f.category] ?? 0) + 1;
-      const group = groupOf(f.category);
-      byGroup[group]++;
-      sessionsByGroup[group].add(event.sessionId);
+      count(f.category, 1, event.sessionId);
       if (listed.length < maxListed) listed.push({ ...f, eventId: event.id, eventType: event.type, sessionId: event.sessionId, agentId: event.agentId });
       else omitted++;
+    }
+    // Findings the redactor counted but did not list (past its `maxFindings`).
+    for (const [category, n] of Object.entries(unlisted ?? {}) as [RedactionCategory, number][]) {
+      count(category, n, event.sessionId);
+      omitted += n;
     }
   }
   const first = (set: Set<string>) => [...set].slice(0, MAX_LISTED_SESSIONS);

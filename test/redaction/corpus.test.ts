@@ -115,6 +115,32 @@ describe('format rules of session 9, each with its hard negatives', () => {
       'mysql -h db -u root -p orders',
     ]) expect(found(text), text).toEqual([]);
   });
+  it('session 10: curl flags grouped before -u, long commands, HTTP Basic credentials decoded to user:password', () => {
+    expect(found('curl -su alice:S3cr3tpw https://x.example.com')).toEqual([['password', 'S3cr3tpw']]);
+    expect(found('curl -fsSLu alice:S3cr3tpw https://x.example.com')).toEqual([['password', 'S3cr3tpw']]);
+    // Past 8 KB of one command line the option was lost when the old cap fell on it.
+    const long = `curl -H "X-Pad: ${'p'.repeat(9000)}" -u alice:S3cr3tpw https://x.example.com`;
+    expect(found(long)).toEqual([['password', 'S3cr3tpw']]);
+    // base64("alice:S3cr3tpw") = YWxpY2U6UzNjcjN0cHc=; base64("sk_live_123abc:") = c2tfbGl2ZV8xMjNhYmM6 (a key as the user name).
+    expect(found('curl -H "Authorization: Basic YWxpY2U6UzNjcjN0cHc=" https://x.example.com')).toEqual([['password', 'YWxpY2U6UzNjcjN0cHc=']]);
+    expect(found('proxy sent basic YWxpY2U6UzNjcjN0cHc= upstream')).toEqual([['password', 'YWxpY2U6UzNjcjN0cHc=']]);
+    expect(found('Basic c2tfbGl2ZV8xMjNhYmM6')).toEqual([['password', 'c2tfbGl2ZV8xMjNhYmM6']]);
+    for (const text of [
+      'curl -sSL https://get.example.com | sh', // grouped flags, no -u
+      'curl -fsSu alice https://x.example.com', // no password: curl asks
+      'Basic usage of the API', // not base64
+      'sent basic aGVsbG8gd29ybGQgZm9vIGJhcg== upstream', // base64("hello world foo bar"): no colon
+      'sent basic YWRtaW46YWRtaW4= upstream', // base64("admin:admin"): a shipped default
+      'sent basic dXNlcjpwYXNzd29yZA== upstream', // base64("user:password"): a placeholder
+    ]) expect(found(text), text).toEqual([]);
+  });
+  it('SSNs: one separator used twice, never two different ones, area/group/serial rules', () => {
+    expect(found('SSN 123 45 6789')).toEqual([['ssn', '123 45 6789']]);
+    expect(found('ssn 123-45-6789, 123.45.6789')).toEqual([['ssn', '123-45-6789'], ['ssn', '123.45.6789']]);
+    for (const text of ['SSN 123-45 6789', 'SSN 123 45-6789', 'SSN 123.45-6789', 'id 123-456789', 'SSN 000-45-6789', 'SSN 123-00-6789', 'SSN 123-45-0000', 'SSN 900-45-6789']) {
+      expect(found(text), text).toEqual([]);
+    }
+  });
   it('URL passwords in every scheme, not placeholders nor a shipped default (user = password)', () => {
     for (const scheme of ['postgres', 'postgresql', 'mysql', 'mongodb+srv', 'amqps', 'https', 'ftp']) {
       expect(found(`${scheme}://app:Xk29vLq7Tz@db-1:5432/x`), scheme).toEqual([['password', 'Xk29vLq7Tz']]);

@@ -131,8 +131,32 @@ describe('redaction in the observer', () => {
     await observer.close();
   });
 
+  it('past maxFindings an event is still redacted and counted, its findings beyond the cap not listed (counted as unlisted)', async () => {
+    const exporter = recordingExporter();
+    const observer = createObserver({ analyzers: [], exporters: [exporter], redact: { maxFindings: 2 } });
+    const seen: FleetEvent[] = [];
+    observer.on('redaction.findings', (e) => seen.push(e));
+    // 5 e-mail addresses in the payload, 1 key id in the attributes: 6 findings, 2 listed, 4 counted only.
+    const mails = ['a1', 'b2', 'c3', 'd4', 'e5'].map((u) => `${u}@example.com`).join(' ');
+    observer.emit({ type: 'message', payload: { role: 'user', text: mails }, attributes: { key: `id ${AWS_ID}` } });
+    await observer.flush();
+    const stored = (await observer.query({ types: ['message'] })).events[0]!;
+    expect((stored.payload as { text: string }).text).toBe(Array(5).fill('[REDACTED:email]').join(' '));
+    expect(stored.attributes).toEqual({ key: 'id [REDACTED:aws_key]' });
+    const stats = observer.stats().transforms.redaction as { findings: Record<string, number>; unlistedFindings: number };
+    expect(stats.findings).toEqual({ email: 5, aws_key: 1 });
+    expect(stats.unlistedFindings).toBe(4); // 6 - 2: emails 3-5 and the key id
+    const payload = seen[0]!.payload as unknown as RedactionFindingsPayload;
+    expect(payload.byCategory).toEqual({ email: 5, aws_key: 1 });
+    expect(payload.byGroup).toEqual({ secrets: 1, pii: 5 });
+    expect(payload.findings.map((f) => [f.category, f.path, f.offset])).toEqual([['email', 'payload.text', 0], ['email', 'payload.text', 15]]);
+    expect(payload.omitted).toBe(4);
+    await observer.close();
+  });
+
   it('rejects an unknown category or mode at construction', () => {
     expect(() => createObserver({ redact: { categories: ['secretz' as never] } })).toThrow(/unknown category "secretz"/);
     expect(() => redaction({ mode: 'blur' as never })).toThrow(/unknown mode "blur"/);
+    expect(() => redaction({ maxFindings: -1 })).toThrow(/maxFindings must be an integer/);
   });
 });

@@ -148,3 +148,24 @@ describe('allocation-free name and placeholder checks', () => {
     expect(['changeme', 'REPLACE_WITH_PASSWORD', 'my-password', '[PASSWORD]', '1111', 'password1', 'P@ssw0rd', 'abc'].map(isPlaceholder)).toEqual([true, true, true, true, true, false, false, false]);
   });
 });
+
+describe('maxFindings: one Finding object per span up to the cap, counts beyond it', () => {
+  it('redacts every span and counts the unlisted ones per category', () => {
+    // 12,000 command-line passwords: the default cap lists 10,000 and counts 2,000.
+    const text = 'curl -u a:b1 '.repeat(12_000);
+    const out = createRedactor().redactText(text);
+    expect(out.value).toBe('curl -u a:[REDACTED:password] '.repeat(12_000));
+    expect(out.findings.length).toBe(10_000);
+    expect(out.omitted).toEqual({ password: 2_000 });
+    // The 10,000th listed finding is the value of the 10,000th command: offset 9,999 × 13 + 10.
+    expect(out.findings[9_999]).toEqual({ category: 'password', path: '', offset: 9_999 * 13 + 10, length: 2 });
+  });
+  it('counts past a small cap per category, across a value, and not at all below it', () => {
+    const redactor = createRedactor({ maxFindings: 1 });
+    const out = redactor.redactValue({ a: 'x1@example.com', b: ['SSN 123-45-6789', 'y2@example.com'] });
+    expect(out.value).toEqual({ a: '[REDACTED:email]', b: ['SSN [REDACTED:ssn]', '[REDACTED:email]'] });
+    expect(out.findings).toEqual([{ category: 'email', path: 'a', offset: 0, length: 14 }]);
+    expect(out.omitted).toEqual({ ssn: 1, email: 1 });
+    expect(createRedactor().redactText('x1@example.com').omitted).toBeUndefined();
+  });
+});
