@@ -175,7 +175,7 @@ export function redisStreamRunner(options: RedisStreamRunnerOptions = {}): Runne
         counters.poison++;
         if (!poisonReported) {
           poisonReported = true;
-          ctx.reportError(new Error(`entry ${id} of ${stream} is not an array of events; acknowledged and skipped (later ones are only counted)`), 'decode');
+          ctx.reportError(new Error(`entry ${id} of ${stream} holds no events in a known entry format (v1, v2); acknowledged and skipped (later ones are only counted)`), 'decode');
         }
         continue;
       }
