@@ -132,3 +132,37 @@ describe.skipIf(!hasRedis)('Redis Streams entry format v2 against a real redis-s
     expect(() => redisStreamExporter({ url: 'redis://x', entryFormat: 3 as never })).toThrow(/\[fleetscope\] \[redis-streams\] entryFormat must be 1 or 2/);
   });
 });
+
+describe('Redis Streams exporter entry fields (a client that answers at once)', () => {
+  const recording = () => {
+    const commands: (string | number | Buffer)[][] = [];
+    const client = {
+      pipeline: (batch: (string | number | Buffer)[][]) => ({ exec: async () => (commands.push(...batch), batch.map(() => [null, 'id'] as [null, string])) }),
+      on: () => undefined,
+      quit: async () => undefined,
+      disconnect: () => undefined,
+    };
+    return { commands, client };
+  };
+
+  it('writes v1 when asked, and falls back to v1 for a batch it cannot write compactly', async () => {
+    const { commands, client } = recording();
+    const v1 = redisStreamExporter({ client, stream: 's', entryFormat: 1 });
+    await v1.export([logEvent('a'), logEvent('b')]);
+    await v1.flush!();
+    // xadd s MAXLEN ~ 1000000 * events <JSON array>
+    expect(commands[0]!.slice(0, 7)).toEqual(['xadd', 's', 'MAXLEN', '~', 1_000_000, '*', 'events']);
+    expect(commands[0]).toHaveLength(8);
+    expect(JSON.parse(String(commands[0]![7])).map((e: FleetEvent) => e.id)).toEqual(['a', 'b']);
+
+    const v2 = redisStreamExporter({ client, stream: 's' });
+    const odd = { ...logEvent('c'), payload: ['not', 'an object'] } as unknown as FleetEvent;
+    await v2.export([odd]);
+    await v2.export([logEvent('d')]);
+    await v2.flush!();
+    expect(commands[1]).toHaveLength(8);
+    expect(JSON.parse(String(commands[1]![7]))).toEqual([odd]);
+    expect(commands[2]!.slice(6).map((field, i) => (i % 2 === 0 ? field : typeof field))).toEqual(['events', 'object', 'v', 'string', 'dict', 'object']);
+    await Promise.all([v1.shutdown!(), v2.shutdown!()]);
+  });
+});
