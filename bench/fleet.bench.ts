@@ -11,6 +11,7 @@
  *    redisStreamRunner → a central observer with the default analyzers, events per second until the
  *    analyzers have all, and the CPU per event of each part (the hosts, redis-server, the central),
  *    alternating with the reference of the same round: the hosts writing, then the central reading alone;
+ *    each round in both stream entry formats (v1 JSON arrays of events, v2 rows + header), alternating;
  * 4. latency from a host's emit to the central analyzers at a paced 10,000 events/s (p50 / p99).
  *
  * `npm run bench -- fleet`. FLEETSCOPE_BENCH_ROUNDS (default 3) sets the alternations of parts 1 and 3;
@@ -190,11 +191,11 @@ try {
     const perHost = 100_000;
     const n = hosts * (perHost + 2); // each host adds its agent.start and agent.end
     type HostReport = { written: number; ms: number; cpuMicros: number };
-    const produce = (stream: string) =>
+    const produce = (stream: string, format: 1 | 2) =>
       Array.from({ length: hosts }, (_, h) =>
         new Promise<HostReport>((resolve, reject) => {
           let out = '';
-          const child = spawn(process.execPath, ['--import', 'tsx', PRODUCER, redis.url, stream, String(h), String(perHost), String(T0)], { stdio: ['ignore', 'pipe', 'ignore'] });
+          const child = spawn(process.execPath, ['--import', 'tsx', PRODUCER, redis.url, stream, String(h), String(perHost), String(T0), String(format)], { stdio: ['ignore', 'pipe', 'ignore'] });
           child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
           child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as HostReport) : reject(new Error(`producer exited ${code}`))));
         }),
@@ -217,38 +218,54 @@ try {
     const redisCpu = () => processCpuMicros(redis.pid);
     const hostCpuOf = (reports: HostReport[]) => reports.reduce((sum, r) => sum + r.cpuMicros, 0) / n;
     // The CPU budget per event of each part (the hosts, redis-server, the central) in alternating rounds:
-    // end to end, all at once, then the reference of the same round: the central alone on a stream written beforehand.
-    const e2e = { rate: [] as number[], hosts: [] as number[], hostRate: [] as number[], redis: [] as number[], central: [] as number[], calls: 0 };
-    const ref = { rate: [] as number[], central: [] as number[], hosts: [] as number[], redisWrite: [] as number[], redisRead: [] as number[] };
-    for (let round = 0; round < ROUNDS; round++) {
+    // end to end, all at once, then the reference of the same round: the central alone on a stream written
+    // beforehand; each round once with the v1 entry format (JSON arrays of events) and once with v2 (rows
+    // and a header, the default), alternating which goes first.
+    type Figures = { rate: number[]; hosts: number[]; hostRate: number[]; redis: number[]; central: number[]; calls: number; bytes: number[];
+      ref: { rate: number[]; central: number[]; hosts: number[]; redisWrite: number[]; redisRead: number[] } };
+    const figures = (): Figures => ({ rate: [], hosts: [], hostRate: [], redis: [], central: [], calls: 0, bytes: [], ref: { rate: [], central: [], hosts: [], redisWrite: [], redisRead: [] } });
+    const byFormat = { 1: figures(), 2: figures() };
+    const streamBytes = (stream: string) => Number(spawnSync('redis-cli', ['-p', String(redis.port), 'MEMORY', 'USAGE', stream, 'SAMPLES', '0'], { encoding: 'utf8' }).stdout.trim());
+    const roundOf = async (round: number, format: 1 | 2) => {
+      const f = byFormat[format];
+      const [e2eStream, drainStream] = [`bench-throughput-v${format}-${round}`, `bench-drain-v${format}-${round}`];
       let redis0 = redisCpu();
-      const producing = produce(`bench-throughput-${round}`);
-      const together = await drain(`bench-throughput-${round}`);
+      const producing = produce(e2eStream, format);
+      const together = await drain(e2eStream);
       const hostReports = await Promise.all(producing);
-      e2e.redis.push((redisCpu() - redis0) / n);
-      e2e.rate.push(together.rate);
-      e2e.central.push(together.cpu);
-      e2e.calls = together.calls;
-      e2e.hosts.push(hostCpuOf(hostReports));
-      e2e.hostRate.push(hostReports.reduce((sum, r) => sum + r.written / (r.ms / 1000), 0));
+      f.redis.push((redisCpu() - redis0) / n);
+      f.rate.push(together.rate);
+      f.central.push(together.cpu);
+      f.calls = together.calls;
+      f.hosts.push(hostCpuOf(hostReports));
+      f.hostRate.push(hostReports.reduce((sum, r) => sum + r.written / (r.ms / 1000), 0));
+      f.bytes.push(streamBytes(e2eStream) / n);
       redis0 = redisCpu();
-      ref.hosts.push(hostCpuOf(await Promise.all(produce(`bench-drain-${round}`))));
+      f.ref.hosts.push(hostCpuOf(await Promise.all(produce(drainStream, format))));
       const redis1 = redisCpu();
-      ref.redisWrite.push((redis1 - redis0) / n);
-      const alone = await drain(`bench-drain-${round}`);
-      ref.redisRead.push((redisCpu() - redis1) / n);
-      ref.rate.push(alone.rate);
-      ref.central.push(alone.cpu);
+      f.ref.redisWrite.push((redis1 - redis0) / n);
+      const alone = await drain(drainStream);
+      f.ref.redisRead.push((redisCpu() - redis1) / n);
+      f.ref.rate.push(alone.rate);
+      f.ref.central.push(alone.cpu);
       // As a capped stream would, give the memory back (a stream trimmed by MAXLEN reuses it).
-      spawnSync('redis-cli', ['-p', String(redis.port), 'DEL', `bench-throughput-${round}`, `bench-drain-${round}`], { stdio: 'ignore' });
+      spawnSync('redis-cli', ['-p', String(redis.port), 'DEL', e2eStream, drainStream], { stdio: 'ignore' });
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      const order: (1 | 2)[] = round % 2 === 0 ? [1, 2] : [2, 1];
+      for (const format of order) await roundOf(round, format);
     }
-    const budget = median(e2e.hosts) + median(e2e.redis) + median(e2e.central);
-    const budgetAlone = median(ref.hosts) + median(ref.redisWrite) + median(ref.redisRead) + median(ref.central);
-    console.log(`### Redis Streams: ${hosts} host processes × ${fmt(perHost)} llm.call → Redis → consumer group → default analyzers (median of ${ROUNDS} alternating rounds, load ${loadAverage()})\n`);
-    console.log('| measured | events/s | CPU per event: hosts + redis-server + central = total |\n|---|---:|---:|');
-    console.log(`| end to end, hosts and central at once (cost analyzer: ${fmt(e2e.calls)} calls) | ${fmt(median(e2e.rate))} (${(median(e2e.rate) / median(ref.rate)).toFixed(2)}× the central alone) | ${fmt(median(e2e.hosts), 1)} + ${fmt(median(e2e.redis), 1)} + ${fmt(median(e2e.central), 1)} = ${fmt(budget, 1)} µs: ${fmt(2e6 / budget)} events/s on 2 cores at best |`);
-    console.log(`| the hosts meanwhile (emit → exporter → XADD), summed | ${fmt(median(e2e.hostRate))} | |`);
-    console.log(`| each part alone: hosts writing, then the central reading (reference) | ${fmt(median(ref.rate))} (the central) | ${fmt(median(ref.hosts), 1)} + ${fmt(median(ref.redisWrite), 1)} (XADD) + ${fmt(median(ref.redisRead), 1)} (XREADGROUP) + ${fmt(median(ref.central), 1)} = ${fmt(budgetAlone, 1)} µs: ${fmt(2e6 / budgetAlone)} events/s on 2 cores at best |\n`);
+    console.log(`### Redis Streams: ${hosts} host processes × ${fmt(perHost)} llm.call → Redis → consumer group → default analyzers (median of ${ROUNDS} alternating rounds per entry format, load ${loadAverage()})\n`);
+    console.log('| entry format | measured | events/s | CPU per event: hosts + redis-server + central = total |\n|---|---|---:|---:|');
+    for (const format of [1, 2] as const) {
+      const f = byFormat[format];
+      const budget = median(f.hosts) + median(f.redis) + median(f.central);
+      const budgetAlone = median(f.ref.hosts) + median(f.ref.redisWrite) + median(f.ref.redisRead) + median(f.ref.central);
+      console.log(`| v${format} | end to end, hosts and central at once (cost analyzer: ${fmt(f.calls)} calls; stream ${fmt(median(f.bytes))} bytes per event in Redis) | ${fmt(median(f.rate))} (${(median(f.rate) / median(f.ref.rate)).toFixed(2)}× the central alone; ${(median(f.rate) / median(byFormat[1].rate)).toFixed(2)}× v1) | ${fmt(median(f.hosts), 1)} + ${fmt(median(f.redis), 1)} + ${fmt(median(f.central), 1)} = ${fmt(budget, 1)} µs: ${fmt(2e6 / budget)} events/s on 2 cores at best |`);
+      console.log(`| v${format} | the hosts meanwhile (emit → exporter → XADD), summed | ${fmt(median(f.hostRate))} | |`);
+      console.log(`| v${format} | each part alone: hosts writing, then the central reading (reference) | ${fmt(median(f.ref.rate))} (the central) | ${fmt(median(f.ref.hosts), 1)} + ${fmt(median(f.ref.redisWrite), 1)} (XADD) + ${fmt(median(f.ref.redisRead), 1)} (XREADGROUP) + ${fmt(median(f.ref.central), 1)} = ${fmt(budgetAlone, 1)} µs: ${fmt(2e6 / budgetAlone)} events/s on 2 cores at best |`);
+    }
+    console.log('');
 
     // ── 4. Latency at 10,000 events/s ────────────────────────────────────────────────────────
     const latencies: number[] = [];

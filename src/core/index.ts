@@ -24,6 +24,7 @@ export { readUsage, usageFromResponse, type TokenUsage } from './usage.js';
 export { FleetscopeError, errorMessage, withTimeout, callAsync, sleepUnlessAborted, type ErrorHandler } from './errors.js';
 export { importOptionalPeer } from './optional-peer.js';
 export { RecentHashes, RecentKeys, RecentMap } from './recent-keys.js';
+export { decodeCompactBatch, encodeCompactBatch, type CompactBatch } from './compact-batch.js';
 export { dedupeKey, SourceDedupe } from './dedupe.js';
 export type { SessionOptions, WorkflowOptions, AgentOptions, LlmMeta, LlmCall } from './instrument.js';
 export {

@@ -14,12 +14,14 @@ export class RecentKeys {
 
   /** True when `key` was not among the recent keys; remembers it either way. */
   add(key: string): boolean {
-    if (this.set.has(key)) return false;
+    // One lookup for "seen?" and "remember": a key already there leaves the size as it was.
+    const before = this.set.size;
+    this.set.add(key);
+    if (this.set.size === before) return false;
     const evicted = this.ring[this.next];
     if (evicted !== undefined) this.set.delete(evicted);
     this.ring[this.next] = key;
-    this.next = (this.next + 1) % this.ring.length;
-    this.set.add(key);
+    this.next = this.next + 1 === this.ring.length ? 0 : this.next + 1;
     return true;
   }
 

@@ -13,10 +13,11 @@
  *   entries first;
  * - an event id seen in the last `dedupeWindow` events is not emitted again, so analyzers count a
  *   redelivered event once.
- * A poison entry (not JSON, not an array of events) is acknowledged, counted, and reported once.
+ * Entries of both formats the exporter writes (v1, v2) are read, mixed in one stream. A poison entry (not
+ * JSON, not events, an unknown format) is acknowledged, counted, and reported once.
  */
 import { hostname } from 'node:os';
-import { errorMessage, importOptionalPeer, RecentKeys, type EventInput, type FleetEvent, type Runner, type RunnerContext, type RunnerHealth, type Storage, sleepUnlessAborted } from '../core/index.js';
+import { decodeCompactBatch, errorMessage, importOptionalPeer, RecentKeys, type EventInput, type FleetEvent, type Runner, type RunnerContext, type RunnerHealth, type Storage, sleepUnlessAborted } from '../core/index.js';
 
 /** The parts of an ioredis client this runner uses (structural: ioredis is not needed at compile time). */
 export interface RedisStreamsReaderClient {
@@ -68,21 +69,39 @@ function isEventLike(value: unknown): value is FleetEvent {
   );
 }
 
-/**
- * The events of one stream entry written by `redisStreamExporter` (its fields as Redis returns them:
- * `[field, value, ...]`), or undefined for a poison entry: no `events` field, not JSON, not an array of
- * events. Shared by the runner and the CLI's `--redis` source.
- */
-export function decodeRedisStreamEntry(fields: readonly string[]): FleetEvent[] | undefined {
-  const at = fields.indexOf(EVENTS_FIELD);
-  if (at < 0 || at % 2 !== 0) return undefined;
+/** A stream entry field's value, or undefined when the entry has no such field (fields as `[field, value, ...]`). */
+function fieldOf(fields: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+/** The events of a v1 entry's `events` field (a JSON array of events), or undefined. */
+function decodeV1(json: string): FleetEvent[] | undefined {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(fields[at + 1] ?? '');
+    parsed = JSON.parse(json);
   } catch {
     return undefined;
   }
   return Array.isArray(parsed) && parsed.every(isEventLike) ? parsed : undefined;
+}
+
+/**
+ * The events of one stream entry written by `redisStreamExporter` (its fields as Redis returns them:
+ * `[field, value, ...]`), or undefined for a poison entry: no `events` field, not JSON, not events, an
+ * unknown format version. Reads both formats (docs/fleet.md, "Stream entry format"), so a stream written
+ * by hosts of both versions during an upgrade is read whole: v1, `events <JSON array of events>`; v2,
+ * `events <rows> v 2 dict <header>` (`decodeCompactBatch`). Shared by the runner and the CLI's `--redis` source.
+ */
+export function decodeRedisStreamEntry(fields: readonly string[]): FleetEvent[] | undefined {
+  const events = fieldOf(fields, EVENTS_FIELD);
+  if (events === undefined) return undefined;
+  const version = fieldOf(fields, 'v');
+  if (version === undefined) return decodeV1(events);
+  const header = fieldOf(fields, 'dict');
+  if (version !== '2' || header === undefined) return undefined;
+  const decoded: unknown[] | undefined = decodeCompactBatch(header, events);
+  return decoded !== undefined && decoded.every(isEventLike) ? decoded : undefined;
 }
 
 export function redisStreamRunner(options: RedisStreamRunnerOptions = {}): Runner {
@@ -156,7 +175,7 @@ export function redisStreamRunner(options: RedisStreamRunnerOptions = {}): Runne
         counters.poison++;
         if (!poisonReported) {
           poisonReported = true;
-          ctx.reportError(new Error(`entry ${id} of ${stream} is not an array of events; acknowledged and skipped (later ones are only counted)`), 'decode');
+          ctx.reportError(new Error(`entry ${id} of ${stream} holds no events in a known entry format (v1, v2); acknowledged and skipped (later ones are only counted)`), 'decode');
         }
         continue;
       }

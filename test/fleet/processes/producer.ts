@@ -3,16 +3,16 @@
  * run of workflow `wf` (from T0 + host * 1000 ms, 10,000 ms long) through the Redis Streams exporter,
  * then closes (draining the exporter) and prints its exporter counters as JSON, with the ms and CPU µs
  * from its first emit to its close (the benchmark's host rate).
- * argv: redisUrl stream host count T0
+ * argv: redisUrl stream host count T0 [entryFormat: 1 or 2, default the exporter's]
  */
 import { createObserver } from '../../../src/index.js';
 import { redisStreamExporter } from '../../../src/exporters/redis-streams.js';
 
-const [url, stream, hostArg, countArg, t0Arg] = process.argv.slice(2);
+const [url, stream, hostArg, countArg, t0Arg, formatArg] = process.argv.slice(2);
 const host = Number(hostArg);
 const count = Number(countArg);
 const t0 = Number(t0Arg);
-const exporter = redisStreamExporter({ url: url!, stream: stream!, maxQueueSize: 1_000_000, shutdownTimeoutMs: 60_000 });
+const exporter = redisStreamExporter({ url: url!, stream: stream!, maxQueueSize: 1_000_000, shutdownTimeoutMs: 60_000, ...(formatArg === undefined ? {} : { entryFormat: Number(formatArg) as 1 | 2 }) });
 const observer = createObserver({ storage: false, analyzers: [], exporters: [exporter] });
 
 const agentId = `worker-${host}`;
