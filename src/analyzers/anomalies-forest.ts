@@ -99,18 +99,7 @@ export function flattenForest(trained: unknown): FlatForest {
 
 /** Anomaly score of the vector at `vectors[offset ..]` (same as the library's `predict`). */
 export function scoreVector(forest: FlatForest, vectors: Float64Array, offset: number): number {
-  const { column, value, right, roots } = forest;
-  let total = 0;
-  for (let t = 0; t < roots.length; t++) {
-    let i = roots[t]!;
-    let c = column[i]!;
-    while (c >= 0) {
-      i = vectors[offset + c]! < value[i]! ? i + 1 : right[i]!;
-      c = column[i]!;
-    }
-    total += value[i]!;
-  }
-  return 2 ** (-(total / roots.length) / forest.normalizer);
+  return scoreVectorAbove(forest, vectors, offset, Number.POSITIVE_INFINITY);
 }
 
 /**
