@@ -175,22 +175,19 @@ export class ScoreMemo {
     for (let w = offset * 2, end = w + F * 2; w < end; w++) h = Math.imul(h ^ bits[w]!, 0x01000193);
     const slot = (h ^ (h >>> 15)) & this.mask;
     const k = slot * F;
-    if (
-      this.filled[slot] === 1 &&
-      keys[k] === vectors[offset] &&
-      keys[k + 1] === vectors[offset + 1] &&
-      keys[k + 2] === vectors[offset + 2] &&
-      keys[k + 3] === vectors[offset + 3] &&
-      keys[k + 4] === vectors[offset + 4]
-    ) {
-      return this.scores[slot]!;
-    }
+    if (this.filled[slot] === 1 && sameVector(keys, k, vectors, offset)) return this.scores[slot]!;
     const s = scoreVectorAbove(model.forest, vectors, offset, model.cutoff);
     for (let f = 0; f < F; f++) keys[k + f] = vectors[offset + f]!;
     this.scores[slot] = s;
     this.filled[slot] = 1;
     return s;
   }
+}
+
+/** Whether the `F` features at `a[i ..]` equal those at `b[j ..]` (`===`: a NaN never equals). */
+function sameVector(a: Float64Array, i: number, b: Float64Array, j: number): boolean {
+  for (let f = 0; f < F; f++) if (a[i + f] !== b[j + f]) return false;
+  return true;
 }
 
 /**
