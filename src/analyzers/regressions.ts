@@ -236,7 +236,9 @@ export function regressionsAnalyzer(options: RegressionsOptions = {}): Regressio
       if (ok) totals.successes++;
     }
     if (!compare && learnSamples > 0 && Math.max(totals.sketch.count, totals.outcomes) >= learnSamples) {
-      op.learned = baselineOf(op.key, totals, now);
+      // Stamped with the completing sample's time, not the batch's: a replay gives the same
+      // baseline whatever its flush cadence.
+      op.learned = baselineOf(op.key, totals, t);
     }
   };
 

@@ -39,6 +39,24 @@ describe('regressionsAnalyzer', () => {
     expect(classifyChange(1)).toBe('severe');
   });
 
+  it("stamps a learned baseline with its 50th sample's time, whatever the flush cadence", async () => {
+    const learnedAt = async (flushEvery: number) => {
+      let now = T0;
+      const observer = createObserver({ analyzers: [regressionsAnalyzer({ learnSamples: 50 })], storage: false, clock: () => now });
+      for (let i = 0; i < 60; i++) {
+        now = T0 + i * 1_000;
+        observer.emit({ type: 'tool.end', timestamp: now, payload: { toolName: 'fetch', status: 'success', durationMs: latency(100, i) } });
+        if ((i + 1) % flushEvery === 0) await observer.flush();
+      }
+      await observer.flush();
+      return (observer.snapshot().regressions as RegressionsAnalyzerSnapshot).baselines['tool:fetch']!.updatedAt;
+    };
+    // Sample 50 is i = 49, at T0 + 49 s; flushing after every event, every 7 or only at the end gives it.
+    expect(await learnedAt(1)).toBe(T0 + 49_000);
+    expect(await learnedAt(7)).toBe(T0 + 49_000);
+    expect(await learnedAt(1_000)).toBe(T0 + 49_000);
+  });
+
   it('learns a baseline, then flags a ×1.7 latency shift on 50 samples as moderate', async () => {
     const { observer, tool, snap } = setup({ learnSamples: 50 });
     for (let i = 0; i < 50; i++) tool('fetch', latency(100, i));
