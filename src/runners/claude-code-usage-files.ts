@@ -101,24 +101,68 @@ export interface Rec extends Omit<UsageLine, 'timestamp'> {
 }
 
 const NUMBERS = ['input', 'output', 'cacheWrite', 'cacheWrite1h', 'cacheRead', 'costUSD', 'cost'] as const;
-const STRINGS = ['key', 'day', 'ts', 'model', 'rawModel', 'sessionId', 'agentId'] as const;
+/** Strings that take few values (days, models, sessions, agents): kept as numbers of a `StringPool`. */
+const POOLED = ['day', 'model', 'rawModel', 'sessionId', 'agentId'] as const;
+/** Strings that take a new value nearly every record. */
+const OWN = ['key', 'ts'] as const;
 type NumberField = (typeof NUMBERS)[number];
-type StringField = (typeof STRINGS)[number];
+type PooledField = (typeof POOLED)[number];
+type OwnField = (typeof OWN)[number];
+type StringField = PooledField | OwnField;
 const WIDTH = NUMBERS.length;
 const AT = Object.fromEntries(NUMBERS.map((name, k) => [name, k])) as Record<NumberField, number>;
+const POOL_WIDTH = POOLED.length;
+const POOL_AT = Object.fromEntries(POOLED.map((name, k) => [name, k])) as Record<PooledField, number>;
+const isPooled = (field: StringField): field is PooledField => field !== 'key' && field !== 'ts';
+
+/**
+ * The distinct strings of a read (days, models, session and agent ids), each stored once and
+ * numbered: a record keeps 4-byte numbers instead of 8-byte pointers in growing arrays, and
+ * equal strings are one string. Number 0 is `undefined`.
+ */
+export class StringPool {
+  private readonly values: Array<string | undefined> = [undefined];
+  private readonly ids = new Map<string, number>();
+
+  /** The number of `value` (added when new). */
+  id(value: string | undefined): number {
+    if (value === undefined) return 0;
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(value);
+      this.ids.set(value, id);
+    }
+    return id;
+  }
+
+  /** The string numbered `id`. */
+  at(id: number): string | undefined {
+    return this.values[id];
+  }
+
+  /** `value`'s pooled copy (the first string of its text), so records share one string. */
+  intern(value: string | undefined): string | undefined {
+    return this.values[this.id(value)];
+  }
+}
 const BIT = { fast: 1, sidechain: 2, progress: 4, dropped: 8 } as const;
 type FlagField = keyof typeof BIT;
 
 /**
- * The records of one file, column by column: figures in one `Float64Array`, the (interned) strings
- * in plain arrays, flags in bits. A record costs about a third of an object's memory and nothing
- * for the young generation to copy, which is most of `usage`'s peak memory on large histories.
+ * The records of one file, column by column: figures in one `Float64Array`, the strings that repeat
+ * as numbers of a shared `StringPool` in an `Int32Array`, the others (key, timestamp) in plain
+ * arrays, flags in bits. A record costs about a third of an object's memory and nothing for the
+ * young generation to copy, which is most of `usage`'s peak memory on large histories.
  */
 export class RecTable {
   length = 0;
   private numbers = new Float64Array(WIDTH * 16);
+  private pooled = new Int32Array(POOL_WIDTH * 16);
   private flags = new Uint8Array(16);
-  private readonly strings: Record<StringField, Array<string | undefined>> = { key: [], day: [], ts: [], model: [], rawModel: [], sessionId: [], agentId: [] };
+  private readonly strings: Record<OwnField, Array<string | undefined>> = { key: [], ts: [] };
+
+  constructor(private readonly pool: StringPool) {}
 
   /** Appends a record and returns its row (field by field: a loop over names would make every access a lookup). */
   push(rec: Omit<Rec, 'dropped'>): number {
@@ -141,12 +185,15 @@ export class RecTable {
     n[at + AT.cost] = rec.cost;
     const s = this.strings;
     s.key[row] = rec.key;
-    s.day[row] = rec.day;
     s.ts[row] = rec.ts;
-    s.model[row] = rec.model;
-    s.rawModel[row] = rec.rawModel;
-    s.sessionId[row] = rec.sessionId;
-    s.agentId[row] = rec.agentId;
+    const p = this.pooled;
+    const pool = this.pool;
+    const pat = row * POOL_WIDTH;
+    p[pat + POOL_AT.day] = pool.id(rec.day);
+    p[pat + POOL_AT.model] = pool.id(rec.model);
+    p[pat + POOL_AT.rawModel] = pool.id(rec.rawModel);
+    p[pat + POOL_AT.sessionId] = pool.id(rec.sessionId);
+    p[pat + POOL_AT.agentId] = pool.id(rec.agentId);
     this.flags[row] = (rec.fast ? BIT.fast : 0) | (rec.sidechain ? BIT.sidechain : 0) | (rec.progress ? BIT.progress : 0);
   }
 
@@ -179,12 +226,15 @@ export class RecTable {
     into.cost = n[at + AT.cost]!;
     const s = this.strings;
     into.key = s.key[row];
-    into.day = s.day[row]!;
     into.ts = s.ts[row]!;
-    into.model = s.model[row];
-    into.rawModel = s.rawModel[row];
-    into.sessionId = s.sessionId[row];
-    into.agentId = s.agentId[row];
+    const p = this.pooled;
+    const pool = this.pool;
+    const pat = row * POOL_WIDTH;
+    into.day = pool.at(p[pat + POOL_AT.day]!)!;
+    into.model = pool.at(p[pat + POOL_AT.model]!);
+    into.rawModel = pool.at(p[pat + POOL_AT.rawModel]!);
+    into.sessionId = pool.at(p[pat + POOL_AT.sessionId]!);
+    into.agentId = pool.at(p[pat + POOL_AT.agentId]!);
     const flags = this.flags[row]!;
     into.fast = (flags & BIT.fast) !== 0;
     into.sidechain = (flags & BIT.sidechain) !== 0;
@@ -202,11 +252,12 @@ export class RecTable {
   }
 
   string(row: number, field: StringField): string | undefined {
-    return this.strings[field][row];
+    return isPooled(field) ? this.pool.at(this.pooled[row * POOL_WIDTH + POOL_AT[field]]!) : this.strings[field][row];
   }
 
   setString(row: number, field: StringField, value: string | undefined): void {
-    this.strings[field][row] = value;
+    if (isPooled(field)) this.pooled[row * POOL_WIDTH + POOL_AT[field]] = this.pool.id(value);
+    else this.strings[field][row] = value;
   }
 
   flag(row: number, field: FlagField): boolean {
@@ -221,6 +272,9 @@ export class RecTable {
     const numbers = new Float64Array(this.numbers.length * 2);
     numbers.set(this.numbers);
     this.numbers = numbers;
+    const pooled = new Int32Array(this.pooled.length * 2);
+    pooled.set(this.pooled);
+    this.pooled = pooled;
     const flags = new Uint8Array(this.flags.length * 2);
     flags.set(this.flags);
     this.flags = flags;
@@ -445,16 +499,9 @@ function mayLowerEarliest(buf: Buffer, start: number, end: number, earliest: Ear
   }
 }
 
-/** Interns the few distinct strings (days, models, sessions) so records share them. */
-export function interner(): (value: string | undefined) => string | undefined {
-  const pool = new Map<string, string>();
-  return (value) => {
-    if (value === undefined) return undefined;
-    const known = pool.get(value);
-    if (known !== undefined) return known;
-    if (pool.size < 1_000_000) pool.set(value, value);
-    return value;
-  };
+/** The pool of a read's repeating strings (see `StringPool`). */
+export function interner(): StringPool {
+  return new StringPool();
 }
 
 function noteTasks(json: Record<string, unknown>, scan: FileScan): void {
@@ -492,15 +539,13 @@ function blankLine(): UsageLine {
   return { timestamp: '', model: undefined, fast: false, input: 0, output: 0, cacheWrite: 0, cacheWrite1h: 0, cacheRead: 0, costUSD: undefined, cost: 0, key: undefined, sessionId: undefined, agentId: undefined, sidechain: false };
 }
 
-type Intern = (value: string | undefined) => string | undefined;
-
 /** The record of a usage line, written into `rec` (reused: a table copies what it keeps). */
-function toRec<R extends Omit<Rec, 'dropped'>>(u: UsageLine, progress: boolean, dayOf: (iso: string) => string, intern: Intern, rec: R): R {
-  const model = intern(u.model);
+function toRec<R extends Omit<Rec, 'dropped'>>(u: UsageLine, progress: boolean, dayOf: (iso: string) => string, pool: StringPool, rec: R): R {
+  const model = pool.intern(u.model);
   rec.key = u.key;
   rec.day = dayOf(u.timestamp);
   rec.ts = u.timestamp;
-  rec.model = model === undefined || !u.fast ? model : intern(`${model}-fast`);
+  rec.model = model === undefined || !u.fast ? model : pool.intern(`${model}-fast`);
   rec.rawModel = model;
   rec.fast = u.fast;
   rec.input = u.input;
@@ -510,8 +555,8 @@ function toRec<R extends Omit<Rec, 'dropped'>>(u: UsageLine, progress: boolean, 
   rec.cacheRead = u.cacheRead;
   rec.costUSD = u.costUSD;
   rec.cost = u.cost;
-  rec.sessionId = intern(u.sessionId);
-  rec.agentId = intern(u.agentId);
+  rec.sessionId = pool.intern(u.sessionId);
+  rec.agentId = pool.intern(u.agentId);
   rec.sidechain = u.sidechain;
   rec.progress = progress;
   return rec;
@@ -541,10 +586,10 @@ export function scanFile(
   maxLineBytes: number,
   stats: ClaudeUsageReport['stats'],
   dayOf: (iso: string) => string,
-  intern: (value: string | undefined) => string | undefined,
+  pool: StringPool,
   views: ScanViews = { ccusage: true, data: false },
 ): FileScan {
-  const scan: FileScan = { ref, earliest: Number.POSITIVE_INFINITY, recs: new RecTable(), best: new RecTable(), tasks: new Map(), agentTask: new Map() };
+  const scan: FileScan = { ref, earliest: Number.POSITIVE_INFINITY, recs: new RecTable(pool), best: new RecTable(pool), tasks: new Map(), agentTask: new Map() };
   // A key repeated inside one file is a duplicate whatever the file order: settle it now.
   const keysInFile = new Set<string>();
   const bestInFile = new Map<string, number>();
@@ -569,7 +614,7 @@ export function scanFile(
           if (!views.data) stats.duplicates++;
         } else {
           if (u.key !== undefined) keysInFile.add(u.key);
-          scan.recs.push(toRec(u, false, dayOf, intern, rec));
+          scan.recs.push(toRec(u, false, dayOf, pool, rec));
           filled = true;
         }
       }
@@ -578,7 +623,7 @@ export function scanFile(
       const entry = u ?? (progress === undefined ? undefined : usageLineOf(progress, slow));
       if (entry === undefined) return;
       const best = scan.best;
-      const copy = filled ? rec : toRec(entry, progress !== undefined, dayOf, intern, rec);
+      const copy = filled ? rec : toRec(entry, progress !== undefined, dayOf, pool, rec);
       const key = entry.key;
       const at = key === undefined ? undefined : bestInFile.get(key);
       if (at === undefined) {

@@ -551,9 +551,9 @@ export function claudeUsage(options: ClaudeUsageOptions = {}): ClaudeUsageReport
   const stats = { files: 0, lines: 0, usageEntries: 0, duplicates: 0, malformed: 0, oversized: 0, unreadable: 0 };
   const refs = findTranscriptFiles(options.paths ?? defaultClaudePaths());
   stats.files = refs.length;
-  const intern = interner();
+  const pool = interner();
   const views = { ccusage: mode === 'ccusage' || options.compareWithCcusage === true, data: mode === 'data' };
-  const scans = refs.map((ref) => scanFile(ref, maxLineBytes, stats, ctx.dayOf, intern, views));
+  const scans = refs.map((ref) => scanFile(ref, maxLineBytes, stats, ctx.dayOf, pool, views));
   if (mode === 'ccusage') {
     const view = ccusageView(scans, stats, ctx, true);
     return { mode, ...view, stats };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toUsageEntry } from '../../src/runners/claude-code-transcript.js';
-import { interner, scanFile } from '../../src/runners/claude-code-usage-files.js';
+import { blankRec, interner, RecTable, scanFile } from '../../src/runners/claude-code-usage-files.js';
 import { readUsageLine, usageLineOf, type UsageLine } from '../../src/runners/claude-code-usage-scan.js';
 
 const REAL = join(import.meta.dirname, '..', '..', '..', 'shared', 'real-cc', 'transcripts');
@@ -65,6 +65,25 @@ describe('readUsageLine', () => {
     const a = LINE({});
     const b = LINE({ message: '{"model":"claude-sonnet-4-5-20250929","id":"msg_2","usage":{"input_tokens":5,"output_tokens":6}}' });
     for (const line of [a, a, b, a, LINE({ head: '"agentId":"é1",' }), LINE({ head: '"agentId":"\u00e91",' })]) expect(fastLine(line), line).toEqual(parsedLine(line));
+  });
+
+  it("builds the id:requestId key from the line's bytes, new whenever either part changes", () => {
+    const msg = (id: string) => `{"model":"claude-sonnet-4-5-20250929","id":"${id}","usage":{"input_tokens":1,"output_tokens":2}}`;
+    const lines: Array<[string, string]> = [
+      [LINE({ message: msg('msg_1') }), 'msg_1:req_1'],
+      [LINE({ message: msg('msg_1') }), 'msg_1:req_1'], // a streamed copy: the same key
+      [LINE({ message: msg('msg_1'), tail: ',"requestId":"req_2"' }), 'msg_1:req_2'], // the last requestId wins
+      [LINE({ message: msg('msg_2') }), 'msg_2:req_1'],
+      [LINE({ message: msg('msg_\\u0032') }), 'msg_2:req_1'], // an escaped id, decoded as JSON.parse does
+      [LINE({ message: msg('msg_2') }), 'msg_2:req_1'], // the same text unescaped, read from the bytes again
+      [LINE({ message: msg('m\\u00e9') }), 'm\u00e9:req_1'],
+      [LINE({ message: msg('mé') }), 'mé:req_1'], // the same text as the escaped one, from UTF-8 bytes
+      [LINE({ message: msg('msg_2x') }), 'msg_2x:req_1'], // one byte longer than an earlier key
+    ];
+    for (const [line, key] of lines) {
+      expect(fastLine(line)?.key, line).toBe(key);
+      expect(parsedLine(line)?.key, line).toBe(key);
+    }
   });
 
   it('agrees with JSON.parse on odd but valid lines: escapes, numbers, duplicate keys, whitespace, fields of the wrong type', () => {
@@ -168,5 +187,45 @@ describe("a file's earliest timestamp (ccusage's file order)", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('RecTable (the records kept per file)', () => {
+  it('gives back what was written, its repeating strings shared through the pool', () => {
+    const pool = interner();
+    const a = new RecTable(pool);
+    const b = new RecTable(pool);
+    const rec = (n: number) => ({
+      ...blankRec(),
+      key: `msg_${n}:req_${n}`,
+      day: '2025-03-01',
+      ts: `2025-03-01T10:00:0${n}.000Z`,
+      model: n === 2 ? undefined : 'claude-sonnet-4-5-20250929',
+      rawModel: n === 2 ? undefined : 'claude-sonnet-4-5-20250929',
+      sessionId: 's-1',
+      agentId: n === 1 ? 'a1' : undefined,
+      input: n,
+      output: 10 * n,
+      costUSD: n === 1 ? 0.25 : undefined,
+      cost: n / 4,
+      fast: n === 1,
+    });
+    // 20 records: the table grows past its first 16 rows.
+    for (let n = 0; n < 20; n++) (n % 2 === 0 ? a : b).push(rec(n));
+    expect([a.length, b.length]).toEqual([10, 10]);
+    const read = blankRec();
+    for (let n = 0; n < 20; n++) {
+      const t = n % 2 === 0 ? a : b;
+      const row = (n - (n % 2)) / 2;
+      expect(t.read(row, read)).toEqual({ ...rec(n), dropped: false });
+    }
+    // Two tables, one pool: the same text is the same string, and a day set later reads back.
+    b.setString(0, 'day', '2025-03-02');
+    expect(b.string(0, 'day')).toBe('2025-03-02');
+    expect(b.string(1, 'day')).toBe('2025-03-01');
+    expect(b.string(0, 'model')).toBe(a.string(0, 'model'));
+    expect(a.string(1, 'model')).toBeUndefined(); // record 2
+    expect(b.view(0).agentId).toBe('a1');
+    expect(pool.intern('s-1')).toBe(a.string(3, 'sessionId'));
   });
 });
