@@ -6,10 +6,9 @@
  */
 import type { LlmCallPayload } from '../core/index.js';
 import * as A from './otel-bridge-attributes.js';
-import { F, first, jsonObject, number, raw, text, textUpTo, tokensOfKnown, upTo, type KnownAttributes, type ProblemSink } from './otel-bridge-readers.js';
+import { F, first, jsonObject, number, raw, text, tokensOfKnown, type KnownAttributes, type ProblemSink } from './otel-bridge-readers.js';
 
 const MAX_NAME = 1024;
-const capped = (value: string | undefined) => (value === undefined ? undefined : upTo(value, MAX_NAME));
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
 
 /** What the bridge already read of the span. */
@@ -85,8 +84,8 @@ export function llmCallOf(
     excludedCache: usage.excludedCache,
     timeToFirstTokenMs: firstChunk === undefined ? undefined : round3(firstChunk),
     payload: {
-      provider: capped(aiOperation !== undefined ? aiSdkProvider(provider) : provider),
-      model: capped(model) ?? 'unknown',
+      provider: (aiOperation !== undefined ? aiSdkProvider(provider) : provider)?.slice(0, MAX_NAME),
+      model: model?.slice(0, MAX_NAME) ?? 'unknown',
       operation:
         facts.categoryName ??
         facts.operation ??
@@ -102,8 +101,8 @@ export function llmCallOf(
       latencyMs: facts.durationMs,
       status: error === undefined ? 'success' : 'error',
       error,
-      responseId: textUpTo(known, F.responseId, MAX_NAME),
-      finishReason: capped(finishReasonOf(known)),
+      responseId: text(known, F.responseId)?.slice(0, MAX_NAME),
+      finishReason: finishReasonOf(known)?.slice(0, MAX_NAME),
       stream: streamOf(known, parameters, aiOperation, firstChunk),
     },
   };

@@ -142,21 +142,8 @@ export function first(known: KnownAttributes, of: Field): AttributeValueLike {
 export function text(known: KnownAttributes, of: Field): string | undefined {
   const value = first(known, of);
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return value;
   if (Array.isArray(value)) return value.length > 0 && value[0] != null ? String(value[0]) : undefined;
   return String(value);
-}
-
-/**
- * `value` cut to `max` characters: the same string as `value.slice(0, max)`, without the call when
- * it is shorter (names and ids nearly always are; a `slice` is a builtin call per field and span).
- */
-export const upTo = (value: string, max: number): string => (value.length > max ? value.slice(0, max) : value);
-
-/** `text` cut to `max` characters. */
-export function textUpTo(known: KnownAttributes, of: Field, max: number): string | undefined {
-  const value = text(known, of);
-  return value === undefined ? undefined : upTo(value, max);
 }
 
 /** Why an attribute the bridge reads was left out: counted in the bridge's `stats().invalid`. */

@@ -24,8 +24,6 @@ import {
   AttributeReader,
   raw,
   text,
-  textUpTo,
-  upTo,
   withoutStack,
   type KnownAttributes,
   type SpanCategory,
@@ -90,12 +88,7 @@ const CATEGORY: Readonly<Record<SpanCategory, { kind: SpanCategory; name?: strin
 };
 const PROBLEMS: readonly SpanProblem[] = ['wrong-type', 'oversized', 'negative-duration', 'bad-time', 'unknown-span-kind', 'missing-span-context', 'classify-error', 'held-overflow'];
 
-/**
- * What every event of one span carries besides its type, time, agent and payload. One per
- * processor, refilled for each span (an object per span was a sixth of what the bridge
- * allocated): `convert` builds all of a span's events before it emits the first, so that a span
- * ended from inside `emit` (a listener tracing its own work) may refill it.
- */
+/** What every event of one span carries besides its type, time, agent and payload. */
 interface SpanEnvelope {
   source: string;
   traceId: string | undefined;
@@ -149,7 +142,7 @@ function errorOf(span: ReadableSpanLike, known: KnownAttributes): string | undef
     if (typeof text === 'string' && text !== '') return withoutStack(typeof type === 'string' && type !== '' ? `${type}: ${text}` : text).slice(0, MAX_NAME * 4);
     if (typeof type === 'string' && type !== '') return type.slice(0, MAX_NAME);
   }
-  return textUpTo(known, F.errorType, MAX_NAME) ?? 'error';
+  return text(known, F.errorType)?.slice(0, MAX_NAME) ?? 'error';
 }
 
 /**
@@ -196,29 +189,24 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
   let held = 0;
   let lastTraceId = '';
   let lastTraceValid = false;
-  // Spans of one tracer share their scope (one string): the prefix tests are made once per scope run.
+  // Spans of one tracer share their scope (one string): the prefix test is made once per scope run.
   let lastScope: string | undefined;
   let lastScopeOwn = false;
-  let lastScopeDeferred = false;
   let isShutdown = false;
   const report = (problem: SpanProblem) => {
     invalid[problem]++;
   };
 
-  /** Reads the span's scope into `lastScope*`; false when it has none. */
-  const readScope = (span: ReadableSpanLike): boolean => {
+  const isOwn = (span: ReadableSpanLike) => {
     const scope = scopeOf(span);
     if (typeof scope !== 'string') return false;
-    if (scope === lastScope) return true;
+    if (scope === lastScope) return lastScopeOwn;
     let own = false;
     for (let i = 0; i < ignoreScopes.length; i++) if (scope.startsWith(ignoreScopes[i]!)) own = true;
     lastScope = scope;
     lastScopeOwn = own;
-    lastScopeDeferred = scope.startsWith(DEFERRED_SCOPE);
-    return true;
+    return own;
   };
-  const isOwn = (span: ReadableSpanLike) => readScope(span) && lastScopeOwn;
-  const hasDeferredScope = (span: ReadableSpanLike) => readScope(span) && lastScopeDeferred;
 
   /** The built-in category, unless `classify` says otherwise; with the name it gave. */
   const categoryOf = (span: ReadableSpanLike, known: KnownAttributes): { kind: SpanCategory; name?: string } => {
@@ -237,14 +225,14 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
   };
 
   const agentNameOf = (span: ReadableSpanLike, known: KnownAttributes, given: string | undefined): string =>
-    upTo(given ?? text(known, F.agentName) ?? text(known, F.entityName) ?? text(known, F.aiFunctionId) ?? String(span.name), MAX_NAME);
+    (given ?? text(known, F.agentName) ?? text(known, F.entityName) ?? text(known, F.aiFunctionId) ?? String(span.name)).slice(0, MAX_NAME);
 
   /** Marks `node` as an agent when its span is one. */
   const markAgent = (node: Node, span: ReadableSpanLike, known: KnownAttributes, category: { kind: SpanCategory; name?: string }) => {
     if (category.kind !== 'agent') return;
     const agentName = agentNameOf(span, known, category.name);
     node.agentName = agentName;
-    node.agentId = textUpTo(known, F.agentId, MAX_NAME) ?? agentName;
+    node.agentId = text(known, F.agentId)?.slice(0, MAX_NAME) ?? agentName;
   };
 
   const agentOf = (node: Node | undefined): Node | undefined => {
@@ -262,7 +250,6 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
   };
 
   const emit = guardedEmit(target, stats);
-  const envelope: SpanEnvelope = { source, traceId: undefined, spanId: undefined, parentSpanId: undefined, sessionId: undefined, attributes: {} };
 
   const convert = (span: ReadableSpanLike, context: SpanContextLike, node: Node, category: { kind: SpanCategory; name?: string }, known: KnownAttributes) => {
     const kind = category.kind;
@@ -290,36 +277,29 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     }
     durationMs = round3(durationMs);
     const error = errorOf(span, known);
-    const operation = textUpTo(known, F.operation, MAX_NAME);
-    const workflowName = textUpTo(known, F.workflowName, MAX_NAME);
+    const operation = text(known, F.operation)?.slice(0, MAX_NAME);
+    const workflowName = text(known, F.workflowName)?.slice(0, MAX_NAME);
     const aiOperation = text(known, F.aiOperation);
-    envelope.traceId = traceId;
-    envelope.spanId = spanId;
-    envelope.parentSpanId = parentSpanId;
-    envelope.sessionId = sessionId;
-    const eventAttributes = spanAttributes(upTo(String(span.name), MAX_NAME), operation, workflowName);
-    envelope.attributes = eventAttributes;
+    const envelope: SpanEnvelope = { source, traceId, spanId, parentSpanId, sessionId, attributes: spanAttributes(String(span.name).slice(0, MAX_NAME), operation, workflowName) };
 
     if (kind === 'llm') {
       const call = llmCallOf(known, { categoryName: category.name, operation, aiOperation, durationMs, error }, report);
       if (call.excludedCache) stats.inputTokensWithoutCache++;
-      if (call.timeToFirstTokenMs !== undefined) eventAttributes.timeToFirstTokenMs = call.timeToFirstTokenMs;
+      if (call.timeToFirstTokenMs !== undefined) envelope.attributes.timeToFirstTokenMs = call.timeToFirstTokenMs;
       stats.llmCalls++;
       emit(spanEvent(envelope, 'llm.call', endMs, ownAgent?.agentId, call.payload));
       return;
     }
 
     if (kind === 'tool') {
-      const toolName = upTo(category.name ?? text(known, F.toolName) ?? text(known, F.aiToolName) ?? text(known, F.entityName) ?? String(span.name), MAX_NAME);
-      const toolCallId = textUpTo(known, F.toolCallId, MAX_NAME) ?? textUpTo(known, F.aiToolCallId, MAX_NAME);
+      const toolName = (category.name ?? text(known, F.toolName) ?? text(known, F.aiToolName) ?? text(known, F.entityName) ?? String(span.name)).slice(0, MAX_NAME);
+      const toolCallId = (text(known, F.toolCallId) ?? text(known, F.aiToolCallId))?.slice(0, MAX_NAME);
       const input = captureContent ? content(first(known, F.toolInput) ?? first(known, F.aiToolInput), maxContentLength, report) : undefined;
       const output = captureContent ? content(first(known, F.toolOutput) ?? first(known, F.aiToolOutput), maxContentLength, report) : undefined;
       stats.toolCalls++;
       const agentId = ownAgent?.agentId;
-      const started = spanEvent(envelope, 'tool.start', startMs, agentId, { toolName, toolCallId, input });
-      const ended = spanEvent(envelope, 'tool.end', endMs, agentId, { toolName, toolCallId, status: error === undefined ? 'success' : 'error', durationMs, output, error });
-      emit(started);
-      emit(ended);
+      emit(spanEvent(envelope, 'tool.start', startMs, agentId, { toolName, toolCallId, input }));
+      emit(spanEvent(envelope, 'tool.end', endMs, agentId, { toolName, toolCallId, status: error === undefined ? 'success' : 'error', durationMs, output, error }));
       return;
     }
 
@@ -331,10 +311,8 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
       const input = captureContent ? content(first(known, F.agentInput), maxContentLength, report) : undefined;
       const output = captureContent ? content(first(known, F.agentOutput), maxContentLength, report) : undefined;
       stats.agentRuns++;
-      const started = spanEvent(envelope, 'agent.start', startMs, agentId, { name, parentAgentId, agentType, input });
-      const ended = spanEvent(envelope, 'agent.end', endMs, agentId, { name, parentAgentId, agentType, status: error === undefined ? 'success' : 'error', durationMs, error, output });
-      emit(started);
-      emit(ended);
+      emit(spanEvent(envelope, 'agent.start', startMs, agentId, { name, parentAgentId, agentType, input }));
+      emit(spanEvent(envelope, 'agent.end', endMs, agentId, { name, parentAgentId, agentType, status: error === undefined ? 'success' : 'error', durationMs, error, output }));
       return;
     }
 
@@ -361,7 +339,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
       parentSpanId,
       sessionId,
       agentId: ownAgent?.agentId,
-      attributes: eventAttributes,
+      attributes: envelope.attributes,
       severity: error === undefined ? 'info' : 'error',
       payload: {
         name: String(span.name).slice(0, MAX_NAME),
@@ -419,7 +397,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
       // Every field set here, so that all nodes share one shape.
       agentId: undefined,
       agentName: undefined,
-      sessionId: textUpTo(known, F.sessionId, MAX_NAME),
+      sessionId: text(known, F.sessionId)?.slice(0, MAX_NAME),
       deferred: false,
       runsGraph: false,
       held: undefined,
@@ -428,7 +406,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
     markAgent(node, span, known, categoryOf(span, known));
     // An OpenInference LangChain span gets its kind and metadata only at its end (its tracer sets
     // attributes after the SDK's onStart): it may turn out to be a LangGraph agent.
-    if (node.agentId === undefined && (raw(known, F.openInferenceKind) === 'CHAIN' || hasDeferredScope(span))) {
+    if (node.agentId === undefined && (raw(known, F.openInferenceKind) === 'CHAIN' || scopeOf(span)?.startsWith(DEFERRED_SCOPE) === true)) {
       node.deferred = true;
     }
     return node;
@@ -477,7 +455,7 @@ export function fleetscopeSpanProcessor(target: BridgeTarget, options: Fleetscop
         // A subgraph run has a node as parent (so its metadata names a node), but a `__start__` child.
         if (node.runsGraph === true && category.kind === 'other') category = CATEGORY.agent;
         // What only the end tells: a session set late, an OpenInference chain that is a LangGraph root.
-        node.sessionId ??= textUpTo(known, F.sessionId, MAX_NAME);
+        node.sessionId ??= text(known, F.sessionId)?.slice(0, MAX_NAME);
         if (node.agentId === undefined) markAgent(node, span, known, category);
         if (!node.deferred && (waitingAncestor(node) === undefined || held >= maxOpenSpans)) {
           // The common case, without a closure: nothing above it is waiting.

@@ -62,26 +62,4 @@ describe('OpenSpans', () => {
     // By hand: valid, all zeros, upper case, too short.
     expect(ids.slice(0, 4).map((id) => checkAndHash(entry(id), 16))).toEqual([1, 2, 0, 0]);
   });
-
-  it('checks 16-character ids four characters at a time with the same answers, whichever character is off', () => {
-    // Every position of a valid id replaced by each kind of character: a zero, a digit, a letter
-    // beyond f, an upper-case hex letter, a character just above ASCII and one far above it.
-    const valid = '4bf92f3577b34da6';
-    const replacements = ['0', '7', 'g', 'A', '\u0080', 'ü', '\u4e00', '/', ':', '`'];
-    let invalid = 0;
-    for (let at = 0; at < 16; at++) {
-      for (const r of replacements) {
-        const id = valid.slice(0, at) + r + valid.slice(at + 1);
-        const e = entry(id);
-        const kind = checkAndHash(e, 16);
-        expect(kind).toBe(hexIdKind(id, 16));
-        expect(e.hash).toBe(hashOf(id));
-        if (kind === 0) invalid++;
-      }
-    }
-    // 8 of the 10 replacements are not lower-case hex digits, at each of the 16 positions.
-    expect(invalid).toBe(8 * 16);
-    expect(checkAndHash(entry('0000000000000000'), 16)).toBe(2);
-    expect(checkAndHash(entry('0000000000000001'), 16)).toBe(1);
-  });
 });
