@@ -186,21 +186,8 @@ export function twoProportionZTest(
   return { statistic: z, df: Infinity, pValue: normalUpperTail(z) };
 }
 
-/** 53-bit string hash (cyrb53): cheap, well mixed; used only for tool-input keys. */
-export function hashString(text: string, seed = 0): number {
-  let h1 = 0xdeadbeef ^ seed;
-  let h2 = 0x41c6ce57 ^ seed;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
-  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
-  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
-}
+/** 53-bit string hash (cyrb53), the core's (its false-positive rate is documented there). */
+export { hashString } from '../core/recent-keys.js';
 
 /** Median of a small array (copies and sorts; for snapshot-time use only). */
 export function median(values: readonly number[]): number {

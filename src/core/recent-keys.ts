@@ -61,23 +61,24 @@ export class RecentMap<K, V> extends Map<K, V> {
  * `RecentKeys` for numbers (53-bit hashes), kept in typed arrays: the ring, and a set by open
  * addressing (linear probing, deletion by backward shift) rather than a `Set<number>`, whose
  * entries cost ~80 bytes each (a boxed number and the table's slots). 20,000 hashes: ~420 KB
- * rather than ~1.7 MB. NaN is no key.
+ * rather than ~1.7 MB. The arrays start small and double as keys come (to `capacity` keys), so an
+ * idle one costs a few KB whatever its capacity. NaN is no key.
  */
 export class RecentHashes {
-  private readonly ring: Float64Array;
+  /** The keys in arrival order; once `limit` long, a ring (`next` wraps). NaN marks a slot not yet used. */
+  private ring: Float64Array;
   /** NaN marks an empty slot. */
-  private readonly table: Float64Array;
-  private readonly mask: number;
+  private table: Float64Array;
+  private mask: number;
+  private readonly limit: number;
   private next = 0;
   private count = 0;
 
   constructor(readonly capacity: number) {
-    const n = Math.max(1, Math.floor(capacity));
-    this.ring = new Float64Array(n).fill(Number.NaN);
-    let size = 4;
-    while (size < n * 1.5) size *= 2; // load factor at most 2/3
-    this.table = new Float64Array(size).fill(Number.NaN);
-    this.mask = size - 1;
+    this.limit = Math.max(1, Math.floor(capacity));
+    this.ring = new Float64Array(Math.min(this.limit, FIRST_RING)).fill(Number.NaN);
+    this.table = new Float64Array(tableSizeFor(this.ring.length)).fill(Number.NaN);
+    this.mask = this.table.length - 1;
   }
 
   /** True when `key` was not among the recent keys; remembers it either way. */
@@ -86,16 +87,39 @@ export class RecentHashes {
     const evicted = this.ring[this.next]!;
     if (evicted === evicted) this.remove(evicted);
     this.ring[this.next] = key;
-    this.next = (this.next + 1) % this.ring.length;
     let i = this.home(key);
     while (this.table[i] === this.table[i]) i = (i + 1) & this.mask;
     this.table[i] = key;
     this.count++;
+    this.next++;
+    if (this.next === this.ring.length) {
+      if (this.ring.length < this.limit) this.grow();
+      else this.next = 0;
+    }
     return true;
   }
 
   get size(): number {
     return this.count;
+  }
+
+  /** Doubles the ring (up to `limit`) while it has not wrapped yet, and the table with it. */
+  private grow(): void {
+    const ring = new Float64Array(Math.min(this.limit, this.ring.length * 2)).fill(Number.NaN);
+    ring.set(this.ring);
+    this.ring = ring;
+    const size = tableSizeFor(ring.length);
+    if (size === this.table.length) return;
+    const old = this.table;
+    this.table = new Float64Array(size).fill(Number.NaN);
+    this.mask = size - 1;
+    for (let k = 0; k < old.length; k++) {
+      const key = old[k]!;
+      if (key !== key) continue;
+      let i = this.home(key);
+      while (this.table[i] === this.table[i]) i = (i + 1) & this.mask;
+      this.table[i] = key;
+    }
   }
 
   private home(key: number): number {
@@ -124,4 +148,34 @@ export class RecentHashes {
       hole = j;
     }
   }
+}
+
+/** Keys a `RecentHashes` makes room for at first. */
+const FIRST_RING = 256;
+
+/** The smallest power of two holding `keys` keys at a load factor of at most 2/3. */
+function tableSizeFor(keys: number): number {
+  let size = 4;
+  while (size < keys * 1.5) size *= 2;
+  return size;
+}
+
+/**
+ * A 53-bit hash of a string (cyrb53): cheap and well mixed, for remembering strings as numbers in a
+ * `RecentHashes`. Two different strings get the same hash with a probability of about 2^-53: with
+ * 100,000 hashes remembered, a new string is taken for one of them about once in 10^11 strings.
+ */
+export function hashString(text: string, seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }

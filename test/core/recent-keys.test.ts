@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RecentHashes, RecentKeys, RecentMap } from '../../src/core/recent-keys.js';
+import { hashString, RecentHashes, RecentKeys, RecentMap } from '../../src/core/recent-keys.js';
 import { fuzz } from '../support/fuzz.js';
 
 describe('RecentHashes', () => {
@@ -20,6 +20,32 @@ describe('RecentHashes', () => {
       }),
       fuzz(2000, 1414),
     );
+  });
+
+  it('answers as RecentKeys while its arrays grow to a capacity that is not a power of two, and after', () => {
+    // Keys from a range 3× the capacity: repeats while growing (from 256 keys to 5,000), then evictions.
+    const hashes = new RecentHashes(5000);
+    const reference = new RecentKeys(5000);
+    let state = 7;
+    let fresh = 0;
+    for (let n = 0; n < 40_000; n++) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      const k = state % 15_000;
+      const answer = hashes.add(k);
+      expect(answer).toBe(reference.add(String(k)));
+      if (answer) fresh++;
+      if (n === 300 || n === 3000) expect(hashes.size).toBe(reference.size);
+    }
+    expect(hashes.size).toBe(5000);
+    expect(fresh).toBeGreaterThan(5000);
+  });
+
+  it('hashes strings to 53-bit numbers: the same string the same number, different strings different ones', () => {
+    const ids = Array.from({ length: 10_000 }, (_, i) => `req_011CV${i.toString(36).padStart(8, '0')}`);
+    const hashed = new Set(ids.map((id) => hashString(id)));
+    expect(hashed.size).toBe(10_000);
+    expect(hashString(ids[0]!)).toBe(hashString(`req_011CV${'0'.repeat(8)}`));
+    for (const h of hashed) expect(Number.isSafeInteger(h) && h >= 0 && h < 2 ** 53).toBe(true);
   });
 
   it('forgets the oldest key once full, and ignores NaN', () => {
