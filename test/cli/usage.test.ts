@@ -91,6 +91,15 @@ describe('fleetscope usage arguments and reports', () => {
       expect(JSON.parse(json.stdout).totals.totalTokens).toBe(0);
       const empty = spawnSync(process.execPath, [cli, 'usage', home], { encoding: 'utf8', env });
       expect(empty.stderr).toContain(`no transcript (*.jsonl) found under ${home}`);
+      // A path that is not there is an error, not an empty report with exit 0 (a report name's typo, most often).
+      const typo = spawnSync(process.execPath, [cli, 'usage', 'dialy'], { encoding: 'utf8', env, cwd: home });
+      expect(typo.status).toBe(1);
+      expect(typo.stdout).toBe('');
+      expect(typo.stderr).toContain('fleetscope usage: dialy: no such file or directory (reports: daily, weekly, monthly, session, blocks)');
+      const missing = spawnSync(process.execPath, [cli, 'usage', 'session', join(home, 'gone'), '--json'], { encoding: 'utf8', env });
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toContain(`${join(home, 'gone')}: no such file or directory`);
+      expect(missing.stderr).not.toContain('(reports:');
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
