@@ -80,6 +80,23 @@ describe('fleetscope sessions', () => {
     expect(json(run(cli, ['stats', '--sqlite', db, '--until', until, '--json']).stdout)).toMatchObject({ events: 6, sessions: 1, byType: { 'session.start': 1, 'agent.start': 1, 'tool.start': 2, 'tool.end': 2 } });
   });
 
+  it("lists no session made only of analyzers' derived events (an exporter's file of a live run, like the demo's)", () => {
+    // What a jsonlExporter wrote: the run's events, then insights the analyzers derived with the observer's default
+    // session id ("host") and the agents they are about, and a budget alert in S2 an hour after S2's last event.
+    const file = join(root, 'with-derived.jsonl');
+    const derived = (sessionId: string, agentId: string, timestamp: number, i: number, type = 'insight') =>
+      JSON.stringify({ id: `d${i}`, type, timestamp, severity: 'info', source: `analyzer:${type === 'insight' ? 'insights' : 'cost'}`, sessionId, agentId, payload: type === 'insight' ? { rule: 'r', title: 't', category: 'cost', priority: 'low', confidence: 0.5, recommendation: 'x' } : { rule: 'budget', message: 'm' } });
+    const own = run(cli, ['tail', '--store', store, '-n', '0', '--json']).stdout.trimEnd().split('\n');
+    writeFileSync(file, [...own, derived('host', 'main', T1 + 20_000, 1), derived('host', 'agent-sub1', T1 + 20_000, 2), derived(S2, 'main', T1 + 3_600_000, 3, 'alert')].join('\n') + '\n');
+    const r = run(cli, ['sessions', '--jsonl', file, '--json']);
+    expect(r.code).toBe(0);
+    // Was: a third row "host" (2 agents, 0 tool calls) and S2 lasting 1 h.
+    expect(json(r.stdout).sessions.map((x: { sessionId: string; durationMs: number }) => [x.sessionId, x.durationMs])).toEqual([
+      [S2, 10_000],
+      [S1, 20_000],
+    ]);
+  });
+
   it('fits the table to the width and has a compact form', () => {
     const wide = run(cli, ['sessions', '--store', store], { env: { COLUMNS: '200' } });
     expect(wide.stdout.split('\n')[0]).toMatch(/Session\s+Start \(UTC\)\s+Duration\s+Agents\s+Tools\s+Failed\s+Blocked\s+LLM\s+Tokens\s+Cost\s+Project/);
