@@ -191,6 +191,7 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
     await rename(tmp, file);
   } catch (error) {
     await unlink(tmp).catch(() => undefined);
-    throw new CliError(`cannot write ${file}: ${(error as Error).message}`);
+    // Node names the temporary file (", open 'r.md.123.456.tmp'"): the user named FILE, which the message has.
+    throw new CliError(`cannot write ${file}: ${(error as Error).message.replace(/, \w+ '[^']*'$/, '')}`);
   }
 }
