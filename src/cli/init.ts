@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { gitRootOf } from '../runners/claude-code-hook-store.js';
 import { parseArgs, stringOption } from './args.js';
+import { KNOWN_HOOK_EVENTS } from '../runners/claude-code-hooks.js';
 import { INIT_DEFAULT_EVENTS, detectIndent, lineDiff, settingsProblem, shellQuote, withFleetscope, withoutFleetscope, type InitPlan } from './init-settings.js';
 
 const PREFIX = 'fleetscope init:';
@@ -139,6 +140,15 @@ export async function runInitCommand(argv: readonly string[], environment: InitE
       e.err(`${PREFIX} "${event}" is not a hook event name (e.g. PreToolUse)\n`);
       return 1;
     }
+    if ((KNOWN_HOOK_EVENTS as readonly string[]).includes(event)) continue;
+    // Claude Code's event names are case-sensitive: "PreTooluse" would be a hook that never fires.
+    const meant = KNOWN_HOOK_EVENTS.find((k) => k.toLowerCase() === event.toLowerCase());
+    if (meant !== undefined) {
+      e.err(`${PREFIX} "${event}" is not a hook event; did you mean ${meant}?\n`);
+      return 1;
+    }
+    // A later Claude Code's event is allowed (unknown events are stored as generic ones), but said.
+    e.err(`${PREFIX} "${event}" is not a hook event this fleetscope knows (a later Claude Code's?); installed as given: check its spelling\n`);
   }
   if (e.cli === '' || !/\.(m?js|cjs)$/.test(e.cli)) {
     e.err(`${PREFIX} cannot tell where the fleetscope CLI file is (${e.cli || 'unknown'}); run it as "node <path>/dist/cli/index.js init"\n`);

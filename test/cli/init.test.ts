@@ -100,6 +100,19 @@ describe('fleetscope init', () => {
     expect((await init(s, ['--uninstall'])).out).toContain('no fleetscope hooks to remove');
   });
 
+  it('--events: a miscased known event is refused, an unknown one is installed with a warning (was: both silently)', async () => {
+    const s = setup();
+    const path = join(s.project, '.claude', 'settings.json');
+    const typo = await init(s, ['--events', 'PreTooluse,Stop']);
+    expect(typo.code).toBe(1);
+    expect(typo.err).toBe('fleetscope init: "PreTooluse" is not a hook event; did you mean PreToolUse?\n');
+    expect(existsSync(path)).toBe(false);
+    const later = await init(s, ['--events', 'Stop,SomeLaterEvent']);
+    expect(later.code).toBe(0);
+    expect(later.err).toContain('"SomeLaterEvent" is not a hook event this fleetscope knows (a later Claude Code\'s?); installed as given: check its spelling');
+    expect(Object.keys(read(path).hooks)).toEqual(['Stop', 'SomeLaterEvent']);
+  });
+
   it('--dry-run prints the diff and writes nothing', async () => {
     const s = setup();
     mkdirSync(join(s.project, '.claude'));
