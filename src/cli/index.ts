@@ -96,7 +96,9 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const exitCode = (error as { exitCode?: unknown }).exitCode;
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`fleetscope: ${message.replace(/^\[fleetscope\]\s*/, '')}\n`);
+    // One prefix: a library error quoted inside a CLI message ("cannot read x.db: [fleetscope] [sqlite] ...")
+    // loses its own `[fleetscope] [plugin]` tags, wherever it sits.
+    process.stderr.write(`fleetscope: ${message.replace(/\[fleetscope\]\s*(\[[\w:-]+\]\s*)?/g, '')}\n`);
     // `hook` and `statusline` never reach here (they catch everything); other commands fail loudly.
     const quiet = process.argv[2] === 'hook' || process.argv[2] === 'statusline';
     process.exitCode = quiet ? 0 : typeof exitCode === 'number' ? exitCode : 1;

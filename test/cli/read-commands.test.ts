@@ -324,6 +324,18 @@ describe('every command', () => {
     expect(noStore.stderr).toMatch(/^fleetscope: no store at .*\.fleetscope: install the hook/);
   });
 
+  it("a missing optional peer's error carries one prefix (was: fleetscope: cannot read x.db: [fleetscope] [sqlite] ...)", () => {
+    // A host project without better-sqlite3: its resolution fails.
+    const blocker = join(root, 'no-better-sqlite3.mjs');
+    const hook = `export async function resolve(s, c, next) { if (s === 'better-sqlite3') { const e = new Error('Cannot find package better-sqlite3'); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; } return next(s, c); }`;
+    writeFileSync(blocker, `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
+    const db = join(root, 'no-driver.db');
+    writeFileSync(db, '');
+    const r = spawnSync(process.execPath, ['--import', blocker, cli, 'sessions', '--sqlite', db], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`fleetscope: cannot read ${db}: better-sqlite3 could not be loaded; install it with \`npm install better-sqlite3\` (an optional peer dependency)\n`);
+  });
+
   it('reads the default store of the project (./.fleetscope)', async () => {
     const project = join(root, 'project');
     await writeStore(join(project, '.fleetscope'));
