@@ -143,6 +143,16 @@ describe.each([
     expect(existsSync(join(project, '.fleetscope'))).toBe(false);
   });
 
+  // `script` (util-linux) gives the hook a terminal for stdin, as a person typing `fleetscope hook` has.
+  it.skipIf(spawnSync('script', ['--version']).status !== 0)('typed in a terminal: the usage and why on stderr, exit 0, no store (was: an "empty stdin" warning stored in ./.fleetscope)', () => {
+    const project = join(root, 'tty');
+    mkdirSync(project);
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${hookFile} hook`, '/dev/null'], { cwd: project, encoding: 'utf8', env: hookEnv() });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('stdin is a terminal, not a hook payload: nothing read, nothing stored.');
+    expect(existsSync(join(project, '.fleetscope'))).toBe(false);
+  });
+
   it('malformed or empty stdin exits 0 with a message on stderr, and the problem is recorded', async () => {
     const store = join(root, 'malformed');
     for (const input of ['{"session_id": "x", "hook_event', '', '\u0000\u0001binary', '[1,2]', '{"cwd":"/nowhere"}']) {
