@@ -178,6 +178,12 @@ describe('fleetscope report', () => {
     expect(snap.cost.totalUsd).toBe(0.5);
     expect(snap.sessions.sessions).toHaveLength(2);
     expect(snap.aggregation.cumulative.byType['tool.end']).toBe(5);
+    // With --md, what --help says it prints (was: "the headline as JSON", while it prints { written, snapshots }).
+    const md = join(root, 'json-and-md.md');
+    const both = json(run(cli, ['report', '--store', store, '--md', md, '--json']).stdout);
+    expect(Object.keys(both)).toEqual(['written', 'snapshots']);
+    expect(both.written).toEqual([md]);
+    expect(run(cli, ['report', '--help']).stdout).toContain('--json             the analyzers\' snapshot as JSON on stdout (with --md/--html: { written, snapshots })');
   });
 
   it('replays a store of several pages and segments whole and in order', async () => {
