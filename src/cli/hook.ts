@@ -239,7 +239,7 @@ async function auditEvents(dir: string, events: FleetEvent[], lockTimeoutMs: num
 }
 
 /** What `fleetscope hook --help` prints (Claude Code never passes it: the store is not touched). */
-export const HOOK_USAGE = `Usage: fleetscope hook [--store DIR | --user] [--rules FILE] [--no-guardrails] [--no-redact] [--no-audit] [--deadline-ms N] [--fail-closed]
+export const HOOK_USAGE = `Usage: fleetscope hook [--store DIR | --user] [--rules FILE] [--no-guardrails] [--no-redact] [--no-audit] [--no-alerts] [--deadline-ms N] [--fail-closed]
 Reads one Claude Code hook payload on stdin and stores it; exit 2 blocks a PreToolUse. See docs/claude-code.md.
 `;
 

@@ -39,7 +39,7 @@ See what your agents did (sources: --store DIR, --claude [DIR], --jsonl FILE, --
 Claude Code:
   init      [--project | --user] [--fail-closed] [--dry-run] [--uninstall] [--statusline]
             install the hook for every Claude Code hook event (direct node command, no npx)
-  hook      [--store DIR | --user] [--rules FILE] [--no-guardrails] [--no-redact] [--no-audit] [--deadline-ms N] [--fail-closed]
+  hook      [--store DIR | --user] [--rules FILE] [--no-guardrails] [--no-redact] [--no-audit] [--no-alerts] [--deadline-ms N] [--fail-closed]
             store one hook payload (stdin); guardrails answer first (exit 2 blocks a tool); decisions go to <store>/audit
   statusline  Claude Code's statusLine: model, cost, context used, rate limits, last alert
   usage     daily|weekly|monthly|session|blocks [--json] [--ccusage] [--breakdown]  tokens and cost

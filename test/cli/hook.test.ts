@@ -138,6 +138,8 @@ describe.each([
       const r = spawnSync(process.execPath, [hookFile, 'hook', flag], { input: '', cwd: project, encoding: 'utf8', env: hookEnv({ CLAUDE_PROJECT_DIR: project }) });
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/^Usage: fleetscope hook /);
+      // Every option docs/claude-code.md gives the hook (was: --no-alerts missing).
+      for (const option of ['--store', '--user', '--rules', '--no-guardrails', '--no-redact', '--no-audit', '--no-alerts', '--deadline-ms', '--fail-closed']) expect(r.stdout).toContain(option);
       expect(r.stderr).toBe('');
     }
     expect(existsSync(join(project, '.fleetscope'))).toBe(false);
