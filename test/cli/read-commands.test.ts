@@ -252,6 +252,14 @@ describe('fleetscope tail', () => {
     const bad = run(cli, ['tail', '--store', store, '--filter', 'colour=red']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^fleetscope: --filter: "colour=red"/);
+    // A bad --poll-ms is an error, and --help names it (was: silently 500 ms, and undocumented there).
+    for (const value of ['abc', '5', '1.5']) {
+      // A timeout: accepted, the value would follow the store for ever.
+      const poll = spawnSync(process.execPath, [cli, 'tail', '--store', store, '--follow', '--poll-ms', value], { encoding: 'utf8', timeout: 15_000 });
+      expect(poll.status).toBe(1);
+      expect(poll.stderr).toBe(`fleetscope: --poll-ms "${value}" is not a whole number >= 20\n`);
+    }
+    expect(run(cli, ['tail', '--help']).stdout).toContain('--poll-ms N        --follow: how often the store is polled');
   });
 
   it('colours by severity on FORCE_COLOR, never with NO_COLOR', () => {
