@@ -167,12 +167,14 @@ export async function runInitCommand(argv: readonly string[], environment: InitE
   }
   const uninstall = args.options.get('uninstall') === true;
   const entry = shellQuote(hookEntryFor(e.cli));
-  const hookArgs = [shellQuote(e.node), entry, 'hook', ...(args.options.get('user-store') === true ? ['--user'] : [])];
+  // The statusline reads its last alert from the store the hook writes: the user store too with --user-store.
+  const userStore = args.options.get('user-store') === true ? ['--user'] : [];
+  const hookArgs = [shellQuote(e.node), entry, 'hook', ...userStore];
   const plan: InitPlan = {
     command: hookArgs.join(' '),
     events,
     failClosed: args.options.get('fail-closed') === true,
-    ...(args.options.get('statusline') === true ? { statusline: [shellQuote(e.node), entry, 'statusline'].join(' ') } : {}),
+    ...(args.options.get('statusline') === true ? { statusline: [shellQuote(e.node), entry, 'statusline', ...userStore].join(' ') } : {}),
   };
   let next: Record<string, unknown>;
   const notes: string[] = [];

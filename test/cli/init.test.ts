@@ -139,7 +139,8 @@ describe('fleetscope init', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const settings = read(path);
     expect(settings.hooks.SessionStart![0]!.hooks[0]!.command).toBe('/usr/local/bin/node /opt/fleetscope/dist/cli/index.js hook --user # fleetscope');
-    expect(settings.statusLine).toEqual({ type: 'command', command: '/usr/local/bin/node /opt/fleetscope/dist/cli/index.js statusline # fleetscope', padding: 0 });
+    // The statusline reads the store the hook writes: the user store (was: without --user, the project's store, never written).
+    expect(settings.statusLine).toEqual({ type: 'command', command: '/usr/local/bin/node /opt/fleetscope/dist/cli/index.js statusline --user # fleetscope', padding: 0 });
     expect(existsSync(join(s.project, '.claude'))).toBe(false);
   });
 
