@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { createObserver } from '../index.js';
+import { createObserver, type ErrorHandler } from '../index.js';
 import { STORE_GITIGNORE } from '../runners/claude-code-hook-store.js';
 import { otlpReceiver } from '../runners/otlp-receiver.js';
 import { fileLogStorage } from '../storage/file-log.js';
@@ -79,6 +79,26 @@ export function claudeCodeEnv(endpoint: string, protocol: OtlpProtocol = 'http/p
   ].join('\n');
 }
 
+/** A failure said again for the same plugin and operation at most once a minute. */
+const REPEAT_AFTER_MS = 60_000;
+
+/**
+ * The observer's errors as this command's messages: one prefix, at most one a minute per plugin and
+ * operation. The receiver's failure to start is left out: the command says it itself, and exits 1 (was:
+ * the observer's `[fleetscope] [runner:otlp-receiver] start failed: ...` line, then the command's own).
+ */
+function reportOnce(): ErrorHandler {
+  const said = new Map<string, number>();
+  return (error) => {
+    if (error.kind === 'runner' && error.operation === 'start') return;
+    const key = `${error.plugin ?? ''} ${error.operation}`;
+    const now = Date.now();
+    if (now - (said.get(key) ?? -Infinity) < REPEAT_AFTER_MS) return;
+    said.set(key, now);
+    process.stderr.write(`fleetscope collect: ${error.message.replace(/\[fleetscope\]\s*(\[[\w:-]+\]\s*)*/g, '')}\n`);
+  };
+}
+
 export async function runCollectCommand(argv: readonly string[]): Promise<number> {
   let values: { port?: string; host?: string; store?: string; 'print-env'?: boolean; help?: boolean };
   try {
@@ -122,7 +142,7 @@ export async function runCollectCommand(argv: readonly string[]): Promise<number
     return 1;
   }
   const receiver = otlpReceiver({ port, host });
-  const observer = createObserver({ runners: [receiver], storage: fileLogStorage({ dir: store }), analyzers: [] });
+  const observer = createObserver({ runners: [receiver], storage: fileLogStorage({ dir: store }), analyzers: [], onError: reportOnce() });
   await observer.ready();
   const address = receiver.address();
   if (address === undefined) {

@@ -46,6 +46,19 @@ describe('fleetscope collect', () => {
     expect(without.stdout).toContain('export OTEL_EXPORTER_OTLP_PROTOCOL=http/json   # http/protobuf needs protobufjs: npm install protobufjs\n');
   });
 
+  it('a port already taken: one message, exit 1 (was: the observer\'s "[fleetscope] [runner:otlp-receiver] start failed" line too)', async () => {
+    const port = await freePort();
+    const server = (await import('node:http')).createServer();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      const r = spawnSync(process.execPath, [cli, 'collect', '--port', String(port), '--store', join(dir, 'taken')], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`fleetscope collect: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
+    } finally {
+      server.close();
+    }
+  });
+
   it('stores what Claude Code sends, and stops cleanly on Ctrl-C', async () => {
     const port = await freePort();
     const store = join(dir, 'store');
