@@ -97,7 +97,8 @@ function readSettings(path: string): { text: string; settings: Record<string, un
   try {
     settings = JSON.parse(text);
   } catch (error) {
-    const comments = /^\s*(\/\/|\/\*)/m.test(text) ? ' (it has comments)' : '';
+    // Said in words: JSON.parse names a byte-order mark as an invisible "Unexpected token '\uFEFF'".
+    const comments = text.startsWith('\uFEFF') ? ' (it starts with a byte-order mark: save it as UTF-8 without BOM)' : /^\s*(\/\/|\/\*)/m.test(text) ? ' (it has comments)' : '';
     return { refuse: `${path} is not strict JSON${comments}: ${(error as Error).message}. Rewriting it would lose what JSON cannot hold; fix it or add the hooks by hand` };
   }
   const problem = settingsProblem(settings);

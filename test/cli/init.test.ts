@@ -159,6 +159,8 @@ describe('fleetscope init', () => {
     const cases: Array<[string, (dir: string, path: string) => void, string]> = [
       ['not JSON', (_, p) => writeFileSync(p, '{ "hooks": '), 'is not strict JSON'],
       ['comments', (_, p) => writeFileSync(p, '{\n  // my hooks\n  "model": "opus"\n}\n'), 'it has comments'],
+      // Was: "Unexpected token '\uFEFF'", an invisible character.
+      ['byte-order mark', (_, p) => writeFileSync(p, '\uFEFF{"model": "opus"}\n'), 'it starts with a byte-order mark: save it as UTF-8 without BOM'],
       ['read-only', (_, p) => (writeFileSync(p, '{}\n'), chmodSync(p, 0o444)), 'read-only'],
       ['symlink', (d, p) => (writeFileSync(join(d, 'real.json'), '{}\n'), symlinkSync(join(d, 'real.json'), p)), 'is a symlink'],
       ['array', (_, p) => writeFileSync(p, '[]'), 'top level is not a JSON object'],
