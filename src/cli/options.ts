@@ -192,6 +192,6 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
   } catch (error) {
     await unlink(tmp).catch(() => undefined);
     // Node names the temporary file (", open 'r.md.123.456.tmp'"): the user named FILE, which the message has.
-    throw new CliError(`cannot write ${file}: ${(error as Error).message.replace(/, \w+ '[^']*'$/, '')}`);
+    throw new CliError(`cannot write ${file}: ${(error as Error).message.replace(/, \w+ '[^']*'( -> '[^']*')?$/, '')}`);
   }
 }

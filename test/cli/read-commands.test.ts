@@ -505,6 +505,13 @@ describe('bad input', () => {
     const r = run(cli, ['report', '--store', store, '--md', target]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`fleetscope: cannot write ${target}: ENOENT: no such file or directory\n`);
+    // FILE is a directory: the rename fails (was: "rename 'DIR.123.456.tmp' -> 'DIR'" in the message), no temporary file left.
+    const folder = join(root, 'a-folder');
+    mkdirSync(folder);
+    const onDir = run(cli, ['report', '--store', store, '--html', folder]);
+    expect(onDir.code).toBe(1);
+    expect(onDir.stderr).toBe(`fleetscope: cannot write ${folder}: EISDIR: illegal operation on a directory\n`);
+    expect(readdirSync(root).filter((n) => n.startsWith('a-folder.'))).toEqual([]);
     expect(existsSync(join(root, 'no-such-dir'))).toBe(false);
   });
 });
