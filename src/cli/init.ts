@@ -226,7 +226,7 @@ export async function runInitCommand(argv: readonly string[], environment: InitE
   }
   if (uninstall) e.out(`${path}: fleetscope hooks removed (other hooks kept)\n`);
   else {
-    e.out(`${path}: fleetscope hook installed for ${events.length} events (${scope} settings)\n`);
+    e.out(`${path}: fleetscope hook installed for ${events.length} ${events.length === 1 ? 'event' : 'events'} (${scope} settings)\n`);
     e.out(`  command: ${plan.command}${plan.failClosed ? ' (PreToolUse fail-closed: a hook that cannot run blocks the call)' : ''}\n`);
     e.out(`  store:   ${args.options.get('user-store') === true ? join(e.home, '.fleetscope') : '<project>/.fleetscope'} (git-ignored, 0600)\n`);
   }

@@ -25,6 +25,9 @@ export class CliError extends Error {
   }
 }
 
+/** `1 line`, `3 lines`: a count with its noun, as a person writes it. */
+export const counted = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
 /** The one prefix of every message the command line writes to stderr. */
 export const PREFIX = 'fleetscope:';
 

@@ -128,6 +128,9 @@ describe('fleetscope trace', () => {
     const text = run(cli, ['trace', S1, '--store', store]).stdout;
     expect(text).toMatch(/Bash.*\+6\.00 s.*0 ms blocked/);
     expect(text).toMatch(/main\s+◆/);
+    // One of a thing is said in the singular (was: "1 agents, 1 tool calls, 1 LLM calls").
+    const header = run(cli, ['trace', S2, '--store', store]).stdout.split('\n')[0];
+    expect(header).toMatch(/^session aaab2222-\S+ \(\/home\/dev\/other\): 10\.00 s, 1 agent, 1 tool call \(0 failed, 0 blocked\), 1 LLM call, /);
   });
 
   it('names the sessions an ambiguous prefix matches, and says when none does', () => {
@@ -484,7 +487,7 @@ describe('bad input', () => {
     writeLines(file, [assistant(c, new Date(T1 + 1000).toISOString(), { model: 'claude-sonnet-4-5-20250929', messageId: 'msg_2', requestId: 'req_2', usage: { input_tokens: 10, output_tokens: 20 } })], true);
     expect(statSync(file).size).toBeGreaterThan(2 ** 31);
     const r = run(cli, ['report', '--claude', dir, '--json']);
-    expect(r.stderr).toBe(`fleetscope: ${dir}: 1 lines skipped (torn, corrupted or not events)\n`);
+    expect(r.stderr).toBe(`fleetscope: ${dir}: 1 line skipped (torn, corrupted or not events)\n`);
     expect(r.code).toBe(0);
     // claude-sonnet-4-5 at $3 / $15 per million: msg_1 1000×3 + 200×15 = 6000 µ$, msg_2 10×3 + 20×15 = 330 µ$.
     const snap = json(r.stdout);
