@@ -76,7 +76,7 @@ export interface CostProjection {
 export interface CostProjections {
   /** Known cost per hour over the observed span (see `method`). */
   ratePerHourUsd: number;
-  /** First to last priced call, in ms (at least `minSpanMs`). */
+  /** First to last priced call, in ms (0 with fewer than 2); the rate is taken over at least a minute. */
   observedSpanMs: number;
   /**
    * Whether the observed span reaches the cost analyzer's `minProjectionSpanMs` (default 1 h): only
@@ -212,8 +212,10 @@ export function costProjections(
   minutes: readonly number[],
   rule: ProjectionRule = { minSpanMs: HOUR, activeDays: 0, minActiveDayShare: 0 },
 ): CostProjections {
-  const span = pricedCalls === 0 ? MIN_SPAN_MS : Math.max(MIN_SPAN_MS, lastPriced - firstPriced);
-  const rate = (totalUsd / span) * HOUR;
+  const observed = pricedCalls === 0 ? 0 : lastPriced - firstPriced;
+  // The rate is taken over at least a minute (a burst of seconds does not extrapolate wildly); the span
+  // reported is the one observed, so a report never says "1.0 min observed" of 50 ms.
+  const rate = (totalUsd / Math.max(MIN_SPAN_MS, observed)) * HOUR;
   // Band: with ≥ 5 active minutes, the 95% interval of the mean per-minute cost (normal
   // approximation); otherwise a Poisson interval on the number of priced calls (1.96/√n).
   let relativeError: number;
@@ -235,7 +237,7 @@ export function costProjections(
     pricedCalls <= 1 ? 'no-calls' : lastPriced - firstPriced < rule.minSpanMs ? 'short' : rule.activeDays < rule.minActiveDayShare * spanDays ? 'sparse' : undefined;
   return {
     ratePerHourUsd: roundUsd(rate),
-    observedSpanMs: span,
+    observedSpanMs: observed,
     projected: notProjected === undefined,
     ...(notProjected !== undefined ? { notProjected } : {}),
     minProjectionSpanMs: rule.minSpanMs,

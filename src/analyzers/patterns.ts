@@ -258,7 +258,9 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
         let key = spanId === undefined ? undefined : pendingStarts.get(spanId);
         if (key !== undefined) pendingStarts.delete(spanId!);
         else if (p.input !== undefined) key = callKey(toolName, p.input);
-        if (key !== undefined) toolCall(event.sessionId, toolName, key, status !== 'success', t);
+        // A call a guardrail or the user blocked did not fail: calling it again is no retry loop to back off
+        // from (the loop's advice), as `outcome` does not count it a failure either.
+        if (key !== undefined) toolCall(event.sessionId, toolName, key, status === 'error', t);
         break;
       }
       case 'agent.end': {

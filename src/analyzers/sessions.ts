@@ -68,6 +68,9 @@ interface State extends Omit<SessionSummary, 'durationMs' | 'agents' | 'subagent
   subagentIds: Set<string>;
 }
 
+/** Source prefix of the events analyzers put back on the bus (`analyzer:<name>`, see core's pipeline). */
+const DERIVED_SOURCE_PREFIX = 'analyzer:';
+
 export function sessionsAnalyzer(options: SessionsOptions = {}): Analyzer<SessionsSnapshot> {
   const maxSessions = options.maxSessions ?? 10_000;
   if (!(maxSessions >= 1)) throw new Error('[fleetscope] [sessions] maxSessions must be >= 1');
@@ -118,6 +121,10 @@ export function sessionsAnalyzer(options: SessionsOptions = {}): Analyzer<Sessio
   };
 
   const handle = (event: FleetEvent): void => {
+    // What analyzers derived (insights, anomalies, budget alerts) is not session activity: an insight
+    // carries the observer's default session id, which would list a session that never ran (the demo's
+    // "today": 4 agents, 0 tool calls) and stretch a real session's end to the time of the analysis.
+    if (event.source.startsWith(DERIVED_SOURCE_PREFIX)) return;
     const s = stateOf(event);
     s.events++;
     if (event.timestamp < firstEventAt) firstEventAt = event.timestamp;

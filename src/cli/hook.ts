@@ -28,7 +28,7 @@ import { FINDINGS_EVENT_TYPE, findingsPayload } from '../redaction/transform.js'
 import { fileLogStorage } from '../storage/file-log.js';
 import { parseArgs, stringOption, wantsHelp } from './args.js';
 import { hookIds } from './hook-ids.js';
-import { readStdin, writeText } from './stdin.js';
+import { readStdin, stdinIsTerminal, writeText } from './stdin.js';
 
 /** Exit code Claude Code reads as "block this tool call; show stderr to Claude". */
 export const BLOCK_EXIT_CODE = 2;
@@ -239,13 +239,19 @@ async function auditEvents(dir: string, events: FleetEvent[], lockTimeoutMs: num
 }
 
 /** What `fleetscope hook --help` prints (Claude Code never passes it: the store is not touched). */
-export const HOOK_USAGE = `Usage: fleetscope hook [--store DIR | --user] [--rules FILE] [--no-guardrails] [--no-redact] [--no-audit] [--deadline-ms N] [--fail-closed]
+export const HOOK_USAGE = `Usage: fleetscope hook [--store DIR | --user] [--rules FILE] [--no-guardrails] [--no-redact] [--no-audit] [--no-alerts] [--deadline-ms N] [--fail-closed]
 Reads one Claude Code hook payload on stdin and stores it; exit 2 blocks a PreToolUse. See docs/claude-code.md.
 `;
 
 export async function runHookCommand(argv: readonly string[]): Promise<number> {
   if (wantsHelp(argv)) {
     writeText(1, HOOK_USAGE);
+    return 0;
+  }
+  // Typed in a terminal (Claude Code always pipes a payload): say what the command is for, store nothing
+  // (was: an "empty stdin" warning recorded into a store made in the current directory).
+  if (await stdinIsTerminal()) {
+    writeText(2, `${HOOK_USAGE}stdin is a terminal, not a hook payload: nothing read, nothing stored. Claude Code runs this command (fleetscope init installs it).\n`);
     return 0;
   }
   const started = Date.now();

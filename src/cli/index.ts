@@ -39,7 +39,7 @@ See what your agents did (sources: --store DIR, --claude [DIR], --jsonl FILE, --
 Claude Code:
   init      [--project | --user] [--fail-closed] [--dry-run] [--uninstall] [--statusline]
             install the hook for every Claude Code hook event (direct node command, no npx)
-  hook      [--store DIR | --user] [--rules FILE] [--no-guardrails] [--no-redact] [--no-audit] [--deadline-ms N] [--fail-closed]
+  hook      [--store DIR | --user] [--rules FILE] [--no-guardrails] [--no-redact] [--no-audit] [--no-alerts] [--deadline-ms N] [--fail-closed]
             store one hook payload (stdin); guardrails answer first (exit 2 blocks a tool); decisions go to <store>/audit
   statusline  Claude Code's statusLine: model, cost, context used, rate limits, last alert
   usage     daily|weekly|monthly|session|blocks [--json] [--ccusage] [--breakdown]  tokens and cost
@@ -96,7 +96,9 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const exitCode = (error as { exitCode?: unknown }).exitCode;
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`fleetscope: ${message.replace(/^\[fleetscope\]\s*/, '')}\n`);
+    // One prefix: a library error quoted inside a CLI message ("cannot read x.db: [fleetscope] [sqlite] ...")
+    // loses its own `[fleetscope] [plugin]` tags, wherever it sits.
+    process.stderr.write(`fleetscope: ${message.replace(/\[fleetscope\]\s*(\[[\w:-]+\]\s*)?/g, '')}\n`);
     // `hook` and `statusline` never reach here (they catch everything); other commands fail loudly.
     const quiet = process.argv[2] === 'hook' || process.argv[2] === 'statusline';
     process.exitCode = quiet ? 0 : typeof exitCode === 'number' ? exitCode : 1;

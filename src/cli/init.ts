@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { gitRootOf } from '../runners/claude-code-hook-store.js';
 import { parseArgs, stringOption } from './args.js';
+import { KNOWN_HOOK_EVENTS } from '../runners/claude-code-hooks.js';
 import { INIT_DEFAULT_EVENTS, detectIndent, lineDiff, settingsProblem, shellQuote, withFleetscope, withoutFleetscope, type InitPlan } from './init-settings.js';
 
 const PREFIX = 'fleetscope init:';
@@ -96,7 +97,8 @@ function readSettings(path: string): { text: string; settings: Record<string, un
   try {
     settings = JSON.parse(text);
   } catch (error) {
-    const comments = /^\s*(\/\/|\/\*)/m.test(text) ? ' (it has comments)' : '';
+    // Said in words: JSON.parse names a byte-order mark as an invisible "Unexpected token '\uFEFF'".
+    const comments = text.startsWith('\uFEFF') ? ' (it starts with a byte-order mark: save it as UTF-8 without BOM)' : /^\s*(\/\/|\/\*)/m.test(text) ? ' (it has comments)' : '';
     return { refuse: `${path} is not strict JSON${comments}: ${(error as Error).message}. Rewriting it would lose what JSON cannot hold; fix it or add the hooks by hand` };
   }
   const problem = settingsProblem(settings);
@@ -139,6 +141,15 @@ export async function runInitCommand(argv: readonly string[], environment: InitE
       e.err(`${PREFIX} "${event}" is not a hook event name (e.g. PreToolUse)\n`);
       return 1;
     }
+    if ((KNOWN_HOOK_EVENTS as readonly string[]).includes(event)) continue;
+    // Claude Code's event names are case-sensitive: "PreTooluse" would be a hook that never fires.
+    const meant = KNOWN_HOOK_EVENTS.find((k) => k.toLowerCase() === event.toLowerCase());
+    if (meant !== undefined) {
+      e.err(`${PREFIX} "${event}" is not a hook event; did you mean ${meant}?\n`);
+      return 1;
+    }
+    // A later Claude Code's event is allowed (unknown events are stored as generic ones), but said.
+    e.err(`${PREFIX} "${event}" is not a hook event this fleetscope knows (a later Claude Code's?); installed as given: check its spelling\n`);
   }
   if (e.cli === '' || !/\.(m?js|cjs)$/.test(e.cli)) {
     e.err(`${PREFIX} cannot tell where the fleetscope CLI file is (${e.cli || 'unknown'}); run it as "node <path>/dist/cli/index.js init"\n`);
@@ -157,12 +168,14 @@ export async function runInitCommand(argv: readonly string[], environment: InitE
   }
   const uninstall = args.options.get('uninstall') === true;
   const entry = shellQuote(hookEntryFor(e.cli));
-  const hookArgs = [shellQuote(e.node), entry, 'hook', ...(args.options.get('user-store') === true ? ['--user'] : [])];
+  // The statusline reads its last alert from the store the hook writes: the user store too with --user-store.
+  const userStore = args.options.get('user-store') === true ? ['--user'] : [];
+  const hookArgs = [shellQuote(e.node), entry, 'hook', ...userStore];
   const plan: InitPlan = {
     command: hookArgs.join(' '),
     events,
     failClosed: args.options.get('fail-closed') === true,
-    ...(args.options.get('statusline') === true ? { statusline: [shellQuote(e.node), entry, 'statusline'].join(' ') } : {}),
+    ...(args.options.get('statusline') === true ? { statusline: [shellQuote(e.node), entry, 'statusline', ...userStore].join(' ') } : {}),
   };
   let next: Record<string, unknown>;
   const notes: string[] = [];
@@ -213,7 +226,7 @@ export async function runInitCommand(argv: readonly string[], environment: InitE
   }
   if (uninstall) e.out(`${path}: fleetscope hooks removed (other hooks kept)\n`);
   else {
-    e.out(`${path}: fleetscope hook installed for ${events.length} events (${scope} settings)\n`);
+    e.out(`${path}: fleetscope hook installed for ${events.length} ${events.length === 1 ? 'event' : 'events'} (${scope} settings)\n`);
     e.out(`  command: ${plan.command}${plan.failClosed ? ' (PreToolUse fail-closed: a hook that cannot run blocks the call)' : ''}\n`);
     e.out(`  store:   ${args.options.get('user-store') === true ? join(e.home, '.fleetscope') : '<project>/.fleetscope'} (git-ignored, 0600)\n`);
   }

@@ -25,6 +25,9 @@ export class CliError extends Error {
   }
 }
 
+/** `1 line`, `3 lines`: a count with its noun, as a person writes it. */
+export const counted = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
 /** The one prefix of every message the command line writes to stderr. */
 export const PREFIX = 'fleetscope:';
 
@@ -191,6 +194,7 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
     await rename(tmp, file);
   } catch (error) {
     await unlink(tmp).catch(() => undefined);
-    throw new CliError(`cannot write ${file}: ${(error as Error).message}`);
+    // Node names the temporary file (", open 'r.md.123.456.tmp'"): the user named FILE, which the message has.
+    throw new CliError(`cannot write ${file}: ${(error as Error).message.replace(/, \w+ '[^']*'( -> '[^']*')?$/, '')}`);
   }
 }

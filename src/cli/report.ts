@@ -17,7 +17,7 @@ Replays the selected events through the default analyzers and writes their repor
   (no output flag)   the markdown report on stdout
   --md FILE          the markdown report to FILE
   --html FILE        the HTML report to FILE (self-contained; opens offline)
-  --json             the analyzers' snapshot as JSON on stdout (with --md/--html: the headline as JSON)
+  --json             the analyzers' snapshot as JSON on stdout (with --md/--html: { written, snapshots })
   --include-content  put tool inputs and outputs, prompts and messages in the HTML (default: left
                      out, so the page is safe to share)
   --title TEXT       the report's title (default "fleetscope report")

@@ -19,7 +19,7 @@ import { DEFAULT_MAX_LINE_BYTES } from '../runners/claude-code-lines.js';
 import { fileLogStorage, type FileLogStorage } from '../storage/file-log.js';
 import { postgresStorage } from '../storage/postgres.js';
 import { sqliteStorage } from '../storage/sqlite.js';
-import { CliError, EXIT, parseTime, progressLine, warn, withoutPassword } from './options.js';
+import { CliError, EXIT, counted, parseTime, progressLine, warn, withoutPassword } from './options.js';
 import { readRedisStream } from './redis-source.js';
 
 /** The store format this version reads (first line of every segment: `{"fleetscopeSegment":1,...}`). */
@@ -506,9 +506,9 @@ export function warnSkipped(result: ReplayResult): void {
   for (const f of result.sources) {
     const d = f.details;
     const skipped = (d.skippedLines ?? 0) + (d.malformed ?? 0) + (d.notEvents ?? 0) + (d.oversized ?? 0);
-    if (skipped > 0) warn(`${f.path || 'transcripts'}: ${skipped} lines skipped (torn, corrupted or not events)`);
+    if (skipped > 0) warn(`${f.path || 'transcripts'}: ${counted(skipped, 'line')} skipped (torn, corrupted or not events)`);
   }
-  if (result.invalid > 0) warn(`${result.invalid} events refused as invalid`);
+  if (result.invalid > 0) warn(`${counted(result.invalid, 'event')} refused as invalid`);
 }
 
 /**

@@ -89,7 +89,7 @@ export function formatStatusline(input: StatuslineInput, nowMs: number, lastAler
  * The message of the session's newest `alert` in the store, reading only the last 256 KiB of its
  * newest segments (a status line must stay as cheap as a hook); undefined when none is there.
  */
-export function lastAlertIn(store: string, sessionId: string | undefined): string | undefined {
+export function lastAlertIn(store: string, sessionId: string): string | undefined {
   let names: string[];
   try {
     names = readdirSync(store)
@@ -116,7 +116,7 @@ export function lastAlertIn(store: string, sessionId: string | undefined): strin
         if (!line.includes('"type":"alert"')) continue;
         try {
           const event = JSON.parse(line) as { type?: string; sessionId?: string; payload?: { message?: unknown } };
-          if (event.type !== 'alert' || (sessionId !== undefined && event.sessionId !== sessionId)) continue;
+          if (event.type !== 'alert' || event.sessionId !== sessionId) continue;
           const message = typeof event.payload?.message === 'string' ? event.payload.message : undefined;
           if (message !== undefined) return message.length > 60 ? `${message.slice(0, 59)}…` : message;
         } catch {
@@ -170,7 +170,10 @@ export async function runStatuslineCommand(argv: readonly string[]): Promise<num
       ...(typeof cwd === 'string' && cwd !== '' ? { cwd } : {}),
       env,
     }).dir;
-    const alert = lastAlertIn(store, typeof input.session_id === 'string' ? input.session_id : undefined);
+    // Only this session's alert: without a session id (no JSON, an odd input) any session's last alert
+    // would show, in a user-level store even another project's.
+    const sessionId = typeof input.session_id === 'string' && input.session_id !== '' ? input.session_id : undefined;
+    const alert = sessionId === undefined ? undefined : lastAlertIn(store, sessionId);
     if (alert !== undefined) line = formatStatusline(input, Date.now(), alert);
   } catch {
     // never fail the status line

@@ -45,6 +45,20 @@ export function readStdin(waitUntil: number, maxBytes = Number.POSITIVE_INFINITY
 }
 
 /**
+ * Whether stdin is a terminal: a person typed the command, no payload is coming. Only a character
+ * device is asked further (`node:tty` is loaded then only, never for a piped payload).
+ */
+export async function stdinIsTerminal(): Promise<boolean> {
+  try {
+    if (!fstatSync(0).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  const { isatty } = await import('node:tty');
+  return isatty(0);
+}
+
+/**
  * Writes `text` to fd 1 or 2 synchronously, never through `process.stdout` / `process.stderr`:
  * for a pipe (what Claude Code gives) creating those streams loads Node's whole net stack, a
  * large part of a hook call's start-up. A full non-blocking pipe is waited on until `waitUntil`

@@ -22,6 +22,7 @@ One line per event: time (UTC), session, agent, type, summary. Colour by severit
   -f, --follow       keep printing events as the store grows (--store, --postgres: polled;
                      --redis: XREAD BLOCK; Ctrl-C ends); a server restart or outage is said on
                      stderr and retried with backoff, resuming where it stopped
+  --poll-ms N        --follow: how often the store is polled, in ms (default 500, at least 20)
   --filter EXPR      space-separated terms, all must hold: key=value or key!=value, value may
                      use * (keys: type, session, agent, source, severity, tool, model, status)
                      e.g. --filter 'type=tool.end status=error tool=Bash*'
@@ -79,6 +80,8 @@ export async function runTailCommand(argv: readonly string[]): Promise<number> {
   }
   const lines = values.lines === undefined ? 20 : Number(values.lines);
   if (!Number.isInteger(lines) || lines < 0) throw new CliError(`--lines ${JSON.stringify(values.lines)} is not a whole number >= 0`);
+  const pollMs = values['poll-ms'] === undefined ? 500 : Number(values['poll-ms']);
+  if (!Number.isInteger(pollMs) || pollMs < 20) throw new CliError(`--poll-ms ${JSON.stringify(values['poll-ms'])} is not a whole number >= 20`);
   const match = values.filter !== undefined ? compileFilter(values.filter) : () => true;
   const sources = sourcesFrom(values);
   const sel = selectionFrom(values);
@@ -120,7 +123,6 @@ export async function runTailCommand(argv: readonly string[]): Promise<number> {
     requireEvents(result, sel);
     return 0;
   }
-  const pollMs = values['poll-ms'] === undefined ? 500 : Math.max(20, Number(values['poll-ms']) || 500);
   const keep = (e: FleetEvent) => {
     if (recent.has(e.id)) return false;
     recent.set(e.id, e.timestamp);

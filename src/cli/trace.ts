@@ -10,7 +10,7 @@ import { sessionsAnalyzer, type SessionsSnapshot } from '../analyzers/sessions.j
 // The renderers' own modules, not the reports index: that one loads the HTML report and its d3 modules.
 import { buildTraceTree, renderTraceTree } from '../reports/trace-tree.js';
 import { formatDuration, formatTokens, formatUsd } from '../reports/terminal.js';
-import { CliError, SOURCE_HELP, SOURCE_OPTIONS, colorEnabled, parseCommand, terminalWidth } from './options.js';
+import { CliError, SOURCE_HELP, SOURCE_OPTIONS, colorEnabled, counted, parseCommand, terminalWidth } from './options.js';
 import { replaySelection, requireEvents, selectionFrom, sourcesFrom, warnSkipped } from './sources.js';
 
 const HELP = `Usage: fleetscope trace <session-id | prefix> [sources] [filters] [--json]
@@ -64,8 +64,8 @@ export async function runTraceCommand(argv: readonly string[]): Promise<number> 
       return 0;
     }
     const head = summary
-      ? `session ${summary.sessionId}${summary.project ? ` (${summary.project})` : ''}: ${formatDuration(summary.durationMs)}, ${summary.agents} agents, ` +
-        `${summary.toolCalls} tool calls (${summary.failedTools} failed, ${summary.blockedTools} blocked), ${summary.llmCalls} LLM calls, ` +
+      ? `session ${summary.sessionId}${summary.project ? ` (${summary.project})` : ''}: ${formatDuration(summary.durationMs)}, ${counted(summary.agents, 'agent')}, ` +
+        `${counted(summary.toolCalls, 'tool call')} (${summary.failedTools} failed, ${summary.blockedTools} blocked), ${counted(summary.llmCalls, 'LLM call')}, ` +
         `${formatTokens(summary.tokens.input + summary.tokens.output + summary.tokens.cacheRead + summary.tokens.cacheWrite)} tokens, ${formatUsd(summary.costUsd)}`
       : `session ${sessionId}`;
     process.stdout.write(`${head}\n\n${renderTraceTree(tree, { color: colorEnabled(), width: terminalWidth() })}\n`);

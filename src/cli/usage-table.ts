@@ -96,7 +96,25 @@ function fit(lead: readonly Column[], build: (compact: boolean) => string[][], o
     const columns = [...lead, ...FULL];
     if (options.columns === undefined || tableWidth(columns, rows) <= options.columns) return render(columns, rows);
   }
-  return render([...lead, ...COMPACT], build(true));
+  const columns = [...lead, ...COMPACT];
+  const rows = build(true);
+  return render(columns, options.columns === undefined ? rows : withFirstColumnFitted(columns, rows, options.columns));
+}
+
+/** The first column's narrowest width when shortened: a session id's first 8 characters and an ellipsis. */
+const MIN_FIRST_COLUMN = 12;
+
+/**
+ * Rows whose first cells (the row's label: a session id with its project, an agent's task) are cut with
+ * `…` so that the table fits `width`: the compact columns alone do not narrow a long label (was: a
+ * 130-column session table on an 80-column terminal).
+ */
+function withFirstColumnFitted(columns: readonly Column[], rows: readonly string[][], width: number): string[][] {
+  const over = tableWidth(columns, rows) - width;
+  if (over <= 0) return rows as string[][];
+  const first = Math.max(columns[0]!.head.length, ...rows.map((r) => (r[0] ?? '').length));
+  const keep = Math.max(MIN_FIRST_COLUMN, columns[0]!.head.length, first - over);
+  return rows.map((r) => ((r[0] ?? '').length > keep ? [`${r[0]!.slice(0, keep - 1)}…`, ...r.slice(1)] : r));
 }
 
 export interface PeriodRow extends TokenTotals {

@@ -4,8 +4,9 @@
  * response, 1-hour cache writes at 2x input), or exactly as ccusage 18.0.11 counts with `--ccusage`.
  * `--json` prints what the table shows plus, by default, a `ccusage` block with ccusage's figures.
  *
- * Exit codes: 0 done, 1 bad arguments (unknown flag, bad date, bad value).
+ * Exit codes: 0 done, 1 bad arguments (unknown flag, bad date, bad value, a path that does not exist).
  */
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { claudeUsage, NO_CLAUDE_PATHS, type ClaudeUsageReport, type UsageGrouping, type UsageView, type WeekStart } from '../runners/claude-code-usage.js';
@@ -42,6 +43,9 @@ Options:
 
 By default the figures are right per the data: the largest streamed copy of each response counts
 and 1-hour cache writes cost 2x input. See docs/claude-code.md ("Usage reports").
+
+Exit codes: 0 done (an empty report when no transcript is found), 1 a bad argument or a path that
+does not exist.
 `;
 
 /** The report's grouping: the others are not computed. */
@@ -126,6 +130,17 @@ function noTranscripts(paths: readonly string[]): void {
   process.stderr.write(`fleetscope usage: ${why}\n`);
 }
 
+/** Why a path cannot be read (`no such file or directory`, `permission denied`), or undefined. */
+function pathProblem(path: string): string | undefined {
+  try {
+    statSync(path);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+  }
+}
+
 function fail(message: string): number {
   process.stderr.write(`fleetscope usage: ${message}\nRun "fleetscope usage --help" for the options.\n`);
   return 1;
@@ -151,6 +166,13 @@ export async function runUsageCommand(argv: readonly string[]): Promise<number> 
   const report: Report = REPORTS.includes(first as Report) ? (first as Report) : 'daily';
   const paths = [...(REPORTS.includes(first as Report) ? positionals.slice(1) : positionals), ...(values.claude ?? [])];
   if (values.order !== undefined && values.order !== 'asc' && values.order !== 'desc') return fail(`--order is asc or desc, got "${values.order}"`);
+  // A path that is not there is a mistake (a typo of a report name, most often), not an empty report.
+  for (const path of paths) {
+    const problem = pathProblem(path);
+    if (problem === undefined) continue;
+    const typo = path === first && !path.includes('/') ? ` (reports: ${REPORTS.join(', ')})` : '';
+    return fail(`${path}: ${problem}${typo}`);
+  }
   const now = Date.now();
   let r: ClaudeUsageReport;
   try {

@@ -27,6 +27,7 @@ const cell = (text: unknown) => String(text ?? '').replace(/\|/g, '\\|').replace
 
 /** Why the cost analyzer made no day or month projection, in a user's words. */
 function notProjectedWhy(p: CostSnapshot['projections']): string {
+  if (p.notProjected === 'no-calls') return 'fewer than 2 priced calls: no rate to project';
   if (p.notProjected === 'sparse') {
     return `priced calls on ${p.activeDays} of the ${p.spanDays} days they span (separate sessions): a day or month rate would extrapolate across the gaps (cost option \`minActiveDayShare\`)`;
   }
@@ -67,7 +68,7 @@ export const renderMarkdownReport: ReportRenderer = (input: ReportInput): string
     headline.push(['Cost (known)', `${usd(cost.totalUsd)} over ${int(cost.pricedCalls)} LLM calls` + (cost.unpricedCalls > 0 ? ` — plus ${int(cost.unpricedCalls)} unpriced (unknown cost${cost.noUsageCalls > 0 ? `; ${int(cost.noUsageCalls)} without usage` : ''})` : '')]);
     const p = cost.projections;
     headline.push(['Projected', p.projected === false
-      ? `not projected: ${p.notProjected === 'sparse' ? `priced calls on ${p.activeDays} of ${p.spanDays} days` : `${ms(p.observedSpanMs)} of activity observed, at least ${ms(p.minProjectionSpanMs)} needed`}`
+      ? `not projected: ${p.notProjected === 'sparse' ? `priced calls on ${p.activeDays} of ${p.spanDays} days` : p.notProjected === 'no-calls' ? 'fewer than 2 priced calls' : `${ms(p.observedSpanMs)} of activity observed, at least ${ms(p.minProjectionSpanMs)} needed`}`
       : `${usd(p.day.baseline)} / day, ${usd(p.month.baseline)} / month (range ${usd(p.month.optimistic)}–${usd(p.month.pessimistic)}), from ${ms(p.observedSpanMs)} observed`]);
   }
   if (fleet !== undefined) {

@@ -211,7 +211,10 @@ export function otlpReceiver(options: OtlpReceiverOptions = {}): OtlpReceiver {
       const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
       if (encoding === 'gzip') {
         body = await gunzipAsync(body, { maxOutputLength: maxBodyBytes }).catch((error: unknown) => {
-          throw new Refusal(errorMessage(error).includes('maxOutputLength') || errorMessage(error).includes('buffer') ? 413 : 400, 'gzip', `gzip body: ${errorMessage(error)}`);
+          // Inflating past the cap is zlib's ERR_BUFFER_TOO_LARGE ("Cannot create a Buffer larger than ..."):
+          // a body too large once inflated, 413 like one too large on the wire (was: 400, a bad gzip).
+          if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Refusal(413, 'too-large', `gzip body inflates to over the ${maxBodyBytes}-byte limit`);
+          throw new Refusal(400, 'gzip', `gzip body: ${errorMessage(error)}`);
         });
       } else if (encoding !== 'identity') throw new Refusal(415, 'encoding', `content encoding ${encoding} is not supported (gzip or none)`);
       counters.bytes += body.length;

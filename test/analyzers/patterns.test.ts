@@ -8,7 +8,7 @@ const T0 = 1_700_002_800_000;
 function setup(options: PatternsOptions = {}) {
   const observer = createObserver({ analyzers: [patternsAnalyzer(options)], storage: false, clock: () => T0 + 3_600_000 });
   const snap = () => observer.snapshot().patterns as PatternsSnapshot;
-  const tool = (toolName: string, status: 'success' | 'error', extra: { input?: unknown; error?: string; sessionId?: string; t?: number } = {}) =>
+  const tool = (toolName: string, status: 'success' | 'error' | 'blocked', extra: { input?: unknown; error?: string; sessionId?: string; t?: number } = {}) =>
     observer.emit({
       type: 'tool.end',
       timestamp: extra.t ?? T0,
@@ -94,6 +94,17 @@ describe('patternsAnalyzer', () => {
     const kinds = s.findings.map((f) => f.kind);
     expect(kinds.filter((k) => k === 'pattern.retry_loop')).toHaveLength(1);
     expect(kinds.filter((k) => k === 'pattern.repeated_call')).toHaveLength(2);
+    await observer.close();
+  });
+
+  it('a call blocked again and again (a guardrail, the user) is a repeated call, not a retry loop to back off from', async () => {
+    const { observer, snap, tool } = setup();
+    // Was: "Bash was retried 2 times with the same input after failing", advising exponential backoff.
+    for (let i = 0; i < 3; i++) tool('Bash', 'blocked', { input: { command: 'rm -rf /' } });
+    await observer.flush();
+    const s = snap();
+    expect(s.retryLoops).toEqual([]);
+    expect(s.repeatedCalls).toEqual([{ sessionId: 's1', toolName: 'Bash', calls: 3, failures: 0, retries: 0, firstSeen: T0, lastSeen: T0 }]);
     await observer.close();
   });
 

@@ -3,7 +3,7 @@
  * posted to it, Ctrl-C (SIGINT), then the events read back from the store it wrote.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,31 @@ describe('fleetscope collect', () => {
     const bad = spawnSync(process.execPath, [cli, 'collect', '--nope'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("Unknown option '--nope'");
+  });
+
+  it('--print-env says http/json when protobufjs (an optional peer) cannot be loaded (was: http/protobuf, every body refused with 415)', () => {
+    const withIt = spawnSync(process.execPath, [cli, 'collect', '--print-env'], { encoding: 'utf8' });
+    expect(withIt.stdout).toContain('export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf\n');
+    // A host project without protobufjs, as after a plain `npm install fleetscope`: its resolution fails.
+    const blocker = join(dir, 'no-protobufjs.mjs');
+    const hook = `export async function resolve(s, c, next) { if (s === 'protobufjs') { const e = new Error('Cannot find package protobufjs'); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; } return next(s, c); }`;
+    writeFileSync(blocker, `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
+    const without = spawnSync(process.execPath, ['--import', blocker, cli, 'collect', '--print-env'], { encoding: 'utf8' });
+    expect(without.status).toBe(0);
+    expect(without.stdout).toContain('export OTEL_EXPORTER_OTLP_PROTOCOL=http/json   # http/protobuf needs protobufjs: npm install protobufjs\n');
+  });
+
+  it('a port already taken: one message, exit 1 (was: the observer\'s "[fleetscope] [runner:otlp-receiver] start failed" line too)', async () => {
+    const port = await freePort();
+    const server = (await import('node:http')).createServer();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      const r = spawnSync(process.execPath, [cli, 'collect', '--port', String(port), '--store', join(dir, 'taken')], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`fleetscope collect: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
+    } finally {
+      server.close();
+    }
   });
 
   it('stores what Claude Code sends, and stops cleanly on Ctrl-C', async () => {
@@ -72,5 +97,9 @@ describe('fleetscope collect', () => {
       ['tool.end', 's-1', 1796400001000],
     ]);
     expect(events[0]!.payload).toMatchObject({ model: 'claude-haiku-4-5', inputTokens: 120, outputTokens: 30, costUsd: 0.00027, requestId: 'req_a' });
+    // The store is made as the hook makes it (was: 0755 / 0644 and no .gitignore, prompts one `git add -A` from a commit).
+    expect(readFileSync(join(store, '.gitignore'), 'utf8')).toContain('\n*\n');
+    expect(statSync(store).mode & 0o777).toBe(0o700);
+    for (const name of readdirSync(store).filter((n) => n.endsWith('.jsonl'))) expect(statSync(join(store, name)).mode & 0o777).toBe(0o600);
   }, 30_000);
 });

@@ -138,8 +138,20 @@ describe.each([
       const r = spawnSync(process.execPath, [hookFile, 'hook', flag], { input: '', cwd: project, encoding: 'utf8', env: hookEnv({ CLAUDE_PROJECT_DIR: project }) });
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/^Usage: fleetscope hook /);
+      // Every option docs/claude-code.md gives the hook (was: --no-alerts missing).
+      for (const option of ['--store', '--user', '--rules', '--no-guardrails', '--no-redact', '--no-audit', '--no-alerts', '--deadline-ms', '--fail-closed']) expect(r.stdout).toContain(option);
       expect(r.stderr).toBe('');
     }
+    expect(existsSync(join(project, '.fleetscope'))).toBe(false);
+  });
+
+  // `script` (util-linux) gives the hook a terminal for stdin, as a person typing `fleetscope hook` has.
+  it.skipIf(spawnSync('script', ['--version']).status !== 0)('typed in a terminal: the usage and why on stderr, exit 0, no store (was: an "empty stdin" warning stored in ./.fleetscope)', () => {
+    const project = join(root, 'tty');
+    mkdirSync(project);
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${hookFile} hook`, '/dev/null'], { cwd: project, encoding: 'utf8', env: hookEnv() });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('stdin is a terminal, not a hook payload: nothing read, nothing stored.');
     expect(existsSync(join(project, '.fleetscope'))).toBe(false);
   });
 

@@ -100,6 +100,19 @@ describe('fleetscope init', () => {
     expect((await init(s, ['--uninstall'])).out).toContain('no fleetscope hooks to remove');
   });
 
+  it('--events: a miscased known event is refused, an unknown one is installed with a warning (was: both silently)', async () => {
+    const s = setup();
+    const path = join(s.project, '.claude', 'settings.json');
+    const typo = await init(s, ['--events', 'PreTooluse,Stop']);
+    expect(typo.code).toBe(1);
+    expect(typo.err).toBe('fleetscope init: "PreTooluse" is not a hook event; did you mean PreToolUse?\n');
+    expect(existsSync(path)).toBe(false);
+    const later = await init(s, ['--events', 'Stop,SomeLaterEvent']);
+    expect(later.code).toBe(0);
+    expect(later.err).toContain('"SomeLaterEvent" is not a hook event this fleetscope knows (a later Claude Code\'s?); installed as given: check its spelling');
+    expect(Object.keys(read(path).hooks)).toEqual(['Stop', 'SomeLaterEvent']);
+  });
+
   it('--dry-run prints the diff and writes nothing', async () => {
     const s = setup();
     mkdirSync(join(s.project, '.claude'));
@@ -126,7 +139,8 @@ describe('fleetscope init', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const settings = read(path);
     expect(settings.hooks.SessionStart![0]!.hooks[0]!.command).toBe('/usr/local/bin/node /opt/fleetscope/dist/cli/index.js hook --user # fleetscope');
-    expect(settings.statusLine).toEqual({ type: 'command', command: '/usr/local/bin/node /opt/fleetscope/dist/cli/index.js statusline # fleetscope', padding: 0 });
+    // The statusline reads the store the hook writes: the user store (was: without --user, the project's store, never written).
+    expect(settings.statusLine).toEqual({ type: 'command', command: '/usr/local/bin/node /opt/fleetscope/dist/cli/index.js statusline --user # fleetscope', padding: 0 });
     expect(existsSync(join(s.project, '.claude'))).toBe(false);
   });
 
@@ -145,6 +159,8 @@ describe('fleetscope init', () => {
     const cases: Array<[string, (dir: string, path: string) => void, string]> = [
       ['not JSON', (_, p) => writeFileSync(p, '{ "hooks": '), 'is not strict JSON'],
       ['comments', (_, p) => writeFileSync(p, '{\n  // my hooks\n  "model": "opus"\n}\n'), 'it has comments'],
+      // Was: "Unexpected token '\uFEFF'", an invisible character.
+      ['byte-order mark', (_, p) => writeFileSync(p, '\uFEFF{"model": "opus"}\n'), 'it starts with a byte-order mark: save it as UTF-8 without BOM'],
       ['read-only', (_, p) => (writeFileSync(p, '{}\n'), chmodSync(p, 0o444)), 'read-only'],
       ['symlink', (d, p) => (writeFileSync(join(d, 'real.json'), '{}\n'), symlinkSync(join(d, 'real.json'), p)), 'is a symlink'],
       ['array', (_, p) => writeFileSync(p, '[]'), 'top level is not a JSON object'],

@@ -80,6 +80,23 @@ describe('fleetscope sessions', () => {
     expect(json(run(cli, ['stats', '--sqlite', db, '--until', until, '--json']).stdout)).toMatchObject({ events: 6, sessions: 1, byType: { 'session.start': 1, 'agent.start': 1, 'tool.start': 2, 'tool.end': 2 } });
   });
 
+  it("lists no session made only of analyzers' derived events (an exporter's file of a live run, like the demo's)", () => {
+    // What a jsonlExporter wrote: the run's events, then insights the analyzers derived with the observer's default
+    // session id ("host") and the agents they are about, and a budget alert in S2 an hour after S2's last event.
+    const file = join(root, 'with-derived.jsonl');
+    const derived = (sessionId: string, agentId: string, timestamp: number, i: number, type = 'insight') =>
+      JSON.stringify({ id: `d${i}`, type, timestamp, severity: 'info', source: `analyzer:${type === 'insight' ? 'insights' : 'cost'}`, sessionId, agentId, payload: type === 'insight' ? { rule: 'r', title: 't', category: 'cost', priority: 'low', confidence: 0.5, recommendation: 'x' } : { rule: 'budget', message: 'm' } });
+    const own = run(cli, ['tail', '--store', store, '-n', '0', '--json']).stdout.trimEnd().split('\n');
+    writeFileSync(file, [...own, derived('host', 'main', T1 + 20_000, 1), derived('host', 'agent-sub1', T1 + 20_000, 2), derived(S2, 'main', T1 + 3_600_000, 3, 'alert')].join('\n') + '\n');
+    const r = run(cli, ['sessions', '--jsonl', file, '--json']);
+    expect(r.code).toBe(0);
+    // Was: a third row "host" (2 agents, 0 tool calls) and S2 lasting 1 h.
+    expect(json(r.stdout).sessions.map((x: { sessionId: string; durationMs: number }) => [x.sessionId, x.durationMs])).toEqual([
+      [S2, 10_000],
+      [S1, 20_000],
+    ]);
+  });
+
   it('fits the table to the width and has a compact form', () => {
     const wide = run(cli, ['sessions', '--store', store], { env: { COLUMNS: '200' } });
     expect(wide.stdout.split('\n')[0]).toMatch(/Session\s+Start \(UTC\)\s+Duration\s+Agents\s+Tools\s+Failed\s+Blocked\s+LLM\s+Tokens\s+Cost\s+Project/);
@@ -111,6 +128,9 @@ describe('fleetscope trace', () => {
     const text = run(cli, ['trace', S1, '--store', store]).stdout;
     expect(text).toMatch(/Bash.*\+6\.00 s.*0 ms blocked/);
     expect(text).toMatch(/main\s+◆/);
+    // One of a thing is said in the singular (was: "1 agents, 1 tool calls, 1 LLM calls").
+    const header = run(cli, ['trace', S2, '--store', store]).stdout.split('\n')[0];
+    expect(header).toMatch(/^session aaab2222-\S+ \(\/home\/dev\/other\): 10\.00 s, 1 agent, 1 tool call \(0 failed, 0 blocked\), 1 LLM call, /);
   });
 
   it('names the sessions an ambiguous prefix matches, and says when none does', () => {
@@ -161,6 +181,12 @@ describe('fleetscope report', () => {
     expect(snap.cost.totalUsd).toBe(0.5);
     expect(snap.sessions.sessions).toHaveLength(2);
     expect(snap.aggregation.cumulative.byType['tool.end']).toBe(5);
+    // With --md, what --help says it prints (was: "the headline as JSON", while it prints { written, snapshots }).
+    const md = join(root, 'json-and-md.md');
+    const both = json(run(cli, ['report', '--store', store, '--md', md, '--json']).stdout);
+    expect(Object.keys(both)).toEqual(['written', 'snapshots']);
+    expect(both.written).toEqual([md]);
+    expect(run(cli, ['report', '--help']).stdout).toContain('--json             the analyzers\' snapshot as JSON on stdout (with --md/--html: { written, snapshots })');
   });
 
   it('replays a store of several pages and segments whole and in order', async () => {
@@ -229,6 +255,14 @@ describe('fleetscope tail', () => {
     const bad = run(cli, ['tail', '--store', store, '--filter', 'colour=red']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^fleetscope: --filter: "colour=red"/);
+    // A bad --poll-ms is an error, and --help names it (was: silently 500 ms, and undocumented there).
+    for (const value of ['abc', '5', '1.5']) {
+      // A timeout: accepted, the value would follow the store for ever.
+      const poll = spawnSync(process.execPath, [cli, 'tail', '--store', store, '--follow', '--poll-ms', value], { encoding: 'utf8', timeout: 15_000 });
+      expect(poll.status).toBe(1);
+      expect(poll.stderr).toBe(`fleetscope: --poll-ms "${value}" is not a whole number >= 20\n`);
+    }
+    expect(run(cli, ['tail', '--help']).stdout).toContain('--poll-ms N        --follow: how often the store is polled');
   });
 
   it('colours by severity on FORCE_COLOR, never with NO_COLOR', () => {
@@ -305,6 +339,18 @@ describe('every command', () => {
     const noStore = run(cli, ['sessions'], { cwd: root, env: { FLEETSCOPE_STORE: undefined } });
     expect(noStore.code).toBe(1);
     expect(noStore.stderr).toMatch(/^fleetscope: no store at .*\.fleetscope: install the hook/);
+  });
+
+  it("a missing optional peer's error carries one prefix (was: fleetscope: cannot read x.db: [fleetscope] [sqlite] ...)", () => {
+    // A host project without better-sqlite3: its resolution fails.
+    const blocker = join(root, 'no-better-sqlite3.mjs');
+    const hook = `export async function resolve(s, c, next) { if (s === 'better-sqlite3') { const e = new Error('Cannot find package better-sqlite3'); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; } return next(s, c); }`;
+    writeFileSync(blocker, `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
+    const db = join(root, 'no-driver.db');
+    writeFileSync(db, '');
+    const r = spawnSync(process.execPath, ['--import', blocker, cli, 'sessions', '--sqlite', db], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`fleetscope: cannot read ${db}: better-sqlite3 could not be loaded; install it with \`npm install better-sqlite3\` (an optional peer dependency)\n`);
   });
 
   it('reads the default store of the project (./.fleetscope)', async () => {
@@ -441,7 +487,7 @@ describe('bad input', () => {
     writeLines(file, [assistant(c, new Date(T1 + 1000).toISOString(), { model: 'claude-sonnet-4-5-20250929', messageId: 'msg_2', requestId: 'req_2', usage: { input_tokens: 10, output_tokens: 20 } })], true);
     expect(statSync(file).size).toBeGreaterThan(2 ** 31);
     const r = run(cli, ['report', '--claude', dir, '--json']);
-    expect(r.stderr).toBe(`fleetscope: ${dir}: 1 lines skipped (torn, corrupted or not events)\n`);
+    expect(r.stderr).toBe(`fleetscope: ${dir}: 1 line skipped (torn, corrupted or not events)\n`);
     expect(r.code).toBe(0);
     // claude-sonnet-4-5 at $3 / $15 per million: msg_1 1000×3 + 200×15 = 6000 µ$, msg_2 10×3 + 20×15 = 330 µ$.
     const snap = json(r.stdout);
@@ -461,7 +507,14 @@ describe('bad input', () => {
     const target = join(root, 'no-such-dir', 'r.md');
     const r = run(cli, ['report', '--store', store, '--md', target]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^fleetscope: cannot write .*no-such-dir\/r\.md: ENOENT/);
+    expect(r.stderr).toBe(`fleetscope: cannot write ${target}: ENOENT: no such file or directory\n`);
+    // FILE is a directory: the rename fails (was: "rename 'DIR.123.456.tmp' -> 'DIR'" in the message), no temporary file left.
+    const folder = join(root, 'a-folder');
+    mkdirSync(folder);
+    const onDir = run(cli, ['report', '--store', store, '--html', folder]);
+    expect(onDir.code).toBe(1);
+    expect(onDir.stderr).toBe(`fleetscope: cannot write ${folder}: EISDIR: illegal operation on a directory\n`);
+    expect(readdirSync(root).filter((n) => n.startsWith('a-folder.'))).toEqual([]);
     expect(existsSync(join(root, 'no-such-dir'))).toBe(false);
   });
 });

@@ -84,5 +84,10 @@ describe('fleetscope statusline', () => {
     expect(run(JSON.stringify(input), {}, hookEntryOf(built.cli))).toMatchObject({ status: 0, stdout: r.stdout });
     expect(run(JSON.stringify({ ...input, session_id: 'sess-2' }), {}, hookEntryOf(built.cli)).stdout).toBe(other.stdout);
     expect(run('not json', {}, hookEntryOf(built.cli)).stdout).toBe('fleetscope\n');
+    // No session id (no JSON, or a JSON without it) in the project: another session's alert is not shown (was: the store's last alert).
+    const inProject = { CLAUDE_PROJECT_DIR: project };
+    expect(run('not json', inProject).stdout).toBe('fleetscope\n');
+    expect(run(JSON.stringify({ ...input, session_id: undefined }), inProject).stdout).toBe('Opus 4.6 · $1.23 · ctx 42%\n');
+    expect(run('', inProject, hookEntryOf(built.cli)).stdout).toBe('fleetscope\n');
   });
 });

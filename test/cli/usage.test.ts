@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { centsOnly, writeUsageFixture } from '../runners/claude-code-fixtures.js';
-import { formatInt } from '../../src/cli/usage-table.js';
+import { formatInt, sessionTable } from '../../src/cli/usage-table.js';
 import { buildCli } from './build-cli.js';
 
 const TZ = 'Asia/Kolkata'; // a half-hour offset: day boundaries at hh:30 UTC
@@ -91,6 +91,15 @@ describe('fleetscope usage arguments and reports', () => {
       expect(JSON.parse(json.stdout).totals.totalTokens).toBe(0);
       const empty = spawnSync(process.execPath, [cli, 'usage', home], { encoding: 'utf8', env });
       expect(empty.stderr).toContain(`no transcript (*.jsonl) found under ${home}`);
+      // A path that is not there is an error, not an empty report with exit 0 (a report name's typo, most often).
+      const typo = spawnSync(process.execPath, [cli, 'usage', 'dialy'], { encoding: 'utf8', env, cwd: home });
+      expect(typo.status).toBe(1);
+      expect(typo.stdout).toBe('');
+      expect(typo.stderr).toContain('fleetscope usage: dialy: no such file or directory (reports: daily, weekly, monthly, session, blocks)');
+      const missing = spawnSync(process.execPath, [cli, 'usage', 'session', join(home, 'gone'), '--json'], { encoding: 'utf8', env });
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toContain(`${join(home, 'gone')}: no such file or directory`);
+      expect(missing.stderr).not.toContain('(reports:');
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
@@ -123,5 +132,23 @@ describe('usage tables without Intl', () => {
     const intl = new Intl.NumberFormat('en-US');
     const values = [0, -0, 7, 999, 1000, -1000, 12345, 999999, 1000000, 3470068750, -123456789, Number.MAX_SAFE_INTEGER, 2 ** 60, 1.5, 1234.5678, Number.NaN, Number.POSITIVE_INFINITY];
     for (const n of values) expect(formatInt(n), String(n)).toBe(intl.format(n));
+  });
+});
+
+describe('usage tables on a narrow terminal', () => {
+  const tokens = (input: number, output: number, cost: number) => ({ inputTokens: input, outputTokens: output, cacheCreationTokens: 0, cacheReadTokens: 0, totalTokens: input + output, totalCost: cost });
+  const session = (sessionId: string, projectPath: string) => ({ sessionId, projectPath, lastActivity: '2026-05-10T11:16:00.000Z', modelsUsed: ['claude-sonnet-4-5'], modelBreakdowns: [], ...tokens(1200, 3400, 1.5) });
+
+  it('session: the labels are cut to fit the width (was: compact columns, still wider than the terminal)', () => {
+    const sessions = [session('5662de58-b7fb-4500-bf91-a60590136031', '-home-dev-src-a-project-with-a-long-name'), session('b5f72bb6-6f0a-4bb1-b936-5a704d08566f', 'app')];
+    const text = sessionTable(sessions, undefined, tokens(2400, 6800, 3), { compact: false, breakdown: false, columns: 80 });
+    const lines = text.split('\n');
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+    // 80 = label + 2 + "2026-05-10 11:16" (16) + 2 + Input (5) + 2 + Output (6) + 2 + "Cost (USD)" (10): 35 left for the label.
+    expect(lines[2]).toBe(`${'5662de58-b7fb-4500-bf91-a60590136031 (-home-dev-src-a-project-with-a-long-name)'.slice(0, 34)}…  2026-05-10 11:16  1,200   3,400       $1.50`);
+    expect(lines[3]).toBe('b5f72bb6-6f0a-4bb1-b936-5a704d0856…  2026-05-10 11:16  1,200   3,400       $1.50');
+    expect(lines[4]).toBe(`Total${' '.repeat(30)}                    2,400   6,800       $3.00`);
+    // Not a terminal: nothing is cut.
+    expect(sessionTable(sessions, undefined, tokens(2400, 6800, 3), { compact: true, breakdown: false, columns: undefined })).toContain('(-home-dev-src-a-project-with-a-long-name)');
   });
 });

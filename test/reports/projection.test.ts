@@ -28,6 +28,22 @@ describe('cost projection', () => {
     expect(report).not.toMatch(/\/ month/);
   });
 
+  it('says the span observed, not the rate\'s one-minute floor; one priced call is "fewer than 2"', async () => {
+    // Was: "1.0 min of activity observed" for two calls 20 s apart, and for a single call.
+    const { report, p } = await run(20_000);
+    expect(p.observedSpanMs).toBe(20_000);
+    // $3 over the rate's floor of a minute: $180 / h.
+    expect(p.ratePerHourUsd).toBe(180);
+    expect(report).toContain('| Projected | not projected: 20.00 s of activity observed, at least 60.0 min needed |');
+    const observer = createObserver({ storage: false, analyzers: [costAnalyzer()] });
+    observer.emit({ type: 'llm.call', timestamp: T0, payload: { model: 'm', costUsd: 1.5, status: 'success' } });
+    const single = await observer.report();
+    expect((observer.snapshot().cost as CostSnapshot).projections).toMatchObject({ projected: false, notProjected: 'no-calls', observedSpanMs: 0 });
+    await observer.close();
+    expect(single).toContain('| Projected | not projected: fewer than 2 priced calls |');
+    expect(single).toContain('_Not projected: fewer than 2 priced calls: no rate to project._');
+  });
+
   it('is made from 2 hours, with the observed span beside it', async () => {
     const { report, p } = await run(2 * 3_600_000);
     expect(p.projected).toBe(true);

@@ -200,6 +200,10 @@ describe('otlpReceiver under bad input', () => {
     const record = { resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'zipped' } }] }] }] };
     expect((await post(url, '/v1/logs', gzipSync(JSON.stringify(record)), { ...json, 'content-encoding': 'gzip' })).status).toBe(200);
     expect((await post(url, '/v1/logs', 'not gzip', { ...json, 'content-encoding': 'gzip' })).status).toBe(400);
+    // A small gzip body that inflates past maxBodyBytes (1 MiB here: 2 MiB of spaces) is too large, 413 (was: 400).
+    const bomb = await post(url, '/v1/logs', gzipSync(' '.repeat(2 * 1024 * 1024)), { ...json, 'content-encoding': 'gzip' });
+    expect(bomb.status).toBe(413);
+    expect(await bomb.json()).toMatchObject({ code: 8, message: 'gzip body inflates to over the 1048576-byte limit' });
     // Wrong-typed fields are tolerated, not thrown: a record whose attributes are not a list.
     expect((await post(url, '/v1/logs', JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ attributes: 5, timeUnixNano: 'x' }] }] }] }), json)).status).toBe(200);
     expect((await post(url, '/v1/logs', JSON.stringify(record), json)).status).toBe(200);
@@ -208,7 +212,7 @@ describe('otlpReceiver under bad input', () => {
       'refused.malformed': 5,
       'refused.not-found': 2,
       'refused.method': 1,
-      'refused.too-large': 1,
+      'refused.too-large': 2,
       'refused.gzip': 1,
     });
     expect(receiver.health().status).toBe('running');
