@@ -56,7 +56,8 @@ export class EventBus {
   publish(event: FleetEvent): void {
     const typed = this.channels.get(event.type);
     if (typed !== undefined) this.deliver(typed, event);
-    // Read after the typed channel: a receiver added to `*` meanwhile is not called, as before.
+    // Read after the typed channel is done, as eventemitter3 looked `*` up after the type: a receiver
+    // that a typed listener added to `*` gets this event too.
     const all = this.all;
     if (all.length > 0) this.deliver(all, event);
   }
