@@ -63,6 +63,8 @@ interface SessionCalls {
 }
 
 const MAX_MESSAGE_CHARS = 300;
+/** Raw message heads whose normalized form is remembered (≈ 0.3 MB at most). */
+const NORMALIZED_KEPT = 512;
 
 /** Normalizes an error message so that messages differing only by numbers or ids group together. */
 export function normalizeMessage(message: string): string {
@@ -145,7 +147,7 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
   };
 
   const message = (text: string, operation: string, t: number) => {
-    const key = normalizeMessage(text);
+    const key = normalized(text);
     let state = messages.get(key);
     if (state === undefined) {
       if (messages.size >= maxMessages) {
@@ -162,6 +164,24 @@ export function patternsAnalyzer(options: PatternsOptions = {}): Analyzer<Patter
     state.count++;
     state.lastSeen = Math.max(state.lastSeen, t);
     if (state.operations.length < 5 && !state.operations.includes(operation)) state.operations.push(operation);
+  };
+
+  /**
+   * `normalizeMessage` of the messages seen recently, by their first MAX_MESSAGE_CHARS characters (all
+   * that it reads): a tool failing again fails with the same text, and the four regular expressions
+   * cost ≈ 6 µs on a 300-character message against a map lookup (5,679 failed calls with one text on
+   * the generated transcripts; 170 failures with 101 texts on a real corpus). Cleared when full.
+   */
+  const normalizedByText = new Map<string, string>();
+  const normalized = (text: string): string => {
+    const head = text.length > MAX_MESSAGE_CHARS ? text.slice(0, MAX_MESSAGE_CHARS) : text;
+    let key = normalizedByText.get(head);
+    if (key === undefined) {
+      if (normalizedByText.size >= NORMALIZED_KEPT) normalizedByText.clear();
+      key = normalizeMessage(head);
+      normalizedByText.set(head, key);
+    }
+    return key;
   };
 
   /** Identity of a tool call: tool name and input (53-bit hash; key order of the input ignored). */

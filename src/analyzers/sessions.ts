@@ -90,7 +90,12 @@ export function sessionsAnalyzer(options: SessionsOptions = {}): Analyzer<Sessio
     return price;
   };
 
+  // The session of the last event: events of one session come in runs, so most lookups are a compare.
+  // Always a session still in `sessions` (evictions happen only below, and replace it).
+  let lastState: State | undefined;
+
   const stateOf = (event: FleetEvent): State => {
+    if (lastState !== undefined && lastState.sessionId === event.sessionId) return lastState;
     let s = sessions.get(event.sessionId);
     if (s === undefined) {
       if (sessions.size >= maxSessions) {
@@ -117,6 +122,7 @@ export function sessionsAnalyzer(options: SessionsOptions = {}): Analyzer<Sessio
       };
       sessions.set(event.sessionId, s);
     }
+    lastState = s;
     return s;
   };
 

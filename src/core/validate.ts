@@ -34,8 +34,18 @@ const SEVERITY_SET = new Set<string>(SEVERITIES);
 
 /** `namespace.name`, letters, digits, `_` and `-`; e.g. `myapp.cache_hit`. */
 const CUSTOM_TYPE = /^[A-Za-z][\w-]*(\.[\w-]+)+$/;
-/** Printable, no control characters. */
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+/**
+ * Whether `value` holds a control character (U+0000–U+001F or U+007F). A loop rather than a
+ * regular expression: ids are short, and the call into the regexp engine cost more than the
+ * walk (the event ids of a replayed store are checked on every event).
+ */
+function hasControlChar(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 const MAX_ID_LENGTH = 256;
 const MAX_TAGS = 64;
 /** 9999-12-31: anything later is a unit mistake (µs or ns), not a date. */
@@ -80,9 +90,10 @@ let lastParentSpan: string | undefined;
 function checkId(value: unknown, field: string, slot: number): string | undefined {
   if (value === lastValid[slot]) return undefined;
   if (typeof value !== 'string') return `${field}: must be a string (got ${describe(value)})`;
-  if (knownIds.has(value)) return undefined;
+  // An event id is new on every event: looked up, it would only be hashed for a miss.
+  if (slot !== ID && knownIds.has(value)) return undefined;
   if (value.length === 0 || value.length > MAX_ID_LENGTH) return `${field}: must be 1-${MAX_ID_LENGTH} characters`;
-  if (CONTROL_CHARS.test(value)) return `${field}: must not contain control characters`;
+  if (hasControlChar(value)) return `${field}: must not contain control characters`;
   if (slot !== ID) {
     remember(knownIds, value);
     lastValid[slot] = value;

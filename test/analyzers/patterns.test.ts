@@ -67,6 +67,21 @@ describe('patternsAnalyzer', () => {
     await observer.close();
   });
 
+  it('groups long messages by their first 300 characters, and still after many other messages (the normalized-text memo)', async () => {
+    const { observer, snap, tool } = setup({ maxMessages: 1000 });
+    const head = 'E'.repeat(300);
+    tool('long', 'error', { error: `${head} first tail 1` });
+    // 600 distinct messages in between: more than the memo keeps (512), so it has been cleared.
+    for (let i = 0; i < 600; i++) tool('other', 'error', { error: `failure kind ${'x'.repeat(i % 50)}${String.fromCharCode(97 + (i % 26))}${i >= 300 ? 'z' : ''}-${i % 7 === 0 ? 'q' : 'r'}${Math.floor(i / 26)}` });
+    tool('long', 'error', { error: `${head} second tail 22` });
+    tool('long', 'error', { error: head });
+    await observer.flush();
+    const long = snap().repeatedErrors.find((e) => e.operations.includes('tool:long'));
+    // All three share their first 300 characters: one message, counted three times.
+    expect(long).toMatchObject({ message: head, count: 3, operations: ['tool:long'] });
+    await observer.close();
+  });
+
   it('detects retry loops and repeated identical calls per session (input key order ignored)', async () => {
     const { observer, snap, tool } = setup();
     // Session s1: the same failing call retried twice after failing.

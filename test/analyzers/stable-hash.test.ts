@@ -30,6 +30,9 @@ describe('stableHash', () => {
       deep, // deeper than the walk goes → slow path
       { arr: [[1, [2, [3]]], { k: [{}] }] },
       { '10': 'a', '9': 'b', b: 1, B: 2, _: 3 },
+      // Sorted by insertion up to 16 keys, by Array.prototype.sort beyond: the same order either way.
+      Object.fromEntries(['zeta', 'é', 'Z', 'a', '_x', 'ab', 'aa', 'A', '~', ' ', 'é2', 'b', 'y', 'x', 'c', 'w'].map((k, i) => [k, i])),
+      Object.fromEntries(['zeta', 'é', 'Z', 'a', '_x', 'ab', 'aa', 'A', '~', ' ', 'é2', 'b', 'y', 'x', 'c', 'w', 'v'].map((k, i) => [k, i])),
     ];
     for (const value of values) {
       expect(stableHash('read_file\u0000', value)).toBe(slow('read_file\u0000', value));

@@ -195,3 +195,48 @@ describe('EventBus subscriptions', () => {
     expect(n).toBeGreaterThan(0);
   });
 });
+
+describe('EventBus delivery order and changes during a publish', () => {
+  it('calls the type channel then `*`, each in registration order, listeners and subscriptions alike', async () => {
+    const bus = new EventBus();
+    const calls: string[] = [];
+    bus.on('*', () => void calls.push('all-1'));
+    bus.on('metric', () => void calls.push('metric-1'));
+    const sub = bus.subscribe({ types: ['metric'], excludeSources: ['other'] });
+    bus.on('metric', () => void calls.push(`metric-2 (subscription holds ${sub.pending})`));
+    bus.on('*', () => void calls.push('all-2'));
+    bus.publish(metric(1));
+    expect(calls).toEqual(['metric-1', 'metric-2 (subscription holds 1)', 'all-1', 'all-2']);
+    sub.end();
+  });
+
+  it('delivers to the receivers registered when the publish began: a removed one still gets it, an added one does not (but `*` is read after the type)', () => {
+    const bus = new EventBus();
+    const calls: string[] = [];
+    let offSecond = () => {};
+    bus.on('metric', () => {
+      calls.push('first');
+      offSecond();
+      bus.on('metric', () => void calls.push('added to metric'));
+      bus.on('*', () => void calls.push('added to *'));
+    });
+    offSecond = bus.on('metric', () => void calls.push('second'));
+    bus.publish(metric(1));
+    expect(calls).toEqual(['first', 'second', 'added to *']);
+    calls.length = 0;
+    bus.publish(metric(2));
+    // `second` is gone; the first listener adds two more each time.
+    expect(calls).toEqual(['first', 'added to metric', 'added to *', 'added to *']);
+  });
+
+  it('leaves out of a subscription the events of its excluded source, and only those', async () => {
+    const bus = new EventBus();
+    const sub = bus.subscribe({ excludeSources: ['analyzer:x'] });
+    bus.publish(metric(1, { source: 'analyzer:x' }));
+    bus.publish(metric(2, { source: 'host' }));
+    bus.publish(metric(3, { source: 'analyzer:y' }));
+    sub.end();
+    expect(values(await readAll(sub))).toEqual([2, 3]);
+    expect(bus.hasListeners('metric')).toBe(false);
+  });
+});
