@@ -1,14 +1,13 @@
 /**
- * The event bus: typed publish/subscribe. It fans out and never waits: synchronous listeners
- * run inline (each isolated), subscriptions only buffer.
+ * The event bus: typed publish/subscribe on eventemitter3. It fans out and never waits:
+ * synchronous listeners run inline (each isolated), subscriptions only buffer.
  *
- * Each channel (an event type, or `*` for every event) holds its receivers in registration order,
- * in an array replaced (never changed in place) when one is added or removed, so that a publish
- * in progress delivers to the receivers registered when it began, as eventemitter3 (the bus's
- * earlier engine) did. A subscription is a receiver of its own, not a closure: measured with
- * nine subscribers, publishing through a listener closure and a predicate closure per subscriber
- * cost ≈ 1.1 µs per event (cold) of the replay's ≈ 7.5 µs.
+ * Each receiver (a listener of `on`, or a subscription's buffer) is registered as a context object
+ * with one of two shared functions, not as a closure of its own: with nine subscribers, a listener
+ * closure and a predicate closure per subscriber cost ≈ 1.1 µs per event (cold) of the replay's
+ * ≈ 7.5 µs, while one function for every subscription keeps the call site monomorphic.
  */
+import { EventEmitter } from 'eventemitter3';
 import type { BuiltinEventType, EventOf, FleetEvent } from './events.js';
 import { compilePredicate, normalizeFilter, type EventFilter } from './filter.js';
 import { Subscription, type SubscribeOptions } from './subscription.js';
@@ -23,12 +22,15 @@ export interface EventBusOptions {
   onListenerError?: (error: unknown) => void;
 }
 
-/** One receiver of a channel: a listener (`on`) or a subscription's buffer (`subscribe`). */
-interface Receiver {
-  /** Set for a listener. */
-  readonly listener: Listener | undefined;
-  /** Set for a subscription. */
-  readonly subscription: Subscription | undefined;
+/** A listener of `on`, with where its errors go. */
+interface ListenerReceiver {
+  readonly listener: Listener;
+  readonly onError: (error: unknown) => void;
+}
+
+/** A subscription's buffer, with its filter. */
+interface SubscriptionReceiver {
+  readonly subscription: Subscription;
   /**
    * The one source the subscription leaves out (an analyzer's own output), compared in place
    * rather than through `predicate`; undefined when none or when `predicate` checks it.
@@ -38,12 +40,24 @@ interface Receiver {
   readonly predicate: ((event: FleetEvent) => boolean) | undefined;
 }
 
-const NO_RECEIVERS: readonly Receiver[] = [];
+/** Calls a listener of `on`, isolated: a throw is reported, the listener stays. */
+function callListener(this: ListenerReceiver, event: FleetEvent): void {
+  try {
+    this.listener(event);
+  } catch (error) {
+    this.onError(error);
+  }
+}
+
+/** Buffers an event for a subscription whose filter takes it. */
+function pushToSubscription(this: SubscriptionReceiver, event: FleetEvent): void {
+  if (event.source === this.excludedSource) return;
+  const predicate = this.predicate;
+  if (predicate === undefined || predicate(event)) this.subscription.push(event);
+}
 
 export class EventBus {
-  private readonly channels = new Map<string, readonly Receiver[]>();
-  /** The `*` channel's receivers (also in `channels`), read on every publish. */
-  private all: readonly Receiver[] = NO_RECEIVERS;
+  private readonly emitter = new EventEmitter();
   private readonly subscriptions = new Set<Subscription>();
   private readonly onListenerError: (error: unknown) => void;
   private ended = false;
@@ -52,48 +66,11 @@ export class EventBus {
     this.onListenerError = options.onListenerError ?? (() => {});
   }
 
-  /** Delivers one validated event to every matching listener and subscription: its type's channel, then `*`. */
+  /** Delivers one validated event to every matching listener and subscription: its type's, then `*`'s. */
   publish(event: FleetEvent): void {
-    const typed = this.channels.get(event.type);
-    if (typed !== undefined) this.deliver(typed, event);
-    // Read after the typed channel is done, as eventemitter3 looked `*` up after the type: a receiver
-    // that a typed listener added to `*` gets this event too.
-    const all = this.all;
-    if (all.length > 0) this.deliver(all, event);
-  }
-
-  private deliver(receivers: readonly Receiver[], event: FleetEvent): void {
-    for (let i = 0; i < receivers.length; i++) {
-      const receiver = receivers[i]!;
-      const subscription = receiver.subscription;
-      if (subscription !== undefined) {
-        if (event.source === receiver.excludedSource) continue;
-        const predicate = receiver.predicate;
-        if (predicate === undefined || predicate(event)) subscription.push(event);
-        continue;
-      }
-      try {
-        receiver.listener!(event);
-      } catch (error) {
-        this.onListenerError(error);
-      }
-    }
-  }
-
-  private add(channel: string, receiver: Receiver): void {
-    const next = [...(this.channels.get(channel) ?? NO_RECEIVERS), receiver];
-    this.channels.set(channel, next);
-    if (channel === ALL) this.all = next;
-  }
-
-  private remove(channel: string, receiver: Receiver): void {
-    const current = this.channels.get(channel);
-    if (current === undefined) return;
-    const next = current.filter((r) => r !== receiver);
-    if (next.length === current.length) return;
-    if (next.length === 0) this.channels.delete(channel);
-    else this.channels.set(channel, next);
-    if (channel === ALL) this.all = next.length === 0 ? NO_RECEIVERS : next;
+    const emitter = this.emitter;
+    emitter.emit(event.type, event);
+    emitter.emit(ALL, event);
   }
 
   /**
@@ -105,10 +82,10 @@ export class EventBus {
   on(type: string, listener: Listener<never>): () => void {
     // A type that is not a string or a listener that is not a function listens to nothing.
     if (typeof type !== 'string' || typeof listener !== 'function' || this.ended) return () => {};
-    const receiver: Receiver = { listener: listener as Listener, subscription: undefined, excludedSource: undefined, predicate: undefined };
-    this.add(type, receiver);
+    const receiver: ListenerReceiver = { listener: listener as Listener, onError: this.onListenerError };
+    this.emitter.on(type, callListener, receiver);
     return () => {
-      this.remove(type, receiver);
+      this.emitter.off(type, callListener, receiver);
     };
   }
 
@@ -133,15 +110,15 @@ export class EventBus {
     const excludedSource = onlyExcludes ? filter.excludeSources![0] : undefined;
     const predicate = onlyExcludes ? undefined : compilePredicate(filter);
     let attached = true;
-    let receiver: Receiver | undefined;
+    let receiver: SubscriptionReceiver | undefined;
     const subscription: Subscription = new Subscription(options, () => {
       if (!attached) return;
       attached = false;
-      for (const channel of channels) this.remove(channel, receiver!);
+      for (const channel of channels) this.emitter.off(channel, pushToSubscription, receiver);
       this.subscriptions.delete(subscription);
     });
-    receiver = { listener: undefined, subscription, excludedSource, predicate };
-    for (const channel of channels) this.add(channel, receiver);
+    receiver = { subscription, excludedSource, predicate };
+    for (const channel of channels) this.emitter.on(channel, pushToSubscription, receiver);
     this.subscriptions.add(subscription);
     return subscription;
   }
@@ -153,13 +130,12 @@ export class EventBus {
   endAll(): void {
     this.ended = true;
     for (const subscription of [...this.subscriptions]) subscription.end();
-    this.channels.clear();
-    this.all = NO_RECEIVERS;
+    this.emitter.removeAllListeners();
   }
 
   /** Whether anybody listens for `type` (directly or through `'*'`). */
   hasListeners(type: string): boolean {
-    return (this.channels.get(type)?.length ?? 0) > 0 || this.all.length > 0;
+    return this.emitter.listenerCount(type) > 0 || this.emitter.listenerCount(ALL) > 0;
   }
 
   /** Open subscriptions, for stats. */
