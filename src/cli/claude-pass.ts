@@ -27,6 +27,11 @@ export interface ClaudePassEnd {
 }
 
 export interface ClaudePass {
+  /**
+   * Starts the runner (without its timer: the caller reads, step by step). Returns what the runner's
+   * `start` returns, for the caller to `await` as the replay always did.
+   */
+  start(): void | Promise<void>;
   /** Reads on; returns whether more is left (then call again). Events go to `onEvents` as they are made. */
   step(): boolean;
   /** After the last step: the events still held back (the last responses, subagent responses known only from echoes). */
@@ -36,7 +41,7 @@ export interface ClaudePass {
 }
 
 /** A pass over `path` ('' for the default Claude dirs); `onEvents` gets each group of events the runner emits, in order. */
-export async function openClaudePass(path: string, onEvents: (events: Iterable<EventInput>) => void): Promise<ClaudePass> {
+export function claudePass(path: string, onEvents: (events: Iterable<EventInput>) => void): ClaudePass {
   const runner = claudeCodeTranscriptsRunner({ ...(path === '' ? {} : { paths: [path] }), maxBytesPerPoll: CLAUDE_BYTES_PER_POLL, pollIntervalMs: 60_000 });
   const errors: string[] = [];
   const controller = new AbortController();
@@ -46,9 +51,12 @@ export async function openClaudePass(path: string, onEvents: (events: Iterable<E
     reportError: (error) => void errors.push((error as Error).message),
     signal: controller.signal,
   };
-  await runner.start(context);
-  runner.stop(); // no timer: the caller reads, step by step
   return {
+    start() {
+      const started = runner.start(context);
+      runner.stop(); // no timer: the caller reads
+      return started;
+    },
     step: () => runner.pollOnce(),
     flush: () => runner.flush(),
     end() {

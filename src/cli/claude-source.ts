@@ -10,12 +10,12 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { EventInput } from '../core/index.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../runners/claude-code-lines.js';
 import { defaultClaudePaths, findTranscriptFiles } from '../runners/claude-code-usage-files.js';
-import { openClaudePass, type ClaudePassEnd } from './claude-pass.js';
-import type { ClaudeWorkerData, ClaudeWorkerMessage } from './claude-worker.js';
+import { claudePass, type ClaudePassEnd } from './claude-pass.js';
+import { GONE, POSTED, TAKEN, type ClaudeWorkerData, type ClaudeWorkerMessage } from './claude-worker-protocol.js';
 import { CliError, EXIT, PREFIX, warn } from './options.js';
 
 /** Below this many bytes of transcripts the worker's start-up costs more than it saves. */
@@ -43,125 +43,199 @@ export class ClaudeWorkerLost extends Error {}
 
 type Sink = (inputs: Iterable<EventInput>) => Promise<void>;
 
+/**
+ * A pass over the transcripts, step by step, on the main thread or in the worker. Synchronous, like
+ * the runner's `pollOnce`: the replay below awaits exactly what it awaited before the worker existed
+ * (`start`, then each batch), so analyzers see the events at the same points (the anomalies forest's
+ * work left for a later macrotask turn cannot run between two steps in one case and not the other)
+ * and a report is the same byte for byte whichever thread read the files.
+ */
+interface Steps {
+  start(): void | Promise<void>;
+  /** Reads one step; whether more is left. */
+  pollOnce(): boolean;
+  /** The events held back after the last step. */
+  flush(): void;
+  /** The events of the step just read (or of the flush). */
+  take(): EventInput[];
+  end(): ClaudePassEnd;
+  close(): void;
+}
+
 /** Claude Code transcripts into `sink`, one step of the pass per call; then the checks on what was read. */
 export async function readClaude(path: string, sink: Sink, facts: { events: number; details: Record<string, number> }, mode: ClaudeReadMode = claudeReadMode()): Promise<void> {
-  const url = mode === 'main' ? undefined : workerUrl();
-  if (mode === 'worker' && url === undefined) warnOnce('no reading worker beside this build: transcripts read on the main thread');
-  let end: ClaudePassEnd | undefined;
-  if (url !== undefined && (mode === 'worker' || transcriptBytesAtLeast(path, WORKER_MIN_BYTES))) end = await readInWorker(url, path, sink);
-  end ??= await readOnMainThread(path, sink);
+  const steps = stepsFor(path, mode);
+  let replayed = false;
+  let end: ClaudePassEnd;
+  try {
+    await steps.start();
+    let more = true;
+    while (more) {
+      more = steps.pollOnce();
+      const batch = steps.take();
+      replayed = true;
+      await sink(batch);
+    }
+    steps.flush();
+    await sink(steps.take());
+    end = steps.end();
+  } catch (error) {
+    if (!(error instanceof WorkerFailure)) throw error;
+    const why = await error.reason;
+    if (replayed) throw new ClaudeWorkerLost(`the reading worker failed (${why})`);
+    warnOnce(`the reading worker failed (${why}): transcripts read on the main thread`);
+    return readClaude(path, sink, facts, 'main');
+  } finally {
+    steps.close();
+  }
   checkClaude(path, facts, end);
 }
 
-async function readOnMainThread(path: string, sink: Sink): Promise<ClaudePassEnd> {
+function stepsFor(path: string, mode: ClaudeReadMode): Steps {
+  if (mode === 'main') return mainThreadSteps(path);
+  const url = workerUrl();
+  if (url === undefined) {
+    if (mode === 'worker') warnOnce('no reading worker beside this build: transcripts read on the main thread');
+    return mainThreadSteps(path);
+  }
+  if (mode === 'auto' && !transcriptBytesAtLeast(path, WORKER_MIN_BYTES)) return mainThreadSteps(path);
+  try {
+    return new WorkerSteps(url, path);
+  } catch (error) {
+    warnOnce(`the reading worker did not start (${(error as Error).message}): transcripts read on the main thread`);
+    return mainThreadSteps(path);
+  }
+}
+
+function mainThreadSteps(path: string): Steps {
   let pending: EventInput[] = [];
-  const pass = await openClaudePass(path, (events) => {
+  const pass = claudePass(path, (events) => {
     for (const e of events) pending.push(e);
   });
-  let more = true;
-  while (more) {
-    more = pass.step();
-    const batch = pending;
-    pending = [];
-    await sink(batch);
+  return {
+    start: () => pass.start(),
+    pollOnce: () => pass.step(),
+    flush: () => pass.flush(),
+    take() {
+      const batch = pending;
+      pending = [];
+      return batch;
+    },
+    end: () => pass.end(),
+    close() {},
+  };
+}
+
+/** The worker failed; `reason` settles once the event loop has heard why (its 'error' or 'exit'). */
+class WorkerFailure extends Error {
+  constructor(readonly reason: Promise<string>) {
+    super('the reading worker failed');
   }
-  pass.flush();
-  await sink(pending);
-  return pass.end();
 }
 
 /**
- * The pass in the worker, its steps replayed here as they arrive. Undefined when the worker failed
- * before any event was replayed (the caller reads on the main thread); ClaudeWorkerLost when it
- * failed after.
+ * Longest wait for the worker's next message: past it, the worker is taken for dead (out of memory,
+ * where its own 'exit' handler does not run) and the transcripts are read on the main thread. A step
+ * (24 MiB of transcripts) takes ≈ 0.1 s.
  */
-async function readInWorker(url: URL, path: string, sink: Sink): Promise<ClaudePassEnd | undefined> {
-  const credits = new SharedArrayBuffer(4);
-  const inFlight = new Int32Array(credits);
-  const messages = new MessageQueue();
-  let worker: Worker;
-  try {
-    worker = new Worker(url, { workerData: { path, batchEvents: BATCH_EVENTS, maxInFlight: MAX_IN_FLIGHT, credits } satisfies ClaudeWorkerData });
-  } catch (error) {
-    warnOnce(`the reading worker did not start (${(error as Error).message}): transcripts read on the main thread`);
-    return undefined;
+const SILENCE_MS = 30_000;
+
+/**
+ * The pass in the worker thread (`claude-worker.ts`). Its messages are taken without going through
+ * the event loop: `receiveMessageOnPort`, and `Atomics.wait` on the shared POSTED counter while none
+ * is there.
+ */
+class WorkerSteps implements Steps {
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private readonly signals: Int32Array;
+  /** Why the worker ended, once the event loop has heard it. */
+  private readonly gone: Promise<string>;
+  private pending: EventInput[] = [];
+  private messages = 0;
+  private events = 0;
+
+  constructor(url: URL, path: string) {
+    const buffer = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
+    this.signals = new Int32Array(buffer);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const data: ClaudeWorkerData = { fleetscopeClaudeWorker: 1, path, port: port2, batchEvents: BATCH_EVENTS, maxInFlight: MAX_IN_FLIGHT, signals: buffer };
+    try {
+      this.worker = new Worker(url, { workerData: data, transferList: [port2] });
+    } catch (error) {
+      port1.close();
+      throw error;
+    }
+    this.gone = new Promise<string>((resolve) => {
+      this.worker.on('error', (error) => resolve(error.message));
+      this.worker.once('exit', (code) => resolve(`exited with code ${code}`));
+    });
   }
-  worker.on('message', (m: ClaudeWorkerMessage) => messages.push(m));
-  worker.on('error', (error) => messages.fail(error));
-  worker.on('exit', (code) => messages.fail(new Error(`exited with code ${code}`)));
-  let replayed = false;
-  let received = 0;
-  let batch: EventInput[] = [];
-  try {
+
+  start(): void {}
+
+  pollOnce(): boolean {
+    return this.receiveStep();
+  }
+
+  flush(): void {
+    this.receiveStep();
+  }
+
+  take(): EventInput[] {
+    const batch = this.pending;
+    this.pending = [];
+    return batch;
+  }
+
+  end(): ClaudePassEnd {
+    const message = this.receive();
+    if (message.kind !== 'end') throw this.failure(message.kind === 'error' ? message.message : `sent ${message.kind} after its last step`);
+    debug(`transcripts read in a worker thread: ${this.events.toLocaleString('en-US')} events in ${this.messages - 1} messages`);
+    return { details: message.details, errors: message.errors };
+  }
+
+  close(): void {
+    // Done or failed: nothing more is read from it (it ends by itself after its last message).
+    this.port.close();
+    void this.worker.terminate();
+  }
+
+  /** The messages of one step, into `pending`; the step's `more`. */
+  private receiveStep(): boolean {
     for (;;) {
-      const message = await messages.next();
-      if (message.kind === 'end') {
-        debug(`transcripts read in a worker thread: ${received.toLocaleString('en-US')} events in ${messages.taken - 1} messages`);
-        return { details: message.details, errors: message.errors };
+      const message = this.receive();
+      if (message.kind === 'error') throw this.failure(message.message);
+      if (message.kind !== 'events') throw this.failure('ended before its last step');
+      this.events += message.events.length;
+      if (this.pending.length === 0) this.pending = message.events;
+      else for (const e of message.events) this.pending.push(e);
+      if (message.last) return message.more;
+    }
+  }
+
+  /** The next message, waited for; WorkerFailure when the worker is gone (or silent) without one. */
+  private receive(): ClaudeWorkerMessage {
+    for (;;) {
+      const posted = Atomics.load(this.signals, POSTED);
+      // GONE read before the port: a message posted before the worker went is still found.
+      const ended = Atomics.load(this.signals, GONE) === 1;
+      const received = receiveMessageOnPort(this.port);
+      if (received !== undefined) {
+        this.messages++;
+        Atomics.add(this.signals, TAKEN, 1);
+        Atomics.notify(this.signals, TAKEN);
+        return received.message as ClaudeWorkerMessage;
       }
-      Atomics.sub(inFlight, 0, 1);
-      Atomics.notify(inFlight, 0);
-      received += message.events.length;
-      if (batch.length === 0) batch = message.events;
-      else for (const e of message.events) batch.push(e);
-      if (message.last) {
-        const step = batch;
-        batch = [];
-        replayed = true;
-        await sink(step);
-      }
+      if (ended) throw this.failure();
+      if (Atomics.wait(this.signals, POSTED, posted, SILENCE_MS) === 'timed-out') throw this.failure(`no word for ${SILENCE_MS / 1000} s`);
     }
-  } catch (error) {
-    if (!(error instanceof WorkerFailure)) throw error;
-    const why = error.cause instanceof Error ? error.cause.message : String(error.cause);
-    if (replayed) throw new ClaudeWorkerLost(`the reading worker failed (${why})`);
-    warnOnce(`the reading worker failed (${why}): transcripts read on the main thread`);
-    return undefined;
-  } finally {
-    // Done or failed: nothing more is read from it (it ends by itself once its last message is posted).
-    void worker.terminate();
-  }
-}
-
-/** The worker failed: an 'error' event, or an exit before its 'end' message. */
-class WorkerFailure extends Error {}
-
-/** The worker's messages, taken one at a time with `await next()`. */
-class MessageQueue {
-  private readonly queue: ClaudeWorkerMessage[] = [];
-  private head = 0;
-  private failure: WorkerFailure | undefined;
-  private waiter: (() => void) | undefined;
-  taken = 0;
-
-  push(message: ClaudeWorkerMessage): void {
-    this.queue.push(message);
-    this.wake();
   }
 
-  fail(cause: unknown): void {
-    this.failure ??= new WorkerFailure('reading worker failed', { cause });
-    this.wake();
-  }
-
-  async next(): Promise<ClaudeWorkerMessage> {
-    while (this.head === this.queue.length) {
-      if (this.failure !== undefined) throw this.failure;
-      await new Promise<void>((resolve) => (this.waiter = resolve));
-    }
-    const message = this.queue[this.head++]!;
-    this.taken++;
-    if (this.head > 1024) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
-    }
-    return message;
-  }
-
-  private wake(): void {
-    const resolve = this.waiter;
-    this.waiter = undefined;
-    resolve?.();
+  private failure(why?: string): WorkerFailure {
+    const late = new Promise<string>((resolve) => setTimeout(resolve, 2_000, 'it ended without finishing').unref());
+    return new WorkerFailure(why !== undefined ? Promise.resolve(why) : Promise.race([this.gone, late]));
   }
 }
 
