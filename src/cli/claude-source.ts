@@ -9,6 +9,7 @@
  * `FLEETSCOPE_READ_WORKER=off` reads on the main thread, `=on` in the worker whatever the size.
  */
 import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { EventInput } from '../core/index.js';
@@ -16,7 +17,7 @@ import { DEFAULT_MAX_LINE_BYTES } from '../runners/claude-code-lines.js';
 import { defaultClaudePaths, findTranscriptFiles } from '../runners/claude-code-usage-files.js';
 import { claudePass, type ClaudePassEnd } from './claude-pass.js';
 import { GONE, POSTED, TAKEN, type ClaudeWorkerData, type ClaudeWorkerMessage } from './claude-worker-protocol.js';
-import { CliError, EXIT, PREFIX, warn } from './options.js';
+import { CliError, EXIT, PREFIX, claudeValues, warn } from './options.js';
 
 /** Below this many bytes of transcripts the worker's start-up costs more than it saves. */
 const WORKER_MIN_BYTES = 8 * 2 ** 20;
@@ -91,7 +92,37 @@ export async function readClaude(path: string, sink: Sink, facts: { events: numb
   checkClaude(path, facts, end);
 }
 
+/** Workers started by `prefetchClaude`, by path, until a replay takes them. */
+const prefetched = new Map<string, WorkerSteps>();
+
+/**
+ * `report --claude DIR`: starts reading DIR in the worker before the command has loaded its modules
+ * and built its observer (≈ 60 ms), so the first step is ready sooner. `readClaude` takes the worker
+ * over when it reads that path; one never taken (bad arguments, --help) does not keep the process
+ * alive. Paths as `sourcesFrom` resolves them.
+ */
+export function prefetchClaude(argv: readonly string[]): void {
+  if (claudeReadMode() === 'main' || argv.includes('--help') || argv.includes('-h')) return;
+  const url = workerUrl();
+  if (url === undefined) return;
+  for (const value of claudeValues(argv)) {
+    const path = value === '' ? '' : resolve(value);
+    if (prefetched.has(path) || (claudeReadMode() === 'auto' && !transcriptBytesAtLeast(path, WORKER_MIN_BYTES))) continue;
+    try {
+      const steps = new WorkerSteps(url, path);
+      steps.unref();
+      prefetched.set(path, steps);
+    } catch {
+      // Started again, and its failure told, when the replay reads the path.
+    }
+  }
+}
+
 function stepsFor(path: string, mode: ClaudeReadMode): Steps {
+  const early = prefetched.get(path);
+  prefetched.delete(path);
+  if (early !== undefined && mode !== 'main') return early.ref();
+  early?.close();
   if (mode === 'main') return mainThreadSteps(path);
   const url = workerUrl();
   if (url === undefined) {
@@ -171,6 +202,17 @@ class WorkerSteps implements Steps {
       this.worker.on('error', (error) => resolve(error.message));
       this.worker.once('exit', (code) => resolve(`exited with code ${code}`));
     });
+  }
+
+  /** While prefetched: not keeping the process alive. */
+  unref(): void {
+    this.worker.unref();
+  }
+
+  /** Taken over by a replay: kept alive until its last message (and its 'exit' heard on failure). */
+  ref(): this {
+    this.worker.ref();
+    return this;
   }
 
   start(): void {}

@@ -131,6 +131,19 @@ export function parseCommand<O extends Options>(
   }
 }
 
+/**
+ * The `--claude` values of a command line ('' for the default dirs), read loosely (other flags not
+ * checked): for work started before the command parses its arguments (see `prefetchClaude`).
+ */
+export function claudeValues(argv: readonly string[]): string[] {
+  try {
+    const { values } = parseArgs({ args: normalizeOptionalValues(argv), options: { claude: { type: 'string', multiple: true } }, strict: false, allowPositionals: true });
+    return (Array.isArray(values.claude) ? values.claude : []).filter((v): v is string => typeof v === 'string');
+  } catch {
+    return [];
+  }
+}
+
 /** `--since` / `--until`: an ISO date or time, or a duration back from now (`30m`, `2h`, `7d`). */
 export function parseTime(value: string, flag: string, now = Date.now()): number {
   const rel = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/.exec(value.trim());

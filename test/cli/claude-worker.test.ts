@@ -87,6 +87,10 @@ describe('the reading worker of --claude sources', () => {
     const r = same(['report', '--claude', join(built.root, 'not-cc')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/not a Claude Code transcript \(2 lines, 2 not transcript entries\)/);
+    // A worker started before the arguments were checked (report --claude: see prefetchClaude) is let go.
+    const bad = same(['report', '--claude', real, '--bogus']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe("fleetscope: Unknown option '--bogus' (see --help)\n");
     const empty = join(built.root, 'empty-cc');
     mkdirSync(empty);
     const e = same(['report', '--claude', empty]);
