@@ -53,12 +53,14 @@ type Sink = (inputs: Iterable<EventInput>) => Promise<void>;
  */
 interface Steps {
   start(): void | Promise<void>;
-  /** Reads one step; whether more is left. */
-  pollOnce(): boolean;
-  /** The events held back after the last step. */
-  flush(): void;
-  /** The events of the step just read (or of the flush). */
-  take(): EventInput[];
+  /**
+   * The events of the next step (`final`: the events held back after the last step). From the worker
+   * they are taken as they come while the replay iterates them (still without a turn of the event
+   * loop), so the replay of a step overlaps its reading.
+   */
+  step(final: boolean): Iterable<EventInput>;
+  /** Once the step's events were iterated: whether more steps follow. */
+  more(): boolean;
   end(): ClaudePassEnd;
   close(): void;
 }
@@ -66,24 +68,22 @@ interface Steps {
 /** Claude Code transcripts into `sink`, one step of the pass per call; then the checks on what was read. */
 export async function readClaude(path: string, sink: Sink, facts: { events: number; details: Record<string, number> }, mode: ClaudeReadMode = claudeReadMode()): Promise<void> {
   const steps = stepsFor(path, mode);
-  let replayed = false;
   let end: ClaudePassEnd;
   try {
     await steps.start();
     let more = true;
     while (more) {
-      more = steps.pollOnce();
-      const batch = steps.take();
-      replayed = true;
+      const batch = steps.step(false);
       await sink(batch);
+      more = steps.more();
     }
-    steps.flush();
-    await sink(steps.take());
+    await sink(steps.step(true));
+    steps.more();
     end = steps.end();
   } catch (error) {
     if (!(error instanceof WorkerFailure)) throw error;
     const why = await error.reason;
-    if (replayed) throw new ClaudeWorkerLost(`the reading worker failed (${why})`);
+    if (error.handedOver > 0) throw new ClaudeWorkerLost(`the reading worker failed (${why})`);
     warnOnce(`the reading worker failed (${why}): transcripts read on the main thread`);
     return readClaude(path, sink, facts, 'main');
   } finally {
@@ -143,15 +143,17 @@ function mainThreadSteps(path: string): Steps {
   const pass = claudePass(path, (events) => {
     for (const e of events) pending.push(e);
   });
+  let more = true;
   return {
     start: () => pass.start(),
-    pollOnce: () => pass.step(),
-    flush: () => pass.flush(),
-    take() {
+    step(final) {
+      if (final) pass.flush();
+      else more = pass.step();
       const batch = pending;
       pending = [];
       return batch;
     },
+    more: () => more,
     end: () => pass.end(),
     close() {},
   };
@@ -159,7 +161,11 @@ function mainThreadSteps(path: string): Steps {
 
 /** The worker failed; `reason` settles once the event loop has heard why (its 'error' or 'exit'). */
 class WorkerFailure extends Error {
-  constructor(readonly reason: Promise<string>) {
+  /** `handedOver`: events of the worker's already given to the replay. */
+  constructor(
+    readonly reason: Promise<string>,
+    readonly handedOver: number,
+  ) {
     super('the reading worker failed');
   }
 }
@@ -182,7 +188,9 @@ class WorkerSteps implements Steps {
   private readonly signals: Int32Array;
   /** Why the worker ended, once the event loop has heard it. */
   private readonly gone: Promise<string>;
-  private pending: EventInput[] = [];
+  /** The step being iterated, and whether more steps follow the last one read. */
+  private current: Generator<EventInput, void, undefined> | undefined;
+  private stepMore = true;
   private messages = 0;
   private events = 0;
 
@@ -217,18 +225,16 @@ class WorkerSteps implements Steps {
 
   start(): void {}
 
-  pollOnce(): boolean {
-    return this.receiveStep();
+  step(): Iterable<EventInput> {
+    this.current = this.stepEvents();
+    return this.current;
   }
 
-  flush(): void {
-    this.receiveStep();
-  }
-
-  take(): EventInput[] {
-    const batch = this.pending;
-    this.pending = [];
-    return batch;
+  more(): boolean {
+    // Whatever the replay left of the step (nothing: it iterates every event) is taken, to reach its end.
+    if (this.current !== undefined) for (const _ of this.current);
+    this.current = undefined;
+    return this.stepMore;
   }
 
   end(): ClaudePassEnd {
@@ -244,16 +250,18 @@ class WorkerSteps implements Steps {
     void this.worker.terminate();
   }
 
-  /** The messages of one step, into `pending`; the step's `more`. */
-  private receiveStep(): boolean {
+  /** The events of one step's messages, each message taken when the one before is used up; sets `stepMore`. */
+  private *stepEvents(): Generator<EventInput, void, undefined> {
     for (;;) {
       const message = this.receive();
       if (message.kind === 'error') throw this.failure(message.message);
       if (message.kind !== 'events') throw this.failure('ended before its last step');
       this.events += message.events.length;
-      if (this.pending.length === 0) this.pending = message.events;
-      else for (const e of message.events) this.pending.push(e);
-      if (message.last) return message.more;
+      yield* message.events;
+      if (message.last) {
+        this.stepMore = message.more;
+        return;
+      }
     }
   }
 
@@ -277,7 +285,7 @@ class WorkerSteps implements Steps {
 
   private failure(why?: string): WorkerFailure {
     const late = new Promise<string>((resolve) => setTimeout(resolve, 2_000, 'it ended without finishing').unref());
-    return new WorkerFailure(why !== undefined ? Promise.resolve(why) : Promise.race([this.gone, late]));
+    return new WorkerFailure(why !== undefined ? Promise.resolve(why) : Promise.race([this.gone, late]), this.events);
   }
 }
 
