@@ -9,6 +9,7 @@
  * `FLEETSCOPE_READ_WORKER=off` reads on the main thread, `=on` in the worker whatever the size.
  */
 import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -19,7 +20,10 @@ import { claudePass, type ClaudePassEnd } from './claude-pass.js';
 import { GONE, POSTED, TAKEN, type ClaudeWorkerData, type ClaudeWorkerMessage } from './claude-worker-protocol.js';
 import { CliError, EXIT, PREFIX, claudeValues, warn } from './options.js';
 
-/** Below this many bytes of transcripts the worker's start-up costs more than it saves. */
+/**
+ * Below this many bytes of transcripts the worker's start-up costs more than it saves (and with one
+ * core, always: the worker adds ≈ 25% CPU, serializing and copying the events, that only a second core repays).
+ */
 const WORKER_MIN_BYTES = 8 * 2 ** 20;
 /** Events per message from the worker (measured: BENCHMARKS.md, session 11). */
 const BATCH_EVENTS = 2_000;
@@ -107,7 +111,7 @@ export function prefetchClaude(argv: readonly string[]): void {
   if (url === undefined) return;
   for (const value of claudeValues(argv)) {
     const path = value === '' ? '' : resolve(value);
-    if (prefetched.has(path) || (claudeReadMode() === 'auto' && !transcriptBytesAtLeast(path, WORKER_MIN_BYTES))) continue;
+    if (prefetched.has(path) || (claudeReadMode() === 'auto' && !(availableParallelism() >= 2 && transcriptBytesAtLeast(path, WORKER_MIN_BYTES)))) continue;
     try {
       const steps = new WorkerSteps(url, path);
       steps.unref();
@@ -129,7 +133,7 @@ function stepsFor(path: string, mode: ClaudeReadMode): Steps {
     if (mode === 'worker') warnOnce('no reading worker beside this build: transcripts read on the main thread');
     return mainThreadSteps(path);
   }
-  if (mode === 'auto' && !transcriptBytesAtLeast(path, WORKER_MIN_BYTES)) return mainThreadSteps(path);
+  if (mode === 'auto' && !(availableParallelism() >= 2 && transcriptBytesAtLeast(path, WORKER_MIN_BYTES))) return mainThreadSteps(path);
   try {
     return new WorkerSteps(url, path);
   } catch (error) {
