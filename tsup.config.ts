@@ -17,6 +17,9 @@ export const entries = {
   'reports/index': 'src/reports/index.ts',
   'testing/index': 'src/testing/index.ts',
   'cli/index': 'src/cli/index.ts',
+  // Not a subpath: the worker thread that reads `--claude` transcripts, found beside the CLI at run time
+  // (src/cli/claude-source.ts `workerUrl`).
+  'cli/claude-worker': 'src/cli/claude-worker.ts',
 };
 
 export default defineConfig({

@@ -1,8 +1,9 @@
 /**
  * The read commands, as built, over generated data (issue 11's targets):
  *  1. `report --json` over generated Claude Code transcripts vs `usage --json` on the same files
- *     (same run, page cache warmed for both): target ≤ 1.5× the time, < 500 MB peak RSS.
- *     CLI_BENCH_TRANSCRIPT_MB (default 1200).
+ *     (same run, page cache warmed for both): target ≤ 1.5× the time, < 500 MB peak RSS. CLI_BENCH_RUNS rounds
+ *     alternate usage, report (transcripts read in the worker thread) and report with FLEETSCOPE_READ_WORKER=off.
+ *     CLI_BENCH_TRANSCRIPT_MB (default 1200); CLI_BENCH_TRANSCRIPTS=DIR keeps the transcripts there for later runs.
  *  2. A file-log store of CLI_BENCH_EVENTS events (default 1,000,000; 1,000 sessions of 1,000):
  *     `report --json` ≤ 5 s; `sessions` and `trace <id>` ≤ 0.5 s. References in the same run: `node -e 0`
  *     (start-up) and `node -e` reading every segment and JSON.parse-ing every line (the floor of a full read).
@@ -11,7 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createObserver } from '../src/index.js';
 import { fileLogStorage } from '../src/storage/file-log.js';
@@ -61,25 +62,49 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const cli = buildCli();
 const env = { NO_COLOR: '1', TZ: 'UTC' };
 
+/** The median of `values`. */
+const mid = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
+const load = (): string => loadavg()[0]!.toFixed(1);
+
 if (TRANSCRIPT_MB > 0) {
-  const work = mkdtempSync(join(tmpdir(), 'fleetscope-bench-cli-cc-'));
+  // CLI_BENCH_TRANSCRIPTS=DIR keeps the generated transcripts in DIR and reuses them on later runs.
+  const keptTranscripts = process.env.CLI_BENCH_TRANSCRIPTS;
+  const work = keptTranscripts ?? mkdtempSync(join(tmpdir(), 'fleetscope-bench-cli-cc-'));
   try {
-    const gen = generateTranscripts(work, TRANSCRIPT_MB * 2 ** 20);
-    console.log(`### report --json vs usage --json, ${(gen.bytes / 2 ** 20).toFixed(0)} MiB of transcripts (${gen.files} files, ${gen.lines} lines)`);
+    if (keptTranscripts === undefined || !existsSync(join(work, 'projects'))) {
+      const gen = generateTranscripts(work, TRANSCRIPT_MB * 2 ** 20);
+      console.log(`### report --json vs usage --json, ${(gen.bytes / 2 ** 20).toFixed(0)} MiB of transcripts (${gen.files} files, ${gen.lines} lines)`);
+    } else console.log(`### report --json vs usage --json, the transcripts in ${work}`);
     const ccEnv = { ...env, CLAUDE_CONFIG_DIR: work };
     measure([cli, 'usage', '--json'], ccEnv); // warm the page cache
-    const usage = measure([cli, 'usage', '--json'], ccEnv);
-    const report = measure([cli, 'report', '--claude', work, '--json'], ccEnv);
-    const u = JSON.parse(usage.stdout) as { totals: { totalTokens: number; totalCost: number } };
-    const r = JSON.parse(report.stdout) as { cost: { totalUsd: number; calls: number } };
-    console.log(`usage --json:  ${s(usage.wallMs)} (CPU ${s(usage.cpuMs)}), peak RSS ${usage.maxRssMb.toFixed(0)} MB`);
-    console.log(`report --json: ${s(report.wallMs)} (CPU ${s(report.cpuMs)}), peak RSS ${report.maxRssMb.toFixed(0)} MB`);
-    console.log(
-      `ratio ${(report.wallMs / usage.wallMs).toFixed(2)}x wall, ${(report.cpuMs / usage.cpuMs).toFixed(2)}x CPU (target <= 1.5x), RSS target < 500 MB; ` +
-        `cost $${r.cost.totalUsd.toFixed(2)} vs usage $${u.totals.totalCost.toFixed(2)} (equal: the same rules)`,
-    );
+    // Rounds alternate usage, report (transcripts read in the worker thread: 8 MiB or more) and report
+    // with FLEETSCOPE_READ_WORKER=off (read on the main thread, as before the worker), so load changes hit all three.
+    const runs: Record<'usage' | 'worker' | 'main', Measured[]> = { usage: [], worker: [], main: [] };
+    const loads = [load()];
+    for (let i = 0; i < RUNS; i++) {
+      runs.usage.push(measure([cli, 'usage', '--json'], ccEnv));
+      runs.worker.push(measure([cli, 'report', '--claude', work, '--json'], ccEnv));
+      runs.main.push(measure([cli, 'report', '--claude', work, '--json'], { ...ccEnv, FLEETSCOPE_READ_WORKER: 'off' }));
+      loads.push(load());
+    }
+    const u = JSON.parse(runs.usage[0]!.stdout) as { totals: { totalTokens: number; totalCost: number } };
+    const r = JSON.parse(runs.worker[0]!.stdout) as { cost: { totalUsd: number; calls: number } };
+    const same = [...runs.worker, ...runs.main].every((m) => m.stdout === runs.worker[0]!.stdout);
+    const wall = (k: keyof typeof runs) => mid(runs[k].map((m) => m.wallMs));
+    const cpu = (k: keyof typeof runs) => mid(runs[k].map((m) => m.cpuMs));
+    const rss = (k: keyof typeof runs) => Math.max(...runs[k].map((m) => m.maxRssMb));
+    console.log(`${RUNS} rounds, medians; load average ${loads.join(' → ')}`);
+    console.log(`usage --json:                  ${s(wall('usage'))} (CPU ${s(cpu('usage'))}), peak RSS ${rss('usage').toFixed(0)} MB`);
+    for (const k of ['worker', 'main'] as const) {
+      const what = k === 'worker' ? 'report --json (worker thread):' : 'report --json (main thread):  ';
+      console.log(
+        `${what} ${s(wall(k))} (CPU ${s(cpu(k))}), peak RSS ${rss(k).toFixed(0)} MB; ` +
+          `ratio ${(wall(k) / wall('usage')).toFixed(2)}x wall, ${(cpu(k) / cpu('usage')).toFixed(2)}x CPU (target <= 1.5x wall), RSS target < 500 MB`,
+      );
+    }
+    console.log(`reports byte for byte the same in every run: ${same}; cost $${r.cost.totalUsd.toFixed(2)} vs usage $${u.totals.totalCost.toFixed(2)} (equal: the same rules)`);
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    if (keptTranscripts === undefined) rmSync(work, { recursive: true, force: true });
   }
 }
 

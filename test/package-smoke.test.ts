@@ -3,7 +3,7 @@
  * into an empty project, then import every subpath with ESM and CommonJS, run the bin, and
  * type-check a consumer with node16 resolution (what are-the-types-wrong checks).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,17 @@ console.log(page.events.map((e) => e.type).join(','), report.length > 0);`,
     const out = run('node', [join(project, 'node_modules', '.bin', 'fleetscope'), '--help'], project);
     expect(out).toMatch(/hook/);
   });
+
+  it('ships the reading worker beside the bin: report --claude reads the transcripts in it, with the same report', () => {
+    const bin = join(project, 'node_modules', '.bin', 'fleetscope');
+    const real = join(root, '..', 'shared', 'real-cc', 'transcripts');
+    const read = (mode: string) =>
+      execFileSync('node', [bin, 'report', '--claude', real, '--json'], { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLEETSCOPE_READ_WORKER: mode, FLEETSCOPE_DEBUG: '1' } });
+    const inWorker = spawnSync('node', [bin, 'report', '--claude', real, '--json'], { cwd: project, encoding: 'utf8', env: { ...process.env, FLEETSCOPE_READ_WORKER: 'on', FLEETSCOPE_DEBUG: '1' } });
+    expect(inWorker.status).toBe(0);
+    expect(inWorker.stderr).toMatch(/^fleetscope: debug: transcripts read in a worker thread: [\d,]+ events in \d+ messages$/m);
+    expect(inWorker.stdout).toBe(read('off'));
+  }, 120_000);
 
   it('ships types that resolve under node16 for ESM and CommonJS consumers', () => {
     writeFileSync(

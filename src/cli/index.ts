@@ -80,6 +80,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`fleetscope: unknown command "${command}"\n\n${HELP}`);
     return 1;
   }
+  // `report --claude`: the transcripts start being read in a worker thread while the report's modules load.
+  if (command === 'report' && rest.some((a) => a === '--claude' || a.startsWith('--claude='))) (await import('./claude-source.js')).prefetchClaude(rest);
   return (await load())(rest);
 }
 

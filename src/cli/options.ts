@@ -62,7 +62,8 @@ export const SOURCE_OPTIONS = {
 
 export const SOURCE_HELP = `Sources (several at once are merged; a call seen by two sources counts once):
   --store DIR        a fleetscope file-log store (default: $FLEETSCOPE_STORE or ./.fleetscope)
-  --claude [DIR]     Claude Code transcripts (default: $CLAUDE_CONFIG_DIR or ~/.claude; subagents included)
+  --claude [DIR]     Claude Code transcripts (default: $CLAUDE_CONFIG_DIR or ~/.claude; subagents included);
+                     8 MiB or more are read in a worker thread (FLEETSCOPE_READ_WORKER=off: not)
   --jsonl FILE       a JSON Lines file of fleetscope events (an export, an event file or a segment)
   --sqlite FILE      a fleetscope SQLite store (needs better-sqlite3)
   --postgres URL     a fleetscope PostgreSQL store, the fleet's history (needs pg; docs/fleet.md)
@@ -130,6 +131,19 @@ export function parseCommand<O extends Options>(
     // parseArgs's messages name the flag; drop its advice about '--' for a cleaner line.
     const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     throw new CliError(`${message} (see --help)`);
+  }
+}
+
+/**
+ * The `--claude` values of a command line ('' for the default dirs), read loosely (other flags not
+ * checked): for work started before the command parses its arguments (see `prefetchClaude`).
+ */
+export function claudeValues(argv: readonly string[]): string[] {
+  try {
+    const { values } = parseArgs({ args: normalizeOptionalValues(argv), options: { claude: { type: 'string', multiple: true } }, strict: false, allowPositionals: true });
+    return (Array.isArray(values.claude) ? values.claude : []).filter((v): v is string => typeof v === 'string');
+  } catch {
+    return [];
   }
 }
 

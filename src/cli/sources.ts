@@ -10,15 +10,14 @@
 import { accessSync, closeSync, constants, createReadStream, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { dedupeKey, SourceDedupe, type EventInput, type EventQuery, type FleetEvent, type Observer, type QueryPage, type RunnerContext, type Storage } from '../core/index.js';
+import { dedupeKey, SourceDedupe, type EventInput, type EventQuery, type FleetEvent, type Observer, type QueryPage, type Storage } from '../core/index.js';
 // Each module itself, not the runners' or storages' index: those load every runner and storage (OTLP,
 // guardrails, redaction, the audit log) into every read command.
-import { claudeCodeTranscriptsRunner } from '../runners/claude-code-transcripts.js';
 import { defaultClaudePaths, NO_CLAUDE_PATHS } from '../runners/claude-code-usage-files.js';
-import { DEFAULT_MAX_LINE_BYTES } from '../runners/claude-code-lines.js';
 import { fileLogStorage, type FileLogStorage } from '../storage/file-log.js';
 import { postgresStorage } from '../storage/postgres.js';
 import { sqliteStorage } from '../storage/sqlite.js';
+import { ClaudeWorkerLost, readClaude, type ClaudeReadMode } from './claude-source.js';
 import { CliError, EXIT, counted, parseTime, progressLine, warn, withoutPassword } from './options.js';
 import { readRedisStream } from './redis-source.js';
 
@@ -208,6 +207,8 @@ export interface ReplayOptions {
   skipDerived?: boolean;
   /** Told each replayed event's time (see `ReplayClock`). */
   clock?: ReplayClock;
+  /** Where `--claude` transcripts are read (see `claudeReadMode`); default from FLEETSCOPE_READ_WORKER. */
+  claudeRead?: ClaudeReadMode;
 }
 
 export interface ReplayResult {
@@ -275,7 +276,7 @@ export async function replay(sources: readonly SourceSpec[], sel: EventSelection
       else if (source.kind === 'postgres') await readPostgres(source.path, sel, options.sessionPrefix === true, sink);
       else if (source.kind === 'redis') await readRedisStream(source.path, source.stream ?? DEFAULT_STREAM, sink, facts.details);
       else if (source.kind === 'jsonl') await readJsonl(source.path, sink, facts);
-      else await readClaude(source.path, sink, facts);
+      else await readClaude(source.path, sink, facts, options.claudeRead);
     }
     await observer.flush();
   } finally {
@@ -448,59 +449,6 @@ async function readJsonl(path: string, sink: (inputs: Iterable<EventInput>) => P
   }
 }
 
-/**
- * Bytes read per poll of the transcripts runner: 8 MiB past the longest line it keeps, so every poll
- * moves on (a line longer than a poll's read would be read again and again from its start: a 2 GB
- * transcript of one line made `report` spin forever).
- */
-const CLAUDE_BYTES_PER_POLL = DEFAULT_MAX_LINE_BYTES + 8 * 2 ** 20;
-
-/** Claude Code transcripts through the transcripts runner, read once in steps of CLAUDE_BYTES_PER_POLL. */
-async function readClaude(path: string, sink: (inputs: Iterable<EventInput>) => Promise<void>, facts: SourceFacts): Promise<void> {
-  const runner = claudeCodeTranscriptsRunner({ ...(path === '' ? {} : { paths: [path] }), maxBytesPerPoll: CLAUDE_BYTES_PER_POLL, pollIntervalMs: 60_000 });
-  let pending: EventInput[] = [];
-  const errors: string[] = [];
-  const controller = new AbortController();
-  const context: RunnerContext = {
-    emit: (e) => void pending.push(e),
-    emitMany: (es) => {
-      for (const e of es) pending.push(e);
-    },
-    reportError: (error) => void errors.push((error as Error).message),
-    signal: controller.signal,
-  };
-  await runner.start(context);
-  runner.stop(); // no timer: this loop reads
-  let more = true;
-  while (more) {
-    more = runner.pollOnce();
-    const batch = pending;
-    pending = [];
-    await sink(batch);
-  }
-  // What is still held back (the last responses, subagent responses known only from echoes).
-  runner.flush();
-  await sink(pending);
-  pending = [];
-  controller.abort();
-  const details = runner.health().details ?? {};
-  for (const key of ['files', 'lines', 'malformed', 'oversized', 'unknownType', 'llmCalls', 'toolStarts', 'readErrors']) {
-    const v = details[key];
-    if (typeof v === 'number') facts.details[key] = v;
-  }
-  const where = path === '' ? defaultClaudePaths().join(', ') : path;
-  if ((facts.details.files ?? 0) === 0) throw new CliError(`no Claude Code transcripts (*.jsonl) under ${where}`, EXIT.nothing);
-  const entries = (facts.details.llmCalls ?? 0) + (facts.details.toolStarts ?? 0);
-  const bad = (facts.details.malformed ?? 0) + (facts.details.unknownType ?? 0);
-  const oversized = facts.details.oversized ?? 0;
-  if (entries === 0 && facts.events === 0 && bad + oversized > 0) {
-    const notEntries = bad > 0 ? `, ${bad} not transcript entries` : '';
-    const over = oversized > 0 ? `, ${oversized} over ${DEFAULT_MAX_LINE_BYTES / 2 ** 20} MiB skipped` : '';
-    throw new CliError(`${where}: not a Claude Code transcript (${facts.details.lines} lines${notEntries}${over})`);
-  }
-  if ((facts.details.readErrors ?? 0) > 0) warn(`${facts.details.readErrors} transcript files could not be read${errors[0] ? ` (${errors[0]})` : ''}`);
-}
-
 /** One stderr line for what a source skipped (torn or corrupted lines), so nothing is lost silently. */
 export function warnSkipped(result: ReplayResult): void {
   for (const f of result.sources) {
@@ -522,8 +470,7 @@ export async function replaySelection(
   makeObserver: () => Observer,
   options: ReplayOptions = {},
 ): Promise<{ observer: Observer; result: ReplayResult; sessionId?: string }> {
-  let observer = makeObserver();
-  let result = await replay(sources, sel, observer, options);
+  let { observer, result } = await replayFresh(sources, sel, makeObserver, options);
   if (sel.sessionId === undefined || result.events > 0) return { observer, result, ...(sel.sessionId !== undefined ? { sessionId: sel.sessionId } : {}) };
   // Nothing under the exact id: try it as a prefix.
   await observer.close();
@@ -531,9 +478,9 @@ export async function replaySelection(
   const indexed = await sessionsByPrefix(sources, sel, prefix);
   let matches = indexed;
   if (matches === undefined) {
-    const probe = makeObserver();
-    matches = (await replay(sources, { ...sel, types: undefined }, probe, { ...options, onEvent: undefined, sessionPrefix: true })).sessionIds;
-    await probe.close();
+    const probe = await replayFresh(sources, { ...sel, types: undefined }, makeObserver, { ...options, onEvent: undefined, sessionPrefix: true });
+    matches = probe.result.sessionIds;
+    await probe.observer.close();
   }
   if (matches.length === 0) throw new CliError(`no session matches "${prefix}"`, EXIT.nothing);
   if (matches.length > 1) {
@@ -542,9 +489,31 @@ export async function replaySelection(
     throw new CliError(`"${prefix}" matches ${count} sessions: ${shown}${matches.length > 10 ? ', …' : ''}; give more of the id`);
   }
   const sessionId = matches[0]!;
-  observer = makeObserver();
-  result = await replay(sources, { ...sel, sessionId }, observer, options);
+  ({ observer, result } = await replayFresh(sources, { ...sel, sessionId }, makeObserver, options));
   return { observer, result, sessionId };
+}
+
+/**
+ * `replay` into a new observer. If the worker reading `--claude` transcripts dies half-way, its events
+ * so far are already in that observer: it is closed and the replay starts over from scratch with a
+ * fresh one, the transcripts read on the main thread (said once on stderr).
+ */
+async function replayFresh(
+  sources: readonly SourceSpec[],
+  sel: EventSelection,
+  makeObserver: () => Observer,
+  options: ReplayOptions,
+): Promise<{ observer: Observer; result: ReplayResult }> {
+  const observer = makeObserver();
+  try {
+    return { observer, result: await replay(sources, sel, observer, options) };
+  } catch (error) {
+    if (!(error instanceof ClaudeWorkerLost)) throw error;
+    await observer.close();
+    warn(`${error.message}: reading again on the main thread`);
+  }
+  const again = makeObserver();
+  return { observer: again, result: await replay(sources, sel, again, { ...options, claudeRead: 'main' }) };
 }
 
 /**

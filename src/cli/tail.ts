@@ -101,6 +101,9 @@ export async function runTailCommand(argv: readonly string[]): Promise<number> {
   const recent = new Map<string, number>();
   let pruneAt = 50_000;
   const { observer, result } = await replaySelection(sources, sel, () => createObserver({ storage: false, analyzers: [], onError: () => undefined }), {
+    // Printing as it reads (-n 0) cannot start over if the transcripts' reading worker dies half-way
+    // (see replaySelection): those are read on the main thread.
+    ...(lines === 0 ? { claudeRead: 'main' as const } : {}),
     onEvent: (e) => {
       recent.set(e.id, e.timestamp);
       if (recent.size > pruneAt) {

@@ -44,6 +44,7 @@ export async function runTraceCommand(argv: readonly string[]): Promise<number> 
     sel,
     () => {
       events = [];
+      cut = 0;
       return createCoreObserver({ analyzers: [fleetAnalyzer(), sessionsAnalyzer()], onError: () => undefined });
     },
     {

@@ -19,6 +19,8 @@ export function buildCli(): string {
       join(root, 'node_modules', 'tsup', 'dist', 'cli-default.js'),
       '--no-config',
       'src/cli/index.ts',
+      // The reading worker of `--claude` sources, beside index.js as in dist/cli/ (claude-source.ts finds it there).
+      'src/cli/claude-worker.ts',
       '--format',
       'esm',
       '--splitting',
