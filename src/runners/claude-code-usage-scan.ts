@@ -269,6 +269,45 @@ const onTop: OnKey = (key, i, depth) => {
   return note(key, i, depth);
 };
 
+// ── A line's top-level timestamp ────────────────────────────────────────────────────────
+
+/** `topLevelTimestamp`'s answers besides an index: no top-level string `timestamp`; cannot tell. */
+export const NO_TIMESTAMP = -1;
+export const UNSURE = -2;
+const TIMESTAMP_ONLY = [TOP[T_TIMESTAMP]!];
+let lastTimestamp = ABSENT;
+
+const onTimestamp: OnKey = (_key, i, depth) => {
+  const after = skipValue(i, depth);
+  lastTimestamp = b[i] === 34 ? i : ABSENT; // the last of a repeated key wins, as in JSON.parse
+  return after;
+};
+
+/**
+ * Where the string value of the line's top-level `timestamp` opens (its quote), found by walking the
+ * top-level object only (nested values are skipped by their structure, so a `"timestamp"` inside
+ * content is never taken for it): NO_TIMESTAMP when the line has none (or it is not a string),
+ * UNSURE when the walk cannot tell (a structural error, an escaped key, nesting too deep): then
+ * only `JSON.parse` can. A line whose strings hold escapes `JSON.parse` rejects may be answered
+ * as if valid; its caller uses the answer only to know that the line cannot lower an earliest
+ * timestamp, which an invalid line cannot either.
+ */
+export function topLevelTimestamp(buf: Buffer, start: number, stop: number): number {
+  b = buf;
+  end = stop;
+  lastTimestamp = ABSENT;
+  let i = skipWs(start);
+  try {
+    i = b[i] === 123 ? walkObject(i, 0, TIMESTAMP_ONLY, onTimestamp) : FAIL;
+    if (i !== FAIL) i = skipWs(i);
+    if (i !== end) return UNSURE;
+    return lastTimestamp === ABSENT ? NO_TIMESTAMP : lastTimestamp;
+  } catch {
+    return UNSURE;
+  } finally {
+    b = EMPTY;
+  }
+}
 // ── The values, by toUsageEntry's rules ─────────────────────────────────────────────────
 
 /** What `fleetscope usage` keeps of a usage line (the fields of its `UsageEntry` it reads). */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toUsageEntry } from '../../src/runners/claude-code-transcript.js';
 import { blankRec, interner, RecTable, scanFile } from '../../src/runners/claude-code-usage-files.js';
-import { readUsageLine, usageLineOf, type UsageLine } from '../../src/runners/claude-code-usage-scan.js';
+import { NO_TIMESTAMP, readUsageLine, topLevelTimestamp, UNSURE, usageLineOf, type UsageLine } from '../../src/runners/claude-code-usage-scan.js';
 
 const REAL = join(import.meta.dirname, '..', '..', '..', 'shared', 'real-cc', 'transcripts');
 
@@ -184,6 +184,52 @@ describe("a file's earliest timestamp (ccusage's file order)", () => {
       // Without the line read by the search, the tail of the first line is the earliest.
       writeFileSync(file, `${lines.slice(0, 3).join('\n')}\n`);
       expect(scanFile({ file, base: dir }, 1 << 20, stats, (iso) => iso.slice(0, 10), interner()).earliest).toBe(Date.parse('2025-06-02T00:00:00.000Z'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('topLevelTimestamp (the timestamp of a line that is not otherwise parsed)', () => {
+  const at = (line: string): number | string => {
+    const buf = Buffer.from(`{"x":1}\n${line}\n{"timestamp":"1999-01-01T00:00:00.000Z"}`);
+    const i = topLevelTimestamp(buf, 8, 8 + Buffer.byteLength(line));
+    return i < 0 ? i : buf.toString('utf8', i + 1, buf.indexOf(34, i + 1));
+  };
+  it('finds the top-level one only, the last of a repeated key, whatever the nesting and escapes around it', () => {
+    expect(at('{"message":{"content":[{"timestamp":"2020-01-01T00:00:00.000Z"}]},"timestamp":"2025-05-01T00:00:00.000Z","toolUseResult":{"timestamp":"2021-01-01T00:00:00.000Z"}}')).toBe('2025-05-01T00:00:00.000Z');
+    // a string holding escaped quotes and a fake key, then the real one
+    expect(at('{"text":"a \\"timestamp\\":\\"2020-01-01\\" \\\\","timestamp":"2025-05-02T00:00:00.000Z","z":[1,{"timestamp":"x"}]}')).toBe('2025-05-02T00:00:00.000Z');
+    expect(at('{"timestamp":"2025-04-01T00:00:00.000Z","timestamp":"2025-08-01T00:00:00.000Z"}')).toBe('2025-08-01T00:00:00.000Z');
+    expect(at(' { "timestamp" : "2025-04-01T00:00:00.000Z" } ')).toBe('2025-04-01T00:00:00.000Z');
+    expect(at('{"a":{"timestamp":"2020-01-01T00:00:00.000Z"},"b":2}')).toBe(NO_TIMESTAMP);
+    expect(at('{"timestamp":"2020-01-01T00:00:00.000Z","timestamp":12}')).toBe(NO_TIMESTAMP); // JSON.parse keeps the number
+    expect(at('{"timestamp":null}')).toBe(NO_TIMESTAMP);
+  });
+  it('answers UNSURE whenever only JSON.parse can tell: torn, an escaped key, trailing bytes, not an object', () => {
+    expect(at('{"a":{"timestamp":"2020-01-01T00:00:00.000Z"}')).toBe(UNSURE);
+    expect(at('{"a":"tr{"timestamp":"2020-01-01T00:00:00.000Z"}')).toBe(UNSURE);
+    expect(at('{"time\\u0073tamp":"2020-01-01T00:00:00.000Z"}')).toBe(UNSURE);
+    expect(at('{"timestamp":"2020-01-01T00:00:00.000Z"} x')).toBe(UNSURE);
+    expect(at('{"timestamp":"2020-01-01T00:00:00.000Z",}')).toBe(UNSURE);
+    expect(at('["timestamp"]')).toBe(UNSURE);
+  });
+  it("gives the file's earliest as JSON.parse does, an escaped key included", () => {
+    const lines = [
+      '{"type":"user","timestamp":"2025-06-02T00:00:00.000Z"}',
+      '{"type":"user","message":{"content":[{"type":"tool_result","timestamp":"2025-01-01T00:00:00.000Z"}]},"timestamp":"2025-06-01T00:00:00.000Z","toolUseResult":{"timestamp":"2025-01-02T00:00:00.000Z"}}',
+      '{"type":"user","time\\u0073tamp":"2025-05-03T00:00:00.000Z","toolUseResult":{}}',
+      '{"type":"user","timestamp":"2025-05-01T00:00:00.000Z","toolUseResult":{"a":"tru}',
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'fleetscope-earliest-'));
+    try {
+      const file = join(dir, 'a.jsonl');
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const stats = { files: 1, lines: 0, usageEntries: 0, duplicates: 0, malformed: 0, oversized: 0, unreadable: 0 };
+      const scan = scanFile({ file, base: dir }, 1 << 20, stats, (iso) => iso.slice(0, 10), interner());
+      expect(earliestByParse(lines)).toBe(Date.parse('2025-05-03T00:00:00.000Z'));
+      expect(scan.earliest).toBe(earliestByParse(lines));
+      expect(stats.malformed).toBe(1); // the torn last line: parsed, refused, its timestamp not counted
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
