@@ -148,19 +148,50 @@ type OnKey = (key: number, i: number, depth: number) => number;
 
 const noKey: OnKey = (_key, i, depth) => skipValue(i, depth);
 
+/**
+ * The keys of one kind of object (the top level, `message`, `usage`) as the last line wrote them:
+ * per position, the bytes `"name":` and the key's index in its list (-1: a key not read). Claude
+ * Code writes the same keys in the same order line after line, so a key is known by comparing its
+ * bytes with the last line's key at the same position, without scanning it and looking it up.
+ * Exact: matched bytes are a key without escapes and its colon, as the generic path requires.
+ */
+interface Layout {
+  keys: Array<Uint8Array | undefined>;
+  index: number[];
+}
+const MAX_LAYOUT = 32;
+const newLayout = (): Layout => ({ keys: [], index: [] });
+
+function matchAt(i: number, word: Uint8Array): boolean {
+  if (i + word.length > end) return false;
+  for (let k = 0; k < word.length; k++) if (b[i + k] !== word[k]) return false;
+  return true;
+}
+
 /** Walks the object at `i`, handing each value of a key in `keys` to `onKey` and skipping the rest. */
-function walkObject(i: number, depth: number, keys: readonly Uint8Array[] | undefined, onKey: OnKey): number {
+function walkObject(i: number, depth: number, keys: readonly Uint8Array[] | undefined, onKey: OnKey, layout?: Layout): number {
   if (depth > MAX_DEPTH) return FAIL;
   i = skipWs(i + 1);
   if (b[i] === 125) return i + 1;
-  for (;;) {
-    if (b[i] !== 34) return FAIL;
-    const keyEnd = skipPlainString(i);
-    if (keyEnd === FAIL) return FAIL;
-    const key = keys === undefined ? -1 : keyIndex(keys, i + 1, keyEnd - 1);
-    i = skipWs(keyEnd);
-    if (b[i] !== 58) return FAIL;
-    i = skipWs(i + 1);
+  for (let at = 0; ; at++) {
+    let key: number;
+    const known = layout !== undefined && at < MAX_LAYOUT ? layout.keys[at] : undefined;
+    if (known !== undefined && matchAt(i, known)) {
+      key = layout!.index[at]!;
+      i = skipWs(i + known.length);
+    } else {
+      if (b[i] !== 34) return FAIL;
+      const keyEnd = skipPlainString(i);
+      if (keyEnd === FAIL) return FAIL;
+      key = keys === undefined ? -1 : keyIndex(keys, i + 1, keyEnd - 1);
+      if (layout !== undefined && at < MAX_LAYOUT) {
+        layout.keys[at] = b[keyEnd] === 58 ? Uint8Array.prototype.slice.call(b, i, keyEnd + 1) : undefined;
+        layout.index[at] = key;
+      }
+      i = skipWs(keyEnd);
+      if (b[i] !== 58) return FAIL;
+      i = skipWs(i + 1);
+    }
     i = key === -1 ? skipValue(i, depth + 1) : onKey(key, i, depth + 1);
     if (i === FAIL) return FAIL;
     i = skipWs(i);
@@ -239,7 +270,7 @@ const onMessage: OnKey = (key, i, depth) => {
     from[M_FIELD + key] = i;
     if (b[i] !== 123) return skipValue(i, depth);
     clear(F_USAGE, USAGE_NAMES.length + 1);
-    return walkObject(i, depth, USAGE, onUsage);
+    return walkObject(i, depth, USAGE, onUsage, USAGE_LAYOUT);
   }
   if (key === M_CONTENT) {
     from[M_FIELD + key] = i;
@@ -250,6 +281,9 @@ const onMessage: OnKey = (key, i, depth) => {
 };
 
 let plain = true;
+const TOP_LAYOUT = newLayout();
+const MESSAGE_LAYOUT = newLayout();
+const USAGE_LAYOUT = newLayout();
 
 const onTop: OnKey = (key, i, depth) => {
   if (key === T_MESSAGE) {
@@ -260,7 +294,7 @@ const onTop: OnKey = (key, i, depth) => {
     }
     clear(M_FIELD, MESSAGE_NAMES.length);
     clear(F_USAGE, USAGE_NAMES.length + 1);
-    return walkObject(i, depth, MESSAGE, onMessage);
+    return walkObject(i, depth, MESSAGE, onMessage, MESSAGE_LAYOUT);
   }
   if (key === T_TYPE && b[i] === 34) {
     const after = skipPlainString(i);
@@ -540,7 +574,7 @@ export function readUsageLine(buf: Buffer, start: number, stop: number, out: Usa
   from.fill(ABSENT);
   let i = skipWs(start);
   try {
-    i = b[i] === 123 ? walkObject(i, 0, TOP, onTop) : FAIL;
+    i = b[i] === 123 ? walkObject(i, 0, TOP, onTop, TOP_LAYOUT) : FAIL;
     if (i !== FAIL) i = skipWs(i);
     return i === end && plain && valid() && fill(out);
   } catch {

@@ -107,6 +107,50 @@ describe('readUsageLine', () => {
     expect(lines.filter((l) => fastLine(l) !== undefined).length).toBe(8);
   });
 
+  it("reads a line after another of another key order as JSON.parse does (the last line's key order is only a guess)", () => {
+    const primer = LINE({});
+    const usage = '"usage":{"input_tokens":3,"output_tokens":7}';
+    const lines = [
+      // keys in another order at every level
+      `{"timestamp":"2025-03-01T11:00:00.000Z","message":{"usage":{"output_tokens":9,"input_tokens":4},"id":"m9","model":"claude-sonnet-4-5-20250929"},"requestId":"r9","sessionId":"s-9"}`,
+      // a key that starts like the expected one, and one that the expected one starts like
+      LINE({}).replace('"sessionId":"s-1"', '"sessionIdx":"s-2"'),
+      LINE({}).replace('"sessionId":"s-1"', '"session":"s-2"'),
+      // whitespace where the last line had none
+      LINE({}).replace('"sessionId":"s-1"', '"sessionId" : "s-3"'),
+      // escaped quotes in a value that spell the next keys
+      LINE({}).replace('"cwd":"/home/dev/app"', '"cwd":"/a/\\",\\"sessionId\\":\\"s-x\\",\\"b\\":\\""'),
+      // usage, timestamp and ids nested deeper than where they count
+      LINE({ message: `{"model":"claude-haiku-4-5-20251001","id":"m7","content":[{"type":"tool_use","id":"t","name":"Bash","input":{${usage.replace('3', '999')},"timestamp":"2020-01-01T00:00:00.000Z","id":"inner"}}],"extra":{"usage":{"input_tokens":5,"output_tokens":5}},${usage}}` }),
+      // a key repeated where the last line had another one
+      LINE({}).replace('"isSidechain":false', '"requestId":"early","isSidechain":true'),
+    ];
+    for (const line of lines) {
+      fastLine(primer);
+      expect(fastLine(line), line).toEqual(parsedLine(line));
+      expect(fastLine(line), line).toBeDefined();
+    }
+    // A key spelled with an escape is the same key to JSON.parse: left to it, never skipped as unknown.
+    fastLine(primer);
+    const escaped = LINE({}).replace('"sessionId":"s-1"', '"session\\u0049d":"s-4"');
+    expect(parsedLine(escaped)?.sessionId).toBe('s-4');
+    expect(fastLine(escaped)).toBeUndefined();
+  });
+
+  it('refuses the line cut at any byte, after a line of the same key order', () => {
+    const line = LINE({ message: '{"model":"claude-sonnet-4-5-20250929","id":"msg_1","content":[{"type":"tool_use","id":"t","name":"Bash","input":{"command":"echo \\"}\\"","n":[1,{"a":null}]}}],"usage":{"input_tokens":3,"cache_creation":{"ephemeral_1h_input_tokens":40},"output_tokens":7}}' });
+    expect(parsedLine(line)).toBeDefined();
+    for (let cut = 1; cut < line.length; cut++) {
+      fastLine(line);
+      const torn = line.slice(0, cut);
+      expect(fastLine(torn), torn).toEqual(parsedLine(torn));
+      // and a torn line followed by a whole one (a crash, then the next write)
+      fastLine(line);
+      const joined = `${torn}${line}`;
+      expect(fastLine(joined), joined).toEqual(parsedLine(joined));
+    }
+  });
+
   it('leaves to JSON.parse what it does not read: torn, Task calls, tool results, progress, bad content, escaped keys', () => {
     const left = [
       LINE({}).slice(0, -20),
