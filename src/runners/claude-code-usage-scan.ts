@@ -14,6 +14,10 @@
  * or whose `text` is not a string, a Task/Agent tool call or a tool result (the subagent joins read
  * those), a field of the wrong type, a line that does not count, nesting too deep.
  *
+ * Claude Code writes the keys of the top level, `message` and `usage` in the same order line after
+ * line: the walk knows such a key by comparing its bytes with the last line's key at the same
+ * position (`Layout`), and takes the generic path (scan the key, look it up) on any difference.
+ *
  * What it does not check in the strings it jumps over (found by their closing quote): escape
  * sequences and raw control characters, which `JSON.parse` would reject. Claude Code writes its
  * lines with `JSON.stringify`, which never produces either; a torn line fails the structure.
@@ -185,7 +189,8 @@ function walkObject(i: number, depth: number, keys: readonly Uint8Array[] | unde
       if (keyEnd === FAIL) return FAIL;
       key = keys === undefined ? -1 : keyIndex(keys, i + 1, keyEnd - 1);
       if (layout !== undefined && at < MAX_LAYOUT) {
-        layout.keys[at] = b[keyEnd] === 58 ? Uint8Array.prototype.slice.call(b, i, keyEnd + 1) : undefined;
+        // A copy (the buffer is reused), and only of a key its colon follows directly.
+        layout.keys[at] = b[keyEnd] === 58 ? new Uint8Array(b.subarray(i, keyEnd + 1)) : undefined;
         layout.index[at] = key;
       }
       i = skipWs(keyEnd);
