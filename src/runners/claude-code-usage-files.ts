@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { isBlank, scanLines } from './claude-code-lines.js';
 import { progressUsageEntry, toUsageEntry } from './claude-code-transcript.js';
-import { closingQuote, readUsageLine, usageLineOf, type UsageLine } from './claude-code-usage-scan.js';
+import { closingQuote, NO_TIMESTAMP, readUsageLine, topLevelTimestamp, UNSURE, usageLineOf, type UsageLine } from './claude-code-usage-scan.js';
 import type { ClaudeUsageReport } from './claude-code-usage.js';
 
 /** What to say when `defaultClaudePaths()` finds nothing (a home without `.claude`). */
@@ -403,7 +403,6 @@ function withoutContent(line: Buffer): string {
   if (close === -1 || line.indexOf(TOOL_USE_RESULT, close) !== -1) return line.toString('utf8');
   return `${line.toString('utf8', 0, open + 1)}${line.toString('utf8', close)}`;
 }
-const TIMESTAMP_KEY = Buffer.from('"timestamp"');
 /** The form of `Date#toISOString` (what Claude Code writes): `0` stands for a digit. */
 const ISO_FORM = '0000-00-00T00:00:00.000Z';
 
@@ -471,32 +470,23 @@ function lastTimestampAt(buf: Buffer, start: number, end: number): number {
 
 /**
  * Whether a line that is not otherwise parsed may lower the file's earliest top-level `timestamp`
- * (ccusage's `getEarliestTimestamp`): true when any raw `"timestamp"` value in it is earlier than
- * the earliest or cannot be read raw. Then the line is parsed, so the result is exact.
+ * (ccusage's `getEarliestTimestamp`): true when its top-level timestamp is earlier than the
+ * earliest or cannot be read raw (escaped, or the walk cannot tell). Then the line is parsed, so the
+ * result is exact. Only the top-level object is walked (`topLevelTimestamp`): searching every
+ * `"timestamp"` in the line read all of a tool result's bytes with a multi-byte search.
  */
 function mayLowerEarliest(buf: Buffer, start: number, end: number, earliest: Earliest): boolean {
   const last = lastTimestampAt(buf, start, end);
   if (last !== -1) return !earliest.notBelow(buf, last, end - 2);
-  let at = start;
-  for (;;) {
-    const k = buf.indexOf(TIMESTAMP_KEY, at);
-    if (k === -1 || k >= end) return false;
-    let i = k + TIMESTAMP_KEY.length;
-    while (i < end && (buf[i] === 32 || buf[i] === 58 || buf[i] === 9)) i++;
-    if (buf[i] === 34) {
-      const close = buf.indexOf(34, i + 1);
-      if (close === -1 || close >= end) return true;
-      if (!earliest.notBelow(buf, i + 1, close)) {
-        const raw = buf.toString('latin1', i + 1, close);
-        if (raw.includes('\\')) return true;
-        const t = Date.parse(raw);
-        if (!Number.isNaN(t) && t < earliest.time) return true;
-      }
-      at = close + 1;
-    } else {
-      at = i;
-    }
-  }
+  const at = topLevelTimestamp(buf, start, end);
+  if (at === NO_TIMESTAMP) return false;
+  if (at === UNSURE) return true;
+  const close = closingQuote(buf, at, end);
+  if (earliest.notBelow(buf, at + 1, close)) return false;
+  const raw = buf.toString('latin1', at + 1, close);
+  if (!/^[\x20-\x5b\x5d-\x7e]*$/.test(raw)) return true; // an escape or a non-ASCII byte: JSON.parse decodes it
+  const t = Date.parse(raw);
+  return !Number.isNaN(t) && t < earliest.time;
 }
 
 /** The pool of a read's repeating strings (see `StringPool`). */

@@ -14,6 +14,10 @@
  * or whose `text` is not a string, a Task/Agent tool call or a tool result (the subagent joins read
  * those), a field of the wrong type, a line that does not count, nesting too deep.
  *
+ * Claude Code writes the keys of the top level, `message` and `usage` in the same order line after
+ * line: the walk knows such a key by comparing its bytes with the last line's key at the same
+ * position (`Layout`), and takes the generic path (scan the key, look it up) on any difference.
+ *
  * What it does not check in the strings it jumps over (found by their closing quote): escape
  * sequences and raw control characters, which `JSON.parse` would reject. Claude Code writes its
  * lines with `JSON.stringify`, which never produces either; a torn line fails the structure.
@@ -148,19 +152,51 @@ type OnKey = (key: number, i: number, depth: number) => number;
 
 const noKey: OnKey = (_key, i, depth) => skipValue(i, depth);
 
+/**
+ * The keys of one kind of object (the top level, `message`, `usage`) as the last line wrote them:
+ * per position, the bytes `"name":` and the key's index in its list (-1: a key not read). Claude
+ * Code writes the same keys in the same order line after line, so a key is known by comparing its
+ * bytes with the last line's key at the same position, without scanning it and looking it up.
+ * Exact: matched bytes are a key without escapes and its colon, as the generic path requires.
+ */
+interface Layout {
+  keys: Array<Uint8Array | undefined>;
+  index: number[];
+}
+const MAX_LAYOUT = 32;
+const newLayout = (): Layout => ({ keys: [], index: [] });
+
+function matchAt(i: number, word: Uint8Array): boolean {
+  if (i + word.length > end) return false;
+  for (let k = 0; k < word.length; k++) if (b[i + k] !== word[k]) return false;
+  return true;
+}
+
 /** Walks the object at `i`, handing each value of a key in `keys` to `onKey` and skipping the rest. */
-function walkObject(i: number, depth: number, keys: readonly Uint8Array[] | undefined, onKey: OnKey): number {
+function walkObject(i: number, depth: number, keys: readonly Uint8Array[] | undefined, onKey: OnKey, layout?: Layout): number {
   if (depth > MAX_DEPTH) return FAIL;
   i = skipWs(i + 1);
   if (b[i] === 125) return i + 1;
-  for (;;) {
-    if (b[i] !== 34) return FAIL;
-    const keyEnd = skipPlainString(i);
-    if (keyEnd === FAIL) return FAIL;
-    const key = keys === undefined ? -1 : keyIndex(keys, i + 1, keyEnd - 1);
-    i = skipWs(keyEnd);
-    if (b[i] !== 58) return FAIL;
-    i = skipWs(i + 1);
+  for (let at = 0; ; at++) {
+    let key: number;
+    const known = layout !== undefined && at < MAX_LAYOUT ? layout.keys[at] : undefined;
+    if (known !== undefined && matchAt(i, known)) {
+      key = layout!.index[at]!;
+      i = skipWs(i + known.length);
+    } else {
+      if (b[i] !== 34) return FAIL;
+      const keyEnd = skipPlainString(i);
+      if (keyEnd === FAIL) return FAIL;
+      key = keys === undefined ? -1 : keyIndex(keys, i + 1, keyEnd - 1);
+      if (layout !== undefined && at < MAX_LAYOUT) {
+        // A copy (the buffer is reused), and only of a key its colon follows directly.
+        layout.keys[at] = b[keyEnd] === 58 ? new Uint8Array(b.subarray(i, keyEnd + 1)) : undefined;
+        layout.index[at] = key;
+      }
+      i = skipWs(keyEnd);
+      if (b[i] !== 58) return FAIL;
+      i = skipWs(i + 1);
+    }
     i = key === -1 ? skipValue(i, depth + 1) : onKey(key, i, depth + 1);
     if (i === FAIL) return FAIL;
     i = skipWs(i);
@@ -239,7 +275,7 @@ const onMessage: OnKey = (key, i, depth) => {
     from[M_FIELD + key] = i;
     if (b[i] !== 123) return skipValue(i, depth);
     clear(F_USAGE, USAGE_NAMES.length + 1);
-    return walkObject(i, depth, USAGE, onUsage);
+    return walkObject(i, depth, USAGE, onUsage, USAGE_LAYOUT);
   }
   if (key === M_CONTENT) {
     from[M_FIELD + key] = i;
@@ -250,6 +286,9 @@ const onMessage: OnKey = (key, i, depth) => {
 };
 
 let plain = true;
+const TOP_LAYOUT = newLayout();
+const MESSAGE_LAYOUT = newLayout();
+const USAGE_LAYOUT = newLayout();
 
 const onTop: OnKey = (key, i, depth) => {
   if (key === T_MESSAGE) {
@@ -260,7 +299,7 @@ const onTop: OnKey = (key, i, depth) => {
     }
     clear(M_FIELD, MESSAGE_NAMES.length);
     clear(F_USAGE, USAGE_NAMES.length + 1);
-    return walkObject(i, depth, MESSAGE, onMessage);
+    return walkObject(i, depth, MESSAGE, onMessage, MESSAGE_LAYOUT);
   }
   if (key === T_TYPE && b[i] === 34) {
     const after = skipPlainString(i);
@@ -269,6 +308,45 @@ const onTop: OnKey = (key, i, depth) => {
   return note(key, i, depth);
 };
 
+// ── A line's top-level timestamp ────────────────────────────────────────────────────────
+
+/** `topLevelTimestamp`'s answers besides an index: no top-level string `timestamp`; cannot tell. */
+export const NO_TIMESTAMP = -1;
+export const UNSURE = -2;
+const TIMESTAMP_ONLY = [TOP[T_TIMESTAMP]!];
+let lastTimestamp = ABSENT;
+
+const onTimestamp: OnKey = (_key, i, depth) => {
+  const after = skipValue(i, depth);
+  lastTimestamp = b[i] === 34 ? i : ABSENT; // the last of a repeated key wins, as in JSON.parse
+  return after;
+};
+
+/**
+ * Where the string value of the line's top-level `timestamp` opens (its quote), found by walking the
+ * top-level object only (nested values are skipped by their structure, so a `"timestamp"` inside
+ * content is never taken for it): NO_TIMESTAMP when the line has none (or it is not a string),
+ * UNSURE when the walk cannot tell (a structural error, an escaped key, nesting too deep): then
+ * only `JSON.parse` can. A line whose strings hold escapes `JSON.parse` rejects may be answered
+ * as if valid; its caller uses the answer only to know that the line cannot lower an earliest
+ * timestamp, which an invalid line cannot either.
+ */
+export function topLevelTimestamp(buf: Buffer, start: number, stop: number): number {
+  b = buf;
+  end = stop;
+  lastTimestamp = ABSENT;
+  let i = skipWs(start);
+  try {
+    i = b[i] === 123 ? walkObject(i, 0, TIMESTAMP_ONLY, onTimestamp) : FAIL;
+    if (i !== FAIL) i = skipWs(i);
+    if (i !== end) return UNSURE;
+    return lastTimestamp === ABSENT ? NO_TIMESTAMP : lastTimestamp;
+  } catch {
+    return UNSURE;
+  } finally {
+    b = EMPTY;
+  }
+}
 // ── The values, by toUsageEntry's rules ─────────────────────────────────────────────────
 
 /** What `fleetscope usage` keeps of a usage line (the fields of its `UsageEntry` it reads). */
@@ -501,7 +579,7 @@ export function readUsageLine(buf: Buffer, start: number, stop: number, out: Usa
   from.fill(ABSENT);
   let i = skipWs(start);
   try {
-    i = b[i] === 123 ? walkObject(i, 0, TOP, onTop) : FAIL;
+    i = b[i] === 123 ? walkObject(i, 0, TOP, onTop, TOP_LAYOUT) : FAIL;
     if (i !== FAIL) i = skipWs(i);
     return i === end && plain && valid() && fill(out);
   } catch {

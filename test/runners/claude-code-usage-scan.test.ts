@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toUsageEntry } from '../../src/runners/claude-code-transcript.js';
 import { blankRec, interner, RecTable, scanFile } from '../../src/runners/claude-code-usage-files.js';
-import { readUsageLine, usageLineOf, type UsageLine } from '../../src/runners/claude-code-usage-scan.js';
+import { NO_TIMESTAMP, readUsageLine, topLevelTimestamp, UNSURE, usageLineOf, type UsageLine } from '../../src/runners/claude-code-usage-scan.js';
 
 const REAL = join(import.meta.dirname, '..', '..', '..', 'shared', 'real-cc', 'transcripts');
 
@@ -107,6 +107,50 @@ describe('readUsageLine', () => {
     expect(lines.filter((l) => fastLine(l) !== undefined).length).toBe(8);
   });
 
+  it("reads a line after another of another key order as JSON.parse does (the last line's key order is only a guess)", () => {
+    const primer = LINE({});
+    const usage = '"usage":{"input_tokens":3,"output_tokens":7}';
+    const lines = [
+      // keys in another order at every level
+      `{"timestamp":"2025-03-01T11:00:00.000Z","message":{"usage":{"output_tokens":9,"input_tokens":4},"id":"m9","model":"claude-sonnet-4-5-20250929"},"requestId":"r9","sessionId":"s-9"}`,
+      // a key that starts like the expected one, and one that the expected one starts like
+      LINE({}).replace('"sessionId":"s-1"', '"sessionIdx":"s-2"'),
+      LINE({}).replace('"sessionId":"s-1"', '"session":"s-2"'),
+      // whitespace where the last line had none
+      LINE({}).replace('"sessionId":"s-1"', '"sessionId" : "s-3"'),
+      // escaped quotes in a value that spell the next keys
+      LINE({}).replace('"cwd":"/home/dev/app"', '"cwd":"/a/\\",\\"sessionId\\":\\"s-x\\",\\"b\\":\\""'),
+      // usage, timestamp and ids nested deeper than where they count
+      LINE({ message: `{"model":"claude-haiku-4-5-20251001","id":"m7","content":[{"type":"tool_use","id":"t","name":"Bash","input":{${usage.replace('3', '999')},"timestamp":"2020-01-01T00:00:00.000Z","id":"inner"}}],"extra":{"usage":{"input_tokens":5,"output_tokens":5}},${usage}}` }),
+      // a key repeated where the last line had another one
+      LINE({}).replace('"isSidechain":false', '"requestId":"early","isSidechain":true'),
+    ];
+    for (const line of lines) {
+      fastLine(primer);
+      expect(fastLine(line), line).toEqual(parsedLine(line));
+      expect(fastLine(line), line).toBeDefined();
+    }
+    // A key spelled with an escape is the same key to JSON.parse: left to it, never skipped as unknown.
+    fastLine(primer);
+    const escaped = LINE({}).replace('"sessionId":"s-1"', '"session\\u0049d":"s-4"');
+    expect(parsedLine(escaped)?.sessionId).toBe('s-4');
+    expect(fastLine(escaped)).toBeUndefined();
+  });
+
+  it('refuses the line cut at any byte, after a line of the same key order', () => {
+    const line = LINE({ message: '{"model":"claude-sonnet-4-5-20250929","id":"msg_1","content":[{"type":"tool_use","id":"t","name":"Bash","input":{"command":"echo \\"}\\"","n":[1,{"a":null}]}}],"usage":{"input_tokens":3,"cache_creation":{"ephemeral_1h_input_tokens":40},"output_tokens":7}}' });
+    expect(parsedLine(line)).toBeDefined();
+    for (let cut = 1; cut < line.length; cut++) {
+      fastLine(line);
+      const torn = line.slice(0, cut);
+      expect(fastLine(torn), torn).toEqual(parsedLine(torn));
+      // and a torn line followed by a whole one (a crash, then the next write)
+      fastLine(line);
+      const joined = `${torn}${line}`;
+      expect(fastLine(joined), joined).toEqual(parsedLine(joined));
+    }
+  });
+
   it('leaves to JSON.parse what it does not read: torn, Task calls, tool results, progress, bad content, escaped keys', () => {
     const left = [
       LINE({}).slice(0, -20),
@@ -184,6 +228,52 @@ describe("a file's earliest timestamp (ccusage's file order)", () => {
       // Without the line read by the search, the tail of the first line is the earliest.
       writeFileSync(file, `${lines.slice(0, 3).join('\n')}\n`);
       expect(scanFile({ file, base: dir }, 1 << 20, stats, (iso) => iso.slice(0, 10), interner()).earliest).toBe(Date.parse('2025-06-02T00:00:00.000Z'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('topLevelTimestamp (the timestamp of a line that is not otherwise parsed)', () => {
+  const at = (line: string): number | string => {
+    const buf = Buffer.from(`{"x":1}\n${line}\n{"timestamp":"1999-01-01T00:00:00.000Z"}`);
+    const i = topLevelTimestamp(buf, 8, 8 + Buffer.byteLength(line));
+    return i < 0 ? i : buf.toString('utf8', i + 1, buf.indexOf(34, i + 1));
+  };
+  it('finds the top-level one only, the last of a repeated key, whatever the nesting and escapes around it', () => {
+    expect(at('{"message":{"content":[{"timestamp":"2020-01-01T00:00:00.000Z"}]},"timestamp":"2025-05-01T00:00:00.000Z","toolUseResult":{"timestamp":"2021-01-01T00:00:00.000Z"}}')).toBe('2025-05-01T00:00:00.000Z');
+    // a string holding escaped quotes and a fake key, then the real one
+    expect(at('{"text":"a \\"timestamp\\":\\"2020-01-01\\" \\\\","timestamp":"2025-05-02T00:00:00.000Z","z":[1,{"timestamp":"x"}]}')).toBe('2025-05-02T00:00:00.000Z');
+    expect(at('{"timestamp":"2025-04-01T00:00:00.000Z","timestamp":"2025-08-01T00:00:00.000Z"}')).toBe('2025-08-01T00:00:00.000Z');
+    expect(at(' { "timestamp" : "2025-04-01T00:00:00.000Z" } ')).toBe('2025-04-01T00:00:00.000Z');
+    expect(at('{"a":{"timestamp":"2020-01-01T00:00:00.000Z"},"b":2}')).toBe(NO_TIMESTAMP);
+    expect(at('{"timestamp":"2020-01-01T00:00:00.000Z","timestamp":12}')).toBe(NO_TIMESTAMP); // JSON.parse keeps the number
+    expect(at('{"timestamp":null}')).toBe(NO_TIMESTAMP);
+  });
+  it('answers UNSURE whenever only JSON.parse can tell: torn, an escaped key, trailing bytes, not an object', () => {
+    expect(at('{"a":{"timestamp":"2020-01-01T00:00:00.000Z"}')).toBe(UNSURE);
+    expect(at('{"a":"tr{"timestamp":"2020-01-01T00:00:00.000Z"}')).toBe(UNSURE);
+    expect(at('{"time\\u0073tamp":"2020-01-01T00:00:00.000Z"}')).toBe(UNSURE);
+    expect(at('{"timestamp":"2020-01-01T00:00:00.000Z"} x')).toBe(UNSURE);
+    expect(at('{"timestamp":"2020-01-01T00:00:00.000Z",}')).toBe(UNSURE);
+    expect(at('["timestamp"]')).toBe(UNSURE);
+  });
+  it("gives the file's earliest as JSON.parse does, an escaped key included", () => {
+    const lines = [
+      '{"type":"user","timestamp":"2025-06-02T00:00:00.000Z"}',
+      '{"type":"user","message":{"content":[{"type":"tool_result","timestamp":"2025-01-01T00:00:00.000Z"}]},"timestamp":"2025-06-01T00:00:00.000Z","toolUseResult":{"timestamp":"2025-01-02T00:00:00.000Z"}}',
+      '{"type":"user","time\\u0073tamp":"2025-05-03T00:00:00.000Z","toolUseResult":{}}',
+      '{"type":"user","timestamp":"2025-05-01T00:00:00.000Z","toolUseResult":{"a":"tru}',
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'fleetscope-earliest-'));
+    try {
+      const file = join(dir, 'a.jsonl');
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const stats = { files: 1, lines: 0, usageEntries: 0, duplicates: 0, malformed: 0, oversized: 0, unreadable: 0 };
+      const scan = scanFile({ file, base: dir }, 1 << 20, stats, (iso) => iso.slice(0, 10), interner());
+      expect(earliestByParse(lines)).toBe(Date.parse('2025-05-03T00:00:00.000Z'));
+      expect(scan.earliest).toBe(earliestByParse(lines));
+      expect(stats.malformed).toBe(1); // the torn last line: parsed, refused, its timestamp not counted
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
