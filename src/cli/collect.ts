@@ -25,13 +25,20 @@ Options:
 Exit codes: 0 stopped by Ctrl-C or --print-env; 1 bad arguments or the port cannot be bound.
 `;
 
-export function claudeCodeEnv(endpoint: string): string {
+/**
+ * The env block that points Claude Code at `endpoint`. `protobuf`: whether this receiver can read
+ * http/protobuf, i.e. the optional peer protobufjs loads; without it every protobuf request would be
+ * refused (415), so the block asks for http/json, which needs nothing.
+ */
+export function claudeCodeEnv(endpoint: string, protobuf: boolean): string {
   return [
     '# Claude Code native telemetry to fleetscope collect (in your shell, or under "env" in .claude/settings.json)',
     'export CLAUDE_CODE_ENABLE_TELEMETRY=1',
     'export OTEL_LOGS_EXPORTER=otlp',
     'export OTEL_METRICS_EXPORTER=otlp',
-    'export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf',
+    ...(protobuf
+      ? ['export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf']
+      : ['# http/json: protobufjs is not installed here (`npm install protobufjs` to receive http/protobuf)', 'export OTEL_EXPORTER_OTLP_PROTOCOL=http/json']),
     `export OTEL_EXPORTER_OTLP_ENDPOINT=${endpoint}`,
     '# optional: per-request traces (beta)',
     'export CLAUDE_CODE_ENHANCED_TELEMETRY_BETA=1',
@@ -40,6 +47,16 @@ export function claudeCodeEnv(endpoint: string): string {
     'export OTEL_LOGS_EXPORT_INTERVAL=2000',
     '',
   ].join('\n');
+}
+
+/** Whether the optional peer protobufjs can be loaded (what the receiver needs for http/protobuf). */
+async function protobufAvailable(): Promise<boolean> {
+  try {
+    await import('protobufjs');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function runCollectCommand(argv: readonly string[]): Promise<number> {
@@ -73,7 +90,7 @@ export async function runCollectCommand(argv: readonly string[]): Promise<number
   const host = values.host ?? '127.0.0.1';
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   if (values['print-env']) {
-    process.stdout.write(claudeCodeEnv(`http://${shownHost}:${port}`));
+    process.stdout.write(claudeCodeEnv(`http://${shownHost}:${port}`, await protobufAvailable()));
     return 0;
   }
   const store = values.store ?? (process.env.FLEETSCOPE_STORE || undefined) ?? join(process.cwd(), '.fleetscope');
@@ -87,7 +104,7 @@ export async function runCollectCommand(argv: readonly string[]): Promise<number
     process.stderr.write(`fleetscope collect: ${health.message ?? `cannot listen on ${host}:${port}`}\n`);
     return 1;
   }
-  process.stderr.write(`fleetscope collect: listening on ${address}, storing into ${store}; Ctrl-C stops\n\n${claudeCodeEnv(address)}\n`);
+  process.stderr.write(`fleetscope collect: listening on ${address}, storing into ${store}; Ctrl-C stops\n\n${claudeCodeEnv(address, await protobufAvailable())}\n`);
   // The receiver's server does not keep a host process alive (it is unref'd); this command's process is it.
   const keepAlive = setInterval(() => {}, 2 ** 30);
   await new Promise<void>((resolve) => {

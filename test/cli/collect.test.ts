@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileLogStorage } from '../../src/storage/file-log.js';
 import { freePort } from '../../scripts/local-servers.js';
 import { buildCli } from './build-cli.js';
+import { claudeCodeEnv } from '../../src/cli/collect.js';
 
 let cli: string;
 const dir = mkdtempSync(join(tmpdir(), 'fleetscope-collect-'));
@@ -26,12 +27,23 @@ describe('fleetscope collect', () => {
     expect(env.status).toBe(0);
     expect(env.stdout).toContain('export CLAUDE_CODE_ENABLE_TELEMETRY=1');
     expect(env.stdout).toContain('export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4999');
+    // protobufjs is a devDependency here, so the receiver reads protobuf.
+    expect(env.stdout).toContain('export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf\n');
     const help = spawnSync(process.execPath, [cli, 'collect', '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: fleetscope collect');
     const bad = spawnSync(process.execPath, [cli, 'collect', '--nope'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("Unknown option '--nope'");
+  });
+
+  // Found by QA in a host project: `npm install fleetscope` brings no protobufjs (an optional peer),
+  // and with the http/protobuf block every request Claude Code sent was refused (415).
+  it('asks for http/json where protobufjs is not installed', () => {
+    const block = claudeCodeEnv('http://127.0.0.1:4318', false);
+    expect(block).toContain('export OTEL_EXPORTER_OTLP_PROTOCOL=http/json\n');
+    expect(block).not.toContain('http/protobuf\n');
+    expect(claudeCodeEnv('http://127.0.0.1:4318', true)).toContain('export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf\n');
   });
 
   it('stores what Claude Code sends, and stops cleanly on Ctrl-C', async () => {
