@@ -62,6 +62,20 @@ describe('cost is never silently wrong', () => {
     await observer.close();
   });
 
+  // Found by QA (AI SDK 6 against a provider answering 429): two failed attempts without usage were
+  // reported as "streams without include_usage, or an instrumentation that drops token counts".
+  it('names the failed calls among the calls without usage', async () => {
+    const observer = createObserver({ storage: false, analyzers: [costAnalyzer()] });
+    for (const status of ['error', 'error', 'success'] as const) observer.emit({ type: 'llm.call', timestamp: T0, payload: { model: 'gpt-4o', status } });
+    await observer.flush();
+    const finding = (observer.snapshot().cost as CostSnapshot).findings.find((f) => f.kind === 'cost.no_usage')!;
+    expect(finding.title).toBe(
+      '3 LLM call(s) carried no usage, so their cost is unknown (not $0): 2 of them failed (a refused request is usually not billed); otherwise streams without `stream_options: { include_usage: true }`, or an instrumentation that drops token counts',
+    );
+    expect(finding.evidence).toEqual({ calls: 3, failed: 2, models: 'gpt-4o (3)' });
+    await observer.close();
+  });
+
   // Found by QA (`fleetscope sessions` after a stream without include_usage): the sessions analyzer
   // priced the call at a known $0 while the cost analyzer called it unknown.
   it('the sessions analyzer counts a call without usage as unpriced, as the cost analyzer does', async () => {
