@@ -159,6 +159,8 @@ export interface CostFindingsState {
   unpriced: readonly UnpricedModel[];
   noUsage: readonly NoUsageModel[];
   noUsageCalls: number;
+  /** Of `noUsageCalls`, those with status `error`. */
+  noUsageFailedCalls?: number;
   unpricedByModel: ReadonlyMap<string, UnpricedState>;
   crossed: readonly BudgetState[];
   byModel: ReadonlyMap<string, CostEntry>;
@@ -264,7 +266,7 @@ export function costRanks(map: ReadonlyMap<string, CostEntry>, totalUsd: number,
 
 /** Unpriced models, budgets exceeded, prompt-cache opportunities and cost concentrated on one agent. */
 export function costFindings(input: CostFindingsState, thresholds: CostThresholds): Finding[] {
-  const { unpriced, noUsage, noUsageCalls, unpricedByModel, crossed, byModel, byAgent, total, priceOf } = input;
+  const { unpriced, noUsage, noUsageCalls, noUsageFailedCalls = 0, unpricedByModel, crossed, byModel, byAgent, total, priceOf } = input;
   const { cacheMinInputTokens: cacheMinInput, cacheHitFloor, concentrationShare } = thresholds;
   const out: Finding[] = [];
   if (noUsageCalls > 0) {
@@ -274,9 +276,12 @@ export function costFindings(input: CostFindingsState, thresholds: CostThreshold
       severity: 'medium',
       title:
         `${noUsageCalls} LLM call(s) carried no usage, so their cost is unknown (not $0): ` +
+        // Failed calls first: a provider error (429, overloaded) through a source that cannot tell a
+        // refused request from one that failed after the model ran is the commonest such call.
+        (noUsageFailedCalls > 0 ? `${noUsageFailedCalls} of them failed (a refused request is usually not billed); otherwise ` : '') +
         'streams without `stream_options: { include_usage: true }`, or an instrumentation that drops token counts',
       location: noUsage.length === 1 ? { model: noUsage[0]!.model, operation: `llm:${noUsage[0]!.model}` } : undefined,
-      evidence: { calls: noUsageCalls, models: noUsage.map((m) => `${m.model} (${m.calls})`).join(', ') },
+      evidence: { calls: noUsageCalls, ...(noUsageFailedCalls > 0 ? { failed: noUsageFailedCalls } : {}), models: noUsage.map((m) => `${m.model} (${m.calls})`).join(', ') },
     });
   }
   for (const u of unpriced) {

@@ -167,6 +167,8 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
   let pricedCalls = 0;
   let reportedCostCalls = 0;
   let noUsageCalls = 0;
+  // Of those, the failed ones (a request the provider refused is usually not billed): named in the finding.
+  let noUsageFailedCalls = 0;
   const topCalls: ExpensiveCall[] = [];
   const unpricedByModel = new Map<string, UnpricedState>();
   // Per-minute cost buckets for the projection band (ring of the last 60 active minutes).
@@ -267,6 +269,7 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
       // the cost is unknown, not the $0 its missing counts would price to.
       noUsage = true;
       noUsageCalls++;
+      if (p.status === 'error') noUsageFailedCalls++;
       ms.noUsage++;
     } else if (ms.price !== null) {
       cost = callCost(ms.price, { input, output, cacheRead, cacheWrite, cacheWrite1h: p.cacheWrite1hTokens ?? 0 });
@@ -410,7 +413,7 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
         projections: costProjections(total.costUsd, pricedCalls, firstPriced, lastPriced, recentMinutes(), { minSpanMs: minProjectionSpanMs, activeDays: activeDays.size, minActiveDayShare }),
         budgetsCrossed: crossed.map((s) => ({ ...s, spentUsd: roundUsd(s.spentUsd) })),
         budgets: { ...budgets },
-        findings: costFindings({ unpriced, noUsage, noUsageCalls, unpricedByModel, crossed, byModel, byAgent, total, priceOf }, thresholds),
+        findings: costFindings({ unpriced, noUsage, noUsageCalls, noUsageFailedCalls, unpricedByModel, crossed, byModel, byAgent, total, priceOf }, thresholds),
       };
     },
   };

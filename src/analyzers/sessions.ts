@@ -5,7 +5,7 @@
  *
  * Cost follows the `cost` analyzer's rule: the call's own `costUsd` when it has one, else the
  * price table (`DEFAULT_PRICING` merged with `pricing`); a call with neither is counted in
- * `unpricedCalls` and adds nothing. Bounded: beyond `maxSessions` the session with the oldest
+ * `unpricedCalls` and adds nothing, and so is a call without any token counts. Bounded: beyond `maxSessions` the session with the oldest
  * activity is dropped (counted in `evicted`).
  */
 import type { Analyzer, EventOf, FleetEvent } from '../core/index.js';
@@ -173,7 +173,9 @@ export function sessionsAnalyzer(options: SessionsOptions = {}): Analyzer<Sessio
         s.tokens.cacheWrite += cacheWrite;
         let cost: number | undefined;
         if (typeof p.costUsd === 'number' && Number.isFinite(p.costUsd) && p.costUsd >= 0) cost = p.costUsd;
-        else {
+        else if (p.inputTokens !== undefined || p.outputTokens !== undefined || p.cacheReadTokens !== undefined || p.cacheWriteTokens !== undefined) {
+          // A call without any usage (a stream without include_usage) is of unknown cost, as in the
+          // cost analyzer: unpriced, never the $0 its missing counts would price to.
           const price = priceOf(p.model);
           if (price !== null) cost = callCost(price, { input, output, cacheRead, cacheWrite, cacheWrite1h: p.cacheWrite1hTokens ?? 0 });
         }

@@ -114,7 +114,11 @@ function recorder(target: LlmWrapperTarget, provider: string, options: LlmWrappe
         described = 'unreadable error';
         requestId = undefined;
       }
-      emit({ status: 'error', error: described, requestId }, status);
+      // An error with an HTTP status is the API's answer refusing the request (429, 529, 400, ...):
+      // no tokens were processed, so none are billed: $0, not a call of unknown cost. Without a status
+      // (a timeout, a dropped connection) the server may have run it: usage stays unknown.
+      const refused = status === undefined ? {} : { inputTokens: 0, outputTokens: 0 };
+      emit({ status: 'error', error: described, requestId, ...refused }, status);
     },
     succeeded(value: unknown) {
       let usage: ReturnType<typeof usageFromResponse> & object;

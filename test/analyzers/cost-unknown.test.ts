@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createObserver } from '../../src/index.js';
 import { aggregationAnalyzer, type AggregationAnalyzerSnapshot } from '../../src/analyzers/aggregation.js';
 import { costAnalyzer, type CostSnapshot } from '../../src/analyzers/cost.js';
+import { sessionsAnalyzer, type SessionsSnapshot } from '../../src/analyzers/sessions.js';
 import { defaultAnalyzers } from '../../src/analyzers/index.js';
 import { DEFAULT_PRICING, findModelPrice } from '../../src/analyzers/pricing.js';
 
@@ -58,6 +59,34 @@ describe('cost is never silently wrong', () => {
     observer.emit({ type: 'llm.call', payload: { model: 'gpt-4o', status: 'success', costUsd: 0.25 } });
     await observer.flush();
     expect(observer.snapshot().cost).toMatchObject({ totalUsd: 0.25, pricedCalls: 1, unpricedCalls: 0, noUsageCalls: 0 });
+    await observer.close();
+  });
+
+  // Found by QA (AI SDK 6 against a provider answering 429): two failed attempts without usage were
+  // reported as "streams without include_usage, or an instrumentation that drops token counts".
+  it('names the failed calls among the calls without usage', async () => {
+    const observer = createObserver({ storage: false, analyzers: [costAnalyzer()] });
+    for (const status of ['error', 'error', 'success'] as const) observer.emit({ type: 'llm.call', timestamp: T0, payload: { model: 'gpt-4o', status } });
+    await observer.flush();
+    const finding = (observer.snapshot().cost as CostSnapshot).findings.find((f) => f.kind === 'cost.no_usage')!;
+    expect(finding.title).toBe(
+      '3 LLM call(s) carried no usage, so their cost is unknown (not $0): 2 of them failed (a refused request is usually not billed); otherwise streams without `stream_options: { include_usage: true }`, or an instrumentation that drops token counts',
+    );
+    expect(finding.evidence).toEqual({ calls: 3, failed: 2, models: 'gpt-4o (3)' });
+    await observer.close();
+  });
+
+  // Found by QA (`fleetscope sessions` after a stream without include_usage): the sessions analyzer
+  // priced the call at a known $0 while the cost analyzer called it unknown.
+  it('the sessions analyzer counts a call without usage as unpriced, as the cost analyzer does', async () => {
+    const observer = createObserver({ storage: false, analyzers: [sessionsAnalyzer()] });
+    const call = (tokens: Record<string, number>) => observer.emit({ type: 'llm.call', timestamp: T0, sessionId: 's-1', payload: { model: 'gpt-4o', status: 'success', ...tokens } });
+    call({ inputTokens: 1000, cacheReadTokens: 2000, outputTokens: 100 }); // 6,000 µ$ (as above)
+    call({});
+    await observer.flush();
+    const session = (observer.snapshot().sessions as SessionsSnapshot).sessions[0]!;
+    expect(session).toMatchObject({ llmCalls: 2, pricedCalls: 1, unpricedCalls: 1 });
+    expect(session.costUsd).toBeCloseTo(0.006, 12);
     await observer.close();
   });
 });

@@ -26,6 +26,8 @@ describe('fleetscope collect', () => {
     expect(env.status).toBe(0);
     expect(env.stdout).toContain('export CLAUDE_CODE_ENABLE_TELEMETRY=1');
     expect(env.stdout).toContain('export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4999');
+    // protobufjs is a devDependency here, so the receiver reads protobuf.
+    expect(env.stdout).toContain('export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf\n');
     const help = spawnSync(process.execPath, [cli, 'collect', '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: fleetscope collect');

@@ -70,6 +70,19 @@ describe('wrapAnthropic', () => {
     expect(s.events[0]!.attributes).toEqual({ 'http.response.status_code': 429 });
   });
 
+  // Found by QA with the real SDK against a fake Anthropic answering 529: the refused request was
+  // counted as a call of unknown cost, with a finding blaming streams without usage.
+  it('prices a request the API refused (HTTP status) at $0, not as unknown cost; a timeout stays unknown', async () => {
+    const observer = createObserver({ storage: false });
+    await expect(wrapAnthropic(fakeAnthropic({ fail: new FakeAPIError(529, 'overloaded_error: Overloaded') }), observer).messages.create({ model: 'claude-sonnet-4-5', messages: [] })).rejects.toThrow();
+    const timeout = Object.assign(new Error('Request timed out.'), { name: 'APIConnectionTimeoutError' });
+    await expect(wrapAnthropic(fakeAnthropic({ fail: timeout }), observer).messages.create({ model: 'claude-sonnet-4-5', messages: [] })).rejects.toBe(timeout);
+    await observer.flush();
+    const cost = observer.snapshot().cost as { calls: number; pricedCalls: number; noUsageCalls: number; totalUsd: number; findings: { kind: string }[] };
+    expect(cost).toMatchObject({ calls: 2, pricedCalls: 1, noUsageCalls: 1, totalUsd: 0 });
+    await observer.close();
+  });
+
   it('rethrows a synchronous throw unchanged', () => {
     const s = sink();
     const error = new TypeError('missing model');

@@ -67,6 +67,31 @@ describe.each([
       await h.close();
     }
   });
+
+  // Upstream gap (docs/runners.md, "Upstream gaps"): neither instrumentation reads the usage chunk a
+  // stream sends with `include_usage` (OpenInference 4.2 skips chunks without choices; OpenLLMetry
+  // 0.27 only estimates tokens with `enrichTokens`), so the call stays of unknown cost.
+  it('records no usage for a stream even with include_usage: unknown cost, not $0', async () => {
+    const h = harness();
+    const instrumentation = make();
+    instrumentation.setTracerProvider(h.provider);
+    instrumentation.manuallyInstrument(OpenAI as never);
+    instrumentation.enable();
+    try {
+      const client = new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL });
+      const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+      for await (const _chunk of stream) {
+        // drain
+      }
+      const { cost } = await h.settle();
+      expect(server.requests.at(-1)!.includeUsage).toBe(true);
+      expect(payloads(h.ofType('llm.call')).map((p) => p.inputTokens)).toEqual([undefined]);
+      expect(cost).toMatchObject({ calls: 1, pricedCalls: 0, noUsageCalls: 1, totalUsd: 0 });
+    } finally {
+      instrumentation.disable();
+      await h.close();
+    }
+  });
 });
 
 describe('wrapOpenAI on a stream without include_usage', () => {
@@ -78,6 +103,19 @@ describe('wrapOpenAI on a stream without include_usage', () => {
     expect(cost.totalUsd).toBeCloseTo(PLAIN_CALL_USD, 12);
     expect(cost).toMatchObject({ calls: 2, pricedCalls: 1, unpricedCalls: 1, noUsageCalls: 1 });
     expect(cost.noUsage).toEqual([{ model: 'gpt-4o-mini-2024-07-18', calls: 1 }]);
+    await observer.close();
+  });
+  it('reads the usage chunk of a stream with include_usage (where the instrumentations do not)', async () => {
+    const observer = createObserver({ storage: false, analyzers: [costAnalyzer({ pricing: PRICES, replacePricing: true })] });
+    const client = wrapOpenAI(new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL }), observer);
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    for await (const _chunk of stream) {
+      // drain
+    }
+    await observer.flush();
+    const cost = observer.snapshot().cost as CostSnapshot;
+    expect(cost.totalUsd).toBeCloseTo(PLAIN_CALL_USD, 12);
+    expect(cost).toMatchObject({ calls: 1, pricedCalls: 1, noUsageCalls: 0 });
     await observer.close();
   });
 });
