@@ -2,7 +2,7 @@
  * Token and cost heatmap: agents (rows) × equal time buckets (columns) over the span of the LLM
  * calls. A cell sums the tokens of the stored `llm.call` events of that agent in that bucket, and
  * their cost: the event's own `costUsd`, else the price table (`pricing` option; calls of a model
- * without a price are counted as unpriced, never as $0). The row totals are the `cost` analyzer's
+ * without a price, and calls that carry no usage, are counted as unpriced, never as $0). The row totals are the `cost` analyzer's
  * figures for the agent, printed as they are. Colours from d3-scale linear scales.
  */
 import { scaleLinear } from 'd3-scale';
@@ -47,7 +47,10 @@ export function heatmapView(model: ReportModel, cost: CostSnapshot | undefined, 
     cell.tokens += total;
     cell.calls++;
     const reported = typeof p.costUsd === 'number' && Number.isFinite(p.costUsd) ? p.costUsd : undefined;
-    const price = reported === undefined ? findModelPrice(table, c.name)?.price : undefined;
+    // A call that carries no usage at all is of unknown cost (as in the cost analyzer), not the $0 its
+    // missing counts would price to.
+    const noUsage = p.inputTokens === undefined && p.outputTokens === undefined && p.cacheReadTokens === undefined && p.cacheWriteTokens === undefined;
+    const price = reported === undefined && !noUsage ? findModelPrice(table, c.name)?.price : undefined;
     if (reported !== undefined) cell.costUsd += reported;
     else if (price !== undefined) cell.costUsd += callCost(price, tokens);
     else cell.unpriced++;

@@ -22,6 +22,22 @@ function attrOf(html: string, marker: string, attr: string): string | undefined 
 }
 
 describe('renderHtmlReport / htmlReport', () => {
+  it('counts a priced model\'s call without usage as unpriced in the cost heatmap, not as $0', async () => {
+    const observer = createObserver({ clock: () => T0 + 20_000 });
+    const llm = (id: string, t: number, usage: Record<string, number>) => ({
+      type: 'llm.call' as const, id, timestamp: t, sessionId: 'u1', agentId: 'solo',
+      payload: { provider: 'anthropic', model: 'claude-sonnet-4-5', status: 'success' as const, latencyMs: 100, ...usage },
+    });
+    // 1,000 input + 100 output tokens of claude-sonnet-4-5 ($3 / $15 per M): $0.003 + $0.0015 = $0.0045.
+    observer.emitMany([llm('priced', T0, { inputTokens: 1_000, outputTokens: 100 }), llm('no-usage', T0 + 1_000, {})]);
+    await observer.flush();
+    const html = await htmlReport(observer, { heatmapBuckets: 1, generatedAt: T0 + 60_000 });
+    await observer.close();
+    const costGrid = html.slice(html.indexOf('data-metric="cost"'));
+    expect(Number(/data-agent="solo" data-bucket="0" data-value="([\d.]+)"/.exec(costGrid)?.[1])).toBeCloseTo(0.0045, 9);
+    expect(costGrid).toContain('(2 calls, 1 unpriced)');
+  });
+
   it('draws each view with the hand-computed figures of the fixture', async () => {
     const observer = await fixtureObserver();
     const html = await htmlReport(observer, OPTIONS);
