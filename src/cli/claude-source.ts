@@ -6,10 +6,10 @@
  * (`claude-worker.ts`) when the transcripts are large enough to pay for its start-up (≈ 30–50 ms),
  * so it overlaps the replay into the observer on the main thread. The events, their order and the
  * steps (the replay's batches) are the same either way, so the output is too.
- * `FLEETSCOPE_READ_WORKER=off` reads on the main thread, `=on` in the worker whatever the size.
+ * `FLEETSCOPE_READ_WORKER=off` reads on the main thread, `=on` in the worker whatever the size and load.
  */
 import { existsSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -32,7 +32,7 @@ const MAX_IN_FLIGHT = 8;
 
 export type ClaudeReadMode = 'auto' | 'worker' | 'main';
 
-/** `FLEETSCOPE_READ_WORKER`: off (0, false) reads on the main thread; on (1, true) in the worker; otherwise by size. */
+/** `FLEETSCOPE_READ_WORKER`: off (0, false) reads on the main thread; on (1, true) in the worker; otherwise by size and load (`workerPays`). */
 export function claudeReadMode(env: NodeJS.ProcessEnv = process.env): ClaudeReadMode {
   const v = (env.FLEETSCOPE_READ_WORKER ?? '').trim().toLowerCase();
   if (v === 'off' || v === '0' || v === 'false') return 'main';
@@ -111,7 +111,7 @@ export function prefetchClaude(argv: readonly string[]): void {
   if (url === undefined) return;
   for (const value of claudeValues(argv)) {
     const path = value === '' ? '' : resolve(value);
-    if (prefetched.has(path) || (claudeReadMode() === 'auto' && !(availableParallelism() >= 2 && transcriptBytesAtLeast(path, WORKER_MIN_BYTES)))) continue;
+    if (prefetched.has(path) || (claudeReadMode() === 'auto' && !autoWorker(path))) continue;
     try {
       const steps = new WorkerSteps(url, path);
       steps.unref();
@@ -133,7 +133,10 @@ function stepsFor(path: string, mode: ClaudeReadMode): Steps {
     if (mode === 'worker') warnOnce('no reading worker beside this build: transcripts read on the main thread');
     return mainThreadSteps(path);
   }
-  if (mode === 'auto' && !(availableParallelism() >= 2 && transcriptBytesAtLeast(path, WORKER_MIN_BYTES))) return mainThreadSteps(path);
+  if (mode === 'auto' && !autoWorker(path)) {
+    debug(`transcripts read on the main thread (${autoReason(path)})`);
+    return mainThreadSteps(path);
+  }
   try {
     return new WorkerSteps(url, path);
   } catch (error) {
@@ -308,6 +311,28 @@ function workerUrl(): URL | undefined {
 }
 
 /** Whether the transcripts under `path` hold at least `min` bytes (stops counting there). */
+/**
+ * Whether the worker pays in `auto` mode: a core idle now besides the main thread's (the 1-minute load
+ * average at most the cores less one; the worker adds ≈ 20% CPU, which only a free core repays: on a
+ * machine busy on every core it is slower), and enough transcripts to repay its start-up.
+ */
+export function workerPays(cores: number, load: number, enoughBytes: () => boolean): boolean {
+  return cores >= 2 && load <= cores - 1 && enoughBytes();
+}
+
+function autoWorker(path: string): boolean {
+  return workerPays(availableParallelism(), loadavg()[0] ?? 0, () => transcriptBytesAtLeast(path, WORKER_MIN_BYTES));
+}
+
+/** Why `auto` left `path` on the main thread, for `FLEETSCOPE_DEBUG`. */
+function autoReason(path: string): string {
+  const cores = availableParallelism();
+  const load = loadavg()[0] ?? 0;
+  if (cores < 2) return 'one core';
+  if (load > cores - 1) return `no idle core: load ${load.toFixed(2)} on ${cores} cores`;
+  return 'under 8 MiB of transcripts';
+}
+
 function transcriptBytesAtLeast(path: string, min: number): boolean {
   let total = 0;
   for (const ref of findTranscriptFiles(path === '' ? defaultClaudePaths() : [path])) {

@@ -63,7 +63,8 @@ export const SOURCE_OPTIONS = {
 export const SOURCE_HELP = `Sources (several at once are merged; a call seen by two sources counts once):
   --store DIR        a fleetscope file-log store (default: $FLEETSCOPE_STORE or ./.fleetscope)
   --claude [DIR]     Claude Code transcripts (default: $CLAUDE_CONFIG_DIR or ~/.claude; subagents included);
-                     8 MiB or more are read in a worker thread (FLEETSCOPE_READ_WORKER=off: not)
+                     8 MiB or more are read in a worker thread when a core is idle
+                     (FLEETSCOPE_READ_WORKER=off: never, =on: always)
   --jsonl FILE       a JSON Lines file of fleetscope events (an export, an event file or a segment)
   --sqlite FILE      a fleetscope SQLite store (needs better-sqlite3)
   --postgres URL     a fleetscope PostgreSQL store, the fleet's history (needs pg; docs/fleet.md)
