@@ -413,7 +413,15 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
         const bash = bashRun(start, timestamp);
         const own = ownDurationMs(json.toolUseResult) ?? bash?.ranMs;
         const durationMs = own ?? waited;
-        out.push({
+        // Optional keys are added one by one, in the order a spread would give them (see `openScope`'s note).
+        const payload: Record<string, unknown> = {
+          toolName: start?.toolName ?? 'unknown',
+          toolCallId: block.tool_use_id,
+          status: rejected ? 'blocked' : failed ? 'error' : 'success',
+        };
+        if (durationMs !== undefined) payload.durationMs = durationMs;
+        if (error !== undefined) payload.error = error;
+        const end: EventInput = {
           timestamp,
           source,
           sessionId,
@@ -423,18 +431,15 @@ export function transcriptEvents(settings: TranscriptEventSettings, counters: Tr
           severity: rejected ? 'warning' : failed ? 'error' : 'info',
           spanId: start?.spanId ?? spanIdFrom(`tool:${block.tool_use_id}`),
           parentSpanId,
+        };
+        if (own !== undefined && waited !== undefined) {
           // Like the hooks' `claude_code.hook_duration_ms`: the time to the result, permission prompt included.
-          ...(own !== undefined && waited !== undefined
-            ? { attributes: { 'claude_code.result_wait_ms': waited, ...(bash?.permissionWaitMs !== undefined ? { 'claude_code.permission_wait_ms': bash.permissionWaitMs } : {}) } }
-            : {}),
-          payload: {
-            toolName: start?.toolName ?? 'unknown',
-            toolCallId: block.tool_use_id,
-            status: rejected ? 'blocked' : failed ? 'error' : 'success',
-            ...(durationMs !== undefined ? { durationMs } : {}),
-            ...(error !== undefined ? { error } : {}),
-          },
-        });
+          const attributes: Record<string, unknown> = { 'claude_code.result_wait_ms': waited };
+          if (bash?.permissionWaitMs !== undefined) attributes['claude_code.permission_wait_ms'] = bash.permissionWaitMs;
+          end.attributes = attributes;
+        }
+        end.payload = payload;
+        out.push(end);
       }
     }
   }
