@@ -101,6 +101,7 @@ export function traceIdFrom(value: string): string {
  * `traceIdFrom`'s hash is `hashHex(value, 4)`, and its first 16 digits are `hashHex(value, 2)`.
  */
 export function hashHex(value: string, seeds: number): string {
+  if (seeds === 2) return hashHex2(value);
   let out = '';
   for (let seed = 0; seed < seeds; seed++) {
     let hash = 0x811c9dc5 ^ seed;
@@ -111,4 +112,16 @@ export function hashHex(value: string, seeds: number): string {
     out += (hash >>> 0).toString(16).padStart(8, '0');
   }
   return out;
+}
+
+/** `hashHex(value, 2)` in one pass over the string (span ids: one per tool call and session). */
+function hashHex2(value: string): string {
+  let h0 = 0x811c9dc5;
+  let h1 = 0x811c9dc5 ^ 1;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    h0 = Math.imul(h0 ^ c, 0x01000193);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+  }
+  return (h0 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
 }

@@ -65,6 +65,18 @@ function callEvent(entry: UsageEntry, output: number, timestamp: number, apiErro
   const cacheRead = count(entry.cacheReadTokens);
   const cacheWrite = count(entry.cacheCreationTokens);
   const write1h = count(entry.cacheWrite1hTokens);
+  // Optional keys added one by one, in the order spreads gave them: a literal with spreads costs
+  // several times more to build.
+  const payload: Record<string, unknown> = { provider: 'anthropic', model: entry.displayModel ?? 'unknown' };
+  if (input !== undefined) payload.inputTokens = input;
+  if (out !== undefined) payload.outputTokens = out;
+  if (cacheRead !== undefined) payload.cacheReadTokens = cacheRead;
+  if (cacheWrite !== undefined) payload.cacheWriteTokens = cacheWrite;
+  if (write1h !== undefined && write1h > 0) payload.cacheWrite1hTokens = write1h;
+  if (priced && cost >= 0) payload.costUsd = cost;
+  payload.status = apiError ? 'error' : 'success';
+  if (entry.requestId !== undefined) payload.requestId = entry.requestId;
+  if (entry.messageId !== undefined) payload.responseId = entry.messageId;
   return {
     type: 'llm.call',
     timestamp,
@@ -74,27 +86,15 @@ function callEvent(entry: UsageEntry, output: number, timestamp: number, apiErro
     traceId: scope.traceId,
     spanId: newSpanId(),
     parentSpanId: scope.parentSpanId,
-    payload: {
-      provider: 'anthropic',
-      model: entry.displayModel ?? 'unknown',
-      ...(input !== undefined ? { inputTokens: input } : {}),
-      ...(out !== undefined ? { outputTokens: out } : {}),
-      ...(cacheRead !== undefined ? { cacheReadTokens: cacheRead } : {}),
-      ...(cacheWrite !== undefined ? { cacheWriteTokens: cacheWrite } : {}),
-      ...(write1h !== undefined && write1h > 0 ? { cacheWrite1hTokens: write1h } : {}),
-      ...(priced && cost >= 0 ? { costUsd: cost } : {}),
-      status: apiError ? 'error' : 'success',
-      ...(entry.requestId !== undefined ? { requestId: entry.requestId } : {}),
-      ...(entry.messageId !== undefined ? { responseId: entry.messageId } : {}),
-    },
+    payload,
   };
 }
 
 export class StreamedCalls {
   /** Responses waiting for their last copy, by `message.id:requestId`. */
   private readonly held = new Map<string, HeldCall>();
-  /** The response each agent (`session\0agent`) is streaming. */
-  private readonly streaming = new Map<string, string>();
+  /** The response each agent is streaming, by session then agent (no key string built per line). */
+  private readonly streaming = new Map<string, Map<string, string>>();
   /** Responses already emitted (the newest `maxTracked`). */
   private readonly emitted: RecentMap<string, true>;
 
@@ -112,11 +112,14 @@ export class StreamedCalls {
 
   /** A copy of a response from the agent's own transcript line. */
   own(entry: UsageEntry, timestamp: number, apiError: boolean, scope: CallScope, out: EventInput[]): void {
-    const stream = `${scope.sessionId}\0${scope.agentId}`;
-    const previous = this.streaming.get(stream);
+    const previous = this.streaming.get(scope.sessionId)?.get(scope.agentId);
     if (previous !== undefined && previous !== entry.dedupeKey) this.release(previous, out);
     const key = this.take(entry, timestamp, apiError, scope, false, out);
-    if (key !== undefined) this.streaming.set(stream, key);
+    if (key === undefined) return;
+    // Looked up again: a release above may have dropped the session's map.
+    let agents = this.streaming.get(scope.sessionId);
+    if (agents === undefined) this.streaming.set(scope.sessionId, (agents = new Map()));
+    agents.set(scope.agentId, key);
   }
 
   /** An `agent_progress` echo of a subagent's response in its parent's transcript. */
@@ -190,8 +193,11 @@ export class StreamedCalls {
     const held = this.held.get(key);
     if (held === undefined) return;
     this.held.delete(key);
-    const stream = `${held.scope.sessionId}\0${held.scope.agentId}`;
-    if (this.streaming.get(stream) === key) this.streaming.delete(stream);
+    const agents = this.streaming.get(held.scope.sessionId);
+    if (agents?.get(held.scope.agentId) === key) {
+      agents.delete(held.scope.agentId);
+      if (agents.size === 0) this.streaming.delete(held.scope.sessionId);
+    }
     this.emitted.set(key, true);
     this.emit(callEvent(held.entry, held.output, held.timestamp, held.apiError, held.scope), out);
   }

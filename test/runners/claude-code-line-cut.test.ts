@@ -78,7 +78,7 @@ describe('CutLineParser', () => {
   });
 
   it('cuts long values only, and gives each back exactly (escapes, multi-byte characters)', () => {
-    const long = `Ré "quoted" \\ ${'x'.repeat(300)} \n end ✓`;
+    const long = `Ré "quoted" \\ ${'x'.repeat(1000)} \n end ✓`; // the line is over 2 KiB: cut
     const line = JSON.stringify({ type: 'user', id: 'i'.repeat(400), message: { content: long }, list: [long], short: 'ok' });
     const parser = new CutLineParser();
     const buf = Buffer.from(`junk\n${line}\n`);
@@ -91,8 +91,17 @@ describe('CutLineParser', () => {
     expect(parser.fullDeep(parsed)).toEqual(JSON.parse(line));
   });
 
+  it('numbers the stand-ins of a line with many cuts, each given back as itself', () => {
+    const values = Array.from({ length: 40 }, (_, k) => `${k}:${'v'.repeat(300 + k)}`);
+    const line = JSON.stringify({ type: 'user', message: { content: values.map((text) => ({ type: 'text', text })) } });
+    const parser = new CutLineParser();
+    const parsed = parser.parse(Buffer.from(line), 0, Buffer.byteLength(line)) as { message: { content: { text: string }[] } };
+    expect(parser.cutCount).toBe(40);
+    expect(parsed.message.content.map((b) => parser.full(b.text))).toEqual(values);
+  });
+
   it('throws on a torn line, like JSON.parse', () => {
-    const line = Buffer.from(`{"type":"user","message":{"content":"${'y'.repeat(2000)}`);
+    const line = Buffer.from(`{"type":"user","message":{"content":"${'y'.repeat(3000)}`);
     expect(() => new CutLineParser().parse(line, 0, line.length)).toThrow();
   });
 });
