@@ -10,6 +10,7 @@ import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { claudeUsage, NO_CLAUDE_PATHS, type ClaudeUsageReport, type UsageGrouping, type UsageView, type WeekStart } from '../runners/claude-code-usage.js';
+import { counted } from './options.js';
 import { blocksTable, periodTable, sessionTable, type TableOptions } from './usage-table.js';
 
 const REPORTS = ['daily', 'weekly', 'monthly', 'session', 'blocks'] as const;
@@ -206,8 +207,10 @@ export async function runUsageCommand(argv: readonly string[]): Promise<number> 
   const s = r.stats;
   if (s.files === 0) noTranscripts(paths);
   process.stderr.write(
-    `${s.files} files, ${s.usageEntries} responses, ${s.duplicates} repeated copies merged` +
-      (s.malformed + s.oversized + s.unreadable > 0 ? `, ${s.malformed} malformed lines, ${s.oversized} oversized lines, ${s.unreadable} unreadable files` : '') +
+    `${counted(s.files, 'file')}, ${counted(s.usageEntries, 'response')}, ${counted(s.duplicates, 'repeated copy', 'repeated copies')} merged` +
+      (s.malformed + s.oversized + s.unreadable > 0
+        ? `, ${counted(s.malformed, 'malformed line')}, ${counted(s.oversized, 'oversized line')}, ${counted(s.unreadable, 'unreadable file')}`
+        : '') +
       '\n',
   );
   return 0;

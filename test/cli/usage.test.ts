@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,11 @@ describe('fleetscope usage arguments and reports', () => {
       expect(JSON.parse(json.stdout).totals.totalTokens).toBe(0);
       const empty = spawnSync(process.execPath, [cli, 'usage', home], { encoding: 'utf8', env });
       expect(empty.stderr).toContain(`no transcript (*.jsonl) found under ${home}`);
+      expect(empty.stderr).toContain('0 files, 0 responses, 0 repeated copies merged');
+      // One file that is not a transcript: counts of one are singular.
+      writeFileSync(join(home, 'notes.jsonl'), '{"hello":1}\n');
+      const one = spawnSync(process.execPath, [cli, 'usage', home], { encoding: 'utf8', env });
+      expect(one.stderr).toContain('1 file, 0 responses, 0 repeated copies merged');
       // A path that is not there is an error, not an empty report with exit 0 (a report name's typo, most often).
       const typo = spawnSync(process.execPath, [cli, 'usage', 'dialy'], { encoding: 'utf8', env, cwd: home });
       expect(typo.status).toBe(1);
