@@ -17,6 +17,7 @@ import type { EventInput } from '../core/index.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../runners/claude-code-lines.js';
 import { defaultClaudePaths, findTranscriptFiles } from '../runners/claude-code-usage-files.js';
 import { claudePass, type ClaudePassEnd } from './claude-pass.js';
+import { FlatDecoder } from './claude-worker-codec.js';
 import { GONE, POSTED, TAKEN, type ClaudeWorkerData, type ClaudeWorkerMessage } from './claude-worker-protocol.js';
 import { CliError, EXIT, PREFIX, claudeValues, warn } from './options.js';
 
@@ -200,6 +201,7 @@ class WorkerSteps implements Steps {
   private stepMore = true;
   private messages = 0;
   private events = 0;
+  private readonly decoder = new FlatDecoder();
 
   constructor(url: URL, path: string) {
     const buffer = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
@@ -263,8 +265,8 @@ class WorkerSteps implements Steps {
       const message = this.receive();
       if (message.kind === 'error') throw this.failure(message.message);
       if (message.kind !== 'events') throw this.failure('ended before its last step');
-      this.events += message.events.length;
-      yield* message.events;
+      this.events += message.batch.count;
+      yield* this.decoder.decode(message.batch) as EventInput[];
       if (message.last) {
         this.stepMore = message.more;
         return;
