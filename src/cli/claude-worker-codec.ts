@@ -47,8 +47,11 @@ interface Shape {
   nested: boolean[];
   /** Per nested slot: shapes seen there, most likely first. */
   children: (Shape[] | undefined)[];
-  /** The values of the last object encoded with this shape (strings only matter). */
+  /** The slots that hold a nested object, in order. */
+  nestedSlots: number[];
+  /** The values of the last object encoded with this shape (strings only matter), and those of the one being encoded. */
   last: unknown[];
+  next: unknown[];
 }
 
 function isPlain(value: unknown): value is Record<string, unknown> {
@@ -120,42 +123,46 @@ export class FlatEncoder {
   }
 
   /**
-   * `o` with `shape`, when its keys are the shape's. The keys are checked before anything is pushed or
-   * remembered: a shape given up half-way would leave `last` (and nested shapes' `last`) ahead of
-   * what the main thread saw.
+   * `o` with `shape`, when its keys are the shape's: its id, its repeat mask, the values of its other
+   * slots in order, then its nested objects in order. One walk of the keys checks them and takes the
+   * values; what it remembers (`next`) counts only once every key matched, so that a shape given up
+   * half-way does not leave `last` ahead of what the main thread saw.
    */
   private tryShape(o: Record<string, unknown>, shape: Shape, values: unknown[]): boolean {
-    const keys = shape.keys;
-    let j = 0;
-    for (const k in o) {
-      if (j === keys.length || k !== keys[j]) return false;
-      j++;
-    }
-    if (j !== keys.length) return false;
-    const { nested, last } = shape;
+    const { keys, nested, last, next } = shape;
     const at = values.length;
     values.push(shape.id, 0);
     let mask = 0;
-    j = 0;
+    let j = 0;
     for (const k in o) {
-      if (j === keys.length) break;
-      const v = o[k];
-      if (nested[j]) {
-        if (!isPlain(v)) values.push(WHOLE, v);
-        else {
-          let children = shape.children[j];
-          if (children === undefined) shape.children[j] = children = [];
-          if (!this.encode(v, children, values)) values.push(WHOLE, v);
-        }
-      } else if (typeof v === 'string' && last[j] === v) {
-        mask |= 1 << j;
-      } else {
-        last[j] = v;
-        values.push(v);
+      if (j === keys.length || k !== keys[j]) {
+        values.length = at;
+        return false;
+      }
+      if (!nested[j]) {
+        const v = o[k];
+        next[j] = v;
+        if (typeof v === 'string' && last[j] === v) mask |= 1 << j;
+        else values.push(v);
       }
       j++;
     }
+    if (j !== keys.length) {
+      values.length = at;
+      return false;
+    }
     values[at + 1] = mask;
+    shape.last = next;
+    shape.next = last;
+    for (const n of shape.nestedSlots) {
+      const v = o[keys[n]!];
+      if (!isPlain(v)) values.push(WHOLE, v);
+      else {
+        let children = shape.children[n];
+        if (children === undefined) shape.children[n] = children = [];
+        if (!this.encode(v, children, values)) values.push(WHOLE, v);
+      }
+    }
     return true;
   }
 
@@ -171,7 +178,8 @@ export class FlatEncoder {
     const id = keys.map((k, j) => `${nested[j] ? 'o' : 'v'}${k}`).join('\u0000');
     let shape = this.byKeys.get(id);
     if (shape === undefined) {
-      shape = { id: this.shapes.length, keys, nested, children: [], last: [] };
+      const nestedSlots = nested.flatMap((isNested, j) => (isNested ? [j] : []));
+      shape = { id: this.shapes.length, keys, nested, nestedSlots, children: [], last: [], next: [] };
       this.shapes.push(shape);
       this.byKeys.set(id, shape);
     }
@@ -187,6 +195,7 @@ function hasInheritedKeys(): boolean {
 interface DecodeShape {
   keys: string[];
   nested: boolean[];
+  nestedSlots: number[];
   last: unknown[];
 }
 
@@ -197,7 +206,10 @@ export class FlatDecoder {
   private i = 0;
 
   decode(batch: FlatBatch): unknown[] {
-    for (const s of batch.shapes) this.shapes.push({ keys: s.keys, nested: s.nested, last: [] });
+    for (const s of batch.shapes) {
+      const nestedSlots = s.nested.flatMap((isNested, j) => (isNested ? [j] : []));
+      this.shapes.push({ keys: s.keys, nested: s.nested, nestedSlots, last: [] });
+    }
     this.values = batch.values;
     this.i = 0;
     const out = new Array<unknown>(batch.count);
@@ -215,12 +227,12 @@ export class FlatDecoder {
     const { keys, nested, last } = shape;
     const o: Record<string, unknown> = {};
     for (let j = 0; j < keys.length; j++) {
-      let v: unknown;
-      if (nested[j]) v = this.read();
-      else if ((mask & (1 << j)) !== 0) v = last[j];
-      else last[j] = v = values[this.i++];
-      o[keys[j]!] = v;
+      // A nested object's key is made here, in its place in the order; its value follows the others.
+      if (nested[j]) o[keys[j]!] = null;
+      else if ((mask & (1 << j)) !== 0) o[keys[j]!] = last[j];
+      else o[keys[j]!] = last[j] = values[this.i++];
     }
+    for (const n of shape.nestedSlots) o[keys[n]!] = this.read();
     return o;
   }
 }
