@@ -23,7 +23,7 @@ import { CliError, EXIT, PREFIX, claudeValues, warn } from './options.js';
 
 /**
  * Below this many bytes of transcripts the worker's start-up costs more than it saves (and with one
- * core, always: the worker adds ≈ 25% CPU, serializing and copying the events, that only a second core repays).
+ * core, always: the worker adds ≈ 10% CPU, sending the events flat and rebuilding them, that only a second core repays).
  */
 const WORKER_MIN_BYTES = 8 * 2 ** 20;
 /** Events per message from the worker (measured: BENCHMARKS.md, session 11). */
