@@ -315,7 +315,7 @@ function workerUrl(): URL | undefined {
 /** Whether the transcripts under `path` hold at least `min` bytes (stops counting there). */
 /**
  * Whether the worker pays in `auto` mode: a core idle now besides the main thread's (the 1-minute load
- * average at most the cores less one; the worker adds ≈ 20% CPU, which only a free core repays: on a
+ * average at most the cores less one; the worker adds ≈ 10% CPU, which only a free core repays: on a
  * machine busy on every core it is slower), and enough transcripts to repay its start-up.
  */
 export function workerPays(cores: number, load: number, enoughBytes: () => boolean): boolean {
