@@ -17,12 +17,13 @@ import type { EventInput } from '../core/index.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../runners/claude-code-lines.js';
 import { defaultClaudePaths, findTranscriptFiles } from '../runners/claude-code-usage-files.js';
 import { claudePass, type ClaudePassEnd } from './claude-pass.js';
+import { FlatDecoder } from './claude-worker-codec.js';
 import { GONE, POSTED, TAKEN, type ClaudeWorkerData, type ClaudeWorkerMessage } from './claude-worker-protocol.js';
 import { CliError, EXIT, PREFIX, claudeValues, warn } from './options.js';
 
 /**
  * Below this many bytes of transcripts the worker's start-up costs more than it saves (and with one
- * core, always: the worker adds ≈ 25% CPU, serializing and copying the events, that only a second core repays).
+ * core, always: the worker adds ≈ 10% CPU, sending the events flat and rebuilding them, that only a second core repays).
  */
 const WORKER_MIN_BYTES = 8 * 2 ** 20;
 /** Events per message from the worker (measured: BENCHMARKS.md, session 11). */
@@ -200,6 +201,7 @@ class WorkerSteps implements Steps {
   private stepMore = true;
   private messages = 0;
   private events = 0;
+  private readonly decoder = new FlatDecoder();
 
   constructor(url: URL, path: string) {
     const buffer = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
@@ -263,8 +265,8 @@ class WorkerSteps implements Steps {
       const message = this.receive();
       if (message.kind === 'error') throw this.failure(message.message);
       if (message.kind !== 'events') throw this.failure('ended before its last step');
-      this.events += message.events.length;
-      yield* message.events;
+      this.events += message.batch.count;
+      yield* this.decoder.decode(message.batch) as EventInput[];
       if (message.last) {
         this.stepMore = message.more;
         return;
@@ -313,7 +315,7 @@ function workerUrl(): URL | undefined {
 /** Whether the transcripts under `path` hold at least `min` bytes (stops counting there). */
 /**
  * Whether the worker pays in `auto` mode: a core idle now besides the main thread's (the 1-minute load
- * average at most the cores less one; the worker adds ≈ 20% CPU, which only a free core repays: on a
+ * average at most the cores less one; the worker adds ≈ 10% CPU, which only a free core repays: on a
  * machine busy on every core it is slower), and enough transcripts to repay its start-up.
  */
 export function workerPays(cores: number, load: number, enoughBytes: () => boolean): boolean {

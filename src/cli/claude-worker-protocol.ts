@@ -3,7 +3,7 @@
  * other; see that file. Apart from it so that the main thread loads none of the worker's code.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { EventInput } from '../core/index.js';
+import type { FlatBatch } from './claude-worker-codec.js';
 
 /** Indexes into `ClaudeWorkerData.signals` (an Int32Array over it). */
 export const POSTED = 0;
@@ -22,8 +22,11 @@ export interface ClaudeWorkerData {
 }
 
 export type ClaudeWorkerMessage =
-  /** `last` ends a step; `more` (on a step's last message): whether the runner has more to read. */
-  | { kind: 'events'; events: EventInput[]; last: boolean; more: boolean }
+  /**
+   * Events, flat (`claude-worker-codec.ts`); `last` ends a step; `more` (on a step's last message):
+   * whether the runner has more to read.
+   */
+  | { kind: 'events'; batch: FlatBatch; last: boolean; more: boolean }
   | { kind: 'end'; details: Record<string, number>; errors: string[] }
   | { kind: 'error'; message: string };
 

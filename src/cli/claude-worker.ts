@@ -5,8 +5,8 @@
  * run on two cores.
  *
  * To the main thread, on `port`, in order (types in `claude-worker-protocol.ts`):
- * - `{ kind: 'events', events, last, more }` — events in the runner's order, at most `batchEvents`
- *   at a time; `last` ends one step of the pass (one `pollOnce`, then the final flush), `more` says
+ * - `{ kind: 'events', batch, last, more }` — events in the runner's order, at most `batchEvents`
+ *   at a time, flat (`claude-worker-codec.ts`: the main thread rebuilds them); `last` ends one step of the pass (one `pollOnce`, then the final flush), `more` says
  *   whether the runner has more to read;
  * - `{ kind: 'end', details, errors }` — the runner's counts, after the flush;
  * - `{ kind: 'error', message }` — the pass threw: nothing more comes.
@@ -16,7 +16,7 @@
  * posted and not taken, so at most that many batches are held between the threads.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { EventInput } from '../core/index.js';
+import { FlatEncoder } from './claude-worker-codec.js';
 import { GONE, POSTED, TAKEN, isClaudeWorkerData, type ClaudeWorkerData, type ClaudeWorkerMessage } from './claude-worker-protocol.js';
 
 async function run(data: ClaudeWorkerData, signals: Int32Array): Promise<void> {
@@ -25,22 +25,21 @@ async function run(data: ClaudeWorkerData, signals: Int32Array): Promise<void> {
     Atomics.add(signals, POSTED, 1);
     Atomics.notify(signals, POSTED);
   };
-  let out: EventInput[] = [];
+  const out = new FlatEncoder();
   const post = (last: boolean, more: boolean): void => {
     // A timeout, so that a missed wake-up only costs a re-check.
     for (let ahead = Atomics.load(signals, POSTED) - Atomics.load(signals, TAKEN); ahead >= data.maxInFlight; ahead = Atomics.load(signals, POSTED) - Atomics.load(signals, TAKEN)) {
       Atomics.wait(signals, TAKEN, Atomics.load(signals, TAKEN), 100);
     }
-    send({ kind: 'events', events: out, last, more });
-    out = [];
+    send({ kind: 'events', batch: out.take(), last, more });
   };
   try {
     // Loaded here, not imported: a module that fails to load is then an 'error' message like any other.
     const { claudePass } = await import('./claude-pass.js');
     const pass = claudePass(data.path, (events) => {
       for (const e of events) {
-        out.push(e);
-        if (out.length >= data.batchEvents) post(false, true);
+        out.add(e);
+        if (out.size >= data.batchEvents) post(false, true);
       }
     });
     await pass.start();
