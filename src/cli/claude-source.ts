@@ -8,7 +8,7 @@
  * steps (the replay's batches) are the same either way, so the output is too.
  * `FLEETSCOPE_READ_WORKER=off` reads on the main thread, `=on` in the worker whatever the size and load.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,7 +135,7 @@ function stepsFor(path: string, mode: ClaudeReadMode): Steps {
     return mainThreadSteps(path);
   }
   if (mode === 'auto' && !autoWorker(path)) {
-    debug(`transcripts read on the main thread (${autoReason(path)})`);
+    debug(`transcripts read on the main thread (${autoReason()})`);
     return mainThreadSteps(path);
   }
   try {
@@ -312,29 +312,45 @@ function workerUrl(): URL | undefined {
   return undefined;
 }
 
-/** Whether the transcripts under `path` hold at least `min` bytes (stops counting there). */
 /**
- * Whether the worker pays in `auto` mode: a core idle now besides the main thread's (the 1-minute load
- * average at most the cores less one; the worker adds ≈ 10% CPU, which only a free core repays: on a
- * machine busy on every core it is slower), and enough transcripts to repay its start-up.
+ * Whether the worker pays in `auto` mode: a core idle now besides the main thread's (`busy`: threads
+ * runnable elsewhere, at most the cores less two; the worker adds ≈ 10% CPU, which only a free core
+ * repays: on a machine busy on every core it is slower), and enough transcripts to repay its start-up.
  */
-export function workerPays(cores: number, load: number, enoughBytes: () => boolean): boolean {
-  return cores >= 2 && load <= cores - 1 && enoughBytes();
+export function workerPays(cores: number, busy: number, enoughBytes: () => boolean): boolean {
+  return cores >= 2 && busy <= cores - 2 && enoughBytes();
+}
+
+/**
+ * Threads runnable right now besides this one: the fourth field of /proc/loadavg (`running/total`, an
+ * instant count) less ours; where there is none, the 1-minute load average rounded down. The instant
+ * count, because the 1-minute average still holds the previous runs of a script that calls fleetscope
+ * in a loop (on an idle 2-core machine it reads above 1 after a few runs).
+ */
+function runnableElsewhere(): number {
+  try {
+    const running = Number(readFileSync('/proc/loadavg', 'latin1').split(' ')[3]?.split('/')[0]);
+    if (Number.isInteger(running) && running >= 1) return running - 1;
+  } catch {
+    // Not Linux: the load average below.
+  }
+  return Math.floor(loadavg()[0] ?? 0);
 }
 
 function autoWorker(path: string): boolean {
-  return workerPays(availableParallelism(), loadavg()[0] ?? 0, () => transcriptBytesAtLeast(path, WORKER_MIN_BYTES));
+  return workerPays(availableParallelism(), runnableElsewhere(), () => transcriptBytesAtLeast(path, WORKER_MIN_BYTES));
 }
 
 /** Why `auto` left `path` on the main thread, for `FLEETSCOPE_DEBUG`. */
-function autoReason(path: string): string {
+function autoReason(): string {
   const cores = availableParallelism();
-  const load = loadavg()[0] ?? 0;
+  const busy = runnableElsewhere();
   if (cores < 2) return 'one core';
-  if (load > cores - 1) return `no idle core: load ${load.toFixed(2)} on ${cores} cores`;
+  if (busy > cores - 2) return `no idle core: ${busy} other ${busy === 1 ? 'thread' : 'threads'} runnable on ${cores} cores`;
   return 'under 8 MiB of transcripts';
 }
 
+/** Whether the transcripts under `path` hold at least `min` bytes (stops counting there). */
 function transcriptBytesAtLeast(path: string, min: number): boolean {
   let total = 0;
   for (const ref of findTranscriptFiles(path === '' ? defaultClaudePaths() : [path])) {
