@@ -47,6 +47,8 @@ export function eventSummary(event: FleetEvent): string {
   }
 }
 
+const TYPE_COLUMN = 'guardrail.decision'.length;
+
 export function renderEventLine(event: FleetEvent, options: EventLineOptions = {}): string {
   const style = createStyle(options.color === true);
   const time = new Date(event.timestamp).toISOString().slice(11, 23);
@@ -55,7 +57,8 @@ export function renderEventLine(event: FleetEvent, options: EventLineOptions = {
   const p = event.payload as { status?: unknown };
   const failed = p.status === 'error' || p.status === 'timeout';
   const severity = event.severity;
-  let type = event.type.padEnd(13);
+  // The longest built-in type (`guardrail.decision`) sets the column; a longer custom type is printed whole.
+  let type = event.type.padEnd(TYPE_COLUMN);
   if (severity === 'error' || severity === 'critical' || failed) type = style.red(type);
   else if (severity === 'warning' || p.status === 'blocked') type = style.yellow(type);
   else type = style.cyan(type);

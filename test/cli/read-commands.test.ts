@@ -244,8 +244,8 @@ describe('fleetscope tail', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toBe(`14:00:04.000 aaab2222 main             llm.call      claude-opus-4-1 success 1500 tokens $0.5000 in 900 ms`);
-    expect(lines[1]).toBe(`14:00:10.000 aaab2222 main             session.end   ended (exit) after 10.00 s`);
+    expect(lines[0]).toBe(`14:00:04.000 aaab2222 main             llm.call           claude-opus-4-1 success 1500 tokens $0.5000 in 900 ms`);
+    expect(lines[1]).toBe(`14:00:10.000 aaab2222 main             session.end        ended (exit) after 10.00 s`);
   });
 
   it('--filter and --json', () => {
