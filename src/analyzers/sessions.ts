@@ -8,7 +8,7 @@
  * `unpricedCalls` and adds nothing, and so is a call without any token counts. Bounded: beyond `maxSessions` the session with the oldest
  * activity is dropped (counted in `evicted`).
  */
-import type { Analyzer, EventOf, FleetEvent } from '../core/index.js';
+import { isDerivedEvent, type Analyzer, type EventOf, type FleetEvent } from '../core/index.js';
 import { eachEvent } from './define.js';
 import { DEFAULT_PRICING, callCost, findModelPrice, type ModelPrice, type PricingTable } from './pricing.js';
 import type { TokenTotals } from './types.js';
@@ -67,9 +67,6 @@ interface State extends Omit<SessionSummary, 'durationMs' | 'agents' | 'subagent
   agentIds: Set<string>;
   subagentIds: Set<string>;
 }
-
-/** Source prefix of the events analyzers put back on the bus (`analyzer:<name>`, see core's pipeline). */
-const DERIVED_SOURCE_PREFIX = 'analyzer:';
 
 export function sessionsAnalyzer(options: SessionsOptions = {}): Analyzer<SessionsSnapshot> {
   const maxSessions = options.maxSessions ?? 10_000;
@@ -130,7 +127,7 @@ export function sessionsAnalyzer(options: SessionsOptions = {}): Analyzer<Sessio
     // What analyzers derived (insights, anomalies, budget alerts) is not session activity: an insight
     // carries the observer's default session id, which would list a session that never ran (the demo's
     // "today": 4 agents, 0 tool calls) and stretch a real session's end to the time of the analysis.
-    if (event.source.startsWith(DERIVED_SOURCE_PREFIX)) return;
+    if (isDerivedEvent(event)) return;
     const s = stateOf(event);
     s.events++;
     if (event.timestamp < firstEventAt) firstEventAt = event.timestamp;

@@ -10,7 +10,7 @@
 import { accessSync, closeSync, constants, createReadStream, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { dedupeKey, SourceDedupe, type EventInput, type EventQuery, type FleetEvent, type Observer, type QueryPage, type Storage } from '../core/index.js';
+import { dedupeKey, isDerivedEvent, SourceDedupe, type EventInput, type EventQuery, type FleetEvent, type Observer, type QueryPage, type Storage } from '../core/index.js';
 // Each module itself, not the runners' or storages' index: those load every runner and storage (OTLP,
 // guardrails, redaction, the audit log) into every read command.
 import { defaultClaudePaths, NO_CLAUDE_PATHS } from '../runners/claude-code-usage-files.js';
@@ -238,7 +238,7 @@ export async function replay(sources: readonly SourceSpec[], sel: EventSelection
   const push = async (inputs: Iterable<EventInput>, facts: SourceFacts, index: number): Promise<void> => {
     for (const input of inputs) {
       if (!keep(input)) continue;
-      if (options.skipDerived === true && input.source !== undefined && input.source.startsWith('analyzer:')) continue;
+      if (options.skipDerived === true && isDerivedEvent(input)) continue;
       if (seen !== undefined) {
         const key = dedupeKey(input);
         if (key !== undefined && !seen.admit(key, index)) {

@@ -309,13 +309,24 @@ export type CustomEventType = `${string}.${string}`;
 // ── Envelope ────────────────────────────────────────────────────────────────────────────
 
 /** Fields every event carries, whatever its type. */
+/**
+ * Source prefix of the events analyzers put back on the bus (insights, anomalies, budget alerts):
+ * `analyzer:<name>`. Such events describe activity; they are not activity of their session.
+ */
+export const DERIVED_SOURCE_PREFIX = 'analyzer:';
+
+/** Whether an analyzer derived `event` (its source is `analyzer:<name>`). */
+export function isDerivedEvent(event: { readonly source?: string }): boolean {
+  return event.source !== undefined && event.source.startsWith(DERIVED_SOURCE_PREFIX);
+}
+
 export interface EventEnvelope {
   /** Unique id (1–128 printable characters). Generated when not given. */
   readonly id: string;
   /** Milliseconds since the Unix epoch. Defaults to the time of `emit`. */
   readonly timestamp: number;
   readonly severity: Severity;
-  /** Who produced the event: `host`, a runner's name, `analyzer:<name>`, ... */
+  /** Who produced the event: `host`, a runner's name, `analyzer:<name>` (`isDerivedEvent`), ... */
   readonly source: string;
   /** OTel `gen_ai.conversation.id`. Defaults to the scope's session, then the observer's. */
   readonly sessionId: string;

@@ -5,7 +5,7 @@
  */
 import type { EventBus } from './bus.js';
 import { FleetscopeError, callAsync, errorMessage, withTimeout } from './errors.js';
-import type { FleetEvent, PluginKind } from './events.js';
+import { DERIVED_SOURCE_PREFIX, type FleetEvent, type PluginKind } from './events.js';
 import type {
   Analyzer,
   AnalyzerContext,
@@ -182,7 +182,7 @@ export class Pipeline {
 
   private startAnalyzer(analyzer: Analyzer): void {
     const state = this.register(analyzer.name, 'analyzer');
-    const source = `analyzer:${analyzer.name}`;
+    const source = `${DERIVED_SOURCE_PREFIX}${analyzer.name}`;
     const filter = analyzer.filter ?? {};
     const subscription = this.deps.bus.subscribe(
       { ...filter, excludeSources: [...(filter.excludeSources ?? []), source] },

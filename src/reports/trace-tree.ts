@@ -5,7 +5,7 @@
  * status, tokens and cost of an LLM call — and the critical path is the one the `fleet` analyzer
  * computed (its steps are agent spans). Nothing here derives a figure an analyzer knows.
  */
-import type { FleetEvent } from '../core/index.js';
+import { isDerivedEvent, type FleetEvent } from '../core/index.js';
 import type { FleetSnapshot } from '../analyzers/fleet.js';
 import { createStyle, formatDuration, formatTokens, formatUsd } from './terminal.js';
 
@@ -51,8 +51,12 @@ export interface TraceTree {
 /** Builds the tree from one session's events (any order) and the fleet snapshot, if any. */
 export function buildTraceTree(sessionId: string, events: readonly FleetEvent[], fleet?: FleetSnapshot): TraceTree {
   const sorted = [...events].filter((e) => e.sessionId === sessionId).sort((a, b) => a.timestamp - b.timestamp);
-  const first = sorted[0]?.timestamp ?? 0;
-  const last = sorted.length > 0 ? sorted[sorted.length - 1]!.timestamp : 0;
+  // The session's extent is its activity's: an insight about it, emitted at the end of the analysis, is
+  // not (as in the sessions analyzer, so `trace` and `sessions` give one duration).
+  const activity = sorted.filter((e) => !isDerivedEvent(e));
+  const span = activity.length > 0 ? activity : sorted;
+  const first = span[0]?.timestamp ?? 0;
+  const last = span.length > 0 ? span[span.length - 1]!.timestamp : 0;
   const critical = new Set<string>();
   let criticalPathMs: number | undefined;
   for (const wf of fleet?.workflows ?? []) {
