@@ -6,7 +6,7 @@
  * comes from an analyzer snapshot, or is a plain count or sum of stored events that no analyzer
  * keeps (events by source, calls per agent and tool, tokens per time bucket).
  */
-import type { FleetEvent } from '../core/index.js';
+import { isDerivedEvent, type FleetEvent } from '../core/index.js';
 
 export type CallKind = 'tool' | 'llm';
 /** `success`, `error`, `blocked` (a guardrail refused it) or `unfinished` (a start with no end). */
@@ -112,8 +112,12 @@ export function buildModel(events: readonly FleetEvent[]): ReportModel {
     if (e.timestamp > last) last = e.timestamp;
     const s = sessionOf(e);
     s.events++;
-    if (e.timestamp < s.start) s.start = e.timestamp;
-    if (e.timestamp > s.end) s.end = e.timestamp;
+    // An insight about the session, emitted when the analysis ran, does not stretch its timeline (as in
+    // the sessions analyzer and `trace`).
+    if (!isDerivedEvent(e)) {
+      if (e.timestamp < s.start) s.start = e.timestamp;
+      if (e.timestamp > s.end) s.end = e.timestamp;
+    }
     const p = e.payload as Record<string, unknown>;
     switch (e.type) {
       case 'session.start':

@@ -22,6 +22,22 @@ function attrOf(html: string, marker: string, attr: string): string | undefined 
 }
 
 describe('renderHtmlReport / htmlReport', () => {
+  it("draws a session's timeline over its activity, not up to an insight emitted about it later", () => {
+    const ev = (id: string, type: string, dt: number, payload: Record<string, unknown>, source = 'host') =>
+      ({ id, type, timestamp: T0 + dt, severity: 'info', source, sessionId: 'late', agentId: 'main', spanId: 'bbbbbbbbbbbbbbbb', payload }) as unknown as FleetEvent;
+    const html = renderHtmlReport({
+      snapshots: {},
+      generatedAt: T0 + 60_000,
+      events: [
+        ev('l1', 'session.start', 0, { name: 'x' }),
+        ev('l2', 'session.end', 260, { status: 'success', durationMs: 260 }),
+        ev('l3', 'insight', 1_500, { rule: 'cost.budget_exceeded', title: 'over budget', priority: 'high' }, 'analyzer:insights'),
+      ],
+    });
+    const header = /Session late <small>([^<]*)<\/small>/.exec(html)?.[1];
+    expect(header).toContain(' · 260 ms · 3 events');
+  });
+
   it('counts a priced model\'s call without usage as unpriced in the cost heatmap, not as $0', async () => {
     const observer = createObserver({ clock: () => T0 + 20_000 });
     const llm = (id: string, t: number, usage: Record<string, number>) => ({
