@@ -111,6 +111,11 @@ const INSERT_TYPES = ['text', 'bigint', 'text', 'text', 'text', 'text', 'text', 
 const MIN_PART = 250;
 /** SQLSTATE of a unique index refusing a row. */
 const UNIQUE_VIOLATION = '23505';
+/**
+ * What a `CREATE ... IF NOT EXISTS` racing another host's may fail with: duplicate_table (42P07),
+ * duplicate_object (42710: the table's row type, "type ... already exists"), unique_violation (23505).
+ */
+const CREATE_RACE_CODES = new Set(['42P07', '42710', UNIQUE_VIOLATION]);
 
 type Value = string | number | null;
 
@@ -254,8 +259,9 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
       CREATE INDEX IF NOT EXISTS ${table}_type ON ${table} (type, seq);
       CREATE INDEX IF NOT EXISTS ${table}_time ON ${table} USING brin (ts);
     `).catch(async (error: { code?: string }) => {
-      // Two hosts creating the table at once: one wins, the other sees a duplicate; the table is there.
-      if (error.code !== '23505' && error.code !== '42P07') throw error;
+      // Two hosts creating the table at once: one wins, the other sees a duplicate (of the table, of its
+      // row type in pg_type, or of a catalog key) once the winner committed; the table is there.
+      if (!CREATE_RACE_CODES.has(error.code ?? '')) throw error;
     });
     const counted = await pool.query(`SELECT count(*)::bigint AS n FROM ${table}`);
     events = Number(counted.rows[0]?.n ?? 0);
@@ -291,8 +297,7 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
         counters.partitionsCreated++;
       } catch (error) {
         // Another host created it between our check and our create.
-        const code = (error as { code?: string }).code;
-        if (code !== '42P07' && code !== '23505') throw error;
+        if (!CREATE_RACE_CODES.has((error as { code?: string }).code ?? '')) throw error;
       }
       partitions.add(partition);
     }

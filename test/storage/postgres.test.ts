@@ -147,6 +147,17 @@ describe.skipIf(!hasPostgres)('postgresStorage against a real PostgreSQL', () =>
     await Promise.all([...hosts, reader].map((s) => s.close()));
   });
 
+  it('hosts creating one fresh table at the same instant all open it (the losers of the race see a duplicate, not an error)', async () => {
+    // PostgreSQL's CREATE TABLE IF NOT EXISTS is not race-free: the losers fail with duplicate_table,
+    // unique_violation or duplicate_object ("type ... already exists"). 10 fresh tables × 8 hosts at once.
+    for (let t = 0; t < 10; t++) {
+      const hosts = Array.from({ length: 8 }, (_, h) => postgresStorage({ connectionString: server.url, table: `race${t}`, name: `host${h}` }));
+      await Promise.all(hosts.map((storage, h) => storage.append([conformanceEvent(`r${t}-${h}`, 's', 'a', 'log', Date.UTC(2026, 0, 1) + h)])));
+      expect((await hosts[0]!.query({ limit: 100 })).events, `table race${t}`).toHaveLength(8);
+      await Promise.all(hosts.map((storage) => storage.close()));
+    }
+  });
+
   it('splits a batch into statements run at once, and keeps the call order and each event once', async () => {
     const storage = postgresStorage({ connectionString: server.url, table: 'parts', appendParallelism: 4 });
     const ev = (i: number) => conformanceEvent(`p${String(i).padStart(4, '0')}`, `s${i % 3}`, 'a', 'log', Date.UTC(2026, 0, 1) + (i % 7));
