@@ -25,7 +25,7 @@ import {
   type UnpricedState,
 } from './cost-snapshot.js';
 import { eachEvent } from './define.js';
-import { DEFAULT_PRICING, callCost, checkPricingTable, findModelPrice, type ModelPrice, type PriceMatch, type PricingTable } from './pricing.js';
+import { DEFAULT_PRICING, callCost, carriesUsage, checkPricingTable, findModelPrice, type ModelPrice, type PriceMatch, type PricingTable } from './pricing.js';
 import type { TokenTotals } from './types.js';
 
 export type { BudgetState, CostBudgets, CostEntry, CostProjection, CostProjections, CostRank, CostSnapshot, ExpensiveCall, ModelCostEntry, NoUsageModel, UnpricedModel } from './cost-snapshot.js';
@@ -264,7 +264,7 @@ export function costAnalyzer(options: CostOptions = {}): Analyzer<CostSnapshot> 
     if (typeof reported === 'number' && Number.isFinite(reported) && reported >= 0) {
       cost = reported;
       reportedCostCalls++;
-    } else if (p.inputTokens === undefined && p.outputTokens === undefined && p.cacheReadTokens === undefined && p.cacheWriteTokens === undefined) {
+    } else if (!carriesUsage(p)) {
       // No usage at all (a stream without `include_usage`, an instrumentation that dropped it):
       // the cost is unknown, not the $0 its missing counts would price to.
       noUsage = true;

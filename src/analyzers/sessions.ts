@@ -5,12 +5,12 @@
  *
  * Cost follows the `cost` analyzer's rule: the call's own `costUsd` when it has one, else the
  * price table (`DEFAULT_PRICING` merged with `pricing`); a call with neither is counted in
- * `unpricedCalls` and adds nothing, and so is a call without any token counts. Bounded: beyond `maxSessions` the session with the oldest
- * activity is dropped (counted in `evicted`).
+ * `unpricedCalls` and adds nothing, and so is a call without any token counts (`createCallPricer`).
+ * Bounded: beyond `maxSessions` the session with the oldest activity is dropped (counted in `evicted`).
  */
 import { isDerivedEvent, type Analyzer, type EventOf, type FleetEvent } from '../core/index.js';
 import { eachEvent } from './define.js';
-import { DEFAULT_PRICING, callCost, findModelPrice, type ModelPrice, type PricingTable } from './pricing.js';
+import { DEFAULT_PRICING, createCallPricer, type PricingTable } from './pricing.js';
 import type { TokenTotals } from './types.js';
 
 export interface SessionsOptions {
@@ -71,21 +71,12 @@ interface State extends Omit<SessionSummary, 'durationMs' | 'agents' | 'subagent
 export function sessionsAnalyzer(options: SessionsOptions = {}): Analyzer<SessionsSnapshot> {
   const maxSessions = options.maxSessions ?? 10_000;
   if (!(maxSessions >= 1)) throw new Error('[fleetscope] [sessions] maxSessions must be >= 1');
-  const table: PricingTable = { ...DEFAULT_PRICING, ...options.pricing };
-  const prices = new Map<string, ModelPrice | null>();
+  // The cost analyzer's rule: the call's own costUsd, else unknown without any token counts, else the table.
+  const priceOf = createCallPricer({ ...DEFAULT_PRICING, ...options.pricing });
   const sessions = new Map<string, State>();
   let evicted = 0;
   let firstEventAt = Infinity;
   let lastEventAt = -Infinity;
-
-  const priceOf = (model: string): ModelPrice | null => {
-    let price = prices.get(model);
-    if (price === undefined) {
-      price = findModelPrice(table, model)?.price ?? null;
-      prices.set(model, price);
-    }
-    return price;
-  };
 
   // The session of the last event: events of one session come in runs, so most lookups are a compare.
   // Always a session still in `sessions` (evictions happen only below, and replace it).
@@ -168,14 +159,7 @@ export function sessionsAnalyzer(options: SessionsOptions = {}): Analyzer<Sessio
         s.tokens.output += output;
         s.tokens.cacheRead += cacheRead;
         s.tokens.cacheWrite += cacheWrite;
-        let cost: number | undefined;
-        if (typeof p.costUsd === 'number' && Number.isFinite(p.costUsd) && p.costUsd >= 0) cost = p.costUsd;
-        else if (p.inputTokens !== undefined || p.outputTokens !== undefined || p.cacheReadTokens !== undefined || p.cacheWriteTokens !== undefined) {
-          // A call without any usage (a stream without include_usage) is of unknown cost, as in the
-          // cost analyzer: unpriced, never the $0 its missing counts would price to.
-          const price = priceOf(p.model);
-          if (price !== null) cost = callCost(price, { input, output, cacheRead, cacheWrite, cacheWrite1h: p.cacheWrite1hTokens ?? 0 });
-        }
+        const cost = priceOf(p);
         if (cost === undefined) s.unpricedCalls++;
         else {
           s.pricedCalls++;

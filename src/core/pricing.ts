@@ -329,6 +329,15 @@ export function checkPricingTable(table: unknown, plugin = 'cost'): PricingTable
   return table as PricingTable;
 }
 
+/**
+ * Whether a call carries any token count. One without (a stream without `include_usage`, an
+ * instrumentation that dropped the usage) is of unknown cost, never the $0 its missing counts
+ * would price to.
+ */
+export function carriesUsage(call: Omit<PricedCall, 'model'>): boolean {
+  return call.inputTokens !== undefined || call.outputTokens !== undefined || call.cacheReadTokens !== undefined || call.cacheWriteTokens !== undefined;
+}
+
 /** What `createCallPricer` reads of an `llm.call` payload. */
 export interface PricedCall {
   model: string;
@@ -352,9 +361,7 @@ export function createCallPricer(table: Readonly<PricingTable>, maxModels = 1000
   return (call) => {
     const reported = call.costUsd;
     if (typeof reported === 'number' && Number.isFinite(reported) && reported >= 0) return reported;
-    if (call.inputTokens === undefined && call.outputTokens === undefined && call.cacheReadTokens === undefined && call.cacheWriteTokens === undefined) {
-      return undefined;
-    }
+    if (!carriesUsage(call)) return undefined;
     let price = prices.get(call.model);
     if (price === undefined) {
       price = findModelPrice(table, call.model)?.price ?? null;

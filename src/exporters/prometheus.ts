@@ -17,7 +17,7 @@ import {
   type FleetEvent,
   type ObserverStats,
 } from '../core/index.js';
-import { DEFAULT_PRICING, checkPricingTable, createCallPricer, type PricingTable } from '../core/pricing.js';
+import { DEFAULT_PRICING, carriesUsage, checkPricingTable, createCallPricer, type PricingTable } from '../core/pricing.js';
 import { MetricFamily, sanitizeMetricName, type MetricKind } from './prometheus-text.js';
 
 /** Content-Type of the text exposition format 0.0.4. */
@@ -249,8 +249,7 @@ export function prometheusExporter(options: PrometheusExporterOptions = {}): Pro
         const usd = priceOf(p);
         if (usd !== undefined) cost.inc([p.model, agent], usd);
         else {
-          const noUsage = p.inputTokens === undefined && p.outputTokens === undefined && p.cacheReadTokens === undefined && p.cacheWriteTokens === undefined;
-          unknownCost.inc([p.model, agent, noUsage ? 'no_usage' : 'no_price']);
+          unknownCost.inc([p.model, agent, carriesUsage(p) ? 'no_price' : 'no_usage']);
         }
         break;
       }

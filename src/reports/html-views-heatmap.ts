@@ -7,7 +7,7 @@
  */
 import { scaleLinear } from 'd3-scale';
 import type { CostSnapshot } from '../analyzers/cost.js';
-import { DEFAULT_PRICING, callCost, findModelPrice, type PricingTable } from '../analyzers/pricing.js';
+import { DEFAULT_PRICING, createCallPricer, type PricedCall } from '../analyzers/pricing.js';
 import { cut, esc, int, isoTime, ms, n2, usd } from './html-format.js';
 import type { ReportModel } from './html-model.js';
 import type { ResolvedHtmlOptions } from './html-options.js';
@@ -28,7 +28,8 @@ export function heatmapView(model: ReportModel, cost: CostSnapshot | undefined, 
   const llm = model.calls.filter((c) => c.kind === 'llm');
   const head = `<section id="view-heatmap" class="view" data-view="heatmap" data-llm-calls="${llm.length}"><h2>Tokens and cost by agent over time</h2>`;
   if (llm.length === 0) return `${head}<p class="empty">No LLM calls.</p></section>`;
-  const table: PricingTable = { ...DEFAULT_PRICING, ...options.pricing };
+  // The cost analyzer's rule: the call's own costUsd, else unknown without any token counts, else the table.
+  const priceOf = createCallPricer({ ...DEFAULT_PRICING, ...options.pricing });
   const first = Math.min(...llm.map((c) => c.end));
   const last = Math.max(...llm.map((c) => c.end));
   const buckets = options.heatmapBuckets;
@@ -38,21 +39,15 @@ export function heatmapView(model: ReportModel, cost: CostSnapshot | undefined, 
   const rows = new Map<string, Cell[]>();
   for (const c of llm) {
     const p = c.event.payload as Record<string, unknown>;
-    const tokens = { input: num(p.inputTokens), output: num(p.outputTokens), cacheRead: num(p.cacheReadTokens), cacheWrite: num(p.cacheWriteTokens), cacheWrite1h: num(p.cacheWrite1hTokens) };
-    const total = tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite;
+    const total = num(p.inputTokens) + num(p.outputTokens) + num(p.cacheReadTokens) + num(p.cacheWriteTokens);
     tokensByAgent.set(c.agentId, (tokensByAgent.get(c.agentId) ?? 0) + total);
     let row = rows.get(c.agentId);
     if (row === undefined) rows.set(c.agentId, (row = Array.from({ length: buckets }, () => ({ tokens: 0, costUsd: 0, calls: 0, unpriced: 0 }))));
     const cell = row[bucketOf(c.end)]!;
     cell.tokens += total;
     cell.calls++;
-    const reported = typeof p.costUsd === 'number' && Number.isFinite(p.costUsd) ? p.costUsd : undefined;
-    // A call that carries no usage at all is of unknown cost (as in the cost analyzer), not the $0 its
-    // missing counts would price to.
-    const noUsage = p.inputTokens === undefined && p.outputTokens === undefined && p.cacheReadTokens === undefined && p.cacheWriteTokens === undefined;
-    const price = reported === undefined && !noUsage ? findModelPrice(table, c.name)?.price : undefined;
-    if (reported !== undefined) cell.costUsd += reported;
-    else if (price !== undefined) cell.costUsd += callCost(price, tokens);
+    const usd = priceOf({ ...(p as Omit<PricedCall, 'model'>), model: c.name });
+    if (usd !== undefined) cell.costUsd += usd;
     else cell.unpriced++;
   }
   const agents = [...tokensByAgent.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([a]) => a);
