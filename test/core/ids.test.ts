@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newSpanId, newTraceId } from '../../src/index.js';
+import { hashHex } from '../../src/core/ids.js';
 
 describe('trace-context ids', () => {
   it('are lowercase hex of W3C length, never all zero, and do not repeat across pool refills', () => {
@@ -19,5 +20,16 @@ describe('trace-context ids', () => {
     expect(counts.size).toBe(16);
     const expected = (n * 16) / 16;
     for (const count of counts.values()) expect(Math.abs(count - expected) / expected).toBeLessThan(0.05);
+  });
+});
+
+describe('hashHex', () => {
+  it('with 2 seeds (its one-pass path) equals the first 16 digits of the 4-seed loop, FNV-1a per seed', () => {
+    // FNV-1a 32 of "a" with the offset basis 0x811c9dc5 is 0xe40c292c (the published test vector).
+    expect(hashHex('a', 1)).toBe('e40c292c');
+    for (const value of ['', 'a', 'tool:toolu_01ABC', 'agent:sess-1:main', 'ünïcödé ✓', 'x'.repeat(1000)]) {
+      expect(hashHex(value, 2), value).toBe(hashHex(value, 4).slice(0, 16));
+      expect(hashHex(value, 2).slice(0, 8), value).toBe(hashHex(value, 1));
+    }
   });
 });
